@@ -1,0 +1,17 @@
+/**
+ * Cross-node fan-out (CLUSTER.md): the Bus is a doorbell, the stream is the
+ * truth. Appends are announced here with their seq; consumers compare it with
+ * the last seq they delivered and read any gap from the Store.
+ */
+import type { StoredMessage, StreamKey } from '../store/store.js';
+
+export type StreamListener = (message: StoredMessage) => void;
+
+export interface Bus {
+  /** Announce an appended message to every subscriber of its stream. */
+  publish(message: StoredMessage): void;
+  /** Start receiving a stream's appends; resolves once live. One listener per stream. */
+  subscribe(stream: StreamKey, onMessage: StreamListener): Promise<void>;
+  unsubscribe(stream: StreamKey): Promise<void>;
+  close(): Promise<void>;
+}

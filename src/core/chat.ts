@@ -1,0 +1,352 @@
+/**
+ * The chat domain: users, rooms, presence and routing. It imports no I/O: it
+ * talks to connections through Peer, to persistence through Store and to other
+ * nodes through Bus, and emits typed ServerEvents that codecs turn into bytes.
+ */
+import type { Bus } from '../bus/bus.js';
+import type {
+  Hello,
+  HistoryEvent,
+  Limits,
+  MessageEvent,
+  PrivateEvent,
+  Request,
+  ServerEvent,
+  SystemEvent,
+} from '../protocol/messages.js';
+import type { ReadResult, Store, StoredMessage } from '../store/store.js';
+import { ChatError, toChatError } from './errors.js';
+import { HANDLERS } from './commands/index.js';
+import { Room, User, type Peer } from './model.js';
+import { foldKey, LOBBY, parseAlias, parseRoom, type Name } from './names.js';
+
+export interface ChatOptions {
+  store: Store;
+  bus: Bus;
+  limits: Limits;
+  /** Messages replayed per room on join (PROTOCOL.md §2). */
+  historyOnJoin: number;
+  /** Seconds of silence before the server pings a JSON client (§4). */
+  heartbeatSeconds: number;
+  server: { name: string; version: string };
+  now?: () => number;
+  /** Called for failures that are the server's fault, so the caller can log them. */
+  onInternalError?: (err: unknown, context: string) => void;
+}
+
+/** Maximum messages sent by one resume replay before `more: true` (§4). */
+export const RESUME_CAP = 500;
+
+export class Chat {
+  readonly users = new Map<string, User>();
+  readonly rooms = new Map<string, Room>();
+  private readonly now: () => number;
+
+  constructor(readonly options: ChatOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The current time as the protocol's ISO timestamp. */
+  timestamp(): string {
+    return new Date(this.now()).toISOString();
+  }
+
+  nowMs(): number {
+    return this.now();
+  }
+
+  /**
+   * Admit a peer that completed its handshake (§2): claim the alias, join
+   * `#lobby` (or the resumed rooms), announce, then welcome and replay history.
+   * Throws `bad_alias` or `alias_taken`; nothing changes in that case.
+   */
+  connect(peer: Peer, hello: Pick<Hello, 'name' | 'history' | 'resume'>): User {
+    const name = parseAlias(hello.name);
+    this.assertAliasFree(name);
+    const resumeRooms = this.resumeRooms(hello.resume);
+    const lobby = this.room(LOBBY);
+    const user = new User(name, lobby, peer);
+    this.users.set(name.key, user);
+    void this.options.bus.subscribe('@' + name.key, (m) => this.deliverPrivateTo(m));
+
+    const joined =
+      resumeRooms.length > 0 ? resumeRooms : [{ room: LOBBY, after: undefined, epoch: undefined }];
+    for (const j of joined) this.addMember(user, this.room(j.room));
+    user.current = user.rooms.values().next().value ?? lobby;
+    const count = hello.history ?? this.options.historyOnJoin;
+    const rooms = joined.map((j) => user.rooms.get(j.room.key)!);
+    const reads = joined.map((j, i) => this.readReplay(user, rooms[i]!, j.after, j.epoch, count));
+    Promise.all(reads).then(
+      (results) => {
+        if (!user.connected) return;
+        const epochs: Record<string, string> = {};
+        results.forEach((r, i) => (epochs[rooms[i]!.name.display] = r.epoch));
+        peer.send({
+          type: 'welcome',
+          name: name.display,
+          rooms: [...user.rooms.values()].map((r) => r.name.display),
+          members: [...user.current.members].map((m) => m.name.display),
+          heartbeat: this.options.heartbeatSeconds,
+          limits: this.options.limits,
+          server: this.options.server,
+          epochs,
+        });
+        results.forEach((r, i) => this.finishReplay(user, rooms[i]!, r, joined[i]!.after));
+      },
+      (err: unknown) => {
+        this.options.onInternalError?.(err, 'reading history on connect');
+        rooms.forEach((room) => this.finishReplay(user, room, undefined, undefined));
+        this.refuse(
+          user,
+          new ChatError('internal', 'The server could not read history'),
+          undefined,
+        );
+      },
+    );
+    return user;
+  }
+
+  /** Handle one request from a connected user. Never throws: refusals go to the peer. */
+  handle(user: User, req: Request): void {
+    if (!user.connected) return;
+    const handler = HANDLERS[req.type];
+    try {
+      if (!handler) {
+        throw new ChatError('bad_request', `"${req.type}" is not supported by this server yet`);
+      }
+      const pending = handler(this, user, req as never);
+      if (pending) pending.catch((err: unknown) => this.refuse(user, err, req.id));
+    } catch (err) {
+      this.refuse(user, err, req.id);
+    }
+  }
+
+  /** Remove a user whose connection ended; `reason` is shown to the others. */
+  disconnect(user: User, reason: string): void {
+    if (!user.connected) return;
+    user.connected = false;
+    const event = this.system('quit', { user: user.name.display, reason });
+    for (const n of user.neighbours()) this.deliver(n, event);
+    for (const room of [...user.rooms.values()]) this.removeMember(user, room);
+    this.users.delete(user.name.key);
+    void this.options.bus.unsubscribe('@' + user.name.key);
+  }
+
+  /** Tell everyone the server is going away (§8); the caller closes the connections. */
+  shutdown(reason?: string): void {
+    const event = this.system('shutdown', reason ? { reason } : {});
+    for (const user of this.users.values()) user.peer.send(event);
+  }
+
+  /** Send a refusal for a failed request to its requester. */
+  refuse(user: User, err: unknown, id: string | undefined): void {
+    const e = toChatError(err);
+    if (e.code === 'internal') this.options.onInternalError?.(err, 'handling a request');
+    user.peer.send({
+      type: 'error',
+      ...(id !== undefined && { id }),
+      code: e.code,
+      message: e.message,
+      ...(e.retryAfterMs !== undefined && { retryAfterMs: e.retryAfterMs }),
+    });
+  }
+
+  /** Build a system event stamped now. */
+  system(
+    event: SystemEvent['event'],
+    fields: Omit<SystemEvent, 'type' | 'event' | 'ts'>,
+  ): SystemEvent {
+    return { type: 'system', event, ts: this.timestamp(), ...fields };
+  }
+
+  /** Send an event to one user, unless it is a room message that must wait for a replay. */
+  deliver(user: User, event: ServerEvent): void {
+    if (event.type === 'message') {
+      const buffer = user.replaying.get(foldKey(event.room));
+      if (buffer) {
+        buffer.push(event);
+        return;
+      }
+      const key = foldKey(event.room);
+      if (event.seq <= (user.lastSeq.get(key) ?? 0)) return;
+      user.lastSeq.set(key, event.seq);
+    }
+    user.peer.send(event);
+  }
+
+  /** Send one event object to every member of a room except `except` (split horizon). */
+  broadcast(room: Room, event: ServerEvent, except?: User): void {
+    for (const m of room.members) if (m !== except) this.deliver(m, event);
+  }
+
+  /** The room with this name, created (and subscribed) when new. */
+  room(name: Name): Room {
+    let room = this.rooms.get(name.key);
+    if (!room) {
+      room = new Room(name);
+      this.rooms.set(name.key, room);
+      const r = room;
+      void this.options.bus.subscribe(name.key, (m) => this.deliverRoomMessage(r, m));
+    }
+    return room;
+  }
+
+  /** Look up a room a user names, defaulting to the current one; must be a member. */
+  memberRoom(user: User, raw: string | undefined): Room {
+    if (raw === undefined) return user.current;
+    const name = parseRoom(raw);
+    const room = user.rooms.get(name.key);
+    if (!room) throw new ChatError('not_member', `You are not in ${name.display}; /join it first`);
+    return room;
+  }
+
+  /** Find an online user by alias, or throw `not_found`. */
+  findUser(raw: string): User {
+    const user = this.users.get(foldKey(raw.trim()));
+    if (!user) throw new ChatError('not_found', `Unknown user: ${raw.trim().slice(0, 40)}`);
+    return user;
+  }
+
+  assertAliasFree(name: Name, self?: User): void {
+    const holder = this.users.get(name.key);
+    if (holder && holder !== self) {
+      throw new ChatError(
+        'alias_taken',
+        `${holder.name.display} is already online; pick another alias`,
+      );
+    }
+  }
+
+  addMember(user: User, room: Room): void {
+    if (user.rooms.has(room.name.key)) return;
+    this.broadcast(room, this.system('join', { room: room.name.display, user: user.name.display }));
+    room.members.add(user);
+    user.rooms.set(room.name.key, room);
+  }
+
+  removeMember(user: User, room: Room): void {
+    room.members.delete(user);
+    user.rooms.delete(room.name.key);
+    user.replaying.delete(room.name.key);
+    user.lastSeq.delete(room.name.key);
+    if (room.members.size === 0 && room.name.key !== LOBBY.key) {
+      this.rooms.delete(room.name.key);
+      void this.options.bus.unsubscribe(room.name.key);
+    }
+  }
+
+  /**
+   * Read what a user should be replayed for a room, buffering the room's live
+   * messages for that user meanwhile (CLUSTER.md "Resume order"). With `after`
+   * it is everything newer than that seq (a resume; a reset when the epoch or
+   * seq does not match); otherwise the recent `count` messages.
+   */
+  async readReplay(
+    user: User,
+    room: Room,
+    after: number | undefined,
+    epoch: string | undefined,
+    count: number,
+  ): Promise<ReadResult> {
+    const key = room.name.key;
+    user.replaying.set(key, []);
+    const store = this.options.store;
+    if (after === undefined) return store.readBefore(key, undefined, count);
+    const r = await store.read(key, after, RESUME_CAP);
+    if ((epoch !== undefined && epoch !== r.epoch) || after > r.top) {
+      user.peer.send(this.system('reset', { room: room.name.display }));
+      return store.readBefore(key, undefined, count);
+    }
+    return r;
+  }
+
+  /** Send a replay read by readReplay, then the live messages buffered meanwhile. */
+  finishReplay(
+    user: User,
+    room: Room,
+    r: ReadResult | undefined,
+    after: number | undefined,
+    id?: string,
+  ): void {
+    const key = room.name.key;
+    const buffered = user.replaying.get(key) ?? [];
+    user.replaying.delete(key);
+    if (!user.connected || !user.rooms.has(key)) return;
+    if (r) {
+      const history: HistoryEvent = {
+        type: 'history',
+        ...(id !== undefined && { id }),
+        room: room.name.display,
+        epoch: r.epoch,
+        messages: r.messages.map((m) => this.messageEvent(room, m)),
+        more:
+          after === undefined
+            ? (r.messages[0]?.seq ?? r.top + 1) > r.firstRetained
+            : r.messages.length >= RESUME_CAP,
+        gap: after !== undefined && r.firstRetained > after + 1 && r.top > after,
+      };
+      const last = r.messages.at(-1)?.seq ?? r.top;
+      user.lastSeq.set(key, Math.max(user.lastSeq.get(key) ?? 0, last));
+      user.peer.send(history);
+    }
+    for (const e of buffered) this.deliver(user, e);
+  }
+
+  /** The wire form of a stored room message. */
+  messageEvent(room: Room, m: StoredMessage): MessageEvent {
+    return {
+      type: 'message',
+      room: room.name.display,
+      seq: m.seq,
+      ts: new Date(m.ts).toISOString(),
+      from: m.from,
+      text: m.text,
+      action: m.action,
+    };
+  }
+
+  private deliverRoomMessage(room: Room, m: StoredMessage): void {
+    const event = this.messageEvent(room, m);
+    const fromKey = foldKey(m.from);
+    for (const member of room.members) {
+      if (member.name.key === fromKey || member.ignored.has(fromKey)) continue;
+      this.deliver(member, event);
+    }
+  }
+
+  /** Deliver a message from a user stream `@key` to that user, if online and not ignoring. */
+  deliverPrivateTo(m: StoredMessage): void {
+    const user = this.users.get(m.stream.slice(1));
+    if (!user || user.ignored.has(foldKey(m.from))) return;
+    const event: PrivateEvent = {
+      type: 'private',
+      from: m.from,
+      to: m.to ?? user.name.display,
+      ts: new Date(m.ts).toISOString(),
+      text: m.text,
+      action: m.action,
+      seq: m.seq,
+    };
+    user.peer.send(event);
+  }
+
+  private resumeRooms(
+    resume: Hello['resume'],
+  ): Array<{ room: Name; after: number | undefined; epoch: string | undefined }> {
+    if (!resume) return [];
+    const out: Array<{ room: Name; after: number | undefined; epoch: string | undefined }> = [];
+    for (const [raw, point] of Object.entries(resume)) {
+      if (raw === '@') continue;
+      let room: Name;
+      try {
+        room = parseRoom(raw);
+      } catch {
+        continue;
+      }
+      const after = typeof point === 'number' ? point : point.seq;
+      const epoch = typeof point === 'number' ? undefined : point.epoch;
+      out.push({ room, after, epoch });
+    }
+    return out;
+  }
+}

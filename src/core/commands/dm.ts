@@ -1,0 +1,35 @@
+import { ChatError } from '../errors.js';
+import type { Handler } from './handler.js';
+import { checkMessageText } from './text.js';
+
+/** Store a private message in the recipient's own stream `@nick` (§4). */
+export const dm: Handler<'dm'> = async (chat, user, req) => {
+  const target = chat.findUser(req.to);
+  if (target === user)
+    throw new ChatError('bad_request', 'You cannot send a private message to yourself');
+  const text = checkMessageText(chat, req.text);
+  const key = req.id === undefined ? undefined : `${user.name.key}\u0000${req.id}`;
+  const { message } = await chat.options.store.append(
+    '@' + target.name.key,
+    {
+      from: user.name.display,
+      to: target.name.display,
+      text,
+      action: req.action ?? false,
+      ts: chat.nowMs(),
+    },
+    key,
+  );
+  // The away text goes back to the sender (§3 /away), in both modes.
+  if (req.id !== undefined || target.away) {
+    user.peer.send({
+      type: 'ack',
+      ...(req.id !== undefined && { id: req.id }),
+      op: 'dm',
+      seq: message.seq,
+      ts: new Date(message.ts).toISOString(),
+      name: target.name.display,
+      ...(target.away && { text: target.away }),
+    });
+  }
+};

@@ -1,0 +1,44 @@
+/**
+ * The command table: request type → handler. What is absent here is refused
+ * with a clear `bad_request`, and /help lists only what is present.
+ */
+import { away } from './away.js';
+import { dm } from './dm.js';
+import type { HandlerTable } from './handler.js';
+import { makeHelp } from './help.js';
+import { history } from './history.js';
+import { ignore, unignore } from './ignore.js';
+import { join } from './join.js';
+import { nick } from './nick.js';
+import { part } from './part.js';
+import { rooms } from './rooms.js';
+import { say } from './say.js';
+import { ping, pong, quit } from './session-control.js';
+import type { CommandSpec } from './specs.js';
+import { topic } from './topic.js';
+import { who } from './who.js';
+
+export const HANDLERS: HandlerTable = {
+  say,
+  dm,
+  join,
+  part,
+  nick,
+  topic,
+  who,
+  rooms,
+  history,
+  away,
+  ignore,
+  unignore,
+  ping,
+  pong,
+  quit,
+};
+
+/** Whether a typed command is carried out by this server (operators come with accounts). */
+export function isAvailable(spec: CommandSpec): boolean {
+  return HANDLERS[spec.request] !== undefined && !spec.operator;
+}
+
+HANDLERS.help = makeHelp(isAvailable);

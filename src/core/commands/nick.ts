@@ -1,0 +1,25 @@
+import { parseAlias } from '../names.js';
+import type { Handler } from './handler.js';
+
+/** Change alias under the same rules as the handshake; the old name is free at once (§3). */
+export const nick: Handler<'nick'> = (chat, user, req) => {
+  const name = parseAlias(req.name);
+  chat.assertAliasFree(name, user);
+  const old = user.name;
+  chat.users.delete(old.key);
+  user.name = name;
+  chat.users.set(name.key, user);
+  if (old.key !== name.key) {
+    void chat.options.bus.unsubscribe('@' + old.key);
+    void chat.options.bus.subscribe('@' + name.key, (m) => chat.deliverPrivateTo(m));
+  }
+  const event = chat.system('nick', { user: old.display, name: name.display });
+  for (const n of user.neighbours()) chat.deliver(n, event);
+  user.peer.send({
+    type: 'ack',
+    ...(req.id !== undefined && { id: req.id }),
+    op: 'nick',
+    ts: chat.timestamp(),
+    name: name.display,
+  });
+};

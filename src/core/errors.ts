@@ -1,0 +1,43 @@
+/**
+ * The protocol's stable error codes (PROTOCOL.md §4). Tests assert these codes,
+ * never the human message, so a code once published never changes meaning.
+ */
+export const ERROR_CODES = [
+  'bad_request',
+  'bad_alias',
+  'alias_taken',
+  'auth_required',
+  'auth_failed',
+  'not_found',
+  'not_member',
+  'forbidden',
+  'banned',
+  'rate_limited',
+  'line_too_long',
+  'too_large',
+  'server_full',
+  'timeout',
+  'shutting_down',
+  'internal',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** A refusal the user can understand: a stable code plus a human sentence. */
+export class ChatError extends Error {
+  override readonly name = 'ChatError';
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Narrow an unknown thrown value to a ChatError, wrapping anything else as `internal`. */
+export function toChatError(err: unknown): ChatError {
+  if (err instanceof ChatError) return err;
+  return new ChatError('internal', 'Internal server error; the request was not carried out');
+}

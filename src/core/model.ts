@@ -1,0 +1,49 @@
+/**
+ * The core's picture of who is here: a User is an identity, a Peer is the
+ * connection it speaks through (STYLE.md: "user is not connection").
+ */
+import type { ServerEvent } from '../protocol/messages.js';
+import type { Name } from './names.js';
+
+/** A connection as the core sees it: somewhere to send events, something to close. */
+export interface Peer {
+  /** Connection id for logs; never shown to other users. */
+  readonly id: string;
+  readonly mode: 'text' | 'json';
+  send(event: ServerEvent): void;
+  /** End the connection once what was sent is flushed. */
+  close(reason: string): void;
+}
+
+export class Room {
+  readonly members = new Set<User>();
+  topic = '';
+
+  constructor(readonly name: Name) {}
+}
+
+export class User {
+  readonly rooms = new Map<string, Room>();
+  /** Folded key → display name of users this user does not want to hear from. */
+  readonly ignored = new Map<string, string>();
+  /** Rooms whose history is being replayed: live messages wait here meanwhile. */
+  readonly replaying = new Map<string, ServerEvent[]>();
+  /** Highest seq delivered per stream, so a replay and live traffic never overlap. */
+  readonly lastSeq = new Map<string, number>();
+  away = '';
+  connected = true;
+
+  constructor(
+    public name: Name,
+    public current: Room,
+    readonly peer: Peer,
+  ) {}
+
+  /** Everyone who shares at least one room with this user, excluding the user. */
+  neighbours(): Set<User> {
+    const out = new Set<User>();
+    for (const room of this.rooms.values())
+      for (const m of room.members) if (m !== this) out.add(m);
+    return out;
+  }
+}

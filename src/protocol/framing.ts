@@ -1,0 +1,65 @@
+/**
+ * Byte-level line framing for PROTOCOL.md §1. split2's `maxLength` either
+ * errors (ending the stream) or skips silently; the protocol needs to tell the
+ * sender `line_too_long` for each discarded line and keep the connection, so
+ * framing is done here, on Buffers, before any UTF-8 decoding.
+ */
+export type Frame = { kind: 'line'; bytes: Buffer } | { kind: 'too_long' };
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** Splits a byte stream into LF-terminated lines of at most `maxLineBytes` bytes. */
+export class LineFramer {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private discarding = false;
+
+  constructor(private readonly maxLineBytes: number) {}
+
+  /** Feed a chunk; returns the frames it completes, in order. */
+  push(chunk: Buffer): Frame[] {
+    const frames: Frame[] = [];
+    let start = 0;
+    for (;;) {
+      const lf = chunk.indexOf(LF, start);
+      if (lf < 0) {
+        this.hold(chunk.subarray(start), frames);
+        return frames;
+      }
+      const piece = chunk.subarray(start, lf);
+      start = lf + 1;
+      if (this.discarding) {
+        this.discarding = false;
+        continue;
+      }
+      let line: Buffer;
+      if (this.pendingBytes === 0) {
+        line = piece;
+      } else {
+        this.pending.push(piece);
+        line = Buffer.concat(this.pending, this.pendingBytes + piece.length);
+        this.pending = [];
+        this.pendingBytes = 0;
+      }
+      if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, -1);
+      if (line.length > this.maxLineBytes) frames.push({ kind: 'too_long' });
+      else frames.push({ kind: 'line', bytes: line });
+    }
+  }
+
+  private hold(rest: Buffer, frames: Frame[]): void {
+    if (this.discarding || rest.length === 0) return;
+    // One extra byte may be the CR of a CRLF, so allow it before declaring overflow.
+    if (this.pendingBytes + rest.length > this.maxLineBytes + 1) {
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.discarding = true;
+      frames.push({ kind: 'too_long' });
+      return;
+    }
+    // Copy: the socket may reuse the chunk's memory after we return.
+    this.pending.push(Buffer.from(rest));
+    this.pendingBytes += rest.length;
+  }
+}

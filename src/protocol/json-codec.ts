@@ -1,0 +1,152 @@
+/**
+ * JSON mode (PROTOCOL.md §4): one JSON object per line. Every inbound object is
+ * validated with zod before it reaches the core; every string a user typed is
+ * sanitized here so the core only ever sees clean text.
+ */
+import { z } from 'zod';
+import { ChatError } from '../core/errors.js';
+import type { Hello, Request, ServerEvent } from './messages.js';
+import { sanitizeLines, sanitizeText } from './sanitize.js';
+
+const MAX_FIELD = 65536;
+const id = z.string().max(128).optional();
+const str = z.string().max(MAX_FIELD);
+const text = str.transform(sanitizeText);
+const optText = text.optional();
+const lines = str.transform(sanitizeLines);
+const name = z.string().max(256);
+
+const resumePoint = z.union([
+  z.number().int().nonnegative(),
+  z.object({ seq: z.number().int().nonnegative(), epoch: z.string().max(128).optional() }),
+]);
+
+const helloSchema = z.object({
+  type: z.literal('hello'),
+  version: z.number().int().positive(),
+  name,
+  password: z.string().max(1024).optional(),
+  resume: z.record(z.string().max(64), resumePoint).optional(),
+  history: z.number().int().min(0).max(500).optional(),
+});
+
+const requestSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('say'),
+    id,
+    room: name.optional(),
+    text: lines,
+    action: z.boolean().optional(),
+  }),
+  z.object({ type: z.literal('dm'), id, to: name, text: lines, action: z.boolean().optional() }),
+  z.object({ type: z.literal('join'), id, room: name }),
+  z.object({ type: z.literal('part'), id, room: name.optional(), reason: optText }),
+  z.object({ type: z.literal('nick'), id, name, password: z.string().max(1024).optional() }),
+  z.object({ type: z.literal('topic'), id, room: name.optional(), text: optText }),
+  z.object({ type: z.literal('who'), id, room: name.optional() }),
+  z.object({ type: z.literal('rooms'), id }),
+  z.object({
+    type: z.literal('history'),
+    id,
+    room: name.optional(),
+    before: z.number().int().nonnegative().optional(),
+    limit: z.number().int().positive().max(500).optional(),
+  }),
+  z.object({ type: z.literal('register'), id, password: z.string().min(1).max(1024) }),
+  z.object({ type: z.literal('away'), id, text: optText }),
+  z.object({ type: z.literal('ignore'), id, name: name.optional() }),
+  z.object({ type: z.literal('unignore'), id, name }),
+  z.object({ type: z.literal('kick'), id, name, reason: optText }),
+  z.object({ type: z.literal('ban'), id, name }),
+  z.object({ type: z.literal('unban'), id, name }),
+  z.object({ type: z.literal('help'), id, command: name.optional() }),
+  z.object({ type: z.literal('ping'), id }),
+  z.object({ type: z.literal('pong'), id }),
+  z.object({ type: z.literal('quit'), id, reason: optText }),
+]);
+
+function parseObject(line: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw new ChatError('bad_request', 'Not valid JSON: send one JSON object per line');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ChatError('bad_request', 'Expected a JSON object with a "type"');
+  }
+  return value as Record<string, unknown>;
+}
+
+/** The request id of a raw object, if it has a usable one, so even a refusal can carry it. */
+function idOf(obj: Record<string, unknown>): string | undefined {
+  return typeof obj.id === 'string' && obj.id.length <= 128 ? obj.id : undefined;
+}
+
+/** A refusal of one inbound JSON line, carrying the request id when there was one. */
+export class JsonDecodeError extends ChatError {
+  constructor(
+    err: ChatError,
+    readonly requestId: string | undefined,
+  ) {
+    super(err.code, err.message);
+  }
+}
+
+function describe(issues: z.core.$ZodIssue[]): string {
+  const first = issues[0];
+  if (!first) return 'Invalid request';
+  const where = first.path.length ? first.path.join('.') : 'request';
+  return `Invalid ${where}: ${first.message}`;
+}
+
+/** Parse the handshake line of a JSON-mode client. */
+export function decodeHello(line: string): Hello {
+  const obj = parseObject(line);
+  if (obj.type !== 'hello') {
+    throw new ChatError('bad_request', 'The first JSON line must be {"type":"hello",...}');
+  }
+  const r = helloSchema.safeParse(obj);
+  if (!r.success) throw new ChatError('bad_request', describe(r.error.issues));
+  return r.data;
+}
+
+/** Parse one post-handshake JSON line into a validated Request. */
+export function decodeJsonRequest(line: string): Request {
+  let obj: Record<string, unknown> | undefined;
+  try {
+    obj = parseObject(line);
+    if (typeof obj.type !== 'string') throw new ChatError('bad_request', 'Missing "type"');
+    const r = requestSchema.safeParse(obj);
+    if (!r.success) {
+      const unknownType = r.error.issues.some(
+        (i) => i.code === 'invalid_union' && i.path.length === 1 && i.path[0] === 'type',
+      );
+      throw new ChatError(
+        'bad_request',
+        unknownType
+          ? `Unknown request type "${String(obj.type).slice(0, 40)}"`
+          : describe(r.error.issues),
+      );
+    }
+    return r.data as Request;
+  } catch (err) {
+    if (err instanceof ChatError) throw new JsonDecodeError(err, obj ? idOf(obj) : undefined);
+    throw err;
+  }
+}
+
+/** Encodes events as JSON lines, once per event whatever the number of recipients. */
+export class JsonEncoder {
+  private readonly cache = new WeakMap<ServerEvent, Buffer>();
+
+  /** Bytes for `e`: one JSON object and a LF. */
+  encode(e: ServerEvent): Buffer {
+    let bytes = this.cache.get(e);
+    if (!bytes) {
+      bytes = Buffer.from(JSON.stringify(e) + '\n', 'utf8');
+      this.cache.set(e, bytes);
+    }
+    return bytes;
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * Wire types shared by server and client (PROTOCOL.md §4). The server's core
+ * produces these objects; codecs alone turn them into bytes.
+ */
+import type { ErrorCode } from '../core/errors.js';
+
+export const PROTOCOL_VERSION = 1;
+
+/** A stored message as it travels to clients (room or private). */
+export interface MessageEvent {
+  type: 'message';
+  room: string;
+  seq: number;
+  ts: string;
+  from: string;
+  text: string;
+  action: boolean;
+}
+
+export interface PrivateEvent {
+  type: 'private';
+  from: string;
+  to: string;
+  ts: string;
+  text: string;
+  action: boolean;
+  seq?: number;
+}
+
+export type SystemEventName =
+  'join' | 'part' | 'quit' | 'nick' | 'topic' | 'kick' | 'away' | 'presence' | 'reset' | 'shutdown';
+
+export interface SystemEvent {
+  type: 'system';
+  event: SystemEventName;
+  ts: string;
+  room?: string;
+  user?: string;
+  /** nick: the new name. */
+  name?: string;
+  /** quit/kick: the reason given; shutdown: a human notice. */
+  reason?: string;
+  /** topic: the new topic; away: the away text ('' when back). */
+  text?: string;
+  /** presence (big rooms, §6): aggregated joins and leaves. */
+  joined?: string[];
+  left?: string[];
+}
+
+export interface WelcomeEvent {
+  type: 'welcome';
+  name: string;
+  rooms: string[];
+  /** Room names and members at welcome time, so text mode can greet usefully. */
+  members: string[];
+  heartbeat: number;
+  limits: Limits;
+  server: { name: string; version: string };
+  epochs: Record<string, string>;
+}
+
+export interface Limits {
+  maxLineBytes: number;
+  maxMessageLines: number;
+  rateBurst: number;
+  ratePerSecond: number;
+}
+
+export interface HistoryEvent {
+  type: 'history';
+  id?: string;
+  room: string;
+  epoch: string;
+  messages: MessageEvent[];
+  more: boolean;
+  gap: boolean;
+}
+
+/** Acknowledges a request; `op` says which, so text mode can confirm it in words. */
+export interface AckEvent {
+  type: 'ack';
+  id?: string;
+  ts: string;
+  op: RequestType;
+  seq?: number;
+  room?: string;
+  name?: string;
+  text?: string;
+}
+
+export interface ErrorEvent {
+  type: 'error';
+  id?: string;
+  code: ErrorCode;
+  message: string;
+  retryAfterMs?: number;
+}
+
+export interface WhoEvent {
+  type: 'who';
+  id?: string;
+  /** A room name, or '*' for everyone online. */
+  room: string;
+  users: Array<{ name: string; away?: string }>;
+}
+
+export interface RoomsEvent {
+  type: 'rooms';
+  id?: string;
+  rooms: Array<{ name: string; members: number; topic: string }>;
+}
+
+export interface HelpEvent {
+  type: 'help';
+  id?: string;
+  commands: Array<{ name: string; usage: string; summary: string }>;
+}
+
+export interface PingEvent {
+  type: 'ping';
+  id?: string;
+}
+export interface PongEvent {
+  type: 'pong';
+  id?: string;
+}
+
+/** Everything the server sends to a client. */
+export type ServerEvent =
+  | MessageEvent
+  | PrivateEvent
+  | SystemEvent
+  | WelcomeEvent
+  | HistoryEvent
+  | AckEvent
+  | ErrorEvent
+  | WhoEvent
+  | RoomsEvent
+  | HelpEvent
+  | PingEvent
+  | PongEvent;
+
+/** Resume point for one stream: a bare seq means "same epoch" (§4). */
+export type ResumePoint = number | { seq: number; epoch?: string };
+
+export interface Hello {
+  type: 'hello';
+  version: number;
+  name: string;
+  password?: string;
+  resume?: Record<string, ResumePoint>;
+  /** How many history messages to replay per room on join; 0 for bots. */
+  history?: number;
+}
+
+/** Everything a client may ask after the handshake, in either mode. */
+export type Request =
+  | { type: 'say'; id?: string; room?: string; text: string; action?: boolean }
+  | { type: 'dm'; id?: string; to: string; text: string; action?: boolean }
+  | { type: 'join'; id?: string; room: string }
+  | { type: 'part'; id?: string; room?: string; reason?: string }
+  | { type: 'nick'; id?: string; name: string; password?: string }
+  | { type: 'topic'; id?: string; room?: string; text?: string }
+  | { type: 'who'; id?: string; room?: string }
+  | { type: 'rooms'; id?: string }
+  | { type: 'history'; id?: string; room?: string; before?: number; limit?: number }
+  | { type: 'register'; id?: string; password: string }
+  | { type: 'away'; id?: string; text?: string }
+  | { type: 'ignore'; id?: string; name?: string }
+  | { type: 'unignore'; id?: string; name: string }
+  | { type: 'kick'; id?: string; name: string; reason?: string }
+  | { type: 'ban'; id?: string; name: string }
+  | { type: 'unban'; id?: string; name: string }
+  | { type: 'help'; id?: string; command?: string }
+  | { type: 'ping'; id?: string }
+  | { type: 'pong'; id?: string }
+  | { type: 'quit'; id?: string; reason?: string };
+
+export type RequestType = Request['type'];

@@ -1,0 +1,72 @@
+/**
+ * PROTOCOL.md §1: user text may not carry anything a terminal interprets.
+ * Removed: ANSI/VT escape sequences (CSI, OSC, DCS/SOS/PM/APC strings and
+ * two-byte ESC forms, in 7-bit and 8-bit C1 spellings), every other C0 control
+ * except TAB, DEL, C1 controls, and the bidi embedding/override/isolate marks
+ * that can make text display in an order other than the one sent.
+ */
+const ESCAPES = new RegExp(
+  [
+    // CSI: ESC [ or 8-bit CSI, parameters, intermediates, one final byte.
+    '(?:\\x1b\\[|\\x9b)[\\x30-\\x3f]*[\\x20-\\x2f]*[\\x40-\\x7e]?',
+    // OSC, DCS, SOS, PM, APC: a string ended by BEL or ST (or the end of the line).
+    '(?:\\x1b[\\]PX^_]|[\\x90\\x98\\x9d\\x9e\\x9f])[^\\x07\\x1b\\x9c]*(?:\\x07|\\x1b\\\\|\\x9c)?',
+    // Other ESC sequences: intermediates then one final byte.
+    '\\x1b[\\x20-\\x2f]*[\\x30-\\x7e]?',
+    // Remaining C0 (not TAB), DEL, C1.
+    '[\\x00-\\x08\\x0a-\\x1f\\x7f-\\x9f]',
+    // Bidi embeddings, overrides and isolates.
+    '[\\u202a-\\u202e\\u2066-\\u2069]',
+  ].join('|'),
+  'g',
+);
+
+/** Strip every terminal-active sequence from user text. */
+export function sanitizeText(text: string): string {
+  return text.replace(ESCAPES, '');
+}
+
+/** Like sanitizeText, but keeps the line breaks of a multi-line message (§6). */
+export function sanitizeLines(text: string): string {
+  return text.split(/\r?\n/u).map(sanitizeText).join('\n');
+}
+
+const IAC = 0xff;
+const SB = 0xfa;
+const SE = 0xf0;
+const WILL = 0xfb;
+const DONT = 0xfe;
+
+/**
+ * Remove telnet IAC negotiation from one raw line (RFC 854): `IAC IAC` is a
+ * literal 0xFF (invalid UTF-8 anyway, so it is dropped), `IAC WILL|WONT|DO|DONT
+ * opt` is three bytes, `IAC SB … IAC SE` is a subnegotiation, any other `IAC x`
+ * is two bytes. Returns the input unchanged (no copy) when there is no IAC.
+ */
+export function stripTelnet(line: Buffer): Buffer {
+  let i = line.indexOf(IAC);
+  if (i < 0) return line;
+  const out = Buffer.allocUnsafe(line.length);
+  line.copy(out, 0, 0, i);
+  let o = i;
+  while (i < line.length) {
+    const b = line[i]!;
+    if (b !== IAC) {
+      out[o++] = b;
+      i++;
+      continue;
+    }
+    const cmd = line[i + 1];
+    if (cmd === undefined) break;
+    if (cmd >= WILL && cmd <= DONT) {
+      i += 3;
+    } else if (cmd === SB) {
+      let j = i + 2;
+      while (j < line.length && !(line[j] === IAC && line[j + 1] === SE)) j++;
+      i = j + 2;
+    } else {
+      i += 2;
+    }
+  }
+  return out.subarray(0, o);
+}

@@ -1,0 +1,210 @@
+/**
+ * Text mode (PROTOCOL.md §3): what `nc` and `telnet` users type and read.
+ * Decoding turns a typed line into a Request using the command table; encoding
+ * turns a ServerEvent into human lines, cached per event so a broadcast is
+ * formatted once, not once per recipient.
+ */
+import { ChatError } from '../core/errors.js';
+import { findCommand, type CommandSpec } from '../core/commands/specs.js';
+import type { Request, ServerEvent, SystemEvent, AckEvent } from './messages.js';
+
+/** Parse one sanitized, non-empty line typed by a text-mode user. */
+export function decodeTextLine(line: string, isAvailable: (c: CommandSpec) => boolean): Request {
+  if (!line.startsWith('/') || line.startsWith('//')) {
+    return { type: 'say', text: line.startsWith('//') ? line.slice(1) : line };
+  }
+  const match = /^\/(\S+)\s*(.*)$/su.exec(line);
+  const name = match?.[1] ?? '';
+  const spec = findCommand(name);
+  if (!spec || !isAvailable(spec)) {
+    throw new ChatError('bad_request', `Unknown command: /${name}. Type /help for the list`);
+  }
+  return parseArgs(spec, match?.[2] ?? '');
+}
+
+function parseArgs(spec: CommandSpec, argText: string): Request {
+  const req: Record<string, unknown> = { type: spec.request, ...spec.fixed };
+  let rest = argText.trim();
+  for (const arg of spec.args) {
+    if (rest === '') {
+      if (arg.optional) continue;
+      throw new ChatError('bad_request', `Missing ${arg.field}. Usage: ${spec.usage}`);
+    }
+    let value: string;
+    if (arg.take === 'rest') {
+      value = rest;
+      rest = '';
+    } else {
+      const sp = rest.search(/\s/u);
+      value = sp < 0 ? rest : rest.slice(0, sp);
+      rest = sp < 0 ? '' : rest.slice(sp).trimStart();
+    }
+    if (arg.int) {
+      if (!/^\d{1,9}$/u.test(value)) {
+        throw new ChatError(
+          'bad_request',
+          `${arg.field} must be a whole number. Usage: ${spec.usage}`,
+        );
+      }
+      req[arg.field] = Number(value);
+    } else {
+      req[arg.field] = value;
+    }
+  }
+  if (rest !== '') throw new ChatError('bad_request', `Too many arguments. Usage: ${spec.usage}`);
+  return req as Request;
+}
+
+/** `HH:MM` in the server's local time (§3). */
+export function clock(iso: string): string {
+  const d = new Date(iso);
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
+
+/** Prefix each line of a possibly multi-line text (§6: each line gets the same prefix). */
+function prefixed(prefix: string, text: string): string {
+  return text
+    .split('\n')
+    .map((l) => prefix + l + '\n')
+    .join('');
+}
+
+function systemLine(e: SystemEvent): string {
+  const room = e.room ?? '';
+  switch (e.event) {
+    case 'join':
+      return `* ${e.user} joined ${room}`;
+    case 'part':
+      return `* ${e.user} left ${room}${e.reason ? ` (${e.reason})` : ''}`;
+    case 'quit':
+      return `* ${e.user} quit${e.reason ? ` (${e.reason})` : ''}`;
+    case 'nick':
+      return `* ${e.user} is now known as ${e.name}`;
+    case 'topic':
+      return e.text
+        ? `* ${e.user} set the topic of ${room}: ${e.text}`
+        : `* ${e.user} cleared the topic of ${room}`;
+    case 'kick':
+      return `* ${e.user} was kicked from the chat${e.reason ? ` (${e.reason})` : ''}`;
+    case 'away':
+      return e.text ? `* ${e.user} is away: ${e.text}` : `* ${e.user} is back`;
+    case 'presence': {
+      const parts: string[] = [];
+      if (e.joined?.length) parts.push(`${e.joined.length} joined`);
+      if (e.left?.length) parts.push(`${e.left.length} left`);
+      return `* ${parts.join(', ')} ${room}`;
+    }
+    case 'reset':
+      return `* History of ${room} was reset; showing recent messages`;
+    case 'shutdown':
+      return `* Server shutting down${e.reason ? `: ${e.reason}` : ''}`;
+  }
+}
+
+function ackLine(e: AckEvent): string | undefined {
+  switch (e.op) {
+    case 'join':
+      return `* You are now in ${e.room}`;
+    case 'part':
+      return `* You left ${e.room}; current room is ${e.text}`;
+    case 'nick':
+      return `* You are now known as ${e.name}`;
+    case 'topic':
+      return e.text ? `* Topic of ${e.room}: ${e.text}` : `* ${e.room} has no topic`;
+    case 'away':
+      return e.text ? `* You are marked away: ${e.text}` : '* You are no longer marked away';
+    case 'ignore':
+      return e.name ? `* Ignoring ${e.name}` : `* Ignored users: ${e.text || 'none'}`;
+    case 'unignore':
+      return `* No longer ignoring ${e.name}`;
+    case 'dm':
+      return e.text ? `* ${e.name} is away: ${e.text}` : undefined;
+    default:
+      // Messages are never echoed (split horizon); other acks need no words.
+      return undefined;
+  }
+}
+
+/** Render one event as text-mode lines; `here` is the recipient's current room. */
+export function encodeText(e: ServerEvent, here: string): string {
+  switch (e.type) {
+    case 'message': {
+      const room = e.room === here ? '' : `${e.room} `;
+      const prefix = e.action
+        ? `[${clock(e.ts)}] ${room}* ${e.from} `
+        : `[${clock(e.ts)}] ${room}<${e.from}> `;
+      return prefixed(prefix, e.text);
+    }
+    case 'private':
+      return prefixed(
+        e.action ? `[${clock(e.ts)}] *${e.from}* * ${e.from} ` : `[${clock(e.ts)}] *${e.from}* `,
+        e.text,
+      );
+    case 'system':
+      return systemLine(e) + '\n';
+    case 'welcome': {
+      const others = e.members.filter((m) => m !== e.name);
+      const with_ = others.length ? `with ${others.join(', ')}` : 'alone for now';
+      return `* Welcome, ${e.name}! You are in ${e.rooms.join(', ')} ${with_}. Type /help for commands.\n`;
+    }
+    case 'history':
+      if (e.messages.length === 0) return '';
+      return (
+        `* — history of ${e.room}${e.gap ? ' (older messages were trimmed)' : ''} —\n` +
+        e.messages.map((m) => encodeText(m, here)).join('') +
+        `* — end of history${e.more ? ' (more with /history)' : ''} —\n`
+      );
+    case 'ack': {
+      const line = ackLine(e);
+      return line ? line + '\n' : '';
+    }
+    case 'error':
+      return `! ${e.message} [${e.code}]\n`;
+    case 'who': {
+      const names = e.users.map((u) => (u.away ? `${u.name} (away: ${u.away})` : u.name));
+      const where = e.room === '*' ? 'online' : `in ${e.room}`;
+      return `* ${names.length} ${names.length === 1 ? 'user' : 'users'} ${where}: ${names.join(', ')}\n`;
+    }
+    case 'rooms':
+      return (
+        `* ${e.rooms.length} ${e.rooms.length === 1 ? 'room' : 'rooms'}:\n` +
+        e.rooms
+          .map((r) => `*   ${r.name} (${r.members})${r.topic ? ` — ${r.topic}` : ''}\n`)
+          .join('')
+      );
+    case 'help':
+      if (e.commands.length === 1) {
+        const c = e.commands[0]!;
+        return `* ${c.usage} — ${c.summary}\n`;
+      }
+      return (
+        '* Commands (a line without "/" is a message; "//text" sends "/text"):\n' +
+        e.commands.map((c) => `*   ${c.usage} — ${c.summary}\n`).join('')
+      );
+    case 'ping':
+    case 'pong':
+      return '';
+  }
+}
+
+/**
+ * Encodes events for text-mode sessions. A broadcast event reaches many
+ * recipients, whose only difference is whether the room is their current one,
+ * so each event is formatted at most twice whatever the room's size.
+ */
+export class TextEncoder {
+  private readonly current = new WeakMap<ServerEvent, Buffer>();
+  private readonly other = new WeakMap<ServerEvent, Buffer>();
+
+  /** Bytes for `e` as seen by a user whose current room is `here`. */
+  encode(e: ServerEvent, here: string): Buffer {
+    const inHere = e.type !== 'message' || e.room === here;
+    const cache = inHere ? this.current : this.other;
+    let bytes = cache.get(e);
+    if (!bytes) {
+      bytes = Buffer.from(encodeText(e, here), 'utf8');
+      cache.set(e, bytes);
+    }
+    return bytes;
+  }
+}

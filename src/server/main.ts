@@ -1,0 +1,126 @@
+/**
+ * Composition root of chat-server: parses options, builds the logger, store,
+ * bus, core and listener, and owns the process signals. Returns an exit code;
+ * only bin/ sets it on the process.
+ */
+import { Command, Option } from 'commander';
+import pino, { type Logger } from 'pino';
+import { LocalBus } from '../bus/local-bus.js';
+import { Chat } from '../core/chat.js';
+import { MemoryStore } from '../store/memory-store.js';
+import type { Store } from '../store/store.js';
+import { ConfigError, loadConfig, type ServerConfig } from './config.js';
+import { Listener } from './listener.js';
+import { envName, flagName, SERVER_OPTIONS } from './options.js';
+import { VERSION } from './version.js';
+
+function buildCli(): Command {
+  const cmd = new Command('chat-server')
+    .description('A terminal chat relay over TCP. Clients: chat-client, nc, telnet.')
+    .version(VERSION)
+    .showHelpAfterError()
+    .addHelpText(
+      'after',
+      '\nEvery option can also be set as an environment variable, e.g. CHAT_PORT=6000.',
+    );
+  for (const spec of SERVER_OPTIONS) {
+    const flag = `--${flagName(spec.key)} <${spec.kind === 'int' ? 'n' : 'value'}>`;
+    const def = spec.default === undefined ? '' : ` (default: ${String(spec.default)})`;
+    cmd.addOption(new Option(flag, `${spec.description}${def} [${envName(spec.key)}]`));
+  }
+  return cmd;
+}
+
+function makeLogger(config: Readonly<ServerConfig>): Logger {
+  const options = { level: config.logLevel, base: { pid: process.pid } };
+  if (process.stdout.isTTY) {
+    return pino({
+      ...options,
+      transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss' } },
+    });
+  }
+  return pino(options, pino.destination({ dest: 1, sync: true }));
+}
+
+function openStore(config: Readonly<ServerConfig>, bus: LocalBus): Store {
+  return new MemoryStore((m) => bus.publish(m), config.historyLimit);
+}
+
+/** Run the server until a signal stops it; resolves with the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const cli = buildCli();
+  cli.exitOverride();
+  try {
+    cli.parse(argv);
+  } catch (err) {
+    const code = (err as { exitCode?: number }).exitCode;
+    return code ?? 2;
+  }
+  let config: Readonly<ServerConfig>;
+  try {
+    config = loadConfig(cli.opts(), process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`chat-server: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const log = makeLogger(config);
+  const bus = new LocalBus();
+  const store = openStore(config, bus);
+  const chat = new Chat({
+    store,
+    bus,
+    limits: {
+      maxLineBytes: config.maxLineBytes,
+      maxMessageLines: config.maxMessageLines,
+      rateBurst: 10,
+      ratePerSecond: 5,
+    },
+    historyOnJoin: config.historyOnJoin,
+    heartbeatSeconds: config.heartbeat,
+    server: { name: 'chat-server', version: VERSION },
+    onInternalError: (err, context) => log.error({ err, context }, 'internal error'),
+  });
+  const banner = `* chat-server ${VERSION}: type your alias and press Enter\n`;
+  const listener = new Listener(chat, config, log.child({ component: 'listener' }), banner);
+  try {
+    const addr = await listener.listen();
+    log.info({ host: addr.address, port: addr.port }, 'listening');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const hint =
+      e.code === 'EADDRINUSE' ? ' (another server is using it: pick another --port)' : '';
+    log.fatal({ err: { code: e.code, message: e.message } }, 'cannot listen');
+    process.stderr.write(
+      `chat-server: cannot listen on ${config.host}:${config.port}: ${e.code ?? e.message}${hint}\n`,
+    );
+    await store.close();
+    return 1;
+  }
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        log.warn({ signal }, 'second signal: exiting at once');
+        resolve(1);
+        return;
+      }
+      stopping = true;
+      log.info({ signal, connections: listener.connections }, 'shutting down');
+      void (async () => {
+        await listener.close(config.shutdownGrace * 1000);
+        await store.close();
+        await bus.close();
+        log.info('stopped');
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve(0);
+      })();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

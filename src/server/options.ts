@@ -1,0 +1,119 @@
+/**
+ * Every server option as data (STYLE.md "Options are one table"): the flag,
+ * its CHAT_* environment variable, its default and how to parse it. The CLI,
+ * the config file, `--help` and the README's table all come from here.
+ */
+export interface OptionSpec {
+  /** Config key, camelCase; the flag is its kebab-case, the env var CHAT_ + SNAKE_CASE. */
+  key: string;
+  description: string;
+  default: string | number | boolean | undefined;
+  kind: 'string' | 'int' | 'bool' | 'level';
+  /** Smallest accepted value for ints. */
+  min?: number;
+  max?: number;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const SERVER_OPTIONS: readonly OptionSpec[] = [
+  { key: 'host', description: 'address to listen on', default: '127.0.0.1', kind: 'string' },
+  {
+    key: 'port',
+    description: 'TCP port to listen on (0 picks a free one)',
+    default: 50000,
+    kind: 'int',
+    min: 0,
+    max: 65535,
+  },
+  {
+    key: 'db',
+    description: "SQLite file for history (':memory:' for a throwaway server)",
+    default: 'chat.db',
+    kind: 'string',
+  },
+  {
+    key: 'logLevel',
+    description: `log level (${LOG_LEVELS.join(', ')})`,
+    default: 'info',
+    kind: 'level',
+  },
+  {
+    key: 'handshakeTimeout',
+    description: 'seconds a new connection has to send a valid alias',
+    default: 30,
+    kind: 'int',
+    min: 1,
+    max: 3600,
+  },
+  {
+    key: 'maxLineBytes',
+    description: 'longest accepted input line in bytes',
+    default: 16384,
+    kind: 'int',
+    min: 64,
+    max: 1048576,
+  },
+  {
+    key: 'maxQueuedBytes',
+    description: 'unsent output after which a slow reader is disconnected',
+    default: 4194304,
+    kind: 'int',
+    min: 1024,
+  },
+  {
+    key: 'maxMessageLines',
+    description: 'most lines in one multi-line message',
+    default: 20,
+    kind: 'int',
+    min: 1,
+    max: 1000,
+  },
+  {
+    key: 'historyOnJoin',
+    description: 'messages replayed when joining a room',
+    default: 20,
+    kind: 'int',
+    min: 0,
+    max: 500,
+  },
+  {
+    key: 'historyLimit',
+    description: 'messages kept per room',
+    default: 10000,
+    kind: 'int',
+    min: 1,
+  },
+  {
+    key: 'heartbeat',
+    description: 'seconds of silence before a JSON client is pinged',
+    default: 30,
+    kind: 'int',
+    min: 1,
+    max: 3600,
+  },
+  {
+    key: 'shutdownGrace',
+    description: 'seconds to flush and close on SIGINT/SIGTERM',
+    default: 5,
+    kind: 'int',
+    min: 0,
+    max: 300,
+  },
+  {
+    key: 'config',
+    description: 'YAML or JSON file with any of these options',
+    default: undefined,
+    kind: 'string',
+  },
+];
+
+/** `maxLineBytes` → `max-line-bytes`. */
+export function flagName(key: string): string {
+  return key.replace(/[A-Z]/gu, (c) => '-' + c.toLowerCase());
+}
+
+/** `maxLineBytes` → `CHAT_MAX_LINE_BYTES`. */
+export function envName(key: string): string {
+  return 'CHAT_' + key.replace(/[A-Z]/gu, (c) => '_' + c).toUpperCase();
+}

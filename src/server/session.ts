@@ -1,0 +1,283 @@
+/**
+ * One connection: framing, the handshake and the choice of codec, output
+ * backpressure, heartbeat and the handshake timeout. It turns bytes into
+ * Requests for the core and the core's events into bytes; it makes no chat
+ * decisions of its own.
+ */
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { Chat } from '../core/chat.js';
+import { ChatError, type ErrorCode } from '../core/errors.js';
+import type { Peer, User } from '../core/model.js';
+import { isAvailable } from '../core/commands/index.js';
+import { LineFramer } from '../protocol/framing.js';
+import {
+  decodeHello,
+  decodeJsonRequest,
+  JsonDecodeError,
+  type JsonEncoder,
+} from '../protocol/json-codec.js';
+import type { Request, ServerEvent } from '../protocol/messages.js';
+import { sanitizeText, stripTelnet } from '../protocol/sanitize.js';
+import { decodeTextLine, type TextEncoder } from '../protocol/text-codec.js';
+import type { ServerConfig } from './config.js';
+import { forget, writeBatched } from './output.js';
+
+export interface SessionDeps {
+  chat: Chat;
+  config: Readonly<ServerConfig>;
+  log: Logger;
+  json: JsonEncoder;
+  text: TextEncoder;
+  banner: string;
+}
+
+const MAX_HANDSHAKE_FAILURES = 3;
+const MAX_LONG_LINES_IN_A_ROW = 3;
+/** How long a closing connection may take to flush before it is destroyed. */
+const CLOSE_FLUSH_MS = 2000;
+
+export class Session implements Peer {
+  mode: 'text' | 'json' = 'text';
+  private user: User | undefined;
+  private readonly framer: LineFramer;
+  private handshakeFailures = 0;
+  private longLinesInARow = 0;
+  private handshakeTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private lastInput = Date.now();
+  private pinged = false;
+  private closing = false;
+  private closeReason = 'closed by client';
+
+  constructor(
+    readonly id: string,
+    private readonly socket: Socket,
+    private readonly deps: SessionDeps,
+    private readonly log: Logger,
+    private readonly onGone: (s: Session) => void,
+  ) {
+    this.framer = new LineFramer(deps.config.maxLineBytes);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      this.closeReason = err.code ?? err.message;
+    });
+    socket.on('end', () => {
+      // Half-closed by the client: finish our side too so the socket closes.
+      if (!this.closing) socket.end();
+    });
+    socket.on('close', () => this.onClose());
+    this.handshakeTimer = setTimeout(
+      () => this.handshakeExpired(),
+      deps.config.handshakeTimeout * 1000,
+    );
+    this.handshakeTimer.unref();
+    this.write(Buffer.from(deps.banner));
+  }
+
+  /** Encode and queue an event for this connection (Peer). */
+  send(event: ServerEvent): void {
+    if (this.closing || this.socket.destroyed) return;
+    if (this.mode === 'json') {
+      // An ack answers an id; without one there is nothing for a JSON client to match.
+      if (event.type === 'ack' && event.id === undefined) return;
+      this.write(this.deps.json.encode(event));
+    } else {
+      if (event.type === 'ping' || event.type === 'pong') return;
+      const bytes = this.deps.text.encode(event, this.user?.current.name.display ?? '');
+      if (bytes.length > 0) this.write(bytes);
+    }
+  }
+
+  /** Close after flushing what was sent (Peer). */
+  close(reason: string): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.closeReason = reason;
+    forget(this.socket);
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), CLOSE_FLUSH_MS).unref();
+  }
+
+  /** Tear down at once, without flushing (server shutdown after the grace period). */
+  destroy(reason: string): void {
+    this.closeReason = reason;
+    this.socket.destroy();
+  }
+
+  private write(bytes: Buffer): void {
+    writeBatched(this.socket, bytes);
+    // §6: output nobody reads must not grow server memory; the reader goes, not the room.
+    if (this.socket.writableLength > this.deps.config.maxQueuedBytes) {
+      this.log.warn({ queued: this.socket.writableLength }, 'slow reader disconnected');
+      this.closeReason = 'slow reader';
+      this.closing = true;
+      forget(this.socket);
+      this.socket.destroy();
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    this.lastInput = Date.now();
+    this.pinged = false;
+    for (const frame of this.framer.push(chunk)) {
+      if (this.closing) return;
+      if (frame.kind === 'too_long') {
+        this.lineTooLong();
+        continue;
+      }
+      this.longLinesInARow = 0;
+      const line = stripTelnet(frame.bytes).toString('utf8');
+      try {
+        this.onLine(line);
+      } catch (err) {
+        // A bug reached by one input ends this connection's request, never the process.
+        this.log.error({ err }, 'unexpected error handling a line');
+        this.sendError('internal', 'Internal server error; the request was not carried out');
+      }
+    }
+  }
+
+  private lineTooLong(): void {
+    this.longLinesInARow++;
+    const max = this.deps.config.maxLineBytes;
+    if (this.longLinesInARow >= MAX_LONG_LINES_IN_A_ROW) {
+      this.finalError(
+        'line_too_long',
+        `Three lines in a row were longer than ${max} bytes; closing`,
+      );
+    } else {
+      this.sendError('line_too_long', `Line longer than ${max} bytes was discarded`);
+    }
+  }
+
+  private onLine(raw: string): void {
+    if (this.user) {
+      const req = this.decodeRequest(raw);
+      if (req) this.deps.chat.handle(this.user, req);
+      return;
+    }
+    const trimmed = raw.trim();
+    if (trimmed === '') return;
+    this.handshake(trimmed);
+  }
+
+  private decodeRequest(raw: string): Request | undefined {
+    if (this.mode === 'json') {
+      if (raw.trim() === '') return undefined;
+      try {
+        return decodeJsonRequest(raw);
+      } catch (err) {
+        if (!(err instanceof JsonDecodeError)) throw err;
+        this.sendError(err.code, err.message, err.requestId);
+        return undefined;
+      }
+    }
+    const line = sanitizeText(raw);
+    if (line.trim() === '') return undefined;
+    try {
+      return decodeTextLine(line, isAvailable);
+    } catch (err) {
+      if (!(err instanceof ChatError)) throw err;
+      this.sendError(err.code, err.message);
+      return undefined;
+    }
+  }
+
+  private handshake(line: string): void {
+    try {
+      if (line.startsWith('{')) {
+        this.mode = 'json';
+        const hello = decodeHello(line);
+        if (hello.version !== 1) {
+          throw new ChatError(
+            'bad_request',
+            `Protocol version ${hello.version} is not supported; this server speaks 1`,
+          );
+        }
+        this.admit(hello);
+      } else {
+        this.mode = 'text';
+        this.admit({ name: sanitizeText(line) });
+      }
+    } catch (err) {
+      if (!(err instanceof ChatError)) throw err;
+      this.handshakeFailures++;
+      this.log.info({ code: err.code, attempt: this.handshakeFailures }, 'handshake refused');
+      if (this.handshakeFailures >= MAX_HANDSHAKE_FAILURES) {
+        this.finalError(err.code, `${err.message}. Too many failed attempts; closing`);
+      } else {
+        this.sendError(
+          err.code,
+          this.mode === 'text' ? `${err.message}. Try another alias` : err.message,
+        );
+      }
+    }
+  }
+
+  private admit(hello: Parameters<Chat['connect']>[1]): void {
+    this.user = this.deps.chat.connect(this, hello);
+    clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = undefined;
+    this.log.info({ mode: this.mode, alias: this.user.name.display }, 'handshake complete');
+    if (this.mode === 'json') this.startHeartbeat();
+    else this.socket.setKeepAlive(true, 60_000);
+  }
+
+  /** §4: ping after `heartbeat` s of silence, close after two more intervals. */
+  private startHeartbeat(): void {
+    const intervalMs = this.deps.config.heartbeat * 1000;
+    this.heartbeatTimer = setInterval(() => {
+      const silentMs = Date.now() - this.lastInput;
+      if (silentMs >= intervalMs * 3) {
+        this.finalError('timeout', 'No input for too long; closing');
+      } else if (silentMs >= intervalMs && !this.pinged) {
+        this.pinged = true;
+        this.send({ type: 'ping' });
+      }
+    }, intervalMs);
+    this.heartbeatTimer.unref();
+  }
+
+  private handshakeExpired(): void {
+    this.log.info('handshake timed out');
+    this.finalError(
+      'timeout',
+      `No valid alias within ${this.deps.config.handshakeTimeout} s; closing`,
+    );
+  }
+
+  private sendError(code: ErrorCode, message: string, id?: string): void {
+    this.send({ type: 'error', ...(id !== undefined && { id }), code, message });
+  }
+
+  private finalError(code: ErrorCode, message: string): void {
+    this.sendError(code, message);
+    this.close(code);
+  }
+
+  private onClose(): void {
+    clearTimeout(this.handshakeTimer);
+    clearInterval(this.heartbeatTimer);
+    forget(this.socket);
+    if (this.user) this.deps.chat.disconnect(this.user, this.quitReason());
+    this.log.info({ reason: this.closeReason }, 'disconnected');
+    this.onGone(this);
+  }
+
+  private quitReason(): string {
+    switch (this.closeReason) {
+      case 'closed by client':
+        return 'connection closed';
+      case 'quit':
+        return 'quit';
+      case 'timeout':
+        return 'timed out';
+      case 'shutdown':
+        return 'server shutting down';
+      default:
+        return 'connection lost';
+    }
+  }
+}
