@@ -5,12 +5,8 @@
  */
 import { Command, Option } from 'commander';
 import pino, { type Logger } from 'pino';
-import { LocalBus } from '../bus/local-bus.js';
-import { Chat } from '../core/chat.js';
-import { MemoryStore } from '../store/memory-store.js';
-import type { Store } from '../store/store.js';
+import { createApp } from './app.js';
 import { ConfigError, loadConfig, type ServerConfig } from './config.js';
-import { Listener } from './listener.js';
 import { envName, flagName, SERVER_OPTIONS } from './options.js';
 import { VERSION } from './version.js';
 
@@ -42,10 +38,6 @@ function makeLogger(config: Readonly<ServerConfig>): Logger {
   return pino(options, pino.destination({ dest: 1, sync: true }));
 }
 
-function openStore(config: Readonly<ServerConfig>, bus: LocalBus): Store {
-  return new MemoryStore((m) => bus.publish(m), config.historyLimit);
-}
-
 /** Run the server until a signal stops it; resolves with the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   const cli = buildCli();
@@ -67,26 +59,9 @@ export async function main(argv: string[]): Promise<number> {
     throw err;
   }
   const log = makeLogger(config);
-  const bus = new LocalBus();
-  const store = openStore(config, bus);
-  const chat = new Chat({
-    store,
-    bus,
-    limits: {
-      maxLineBytes: config.maxLineBytes,
-      maxMessageLines: config.maxMessageLines,
-      rateBurst: 10,
-      ratePerSecond: 5,
-    },
-    historyOnJoin: config.historyOnJoin,
-    heartbeatSeconds: config.heartbeat,
-    server: { name: 'chat-server', version: VERSION },
-    onInternalError: (err, context) => log.error({ err, context }, 'internal error'),
-  });
-  const banner = `* chat-server ${VERSION}: type your alias and press Enter\n`;
-  const listener = new Listener(chat, config, log.child({ component: 'listener' }), banner);
+  const app = createApp(config, log);
   try {
-    const addr = await listener.listen();
+    const addr = await app.start();
     log.info({ host: addr.address, port: addr.port }, 'listening');
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
@@ -96,7 +71,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(
       `chat-server: cannot listen on ${config.host}:${config.port}: ${e.code ?? e.message}${hint}\n`,
     );
-    await store.close();
+    await app.stop();
     return 1;
   }
 
@@ -109,11 +84,9 @@ export async function main(argv: string[]): Promise<number> {
         return;
       }
       stopping = true;
-      log.info({ signal, connections: listener.connections }, 'shutting down');
+      log.info({ signal, connections: app.listener.connections }, 'shutting down');
       void (async () => {
-        await listener.close(config.shutdownGrace * 1000);
-        await store.close();
-        await bus.close();
+        await app.stop();
         log.info('stopped');
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);

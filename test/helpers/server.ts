@@ -1,0 +1,26 @@
+/** Real in-process servers on port 0 for integration tests. */
+import pino from 'pino';
+import { createApp, type App } from '../../src/server/app.js';
+import { loadConfig, type ServerConfig } from '../../src/server/config.js';
+
+export interface TestServer {
+  app: App;
+  port: number;
+  config: Readonly<ServerConfig>;
+  /** Graceful stop; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Start a server on 127.0.0.1 and a free port, with in-memory history unless told otherwise. */
+export async function startServer(
+  overrides: Partial<Record<keyof ServerConfig, string | number>> = {},
+): Promise<TestServer> {
+  const config = loadConfig(
+    { host: '127.0.0.1', port: 0, db: ':memory:', shutdownGrace: 1, ...overrides },
+    {},
+  );
+  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const app = createApp(config, log);
+  const addr = await app.start();
+  return { app, port: addr.port, config, close: () => app.stop() };
+}
