@@ -26,6 +26,8 @@ export interface ChatOptions {
   limits: Limits;
   /** Messages replayed per room on join (PROTOCOL.md §2). */
   historyOnJoin: number;
+  /** Rooms above this many members announce joins and leaves in aggregate, once a second (§6). */
+  announceLimit: number;
   /** Seconds of silence before the server pings a JSON client (§4). */
   heartbeatSeconds: number;
   server: { name: string; version: string };
@@ -125,8 +127,14 @@ export class Chat {
   disconnect(user: User, reason: string): void {
     if (!user.connected) return;
     user.connected = false;
+    // One quit line per neighbour however many small rooms they share; big rooms aggregate.
+    const recipients = new Set<User>();
+    for (const room of user.rooms.values()) {
+      if (this.isBig(room)) this.queuePresence(room, 'left', user.name.display);
+      else for (const m of room.members) if (m !== user) recipients.add(m);
+    }
     const event = this.system('quit', { user: user.name.display, reason });
-    for (const n of user.neighbours()) this.deliver(n, event);
+    for (const n of recipients) this.deliver(n, event);
     for (const room of [...user.rooms.values()]) this.removeMember(user, room);
     this.users.delete(user.name.key);
     void this.options.bus.unsubscribe('@' + user.name.key);
@@ -134,6 +142,7 @@ export class Chat {
 
   /** Tell everyone the server is going away (§8); the caller closes the connections. */
   shutdown(reason?: string): void {
+    for (const room of this.rooms.values()) clearTimeout(room.presenceTimer);
     const event = this.system('shutdown', reason ? { reason } : {});
     for (const user of this.users.values()) user.peer.send(event);
   }
@@ -219,9 +228,36 @@ export class Chat {
 
   addMember(user: User, room: Room): void {
     if (user.rooms.has(room.name.key)) return;
-    this.broadcast(room, this.system('join', { room: room.name.display, user: user.name.display }));
+    if (this.isBig(room)) this.queuePresence(room, 'joined', user.name.display);
+    else
+      this.broadcast(
+        room,
+        this.system('join', { room: room.name.display, user: user.name.display }),
+      );
     room.members.add(user);
     user.rooms.set(room.name.key, room);
+  }
+
+  /** Announce that `user` left `room` (part or kick), aggregated in big rooms. */
+  announceLeave(room: Room, user: User, event: SystemEvent): void {
+    if (this.isBig(room)) this.queuePresence(room, 'left', user.name.display);
+    else this.broadcast(room, event);
+  }
+
+  private isBig(room: Room): boolean {
+    return room.members.size > this.options.announceLimit;
+  }
+
+  /** §6 "Big rooms": N joins cost one notice per second, not N lines to N members. */
+  private queuePresence(room: Room, kind: 'joined' | 'left', name: string): void {
+    (kind === 'joined' ? room.pendingJoined : room.pendingLeft).push(name);
+    room.presenceTimer ??= setTimeout(() => {
+      room.presenceTimer = undefined;
+      const joined = room.pendingJoined.splice(0);
+      const left = room.pendingLeft.splice(0);
+      if (room.members.size === 0) return;
+      this.broadcast(room, this.system('presence', { room: room.name.display, joined, left }));
+    }, 1000);
   }
 
   removeMember(user: User, room: Room): void {
@@ -230,6 +266,7 @@ export class Chat {
     user.replaying.delete(room.name.key);
     user.lastSeq.delete(room.name.key);
     if (room.members.size === 0 && room.name.key !== LOBBY.key) {
+      clearTimeout(room.presenceTimer);
       this.rooms.delete(room.name.key);
       void this.options.bus.unsubscribe(room.name.key);
     }

@@ -18,6 +18,10 @@ export interface Peer {
 export class Room {
   readonly members = new Set<User>();
   topic = '';
+  /** Big rooms (§6): joins and leaves waiting for the next aggregate notice. */
+  readonly pendingJoined: string[] = [];
+  readonly pendingLeft: string[] = [];
+  presenceTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(readonly name: Name) {}
 }

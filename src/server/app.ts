@@ -37,10 +37,11 @@ export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
     limits: {
       maxLineBytes: config.maxLineBytes,
       maxMessageLines: config.maxMessageLines,
-      rateBurst: 10,
-      ratePerSecond: 5,
+      rateBurst: config.rateBurst,
+      ratePerSecond: config.ratePerSecond,
     },
     historyOnJoin: config.historyOnJoin,
+    announceLimit: config.announceLimit,
     heartbeatSeconds: config.heartbeat,
     server: { name: 'chat-server', version: VERSION },
     onInternalError: (err, context) => log.error({ err, context }, 'internal error'),

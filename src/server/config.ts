@@ -16,6 +16,10 @@ export interface ServerConfig {
   maxLineBytes: number;
   maxQueuedBytes: number;
   maxMessageLines: number;
+  rateBurst: number;
+  ratePerSecond: number;
+  rateQueue: number;
+  announceLimit: number;
   historyOnJoin: number;
   historyLimit: number;
   heartbeat: number;

@@ -22,6 +22,7 @@ import { sanitizeText, stripTelnet } from '../protocol/sanitize.js';
 import { decodeTextLine, type TextEncoder } from '../protocol/text-codec.js';
 import type { ServerConfig } from './config.js';
 import { forget, writeBatched } from './output.js';
+import { RateLimiter } from './rate-limit.js';
 
 export interface SessionDeps {
   chat: Chat;
@@ -36,6 +37,9 @@ const MAX_HANDSHAKE_FAILURES = 3;
 const MAX_LONG_LINES_IN_A_ROW = 3;
 /** How long a closing connection may take to flush before it is destroyed. */
 const CLOSE_FLUSH_MS = 2000;
+/** Sustained flooding (§6): this many refusals within the window end the connection. */
+const FLOOD_REFUSALS = 50;
+const FLOOD_WINDOW_MS = 10_000;
 
 export class Session implements Peer {
   mode: 'text' | 'json' = 'text';
@@ -49,6 +53,8 @@ export class Session implements Peer {
   private pinged = false;
   private closing = false;
   private closeReason = 'closed by client';
+  private readonly limiter: RateLimiter<Request>;
+  private drainTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly id: string,
@@ -58,6 +64,13 @@ export class Session implements Peer {
     private readonly onGone: (s: Session) => void,
   ) {
     this.framer = new LineFramer(deps.config.maxLineBytes);
+    this.limiter = new RateLimiter<Request>({
+      burst: deps.config.rateBurst,
+      perSecond: deps.config.ratePerSecond,
+      queue: deps.config.rateQueue,
+      floodRefusals: FLOOD_REFUSALS,
+      floodWindowMs: FLOOD_WINDOW_MS,
+    });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err: NodeJS.ErrnoException) => {
@@ -155,12 +168,53 @@ export class Session implements Peer {
   private onLine(raw: string): void {
     if (this.user) {
       const req = this.decodeRequest(raw);
-      if (req) this.deps.chat.handle(this.user, req);
+      if (req) this.admitRequest(this.user, req);
       return;
     }
     const trimmed = raw.trim();
     if (trimmed === '') return;
     this.handshake(trimmed);
+  }
+
+  /** Pass a request through flood control (§6); heartbeat frames are not counted. */
+  private admitRequest(user: User, req: Request): void {
+    if (req.type === 'ping' || req.type === 'pong') {
+      this.deps.chat.handle(user, req);
+      return;
+    }
+    const verdict = this.limiter.offer(req);
+    switch (verdict.kind) {
+      case 'now':
+        this.deps.chat.handle(user, verdict.item);
+        break;
+      case 'queued':
+        this.scheduleDrain();
+        break;
+      case 'refused':
+        this.sendError(
+          'rate_limited',
+          `Too many messages; slow down (retry in ${verdict.retryAfterMs} ms)`,
+          req.id,
+          verdict.retryAfterMs,
+        );
+        break;
+      case 'flood':
+        this.log.info('disconnected for flooding');
+        this.finalError('rate_limited', 'Too many messages for too long; closing');
+        break;
+    }
+  }
+
+  private scheduleDrain(): void {
+    if (this.drainTimer) return;
+    const wait = this.limiter.nextReleaseInMs();
+    if (wait === undefined) return;
+    this.drainTimer = setTimeout(() => {
+      this.drainTimer = undefined;
+      if (this.closing || !this.user) return;
+      for (const req of this.limiter.release()) this.deps.chat.handle(this.user, req);
+      this.scheduleDrain();
+    }, wait);
   }
 
   private decodeRequest(raw: string): Request | undefined {
@@ -248,8 +302,14 @@ export class Session implements Peer {
     );
   }
 
-  private sendError(code: ErrorCode, message: string, id?: string): void {
-    this.send({ type: 'error', ...(id !== undefined && { id }), code, message });
+  private sendError(code: ErrorCode, message: string, id?: string, retryAfterMs?: number): void {
+    this.send({
+      type: 'error',
+      ...(id !== undefined && { id }),
+      code,
+      message,
+      ...(retryAfterMs !== undefined && { retryAfterMs }),
+    });
   }
 
   private finalError(code: ErrorCode, message: string): void {
@@ -260,6 +320,7 @@ export class Session implements Peer {
   private onClose(): void {
     clearTimeout(this.handshakeTimer);
     clearInterval(this.heartbeatTimer);
+    clearTimeout(this.drainTimer);
     forget(this.socket);
     if (this.user) this.deps.chat.disconnect(this.user, this.quitReason());
     this.log.info({ reason: this.closeReason }, 'disconnected');

@@ -1,0 +1,90 @@
+/**
+ * Flood control that forgives pasting (PROTOCOL.md §6): a token bucket whose
+ * excess is first delayed in a short queue, then refused with a retry hint,
+ * and whose sustained abuse ends the connection. Pure: time comes from `now`
+ * and the caller owns the timer, so tests can drive it with fake clocks.
+ */
+export interface RateLimitOptions {
+  burst: number;
+  perSecond: number;
+  /** Requests held back (delayed, not dropped) when the bucket is empty. */
+  queue: number;
+  /** Refusals within `floodWindowMs` that end the connection. */
+  floodRefusals: number;
+  floodWindowMs: number;
+}
+
+export type Admission<T> =
+  | { kind: 'now'; item: T }
+  | { kind: 'queued' }
+  | { kind: 'refused'; retryAfterMs: number }
+  | { kind: 'flood' };
+
+export class RateLimiter<T> {
+  private tokens: number;
+  private last: number;
+  private readonly waiting: T[] = [];
+  private refusals: number[] = [];
+
+  constructor(
+    private readonly opts: RateLimitOptions,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.tokens = opts.burst;
+    this.last = now();
+  }
+
+  /** Offer a request: run it now, hold it in the queue, or refuse it. */
+  offer(item: T): Admission<T> {
+    this.refill();
+    if (this.waiting.length === 0 && this.tokens >= 1) {
+      this.tokens -= 1;
+      return { kind: 'now', item };
+    }
+    if (this.waiting.length < this.opts.queue) {
+      this.waiting.push(item);
+      return { kind: 'queued' };
+    }
+    const t = this.now();
+    this.refusals = this.refusals.filter((r) => t - r < this.opts.floodWindowMs);
+    this.refusals.push(t);
+    if (this.refusals.length >= this.opts.floodRefusals) return { kind: 'flood' };
+    return { kind: 'refused', retryAfterMs: this.msUntilFree() };
+  }
+
+  /** Requests from the queue that may run now, in order. */
+  release(): T[] {
+    this.refill();
+    const out: T[] = [];
+    while (this.waiting.length > 0 && this.tokens >= 1) {
+      this.tokens -= 1;
+      out.push(this.waiting.shift()!);
+    }
+    return out;
+  }
+
+  /** Milliseconds until the next queued request may run (undefined when none waits). */
+  nextReleaseInMs(): number | undefined {
+    if (this.waiting.length === 0) return undefined;
+    this.refill();
+    return Math.max(0, Math.ceil(((1 - this.tokens) * 1000) / this.opts.perSecond));
+  }
+
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  /** Time until a refused request would be accepted into the queue. */
+  private msUntilFree(): number {
+    return Math.ceil(((1 - Math.min(this.tokens, 1)) * 1000) / this.opts.perSecond);
+  }
+
+  private refill(): void {
+    const t = this.now();
+    this.tokens = Math.min(
+      this.opts.burst,
+      this.tokens + ((t - this.last) / 1000) * this.opts.perSecond,
+    );
+    this.last = t;
+  }
+}
