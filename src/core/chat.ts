@@ -94,6 +94,7 @@ export class Chat {
           epochs,
         });
         results.forEach((r, i) => this.finishReplay(user, rooms[i]!, r, joined[i]!.after));
+        this.runEarly(user);
       },
       (err: unknown) => {
         this.options.onInternalError?.(err, 'reading history on connect');
@@ -103,6 +104,7 @@ export class Chat {
           new ChatError('internal', 'The server could not read history'),
           undefined,
         );
+        this.runEarly(user);
       },
     );
     return user;
@@ -111,6 +113,10 @@ export class Chat {
   /** Handle one request from a connected user. Never throws: refusals go to the peer. */
   handle(user: User, req: Request): void {
     if (!user.connected) return;
+    if (user.early) {
+      user.early.push(req);
+      return;
+    }
     const handler = HANDLERS[req.type];
     try {
       if (!handler) {
@@ -121,6 +127,12 @@ export class Chat {
     } catch (err) {
       this.refuse(user, err, req.id);
     }
+  }
+
+  private runEarly(user: User): void {
+    const early = user.early ?? [];
+    user.early = undefined;
+    for (const req of early) this.handle(user, req);
   }
 
   /** Remove a user whose connection ended; `reason` is shown to the others. */

@@ -2,7 +2,7 @@
  * The core's picture of who is here: a User is an identity, a Peer is the
  * connection it speaks through (STYLE.md: "user is not connection").
  */
-import type { ServerEvent } from '../protocol/messages.js';
+import type { Request, ServerEvent } from '../protocol/messages.js';
 import type { Name } from './names.js';
 
 /** A connection as the core sees it: somewhere to send events, something to close. */
@@ -36,6 +36,8 @@ export class User {
   readonly lastSeq = new Map<string, number>();
   away = '';
   connected = true;
+  /** Requests that arrived before the welcome was sent; run right after it, in order. */
+  early: Request[] | undefined = [];
 
   constructor(
     public name: Name,

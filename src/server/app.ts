@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { LocalBus } from '../bus/local-bus.js';
 import { Chat } from '../core/chat.js';
-import { MemoryStore } from '../store/memory-store.js';
+import { SqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import type { ServerConfig } from './config.js';
 import { Listener } from './listener.js';
@@ -24,10 +24,14 @@ export interface App {
 }
 
 function openStore(config: Readonly<ServerConfig>, bus: LocalBus): Store {
-  return new MemoryStore((m) => bus.publish(m), config.historyLimit);
+  return new SqliteStore({
+    path: config.db,
+    publish: (m) => bus.publish(m),
+    retention: config.historyLimit,
+  });
 }
 
-/** Wire a server from its config; nothing listens until start(). */
+/** Wire a server from its config; nothing listens until start(). Throws StoreError if the database cannot be opened. */
 export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
   const bus = new LocalBus();
   const store = openStore(config, bus);

@@ -5,7 +5,8 @@
  */
 import { Command, Option } from 'commander';
 import pino, { type Logger } from 'pino';
-import { createApp } from './app.js';
+import { StoreError } from '../store/store-error.js';
+import { createApp, type App } from './app.js';
 import { ConfigError, loadConfig, type ServerConfig } from './config.js';
 import { envName, flagName, SERVER_OPTIONS } from './options.js';
 import { VERSION } from './version.js';
@@ -59,7 +60,15 @@ export async function main(argv: string[]): Promise<number> {
     throw err;
   }
   const log = makeLogger(config);
-  const app = createApp(config, log);
+  let app: App;
+  try {
+    app = createApp(config, log);
+  } catch (err) {
+    if (!(err instanceof StoreError)) throw err;
+    log.fatal({ err: { message: err.message } }, 'cannot open the database');
+    process.stderr.write(`chat-server: ${err.message}\n`);
+    return 1;
+  }
   try {
     const addr = await app.start();
     log.info({ host: addr.address, port: addr.port }, 'listening');
