@@ -11,6 +11,7 @@ import type {
   MessageEvent,
   PrivateEvent,
   Request,
+  ResumePoint,
   ServerEvent,
   SystemEvent,
 } from '../protocol/messages.js';
@@ -34,6 +35,30 @@ export interface ChatOptions {
   now?: () => number;
   /** Called for failures that are the server's fault, so the caller can log them. */
   onInternalError?: (err: unknown, context: string) => void;
+}
+
+/** Where a replay starts: after a seq (resume) or, when undefined, the recent history. */
+interface ResumeFrom {
+  after: number | undefined;
+  epoch: string | undefined;
+}
+
+/** A stream as replayed to one user: a room, or the user's private stream `@`. */
+export interface ReplayTarget {
+  /** Key of the user's replay buffer and last-seen seq: the room key, or `@`. */
+  key: string;
+  storeKey: string;
+  /** Name on the wire (`room` of the history event). */
+  display: string;
+  toEvent(m: StoredMessage): MessageEvent | PrivateEvent;
+  /** False once the replay no longer applies (room left, alias changed). */
+  wanted(): boolean;
+}
+
+export interface ReplayRead {
+  result: ReadResult;
+  /** The resume seq, or undefined when this is the recent history. */
+  after: number | undefined;
 }
 
 /** Maximum messages sent by one resume replay before `more: true` (§4). */
@@ -76,13 +101,18 @@ export class Chat {
     for (const j of joined) this.addMember(user, this.room(j.room));
     user.current = user.rooms.values().next().value ?? lobby;
     const count = hello.history ?? this.options.historyOnJoin;
-    const rooms = joined.map((j) => user.rooms.get(j.room.key)!);
-    const reads = joined.map((j, i) => this.readReplay(user, rooms[i]!, j.after, j.epoch, count));
+    const targets = joined.map((j) => this.roomTarget(user, user.rooms.get(j.room.key)!));
+    const reads = joined.map((j, i) => this.readReplay(user, targets[i]!, j.after, j.epoch, count));
+    const dms = this.resumePoint(hello.resume?.['@']);
+    if (dms) {
+      targets.push(this.privateTarget(user));
+      reads.push(this.readReplay(user, targets.at(-1)!, dms.after, dms.epoch, 0));
+    }
     Promise.all(reads).then(
       (results) => {
         if (!user.connected) return;
         const epochs: Record<string, string> = {};
-        results.forEach((r, i) => (epochs[rooms[i]!.name.display] = r.epoch));
+        results.forEach((r, i) => (epochs[targets[i]!.display] = r.result.epoch));
         peer.send({
           type: 'welcome',
           name: name.display,
@@ -93,12 +123,12 @@ export class Chat {
           server: this.options.server,
           epochs,
         });
-        results.forEach((r, i) => this.finishReplay(user, rooms[i]!, r, joined[i]!.after));
+        results.forEach((r, i) => this.finishReplay(user, targets[i]!, r));
         this.runEarly(user);
       },
       (err: unknown) => {
         this.options.onInternalError?.(err, 'reading history on connect');
-        rooms.forEach((room) => this.finishReplay(user, room, undefined, undefined));
+        targets.forEach((t) => this.finishReplay(user, t, undefined));
         this.refuse(
           user,
           new ChatError('internal', 'The server could not read history'),
@@ -180,17 +210,20 @@ export class Chat {
     return { type: 'system', event, ts: this.timestamp(), ...fields };
   }
 
-  /** Send an event to one user, unless it is a room message that must wait for a replay. */
-  deliver(user: User, event: ServerEvent): void {
-    if (event.type === 'message') {
-      const buffer = user.replaying.get(foldKey(event.room));
+  /**
+   * Send an event to one user. Events of a stream (`stream` given: a room key
+   * or `@`) wait while that stream is being replayed to the user, and are
+   * dropped when their seq was already delivered.
+   */
+  deliver(user: User, event: ServerEvent, stream?: string): void {
+    if (stream !== undefined && 'seq' in event && event.seq !== undefined) {
+      const buffer = user.replaying.get(stream);
       if (buffer) {
-        buffer.push(event);
+        buffer.push([event, stream]);
         return;
       }
-      const key = foldKey(event.room);
-      if (event.seq <= (user.lastSeq.get(key) ?? 0)) return;
-      user.lastSeq.set(key, event.seq);
+      if (event.seq <= (user.lastSeq.get(stream) ?? 0)) return;
+      user.lastSeq.set(stream, event.seq);
     }
     user.peer.send(event);
   }
@@ -284,61 +317,79 @@ export class Chat {
     }
   }
 
+  /** The replay target of a room for one of its members. */
+  roomTarget(user: User, room: Room): ReplayTarget {
+    return {
+      key: room.name.key,
+      storeKey: room.name.key,
+      display: room.name.display,
+      toEvent: (m) => this.messageEvent(room, m),
+      wanted: () => user.rooms.get(room.name.key) === room,
+    };
+  }
+
+  /** The replay target of a user's own private stream (`@` in resume points). */
+  privateTarget(user: User): ReplayTarget {
+    const key = user.name.key;
+    return {
+      key: '@',
+      storeKey: '@' + key,
+      display: '@',
+      toEvent: (m) => this.privateEvent(m, user),
+      wanted: () => user.name.key === key,
+    };
+  }
+
   /**
-   * Read what a user should be replayed for a room, buffering the room's live
-   * messages for that user meanwhile (CLUSTER.md "Resume order"). With `after`
-   * it is everything newer than that seq (a resume; a reset when the epoch or
-   * seq does not match); otherwise the recent `count` messages.
+   * Read what a user should be replayed for a stream, buffering its live
+   * messages for that user meanwhile (CLUSTER.md "Resume order"). With
+   * `after` it is everything newer than that seq (a resume; a `reset` and the
+   * recent history when the epoch or seq does not match); otherwise the
+   * recent `count` messages.
    */
   async readReplay(
     user: User,
-    room: Room,
+    target: ReplayTarget,
     after: number | undefined,
     epoch: string | undefined,
     count: number,
-  ): Promise<ReadResult> {
-    const key = room.name.key;
-    user.replaying.set(key, []);
+  ): Promise<ReplayRead> {
+    user.replaying.set(target.key, []);
     const store = this.options.store;
-    if (after === undefined) return store.readBefore(key, undefined, count);
-    const r = await store.read(key, after, RESUME_CAP);
-    if ((epoch !== undefined && epoch !== r.epoch) || after > r.top) {
-      user.peer.send(this.system('reset', { room: room.name.display }));
-      return store.readBefore(key, undefined, count);
+    if (after !== undefined) {
+      const r = await store.read(target.storeKey, after, RESUME_CAP);
+      if ((epoch === undefined || epoch === r.epoch) && after <= r.top) {
+        return { result: r, after };
+      }
+      user.peer.send(this.system('reset', { room: target.display }));
     }
-    return r;
+    return { result: await store.readBefore(target.storeKey, undefined, count), after: undefined };
   }
 
   /** Send a replay read by readReplay, then the live messages buffered meanwhile. */
-  finishReplay(
-    user: User,
-    room: Room,
-    r: ReadResult | undefined,
-    after: number | undefined,
-    id?: string,
-  ): void {
-    const key = room.name.key;
-    const buffered = user.replaying.get(key) ?? [];
-    user.replaying.delete(key);
-    if (!user.connected || !user.rooms.has(key)) return;
-    if (r) {
+  finishReplay(user: User, target: ReplayTarget, read: ReplayRead | undefined, id?: string): void {
+    const buffered = user.replaying.get(target.key) ?? [];
+    user.replaying.delete(target.key);
+    if (!user.connected || !target.wanted()) return;
+    if (read) {
+      const { result: r, after } = read;
       const history: HistoryEvent = {
         type: 'history',
         ...(id !== undefined && { id }),
-        room: room.name.display,
+        room: target.display,
         epoch: r.epoch,
-        messages: r.messages.map((m) => this.messageEvent(room, m)),
+        messages: r.messages.map(target.toEvent),
         more:
           after === undefined
             ? (r.messages[0]?.seq ?? r.top + 1) > r.firstRetained
             : r.messages.length >= RESUME_CAP,
         gap: after !== undefined && r.firstRetained > after + 1 && r.top > after,
       };
-      const last = r.messages.at(-1)?.seq ?? r.top;
-      user.lastSeq.set(key, Math.max(user.lastSeq.get(key) ?? 0, last));
+      const last = after === undefined ? r.top : (r.messages.at(-1)?.seq ?? after);
+      user.lastSeq.set(target.key, Math.max(user.lastSeq.get(target.key) ?? 0, last));
       user.peer.send(history);
     }
-    for (const e of buffered) this.deliver(user, e);
+    for (const [event, stream] of buffered) this.deliver(user, event, stream);
   }
 
   /** The wire form of a stored room message. */
@@ -359,15 +410,13 @@ export class Chat {
     const fromKey = foldKey(m.from);
     for (const member of room.members) {
       if (member.name.key === fromKey || member.ignored.has(fromKey)) continue;
-      this.deliver(member, event);
+      this.deliver(member, event, room.name.key);
     }
   }
 
-  /** Deliver a message from a user stream `@key` to that user, if online and not ignoring. */
-  deliverPrivateTo(m: StoredMessage): void {
-    const user = this.users.get(m.stream.slice(1));
-    if (!user || user.ignored.has(foldKey(m.from))) return;
-    const event: PrivateEvent = {
+  /** The wire form of a stored private message addressed to `user`. */
+  privateEvent(m: StoredMessage, user: User): PrivateEvent {
+    return {
       type: 'private',
       from: m.from,
       to: m.to ?? user.name.display,
@@ -376,26 +425,32 @@ export class Chat {
       action: m.action,
       seq: m.seq,
     };
-    user.peer.send(event);
   }
 
-  private resumeRooms(
-    resume: Hello['resume'],
-  ): Array<{ room: Name; after: number | undefined; epoch: string | undefined }> {
-    if (!resume) return [];
-    const out: Array<{ room: Name; after: number | undefined; epoch: string | undefined }> = [];
-    for (const [raw, point] of Object.entries(resume)) {
+  /** Deliver a message from a user stream `@key` to that user, if online and not ignoring. */
+  deliverPrivateTo(m: StoredMessage): void {
+    const user = this.users.get(m.stream.slice(1));
+    if (!user || user.ignored.has(foldKey(m.from))) return;
+    this.deliver(user, this.privateEvent(m, user), '@');
+  }
+
+  private resumeRooms(resume: Hello['resume']): Array<{ room: Name } & ResumeFrom> {
+    const out: Array<{ room: Name } & ResumeFrom> = [];
+    for (const [raw, point] of Object.entries(resume ?? {})) {
       if (raw === '@') continue;
-      let room: Name;
       try {
-        room = parseRoom(raw);
+        out.push({ room: parseRoom(raw), ...this.resumePoint(point)! });
       } catch {
-        continue;
+        // A resume point for a room name that is not valid is ignored, not fatal.
       }
-      const after = typeof point === 'number' ? point : point.seq;
-      const epoch = typeof point === 'number' ? undefined : point.epoch;
-      out.push({ room, after, epoch });
     }
     return out;
+  }
+
+  private resumePoint(point: ResumePoint | undefined): ResumeFrom | undefined {
+    if (point === undefined) return undefined;
+    return typeof point === 'number'
+      ? { after: point, epoch: undefined }
+      : { after: point.seq, epoch: point.epoch };
   }
 }

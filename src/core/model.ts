@@ -30,8 +30,8 @@ export class User {
   readonly rooms = new Map<string, Room>();
   /** Folded key → display name of users this user does not want to hear from. */
   readonly ignored = new Map<string, string>();
-  /** Rooms whose history is being replayed: live messages wait here meanwhile. */
-  readonly replaying = new Map<string, ServerEvent[]>();
+  /** Streams being replayed: their live events wait here meanwhile, with their stream key. */
+  readonly replaying = new Map<string, Array<[ServerEvent, string]>>();
   /** Highest seq delivered per stream, so a replay and live traffic never overlap. */
   readonly lastSeq = new Map<string, number>();
   away = '';

@@ -69,9 +69,10 @@ export interface Limits {
 export interface HistoryEvent {
   type: 'history';
   id?: string;
+  /** A room, or `@` for the user's private stream (resume). */
   room: string;
   epoch: string;
-  messages: MessageEvent[];
+  messages: Array<MessageEvent | PrivateEvent>;
   more: boolean;
   gap: boolean;
 }

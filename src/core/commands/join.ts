@@ -16,10 +16,11 @@ export const join: Handler<'join'> = async (chat, user, req) => {
   });
   if (existing) return;
   chat.addMember(user, room);
-  let result;
+  const target = chat.roomTarget(user, room);
+  let read;
   try {
-    result = await chat.readReplay(user, room, undefined, undefined, chat.options.historyOnJoin);
+    read = await chat.readReplay(user, target, undefined, undefined, chat.options.historyOnJoin);
   } finally {
-    chat.finishReplay(user, room, result, undefined);
+    chat.finishReplay(user, target, read);
   }
 };

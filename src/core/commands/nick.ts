@@ -10,6 +10,8 @@ export const nick: Handler<'nick'> = (chat, user, req) => {
   user.name = name;
   chat.users.set(name.key, user);
   if (old.key !== name.key) {
+    // A new alias is a new private stream with its own seqs.
+    user.lastSeq.delete('@');
     void chat.options.bus.unsubscribe('@' + old.key);
     void chat.options.bus.subscribe('@' + name.key, (m) => chat.deliverPrivateTo(m));
   }
