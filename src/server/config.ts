@@ -5,27 +5,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { envName, flagName, LOG_LEVELS, SERVER_OPTIONS, type OptionSpec } from './options.js';
+import {
+  envName,
+  flagName,
+  LOG_LEVELS,
+  SERVER_OPTIONS,
+  type OptionSpec,
+  type ServerConfig,
+} from './options.js';
 
-export interface ServerConfig {
-  host: string;
-  port: number;
-  db: string;
-  logLevel: (typeof LOG_LEVELS)[number];
-  handshakeTimeout: number;
-  maxLineBytes: number;
-  maxQueuedBytes: number;
-  maxMessageLines: number;
-  rateBurst: number;
-  ratePerSecond: number;
-  rateQueue: number;
-  announceLimit: number;
-  historyOnJoin: number;
-  historyLimit: number;
-  heartbeat: number;
-  shutdownGrace: number;
-  config: string | undefined;
-}
+export type { ServerConfig };
 
 /** A configuration mistake the user can fix; the message says where and how. */
 export class ConfigError extends Error {

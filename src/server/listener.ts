@@ -9,7 +9,11 @@ import type { Chat } from '../core/chat.js';
 import { JsonEncoder } from '../protocol/json-codec.js';
 import { TextEncoder } from '../protocol/text-codec.js';
 import type { ServerConfig } from './config.js';
+import { Admission } from './admission.js';
 import { Session } from './session.js';
+
+/** At most this many refused connections are kept open to be told why (a storm is just dropped). */
+const MAX_REFUSING = 256;
 
 export class Listener {
   private readonly server: Server;
@@ -17,6 +21,9 @@ export class Listener {
   private nextId = 1;
   private readonly json = new JsonEncoder();
   private readonly text = new TextEncoder();
+  private readonly admission: Admission;
+  /** Refused connections still waiting to be told why; past the cap they are dropped. */
+  private refusing = 0;
 
   constructor(
     private readonly chat: Chat,
@@ -24,7 +31,13 @@ export class Listener {
     private readonly log: Logger,
     private readonly banner: string,
   ) {
+    this.admission = new Admission({
+      maxConnections: config.maxConnections,
+      maxPerAddress: config.maxConnectionsPerAddress,
+      acceptsPerSecond: config.acceptsPerSecond,
+    });
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server.maxConnections = config.maxConnections + MAX_REFUSING;
     this.server.on('error', (err) => this.log.error({ err }, 'listener error'));
   }
 
@@ -69,10 +82,20 @@ export class Listener {
   private onDrained: (() => void) | undefined;
 
   private accept(socket: Socket): void {
+    const address = socket.remoteAddress ?? 'unknown';
+    const refusal = this.admission.admit(address);
+    if (refusal && this.refusing >= MAX_REFUSING) {
+      socket.destroy();
+      return;
+    }
     const id = String(this.nextId++);
-    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
-    const log = this.log.child({ conn: id, remote });
-    log.info('connected');
+    const log = this.log.child({ conn: id, remote: `${address}:${socket.remotePort}` });
+    if (refusal) {
+      this.refusing++;
+      log.info({ code: refusal.code }, 'connection refused');
+    } else {
+      log.info('connected');
+    }
     const session = new Session(
       id,
       socket,
@@ -86,9 +109,12 @@ export class Listener {
       },
       log,
       (s) => {
+        if (refusal) this.refusing--;
+        else this.admission.release(address);
         this.sessions.delete(s);
         if (this.sessions.size === 0) this.onDrained?.();
       },
+      refusal,
     );
     this.sessions.add(session);
   }

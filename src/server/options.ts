@@ -16,7 +16,7 @@ export interface OptionSpec {
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-export const SERVER_OPTIONS: readonly OptionSpec[] = [
+export const SERVER_OPTIONS = [
   { key: 'host', description: 'address to listen on', default: '127.0.0.1', kind: 'string' },
   {
     key: 'port',
@@ -68,6 +68,27 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
     kind: 'int',
     min: 1,
     max: 1000,
+  },
+  {
+    key: 'maxConnections',
+    description: 'connections the server accepts in all (server_full beyond)',
+    default: 20000,
+    kind: 'int',
+    min: 1,
+  },
+  {
+    key: 'maxConnectionsPerAddress',
+    description: 'connections from one IP address',
+    default: 100,
+    kind: 'int',
+    min: 1,
+  },
+  {
+    key: 'acceptsPerSecond',
+    description: 'new connections per second from one IP address (bursts of twice that pass)',
+    default: 20,
+    kind: 'int',
+    min: 1,
   },
   {
     key: 'rateBurst',
@@ -137,7 +158,24 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
     default: undefined,
     kind: 'string',
   },
-];
+] as const satisfies readonly OptionSpec[];
+
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+type ValueOf<K extends OptionSpec['kind']> = K extends 'int'
+  ? number
+  : K extends 'bool'
+    ? boolean
+    : K extends 'level'
+      ? LogLevel
+      : string;
+
+/** The validated server configuration: one field per option, typed from the table. */
+export type ServerConfig = {
+  readonly [O in (typeof SERVER_OPTIONS)[number] as O['key']]: O['default'] extends undefined
+    ? ValueOf<O['kind']> | undefined
+    : ValueOf<O['kind']>;
+};
 
 /** `maxLineBytes` → `max-line-bytes`. */
 export function flagName(key: string): string {

@@ -40,6 +40,11 @@ const CLOSE_FLUSH_MS = 2000;
 /** Sustained flooding (§6): this many refusals within the window end the connection. */
 const FLOOD_REFUSALS = 50;
 const FLOOD_WINDOW_MS = 10_000;
+/**
+ * A refused connection waits this long for its first line, so the refusal
+ * can be said in the client's own mode (text or JSON), then hears it anyway.
+ */
+const REFUSAL_WAIT_S = 2;
 
 export class Session implements Peer {
   mode: 'text' | 'json' = 'text';
@@ -62,6 +67,8 @@ export class Session implements Peer {
     private readonly deps: SessionDeps,
     private readonly log: Logger,
     private readonly onGone: (s: Session) => void,
+    /** Set for a connection admission refused: it is told why in its own mode, then closed. */
+    private readonly refusal?: ChatError,
   ) {
     this.framer = new LineFramer(deps.config.maxLineBytes);
     this.limiter = new RateLimiter<Request>({
@@ -81,12 +88,10 @@ export class Session implements Peer {
       if (!this.closing) socket.end();
     });
     socket.on('close', () => this.onClose());
-    this.handshakeTimer = setTimeout(
-      () => this.handshakeExpired(),
-      deps.config.handshakeTimeout * 1000,
-    );
+    const waitMs = (refusal ? REFUSAL_WAIT_S : deps.config.handshakeTimeout) * 1000;
+    this.handshakeTimer = setTimeout(() => this.handshakeExpired(), waitMs);
     this.handshakeTimer.unref();
-    this.write(Buffer.from(deps.banner));
+    if (!refusal) this.write(Buffer.from(deps.banner));
   }
 
   /** Encode and queue an event for this connection (Peer). */
@@ -120,15 +125,18 @@ export class Session implements Peer {
   }
 
   private write(bytes: Buffer): void {
-    writeBatched(this.socket, bytes);
-    // §6: output nobody reads must not grow server memory; the reader goes, not the room.
+    // §6: output nobody reads must not grow server memory; the reader goes, not
+    // the room. What is queued before this write counts, so one reply larger
+    // than the limit (a long /history) still reaches a reader that keeps up.
     if (this.socket.writableLength > this.deps.config.maxQueuedBytes) {
       this.log.warn({ queued: this.socket.writableLength }, 'slow reader disconnected');
       this.closeReason = 'slow reader';
       this.closing = true;
       forget(this.socket);
       this.socket.destroy();
+      return;
     }
+    writeBatched(this.socket, bytes);
   }
 
   private onData(chunk: Buffer): void {
@@ -240,6 +248,11 @@ export class Session implements Peer {
   }
 
   private handshake(line: string): void {
+    if (this.refusal) {
+      this.mode = line.startsWith('{') ? 'json' : 'text';
+      this.finalError(this.refusal.code, this.refusal.message, this.refusal.retryAfterMs);
+      return;
+    }
     try {
       if (line.startsWith('{')) {
         this.mode = 'json';
@@ -295,6 +308,10 @@ export class Session implements Peer {
   }
 
   private handshakeExpired(): void {
+    if (this.refusal) {
+      this.finalError(this.refusal.code, this.refusal.message, this.refusal.retryAfterMs);
+      return;
+    }
     this.log.info('handshake timed out');
     this.finalError(
       'timeout',
@@ -312,8 +329,8 @@ export class Session implements Peer {
     });
   }
 
-  private finalError(code: ErrorCode, message: string): void {
-    this.sendError(code, message);
+  private finalError(code: ErrorCode, message: string, retryAfterMs?: number): void {
+    this.sendError(code, message, undefined, retryAfterMs);
     this.close(code);
   }
 
