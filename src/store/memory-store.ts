@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { MemoryAccounts } from './memory-accounts.js';
 import type {
   AppendResult,
   NewMessage,
@@ -19,7 +20,7 @@ interface Stream {
  * a client resuming against a restarted in-memory server sees a reset, not
  * silently missing messages.
  */
-export class MemoryStore implements Store {
+export class MemoryStore extends MemoryAccounts implements Store {
   private readonly streams = new Map<StreamKey, Stream>();
   private readonly seen = new Map<string, { message: StoredMessage; at: number }>();
   private readonly epoch = randomUUID();
@@ -29,7 +30,9 @@ export class MemoryStore implements Store {
     private readonly retention: number,
     private readonly idempotencyTtlMs = 15 * 60_000,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    super();
+  }
 
   async append(stream: StreamKey, msg: NewMessage, idempotencyKey?: string): Promise<AppendResult> {
     if (idempotencyKey !== undefined) {

@@ -47,6 +47,37 @@ export const MIGRATIONS: readonly Migration[] = [
     `);
     db.prepare("INSERT INTO meta (key, value) VALUES ('epoch', ?)").run(randomUUID());
   },
+  (db) => {
+    // Accounts and bans (PROTOCOL.md §2, §6); `server_lease` says which
+    // chat-server owns the message tables, so admin commands can share the
+    // file with a running server while a second server cannot.
+    db.exec(`
+      CREATE TABLE accounts (
+        key TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        operator INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE bans (
+        kind TEXT NOT NULL CHECK (kind IN ('account', 'address')),
+        value TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        by TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (kind, value)
+      ) WITHOUT ROWID;
+      CREATE INDEX bans_name_key ON bans (name_key);
+      CREATE TABLE server_lease (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        owner TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        expires INTEGER NOT NULL
+      );
+    `);
+  },
 ];
 
 /** The schema version this build writes. */

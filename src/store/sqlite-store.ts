@@ -1,8 +1,12 @@
 import Database from 'better-sqlite3';
 import { migrate } from './sqlite-migrations.js';
+import { SqliteAccounts } from './sqlite-accounts.js';
+import { ServerLease } from './sqlite-lease.js';
 import { StoreError } from './store-error.js';
 import type {
+  AccountRecord,
   AppendResult,
+  BanRecord,
   NewMessage,
   Publish,
   ReadResult,
@@ -61,8 +65,9 @@ const VALUES = '@stream, @seq, @ts, @sender, @recipient, @text, @action';
  * Appends take their seq synchronously from an in-memory copy of each stream's
  * top and are written together, once per event-loop turn, in one transaction;
  * only after that commit are they resolved and published. This process must
- * be the only writer (the file is locked exclusively), since the cached tops
- * would otherwise go stale.
+ * be the only writer of messages, since the cached tops would otherwise go
+ * stale: a ServerLease keeps a second server out, while admin commands
+ * (accounts, bans) may share the file.
  */
 export class SqliteStore implements Store {
   private readonly path: string;
@@ -90,13 +95,53 @@ export class SqliteStore implements Store {
     this.retention = options.retention ?? 10_000;
     this.idempotencyTtlMs = options.idempotencyTtlMs ?? 15 * 60_000;
     this.now = options.now ?? Date.now;
-    this.db = open(options.path, options.lockTimeoutMs ?? 5000);
+    this.db = openDatabase(options.path, options.lockTimeoutMs ?? 5000);
     this.dbEpoch = this.db
       .prepare("SELECT value FROM meta WHERE key = 'epoch'")
       .pluck()
       .get() as string;
     this.sql = prepare(this.db);
     this.writeBatch = this.db.transaction((batch: Entry[]) => this.write(batch));
+    this.accounts = new SqliteAccounts(this.db);
+    this.lease = new ServerLease(this.db, options.path, this.now);
+  }
+
+  private readonly accounts: SqliteAccounts;
+  private readonly lease: ServerLease;
+
+  getAccount(key: string): Promise<AccountRecord | undefined> {
+    return this.accounts.getAccount(key);
+  }
+
+  createAccount(account: AccountRecord): Promise<boolean> {
+    return this.accounts.createAccount(account);
+  }
+
+  updateAccount(
+    key: string,
+    change: Partial<Pick<AccountRecord, 'hash' | 'operator'>>,
+  ): Promise<boolean> {
+    return this.accounts.updateAccount(key, change);
+  }
+
+  deleteAccount(key: string): Promise<boolean> {
+    return this.accounts.deleteAccount(key);
+  }
+
+  listAccounts(): Promise<AccountRecord[]> {
+    return this.accounts.listAccounts();
+  }
+
+  addBan(ban: BanRecord): Promise<void> {
+    return this.accounts.addBan(ban);
+  }
+
+  removeBans(nameKey: string): Promise<number> {
+    return this.accounts.removeBans(nameKey);
+  }
+
+  findBan(accountKey: string | undefined, address: string): Promise<BanRecord | undefined> {
+    return this.accounts.findBan(accountKey, address);
   }
 
   /** Take the next seq now; resolves (and publishes) once this turn's batch has committed. */
@@ -156,6 +201,7 @@ export class SqliteStore implements Store {
     // flush is refused instead of queued into a batch nobody will write.
     this.closed = true;
     this.flush();
+    this.lease.release();
     this.db.close();
   }
 
@@ -271,13 +317,10 @@ export class SqliteStore implements Store {
  * Open and configure the file, turning every failure into a StoreError that
  * names the path and what to do about it.
  */
-function open(path: string, lockTimeoutMs: number): Database.Database {
+export function openDatabase(path: string, lockTimeoutMs = 5000): Database.Database {
   let db: Database.Database | undefined;
   try {
     db = new Database(path, { timeout: lockTimeoutMs });
-    // One writer only (the cached tops assume it). Set before WAL so that the
-    // lock is taken at the first access below and a second server fails here.
-    db.pragma('locking_mode = EXCLUSIVE');
     if (!db.memory) db.pragma('journal_mode = WAL');
     // The guarantee is "acked ⇒ survives kill -9 of the process". In WAL mode
     // a commit has written the WAL frames to the OS by the time it returns;

@@ -40,6 +40,50 @@ export interface ReadResult {
   messages: StoredMessage[];
 }
 
+/** A registered alias (PROTOCOL.md §2). */
+export interface AccountRecord {
+  /** Folded alias: the lookup key. */
+  key: string;
+  /** The alias as registered. */
+  name: string;
+  /** Encoded password hash (see core/passwords.ts); never the password. */
+  hash: string;
+  operator: boolean;
+  createdAt: number;
+}
+
+/** A ban: of an account (by its key) or of a guest's address. */
+export interface BanRecord {
+  kind: 'account' | 'address';
+  /** The account key or the IP address. */
+  value: string;
+  /** Folded alias of the banned user, so `/unban nick` finds address bans too. */
+  nameKey: string;
+  /** Display alias at the time of the ban. */
+  name: string;
+  by: string;
+  at: number;
+}
+
+/** Accounts and bans: durable, shared by every node, read at login. */
+export interface AccountStore {
+  getAccount(key: string): Promise<AccountRecord | undefined>;
+  /** Create an account; false when the key is taken. */
+  createAccount(account: AccountRecord): Promise<boolean>;
+  /** Change the hash and/or operator flag; false when there is no such account. */
+  updateAccount(
+    key: string,
+    change: Partial<Pick<AccountRecord, 'hash' | 'operator'>>,
+  ): Promise<boolean>;
+  deleteAccount(key: string): Promise<boolean>;
+  listAccounts(): Promise<AccountRecord[]>;
+  addBan(ban: BanRecord): Promise<void>;
+  /** Lift every ban recorded under this folded alias; returns how many. */
+  removeBans(nameKey: string): Promise<number>;
+  /** The ban that applies to this account (if any) or address. */
+  findBan(accountKey: string | undefined, address: string): Promise<BanRecord | undefined>;
+}
+
 /** Where appended messages are announced; the Bus implements it (doorbell, CLUSTER.md). */
 export type Publish = (message: StoredMessage) => void;
 
@@ -47,7 +91,7 @@ export type Publish = (message: StoredMessage) => void;
  * The persistence contract every backend (SQLite now, Redis for cluster mode)
  * implements and every backend's contract test suite checks.
  */
-export interface Store {
+export interface Store extends AccountStore {
   /**
    * Atomically take the next seq, store, trim to retention, then publish. A
    * repeated `idempotencyKey` returns the original message and publishes nothing.

@@ -77,7 +77,15 @@ describe('SqliteStore file handling', () => {
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .pluck()
         .all();
-      assert.deepEqual(tables, ['idempotency', 'messages', 'meta', 'streams']);
+      assert.deepEqual(tables, [
+        'accounts',
+        'bans',
+        'idempotency',
+        'messages',
+        'meta',
+        'server_lease',
+        'streams',
+      ]);
     } finally {
       raw.close();
     }
@@ -107,10 +115,7 @@ describe('SqliteStore file handling', () => {
     const path = freshPath();
     const first = openStore(path).store;
     await first.append('#a', say('x'));
-    assert.throws(
-      () => openStore(path, { lockTimeoutMs: 20 }),
-      storeError('open', 'another process'),
-    );
+    assert.throws(() => openStore(path, { lockTimeoutMs: 20 }), storeError('open', 'is using it'));
     await first.close();
     const second = openStore(path).store;
     assert.equal((await second.read('#a', 0, 1)).top, 1);
