@@ -15,8 +15,10 @@ import type {
   ServerEvent,
   SystemEvent,
 } from '../protocol/messages.js';
-import type { ReadResult, Store, StoredMessage } from '../store/store.js';
-import { ChatError, toChatError } from './errors.js';
+import type { AccountRecord, ReadResult, Store, StoredMessage } from '../store/store.js';
+import { ChatError, PasswordNeeded, toChatError } from './errors.js';
+import { DEFAULT_THROTTLE, LoginThrottle } from './login-throttle.js';
+import { verifyPassword } from './passwords.js';
 import { HANDLERS } from './commands/index.js';
 import { Room, User, type Peer } from './model.js';
 import { foldKey, LOBBY, parseAlias, parseRoom, type Name } from './names.js';
@@ -25,6 +27,8 @@ export interface ChatOptions {
   store: Store;
   bus: Bus;
   limits: Limits;
+  /** Admit registered accounts only (`--require-account`). */
+  requireAccount: boolean;
   /** Messages replayed per room on join (PROTOCOL.md §2). */
   historyOnJoin: number;
   /** Rooms above this many members announce joins and leaves in aggregate, once a second (§6). */
@@ -68,9 +72,11 @@ export class Chat {
   readonly users = new Map<string, User>();
   readonly rooms = new Map<string, Room>();
   private readonly now: () => number;
+  private readonly throttle: LoginThrottle;
 
   constructor(readonly options: ChatOptions) {
     this.now = options.now ?? Date.now;
+    this.throttle = new LoginThrottle(DEFAULT_THROTTLE, this.now);
   }
 
   /** The current time as the protocol's ISO timestamp. */
@@ -80,6 +86,66 @@ export class Chat {
 
   nowMs(): number {
     return this.now();
+  }
+
+  /**
+   * The whole handshake check of §2: alias rules, bans, the account's
+   * password (slowed, then refused, after repeated failures from one
+   * address), `--require-account`, and uniqueness, where the right password
+   * takes an alias over from its old connection (no ghosts). Resolves with
+   * the admitted user; rejects with a ChatError (PasswordNeeded when the
+   * alias is registered and no password was given).
+   */
+  async login(
+    peer: Peer,
+    hello: Pick<Hello, 'name' | 'password' | 'history' | 'resume'>,
+  ): Promise<User> {
+    const name = parseAlias(hello.name);
+    this.throttle.assertAllowed(peer.address);
+    const store = this.options.store;
+    const account = await store.getAccount(name.key);
+    const ban = await store.findBan(account?.key, peer.address);
+    if (ban) throw new ChatError('banned', 'You are banned from this server');
+    if (account) {
+      if (hello.password === undefined) throw new PasswordNeeded(account.name);
+      await this.checkPassword(peer.address, account, hello.password);
+      const holder = this.users.get(name.key);
+      if (holder) this.takeOver(holder);
+    } else if (this.options.requireAccount) {
+      throw new ChatError(
+        'auth_required',
+        'This server admits registered accounts only; ask an operator to create yours',
+      );
+    }
+    const user = this.connect(peer, hello);
+    user.account = account;
+    return user;
+  }
+
+  /**
+   * Check an account's password for a client at `address`: slowed after a
+   * few failures, refused for a while after many (§2). Throws `auth_failed`.
+   */
+  async checkPassword(address: string, account: AccountRecord, password: string): Promise<void> {
+    this.throttle.assertAllowed(address);
+    const delay = this.throttle.delayMs(address);
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    if (!(await verifyPassword(password, account.hash))) {
+      this.throttle.fail(address);
+      throw new ChatError('auth_failed', `Wrong password for ${account.name}`);
+    }
+    this.throttle.succeed(address);
+  }
+
+  /** The right password for a connected alias: the old connection is told and closed. */
+  private takeOver(holder: User): void {
+    holder.peer.send({
+      type: 'error',
+      code: 'alias_taken',
+      message: `${holder.name.display} signed in from another connection; closing this one`,
+    });
+    this.disconnect(holder, 'signed in from elsewhere');
+    holder.peer.close('replaced');
   }
 
   /**
@@ -166,7 +232,11 @@ export class Chat {
   }
 
   /** Remove a user whose connection ended; `reason` is shown to the others. */
-  disconnect(user: User, reason: string): void {
+  disconnect(
+    user: User,
+    reason: string,
+    event = this.system('quit', { user: user.name.display, reason }),
+  ): void {
     if (!user.connected) return;
     user.connected = false;
     // One quit line per neighbour however many small rooms they share; big rooms aggregate.
@@ -175,7 +245,6 @@ export class Chat {
       if (this.isBig(room)) this.queuePresence(room, 'left', user.name.display);
       else for (const m of room.members) if (m !== user) recipients.add(m);
     }
-    const event = this.system('quit', { user: user.name.display, reason });
     for (const n of recipients) this.deliver(n, event);
     for (const room of [...user.rooms.values()]) this.removeMember(user, room);
     this.users.delete(user.name.key);

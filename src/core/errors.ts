@@ -36,6 +36,16 @@ export class ChatError extends Error {
   }
 }
 
+/**
+ * `auth_required` for a registered alias given without a password: text mode
+ * answers it by asking for the password on the next line (§2).
+ */
+export class PasswordNeeded extends ChatError {
+  constructor(readonly alias: string) {
+    super('auth_required', `${alias} is registered: send its password`);
+  }
+}
+
 /** Narrow an unknown thrown value to a ChatError, wrapping anything else as `internal`. */
 export function toChatError(err: unknown): ChatError {
   if (err instanceof ChatError) return err;

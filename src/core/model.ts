@@ -3,6 +3,7 @@
  * connection it speaks through (STYLE.md: "user is not connection").
  */
 import type { Request, ServerEvent } from '../protocol/messages.js';
+import type { AccountRecord } from '../store/store.js';
 import type { Name } from './names.js';
 
 /** A connection as the core sees it: somewhere to send events, something to close. */
@@ -10,6 +11,8 @@ export interface Peer {
   /** Connection id for logs; never shown to other users. */
   readonly id: string;
   readonly mode: 'text' | 'json';
+  /** The client's IP address: for bans and login throttling, never shown to other users. */
+  readonly address: string;
   send(event: ServerEvent): void;
   /** End the connection once what was sent is flushed. */
   close(reason: string): void;
@@ -36,6 +39,8 @@ export class User {
   readonly lastSeq = new Map<string, number>();
   away = '';
   connected = true;
+  /** The account this user signed in to (or registered), if any. */
+  account: AccountRecord | undefined;
   /** Requests that arrived before the welcome was sent; run right after it, in order. */
   early: Request[] | undefined = [];
 

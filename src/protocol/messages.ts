@@ -38,6 +38,8 @@ export interface SystemEvent {
   user?: string;
   /** nick: the new name. */
   name?: string;
+  /** kick: the operator who did it. */
+  by?: string;
   /** quit/kick: the reason given; shutdown: a human notice. */
   reason?: string;
   /** topic: the new topic; away: the away text ('' when back). */

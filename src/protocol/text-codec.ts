@@ -55,6 +55,11 @@ function parseArgs(spec: CommandSpec, argText: string): Request {
   return req as Request;
 }
 
+/** §2: the text-mode request for a registered alias's password. */
+export function passwordPrompt(alias: string): string {
+  return `* ${alias} is registered: send the password as the next line\n`;
+}
+
 /** `HH:MM` in the server's local time (§3). */
 export function clock(iso: string): string {
   const d = new Date(iso);
@@ -85,7 +90,7 @@ function systemLine(e: SystemEvent): string {
         ? `* ${e.user} set the topic of ${room}: ${e.text}`
         : `* ${e.user} cleared the topic of ${room}`;
     case 'kick':
-      return `* ${e.user} was kicked from the chat${e.reason ? ` (${e.reason})` : ''}`;
+      return `* ${e.user} was kicked${e.by ? ` by ${e.by}` : ''}${e.reason ? ` (${e.reason})` : ''}`;
     case 'away':
       return e.text ? `* ${e.user} is away: ${e.text}` : `* ${e.user} is back`;
     case 'presence': {
@@ -117,6 +122,14 @@ function ackLine(e: AckEvent): string | undefined {
       return e.name ? `* Ignoring ${e.name}` : `* Ignored users: ${e.text || 'none'}`;
     case 'unignore':
       return `* No longer ignoring ${e.name}`;
+    case 'register':
+      return `* ${e.name} is now registered; next time send the password after your alias`;
+    case 'kick':
+      return `* ${e.name} was kicked`;
+    case 'ban':
+      return `* ${e.name} is banned`;
+    case 'unban':
+      return `* ${e.name} is no longer banned`;
     case 'dm':
       return e.text ? `* ${e.name} is away: ${e.text}` : undefined;
     default:
@@ -198,7 +211,8 @@ export class TextEncoder {
 
   /** Bytes for `e` as seen by a user whose current room is `here`. */
   encode(e: ServerEvent, here: string): Buffer {
-    const inHere = e.type !== 'message' || e.room === here;
+    // Messages and history render differently outside the reader's current room.
+    const inHere = e.type === 'message' || e.type === 'history' ? e.room === here : true;
     const cache = inHere ? this.current : this.other;
     let bytes = cache.get(e);
     if (!bytes) {

@@ -45,6 +45,7 @@ export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
       ratePerSecond: config.ratePerSecond,
     },
     historyOnJoin: config.historyOnJoin,
+    requireAccount: config.requireAccount,
     announceLimit: config.announceLimit,
     heartbeatSeconds: config.heartbeat,
     server: { name: 'chat-server', version: VERSION },

@@ -21,7 +21,10 @@ function buildCli(): Command {
       '\nEvery option can also be set as an environment variable, e.g. CHAT_PORT=6000.',
     );
   for (const spec of SERVER_OPTIONS) {
-    const flag = `--${flagName(spec.key)} <${spec.kind === 'int' ? 'n' : 'value'}>`;
+    const flag =
+      spec.kind === 'bool'
+        ? `--${flagName(spec.key)}`
+        : `--${flagName(spec.key)} <${spec.kind === 'int' ? 'n' : 'value'}>`;
     const def = spec.default === undefined ? '' : ` (default: ${String(spec.default)})`;
     cmd.addOption(new Option(flag, `${spec.description}${def} [${envName(spec.key)}]`));
   }

@@ -70,6 +70,12 @@ export const SERVER_OPTIONS = [
     max: 1000,
   },
   {
+    key: 'requireAccount',
+    description: 'admit registered accounts only (create them with: chat-server accounts add NAME)',
+    default: false,
+    kind: 'bool',
+  },
+  {
     key: 'maxConnections',
     description: 'connections the server accepts in all (server_full beyond)',
     default: 20000,

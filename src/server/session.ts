@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Chat } from '../core/chat.js';
-import { ChatError, type ErrorCode } from '../core/errors.js';
+import { ChatError, PasswordNeeded, type ErrorCode } from '../core/errors.js';
 import type { Peer, User } from '../core/model.js';
 import { isAvailable } from '../core/commands/index.js';
 import { LineFramer } from '../protocol/framing.js';
@@ -19,7 +19,7 @@ import {
 } from '../protocol/json-codec.js';
 import type { Request, ServerEvent } from '../protocol/messages.js';
 import { sanitizeText, stripTelnet } from '../protocol/sanitize.js';
-import { decodeTextLine, type TextEncoder } from '../protocol/text-codec.js';
+import { decodeTextLine, passwordPrompt, type TextEncoder } from '../protocol/text-codec.js';
 import type { ServerConfig } from './config.js';
 import { forget, writeBatched } from './output.js';
 import { RateLimiter } from './rate-limit.js';
@@ -59,6 +59,11 @@ export class Session implements Peer {
   private closing = false;
   private closeReason = 'closed by client';
   private readonly limiter: RateLimiter<Request>;
+  /** Lines that arrived while a login was being checked. */
+  private backlog: string[] | undefined;
+  /** Text mode: the registered alias whose password the next line is. */
+  private passwordFor: string | undefined;
+  readonly address: string;
   private drainTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -71,6 +76,7 @@ export class Session implements Peer {
     private readonly refusal?: ChatError,
   ) {
     this.framer = new LineFramer(deps.config.maxLineBytes);
+    this.address = socket.remoteAddress ?? 'unknown';
     this.limiter = new RateLimiter<Request>({
       burst: deps.config.rateBurst,
       perSecond: deps.config.ratePerSecond,
@@ -179,6 +185,11 @@ export class Session implements Peer {
       if (req) this.admitRequest(this.user, req);
       return;
     }
+    if (this.backlog) {
+      // A login is being checked (async): later lines wait for its outcome, in order.
+      this.backlog.push(raw);
+      return;
+    }
     const trimmed = raw.trim();
     if (trimmed === '') return;
     this.handshake(trimmed);
@@ -253,43 +264,96 @@ export class Session implements Peer {
       this.finalError(this.refusal.code, this.refusal.message, this.refusal.retryAfterMs);
       return;
     }
+    let hello: Parameters<Chat['login']>[1];
     try {
-      if (line.startsWith('{')) {
+      if (this.passwordFor !== undefined) {
+        // Text mode, second step: this line is the password (§2); it is never logged.
+        hello = { name: this.passwordFor, password: line };
+      } else if (line.startsWith('{')) {
         this.mode = 'json';
-        const hello = decodeHello(line);
-        if (hello.version !== 1) {
+        const parsed = decodeHello(line);
+        hello = parsed;
+        if (parsed.version !== 1) {
           throw new ChatError(
             'bad_request',
-            `Protocol version ${hello.version} is not supported; this server speaks 1`,
+            `Protocol version ${String(parsed.version)} is not supported; this server speaks 1`,
           );
         }
-        this.admit(hello);
       } else {
         this.mode = 'text';
-        this.admit({ name: sanitizeText(line) });
+        hello = { name: sanitizeText(line) };
       }
     } catch (err) {
-      if (!(err instanceof ChatError)) throw err;
-      this.handshakeFailures++;
-      this.log.info({ code: err.code, attempt: this.handshakeFailures }, 'handshake refused');
-      if (this.handshakeFailures >= MAX_HANDSHAKE_FAILURES) {
-        this.finalError(err.code, `${err.message}. Too many failed attempts; closing`);
-      } else {
-        this.sendError(
-          err.code,
-          this.mode === 'text' ? `${err.message}. Try another alias` : err.message,
-        );
-      }
+      this.handshakeRefused(err);
+      return;
     }
+    this.backlog = [];
+    this.deps.chat.login(this, hello).then(
+      (user) => this.admitted(user),
+      (err: unknown) => {
+        this.handshakeRefused(err);
+        this.replayBacklog();
+      },
+    );
   }
 
-  private admit(hello: Parameters<Chat['connect']>[1]): void {
-    this.user = this.deps.chat.connect(this, hello);
+  private handshakeRefused(err: unknown): void {
+    if (this.closing) return;
+    if (err instanceof PasswordNeeded && this.mode === 'text') {
+      this.passwordFor = err.alias;
+      this.write(Buffer.from(passwordPrompt(err.alias)));
+      return;
+    }
+    if (!(err instanceof ChatError)) {
+      this.log.error({ err }, 'unexpected error during handshake');
+      this.finalError('internal', 'Internal server error during login; closing');
+      return;
+    }
+    this.handshakeFailures++;
+    this.log.info({ code: err.code, attempt: this.handshakeFailures }, 'handshake refused');
+    const final =
+      this.handshakeFailures >= MAX_HANDSHAKE_FAILURES ||
+      err.code === 'banned' ||
+      err.code === 'rate_limited';
+    if (final) {
+      this.finalError(err.code, `${err.message}. Closing`, err.retryAfterMs);
+      return;
+    }
+    let hint = '';
+    if (this.mode === 'text') {
+      // After a wrong password the next line is the password again; otherwise an alias.
+      if (err.code !== 'auth_failed') this.passwordFor = undefined;
+      hint = err.code === 'auth_failed' ? '. Send the password again' : '. Try another alias';
+    }
+    this.sendError(err.code, err.message + hint);
+  }
+
+  private admitted(user: User): void {
+    if (this.closing || this.socket.destroyed) {
+      // The connection ended while its login was being checked.
+      this.deps.chat.disconnect(user, 'connection closed');
+      return;
+    }
+    this.user = user;
+    this.passwordFor = undefined;
     clearTimeout(this.handshakeTimer);
     this.handshakeTimer = undefined;
-    this.log.info({ mode: this.mode, alias: this.user.name.display }, 'handshake complete');
+    this.log.info(
+      { mode: this.mode, alias: user.name.display, account: user.account !== undefined },
+      'handshake complete',
+    );
     if (this.mode === 'json') this.startHeartbeat();
     else this.socket.setKeepAlive(true, 60_000);
+    this.replayBacklog();
+  }
+
+  private replayBacklog(): void {
+    const lines = this.backlog ?? [];
+    this.backlog = undefined;
+    for (const line of lines) {
+      if (this.closing) return;
+      this.onLine(line);
+    }
   }
 
   /** §4: ping after `heartbeat` s of silence, close after two more intervals. */

@@ -15,7 +15,7 @@ export function makeHelp(available: Availability): Handler<'help'> {
         throw new ChatError('not_found', `Unknown command: ${req.command}`);
       specs = [spec];
     } else {
-      specs = COMMAND_SPECS.filter(available);
+      specs = COMMAND_SPECS.filter((c) => available(c) && (!c.operator || user.account?.operator));
     }
     user.peer.send({
       type: 'help',

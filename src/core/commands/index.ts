@@ -9,6 +9,8 @@ import { makeHelp } from './help.js';
 import { history } from './history.js';
 import { ignore, unignore } from './ignore.js';
 import { join } from './join.js';
+import { ban, kick, unban } from './moderation.js';
+import { register } from './register.js';
 import { nick } from './nick.js';
 import { part } from './part.js';
 import { rooms } from './rooms.js';
@@ -31,14 +33,18 @@ export const HANDLERS: HandlerTable = {
   away,
   ignore,
   unignore,
+  register,
+  kick,
+  ban,
+  unban,
   ping,
   pong,
   quit,
 };
 
-/** Whether a typed command is carried out by this server (operators come with accounts). */
+/** Whether a typed command is carried out by this server. */
 export function isAvailable(spec: CommandSpec): boolean {
-  return HANDLERS[spec.request] !== undefined && !spec.operator;
+  return HANDLERS[spec.request] !== undefined;
 }
 
 HANDLERS.help = makeHelp(isAvailable);

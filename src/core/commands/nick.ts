@@ -1,10 +1,31 @@
+import { ChatError } from '../errors.js';
 import { parseAlias } from '../names.js';
 import type { Handler } from './handler.js';
 
 /** Change alias under the same rules as the handshake; the old name is free at once (§3). */
-export const nick: Handler<'nick'> = (chat, user, req) => {
+export const nick: Handler<'nick'> = async (chat, user, req) => {
   const name = parseAlias(req.name);
   chat.assertAliasFree(name, user);
+  const account =
+    name.key === user.account?.key ? user.account : await chat.options.store.getAccount(name.key);
+  if (!account && req.password !== undefined) {
+    throw new ChatError(
+      'bad_request',
+      `${name.display} is not registered, so it takes no password. Usage: /nick newnick`,
+    );
+  }
+  if (account && account !== user.account) {
+    if (req.password === undefined) {
+      throw new ChatError(
+        'auth_required',
+        `${account.name} is registered: /nick ${account.name} password`,
+      );
+    }
+    await chat.checkPassword(user.peer.address, account, req.password);
+  }
+  // The awaits above let others in: check again before taking the name.
+  chat.assertAliasFree(name, user);
+  user.account = account;
   const old = user.name;
   chat.users.delete(old.key);
   user.name = name;

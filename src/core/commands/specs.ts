@@ -83,9 +83,9 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
   {
     name: 'nick',
     request: 'nick',
-    usage: '/nick newnick',
-    summary: 'change your alias',
-    args: [word('name')],
+    usage: '/nick newnick [password]',
+    summary: 'change your alias (a registered one needs its password)',
+    args: [word('name'), rest('password', true)],
   },
   {
     name: 'topic',

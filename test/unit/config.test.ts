@@ -1,0 +1,388 @@
+/**
+ * PROTOCOL.md §7: every server option settable by flag and by CHAT_<NAME>;
+ * the config loader merges defaults < config file (YAML or JSON) < environment
+ * < command line, and refuses bad values with a ConfigError naming the source,
+ * the option and what is accepted.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/server/config.js';
+import { envName, flagName, SERVER_OPTIONS, type OptionSpec } from '../../src/server/options.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'chat-config-unit-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+
+/** Write a config file and return its path. */
+function file(text: string, ext = 'yaml'): string {
+  const path = join(dir, `c${++files}.${ext}`);
+  writeFileSync(path, text);
+  return path;
+}
+
+/** Assert loadConfig throws a ConfigError whose message matches every pattern. */
+function refused(
+  cli: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  ...patterns: RegExp[]
+): void {
+  assert.throws(
+    () => loadConfig(cli, env),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError, `not a ConfigError: ${String(err)}`);
+      assert.equal(err.name, 'ConfigError');
+      for (const p of patterns) assert.match(err.message, p);
+      return true;
+    },
+  );
+}
+
+/** A valid non-default value for an option, as the string a user would type. */
+function sample(spec: OptionSpec): string {
+  switch (spec.kind) {
+    case 'string':
+      return `value-for-${spec.key}`;
+    case 'level':
+      return spec.default === 'debug' ? 'warn' : 'debug';
+    case 'bool':
+      return spec.default === true ? 'false' : 'true';
+    case 'int': {
+      const min = spec.min ?? 0;
+      const candidate = typeof spec.default === 'number' ? spec.default + 1 : min + 1;
+      return String(spec.max !== undefined && candidate > spec.max ? min : candidate);
+    }
+  }
+}
+
+function parsed(spec: OptionSpec, s: string): unknown {
+  if (spec.kind === 'int') return Number(s);
+  if (spec.kind === 'bool') return s === 'true';
+  return s;
+}
+
+const settable = SERVER_OPTIONS.filter((s) => s.key !== 'config');
+
+describe('loadConfig: defaults', () => {
+  const c = loadConfig({}, {});
+
+  test('PROTOCOL.md defaults', () => {
+    assert.equal(c.host, '127.0.0.1'); // §7
+    assert.equal(c.port, 50000); // §7
+    assert.equal(c.handshakeTimeout, 30); // §2
+    assert.equal(c.maxLineBytes, 16384); // §1
+    assert.equal(c.maxQueuedBytes, 4 * 1024 * 1024); // §6
+    assert.equal(c.maxMessageLines, 20); // §6
+    assert.equal(c.historyOnJoin, 20); // §2
+    assert.equal(c.shutdownGrace, 5); // §8
+    assert.equal(c.heartbeat, 30); // docs/protocol.md
+    assert.equal(c.config, undefined);
+  });
+
+  test('§6 rate and announce defaults', () => {
+    const r = c as unknown as Record<string, unknown>;
+    assert.equal(r.rateBurst, 10);
+    assert.equal(r.ratePerSecond, 5);
+    assert.equal(r.rateQueue, 20);
+    assert.equal(r.announceLimit, 100);
+  });
+
+  test('every option has its table default', () => {
+    for (const spec of SERVER_OPTIONS) {
+      assert.equal((c as unknown as Record<string, unknown>)[spec.key], spec.default, spec.key);
+    }
+  });
+
+  test('the result is frozen', () => {
+    assert.ok(Object.isFrozen(c));
+    assert.throws(() => {
+      (c as { port: number }).port = 1;
+    }, TypeError);
+  });
+
+  test('an empty config file gives the defaults', () => {
+    const d = loadConfig({ config: file('') }, {});
+    assert.equal(d.port, 50000);
+    assert.equal(d.host, '127.0.0.1');
+  });
+
+  test('a config file of only comments gives the defaults', () => {
+    assert.equal(loadConfig({ config: file('# nothing here\n') }, {}).port, 50000);
+  });
+});
+
+describe('loadConfig: names (§7)', () => {
+  test('flags are kebab-case and env vars CHAT_ + SNAKE_CASE', () => {
+    assert.equal(flagName('maxLineBytes'), 'max-line-bytes');
+    assert.equal(envName('maxLineBytes'), 'CHAT_MAX_LINE_BYTES');
+    assert.equal(envName('port'), 'CHAT_PORT');
+    assert.equal(envName('db'), 'CHAT_DB');
+  });
+
+  const documented: Array<[string, string]> = [
+    ['--host', 'CHAT_HOST'],
+    ['--port', 'CHAT_PORT'],
+    ['--db', 'CHAT_DB'],
+    ['--handshake-timeout', 'CHAT_HANDSHAKE_TIMEOUT'],
+    ['--max-line-bytes', 'CHAT_MAX_LINE_BYTES'],
+    ['--max-queued-bytes', 'CHAT_MAX_QUEUED_BYTES'],
+    ['--history-on-join', 'CHAT_HISTORY_ON_JOIN'],
+    ['--log-level', 'CHAT_LOG_LEVEL'],
+    ['--config', 'CHAT_CONFIG'],
+  ];
+  for (const [flag, env] of documented) {
+    test(`${flag} / ${env} exist`, () => {
+      const spec = SERVER_OPTIONS.find((s) => `--${flagName(s.key)}` === flag);
+      assert.ok(spec, `no option for ${flag}`);
+      assert.equal(envName(spec.key), env);
+    });
+  }
+
+  const notYet = ['--tls-cert', '--tls-key', '--require-account', '--redis'];
+  for (const flag of notYet) {
+    test(
+      `${flag} exists (§7)`,
+      { todo: 'docs/protocol.md Status: TLS, --require-account and --redis not yet' },
+      () => {
+        assert.ok(
+          SERVER_OPTIONS.some((s) => `--${flagName(s.key)}` === flag),
+          flag,
+        );
+      },
+    );
+  }
+});
+
+describe('loadConfig: every option from every source', () => {
+  for (const spec of settable) {
+    const value = sample(spec);
+    const want = parsed(spec, value);
+
+    test(`${spec.key} from the command line`, () => {
+      const c = loadConfig({ [spec.key]: value }, {}) as unknown as Record<string, unknown>;
+      assert.equal(c[spec.key], want);
+    });
+
+    test(`${spec.key} from ${envName(spec.key)}`, () => {
+      const c = loadConfig({}, { [envName(spec.key)]: value }) as unknown as Record<
+        string,
+        unknown
+      >;
+      assert.equal(c[spec.key], want);
+    });
+
+    test(`${spec.key} from a YAML file as ${flagName(spec.key)}`, () => {
+      const path = file(`${flagName(spec.key)}: ${JSON.stringify(value)}\n`);
+      const c = loadConfig({ config: path }, {}) as unknown as Record<string, unknown>;
+      assert.equal(c[spec.key], want);
+    });
+
+    test(`${spec.key} from a JSON file as ${spec.key}`, () => {
+      const path = file(JSON.stringify({ [spec.key]: want }), 'json');
+      const c = loadConfig({ config: path }, {}) as unknown as Record<string, unknown>;
+      assert.equal(c[spec.key], want);
+    });
+  }
+});
+
+describe('loadConfig: precedence defaults < file < env < CLI', () => {
+  const path = file('port: 6001\nhost: file.example\nmax-line-bytes: 1024\n');
+
+  test('file over defaults', () => {
+    const c = loadConfig({ config: path }, {});
+    assert.equal(c.port, 6001);
+    assert.equal(c.host, 'file.example');
+    assert.equal(c.maxLineBytes, 1024);
+    assert.equal(c.config, path);
+  });
+
+  test('env over file', () => {
+    const c = loadConfig({ config: path }, { CHAT_PORT: '6002' });
+    assert.equal(c.port, 6002);
+    assert.equal(c.host, 'file.example');
+  });
+
+  test('CLI over env over file', () => {
+    const c = loadConfig({ config: path, port: '6003' }, { CHAT_PORT: '6002' });
+    assert.equal(c.port, 6003);
+  });
+
+  test('CLI over env without a file', () => {
+    assert.equal(loadConfig({ port: '7000' }, { CHAT_PORT: '6000' }).port, 7000);
+  });
+
+  test('each source contributes its own options', () => {
+    const c = loadConfig(
+      { config: path, host: 'cli.example' },
+      { CHAT_HISTORY_ON_JOIN: '5', CHAT_LOG_LEVEL: 'warn' },
+    );
+    assert.equal(c.host, 'cli.example'); // CLI
+    assert.equal(c.historyOnJoin, 5); // env
+    assert.equal(c.logLevel, 'warn'); // env
+    assert.equal(c.port, 6001); // file
+    assert.equal(c.maxLineBytes, 1024); // file
+    assert.equal(c.handshakeTimeout, 30); // default
+  });
+
+  test('CHAT_CONFIG names the file', () => {
+    assert.equal(loadConfig({}, { CHAT_CONFIG: path }).port, 6001);
+  });
+
+  test('--config wins over CHAT_CONFIG', () => {
+    const other = file('port: 6100\n');
+    assert.equal(loadConfig({ config: other }, { CHAT_CONFIG: path }).port, 6100);
+  });
+
+  test('an empty environment variable counts as unset', () => {
+    const c = loadConfig({ config: path }, { CHAT_PORT: '', CHAT_HOST: '' });
+    assert.equal(c.port, 6001);
+    assert.equal(c.host, 'file.example');
+  });
+
+  test('unrelated environment variables are ignored', () => {
+    const c = loadConfig({}, { PORT: '1', HOST: 'x', CHAT_UNKNOWN: 'y', chat_port: '2' });
+    assert.equal(c.port, 50000);
+    assert.equal(c.host, '127.0.0.1');
+  });
+
+  test('the environment object passed in is not modified', () => {
+    const env = { CHAT_PORT: '6000' };
+    loadConfig({}, env);
+    assert.deepEqual(env, { CHAT_PORT: '6000' });
+  });
+});
+
+describe('loadConfig: file formats', () => {
+  test('YAML accepts kebab-case and camelCase keys', () => {
+    const c = loadConfig({ config: file('max-line-bytes: 2048\nhistoryOnJoin: 3\n') }, {});
+    assert.equal(c.maxLineBytes, 2048);
+    assert.equal(c.historyOnJoin, 3);
+  });
+
+  test('YAML numbers may be quoted', () => {
+    assert.equal(loadConfig({ config: file('port: "6001"\n') }, {}).port, 6001);
+  });
+
+  test('YAML with comments and a document marker', () => {
+    const c = loadConfig(
+      { config: file('---\n# chat\nport: 6005 # inline\nlog-level: debug\n') },
+      {},
+    );
+    assert.equal(c.port, 6005);
+    assert.equal(c.logLevel, 'debug');
+  });
+
+  test('JSON file', () => {
+    const c = loadConfig(
+      { config: file('{"port": 6006, "max-line-bytes": 4096, "db": ":memory:"}', 'json') },
+      {},
+    );
+    assert.equal(c.port, 6006);
+    assert.equal(c.maxLineBytes, 4096);
+    assert.equal(c.db, ':memory:');
+  });
+
+  test('db :memory: from the command line', () => {
+    assert.equal(loadConfig({ db: ':memory:' }, {}).db, ':memory:');
+  });
+});
+
+describe('loadConfig: ConfigError messages', () => {
+  test('a bad port on the command line names the source, the flag, the range and the value', () => {
+    refused({ port: 'abc' }, {}, /command line/u, /\bport\b/u, /0 to 65535/u, /"abc"/u);
+  });
+
+  test('a port out of range', () => {
+    refused({ port: '70000' }, {}, /\bport\b/u, /0 to 65535/u, /70000/u);
+  });
+
+  for (const bad of ['-1', '1.5', '1e3', '0x10', '', ' ', 'NaN', '50000abc']) {
+    test(`port ${JSON.stringify(bad)} refused`, () => refused({ port: bad }, {}, /\bport\b/u));
+  }
+
+  test('a bad environment value names the variable', () => {
+    refused({}, { CHAT_PORT: 'x' }, /environment CHAT_PORT/u, /\bport\b/u, /"x"/u);
+  });
+
+  test('a bad file value names the file', () => {
+    const path = file('port: x\n');
+    refused({ config: path }, {}, /config file/u, new RegExp(escape(path), 'u'), /\bport\b/u);
+  });
+
+  test('a bad file value is reported even when the CLI overrides another option', () => {
+    refused({ config: file('max-line-bytes: 1\n'), port: '1' }, {}, /max-line-bytes/u, /64/u);
+  });
+
+  test('a value below the minimum names the range', () => {
+    refused({ maxLineBytes: '10' }, {}, /max-line-bytes/u, /64 to 1048576/u);
+    refused({ handshakeTimeout: '0' }, {}, /handshake-timeout/u);
+  });
+
+  test('a fractional number in a file is refused', () => {
+    refused({ config: file('port: 6001.5\n') }, {}, /\bport\b/u);
+  });
+
+  test('a bad log level lists the accepted ones', () => {
+    refused(
+      { logLevel: 'loud' },
+      {},
+      /log-level/u,
+      /fatal, error, warn, info, debug, trace/u,
+      /"loud"/u,
+    );
+  });
+
+  test('an empty string option on the command line is refused', () => {
+    refused({ host: '' }, {}, /\bhost\b/u, /non-empty/u);
+  });
+
+  test('a string option given a number in a file is refused', () => {
+    refused({ config: file('host: 12\n') }, {}, /\bhost\b/u);
+  });
+
+  test('an unknown option in the file is named', () => {
+    refused({ config: file('colour: blue\n') }, {}, /unknown option "colour"/u);
+  });
+
+  test('config inside a config file is refused', () => {
+    refused({ config: file(`config: ${JSON.stringify(join(dir, 'x.yaml'))}\n`) }, {}, /"config"/u);
+  });
+
+  test('a missing file says it cannot be read and why', () => {
+    const missing = join(dir, 'does-not-exist.yaml');
+    refused({ config: missing }, {}, /cannot read config file/u, /ENOENT/u);
+  });
+
+  test('a directory as config file cannot be read', () => {
+    refused({ config: dir }, {}, /cannot read config file/u);
+  });
+
+  test('invalid YAML', () => {
+    refused({ config: file('port: [1,\n') }, {}, /not valid YAML or JSON/u);
+  });
+
+  test('invalid JSON', () => {
+    refused({ config: file('{"port": 1,,}', 'json') }, {}, /not valid YAML or JSON/u);
+  });
+
+  test('a list is not a mapping', () => {
+    refused({ config: file('- port\n- 6000\n') }, {}, /must hold a mapping/u);
+  });
+
+  test('a scalar is not a mapping', () => {
+    refused({ config: file('just words\n') }, {}, /must hold a mapping/u);
+  });
+
+  test('ConfigError is an Error', () => {
+    const e = new ConfigError('x');
+    assert.ok(e instanceof Error);
+    assert.equal(e.name, 'ConfigError');
+    assert.equal(e.message, 'x');
+  });
+});
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&');
+}
