@@ -1,0 +1,57 @@
+/**
+ * What a line typed into chat-client means (PROTOCOL.md §3, sent as §4 JSON).
+ * The command table itself is the server's (`core/commands/specs.ts`, parsed by
+ * the text codec), so `/help`, text mode and this client can never disagree on
+ * a command's arguments; this module only adds what is the client's own:
+ * leaving words, and the current room the user is looking at.
+ */
+import { ChatError } from '../core/errors.js';
+import type { Request } from '../protocol/messages.js';
+import { decodeTextLine } from '../protocol/text-codec.js';
+
+/** The result of reading one typed line. */
+export type ParsedInput =
+  /** Nothing to do (a blank line). */
+  | { kind: 'none' }
+  /** Send this request to the server. */
+  | { kind: 'send'; request: Request }
+  /** Leave the chat (`exit`, `quit`, `/quit [reason]`). */
+  | { kind: 'quit'; reason?: string }
+  /** The line could not be understood; say why and send nothing. */
+  | { kind: 'invalid'; message: string };
+
+/** Words that leave the chat on their own, as in a shell or telnet session. */
+const LEAVE_WORDS = new Set(['exit', 'quit']);
+
+/** Request types whose room defaults to the current one when none is typed. */
+const ROOM_DEFAULTED = new Set<Request['type']>(['say', 'topic', 'who', 'history', 'part']);
+
+/** Turn one typed line into what to do, with `room` as the user's current room. */
+export function parseInput(line: string, room: string): ParsedInput {
+  const text = line.replace(/\r$/u, '');
+  const word = text.trim();
+  if (word === '') return { kind: 'none' };
+  if (LEAVE_WORDS.has(word.toLowerCase())) return { kind: 'quit' };
+  // Plain messages are sent as typed (leading spaces kept); commands may be indented.
+  const input = word.startsWith('/') ? word : text;
+  let request: Request;
+  try {
+    // Every command is offered: the server, not the client, decides who is an operator.
+    request = decodeTextLine(input, () => true);
+  } catch (err) {
+    if (err instanceof ChatError) return { kind: 'invalid', message: err.message };
+    throw err;
+  }
+  if (request.type === 'quit') {
+    return request.reason === undefined
+      ? { kind: 'quit' }
+      : { kind: 'quit', reason: request.reason };
+  }
+  // An explicit room keeps a line bound to the room the user saw when typing it,
+  // even if a /join is still in flight.
+  if (ROOM_DEFAULTED.has(request.type) && !('room' in request && request.room !== undefined)) {
+    // Only types that take an optional `room` are in ROOM_DEFAULTED, so this stays a Request.
+    request = { ...request, room } as Request;
+  }
+  return { kind: 'send', request };
+}

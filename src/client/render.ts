@@ -1,0 +1,317 @@
+/**
+ * How chat-client shows things: pure functions from wire events to display
+ * strings (one or more lines, no trailing newline). The shapes follow text mode
+ * (PROTOCOL.md §3) so a chat-client user and an `nc` user read the same
+ * transcript; on top of that come colour, readable lists and the user's own
+ * lines, which the server never echoes.
+ */
+import type {
+  AckEvent,
+  MessageEvent,
+  PrivateEvent,
+  Request,
+  ServerEvent,
+  SystemEvent,
+} from '../protocol/messages.js';
+import { sanitizeText } from '../protocol/sanitize.js';
+import { clock } from '../protocol/text-codec.js';
+
+/** What rendering depends on besides the event itself. */
+export interface RenderContext {
+  /** The user's own alias. */
+  self: string;
+  /** The room the user is looking at; messages from other rooms get a `#room` tag. */
+  room: string;
+  /** Whether to use ANSI colour (see shouldUseColor). */
+  color: boolean;
+}
+
+/** Key of the private-message stream in history and resume (§4). */
+const PRIVATE_STREAM = '@';
+const ESC = '\x1b[';
+const RESET = `${ESC}0m`;
+/** Alias colours: no red (errors) and no grey (notices), so those stay distinct. */
+const PALETTE = ['32', '33', '34', '35', '36', '92', '93', '94', '95', '96'] as const;
+const NOTICE_STYLE = '90';
+const ERROR_STYLE = '1;31';
+
+/** Colour only for a terminal, and never when the user set NO_COLOR (https://no-color.org). */
+export function shouldUseColor(isTTY: boolean | undefined, env: NodeJS.ProcessEnv): boolean {
+  return isTTY === true && (env.NO_COLOR === undefined || env.NO_COLOR === '');
+}
+
+/** The SGR colour code of an alias: stable across runs and case-insensitive, like aliases. */
+export function aliasColor(name: string): string {
+  // FNV-1a: tiny, deterministic, and spreads similar names across the palette.
+  let hash = 0x811c9dc5;
+  for (const ch of name.normalize('NFKC').toLowerCase()) {
+    hash ^= ch.codePointAt(0) ?? 0;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return PALETTE[hash % PALETTE.length] ?? '0';
+}
+
+function paint(ctx: RenderContext, style: string, text: string): string {
+  return ctx.color ? `${ESC}${style}m${text}${RESET}` : text;
+}
+
+/**
+ * Text from the wire, made safe for the terminal. The server already sanitizes
+ * (§1); doing it again here means a rogue or buggy server cannot drive the
+ * user's terminal either.
+ */
+function clean(text: string | undefined): string {
+  return sanitizeText(text ?? '');
+}
+
+function nick(ctx: RenderContext, name: string): string {
+  const safe = clean(name);
+  return paint(ctx, aliasColor(safe), safe);
+}
+
+/** A system notice or command reply: `* text`, greyed when colour is on. */
+export function renderNotice(text: string, ctx: RenderContext): string {
+  return text
+    .split('\n')
+    .map((line) => paint(ctx, NOTICE_STYLE, `* ${line}`))
+    .join('\n');
+}
+
+/** An error: `! message [code]` (code omitted for the client's own errors), in red when colour is on. */
+export function renderError(message: string, code: string | undefined, ctx: RenderContext): string {
+  const tail = code === undefined ? '' : ` [${code}]`;
+  return paint(ctx, ERROR_STYLE, `! ${clean(message)}${tail}`);
+}
+
+/** One prefix per line of a possibly multi-line text (§6: each line gets the same prefix). */
+function prefixed(prefix: string, text: string): string {
+  return text
+    .split('\n')
+    .map((line) => prefix + clean(line))
+    .join('\n');
+}
+
+function stamp(ts: string): string {
+  const time = clock(ts);
+  return `[${time === 'NaN:NaN' ? '--:--' : time}]`;
+}
+
+/** A room message, also the user's own once acked: `[HH:MM] [#room ]<nick> text`. */
+function roomMessage(
+  m: Pick<MessageEvent, 'ts' | 'room' | 'from' | 'text' | 'action'>,
+  ctx: RenderContext,
+): string {
+  const where = m.room === ctx.room ? '' : `${clean(m.room)} `;
+  const who = m.action ? `* ${nick(ctx, m.from)} ` : `<${nick(ctx, m.from)}> `;
+  return prefixed(`${stamp(m.ts)} ${where}${who}`, m.text);
+}
+
+/**
+ * A private message: `[HH:MM] *Bob* text` received, `[HH:MM] -> *Bob* text`
+ * sent (the user's own, after its ack or in a replay of the private stream).
+ */
+function privateMessage(
+  m: Pick<PrivateEvent, 'ts' | 'from' | 'to' | 'text' | 'action'>,
+  ctx: RenderContext,
+): string {
+  const mine = m.from === ctx.self;
+  const peer = mine ? `-> *${nick(ctx, m.to)}*` : `*${nick(ctx, m.from)}*`;
+  const prefix = m.action
+    ? `${stamp(m.ts)} ${peer} * ${nick(ctx, m.from)} `
+    : `${stamp(m.ts)} ${peer} `;
+  return prefixed(prefix, m.text);
+}
+
+function systemText(e: SystemEvent): string {
+  // Names inside notices stay in the notice's colour: a notice reads as one thing.
+  const user = clean(e.user);
+  const room = clean(e.room);
+  const reason = e.reason ? ` (${clean(e.reason)})` : '';
+  switch (e.event) {
+    case 'join':
+      return `${user} joined ${room}`;
+    case 'part':
+      return `${user} left ${room}${reason}`;
+    case 'quit':
+      return `${user} quit${reason}`;
+    case 'nick':
+      return `${user} is now known as ${clean(e.name)}`;
+    case 'topic':
+      return e.text
+        ? `${user} set the topic of ${room}: ${clean(e.text)}`
+        : `${user} cleared the topic of ${room}`;
+    case 'kick':
+      return `${user} was kicked${room ? ` from ${room}` : ''}${reason}`;
+    case 'away':
+      return e.text ? `${user} is away: ${clean(e.text)}` : `${user} is back`;
+    case 'presence': {
+      const parts: string[] = [];
+      if (e.joined?.length) parts.push(`${e.joined.length} joined`);
+      if (e.left?.length) parts.push(`${e.left.length} left`);
+      return `${parts.join(', ') || 'nobody came or went in'} ${room}`;
+    }
+    case 'reset':
+      return `History of ${room} was reset; showing recent messages`;
+    case 'shutdown':
+      return `Server shutting down${e.reason ? `: ${clean(e.reason)}` : ''}`;
+  }
+}
+
+/** Lines of `[left, right]` pairs with the left column padded to one width. */
+function columns(rows: Array<[string, string]>, indent = '    '): string[] {
+  const width = Math.max(0, ...rows.map(([left]) => left.length));
+  return rows.map(([left, right]) => `${indent}${left.padEnd(width)}  ${right}`.trimEnd());
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/**
+ * Display text for an event from the server, or undefined when it shows
+ * nothing (acks: see renderAck; keep-alive pings).
+ */
+export function renderEvent(e: ServerEvent, ctx: RenderContext): string | undefined {
+  switch (e.type) {
+    case 'message':
+      return roomMessage(e, ctx);
+    case 'private':
+      return privateMessage(e, ctx);
+    case 'system':
+      return renderNotice(systemText(e), ctx);
+    case 'welcome': {
+      const others = e.members.filter((m) => m !== e.name).map(clean);
+      const company = others.length ? `with ${others.join(', ')}` : 'alone for now';
+      return renderNotice(
+        `Connected to ${clean(e.server.name)} ${clean(e.server.version)} as ${clean(e.name)}.\n` +
+          `You are in ${e.rooms.map(clean).join(', ')} ${company}. Type /help for commands, exit to leave.`,
+        ctx,
+      );
+    }
+    case 'history': {
+      if (e.messages.length === 0)
+        return e.gap
+          ? renderNotice(`Some messages in ${clean(e.room)} are no longer stored`, ctx)
+          : undefined;
+      const what = e.room === PRIVATE_STREAM ? 'private messages' : `history of ${clean(e.room)}`;
+      const head = `— ${what}${e.gap ? ' (older messages were trimmed)' : ''} —`;
+      const foot = `— end of history${e.more ? ' (more with /history)' : ''} —`;
+      return [
+        renderNotice(head, ctx),
+        ...e.messages.map((m) =>
+          m.type === 'private' ? privateMessage(m, ctx) : roomMessage(m, ctx),
+        ),
+        renderNotice(foot, ctx),
+      ].join('\n');
+    }
+    case 'error':
+      return renderError(e.message, e.code, ctx);
+    case 'who': {
+      const where = e.room === '*' ? 'online' : `in ${clean(e.room)}`;
+      const head = renderNotice(`${plural(e.users.length, 'user', 'users')} ${where}:`, ctx);
+      const rows = e.users.map(
+        (u) => `    ${nick(ctx, u.name)}${u.away ? ` (away: ${clean(u.away)})` : ''}`,
+      );
+      return [head, ...rows].join('\n');
+    }
+    case 'rooms': {
+      const head = renderNotice(`${plural(e.rooms.length, 'room', 'rooms')}:`, ctx);
+      const rows = columns(
+        e.rooms.map((r) => [
+          clean(r.name),
+          `${plural(r.members, 'member', 'members')}${r.topic ? `  ${clean(r.topic)}` : ''}`,
+        ]),
+      );
+      return [head, ...rows].join('\n');
+    }
+    case 'help': {
+      const only = e.commands.length === 1 ? e.commands[0] : undefined;
+      if (only) return renderNotice(`${clean(only.usage)} — ${clean(only.summary)}`, ctx);
+      const rows = columns([
+        ...e.commands.map((c): [string, string] => [clean(c.usage), clean(c.summary)]),
+        ['exit, quit, Ctrl-D', 'leave the chat'],
+      ]);
+      const head = renderNotice(
+        'Commands (a line without "/" is a message; "//text" sends "/text"):',
+        ctx,
+      );
+      return [head, ...rows].join('\n');
+    }
+    case 'ack':
+    case 'ping':
+    case 'pong':
+      return undefined;
+  }
+}
+
+/**
+ * Display text for the server's ack of `request`, or undefined when there is
+ * nothing to say. A `say` or `dm` shows the user's own line here, once the
+ * server has stored it, with the server's timestamp: the server never echoes
+ * it back (§3 split horizon).
+ */
+export function renderAck(ack: AckEvent, request: Request, ctx: RenderContext): string | undefined {
+  const room = clean(ack.room ?? ('room' in request ? request.room : undefined));
+  const name = clean(ack.name ?? ('name' in request ? request.name : undefined));
+  switch (request.type) {
+    case 'say':
+      return roomMessage(
+        {
+          ts: ack.ts,
+          room: request.room ?? ack.room ?? ctx.room,
+          from: ctx.self,
+          text: request.text,
+          action: request.action ?? false,
+        },
+        ctx,
+      );
+    case 'dm': {
+      const line = privateMessage(
+        {
+          ts: ack.ts,
+          from: ctx.self,
+          to: request.to,
+          text: request.text,
+          action: request.action ?? false,
+        },
+        ctx,
+      );
+      // A dm's ack carries the recipient's away text, if any (text mode says the same).
+      const away = `${clean(request.to)} is away: ${clean(ack.text)}`;
+      return ack.text ? `${line}\n${renderNotice(away, ctx)}` : line;
+    }
+    case 'join':
+      return renderNotice(`You are now in ${room}`, ctx);
+    case 'part':
+      return renderNotice(`You left ${room}`, ctx);
+    case 'nick':
+      return renderNotice(`You are now known as ${name}`, ctx);
+    case 'topic':
+      return renderNotice(
+        ack.text ? `Topic of ${room}: ${clean(ack.text)}` : `${room} has no topic`,
+        ctx,
+      );
+    case 'away':
+      return renderNotice(
+        ack.text ? `You are marked away: ${clean(ack.text)}` : 'You are no longer marked away',
+        ctx,
+      );
+    case 'ignore':
+      return renderNotice(
+        name ? `Ignoring ${name}` : `Ignored users: ${clean(ack.text) || 'none'}`,
+        ctx,
+      );
+    case 'unignore':
+      return renderNotice(`No longer ignoring ${name}`, ctx);
+    case 'register':
+      return renderNotice(`${clean(ctx.self)} is now registered`, ctx);
+    case 'kick':
+      return renderNotice(`Kicked ${name}`, ctx);
+    case 'ban':
+      return renderNotice(`Banned ${name}`, ctx);
+    case 'unban':
+      return renderNotice(`Unbanned ${name}`, ctx);
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,322 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import net from 'node:net';
+import { describe, it } from 'node:test';
+import {
+  ConnectError,
+  Connection,
+  RequestError,
+  parseServerLine,
+  type ConnectionOptions,
+} from '../../src/client/connection.js';
+import type { ServerEvent } from '../../src/protocol/messages.js';
+import { FakeServer, welcome, within } from './helpers.js';
+
+const TS = '2026-11-25T14:02:03.120Z';
+
+async function setup(
+  t: { after: (fn: () => Promise<void> | void) => void },
+  options: Partial<ConnectionOptions> = {},
+): Promise<{ server: FakeServer; conn: Connection; port: number }> {
+  const server = new FakeServer();
+  const port = await server.listen();
+  const conn = new Connection({ host: '127.0.0.1', port, name: 'Alice', ...options });
+  t.after(async () => {
+    conn.destroy();
+    await server.close();
+  });
+  return { server, conn, port };
+}
+
+/** Connect `conn` against the fake server's first peer, which answers with a welcome. */
+async function handshake(
+  server: FakeServer,
+  conn: Connection,
+  extra: Record<string, unknown> = {},
+) {
+  const connected = conn.connect();
+  const peer = await server.peer(0);
+  const hello = await peer.next();
+  peer.send(welcome(extra));
+  await within(connected, 5000, 'welcome');
+  return { peer, hello };
+}
+
+function nextEvent(conn: Connection): Promise<ServerEvent> {
+  return within(
+    once(conn, 'event').then(([e]) => e as ServerEvent),
+    5000,
+    'an event',
+  );
+}
+
+describe('parseServerLine', () => {
+  it('ignores banner lines and anything that is not a typed JSON object', () => {
+    assert.equal(parseServerLine('* chat-server 0.1.0: type your alias'), undefined);
+    assert.equal(parseServerLine('{not json'), undefined);
+    assert.equal(parseServerLine('{"no":"type"}'), undefined);
+    assert.deepEqual(parseServerLine('{"type":"ping"}'), { type: 'ping' });
+  });
+});
+
+describe('Connection', () => {
+  it('says hello with the protocol version and alias, skipping the banner', async (t) => {
+    const { server, conn } = await setup(t);
+    const connected = conn.connect();
+    const peer = await server.peer(0);
+    peer.send('* fake server: type your alias');
+    assert.deepEqual(await peer.next(), { type: 'hello', version: 1, name: 'Alice' });
+    peer.send(welcome());
+    const w = await within(connected, 5000, 'welcome');
+    assert.equal(w.name, 'Alice');
+    assert.deepEqual(conn.rooms, ['#lobby']);
+  });
+
+  it('asks for no history when told so (scripts)', async (t) => {
+    const { server, conn } = await setup(t, { history: 0 });
+    const { hello } = await handshake(server, conn);
+    assert.equal(hello.history, 0);
+  });
+
+  it('rejects with the server code when the alias is refused', async (t) => {
+    const { server, conn } = await setup(t);
+    const connected = conn.connect();
+    const peer = await server.peer(0);
+    await peer.next();
+    peer.send({ type: 'error', code: 'alias_taken', message: 'Alice is already online' });
+    await assert.rejects(connected, (err: unknown) => {
+      assert.ok(err instanceof ConnectError);
+      assert.equal(err.kind, 'refused');
+      assert.equal(err.code, 'alias_taken');
+      assert.equal(err.message, 'Alice is already online');
+      return true;
+    });
+  });
+
+  it('rejects as unreachable when nothing listens', async () => {
+    const probe = net.createServer().listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const conn = new Connection({ host: '127.0.0.1', port, name: 'Alice' });
+    await assert.rejects(conn.connect(), (err: unknown) => {
+      assert.ok(err instanceof ConnectError);
+      assert.equal(err.kind, 'unreachable');
+      assert.match(err.message, /connection refused/u);
+      return true;
+    });
+  });
+
+  it('matches replies to requests by id, in any order', async (t) => {
+    const { server, conn } = await setup(t);
+    const { peer } = await handshake(server, conn);
+    const said = conn.request({ type: 'say', room: '#lobby', text: 'hi' });
+    const who = conn.request({ type: 'who', room: '#lobby' });
+    const dmRefused = assert.rejects(
+      conn.request({ type: 'dm', to: 'Zed', text: 'x' }),
+      (err: unknown) => err instanceof RequestError && err.code === 'not_found',
+    );
+    const [r1, r2, r3] = [await peer.next(), await peer.next(), await peer.next()];
+    assert.equal(r1.type, 'say');
+    assert.equal(typeof r1.id, 'string');
+    assert.equal(new Set([r1.id, r2.id, r3.id]).size, 3, 'ids are unique');
+    peer.send({ type: 'error', id: r3.id, code: 'not_found', message: 'Unknown user: Zed' });
+    peer.send({ type: 'who', id: r2.id, room: '#lobby', users: [{ name: 'Alice' }] });
+    peer.send({ type: 'ack', id: r1.id, op: 'say', ts: TS, seq: 4 });
+    assert.equal((await said).seq, 4);
+    assert.deepEqual((await who).users, [{ name: 'Alice' }]);
+    await dmRefused;
+  });
+
+  it('answers the server ping with a pong carrying its id', async (t) => {
+    const { server, conn } = await setup(t);
+    const { peer } = await handshake(server, conn);
+    peer.send({ type: 'ping', id: 'p1' });
+    assert.deepEqual(await peer.next(), { type: 'pong', id: 'p1' });
+  });
+
+  it('emits unsolicited events once, dropping a replayed seq', async (t) => {
+    const { server, conn } = await setup(t);
+    const { peer } = await handshake(server, conn);
+    const msg = {
+      type: 'message',
+      room: '#lobby',
+      seq: 5,
+      ts: TS,
+      from: 'Bob',
+      text: 'one',
+      action: false,
+    };
+    const events: ServerEvent[] = [];
+    conn.on('event', (e) => events.push(e));
+    peer.send(msg);
+    peer.send(msg);
+    peer.send({ ...msg, seq: 6, text: 'two' });
+    peer.send({ type: 'system', event: 'join', ts: TS, room: '#lobby', user: 'Carol' });
+    await nextEvent(conn);
+    while (events.length < 3) await nextEvent(conn);
+    assert.deepEqual(
+      events.map((e) => (e.type === 'message' ? e.text : e.type)),
+      ['one', 'two', 'system'],
+    );
+  });
+
+  it('ends with "closed" and fails unanswered requests when the server goes away', async (t) => {
+    const { server, conn } = await setup(t);
+    const { peer } = await handshake(server, conn);
+    const said = conn.request({ type: 'say', room: '#lobby', text: 'hi' });
+    await peer.next();
+    const closed = within(once(conn, 'closed'), 5000, 'closed');
+    peer.send({ type: 'system', event: 'shutdown', ts: TS });
+    peer.socket.end();
+    const [info] = (await closed) as [{ reason: string }];
+    assert.equal(info.reason, 'the server shut down');
+    await assert.rejects(
+      said,
+      (err: unknown) => err instanceof RequestError && err.code === 'closed',
+    );
+  });
+
+  it('quits by sending quit and waiting for the server to hang up', async (t) => {
+    const { server, conn } = await setup(t);
+    const { peer } = await handshake(server, conn);
+    const quitting = conn.quit('bye');
+    const quit = await peer.next();
+    assert.equal(quit.type, 'quit');
+    assert.equal(quit.reason, 'bye');
+    peer.socket.end();
+    await within(quitting, 5000, 'quit to finish');
+  });
+
+  it('pings a silent server and drops it after two more intervals', async (t) => {
+    const { server, conn } = await setup(t);
+    const { peer } = await handshake(server, conn, { heartbeat: 0.05 });
+    assert.deepEqual(await peer.next(), { type: 'ping' });
+    const [info] = (await within(once(conn, 'closed'), 5000, 'closed')) as [{ reason: string }];
+    assert.equal(info.reason, 'the server stopped answering');
+  });
+
+  it('reconnects, resumes after the last seq and re-sends unanswered requests with their ids', async (t) => {
+    const { server, conn } = await setup(t, {
+      reconnect: true,
+      backoffBaseMs: 10,
+      backoffMaxMs: 20,
+    });
+    const { peer } = await handshake(server, conn);
+    peer.send({
+      type: 'message',
+      room: '#lobby',
+      seq: 41,
+      ts: TS,
+      from: 'Bob',
+      text: 'hi',
+      action: false,
+    });
+    await nextEvent(conn);
+    const said = conn.request({ type: 'say', room: '#lobby', text: 'are you there?' });
+    const sent = await peer.next();
+    const reconnecting = within(once(conn, 'reconnecting'), 5000, 'reconnecting');
+    peer.socket.destroy();
+    await reconnecting;
+
+    const again = await server.peer(1);
+    const hello = await again.next();
+    assert.deepEqual(hello.resume, { '#lobby': { seq: 41, epoch: 'e1' } });
+    const reconnected = within(once(conn, 'reconnected'), 5000, 'reconnected');
+    again.send(welcome());
+    await reconnected;
+    const resent = await again.next();
+    assert.deepEqual(resent, sent, 'same request, same id');
+    again.send({ type: 'ack', id: sent.id, op: 'say', ts: TS, seq: 42 });
+    assert.equal((await said).seq, 42);
+    // A request made while connected again goes straight out.
+    // Left unanswered: the connection's teardown rejects it, which is expected.
+    conn.request({ type: 'rooms' }).catch(() => undefined);
+    assert.equal((await again.next()).type, 'rooms');
+  });
+
+  it('does not come back after being kicked', async (t) => {
+    const { server, conn } = await setup(t, {
+      reconnect: true,
+      backoffBaseMs: 10,
+      backoffMaxMs: 20,
+    });
+    const { peer } = await handshake(server, conn);
+    const closed = within(once(conn, 'closed'), 5000, 'closed');
+    peer.send({ type: 'system', event: 'kick', ts: TS, user: 'Alice', reason: 'spam' });
+    peer.socket.end();
+    const [info] = (await closed) as [{ reason: string }];
+    assert.equal(info.reason, 'you were kicked (spam)');
+  });
+
+  it("keeps someone else's lower seq that arrives after our ack, and resumes after both", async (t) => {
+    const { server, conn } = await setup(t, {
+      reconnect: true,
+      backoffBaseMs: 10,
+      backoffMaxMs: 20,
+    });
+    const { peer } = await handshake(server, conn);
+    const said = conn.request({ type: 'say', room: '#lobby', text: 'mine' });
+    const sent = await peer.next();
+    peer.send({ type: 'ack', id: sent.id, op: 'say', ts: TS, seq: 11 });
+    await said;
+    const theirs = nextEvent(conn);
+    peer.send({
+      type: 'message',
+      room: '#lobby',
+      seq: 10,
+      ts: TS,
+      from: 'Bob',
+      text: 'crossed',
+      action: false,
+    });
+    assert.equal(((await theirs) as { text: string }).text, 'crossed');
+
+    peer.socket.destroy();
+    const again = await server.peer(1);
+    assert.deepEqual((await again.next()).resume, { '#lobby': { seq: 11, epoch: 'e1' } });
+    again.send(welcome());
+    // A replay of our own message is not shown as if it were new.
+    const events: ServerEvent[] = [];
+    conn.on('event', (e) => events.push(e));
+    again.send({
+      type: 'message',
+      room: '#lobby',
+      seq: 11,
+      ts: TS,
+      from: 'Alice',
+      text: 'mine',
+      action: false,
+    });
+    again.send({
+      type: 'message',
+      room: '#lobby',
+      seq: 12,
+      ts: TS,
+      from: 'Bob',
+      text: 'new',
+      action: false,
+    });
+    while (events.length < 1) await nextEvent(conn);
+    assert.deepEqual(
+      events.map((e) => (e.type === 'message' ? e.text : e.type)),
+      ['new'],
+    );
+  });
+
+  it('logs in again after /register when it reconnects', async (t) => {
+    const { server, conn } = await setup(t, {
+      reconnect: true,
+      backoffBaseMs: 10,
+      backoffMaxMs: 20,
+    });
+    const { peer } = await handshake(server, conn);
+    const registered = conn.request({ type: 'register', password: 'hunter22' });
+    const sent = await peer.next();
+    peer.send({ type: 'ack', id: sent.id, op: 'register', ts: TS });
+    await registered;
+    peer.socket.destroy();
+    const again = await server.peer(1);
+    assert.equal((await again.next()).password, 'hunter22');
+  });
+});

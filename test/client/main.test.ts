@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { describe, it } from 'node:test';
+import { CommanderError } from 'commander';
+import { parseOptions } from '../../src/client/main.js';
+
+const argv = (...args: string[]): string[] => ['node', 'chat-client', ...args];
+
+function parse(args: string[], env: NodeJS.ProcessEnv = {}): ReturnType<typeof parseOptions> {
+  return parseOptions(argv(...args), env, new PassThrough());
+}
+
+describe('parseOptions', () => {
+  it('defaults to 127.0.0.1:50000 with reconnect on', () => {
+    assert.deepEqual(parse(['--name', 'Alice']), {
+      host: '127.0.0.1',
+      port: 50000,
+      name: 'Alice',
+      reconnect: true,
+    });
+  });
+
+  it('takes CHAT_HOST, CHAT_PORT and CHAT_NAME when the flags are absent, flags first', () => {
+    const env = { CHAT_HOST: 'chat.example', CHAT_PORT: '6000', CHAT_NAME: 'Bob' };
+    assert.deepEqual(parse([], env), {
+      host: 'chat.example',
+      port: 6000,
+      name: 'Bob',
+      reconnect: true,
+    });
+    assert.deepEqual(
+      parse(['--host', 'h', '--port', '7000', '--name', 'Carol', '--no-reconnect'], env),
+      {
+        host: 'h',
+        port: 7000,
+        name: 'Carol',
+        reconnect: false,
+      },
+    );
+  });
+
+  it('refuses a missing alias, a bad port and unknown options with a one-line message', () => {
+    for (const [args, env, message] of [
+      [[], {}, /no alias given/u],
+      [['--name', 'A', '--port', '99999'], {}, /port number/u],
+      [['--name', 'A'], { CHAT_PORT: 'x' }, /CHAT_PORT/u],
+      [['--name', 'A', '--bogus'], {}, /unknown option/u],
+    ] as const) {
+      const stderr = new PassThrough();
+      assert.throws(
+        () => parseOptions(argv(...args), env, stderr),
+        (err: unknown) => err instanceof CommanderError && err.exitCode !== 0,
+      );
+      const text = String(stderr.read());
+      assert.match(text, message);
+      assert.match(text, /^chat-client: [^\n]*\n$/u);
+    }
+  });
+});

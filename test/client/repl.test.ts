@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { describe, it } from 'node:test';
+import { Repl, displayWidth, rowsFor } from '../../src/client/repl.js';
+
+/** A fake terminal: what the Repl writes, as a string. */
+function terminal(): {
+  input: PassThrough;
+  output: PassThrough & { columns: number; isTTY: boolean };
+  written: () => string;
+} {
+  const input = new PassThrough();
+  const output = Object.assign(new PassThrough(), { columns: 80, isTTY: true });
+  let written = '';
+  output.on('data', (chunk: Buffer) => {
+    written += chunk.toString();
+  });
+  return { input, output, written: () => written };
+}
+
+describe('displayWidth and rowsFor', () => {
+  it('counts wide characters twice and combining marks not at all', () => {
+    assert.equal(displayWidth('abc'), 3);
+    assert.equal(displayWidth('日本'), 4);
+    assert.equal(displayWidth('e\u0301'), 1);
+  });
+
+  it('counts the rows readline leaves after Enter, including the forced one after a full row', () => {
+    assert.equal(rowsFor(10, 80), 1);
+    assert.equal(rowsFor(79, 80), 1);
+    assert.equal(rowsFor(80, 80), 2);
+    assert.equal(rowsFor(170, 80), 3);
+    assert.equal(rowsFor(500, Infinity), 1);
+  });
+});
+
+describe('Repl', () => {
+  it('prints above the prompt and redraws the partial input after it', async () => {
+    const { input, output, written } = terminal();
+    const repl = new Repl({ input, output, terminal: true }, '#lobby> ');
+    repl.start();
+    input.write('half a li');
+    await new Promise((resolve) => setImmediate(resolve));
+    const before = written().length;
+    repl.print('[14:02] <Bob> hello');
+    const after = written().slice(before);
+    const printed = after.indexOf('[14:02] <Bob> hello\n');
+    const redrawn = after.lastIndexOf('#lobby> half a li');
+    assert.ok(printed >= 0, `message printed: ${JSON.stringify(after)}`);
+    assert.ok(after.slice(0, printed).includes('\x1b[0J'), 'input line cleared first');
+    assert.ok(redrawn > printed, `prompt and input redrawn after: ${JSON.stringify(after)}`);
+    repl.close();
+  });
+
+  it('clears every row of a draft that wraps before printing, and redraws it whole', async () => {
+    const { input, output, written } = terminal();
+    output.columns = 20;
+    const repl = new Repl({ input, output, terminal: true }, '> ');
+    repl.start();
+    const draft = 'x'.repeat(30);
+    input.write(draft);
+    await new Promise((resolve) => setImmediate(resolve));
+    const before = written().length;
+    repl.print('news');
+    const after = written().slice(before);
+    // Up one row to the prompt's row, to its start, clear down; then the text above a redraw.
+    assert.ok(after.startsWith('\x1b[1A\x1b[1G\x1b[0J'), JSON.stringify(after));
+    const printed = after.indexOf('news\n');
+    assert.ok(
+      printed > 0 && after.indexOf(draft.slice(0, 18), printed) > printed,
+      JSON.stringify(after),
+    );
+    repl.close();
+  });
+
+  it('emits typed lines and "end" on Ctrl-D and on Ctrl-C', async () => {
+    for (const key of ['\x04', '\x03']) {
+      const { input, output } = terminal();
+      const repl = new Repl({ input, output, terminal: true }, '> ');
+      const lines: string[] = [];
+      repl.on('line', (line) => lines.push(line));
+      const ended = new Promise<void>((resolve) => repl.once('end', resolve));
+      repl.start();
+      input.write('hi\r');
+      input.write(key);
+      await ended;
+      assert.deepEqual(lines, ['hi']);
+      repl.close();
+    }
+  });
+
+  it('writes plain lines when the output is not a terminal', () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const repl = new Repl({ input, output, terminal: false }, '> ');
+    repl.print('* hello');
+    assert.equal(output.read()?.toString(), '* hello\n');
+    repl.close();
+  });
+});
