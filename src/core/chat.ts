@@ -63,6 +63,8 @@ export interface ReplayRead {
   result: ReadResult;
   /** The resume seq, or undefined when this is the recent history. */
   after: number | undefined;
+  /** The resume point did not match this stream (other epoch, or beyond its top). */
+  reset: boolean;
 }
 
 /** Maximum messages sent by one resume replay before `more: true` (§4). */
@@ -168,12 +170,19 @@ export class Chat {
     user.current = user.rooms.values().next().value ?? lobby;
     const count = hello.history ?? this.options.historyOnJoin;
     const targets = joined.map((j) => this.roomTarget(user, user.rooms.get(j.room.key)!));
-    const reads = joined.map((j, i) => this.readReplay(user, targets[i]!, j.after, j.epoch, count));
+    const starts: ResumeFrom[] = [...joined];
     const dms = this.resumePoint(hello.resume?.['@']);
     if (dms) {
       targets.push(this.privateTarget(user));
-      reads.push(this.readReplay(user, targets.at(-1)!, dms.after, dms.epoch, 0));
+      starts.push(dms);
     }
+    // Every stream holds its live messages from now on, before any read: the
+    // first read flushes pending appends, which must not reach a stream whose
+    // replay has not started yet (they would arrive live, then again replayed).
+    for (const t of targets) user.replaying.set(t.key, []);
+    const reads = targets.map((t, i) =>
+      this.readReplay(user, t, starts[i]!.after, starts[i]!.epoch, t.key === '@' ? 0 : count),
+    );
     Promise.all(reads).then(
       (results) => {
         if (!user.connected) return;
@@ -423,16 +432,16 @@ export class Chat {
     epoch: string | undefined,
     count: number,
   ): Promise<ReplayRead> {
-    user.replaying.set(target.key, []);
+    if (!user.replaying.has(target.key)) user.replaying.set(target.key, []);
     const store = this.options.store;
     if (after !== undefined) {
       const r = await store.read(target.storeKey, after, RESUME_CAP);
       if ((epoch === undefined || epoch === r.epoch) && after <= r.top) {
-        return { result: r, after };
+        return { result: r, after, reset: false };
       }
-      user.peer.send(this.system('reset', { room: target.display }));
     }
-    return { result: await store.readBefore(target.storeKey, undefined, count), after: undefined };
+    const recent = await store.readBefore(target.storeKey, undefined, count);
+    return { result: recent, after: undefined, reset: after !== undefined };
   }
 
   /** Send a replay read by readReplay, then the live messages buffered meanwhile. */
@@ -442,6 +451,8 @@ export class Chat {
     if (!user.connected || !target.wanted()) return;
     if (read) {
       const { result: r, after } = read;
+      // Sent here rather than when read, so it follows the welcome (§4).
+      if (read.reset) user.peer.send(this.system('reset', { room: target.display }));
       const history: HistoryEvent = {
         type: 'history',
         ...(id !== undefined && { id }),

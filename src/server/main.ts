@@ -6,6 +6,7 @@
 import { Command, Option } from 'commander';
 import pino, { type Logger } from 'pino';
 import { StoreError } from '../store/store-error.js';
+import { accountsMain } from './accounts-cli.js';
 import { createApp, type App } from './app.js';
 import { ConfigError, loadConfig, type ServerConfig } from './config.js';
 import { envName, flagName, SERVER_OPTIONS } from './options.js';
@@ -18,7 +19,7 @@ function buildCli(): Command {
     .showHelpAfterError()
     .addHelpText(
       'after',
-      '\nEvery option can also be set as an environment variable, e.g. CHAT_PORT=6000.',
+      '\nEvery option can also be set as an environment variable, e.g. CHAT_PORT=6000.\nAccounts: chat-server accounts --help',
     );
   for (const spec of SERVER_OPTIONS) {
     const flag =
@@ -44,6 +45,7 @@ function makeLogger(config: Readonly<ServerConfig>): Logger {
 
 /** Run the server until a signal stops it; resolves with the process exit code. */
 export async function main(argv: string[]): Promise<number> {
+  if (argv[2] === 'accounts') return accountsMain(argv.slice(3), process.env);
   const cli = buildCli();
   cli.exitOverride();
   try {
@@ -72,10 +74,23 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`chat-server: ${err.message}\n`);
     return 1;
   }
+  // Signals are handled from before the server listens, so a supervisor that
+  // signals as soon as it reads "listening" gets a graceful stop, not a kill.
+  const early: NodeJS.Signals[] = [];
+  let onSignal = (signal: NodeJS.Signals): void => void early.push(signal);
+  const handler = (signal: NodeJS.Signals): void => onSignal(signal);
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  const detach = (): void => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+
   try {
     const addr = await app.start();
     log.info({ host: addr.address, port: addr.port }, 'listening');
   } catch (err) {
+    detach();
     const e = err as NodeJS.ErrnoException;
     const hint =
       e.code === 'EADDRINUSE' ? ' (another server is using it: pick another --port)' : '';
@@ -89,23 +104,21 @@ export async function main(argv: string[]): Promise<number> {
 
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = (signal: NodeJS.Signals): void => {
+    onSignal = (signal: NodeJS.Signals): void => {
       if (stopping) {
         log.warn({ signal }, 'second signal: exiting at once');
+        detach();
         resolve(1);
         return;
       }
       stopping = true;
       log.info({ signal, connections: app.listener.connections }, 'shutting down');
-      void (async () => {
-        await app.stop();
+      void app.stop().then(() => {
         log.info('stopped');
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
+        detach();
         resolve(0);
-      })();
+      });
     };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    for (const signal of early) onSignal(signal);
   });
 }

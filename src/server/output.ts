@@ -5,26 +5,37 @@
  */
 import type { Socket } from 'node:net';
 
-const corked = new Set<Socket>();
+/** Bytes written to each corked socket this turn, not yet offered to the kernel. */
+const corked = new Map<Socket, number>();
 let scheduled = false;
 
 function flushAll(): void {
   scheduled = false;
-  for (const s of corked) s.uncork();
+  for (const s of corked.keys()) s.uncork();
   corked.clear();
 }
 
 /** Write `bytes` to `socket`, batched with the turn's other writes to it. */
 export function writeBatched(socket: Socket, bytes: Buffer): void {
-  if (!corked.has(socket)) {
+  const pending = corked.get(socket);
+  if (pending === undefined) {
     socket.cork();
-    corked.add(socket);
     if (!scheduled) {
       scheduled = true;
       process.nextTick(flushAll);
     }
   }
+  corked.set(socket, (pending ?? 0) + bytes.length);
   socket.write(bytes);
+}
+
+/**
+ * Output the kernel has refused so far: the socket's queue less what this
+ * turn's batch has not yet offered. A reader that keeps up has none, however
+ * large one turn's burst.
+ */
+export function backlog(socket: Socket): number {
+  return socket.writableLength - (corked.get(socket) ?? 0);
 }
 
 /** Forget a socket that is going away (its pending output is flushed by end()). */

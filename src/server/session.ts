@@ -21,7 +21,7 @@ import type { Request, ServerEvent } from '../protocol/messages.js';
 import { sanitizeText, stripTelnet } from '../protocol/sanitize.js';
 import { decodeTextLine, passwordPrompt, type TextEncoder } from '../protocol/text-codec.js';
 import type { ServerConfig } from './config.js';
-import { forget, writeBatched } from './output.js';
+import { backlog, forget, writeBatched } from './output.js';
 import { RateLimiter } from './rate-limit.js';
 
 export interface SessionDeps {
@@ -132,10 +132,12 @@ export class Session implements Peer {
 
   private write(bytes: Buffer): void {
     // §6: output nobody reads must not grow server memory; the reader goes, not
-    // the room. What is queued before this write counts, so one reply larger
-    // than the limit (a long /history) still reaches a reader that keeps up.
-    if (this.socket.writableLength > this.deps.config.maxQueuedBytes) {
-      this.log.warn({ queued: this.socket.writableLength }, 'slow reader disconnected');
+    // the room. Only output the kernel already refused counts, so neither a
+    // burst within one turn nor one reply larger than the limit (a long
+    // /history) cuts off a reader that keeps up.
+    const queued = backlog(this.socket);
+    if (queued > this.deps.config.maxQueuedBytes) {
+      this.log.warn({ queued }, 'slow reader disconnected');
       this.closeReason = 'slow reader';
       this.closing = true;
       forget(this.socket);

@@ -54,6 +54,12 @@ export class MemoryStore extends MemoryAccounts implements Store {
     return { message, epoch: this.epoch, duplicate: false };
   }
 
+  async original(idempotencyKey: string): Promise<AppendResult | undefined> {
+    const hit = this.seen.get(idempotencyKey);
+    if (!hit || this.now() - hit.at >= this.idempotencyTtlMs) return undefined;
+    return { message: hit.message, epoch: this.epoch, duplicate: true };
+  }
+
   async read(stream: StreamKey, afterSeq: number, limit: number): Promise<ReadResult> {
     const s = this.stream(stream);
     const messages = s.messages.filter((m) => m.seq > afterSeq).slice(0, limit);

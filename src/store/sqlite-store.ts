@@ -215,6 +215,12 @@ export class SqliteStore implements Store {
   }
 
   /** The original append for a repeated key: still queued in this turn, or committed within the TTL. */
+  /** The remembered append under this idempotency key, if any. */
+  async original(idempotencyKey: string): Promise<AppendResult | undefined> {
+    this.assertOpen();
+    return this.findOriginal(idempotencyKey);
+  }
+
   private findOriginal(key: string): Promise<AppendResult> | undefined {
     const queued = this.pendingKeys.get(key);
     if (queued) return queued.promise.then((r) => ({ ...r, duplicate: true }));

@@ -97,6 +97,11 @@ export interface Store extends AccountStore {
    * repeated `idempotencyKey` returns the original message and publishes nothing.
    */
   append(stream: StreamKey, msg: NewMessage, idempotencyKey?: string): Promise<AppendResult>;
+  /**
+   * The append already made under `idempotencyKey` (duplicate: true), if it is
+   * still remembered; lets a retry be answered before its target is checked.
+   */
+  original(idempotencyKey: string): Promise<AppendResult | undefined>;
   /** Messages with seq > afterSeq, oldest first, at most `limit`. */
   read(stream: StreamKey, afterSeq: number, limit: number): Promise<ReadResult>;
   /** The newest `limit` messages with seq < beforeSeq (all when undefined), oldest first. */

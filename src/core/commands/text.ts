@@ -1,5 +1,6 @@
 import { ChatError } from '../errors.js';
 import type { Chat } from '../chat.js';
+import type { User } from '../model.js';
 
 /** Check a message body against the limits (§6): not blank, at most maxMessageLines lines. */
 export function checkMessageText(chat: Chat, text: string): string {
@@ -13,4 +14,9 @@ export function checkMessageText(chat: Chat, text: string): string {
     );
   }
   return text;
+}
+
+/** The Store key under which a request's effect is remembered: per alias, per request id (§4). */
+export function idempotencyKey(user: User, id: string | undefined): string | undefined {
+  return id === undefined ? undefined : `${user.name.key}\u0000${id}`;
 }

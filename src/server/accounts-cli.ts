@@ -1,0 +1,169 @@
+/**
+ * `chat-server accounts add|remove|list|passwd|operator`: manage accounts in
+ * the server's database, also while the server runs (PROTOCOL.md §2, §7).
+ * Returns an exit code: 0 done, 1 refused (no such account, already exists),
+ * 2 usage or configuration error.
+ */
+import { Command, Option } from 'commander';
+import { ChatError } from '../core/errors.js';
+import { parseAlias } from '../core/names.js';
+import { checkPasswordRules, hashPassword } from '../core/passwords.js';
+import { SqliteAccounts } from '../store/sqlite-accounts.js';
+import { openDatabase } from '../store/sqlite-store.js';
+import { StoreError } from '../store/store-error.js';
+import { readSecret, SecretCancelled } from '../tty/secret.js';
+import { ConfigError, loadConfig } from './config.js';
+
+/** A refusal with the exit code it maps to. */
+class Refused extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+async function askPassword(name: string): Promise<string> {
+  const first = await readSecret(`Password for ${name}: `);
+  checkPasswordRules(first);
+  if (process.stdin.isTTY) {
+    const again = await readSecret('Again: ');
+    if (again !== first) throw new Refused('the two passwords differ; nothing changed', 1);
+  }
+  return hashPassword(first);
+}
+
+/** Run one accounts subcommand; `argv` is what follows `chat-server accounts`. */
+export async function accountsMain(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const out = (line: string): boolean => process.stdout.write(line + '\n');
+  let code = 0;
+  const program = new Command('chat-server accounts')
+    .description('Manage accounts in the chat database (works while the server runs).')
+    .addOption(new Option('--db <path>', 'SQLite file of the server (default: CHAT_DB or chat.db)'))
+    .addOption(new Option('--config <file>', 'read --db from this config file'))
+    .showHelpAfterError()
+    .exitOverride();
+
+  const withAccounts = async (fn: (accounts: SqliteAccounts) => Promise<void>): Promise<void> => {
+    const opts = program.opts<{ db?: string; config?: string }>();
+    const config = loadConfig(
+      { ...(opts.db && { db: opts.db }), ...(opts.config && { config: opts.config }) },
+      env,
+    );
+    if (config.db === ':memory:')
+      throw new Refused('accounts need a database file; give --db PATH', 2);
+    const db = openDatabase(config.db);
+    try {
+      await fn(new SqliteAccounts(db));
+    } finally {
+      db.close();
+    }
+  };
+
+  program
+    .command('add <name>')
+    .description('create an account; the password is read without echo, or from stdin')
+    .option('--operator', 'make it an operator (may /kick, /ban, /unban)')
+    .action(async (raw: string, o: { operator?: boolean }) => {
+      const name = parseAlias(raw);
+      await withAccounts(async (accounts) => {
+        if (await accounts.getAccount(name.key))
+          throw new Refused(`${name.display} already exists`, 1);
+        const hash = await askPassword(name.display);
+        const created = await accounts.createAccount({
+          key: name.key,
+          name: name.display,
+          hash,
+          operator: o.operator === true,
+          createdAt: Date.now(),
+        });
+        if (!created) throw new Refused(`${name.display} already exists`, 1);
+        out(`created ${name.display}${o.operator ? ' (operator)' : ''}`);
+      });
+    });
+
+  program
+    .command('remove <name>')
+    .description('delete an account')
+    .action(async (raw: string) => {
+      const name = parseAlias(raw);
+      await withAccounts(async (accounts) => {
+        if (!(await accounts.deleteAccount(name.key)))
+          throw new Refused(`no account ${name.display}`, 1);
+        out(`removed ${name.display}`);
+      });
+    });
+
+  program
+    .command('passwd <name>')
+    .description("change an account's password")
+    .action(async (raw: string) => {
+      const name = parseAlias(raw);
+      await withAccounts(async (accounts) => {
+        if (!(await accounts.getAccount(name.key)))
+          throw new Refused(`no account ${name.display}`, 1);
+        await accounts.updateAccount(name.key, { hash: await askPassword(name.display) });
+        out(`password changed for ${name.display}`);
+      });
+    });
+
+  program
+    .command('operator <name>')
+    .description('make an account an operator (--off to revoke)')
+    .option('--off', 'revoke operator rights')
+    .action(async (raw: string, o: { off?: boolean }) => {
+      const name = parseAlias(raw);
+      await withAccounts(async (accounts) => {
+        if (!(await accounts.updateAccount(name.key, { operator: !o.off }))) {
+          throw new Refused(`no account ${name.display}`, 1);
+        }
+        out(`${name.display} is ${o.off ? 'no longer' : 'now'} an operator`);
+      });
+    });
+
+  program
+    .command('list')
+    .description('list accounts')
+    .action(async () => {
+      await withAccounts(async (accounts) => {
+        const list = await accounts.listAccounts();
+        if (list.length === 0) out('no accounts');
+        for (const a of list) {
+          out(
+            `${a.name}\t${a.operator ? 'operator' : 'user'}\t${new Date(a.createdAt).toISOString()}`,
+          );
+        }
+      });
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    code = reportFailure(err);
+  }
+  return code;
+}
+
+function reportFailure(err: unknown): number {
+  const say = (msg: string): boolean => process.stderr.write(`chat-server accounts: ${msg}\n`);
+  if (err instanceof Refused) {
+    say(err.message);
+    return err.exitCode;
+  }
+  if (err instanceof ChatError || err instanceof ConfigError) {
+    say(err.message);
+    return 2;
+  }
+  if (err instanceof StoreError) {
+    say(err.message);
+    return 1;
+  }
+  if (err instanceof SecretCancelled) {
+    say(`cancelled (${err.message}); nothing changed`);
+    return 1;
+  }
+  const exitCode = (err as { exitCode?: number }).exitCode;
+  if (typeof exitCode === 'number') return exitCode === 0 ? 0 : 2;
+  throw err;
+}
