@@ -126,5 +126,8 @@ export function loadConfig(cli: Raw, env: NodeJS.ProcessEnv): Readonly<ServerCon
     }
     out[spec.key] = value === undefined ? undefined : coerce(spec, value, source);
   }
+  if ((out.tlsCert === undefined) !== (out.tlsKey === undefined)) {
+    throw new ConfigError('--tls-cert and --tls-key go together: give both, or neither');
+  }
   return Object.freeze(out as unknown as ServerConfig);
 }

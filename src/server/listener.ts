@@ -4,6 +4,7 @@
  * a grace period) and leaves no socket or timer behind.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Chat } from '../core/chat.js';
 import { JsonEncoder } from '../protocol/json-codec.js';
@@ -11,12 +12,14 @@ import { TextEncoder } from '../protocol/text-codec.js';
 import type { ServerConfig } from './config.js';
 import { Admission } from './admission.js';
 import { Session } from './session.js';
+import { loadTls, type TlsFiles } from './tls.js';
 
 /** At most this many refused connections are kept open to be told why (a storm is just dropped). */
 const MAX_REFUSING = 256;
 
 export class Listener {
   private readonly server: Server;
+  private readonly tls: TlsServer | undefined;
   private readonly sessions = new Set<Session>();
   private nextId = 1;
   private readonly json = new JsonEncoder();
@@ -36,7 +39,19 @@ export class Listener {
       maxPerAddress: config.maxConnectionsPerAddress,
       acceptsPerSecond: config.acceptsPerSecond,
     });
-    this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    if (config.tlsCert !== undefined && config.tlsKey !== undefined) {
+      const tls = createTlsServer({ ...loadTls(config.tlsCert, config.tlsKey) }, (socket) =>
+        this.accept(socket),
+      );
+      // A plain-TCP client or a failed handshake is that client's problem, not the server's.
+      tls.on('tlsClientError', (err, socket) =>
+        this.log.debug({ err: err.message, remote: socket.remoteAddress }, 'TLS handshake failed'),
+      );
+      this.server = tls;
+      this.tls = tls;
+    } else {
+      this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    }
     this.server.maxConnections = config.maxConnections + MAX_REFUSING;
     this.server.on('error', (err) => this.log.error({ err }, 'listener error'));
   }
@@ -46,11 +61,30 @@ export class Listener {
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => reject(err);
       this.server.once('error', onError);
-      this.server.listen({ host: this.config.host, port: this.config.port }, () => {
-        this.server.off('error', onError);
-        resolve(this.server.address() as AddressInfo);
-      });
+      this.server.listen(
+        { host: this.config.host, port: this.config.port, backlog: this.config.listenBacklog },
+        () => {
+          this.server.off('error', onError);
+          resolve(this.server.address() as AddressInfo);
+        },
+      );
     });
+  }
+
+  /**
+   * Re-read the certificate and key (SIGHUP): new connections use them,
+   * open ones keep theirs. A bad file is reported and the old identity kept.
+   */
+  reloadTls(): TlsFiles | undefined {
+    if (!this.tls || this.config.tlsCert === undefined || this.config.tlsKey === undefined)
+      return undefined;
+    const files = loadTls(this.config.tlsCert, this.config.tlsKey);
+    this.tls.setSecureContext(files);
+    return files;
+  }
+
+  get tlsEnabled(): boolean {
+    return this.tls !== undefined;
   }
 
   get connections(): number {

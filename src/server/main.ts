@@ -69,6 +69,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     app = createApp(config, log);
   } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`chat-server: ${err.message}\n`);
+      return 2;
+    }
     if (!(err instanceof StoreError)) throw err;
     log.fatal({ err: { message: err.message } }, 'cannot open the database');
     process.stderr.write(`chat-server: ${err.message}\n`);
@@ -81,14 +85,26 @@ export async function main(argv: string[]): Promise<number> {
   const handler = (signal: NodeJS.Signals): void => onSignal(signal);
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
+  const reload = (): void => {
+    try {
+      if (app.listener.reloadTls()) log.info('TLS certificate reloaded');
+    } catch (err) {
+      log.error(
+        { err: { message: (err as Error).message } },
+        'TLS reload failed; keeping the old certificate',
+      );
+    }
+  };
+  process.on('SIGHUP', reload);
   const detach = (): void => {
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);
+    process.off('SIGHUP', reload);
   };
 
   try {
     const addr = await app.start();
-    log.info({ host: addr.address, port: addr.port }, 'listening');
+    log.info({ host: addr.address, port: addr.port, tls: app.listener.tlsEnabled }, 'listening');
   } catch (err) {
     detach();
     const e = err as NodeJS.ErrnoException;

@@ -27,6 +27,18 @@ export const SERVER_OPTIONS = [
     max: 65535,
   },
   {
+    key: 'tlsCert',
+    description: 'PEM certificate (chain): with --tls-key, the port speaks TLS only',
+    default: undefined,
+    kind: 'string',
+  },
+  {
+    key: 'tlsKey',
+    description: 'PEM private key for --tls-cert (SIGHUP reloads both)',
+    default: undefined,
+    kind: 'string',
+  },
+  {
     key: 'db',
     description: "SQLite file for history (':memory:' for a throwaway server)",
     default: 'chat.db',
@@ -74,6 +86,14 @@ export const SERVER_OPTIONS = [
     description: 'admit registered accounts only (create them with: chat-server accounts add NAME)',
     default: false,
     kind: 'bool',
+  },
+  {
+    key: 'listenBacklog',
+    description: 'pending connections the kernel queues during a connection storm',
+    default: 1024,
+    kind: 'int',
+    min: 1,
+    max: 65535,
   },
   {
     key: 'maxConnections',
