@@ -15,6 +15,7 @@ import type {
   ServerEvent,
   SystemEvent,
 } from '../protocol/messages.js';
+import { WELCOME_MEMBERS } from '../protocol/messages.js';
 import type { AccountRecord, ReadResult, Store, StoredMessage } from '../store/store.js';
 import { ChatError, PasswordNeeded, toChatError } from './errors.js';
 import { DEFAULT_THROTTLE, LoginThrottle } from './login-throttle.js';
@@ -162,7 +163,7 @@ export class Chat {
     const lobby = this.room(LOBBY);
     const user = new User(name, lobby, peer);
     this.users.set(name.key, user);
-    void this.options.bus.subscribe('@' + name.key, (m) => this.deliverPrivateTo(m));
+    this.subscribePrivate(name.key);
 
     const joined =
       resumeRooms.length > 0 ? resumeRooms : [{ room: LOBBY, after: undefined, epoch: undefined }];
@@ -179,7 +180,7 @@ export class Chat {
     // Every stream holds its live messages from now on, before any read: the
     // first read flushes pending appends, which must not reach a stream whose
     // replay has not started yet (they would arrive live, then again replayed).
-    for (const t of targets) user.replaying.set(t.key, []);
+    for (const t of targets) user.hold(t.key);
     const reads = targets.map((t, i) =>
       this.readReplay(user, t, starts[i]!.after, starts[i]!.epoch, t.key === '@' ? 0 : count),
     );
@@ -192,7 +193,8 @@ export class Chat {
           type: 'welcome',
           name: name.display,
           rooms: [...user.rooms.values()].map((r) => r.name.display),
-          members: [...user.current.members].map((m) => m.name.display),
+          members: this.someMembers(user.current, user),
+          memberCount: user.current.members.size,
           heartbeat: this.options.heartbeatSeconds,
           limits: this.options.limits,
           server: this.options.server,
@@ -257,7 +259,7 @@ export class Chat {
     for (const n of recipients) this.deliver(n, event);
     for (const room of [...user.rooms.values()]) this.removeMember(user, room);
     this.users.delete(user.name.key);
-    void this.options.bus.unsubscribe('@' + user.name.key);
+    this.unsubscribePrivate(user.name.key);
   }
 
   /** Tell everyone the server is going away (§8); the caller closes the connections. */
@@ -295,7 +297,7 @@ export class Chat {
    */
   deliver(user: User, event: ServerEvent, stream?: string): void {
     if (stream !== undefined && 'seq' in event && event.seq !== undefined) {
-      const buffer = user.replaying.get(stream);
+      const buffer = user.holding(stream);
       if (buffer) {
         buffer.push([event, stream]);
         return;
@@ -386,13 +388,23 @@ export class Chat {
   removeMember(user: User, room: Room): void {
     room.members.delete(user);
     user.rooms.delete(room.name.key);
-    user.replaying.delete(room.name.key);
+    user.release(room.name.key);
     user.lastSeq.delete(room.name.key);
     if (room.members.size === 0 && room.name.key !== LOBBY.key) {
       clearTimeout(room.presenceTimer);
       this.rooms.delete(room.name.key);
       void this.options.bus.unsubscribe(room.name.key);
     }
+  }
+
+  /** Up to WELCOME_MEMBERS display names of a room, `first` among them. */
+  private someMembers(room: Room, first: User): string[] {
+    const names = [first.name.display];
+    for (const m of room.members) {
+      if (names.length >= WELCOME_MEMBERS) break;
+      if (m !== first) names.push(m.name.display);
+    }
+    return names;
   }
 
   /** The replay target of a room for one of its members. */
@@ -432,7 +444,7 @@ export class Chat {
     epoch: string | undefined,
     count: number,
   ): Promise<ReplayRead> {
-    if (!user.replaying.has(target.key)) user.replaying.set(target.key, []);
+    user.hold(target.key);
     const store = this.options.store;
     if (after !== undefined) {
       const r = await store.read(target.storeKey, after, RESUME_CAP);
@@ -446,8 +458,7 @@ export class Chat {
 
   /** Send a replay read by readReplay, then the live messages buffered meanwhile. */
   finishReplay(user: User, target: ReplayTarget, read: ReplayRead | undefined, id?: string): void {
-    const buffered = user.replaying.get(target.key) ?? [];
-    user.replaying.delete(target.key);
+    const buffered = user.release(target.key);
     if (!user.connected || !target.wanted()) return;
     if (read) {
       const { result: r, after } = read;
@@ -489,7 +500,7 @@ export class Chat {
     const event = this.messageEvent(room, m);
     const fromKey = foldKey(m.from);
     for (const member of room.members) {
-      if (member.name.key === fromKey || member.ignored.has(fromKey)) continue;
+      if (member.name.key === fromKey || member.isIgnoring(fromKey)) continue;
       this.deliver(member, event, room.name.key);
     }
   }
@@ -507,10 +518,26 @@ export class Chat {
     };
   }
 
+  /**
+   * One listener for every private stream. A closure made inside connect()
+   * would share connect's scope and keep its replay state alive for as long
+   * as the user is online.
+   */
+  private readonly onPrivate = (m: StoredMessage): void => this.deliverPrivateTo(m);
+
+  /** Start delivering the private stream of the user with this alias key. */
+  subscribePrivate(key: string): void {
+    void this.options.bus.subscribe('@' + key, this.onPrivate);
+  }
+
+  unsubscribePrivate(key: string): void {
+    void this.options.bus.unsubscribe('@' + key);
+  }
+
   /** Deliver a message from a user stream `@key` to that user, if online and not ignoring. */
   deliverPrivateTo(m: StoredMessage): void {
     const user = this.users.get(m.stream.slice(1));
-    if (!user || user.ignored.has(foldKey(m.from))) return;
+    if (!user || user.isIgnoring(foldKey(m.from))) return;
     this.deliver(user, this.privateEvent(m, user), '@');
   }
 

@@ -31,10 +31,14 @@ export class Room {
 
 export class User {
   readonly rooms = new Map<string, Room>();
-  /** Folded key → display name of users this user does not want to hear from. */
-  readonly ignored = new Map<string, string>();
-  /** Streams being replayed: their live events wait here meanwhile, with their stream key. */
-  readonly replaying = new Map<string, Array<[ServerEvent, string]>>();
+  /**
+   * Folded key → display name of users this user does not want to hear from.
+   * Created on first use: most users never ignore anyone, and an idle
+   * connection's size is what limits how many a server holds (§6 scale).
+   */
+  private ignoredUsers: Map<string, string> | undefined;
+  /** Streams being replayed: their live events wait here meanwhile (created on first use). */
+  private held: Map<string, Array<[ServerEvent, string]>> | undefined;
   /** Highest seq delivered per stream, so a replay and live traffic never overlap. */
   readonly lastSeq = new Map<string, number>();
   away = '';
@@ -49,6 +53,44 @@ export class User {
     public current: Room,
     readonly peer: Peer,
   ) {}
+
+  isIgnoring(key: string): boolean {
+    return this.ignoredUsers?.has(key) ?? false;
+  }
+
+  ignore(key: string, display: string): void {
+    (this.ignoredUsers ??= new Map()).set(key, display);
+  }
+
+  /** Stop ignoring; returns the display name, or undefined when not ignored. */
+  unignore(key: string): string | undefined {
+    const display = this.ignoredUsers?.get(key);
+    this.ignoredUsers?.delete(key);
+    return display;
+  }
+
+  ignoredNames(): string[] {
+    return [...(this.ignoredUsers?.values() ?? [])];
+  }
+
+  /** Start holding a stream's live events (a replay is under way); keeps an existing hold. */
+  hold(stream: string): void {
+    this.held ??= new Map();
+    if (!this.held.has(stream)) this.held.set(stream, []);
+  }
+
+  /** The buffer of a held stream, or undefined when it is live. */
+  holding(stream: string): Array<[ServerEvent, string]> | undefined {
+    return this.held?.get(stream);
+  }
+
+  /** Stop holding a stream; returns what was held. */
+  release(stream: string): Array<[ServerEvent, string]> {
+    const events = this.held?.get(stream) ?? [];
+    this.held?.delete(stream);
+    if (this.held?.size === 0) this.held = undefined;
+    return events;
+  }
 
   /** Everyone who shares at least one room with this user, excluding the user. */
   neighbours(): Set<User> {

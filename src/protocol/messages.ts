@@ -6,6 +6,9 @@ import type { ErrorCode } from '../core/errors.js';
 
 export const PROTOCOL_VERSION = 1;
 
+/** A welcome names at most this many members: in a room of thousands a full list would cost N² bytes to fill. */
+export const WELCOME_MEMBERS = 20;
+
 /** A stored message as it travels to clients (room or private). */
 export interface MessageEvent {
   type: 'message';
@@ -53,8 +56,12 @@ export interface WelcomeEvent {
   type: 'welcome';
   name: string;
   rooms: string[];
-  /** Room names and members at welcome time, so text mode can greet usefully. */
+  /**
+   * Some members of the current room (at most WELCOME_MEMBERS, the user
+   * included), so a greeting can name who is there; `memberCount` is all of them.
+   */
   members: string[];
+  memberCount: number;
   heartbeat: number;
   limits: Limits;
   server: { name: string; version: string };

@@ -157,7 +157,13 @@ export function encodeText(e: ServerEvent, here: string): string {
       return systemLine(e) + '\n';
     case 'welcome': {
       const others = e.members.filter((m) => m !== e.name);
-      const with_ = others.length ? `with ${others.join(', ')}` : 'alone for now';
+      const unnamed = e.memberCount - 1 - others.length;
+      const with_ =
+        others.length === 0
+          ? 'alone for now'
+          : unnamed > 0
+            ? `with ${others.join(', ')} and ${unnamed} more`
+            : `with ${others.join(', ')}`;
       return `* Welcome, ${e.name}! You are in ${e.rooms.join(', ')} ${with_}. Type /help for commands.\n`;
     }
     case 'history':

@@ -11,8 +11,12 @@ import { JsonEncoder } from '../protocol/json-codec.js';
 import { TextEncoder } from '../protocol/text-codec.js';
 import type { ServerConfig } from './config.js';
 import { Admission } from './admission.js';
-import { Session } from './session.js';
+import { Session, type SessionDeps } from './session.js';
 import { loadTls, type TlsFiles } from './tls.js';
+
+/** Sustained flooding (§6): this many refusals within the window end the connection. */
+const FLOOD_REFUSALS = 50;
+const FLOOD_WINDOW_MS = 10_000;
 
 /** At most this many refused connections are kept open to be told why (a storm is just dropped). */
 const MAX_REFUSING = 256;
@@ -25,6 +29,8 @@ export class Listener {
   private readonly json = new JsonEncoder();
   private readonly text = new TextEncoder();
   private readonly admission: Admission;
+  /** What every session shares: one object, not one per connection. */
+  private readonly deps: SessionDeps;
   /** Refused connections still waiting to be told why; past the cap they are dropped. */
   private refusing = 0;
 
@@ -32,8 +38,23 @@ export class Listener {
     private readonly chat: Chat,
     private readonly config: Readonly<ServerConfig>,
     private readonly log: Logger,
-    private readonly banner: string,
+    banner: string,
   ) {
+    this.deps = {
+      chat,
+      config,
+      log,
+      json: this.json,
+      text: this.text,
+      banner: Buffer.from(banner),
+      rateLimits: {
+        burst: config.rateBurst,
+        perSecond: config.ratePerSecond,
+        queue: config.rateQueue,
+        floodRefusals: FLOOD_REFUSALS,
+        floodWindowMs: FLOOD_WINDOW_MS,
+      },
+    };
     this.admission = new Admission({
       maxConnections: config.maxConnections,
       maxPerAddress: config.maxConnectionsPerAddress,
@@ -116,40 +137,19 @@ export class Listener {
   private onDrained: (() => void) | undefined;
 
   private accept(socket: Socket): void {
-    const address = socket.remoteAddress ?? 'unknown';
-    const refusal = this.admission.admit(address);
+    const refusal = this.admission.admit(socket.remoteAddress ?? 'unknown');
     if (refusal && this.refusing >= MAX_REFUSING) {
       socket.destroy();
       return;
     }
-    const id = String(this.nextId++);
-    const log = this.log.child({ conn: id, remote: `${address}:${socket.remotePort}` });
-    if (refusal) {
-      this.refusing++;
-      log.info({ code: refusal.code }, 'connection refused');
-    } else {
-      log.info('connected');
-    }
-    const session = new Session(
-      id,
-      socket,
-      {
-        chat: this.chat,
-        config: this.config,
-        log,
-        json: this.json,
-        text: this.text,
-        banner: this.banner,
-      },
-      log,
-      (s) => {
-        if (refusal) this.refusing--;
-        else this.admission.release(address);
-        this.sessions.delete(s);
-        if (this.sessions.size === 0) this.onDrained?.();
-      },
-      refusal,
-    );
-    this.sessions.add(session);
+    if (refusal) this.refusing++;
+    this.sessions.add(new Session(String(this.nextId++), socket, this.deps, this.gone, refusal));
   }
+
+  private readonly gone = (s: Session): void => {
+    if (s.refused) this.refusing--;
+    else this.admission.release(s.address);
+    this.sessions.delete(s);
+    if (this.sessions.size === 0) this.onDrained?.();
+  };
 }

@@ -22,7 +22,7 @@ import { sanitizeText, stripTelnet } from '../protocol/sanitize.js';
 import { decodeTextLine, passwordPrompt, type TextEncoder } from '../protocol/text-codec.js';
 import type { ServerConfig } from './config.js';
 import { backlog, forget, writeBatched } from './output.js';
-import { RateLimiter } from './rate-limit.js';
+import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
 
 export interface SessionDeps {
   chat: Chat;
@@ -30,16 +30,37 @@ export interface SessionDeps {
   log: Logger;
   json: JsonEncoder;
   text: TextEncoder;
-  banner: string;
+  banner: Buffer;
+  rateLimits: RateLimitOptions;
+}
+
+/**
+ * Socket events reach their Session through one set of module-level
+ * handlers instead of four closures per connection (an idle connection's
+ * size is what limits how many a server holds).
+ */
+const SESSIONS = new WeakMap<Socket, Session>();
+
+function onSocketData(this: Socket, chunk: Buffer): void {
+  SESSIONS.get(this)?.onData(chunk);
+}
+
+function onSocketError(this: Socket, err: NodeJS.ErrnoException): void {
+  SESSIONS.get(this)?.onError(err);
+}
+
+function onSocketEnd(this: Socket): void {
+  SESSIONS.get(this)?.onEnd();
+}
+
+function onSocketClose(this: Socket): void {
+  SESSIONS.get(this)?.onClose();
 }
 
 const MAX_HANDSHAKE_FAILURES = 3;
 const MAX_LONG_LINES_IN_A_ROW = 3;
 /** How long a closing connection may take to flush before it is destroyed. */
 const CLOSE_FLUSH_MS = 2000;
-/** Sustained flooding (§6): this many refusals within the window end the connection. */
-const FLOOD_REFUSALS = 50;
-const FLOOD_WINDOW_MS = 10_000;
 /**
  * A refused connection waits this long for its first line, so the refusal
  * can be said in the client's own mode (text or JSON), then hears it anyway.
@@ -64,40 +85,51 @@ export class Session implements Peer {
   /** Text mode: the registered alias whose password the next line is. */
   private passwordFor: string | undefined;
   readonly address: string;
+  private readonly remotePort: number;
   private drainTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly id: string,
     private readonly socket: Socket,
     private readonly deps: SessionDeps,
-    private readonly log: Logger,
     private readonly onGone: (s: Session) => void,
     /** Set for a connection admission refused: it is told why in its own mode, then closed. */
     private readonly refusal?: ChatError,
   ) {
     this.framer = new LineFramer(deps.config.maxLineBytes);
     this.address = socket.remoteAddress ?? 'unknown';
-    this.limiter = new RateLimiter<Request>({
-      burst: deps.config.rateBurst,
-      perSecond: deps.config.ratePerSecond,
-      queue: deps.config.rateQueue,
-      floodRefusals: FLOOD_REFUSALS,
-      floodWindowMs: FLOOD_WINDOW_MS,
-    });
+    this.remotePort = socket.remotePort ?? 0;
+    this.limiter = new RateLimiter<Request>(deps.rateLimits);
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      this.closeReason = err.code ?? err.message;
-    });
-    socket.on('end', () => {
-      // Half-closed by the client: finish our side too so the socket closes.
-      if (!this.closing) socket.end();
-    });
-    socket.on('close', () => this.onClose());
+    SESSIONS.set(socket, this);
+    socket.on('data', onSocketData);
+    socket.on('error', onSocketError);
+    socket.on('end', onSocketEnd);
+    socket.on('close', onSocketClose);
     const waitMs = (refusal ? REFUSAL_WAIT_S : deps.config.handshakeTimeout) * 1000;
     this.handshakeTimer = setTimeout(() => this.handshakeExpired(), waitMs);
     this.handshakeTimer.unref();
-    if (!refusal) this.write(Buffer.from(deps.banner));
+    if (refusal) this.note('info', { code: refusal.code }, 'connection refused');
+    else {
+      this.note('info', {}, 'connected');
+      this.write(deps.banner);
+    }
+  }
+
+  /** True for a connection admission refused (it is only told why). */
+  get refused(): boolean {
+    return this.refusal !== undefined;
+  }
+
+  /**
+   * Log a connection event with this connection's id and address. Bindings
+   * are added per call rather than kept in a child logger per connection: an
+   * idle connection's size is what limits how many a server holds.
+   */
+  private note(level: 'info' | 'warn' | 'error', fields: object, msg: string): void {
+    const log = this.deps.log;
+    if (!log.isLevelEnabled(level)) return;
+    log[level]({ conn: this.id, remote: `${this.address}:${this.remotePort}`, ...fields }, msg);
   }
 
   /** Encode and queue an event for this connection (Peer). */
@@ -137,7 +169,7 @@ export class Session implements Peer {
     // /history) cuts off a reader that keeps up.
     const queued = backlog(this.socket);
     if (queued > this.deps.config.maxQueuedBytes) {
-      this.log.warn({ queued }, 'slow reader disconnected');
+      this.note('warn', { queued }, 'slow reader disconnected');
       this.closeReason = 'slow reader';
       this.closing = true;
       forget(this.socket);
@@ -147,7 +179,18 @@ export class Session implements Peer {
     writeBatched(this.socket, bytes);
   }
 
-  private onData(chunk: Buffer): void {
+  /** The socket failed: remember why, for the disconnect log and the quit reason. */
+  onError(err: NodeJS.ErrnoException): void {
+    this.closeReason = err.code ?? err.message;
+  }
+
+  /** Half-closed by the client: finish our side too so the socket closes. */
+  onEnd(): void {
+    if (!this.closing) this.socket.end();
+  }
+
+  /** Bytes from the client. */
+  onData(chunk: Buffer): void {
     this.lastInput = Date.now();
     this.pinged = false;
     for (const frame of this.framer.push(chunk)) {
@@ -162,7 +205,7 @@ export class Session implements Peer {
         this.onLine(line);
       } catch (err) {
         // A bug reached by one input ends this connection's request, never the process.
-        this.log.error({ err }, 'unexpected error handling a line');
+        this.note('error', { err }, 'unexpected error handling a line');
         this.sendError('internal', 'Internal server error; the request was not carried out');
       }
     }
@@ -220,7 +263,7 @@ export class Session implements Peer {
         );
         break;
       case 'flood':
-        this.log.info('disconnected for flooding');
+        this.note('info', {}, 'disconnected for flooding');
         this.finalError('rate_limited', 'Too many messages for too long; closing');
         break;
     }
@@ -307,12 +350,12 @@ export class Session implements Peer {
       return;
     }
     if (!(err instanceof ChatError)) {
-      this.log.error({ err }, 'unexpected error during handshake');
+      this.note('error', { err }, 'unexpected error during handshake');
       this.finalError('internal', 'Internal server error during login; closing');
       return;
     }
     this.handshakeFailures++;
-    this.log.info({ code: err.code, attempt: this.handshakeFailures }, 'handshake refused');
+    this.note('info', { code: err.code, attempt: this.handshakeFailures }, 'handshake refused');
     const final =
       this.handshakeFailures >= MAX_HANDSHAKE_FAILURES ||
       err.code === 'banned' ||
@@ -340,7 +383,8 @@ export class Session implements Peer {
     this.passwordFor = undefined;
     clearTimeout(this.handshakeTimer);
     this.handshakeTimer = undefined;
-    this.log.info(
+    this.note(
+      'info',
       { mode: this.mode, alias: user.name.display, account: user.account !== undefined },
       'handshake complete',
     );
@@ -378,7 +422,7 @@ export class Session implements Peer {
       this.finalError(this.refusal.code, this.refusal.message, this.refusal.retryAfterMs);
       return;
     }
-    this.log.info('handshake timed out');
+    this.note('info', {}, 'handshake timed out');
     this.finalError(
       'timeout',
       `No valid alias within ${this.deps.config.handshakeTimeout} s; closing`,
@@ -400,13 +444,14 @@ export class Session implements Peer {
     this.close(code);
   }
 
-  private onClose(): void {
+  /** The socket is gone: leave the chat and free the connection's place. */
+  onClose(): void {
     clearTimeout(this.handshakeTimer);
     clearInterval(this.heartbeatTimer);
     clearTimeout(this.drainTimer);
     forget(this.socket);
     if (this.user) this.deps.chat.disconnect(this.user, this.quitReason());
-    this.log.info({ reason: this.closeReason }, 'disconnected');
+    this.note('info', { reason: this.closeReason }, 'disconnected');
     this.onGone(this);
   }
 

@@ -522,6 +522,7 @@ describe('encodeText: every event renders only §3 shapes', () => {
       name: 'Alice',
       rooms: ['#lobby'],
       members: ['Alice', 'Bob'],
+      memberCount: 2,
       heartbeat: 30,
       limits: { maxLineBytes: 16384, maxMessageLines: 20, rateBurst: 10, ratePerSecond: 5 },
       server: { name: 'chat', version: '0.1.0' },
@@ -571,6 +572,16 @@ describe('encodeText: every event renders only §3 shapes', () => {
     const out = encodeText(events[10]!, '#lobby');
     assert.match(out, /^\* .*Alice/u);
     assert.equal(linesOf(out).length, 1);
+  });
+
+  test('welcome in a big room names a few members and counts the rest', () => {
+    const welcome = { ...(events[10] as Extract<ServerEvent, { type: 'welcome' }>) };
+    welcome.members = ['Alice', 'Bob', 'Carol'];
+    welcome.memberCount = 5000;
+    assert.equal(
+      encodeText(welcome, '#lobby'),
+      '* Welcome, Alice! You are in #lobby with Bob, Carol and 4997 more. Type /help for commands.\n',
+    );
   });
 });
 

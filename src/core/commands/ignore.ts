@@ -11,22 +11,21 @@ export const ignore: Handler<'ignore'> = (chat, user, req) => {
     ts: chat.timestamp(),
   } as const;
   if (req.name === undefined) {
-    user.peer.send({ ...base, text: [...user.ignored.values()].join(', ') });
+    user.peer.send({ ...base, text: user.ignoredNames().join(', ') });
     return;
   }
   const target = chat.findUser(req.name);
   if (target === user) throw new ChatError('bad_request', 'You cannot ignore yourself');
-  user.ignored.set(target.name.key, target.name.display);
+  user.ignore(target.name.key, target.name.display);
   user.peer.send({ ...base, name: target.name.display });
 };
 
 /** Hear from an ignored user again. */
 export const unignore: Handler<'unignore'> = (chat, user, req) => {
   const key = foldKey(req.name.trim());
-  const display = user.ignored.get(key);
+  const display = user.unignore(key);
   if (display === undefined)
     throw new ChatError('not_found', `You are not ignoring ${req.name.trim()}`);
-  user.ignored.delete(key);
   user.peer.send({
     type: 'ack',
     ...(req.id !== undefined && { id: req.id }),

@@ -33,8 +33,8 @@ export const nick: Handler<'nick'> = async (chat, user, req) => {
   if (old.key !== name.key) {
     // A new alias is a new private stream with its own seqs.
     user.lastSeq.delete('@');
-    void chat.options.bus.unsubscribe('@' + old.key);
-    void chat.options.bus.subscribe('@' + name.key, (m) => chat.deliverPrivateTo(m));
+    chat.unsubscribePrivate(old.key);
+    chat.subscribePrivate(name.key);
   }
   const event = chat.system('nick', { user: old.display, name: name.display });
   for (const n of user.neighbours()) chat.deliver(n, event);
