@@ -1,14 +1,20 @@
 /**
  * chat-client's session logic: wires the Connection to the Repl (interactive)
- * or to piped stdin (scripts), keeps the user's current room, and reports how
- * the session ended. main.ts turns that into an exit code; nothing here exits.
+ * or to piped stdin (scripts), keeps the user's current room, who is around
+ * (for completion) and who wrote last in private (for /reply), and reports
+ * how the session ended. main.ts turns that into an exit code; nothing here exits.
  */
 import readline from 'node:readline';
 import type { AckEvent, Request, ServerEvent, WelcomeEvent } from '../protocol/messages.js';
-import { parseInput } from './commands.js';
+import { SecretCancelled } from '../tty/secret.js';
+import { attentionFor, sameAlias } from './attention.js';
+import { COMMAND_NAMES, parseInput } from './commands.js';
+import { complete } from './complete.js';
 import { ConnectError, Connection, type ConnectionOptions } from './connection.js';
+import { splitMessage } from './paste.js';
 import { renderAck, renderError, renderEvent, renderNotice, type RenderContext } from './render.js';
 import { Repl } from './repl.js';
+import { Roster } from './roster.js';
 import { isBarrier, Sender, type Outcome } from './sender.js';
 
 /** How a session ended; main.ts maps each kind to an exit code. */
@@ -25,7 +31,26 @@ export interface ClientIO {
   stderr: NodeJS.WritableStream;
   /** Whether to colour output (see render.shouldUseColor). */
   color: boolean;
+  /** Ask the user for a secret without echo (tty/secret.ts); absent, nobody can be asked. */
+  readSecret?: (prompt: string) => Promise<string>;
 }
+
+/** Where to connect and how to behave: the Connection's settings plus the client's own. */
+export interface ClientSettings extends Omit<
+  ConnectionOptions,
+  'history' | 'password' | 'askPassword'
+> {
+  /** No terminal bell for mentions and private messages. */
+  quiet?: boolean;
+  /**
+   * The password to give if the server says the alias is registered
+   * (CHAT_PASSWORD). Without it a user at a terminal is asked.
+   */
+  password?: string;
+}
+
+/** Password prompts at a terminal before giving up: as many as the server allows a connection (§2). */
+const PASSWORD_TRIES = 3;
 
 const DEFAULT_ROOM = '#lobby';
 
@@ -44,7 +69,13 @@ export class ChatClient {
   private readonly conn: Connection;
   private readonly sender: Sender;
   private readonly interactive: boolean;
+  private readonly roster = new Roster();
   private room = DEFAULT_ROOM;
+  /** Sender of the last private message received: where /reply goes. */
+  private replyTo?: string;
+  private passwordTries = 0;
+  /** Set when the server wanted a password that there was no way to get. */
+  private passwordUnavailable = false;
   private repl?: Repl;
   /** Events that arrived with the welcome, before the screen was set up. */
   private early: ServerEvent[] | undefined = [];
@@ -55,16 +86,22 @@ export class ChatClient {
   });
 
   constructor(
-    options: Omit<ConnectionOptions, 'history'>,
+    private readonly settings: ClientSettings,
     private readonly io: ClientIO,
   ) {
     this.interactive = io.stdin.isTTY === true;
-    // A script wants to send, not to be shown the room's past (hello.history, §4).
-    this.conn = new Connection(this.interactive ? options : { ...options, history: 0 });
+    const { quiet: _quiet, password: _password, ...connection } = settings;
+    this.conn = new Connection({
+      ...connection,
+      // A script wants to send, not to be shown the room's past (hello.history, §4).
+      ...(this.interactive ? {} : { history: 0 }),
+      askPassword: (alias, wrong) => this.askPassword(alias, wrong),
+    });
     this.sender = new Sender(this.conn);
     this.conn.on('event', (event) => {
+      this.observe(event);
       if (this.early) this.early.push(event);
-      else this.show(renderEvent(event, this.context()));
+      else this.showEvent(event);
     });
     this.conn.on('closed', ({ reason }) => {
       this.repl?.close();
@@ -77,6 +114,7 @@ export class ChatClient {
       );
     });
     this.conn.on('reconnected', (welcome) => {
+      this.roster.observe(welcome);
       if (!welcome.rooms.includes(this.room)) this.setRoom(welcome.rooms[0] ?? DEFAULT_ROOM);
       this.show(renderNotice('Reconnected', this.context()));
     });
@@ -91,17 +129,18 @@ export class ChatClient {
       // Ctrl-C or SIGTERM while connecting: the user left, nothing failed.
       if (this.leaving) return { kind: 'ok' };
       if (!(err instanceof ConnectError)) throw err;
-      const message =
-        err.kind === 'refused'
-          ? `the server refused ${this.conn.alias}: ${err.message} [${err.code}]`
-          : err.message;
-      return { kind: err.kind, message };
+      return { kind: err.kind, message: this.refusal(err) };
     }
     this.room = welcome.rooms[0] ?? DEFAULT_ROOM;
-    if (this.interactive) this.startRepl(welcome);
+    this.roster.observe(welcome);
+    if (this.interactive) {
+      // A big room's welcome names only some members; completion wants them all.
+      if (welcome.memberCount > welcome.members.length) this.seedRoster(this.room);
+      this.startRepl(welcome);
+    }
     const early = this.early ?? [];
     this.early = undefined;
-    for (const event of early) this.show(renderEvent(event, this.context()));
+    for (const event of early) this.showEvent(event);
     if (this.interactive) return this.ended;
     return Promise.race([this.ended, this.runPiped()]);
   }
@@ -113,6 +152,60 @@ export class ChatClient {
     this.repl?.close();
     await this.conn.quit(reason);
     this.finish({ kind: 'ok' });
+  }
+
+  /** The one line that says why connecting failed. */
+  private refusal(err: ConnectError): string {
+    if (err.kind !== 'refused') return err.message;
+    const line = `the server refused ${this.conn.alias}: ${err.message} [${err.code}]`;
+    if (err.code === 'auth_required' && this.passwordUnavailable) {
+      return `${line}; set CHAT_PASSWORD, or run chat-client in a terminal to be asked for it`;
+    }
+    return line;
+  }
+
+  /**
+   * The Connection's password source (§2): CHAT_PASSWORD once, else a prompt
+   * without echo at a terminal, PASSWORD_TRIES times. Undefined gives up.
+   */
+  private async askPassword(alias: string, wrong: boolean): Promise<string | undefined> {
+    const given = this.settings.password;
+    // A wrong CHAT_PASSWORD is reported, not retried or replaced by a prompt.
+    if (given !== undefined) return wrong ? undefined : given;
+    const read = this.io.readSecret;
+    if (!this.interactive || !read) {
+      this.passwordUnavailable = true;
+      return undefined;
+    }
+    if (this.leaving || this.passwordTries >= PASSWORD_TRIES) return undefined;
+    this.passwordTries += 1;
+    try {
+      return await read(`${wrong ? 'Wrong password. ' : ''}Password for ${alias}: `);
+    } catch (err) {
+      // Ctrl-C or Ctrl-D at the prompt: the user chose to leave.
+      if (!(err instanceof SecretCancelled)) throw err;
+      this.leaving = true;
+      return undefined;
+    }
+  }
+
+  /** Learn from a server event: who is around (completion), who wrote in private (/reply). */
+  private observe(event: ServerEvent): void {
+    this.roster.observe(event);
+    const self = this.conn.alias;
+    if (event.type === 'private' && !sameAlias(event.from, self)) this.replyTo = event.from;
+    if (event.type === 'history') {
+      for (const m of event.messages) {
+        if (m.type === 'private' && !sameAlias(m.from, self)) this.replyTo = m.from;
+      }
+    }
+  }
+
+  /** Show an unsolicited event; a mention or private message rings first, unless --quiet. */
+  private showEvent(event: ServerEvent): void {
+    // The bell before the line: once the line is on screen, its bell has been sent.
+    if (!this.settings.quiet && attentionFor(event, this.conn.alias)) this.repl?.bell();
+    this.show(renderEvent(event, this.context()));
   }
 
   private context(): RenderContext {
@@ -132,17 +225,38 @@ export class ChatClient {
 
   /** Follow the acks that move the user: /join makes a room current, /part of it picks another. */
   private applyAck(request: Request, ack: AckEvent): void {
-    if (request.type === 'join') this.setRoom(ack.room ?? request.room);
+    if (request.type === 'join') {
+      const room = ack.room ?? request.room;
+      this.roster.joined(room);
+      this.setRoom(room);
+      if (this.interactive) this.seedRoster(room);
+    }
+    if (request.type === 'part') this.roster.parted(ack.room ?? request.room ?? this.room);
     if (request.type === 'part' && (ack.room ?? request.room) === this.room) {
       // The server's part ack names the room that is current now (text mode says so too).
       this.setRoom(ack.text ?? this.conn.rooms[0] ?? DEFAULT_ROOM);
     }
   }
 
+  /** Ask who is in a room just joined, quietly: the answer only feeds completion. */
+  private seedRoster(room: string): void {
+    this.conn.request({ type: 'who', room }).then(
+      (reply) => this.roster.observe(reply),
+      // Not worth a line: completion merely knows fewer names.
+      () => undefined,
+    );
+  }
+
   private startRepl(welcome: WelcomeEvent): void {
     const terminal = this.io.stdout.isTTY === true;
+    const completer = (line: string): [string[], string] =>
+      complete(line, {
+        commands: COMMAND_NAMES,
+        nicks: this.roster.nicks(this.room, this.conn.alias),
+        rooms: this.roster.roomNames(),
+      });
     const repl = new Repl(
-      { input: this.io.stdin, output: this.io.stdout, terminal },
+      { input: this.io.stdin, output: this.io.stdout, terminal, completer },
       promptFor(this.room),
     );
     this.repl = repl;
@@ -151,6 +265,9 @@ export class ChatClient {
     let queue = Promise.resolve();
     repl.on('line', (line) => {
       queue = queue.then(() => this.handleLine(line));
+    });
+    repl.on('paste', (text) => {
+      queue = queue.then(() => this.handlePaste(text));
     });
     // Ctrl-D and Ctrl-C: whatever was typed before still goes first.
     repl.on('end', () => {
@@ -161,21 +278,40 @@ export class ChatClient {
 
   private async handleLine(line: string): Promise<void> {
     if (this.leaving) return;
-    const input = parseInput(line, this.room);
+    const input = parseInput(line, this.room, this.replyTo);
     switch (input.kind) {
       case 'none':
         return;
       case 'quit':
         return this.leave(input.reason);
+      case 'notice':
+        this.show(renderNotice(input.text, this.context()));
+        return;
       case 'invalid':
         this.show(renderError(input.message, undefined, this.context()));
         return;
-      case 'send': {
-        const { outcome } = await this.sender.submit(input.request);
-        const shown = outcome.then((result) => this.showOutcome(input.request, result));
-        if (isBarrier(input.request)) await shown;
-      }
+      case 'send':
+        return this.send(input.request);
     }
+  }
+
+  /**
+   * Several lines pasted at once: one multi-line message to the current room
+   * (§6), or as few as the server's limits allow. Pasted text is text: a
+   * first line starting with `/` is not a command.
+   */
+  private async handlePaste(text: string): Promise<void> {
+    if (this.leaving) return;
+    const limits = this.conn.welcome?.limits;
+    const parts = splitMessage(text, limits?.maxMessageLines ?? 20, limits?.maxLineBytes ?? 16384);
+    for (const part of parts) await this.send({ type: 'say', room: this.room, text: part });
+  }
+
+  /** Send a request; its outcome is shown when it comes (at once for a barrier like /join). */
+  private async send(request: Request): Promise<void> {
+    const { outcome } = await this.sender.submit(request);
+    const shown = outcome.then((result) => this.showOutcome(request, result));
+    if (isBarrier(request)) await shown;
   }
 
   private showOutcome(request: Request, result: Outcome): void {
@@ -191,6 +327,7 @@ export class ChatClient {
       this.applyAck(request, reply);
       this.show(renderAck(reply, request, this.context()));
     } else {
+      this.roster.observe(reply);
       this.show(renderEvent(reply, this.context()));
     }
   }
@@ -208,9 +345,13 @@ export class ChatClient {
     for await (const line of lines) {
       lineNo += 1;
       if (this.leaving) break;
-      const input = parseInput(line, this.room);
+      const input = parseInput(line, this.room, this.replyTo);
       if (input.kind === 'none') continue;
       if (input.kind === 'quit') break;
+      if (input.kind === 'notice') {
+        this.show(renderNotice(input.text, this.context()));
+        continue;
+      }
       if (input.kind === 'invalid') {
         refuse(lineNo, input.message);
         continue;

@@ -12,7 +12,7 @@ import type { ServerEvent } from '../protocol/messages.js';
  */
 const WORD_CHAR = String.raw`[\p{L}\p{M}\p{N}_-]`;
 
-/** Regular-expression syntax characters; the only ones an alias may contain is `.`, but be safe. */
+/** Regular-expression syntax characters (of these an alias may contain only `.`). */
 const SYNTAX = /[\^$\\.*+?()[\]{}|/]/gu;
 
 /**

@@ -3,8 +3,9 @@
  * The command table itself is the server's (`core/commands/specs.ts`, parsed by
  * the text codec), so `/help`, text mode and this client can never disagree on
  * a command's arguments; this module only adds what is the client's own:
- * leaving words, and the current room the user is looking at.
+ * leaving words, `/reply`, and the current room the user is looking at.
  */
+import { COMMAND_SPECS } from '../core/commands/specs.js';
 import { ChatError } from '../core/errors.js';
 import type { Request } from '../protocol/messages.js';
 import { decodeTextLine } from '../protocol/text-codec.js';
@@ -17,23 +18,58 @@ export type ParsedInput =
   | { kind: 'send'; request: Request }
   /** Leave the chat (`exit`, `quit`, `/quit [reason]`). */
   | { kind: 'quit'; reason?: string }
+  /** Show this notice; nothing is sent (help on a command of the client's own). */
+  | { kind: 'notice'; text: string }
   /** The line could not be understood; say why and send nothing. */
   | { kind: 'invalid'; message: string };
 
 /** Words that leave the chat on their own, as in a shell or telnet session. */
 const LEAVE_WORDS = new Set(['exit', 'quit']);
 
+/** Commands the client carries out itself, for /help and completion. */
+export const CLIENT_COMMANDS = [
+  { name: 'reply', usage: '/reply text', summary: 'answer the last private message' },
+] as const;
+
+/** Every command name (without the slash), for Tab completion. */
+export const COMMAND_NAMES: readonly string[] = [
+  ...COMMAND_SPECS.map((c) => c.name),
+  ...CLIENT_COMMANDS.map((c) => c.name),
+];
+
+/** `/reply text` and `/help reply`, or undefined for any other line. */
+function clientCommand(input: string, replyTo: string | undefined): ParsedInput | undefined {
+  const match = /^\/(\S+)\s*(.*)$/su.exec(input);
+  const name = match?.[1]?.toLowerCase();
+  const args = (match?.[2] ?? '').trim();
+  const reply = CLIENT_COMMANDS[0];
+  if (name === 'help' && args.replace(/^\//u, '').toLowerCase() === reply.name) {
+    return { kind: 'notice', text: `${reply.usage} — ${reply.summary}` };
+  }
+  if (name !== reply.name) return undefined;
+  if (replyTo === undefined) {
+    return { kind: 'invalid', message: 'No private message to reply to yet' };
+  }
+  if (args === '') return { kind: 'invalid', message: `Missing text. Usage: ${reply.usage}` };
+  return { kind: 'send', request: { type: 'dm', to: replyTo, text: args } };
+}
+
 /** Request types whose room defaults to the current one when none is typed. */
 const ROOM_DEFAULTED = new Set<Request['type']>(['say', 'topic', 'who', 'history', 'part']);
 
-/** Turn one typed line into what to do, with `room` as the user's current room. */
-export function parseInput(line: string, room: string): ParsedInput {
+/**
+ * Turn one typed line into what to do, with `room` as the user's current room
+ * and `replyTo` the sender of the last private message received (for /reply).
+ */
+export function parseInput(line: string, room: string, replyTo?: string): ParsedInput {
   const text = line.replace(/\r$/u, '');
   const word = text.trim();
   if (word === '') return { kind: 'none' };
   if (LEAVE_WORDS.has(word.toLowerCase())) return { kind: 'quit' };
   // Plain messages are sent as typed (leading spaces kept); commands may be indented.
   const input = word.startsWith('/') ? word : text;
+  const own = input.startsWith('/') ? clientCommand(input, replyTo) : undefined;
+  if (own) return own;
   let request: Request;
   try {
     // Every command is offered: the server, not the client, decides who is an operator.

@@ -1,6 +1,7 @@
 /**
- * chat-client's side of the wire (PROTOCOL.md §2, §4): a TCP socket speaking
- * JSON lines. It sends `hello`, turns lines into typed ServerEvents, gives each
+ * chat-client's side of the wire (PROTOCOL.md §2, §4): a TCP or TLS socket
+ * speaking JSON lines. It sends `hello` (asking for the password when the
+ * server says the alias is registered), turns lines into typed ServerEvents, gives each
  * request an id and settles its promise with the one reply carrying that id,
  * answers the server's pings and pings a silent server (§4 Heartbeat).
  *
@@ -13,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import tls from 'node:tls';
 import split2 from 'split2';
 import type { ErrorCode } from '../core/errors.js';
 import {
@@ -74,12 +76,29 @@ export class RequestError extends Error {
   }
 }
 
+/** TLS settings: the server's certificate and host name are verified unless `insecure`. */
+export interface TlsOptions {
+  /** PEM certificate(s) of a private CA to trust instead of the system's. */
+  ca?: string | Buffer;
+  /** Skip verification (anyone on the path could read and change the chat). */
+  insecure?: boolean;
+}
+
 /** Settings of a Connection; only host, port and name are required. */
 export interface ConnectionOptions {
   host: string;
   port: number;
   name: string;
+  /** Sent in every hello. */
   password?: string;
+  /**
+   * Asked for the password when the server answers the hello with
+   * `auth_required` (none was sent) or `auth_failed` (`wrong`); the hello is
+   * then sent again on a new connection. Resolving undefined gives up.
+   */
+  askPassword?: (alias: string, wrong: boolean) => Promise<string | undefined>;
+  /** Speak TLS (§1). */
+  tls?: TlsOptions;
   /** History messages to replay per room on join (hello.history); server default when absent. */
   history?: number;
   /** Re-open a lost connection instead of ending (§8). */
@@ -159,10 +178,26 @@ function replyId(event: ServerEvent): string | undefined {
   return 'id' in event && typeof event.id === 'string' ? event.id : undefined;
 }
 
+/** OpenSSL's certificate verification failures, and Node's host name check. */
+const CERT_ERROR = /CERT|ISSUER|LEAF_SIGNATURE|ALTNAME|HOSTNAME/u;
+
 /** A one-line description of a socket error for the user. */
 function describeSocketError(err: Error | undefined, host: string, port: number): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const where = `${host}:${port}`;
+  if (code !== undefined && CERT_ERROR.test(code)) {
+    const fix =
+      code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+        ? 'connect by the name in the certificate'
+        : 'use --ca FILE';
+    return `certificate verify failed: ${err?.message ?? code}; ${fix} or --insecure`;
+  }
+  if (code?.startsWith('ERR_SSL_') || code === 'EPROTO') {
+    // OpenSSL's message is a multi-part dump; its `reason` is the readable part.
+    const reason = (err as { reason?: unknown } | undefined)?.reason;
+    const why = typeof reason === 'string' ? reason : code;
+    return `TLS handshake with ${where} failed (is it a TLS server?): ${why}`;
+  }
   switch (code) {
     case 'ECONNREFUSED':
       return `cannot connect to ${where}: connection refused (is chat-server running?)`;
@@ -185,8 +220,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** The welcome of the current (or last) session. */
   welcome?: WelcomeEvent;
 
-  private readonly opts: Required<Omit<ConnectionOptions, 'password' | 'history'>> &
-    Pick<ConnectionOptions, 'history'>;
+  private readonly opts: Required<
+    Omit<ConnectionOptions, 'password' | 'history' | 'askPassword' | 'tls'>
+  > &
+    Pick<ConnectionOptions, 'history' | 'askPassword' | 'tls'>;
   /** Sent in hello; follows /register so a reconnect can log in again. */
   private password?: string;
   private socket?: net.Socket;
@@ -228,14 +265,22 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return [...this.joined];
   }
 
-  /** Open the connection and complete the handshake; rejects with ConnectError. */
+  /**
+   * Open the connection and complete the handshake, asking for the password
+   * if the alias needs one (§2); rejects with ConnectError.
+   */
   async connect(): Promise<WelcomeEvent> {
     if (this.state !== 'idle') throw new Error('connect() may be called once');
-    try {
-      return await this.open();
-    } catch (err) {
-      this.state = 'closed';
-      throw err;
+    for (;;) {
+      try {
+        return await this.open();
+      } catch (err) {
+        const again = err instanceof ConnectError && (await this.newPassword(err));
+        if (!again) {
+          this.state = 'closed';
+          throw err;
+        }
+      }
     }
   }
 
@@ -296,6 +341,19 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.failPending('connection closed');
   }
 
+  /** After a handshake refusal: whether a (new) password was obtained to try again with. */
+  private async newPassword(err: ConnectError): Promise<boolean> {
+    const ask = this.opts.askPassword;
+    const needed =
+      (err.code === 'auth_required' && this.password === undefined) || err.code === 'auth_failed';
+    if (err.kind !== 'refused' || !needed || !ask) return false;
+    const password = await ask(this.name, err.code === 'auth_failed');
+    // quit() while the user was typing the password: stop here.
+    if (password === undefined || this.state === 'closed') return false;
+    this.password = password;
+    return true;
+  }
+
   private write(message: Hello | Request): void {
     // Client traffic is small and paced by acks; Node buffers the rest.
     this.socket?.write(JSON.stringify(message) + '\n');
@@ -316,12 +374,28 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return hello;
   }
 
-  /** One connection attempt: TCP connect, hello, wait for welcome (or a refusal). */
+  /** A new socket to the server, and the event after which it may carry the hello. */
+  private dial(): { socket: net.Socket; ready: 'connect' | 'secureConnect' } {
+    const { host, port } = this.opts;
+    const secure = this.opts.tls;
+    if (!secure) return { socket: net.connect({ host, port }), ready: 'connect' };
+    const socket = tls.connect({
+      host,
+      port,
+      // SNI takes a host name only; an IP address is checked against the certificate's IP SANs.
+      ...(net.isIP(host) === 0 ? { servername: host } : {}),
+      ...(secure.ca !== undefined ? { ca: secure.ca } : {}),
+      rejectUnauthorized: secure.insecure !== true,
+    });
+    return { socket, ready: 'secureConnect' };
+  }
+
+  /** One connection attempt: connect (and TLS handshake), hello, wait for welcome (or a refusal). */
   private open(): Promise<WelcomeEvent> {
     this.state = 'connecting';
     const { host, port } = this.opts;
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port });
+      const { socket, ready } = this.dial();
       this.socket = socket;
       let welcomed = false;
       let settled = false;
@@ -338,7 +412,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       }, this.opts.timeoutMs);
 
       socket.setNoDelay(true);
-      socket.on('connect', () => this.write(this.hello()));
+      let greeted = false;
+      socket.on(ready, () => {
+        greeted = true;
+        this.write(this.hello());
+      });
       socket.on('error', (err) => {
         lastError = err;
       });
@@ -365,11 +443,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       });
       socket.on('close', () => {
         if (!welcomed) {
-          const connected = socket.bytesRead > 0 || socket.bytesWritten > 0;
-          const message = connected
-            ? 'the server closed the connection during the handshake'
+          // A plain hello to a TLS-only port is dropped by the server's TLS layer.
+          const hint = this.opts.tls ? '' : ' (if it speaks TLS, add --tls)';
+          const message = greeted
+            ? `the server closed the connection during the handshake${hint}`
             : describeSocketError(lastError, host, port);
-          fail(new ConnectError(connected ? 'lost' : 'unreachable', message));
+          fail(new ConnectError(greeted ? 'lost' : 'unreachable', message));
         } else if (this.socket === socket) {
           this.onDrop(describeSocketError(lastError, host, port));
         }

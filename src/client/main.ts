@@ -8,12 +8,16 @@
  * | 0    | left normally: exit, quit, /quit, Ctrl-D, Ctrl-C, SIGTERM; piped: every line acked |
  * | 1    | internal error (a bug in chat-client)                                              |
  * | 2    | usage: unknown or invalid option, or no alias (--name / CHAT_NAME)                 |
- * | 3    | server unreachable: connection refused, unknown host, or timed out                 |
- * | 4    | refused at the handshake: bad_alias, alias_taken, auth_required, banned, …         |
+ * | 3    | server unreachable: connection refused, unknown host, timed out, TLS certificate   |
+ * |      | not verified (--tls without --ca for a private CA), TLS handshake failed           |
+ * | 4    | refused at the handshake: bad_alias, alias_taken, banned, a wrong password, or a   |
+ * |      | registered alias without CHAT_PASSWORD when no terminal can ask (auth_required)    |
  * | 5    | connection lost after joining and not coming back (--no-reconnect, kicked)         |
  * | 6    | piped input: at least one line was refused (each one reported on stderr)           |
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { readSecret } from '../tty/secret.js';
 import { ChatClient, type ClientIO, type SessionEnd } from './app.js';
 import { shouldUseColor } from './render.js';
 
@@ -42,6 +46,12 @@ export interface ClientOptions {
   port: number;
   name: string;
   reconnect: boolean;
+  /** No terminal bell (--quiet). */
+  quiet: boolean;
+  /** Present with --tls (implied by --ca and --insecure). */
+  tls?: { caFile?: string; insecure: boolean };
+  /** CHAT_PASSWORD, given only if the server asks for it. */
+  password?: string;
 }
 
 function parsePort(value: string): number {
@@ -68,10 +78,16 @@ export function parseOptions(
     .option('--port <port>', 'server port (env CHAT_PORT, default 50000)', parsePort)
     .option('--name <alias>', 'your alias (env CHAT_NAME; one of the two is required)')
     .option('--no-reconnect', 'exit when the connection is lost instead of reconnecting')
+    .option('--tls', "connect with TLS, verifying the server's certificate and host name")
+    .option('--ca <file>', 'trust this PEM CA certificate for --tls (implies --tls)')
+    .option('--insecure', "with --tls, do not verify the server's certificate (implies --tls)")
+    .option('--quiet', 'no terminal bell for mentions and private messages')
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 internal error, 2 usage, 3 server unreachable,\n' +
-        '4 refused at handshake, 5 connection lost, 6 piped line refused.',
+      '\nA registered alias needs its password: from CHAT_PASSWORD, or asked at the terminal.\n' +
+        '\nExit codes: 0 ok, 1 internal error, 2 usage, 3 server unreachable (or its TLS\n' +
+        'certificate not verified), 4 refused at handshake (or no password), 5 connection\n' +
+        'lost, 6 piped line refused.',
     )
     .exitOverride()
     .configureOutput({
@@ -80,7 +96,16 @@ export function parseOptions(
       outputError: (text, write) => write(`chat-client: ${text.replace(/^error: /u, '')}`),
     });
   program.parse(argv);
-  const opts = program.opts<{ host: string; port?: number; name?: string; reconnect: boolean }>();
+  const opts = program.opts<{
+    host: string;
+    port?: number;
+    name?: string;
+    reconnect: boolean;
+    tls?: boolean;
+    ca?: string;
+    insecure?: boolean;
+    quiet?: boolean;
+  }>();
   let port = opts.port ?? 50000;
   if (opts.port === undefined && env.CHAT_PORT) {
     try {
@@ -91,7 +116,21 @@ export function parseOptions(
   }
   const name = (opts.name ?? env.CHAT_NAME ?? '').trim();
   if (!name) program.error('no alias given: use --name ALIAS or set CHAT_NAME');
-  return { host: opts.host, port, name, reconnect: opts.reconnect };
+  const options: ClientOptions = {
+    host: opts.host,
+    port,
+    name,
+    reconnect: opts.reconnect,
+    quiet: opts.quiet === true,
+  };
+  if (opts.tls || opts.ca !== undefined || opts.insecure) {
+    options.tls = {
+      insecure: opts.insecure === true,
+      ...(opts.ca !== undefined ? { caFile: opts.ca } : {}),
+    };
+  }
+  if (env.CHAT_PASSWORD) options.password = env.CHAT_PASSWORD;
+  return options;
 }
 
 /** Run chat-client with `argv`; resolves with the process exit code. */
@@ -103,6 +142,12 @@ export async function main(
     stdout: process.stdout,
     stderr: process.stderr,
     color: shouldUseColor(process.stdout.isTTY, env),
+    readSecret: (prompt) => {
+      // readSecret turns echo off only after writing the prompt; a quick typist
+      // (or a script driving a terminal) could see the first keys echoed.
+      if (process.stdin.isTTY) process.stdin.setRawMode(true);
+      return readSecret(prompt);
+    },
   },
 ): Promise<number> {
   let options: ClientOptions;
@@ -116,7 +161,27 @@ export async function main(
     throw err;
   }
 
-  const client = new ChatClient(options, io);
+  const { caFile, insecure } = options.tls ?? {};
+  let ca: Buffer | undefined;
+  if (caFile !== undefined) {
+    try {
+      ca = readFileSync(caFile);
+    } catch (err) {
+      io.stderr.write(`chat-client: cannot read --ca ${caFile}: ${(err as Error).message}\n`);
+      return EXIT.usage;
+    }
+  }
+  if (insecure) {
+    io.stderr.write(
+      "chat-client: warning: --insecure: the server's certificate is not verified; " +
+        'anyone on the way can read and change this chat\n',
+    );
+  }
+  const { tls: _tls, ...settings } = options;
+  const client = new ChatClient(
+    options.tls ? { ...settings, tls: { ca, insecure: insecure === true } } : settings,
+    io,
+  );
   // A signal (or Ctrl-C when stdin is not a terminal) leaves like /quit.
   const leave = (): void => void client.leave();
   process.on('SIGINT', leave);

@@ -2,8 +2,8 @@
  * How chat-client shows things: pure functions from wire events to display
  * strings (one or more lines, no trailing newline). The shapes follow text mode
  * (PROTOCOL.md §3) so a chat-client user and an `nc` user read the same
- * transcript; on top of that come colour, readable lists and the user's own
- * lines, which the server never echoes.
+ * transcript; on top of that come colour, readable lists, marked mentions
+ * and the user's own lines, which the server never echoes.
  */
 import type {
   AckEvent,
@@ -15,6 +15,8 @@ import type {
 } from '../protocol/messages.js';
 import { sanitizeText } from '../protocol/sanitize.js';
 import { clock } from '../protocol/text-codec.js';
+import { mentionPattern, mentions, sameAlias } from './attention.js';
+import { CLIENT_COMMANDS } from './commands.js';
 
 /** What rendering depends on besides the event itself. */
 export interface RenderContext {
@@ -34,6 +36,17 @@ const RESET = `${ESC}0m`;
 const PALETTE = ['32', '33', '34', '35', '36', '92', '93', '94', '95', '96'] as const;
 const NOTICE_STYLE = '90';
 const ERROR_STYLE = '1;31';
+/** The `#room` tag of a message from a room other than the current one. */
+const ROOM_TAG_STYLE = '1;36';
+/** The `*nick*` / `-> *nick*` frame of a private message. */
+const PRIVATE_STYLE = '1;35';
+/** The mention marker and the mentioned name in the text: bold reverse yellow. */
+const MENTION_STYLE = '1;7;33';
+/**
+ * Marks a line that mentions the user, after its time: `[14:02] » <Bob> hi
+ * Alice`. A character, not only a colour, so it shows without colour too.
+ */
+const MENTION_MARK = '»';
 
 /** Colour only for a terminal, and never when the user set NO_COLOR (https://no-color.org). */
 export function shouldUseColor(isTTY: boolean | undefined, env: NodeJS.ProcessEnv): boolean {
@@ -83,11 +96,14 @@ export function renderError(message: string, code: string | undefined, ctx: Rend
   return paint(ctx, ERROR_STYLE, `! ${clean(message)}${tail}`);
 }
 
-/** One prefix per line of a possibly multi-line text (§6: each line gets the same prefix). */
-function prefixed(prefix: string, text: string): string {
+/**
+ * One prefix per line of a possibly multi-line text (§6: each line gets the
+ * same prefix); `style` may decorate each cleaned line.
+ */
+function prefixed(prefix: string, text: string, style = (line: string) => line): string {
   return text
     .split('\n')
-    .map((line) => prefix + clean(line))
+    .map((line) => prefix + style(clean(line)))
     .join('\n');
 }
 
@@ -96,14 +112,23 @@ function stamp(ts: string): string {
   return `[${time === 'NaN:NaN' ? '--:--' : time}]`;
 }
 
-/** A room message, also the user's own once acked: `[HH:MM] [#room ]<nick> text`. */
+/**
+ * A room message, also the user's own once acked: `[HH:MM] [» ][#room ]<nick>
+ * text`, with `»` when someone else's message mentions the user.
+ */
 function roomMessage(
   m: Pick<MessageEvent, 'ts' | 'room' | 'from' | 'text' | 'action'>,
   ctx: RenderContext,
 ): string {
-  const where = m.room === ctx.room ? '' : `${clean(m.room)} `;
+  const mentioned = !sameAlias(m.from, ctx.self) && mentions(m.text, ctx.self);
+  const mark = mentioned ? `${paint(ctx, MENTION_STYLE, MENTION_MARK)} ` : '';
+  const where = m.room === ctx.room ? '' : `${paint(ctx, ROOM_TAG_STYLE, clean(m.room))} `;
   const who = m.action ? `* ${nick(ctx, m.from)} ` : `<${nick(ctx, m.from)}> `;
-  return prefixed(`${stamp(m.ts)} ${where}${who}`, m.text);
+  const pattern = mentioned && ctx.color ? mentionPattern(ctx.self) : undefined;
+  const highlight = pattern
+    ? (line: string) => line.replace(pattern, (name) => paint(ctx, MENTION_STYLE, name))
+    : undefined;
+  return prefixed(`${stamp(m.ts)} ${mark}${where}${who}`, m.text, highlight);
 }
 
 /**
@@ -114,8 +139,11 @@ function privateMessage(
   m: Pick<PrivateEvent, 'ts' | 'from' | 'to' | 'text' | 'action'>,
   ctx: RenderContext,
 ): string {
-  const mine = m.from === ctx.self;
-  const peer = mine ? `-> *${nick(ctx, m.to)}*` : `*${nick(ctx, m.from)}*`;
+  const mine = sameAlias(m.from, ctx.self);
+  const star = paint(ctx, PRIVATE_STYLE, '*');
+  const peer = mine
+    ? `${paint(ctx, PRIVATE_STYLE, '->')} ${star}${nick(ctx, m.to)}${star}`
+    : `${star}${nick(ctx, m.from)}${star}`;
   const prefix = m.action
     ? `${stamp(m.ts)} ${peer} * ${nick(ctx, m.from)} `
     : `${stamp(m.ts)} ${peer} `;
@@ -181,7 +209,10 @@ export function renderEvent(e: ServerEvent, ctx: RenderContext): string | undefi
       return renderNotice(systemText(e), ctx);
     case 'welcome': {
       const others = e.members.filter((m) => m !== e.name).map(clean);
-      const company = others.length ? `with ${others.join(', ')}` : 'alone for now';
+      // The welcome names at most a few members; memberCount says how many there are.
+      const unnamed = e.memberCount - 1 - others.length;
+      const more = unnamed > 0 ? ` and ${unnamed} more` : '';
+      const company = others.length ? `with ${others.join(', ')}${more}` : 'alone for now';
       return renderNotice(
         `Connected to ${clean(e.server.name)} ${clean(e.server.version)} as ${clean(e.name)}.\n` +
           `You are in ${e.rooms.map(clean).join(', ')} ${company}. Type /help for commands, exit to leave.`,
@@ -229,6 +260,7 @@ export function renderEvent(e: ServerEvent, ctx: RenderContext): string | undefi
       if (only) return renderNotice(`${clean(only.usage)} — ${clean(only.summary)}`, ctx);
       const rows = columns([
         ...e.commands.map((c): [string, string] => [clean(c.usage), clean(c.summary)]),
+        ...CLIENT_COMMANDS.map((c): [string, string] => [c.usage, c.summary]),
         ['exit, quit, Ctrl-D', 'leave the chat'],
       ]);
       const head = renderNotice(

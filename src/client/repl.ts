@@ -1,25 +1,34 @@
 /**
  * The terminal side of chat-client: reads typed lines with readline and prints
- * display text without garbling what the user is typing (issue 2 §3). It knows
- * nothing of the protocol; main.ts wires it to the Connection.
+ * display text without garbling what the user is typing (issue 2 §3). In a
+ * terminal it also owns raw input: pastes of several lines are taken out
+ * before readline sees them (paste.ts) and reported whole, and Tab asks the
+ * completer. It knows nothing of the protocol; app.ts wires it to the Connection.
  */
 import { EventEmitter } from 'node:events';
 import readline from 'node:readline';
+import { PassThrough } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, PasteParser } from './paste.js';
 
 /** Events of a Repl. */
 export interface ReplEvents {
   /** A line the user entered. */
   line: [string];
+  /** Several lines pasted at once (with the draft they were pasted into): one message. */
+  paste: [string];
   /** The user wants to leave: Ctrl-D, Ctrl-C, or the end of piped input. */
   end: [];
 }
 
 /** Where a Repl reads and writes; process.stdin/stdout in the real client. */
 export interface ReplStreams {
-  input: NodeJS.ReadableStream;
+  input: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
   output: NodeJS.WritableStream;
   /** Whether output is a terminal, so the prompt can be redrawn in place. */
   terminal: boolean;
+  /** Tab completion of the line up to the cursor (readline's completer contract). */
+  completer?: (line: string) => [string[], string];
 }
 
 /**
@@ -58,22 +67,30 @@ export function rowsFor(width: number, columns: number): number {
 /** readline input with a prompt, and output that never tears the line being typed. */
 export class Repl extends EventEmitter<ReplEvents> {
   private readonly rl: readline.Interface;
+  private readonly input: ReplStreams['input'];
   private readonly output: NodeJS.WritableStream;
   private readonly terminal: boolean;
+  /** Terminal input after pastes are taken out; what readline reads. */
+  private readonly keys?: PassThrough;
+  /** Give the terminal back (set by interceptPastes): raw mode off, input paused. */
+  private release: () => void = () => undefined;
   private closed = false;
 
   constructor(streams: ReplStreams, prompt: string) {
     super();
+    this.input = streams.input;
     this.output = streams.output;
     this.terminal = streams.terminal;
+    if (this.terminal) this.keys = this.interceptPastes();
     this.rl = readline.createInterface({
-      input: streams.input,
+      input: this.keys ?? streams.input,
       output: streams.terminal ? streams.output : undefined,
       terminal: streams.terminal,
       prompt,
       // Piped input may use CRLF; one line, not two.
       crlfDelay: Infinity,
       historySize: 100,
+      ...(streams.completer ? { completer: streams.completer } : {}),
     });
     this.rl.on('line', (line) => {
       if (this.terminal) this.eraseEntered(line);
@@ -85,6 +102,7 @@ export class Repl extends EventEmitter<ReplEvents> {
     this.rl.on('close', () => {
       // Leave no prompt behind for the shell to print after.
       if (this.terminal) this.wipe();
+      this.release();
       if (!this.closed) {
         this.closed = true;
         this.emit('end');
@@ -92,9 +110,16 @@ export class Repl extends EventEmitter<ReplEvents> {
     });
   }
 
-  /** Show the prompt (terminal only). */
+  /** Show the prompt, and ask the terminal to mark pastes (terminal only). */
   start(): void {
-    if (this.terminal) this.rl.prompt();
+    if (!this.terminal) return;
+    this.output.write(BRACKETED_PASTE_ON);
+    this.rl.prompt();
+  }
+
+  /** Ring the terminal bell (terminal only: a BEL in a file or pipe is noise). */
+  bell(): void {
+    if (this.terminal && !this.closed) this.output.write('\x07');
   }
 
   /** Change the prompt, e.g. when the current room changes. */
@@ -125,6 +150,55 @@ export class Repl extends EventEmitter<ReplEvents> {
     if (this.closed) return;
     this.closed = true;
     this.rl.close();
+  }
+
+  /**
+   * Read the terminal ourselves (raw, as readline would) and pass readline
+   * only the keys: a paste goes through readline's line editing no more,
+   * where each pasted line would be sent on its own and a pasted Tab would
+   * complete.
+   */
+  private interceptPastes(): PassThrough {
+    const keys = new PassThrough();
+    const parser = new PasteParser();
+    const decoder = new StringDecoder('utf8');
+    const onData = (chunk: Buffer | string): void => {
+      const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+      for (const piece of parser.feed(text)) {
+        // A PassThrough in flowing mode hands written keys to readline at
+        // once, so a paste's draft holds every key typed before it.
+        if (piece.kind === 'keys') keys.write(piece.text);
+        else this.pasted(piece.text);
+      }
+    };
+    const onEnd = (): void => {
+      keys.end();
+    };
+    this.input.on('data', onData);
+    this.input.once('end', onEnd);
+    this.release = () => {
+      this.input.off('data', onData);
+      this.input.off('end', onEnd);
+      this.input.pause();
+      if (this.input.isTTY) this.input.setRawMode?.(false);
+      this.output.write(BRACKETED_PASTE_OFF);
+    };
+    if (this.input.isTTY) this.input.setRawMode?.(true);
+    // A 'data' listener alone does not restart a stream paused before (readSecret pauses stdin).
+    this.input.resume();
+    return keys;
+  }
+
+  /** A paste: merged into the draft at the cursor, the draft cleared, the whole reported. */
+  private pasted(text: string): void {
+    if (this.closed) return;
+    const draft = this.rl.line;
+    const cursor = this.rl.cursor;
+    const whole = draft.slice(0, cursor) + text + draft.slice(cursor);
+    // Ctrl-E then Ctrl-U: readline's own way to empty the line and redraw the prompt.
+    this.rl.write(null, { ctrl: true, name: 'e' });
+    this.rl.write(null, { ctrl: true, name: 'u' });
+    this.emit('paste', whole);
   }
 
   /** Erase the prompt and partial input; returns the row the cursor was on within them. */

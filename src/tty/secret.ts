@@ -15,8 +15,9 @@ function fromTerminal(
   output: NodeJS.WriteStream,
 ): Promise<string> {
   return new Promise((resolve, reject) => {
-    output.write(prompt);
+    // Echo goes off before the prompt shows, so no early keystroke is echoed.
     input.setRawMode(true);
+    output.write(prompt);
     input.resume();
     input.setEncoding('utf8');
     let secret = '';

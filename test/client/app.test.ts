@@ -2,18 +2,24 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
-import { ChatClient, type ClientIO } from '../../src/client/app.js';
+import { ChatClient, type ClientIO, type ClientSettings } from '../../src/client/app.js';
 import { FakeServer, welcome, within, type FakePeer } from './helpers.js';
 
 process.env.TZ = 'UTC';
 const TS = '2026-11-25T14:02:03.120Z';
 
-/** Streams for a ChatClient; `tty` makes stdin look like a terminal (interactive mode). */
+/**
+ * Streams for a ChatClient; `tty` makes stdin look like a terminal
+ * (interactive mode), `screen` stdout too (line editing, pastes, the bell).
+ */
 function streams(
   tty: boolean,
+  screen = false,
 ): ClientIO & { stdin: PassThrough; stdout: PassThrough; out: () => string; err: () => string } {
   const stdin = Object.assign(new PassThrough(), { isTTY: tty });
-  const stdout = new PassThrough();
+  const stdout = screen
+    ? Object.assign(new PassThrough(), { isTTY: true, columns: 80 })
+    : new PassThrough();
   const stderr = new PassThrough();
   let out = '';
   let err = '';
@@ -52,13 +58,18 @@ async function serve(peer: FakePeer, asked: Array<Record<string, unknown>>): Pro
   }
 }
 
-async function start(t: { after: (fn: () => Promise<void>) => void }, tty: boolean) {
+async function start(
+  t: { after: (fn: () => Promise<void>) => void },
+  tty: boolean,
+  settings: Partial<ClientSettings> = {},
+  screen = false,
+) {
   const server = new FakeServer();
   const port = await server.listen();
   t.after(() => server.close());
-  const io = streams(tty);
+  const io = streams(tty, screen);
   const client = new ChatClient(
-    { host: '127.0.0.1', port, name: 'Alice', quitTimeoutMs: 2000 },
+    { host: '127.0.0.1', port, name: 'Alice', quitTimeoutMs: 2000, ...settings },
     io,
   );
   const asked: Array<Record<string, unknown>> = [];
@@ -116,5 +127,139 @@ describe('ChatClient', () => {
       ['say', 'quit'],
     );
     assert.match(io.out(), /^\* Connected to fake 0 as Alice\./u);
+  });
+
+  it('interactive terminal: a paste is one say, /reply answers, a mention rings', async (t) => {
+    const server = new FakeServer();
+    const port = await server.listen();
+    t.after(() => server.close());
+    const io = streams(true, true);
+    const client = new ChatClient({ host: '127.0.0.1', port, name: 'Alice', quiet: false }, io);
+    const running = client.run();
+    const peer = await server.peer(0);
+    await peer.next();
+    peer.send(welcome());
+    const waitOut = (text: string): Promise<void> =>
+      within(
+        (async () => {
+          while (!io.out().includes(text)) await once(io.stdout, 'data');
+        })(),
+        5000,
+        JSON.stringify(text),
+        io.out,
+      );
+    await waitOut('#lobby> ');
+
+    io.stdin.write('\x1b[200~one\rtwo\rthree\x1b[201~');
+    const say = await peer.next();
+    assert.deepEqual(
+      { ...say, id: undefined },
+      {
+        type: 'say',
+        room: '#lobby',
+        text: 'one\ntwo\nthree',
+        id: undefined,
+      },
+    );
+    peer.send({ type: 'ack', id: say.id, op: 'say', ts: TS, seq: 1, room: '#lobby' });
+    await waitOut('<Alice> three');
+
+    const before = io.out().split('\x07').length;
+    peer.send({ type: 'private', from: 'Bob', to: 'Alice', ts: TS, text: 'psst', action: false });
+    await waitOut('*Bob* psst');
+    assert.equal(io.out().split('\x07').length, before + 1, 'one bell for the private message');
+    io.stdin.write('/reply got it\r');
+    const dm = await peer.next();
+    assert.equal(dm.type, 'dm');
+    assert.equal(dm.to, 'Bob');
+    assert.equal(dm.text, 'got it');
+    peer.send({ type: 'ack', id: dm.id, op: 'dm', ts: TS });
+
+    peer.send({
+      type: 'message',
+      room: '#lobby',
+      seq: 2,
+      ts: TS,
+      from: 'Bob',
+      text: 'hey alice',
+      action: false,
+    });
+    await waitOut('» <Bob> hey alice');
+    assert.equal(io.out().split('\x07').length, before + 2, 'one bell for the mention');
+
+    io.stdin.write('exit\r');
+    const quit = await peer.next();
+    assert.equal(quit.type, 'quit');
+    peer.socket.end();
+    assert.deepEqual(await within(running, 5000, 'the run to end', io.out), { kind: 'ok' });
+  });
+
+  it('piped: a registered alias without CHAT_PASSWORD is refused, saying how to give it', async (t) => {
+    const server = new FakeServer();
+    const port = await server.listen();
+    t.after(() => server.close());
+    const io = streams(false);
+    const client = new ChatClient({ host: '127.0.0.1', port, name: 'Alice' }, io);
+    const running = client.run();
+    const peer = await server.peer(0);
+    await peer.next();
+    peer.send({ type: 'error', code: 'auth_required', message: 'Alice is registered' });
+    const end = await within(running, 5000, 'the run to end');
+    assert.equal(end.kind, 'refused');
+    assert.match(
+      end.kind === 'refused' ? end.message : '',
+      /Alice is registered \[auth_required\]; set CHAT_PASSWORD, or run chat-client in a terminal/u,
+    );
+  });
+
+  it('gives CHAT_PASSWORD only when asked, and never a wrong one twice', async (t) => {
+    const server = new FakeServer();
+    const port = await server.listen();
+    t.after(() => server.close());
+    const io = streams(false);
+    const client = new ChatClient({ host: '127.0.0.1', port, name: 'Alice', password: 'pw' }, io);
+    const running = client.run();
+    const first = await server.peer(0);
+    assert.equal((await first.next()).password, undefined);
+    first.send({ type: 'error', code: 'auth_required', message: 'Alice is registered' });
+    const second = await server.peer(1);
+    assert.equal((await second.next()).password, 'pw');
+    second.send({ type: 'error', code: 'auth_failed', message: 'Wrong password for Alice' });
+    const end = await within(running, 5000, 'the run to end');
+    assert.deepEqual(end, {
+      kind: 'refused',
+      message: 'the server refused Alice: Wrong password for Alice [auth_failed]',
+    });
+  });
+
+  it('interactive: asks for the password without echo, again when wrong', async (t) => {
+    const server = new FakeServer();
+    const port = await server.listen();
+    t.after(() => server.close());
+    const prompts: string[] = [];
+    const answers = ['nope', 'right'];
+    const io = {
+      ...streams(true),
+      readSecret: (prompt: string) => {
+        prompts.push(prompt);
+        return Promise.resolve(answers.shift() ?? '');
+      },
+    };
+    const client = new ChatClient({ host: '127.0.0.1', port, name: 'Alice' }, io);
+    const running = client.run();
+    (await server.peer(0)).send({ type: 'error', code: 'auth_required', message: 'registered' });
+    (await server.peer(1)).send({ type: 'error', code: 'auth_failed', message: 'wrong' });
+    const third = await server.peer(2);
+    let hello = await third.next();
+    while (hello.type !== 'hello') hello = await third.next();
+    assert.equal(hello.password, 'right');
+    third.send(welcome());
+    assert.deepEqual(prompts, ['Password for Alice: ', 'Wrong password. Password for Alice: ']);
+    io.stdin.end();
+    const quit = await third.next();
+    assert.equal(quit.type, 'quit');
+    third.socket.end();
+    assert.deepEqual(await within(running, 5000, 'the run to end', io.out), { kind: 'ok' });
+    assert.ok(!io.out().includes('right') && !io.err().includes('right'));
   });
 });

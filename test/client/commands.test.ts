@@ -116,4 +116,35 @@ describe('parseInput', () => {
       assert.ok(parsed.kind === 'invalid' && parsed.message.length > 0);
     }
   });
+
+  it('sends /reply text privately to whoever wrote last in private', () => {
+    assert.deepEqual(parseInput('/reply  sure, 5 min', ROOM, 'Bob'), {
+      kind: 'send',
+      request: { type: 'dm', to: 'Bob', text: 'sure, 5 min' },
+    });
+    assert.deepEqual(parseInput('/REPLY ok', ROOM, 'Bob'), {
+      kind: 'send',
+      request: { type: 'dm', to: 'Bob', text: 'ok' },
+    });
+  });
+
+  it('refuses /reply before any private message, and without text', () => {
+    assert.deepEqual(parseInput('/reply hi', ROOM), {
+      kind: 'invalid',
+      message: 'No private message to reply to yet',
+    });
+    assert.deepEqual(parseInput('/reply', ROOM, 'Bob'), {
+      kind: 'invalid',
+      message: 'Missing text. Usage: /reply text',
+    });
+    assert.equal(parseInput('//reply hi', ROOM).kind, 'send');
+  });
+
+  it('answers /help reply itself, as the server does not know /reply', () => {
+    assert.deepEqual(parseInput('/help reply', ROOM), {
+      kind: 'notice',
+      text: '/reply text — answer the last private message',
+    });
+    assert.deepEqual(parseInput('/help /reply', ROOM).kind, 'notice');
+  });
 });

@@ -72,6 +72,45 @@ describe('Connection', () => {
     assert.deepEqual(conn.rooms, ['#lobby']);
   });
 
+  it('asks for the password when the alias is registered, and says hello again with it', async (t) => {
+    const asked: Array<[string, boolean]> = [];
+    const answers = ['wrong', 'right'];
+    const { server, conn } = await setup(t, {
+      askPassword: (alias, wrong) => {
+        asked.push([alias, wrong]);
+        return Promise.resolve(answers.shift());
+      },
+    });
+    const connected = conn.connect();
+    const first = await server.peer(0);
+    assert.equal((await first.next()).password, undefined);
+    first.send({ type: 'error', code: 'auth_required', message: 'Alice is registered' });
+    const second = await server.peer(1);
+    assert.equal((await second.next()).password, 'wrong');
+    second.send({ type: 'error', code: 'auth_failed', message: 'Wrong password for Alice' });
+    const third = await server.peer(2);
+    assert.equal((await third.next()).password, 'right');
+    third.send(welcome());
+    await within(connected, 5000, 'welcome');
+    assert.deepEqual(asked, [
+      ['Alice', false],
+      ['Alice', true],
+    ]);
+  });
+
+  it('gives up with the refusal when no password is to be had', async (t) => {
+    const { server, conn } = await setup(t, { askPassword: () => Promise.resolve(undefined) });
+    const connected = conn.connect();
+    const peer = await server.peer(0);
+    await peer.next();
+    peer.send({ type: 'error', code: 'auth_required', message: 'Alice is registered' });
+    await assert.rejects(
+      within(connected, 5000, 'the refusal'),
+      (err: unknown) =>
+        err instanceof ConnectError && err.kind === 'refused' && err.code === 'auth_required',
+    );
+  });
+
   it('asks for no history when told so (scripts)', async (t) => {
     const { server, conn } = await setup(t, { history: 0 });
     const { hello } = await handshake(server, conn);

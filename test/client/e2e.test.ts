@@ -64,8 +64,8 @@ describe('chat-client end to end', () => {
       'her own line, once acked',
     );
 
-    bob.say('hi Alice');
-    await alice.output(/\] <Bob> hi Alice\n#lobby> $/u, "Bob's message above a fresh prompt");
+    bob.say('hi there');
+    await alice.output(/\] <Bob> hi there\n#lobby> $/u, "Bob's message above a fresh prompt");
 
     // A half-typed line survives an incoming message: printed above, draft redrawn.
     alice.proc.stdin?.write('half typed');

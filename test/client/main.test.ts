@@ -17,6 +17,7 @@ describe('parseOptions', () => {
       port: 50000,
       name: 'Alice',
       reconnect: true,
+      quiet: false,
     });
   });
 
@@ -27,6 +28,7 @@ describe('parseOptions', () => {
       port: 6000,
       name: 'Bob',
       reconnect: true,
+      quiet: false,
     });
     assert.deepEqual(
       parse(['--host', 'h', '--port', '7000', '--name', 'Carol', '--no-reconnect'], env),
@@ -35,8 +37,25 @@ describe('parseOptions', () => {
         port: 7000,
         name: 'Carol',
         reconnect: false,
+        quiet: false,
       },
     );
+  });
+
+  it('takes --tls, --ca (implying --tls), --insecure and --quiet', () => {
+    assert.deepEqual(parse(['--name', 'A', '--tls']).tls, { insecure: false });
+    assert.deepEqual(parse(['--name', 'A', '--ca', 'ca.pem']).tls, {
+      insecure: false,
+      caFile: 'ca.pem',
+    });
+    assert.deepEqual(parse(['--name', 'A', '--insecure']).tls, { insecure: true });
+    assert.equal(parse(['--name', 'A']).tls, undefined);
+    assert.equal(parse(['--name', 'A', '--quiet']).quiet, true);
+  });
+
+  it('keeps CHAT_PASSWORD for when the server asks, and ignores an empty one', () => {
+    assert.equal(parse(['--name', 'A'], { CHAT_PASSWORD: 's3cret' }).password, 's3cret');
+    assert.equal('password' in parse(['--name', 'A'], { CHAT_PASSWORD: '' }), false);
   });
 
   it('refuses a missing alias, a bad port and unknown options with a one-line message', () => {

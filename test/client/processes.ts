@@ -1,14 +1,19 @@
 /**
  * Real processes for the client's end-to-end tests: the built chat-server on
  * port 0, chat-client (piped, or in a pseudo-terminal via util-linux `script`),
- * and a raw text-mode socket playing an `nc` user. Everything started here is
- * stopped by the test that started it.
+ * a raw text-mode socket (plain or TLS) playing an `nc` user, and the files
+ * they need (accounts, a private CA made with openssl). Everything started
+ * here is stopped, and every file removed, by the test that made it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { LineReader, within } from './helpers.js';
 
 const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -145,10 +150,10 @@ export async function startServer(
   return { server, port };
 }
 
-/** Start chat-client with piped stdin and stdout. */
-export function startClient(t: Cleanup, args: string[]): Child {
+/** Start chat-client with piped stdin and stdout; `env` adds variables (CHAT_PASSWORD). */
+export function startClient(t: Cleanup, args: string[], env: Record<string, string> = {}): Child {
   const proc = spawn(process.execPath, [CLIENT_BIN, ...args], {
-    env: cleanEnv(),
+    env: cleanEnv(env),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const child = new Child(proc);
@@ -161,10 +166,14 @@ export function startClient(t: Cleanup, args: string[]): Child {
  * (-q quiet, -f flush, -e return its exit code, -c command), so stdin and
  * stdout are a TTY as for a user at a terminal.
  */
-export function startTtyClient(t: Cleanup, args: string[]): Child {
+export function startTtyClient(
+  t: Cleanup,
+  args: string[],
+  env: Record<string, string> = {},
+): Child {
   const command = [process.execPath, CLIENT_BIN, ...args].map((a) => `'${a}'`).join(' ');
   const proc = spawn('script', ['-qfec', command, '/dev/null'], {
-    env: cleanEnv({ TERM: 'xterm', NO_COLOR: '1' }),
+    env: cleanEnv({ TERM: 'xterm', NO_COLOR: '1', ...env }),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const child = new Child(proc);
@@ -172,19 +181,120 @@ export function startTtyClient(t: Cleanup, args: string[]): Child {
   return child;
 }
 
-/** A text-mode user on a raw socket, like `nc`: the first line sent is the alias. */
+/**
+ * A text-mode user on a raw socket, like `nc` (or `openssl s_client` when
+ * `ca` is given: TLS, trusting that CA): the first line sent is the alias.
+ */
 export async function textUser(
   t: Cleanup,
   port: number,
   alias: string,
+  ca?: Buffer,
 ): Promise<{ socket: net.Socket; reader: LineReader; say: (line: string) => void }> {
-  const socket = net.connect({ host: '127.0.0.1', port });
+  const socket = ca
+    ? tls.connect({ host: '127.0.0.1', port, ca })
+    : net.connect({ host: '127.0.0.1', port });
   t.after(() => {
     socket.destroy();
   });
-  await once(socket, 'connect');
+  await once(socket, ca ? 'secureConnect' : 'connect');
   const reader = new LineReader(socket);
   socket.write(`${alias}\n`);
   await reader.find((l) => l.startsWith(`* Welcome, ${alias}!`), `${alias}'s welcome`);
   return { socket, reader, say: (line) => socket.write(`${line}\n`) };
+}
+
+/** A temporary directory, removed after the test. */
+export async function tempDir(t: Cleanup): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'chat-client-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const run = promisify(execFile);
+
+/** PEM files of a private CA and a server certificate it signed. */
+export interface TlsFiles {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/**
+ * Make a private CA and a server certificate for `names` (subjectAltName
+ * syntax) with openssl, in `dir` (a temporary directory: keys are never kept).
+ */
+export async function makeTlsFiles(
+  dir: string,
+  names = 'DNS:localhost,IP:127.0.0.1',
+): Promise<TlsFiles> {
+  const file = (name: string): string => path.join(dir, name);
+  const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  await run('openssl', [
+    'req',
+    '-x509',
+    ...ecKey,
+    '-keyout',
+    file('ca.key'),
+    '-out',
+    file('ca.pem'),
+    '-days',
+    '1',
+    '-subj',
+    '/CN=chat-client test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
+  await run('openssl', [
+    'req',
+    ...ecKey,
+    '-keyout',
+    file('server.key'),
+    '-out',
+    file('server.csr'),
+    '-subj',
+    '/CN=localhost',
+  ]);
+  await writeFile(
+    file('server.ext'),
+    `subjectAltName=${names}\n` +
+      'basicConstraints=CA:FALSE\n' +
+      'keyUsage=critical,digitalSignature\n' +
+      'extendedKeyUsage=serverAuth\n',
+  );
+  await run('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    file('server.csr'),
+    '-CA',
+    file('ca.pem'),
+    '-CAkey',
+    file('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    file('server.pem'),
+    '-days',
+    '1',
+    '-extfile',
+    file('server.ext'),
+  ]);
+  return { ca: file('ca.pem'), cert: file('server.pem'), key: file('server.key') };
+}
+
+/**
+ * Create an account as an administrator would:
+ * `printf 'PASSWORD\n' | chat-server accounts add NAME --db DB`.
+ */
+export async function addAccount(db: string, name: string, password: string): Promise<void> {
+  const proc = spawn(process.execPath, [SERVER_BIN, 'accounts', 'add', name, '--db', db], {
+    env: cleanEnv(),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const child = new Child(proc);
+  proc.stdin?.end(`${password}\n`);
+  const code = await child.exitCode(20_000);
+  if (code !== 0) throw new Error(`accounts add ${name} exited ${code}\n${child.seen()}`);
 }

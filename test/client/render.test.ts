@@ -139,6 +139,7 @@ describe('renderEvent', () => {
     assert.deepEqual(lines.slice(1), [
       '    /who [#room | *]    list users',
       '    /me text            an action',
+      '    /reply text         answer the last private message',
       '    exit, quit, Ctrl-D  leave the chat',
     ]);
     assert.equal(
@@ -153,6 +154,7 @@ describe('renderEvent', () => {
       name: 'Alice',
       rooms: ['#lobby'],
       members: ['Alice', 'Bob'],
+      memberCount: 2,
       heartbeat: 30,
       limits: { maxLineBytes: 16384, maxMessageLines: 20, rateBurst: 10, ratePerSecond: 5 },
       server: { name: 'chat-server', version: '0.1.0' },
@@ -161,6 +163,8 @@ describe('renderEvent', () => {
     const shown = renderEvent(welcome, plain) ?? '';
     assert.match(shown, /chat-server 0\.1\.0 as Alice/u);
     assert.match(shown, /You are in #lobby with Bob\./u);
+    const big = renderEvent({ ...welcome, memberCount: 40 }, plain) ?? '';
+    assert.match(big, /You are in #lobby with Bob and 38 more\./u);
   });
 
   it('shows a replay of the private stream with sent and received messages told apart', () => {
@@ -184,6 +188,42 @@ describe('renderEvent', () => {
   it('shows nothing for keep-alives and bare acks', () => {
     assert.equal(renderEvent({ type: 'ping' }, plain), undefined);
     assert.equal(renderEvent({ type: 'ack', ts: TS, op: 'say' }, plain), undefined);
+  });
+});
+
+describe('attention in rendering', () => {
+  it('marks a message that mentions the user, with or without colour', () => {
+    assert.equal(renderEvent(message({ text: 'hi alice!' }), plain), '[14:02] » <Bob> hi alice!');
+    assert.equal(
+      renderEvent(message({ room: '#dev', text: 'Alice: one\ntwo' }), plain),
+      '[14:02] » #dev <Bob> Alice: one\n[14:02] » #dev <Bob> two',
+    );
+    const shown = renderEvent(message({ text: 'hi alice!' }), colored) ?? '';
+    assert.equal(shown.replace(ANSI, ''), '[14:02] » <Bob> hi alice!');
+    assert.ok(shown.includes('\x1b[1;7;33malice\x1b[0m'), JSON.stringify(shown));
+  });
+
+  it("does not mark words that merely contain the alias, nor the user's own lines", () => {
+    assert.equal(renderEvent(message({ text: 'Malice' }), plain), '[14:02] <Bob> Malice');
+    assert.equal(
+      renderAck(
+        { type: 'ack', ts: TS, op: 'say' },
+        { type: 'say', room: '#lobby', text: 'I am Alice' },
+        plain,
+      ),
+      '[14:02] <Alice> I am Alice',
+    );
+  });
+
+  it('colours the room tag of other rooms and the frame of private messages', () => {
+    const other = renderEvent(message({ room: '#dev' }), colored) ?? '';
+    assert.ok(other.includes('\x1b[1;36m#dev\x1b[0m'), JSON.stringify(other));
+    const dm = renderEvent(
+      { type: 'private', from: 'Bob', to: 'Alice', ts: TS, text: 'psst', action: false },
+      colored,
+    );
+    assert.ok(dm?.startsWith('[14:02] \x1b[1;35m*\x1b[0m'), JSON.stringify(dm));
+    assert.equal(dm?.replace(ANSI, ''), '[14:02] *Bob* psst');
   });
 });
 

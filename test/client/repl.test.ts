@@ -97,4 +97,80 @@ describe('Repl', () => {
     assert.equal(output.read()?.toString(), '* hello\n');
     repl.close();
   });
+
+  it('turns bracketed paste on at start and off at close, in a terminal only', () => {
+    const { input, output, written } = terminal();
+    const repl = new Repl({ input, output, terminal: true }, '> ');
+    repl.start();
+    assert.ok(written().includes('\x1b[?2004h'));
+    repl.close();
+    assert.ok(written().endsWith('\x1b[?2004l'), JSON.stringify(written()));
+    const plainOut = new PassThrough();
+    const pipe = new Repl({ input: new PassThrough(), output: plainOut, terminal: false }, '> ');
+    pipe.start();
+    pipe.close();
+    assert.equal(plainOut.read(), null);
+  });
+
+  it('reports a multi-line paste whole, with the draft it was pasted into, and clears the draft', async () => {
+    const { input, output } = terminal();
+    const repl = new Repl({ input, output, terminal: true }, '> ');
+    const lines: string[] = [];
+    const pastes: string[] = [];
+    repl.on('line', (line) => lines.push(line));
+    repl.on('paste', (text) => pastes.push(text));
+    repl.start();
+    input.write('look: ');
+    input.write('\x1b[200~one\rtwo\rthree\x1b[201~');
+    input.write('after\r');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(pastes, ['look: one\ntwo\nthree']);
+    assert.deepEqual(lines, ['after']);
+    repl.close();
+  });
+
+  it('passes a single pasted line to the line editor, and keys typed before a paste stay first', async () => {
+    const { input, output } = terminal();
+    const repl = new Repl({ input, output, terminal: true }, '> ');
+    const events: string[] = [];
+    repl.on('line', (line) => events.push(`line:${line}`));
+    repl.on('paste', (text) => events.push(`paste:${text}`));
+    repl.start();
+    input.write('first\r\x1b[200~a\rb\x1b[201~\x1b[200~one line\x1b[201~\r');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(events, ['line:first', 'paste:a\nb', 'line:one line']);
+    repl.close();
+  });
+
+  it('completes with the given completer on Tab', async () => {
+    const { input, output } = terminal();
+    const seen: string[] = [];
+    const completer = (line: string): [string[], string] => {
+      seen.push(line);
+      return [['Bob '], 'bo'];
+    };
+    const repl = new Repl({ input, output, terminal: true, completer }, '> ');
+    const lines: string[] = [];
+    repl.on('line', (line) => lines.push(line));
+    repl.start();
+    input.write('hi bo\t');
+    input.write('\r');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(seen, ['hi bo']);
+    assert.deepEqual(lines, ['hi Bob ']);
+    repl.close();
+  });
+
+  it('rings the bell only in a terminal', () => {
+    const { input, output, written } = terminal();
+    const repl = new Repl({ input, output, terminal: true }, '> ');
+    repl.bell();
+    assert.ok(written().endsWith('\x07'));
+    repl.close();
+    const plainOut = new PassThrough();
+    const pipe = new Repl({ input: new PassThrough(), output: plainOut, terminal: false }, '> ');
+    pipe.bell();
+    assert.equal(plainOut.read(), null);
+    pipe.close();
+  });
 });

@@ -1,0 +1,136 @@
+/**
+ * Pastes (issue 3 §7): several lines pasted at once become one multi-line
+ * message (§6), not one message per line. Terminals in bracketed paste mode
+ * (`ESC [ ? 2004 h`) wrap a paste in `ESC [ 200 ~` … `ESC [ 201 ~`; for the
+ * others, several lines arriving in one read of a raw-mode terminal are taken
+ * as a paste, as no one types two Enters within a single read. Pure: repl.ts
+ * feeds raw input in and acts on the pieces.
+ */
+
+/** Turn bracketed paste mode on (sent to the terminal when the client starts). */
+export const BRACKETED_PASTE_ON = '\x1b[?2004h';
+/** Turn it off again on exit, so the shell does not receive the markers. */
+export const BRACKETED_PASTE_OFF = '\x1b[?2004l';
+
+const PASTE_START = '\x1b[200~';
+const PASTE_END = '\x1b[201~';
+
+/**
+ * Outside a paste, a chunk ending in this much of PASTE_START is held back
+ * until the next chunk. Shorter tails (`ESC`, `ESC [`) are ordinary keys
+ * (Escape, Alt-[) that must not wait for the next key press.
+ */
+const MIN_HELD_START = 3;
+
+/** Any line break a terminal or a pipe may send. */
+const LINE_BREAK = /\r\n|\r|\n/u;
+
+/** Control characters other than TAB, CR and LF: signs of keys (arrows, Ctrl-x), not pasted text. */
+// eslint-disable-next-line no-control-regex -- detecting control characters is the point
+const KEY_CONTROLS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/u;
+
+/** A piece of terminal input: keys for readline, or a pasted multi-line text. */
+export type InputPiece = { kind: 'keys'; text: string } | { kind: 'paste'; text: string };
+
+/** The longest suffix of `text` that is a proper prefix of `marker`, if at least `min` long. */
+function heldTail(text: string, marker: string, min: number): number {
+  for (let n = Math.min(marker.length - 1, text.length); n >= min; n--) {
+    if (text.endsWith(marker.slice(0, n))) return n;
+  }
+  return 0;
+}
+
+/**
+ * Classify pasted `text`: with a line break between two lines it is a paste
+ * (line breaks normalized to `\n`, blank lines around it dropped); a single
+ * line, with or without a final Enter, is handed to readline as typed keys.
+ */
+export function pastePiece(text: string): InputPiece {
+  const lines = text.split(LINE_BREAK);
+  while (lines.length > 0 && (lines[lines.length - 1] ?? '').trim() === '') lines.pop();
+  while (lines.length > 0 && (lines[0] ?? '').trim() === '') lines.shift();
+  if (lines.length > 1) return { kind: 'paste', text: lines.join('\n') };
+  return { kind: 'keys', text };
+}
+
+/** Whether keys from one read look like pasted lines rather than typing (see the module comment). */
+function looksPasted(text: string): boolean {
+  if (KEY_CONTROLS.test(text)) return false;
+  const parts = text.split(LINE_BREAK);
+  const breaks = parts.length - 1;
+  return breaks >= 2 || (breaks === 1 && (parts[1] ?? '') !== '');
+}
+
+/** Splits raw terminal input into keys and pastes; feed it every chunk in order. */
+export class PasteParser {
+  private pasting = false;
+  /** The paste being collected. */
+  private pasted = '';
+  /** A possible marker cut in two by the chunk boundary. */
+  private held = '';
+
+  /** The pieces `chunk` completes, in input order. */
+  feed(chunk: string): InputPiece[] {
+    let data = this.held + chunk;
+    this.held = '';
+    const pieces: InputPiece[] = [];
+    while (data !== '') {
+      if (this.pasting) {
+        const end = data.indexOf(PASTE_END);
+        if (end < 0) {
+          const keep = heldTail(data, PASTE_END, 1);
+          this.pasted += data.slice(0, data.length - keep);
+          this.held = data.slice(data.length - keep);
+          break;
+        }
+        this.pasted += data.slice(0, end);
+        data = data.slice(end + PASTE_END.length);
+        this.pasting = false;
+        const text = this.pasted;
+        this.pasted = '';
+        if (text !== '') pieces.push(pastePiece(text));
+        continue;
+      }
+      const start = data.indexOf(PASTE_START);
+      let keys: string;
+      if (start < 0) {
+        const keep = heldTail(data, PASTE_START, MIN_HELD_START);
+        keys = data.slice(0, data.length - keep);
+        this.held = data.slice(data.length - keep);
+        data = '';
+      } else {
+        keys = data.slice(0, start);
+        data = data.slice(start + PASTE_START.length);
+        this.pasting = true;
+      }
+      if (keys !== '')
+        pieces.push(looksPasted(keys) ? pastePiece(keys) : { kind: 'keys', text: keys });
+    }
+    return pieces;
+  }
+}
+
+/**
+ * Cut a pasted text into messages the server accepts (§6): at most `maxLines`
+ * lines each, and each small enough that its JSON request stays under
+ * `maxBytes` (a single longer line is left whole, for the server to refuse).
+ */
+export function splitMessage(text: string, maxLines: number, maxBytes: number): string[] {
+  // Room for the rest of the request: type, id and a room name of at most 32 characters.
+  const budget = maxBytes - 512;
+  const size = (lines: string[]): number => Buffer.byteLength(JSON.stringify(lines.join('\n')));
+  const messages: string[] = [];
+  let current: string[] = [];
+  for (const line of text.split('\n')) {
+    const next = [...current, line];
+    if (current.length > 0 && (next.length > Math.max(1, maxLines) || size(next) > budget)) {
+      messages.push(current.join('\n'));
+      current = [line];
+    } else {
+      current = next;
+    }
+  }
+  if (current.length > 0) messages.push(current.join('\n'));
+  // A message of blank lines only would be refused; they separate nothing here.
+  return messages.filter((m) => m.trim() !== '');
+}

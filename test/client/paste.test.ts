@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { PasteParser, pastePiece, splitMessage, type InputPiece } from '../../src/client/paste.js';
+
+const START = '\x1b[200~';
+const END = '\x1b[201~';
+
+/** Feed every chunk to one parser; all pieces in order. */
+function feed(...chunks: string[]): InputPiece[] {
+  const parser = new PasteParser();
+  return chunks.flatMap((chunk) => parser.feed(chunk));
+}
+
+describe('PasteParser: bracketed paste', () => {
+  it('takes a bracketed paste of several lines out as one paste, keys around it as keys', () => {
+    assert.deepEqual(feed(`ab${START}one\rtwo\rthree${END}cd`), [
+      { kind: 'keys', text: 'ab' },
+      { kind: 'paste', text: 'one\ntwo\nthree' },
+      { kind: 'keys', text: 'cd' },
+    ]);
+  });
+
+  it('joins a paste spread over many chunks, markers cut anywhere past ESC [', () => {
+    const input = `${START}line 1\r\nline 2\nline 3\r${END}x`;
+    // Cuts at 1 and 2 would leave a lone ESC or ESC [: keys, not held (next test).
+    for (let cut = 3; cut < input.length; cut++) {
+      assert.deepEqual(
+        feed(input.slice(0, cut), input.slice(cut)),
+        [
+          { kind: 'paste', text: 'line 1\nline 2\nline 3' },
+          { kind: 'keys', text: 'x' },
+        ],
+        `cut at ${cut}`,
+      );
+    }
+    const chars = [input.slice(0, 3), ...input.slice(3)];
+    assert.deepEqual(
+      feed(...chars).filter((p) => p.kind === 'paste'),
+      [{ kind: 'paste', text: 'line 1\nline 2\nline 3' }],
+    );
+  });
+
+  it('hands a single pasted line to readline as typed keys, Enter included', () => {
+    assert.deepEqual(feed(`${START}just one line${END}`), [
+      { kind: 'keys', text: 'just one line' },
+    ]);
+    assert.deepEqual(feed(`${START}/join #dev\r${END}`), [{ kind: 'keys', text: '/join #dev\r' }]);
+  });
+
+  it('keeps a pasted Tab as text, and drops blank lines around a paste', () => {
+    assert.deepEqual(feed(`${START}\r\r\tindented\r\rafter\r\r${END}`), [
+      { kind: 'paste', text: '\tindented\n\nafter' },
+    ]);
+  });
+
+  it('does not hold back Escape or Alt keys waiting for a marker', () => {
+    assert.deepEqual(feed('\x1b'), [{ kind: 'keys', text: '\x1b' }]);
+    assert.deepEqual(feed('\x1b['), [{ kind: 'keys', text: '\x1b[' }]);
+    assert.deepEqual(feed('\x1b[A'), [{ kind: 'keys', text: '\x1b[A' }]);
+    // Three characters of a start marker wait for the rest.
+    assert.deepEqual(feed('\x1b[2'), []);
+    assert.deepEqual(feed('\x1b[2', '~'), [{ kind: 'keys', text: '\x1b[2~' }]);
+  });
+});
+
+describe('PasteParser: without bracketed paste', () => {
+  it('takes several lines arriving in one read as a paste', () => {
+    assert.deepEqual(feed('one\rtwo\rthree\r'), [{ kind: 'paste', text: 'one\ntwo\nthree' }]);
+    assert.deepEqual(feed('one\rtwo'), [{ kind: 'paste', text: 'one\ntwo' }]);
+  });
+
+  it('leaves typing alone: one line per read, and keys with control characters', () => {
+    assert.deepEqual(feed('hello\r'), [{ kind: 'keys', text: 'hello\r' }]);
+    assert.deepEqual(feed('h', 'i', '\r'), [
+      { kind: 'keys', text: 'h' },
+      { kind: 'keys', text: 'i' },
+      { kind: 'keys', text: '\r' },
+    ]);
+    assert.deepEqual(feed('a\r\x1b[Ab\r'), [{ kind: 'keys', text: 'a\r\x1b[Ab\r' }]);
+    assert.deepEqual(feed('a\rb\r\x04'), [{ kind: 'keys', text: 'a\rb\r\x04' }]);
+  });
+});
+
+describe('pastePiece', () => {
+  it('is a paste only with a line break between two non-blank lines', () => {
+    assert.deepEqual(pastePiece('a\nb'), { kind: 'paste', text: 'a\nb' });
+    assert.deepEqual(pastePiece('a\r\n\r\n'), { kind: 'keys', text: 'a\r\n\r\n' });
+    assert.deepEqual(pastePiece('\ra'), { kind: 'keys', text: '\ra' });
+  });
+});
+
+describe('splitMessage', () => {
+  it('keeps a paste within the line limit as one message', () => {
+    assert.deepEqual(splitMessage('a\nb\nc', 20, 16384), ['a\nb\nc']);
+  });
+
+  it('cuts a longer paste into messages of at most maxLines lines, in order', () => {
+    const lines = Array.from({ length: 45 }, (_, i) => `line ${i + 1}`);
+    const parts = splitMessage(lines.join('\n'), 20, 16384);
+    assert.deepEqual(
+      parts.map((p) => p.split('\n').length),
+      [20, 20, 5],
+    );
+    assert.equal(parts.join('\n'), lines.join('\n'));
+  });
+
+  it('cuts by size so each request fits in a line the server accepts', () => {
+    const line = 'x'.repeat(1000);
+    const parts = splitMessage(Array(20).fill(line).join('\n'), 20, 4096);
+    assert.ok(parts.length > 1);
+    for (const part of parts) assert.ok(Buffer.byteLength(JSON.stringify(part)) <= 4096 - 512);
+    assert.equal(parts.join('\n'), Array(20).fill(line).join('\n'));
+  });
+
+  it('drops parts that would be blank', () => {
+    assert.deepEqual(splitMessage('a\n\n\n', 1, 16384), ['a']);
+  });
+});
