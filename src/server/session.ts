@@ -21,7 +21,7 @@ import type { Request, ServerEvent } from '../protocol/messages.js';
 import { sanitizeText, stripTelnet } from '../protocol/sanitize.js';
 import { decodeTextLine, passwordPrompt, type TextEncoder } from '../protocol/text-codec.js';
 import type { ServerConfig } from './config.js';
-import { backlog, forget, writeBatched } from './output.js';
+import { backlog, discard, forget, writeBatched } from './output.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
 
 export interface SessionDeps {
@@ -172,7 +172,7 @@ export class Session implements Peer {
       this.note('warn', { queued }, 'slow reader disconnected');
       this.closeReason = 'slow reader';
       this.closing = true;
-      forget(this.socket);
+      discard(this.socket);
       this.socket.destroy();
       return;
     }
@@ -449,7 +449,7 @@ export class Session implements Peer {
     clearTimeout(this.handshakeTimer);
     clearInterval(this.heartbeatTimer);
     clearTimeout(this.drainTimer);
-    forget(this.socket);
+    discard(this.socket);
     if (this.user) this.deps.chat.disconnect(this.user, this.quitReason());
     this.note('info', { reason: this.closeReason }, 'disconnected');
     this.onGone(this);
