@@ -131,9 +131,15 @@ export class Chat {
    */
   async checkPassword(address: string, account: AccountRecord, password: string): Promise<void> {
     this.throttle.assertAllowed(address);
-    const delay = this.throttle.delayMs(address);
-    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
-    if (!(await verifyPassword(password, account.hash))) {
+    const delay = this.throttle.begin(address);
+    let ok: boolean;
+    try {
+      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+      ok = await verifyPassword(password, account.hash);
+    } finally {
+      this.throttle.end(address);
+    }
+    if (!ok) {
       this.throttle.fail(address);
       throw new ChatError('auth_failed', `Wrong password for ${account.name}`);
     }

@@ -31,14 +31,29 @@ const SWEEP_AT = 10_000;
 export class LoginThrottle {
   private readonly failures = new Map<string, number[]>();
   private readonly lockedUntil = new Map<string, number>();
+  private readonly inFlight = new Map<string, number>();
 
   constructor(
     private readonly opts: ThrottleOptions = DEFAULT_THROTTLE,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Throw while the address is locked out. */
+  /**
+   * Throw while the address is locked out, or while it already has as many
+   * checks under way as would lock it out: guesses sent in parallel count
+   * before their answers are known.
+   */
   assertAllowed(address: string): void {
+    if (
+      this.recent(address).length + (this.inFlight.get(address) ?? 0) >=
+      this.opts.lockoutFailures
+    ) {
+      throw new ChatError(
+        'rate_limited',
+        'Too many login attempts from your address at once; try again later',
+        1000,
+      );
+    }
     const until = this.lockedUntil.get(address);
     if (until === undefined) return;
     const left = until - this.now();
@@ -53,9 +68,28 @@ export class LoginThrottle {
     );
   }
 
-  /** How long to hold back the answer to this address's next password check. */
+  /**
+   * Start a password check: returns how long to hold back its answer, counting
+   * the failures so far and the checks already under way. Pair with end().
+   */
+  begin(address: string): number {
+    const inFlight = this.inFlight.get(address) ?? 0;
+    this.inFlight.set(address, inFlight + 1);
+    const n = this.recent(address).length + inFlight - this.opts.freeFailures;
+    return n < 0 ? 0 : Math.min(MAX_DELAY_MS, this.opts.baseDelayMs * 2 ** n);
+  }
+
+  /** A password check started with begin() has its answer. */
+  end(address: string): void {
+    const n = (this.inFlight.get(address) ?? 1) - 1;
+    if (n <= 0) this.inFlight.delete(address);
+    else this.inFlight.set(address, n);
+  }
+
+  /** How long the next check from this address would be held back. */
   delayMs(address: string): number {
-    const n = this.recent(address).length - this.opts.freeFailures;
+    const n =
+      this.recent(address).length + (this.inFlight.get(address) ?? 0) - this.opts.freeFailures;
     return n < 0 ? 0 : Math.min(MAX_DELAY_MS, this.opts.baseDelayMs * 2 ** n);
   }
 

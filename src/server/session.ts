@@ -66,6 +66,8 @@ const CLOSE_FLUSH_MS = 2000;
  * can be said in the client's own mode (text or JSON), then hears it anyway.
  */
 const REFUSAL_WAIT_S = 2;
+/** Lines held while a login is checked; the socket is paused, so this is a backstop. */
+const MAX_BACKLOG_LINES = 1000;
 
 export class Session implements Peer {
   mode: 'text' | 'json' = 'text';
@@ -231,7 +233,16 @@ export class Session implements Peer {
       return;
     }
     if (this.backlog) {
-      // A login is being checked (async): later lines wait for its outcome, in order.
+      // A login is being checked (async): later lines wait for its outcome, in
+      // order. The socket is paused meanwhile, so only what was already read
+      // lands here; the cap is a backstop.
+      if (this.backlog.length >= MAX_BACKLOG_LINES) {
+        this.finalError(
+          'rate_limited',
+          'Too much input while the login was being checked; closing',
+        );
+        return;
+      }
       this.backlog.push(raw);
       return;
     }
@@ -333,6 +344,7 @@ export class Session implements Peer {
       return;
     }
     this.backlog = [];
+    this.socket.pause();
     this.deps.chat.login(this, hello).then(
       (user) => this.admitted(user),
       (err: unknown) => {
@@ -400,6 +412,8 @@ export class Session implements Peer {
       if (this.closing) return;
       this.onLine(line);
     }
+    // A line replayed above may have started another login, which keeps it paused.
+    if (!this.backlog && !this.closing) this.socket.resume();
   }
 
   /** §4: ping after `heartbeat` s of silence, close after two more intervals. */

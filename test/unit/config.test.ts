@@ -177,7 +177,10 @@ describe('loadConfig: every option from every source', () => {
     const partner = PARTNERS[spec.key] ?? {};
 
     test(`${spec.key} from the command line`, () => {
-      const c = loadConfig({ ...partner, [spec.key]: value }, {}) as unknown as Record<string, unknown>;
+      const c = loadConfig({ ...partner, [spec.key]: value }, {}) as unknown as Record<
+        string,
+        unknown
+      >;
       assert.equal(c[spec.key], want);
     });
 

@@ -1,0 +1,94 @@
+/**
+ * Types shared by the bench's main thread and its load-generator worker
+ * threads, plus the wire format of a bench message.
+ *
+ * A bench message body is `B|<senderIdx>|<seq>|<sendTimeUs>|xxxx…`, padded
+ * with `x` to `msgBytes` bytes and ended by LF. `sendTimeUs` is read from the
+ * monotonic clock (process.hrtime), which every thread of every process on the
+ * machine shares, so a receiver in another thread can compute the latency.
+ * Receivers find the marker `B|` anywhere in a line, so the relay's prefix
+ * (`[14:02] <b7> ` for chat-server, `<user7> ` for ncat) does not matter.
+ * Join probes are `P|<n>|` lines.
+ */
+
+export type ServerKind = 'chat-server' | 'ncat';
+
+/** What a generator client does once everyone has joined. */
+export type Role = 'sender' | 'receiver' | 'idle';
+
+export interface ClientSpec {
+  idx: number;
+  alias: string;
+  role: Role;
+  /** Releases the window of the senders in its own worker (see docs/performance.md). */
+  observer?: boolean;
+  localAddress?: string;
+}
+
+export interface WorkerInit {
+  workerId: number;
+  host: string;
+  port: number;
+  kind: ServerKind;
+  clients: ClientSpec[];
+  msgBytes: number;
+  /** Windowed senders: at most this many unanswered messages each (0 = paced instead). */
+  window: number;
+  /** Paced senders: messages per second each (used when window is 0). */
+  ratePerSender: number;
+  /** Connections (connecting or not yet joined) in flight at once, in this worker. */
+  maxInFlight: number;
+  /** A windowed message not answered after this long is counted lost and its slot freed. */
+  answerTimeoutMs: number;
+}
+
+export type ToWorker =
+  | { cmd: 'connect' }
+  | { cmd: 'probe'; seq: number }
+  | { cmd: 'start' }
+  | { cmd: 'measure'; on: boolean }
+  | { cmd: 'stop' }
+  | { cmd: 'close' };
+
+export interface Progress {
+  workerId: number;
+  clients: number;
+  joined: number;
+  failed: number;
+  probed: number;
+  closedAfterJoin: number;
+  deliveries: number;
+  sent: number;
+  lost: number;
+  errorLines: number;
+  /** Error lines (`! … [code]`) received, by code. */
+  errors: Record<string, number>;
+  /** Why clients failed to join, by reason. */
+  failReasons: Record<string, number>;
+}
+
+export interface WorkerResult extends Progress {
+  hist: { counts: number[]; count: number; sum: number; max: number };
+  measuredDeliveries: number;
+  measuredSent: number;
+}
+
+export type FromWorker =
+  | { ev: 'progress'; p: Progress }
+  | { ev: 'result'; r: WorkerResult }
+  | { ev: 'closed' }
+  | { ev: 'fatal'; message: string };
+
+export function nowUs(): number {
+  const t = process.hrtime();
+  return t[0] * 1e6 + Math.floor(t[1] / 1000);
+}
+
+/** One bench message line (msgBytes bytes of body plus LF). */
+let pad = 'x'.repeat(256);
+export function encodeMessage(sender: number, seq: number, tsUs: number, msgBytes: number): string {
+  const head = `B|${sender}|${seq}|${tsUs}|`;
+  if (head.length >= msgBytes) return `${head}\n`;
+  if (pad.length < msgBytes) pad = 'x'.repeat(msgBytes);
+  return `${head}${pad.slice(0, msgBytes - head.length)}\n`;
+}

@@ -1,0 +1,111 @@
+/**
+ * PROTOCOL.md §2, issue 5 item 4: failed logins from one address are slowed
+ * down, then refused for a while. Over real sockets with the real timings,
+ * kept to a few failures (the full 10-failure lockout with real timings is
+ * the password-guessing loop of test/hostile/); the defaults and the lockout
+ * with a fake clock on LoginThrottle itself.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ChatError } from '../../src/core/errors.js';
+import { DEFAULT_THROTTLE, LoginThrottle } from '../../src/core/login-throttle.js';
+import { expectJsonError, serve } from '../helpers/fixtures.js';
+import { attackerAddress, clientFrom } from '../helpers/hostile.js';
+import type { LineClient } from '../helpers/line-client.js';
+import { createAccount } from '../helpers/security.js';
+
+const PW = 'the right password';
+
+/** Send a wrong password in a hello; resolves with how long the auth_failed took. */
+async function wrongGuess(c: LineClient, n: number): Promise<number> {
+  const started = Date.now();
+  c.sendJson({ type: 'hello', version: 1, name: 'Kim', password: `wrong guess ${n}` });
+  await expectJsonError(c, 'auth_failed');
+  return Date.now() - started;
+}
+
+test('over the wire: three free failures, then each answer is held back longer', async (t) => {
+  const server = await serve(t);
+  await createAccount(server, 'Kim', PW);
+  const from = attackerAddress(0);
+  const first = await clientFrom(t, server.port, from);
+  const times = [
+    await wrongGuess(first, 1),
+    await wrongGuess(first, 2),
+    await wrongGuess(first, 3),
+  ];
+  await first.waitClosed();
+  const second = await clientFrom(t, server.port, from);
+  times.push(await wrongGuess(second, 4), await wrongGuess(second, 5));
+  t.diagnostic(`answers to wrong passwords: ${times.join(', ')} ms`);
+  // Timers fire a few ms early at worst; the delays are 0.5 s then 1 s.
+  assert.ok(times[3]! >= 480, `4th failure answered after ${times[3]} ms`);
+  assert.ok(times[4]! >= 980, `5th failure answered after ${times[4]} ms`);
+
+  // The next one would wait 2 s; another address is not held back by this one's record.
+  const other = await clientFrom(t, server.port, attackerAddress(1));
+  const otherMs = await wrongGuess(other, 1);
+  assert.ok(otherMs < 1900, `another address waited ${otherMs} ms`);
+  // The right password still gets in (slowed, but not refused: not locked out yet).
+  second.sendJson({ type: 'hello', version: 1, name: 'Kim', password: PW });
+  const welcome = await second.waitForJson(
+    (o) => o.type === 'welcome' || o.type === 'error',
+    15_000,
+  );
+  assert.equal(welcome.type, 'welcome', JSON.stringify(welcome));
+});
+
+test('LoginThrottle defaults: 3 free failures, 0.5 s doubling to 8 s, lockout at 10 for 15 min', () => {
+  assert.deepEqual(
+    { ...DEFAULT_THROTTLE },
+    {
+      freeFailures: 3,
+      lockoutFailures: 10,
+      windowMs: 15 * 60_000,
+      lockoutMs: 15 * 60_000,
+      baseDelayMs: 500,
+    },
+  );
+  let now = 1_000_000;
+  const th = new LoginThrottle(DEFAULT_THROTTLE, () => now);
+  const delays: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    th.assertAllowed('10.0.0.1');
+    delays.push(th.delayMs('10.0.0.1'));
+    th.fail('10.0.0.1');
+    now += 100;
+  }
+  assert.deepEqual(delays, [0, 0, 0, 500, 1000, 2000, 4000, 8000, 8000, 8000]);
+  assert.throws(
+    () => th.assertAllowed('10.0.0.1'),
+    (err: unknown) =>
+      err instanceof ChatError &&
+      err.code === 'rate_limited' &&
+      err.retryAfterMs !== undefined &&
+      err.retryAfterMs > 14 * 60_000,
+  );
+  // Other addresses are unaffected.
+  th.assertAllowed('10.0.0.2');
+  assert.equal(th.delayMs('10.0.0.2'), 0);
+  // Refused for the lockout period, then allowed again with a clean record.
+  now += 15 * 60_000 - 1000;
+  assert.throws(() => th.assertAllowed('10.0.0.1'));
+  now += 1000;
+  th.assertAllowed('10.0.0.1');
+  assert.equal(th.delayMs('10.0.0.1'), 0);
+});
+
+test('LoginThrottle: failures age out of the window; a right password clears the record', () => {
+  let now = 0;
+  const th = new LoginThrottle(DEFAULT_THROTTLE, () => now);
+  for (let i = 0; i < 9; i++) th.fail('a');
+  now += 15 * 60_000 + 1;
+  th.fail('a');
+  th.assertAllowed('a');
+  assert.equal(th.delayMs('a'), 0, 'nine failures older than the window no longer count');
+
+  for (let i = 0; i < 5; i++) th.fail('b');
+  assert.equal(th.delayMs('b'), 2000);
+  th.succeed('b');
+  assert.equal(th.delayMs('b'), 0);
+});
