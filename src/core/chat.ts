@@ -308,8 +308,7 @@ export class Chat {
         buffer.push([event, stream]);
         return;
       }
-      if (event.seq <= (user.lastSeq.get(stream) ?? 0)) return;
-      user.lastSeq.set(stream, event.seq);
+      if (user.alreadySent(stream, event.seq)) return;
     }
     user.peer.send(event);
   }
@@ -395,7 +394,7 @@ export class Chat {
     room.members.delete(user);
     user.rooms.delete(room.name.key);
     user.release(room.name.key);
-    user.lastSeq.delete(room.name.key);
+    user.forgetStream(room.name.key);
     if (room.members.size === 0 && room.name.key !== LOBBY.key) {
       clearTimeout(room.presenceTimer);
       this.rooms.delete(room.name.key);
@@ -483,7 +482,7 @@ export class Chat {
         gap: after !== undefined && r.firstRetained > after + 1 && r.top > after,
       };
       const last = after === undefined ? r.top : (r.messages.at(-1)?.seq ?? after);
-      user.lastSeq.set(target.key, Math.max(user.lastSeq.get(target.key) ?? 0, last));
+      user.markReplayed(target.key, last);
       user.peer.send(history);
     }
     for (const [event, stream] of buffered) this.deliver(user, event, stream);
@@ -503,6 +502,10 @@ export class Chat {
   }
 
   private deliverRoomMessage(room: Room, m: StoredMessage): void {
+    // The Bus may repeat itself (CLUSTER.md: the stream is the truth); a room
+    // delivers each seq once, in order.
+    if (m.seq <= room.lastSeq) return;
+    room.lastSeq = m.seq;
     const event = this.messageEvent(room, m);
     const fromKey = foldKey(m.from);
     for (const member of room.members) {

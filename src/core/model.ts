@@ -21,6 +21,8 @@ export interface Peer {
 export class Room {
   readonly members = new Set<User>();
   topic = '';
+  /** Highest seq delivered to this room's members. */
+  lastSeq = 0;
   /** Big rooms (§6): joins and leaves waiting for the next aggregate notice. */
   readonly pendingJoined: string[] = [];
   readonly pendingLeft: string[] = [];
@@ -39,8 +41,12 @@ export class User {
   private ignoredUsers: Map<string, string> | undefined;
   /** Streams being replayed: their live events wait here meanwhile (created on first use). */
   private held: Map<string, Array<[ServerEvent, string]>> | undefined;
-  /** Highest seq delivered per stream, so a replay and live traffic never overlap. */
-  readonly lastSeq = new Map<string, number>();
+  /**
+   * Per stream, the last seq a replay sent: live events at or below it were
+   * already shown. An entry goes once live traffic passes it, so a user in
+   * steady state carries none and delivery checks nothing per message.
+   */
+  private replayed: Map<string, number> | undefined;
   away = '';
   connected = true;
   /** The account this user signed in to (or registered), if any. */
@@ -90,6 +96,29 @@ export class User {
     this.held?.delete(stream);
     if (this.held?.size === 0) this.held = undefined;
     return events;
+  }
+
+  /** Record that a replay of `stream` sent everything up to `seq`. */
+  markReplayed(stream: string, seq: number): void {
+    if (seq <= 0) return;
+    this.replayed ??= new Map();
+    this.replayed.set(stream, Math.max(this.replayed.get(stream) ?? 0, seq));
+  }
+
+  /** Whether a live event of `stream` with this seq was already sent by a replay. */
+  alreadySent(stream: string, seq: number): boolean {
+    const top = this.replayed?.get(stream);
+    if (top === undefined) return false;
+    if (seq <= top) return true;
+    // Live traffic has passed the replay: streams arrive in order from here on.
+    this.forgetStream(stream);
+    return false;
+  }
+
+  /** Drop what is known of a stream (left the room, changed alias). */
+  forgetStream(stream: string): void {
+    this.replayed?.delete(stream);
+    if (this.replayed?.size === 0) this.replayed = undefined;
   }
 
   /** Everyone who shares at least one room with this user, excluding the user. */

@@ -139,14 +139,20 @@ export function decodeJsonRequest(line: string): Request {
 /** Encodes events as JSON lines, once per event whatever the number of recipients. */
 export class JsonEncoder {
   private readonly cache = new WeakMap<ServerEvent, Buffer>();
+  // A broadcast hands one event to every member in a row (see TextEncoder).
+  private lastEvent: ServerEvent | undefined;
+  private lastBytes: Buffer | undefined;
 
   /** Bytes for `e`: one JSON object and a LF. */
   encode(e: ServerEvent): Buffer {
+    if (e === this.lastEvent) return this.lastBytes!;
     let bytes = this.cache.get(e);
     if (!bytes) {
       bytes = Buffer.from(JSON.stringify(e) + '\n', 'utf8');
       this.cache.set(e, bytes);
     }
+    this.lastEvent = e;
+    this.lastBytes = bytes;
     return bytes;
   }
 }

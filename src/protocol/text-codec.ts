@@ -214,17 +214,26 @@ export function encodeText(e: ServerEvent, here: string): string {
 export class TextEncoder {
   private readonly current = new WeakMap<ServerEvent, Buffer>();
   private readonly other = new WeakMap<ServerEvent, Buffer>();
+  // A broadcast hands one event to every member in a row: remembering the
+  // last answer spares the WeakMap lookups on that path.
+  private lastEvent: ServerEvent | undefined;
+  private lastInHere = false;
+  private lastBytes: Buffer | undefined;
 
   /** Bytes for `e` as seen by a user whose current room is `here`. */
   encode(e: ServerEvent, here: string): Buffer {
     // Messages and history render differently outside the reader's current room.
     const inHere = e.type === 'message' || e.type === 'history' ? e.room === here : true;
+    if (e === this.lastEvent && inHere === this.lastInHere) return this.lastBytes!;
     const cache = inHere ? this.current : this.other;
     let bytes = cache.get(e);
     if (!bytes) {
       bytes = Buffer.from(encodeText(e, here), 'utf8');
       cache.set(e, bytes);
     }
+    this.lastEvent = e;
+    this.lastInHere = inHere;
+    this.lastBytes = bytes;
     return bytes;
   }
 }

@@ -1,64 +1,60 @@
 /**
  * Per-turn write batching: everything sent to a socket during one turn of the
- * event loop is gathered here and written once, in one nextTick, as one
- * Buffer. A broadcast to N sockets thus costs N writes per turn, not one write
- * (and one stream request object) per event per socket.
+ * event loop is gathered in its Outbox and written once, in one nextTick, as
+ * one Buffer. A broadcast to N sockets thus costs N writes per turn, not one
+ * write (and one stream request object) per event per socket.
  */
 import type { Socket } from 'node:net';
 
-interface Batch {
-  chunks: Buffer[];
-  bytes: number;
+/** Outboxes with something to write this turn. */
+let dirty: Outbox[] = [];
+
+function flushDirty(): void {
+  const boxes = dirty;
+  dirty = [];
+  for (const box of boxes) box.flush();
 }
 
-const batches = new Map<Socket, Batch>();
-let scheduled = false;
+export class Outbox {
+  private chunks: Buffer[] | undefined;
+  private bytes = 0;
 
-function writeOut(socket: Socket, batch: Batch): void {
-  if (socket.destroyed) return;
-  socket.write(
-    batch.chunks.length === 1 ? batch.chunks[0]! : Buffer.concat(batch.chunks, batch.bytes),
-  );
-}
+  constructor(private readonly socket: Socket) {}
 
-function flushAll(): void {
-  scheduled = false;
-  for (const [socket, batch] of batches) writeOut(socket, batch);
-  batches.clear();
-}
-
-/** Queue `bytes` for `socket`, to be written with the turn's other output to it. */
-export function writeBatched(socket: Socket, bytes: Buffer): void {
-  const batch = batches.get(socket);
-  if (batch) {
-    batch.chunks.push(bytes);
-    batch.bytes += bytes.length;
-    return;
+  /** Queue `bytes`, to be written with the turn's other output to this socket. */
+  push(bytes: Buffer): void {
+    if (this.chunks) {
+      this.chunks.push(bytes);
+    } else {
+      this.chunks = [bytes];
+      if (dirty.length === 0) process.nextTick(flushDirty);
+      dirty.push(this);
+    }
+    this.bytes += bytes.length;
   }
-  batches.set(socket, { chunks: [bytes], bytes: bytes.length });
-  if (!scheduled) {
-    scheduled = true;
-    process.nextTick(flushAll);
+
+  /**
+   * Output the kernel has refused so far. This turn's batch is not counted,
+   * so a reader that keeps up is never judged by one turn's burst.
+   */
+  get backlog(): number {
+    return this.socket.writableLength;
   }
-}
 
-/**
- * Output the kernel has refused so far. This turn's batch is not counted, so
- * a reader that keeps up is never judged by one turn's burst.
- */
-export function backlog(socket: Socket): number {
-  return socket.writableLength;
-}
+  /** Write what is queued now (also before end(), so nothing is lost). */
+  flush(): void {
+    const chunks = this.chunks;
+    if (!chunks) return;
+    this.chunks = undefined;
+    const bytes = this.bytes;
+    this.bytes = 0;
+    if (this.socket.destroyed) return;
+    this.socket.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes));
+  }
 
-/** Write out a socket's batch now (before end()), and stop tracking it. */
-export function forget(socket: Socket): void {
-  const batch = batches.get(socket);
-  if (!batch) return;
-  batches.delete(socket);
-  writeOut(socket, batch);
-}
-
-/** Drop a socket's batch unwritten (it is being destroyed). */
-export function discard(socket: Socket): void {
-  batches.delete(socket);
+  /** Drop what is queued (the socket is being destroyed). */
+  discard(): void {
+    this.chunks = undefined;
+    this.bytes = 0;
+  }
 }

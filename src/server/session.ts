@@ -21,7 +21,7 @@ import type { Request, ServerEvent } from '../protocol/messages.js';
 import { sanitizeText, stripTelnet } from '../protocol/sanitize.js';
 import { decodeTextLine, passwordPrompt, type TextEncoder } from '../protocol/text-codec.js';
 import type { ServerConfig } from './config.js';
-import { backlog, discard, forget, writeBatched } from './output.js';
+import { Outbox } from './output.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
 
 export interface SessionDeps {
@@ -82,6 +82,7 @@ export class Session implements Peer {
   private closing = false;
   private closeReason = 'closed by client';
   private readonly limiter: RateLimiter<Request>;
+  private readonly outbox: Outbox;
   /** Lines that arrived while a login was being checked. */
   private backlog: string[] | undefined;
   /** Text mode: the registered alias whose password the next line is. */
@@ -102,6 +103,7 @@ export class Session implements Peer {
     this.address = socket.remoteAddress ?? 'unknown';
     this.remotePort = socket.remotePort ?? 0;
     this.limiter = new RateLimiter<Request>(deps.rateLimits);
+    this.outbox = new Outbox(socket);
     socket.setNoDelay(true);
     SESSIONS.set(socket, this);
     socket.on('data', onSocketData);
@@ -153,7 +155,7 @@ export class Session implements Peer {
     if (this.closing) return;
     this.closing = true;
     this.closeReason = reason;
-    forget(this.socket);
+    this.outbox.flush();
     this.socket.end();
     setTimeout(() => this.socket.destroy(), CLOSE_FLUSH_MS).unref();
   }
@@ -169,16 +171,16 @@ export class Session implements Peer {
     // the room. Only output the kernel already refused counts, so neither a
     // burst within one turn nor one reply larger than the limit (a long
     // /history) cuts off a reader that keeps up.
-    const queued = backlog(this.socket);
+    const queued = this.outbox.backlog;
     if (queued > this.deps.config.maxQueuedBytes) {
       this.note('warn', { queued }, 'slow reader disconnected');
       this.closeReason = 'slow reader';
       this.closing = true;
-      discard(this.socket);
+      this.outbox.discard();
       this.socket.destroy();
       return;
     }
-    writeBatched(this.socket, bytes);
+    this.outbox.push(bytes);
   }
 
   /** The socket failed: remember why, for the disconnect log and the quit reason. */
@@ -463,7 +465,7 @@ export class Session implements Peer {
     clearTimeout(this.handshakeTimer);
     clearInterval(this.heartbeatTimer);
     clearTimeout(this.drainTimer);
-    discard(this.socket);
+    this.outbox.discard();
     if (this.user) this.deps.chat.disconnect(this.user, this.quitReason());
     this.note('info', { reason: this.closeReason }, 'disconnected');
     this.onGone(this);

@@ -32,7 +32,7 @@ export const nick: Handler<'nick'> = async (chat, user, req) => {
   chat.users.set(name.key, user);
   if (old.key !== name.key) {
     // A new alias is a new private stream with its own seqs.
-    user.lastSeq.delete('@');
+    user.forgetStream('@');
     chat.unsubscribePrivate(old.key);
     chat.subscribePrivate(name.key);
   }
