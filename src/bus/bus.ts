@@ -5,7 +5,12 @@
  */
 import type { StoredMessage, StreamKey } from '../store/store.js';
 
-export type StreamListener = (message: StoredMessage) => void;
+/**
+ * Receives a stream's appends: one or more messages of that stream, in seq
+ * order, announced together (what one store batch appended), so a consumer
+ * can fan a burst out as one write per reader.
+ */
+export type StreamListener = (messages: StoredMessage[]) => void;
 
 export interface Bus {
   /** Announce an appended message to every subscriber of its stream. */

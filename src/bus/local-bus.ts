@@ -1,16 +1,22 @@
 import type { StoredMessage, StreamKey } from '../store/store.js';
 import type { Bus, StreamListener } from './bus.js';
 
-/** Single-process Bus: publish calls the stream's listener synchronously, in seq order. */
+/**
+ * Single-process Bus. Appends published in one turn (a store batch) are
+ * handed to each stream's listener together, in a microtask right after,
+ * keeping seq order within every stream.
+ */
 export class LocalBus implements Bus {
   private readonly listeners = new Map<StreamKey, StreamListener>();
+  private pending: StoredMessage[] = [];
 
   publish(message: StoredMessage): void {
-    this.listeners.get(message.stream)?.(message);
+    if (this.pending.length === 0) queueMicrotask(() => this.dispatch());
+    this.pending.push(message);
   }
 
-  async subscribe(stream: StreamKey, onMessage: StreamListener): Promise<void> {
-    this.listeners.set(stream, onMessage);
+  async subscribe(stream: StreamKey, onMessages: StreamListener): Promise<void> {
+    this.listeners.set(stream, onMessages);
   }
 
   async unsubscribe(stream: StreamKey): Promise<void> {
@@ -19,5 +25,18 @@ export class LocalBus implements Bus {
 
   async close(): Promise<void> {
     this.listeners.clear();
+    this.pending = [];
+  }
+
+  private dispatch(): void {
+    const batch = this.pending;
+    this.pending = [];
+    const byStream = new Map<StreamKey, StoredMessage[]>();
+    for (const m of batch) {
+      const list = byStream.get(m.stream);
+      if (list) list.push(m);
+      else byStream.set(m.stream, [m]);
+    }
+    for (const [stream, messages] of byStream) this.listeners.get(stream)?.(messages);
   }
 }

@@ -325,7 +325,7 @@ export class Chat {
       room = new Room(name);
       this.rooms.set(name.key, room);
       const r = room;
-      void this.options.bus.subscribe(name.key, (m) => this.deliverRoomMessage(r, m));
+      void this.options.bus.subscribe(name.key, (ms) => this.deliverRoomMessages(r, ms));
     }
     return room;
   }
@@ -501,16 +501,33 @@ export class Chat {
     };
   }
 
-  private deliverRoomMessage(room: Room, m: StoredMessage): void {
+  /**
+   * Fan a burst of a room's messages out. Members who get all of it (not a
+   * sender, ignoring none of the senders, not in a replay) get it as one
+   * unit, encoded once for all of them; the others get it message by message
+   * with their filters applied.
+   */
+  private deliverRoomMessages(room: Room, stored: StoredMessage[]): void {
     // The Bus may repeat itself (CLUSTER.md: the stream is the truth); a room
     // delivers each seq once, in order.
-    if (m.seq <= room.lastSeq) return;
-    room.lastSeq = m.seq;
-    const event = this.messageEvent(room, m);
-    const fromKey = foldKey(m.from);
+    const fresh = stored.filter((m) => m.seq > room.lastSeq);
+    if (fresh.length === 0) return;
+    room.lastSeq = fresh[fresh.length - 1]!.seq;
+    const key = room.name.key;
+    const events = fresh.map((m) => this.messageEvent(room, m));
+    const from = fresh.map((m) => foldKey(m.from));
+    const senders = new Set(from);
     for (const member of room.members) {
-      if (member.name.key === fromKey || member.isIgnoring(fromKey)) continue;
-      this.deliver(member, event, room.name.key);
+      if (!senders.has(member.name.key) && member.receivesAll(key, senders)) {
+        if (events.length === 1) member.peer.send(events[0]!);
+        else member.peer.sendAll(events);
+        continue;
+      }
+      events.forEach((event, i) => {
+        const fromKey = from[i]!;
+        if (member.name.key !== fromKey && !member.isIgnoring(fromKey))
+          this.deliver(member, event, key);
+      });
     }
   }
 
@@ -532,7 +549,9 @@ export class Chat {
    * would share connect's scope and keep its replay state alive for as long
    * as the user is online.
    */
-  private readonly onPrivate = (m: StoredMessage): void => this.deliverPrivateTo(m);
+  private readonly onPrivate = (ms: StoredMessage[]): void => {
+    for (const m of ms) this.deliverPrivateTo(m);
+  };
 
   /** Start delivering the private stream of the user with this alias key. */
   subscribePrivate(key: string): void {

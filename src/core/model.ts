@@ -14,6 +14,8 @@ export interface Peer {
   /** The client's IP address: for bans and login throttling, never shown to other users. */
   readonly address: string;
   send(event: ServerEvent): void;
+  /** Send several events in order; the same array may go to many peers (encode it once). */
+  sendAll(events: readonly ServerEvent[]): void;
   /** End the connection once what was sent is flushed. */
   close(reason: string): void;
 }
@@ -96,6 +98,17 @@ export class User {
     this.held?.delete(stream);
     if (this.held?.size === 0) this.held = undefined;
     return events;
+  }
+
+  /**
+   * Whether every message of a live burst on `stream` from `senders` goes to
+   * this user unfiltered: no replay of it under way or just finished, and none
+   * of the senders ignored.
+   */
+  receivesAll(stream: string, senders: ReadonlySet<string>): boolean {
+    if (this.held?.has(stream) || this.replayed?.has(stream)) return false;
+    if (this.ignoredUsers) for (const s of senders) if (this.ignoredUsers.has(s)) return false;
+    return true;
   }
 
   /** Record that a replay of `stream` sent everything up to `seq`. */

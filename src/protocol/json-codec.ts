@@ -155,4 +155,16 @@ export class JsonEncoder {
     this.lastBytes = bytes;
     return bytes;
   }
+
+  private readonly all = new WeakMap<readonly ServerEvent[], Buffer>();
+
+  /** Bytes for several events in order, made once per array (see TextEncoder.encodeAll). */
+  encodeAll(events: readonly ServerEvent[]): Buffer {
+    let bytes = this.all.get(events);
+    if (!bytes) {
+      bytes = Buffer.concat(events.map((e) => this.encode(e)));
+      this.all.set(events, bytes);
+    }
+    return bytes;
+  }
 }

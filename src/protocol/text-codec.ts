@@ -236,4 +236,23 @@ export class TextEncoder {
     this.lastBytes = bytes;
     return bytes;
   }
+
+  private readonly allCurrent = new WeakMap<readonly ServerEvent[], Buffer>();
+  private readonly allOther = new WeakMap<readonly ServerEvent[], Buffer>();
+
+  /**
+   * Bytes for several events of one room in order, made once per array and
+   * variant: a burst shared by a room's members costs one copy, not one each.
+   */
+  encodeAll(events: readonly ServerEvent[], here: string): Buffer {
+    const first = events[0];
+    const inHere = first?.type === 'message' ? first.room === here : true;
+    const cache = inHere ? this.allCurrent : this.allOther;
+    let bytes = cache.get(events);
+    if (!bytes) {
+      bytes = Buffer.concat(events.map((e) => this.encode(e, here)));
+      cache.set(events, bytes);
+    }
+    return bytes;
+  }
 }

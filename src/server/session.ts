@@ -150,6 +150,16 @@ export class Session implements Peer {
     }
   }
 
+  /** Encode and queue several events in order (Peer): one encoding shared by every recipient. */
+  sendAll(events: readonly ServerEvent[]): void {
+    if (this.closing || this.socket.destroyed) return;
+    const bytes =
+      this.mode === 'json'
+        ? this.deps.json.encodeAll(events)
+        : this.deps.text.encodeAll(events, this.user?.current.name.display ?? '');
+    if (bytes.length > 0) this.write(bytes);
+  }
+
   /** Close after flushing what was sent (Peer). */
   close(reason: string): void {
     if (this.closing) return;
