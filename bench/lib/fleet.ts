@@ -6,14 +6,15 @@
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { Histogram } from './histogram.js';
-import type {
-  ClientSpec,
-  FromWorker,
-  Progress,
-  ServerKind,
-  ToWorker,
-  WorkerInit,
-  WorkerResult,
+import {
+  emptyProgress,
+  type ClientSpec,
+  type FromWorker,
+  type Progress,
+  type ServerKind,
+  type ToWorker,
+  type WorkerInit,
+  type WorkerResult,
 } from './messages.js';
 
 export interface FleetOptions {
@@ -105,20 +106,7 @@ export class Fleet extends EventEmitter {
         answerTimeoutMs: opts.answerTimeoutMs,
       };
       const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
-      this.latest[workerId] = {
-        workerId,
-        clients: clients.length,
-        joined: 0,
-        failed: 0,
-        probed: 0,
-        closedAfterJoin: 0,
-        deliveries: 0,
-        sent: 0,
-        lost: 0,
-        errorLines: 0,
-        errors: {},
-        failReasons: {},
-      };
+      this.latest[workerId] = emptyProgress(workerId, clients.length);
       w.on('message', (m: FromWorker) => this.onMessage(workerId, m));
       w.on('error', (e) => {
         this.fatal = `worker ${workerId}: ${e.stack ?? e.message}`;
@@ -180,20 +168,7 @@ export class Fleet extends EventEmitter {
   }
 
   totals(): Progress {
-    const t: Progress = {
-      workerId: -1,
-      clients: 0,
-      joined: 0,
-      failed: 0,
-      probed: 0,
-      closedAfterJoin: 0,
-      deliveries: 0,
-      sent: 0,
-      lost: 0,
-      errorLines: 0,
-      errors: {},
-      failReasons: {},
-    };
+    const t = emptyProgress(-1, 0);
     for (const p of this.latest) {
       t.clients += p.clients;
       t.joined += p.joined;

@@ -67,6 +67,24 @@ export interface Progress {
   failReasons: Record<string, number>;
 }
 
+/** A Progress with every count at zero. */
+export function emptyProgress(workerId: number, clients: number): Progress {
+  return {
+    workerId,
+    clients,
+    joined: 0,
+    failed: 0,
+    probed: 0,
+    closedAfterJoin: 0,
+    deliveries: 0,
+    sent: 0,
+    lost: 0,
+    errorLines: 0,
+    errors: {},
+    failReasons: {},
+  };
+}
+
 export interface WorkerResult extends Progress {
   hist: { counts: number[]; count: number; sum: number; max: number };
   measuredDeliveries: number;
