@@ -60,14 +60,24 @@ export function passwordPrompt(alias: string): string {
   return `* ${alias} is registered: send the password as the next line\n`;
 }
 
+let lastMinute = '';
+let lastClock = '';
+
 /** `HH:MM` in the server's local time (§3). */
 export function clock(iso: string): string {
+  // Every message of a minute shares the answer; the ISO string up to the
+  // minute (and the zone offset of the process, fixed) decides it.
+  const minute = iso.slice(0, 16);
+  if (minute === lastMinute) return lastClock;
   const d = new Date(iso);
-  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+  lastMinute = minute;
+  lastClock = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+  return lastClock;
 }
 
 /** Prefix each line of a possibly multi-line text (§6: each line gets the same prefix). */
 function prefixed(prefix: string, text: string): string {
+  if (!text.includes('\n')) return prefix + text + '\n';
   return text
     .split('\n')
     .map((l) => prefix + l + '\n')
