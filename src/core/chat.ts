@@ -6,23 +6,30 @@
 import type { Bus } from '../bus/bus.js';
 import type {
   Hello,
-  HistoryEvent,
   Limits,
   MessageEvent,
   PrivateEvent,
   Request,
-  ResumePoint,
   ServerEvent,
   SystemEvent,
 } from '../protocol/messages.js';
 import { WELCOME_MEMBERS } from '../protocol/messages.js';
-import type { AccountRecord, ReadResult, Store, StoredMessage } from '../store/store.js';
+import type { AccountRecord, Store, StoredMessage } from '../store/store.js';
 import { ChatError, PasswordNeeded, toChatError } from './errors.js';
 import { DEFAULT_THROTTLE, LoginThrottle } from './login-throttle.js';
 import { verifyPassword } from './passwords.js';
 import { HANDLERS } from './commands/index.js';
 import { Room, User, type Peer } from './model.js';
 import { foldKey, LOBBY, parseAlias, parseRoom, type Name } from './names.js';
+import {
+  finishReplay,
+  privateTarget,
+  readReplay,
+  resumePoint,
+  resumeRooms,
+  roomTarget,
+  type ResumeFrom,
+} from './replay.js';
 
 export interface ChatOptions {
   store: Store;
@@ -41,35 +48,6 @@ export interface ChatOptions {
   /** Called for failures that are the server's fault, so the caller can log them. */
   onInternalError?: (err: unknown, context: string) => void;
 }
-
-/** Where a replay starts: after a seq (resume) or, when undefined, the recent history. */
-interface ResumeFrom {
-  after: number | undefined;
-  epoch: string | undefined;
-}
-
-/** A stream as replayed to one user: a room, or the user's private stream `@`. */
-export interface ReplayTarget {
-  /** Key of the user's replay buffer and last-seen seq: the room key, or `@`. */
-  key: string;
-  storeKey: string;
-  /** Name on the wire (`room` of the history event). */
-  display: string;
-  toEvent(m: StoredMessage): MessageEvent | PrivateEvent;
-  /** False once the replay no longer applies (room left, alias changed). */
-  wanted(): boolean;
-}
-
-export interface ReplayRead {
-  result: ReadResult;
-  /** The resume seq, or undefined when this is the recent history. */
-  after: number | undefined;
-  /** The resume point did not match this stream (other epoch, or beyond its top). */
-  reset: boolean;
-}
-
-/** Maximum messages sent by one resume replay before `more: true` (§4). */
-export const RESUME_CAP = 500;
 
 export class Chat {
   readonly users = new Map<string, User>();
@@ -165,22 +143,22 @@ export class Chat {
   connect(peer: Peer, hello: Pick<Hello, 'name' | 'history' | 'resume'>): User {
     const name = parseAlias(hello.name);
     this.assertAliasFree(name);
-    const resumeRooms = this.resumeRooms(hello.resume);
+    const resumed = resumeRooms(hello.resume);
     const lobby = this.room(LOBBY);
     const user = new User(name, lobby, peer);
     this.users.set(name.key, user);
     this.subscribePrivate(name.key);
 
     const joined =
-      resumeRooms.length > 0 ? resumeRooms : [{ room: LOBBY, after: undefined, epoch: undefined }];
+      resumed.length > 0 ? resumed : [{ room: LOBBY, after: undefined, epoch: undefined }];
     for (const j of joined) this.addMember(user, this.room(j.room));
     user.current = user.rooms.values().next().value ?? lobby;
     const count = hello.history ?? this.options.historyOnJoin;
-    const targets = joined.map((j) => this.roomTarget(user, user.rooms.get(j.room.key)!));
+    const targets = joined.map((j) => roomTarget(this, user, user.rooms.get(j.room.key)!));
     const starts: ResumeFrom[] = [...joined];
-    const dms = this.resumePoint(hello.resume?.['@']);
+    const dms = resumePoint(hello.resume?.['@']);
     if (dms) {
-      targets.push(this.privateTarget(user));
+      targets.push(privateTarget(this, user));
       starts.push(dms);
     }
     // Every stream holds its live messages from now on, before any read: the
@@ -188,7 +166,7 @@ export class Chat {
     // replay has not started yet (they would arrive live, then again replayed).
     for (const t of targets) user.hold(t.key);
     const reads = targets.map((t, i) =>
-      this.readReplay(user, t, starts[i]!.after, starts[i]!.epoch, t.key === '@' ? 0 : count),
+      readReplay(this, user, t, starts[i]!, t.key === '@' ? 0 : count),
     );
     Promise.all(reads).then(
       (results) => {
@@ -206,12 +184,12 @@ export class Chat {
           server: this.options.server,
           epochs,
         });
-        results.forEach((r, i) => this.finishReplay(user, targets[i]!, r));
+        results.forEach((r, i) => finishReplay(this, user, targets[i]!, r));
         this.runEarly(user);
       },
       (err: unknown) => {
         this.options.onInternalError?.(err, 'reading history on connect');
-        targets.forEach((t) => this.finishReplay(user, t, undefined));
+        targets.forEach((t) => finishReplay(this, user, t, undefined));
         this.refuse(
           user,
           new ChatError('internal', 'The server could not read history'),
@@ -412,82 +390,6 @@ export class Chat {
     return names;
   }
 
-  /** The replay target of a room for one of its members. */
-  roomTarget(user: User, room: Room): ReplayTarget {
-    return {
-      key: room.name.key,
-      storeKey: room.name.key,
-      display: room.name.display,
-      toEvent: (m) => this.messageEvent(room, m),
-      wanted: () => user.rooms.get(room.name.key) === room,
-    };
-  }
-
-  /** The replay target of a user's own private stream (`@` in resume points). */
-  privateTarget(user: User): ReplayTarget {
-    const key = user.name.key;
-    return {
-      key: '@',
-      storeKey: '@' + key,
-      display: '@',
-      toEvent: (m) => this.privateEvent(m, user),
-      wanted: () => user.name.key === key,
-    };
-  }
-
-  /**
-   * Read what a user should be replayed for a stream, buffering its live
-   * messages for that user meanwhile (CLUSTER.md "Resume order"). With
-   * `after` it is everything newer than that seq (a resume; a `reset` and the
-   * recent history when the epoch or seq does not match); otherwise the
-   * recent `count` messages.
-   */
-  async readReplay(
-    user: User,
-    target: ReplayTarget,
-    after: number | undefined,
-    epoch: string | undefined,
-    count: number,
-  ): Promise<ReplayRead> {
-    user.hold(target.key);
-    const store = this.options.store;
-    if (after !== undefined) {
-      const r = await store.read(target.storeKey, after, RESUME_CAP);
-      if ((epoch === undefined || epoch === r.epoch) && after <= r.top) {
-        return { result: r, after, reset: false };
-      }
-    }
-    const recent = await store.readBefore(target.storeKey, undefined, count);
-    return { result: recent, after: undefined, reset: after !== undefined };
-  }
-
-  /** Send a replay read by readReplay, then the live messages buffered meanwhile. */
-  finishReplay(user: User, target: ReplayTarget, read: ReplayRead | undefined, id?: string): void {
-    const buffered = user.release(target.key);
-    if (!user.connected || !target.wanted()) return;
-    if (read) {
-      const { result: r, after } = read;
-      // Sent here rather than when read, so it follows the welcome (§4).
-      if (read.reset) user.peer.send(this.system('reset', { room: target.display }));
-      const history: HistoryEvent = {
-        type: 'history',
-        ...(id !== undefined && { id }),
-        room: target.display,
-        epoch: r.epoch,
-        messages: r.messages.map(target.toEvent),
-        more:
-          after === undefined
-            ? (r.messages[0]?.seq ?? r.top + 1) > r.firstRetained
-            : r.messages.length >= RESUME_CAP,
-        gap: after !== undefined && r.firstRetained > after + 1 && r.top > after,
-      };
-      const last = after === undefined ? r.top : (r.messages.at(-1)?.seq ?? after);
-      user.markReplayed(target.key, last);
-      user.peer.send(history);
-    }
-    for (const [event, stream] of buffered) this.deliver(user, event, stream);
-  }
-
   /** The wire form of a stored room message. */
   messageEvent(room: Room, m: StoredMessage): MessageEvent {
     return {
@@ -567,25 +469,5 @@ export class Chat {
     const user = this.users.get(m.stream.slice(1));
     if (!user || user.isIgnoring(foldKey(m.from))) return;
     this.deliver(user, this.privateEvent(m, user), '@');
-  }
-
-  private resumeRooms(resume: Hello['resume']): Array<{ room: Name } & ResumeFrom> {
-    const out: Array<{ room: Name } & ResumeFrom> = [];
-    for (const [raw, point] of Object.entries(resume ?? {})) {
-      if (raw === '@') continue;
-      try {
-        out.push({ room: parseRoom(raw), ...this.resumePoint(point)! });
-      } catch {
-        // A resume point for a room name that is not valid is ignored, not fatal.
-      }
-    }
-    return out;
-  }
-
-  private resumePoint(point: ResumePoint | undefined): ResumeFrom | undefined {
-    if (point === undefined) return undefined;
-    return typeof point === 'number'
-      ? { after: point, epoch: undefined }
-      : { after: point.seq, epoch: point.epoch };
   }
 }

@@ -1,4 +1,5 @@
 import { parseRoom } from '../names.js';
+import { finishReplay, readReplay, roomTarget } from '../replay.js';
 import type { Handler } from './handler.js';
 
 /** Join a room (creating it), make it current and replay its recent history (§3). */
@@ -16,11 +17,17 @@ export const join: Handler<'join'> = async (chat, user, req) => {
   });
   if (existing) return;
   chat.addMember(user, room);
-  const target = chat.roomTarget(user, room);
+  const target = roomTarget(chat, user, room);
   let read;
   try {
-    read = await chat.readReplay(user, target, undefined, undefined, chat.options.historyOnJoin);
+    read = await readReplay(
+      chat,
+      user,
+      target,
+      { after: undefined, epoch: undefined },
+      chat.options.historyOnJoin,
+    );
   } finally {
-    chat.finishReplay(user, target, read);
+    finishReplay(chat, user, target, read);
   }
 };
