@@ -17,7 +17,7 @@ import {
   JsonDecodeError,
   type JsonEncoder,
 } from '../protocol/json-codec.js';
-import type { Request, ServerEvent } from '../protocol/messages.js';
+import { PROTOCOL_VERSION, type Request, type ServerEvent } from '../protocol/messages.js';
 import { sanitizeText, stripTelnet } from '../protocol/sanitize.js';
 import { decodeTextLine, passwordPrompt, type TextEncoder } from '../protocol/text-codec.js';
 import type { ServerConfig } from './config.js';
@@ -341,10 +341,10 @@ export class Session implements Peer {
         this.mode = 'json';
         const parsed = decodeHello(line);
         hello = parsed;
-        if (parsed.version !== 1) {
+        if (parsed.version !== PROTOCOL_VERSION) {
           throw new ChatError(
             'bad_request',
-            `Protocol version ${String(parsed.version)} is not supported; this server speaks 1`,
+            `Protocol version ${String(parsed.version)} is not supported; this server speaks ${PROTOCOL_VERSION}`,
           );
         }
       } else {

@@ -1,27 +1,39 @@
 import { ChatError } from '../errors.js';
-import type { Handler } from './handler.js';
+import type { User } from '../model.js';
+import type { StoredMessage } from '../../store/store.js';
+import type { Handler, RequestOf } from './handler.js';
 import { checkMessageText, idempotencyKey } from './text.js';
+
+/** Ack a dm; the recipient's away text goes back to the sender (§3 /away), in both modes. */
+function ackDm(user: User, req: RequestOf<'dm'>, m: StoredMessage, away = ''): void {
+  if (req.id === undefined && !away) return;
+  user.peer.send({
+    type: 'ack',
+    ...(req.id !== undefined && { id: req.id }),
+    op: 'dm',
+    seq: m.seq,
+    ts: new Date(m.ts).toISOString(),
+    name: m.to ?? req.to,
+    ...(away && { text: away }),
+  });
+}
 
 /** Store a private message in the recipient's own stream `@nick` (§4). */
 export const dm: Handler<'dm'> = async (chat, user, req) => {
   const key = idempotencyKey(user, req.id);
-  // A re-sent dm (§4) gets its original ack even if the recipient has left since.
-  const original = key === undefined ? undefined : await chat.options.store.original(key);
-  if (original && req.id !== undefined) {
-    const m = original.message;
-    user.peer.send({
-      type: 'ack',
-      id: req.id,
-      op: 'dm',
-      seq: m.seq,
-      ts: new Date(m.ts).toISOString(),
-      name: m.to ?? req.to,
-    });
+  let target: User;
+  try {
+    target = chat.findUser(req.to);
+  } catch (err) {
+    // A re-sent dm (§4) gets its original ack even if the recipient has left since.
+    const original = key === undefined ? undefined : await chat.options.store.original(key);
+    if (!original) throw err;
+    ackDm(user, req, original.message);
     return;
   }
-  const target = chat.findUser(req.to);
-  if (target === user)
+  if (target === user) {
     throw new ChatError('bad_request', 'You cannot send a private message to yourself');
+  }
   const text = checkMessageText(chat, req.text);
   const { message } = await chat.options.store.append(
     '@' + target.name.key,
@@ -34,16 +46,5 @@ export const dm: Handler<'dm'> = async (chat, user, req) => {
     },
     key,
   );
-  // The away text goes back to the sender (§3 /away), in both modes.
-  if (req.id !== undefined || target.away) {
-    user.peer.send({
-      type: 'ack',
-      ...(req.id !== undefined && { id: req.id }),
-      op: 'dm',
-      seq: message.seq,
-      ts: new Date(message.ts).toISOString(),
-      name: target.name.display,
-      ...(target.away && { text: target.away }),
-    });
-  }
+  ackDm(user, req, message, target.away);
 };
