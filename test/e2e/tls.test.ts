@@ -91,12 +91,28 @@ async function nextMatching(
   }
 }
 
-test('openssl s_client and a node TLS client chat through a TLS server', async (t) => {
+/**
+ * A TLS chat-server on a certificate for localhost made in a temp dir; resolves
+ * undefined (and skips the test) when openssl is missing outside CI.
+ */
+async function tlsServer(
+  t: TestContext,
+): Promise<{ dir: string; cert: string; key: string; port: number; child: Child } | undefined> {
   const skip = opensslMissing();
-  if (skip) return t.skip(skip);
+  if (skip) {
+    t.skip(skip);
+    return undefined;
+  }
   const dir = tempDir(t);
   const { cert, key } = makeCert(t, dir, 'one');
   const { port, child } = await startServerProcess(t, ['--tls-cert', cert, '--tls-key', key]);
+  return { dir, cert, key, port, child };
+}
+
+test('openssl s_client and a node TLS client chat through a TLS server', async (t) => {
+  const server = await tlsServer(t);
+  if (!server) return;
+  const { cert, port, child } = server;
   assert.match(child.stdout.find((l) => l.includes('"listening"')) ?? '', /"tls":true/u);
 
   const bob = await tlsClient(t, port, cert);
@@ -137,11 +153,9 @@ test('openssl s_client and a node TLS client chat through a TLS server', async (
 });
 
 test('a plain TCP client on the TLS port does not disturb the server', async (t) => {
-  const skip = opensslMissing();
-  if (skip) return t.skip(skip);
-  const dir = tempDir(t);
-  const { cert, key } = makeCert(t, dir, 'one');
-  const { port } = await startServerProcess(t, ['--tls-cert', cert, '--tls-key', key]);
+  const server = await tlsServer(t);
+  if (!server) return;
+  const { cert, port } = server;
   const { connect: tcp } = await import('node:net');
   const plain = tcp({ host: '127.0.0.1', port });
   plain.on('error', () => undefined);
@@ -153,16 +167,10 @@ test('a plain TCP client on the TLS port does not disturb the server', async (t)
 });
 
 test('SIGHUP reloads the certificate: open connections stay, new ones get the new one', async (t) => {
-  const skip = opensslMissing();
-  if (skip) return t.skip(skip);
-  const dir = tempDir(t);
-  const first = makeCert(t, dir, 'one');
-  const { port, child } = await startServerProcess(t, [
-    '--tls-cert',
-    first.cert,
-    '--tls-key',
-    first.key,
-  ]);
+  const server = await tlsServer(t);
+  if (!server) return;
+  const { dir, port, child } = server;
+  const first = { cert: server.cert, key: server.key };
   const old = await tlsClient(t, port, first.cert);
   old.socket.write('Old\n');
   await nextMatching(old.lines, (l) => l.startsWith('* Welcome, Old'));
@@ -190,16 +198,10 @@ test('SIGHUP reloads the certificate: open connections stay, new ones get the ne
 });
 
 test('a bad certificate file on SIGHUP is reported and the old one kept', async (t) => {
-  const skip = opensslMissing();
-  if (skip) return t.skip(skip);
-  const dir = tempDir(t);
-  const first = makeCert(t, dir, 'one');
-  const { port, child } = await startServerProcess(t, [
-    '--tls-cert',
-    first.cert,
-    '--tls-key',
-    first.key,
-  ]);
+  const server = await tlsServer(t);
+  if (!server) return;
+  const { port, child } = server;
+  const first = { cert: server.cert, key: server.key };
   rmSync(first.key);
   const mark = child.stdout.length;
   child.proc.kill('SIGHUP');
