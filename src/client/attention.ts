@@ -3,7 +3,7 @@
  * room message that mentions the user's alias. Pure; render.ts marks these
  * lines and app.ts rings the bell for the live ones.
  */
-import { foldKey } from '../core/names.js';
+import { foldKey } from '../protocol/names.js';
 import type { ServerEvent } from '../protocol/messages.js';
 
 /**

@@ -5,8 +5,8 @@
  * a command's arguments; this module only adds what is the client's own:
  * leaving words, `/reply`, and the current room the user is looking at.
  */
-import { COMMAND_SPECS } from '../core/commands/specs.js';
-import { ChatError } from '../core/errors.js';
+import { COMMAND_SPECS } from '../protocol/commands.js';
+import { ChatError } from '../protocol/errors.js';
 import type { Request } from '../protocol/messages.js';
 import { decodeTextLine } from '../protocol/text-codec.js';
 

@@ -16,7 +16,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import split2 from 'split2';
-import type { ErrorCode } from '../core/errors.js';
+import type { ErrorCode } from '../protocol/errors.js';
 import {
   PROTOCOL_VERSION,
   type AckEvent,

@@ -1,7 +1,7 @@
 /**
  * How chat-client shows things: pure functions from wire events to display
  * strings (one or more lines, no trailing newline). The shapes follow text mode
- * (PROTOCOL.md §3) so a chat-client user and an `nc` user read the same
+ * (docs/protocol.md §3) so a chat-client user and an `nc` user read the same
  * transcript; on top of that come colour, readable lists, marked mentions
  * and the user's own lines, which the server never echoes.
  */
@@ -11,8 +11,8 @@ import type {
   PrivateEvent,
   Request,
   ServerEvent,
-  SystemEvent,
 } from '../protocol/messages.js';
+import { ackPhrase, systemPhrase, whoisPhrases, type Phrase } from '../protocol/phrases.js';
 import { sanitizeText } from '../protocol/sanitize.js';
 import { clock } from '../protocol/text-codec.js';
 import { mentionPattern, mentions, sameAlias } from './attention.js';
@@ -107,9 +107,14 @@ function prefixed(prefix: string, text: string, style = (line: string) => line):
     .join('\n');
 }
 
+/** `HH:MM`, or `--:--` for a timestamp that does not parse. */
+function time(ts: string): string {
+  const hm = clock(ts);
+  return hm === 'NaN:NaN' ? '--:--' : hm;
+}
+
 function stamp(ts: string): string {
-  const time = clock(ts);
-  return `[${time === 'NaN:NaN' ? '--:--' : time}]`;
+  return `[${time(ts)}]`;
 }
 
 /**
@@ -150,39 +155,12 @@ function privateMessage(
   return prefixed(prefix, m.text);
 }
 
-function systemText(e: SystemEvent): string {
-  // Names inside notices stay in the notice's colour: a notice reads as one thing.
-  const user = clean(e.user);
-  const room = clean(e.room);
-  const reason = e.reason ? ` (${clean(e.reason)})` : '';
-  switch (e.event) {
-    case 'join':
-      return `${user} joined ${room}`;
-    case 'part':
-      return `${user} left ${room}${reason}`;
-    case 'quit':
-      return `${user} quit${reason}`;
-    case 'nick':
-      return `${user} is now known as ${clean(e.name)}`;
-    case 'topic':
-      return e.text
-        ? `${user} set the topic of ${room}: ${clean(e.text)}`
-        : `${user} cleared the topic of ${room}`;
-    case 'kick':
-      return `${user} was kicked${room ? ` from ${room}` : ''}${reason}`;
-    case 'away':
-      return e.text ? `${user} is away: ${clean(e.text)}` : `${user} is back`;
-    case 'presence': {
-      const parts: string[] = [];
-      if (e.joined?.length) parts.push(`${e.joined.length} joined`);
-      if (e.left?.length) parts.push(`${e.left.length} left`);
-      return `${parts.join(', ') || 'nobody came or went in'} ${room}`;
-    }
-    case 'reset':
-      return `History of ${room} was reset; showing recent messages`;
-    case 'shutdown':
-      return `Server shutting down${e.reason ? `: ${clean(e.reason)}` : ''}`;
-  }
+/**
+ * A phrase of the shared phrasebook, with every value from the wire cleaned.
+ * Names inside notices stay in the notice's colour: a notice reads as one thing.
+ */
+function words(phrase: Phrase): string {
+  return phrase.map((seg) => (typeof seg === 'string' ? seg : clean(seg.value))).join('');
 }
 
 /** Lines of `[left, right]` pairs with the left column padded to one width. */
@@ -206,7 +184,7 @@ export function renderEvent(e: ServerEvent, ctx: RenderContext): string | undefi
     case 'private':
       return privateMessage(e, ctx);
     case 'system':
-      return renderNotice(systemText(e), ctx);
+      return renderNotice(words(systemPhrase(e)), ctx);
     case 'welcome': {
       const others = e.members.filter((m) => m !== e.name).map(clean);
       // The welcome names at most a few members; memberCount says how many there are.
@@ -245,6 +223,8 @@ export function renderEvent(e: ServerEvent, ctx: RenderContext): string | undefi
       );
       return [head, ...rows].join('\n');
     }
+    case 'whois':
+      return renderNotice(whoisPhrases(e, time).map(words).join('\n'), ctx);
     case 'rooms': {
       const head = renderNotice(`${plural(e.rooms.length, 'room', 'rooms')}:`, ctx);
       const rows = columns(
@@ -313,28 +293,21 @@ export function renderAck(ack: AckEvent, request: Request, ctx: RenderContext): 
       return ack.text ? `${line}\n${renderNotice(away, ctx)}` : line;
     }
     case 'join':
-      return renderNotice(`You are now in ${room}`, ctx);
+    case 'nick':
+    case 'topic':
+    case 'away':
+    case 'ignore':
+    case 'unignore': {
+      const phrase = ackPhrase({
+        ...ack,
+        op: request.type,
+        room: room || undefined,
+        name: name || undefined,
+      });
+      return phrase && renderNotice(words(phrase), ctx);
+    }
     case 'part':
       return renderNotice(`You left ${room}`, ctx);
-    case 'nick':
-      return renderNotice(`You are now known as ${name}`, ctx);
-    case 'topic':
-      return renderNotice(
-        ack.text ? `Topic of ${room}: ${clean(ack.text)}` : `${room} has no topic`,
-        ctx,
-      );
-    case 'away':
-      return renderNotice(
-        ack.text ? `You are marked away: ${clean(ack.text)}` : 'You are no longer marked away',
-        ctx,
-      );
-    case 'ignore':
-      return renderNotice(
-        name ? `Ignoring ${name}` : `Ignored users: ${clean(ack.text) || 'none'}`,
-        ctx,
-      );
-    case 'unignore':
-      return renderNotice(`No longer ignoring ${name}`, ctx);
     case 'register':
       return renderNotice(`${clean(ctx.self)} is now registered`, ctx);
     case 'kick':

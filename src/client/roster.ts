@@ -4,7 +4,7 @@
  * `/who *`, and room names seen anywhere. It learns from server events only;
  * nothing here is authoritative, so a stale name merely completes.
  */
-import { foldKey } from '../core/names.js';
+import { foldKey } from '../protocol/names.js';
 import type { ServerEvent } from '../protocol/messages.js';
 
 /** Names keyed by their folded form (§2: aliases and rooms compare case-insensitively). */

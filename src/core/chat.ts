@@ -15,12 +15,14 @@ import type {
 } from '../protocol/messages.js';
 import { WELCOME_MEMBERS } from '../protocol/messages.js';
 import type { AccountRecord, Store, StoredMessage } from '../store/store.js';
-import { ChatError, PasswordNeeded, toChatError } from './errors.js';
+import { ChatError, PasswordNeeded, toChatError } from '../protocol/errors.js';
 import { DEFAULT_THROTTLE, LoginThrottle } from './login-throttle.js';
 import { verifyPassword } from './passwords.js';
-import { HANDLERS } from './commands/index.js';
+import type { CommandSpec } from '../protocol/commands.js';
+import type { ChatContext } from './commands/context.js';
+import { isAvailable, runCommand } from './commands/index.js';
 import { Room, User, type Peer } from './model.js';
-import { foldKey, LOBBY, parseAlias, parseRoom, type Name } from './names.js';
+import { foldKey, LOBBY, parseAlias, parseRoom, type Name } from '../protocol/names.js';
 import {
   finishReplay,
   privateTarget,
@@ -49,7 +51,7 @@ export interface ChatOptions {
   onInternalError?: (err: unknown, context: string) => void;
 }
 
-export class Chat {
+export class Chat implements ChatContext {
   readonly users = new Map<string, User>();
   readonly rooms = new Map<string, Room>();
   private readonly now: () => number;
@@ -58,6 +60,18 @@ export class Chat {
   constructor(readonly options: ChatOptions) {
     this.now = options.now ?? Date.now;
     this.throttle = new LoginThrottle(DEFAULT_THROTTLE, this.now);
+  }
+
+  get store(): Store {
+    return this.options.store;
+  }
+
+  get limits(): Limits {
+    return this.options.limits;
+  }
+
+  offers(spec: CommandSpec): boolean {
+    return isAvailable(spec);
   }
 
   /** The current time as the protocol's ISO timestamp. */
@@ -145,7 +159,7 @@ export class Chat {
     this.assertAliasFree(name);
     const resumed = resumeRooms(hello.resume);
     const lobby = this.room(LOBBY);
-    const user = new User(name, lobby, peer);
+    const user = new User(name, lobby, peer, this.now());
     this.users.set(name.key, user);
     this.subscribePrivate(name.key);
 
@@ -208,16 +222,60 @@ export class Chat {
       user.early.push(req);
       return;
     }
-    const handler = HANDLERS[req.type];
+    // Heartbeats keep a connection alive; they do not make its user less idle (/whois).
+    if (req.type !== 'ping' && req.type !== 'pong') user.lastActive = this.now();
     try {
-      if (!handler) {
-        throw new ChatError('bad_request', `"${req.type}" is not supported by this server yet`);
-      }
-      const pending = handler(this, user, req as never);
+      const pending = runCommand(this, user, req);
       if (pending) pending.catch((err: unknown) => this.refuse(user, err, req.id));
     } catch (err) {
       this.refuse(user, err, req.id);
     }
+  }
+
+  /** Add a user to a room, announce it and replay the room's recent history (§2, §3 /join). */
+  async join(user: User, room: Room): Promise<void> {
+    this.addMember(user, room);
+    const target = roomTarget(this, user, room);
+    let read;
+    try {
+      read = await readReplay(
+        this,
+        user,
+        target,
+        { after: undefined, epoch: undefined },
+        this.options.historyOnJoin,
+      );
+    } finally {
+      finishReplay(this, user, target, read);
+    }
+  }
+
+  /** Give a user a new alias: the old one is free at once, and neighbours are told (§3 /nick). */
+  rename(user: User, name: Name): void {
+    const old = user.name;
+    this.users.delete(old.key);
+    user.name = name;
+    this.users.set(name.key, user);
+    if (old.key !== name.key) {
+      // A new alias is a new private stream with its own seqs.
+      user.forgetStream('@');
+      this.unsubscribePrivate(old.key);
+      this.subscribePrivate(name.key);
+    }
+    const event = this.system('nick', { user: old.display, name: name.display });
+    for (const n of user.neighbours()) this.deliver(n, event);
+  }
+
+  /** Remove a user from the chat: everyone who shares a room, and the user, see who and why. */
+  eject(target: User, by: User, reason: string | undefined): void {
+    const event = this.system('kick', {
+      user: target.name.display,
+      by: by.name.display,
+      ...(reason && { reason }),
+    });
+    target.peer.send(event);
+    this.disconnect(target, reason ?? 'kicked', event);
+    target.peer.close('kicked');
   }
 
   private runEarly(user: User): void {

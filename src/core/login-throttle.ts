@@ -3,7 +3,7 @@
  * attempt is slowed down, and after many the address is refused for a while.
  * Pure bookkeeping with an injected clock.
  */
-import { ChatError } from './errors.js';
+import { ChatError } from '../protocol/errors.js';
 
 export interface ThrottleOptions {
   /** Failures allowed before attempts are delayed. */

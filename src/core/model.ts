@@ -4,13 +4,12 @@
  */
 import type { Request, ServerEvent } from '../protocol/messages.js';
 import type { AccountRecord } from '../store/store.js';
-import type { Name } from './names.js';
+import type { Name } from '../protocol/names.js';
 
 /** A connection as the core sees it: somewhere to send events, something to close. */
 export interface Peer {
   /** Connection id for logs; never shown to other users. */
   readonly id: string;
-  readonly mode: 'text' | 'json';
   /** The client's IP address: for bans and login throttling, never shown to other users. */
   readonly address: string;
   send(event: ServerEvent): void;
@@ -56,11 +55,18 @@ export class User {
   /** Requests that arrived before the welcome was sent; run right after it, in order. */
   early: Request[] | undefined = [];
 
+  /** When the user last sent a request other than a heartbeat (ms; for /whois idle time). */
+  lastActive: number;
+
   constructor(
     public name: Name,
     public current: Room,
     readonly peer: Peer,
-  ) {}
+    /** When this connection was admitted (ms since the epoch). */
+    readonly since: number,
+  ) {
+    this.lastActive = since;
+  }
 
   isIgnoring(key: string): boolean {
     return this.ignoredUsers?.has(key) ?? false;

@@ -4,7 +4,7 @@
  * later, and a constant-time comparison.
  */
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { ChatError } from './errors.js';
+import { ChatError } from '../protocol/errors.js';
 
 const N = 16384;
 const R = 8;

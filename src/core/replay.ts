@@ -14,7 +14,7 @@ import type {
 import type { ReadResult, StoredMessage } from '../store/store.js';
 import type { Chat } from './chat.js';
 import type { Room, User } from './model.js';
-import { parseRoom, type Name } from './names.js';
+import { parseRoom, type Name } from '../protocol/names.js';
 
 /** Maximum messages sent by one resume replay before `more: true` (§4). */
 export const RESUME_CAP = 500;

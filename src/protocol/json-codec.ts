@@ -4,16 +4,10 @@
  * sanitized here so the core only ever sees clean text.
  */
 import { z } from 'zod';
-import { ChatError } from '../core/errors.js';
+import { ChatError } from './errors.js';
 import type { Hello, Request, ServerEvent } from './messages.js';
-import { sanitizeLines, sanitizeText } from './sanitize.js';
+import { requestSchema } from './commands.js';
 
-const MAX_FIELD = 65536;
-const id = z.string().max(128).optional();
-const str = z.string().max(MAX_FIELD);
-const text = str.transform(sanitizeText);
-const optText = text.optional();
-const lines = str.transform(sanitizeLines);
 const name = z.string().max(256);
 
 const resumePoint = z.union([
@@ -29,41 +23,6 @@ const helloSchema = z.object({
   resume: z.record(z.string().max(64), resumePoint).optional(),
   history: z.number().int().min(0).max(500).optional(),
 });
-
-const requestSchema = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('say'),
-    id,
-    room: name.optional(),
-    text: lines,
-    action: z.boolean().optional(),
-  }),
-  z.object({ type: z.literal('dm'), id, to: name, text: lines, action: z.boolean().optional() }),
-  z.object({ type: z.literal('join'), id, room: name }),
-  z.object({ type: z.literal('part'), id, room: name.optional(), reason: optText }),
-  z.object({ type: z.literal('nick'), id, name, password: z.string().max(1024).optional() }),
-  z.object({ type: z.literal('topic'), id, room: name.optional(), text: optText }),
-  z.object({ type: z.literal('who'), id, room: name.optional() }),
-  z.object({ type: z.literal('rooms'), id }),
-  z.object({
-    type: z.literal('history'),
-    id,
-    room: name.optional(),
-    before: z.number().int().nonnegative().optional(),
-    limit: z.number().int().positive().max(500).optional(),
-  }),
-  z.object({ type: z.literal('register'), id, password: z.string().min(1).max(1024) }),
-  z.object({ type: z.literal('away'), id, text: optText }),
-  z.object({ type: z.literal('ignore'), id, name: name.optional() }),
-  z.object({ type: z.literal('unignore'), id, name }),
-  z.object({ type: z.literal('kick'), id, name, reason: optText }),
-  z.object({ type: z.literal('ban'), id, name }),
-  z.object({ type: z.literal('unban'), id, name }),
-  z.object({ type: z.literal('help'), id, command: name.optional() }),
-  z.object({ type: z.literal('ping'), id }),
-  z.object({ type: z.literal('pong'), id }),
-  z.object({ type: z.literal('quit'), id, reason: optText }),
-]);
 
 function parseObject(line: string): Record<string, unknown> {
   let value: unknown;
@@ -129,7 +88,7 @@ export function decodeJsonRequest(line: string): Request {
           : describe(r.error.issues),
       );
     }
-    return r.data as Request;
+    return r.data;
   } catch (err) {
     if (err instanceof ChatError) throw new JsonDecodeError(err, obj ? idOf(obj) : undefined);
     throw err;

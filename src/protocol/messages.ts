@@ -1,8 +1,9 @@
 /**
- * Wire types shared by server and client (PROTOCOL.md §4). The server's core
+ * Wire types shared by server and client (docs/protocol.md §4). The server's core
  * produces these objects; codecs alone turn them into bytes.
  */
-import type { ErrorCode } from '../core/errors.js';
+import type { RequestType } from './commands.js';
+import type { ErrorCode } from './errors.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -126,6 +127,25 @@ export interface HelpEvent {
   commands: Array<{ name: string; usage: string; summary: string }>;
 }
 
+/** A user as /whois shows them (§3); `address` only for operators. */
+export interface WhoisEvent {
+  type: 'whois';
+  id?: string;
+  name: string;
+  /** Signed in to a registered account (false: a guest). */
+  account: boolean;
+  operator: boolean;
+  /** Rooms the asker shares with this user. */
+  rooms: string[];
+  /** When this connection signed in (ISO). */
+  since: string;
+  /** Seconds since the user last sent anything but a heartbeat. */
+  idle: number;
+  away?: string;
+  /** The user's IP address: operators only. */
+  address?: string;
+}
+
 export interface PingEvent {
   type: 'ping';
   id?: string;
@@ -145,6 +165,7 @@ export type ServerEvent =
   | AckEvent
   | ErrorEvent
   | WhoEvent
+  | WhoisEvent
   | RoomsEvent
   | HelpEvent
   | PingEvent
@@ -163,27 +184,4 @@ export interface Hello {
   history?: number;
 }
 
-/** Everything a client may ask after the handshake, in either mode. */
-export type Request =
-  | { type: 'say'; id?: string; room?: string; text: string; action?: boolean }
-  | { type: 'dm'; id?: string; to: string; text: string; action?: boolean }
-  | { type: 'join'; id?: string; room: string }
-  | { type: 'part'; id?: string; room?: string; reason?: string }
-  | { type: 'nick'; id?: string; name: string; password?: string }
-  | { type: 'topic'; id?: string; room?: string; text?: string }
-  | { type: 'who'; id?: string; room?: string }
-  | { type: 'rooms'; id?: string }
-  | { type: 'history'; id?: string; room?: string; before?: number; limit?: number }
-  | { type: 'register'; id?: string; password: string }
-  | { type: 'away'; id?: string; text?: string }
-  | { type: 'ignore'; id?: string; name?: string }
-  | { type: 'unignore'; id?: string; name: string }
-  | { type: 'kick'; id?: string; name: string; reason?: string }
-  | { type: 'ban'; id?: string; name: string }
-  | { type: 'unban'; id?: string; name: string }
-  | { type: 'help'; id?: string; command?: string }
-  | { type: 'ping'; id?: string }
-  | { type: 'pong'; id?: string }
-  | { type: 'quit'; id?: string; reason?: string };
-
-export type RequestType = Request['type'];
+export type { Request, RequestType } from './commands.js';

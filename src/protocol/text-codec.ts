@@ -4,9 +4,10 @@
  * turns a ServerEvent into human lines, cached per event so a broadcast is
  * formatted once, not once per recipient.
  */
-import { ChatError } from '../core/errors.js';
-import { findCommand, type CommandSpec } from '../core/commands/specs.js';
+import { ChatError } from './errors.js';
+import { findCommand, type CommandSpec } from './commands.js';
 import type { Request, ServerEvent, SystemEvent, AckEvent } from './messages.js';
+import { ackPhrase, plain, systemPhrase, whoisPhrases } from './phrases.js';
 
 /** Parse one sanitized, non-empty line typed by a text-mode user. */
 export function decodeTextLine(line: string, isAvailable: (c: CommandSpec) => boolean): Request {
@@ -85,53 +86,15 @@ function prefixed(prefix: string, text: string): string {
 }
 
 function systemLine(e: SystemEvent): string {
-  const room = e.room ?? '';
-  switch (e.event) {
-    case 'join':
-      return `* ${e.user} joined ${room}`;
-    case 'part':
-      return `* ${e.user} left ${room}${e.reason ? ` (${e.reason})` : ''}`;
-    case 'quit':
-      return `* ${e.user} quit${e.reason ? ` (${e.reason})` : ''}`;
-    case 'nick':
-      return `* ${e.user} is now known as ${e.name}`;
-    case 'topic':
-      return e.text
-        ? `* ${e.user} set the topic of ${room}: ${e.text}`
-        : `* ${e.user} cleared the topic of ${room}`;
-    case 'kick':
-      return `* ${e.user} was kicked${e.by ? ` by ${e.by}` : ''}${e.reason ? ` (${e.reason})` : ''}`;
-    case 'away':
-      return e.text ? `* ${e.user} is away: ${e.text}` : `* ${e.user} is back`;
-    case 'presence': {
-      const parts: string[] = [];
-      if (e.joined?.length) parts.push(`${e.joined.length} joined`);
-      if (e.left?.length) parts.push(`${e.left.length} left`);
-      return `* ${parts.join(', ')} ${room}`;
-    }
-    case 'reset':
-      return `* History of ${room} was reset; showing recent messages`;
-    case 'shutdown':
-      return `* Server shutting down${e.reason ? `: ${e.reason}` : ''}`;
-  }
+  return '* ' + plain(systemPhrase(e));
 }
 
 function ackLine(e: AckEvent): string | undefined {
+  const phrase = ackPhrase(e);
+  if (phrase) return '* ' + plain(phrase);
   switch (e.op) {
-    case 'join':
-      return `* You are now in ${e.room}`;
     case 'part':
       return `* You left ${e.room}; current room is ${e.text}`;
-    case 'nick':
-      return `* You are now known as ${e.name}`;
-    case 'topic':
-      return e.text ? `* Topic of ${e.room}: ${e.text}` : `* ${e.room} has no topic`;
-    case 'away':
-      return e.text ? `* You are marked away: ${e.text}` : '* You are no longer marked away';
-    case 'ignore':
-      return e.name ? `* Ignoring ${e.name}` : `* Ignored users: ${e.text || 'none'}`;
-    case 'unignore':
-      return `* No longer ignoring ${e.name}`;
     case 'register':
       return `* ${e.name} is now registered; next time send the password after your alias`;
     case 'kick':
@@ -194,6 +157,10 @@ export function encodeText(e: ServerEvent, here: string): string {
       const where = e.room === '*' ? 'online' : `in ${e.room}`;
       return `* ${names.length} ${names.length === 1 ? 'user' : 'users'} ${where}: ${names.join(', ')}\n`;
     }
+    case 'whois':
+      return whoisPhrases(e, clock)
+        .map((p) => `* ${plain(p)}\n`)
+        .join('');
     case 'rooms':
       return (
         `* ${e.rooms.length} ${e.rooms.length === 1 ? 'room' : 'rooms'}:\n` +

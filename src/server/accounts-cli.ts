@@ -5,8 +5,8 @@
  * 2 usage or configuration error.
  */
 import { Command, Option } from 'commander';
-import { ChatError } from '../core/errors.js';
-import { parseAlias } from '../core/names.js';
+import { ChatError } from '../protocol/errors.js';
+import { parseAlias } from '../protocol/names.js';
 import { checkPasswordRules, hashPassword } from '../core/passwords.js';
 import { SqliteAccounts } from '../store/sqlite-accounts.js';
 import { openDatabase } from '../store/sqlite-store.js';

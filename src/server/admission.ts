@@ -3,7 +3,7 @@
  * an accept rate per address. Pure bookkeeping with an injected clock; the
  * listener decides what to do with a refusal.
  */
-import { ChatError } from '../core/errors.js';
+import { ChatError } from '../protocol/errors.js';
 
 export interface AdmissionOptions {
   maxConnections: number;

@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Chat } from '../core/chat.js';
-import { ChatError, PasswordNeeded, type ErrorCode } from '../core/errors.js';
+import { ChatError, PasswordNeeded, type ErrorCode } from '../protocol/errors.js';
 import type { Peer, User } from '../core/model.js';
 import { isAvailable } from '../core/commands/index.js';
 import { LineFramer } from '../protocol/framing.js';

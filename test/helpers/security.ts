@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { hashPassword } from '../../src/core/passwords.js';
-import { foldKey } from '../../src/core/names.js';
+import { foldKey } from '../../src/protocol/names.js';
 import { raw } from './fixtures.js';
 import type { LineClient } from './line-client.js';
 import type { TestServer } from './server.js';

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ChatError } from '../../src/core/errors.js';
+import { ChatError } from '../../src/protocol/errors.js';
 import { DEFAULT_THROTTLE, LoginThrottle } from '../../src/core/login-throttle.js';
 import { expectJsonError, serve } from '../helpers/fixtures.js';
 import { attackerAddress, clientFrom } from '../helpers/hostile.js';

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import { ChatError, ERROR_CODES, toChatError } from '../../src/core/errors.js';
+import { ChatError, ERROR_CODES, toChatError } from '../../src/protocol/errors.js';
 
 /** The repository root: the nearest ancestor holding package.json (works from src and dist). */
 function repoRoot(): string {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ChatError } from '../../src/core/errors.js';
+import { ChatError } from '../../src/protocol/errors.js';
 import {
   decodeHello,
   decodeJsonRequest,

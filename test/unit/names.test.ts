@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ChatError, type ErrorCode } from '../../src/core/errors.js';
+import { ChatError, type ErrorCode } from '../../src/protocol/errors.js';
 import {
   foldKey,
   isSingleScript,
@@ -14,7 +14,7 @@ import {
   MAX_NAME_CHARS,
   parseAlias,
   parseRoom,
-} from '../../src/core/names.js';
+} from '../../src/protocol/names.js';
 
 function refuses(fn: () => unknown, code: ErrorCode, label: string): void {
   assert.throws(

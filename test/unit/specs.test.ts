@@ -1,19 +1,21 @@
 /**
- * The command table (PROTOCOL.md §3) is the single source for text-mode
+ * The command table (docs/protocol.md §3) is the single source for text-mode
  * parsing, `/help` and completion: it must list exactly the §3 commands with
  * their documented usage, and every request it produces must be one the JSON
  * side (§4) accepts too.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { COMMAND_SPECS, findCommand, type CommandSpec } from '../../src/core/commands/specs.js';
+import { COMMAND_SPECS, findCommand, type CommandSpec } from '../../src/protocol/commands.js';
 import { decodeJsonRequest } from '../../src/protocol/json-codec.js';
 import { decodeTextLine } from '../../src/protocol/text-codec.js';
 
-/** PROTOCOL.md §3, the command table, verbatim. */
+/** docs/protocol.md §3, the command table, verbatim. */
 const PROTOCOL_USAGE: Record<string, string> = {
   help: '/help [command]',
   who: '/who [#room | *]',
+  // Extended (docs/protocol.md §3).
+  whois: '/whois nick',
   rooms: '/rooms',
   join: '/join #room',
   part: '/part [#room]',
@@ -153,6 +155,7 @@ describe('text commands and JSON requests agree', () => {
     '/who',
     '/who #dev',
     '/who *',
+    '/whois Bob',
     '/rooms',
     '/join #dev',
     '/part',

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { CommandSpec } from '../../src/core/commands/specs.js';
-import { ChatError } from '../../src/core/errors.js';
+import type { CommandSpec } from '../../src/protocol/commands.js';
+import { ChatError } from '../../src/protocol/errors.js';
 import type {
   HistoryEvent,
   MessageEvent,

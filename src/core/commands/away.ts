@@ -1,13 +1,8 @@
-import type { Handler } from './handler.js';
+import { defineCommand } from './command.js';
+import { ack } from './reply.js';
 
-/** Set or clear the away message shown in /who and to private senders. */
-export const away: Handler<'away'> = (chat, user, req) => {
+/** Set or clear the away message shown in /who, /whois and to private senders. */
+export const away = defineCommand('away', (ctx, user, req) => {
   user.away = (req.text ?? '').trim();
-  user.peer.send({
-    type: 'ack',
-    ...(req.id !== undefined && { id: req.id }),
-    op: 'away',
-    ts: chat.timestamp(),
-    text: user.away,
-  });
-};
+  ack(ctx, user, req, { text: user.away });
+});

@@ -1,16 +1,21 @@
-import { ChatError } from '../errors.js';
+import { ChatError } from '../../protocol/errors.js';
 import type { User } from '../model.js';
 import type { StoredMessage } from '../../store/store.js';
-import type { Handler, RequestOf } from './handler.js';
+import { defineCommand, type RequestOf } from './command.js';
+import type { ChatContext } from './context.js';
+import { ack } from './reply.js';
 import { checkMessageText, idempotencyKey } from './text.js';
 
 /** Ack a dm; the recipient's away text goes back to the sender (§3 /away), in both modes. */
-function ackDm(user: User, req: RequestOf<'dm'>, m: StoredMessage, away = ''): void {
+function ackDm(
+  ctx: ChatContext,
+  user: User,
+  req: RequestOf<'dm'>,
+  m: StoredMessage,
+  away = '',
+): void {
   if (req.id === undefined && !away) return;
-  user.peer.send({
-    type: 'ack',
-    ...(req.id !== undefined && { id: req.id }),
-    op: 'dm',
+  ack(ctx, user, req, {
     seq: m.seq,
     ts: new Date(m.ts).toISOString(),
     name: m.to ?? req.to,
@@ -19,32 +24,32 @@ function ackDm(user: User, req: RequestOf<'dm'>, m: StoredMessage, away = ''): v
 }
 
 /** Store a private message in the recipient's own stream `@nick` (§4). */
-export const dm: Handler<'dm'> = async (chat, user, req) => {
+export const dm = defineCommand('dm', async (ctx, user, req) => {
   const key = idempotencyKey(user, req.id);
   let target: User;
   try {
-    target = chat.findUser(req.to);
+    target = ctx.findUser(req.to);
   } catch (err) {
     // A re-sent dm (§4) gets its original ack even if the recipient has left since.
-    const original = key === undefined ? undefined : await chat.options.store.original(key);
+    const original = key === undefined ? undefined : await ctx.store.original(key);
     if (!original) throw err;
-    ackDm(user, req, original.message);
+    ackDm(ctx, user, req, original.message);
     return;
   }
   if (target === user) {
     throw new ChatError('bad_request', 'You cannot send a private message to yourself');
   }
-  const text = checkMessageText(chat, req.text);
-  const { message } = await chat.options.store.append(
+  const text = checkMessageText(ctx, req.text);
+  const { message } = await ctx.store.append(
     '@' + target.name.key,
     {
       from: user.name.display,
       to: target.name.display,
       text,
       action: req.action ?? false,
-      ts: chat.nowMs(),
+      ts: ctx.nowMs(),
     },
     key,
   );
-  ackDm(user, req, message, target.away);
-};
+  ackDm(ctx, user, req, message, target.away);
+});

@@ -1,20 +1,20 @@
-import type { Handler } from './handler.js';
+import { defineCommand } from './command.js';
+import { reply } from './reply.js';
 
 export const DEFAULT_HISTORY = 20;
 export const MAX_HISTORY = 500;
 
 /** Page back through a room's stored messages, oldest first; `before` is exclusive (§4). */
-export const history: Handler<'history'> = async (chat, user, req) => {
-  const room = chat.memberRoom(user, req.room);
+export const history = defineCommand('history', async (ctx, user, req) => {
+  const room = ctx.memberRoom(user, req.room);
   const limit = Math.min(Math.max(req.limit ?? DEFAULT_HISTORY, 1), MAX_HISTORY);
-  const r = await chat.options.store.readBefore(room.name.key, req.before, limit);
-  user.peer.send({
+  const r = await ctx.store.readBefore(room.name.key, req.before, limit);
+  reply(user, req, {
     type: 'history',
-    ...(req.id !== undefined && { id: req.id }),
     room: room.name.display,
     epoch: r.epoch,
-    messages: r.messages.map((m) => chat.messageEvent(room, m)),
+    messages: r.messages.map((m) => ctx.messageEvent(room, m)),
     more: (r.messages[0]?.seq ?? r.top + 1) > r.firstRetained,
     gap: false,
   });
-};
+});

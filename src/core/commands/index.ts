@@ -1,26 +1,43 @@
 /**
- * The command table: request type → handler. What is absent here is refused
- * with a clear `bad_request`, and /help lists only what is present.
+ * The command table: every request type this server carries out, one line
+ * each. What is absent is refused with a clear `bad_request` and hidden from
+ * /help. The table checks operator rights (from the wire contract) before a
+ * handler runs; argument counts and types were checked when the codec
+ * decoded the request against the same contract. Built once, frozen.
  */
+import {
+  OPERATOR_REQUESTS,
+  type CommandSpec,
+  type Request,
+  type RequestType,
+} from '../../protocol/commands.js';
+import { ChatError } from '../../protocol/errors.js';
+import type { User } from '../model.js';
 import { away } from './away.js';
+import { ban } from './ban.js';
+import type { Command } from './command.js';
+import type { ChatContext } from './context.js';
 import { dm } from './dm.js';
-import type { HandlerTable } from './handler.js';
-import { makeHelp } from './help.js';
+import { help } from './help.js';
 import { history } from './history.js';
-import { ignore, unignore } from './ignore.js';
+import { ignore } from './ignore.js';
 import { join } from './join.js';
-import { ban, kick, unban } from './moderation.js';
-import { register } from './register.js';
+import { kick } from './kick.js';
 import { nick } from './nick.js';
 import { part } from './part.js';
+import { ping } from './ping.js';
+import { pong } from './pong.js';
+import { quit } from './quit.js';
+import { register } from './register.js';
 import { rooms } from './rooms.js';
 import { say } from './say.js';
-import { ping, pong, quit } from './session-control.js';
-import type { CommandSpec } from './specs.js';
 import { topic } from './topic.js';
+import { unban } from './unban.js';
+import { unignore } from './unignore.js';
 import { who } from './who.js';
+import { whois } from './whois.js';
 
-export const HANDLERS: HandlerTable = {
+const COMMANDS: readonly Command[] = [
   say,
   dm,
   join,
@@ -28,6 +45,7 @@ export const HANDLERS: HandlerTable = {
   nick,
   topic,
   who,
+  whois,
   rooms,
   history,
   away,
@@ -37,14 +55,30 @@ export const HANDLERS: HandlerTable = {
   kick,
   ban,
   unban,
+  help,
   ping,
   pong,
   quit,
-};
+] as readonly Command<RequestType>[] as readonly Command[];
+
+const BY_TYPE: ReadonlyMap<RequestType, Command> = new Map(COMMANDS.map((c) => [c.type, c]));
 
 /** Whether a typed command is carried out by this server. */
 export function isAvailable(spec: CommandSpec): boolean {
-  return HANDLERS[spec.request] !== undefined;
+  return BY_TYPE.has(spec.request);
 }
 
-HANDLERS.help = makeHelp(isAvailable);
+/**
+ * Run one request's handler after the checks every command shares. Throws
+ * (or returns a promise that rejects) with a ChatError to refuse it.
+ */
+export function runCommand(ctx: ChatContext, user: User, req: Request): void | Promise<void> {
+  const command = BY_TYPE.get(req.type);
+  if (!command) {
+    throw new ChatError('bad_request', `"${req.type}" is not supported by this server yet`);
+  }
+  if (OPERATOR_REQUESTS.has(req.type) && !user.account?.operator) {
+    throw new ChatError('forbidden', 'Only operators may do that');
+  }
+  return command.handler(ctx, user, req as never);
+}

@@ -1,29 +1,24 @@
-import { ChatError } from '../errors.js';
+import { ChatError } from '../../protocol/errors.js';
 import { checkPasswordRules, hashPassword } from '../passwords.js';
-import type { Handler } from './handler.js';
+import { defineCommand } from './command.js';
+import { ack } from './reply.js';
 
 /** Register the current alias with a password (§2 accounts). */
-export const register: Handler<'register'> = async (chat, user, req) => {
+export const register = defineCommand('register', async (ctx, user, req) => {
   if (user.account)
     throw new ChatError('bad_request', `${user.name.display} is already registered`);
   checkPasswordRules(req.password);
   const name = user.name;
   const hash = await hashPassword(req.password);
-  const created = await chat.options.store.createAccount({
+  const created = await ctx.store.createAccount({
     key: name.key,
     name: name.display,
     hash,
     operator: false,
-    createdAt: chat.nowMs(),
+    createdAt: ctx.nowMs(),
   });
   if (!created)
     throw new ChatError('alias_taken', `${name.display} was registered by someone else`);
-  user.account = (await chat.options.store.getAccount(name.key))!;
-  user.peer.send({
-    type: 'ack',
-    ...(req.id !== undefined && { id: req.id }),
-    op: 'register',
-    ts: chat.timestamp(),
-    name: name.display,
-  });
-};
+  user.account = (await ctx.store.getAccount(name.key))!;
+  ack(ctx, user, req, { name: name.display });
+});

@@ -1,9 +1,10 @@
-import type { Handler } from './handler.js';
+import { defineCommand } from './command.js';
+import { reply } from './reply.js';
 
 /** Every room with its member count and topic. */
-export const rooms: Handler<'rooms'> = (chat, user, req) => {
-  const list = [...chat.rooms.values()]
+export const rooms = defineCommand('rooms', (ctx, user, req) => {
+  const list = [...ctx.rooms.values()]
     .map((r) => ({ name: r.name.display, members: r.members.size, topic: r.topic }))
     .sort((a, b) => a.name.localeCompare(b.name));
-  user.peer.send({ type: 'rooms', ...(req.id !== undefined && { id: req.id }), rooms: list });
-};
+  reply(user, req, { type: 'rooms', rooms: list });
+});

@@ -1,24 +1,23 @@
-import type { Handler } from './handler.js';
+import { defineCommand } from './command.js';
+import { ack } from './reply.js';
 import { checkMessageText, idempotencyKey } from './text.js';
 
 /** Store a room message; it reaches the room's other members through the Bus (§4). */
-export const say: Handler<'say'> = async (chat, user, req) => {
-  const room = chat.memberRoom(user, req.room);
-  const text = checkMessageText(chat, req.text);
+export const say = defineCommand('say', async (ctx, user, req) => {
+  const room = ctx.memberRoom(user, req.room);
+  const text = checkMessageText(ctx, req.text);
   const key = idempotencyKey(user, req.id);
-  const { message } = await chat.options.store.append(
+  const { message } = await ctx.store.append(
     room.name.key,
-    { from: user.name.display, text, action: req.action ?? false, ts: chat.nowMs() },
+    { from: user.name.display, text, action: req.action ?? false, ts: ctx.nowMs() },
     key,
   );
+  // Messages are never echoed (split horizon): only a request with an id hears back.
   if (req.id !== undefined) {
-    user.peer.send({
-      type: 'ack',
-      id: req.id,
-      op: 'say',
+    ack(ctx, user, req, {
       seq: message.seq,
       ts: new Date(message.ts).toISOString(),
       room: room.name.display,
     });
   }
-};
+});

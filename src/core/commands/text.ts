@@ -1,12 +1,12 @@
-import { ChatError } from '../errors.js';
-import type { Chat } from '../chat.js';
+import { ChatError } from '../../protocol/errors.js';
+import type { ChatContext } from './context.js';
 import type { User } from '../model.js';
 
 /** Check a message body against the limits (§6): not blank, at most maxMessageLines lines. */
-export function checkMessageText(chat: Chat, text: string): string {
+export function checkMessageText(ctx: ChatContext, text: string): string {
   if (text.trim() === '') throw new ChatError('bad_request', 'A message needs some text');
   const lines = text.split('\n').length;
-  const max = chat.options.limits.maxMessageLines;
+  const max = ctx.limits.maxMessageLines;
   if (lines > max) {
     throw new ChatError(
       'too_large',

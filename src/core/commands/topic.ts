@@ -1,23 +1,17 @@
-import type { Handler } from './handler.js';
+import { defineCommand } from './command.js';
+import { ack } from './reply.js';
 
 /** Show, set or clear (`text: ""`) the topic of a room the user is in (§3). */
-export const topic: Handler<'topic'> = (chat, user, req) => {
-  const room = chat.memberRoom(user, req.room);
+export const topic = defineCommand('topic', (ctx, user, req) => {
+  const room = ctx.memberRoom(user, req.room);
   if (req.text !== undefined) {
     room.topic = req.text.trim();
-    const event = chat.system('topic', {
+    const event = ctx.system('topic', {
       room: room.name.display,
       user: user.name.display,
       text: room.topic,
     });
-    chat.broadcast(room, event, user);
+    ctx.broadcast(room, event, user);
   }
-  user.peer.send({
-    type: 'ack',
-    ...(req.id !== undefined && { id: req.id }),
-    op: 'topic',
-    ts: chat.timestamp(),
-    room: room.name.display,
-    text: room.topic,
-  });
-};
+  ack(ctx, user, req, { room: room.name.display, text: room.topic });
+});

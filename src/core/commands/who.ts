@@ -1,7 +1,8 @@
-import { ChatError } from '../errors.js';
+import { ChatError } from '../../protocol/errors.js';
+import { parseRoom } from '../../protocol/names.js';
 import type { User } from '../model.js';
-import { parseRoom } from '../names.js';
-import type { Handler } from './handler.js';
+import { defineCommand } from './command.js';
+import { reply } from './reply.js';
 
 function listed(users: Iterable<User>): Array<{ name: string; away?: string }> {
   return [...users]
@@ -10,22 +11,17 @@ function listed(users: Iterable<User>): Array<{ name: string; away?: string }> {
 }
 
 /** Users in the current room, a named room, or everyone online (`*`). */
-export const who: Handler<'who'> = (chat, user, req) => {
+export const who = defineCommand('who', (ctx, user, req) => {
   let roomName: string;
   let users: Iterable<User>;
   if (req.room === '*') {
     roomName = '*';
-    users = chat.users.values();
+    users = ctx.users.values();
   } else {
-    const room = req.room === undefined ? user.current : chat.rooms.get(parseRoom(req.room).key);
+    const room = req.room === undefined ? user.current : ctx.rooms.get(parseRoom(req.room).key);
     if (!room) throw new ChatError('not_found', `No such room: ${req.room}`);
     roomName = room.name.display;
     users = room.members;
   }
-  user.peer.send({
-    type: 'who',
-    ...(req.id !== undefined && { id: req.id }),
-    room: roomName,
-    users: listed(users),
-  });
-};
+  reply(user, req, { type: 'who', room: roomName, users: listed(users) });
+});

@@ -1,0 +1,62 @@
+/**
+ * What a command handler may do: the narrow face of the chat that handlers
+ * see, instead of the whole `Chat` (its options, its maps to mutate). The
+ * state changes a command needs (rename, join, eject) are methods here, so
+ * the bookkeeping behind them lives in one place in `chat.ts`.
+ */
+import type { CommandSpec } from '../../protocol/commands.js';
+import type { Limits, MessageEvent, ServerEvent, SystemEvent } from '../../protocol/messages.js';
+import type { Name } from '../../protocol/names.js';
+import type { AccountRecord, Store, StoredMessage } from '../../store/store.js';
+import type { Room, User } from '../model.js';
+
+export interface ChatContext {
+  /** Persistence (injected; the core never knows which backend). */
+  readonly store: Store;
+  readonly limits: Limits;
+  /** Online users by folded alias (read only: use the methods below to change it). */
+  readonly users: ReadonlyMap<string, User>;
+  /** Rooms by folded name (read only). */
+  readonly rooms: ReadonlyMap<string, Room>;
+
+  /** Now, from the injected clock, in ms and as the protocol's ISO timestamp. */
+  nowMs(): number;
+  timestamp(): string;
+
+  /** Whether this server carries out a typed command (for /help). */
+  offers(spec: CommandSpec): boolean;
+
+  /** An online user by alias, or `not_found`. */
+  findUser(raw: string): User;
+  /** A room the user names (default: current) that they are in, or `not_member`. */
+  memberRoom(user: User, raw: string | undefined): Room;
+  /** Throw `alias_taken` when someone other than `self` holds the alias. */
+  assertAliasFree(name: Name, self?: User): void;
+  /** Check an account's password with login throttling (§2); throws `auth_failed`. */
+  checkPassword(address: string, account: AccountRecord, password: string): Promise<void>;
+
+  /** Build a system event stamped now. */
+  system(
+    event: SystemEvent['event'],
+    fields: Omit<SystemEvent, 'type' | 'event' | 'ts'>,
+  ): SystemEvent;
+  /** Send an event to one user (held while a replay of its stream is under way). */
+  deliver(user: User, event: ServerEvent): void;
+  /** Send one event to every member of a room except `except`. */
+  broadcast(room: Room, event: ServerEvent, except?: User): void;
+  /** The wire form of a stored room message. */
+  messageEvent(room: Room, m: StoredMessage): MessageEvent;
+
+  /** The room with this name, created when new. */
+  room(name: Name): Room;
+  /** Add a user to a room, announce it and replay its recent history (§2). */
+  join(user: User, room: Room): Promise<void>;
+  /** Leave a room; the caller announces it. */
+  removeMember(user: User, room: Room): void;
+  /** Take a new alias: the maps, the private stream and the neighbours' notice. */
+  rename(user: User, name: Name): void;
+  /** Remove a user who quit or was removed; `event` is what the others see. */
+  disconnect(user: User, reason: string, event?: SystemEvent): void;
+  /** Kick `target` out of the chat: the target and everyone sharing a room see who and why. */
+  eject(target: User, by: User, reason: string | undefined): void;
+}

@@ -1,0 +1,119 @@
+/**
+ * The human wording of events, once (docs/protocol.md §3). Phrases are lists
+ * of segments: literal words of ours, and values that came over the wire
+ * (names, rooms, free text). The text codec joins them plainly; chat-client's
+ * renderer cleans each value for the terminal and colours the whole. Neither
+ * words an event on its own, so an `nc` user and a chat-client user read the
+ * same sentence.
+ */
+import type { AckEvent, SystemEvent, WhoisEvent } from './messages.js';
+
+/** A value from the wire inside a phrase: `kind` says how a renderer may style it. */
+export interface Value {
+  kind: 'user' | 'room' | 'text';
+  value: string;
+}
+
+export type Segment = string | Value;
+export type Phrase = Segment[];
+
+const user = (value: string | undefined): Value => ({ kind: 'user', value: value ?? '' });
+const room = (value: string | undefined): Value => ({ kind: 'room', value: value ?? '' });
+const text = (value: string | undefined): Value => ({ kind: 'text', value: value ?? '' });
+
+/** `' (reason)'`, or nothing. */
+function reason(r: string | undefined): Phrase {
+  return r ? [' (', text(r), ')'] : [];
+}
+
+/** A system event (§3): who joined, left, was kicked by whom, and so on. */
+export function systemPhrase(e: SystemEvent): Phrase {
+  switch (e.event) {
+    case 'join':
+      return [user(e.user), ' joined ', room(e.room)];
+    case 'part':
+      return [user(e.user), ' left ', room(e.room), ...reason(e.reason)];
+    case 'quit':
+      return [user(e.user), ' quit', ...reason(e.reason)];
+    case 'nick':
+      return [user(e.user), ' is now known as ', user(e.name)];
+    case 'topic':
+      return e.text
+        ? [user(e.user), ' set the topic of ', room(e.room), ': ', text(e.text)]
+        : [user(e.user), ' cleared the topic of ', room(e.room)];
+    case 'kick':
+      return [
+        user(e.user),
+        ' was kicked',
+        ...(e.by ? [' by ', user(e.by)] : []),
+        ...reason(e.reason),
+      ];
+    case 'away':
+      return e.text ? [user(e.user), ' is away: ', text(e.text)] : [user(e.user), ' is back'];
+    case 'presence': {
+      const parts: string[] = [];
+      if (e.joined?.length) parts.push(`${e.joined.length} joined`);
+      if (e.left?.length) parts.push(`${e.left.length} left`);
+      return [parts.join(', ') || 'nobody came or went in', ' ', room(e.room)];
+    }
+    case 'reset':
+      return ['History of ', room(e.room), ' was reset; showing recent messages'];
+    case 'shutdown':
+      return ['Server shutting down', ...(e.reason ? [': ', text(e.reason)] : [])];
+  }
+}
+
+/**
+ * The acks both sides word alike, or undefined for the ones each side words
+ * its own way (a message's ack is the message itself in chat-client, nothing
+ * in text mode).
+ */
+export function ackPhrase(e: AckEvent): Phrase | undefined {
+  switch (e.op) {
+    case 'join':
+      return ['You are now in ', room(e.room)];
+    case 'nick':
+      return ['You are now known as ', user(e.name)];
+    case 'topic':
+      return e.text
+        ? ['Topic of ', room(e.room), ': ', text(e.text)]
+        : [room(e.room), ' has no topic'];
+    case 'away':
+      return e.text ? ['You are marked away: ', text(e.text)] : ['You are no longer marked away'];
+    case 'ignore':
+      return e.name ? ['Ignoring ', user(e.name)] : ['Ignored users: ', text(e.text || 'none')];
+    case 'unignore':
+      return ['No longer ignoring ', user(e.name)];
+    default:
+      return undefined;
+  }
+}
+
+/** `3h 5m`, `2m 10s`, `42s`: an idle time a person reads at a glance. */
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (h > 0) return `${h}h ${m}m`;
+  if (m > 0) return `${m}m ${s % 60}s`;
+  return `${s}s`;
+}
+
+/** /whois (§3): one line per fact, the first naming the user. */
+export function whoisPhrases(e: WhoisEvent, clockOf: (iso: string) => string): Phrase[] {
+  const kind = e.operator ? 'an operator' : e.account ? 'a registered user' : 'a guest';
+  return [
+    [user(e.name), ` is ${kind}`],
+    e.rooms.length
+      ? ['Rooms in common: ', ...e.rooms.flatMap((r, i) => (i ? [', ', room(r)] : [room(r)]))]
+      : ['No rooms in common'],
+    [`Online since ${clockOf(e.since)}, idle ${duration(e.idle)}`],
+    ...(e.away ? [['Away: ', text(e.away)]] : []),
+    ...(e.address ? [['Address: ', text(e.address)]] : []),
+  ];
+}
+
+/** A phrase as plain text (text mode, tests). */
+export function plain(phrase: Phrase): string {
+  return phrase.map((s) => (typeof s === 'string' ? s : s.value)).join('');
+}

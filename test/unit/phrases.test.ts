@@ -1,0 +1,139 @@
+/**
+ * One phrasebook (src/protocol/phrases.ts): text mode and chat-client word
+ * every system event, the shared acks and /whois alike. Every event type is
+ * rendered through both and the words compared, so the two can no longer
+ * drift apart (as the kick notice once did, losing who kicked).
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { renderAck, renderEvent } from '../../src/client/render.js';
+import type {
+  AckEvent,
+  SystemEvent,
+  SystemEventName,
+  WhoisEvent,
+} from '../../src/protocol/messages.js';
+import type { Request } from '../../src/protocol/commands.js';
+import { duration } from '../../src/protocol/phrases.js';
+import { encodeText } from '../../src/protocol/text-codec.js';
+
+const ts = '2026-01-01T12:00:00.000Z';
+const sys = (event: SystemEventName, f: Partial<SystemEvent>): SystemEvent => ({
+  type: 'system',
+  event,
+  ts,
+  ...f,
+});
+
+/** Every system event, in each of its shapes; the Record makes a new event name a compile error here. */
+const SYSTEM: Record<SystemEventName, SystemEvent[]> = {
+  join: [sys('join', { user: 'Bob', room: '#dev' })],
+  part: [
+    sys('part', { user: 'Bob', room: '#dev' }),
+    sys('part', { user: 'Bob', room: '#dev', reason: 'bye' }),
+  ],
+  quit: [sys('quit', { user: 'Bob', reason: 'connection lost' }), sys('quit', { user: 'Bob' })],
+  nick: [sys('nick', { user: 'Bob', name: 'Robert' })],
+  topic: [
+    sys('topic', { user: 'Bob', room: '#dev', text: 'CI is green' }),
+    sys('topic', { user: 'Bob', room: '#dev', text: '' }),
+  ],
+  kick: [
+    sys('kick', { user: 'Bob', by: 'Op', reason: 'spam' }),
+    sys('kick', { user: 'Bob', by: 'Op' }),
+  ],
+  away: [sys('away', { user: 'Bob', text: 'lunch' }), sys('away', { user: 'Bob', text: '' })],
+  presence: [sys('presence', { room: '#big', joined: ['a', 'b'], left: ['c'] })],
+  reset: [sys('reset', { room: '#dev' })],
+  shutdown: [sys('shutdown', { reason: 'maintenance' }), sys('shutdown', {})],
+};
+
+const ctx = { self: 'Ann', room: '#dev', color: false };
+
+/** Text-mode lines without the trailing newline. */
+function textLines(bytes: string): string[] {
+  return bytes.split('\n').filter((l) => l !== '');
+}
+
+describe('text mode and chat-client say the same words', () => {
+  for (const [name, events] of Object.entries(SYSTEM)) {
+    for (const e of events) {
+      test(`system ${name} ${JSON.stringify(e)}`, () => {
+        const text = textLines(encodeText(e, '#dev'));
+        const client = renderEvent(e, ctx)?.split('\n');
+        assert.deepEqual(client, text);
+      });
+    }
+  }
+
+  test('kick names who did it, in both', () => {
+    const e = SYSTEM.kick[0]!;
+    assert.equal(encodeText(e, ''), '* Bob was kicked by Op (spam)\n');
+    assert.equal(renderEvent(e, ctx), '* Bob was kicked by Op (spam)');
+  });
+
+  const acks: Array<[AckEvent, Request]> = [
+    [
+      { type: 'ack', op: 'join', ts, room: '#dev' },
+      { type: 'join', room: '#dev' },
+    ],
+    [
+      { type: 'ack', op: 'nick', ts, name: 'Robert' },
+      { type: 'nick', name: 'Robert' },
+    ],
+    [
+      { type: 'ack', op: 'topic', ts, room: '#dev', text: 'x' },
+      { type: 'topic', text: 'x' },
+    ],
+    [{ type: 'ack', op: 'topic', ts, room: '#dev', text: '' }, { type: 'topic' }],
+    [
+      { type: 'ack', op: 'away', ts, text: 'lunch' },
+      { type: 'away', text: 'lunch' },
+    ],
+    [{ type: 'ack', op: 'away', ts, text: '' }, { type: 'away' }],
+    [
+      { type: 'ack', op: 'ignore', ts, name: 'Zed' },
+      { type: 'ignore', name: 'Zed' },
+    ],
+    [{ type: 'ack', op: 'ignore', ts, text: '' }, { type: 'ignore' }],
+    [
+      { type: 'ack', op: 'unignore', ts, name: 'Zed' },
+      { type: 'unignore', name: 'Zed' },
+    ],
+  ];
+  for (const [ack, req] of acks) {
+    test(`ack ${ack.op} ${JSON.stringify(ack)}`, () => {
+      assert.deepEqual(renderAck(ack, req, ctx)?.split('\n'), textLines(encodeText(ack, '#dev')));
+    });
+  }
+
+  const whois: WhoisEvent[] = [
+    { type: 'whois', name: 'Bob', account: false, operator: false, rooms: [], since: ts, idle: 5 },
+    {
+      type: 'whois',
+      name: 'Op',
+      account: true,
+      operator: true,
+      rooms: ['#dev', '#lobby'],
+      since: ts,
+      idle: 3725,
+      away: 'lunch',
+      address: '10.0.0.7',
+    },
+  ];
+  for (const e of whois) {
+    test(`whois ${e.name}`, () => {
+      const text = textLines(encodeText(e, '#dev'));
+      assert.deepEqual(renderEvent(e, ctx)?.split('\n'), text);
+      assert.equal(text.length, e.address ? 5 : 3);
+    });
+  }
+});
+
+test('duration reads at a glance', () => {
+  assert.equal(duration(0), '0s');
+  assert.equal(duration(59.9), '59s');
+  assert.equal(duration(130), '2m 10s');
+  assert.equal(duration(3725), '1h 2m');
+  assert.equal(duration(-3), '0s');
+});
