@@ -4,8 +4,10 @@
  * sanitized here so the core only ever sees clean text.
  */
 import { z } from 'zod';
+import type { Codec, Decoded, HelloStep, LoginRetry } from './codec.js';
 import { ChatError } from './errors.js';
-import type { Hello, Request, ServerEvent } from './messages.js';
+import { PROTOCOL_VERSION, type Hello, type Request, type ServerEvent } from './messages.js';
+import { frameText } from './sanitize.js';
 import { requestSchema } from './commands.js';
 
 const name = z.string().max(256);
@@ -125,5 +127,65 @@ export class JsonEncoder {
       this.all.set(events, bytes);
     }
     return bytes;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * JSON mode as a Codec (§4): a `hello` object, then one request object per
+ * line; the server pings after silence. Acks go only to requests with an id:
+ * without one there is nothing for a JSON client to match.
+ */
+export class JsonCodec implements Codec {
+  readonly mode = 'json';
+  readonly heartbeat = true;
+
+  constructor(private readonly encoder = new JsonEncoder()) {}
+
+  hello(frame: Buffer): HelloStep {
+    const line = frameText(frame).trim();
+    if (line === '') return { kind: 'wait' };
+    try {
+      const hello = decodeHello(line);
+      if (hello.version !== PROTOCOL_VERSION) {
+        throw new ChatError(
+          'bad_request',
+          `Protocol version ${String(hello.version)} is not supported; this server speaks ${PROTOCOL_VERSION}`,
+        );
+      }
+      return { kind: 'login', hello };
+    } catch (err) {
+      if (err instanceof ChatError) return { kind: 'error', error: err };
+      throw err;
+    }
+  }
+
+  retry(): LoginRetry {
+    return { hint: '' };
+  }
+
+  decode(frame: Buffer): Decoded {
+    const line = frameText(frame);
+    if (line.trim() === '') return { kind: 'none' };
+    try {
+      return { kind: 'request', request: decodeJsonRequest(line) };
+    } catch (err) {
+      if (!(err instanceof JsonDecodeError)) throw err;
+      return {
+        kind: 'error',
+        error: err,
+        ...(err.requestId !== undefined && { id: err.requestId }),
+      };
+    }
+  }
+
+  encode(event: ServerEvent): Buffer {
+    if (event.type === 'ack' && event.id === undefined) return EMPTY;
+    return this.encoder.encode(event);
+  }
+
+  encodeAll(events: readonly ServerEvent[]): Buffer {
+    return this.encoder.encodeAll(events);
   }
 }

@@ -70,3 +70,8 @@ export function stripTelnet(line: Buffer): Buffer {
   }
   return out.subarray(0, o);
 }
+
+/** A frame as text: telnet negotiation removed, then UTF-8 (invalid bytes become U+FFFD). */
+export function frameText(frame: Buffer): string {
+  return stripTelnet(frame).toString('utf8');
+}

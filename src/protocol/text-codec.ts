@@ -4,9 +4,12 @@
  * turns a ServerEvent into human lines, cached per event so a broadcast is
  * formatted once, not once per recipient.
  */
-import { ChatError } from './errors.js';
+import type { Codec, Decoded, HelloStep, LoginRetry, View } from './codec.js';
+import { ChatError, PasswordNeeded } from './errors.js';
 import { findCommand, type CommandSpec } from './commands.js';
-import type { Request, ServerEvent, SystemEvent, AckEvent } from './messages.js';
+import type { AckEvent, Request, ServerEvent, SystemEvent } from './messages.js';
+import type { LoginHello } from './codec.js';
+import { frameText, sanitizeText } from './sanitize.js';
 import { ackPhrase, plain, systemPhrase, whoisPhrases } from './phrases.js';
 
 /** Parse one sanitized, non-empty line typed by a text-mode user. */
@@ -231,5 +234,70 @@ export class TextEncoder {
       cache.set(events, bytes);
     }
     return bytes;
+  }
+}
+
+/** §2: the next frame is the password of `alias` (never sanitized, never logged). */
+function passwordStep(alias: string): (frame: Buffer) => HelloStep {
+  return (frame) => {
+    const password = frameText(frame).trim();
+    if (password === '') return { kind: 'wait' };
+    return { kind: 'login', hello: { name: alias, password } };
+  };
+}
+
+/**
+ * Text mode as a Codec (§3): an alias line (then its password when it is
+ * registered), then typed lines. No pings: an `nc` user cannot answer them,
+ * so text connections get TCP keep-alive instead.
+ */
+export class TextCodec implements Codec {
+  readonly mode = 'text';
+  readonly heartbeat = false;
+
+  /** `offers` says which typed commands this server carries out (the core's table). */
+  constructor(
+    private readonly offers: (c: CommandSpec) => boolean,
+    private readonly encoder = new TextEncoder(),
+  ) {}
+
+  hello(frame: Buffer): HelloStep {
+    const line = frameText(frame).trim();
+    if (line === '') return { kind: 'wait' };
+    return { kind: 'login', hello: { name: sanitizeText(line) } };
+  }
+
+  retry(err: ChatError, hello: LoginHello | undefined): LoginRetry {
+    if (err instanceof PasswordNeeded) {
+      return {
+        hint: '',
+        prompt: Buffer.from(passwordPrompt(err.alias)),
+        next: passwordStep(err.alias),
+      };
+    }
+    // After a wrong password the next line is the password again; otherwise an alias.
+    if (err.code === 'auth_failed' && hello) {
+      return { hint: '. Send the password again', next: passwordStep(hello.name) };
+    }
+    return { hint: '. Try another alias' };
+  }
+
+  decode(frame: Buffer): Decoded {
+    const line = sanitizeText(frameText(frame));
+    if (line.trim() === '') return { kind: 'none' };
+    try {
+      return { kind: 'request', request: decodeTextLine(line, this.offers) };
+    } catch (err) {
+      if (!(err instanceof ChatError)) throw err;
+      return { kind: 'error', error: err };
+    }
+  }
+
+  encode(event: ServerEvent, view: View): Buffer {
+    return this.encoder.encode(event, view.here);
+  }
+
+  encodeAll(events: readonly ServerEvent[], view: View): Buffer {
+    return this.encoder.encodeAll(events, view.here);
   }
 }

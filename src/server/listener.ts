@@ -7,8 +7,10 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Chat } from '../core/chat.js';
-import { JsonEncoder } from '../protocol/json-codec.js';
-import { TextEncoder } from '../protocol/text-codec.js';
+import { isAvailable } from '../core/commands/index.js';
+import { JsonCodec } from '../protocol/json-codec.js';
+import { frameText } from '../protocol/sanitize.js';
+import { TextCodec } from '../protocol/text-codec.js';
 import type { ServerConfig } from './config.js';
 import { Admission } from './admission.js';
 import { Session, type SessionDeps } from './session.js';
@@ -26,8 +28,9 @@ export class Listener {
   private readonly tls: TlsServer | undefined;
   private readonly sessions = new Set<Session>();
   private nextId = 1;
-  private readonly json = new JsonEncoder();
-  private readonly text = new TextEncoder();
+  /** One codec per mode for every session: each caches an event's bytes for all its readers. */
+  private readonly json = new JsonCodec();
+  private readonly text = new TextCodec(isAvailable);
   private readonly admission: Admission;
   /** What every session shares: one object, not one per connection. */
   private readonly deps: SessionDeps;
@@ -44,8 +47,13 @@ export class Listener {
       chat,
       config,
       log,
-      json: this.json,
-      text: this.text,
+      defaultCodec: this.text,
+      // §2: a first line that is a JSON object chooses JSON mode; anything else is an alias.
+      choose: (frame) => {
+        const line = frameText(frame).trim();
+        if (line === '') return undefined;
+        return line.startsWith('{') ? this.json : this.text;
+      },
       banner: Buffer.from(banner),
       rateLimits: {
         burst: config.rateBurst,

@@ -7,19 +7,11 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Chat } from '../core/chat.js';
-import { ChatError, PasswordNeeded, type ErrorCode } from '../protocol/errors.js';
 import type { Peer, User } from '../core/model.js';
-import { isAvailable } from '../core/commands/index.js';
+import type { Codec, HelloStep, LoginHello } from '../protocol/codec.js';
+import { ChatError, type ErrorCode } from '../protocol/errors.js';
 import { LineFramer } from '../protocol/framing.js';
-import {
-  decodeHello,
-  decodeJsonRequest,
-  JsonDecodeError,
-  type JsonEncoder,
-} from '../protocol/json-codec.js';
-import { PROTOCOL_VERSION, type Request, type ServerEvent } from '../protocol/messages.js';
-import { sanitizeText, stripTelnet } from '../protocol/sanitize.js';
-import { decodeTextLine, passwordPrompt, type TextEncoder } from '../protocol/text-codec.js';
+import type { Request, ServerEvent } from '../protocol/messages.js';
 import type { ServerConfig } from './config.js';
 import { Outbox } from './output.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
@@ -28,8 +20,10 @@ export interface SessionDeps {
   chat: Chat;
   config: Readonly<ServerConfig>;
   log: Logger;
-  json: JsonEncoder;
-  text: TextEncoder;
+  /** The codec a connection speaks before its first line (and to a refused one that sends none). */
+  defaultCodec: Codec;
+  /** Picks the codec from the first non-blank frame; undefined for a blank one. */
+  choose: (frame: Buffer) => Codec | undefined;
   banner: Buffer;
   rateLimits: RateLimitOptions;
 }
@@ -70,7 +64,9 @@ const REFUSAL_WAIT_S = 2;
 const MAX_BACKLOG_LINES = 1000;
 
 export class Session implements Peer {
-  mode: 'text' | 'json' = 'text';
+  /** Chosen once, at the first non-blank frame (§2); never branched on here. */
+  private codec: Codec;
+  private chosen = false;
   private user: User | undefined;
   private readonly framer: LineFramer;
   private handshakeFailures = 0;
@@ -83,10 +79,12 @@ export class Session implements Peer {
   private closeReason = 'closed by client';
   private readonly limiter: RateLimiter<Request>;
   private readonly outbox: Outbox;
-  /** Lines that arrived while a login was being checked. */
-  private backlog: string[] | undefined;
-  /** Text mode: the registered alias whose password the next line is. */
-  private passwordFor: string | undefined;
+  /** Frames that arrived while a login was being checked. */
+  private backlog: Buffer[] | undefined;
+  /** How the codec reads the next pre-login frame when it continues a login (a password). */
+  private nextHello: ((frame: Buffer) => HelloStep) | undefined;
+  /** The login being checked, for the codec's retry advice. */
+  private attempt: LoginHello | undefined;
   readonly address: string;
   private readonly remotePort: number;
   private drainTimer: NodeJS.Timeout | undefined;
@@ -100,6 +98,7 @@ export class Session implements Peer {
     private readonly refusal?: ChatError,
   ) {
     this.framer = new LineFramer(deps.config.maxLineBytes);
+    this.codec = deps.defaultCodec;
     this.address = socket.remoteAddress ?? 'unknown';
     this.remotePort = socket.remotePort ?? 0;
     this.limiter = new RateLimiter<Request>(deps.rateLimits);
@@ -139,25 +138,20 @@ export class Session implements Peer {
   /** Encode and queue an event for this connection (Peer). */
   send(event: ServerEvent): void {
     if (this.closing || this.socket.destroyed) return;
-    if (this.mode === 'json') {
-      // An ack answers an id; without one there is nothing for a JSON client to match.
-      if (event.type === 'ack' && event.id === undefined) return;
-      this.write(this.deps.json.encode(event));
-    } else {
-      if (event.type === 'ping' || event.type === 'pong') return;
-      const bytes = this.deps.text.encode(event, this.user?.current.name.display ?? '');
-      if (bytes.length > 0) this.write(bytes);
-    }
+    const bytes = this.codec.encode(event, this.view());
+    if (bytes.length > 0) this.write(bytes);
   }
 
   /** Encode and queue several events in order (Peer): one encoding shared by every recipient. */
   sendAll(events: readonly ServerEvent[]): void {
     if (this.closing || this.socket.destroyed) return;
-    const bytes =
-      this.mode === 'json'
-        ? this.deps.json.encodeAll(events)
-        : this.deps.text.encodeAll(events, this.user?.current.name.display ?? '');
+    const bytes = this.codec.encodeAll(events, this.view());
     if (bytes.length > 0) this.write(bytes);
+  }
+
+  /** What the codec needs to know about the reader: their current room. */
+  private view(): { here: string } {
+    return { here: this.user?.current.name.display ?? '' };
   }
 
   /** Close after flushing what was sent (Peer). */
@@ -214,9 +208,8 @@ export class Session implements Peer {
         continue;
       }
       this.longLinesInARow = 0;
-      const line = stripTelnet(frame.bytes).toString('utf8');
       try {
-        this.onLine(line);
+        this.onFrame(frame.bytes);
       } catch (err) {
         // A bug reached by one input ends this connection's request, never the process.
         this.note('error', { err }, 'unexpected error handling a line');
@@ -238,10 +231,14 @@ export class Session implements Peer {
     }
   }
 
-  private onLine(raw: string): void {
+  private onFrame(frame: Buffer): void {
     if (this.user) {
-      const req = this.decodeRequest(raw);
-      if (req) this.admitRequest(this.user, req);
+      const decoded = this.codec.decode(frame);
+      if (decoded.kind === 'request') this.admitRequest(this.user, decoded.request);
+      else if (decoded.kind === 'error') {
+        const { code, message } = decoded.error;
+        this.sendError(code, message, decoded.id);
+      }
       return;
     }
     if (this.backlog) {
@@ -255,12 +252,16 @@ export class Session implements Peer {
         );
         return;
       }
-      this.backlog.push(raw);
+      this.backlog.push(frame);
       return;
     }
-    const trimmed = raw.trim();
-    if (trimmed === '') return;
-    this.handshake(trimmed);
+    if (!this.chosen) {
+      const codec = this.deps.choose(frame);
+      if (!codec) return;
+      this.codec = codec;
+      this.chosen = true;
+    }
+    this.handshake(frame);
   }
 
   /** Pass a request through flood control (§6); heartbeat frames are not counted. */
@@ -304,57 +305,19 @@ export class Session implements Peer {
     }, wait);
   }
 
-  private decodeRequest(raw: string): Request | undefined {
-    if (this.mode === 'json') {
-      if (raw.trim() === '') return undefined;
-      try {
-        return decodeJsonRequest(raw);
-      } catch (err) {
-        if (!(err instanceof JsonDecodeError)) throw err;
-        this.sendError(err.code, err.message, err.requestId);
-        return undefined;
-      }
-    }
-    const line = sanitizeText(raw);
-    if (line.trim() === '') return undefined;
-    try {
-      return decodeTextLine(line, isAvailable);
-    } catch (err) {
-      if (!(err instanceof ChatError)) throw err;
-      this.sendError(err.code, err.message);
-      return undefined;
-    }
-  }
-
-  private handshake(line: string): void {
+  private handshake(frame: Buffer): void {
     if (this.refusal) {
-      this.mode = line.startsWith('{') ? 'json' : 'text';
       this.finalError(this.refusal.code, this.refusal.message, this.refusal.retryAfterMs);
       return;
     }
-    let hello: Parameters<Chat['login']>[1];
-    try {
-      if (this.passwordFor !== undefined) {
-        // Text mode, second step: this line is the password (§2); it is never logged.
-        hello = { name: this.passwordFor, password: line };
-      } else if (line.startsWith('{')) {
-        this.mode = 'json';
-        const parsed = decodeHello(line);
-        hello = parsed;
-        if (parsed.version !== PROTOCOL_VERSION) {
-          throw new ChatError(
-            'bad_request',
-            `Protocol version ${String(parsed.version)} is not supported; this server speaks ${PROTOCOL_VERSION}`,
-          );
-        }
-      } else {
-        this.mode = 'text';
-        hello = { name: sanitizeText(line) };
-      }
-    } catch (err) {
-      this.handshakeRefused(err);
+    const step = this.nextHello ? this.nextHello(frame) : this.codec.hello(frame);
+    if (step.kind === 'wait') return;
+    if (step.kind === 'error') {
+      this.handshakeRefused(step.error);
       return;
     }
+    const hello = step.hello;
+    this.attempt = hello;
     this.backlog = [];
     this.socket.pause();
     this.deps.chat.login(this, hello).then(
@@ -368,14 +331,16 @@ export class Session implements Peer {
 
   private handshakeRefused(err: unknown): void {
     if (this.closing) return;
-    if (err instanceof PasswordNeeded && this.mode === 'text') {
-      this.passwordFor = err.alias;
-      this.write(Buffer.from(passwordPrompt(err.alias)));
-      return;
-    }
     if (!(err instanceof ChatError)) {
       this.note('error', { err }, 'unexpected error during handshake');
       this.finalError('internal', 'Internal server error during login; closing');
+      return;
+    }
+    const retry = this.codec.retry(err, this.attempt);
+    this.nextHello = retry.next;
+    if (retry.prompt) {
+      // A question (a registered alias's password, §2), not a failed attempt.
+      this.write(retry.prompt);
       return;
     }
     this.handshakeFailures++;
@@ -388,13 +353,7 @@ export class Session implements Peer {
       this.finalError(err.code, `${err.message}. Closing`, err.retryAfterMs);
       return;
     }
-    let hint = '';
-    if (this.mode === 'text') {
-      // After a wrong password the next line is the password again; otherwise an alias.
-      if (err.code !== 'auth_failed') this.passwordFor = undefined;
-      hint = err.code === 'auth_failed' ? '. Send the password again' : '. Try another alias';
-    }
-    this.sendError(err.code, err.message + hint);
+    this.sendError(err.code, err.message + retry.hint);
   }
 
   private admitted(user: User): void {
@@ -404,25 +363,26 @@ export class Session implements Peer {
       return;
     }
     this.user = user;
-    this.passwordFor = undefined;
+    this.nextHello = undefined;
+    this.attempt = undefined;
     clearTimeout(this.handshakeTimer);
     this.handshakeTimer = undefined;
     this.note(
       'info',
-      { mode: this.mode, alias: user.name.display, account: user.account !== undefined },
+      { mode: this.codec.mode, alias: user.name.display, account: user.account !== undefined },
       'handshake complete',
     );
-    if (this.mode === 'json') this.startHeartbeat();
+    if (this.codec.heartbeat) this.startHeartbeat();
     else this.socket.setKeepAlive(true, 60_000);
     this.replayBacklog();
   }
 
   private replayBacklog(): void {
-    const lines = this.backlog ?? [];
+    const frames = this.backlog ?? [];
     this.backlog = undefined;
-    for (const line of lines) {
+    for (const frame of frames) {
       if (this.closing) return;
-      this.onLine(line);
+      this.onFrame(frame);
     }
     // A line replayed above may have started another login, which keeps it paused.
     if (!this.backlog && !this.closing) this.socket.resume();
