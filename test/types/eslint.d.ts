@@ -1,0 +1,17 @@
+/**
+ * The slice of ESLint's Node API the layer test uses (eslint 8 ships no
+ * types, and @types/eslint is not installed).
+ */
+declare module 'eslint' {
+  export interface LintMessage {
+    ruleId: string | null;
+    message: string;
+  }
+  export interface LintResult {
+    messages: LintMessage[];
+  }
+  export class ESLint {
+    constructor(options?: { cwd?: string });
+    lintText(code: string, options?: { filePath?: string }): Promise<LintResult[]>;
+  }
+}
