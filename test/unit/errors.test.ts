@@ -1,7 +1,7 @@
 /**
- * PROTOCOL.md §4: the stable error codes. The code list must match the
- * contract, and every code must be documented in the project's own
- * docs/protocol.md.
+ * docs/protocol.md §4: the stable error codes. The code list must match the
+ * contract, and the Error codes table of docs/protocol.md must list exactly
+ * the codes in src/protocol/errors.ts, both ways.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -58,11 +58,33 @@ describe('ERROR_CODES', () => {
 describe('docs/protocol.md', () => {
   const path = join(repoRoot(), 'docs', 'protocol.md');
 
-  test('every error code is documented in docs/protocol.md', () => {
+  /** The codes in the first column of the "Error codes" table, in order. */
+  function documentedCodes(): string[] {
     assert.ok(existsSync(path), `${path} does not exist yet`);
     const doc = readFileSync(path, 'utf8');
-    const missing = ERROR_CODES.filter((code) => !doc.includes(`\`${code}\``));
-    assert.deepEqual(missing, [], `codes not documented (as \`code\`) in ${path}`);
+    const start = doc.indexOf('\n## Error codes');
+    assert.ok(start >= 0, 'docs/protocol.md has no "## Error codes" section');
+    const end = doc.indexOf('\n## ', start + 1);
+    const section = doc.slice(start, end < 0 ? undefined : end);
+    return [...section.matchAll(/^\|\s*`([a-z_]+)`\s*\|/gmu)].map((m) => m[1]!);
+  }
+
+  test('every error code is in the docs/protocol.md table', () => {
+    const documented = new Set(documentedCodes());
+    const missing = ERROR_CODES.filter((code) => !documented.has(code));
+    assert.deepEqual(missing, [], `codes missing from the Error codes table of ${path}`);
+  });
+
+  test('the table documents no code that does not exist, and none twice', () => {
+    const documented = documentedCodes();
+    const known = new Set<string>(ERROR_CODES);
+    assert.deepEqual(
+      documented.filter((code) => !known.has(code)),
+      [],
+      'documented but not in src/protocol/errors.ts',
+    );
+    assert.equal(new Set(documented).size, documented.length, 'a code is documented twice');
+    assert.ok(documented.length > 0, 'the table parsed to nothing');
   });
 });
 
