@@ -1,6 +1,6 @@
 /**
  * What a line typed into chat-client means (PROTOCOL.md §3, sent as §4 JSON).
- * The command table itself is the server's (`core/commands/specs.ts`, parsed by
+ * The command table itself is the protocol's (`protocol/commands.ts`, parsed by
  * the text codec), so `/help`, text mode and this client can never disagree on
  * a command's arguments; this module only adds what is the client's own:
  * leaving words, `/reply`, and the current room the user is looking at.
