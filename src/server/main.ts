@@ -5,6 +5,7 @@
  */
 import { Command, Option } from 'commander';
 import pino, { type Logger } from 'pino';
+import { RedisConfigError } from '../store/redis-check.js';
 import { StoreError } from '../store/store-error.js';
 import { accountsMain } from './accounts-cli.js';
 import { createApp, type App } from './app.js';
@@ -107,6 +108,14 @@ export async function main(argv: string[]): Promise<number> {
     log.info({ host: addr.address, port: addr.port, tls: app.listener.tlsEnabled }, 'listening');
   } catch (err) {
     detach();
+    if (err instanceof RedisConfigError) {
+      log.fatal({ code: err.code, findings: err.findings.map((f) => f.code) }, 'redis is unsafe');
+      process.stderr.write(
+        `chat-server: ${err.message} (--redis-unsafe starts anyway, accepting the risk)\n`,
+      );
+      await app.stop();
+      return 1;
+    }
     const e = err as NodeJS.ErrnoException;
     const hint =
       e.code === 'EADDRINUSE' ? ' (another server is using it: pick another --port)' : '';

@@ -45,6 +45,24 @@ export const SERVER_OPTIONS = [
     kind: 'string',
   },
   {
+    key: 'redis',
+    description: 'Redis URL (redis://host:port) shared by several servers; replaces --db',
+    default: undefined,
+    kind: 'string',
+  },
+  {
+    key: 'redisCluster',
+    description: 'Redis Cluster seed nodes (host:port,host:port,…) instead of --redis',
+    default: undefined,
+    kind: 'string',
+  },
+  {
+    key: 'redisUnsafe',
+    description: 'start even though Redis can lose acknowledged messages (no appendonly, eviction)',
+    default: false,
+    kind: 'bool',
+  },
+  {
     key: 'logLevel',
     description: `log level (${LOG_LEVELS.join(', ')})`,
     default: 'info',
