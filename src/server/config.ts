@@ -132,7 +132,6 @@ export function loadConfig(cli: Raw, env: NodeJS.ProcessEnv): Readonly<ServerCon
   if (out.redis !== undefined && out.redisCluster !== undefined) {
     throw new ConfigError('--redis and --redis-cluster exclude each other: give one of them');
   }
-  if (typeof out.redisCluster === 'string') parseRedisCluster(out.redisCluster);
   return Object.freeze(out as unknown as ServerConfig);
 }
 
