@@ -124,11 +124,13 @@ export function connectRedis(target: RedisTarget): {
   subscriber: RedisClient;
 } {
   if ('url' in target) {
-    const client = new Redis(target.url);
+    // A few retries, not ioredis's 20: a node that cannot reach Redis should
+    // fail a request in seconds (the user gets an error) rather than hang.
+    const client = new Redis(target.url, { maxRetriesPerRequest: 2 });
     return { client, subscriber: client.duplicate() };
   }
   return {
-    client: new Cluster(target.cluster),
+    client: new Cluster(target.cluster, { redisOptions: { maxRetriesPerRequest: 2 } }),
     subscriber: new Cluster(target.cluster, { shardedSubscribers: true }),
   };
 }

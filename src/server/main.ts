@@ -116,6 +116,12 @@ export async function main(argv: string[]): Promise<number> {
       await app.stop();
       return 1;
     }
+    if (err instanceof StoreError) {
+      log.fatal({ err: { message: err.message } }, 'cannot open the store');
+      process.stderr.write(`chat-server: ${err.message}\n`);
+      await app.stop();
+      return 1;
+    }
     const e = err as NodeJS.ErrnoException;
     const hint =
       e.code === 'EADDRINUSE' ? ' (another server is using it: pick another --port)' : '';

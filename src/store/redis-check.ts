@@ -7,6 +7,7 @@
  * anything else can lose acknowledged messages or, worse, part of a stream.
  */
 import type { Cluster, Redis } from 'ioredis';
+import { StoreError } from './store-error.js';
 
 export type Severity = 'refuse' | 'warn';
 
@@ -91,7 +92,11 @@ export function judgeRedisConfig(node: string, config: Record<string, string>): 
   return out;
 }
 
-/** CONFIG GET of the three settings on one node; an error (CONFIG disabled) reads as unknown. */
+/**
+ * CONFIG GET of the three settings on one node. A refusal by Redis (CONFIG
+ * renamed or not permitted, as on managed services) reads as unknown; not
+ * reaching Redis at all is a StoreError, so the server does not start blind.
+ */
 async function nodeConfig(client: Redis): Promise<Record<string, string>> {
   try {
     const flat = (await client.config(
@@ -103,8 +108,14 @@ async function nodeConfig(client: Redis): Promise<Record<string, string>> {
     const out: Record<string, string> = {};
     for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]!] = flat[i + 1]!;
     return out;
-  } catch {
-    return {};
+  } catch (err) {
+    if ((err as Error | null)?.name === 'ReplyError') return {};
+    const where = `${client.options.host}:${client.options.port}`;
+    throw new StoreError(
+      'open',
+      `Cannot reach Redis at ${where}: ${(err as Error).message.replace(/\.$/, '')}. Check --redis / --redis-cluster and that Redis is up.`,
+      { cause: err },
+    );
   }
 }
 
