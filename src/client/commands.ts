@@ -91,3 +91,19 @@ export function parseInput(line: string, room: string, replyTo?: string): Parsed
   }
   return { kind: 'send', request };
 }
+
+/** Commands whose arguments include a password (for the ones the parser does not know yet too). */
+const PASSWORD_COMMANDS =
+  /^\s*\/(?:(?:register|passwd|password|login|identify|oper)\b|nick\s+\S+\s+\S)/iu;
+
+/**
+ * Whether a typed line holds a password, so it must never be kept for
+ * Up-arrow recall (issue 9 §10): `/register`, `/nick NAME PASSWORD`, `/passwd`.
+ */
+export function holdsPassword(line: string): boolean {
+  if (PASSWORD_COMMANDS.test(line)) return true;
+  const input = parseInput(line, '#lobby');
+  return (
+    input.kind === 'send' && 'password' in input.request && input.request.password !== undefined
+  );
+}

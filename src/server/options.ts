@@ -3,6 +3,8 @@
  * its CHAT_* environment variable, its default and how to parse it. The CLI,
  * the config file, `--help` and the README's table all come from here.
  */
+import { DEFAULT_HOST, DEFAULT_PORT } from '../protocol/constants.js';
+
 export interface OptionSpec {
   /** Config key, camelCase; the flag is its kebab-case, the env var CHAT_ + SNAKE_CASE. */
   key: string;
@@ -17,11 +19,11 @@ export interface OptionSpec {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const SERVER_OPTIONS = [
-  { key: 'host', description: 'address to listen on', default: '127.0.0.1', kind: 'string' },
+  { key: 'host', description: 'address to listen on', default: DEFAULT_HOST, kind: 'string' },
   {
     key: 'port',
     description: 'TCP port to listen on (0 picks a free one)',
-    default: 50000,
+    default: DEFAULT_PORT,
     kind: 'int',
     min: 0,
     max: 65535,
