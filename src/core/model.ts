@@ -22,6 +22,9 @@ export interface Peer {
 export class Room {
   readonly members = new Set<User>();
   topic = '';
+  /** Who set the topic and when (ms), for clients that show it (IRC 333). */
+  topicBy = '';
+  topicAt = 0;
   /** Highest seq delivered to this room's members. */
   lastSeq = 0;
   /** Big rooms (§6): joins and leaves waiting for the next aggregate notice. */

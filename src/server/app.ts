@@ -4,6 +4,7 @@
  * tests use this directly to run real servers on port 0.
  */
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import { LocalBus } from '../bus/local-bus.js';
@@ -14,6 +15,7 @@ import { RedisStore } from '../store/redis-store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import { parseRedisCluster, type ServerConfig } from './config.js';
+import { IrcListener } from './irc-listener.js';
 import { Listener } from './listener.js';
 import { VERSION } from './version.js';
 
@@ -21,6 +23,8 @@ export interface App {
   readonly chat: Chat;
   readonly listener: Listener;
   readonly store: Store;
+  /** The IRC door (`--irc-port`), when configured. */
+  readonly irc: IrcListener | undefined;
   /** Start listening; resolves with the bound address. */
   start(): Promise<AddressInfo>;
   /** Graceful stop (§8): notify, flush, close the store. */
@@ -91,18 +95,31 @@ export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
   });
   const banner = `* chat-server ${VERSION}: type your alias and press Enter\n`;
   const listener = new Listener(chat, config, log, banner);
+  const irc =
+    config.ircPort === undefined
+      ? undefined
+      : new IrcListener(chat, config, log, listener.admission, {
+          serverName: config.serverName ?? (hostname() || 'chat-server'),
+          version: VERSION,
+          motd: [`chat-server ${VERSION}: the same rooms as nc and chat-client users.`],
+        });
   let stopped: Promise<void> | undefined;
   return {
     chat,
     listener,
     store,
+    irc,
     start: async () => {
       await check();
-      return listener.listen();
+      const addr = await listener.listen();
+      if (irc) await irc.listen();
+      return addr;
     },
     stop: () =>
       (stopped ??= (async () => {
-        await listener.close(config.shutdownGrace * 1000);
+        const grace = config.shutdownGrace * 1000;
+        // The native listener's close announces the shutdown to every user, IRC ones included.
+        await Promise.all([listener.close(grace), irc?.close(grace)]);
         await store.close();
         await bus.close();
       })()),

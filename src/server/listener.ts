@@ -31,7 +31,8 @@ export class Listener {
   /** One codec per mode for every session: each caches an event's bytes for all its readers. */
   private readonly json = new JsonCodec();
   private readonly text = new TextCodec(isAvailable);
-  private readonly admission: Admission;
+  /** Shared with the IRC listener: the caps count every connection, whichever its protocol. */
+  readonly admission: Admission;
   /** What every session shares: one object, not one per connection. */
   private readonly deps: SessionDeps;
   /** Refused connections still waiting to be told why; past the cap they are dropped. */

@@ -89,6 +89,7 @@ export async function main(argv: string[]): Promise<number> {
   const reload = (): void => {
     try {
       if (app.listener.reloadTls()) log.info('TLS certificate reloaded');
+      app.irc?.reloadTls();
     } catch (err) {
       log.error(
         { err: { message: (err as Error).message } },
@@ -106,6 +107,12 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const addr = await app.start();
     log.info({ host: addr.address, port: addr.port, tls: app.listener.tlsEnabled }, 'listening');
+    const ircAddr = app.irc?.address();
+    if (ircAddr)
+      log.info(
+        { host: ircAddr.address, port: ircAddr.port, tls: app.irc!.tlsEnabled },
+        'irc listening',
+      );
   } catch (err) {
     detach();
     if (err instanceof RedisConfigError) {

@@ -29,6 +29,26 @@ export const SERVER_OPTIONS = [
     max: 65535,
   },
   {
+    key: 'ircPort',
+    description: 'also speak IRC on this TCP port (0 picks a free one; unset: no IRC)',
+    default: undefined,
+    kind: 'int',
+    min: 0,
+    max: 65535,
+  },
+  {
+    key: 'ircHost',
+    description: 'address for the IRC port (default: --host)',
+    default: undefined,
+    kind: 'string',
+  },
+  {
+    key: 'serverName',
+    description: 'name the IRC port gives itself in replies (default: the host name)',
+    default: undefined,
+    kind: 'string',
+  },
+  {
     key: 'tlsCert',
     description: 'PEM certificate (chain): with --tls-key, the port speaks TLS only',
     default: undefined,

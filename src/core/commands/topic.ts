@@ -6,6 +6,8 @@ export const topic = defineCommand('topic', (ctx, user, req) => {
   const room = ctx.memberRoom(user, req.room);
   if (req.text !== undefined) {
     room.topic = req.text.trim();
+    room.topicBy = user.name.display;
+    room.topicAt = ctx.nowMs();
     const event = ctx.system('topic', {
       room: room.name.display,
       user: user.name.display,
