@@ -1,5 +1,5 @@
 /**
- * The IRC codec's stateless half (docs/protocol.md §9): the core's events as
+ * The IRC codec's stateless half (docs/protocol.md "IRC"): the core's events as
  * IRC lines, and IRC message text as the core's text. What a line looks like
  * depends only on the event and the recipient's capabilities, so an event
  * sent to many IRC users is encoded once per capability set, not once per
@@ -24,6 +24,7 @@ const NO_WRAP = ['', ''] as const;
 
 /** mIRC formatting: bold, colour (with its digits), reset, reverse, italics, strike, underline, monospace. */
 const FORMATTING =
+  // eslint-disable-next-line no-control-regex -- these control characters are what is matched
   /\x03(?:\d{1,2}(?:,\d{1,2})?)?|\x04(?:[0-9a-fA-F]{6}(?:,[0-9a-fA-F]{6})?)?|[\x02\x0f\x11\x16\x1d\x1e\x1f]/gu;
 
 /**
@@ -36,7 +37,7 @@ export function ircTextIn(raw: string): { text: string; action: boolean } | unde
   let text = raw;
   let action = false;
   if (text.startsWith(CTCP)) {
-    const body = text.slice(1).replace(/\x01$/u, '');
+    const body = text.endsWith(CTCP) ? text.slice(1, -1) : text.slice(1);
     if (!/^ACTION(?: |$)/u.test(body)) return undefined;
     text = body.slice(7);
     action = true;

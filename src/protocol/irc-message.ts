@@ -1,5 +1,5 @@
 /**
- * IRC lines (docs/protocol.md §9): parse a client's line into tags, prefix,
+ * IRC lines (docs/protocol.md "IRC"): parse a client's line into tags, prefix,
  * command and parameters, and serialize the server's replies, keeping every
  * line within the 512-byte limit of RFC 1459 (tags not counted, as IRCv3
  * message-tags says). Pure functions: no sockets, no chat state.

@@ -1,5 +1,5 @@
 /**
- * The IRC listener (`--irc-port`, docs/protocol.md §9): a second door into
+ * The IRC listener (`--irc-port`, docs/protocol.md "IRC"): a second door into
  * the same Chat. It shares the native listener's admission (one connection
  * cap, one per-address cap, one accept rate), the same flood-control and
  * output-queue limits, and speaks TLS when the server has a certificate.

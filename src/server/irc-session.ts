@@ -1,5 +1,5 @@
 /**
- * One IRC connection (docs/protocol.md §9): registration (CAP, SASL PLAIN,
+ * One IRC connection (docs/protocol.md "IRC"): registration (CAP, SASL PLAIN,
  * PASS, NICK, USER), IRC commands turned into the core's Requests, and the
  * core's events turned into IRC lines and numerics. It is a Peer like a
  * native Session: the core makes every chat decision; this file only

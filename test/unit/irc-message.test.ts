@@ -1,4 +1,4 @@
-/** The IRC line parser and serializer, and the codec's text rules (docs/protocol.md §9). */
+/** The IRC line parser and serializer, and the codec's text rules (docs/protocol.md "IRC"). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { IrcEventEncoder, ircTextIn } from '../../src/protocol/irc-codec.js';
