@@ -1173,6 +1173,20 @@ export class IrcSession implements Peer {
         this.writeLines(out);
         return true;
       }
+      case 'presence': {
+        // Big rooms (§6): the aggregate names the recipient too, whose JOIN was already sent.
+        const me = this.user?.name.key;
+        if (!e.room || ![...(e.joined ?? []), ...(e.left ?? [])].some((n) => foldKey(n) === me))
+          return false;
+        const others = (list: string[] | undefined): string[] =>
+          (list ?? []).filter((n) => foldKey(n) !== me);
+        const bytes = this.deps.encoder.shared(
+          { ...e, joined: others(e.joined), left: others(e.left) },
+          this.caps.has('server-time'),
+        );
+        if (bytes) this.write(bytes);
+        return true;
+      }
       case 'part':
       case 'join':
         return false;

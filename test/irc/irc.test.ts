@@ -438,3 +438,17 @@ test('connection caps are shared with the native port', async (t) => {
   assert.match(err.params[0]!, /Too many connections/u);
   await irc.c.waitClosed();
 });
+
+test('big rooms: aggregated joins become JOINs, never a second JOIN of oneself', async (t) => {
+  const server = await serve(t, { ...IRC, announceLimit: 1 });
+  const port = ircPort(server);
+  await textUser(t, server.port, 'nat');
+  await textUser(t, server.port, 'nia');
+  const bob = await IrcClient.register(t, port, 'bob');
+  const joins: string[] = [];
+  await textUser(t, server.port, 'noa');
+  const m = await bob.expect((x) => x.command === 'JOIN');
+  joins.push(m.prefix!);
+  assert.deepEqual(joins, ['noa!noa@irc.test']);
+  await bob.fence();
+});
