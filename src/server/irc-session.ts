@@ -731,6 +731,8 @@ export class IrcSession implements Peer {
   }
 
   private command(msg: IrcMessage): void {
+    // The command name only: parameters may hold message text or a password.
+    this.note('debug', { command: msg.command }, 'irc command');
     const p = msg.params;
     switch (msg.command) {
       case 'CAP':
