@@ -15,6 +15,7 @@ import { test, type TestContext } from 'node:test';
 import { serve } from '../helpers/fixtures.js';
 import { ircPort } from '../helpers/irc.js';
 import { cleanEnv, Nc } from '../helpers/process.js';
+import { createAccount } from '../helpers/security.js';
 
 const WAIT_MS = 15_000;
 
@@ -83,10 +84,11 @@ async function ncUser(t: TestContext, port: number): Promise<Nc> {
   return nc;
 }
 
-test('weechat-headless joins #lobby, sees history with times, chats with nc, quits', async (t) => {
+test('weechat-headless logs in with SASL, joins #lobby, sees history with times, chats with nc, quits', async (t) => {
   const skip = missing('weechat-headless', 'weechat-headless');
   if (skip) return t.skip(skip);
   const server = await serve(t, { ircPort: 0, serverName: 'irc.test' });
+  await createAccount(server, 'Wendy', 'wendy password');
   const nc = await ncUser(t, server.port);
   const dir = tempDir(t, 'chat-weechat-');
   const commands = [
@@ -95,6 +97,8 @@ test('weechat-headless joins #lobby, sees history with times, chats with nc, qui
     '/set irc.server_default.nicks wuser',
     `/server add t 127.0.0.1/${ircPort(server)} -notls`,
     '/set irc.server.t.autojoin #lobby',
+    '/set irc.server.t.sasl_username Wendy',
+    '/set irc.server.t.sasl_password "wendy password"',
     '/connect t',
   ].join(';');
   const weechat = spawn('weechat-headless', ['--dir', dir, '-r', commands], {
@@ -103,7 +107,8 @@ test('weechat-headless joins #lobby, sees history with times, chats with nc, qui
   });
   const exited = reap(t, weechat);
   const log = join(dir, 'logs', 'irc.t.#lobby.weechatlog');
-  await nc.waitFor((l) => l.includes('wuser') && l.includes('joined'));
+  // SASL made the account's name the nick.
+  await nc.waitFor((l) => l.includes('Wendy') && l.includes('joined'));
   // The history arrives with its time (server-time): the log line carries it.
   const history = await until(
     'the history in weechat',
@@ -128,10 +133,10 @@ test('weechat-headless joins #lobby, sees history with times, chats with nc, qui
   writeFileSync(join(dir, fifo), 'irc.t.#lobby *hello nc, from weechat\n');
   assert.match(
     await nc.waitFor((l) => l.includes('from weechat')),
-    /<wuser> hello nc, from weechat$/u,
+    /<Wendy> hello nc, from weechat$/u,
   );
   writeFileSync(join(dir, fifo), 'irc.t.#lobby */quit off to lunch\n');
-  assert.match(await nc.waitFor((l) => l.includes('wuser') && !l.includes('<')), /off to lunch/u);
+  assert.match(await nc.waitFor((l) => l.includes('Wendy') && !l.includes('<')), /off to lunch/u);
   assert.equal(await exited, 0);
 });
 
