@@ -8,6 +8,7 @@
  */
 import { formatIrc, formatTextLines, type IrcMessage } from './irc-message.js';
 import type { MessageEvent, PrivateEvent, ServerEvent, SystemEvent } from './messages.js';
+import { plain, systemPhrase } from './phrases.js';
 import { sanitizeText } from './sanitize.js';
 
 /** IRCv3 capabilities this server offers (`sasl` lists its one mechanism under CAP 302). */
@@ -128,7 +129,13 @@ export class IrcEventEncoder {
     return formatIrc({ tags: {}, prefix: userMask(nick, this.host), command, params }, trailing);
   }
 
-  /** The recipient-independent system events; kick, away, reset and shutdown are not. */
+  /**
+   * The recipient-independent system events; away, reset and shutdown are
+   * the session's. A kick removes the user from the whole server (§3), which
+   * IRC words as one QUIT rather than a KICK per shared channel; the reason is
+   * the phrasebook's sentence, as native users read it. (The kicked user's own
+   * KICKs are the session's.)
+   */
   private systemLines(e: SystemEvent): string[] | undefined {
     const user = e.user ?? '';
     switch (e.event) {
@@ -139,6 +146,8 @@ export class IrcEventEncoder {
         return [this.from(user, 'PART', e.reason ? [e.room, e.reason] : [e.room], !!e.reason)];
       case 'quit':
         return [this.from(user, 'QUIT', [e.reason ?? 'Quit'], true)];
+      case 'kick':
+        return [this.from(user, 'QUIT', [plain(systemPhrase(e))], true)];
       case 'nick':
         return [this.from(user, 'NICK', [e.name ?? user])];
       case 'topic':

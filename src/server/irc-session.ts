@@ -10,10 +10,11 @@ import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Chat } from '../core/chat.js';
-import { ChatError, PasswordNeeded } from '../core/errors.js';
+import { ChatError, PasswordNeeded } from '../protocol/errors.js';
 import type { Peer, Room, User } from '../core/model.js';
-import { foldKey, MAX_NAME_CHARS, parseAlias, parseRoom } from '../core/names.js';
+import { foldKey, MAX_NAME_CHARS, parseAlias, parseRoom } from '../protocol/names.js';
 import { LineFramer } from '../protocol/framing.js';
+import { plain, systemPhrase } from '../protocol/phrases.js';
 import {
   IRC_CAPS,
   ircTextIn,
@@ -147,9 +148,6 @@ export class IrcSession implements Peer {
   private nextId = 1;
   /** Channels this client was told it is in (JOIN sent, PART/KICK not yet). */
   private readonly channels = new Set<string>();
-  /** For WHOIS 317. */
-  signonAt = 0;
-  lastMessageAt = Date.now();
 
   constructor(
     readonly id: string,
@@ -609,7 +607,6 @@ export class IrcSession implements Peer {
     const s = this.deps.serverName;
     const me = this.me;
     this.welcomed = true;
-    this.signonAt = Date.now();
     clearTimeout(this.handshakeTimer);
     this.handshakeTimer = undefined;
     // With SASL the account's name is the nick; 001 names it, and clients take their nick from there.
@@ -874,7 +871,6 @@ export class IrcSession implements Peer {
     }
     const parsed = ircTextIn(raw);
     if (parsed === undefined || parsed.text.trim() === '') return;
-    this.lastMessageAt = Date.now();
     for (const target of targets.split(',').filter((t) => t !== '')) {
       const pending: Pending = {
         from: this.me,
@@ -1035,19 +1031,17 @@ export class IrcSession implements Peer {
     if (u.away) out.push(this.numericLine('301', n, u.away));
     if (u.account?.operator) out.push(this.numericLine('313', n, 'is a server operator'));
     if (u.account) out.push(this.numericLine('330', n, u.account.name, 'is logged in as'));
-    // Native connections keep no idle time; IRC ones do (sign-on and last message).
-    if (u.peer instanceof IrcSession) {
-      const idle = Math.floor((Date.now() - u.peer.lastMessageAt) / 1000);
-      out.push(
-        this.numericLine(
-          '317',
-          n,
-          String(idle),
-          String(Math.floor(u.peer.signonAt / 1000)),
-          'seconds idle, signon time',
-        ),
-      );
-    }
+    // The core keeps idle time for every user (the same clock as /whois): last request but pings.
+    const idle = Math.max(0, Math.floor((this.deps.chat.nowMs() - u.lastActive) / 1000));
+    out.push(
+      this.numericLine(
+        '317',
+        n,
+        String(idle),
+        String(Math.floor(u.since / 1000)),
+        'seconds idle, signon time',
+      ),
+    );
     out.push(this.numericLine('318', n, 'End of /WHOIS list'));
     this.writeLines(out);
   }
@@ -1151,27 +1145,22 @@ export class IrcSession implements Peer {
   private system(e: SystemEvent): boolean {
     switch (e.event) {
       case 'kick': {
-        // The core's kick removes the user from the server: a KICK from every channel we share.
-        const target = this.deps.chat.users.get(foldKey(e.user ?? ''));
-        const mine = this.user?.rooms ?? new Map<string, Room>();
-        const out: string[] = [];
-        for (const room of mine.values()) {
-          if (target && (target === this.user || room.members.has(target))) {
-            const by = userMask(e.by ?? this.deps.serverName, this.deps.serverName);
-            out.push(
-              formatIrc(
-                {
-                  tags: {},
-                  prefix: by,
-                  command: 'KICK',
-                  params: [room.name.display, e.user ?? '', e.reason ?? 'Kicked'],
-                },
-                true,
-              ),
-            );
-            if (target === this.user) this.channels.delete(room.name.key);
-          }
-        }
+        // The others get one QUIT (the shared encoding); the kicked user leaves each channel.
+        if (foldKey(e.user ?? '') !== this.user?.name.key) return false;
+        const by = userMask(e.by ?? this.deps.serverName, this.deps.serverName);
+        const rooms = [...(this.user?.rooms.values() ?? [])];
+        const out = rooms.map((room) =>
+          formatIrc(
+            {
+              tags: {},
+              prefix: by,
+              command: 'KICK',
+              params: [room.name.display, this.me, e.reason ?? 'Kicked'],
+            },
+            true,
+          ),
+        );
+        this.channels.clear();
         this.writeLines(out);
         return true;
       }
@@ -1193,10 +1182,9 @@ export class IrcSession implements Peer {
       case 'join':
         return false;
       case 'reset':
-        this.serverNotice(`History of ${e.room ?? 'a room'} was reset on the server`);
-        return true;
       case 'shutdown':
-        this.serverNotice(e.reason ?? 'The server is shutting down');
+        // No IRC line for these: a server NOTICE in the phrasebook's words.
+        this.serverNotice(plain(systemPhrase(e)));
         return true;
       case 'away':
         return true;

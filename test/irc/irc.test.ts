@@ -223,6 +223,11 @@ test('queries: TOPIC, NAMES, LIST, WHO, WHOIS, MODE, USERHOST, ISON, AWAY with 3
   assert.equal((await bob.numeric('311')).params[1], 'nat');
   assert.equal((await bob.numeric('319')).params[2], '#lobby');
   await bob.numeric('312');
+  // A native user's idle time and sign-on come from the core, as /whois's do.
+  const idle = (await bob.numeric('317')).params;
+  assert.equal(idle[1], 'nat');
+  assert.ok(Number(idle[2]) >= 0 && Number(idle[2]) < 60, `idle ${idle[2]}`);
+  assert.ok(Math.abs(Number(idle[3]) - Date.now() / 1000) < 60, `signon ${idle[3]}`);
   await bob.numeric('318');
   bob.send('WHOIS bob');
   await bob.numeric('311');
@@ -396,12 +401,13 @@ test('operators KICK (the core disconnects the user); a ban keeps an IRC user ou
   assert.equal(kick.prefix, 'Op!Op@irc.test');
   await victim.expect((m) => m.command === 'ERROR');
   await victim.c.waitClosed();
-  assert.deepEqual((await op.expect((m) => m.command === 'KICK')).params, [
-    '#lobby',
-    'victim',
-    'behave',
-  ]);
-  assert.match(await nat.waitFor((l) => l.includes('victim')), /victim/u);
+  // The others see the server-wide kick once: a QUIT worded as native users read it.
+  const quit = await op.expect((m) => m.command === 'QUIT' || m.command === 'KICK');
+  assert.equal(quit.command, 'QUIT');
+  assert.equal(quit.prefix, 'victim!victim@irc.test');
+  assert.deepEqual(quit.params, ['victim was kicked by Op (behave)']);
+  await op.fence();
+  assert.match(await nat.waitFor((l) => l.includes('victim')), /victim was kicked by Op/u);
 });
 
 test('a ban by a native operator ejects an IRC user and keeps it out (465)', async (t) => {
