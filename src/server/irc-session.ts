@@ -13,6 +13,7 @@ import type { Chat } from '../core/chat.js';
 import { ChatError, PasswordNeeded } from '../protocol/errors.js';
 import type { Peer, Room, User } from '../core/model.js';
 import { foldKey, MAX_NAME_CHARS, parseAlias, parseRoom } from '../protocol/names.js';
+import { requestSchema } from '../protocol/commands.js';
 import { LineFramer } from '../protocol/framing.js';
 import { plain, systemPhrase } from '../protocol/phrases.js';
 import {
@@ -718,7 +719,15 @@ export class IrcSession implements Peer {
     if (!this.user) return;
     const id = `irc-${this.idPrefix}-${this.nextId++}`;
     this.pending.set(id, pending);
-    this.deps.chat.handle(this.user, { ...req, id } as Request);
+    // The same contract as every codec's requests (src/protocol/commands.ts): what it
+    // refuses comes back as the core's bad_request would, mapped to a numeric below.
+    const checked = requestSchema.safeParse({ ...req, id });
+    if (!checked.success) {
+      const message = checked.error.issues[0]?.message ?? 'Invalid request';
+      this.error({ type: 'error', code: 'bad_request', message, id });
+      return;
+    }
+    this.deps.chat.handle(this.user, checked.data);
   }
 
   private need(msg: IrcMessage, n: number): boolean {
