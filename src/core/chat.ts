@@ -47,6 +47,8 @@ export interface ChatOptions {
   heartbeatSeconds: number;
   server: { name: string; version: string };
   now?: () => number;
+  /** The message of the day, sent after the welcome when set (read per login: SIGHUP may change it). */
+  motd?: () => string | undefined;
   /** Called for failures that are the server's fault, so the caller can log them. */
   onInternalError?: (err: unknown, context: string) => void;
 }
@@ -198,6 +200,8 @@ export class Chat implements ChatContext {
           server: this.options.server,
           epochs,
         });
+        const motd = this.options.motd?.();
+        if (motd) peer.send(this.system('motd', { text: motd }));
         results.forEach((r, i) => finishReplay(this, user, targets[i]!, r));
         this.runEarly(user);
       },
@@ -213,6 +217,18 @@ export class Chat implements ChatContext {
       },
     );
     return user;
+  }
+
+  /** Settings a SIGHUP reload may change; they apply from the next request or login. */
+  reconfigure(
+    change: Partial<
+      Pick<
+        ChatOptions,
+        'limits' | 'historyOnJoin' | 'announceLimit' | 'requireAccount' | 'heartbeatSeconds'
+      >
+    >,
+  ): void {
+    Object.assign(this.options, change);
   }
 
   /** Handle one request from a connected user. Never throws: refusals go to the peer. */

@@ -60,6 +60,8 @@ export function systemPhrase(e: SystemEvent): Phrase {
       return ['History of ', room(e.room), ' was reset; showing recent messages'];
     case 'shutdown':
       return ['Server shutting down', ...(e.reason ? [': ', text(e.reason)] : [])];
+    case 'motd':
+      return [text(e.text ?? '')];
   }
 }
 

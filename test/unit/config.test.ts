@@ -47,6 +47,10 @@ function sample(spec: OptionSpec): string {
       return `value-for-${spec.key}`;
     case 'level':
       return spec.default === 'debug' ? 'warn' : 'debug';
+    case 'choice':
+      return spec.choices![spec.choices!.length - 1]!;
+    case 'address':
+      return '127.0.0.2:9100';
     case 'bool':
       return spec.default === true ? 'false' : 'true';
     case 'int': {
@@ -60,7 +64,13 @@ function sample(spec: OptionSpec): string {
 function parsed(spec: OptionSpec, s: string): unknown {
   if (spec.kind === 'int') return Number(s);
   if (spec.kind === 'bool') return s === 'true';
+  if (spec.kind === 'address') return { host: '127.0.0.2', port: 9100 };
   return s;
+}
+
+/** What a file's value becomes: relative paths resolve against the file's folder (18.7). */
+function fromFileValue(spec: OptionSpec, s: string): unknown {
+  return spec.path ? join(dir, s) : parsed(spec, s);
 }
 
 const settable = SERVER_OPTIONS.filter((s) => s.key !== 'config');
@@ -181,7 +191,7 @@ describe('loadConfig: every option from every source', () => {
         string,
         unknown
       >;
-      assert.equal(c[spec.key], want);
+      assert.deepEqual(c[spec.key], want);
     });
 
     test(`${spec.key} from ${envName(spec.key)}`, () => {
@@ -189,19 +199,19 @@ describe('loadConfig: every option from every source', () => {
         string,
         unknown
       >;
-      assert.equal(c[spec.key], want);
+      assert.deepEqual(c[spec.key], want);
     });
 
     test(`${spec.key} from a YAML file as ${flagName(spec.key)}`, () => {
       const path = file(`${flagName(spec.key)}: ${JSON.stringify(value)}\n`);
       const c = loadConfig({ ...partner, config: path }, {}) as unknown as Record<string, unknown>;
-      assert.equal(c[spec.key], want);
+      assert.deepEqual(c[spec.key], fromFileValue(spec, value));
     });
 
     test(`${spec.key} from a JSON file as ${spec.key}`, () => {
-      const path = file(JSON.stringify({ [spec.key]: want }), 'json');
+      const path = file(JSON.stringify({ [spec.key]: spec.kind === 'address' ? value : want }), 'json');
       const c = loadConfig({ ...partner, config: path }, {}) as unknown as Record<string, unknown>;
-      assert.equal(c[spec.key], want);
+      assert.deepEqual(c[spec.key], fromFileValue(spec, value));
     });
   }
 });
