@@ -201,10 +201,7 @@ export async function main(argv: string[]): Promise<number> {
   if (config.metrics) {
     try {
       metrics = await startMetrics(app, config.metrics, log);
-      log.info(
-        { host: metrics.address.address, port: metrics.address.port },
-        'metrics listening',
-      );
+      log.info({ host: metrics.address.address, port: metrics.address.port }, 'metrics listening');
     } catch (err) {
       detach();
       const e = err as NodeJS.ErrnoException;
@@ -242,7 +239,11 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /** SIGHUP: re-read file and environment; apply what can change live, name what cannot. */
-async function reloadConfig(app: App, cliOpts: Record<string, unknown>, log: Logger): Promise<void> {
+async function reloadConfig(
+  app: App,
+  cliOpts: Record<string, unknown>,
+  log: Logger,
+): Promise<void> {
   let next: Readonly<ServerConfig>;
   try {
     next = resolveConfig(cliOpts, process.env).config;
@@ -261,10 +262,7 @@ async function reloadConfig(app: App, cliOpts: Record<string, unknown>, log: Log
       log.error({ err }, 'reload failed; keeping the old configuration');
       return;
     }
-    log.error(
-      { err: { message: err.message } },
-      'reload refused; keeping the old configuration',
-    );
+    log.error({ err: { message: err.message } }, 'reload refused; keeping the old configuration');
   }
 }
 

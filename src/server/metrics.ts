@@ -205,9 +205,7 @@ function instrumentStore(
 
 /** Listening, not stopping, and the store can take writes. */
 export function ready(app: App): boolean {
-  return (
-    app.listener.listening && !app.stopping && !appendBroken.has(app) && app.storeWritable()
-  );
+  return app.listener.listening && !app.stopping && !appendBroken.has(app) && app.storeWritable();
 }
 
 /** Start the metrics listener. Rejects (EADDRINUSE, ...) when it cannot listen. */

@@ -223,7 +223,8 @@ export const SERVER_OPTIONS = [
   },
   {
     key: 'metrics',
-    description: 'serve /metrics, /healthz and /readyz over HTTP on HOST:PORT (a bare port means 127.0.0.1)',
+    description:
+      'serve /metrics, /healthz and /readyz over HTTP on HOST:PORT (a bare port means 127.0.0.1)',
     default: undefined,
     kind: 'address',
   },

@@ -116,7 +116,10 @@ test('SIGHUP: a new rate limit and MOTD apply under a live chat; a bad file is r
   const changed = (JSON.parse(line) as { changed: string[] }).changed;
   for (const name of ['rate-burst', 'rate-per-second', 'rate-queue', 'motd'])
     assert.ok(changed.includes(name), `${name} in ${JSON.stringify(changed)}`);
-  await child.waitStdout((l) => l.includes('not applied until a restart') && l.includes('history-limit'), mark);
+  await child.waitStdout(
+    (l) => l.includes('not applied until a restart') && l.includes('history-limit'),
+    mark,
+  );
 
   // The open connection is now paced: of three at once, two are refused.
   alice.send('after 1');
@@ -245,7 +248,10 @@ test('command line: unknown option and busy port are one clean line; no db left 
 
 test('18.6: off loopback without TLS warns; --require-account there refuses to start', async (t) => {
   const dir = tempDir(t, 'chat-ops-');
-  const refused = run(['--host', '0.0.0.0', '--port', '0', '--db', ':memory:', '--require-account'], dir);
+  const refused = run(
+    ['--host', '0.0.0.0', '--port', '0', '--db', ':memory:', '--require-account'],
+    dir,
+  );
   assert.equal(refused.status, 2);
   assert.match(refused.stderr, /plain text/u);
   assert.match(refused.stderr, /--tls-cert/u);
@@ -253,7 +259,16 @@ test('18.6: off loopback without TLS warns; --require-account there refuses to s
 
   const child = spawnServer(
     t,
-    ['--host', '0.0.0.0', '--port', '0', '--db', ':memory:', '--require-account', '--allow-plaintext-passwords'],
+    [
+      '--host',
+      '0.0.0.0',
+      '--port',
+      '0',
+      '--db',
+      ':memory:',
+      '--require-account',
+      '--allow-plaintext-passwords',
+    ],
     cleanEnv(),
   );
   const warned = await child.waitStdout((l) => l.includes('plain text'));
@@ -263,7 +278,10 @@ test('18.6: off loopback without TLS warns; --require-account there refuses to s
 
 test('chat-server config: each value with its source; --check names key, source and what is allowed', (t) => {
   const dir = tempDir(t, 'chat-ops-');
-  writeFileSync(join(dir, 'chat.yaml'), '# team server\nport: 6001\nhistory-limit: 500\ndb: data/chat.db\n');
+  writeFileSync(
+    join(dir, 'chat.yaml'),
+    '# team server\nport: 6001\nhistory-limit: 500\ndb: data/chat.db\n',
+  );
   const r = run(['config', '--config', 'chat.yaml', '--rate-burst', '7'], dir, {
     CHAT_LOG_LEVEL: 'warn',
   });
@@ -271,7 +289,11 @@ test('chat-server config: each value with its source; --check names key, source 
   const row = (key: string): string => r.stdout.split('\n').find((l) => l.startsWith(key + ' '))!;
   assert.match(row('port'), /6001\s+config file chat\.yaml:2$/u);
   assert.match(row('history-limit'), /500\s+config file chat\.yaml:3$/u);
-  assert.match(row('db'), new RegExp(`${join(dir, 'data/chat.db')}\\s`, 'u'), 'relative to the file');
+  assert.match(
+    row('db'),
+    new RegExp(`${join(dir, 'data/chat.db')}\\s`, 'u'),
+    'relative to the file',
+  );
   assert.match(row('log-level'), /warn\s+environment CHAT_LOG_LEVEL$/u);
   assert.match(row('rate-burst'), /7\s+command line --rate-burst$/u);
   assert.match(row('host'), /127\.0\.0\.1\s+default$/u);
