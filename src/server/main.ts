@@ -44,6 +44,10 @@ function buildCli(name = 'chat-server'): Command {
     .description('A terminal chat relay over TCP. Clients: chat-client, nc, telnet.')
     .version(VERSION)
     .showHelpAfterError(HINT)
+    // One line in the same form as every other chat-server failure.
+    .configureOutput({
+      outputError: (text, write) => write(`chat-server: ${text.replace(/^error: /u, '')}`),
+    })
     .addHelpText('after', EXAMPLES);
   for (const spec of SERVER_OPTIONS) {
     const flag =

@@ -137,9 +137,10 @@ test('SIGHUP: a new rate limit and MOTD apply under a live chat; a bad file is r
   child.proc.kill('SIGHUP');
   const refused = await child.waitStdout((l) => l.includes('reload refused'), mark);
   assert.match(refused.line, /rate-burst/u);
-  const dave = await LineClient.text(port, 'Dave');
+  const dave = await LineClient.json(port, 'Dave');
   t.after(() => dave.close());
-  await dave.waitFor((l) => l === '* second motd');
+  const motdEvent = await dave.waitForJson((o) => o.type === 'system' && o.event === 'motd');
+  assert.equal(motdEvent.text, 'second motd\nline two');
 });
 
 test('--log-file: moved away and reopened on SIGUSR1 under load, no line lost', async (t) => {
@@ -311,4 +312,26 @@ test('chat-server config: each value with its source; --check names key, source 
 
   const good = run(['config', '--check', 'chat.yaml'], dir);
   assert.equal(good.status, 0, good.stderr);
+});
+
+test('/readyz: 503 once shutdown starts, while /healthz still answers', async (t) => {
+  const { startServer } = await import('../helpers/server.js');
+  const { startMetrics } = await import('../../src/server/metrics.js');
+  const pino = (await import('pino')).default;
+  const server = await startServer();
+  const metrics = await startMetrics(
+    server.app,
+    { host: '127.0.0.1', port: 0 },
+    pino({ level: 'silent' }),
+  );
+  t.after(() => metrics.close());
+  const url = (p: string): string => `http://127.0.0.1:${metrics.address.port}${p}`;
+  assert.equal((await fetch(url('/readyz'))).status, 200);
+  const client = await LineClient.text(server.port, 'Alice');
+  const stopped = server.close();
+  assert.equal((await fetch(url('/readyz'))).status, 503);
+  assert.equal((await fetch(url('/healthz'))).status, 200);
+  client.close();
+  await stopped;
+  assert.equal((await fetch(url('/readyz'))).status, 503);
 });
