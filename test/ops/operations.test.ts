@@ -21,7 +21,8 @@ async function start(
   env: Record<string, string> = {},
 ): Promise<{ child: Child; port: number }> {
   const child = spawnServer(t, ['--host', '127.0.0.1', '--port', '0', ...args], cleanEnv(env));
-  const { line } = await child.waitStdout((l) => l.includes('"msg":"listening"'));
+  // Generous: on a loaded machine a node process can take seconds to start.
+  const { line } = await child.waitStdout((l) => l.includes('"msg":"listening"'), 0, 20_000);
   return { child, port: (JSON.parse(line) as { port: number }).port };
 }
 
