@@ -61,7 +61,8 @@ export function systemPhrase(e: SystemEvent): Phrase {
     case 'shutdown':
       return ['Server shutting down', ...(e.reason ? [': ', text(e.reason)] : [])];
     case 'motd':
-      return [text(e.text ?? '')];
+      // Line breaks kept: each mode shows one notice line per line of the file.
+      return (e.text ?? '').split('\n').flatMap((l, i) => (i === 0 ? [text(l)] : ['\n', text(l)]));
   }
 }
 
