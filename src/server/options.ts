@@ -191,6 +191,21 @@ export const SERVER_OPTIONS = [
     max: 3600,
   },
   {
+    key: 'maxFileBytes',
+    description: 'largest file the server relays between users',
+    default: 10485760,
+    kind: 'int',
+    min: 0,
+  },
+  {
+    key: 'fileIdleTimeout',
+    description: 'seconds a file transfer may stall (or wait for a reconnect) before it is aborted',
+    default: 120,
+    kind: 'int',
+    min: 1,
+    max: 86400,
+  },
+  {
     key: 'shutdownGrace',
     description: 'seconds to flush and close on SIGINT/SIGTERM',
     default: 5,

@@ -119,6 +119,11 @@ export class Session implements Peer {
     }
   }
 
+  /** The mode of the codec this connection speaks (Peer). */
+  get mode(): string {
+    return this.codec.mode;
+  }
+
   /** True for a connection admission refused (it is only told why). */
   get refused(): boolean {
     return this.refusal !== undefined;
@@ -264,9 +269,17 @@ export class Session implements Peer {
     this.handshake(frame);
   }
 
-  /** Pass a request through flood control (§6); heartbeat frames are not counted. */
+  /**
+   * Pass a request through flood control (§6). Heartbeat frames are not
+   * counted, nor file chunks and their acks: a transfer's window (§5) paces those.
+   */
   private admitRequest(user: User, req: Request): void {
-    if (req.type === 'ping' || req.type === 'pong') {
+    if (
+      req.type === 'ping' ||
+      req.type === 'pong' ||
+      req.type === 'file-chunk' ||
+      req.type === 'file-ack'
+    ) {
       this.deps.chat.handle(user, req);
       return;
     }
