@@ -18,5 +18,11 @@ export interface Bus {
   /** Start receiving a stream's appends; resolves once live. One listener per stream. */
   subscribe(stream: StreamKey, onMessage: StreamListener): Promise<void>;
   unsubscribe(stream: StreamKey): Promise<void>;
+  /**
+   * Called after the Bus reconnected (anything published meanwhile was lost):
+   * each consumer re-reads its streams from its last seq (StreamFollower.resync).
+   * A Bus that cannot lose its connection never calls it.
+   */
+  onResync(callback: () => void): void;
   close(): Promise<void>;
 }

@@ -23,6 +23,9 @@ export class LocalBus implements Bus {
     this.listeners.delete(stream);
   }
 
+  /** In one process nothing is ever missed: there is no reconnect to resync after. */
+  onResync(): void {}
+
   async close(): Promise<void> {
     this.listeners.clear();
     this.pending = [];

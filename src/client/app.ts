@@ -4,18 +4,21 @@
  * (for completion) and who wrote last in private (for /reply), and reports
  * how the session ended. main.ts turns that into an exit code; nothing here exits.
  */
-import readline from 'node:readline';
 import type { AckEvent, Request, ServerEvent, WelcomeEvent } from '../protocol/messages.js';
-import { SecretCancelled } from '../tty/secret.js';
 import { attentionFor, sameAlias } from './attention.js';
-import { COMMAND_NAMES, parseInput } from './commands.js';
+import { COMMAND_NAMES, holdsPassword, parseInput } from './commands.js';
 import { complete } from './complete.js';
 import { ConnectError, Connection, type ConnectionOptions } from './connection.js';
+import { PasswordSource } from './password.js';
 import { splitMessage } from './paste.js';
+import { runPiped } from './piped.js';
 import { renderAck, renderError, renderEvent, renderNotice, type RenderContext } from './render.js';
 import { Repl } from './repl.js';
 import { Roster } from './roster.js';
+import { defaultDownloadDir } from './transfer-files.js';
+import { TransferUi } from './transfer-ui.js';
 import { isBarrier, Sender, type Outcome } from './sender.js';
+import { OfflineStatus, pendingLine, reconnectLine } from './status.js';
 
 /** How a session ended; main.ts maps each kind to an exit code. */
 export type SessionEnd =
@@ -43,14 +46,13 @@ export interface ClientSettings extends Omit<
   /** No terminal bell for mentions and private messages. */
   quiet?: boolean;
   /**
-   * The password to give if the server says the alias is registered
-   * (CHAT_PASSWORD). Without it a user at a terminal is asked.
+   * The alias's password (CHAT_PASSWORD), sent in the first hello so a
+   * registered alias logs in at once. Without it a user at a terminal is asked.
    */
   password?: string;
+  /** Where received files are saved (created when missing); ~/Downloads/chat by default. */
+  downloadDir?: string;
 }
-
-/** Password prompts at a terminal before giving up: as many as the server allows a connection (§2). */
-const PASSWORD_TRIES = 3;
 
 const DEFAULT_ROOM = '#lobby';
 
@@ -70,16 +72,19 @@ export class ChatClient {
   private readonly sender: Sender;
   private readonly interactive: boolean;
   private readonly roster = new Roster();
+  /** File transfers (§5): commands, events and the progress bar shown in the prompt. */
+  private readonly files: TransferUi;
+  private status = '';
   private room = DEFAULT_ROOM;
   /** Sender of the last private message received: where /reply goes. */
   private replyTo?: string;
-  private passwordTries = 0;
-  /** Set when the server wanted a password that there was no way to get. */
-  private passwordUnavailable = false;
+  private readonly passwords: PasswordSource;
   private repl?: Repl;
   /** Events that arrived with the welcome, before the screen was set up. */
   private early: ServerEvent[] | undefined = [];
   private leaving = false;
+  /** Reconnect progress and lines not acknowledged yet, for the status area. */
+  private readonly offline = new OfflineStatus((lines) => this.repl?.setStatus(lines));
   private finish: (end: SessionEnd) => void = () => undefined;
   private readonly ended = new Promise<SessionEnd>((resolve) => {
     this.finish = resolve;
@@ -90,33 +95,55 @@ export class ChatClient {
     private readonly io: ClientIO,
   ) {
     this.interactive = io.stdin.isTTY === true;
-    const { quiet: _quiet, password: _password, ...connection } = settings;
+    this.passwords = new PasswordSource(
+      settings.password,
+      this.interactive ? io.readSecret : undefined,
+    );
+    const { quiet: _quiet, downloadDir, ...connection } = settings;
     this.conn = new Connection({
       ...connection,
       // A script wants to send, not to be shown the room's past (hello.history, §4).
       ...(this.interactive ? {} : { history: 0 }),
-      askPassword: (alias, wrong) => this.askPassword(alias, wrong),
+      askPassword: async (alias, wrong) => {
+        if (this.leaving) return undefined;
+        const password = await this.passwords.ask(alias, wrong);
+        if (this.passwords.cancelled) this.leaving = true;
+        return this.leaving ? undefined : password;
+      },
     });
     this.sender = new Sender(this.conn);
+    this.files = new TransferUi(this.conn, downloadDir ?? defaultDownloadDir(), {
+      notice: (text, error) =>
+        this.show(
+          error ? renderError(text, undefined, this.context()) : renderNotice(text, this.context()),
+        ),
+      status: (text) => {
+        this.status = text === undefined ? '' : `${text} `;
+        this.repl?.setPrompt(this.prompt());
+      },
+    });
     this.conn.on('event', (event) => {
+      if (this.files.onEvent(event)) return;
       this.observe(event);
       if (this.early) this.early.push(event);
       else this.showEvent(event);
     });
-    this.conn.on('closed', ({ reason }) => {
+    this.conn.on('closed', ({ reason, code }) => {
+      this.offline.online();
       this.repl?.close();
-      this.finish({ kind: 'lost', message: `connection lost: ${reason}` });
+      const message = code === 'displaced' ? reason : `connection lost: ${reason}`;
+      this.finish({ kind: 'lost', message });
     });
-    this.conn.on('reconnecting', ({ delayMs, reason }) => {
-      const seconds = Math.max(1, Math.round(delayMs / 1000));
-      this.show(
-        renderNotice(`Connection lost (${reason}); reconnecting in ${seconds} s…`, this.context()),
-      );
+    this.conn.on('reconnecting', ({ attempt, delayMs, reason, server }) => {
+      this.offline.reconnecting(attempt, delayMs, reason, server);
+      // No place to redraw: one plain line per attempt.
+      if (!this.repl?.terminal) this.show(reconnectLine(attempt, delayMs, reason));
     });
     this.conn.on('reconnected', (welcome) => {
+      this.offline.online();
       this.roster.observe(welcome);
       if (!welcome.rooms.includes(this.room)) this.setRoom(welcome.rooms[0] ?? DEFAULT_ROOM);
-      this.show(renderNotice('Reconnected', this.context()));
+      this.show(renderNotice(`Reconnected to ${this.conn.server}`, this.context()));
     });
   }
 
@@ -142,7 +169,24 @@ export class ChatClient {
     this.early = undefined;
     for (const event of early) this.showEvent(event);
     if (this.interactive) return this.ended;
-    return Promise.race([this.ended, this.runPiped()]);
+    const piped = runPiped({
+      stdin: this.io.stdin,
+      stderr: this.io.stderr,
+      conn: this.conn,
+      sender: this.sender,
+      leaving: () => this.leaving,
+      parse: (line) => parseInput(line, this.room, this.replyTo),
+      notice: (text) => this.show(renderNotice(text, this.context())),
+      acked: (request, ack) => this.applyAck(request, ack),
+      // A query in a script (/who, /rooms) prints its answer.
+      answered: (reply) => this.show(renderEvent(reply, this.context())),
+    }).then(async (kind): Promise<SessionEnd> => {
+      // Not leave(): that would settle `ended` as a success before refusals are counted.
+      this.leaving = true;
+      await this.conn.quit();
+      return { kind };
+    });
+    return Promise.race([this.ended, piped]);
   }
 
   /** Leave cleanly (exit, Ctrl-C, Ctrl-D, SIGTERM): send quit and end the run with success. */
@@ -150,6 +194,7 @@ export class ChatClient {
     if (this.leaving) return;
     this.leaving = true;
     this.repl?.close();
+    this.files.close();
     await this.conn.quit(reason);
     this.finish({ kind: 'ok' });
   }
@@ -158,35 +203,10 @@ export class ChatClient {
   private refusal(err: ConnectError): string {
     if (err.kind !== 'refused') return err.message;
     const line = `the server refused ${this.conn.alias}: ${err.message} [${err.code}]`;
-    if (err.code === 'auth_required' && this.passwordUnavailable) {
+    if (err.code === 'auth_required' && this.passwords.unavailable) {
       return `${line}; set CHAT_PASSWORD, or run chat-client in a terminal to be asked for it`;
     }
     return line;
-  }
-
-  /**
-   * The Connection's password source (§2): CHAT_PASSWORD once, else a prompt
-   * without echo at a terminal, PASSWORD_TRIES times. Undefined gives up.
-   */
-  private async askPassword(alias: string, wrong: boolean): Promise<string | undefined> {
-    const given = this.settings.password;
-    // A wrong CHAT_PASSWORD is reported, not retried or replaced by a prompt.
-    if (given !== undefined) return wrong ? undefined : given;
-    const read = this.io.readSecret;
-    if (!this.interactive || !read) {
-      this.passwordUnavailable = true;
-      return undefined;
-    }
-    if (this.leaving || this.passwordTries >= PASSWORD_TRIES) return undefined;
-    this.passwordTries += 1;
-    try {
-      return await read(`${wrong ? 'Wrong password. ' : ''}Password for ${alias}: `);
-    } catch (err) {
-      // Ctrl-C or Ctrl-D at the prompt: the user chose to leave.
-      if (!(err instanceof SecretCancelled)) throw err;
-      this.leaving = true;
-      return undefined;
-    }
   }
 
   /** Learn from a server event: who is around (completion), who wrote in private (/reply). */
@@ -218,9 +238,14 @@ export class ChatClient {
     else this.io.stdout.write(text + '\n');
   }
 
+  /** The prompt: a transfer's progress bar, if any, then the current room. */
+  private prompt(): string {
+    return this.status + promptFor(this.room);
+  }
+
   private setRoom(room: string): void {
     this.room = room;
-    this.repl?.setPrompt(promptFor(room));
+    this.repl?.setPrompt(this.prompt());
   }
 
   /** Follow the acks that move the user: /join makes a room current, /part of it picks another. */
@@ -250,14 +275,21 @@ export class ChatClient {
   private startRepl(welcome: WelcomeEvent): void {
     const terminal = this.io.stdout.isTTY === true;
     const completer = (line: string): [string[], string] =>
+      this.files.complete(line) ??
       complete(line, {
         commands: COMMAND_NAMES,
         nicks: this.roster.nicks(this.room, this.conn.alias),
         rooms: this.roster.roomNames(),
       });
     const repl = new Repl(
-      { input: this.io.stdin, output: this.io.stdout, terminal, completer },
-      promptFor(this.room),
+      {
+        input: this.io.stdin,
+        output: this.io.stdout,
+        terminal,
+        completer,
+        keepInHistory: (line) => !holdsPassword(line),
+      },
+      this.prompt(),
     );
     this.repl = repl;
     this.show(renderEvent(welcome, this.context()));
@@ -278,6 +310,7 @@ export class ChatClient {
 
   private async handleLine(line: string): Promise<void> {
     if (this.leaving) return;
+    if (await this.files.handleLine(line)) return;
     const input = parseInput(line, this.room, this.replyTo);
     switch (input.kind) {
       case 'none':
@@ -307,10 +340,19 @@ export class ChatClient {
     for (const part of parts) await this.send({ type: 'say', room: this.room, text: part });
   }
 
-  /** Send a request; its outcome is shown when it comes (at once for a barrier like /join). */
+  /**
+   * Send a request; its outcome is shown when it comes (at once for a barrier
+   * like /join). A chat line typed while the connection is down is shown as
+   * pending until the server acknowledges it.
+   */
   private async send(request: Request): Promise<void> {
+    const line = pendingLine(request, this.conn.alias, this.io.color);
+    const settle = this.offline.sent(request, line, this.conn.online);
     const { outcome } = await this.sender.submit(request);
-    const shown = outcome.then((result) => this.showOutcome(request, result));
+    const shown = outcome.then((result) => {
+      settle();
+      this.showOutcome(request, result);
+    });
     if (isBarrier(request)) await shown;
   }
 
@@ -330,52 +372,5 @@ export class ChatClient {
       this.roster.observe(reply);
       this.show(renderEvent(reply, this.context()));
     }
-  }
-
-  /** Piped stdin: send every line in order, wait for every answer, report refusals on stderr. */
-  private async runPiped(): Promise<SessionEnd> {
-    const lines = readline.createInterface({ input: this.io.stdin, crlfDelay: Infinity });
-    this.conn.once('closed', () => lines.close());
-    let refused = 0;
-    const refuse = (lineNo: number, message: string): void => {
-      refused += 1;
-      this.io.stderr.write(`chat-client: line ${lineNo} refused: ${message}\n`);
-    };
-    let lineNo = 0;
-    for await (const line of lines) {
-      lineNo += 1;
-      if (this.leaving) break;
-      const input = parseInput(line, this.room, this.replyTo);
-      if (input.kind === 'none') continue;
-      if (input.kind === 'quit') break;
-      if (input.kind === 'notice') {
-        this.show(renderNotice(input.text, this.context()));
-        continue;
-      }
-      if (input.kind === 'invalid') {
-        refuse(lineNo, input.message);
-        continue;
-      }
-      const n = lineNo;
-      const { outcome } = await this.sender.submit(input.request);
-      const handled = outcome.then((result) => {
-        if (!result.ok) {
-          if (result.error.code !== 'closed')
-            refuse(n, `${result.error.message} [${result.error.code}]`);
-        } else if (result.reply.type === 'ack') {
-          this.applyAck(input.request, result.reply);
-        } else {
-          // A query in a script (/who, /rooms) prints its answer.
-          this.show(renderEvent(result.reply, this.context()));
-        }
-      });
-      if (isBarrier(input.request)) await handled;
-    }
-    lines.close();
-    await this.sender.drain();
-    // Not leave(): that would settle `ended` as a success before refusals are counted.
-    this.leaving = true;
-    await this.conn.quit();
-    return refused > 0 ? { kind: 'line_refused' } : { kind: 'ok' };
   }
 }

@@ -9,6 +9,7 @@ import { COMMAND_SPECS } from '../protocol/commands.js';
 import { ChatError } from '../protocol/errors.js';
 import type { Request } from '../protocol/messages.js';
 import { decodeTextLine } from '../protocol/text-codec.js';
+import { TRANSFER_COMMANDS } from './transfer-ui.js';
 
 /** The result of reading one typed line. */
 export type ParsedInput =
@@ -29,6 +30,7 @@ const LEAVE_WORDS = new Set(['exit', 'quit']);
 /** Commands the client carries out itself, for /help and completion. */
 export const CLIENT_COMMANDS = [
   { name: 'reply', usage: '/reply text', summary: 'answer the last private message' },
+  ...TRANSFER_COMMANDS,
 ] as const;
 
 /** Every command name (without the slash), for Tab completion. */
@@ -90,4 +92,20 @@ export function parseInput(line: string, room: string, replyTo?: string): Parsed
     request = { ...request, room } as Request;
   }
   return { kind: 'send', request };
+}
+
+/** Commands whose arguments include a password (for the ones the parser does not know yet too). */
+const PASSWORD_COMMANDS =
+  /^\s*\/(?:(?:register|passwd|password|login|identify|oper)\b|nick\s+\S+\s+\S)/iu;
+
+/**
+ * Whether a typed line holds a password, so it must never be kept for
+ * Up-arrow recall (issue 9 §10): `/register`, `/nick NAME PASSWORD`, `/passwd`.
+ */
+export function holdsPassword(line: string): boolean {
+  if (PASSWORD_COMMANDS.test(line)) return true;
+  const input = parseInput(line, '#lobby');
+  return (
+    input.kind === 'send' && 'password' in input.request && input.request.password !== undefined
+  );
 }

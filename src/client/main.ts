@@ -1,5 +1,5 @@
 /**
- * chat-client's command line (PROTOCOL.md §7): options, signals, and the exit
+ * chat-client's command line (docs/protocol.md §7): options, signals, and the exit
  * code of a run. Every failure the user can cause or meet ends with one line
  * on stderr and one of these codes, never a stack trace:
  *
@@ -12,14 +12,19 @@
  * |      | not verified (--tls without --ca for a private CA), TLS handshake failed           |
  * | 4    | refused at the handshake: bad_alias, alias_taken, banned, a wrong password, or a   |
  * |      | registered alias without CHAT_PASSWORD when no terminal can ask (auth_required)    |
- * | 5    | connection lost after joining and not coming back (--no-reconnect, kicked)         |
+ * | 5    | connection lost after joining and not coming back (--no-reconnect, kicked, or     |
+ * |      | this account signed in from another connection)                                   |
  * | 6    | piped input: at least one line was refused (each one reported on stderr)           |
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_HOST, DEFAULT_PORT } from '../protocol/constants.js';
 import { readSecret } from '../tty/secret.js';
 import { ChatClient, type ClientIO, type SessionEnd } from './app.js';
+import { parseEndpoints, type Endpoint } from './dial.js';
 import { shouldUseColor } from './render.js';
+import { expandHome } from './transfer-files.js';
+import { VERSION } from './version.js';
 
 /** Exit codes of chat-client; see the table above. */
 export const EXIT = {
@@ -44,14 +49,18 @@ const END_CODES: Record<SessionEnd['kind'], number> = {
 export interface ClientOptions {
   host: string;
   port: number;
+  /** Further servers from `--host a,b` (or several --host): tried in turn when one fails. */
+  failover?: Endpoint[];
   name: string;
   reconnect: boolean;
   /** No terminal bell (--quiet). */
   quiet: boolean;
   /** Present with --tls (implied by --ca and --insecure). */
   tls?: { caFile?: string; insecure: boolean };
-  /** CHAT_PASSWORD, given only if the server asks for it. */
+  /** CHAT_PASSWORD, sent in the first hello. */
   password?: string;
+  /** Where received files go (--download-dir, CHAT_DOWNLOAD_DIR). */
+  downloadDir?: string;
 }
 
 function parsePort(value: string): number {
@@ -62,9 +71,63 @@ function parsePort(value: string): number {
   return port;
 }
 
+/** The --host default, by identity: the first --host given replaces it, later ones add. */
+const DEFAULT_HOSTS: readonly string[] = [DEFAULT_HOST];
+
+function collectHosts(value: string, previous: readonly string[]): readonly string[] {
+  return previous === DEFAULT_HOSTS ? [value] : [...previous, value];
+}
+
+/**
+ * Every option, once: flag, help, environment variable, default and parser.
+ * Commander reads the environment (`.env()`), so flags win over CHAT_*
+ * variables, which win over defaults, and `--help` shows all three.
+ */
+const OPTION_TABLE: readonly Option[] = [
+  new Option(
+    '--host <host[:port],...>',
+    'server address; several (comma-separated, or --host again) are tried in turn',
+  )
+    .env('CHAT_HOST')
+    .default(DEFAULT_HOSTS, DEFAULT_HOST)
+    .argParser(collectHosts),
+  new Option('--port <port>', 'server port, for hosts given without one')
+    .env('CHAT_PORT')
+    .default(DEFAULT_PORT)
+    .argParser(parsePort),
+  new Option('--name <alias>', 'your alias (required)').env('CHAT_NAME'),
+  new Option('--no-reconnect', 'exit when the connection is lost instead of reconnecting'),
+  new Option('--tls', "connect with TLS, verifying the server's certificate and host name"),
+  new Option('--ca <file>', 'trust this PEM CA certificate for --tls (implies --tls)').env(
+    'CHAT_CA',
+  ),
+  new Option('--insecure', "with --tls, do not verify the server's certificate (implies --tls)"),
+  new Option('--quiet', 'no terminal bell for mentions and private messages'),
+  new Option(
+    '--download-dir <dir>',
+    'where received files are saved, created when missing (default ~/Downloads/chat)',
+  ).env('CHAT_DOWNLOAD_DIR'),
+];
+
+const HELP_AFTER = `
+A registered alias needs its password: from CHAT_PASSWORD (sent when connecting;
+never a flag, which other users could see in ps), or asked at the terminal.
+
+Exit codes: 0 ok, 1 internal error, 2 usage, 3 server unreachable (or its TLS
+certificate not verified), 4 refused at handshake (or no password), 5 connection
+lost (kicked, or signed in from elsewhere), 6 piped line refused.
+
+Examples:
+  chat-client --name Alice                        # the server on this machine
+  chat-client --host chat.example.org --tls --name Alice
+  chat-client --host a.example:50000,b.example:50000 --name Alice   # fail over
+  CHAT_PASSWORD=secret chat-client --name Alice   # a registered alias
+  printf 'hello\\n/join #dev\\nhi dev\\n' | chat-client --name Bot  # a script`;
+
 /**
  * Parse argv (as process.argv: node, script, args…). Options win over the
- * CHAT_HOST / CHAT_PORT / CHAT_NAME environment variables, which win over defaults.
+ * CHAT_* environment variables (read by commander from process.env), which
+ * win over defaults. `env` is where CHAT_PASSWORD is read, which has no flag.
  * Throws CommanderError for usage errors, help and version.
  */
 export function parseOptions(
@@ -73,56 +136,47 @@ export function parseOptions(
   stderr: NodeJS.WritableStream,
 ): ClientOptions {
   const program = new Command('chat-client')
-    .description('Terminal client for chat-server (JSON mode, PROTOCOL.md §4).')
-    .option('--host <host>', 'server address (env CHAT_HOST)', env.CHAT_HOST || '127.0.0.1')
-    .option('--port <port>', 'server port (env CHAT_PORT, default 50000)', parsePort)
-    .option('--name <alias>', 'your alias (env CHAT_NAME; one of the two is required)')
-    .option('--no-reconnect', 'exit when the connection is lost instead of reconnecting')
-    .option('--tls', "connect with TLS, verifying the server's certificate and host name")
-    .option('--ca <file>', 'trust this PEM CA certificate for --tls (implies --tls)')
-    .option('--insecure', "with --tls, do not verify the server's certificate (implies --tls)")
-    .option('--quiet', 'no terminal bell for mentions and private messages')
-    .addHelpText(
-      'after',
-      '\nA registered alias needs its password: from CHAT_PASSWORD, or asked at the terminal.\n' +
-        '\nExit codes: 0 ok, 1 internal error, 2 usage, 3 server unreachable (or its TLS\n' +
-        'certificate not verified), 4 refused at handshake (or no password), 5 connection\n' +
-        'lost, 6 piped line refused.',
-    )
+    .description('Terminal client for chat-server.')
+    .version(VERSION, '-V, --version', 'print the version and exit')
+    .helpOption('-h, --help', 'show this help and exit')
+    .addHelpText('after', HELP_AFTER)
     .exitOverride()
     .configureOutput({
       writeErr: (text) => stderr.write(text),
       // One line, in the same form as every other chat-client failure.
-      outputError: (text, write) => write(`chat-client: ${text.replace(/^error: /u, '')}`),
+      outputError: (text, write) =>
+        write(`chat-client: ${text.replace(/^error: /u, '').trimEnd()} (see --help)\n`),
     });
+  for (const option of OPTION_TABLE) program.addOption(option);
   program.parse(argv);
   const opts = program.opts<{
-    host: string;
-    port?: number;
+    host: readonly string[];
+    port: number;
     name?: string;
     reconnect: boolean;
+    downloadDir?: string;
     tls?: boolean;
     ca?: string;
     insecure?: boolean;
     quiet?: boolean;
   }>();
-  let port = opts.port ?? 50000;
-  if (opts.port === undefined && env.CHAT_PORT) {
-    try {
-      port = parsePort(env.CHAT_PORT);
-    } catch (err) {
-      program.error(`CHAT_PORT ${(err as Error).message}`);
-    }
+  let endpoints: Endpoint[];
+  try {
+    endpoints = opts.host.flatMap((h) => parseEndpoints(h, opts.port));
+  } catch (err) {
+    return program.error(`--host ${(err as Error).message}`);
   }
-  const name = (opts.name ?? env.CHAT_NAME ?? '').trim();
+  const name = (opts.name ?? '').trim();
   if (!name) program.error('no alias given: use --name ALIAS or set CHAT_NAME');
+  const [first, ...failover] = endpoints;
   const options: ClientOptions = {
-    host: opts.host,
-    port,
+    host: first?.host ?? DEFAULT_HOST,
+    port: first?.port ?? opts.port,
     name,
     reconnect: opts.reconnect,
     quiet: opts.quiet === true,
   };
+  if (failover.length > 0) options.failover = failover;
   if (opts.tls || opts.ca !== undefined || opts.insecure) {
     options.tls = {
       insecure: opts.insecure === true,
@@ -130,6 +184,7 @@ export function parseOptions(
     };
   }
   if (env.CHAT_PASSWORD) options.password = env.CHAT_PASSWORD;
+  if (opts.downloadDir) options.downloadDir = expandHome(opts.downloadDir);
   return options;
 }
 

@@ -29,8 +29,13 @@ const LINE_BREAK = /\r\n|\r|\n/u;
 // eslint-disable-next-line no-control-regex -- detecting control characters is the point
 const KEY_CONTROLS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/u;
 
-/** A piece of terminal input: keys for readline, or a pasted multi-line text. */
-export type InputPiece = { kind: 'keys'; text: string } | { kind: 'paste'; text: string };
+/**
+ * A piece of terminal input: keys for readline, or a pasted multi-line text;
+ * `complete` when the paste ended with a line break (an Enter of its own),
+ * else its last line still waits for the user's Enter.
+ */
+export type InputPiece =
+  { kind: 'keys'; text: string } | { kind: 'paste'; text: string; complete: boolean };
 
 /** The longest suffix of `text` that is a proper prefix of `marker`, if at least `min` long. */
 function heldTail(text: string, marker: string, min: number): number {
@@ -43,14 +48,16 @@ function heldTail(text: string, marker: string, min: number): number {
 /**
  * Classify pasted `text`: with a line break between two lines it is a paste
  * (line breaks normalized to `\n`, blank lines around it dropped); a single
- * line, with or without a final Enter, is handed to readline as typed keys.
+ * line, with or without a final Enter, is handed to readline as typed keys,
+ * its Tabs as spaces (a pasted Tab is text, not a request to complete).
  */
 export function pastePiece(text: string): InputPiece {
   const lines = text.split(LINE_BREAK);
+  const complete = lines.length > 1 && (lines[lines.length - 1] ?? '').trim() === '';
   while (lines.length > 0 && (lines[lines.length - 1] ?? '').trim() === '') lines.pop();
   while (lines.length > 0 && (lines[0] ?? '').trim() === '') lines.shift();
-  if (lines.length > 1) return { kind: 'paste', text: lines.join('\n') };
-  return { kind: 'keys', text };
+  if (lines.length > 1) return { kind: 'paste', text: lines.join('\n'), complete };
+  return { kind: 'keys', text: text.replace(/\t/gu, ' ') };
 }
 
 /** Whether keys from one read look like pasted lines rather than typing (see the module comment). */

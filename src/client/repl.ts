@@ -2,14 +2,21 @@
  * The terminal side of chat-client: reads typed lines with readline and prints
  * display text without garbling what the user is typing (issue 2 §3). In a
  * terminal it also owns raw input: pastes of several lines are taken out
- * before readline sees them (paste.ts) and reported whole, and Tab asks the
- * completer. It knows nothing of the protocol; app.ts wires it to the Connection.
+ * before readline sees them (paste.ts) and reported whole, keys reach readline
+ * one at a time (keys.ts), and Tab asks the completer. Between the output and
+ * the prompt it keeps a status area redrawn in place (reconnecting, lines not
+ * yet acknowledged, a paste waiting for Enter). It knows nothing of the
+ * protocol; app.ts wires it to the Connection.
  */
 import { EventEmitter } from 'node:events';
 import readline from 'node:readline';
 import { PassThrough } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
+import { codePoints, LEFT, splitKeys } from './keys.js';
+import { displayWidth, rowsFor, statusRows, visible } from './width.js';
 import { BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, PasteParser } from './paste.js';
+
+export { displayWidth, rowsFor } from './width.js';
 
 /** Events of a Repl. */
 export interface ReplEvents {
@@ -29,39 +36,8 @@ export interface ReplStreams {
   terminal: boolean;
   /** Tab completion of the line up to the cursor (readline's completer contract). */
   completer?: (line: string) => [string[], string];
-}
-
-/**
- * Display width of a string: wide East Asian characters and emoji take two
- * columns, combining marks none. An estimate, as terminals differ.
- */
-export function displayWidth(text: string): number {
-  let width = 0;
-  for (const ch of text) {
-    const cp = ch.codePointAt(0) ?? 0;
-    if ((cp >= 0x300 && cp <= 0x36f) || cp === 0x200d || (cp >= 0xfe00 && cp <= 0xfe0f)) continue;
-    const wide =
-      (cp >= 0x1100 && cp <= 0x115f) ||
-      (cp >= 0x2e80 && cp <= 0xa4cf) ||
-      (cp >= 0xac00 && cp <= 0xd7a3) ||
-      (cp >= 0xf900 && cp <= 0xfaff) ||
-      (cp >= 0xfe30 && cp <= 0xfe4f) ||
-      (cp >= 0xff00 && cp <= 0xff60) ||
-      (cp >= 0xffe0 && cp <= 0xffe6) ||
-      (cp >= 0x1f300 && cp <= 0x1faff) ||
-      (cp >= 0x20000 && cp <= 0x3fffd);
-    width += wide ? 2 : 1;
-  }
-  return width;
-}
-
-/**
- * Terminal rows readline's prompt plus an entered line of `width` columns
- * occupy once Enter is pressed: a line that exactly fills its last row still
- * gets a row below, as readline forces the cursor onto a fresh one.
- */
-export function rowsFor(width: number, columns: number): number {
-  return Math.floor(width / Math.max(1, columns)) + 1;
+  /** Whether an entered line may be kept for Up-arrow recall (not one holding a password). */
+  keepInHistory?: (line: string) => boolean;
 }
 
 /** readline input with a prompt, and output that never tears the line being typed. */
@@ -69,12 +45,21 @@ export class Repl extends EventEmitter<ReplEvents> {
   private readonly rl: readline.Interface;
   private readonly input: ReplStreams['input'];
   private readonly output: NodeJS.WritableStream;
-  private readonly terminal: boolean;
+  /** Whether output is a terminal (prompt, status area and redraws). */
+  readonly terminal: boolean;
   /** Terminal input after pastes are taken out; what readline reads. */
   private readonly keys?: PassThrough;
+  /** Hand keys to readline one at a time (set by interceptPastes). */
+  private type: (text: string) => void = () => undefined;
   /** Give the terminal back (set by interceptPastes): raw mode off, input paused. */
   private release: () => void = () => undefined;
   private closed = false;
+  /** The app's status lines (reconnecting, pending lines), above the prompt. */
+  private status: string[] = [];
+  /** A paste whose last line has no Enter yet: the lines before the draft. */
+  private heldPaste?: string[];
+  /** Rows the status area took when last drawn. */
+  private statusDrawn = 0;
 
   constructor(streams: ReplStreams, prompt: string) {
     super();
@@ -92,13 +77,37 @@ export class Repl extends EventEmitter<ReplEvents> {
       historySize: 100,
       ...(streams.completer ? { completer: streams.completer } : {}),
     });
+    const keep = streams.keepInHistory;
+    if (keep) {
+      // Emitted with readline's own history array as the line is added, before
+      // 'line': the place to take a line holding a password back out of it.
+      this.rl.on('history', (history: string[]) => {
+        if (history.length > 0 && !keep(history[0] ?? '')) history.shift();
+      });
+    }
     this.rl.on('line', (line) => {
       if (this.terminal) this.eraseEntered(line);
-      this.emit('line', line);
+      const held = this.heldPaste;
+      if (held) {
+        // Enter sends a held paste, its last line as edited.
+        this.heldPaste = undefined;
+        this.replaceStatus();
+        this.emit('paste', [...held, line].join('\n'));
+      } else {
+        this.emit('line', line);
+      }
       if (this.terminal && !this.closed) this.rl.prompt();
     });
-    // Ctrl-C would otherwise only pause readline; here it leaves, like Ctrl-D.
-    this.rl.on('SIGINT', () => this.emit('end'));
+    this.rl.on('SIGINT', () => {
+      // Ctrl-C drops a held paste; otherwise (where readline would only pause) it leaves, like Ctrl-D.
+      if (this.heldPaste) {
+        this.heldPaste = undefined;
+        this.clearDraft();
+        this.redraw();
+      } else {
+        this.emit('end');
+      }
+    });
     this.rl.on('close', () => {
       // Leave no prompt behind for the shell to print after.
       if (this.terminal) this.wipe();
@@ -122,6 +131,12 @@ export class Repl extends EventEmitter<ReplEvents> {
     if (this.terminal && !this.closed) this.output.write('\x07');
   }
 
+  /** Replace the status lines shown between the output and the prompt (terminal only). */
+  setStatus(lines: string[]): void {
+    this.status = lines;
+    this.redraw();
+  }
+
   /** Change the prompt, e.g. when the current room changes. */
   setPrompt(prompt: string): void {
     this.rl.setPrompt(prompt);
@@ -141,8 +156,44 @@ export class Repl extends EventEmitter<ReplEvents> {
     const rows = this.wipe();
     // readline's redraw first moves up to the row the cursor was on; these
     // blank rows are where it lands, so the text above stays intact.
-    this.output.write(text + '\n' + '\n'.repeat(rows));
+    this.output.write(text + '\n' + this.statusText() + '\n'.repeat(rows));
     this.rl.prompt(true);
+  }
+
+  /** Draw the status area and the prompt again, in place. */
+  private redraw(): void {
+    if (!this.terminal || this.closed) return;
+    const rows = this.wipe();
+    this.output.write(this.statusText() + '\n'.repeat(rows));
+    this.rl.prompt(true);
+  }
+
+  /** The status area as text (each line with its break), noting how many rows it takes. */
+  private statusText(): string {
+    const lines = [...this.status, ...(this.heldPaste ?? []).map((l) => `┆ ${l}`)];
+    if (this.heldPaste)
+      lines.splice(this.status.length, 0, '(paste: Enter sends it, Ctrl-C drops it)');
+    const columns = (this.output as NodeJS.WriteStream).columns || Infinity;
+    this.statusDrawn = lines.reduce(
+      (sum, l) => sum + statusRows(displayWidth(visible(l)), columns),
+      0,
+    );
+    return lines.map((l) => l + '\n').join('');
+  }
+
+  /** With the cursor just below the status area (after Enter), draw it anew. */
+  private replaceStatus(): void {
+    if (!this.terminal) return;
+    readline.moveCursor(this.output, 0, -this.statusDrawn);
+    readline.cursorTo(this.output, 0);
+    readline.clearScreenDown(this.output);
+    this.output.write(this.statusText());
+  }
+
+  /** Empty readline's line: Ctrl-E then Ctrl-U, its own way to clear and redraw. */
+  private clearDraft(): void {
+    this.rl.write(null, { ctrl: true, name: 'e' });
+    this.rl.write(null, { ctrl: true, name: 'u' });
   }
 
   /** Stop reading input and restore the terminal. */
@@ -160,6 +211,10 @@ export class Repl extends EventEmitter<ReplEvents> {
    */
   private interceptPastes(): PassThrough {
     const keys = new PassThrough();
+    this.type = (text) => {
+      // One key per write: see keys.ts for what readline does with more.
+      for (const key of splitKeys(text)) keys.write(key);
+    };
     const parser = new PasteParser();
     const decoder = new StringDecoder('utf8');
     const onData = (chunk: Buffer | string): void => {
@@ -167,8 +222,8 @@ export class Repl extends EventEmitter<ReplEvents> {
       for (const piece of parser.feed(text)) {
         // A PassThrough in flowing mode hands written keys to readline at
         // once, so a paste's draft holds every key typed before it.
-        if (piece.kind === 'keys') keys.write(piece.text);
-        else this.pasted(piece.text);
+        if (piece.kind === 'keys') this.type(piece.text);
+        else this.pasted(piece.text, piece.complete);
       }
     };
     const onEnd = (): void => {
@@ -189,22 +244,36 @@ export class Repl extends EventEmitter<ReplEvents> {
     return keys;
   }
 
-  /** A paste: merged into the draft at the cursor, the draft cleared, the whole reported. */
-  private pasted(text: string): void {
+  /**
+   * A paste of several lines, merged into the draft at the cursor. Ending with
+   * a line break it is reported whole at once; otherwise it waits for Enter:
+   * its last line becomes the draft (editable, cursor after the pasted text)
+   * and the lines before it are shown in the status area.
+   */
+  private pasted(text: string, complete: boolean): void {
     if (this.closed) return;
     const draft = this.rl.line;
     const cursor = this.rl.cursor;
-    const whole = draft.slice(0, cursor) + text + draft.slice(cursor);
-    // Ctrl-E then Ctrl-U: readline's own way to empty the line and redraw the prompt.
-    this.rl.write(null, { ctrl: true, name: 'e' });
-    this.rl.write(null, { ctrl: true, name: 'u' });
-    this.emit('paste', whole);
+    const before = [...(this.heldPaste ?? []), draft.slice(0, cursor)].join('\n');
+    const after = draft.slice(cursor);
+    this.clearDraft();
+    this.heldPaste = undefined;
+    if (complete) {
+      this.redraw();
+      this.emit('paste', before + text + after);
+      return;
+    }
+    const lines = (before + text).split('\n');
+    const last = lines.pop() ?? '';
+    this.heldPaste = lines;
+    this.redraw();
+    this.type(last.replace(/\t/gu, ' ') + after + LEFT.repeat(codePoints(after)));
   }
 
   /** Erase the prompt and partial input; returns the row the cursor was on within them. */
   private wipe(): number {
     const rows = this.rl.getCursorPos().rows;
-    readline.moveCursor(this.output, 0, -rows);
+    readline.moveCursor(this.output, 0, -(rows + this.statusDrawn));
     readline.cursorTo(this.output, 0);
     readline.clearScreenDown(this.output);
     return rows;

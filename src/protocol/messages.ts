@@ -4,6 +4,7 @@
  */
 import type { RequestType } from './commands.js';
 import type { ErrorCode } from './errors.js';
+import type { FileEvent } from './file-messages.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -84,6 +85,8 @@ export interface Limits {
   maxMessageLines: number;
   rateBurst: number;
   ratePerSecond: number;
+  /** Largest file a `file-offer` may announce (§5). */
+  maxFileBytes?: number;
 }
 
 export interface HistoryEvent {
@@ -165,8 +168,12 @@ export interface PongEvent {
   id?: string;
 }
 
+/** File transfer events (§5); defined with the transfer requests in file-messages.ts. */
+export type { FileEvent, FileRequest } from './file-messages.js';
+
 /** Everything the server sends to a client. */
 export type ServerEvent =
+  | FileEvent
   | MessageEvent
   | PrivateEvent
   | SystemEvent

@@ -184,6 +184,9 @@ export function encodeText(e: ServerEvent, here: string): string {
     case 'ping':
     case 'pong':
       return '';
+    default:
+      // File transfer (§5) is JSON-only: offers to text-mode users are refused.
+      return '';
   }
 }
 

@@ -7,11 +7,15 @@ import { accessSync, constants } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
+import type { Bus } from '../bus/bus.js';
 import { LocalBus } from '../bus/local-bus.js';
+import { connectRedis, RedisBus } from '../bus/redis-bus.js';
 import { Chat } from '../core/chat.js';
+import { checkRedis } from '../store/redis-check.js';
+import { RedisStore } from '../store/redis-store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
-import { ConfigError, type ServerConfig } from './config.js';
+import { ConfigError, parseRedisCluster, type ServerConfig } from './config.js';
 import { Listener } from './listener.js';
 import { readMotd } from './motd.js';
 import { SERVER_OPTIONS, flagName } from './options.js';
@@ -53,12 +57,47 @@ export interface App {
   stop(): Promise<void>;
 }
 
-function openStore(config: Readonly<ServerConfig>, bus: LocalBus): Store {
-  return new SqliteStore({
-    path: config.db,
-    publish: (m) => bus.publish(m),
-    retention: config.historyLimit,
-  });
+/** The Store and Bus the config asks for, and what must be checked before listening. */
+interface Backend {
+  store: Store;
+  bus: Bus;
+  /** Throws (RedisConfigError) when the backend is unsafe and the operator did not accept it. */
+  check: () => Promise<void>;
+}
+
+function openBackend(config: Readonly<ServerConfig>, log: Logger): Backend {
+  const target =
+    config.redis !== undefined
+      ? { url: config.redis }
+      : config.redisCluster !== undefined
+        ? { cluster: parseRedisCluster(config.redisCluster) }
+        : undefined;
+  if (target === undefined) {
+    const bus = new LocalBus();
+    const store = new SqliteStore({
+      path: config.db,
+      publish: (m) => bus.publish(m),
+      retention: config.historyLimit,
+    });
+    return { store, bus, check: async () => undefined };
+  }
+  // Cluster mode: the append script publishes on Redis, so every node
+  // (this one included) hears each message from the same doorbell.
+  const { client, subscriber } = connectRedis(target);
+  client.on('error', (err: Error) => log.warn({ err: { message: err.message } }, 'redis error'));
+  subscriber.on('error', (err: Error) =>
+    log.warn({ err: { message: err.message } }, 'redis subscriber error'),
+  );
+  return {
+    store: new RedisStore({ client, publish: () => undefined, retention: config.historyLimit }),
+    bus: new RedisBus({ client, subscriber }),
+    check: async () => {
+      await checkRedis(client, {
+        acceptRisk: config.redisUnsafe,
+        warn: (f) => log.warn({ code: f.code, node: f.node, risk: f.message }, 'redis is unsafe'),
+      });
+    },
+  };
 }
 
 /** Wire a server from its config; nothing listens until start(). Throws StoreError if the database cannot be opened. */
@@ -66,8 +105,7 @@ export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
   let current = config;
   let motd = config.motd === undefined ? undefined : readMotd(config.motd);
   const tally = new Tally();
-  const bus = new LocalBus();
-  const store = openStore(config, bus);
+  const { store, bus, check } = openBackend(config, log);
   const chat = new Chat({
     store,
     bus,
@@ -76,7 +114,10 @@ export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
       maxMessageLines: config.maxMessageLines,
       rateBurst: config.rateBurst,
       ratePerSecond: config.ratePerSecond,
+      maxFileBytes: config.maxFileBytes,
     },
+    transfers: { maxFileBytes: config.maxFileBytes, idleTimeoutMs: config.fileIdleTimeout * 1000 },
+    onTransferEnd: (fields) => log.info(fields, 'file transfer ended'),
     historyOnJoin: config.historyOnJoin,
     requireAccount: config.requireAccount,
     announceLimit: config.announceLimit,
@@ -178,7 +219,10 @@ export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
     motd: () => motd,
     reconfigure,
     storeWritable,
-    start: () => listener.listen(),
+    start: async () => {
+      await check();
+      return listener.listen();
+    },
     stop: () =>
       (stopped ??= (async () => {
         stopping = true;

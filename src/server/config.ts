@@ -243,6 +243,9 @@ export function resolveConfig(cli: Raw, env: NodeJS.ProcessEnv): ResolvedConfig 
   if ((out.tlsCert === undefined) !== (out.tlsKey === undefined)) {
     throw new ConfigError('--tls-cert and --tls-key go together: give both, or neither');
   }
+  if (out.redis !== undefined && out.redisCluster !== undefined) {
+    throw new ConfigError('--redis and --redis-cluster exclude each other: give one of them');
+  }
   return {
     config: Object.freeze(out as unknown as ServerConfig),
     sources: Object.freeze(sources as Record<OptionKey, Source>),
@@ -282,4 +285,16 @@ export function formatConfig(resolved: ResolvedConfig): string {
     rows.map(([k, v, s]) => `${k!.padEnd(w0)}  ${v!.padEnd(w1)}  ${s}`.trimEnd()).join('\n') +
     '\n'
   );
+}
+
+/** `host:port,host:port,…` as seed nodes; throws ConfigError naming a malformed entry. */
+export function parseRedisCluster(value: string): Array<{ host: string; port: number }> {
+  return value.split(',').map((entry) => {
+    const m = /^\s*([^\s:]+|\[[^\]]+\]):(\d{1,5})\s*$/.exec(entry);
+    const port = Number(m?.[2]);
+    if (!m || port < 1 || port > 65535) {
+      throw new ConfigError(`--redis-cluster: "${entry}" is not host:port (e.g. 10.0.0.5:6379)`);
+    }
+    return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+  });
 }

@@ -8,6 +8,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
+import { RedisConfigError } from '../store/redis-check.js';
 import { StoreError } from '../store/store-error.js';
 import { accountsMain } from './accounts-cli.js';
 import { createApp, type App } from './app.js';
@@ -191,6 +192,20 @@ export async function main(argv: string[]): Promise<number> {
     log.info({ host: addr.address, port: addr.port, tls: app.listener.tlsEnabled }, 'listening');
   } catch (err) {
     detach();
+    if (err instanceof RedisConfigError) {
+      log.fatal({ code: err.code, findings: err.findings.map((f) => f.code) }, 'redis is unsafe');
+      process.stderr.write(
+        `chat-server: ${err.message} (--redis-unsafe starts anyway, accepting the risk)\n`,
+      );
+      await app.stop();
+      return 1;
+    }
+    if (err instanceof StoreError) {
+      log.fatal({ err: { message: err.message } }, 'cannot open the store');
+      process.stderr.write(`chat-server: ${err.message}\n`);
+      await app.stop();
+      return 1;
+    }
     const e = err as NodeJS.ErrnoException;
     const hint =
       e.code === 'EADDRINUSE' ? ' (another server is using it: pick another --port)' : '';

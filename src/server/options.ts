@@ -3,6 +3,8 @@
  * its CHAT_* environment variable, its default and how to parse it. The CLI,
  * the config file, `--help` and the README's table all come from here.
  */
+import { DEFAULT_HOST, DEFAULT_PORT } from '../protocol/constants.js';
+
 export interface OptionSpec {
   /** Config key, camelCase; the flag is its kebab-case, the env var CHAT_ + SNAKE_CASE. */
   key: string;
@@ -31,11 +33,11 @@ export interface OptionSpec {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const SERVER_OPTIONS = [
-  { key: 'host', description: 'address to listen on', default: '127.0.0.1', kind: 'string' },
+  { key: 'host', description: 'address to listen on', default: DEFAULT_HOST, kind: 'string' },
   {
     key: 'port',
     description: 'TCP port to listen on (0 picks a free one)',
-    default: 50000,
+    default: DEFAULT_PORT,
     kind: 'int',
     min: 0,
     max: 65535,
@@ -62,6 +64,24 @@ export const SERVER_OPTIONS = [
     default: 'chat.db',
     kind: 'string',
     path: true,
+  },
+  {
+    key: 'redis',
+    description: 'Redis URL (redis://host:port) shared by several servers; replaces --db',
+    default: undefined,
+    kind: 'string',
+  },
+  {
+    key: 'redisCluster',
+    description: 'Redis Cluster seed nodes (host:port,host:port,…) instead of --redis',
+    default: undefined,
+    kind: 'string',
+  },
+  {
+    key: 'redisUnsafe',
+    description: 'start even though Redis can lose acknowledged messages (no appendonly, eviction)',
+    default: false,
+    kind: 'bool',
   },
   {
     key: 'logLevel',
@@ -203,6 +223,21 @@ export const SERVER_OPTIONS = [
     live: true,
     min: 1,
     max: 3600,
+  },
+  {
+    key: 'maxFileBytes',
+    description: 'largest file the server relays between users',
+    default: 10485760,
+    kind: 'int',
+    min: 0,
+  },
+  {
+    key: 'fileIdleTimeout',
+    description: 'seconds a file transfer may stall (or wait for a reconnect) before it is aborted',
+    default: 120,
+    kind: 'int',
+    min: 1,
+    max: 86400,
   },
   {
     key: 'shutdownGrace',

@@ -122,8 +122,7 @@ export class Session implements Peer {
     }
   }
 
-  /** True for a connection admission refused (it is only told why). */
-  /** The codec's mode name (text, json, ...), for the connections-by-mode gauge. */
+  /** The mode of the codec this connection speaks (Peer). */
   get mode(): string {
     return this.codec.mode;
   }
@@ -287,9 +286,17 @@ export class Session implements Peer {
     this.handshake(frame);
   }
 
-  /** Pass a request through flood control (§6); heartbeat frames are not counted. */
+  /**
+   * Pass a request through flood control (§6). Heartbeat frames are not
+   * counted, nor file chunks and their acks: a transfer's window (§5) paces those.
+   */
   private admitRequest(user: User, req: Request): void {
-    if (req.type === 'ping' || req.type === 'pong') {
+    if (
+      req.type === 'ping' ||
+      req.type === 'pong' ||
+      req.type === 'file-chunk' ||
+      req.type === 'file-ack'
+    ) {
       this.deps.chat.handle(user, req);
       return;
     }

@@ -129,7 +129,7 @@ describe('ChatClient', () => {
     assert.match(io.out(), /^\* Connected to fake 0 as Alice\./u);
   });
 
-  it('interactive terminal: a paste is one say, /reply answers, a mention rings', async (t) => {
+  it('interactive terminal: a paste is one say once Enter is pressed, /reply answers, a mention rings', async (t) => {
     const server = new FakeServer();
     const port = await server.listen();
     t.after(() => server.close());
@@ -151,6 +151,8 @@ describe('ChatClient', () => {
     await waitOut('#lobby> ');
 
     io.stdin.write('\x1b[200~one\rtwo\rthree\x1b[201~');
+    await waitOut('Enter sends it');
+    io.stdin.write('\r');
     const say = await peer.next();
     assert.deepEqual(
       { ...say, id: undefined },
@@ -212,7 +214,7 @@ describe('ChatClient', () => {
     );
   });
 
-  it('gives CHAT_PASSWORD only when asked, and never a wrong one twice', async (t) => {
+  it('sends CHAT_PASSWORD in the first hello (no auth_required round trip), and a wrong one once', async (t) => {
     const server = new FakeServer();
     const port = await server.listen();
     t.after(() => server.close());
@@ -220,11 +222,8 @@ describe('ChatClient', () => {
     const client = new ChatClient({ host: '127.0.0.1', port, name: 'Alice', password: 'pw' }, io);
     const running = client.run();
     const first = await server.peer(0);
-    assert.equal((await first.next()).password, undefined);
-    first.send({ type: 'error', code: 'auth_required', message: 'Alice is registered' });
-    const second = await server.peer(1);
-    assert.equal((await second.next()).password, 'pw');
-    second.send({ type: 'error', code: 'auth_failed', message: 'Wrong password for Alice' });
+    assert.equal((await first.next()).password, 'pw');
+    first.send({ type: 'error', code: 'auth_failed', message: 'Wrong password for Alice' });
     const end = await within(running, 5000, 'the run to end');
     assert.deepEqual(end, {
       kind: 'refused',

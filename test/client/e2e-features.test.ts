@@ -103,7 +103,10 @@ describe('chat-client features in a terminal', () => {
     const alice = startTtyClient(t, ['--port', String(port), '--name', 'Alice']);
     await alice.output(/#lobby> $/u, 'the prompt');
 
+    // No line break after the last line: the paste waits for Enter (issue 9 §10).
     alice.proc.stdin?.write('\x1b[200~first line\rsecond line\rthird line\x1b[201~');
+    await alice.output(/Enter sends it/u, 'the held paste');
+    alice.proc.stdin?.write('\r');
     const first = await bob.reader.find((l) => line('<Alice> first line').test(l), 'line 1');
     const at = bob.reader.lines.indexOf(first);
     const prefix = first.slice(0, first.indexOf('first line'));

@@ -154,12 +154,12 @@ describe('chat-client end to end', () => {
 
     first.server.proc.kill('SIGTERM');
     assert.equal(await first.server.exitCode(), 0, first.server.seen());
-    await alice.output(/reconnecting in \d+ s…/u, 'the reconnecting status');
+    await alice.output(/reconnecting… attempt \d+, next in \d+ s/u, 'the reconnecting status');
 
     await startServer(t, ['--port', String(port), '--db', db]);
     const bob2 = await textUser(t, port, 'Bob');
     bob2.say('while you were away');
-    await alice.output(/\* Reconnected\n/u, 'the reconnected status', 15_000);
+    await alice.output(/\* Reconnected to 127\.0\.0\.1:\d+\n/u, 'the reconnected status', 15_000);
     await alice.output(/<Bob> while you were away\n/u, "Bob's message, live or replayed");
     alice.proc.stdin?.write('after restart\r');
     await bob2.reader.find(

@@ -6,8 +6,24 @@ import { parseOptions } from '../../src/client/main.js';
 
 const argv = (...args: string[]): string[] => ['node', 'chat-client', ...args];
 
+/**
+ * Run `fn` with CHAT_* variables set as in `env` (and no others): commander
+ * reads the options' variables from process.env itself (`.env()`).
+ */
+function withEnv<T>(env: NodeJS.ProcessEnv, fn: () => T): T {
+  const saved = { ...process.env };
+  for (const key of Object.keys(process.env)) if (key.startsWith('CHAT_')) delete process.env[key];
+  Object.assign(process.env, env);
+  try {
+    return fn();
+  } finally {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+  }
+}
+
 function parse(args: string[], env: NodeJS.ProcessEnv = {}): ReturnType<typeof parseOptions> {
-  return parseOptions(argv(...args), env, new PassThrough());
+  return withEnv(env, () => parseOptions(argv(...args), env, new PassThrough()));
 }
 
 describe('parseOptions', () => {
@@ -53,7 +69,53 @@ describe('parseOptions', () => {
     assert.equal(parse(['--name', 'A', '--quiet']).quiet, true);
   });
 
-  it('keeps CHAT_PASSWORD for when the server asks, and ignores an empty one', () => {
+  it('takes several servers, by comma or by repeating --host, each with or without a port', () => {
+    const opts = parse([
+      '--name',
+      'A',
+      '--host',
+      'a:6001,b',
+      '--host',
+      '[::1]:6003',
+      '--port',
+      '6000',
+    ]);
+    assert.equal(opts.host, 'a');
+    assert.equal(opts.port, 6001);
+    assert.deepEqual(opts.failover, [
+      { host: 'b', port: 6000 },
+      { host: '::1', port: 6003 },
+    ]);
+    assert.deepEqual(parse(['--name', 'A'], { CHAT_HOST: 'x:7000,y:7001' }).failover, [
+      { host: 'y', port: 7001 },
+    ]);
+  });
+
+  it('prints its version, and help that ends with examples and names no file users lack', () => {
+    for (const [flag, test] of [
+      ['--version', /^\d+\.\d+\.\d+\n$/u],
+      ['--help', /\nExamples:\n(?: {2}.*\n)+$/u],
+    ] as const) {
+      let out = '';
+      const stdout = process.stdout.write.bind(process.stdout);
+      process.stdout.write = ((chunk: string) => {
+        out += chunk;
+        return true;
+      }) as typeof process.stdout.write;
+      try {
+        assert.throws(
+          () => parse([flag]),
+          (err: unknown) => err instanceof CommanderError && err.exitCode === 0,
+        );
+      } finally {
+        process.stdout.write = stdout;
+      }
+      assert.match(out, test);
+      assert.doesNotMatch(out, /PROTOCOL\.md/u);
+    }
+  });
+
+  it('sends CHAT_PASSWORD when connecting, and ignores an empty one', () => {
     assert.equal(parse(['--name', 'A'], { CHAT_PASSWORD: 's3cret' }).password, 's3cret');
     assert.equal('password' in parse(['--name', 'A'], { CHAT_PASSWORD: '' }), false);
   });
@@ -64,10 +126,11 @@ describe('parseOptions', () => {
       [['--name', 'A', '--port', '99999'], {}, /port number/u],
       [['--name', 'A'], { CHAT_PORT: 'x' }, /CHAT_PORT/u],
       [['--name', 'A', '--bogus'], {}, /unknown option/u],
+      [['--name', 'A', '--host', 'a:0'], {}, /--host "a:0": the port/u],
     ] as const) {
       const stderr = new PassThrough();
       assert.throws(
-        () => parseOptions(argv(...args), env, stderr),
+        () => withEnv(env, () => parseOptions(argv(...args), env, stderr)),
         (err: unknown) => err instanceof CommanderError && err.exitCode !== 0,
       );
       const text = String(stderr.read());

@@ -15,7 +15,7 @@ describe('PasteParser: bracketed paste', () => {
   it('takes a bracketed paste of several lines out as one paste, keys around it as keys', () => {
     assert.deepEqual(feed(`ab${START}one\rtwo\rthree${END}cd`), [
       { kind: 'keys', text: 'ab' },
-      { kind: 'paste', text: 'one\ntwo\nthree' },
+      { kind: 'paste', text: 'one\ntwo\nthree', complete: false },
       { kind: 'keys', text: 'cd' },
     ]);
   });
@@ -27,7 +27,7 @@ describe('PasteParser: bracketed paste', () => {
       assert.deepEqual(
         feed(input.slice(0, cut), input.slice(cut)),
         [
-          { kind: 'paste', text: 'line 1\nline 2\nline 3' },
+          { kind: 'paste', text: 'line 1\nline 2\nline 3', complete: true },
           { kind: 'keys', text: 'x' },
         ],
         `cut at ${cut}`,
@@ -36,7 +36,7 @@ describe('PasteParser: bracketed paste', () => {
     const chars = [input.slice(0, 3), ...input.slice(3)];
     assert.deepEqual(
       feed(...chars).filter((p) => p.kind === 'paste'),
-      [{ kind: 'paste', text: 'line 1\nline 2\nline 3' }],
+      [{ kind: 'paste', text: 'line 1\nline 2\nline 3', complete: true }],
     );
   });
 
@@ -49,7 +49,7 @@ describe('PasteParser: bracketed paste', () => {
 
   it('keeps a pasted Tab as text, and drops blank lines around a paste', () => {
     assert.deepEqual(feed(`${START}\r\r\tindented\r\rafter\r\r${END}`), [
-      { kind: 'paste', text: '\tindented\n\nafter' },
+      { kind: 'paste', text: '\tindented\n\nafter', complete: true },
     ]);
   });
 
@@ -65,8 +65,11 @@ describe('PasteParser: bracketed paste', () => {
 
 describe('PasteParser: without bracketed paste', () => {
   it('takes several lines arriving in one read as a paste', () => {
-    assert.deepEqual(feed('one\rtwo\rthree\r'), [{ kind: 'paste', text: 'one\ntwo\nthree' }]);
-    assert.deepEqual(feed('one\rtwo'), [{ kind: 'paste', text: 'one\ntwo' }]);
+    assert.deepEqual(feed('one\rtwo\rthree\r'), [
+      { kind: 'paste', text: 'one\ntwo\nthree', complete: true },
+    ]);
+    // No line break after the last line: it waits for the user's Enter (issue 9 §10).
+    assert.deepEqual(feed('one\rtwo'), [{ kind: 'paste', text: 'one\ntwo', complete: false }]);
   });
 
   it('leaves typing alone: one line per read, and keys with control characters', () => {
@@ -83,7 +86,9 @@ describe('PasteParser: without bracketed paste', () => {
 
 describe('pastePiece', () => {
   it('is a paste only with a line break between two non-blank lines', () => {
-    assert.deepEqual(pastePiece('a\nb'), { kind: 'paste', text: 'a\nb' });
+    assert.deepEqual(pastePiece('a\nb'), { kind: 'paste', text: 'a\nb', complete: false });
+    assert.deepEqual(pastePiece('a\nb\n'), { kind: 'paste', text: 'a\nb', complete: true });
+    assert.deepEqual(pastePiece('x\ty'), { kind: 'keys', text: 'x y' });
     assert.deepEqual(pastePiece('a\r\n\r\n'), { kind: 'keys', text: 'a\r\n\r\n' });
     assert.deepEqual(pastePiece('\ra'), { kind: 'keys', text: '\ra' });
   });

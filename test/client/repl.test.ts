@@ -112,7 +112,7 @@ describe('Repl', () => {
     assert.equal(plainOut.read(), null);
   });
 
-  it('reports a multi-line paste whole, with the draft it was pasted into, and clears the draft', async () => {
+  it('reports a multi-line paste ending in a line break whole, with the draft it was pasted into', async () => {
     const { input, output } = terminal();
     const repl = new Repl({ input, output, terminal: true }, '> ');
     const lines: string[] = [];
@@ -121,11 +121,44 @@ describe('Repl', () => {
     repl.on('paste', (text) => pastes.push(text));
     repl.start();
     input.write('look: ');
-    input.write('\x1b[200~one\rtwo\rthree\x1b[201~');
+    input.write('\x1b[200~one\rtwo\rthree\r\x1b[201~');
     input.write('after\r');
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(pastes, ['look: one\ntwo\nthree']);
     assert.deepEqual(lines, ['after']);
+    repl.close();
+  });
+
+  it('holds a paste whose last line has no line break until Enter, that line editable', async () => {
+    const { input, output, written } = terminal();
+    const repl = new Repl({ input, output, terminal: true }, '> ');
+    const pastes: string[] = [];
+    repl.on('paste', (text) => pastes.push(text));
+    repl.start();
+    input.write('look: ');
+    input.write('\x1b[200~one\rtwo\rthree\x1b[201~');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(pastes, [], 'nothing is sent without Enter');
+    assert.match(written(), /┆ look: one\n┆ two\n/u);
+    input.write(' more\r');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(pastes, ['look: one\ntwo\nthree more']);
+    repl.close();
+  });
+
+  it('drops a held paste on Ctrl-C instead of leaving', async () => {
+    const { input, output } = terminal();
+    const repl = new Repl({ input, output, terminal: true }, '> ');
+    const events: string[] = [];
+    repl.on('paste', (text) => events.push(`paste:${text}`));
+    repl.on('line', (line) => events.push(`line:${line}`));
+    repl.on('end', () => events.push('end'));
+    repl.start();
+    input.write('\x1b[200~one\rtwo\x1b[201~');
+    input.write('\x03');
+    input.write('ok\r');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(events, ['line:ok']);
     repl.close();
   });
 
@@ -136,9 +169,48 @@ describe('Repl', () => {
     repl.on('line', (line) => events.push(`line:${line}`));
     repl.on('paste', (text) => events.push(`paste:${text}`));
     repl.start();
-    input.write('first\r\x1b[200~a\rb\x1b[201~\x1b[200~one line\x1b[201~\r');
+    input.write('first\r\x1b[200~a\rb\r\x1b[201~\x1b[200~one line\x1b[201~\r');
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(events, ['line:first', 'paste:a\nb', 'line:one line']);
+    repl.close();
+  });
+
+  it('edits mid-line right when several keys arrive in one read (issue 9 §1)', async () => {
+    const { input, output } = terminal();
+    const repl = new Repl({ input, output, terminal: true }, '> ');
+    const lines: string[] = [];
+    repl.on('line', (line) => lines.push(line));
+    repl.start();
+    const left = (n: number): string => '\x1b[D'.repeat(n);
+    input.write('abcdef');
+    input.write(left(3));
+    input.write('XYZ');
+    input.write('\r');
+    input.write('hello world');
+    input.write(left(5));
+    input.write('\x1b[200~PASTED \x1b[201~');
+    input.write('\r');
+    // Wide characters and an emoji, typed and then inserted between them.
+    input.write('日本語' + left(2) + '😀字\r');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(lines, ['abcXYZdef', 'hello PASTED world', '日😀字本語']);
+    repl.close();
+  });
+
+  it('keeps no line holding a password for Up-arrow recall', async () => {
+    const { input, output } = terminal();
+    const repl = new Repl(
+      { input, output, terminal: true, keepInHistory: (l) => !l.startsWith('/register') },
+      '> ',
+    );
+    const lines: string[] = [];
+    repl.on('line', (line) => lines.push(line));
+    repl.start();
+    input.write('hi\r');
+    input.write('/register hunter2hunter2\r');
+    input.write('\x1b[A\r');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(lines, ['hi', '/register hunter2hunter2', 'hi']);
     repl.close();
   });
 

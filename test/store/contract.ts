@@ -14,6 +14,12 @@ export interface ContractOptions {
 export interface MadeStore {
   store: Store;
   reopen?: (publish: Publish) => Promise<Store>;
+  /**
+   * Each stream gets its own epoch when it is created (Redis: a stream's keys
+   * live on one shard, so no script can read a database-wide epoch), instead
+   * of the database's. Either way a lost history shows as a new epoch.
+   */
+  epochPerStream?: boolean;
 }
 
 export type MakeStore = (publish: Publish, options: ContractOptions) => Promise<MadeStore>;
@@ -356,7 +362,9 @@ export function storeContract(name: string, makeStore: MakeStore): void {
       assert.equal(resent.duplicate, true);
       assert.equal(resent.message.seq, 2);
       assert.equal((await again.append('#a', say('next'))).message.seq, 5);
-      assert.equal((await again.read('#new', 0, 1)).epoch, r.epoch);
+      const fresh = (await again.read('#new', 0, 1)).epoch;
+      if (!made.epochPerStream) assert.equal(fresh, r.epoch);
+      assert.equal((await again.read('#new', 0, 1)).epoch, fresh, 'stable once created');
     });
   });
 }

@@ -166,20 +166,6 @@ describe('loadConfig: names (§7)', () => {
       );
     });
   }
-
-  const notYet = ['--redis'];
-  for (const flag of notYet) {
-    test(
-      `${flag} exists (§7)`,
-      { todo: 'docs/protocol.md Status: cluster mode (--redis) not yet' },
-      () => {
-        assert.ok(
-          SERVER_OPTIONS.some((s) => `--${flagName(s.key)}` === flag),
-          flag,
-        );
-      },
-    );
-  }
 });
 
 /** Options that are only valid with a partner, given here on the command line. */

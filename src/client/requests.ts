@@ -1,0 +1,56 @@
+/**
+ * The requests a Connection is waiting on (docs/protocol.md §4): each has an
+ * id, and its one reply (matched by id) settles it. They stay here across a
+ * reconnect, to be sent again with the same id; a refusal settles them for
+ * good, so a refused line is never sent again.
+ */
+import type { Request, ServerEvent } from '../protocol/messages.js';
+import { fits, replyId, RequestError } from './wire.js';
+
+/** An unanswered request and how to settle its promise. */
+export interface Pending {
+  request: Request & { id: string };
+  resolve: (event: ServerEvent) => void;
+  reject: (err: RequestError) => void;
+}
+
+/** See the module comment. */
+export class PendingRequests {
+  private readonly waiting = new Map<string, Pending>();
+
+  add(pending: Pending): void {
+    this.waiting.set(pending.request.id, pending);
+  }
+
+  /** Every unanswered request, oldest first. */
+  requests(): (Request & { id: string })[] {
+    return [...this.waiting.values()].map((p) => p.request);
+  }
+
+  /**
+   * Take the request `event` answers, if any. An id-less `line_too_long`
+   * answers the line the server could not read an id from (§4): our one
+   * request longer than `maxLineBytes`.
+   */
+  take(event: ServerEvent, maxLineBytes: number | undefined): Pending | undefined {
+    const id = replyId(event);
+    let found = id === undefined ? undefined : this.waiting.get(id);
+    if (
+      id === undefined &&
+      event.type === 'error' &&
+      event.code === 'line_too_long' &&
+      maxLineBytes !== undefined
+    ) {
+      found = [...this.waiting.values()].find((p) => !fits(p.request, maxLineBytes));
+    }
+    if (found) this.waiting.delete(found.request.id);
+    return found;
+  }
+
+  /** Reject every unanswered request with `closed`. */
+  failAll(reason: string): void {
+    const all = [...this.waiting.values()];
+    this.waiting.clear();
+    for (const p of all) p.reject(new RequestError('closed', reason));
+  }
+}

@@ -1,0 +1,45 @@
+/** How many terminal columns and rows text takes (an estimate: terminals differ). Pure. */
+
+/**
+ * Display width of a string: wide East Asian characters and emoji take two
+ * columns, combining marks none. An estimate, as terminals differ.
+ */
+export function displayWidth(text: string): number {
+  let width = 0;
+  for (const ch of text) {
+    const cp = ch.codePointAt(0) ?? 0;
+    if ((cp >= 0x300 && cp <= 0x36f) || cp === 0x200d || (cp >= 0xfe00 && cp <= 0xfe0f)) continue;
+    const wide =
+      (cp >= 0x1100 && cp <= 0x115f) ||
+      (cp >= 0x2e80 && cp <= 0xa4cf) ||
+      (cp >= 0xac00 && cp <= 0xd7a3) ||
+      (cp >= 0xf900 && cp <= 0xfaff) ||
+      (cp >= 0xfe30 && cp <= 0xfe4f) ||
+      (cp >= 0xff00 && cp <= 0xff60) ||
+      (cp >= 0xffe0 && cp <= 0xffe6) ||
+      (cp >= 0x1f300 && cp <= 0x1faff) ||
+      (cp >= 0x20000 && cp <= 0x3fffd);
+    width += wide ? 2 : 1;
+  }
+  return width;
+}
+
+/**
+ * Terminal rows readline's prompt plus an entered line of `width` columns
+ * occupy once Enter is pressed: a line that exactly fills its last row still
+ * gets a row below, as readline forces the cursor onto a fresh one.
+ */
+export function rowsFor(width: number, columns: number): number {
+  return Math.floor(width / Math.max(1, columns)) + 1;
+}
+
+/** Rows a status line of `width` columns takes, followed by its own line break. */
+export function statusRows(width: number, columns: number): number {
+  return Math.max(1, Math.ceil(width / Math.max(1, columns)));
+}
+
+/** Terminal escapes (colours) take no columns. */
+export function visible(text: string): string {
+  // eslint-disable-next-line no-control-regex -- matching terminal escapes is the point
+  return text.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/gu, '');
+}

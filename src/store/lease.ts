@@ -1,0 +1,52 @@
+/**
+ * Alias ownership and presence as leases (CLUSTER.md "Presence and alias
+ * ownership are leases"): a claim is "set if absent, with an expiry and an
+ * owner token"; it is renewed while the session lives, and renewal and release
+ * only act while the caller's token still matches. When a node dies its leases
+ * lapse and the alias becomes free; a node that cannot renew drops its own
+ * sessions rather than keep an alias someone else may now hold.
+ */
+
+/** Who holds an alias: which node, and which session on it. */
+export interface Owner {
+  node: string;
+  session: string;
+  /** The alias as the holder typed it (the lease key is the folded form). */
+  display: string;
+}
+
+/** A held lease; `token` is the proof of ownership for renew and release. */
+export interface Lease {
+  /** Folded alias (see core/names.ts): NFKC plus case folding, done by the caller. */
+  key: string;
+  token: string;
+  /** When it lapses unless renewed, in the store's clock (ms). */
+  expiresAt: number;
+}
+
+export type Claim = { ok: true; lease: Lease } | { ok: false; holder: Owner; expiresAt: number };
+
+/** One member of a room's presence set. */
+export interface Presence {
+  /** Folded alias. */
+  key: string;
+  display: string;
+  node: string;
+  expiresAt: number;
+}
+
+export interface LeaseStore {
+  /** Take the alias if nobody holds it (or the holder's lease lapsed). Exactly one of racing claims wins. */
+  claimAlias(key: string, owner: Owner, ttlMs: number): Promise<Claim>;
+  /** Extend each lease whose token still matches and has not lapsed; returns the ones lost. */
+  renew(leases: Lease[], ttlMs: number): Promise<Lease[]>;
+  /** Give the alias up if `token` still holds it; false when it did not. */
+  release(key: string, token: string): Promise<boolean>;
+  /** The current holder, if the alias is held. */
+  holder(key: string): Promise<{ owner: Owner; expiresAt: number } | undefined>;
+  /** Mark a member present in a room (or refresh it) until now + ttlMs. */
+  setPresence(room: string, member: Omit<Presence, 'expiresAt'>, ttlMs: number): Promise<void>;
+  removePresence(room: string, key: string): Promise<void>;
+  /** Members whose presence has not lapsed, sorted by key. */
+  presence(room: string): Promise<Presence[]>;
+}

@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import type { Claim, Lease, LeaseStore, Owner, Presence } from './lease.js';
+
+interface Held {
+  owner: Owner;
+  token: string;
+  expiresAt: number;
+}
+
+/**
+ * Leases in process memory: the single-process reference implementation the
+ * lease contract suite checks Redis against. The clock is injectable so
+ * expiry is tested without waiting.
+ */
+export class MemoryLeases implements LeaseStore {
+  private readonly aliases = new Map<string, Held>();
+  private readonly rooms = new Map<string, Map<string, Presence>>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  async claimAlias(key: string, owner: Owner, ttlMs: number): Promise<Claim> {
+    const held = this.live(key);
+    if (held) return { ok: false, holder: { ...held.owner }, expiresAt: held.expiresAt };
+    const lease = { key, token: randomUUID(), expiresAt: this.now() + ttlMs };
+    this.aliases.set(key, { owner: { ...owner }, token: lease.token, expiresAt: lease.expiresAt });
+    return { ok: true, lease };
+  }
+
+  async renew(leases: Lease[], ttlMs: number): Promise<Lease[]> {
+    const lost: Lease[] = [];
+    for (const lease of leases) {
+      const held = this.live(lease.key);
+      if (held?.token === lease.token) {
+        held.expiresAt = this.now() + ttlMs;
+        lease.expiresAt = held.expiresAt;
+      } else lost.push(lease);
+    }
+    return lost;
+  }
+
+  async release(key: string, token: string): Promise<boolean> {
+    const held = this.live(key);
+    if (held?.token !== token) return false;
+    this.aliases.delete(key);
+    return true;
+  }
+
+  async holder(key: string): Promise<{ owner: Owner; expiresAt: number } | undefined> {
+    const held = this.live(key);
+    return held && { owner: { ...held.owner }, expiresAt: held.expiresAt };
+  }
+
+  async setPresence(
+    room: string,
+    member: Omit<Presence, 'expiresAt'>,
+    ttlMs: number,
+  ): Promise<void> {
+    let members = this.rooms.get(room);
+    if (!members) this.rooms.set(room, (members = new Map()));
+    members.set(member.key, { ...member, expiresAt: this.now() + ttlMs });
+  }
+
+  async removePresence(room: string, key: string): Promise<void> {
+    this.rooms.get(room)?.delete(key);
+  }
+
+  async presence(room: string): Promise<Presence[]> {
+    const now = this.now();
+    return [...(this.rooms.get(room)?.values() ?? [])]
+      .filter((p) => p.expiresAt > now)
+      .map((p) => ({ ...p }))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  /** The holder whose lease has not lapsed; a lapsed one is forgotten. */
+  private live(key: string): Held | undefined {
+    const held = this.aliases.get(key);
+    if (held && held.expiresAt > this.now()) return held;
+    this.aliases.delete(key);
+    return undefined;
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * Issue 9, typed as a person types: chat-client in a real terminal (tmux),
+ * keys sent in the bursts a fast typist, a paste or an input method give,
+ * the screen read back, an `nc`-style user watching what arrives, a second
+ * login of the same account, and server restarts.
+ */
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { addAccount, startClient, startServer, tempDir, textUser } from './processes.js';
+import { TmuxClient } from './tmux.js';
+
+/** A port nothing listens on. */
+async function deadPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('chat-client typed into a terminal (issue 9)', () => {
+  it('edits in the middle of a line: keys in one read, a pasted word, wide characters and emoji', async (t) => {
+    const dir = await tempDir(t);
+    const { port } = await startServer(t);
+    const zed = await textUser(t, port, 'Zed');
+    const ann = await TmuxClient.start(t, dir, ['--port', String(port), '--name', 'Ann']);
+    await ann.until(/^#lobby>$/mu, 'the prompt');
+
+    await ann.type('abcdef');
+    await ann.press('Left', 'Left', 'Left');
+    await ann.type('XYZ');
+    await ann.press('Enter');
+    await zed.reader.find((l) => l.endsWith('<Ann> abcXYZdef'), 'abcXYZdef');
+
+    await ann.type('hello world');
+    await ann.press('Left', 'Left', 'Left', 'Left', 'Left');
+    await ann.paste('PASTED');
+    await ann.press('Enter');
+    await zed.reader.find((l) => l.endsWith('<Ann> hello PASTEDworld'), 'hello PASTEDworld');
+
+    await ann.type('日本語');
+    await ann.press('Left', 'Left');
+    await ann.type('😀字');
+    await ann.press('Enter');
+    await zed.reader.find((l) => l.endsWith('<Ann> 日😀字本語'), '日😀字本語');
+    await ann.until(/<Ann> 日😀字本語\n#lobby>$/u, 'her own line, acked');
+  });
+
+  it('holds a paste without a final line break until Enter, and keeps no password for Up', async (t) => {
+    const dir = await tempDir(t);
+    const { port } = await startServer(t);
+    const zed = await textUser(t, port, 'Zed');
+    const ann = await TmuxClient.start(t, dir, ['--port', String(port), '--name', 'Ann']);
+    await ann.until(/^#lobby>$/mu, 'the prompt');
+
+    await ann.paste('one\rtwo');
+    await ann.until(/Enter sends it.*\n┆ one\n#lobby> two$/mu, 'the held paste');
+    await ann.type(' and more');
+    await ann.press('Enter');
+    const seen = await zed.reader.find((l) => l.includes('two and more'), 'the paste, once sent');
+    assert.ok(!zed.reader.lines.some((l) => /two$/u.test(l)), `sent before Enter: ${seen}`);
+
+    await ann.type('/register hunter2hunter2');
+    await ann.press('Enter');
+    await ann.until(/registered/u, 'the registration');
+    await ann.press('Up');
+    const screen = await ann.until(/#lobby> \S.*$/mu, 'the recalled line');
+    assert.doesNotMatch(screen.split('\n').at(-1) ?? '', /hunter2/u, screen);
+    assert.match(screen, /#lobby> two and more$/u);
+  });
+
+  it('a displaced session stops, says why and how to take it back, and does not fight', async (t) => {
+    const dir = await tempDir(t);
+    const db = path.join(dir, 'chat.db');
+    await addAccount(db, 'Bob', 'bobs-password');
+    const { port } = await startServer(t, ['--db', db]);
+    const zed = await textUser(t, port, 'Zed');
+    const env = { CHAT_PASSWORD: 'bobs-password' };
+    const first = await TmuxClient.start(t, dir, ['--port', String(port), '--name', 'Bob'], env);
+    await first.until(/^#lobby>$/mu, 'the first login');
+    const second = startClient(t, ['--port', String(port), '--name', 'Bob'], env);
+
+    const { code, stderr } = await first.exited();
+    assert.equal(code, 5, stderr);
+    assert.match(stderr, /signed in from another connection/u);
+    assert.match(stderr, /To take the session back, start chat-client again/u);
+    // The second login keeps the session: its line arrives after the first stopped.
+    second.proc.stdin?.write('still here\n');
+    await zed.reader.find((l) => l.endsWith('<Bob> still here'), "the second login's line");
+    const joins = zed.reader.lines.filter((l) => /Bob (joined|has joined)/u.test(l));
+    assert.ok(joins.length <= 2, joins.join('\n'));
+    second.proc.stdin?.end();
+    assert.equal(await second.exitCode(), 0, second.seen());
+  });
+
+  it('reconnecting: one status line in place, offline lines pending, a refused line never again', async (t) => {
+    const dir = await tempDir(t);
+    const db = path.join(dir, 'chat.db');
+    const limits = ['--db', db, '--max-line-bytes', '1024'];
+    const first = await startServer(t, limits);
+    const port = first.port;
+    const ann = await TmuxClient.start(t, dir, ['--port', String(port), '--name', 'Ann']);
+    await ann.until(/^#lobby>$/mu, 'the prompt');
+    await ann.type('x'.repeat(1500));
+    await ann.press('Enter');
+    await ann.until(/longer than 1024 bytes/u, 'the refusal');
+
+    first.server.proc.kill('SIGTERM');
+    await ann.until(/reconnecting… attempt [2-9]/u, 'a second attempt', 15_000);
+    await ann.type('typed offline');
+    await ann.press('Enter');
+    const offline = await ann.until(/pending: <Ann> typed offline/u, 'the pending line');
+    assert.equal(offline.match(/reconnecting…/gu)?.length, 1, offline);
+    assert.doesNotMatch(offline, /Connection lost/u);
+
+    await startServer(t, ['--port', String(port), ...limits]);
+    const back = await ann.until(
+      /\] <Ann> typed offline\n(?:.*\n)?#lobby>$/u,
+      'the line acked',
+      20_000,
+    );
+    assert.doesNotMatch(back, /pending:|reconnecting…/u);
+    assert.match(back, /Reconnected to 127\.0\.0\.1:\d+/u);
+    // One more round trip, then the long line has had every chance to come back.
+    await ann.type('after');
+    await ann.press('Enter');
+    const last = await ann.until(/<Ann> after\n#lobby>$/u, 'a later line');
+    assert.equal(last.match(/longer than 1024 bytes/gu)?.length, 1, last);
+  });
+
+  it('fails over between several --host servers, at start and when its server dies', async (t) => {
+    const dir = await tempDir(t);
+    const a = await startServer(t);
+    const b = await startServer(t);
+    const dead = await deadPort();
+    const hosts = `127.0.0.1:${dead},127.0.0.1:${a.port},127.0.0.1:${b.port}`;
+    const ann = await TmuxClient.start(t, dir, ['--host', hosts, '--name', 'Ann']);
+    await ann.until(/^#lobby>$/mu, 'the prompt, past the dead server');
+    const zed = await textUser(t, a.port, 'Zed');
+    await ann.type('on a');
+    await ann.press('Enter');
+    await zed.reader.find((l) => l.endsWith('<Ann> on a'), 'her line on server a');
+
+    a.server.proc.kill('SIGKILL');
+    await ann.until(
+      new RegExp(`Reconnected to 127\\.0\\.0\\.1:${b.port}`, 'u'),
+      'server b',
+      20_000,
+    );
+    const zed2 = await textUser(t, b.port, 'Zed2');
+    await ann.type('on b');
+    await ann.press('Enter');
+    await zed2.reader.find((l) => l.endsWith('<Ann> on b'), 'her line on server b');
+  });
+});

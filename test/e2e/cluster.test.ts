@@ -1,0 +1,111 @@
+/**
+ * Several servers as one chat (cluster mode, first step): two real
+ * chat-server processes on one Redis, or on a 3-master Redis Cluster; a
+ * message from a user on node A reaches a user on node B, both through the
+ * Redis doorbell.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { LineClient } from '../helpers/line-client.js';
+import { RedisCluster, RedisServer, redisMissing } from '../helpers/redis.js';
+import { spawnServer, tempDir } from '../helpers/server-process.js';
+
+type Obj = Record<string, unknown>;
+
+/**
+ * Wait until `receiver`'s node delivers what `sender` says: the core
+ * subscribes a room without waiting for its subscription to go live, so
+ * probes are sent until one comes through (each is acked first: stored).
+ */
+async function untilLive(sender: LineClient, receiver: LineClient): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    const text = `probe ${i}`;
+    sender.sendJson({ type: 'say', room: '#lobby', text, id: `p${i}` });
+    await sender.waitForJson((o: Obj) => o.type === 'ack' && o.id === `p${i}`);
+    try {
+      await receiver.waitForJson((o: Obj) => o.type === 'message' && o.text === text, 200);
+      return;
+    } catch {
+      // Not subscribed yet on the receiver's node: probe again.
+    }
+  }
+  throw new Error('the receiving node never went live');
+}
+
+const missing = redisMissing();
+if (missing) {
+  test('two nodes on one Redis', { skip: missing }, () => undefined);
+} else {
+  describe('two chat-server nodes as one chat', () => {
+    const started: Array<{ destroy(): Promise<void> }> = [];
+    after(() => Promise.all(started.map((s) => s.destroy())));
+
+    const setups: Array<[string, () => Promise<string[]>]> = [
+      [
+        'one Redis',
+        async () => {
+          const redis = await RedisServer.start({ aof: true });
+          started.push(redis);
+          return ['--redis', redis.url];
+        },
+      ],
+      [
+        'a 3-master Redis Cluster',
+        async () => {
+          const cluster = await RedisCluster.start();
+          started.push(cluster);
+          const seeds = cluster.addresses.map((a) => `${a.host}:${a.port}`).join(',');
+          // The test cluster runs without AOF (speed); the check would refuse it.
+          return ['--redis-cluster', seeds, '--redis-unsafe'];
+        },
+      ],
+    ];
+
+    for (const [name, start] of setups) {
+      test(`on ${name}: a message from a user on node A reaches a user on node B`, async (t) => {
+        const args = await start();
+        const dir = tempDir(t);
+        const a = await spawnServer(t, { db: join(dir, 'a.db'), args });
+        const b = await spawnServer(t, { db: join(dir, 'b.db'), args });
+        const bob = await LineClient.json(b.port, 'bob');
+        const alice = await LineClient.json(a.port, 'alice');
+        t.after(() => {
+          alice.socket.destroy();
+          bob.socket.destroy();
+        });
+        await untilLive(alice, bob);
+        await untilLive(bob, alice);
+        alice.sendJson({ type: 'say', room: '#lobby', text: 'hello from A', id: 'a1' });
+        const ack = await alice.waitForJson((o: Obj) => o.type === 'ack' && o.id === 'a1');
+        const got = await bob.waitForJson(
+          (o: Obj) => o.type === 'message' && o.text === 'hello from A',
+        );
+        assert.equal(got.from, 'alice');
+        assert.equal(got.seq, ack.seq);
+        bob.sendJson({ type: 'say', room: '#lobby', text: 'and back from B', id: 'b1' });
+        const back = await alice.waitForJson(
+          (o: Obj) => o.type === 'message' && o.text === 'and back from B',
+        );
+        assert.equal(back.from, 'bob');
+        assert.equal(back.seq, (ack.seq as number) + 1, 'one seq for the room across nodes');
+        // History is shared: a newcomer on node A sees what was said on B.
+        const carol = await LineClient.json(a.port, 'carol');
+        t.after(() => carol.socket.destroy());
+        const history = await carol.waitForJson((o: Obj) => o.type === 'history');
+        const texts = (history.messages as Obj[]).map((m) => m.text);
+        assert.deepEqual(texts.slice(-2), ['hello from A', 'and back from B']);
+      });
+    }
+
+    test('a Redis without appendonly is refused at startup, naming what is at stake', async (t) => {
+      const redis = await RedisServer.start({ aof: false });
+      started.push(redis);
+      const dir = tempDir(t);
+      await assert.rejects(
+        spawnServer(t, { db: join(dir, 'x.db'), args: ['--redis', redis.url] }),
+        /restart loses every message/,
+      );
+    });
+  });
+}
