@@ -24,6 +24,7 @@ import { scenarioA } from './scenarios/fanout.js';
 import { scenarioB } from './scenarios/latency.js';
 import { scenarioC } from './scenarios/scale.js';
 import { scenarioD } from './scenarios/slow.js';
+import { scenarioF } from './scenarios/transfer.js';
 
 const SCENARIOS: Record<string, { name: string; run: Scenario }> = {
   a: { name: 'fan-out', run: scenarioA },
@@ -31,6 +32,7 @@ const SCENARIOS: Record<string, { name: string; run: Scenario }> = {
   c: { name: 'scale', run: scenarioC },
   d: { name: 'slow reader', run: scenarioD },
   e: { name: 'fan-out with --db', run: scenarioE },
+  f: { name: 'file transfer', run: scenarioF },
 };
 
 const HELP = `Usage: npm run bench -- [options]     (or: node dist/bench/run.js [options])
@@ -43,6 +45,7 @@ prints a table and writes bench/results/<timestamp>.json.
   c  scale: 1,000 / 5,000 / 10,000 / 18,000 idle clients, all joined
   d  slow reader: one client never reads among 20 while 10 senders flood
   e  (a) with --db :memory: and with --db FILE
+  f  file transfer: 10 MiB files through the server; others' chat p99 idle vs during
 
 Options:
   --quick             tiny sizes, about 1 s per scenario (what npm test runs)
@@ -85,7 +88,7 @@ function parseCli(argv: string[]): Cli {
     .map((s) => s.trim().toLowerCase())
     .filter(Boolean);
   for (const s of scenarios) {
-    if (!SCENARIOS[s]) throw new Error(`unknown scenario '${s}' (choose from a,b,c,d,e)`);
+    if (!SCENARIOS[s]) throw new Error(`unknown scenario '${s}' (choose from a,b,c,d,e,f)`);
   }
   const workers = values.workers === undefined ? 2 : Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) {

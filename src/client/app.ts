@@ -15,6 +15,8 @@ import { runPiped } from './piped.js';
 import { renderAck, renderError, renderEvent, renderNotice, type RenderContext } from './render.js';
 import { Repl } from './repl.js';
 import { Roster } from './roster.js';
+import { defaultDownloadDir } from './transfer-files.js';
+import { TransferUi } from './transfer-ui.js';
 import { isBarrier, Sender, type Outcome } from './sender.js';
 import { OfflineStatus, pendingLine, reconnectLine } from './status.js';
 
@@ -48,6 +50,8 @@ export interface ClientSettings extends Omit<
    * registered alias logs in at once. Without it a user at a terminal is asked.
    */
   password?: string;
+  /** Where received files are saved (created when missing); ~/Downloads/chat by default. */
+  downloadDir?: string;
 }
 
 const DEFAULT_ROOM = '#lobby';
@@ -68,6 +72,9 @@ export class ChatClient {
   private readonly sender: Sender;
   private readonly interactive: boolean;
   private readonly roster = new Roster();
+  /** File transfers (§5): commands, events and the progress bar shown in the prompt. */
+  private readonly files: TransferUi;
+  private status = '';
   private room = DEFAULT_ROOM;
   /** Sender of the last private message received: where /reply goes. */
   private replyTo?: string;
@@ -92,7 +99,7 @@ export class ChatClient {
       settings.password,
       this.interactive ? io.readSecret : undefined,
     );
-    const { quiet: _quiet, ...connection } = settings;
+    const { quiet: _quiet, downloadDir, ...connection } = settings;
     this.conn = new Connection({
       ...connection,
       // A script wants to send, not to be shown the room's past (hello.history, §4).
@@ -105,7 +112,18 @@ export class ChatClient {
       },
     });
     this.sender = new Sender(this.conn);
+    this.files = new TransferUi(this.conn, downloadDir ?? defaultDownloadDir(), {
+      notice: (text, error) =>
+        this.show(
+          error ? renderError(text, undefined, this.context()) : renderNotice(text, this.context()),
+        ),
+      status: (text) => {
+        this.status = text === undefined ? '' : `${text} `;
+        this.repl?.setPrompt(this.prompt());
+      },
+    });
     this.conn.on('event', (event) => {
+      if (this.files.onEvent(event)) return;
       this.observe(event);
       if (this.early) this.early.push(event);
       else this.showEvent(event);
@@ -176,6 +194,7 @@ export class ChatClient {
     if (this.leaving) return;
     this.leaving = true;
     this.repl?.close();
+    this.files.close();
     await this.conn.quit(reason);
     this.finish({ kind: 'ok' });
   }
@@ -219,9 +238,14 @@ export class ChatClient {
     else this.io.stdout.write(text + '\n');
   }
 
+  /** The prompt: a transfer's progress bar, if any, then the current room. */
+  private prompt(): string {
+    return this.status + promptFor(this.room);
+  }
+
   private setRoom(room: string): void {
     this.room = room;
-    this.repl?.setPrompt(promptFor(room));
+    this.repl?.setPrompt(this.prompt());
   }
 
   /** Follow the acks that move the user: /join makes a room current, /part of it picks another. */
@@ -251,6 +275,7 @@ export class ChatClient {
   private startRepl(welcome: WelcomeEvent): void {
     const terminal = this.io.stdout.isTTY === true;
     const completer = (line: string): [string[], string] =>
+      this.files.complete(line) ??
       complete(line, {
         commands: COMMAND_NAMES,
         nicks: this.roster.nicks(this.room, this.conn.alias),
@@ -264,7 +289,7 @@ export class ChatClient {
         completer,
         keepInHistory: (line) => !holdsPassword(line),
       },
-      promptFor(this.room),
+      this.prompt(),
     );
     this.repl = repl;
     this.show(renderEvent(welcome, this.context()));
@@ -285,6 +310,7 @@ export class ChatClient {
 
   private async handleLine(line: string): Promise<void> {
     if (this.leaving) return;
+    if (await this.files.handleLine(line)) return;
     const input = parseInput(line, this.room, this.replyTo);
     switch (input.kind) {
       case 'none':

@@ -9,6 +9,7 @@ import { COMMAND_SPECS } from '../protocol/commands.js';
 import { ChatError } from '../protocol/errors.js';
 import type { Request } from '../protocol/messages.js';
 import { decodeTextLine } from '../protocol/text-codec.js';
+import { TRANSFER_COMMANDS } from './transfer-ui.js';
 
 /** The result of reading one typed line. */
 export type ParsedInput =
@@ -29,6 +30,7 @@ const LEAVE_WORDS = new Set(['exit', 'quit']);
 /** Commands the client carries out itself, for /help and completion. */
 export const CLIENT_COMMANDS = [
   { name: 'reply', usage: '/reply text', summary: 'answer the last private message' },
+  ...TRANSFER_COMMANDS,
 ] as const;
 
 /** Every command name (without the slash), for Tab completion. */

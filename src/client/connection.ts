@@ -181,6 +181,17 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   /**
+   * Send a request as it is, now, without an id of ours or a reply to wait
+   * for; false (and nothing sent) unless connected. For file transfers, which
+   * name themselves by transfer id and pick up after a reconnect on their own (§5).
+   */
+  send(request: Request): boolean {
+    if (this.state !== 'open') return false;
+    this.write(request);
+    return true;
+  }
+
+  /**
    * Leave: send `quit`, wait up to quitTimeoutMs for the server to close the
    * socket, then close it ourselves. Requests still unanswered are rejected.
    */

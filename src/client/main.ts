@@ -23,6 +23,7 @@ import { readSecret } from '../tty/secret.js';
 import { ChatClient, type ClientIO, type SessionEnd } from './app.js';
 import { parseEndpoints, type Endpoint } from './dial.js';
 import { shouldUseColor } from './render.js';
+import { expandHome } from './transfer-files.js';
 import { VERSION } from './version.js';
 
 /** Exit codes of chat-client; see the table above. */
@@ -58,6 +59,8 @@ export interface ClientOptions {
   tls?: { caFile?: string; insecure: boolean };
   /** CHAT_PASSWORD, sent in the first hello. */
   password?: string;
+  /** Where received files go (--download-dir, CHAT_DOWNLOAD_DIR). */
+  downloadDir?: string;
 }
 
 function parsePort(value: string): number {
@@ -100,6 +103,10 @@ const OPTION_TABLE: readonly Option[] = [
   ),
   new Option('--insecure', "with --tls, do not verify the server's certificate (implies --tls)"),
   new Option('--quiet', 'no terminal bell for mentions and private messages'),
+  new Option(
+    '--download-dir <dir>',
+    'where received files are saved, created when missing (default ~/Downloads/chat)',
+  ).env('CHAT_DOWNLOAD_DIR'),
 ];
 
 const HELP_AFTER = `
@@ -147,6 +154,7 @@ export function parseOptions(
     port: number;
     name?: string;
     reconnect: boolean;
+    downloadDir?: string;
     tls?: boolean;
     ca?: string;
     insecure?: boolean;
@@ -176,6 +184,7 @@ export function parseOptions(
     };
   }
   if (env.CHAT_PASSWORD) options.password = env.CHAT_PASSWORD;
+  if (opts.downloadDir) options.downloadDir = expandHome(opts.downloadDir);
   return options;
 }
 

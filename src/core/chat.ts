@@ -22,6 +22,7 @@ import type { CommandSpec } from '../protocol/commands.js';
 import type { ChatContext } from './commands/context.js';
 import { isAvailable, runCommand } from './commands/index.js';
 import { Room, User, type Peer } from './model.js';
+import { Transfers, type TransferLimits } from './transfers.js';
 import { foldKey, LOBBY, parseAlias, parseRoom, type Name } from '../protocol/names.js';
 import {
   finishReplay,
@@ -47,8 +48,14 @@ export interface ChatOptions {
   heartbeatSeconds: number;
   server: { name: string; version: string };
   now?: () => number;
+  /** The message of the day, sent after the welcome when set (read per login: SIGHUP may change it). */
+  motd?: () => string | undefined;
   /** Called for failures that are the server's fault, so the caller can log them. */
   onInternalError?: (err: unknown, context: string) => void;
+  /** File transfer limits (§5); defaults in core/transfers.ts. */
+  transfers?: Partial<TransferLimits>;
+  /** Called when a transfer ends, for the log (no file names: they are user content). */
+  onTransferEnd?: (fields: { id: string; outcome: string; bytes: number }) => void;
 }
 
 export class Chat implements ChatContext {
@@ -56,10 +63,13 @@ export class Chat implements ChatContext {
   readonly rooms = new Map<string, Room>();
   private readonly now: () => number;
   private readonly throttle: LoginThrottle;
+  /** File transfers relayed between users (§5). */
+  readonly transfers: Transfers;
 
   constructor(readonly options: ChatOptions) {
     this.now = options.now ?? Date.now;
     this.throttle = new LoginThrottle(DEFAULT_THROTTLE, this.now);
+    this.transfers = new Transfers(this, options.transfers, options.onTransferEnd);
   }
 
   get store(): Store {
@@ -198,6 +208,8 @@ export class Chat implements ChatContext {
           server: this.options.server,
           epochs,
         });
+        const motd = this.options.motd?.();
+        if (motd) peer.send(this.system('motd', { text: motd }));
         results.forEach((r, i) => finishReplay(this, user, targets[i]!, r));
         this.runEarly(user);
       },
@@ -213,6 +225,18 @@ export class Chat implements ChatContext {
       },
     );
     return user;
+  }
+
+  /** Settings a SIGHUP reload may change; they apply from the next request or login. */
+  reconfigure(
+    change: Partial<
+      Pick<
+        ChatOptions,
+        'limits' | 'historyOnJoin' | 'announceLimit' | 'requireAccount' | 'heartbeatSeconds'
+      >
+    >,
+  ): void {
+    Object.assign(this.options, change);
   }
 
   /** Handle one request from a connected user. Never throws: refusals go to the peer. */
@@ -274,6 +298,7 @@ export class Chat implements ChatContext {
       ...(reason && { reason }),
     });
     target.peer.send(event);
+    this.transfers.leave(target, 'was kicked');
     this.disconnect(target, reason ?? 'kicked', event);
     target.peer.close('kicked');
   }
@@ -292,6 +317,8 @@ export class Chat implements ChatContext {
   ): void {
     if (!user.connected) return;
     user.connected = false;
+    // A dropped connection may come back and resume (§5); leaving for good ends them first.
+    this.transfers.suspend(user);
     // One quit line per neighbour however many small rooms they share; big rooms aggregate.
     const recipients = new Set<User>();
     for (const room of user.rooms.values()) {
@@ -307,6 +334,7 @@ export class Chat implements ChatContext {
   /** Tell everyone the server is going away (§8); the caller closes the connections. */
   shutdown(reason?: string): void {
     for (const room of this.rooms.values()) clearTimeout(room.presenceTimer);
+    this.transfers.shutdown();
     const event = this.system('shutdown', reason ? { reason } : {});
     for (const user of this.users.values()) user.peer.send(event);
   }

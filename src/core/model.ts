@@ -12,6 +12,8 @@ export interface Peer {
   readonly id: string;
   /** The client's IP address: for bans and login throttling, never shown to other users. */
   readonly address: string;
+  /** The codec's mode (`json`, `text`): only JSON clients can take part in file transfers (§5). */
+  readonly mode?: string;
   send(event: ServerEvent): void;
   /** Send several events in order; the same array may go to many peers (encode it once). */
   sendAll(events: readonly ServerEvent[]): void;

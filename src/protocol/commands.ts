@@ -7,6 +7,7 @@
  * carried out (that is `src/core/commands/*`, one handler per type).
  */
 import { z } from 'zod';
+import { FILE_REQUESTS } from './file-codec.js';
 import { sanitizeLines, sanitizeText } from './sanitize.js';
 
 /** How one argument of a typed command is taken from the line. */
@@ -237,6 +238,8 @@ const REQUESTS = [
   ]),
   request('ping', {}),
   request('pong', {}),
+  // File transfer (§5): JSON only, no typed command.
+  ...FILE_REQUESTS,
 ] as const;
 
 type Schemas<T extends readonly { schema: unknown }[]> = { [K in keyof T]: T[K]['schema'] };
@@ -260,7 +263,11 @@ export const OPERATOR_REQUESTS: ReadonlySet<RequestType> = new Set(
 
 /** Every typed command, in `/help` order. */
 export const COMMAND_SPECS: readonly CommandSpec[] = REQUESTS.flatMap((r) =>
-  r.typed.map((t) => ({ ...t, request: r.type, ...(r.operator && { operator: true }) })),
+  (r.typed as readonly Typed[]).map((t): CommandSpec => ({
+    ...t,
+    request: r.type,
+    ...(r.operator && { operator: true }),
+  })),
 );
 
 const BY_NAME = new Map(COMMAND_SPECS.map((c) => [c.name, c]));

@@ -4,6 +4,7 @@
  */
 import type { RequestType } from './commands.js';
 import type { ErrorCode } from './errors.js';
+import type { FileEvent } from './file-messages.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -32,7 +33,17 @@ export interface PrivateEvent {
 }
 
 export type SystemEventName =
-  'join' | 'part' | 'quit' | 'nick' | 'topic' | 'kick' | 'away' | 'presence' | 'reset' | 'shutdown';
+  | 'join'
+  | 'part'
+  | 'quit'
+  | 'nick'
+  | 'topic'
+  | 'kick'
+  | 'away'
+  | 'presence'
+  | 'reset'
+  | 'shutdown'
+  | 'motd';
 
 export interface SystemEvent {
   type: 'system';
@@ -46,7 +57,7 @@ export interface SystemEvent {
   by?: string;
   /** quit/kick: the reason given; shutdown: a human notice. */
   reason?: string;
-  /** topic: the new topic; away: the away text ('' when back). */
+  /** topic: the new topic; away: the away text ('' when back); motd: the message of the day (may hold line breaks). */
   text?: string;
   /** presence (big rooms, §6): aggregated joins and leaves. */
   joined?: string[];
@@ -74,6 +85,8 @@ export interface Limits {
   maxMessageLines: number;
   rateBurst: number;
   ratePerSecond: number;
+  /** Largest file a `file-offer` may announce (§5). */
+  maxFileBytes?: number;
 }
 
 export interface HistoryEvent {
@@ -155,8 +168,12 @@ export interface PongEvent {
   id?: string;
 }
 
+/** File transfer events (§5); defined with the transfer requests in file-messages.ts. */
+export type { FileEvent, FileRequest } from './file-messages.js';
+
 /** Everything the server sends to a client. */
 export type ServerEvent =
+  | FileEvent
   | MessageEvent
   | PrivateEvent
   | SystemEvent

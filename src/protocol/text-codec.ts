@@ -89,7 +89,8 @@ function prefixed(prefix: string, text: string): string {
 }
 
 function systemLine(e: SystemEvent): string {
-  return '* ' + plain(systemPhrase(e));
+  // A multi-line notice (the MOTD) is one `* ` line per line, as chat-client shows it.
+  return '* ' + plain(systemPhrase(e)).replace(/\n/gu, '\n* ');
 }
 
 function ackLine(e: AckEvent): string | undefined {
@@ -182,6 +183,9 @@ export function encodeText(e: ServerEvent, here: string): string {
       );
     case 'ping':
     case 'pong':
+      return '';
+    default:
+      // File transfer (§5) is JSON-only: offers to text-mode users are refused.
       return '';
   }
 }

@@ -21,7 +21,8 @@ const MAX_REFUSING = 256;
 export interface IrcListenerOptions {
   serverName: string;
   version: string;
-  motd: readonly string[];
+  /** The MOTD in force (it changes on SIGHUP); empty for none (422). */
+  motd: () => readonly string[];
 }
 
 export class IrcListener {

@@ -54,7 +54,8 @@ export interface IrcSessionDeps {
   /** `--server-name`: the prefix of server replies and the host part of every user mask. */
   serverName: string;
   version: string;
-  motd: readonly string[];
+  /** The MOTD in force (it changes on SIGHUP); empty for none (422). */
+  motd: () => readonly string[];
 }
 
 /** A request sent to the core, kept until its ack or error says how it went. */
@@ -640,7 +641,7 @@ export class IrcSession implements Peer {
   }
 
   private motd(): void {
-    const motd = this.deps.motd;
+    const motd = this.deps.motd();
     if (motd.length === 0) {
       this.numeric('422', 'MOTD File is missing');
       return;

@@ -140,6 +140,11 @@ describe('renderEvent', () => {
       '    /who [#room | *]    list users',
       '    /me text            an action',
       '    /reply text         answer the last private message',
+      '    /send nick path     offer a file to a user (Tab completes the path)',
+      '    /accept [id]        accept a file offered to you',
+      '    /reject [id]        decline a file offered to you',
+      '    /transfers          list file transfers: state, bytes, rate',
+      '    /cancel id          stop a file transfer',
       '    exit, quit, Ctrl-D  leave the chat',
     ]);
     assert.equal(

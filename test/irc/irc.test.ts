@@ -4,6 +4,9 @@
  * long and multi-line messages, accounts, and the same protections.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join as joinPath } from 'node:path';
 import { test } from 'node:test';
 import { serve, stamped, textUser } from '../helpers/fixtures.js';
 import { IrcClient, ircPort } from '../helpers/irc.js';
@@ -14,7 +17,10 @@ import { parseIrcLine } from '../../src/protocol/irc-message.js';
 const IRC = { ircPort: 0, serverName: 'irc.test' };
 
 test('registration: CAP, NICK, USER, 001-005 with ISUPPORT, MOTD, and #lobby joined', async (t) => {
-  const server = await serve(t, IRC);
+  const motd = joinPath(mkdtempSync(joinPath(tmpdir(), 'chat-irc-')), 'motd.txt');
+  writeFileSync(motd, 'Office hours: Tuesday\n');
+  t.after(() => rmSync(dirname(motd), { recursive: true, force: true }));
+  const server = await serve(t, { ...IRC, motd });
   const irc = await IrcClient.connect(t, ircPort(server));
   irc.send('CAP LS 302');
   const ls = await irc.expect((m) => m.command === 'CAP');
@@ -46,6 +52,7 @@ test('registration: CAP, NICK, USER, 001-005 with ISUPPORT, MOTD, and #lobby joi
   ])
     assert.ok(isupport.includes(token), token);
   await irc.numeric('375');
+  assert.match((await irc.numeric('372')).params[1]!, /Office hours: Tuesday/u);
   await irc.numeric('376');
   const join = await irc.expect((m) => m.command === 'JOIN');
   assert.equal(join.prefix, 'Zed!Zed@irc.test');

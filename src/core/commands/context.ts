@@ -9,6 +9,7 @@ import type { Limits, MessageEvent, ServerEvent, SystemEvent } from '../../proto
 import type { Name } from '../../protocol/names.js';
 import type { AccountRecord, Store, StoredMessage } from '../../store/store.js';
 import type { Room, User } from '../model.js';
+import type { Transfers } from '../transfers.js';
 
 export interface ChatContext {
   /** Persistence (injected; the core never knows which backend). */
@@ -18,6 +19,8 @@ export interface ChatContext {
   readonly users: ReadonlyMap<string, User>;
   /** Rooms by folded name (read only). */
   readonly rooms: ReadonlyMap<string, Room>;
+  /** File transfers relayed between users (§5). */
+  readonly transfers: Transfers;
 
   /** Now, from the injected clock, in ms and as the protocol's ISO timestamp. */
   nowMs(): number;

@@ -18,6 +18,7 @@ import { ban } from './ban.js';
 import type { Command } from './command.js';
 import type { ChatContext } from './context.js';
 import { dm } from './dm.js';
+import { FILE_COMMANDS } from './file.js';
 import { help } from './help.js';
 import { history } from './history.js';
 import { ignore } from './ignore.js';
@@ -59,6 +60,7 @@ const COMMANDS: readonly Command[] = [
   ping,
   pong,
   quit,
+  ...FILE_COMMANDS,
 ] as readonly Command<RequestType>[] as readonly Command[];
 
 const BY_TYPE: ReadonlyMap<RequestType, Command> = new Map(COMMANDS.map((c) => [c.type, c]));

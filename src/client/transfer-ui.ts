@@ -1,0 +1,249 @@
+/**
+ * File transfer in the terminal: the /send, /accept, /reject, /transfers and
+ * /cancel commands, Tab completion of the path after `/send NICK `, and the
+ * progress bar. The bar is drawn in the prompt (`status`), so it is redrawn
+ * with the input line by readline itself and never overwrites what the user
+ * is typing; when a transfer ends it collapses into one summary line.
+ */
+import { humanBytes } from '../protocol/file-messages.js';
+import type { ServerEvent } from '../protocol/messages.js';
+import { sanitizeText } from '../protocol/sanitize.js';
+import type { Connection } from './connection.js';
+import { completePath } from './transfer-files.js';
+import { ClientTransfers, TransferError, type TransferView } from './transfers.js';
+
+/** The transfer commands, for /help and Tab completion. */
+export const TRANSFER_COMMANDS = [
+  {
+    name: 'send',
+    usage: '/send nick path',
+    summary: 'offer a file to a user (Tab completes the path)',
+  },
+  { name: 'accept', usage: '/accept [id]', summary: 'accept a file offered to you' },
+  { name: 'reject', usage: '/reject [id]', summary: 'decline a file offered to you' },
+  { name: 'transfers', usage: '/transfers', summary: 'list file transfers: state, bytes, rate' },
+  { name: 'cancel', usage: '/cancel id', summary: 'stop a file transfer' },
+] as const;
+
+export type TransferCommand =
+  | { kind: 'send'; to: string; path: string }
+  | { kind: 'accept' | 'reject'; id?: string }
+  | { kind: 'transfers' }
+  | { kind: 'cancel'; id: string }
+  | { kind: 'help'; text: string }
+  | { kind: 'invalid'; message: string };
+
+/** A typed line as a transfer command, or undefined when it is something else. */
+export function parseTransferCommand(line: string): TransferCommand | undefined {
+  const match = /^\s*\/(\S+)(?:\s+(.*))?$/su.exec(line);
+  if (!match) return undefined;
+  const name = match[1]!.toLowerCase();
+  const args = (match[2] ?? '').trim();
+  if (name === 'help') {
+    const spec = TRANSFER_COMMANDS.find((c) => c.name === args.replace(/^\//u, '').toLowerCase());
+    return spec ? { kind: 'help', text: `${spec.usage} — ${spec.summary}` } : undefined;
+  }
+  const spec = TRANSFER_COMMANDS.find((c) => c.name === name);
+  if (!spec) return undefined;
+  const words = args === '' ? [] : args.split(/\s+/u);
+  switch (spec.name) {
+    case 'send': {
+      const to = words[0];
+      const rest = to === undefined ? '' : args.slice(to.length).trim();
+      if (to === undefined || rest === '') {
+        return {
+          kind: 'invalid',
+          message: `Missing ${to ? 'path' : 'nick and path'}. Usage: ${spec.usage}`,
+        };
+      }
+      // A path with spaces may be quoted, as a shell user would.
+      const path = /^(["']).*\1$/su.test(rest) ? rest.slice(1, -1) : rest;
+      return { kind: 'send', to: to.replace(/:$/u, ''), path };
+    }
+    case 'accept':
+    case 'reject':
+      if (words.length > 1)
+        return { kind: 'invalid', message: `Too many arguments. Usage: ${spec.usage}` };
+      return words[0] === undefined ? { kind: spec.name } : { kind: spec.name, id: words[0] };
+    case 'transfers':
+      return { kind: 'transfers' };
+    case 'cancel':
+      if (words.length !== 1) {
+        return {
+          kind: 'invalid',
+          message: `${words.length ? 'Too many arguments' : 'Missing id'}. Usage: ${spec.usage}`,
+        };
+      }
+      return { kind: 'cancel', id: words[0]! };
+  }
+}
+
+/** Tab completion of the path in `/send NICK PATH`; undefined for any other line. */
+export function completeSendPath(line: string): [string[], string] | undefined {
+  const match = /^\s*\/send\s+\S+\s+(.*)$/su.exec(line);
+  if (!match) return undefined;
+  const partial = match[1]!;
+  const hits = completePath(partial);
+  // A lone file is finished; a lone directory waits for the next Tab.
+  return [hits, partial];
+}
+
+const BAR_CELLS = 10;
+
+function seconds(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  if (s < 60) return `${Math.ceil(s)}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.ceil(s % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** A progress bar for the prompt: one transfer by name, several in aggregate. */
+export function progressText(views: readonly TransferView[]): string | undefined {
+  if (views.length === 0) return undefined;
+  const size = views.reduce((n, v) => n + v.size, 0);
+  const done = views.reduce((n, v) => n + v.done, 0);
+  const rate = views.reduce((n, v) => n + v.rate, 0);
+  const fraction = size === 0 ? 1 : Math.min(1, done / size);
+  const filled = Math.round(fraction * BAR_CELLS);
+  const bar = '█'.repeat(filled) + '░'.repeat(BAR_CELLS - filled);
+  const only = views.length === 1 ? views[0]! : undefined;
+  const label = only
+    ? `${only.direction === 'out' ? '↑' : '↓'}${clip(sanitizeText(only.name), 16)}`
+    : `${views.length} files`;
+  const paused = views.every((v) => v.state === 'paused');
+  const tail = paused
+    ? 'paused'
+    : `${humanBytes(Math.round(rate))}/s ETA ${rate > 0 ? seconds((size - done) / rate) : '?'}`;
+  return `[${label} ${bar} ${Math.floor(fraction * 100)}% ${tail}]`;
+}
+
+function clip(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+}
+
+/** /transfers: one line per transfer. */
+export function transferLines(views: readonly TransferView[]): string[] {
+  if (views.length === 0) return ['No file transfers'];
+  return views.map((v) => {
+    const arrow = v.direction === 'out' ? `to ${v.peer}` : `from ${v.peer}`;
+    const pct = v.size === 0 ? 100 : Math.floor((v.done / v.size) * 100);
+    const rate = v.rate > 0 ? `, ${humanBytes(Math.round(v.rate))}/s` : '';
+    return `${v.id}  ${clip(sanitizeText(v.name), 40)} ${arrow}: ${v.state}, ${humanBytes(v.done)} of ${humanBytes(v.size)} (${pct}%)${rate}`;
+  });
+}
+
+/** Where the UI shows things: notices above the prompt, and the status in it. */
+export interface TransferScreen {
+  notice(text: string, error: boolean): void;
+  status(text: string | undefined): void;
+}
+
+/** How often the progress bar may be redrawn. */
+const REDRAW_MS = 250;
+
+export class TransferUi {
+  readonly transfers: ClientTransfers;
+  private redrawTimer: NodeJS.Timeout | undefined;
+  private lastDraw = 0;
+
+  constructor(
+    private readonly conn: Connection,
+    downloadDir: string,
+    private readonly screen: TransferScreen,
+  ) {
+    this.transfers = new ClientTransfers(
+      {
+        send: (request) => conn.send(request),
+        limits: () => ({
+          maxLineBytes: conn.welcome?.limits.maxLineBytes ?? 16384,
+          ...(conn.welcome?.limits.maxFileBytes !== undefined && {
+            maxFileBytes: conn.welcome.limits.maxFileBytes,
+          }),
+        }),
+      },
+      { downloadDir },
+    );
+    this.transfers.on('notice', ({ text, error }) => screen.notice(sanitizeText(text), error));
+    this.transfers.on('progress', () => this.redraw());
+    conn.on('reconnecting', () => this.transfers.connectionLost());
+    conn.on('reconnected', () => this.transfers.reconnected());
+    conn.on('closed', () => this.close());
+  }
+
+  /** A server event for a transfer is handled here (true); others are not. */
+  onEvent(event: ServerEvent): boolean {
+    return this.transfers.onEvent(event);
+  }
+
+  /** Carry out a typed transfer command; false when the line is not one. */
+  async handleLine(line: string): Promise<boolean> {
+    const cmd = parseTransferCommand(line);
+    if (!cmd) return false;
+    try {
+      switch (cmd.kind) {
+        case 'invalid':
+          this.screen.notice(cmd.message, true);
+          break;
+        case 'help':
+          this.screen.notice(cmd.text, false);
+          break;
+        case 'send':
+          await this.transfers.send(cmd.to, cmd.path);
+          break;
+        case 'accept': {
+          const t = this.transfers.accept(cmd.id);
+          this.screen.notice(`Receiving ${sanitizeText(t.name)} from ${t.peer}`, false);
+          break;
+        }
+        case 'reject': {
+          const t = this.transfers.reject(cmd.id);
+          this.screen.notice(`Declined ${sanitizeText(t.name)} from ${t.peer}`, false);
+          break;
+        }
+        case 'cancel': {
+          const t = this.transfers.cancel(cmd.id);
+          this.screen.notice(`Cancelled transfer ${t.id} (${sanitizeText(t.name)})`, false);
+          break;
+        }
+        case 'transfers':
+          this.screen.notice(transferLines(this.transfers.list()).join('\n'), false);
+          break;
+      }
+    } catch (err) {
+      if (!(err instanceof TransferError) && !(err instanceof Error && 'code' in err)) throw err;
+      this.screen.notice(err.message, true);
+    }
+    return true;
+  }
+
+  /** Path completion for `/send NICK PATH`, else undefined. */
+  complete(line: string): [string[], string] | undefined {
+    return completeSendPath(line);
+  }
+
+  /** Leaving: close files, delete partial downloads, clear the bar. */
+  close(): void {
+    clearTimeout(this.redrawTimer);
+    this.transfers.close();
+    this.screen.status(undefined);
+  }
+
+  /** Redraw the bar now if it has been a while, else soon; clear it at once when nothing runs. */
+  private redraw(): void {
+    const active = this.transfers.active();
+    if (active.length === 0) {
+      clearTimeout(this.redrawTimer);
+      this.redrawTimer = undefined;
+      this.screen.status(undefined);
+      return;
+    }
+    if (this.redrawTimer) return;
+    const wait = Math.max(0, this.lastDraw + REDRAW_MS - Date.now());
+    this.redrawTimer = setTimeout(() => {
+      this.redrawTimer = undefined;
+      this.lastDraw = Date.now();
+      this.screen.status(progressText(this.transfers.active()));
+    }, wait);
+    this.redrawTimer.unref();
+  }
+}

@@ -1,0 +1,128 @@
+/** The client's pure transfer helpers: safe names, command parsing, the progress bar. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { completePath, publish, safeFileName } from '../../src/client/transfer-files.js';
+import { parseTransferCommand, progressText } from '../../src/client/transfer-ui.js';
+
+describe('safeFileName', () => {
+  const cases: Array<[string, string]> = [
+    ['notes.pdf', 'notes.pdf'],
+    ['../../etc/passwd', 'passwd'],
+    ['C:\\x\\y', 'y'],
+    ['.bashrc', 'bashrc'],
+    ['..', 'file'],
+    ['dir/', 'dir'],
+    ['a\u0000b\u001b[31mc\u0085.txt', 'ab[31mc.txt'],
+    ['invoice\u202Efdp.exe', 'invoicefdp.exe'],
+    ['\u2066x\u2069.sh', 'x.sh'],
+    ['con.txt', '_con.txt'],
+    ['what?*.txt', 'what__.txt'],
+  ];
+  for (const [input, expected] of cases) {
+    it(`${JSON.stringify(input)} → ${expected}`, () => assert.equal(safeFileName(input), expected));
+  }
+  it('cuts 1,000 characters to 200 bytes, keeping the extension', () => {
+    const name = safeFileName(`${'é'.repeat(1000)}.tar.gz`);
+    assert.ok(Buffer.byteLength(name) <= 200);
+    assert.ok(name.endsWith('.gz'));
+  });
+});
+
+describe('publish', () => {
+  it('never overwrites: name, then name (1), name (2)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'chat-pub-'));
+    try {
+      for (let i = 0; i < 3; i++) {
+        const temp = path.join(dir, `.t${i}.part`);
+        writeFileSync(temp, String(i));
+        publish(temp, dir, 'notes.pdf');
+      }
+      assert.deepEqual(readdirSync(dir).sort(), ['notes (1).pdf', 'notes (2).pdf', 'notes.pdf']);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('completes paths: directories end in a slash', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'chat-comp-'));
+    try {
+      writeFileSync(path.join(dir, 'report.pdf'), '');
+      writeFileSync(path.join(dir, 'readme.md'), '');
+      rmSync(path.join(dir, 'sub'), { force: true });
+      assert.deepEqual(completePath(`${dir}/rep`), [`${dir}/report.pdf`]);
+      assert.deepEqual(completePath(`${dir}/re`), [`${dir}/readme.md`, `${dir}/report.pdf`]);
+      assert.deepEqual(completePath(`${path.dirname(dir)}/${path.basename(dir)}`), [`${dir}/`]);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+});
+
+describe('parseTransferCommand', () => {
+  it('reads the five commands and leaves other lines alone', () => {
+    assert.deepEqual(parseTransferCommand('/send bob ~/My Files/a b.pdf'), {
+      kind: 'send',
+      to: 'bob',
+      path: '~/My Files/a b.pdf',
+    });
+    assert.deepEqual(parseTransferCommand('/send bob: "x y"'), {
+      kind: 'send',
+      to: 'bob',
+      path: 'x y',
+    });
+    assert.deepEqual(parseTransferCommand('/accept'), { kind: 'accept' });
+    assert.deepEqual(parseTransferCommand('/reject f1'), { kind: 'reject', id: 'f1' });
+    assert.deepEqual(parseTransferCommand('/transfers'), { kind: 'transfers' });
+    assert.deepEqual(parseTransferCommand('/cancel f1'), { kind: 'cancel', id: 'f1' });
+    assert.equal(parseTransferCommand('/send bob')?.kind, 'invalid');
+    assert.equal(parseTransferCommand('/cancel')?.kind, 'invalid');
+    assert.equal(parseTransferCommand('/join #x'), undefined);
+    assert.equal(parseTransferCommand('hello /send'), undefined);
+    assert.equal(parseTransferCommand('/help send')?.kind, 'help');
+  });
+});
+
+describe('progressText', () => {
+  it('shows name, bar, percent, rate and ETA; several transfers in aggregate', () => {
+    const one = progressText([
+      {
+        id: 'f',
+        direction: 'out',
+        peer: 'bob',
+        name: 'notes.pdf',
+        size: 1000,
+        done: 500,
+        state: 'sending',
+        rate: 100,
+      },
+    ]);
+    assert.equal(one, '[↑notes.pdf █████░░░░░ 50% 100 bytes/s ETA 5s]');
+    const two = progressText([
+      {
+        id: 'f',
+        direction: 'out',
+        peer: 'bob',
+        name: 'a',
+        size: 1000,
+        done: 1000,
+        state: 'sending',
+        rate: 0,
+      },
+      {
+        id: 'g',
+        direction: 'in',
+        peer: 'bob',
+        name: 'b',
+        size: 1000,
+        done: 0,
+        state: 'paused',
+        rate: 0,
+      },
+    ]);
+    assert.equal(two, '[2 files █████░░░░░ 50% 0 bytes/s ETA ?]');
+    assert.equal(progressText([]), undefined);
+  });
+});

@@ -1,0 +1,254 @@
+/**
+ * The relay's state machine (core/transfers.ts) with fake peers and an
+ * injected clock: the per-connection budget, the idle timeout, resume
+ * arithmetic and the aborts, none of which need a socket.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ChatError } from '../../src/protocol/errors.js';
+import { Room, User, type Peer } from '../../src/core/model.js';
+import { foldKey, parseAlias, parseRoom } from '../../src/protocol/names.js';
+import { Transfers, type TransferLimits } from '../../src/core/transfers.js';
+import type { ServerEvent } from '../../src/protocol/messages.js';
+
+class FakePeer implements Peer {
+  readonly events: ServerEvent[] = [];
+  readonly address = '127.0.0.1';
+  constructor(
+    readonly id: string,
+    readonly mode: 'text' | 'json' = 'json',
+  ) {}
+  send(event: ServerEvent): void {
+    this.events.push(event);
+  }
+  sendAll(events: readonly ServerEvent[]): void {
+    this.events.push(...events);
+  }
+  close(): void {}
+  of(type: string): ServerEvent[] {
+    return this.events.filter((e) => e.type === type);
+  }
+}
+
+function world(limits: Partial<TransferLimits> = {}) {
+  let now = 1_000_000;
+  const users = new Map<string, User>();
+  const lobby = new Room(parseRoom('#lobby'));
+  const host = {
+    findUser(raw: string): User {
+      const u = users.get(foldKey(raw));
+      if (!u) throw new ChatError('not_found', `Unknown user: ${raw}`);
+      return u;
+    },
+    nowMs: () => now,
+    timestamp: () => new Date(now).toISOString(),
+  };
+  const transfers = new Transfers(host, limits);
+  const user = (name: string, mode: 'text' | 'json' = 'json') => {
+    const peer = new FakePeer(name, mode);
+    const u = new User(parseAlias(name), lobby, peer, now);
+    users.set(u.name.key, u);
+    return { u, peer };
+  };
+  return {
+    transfers,
+    user,
+    advance: (ms: number) => (now += ms),
+    drop: (u: User) => users.delete(u.name.key),
+  };
+}
+
+const SHA = 'a'.repeat(64);
+const chunk = (n: number) => Buffer.alloc(n, 1).toString('base64');
+
+function refused(fn: () => void, code: string): void {
+  assert.throws(fn, (e: unknown) => e instanceof ChatError && e.code === code);
+}
+
+describe('Transfers (relay state machine)', () => {
+  it('holds chunks beyond the connection budget until the receiver acknowledges', () => {
+    const w = world({ connectionBudgetBytes: 8000, window: 8 });
+    const a = w.user('alice');
+    const b = w.user('bob');
+    const c = w.user('carol');
+    // Two senders to one receiver: the budget is bob's, across both transfers.
+    for (const [s, id] of [
+      [a, 't1'],
+      [c, 't2'],
+    ] as const) {
+      w.transfers.handle(s.u, {
+        type: 'file-offer',
+        id,
+        to: 'bob',
+        name: 'x',
+        size: 30000,
+        sha256: SHA,
+      });
+      w.transfers.handle(b.u, { type: 'file-accept', id });
+    }
+    const data = chunk(3000); // 4000 base64 bytes
+    w.transfers.handle(a.u, { type: 'file-chunk', id: 't1', seq: 0, data });
+    w.transfers.handle(c.u, { type: 'file-chunk', id: 't2', seq: 0, data });
+    w.transfers.handle(a.u, { type: 'file-chunk', id: 't1', seq: 1, data });
+    w.transfers.handle(c.u, { type: 'file-chunk', id: 't2', seq: 1, data });
+    assert.equal(b.peer.of('file-chunk').length, 2, 'two chunks fill the 8000-byte budget');
+    w.transfers.handle(b.u, { type: 'file-ack', id: 't1', seq: 0 });
+    assert.equal(b.peer.of('file-chunk').length, 3, 'an ack frees room for one more');
+    assert.deepEqual(
+      b.peer.of('file-chunk').map((e) => [(e as { id: string }).id, (e as { seq: number }).seq]),
+      [
+        ['t1', 0],
+        ['t2', 0],
+        ['t1', 1],
+      ],
+    );
+    // A held chunk cannot be acked before it was sent.
+    refused(() => w.transfers.handle(b.u, { type: 'file-ack', id: 't2', seq: 1 }), 'bad_request');
+  });
+
+  it('times out an idle transfer and tells both sides', () => {
+    const w = world({ idleTimeoutMs: 60_000 });
+    const a = w.user('alice');
+    const b = w.user('bob');
+    w.transfers.handle(a.u, {
+      type: 'file-offer',
+      id: 't',
+      to: 'bob',
+      name: 'x',
+      size: 10,
+      sha256: SHA,
+    });
+    w.advance(59_000);
+    w.transfers.sweep();
+    assert.equal(w.transfers.size, 1);
+    w.advance(2_000);
+    w.transfers.sweep();
+    assert.equal(w.transfers.size, 0);
+    for (const p of [a.peer, b.peer]) {
+      const e = p.of('error').at(-1) as { code: string; id: string };
+      assert.equal(e.code, 'timeout');
+      assert.equal(e.id, 't');
+    }
+  });
+
+  it('aborts on leave (quit, kick) and on shutdown, telling whoever is still there', () => {
+    const w = world();
+    const a = w.user('alice');
+    const b = w.user('bob');
+    w.transfers.handle(a.u, {
+      type: 'file-offer',
+      id: 't1',
+      to: 'bob',
+      name: 'x',
+      size: 10,
+      sha256: SHA,
+    });
+    w.transfers.handle(a.u, {
+      type: 'file-offer',
+      id: 't2',
+      to: 'bob',
+      name: 'y',
+      size: 10,
+      sha256: SHA,
+    });
+    w.transfers.leave(b.u, 'was kicked');
+    assert.equal(w.transfers.size, 0);
+    assert.deepEqual(
+      a.peer.of('error').map((e) => (e as { code: string }).code),
+      ['not_found', 'not_found'],
+    );
+    w.transfers.handle(a.u, {
+      type: 'file-offer',
+      id: 't3',
+      to: 'bob',
+      name: 'z',
+      size: 10,
+      sha256: SHA,
+    });
+    w.transfers.shutdown();
+    assert.equal((b.peer.of('error').at(-1) as { code: string }).code, 'shutting_down');
+    assert.equal((a.peer.of('error').at(-1) as { code: string }).code, 'shutting_down');
+  });
+
+  it('refuses text-mode recipients, oversize offers, and too many transfers', () => {
+    const w = world({ maxFileBytes: 100, maxPerUser: 2 });
+    const a = w.user('alice');
+    w.user('bob');
+    w.user('tess', 'text');
+    const offer = (id: string, to: string, size = 10) =>
+      w.transfers.handle(a.u, { type: 'file-offer', id, to, name: 'x', size, sha256: SHA });
+    refused(() => offer('1', 'tess'), 'forbidden');
+    refused(() => offer('2', 'bob', 101), 'too_large');
+    refused(() => offer('3', 'nobody'), 'not_found');
+    offer('4', 'bob');
+    refused(() => offer('4', 'bob'), 'bad_request');
+    offer('5', 'bob');
+    refused(() => offer('6', 'bob'), 'rate_limited');
+  });
+
+  it('resumes a dropped receiver after its last acknowledged chunk', () => {
+    const w = world();
+    const a = w.user('alice');
+    const b = w.user('bob');
+    w.transfers.handle(a.u, {
+      type: 'file-offer',
+      id: 't',
+      to: 'bob',
+      name: 'x',
+      size: 9,
+      sha256: SHA,
+    });
+    w.transfers.handle(b.u, { type: 'file-accept', id: 't' });
+    for (let seq = 0; seq < 3; seq++) {
+      w.transfers.handle(a.u, { type: 'file-chunk', id: 't', seq, data: chunk(3) });
+    }
+    w.transfers.handle(b.u, { type: 'file-ack', id: 't', seq: 0 });
+    // Bob's connection drops; chunks sent meanwhile are dropped quietly.
+    w.transfers.suspend(b.u);
+    w.drop(b.u);
+    assert.equal(a.peer.of('file-pause').length, 1);
+    const b2 = w.user('bob');
+    w.transfers.handle(b2.u, { type: 'file-resume', id: 't' });
+    assert.deepEqual(a.peer.of('file-resume').at(-1), { type: 'file-resume', id: 't', seq: 1 });
+    assert.deepEqual(b2.peer.of('file-resume').at(-1), { type: 'file-resume', id: 't', seq: 1 });
+    // The sender goes on from chunk 1 and the file completes.
+    for (let seq = 1; seq < 3; seq++) {
+      w.transfers.handle(a.u, { type: 'file-chunk', id: 't', seq, data: chunk(3) });
+    }
+    w.transfers.handle(a.u, { type: 'file-end', id: 't' });
+    assert.equal(b2.peer.of('file-end').length, 1);
+    w.transfers.handle(b2.u, { type: 'file-done', id: 't', ok: true });
+    assert.deepEqual(a.peer.of('file-done').at(-1), { type: 'file-done', id: 't', ok: true });
+    assert.equal(w.transfers.size, 0);
+    // Someone else cannot resume a transfer that is not theirs.
+    const eve = w.user('eve');
+    refused(() => w.transfers.handle(eve.u, { type: 'file-resume', id: 't' }), 'not_found');
+  });
+
+  it('resumes a dropped sender after the chunks its receiver already has', () => {
+    const w = world();
+    const a = w.user('alice');
+    const b = w.user('bob');
+    w.transfers.handle(a.u, {
+      type: 'file-offer',
+      id: 't',
+      to: 'bob',
+      name: 'x',
+      size: 9,
+      sha256: SHA,
+    });
+    w.transfers.handle(b.u, { type: 'file-accept', id: 't' });
+    w.transfers.handle(a.u, { type: 'file-chunk', id: 't', seq: 0, data: chunk(3) });
+    w.transfers.handle(a.u, { type: 'file-chunk', id: 't', seq: 1, data: chunk(3) });
+    w.transfers.suspend(a.u);
+    w.drop(a.u);
+    // Bob still gets and acknowledges what was written to his connection.
+    w.transfers.handle(b.u, { type: 'file-ack', id: 't', seq: 1 });
+    const a2 = w.user('alice');
+    w.transfers.handle(a2.u, { type: 'file-resume', id: 't' });
+    assert.deepEqual(a2.peer.of('file-resume').at(-1), { type: 'file-resume', id: 't', seq: 2 });
+    w.transfers.handle(a2.u, { type: 'file-chunk', id: 't', seq: 2, data: chunk(3) });
+    w.transfers.handle(a2.u, { type: 'file-end', id: 't' });
+    assert.equal(b.peer.of('file-end').length, 1);
+  });
+});
