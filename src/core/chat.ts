@@ -40,7 +40,7 @@ export interface ChatOptions {
   limits: Limits;
   /** Admit registered accounts only (`--require-account`). */
   requireAccount: boolean;
-  /** Messages replayed per room on join (PROTOCOL.md §2). */
+  /** Messages replayed per room on join (docs/protocol.md §2). */
   historyOnJoin: number;
   /** Rooms above this many members announce joins and leaves in aggregate, once a second (§6). */
   announceLimit: number;

@@ -1,5 +1,5 @@
 /**
- * The protocol's stable error codes (PROTOCOL.md §4). Tests assert these codes,
+ * The protocol's stable error codes (docs/protocol.md §4). Tests assert these codes,
  * never the human message, so a code once published never changes meaning.
  */
 export const ERROR_CODES = [

@@ -1,5 +1,5 @@
 /**
- * Byte-level line framing for PROTOCOL.md §1. split2's `maxLength` either
+ * Byte-level line framing for docs/protocol.md §1. split2's `maxLength` either
  * errors (ending the stream) or skips silently; the protocol needs to tell the
  * sender `line_too_long` for each discarded line and keep the connection, so
  * framing is done here, on Buffers, before any UTF-8 decoding.

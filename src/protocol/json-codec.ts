@@ -1,5 +1,5 @@
 /**
- * JSON mode (PROTOCOL.md §4): one JSON object per line. Every inbound object is
+ * JSON mode (docs/protocol.md §4): one JSON object per line. Every inbound object is
  * validated with zod before it reaches the core; every string a user typed is
  * sanitized here so the core only ever sees clean text.
  */

@@ -224,7 +224,7 @@ export function isSingleScript(name: string): boolean {
   return ALLOWED_MIXES.some((mix) => [...seen].every((s) => mix.has(s)));
 }
 
-/** Validate an alias by PROTOCOL.md §2; throws `bad_alias` naming what is wrong. */
+/** Validate an alias by docs/protocol.md §2; throws `bad_alias` naming what is wrong. */
 export function parseAlias(raw: string): Name {
   const display = raw.trim().normalize('NFKC');
   const length = [...display].length;

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §1: user text may not carry anything a terminal interprets.
+ * docs/protocol.md §1: user text may not carry anything a terminal interprets.
  * Removed: ANSI/VT escape sequences (CSI, OSC, DCS/SOS/PM/APC strings and
  * two-byte ESC forms, in 7-bit and 8-bit C1 spellings), every other C0 control
  * except TAB, DEL, C1 controls, and the bidi embedding/override/isolate marks

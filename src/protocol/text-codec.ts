@@ -1,5 +1,5 @@
 /**
- * Text mode (PROTOCOL.md §3): what `nc` and `telnet` users type and read.
+ * Text mode (docs/protocol.md §3): what `nc` and `telnet` users type and read.
  * Decoding turns a typed line into a Request using the command table; encoding
  * turns a ServerEvent into human lines, cached per event so a broadcast is
  * formatted once, not once per recipient.

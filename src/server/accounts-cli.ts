@@ -1,6 +1,6 @@
 /**
  * `chat-server accounts add|remove|list|passwd|operator`: manage accounts in
- * the server's database, also while the server runs (PROTOCOL.md §2, §7).
+ * the server's database, also while the server runs (docs/protocol.md §2, §7).
  * Returns an exit code: 0 done, 1 refused (no such account, already exists),
  * 2 usage or configuration error.
  */

@@ -1,5 +1,5 @@
 /**
- * Flood control that forgives pasting (PROTOCOL.md §6): a token bucket whose
+ * Flood control that forgives pasting (docs/protocol.md §6): a token bucket whose
  * excess is first delayed in a short queue, then refused with a retry hint,
  * and whose sustained abuse ends the connection. Pure: time comes from `now`
  * and the caller owns the timer, so tests can drive it with fake clocks.

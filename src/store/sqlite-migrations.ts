@@ -12,7 +12,7 @@ export const MIGRATIONS: readonly Migration[] = [
   (db) => {
     // `meta.epoch` is born with the database file, so a wiped or replaced
     // database hands out new epochs and resuming clients see a reset
-    // (PROTOCOL.md §4) instead of seqs that silently mean other messages.
+    // (docs/protocol.md §4) instead of seqs that silently mean other messages.
     db.exec(`
       CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
       CREATE TABLE streams (
@@ -48,7 +48,7 @@ export const MIGRATIONS: readonly Migration[] = [
     db.prepare("INSERT INTO meta (key, value) VALUES ('epoch', ?)").run(randomUUID());
   },
   (db) => {
-    // Accounts and bans (PROTOCOL.md §2, §6); `server_lease` says which
+    // Accounts and bans (docs/protocol.md §2, §6); `server_lease` says which
     // chat-server owns the message tables, so admin commands can share the
     // file with a running server while a second server cannot.
     db.exec(`

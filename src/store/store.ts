@@ -40,7 +40,7 @@ export interface ReadResult {
   messages: StoredMessage[];
 }
 
-/** A registered alias (PROTOCOL.md §2). */
+/** A registered alias (docs/protocol.md §2). */
 export interface AccountRecord {
   /** Folded alias: the lookup key. */
   key: string;

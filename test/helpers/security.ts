@@ -1,7 +1,7 @@
 /**
  * Helpers of the security tests: accounts created straight in a test
  * server's store (as `chat-server accounts add` does), and the two-step
- * text-mode login of a registered alias (PROTOCOL.md §2).
+ * text-mode login of a registered alias (docs/protocol.md §2).
  */
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';

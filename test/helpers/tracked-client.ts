@@ -1,6 +1,6 @@
 /**
  * A JSON-mode client for fault tests that keeps the books a reconnecting
- * client keeps (PROTOCOL.md §4 "Delivery guarantees"): the last seq and epoch
+ * client keeps (docs/protocol.md §4 "Delivery guarantees"): the last seq and epoch
  * of every stream (rooms and `@`) to resume from, its unacked `say`/`dm`
  * requests to re-send with the same ids, and every message it received,
  * counted by (stream, seq) so that losses, duplicates and reordering show up.

@@ -1,5 +1,5 @@
 /**
- * Issue 5 items 4 and 7, PROTOCOL.md §2: a password-guessing loop against a
+ * Issue 5 items 4 and 7, docs/protocol.md §2: a password-guessing loop against a
  * registered alias, with the server's real timings (src/core/login-throttle.ts
  * defaults: 3 free failures, then 0.5 s doubling to 8 s, locked out for
  * 15 min at 10 failures). Guessing in a loop gets exactly 10 wrong answers,

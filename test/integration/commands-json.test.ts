@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §4: the same commands as JSON requests, with the replies and
+ * docs/protocol.md §4: the same commands as JSON requests, with the replies and
  * system events a bot sees, and the error cases asserted by code and id.
  */
 import assert from 'node:assert/strict';

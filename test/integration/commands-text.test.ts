@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §3: every command this server carries out, typed by a text-mode
+ * docs/protocol.md §3: every command this server carries out, typed by a text-mode
  * user, with its error cases asserted by code.
  */
 import assert from 'node:assert/strict';

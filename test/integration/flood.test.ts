@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §6 flood control through real sockets: a paste arrives whole
+ * docs/protocol.md §6 flood control through real sockets: a paste arrives whole
  * (delayed, not cut), excess beyond the queue is refused with rate_limited and
  * retryAfterMs, and sustained flooding disconnects. The rate is raised from
  * the default 5/s so the queue drains in a fraction of a second; the bucket's

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §2: the first line chooses the mode, the alias rules, refusals
+ * docs/protocol.md §2: the first line chooses the mode, the alias rules, refusals
  * with a retry on the same connection, three strikes, and the handshake timeout.
  */
 import assert from 'node:assert/strict';

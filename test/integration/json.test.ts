@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §4 and §6: JSON-mode errors never end the connection, every
+ * docs/protocol.md §4 and §6: JSON-mode errors never end the connection, every
  * request with an id gets exactly one reply with that id, `say` acks carry
  * increasing seqs, and multi-line messages.
  */

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §2 "Accounts", issue 5 item 2: /register (text) and `register`
+ * docs/protocol.md §2 "Accounts", issue 5 item 2: /register (text) and `register`
  * (JSON); login of a registered alias in both modes (text: the password is
  * the next line; JSON: hello.password); a wrong password is `auth_failed`
  * and may be retried on the same connection, three failures close it;

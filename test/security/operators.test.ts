@@ -1,5 +1,5 @@
 /**
- * Issue 5 item 3, PROTOCOL.md §3/§6: operators (`chat-server accounts add
+ * Issue 5 item 3, docs/protocol.md §3/§6: operators (`chat-server accounts add
  * NAME --operator`) may /kick, /ban (an account, or a guest's address) and
  * /unban; everyone else gets `forbidden`; bans survive a restart of the real
  * server binary on the same --db.

@@ -1,5 +1,5 @@
 /**
- * Issue 5 item 5, PROTOCOL.md §4: every JSON request is validated before it
+ * Issue 5 item 5, docs/protocol.md §4: every JSON request is validated before it
  * reaches the core. Wrong types, missing fields, out-of-range numbers, huge
  * strings, deep nesting, unknown types, non-objects and malformed JSON are
  * answered with `bad_request` (carrying the request's id when it had a usable

@@ -21,7 +21,7 @@ function repoRoot(): string {
   return d;
 }
 
-/** PROTOCOL.md §4 "Stable error codes", in its order. */
+/** docs/protocol.md §4 "Stable error codes", in its order. */
 const PROTOCOL_CODES = [
   'bad_request',
   'bad_alias',
@@ -42,7 +42,7 @@ const PROTOCOL_CODES = [
 ];
 
 describe('ERROR_CODES', () => {
-  test('are exactly the stable codes of PROTOCOL.md §4', () => {
+  test('are exactly the stable codes of docs/protocol.md §4', () => {
     assert.deepEqual([...ERROR_CODES], PROTOCOL_CODES);
   });
 

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §2 (hello) and §4 (JSON mode): one JSON object per line with a
+ * docs/protocol.md §2 (hello) and §4 (JSON mode): one JSON object per line with a
  * `type`; every refusal is `bad_request` carrying the request's string `id`
  * when it had one; user text is sanitized, multi-line text keeps its LFs.
  */
@@ -65,7 +65,7 @@ describe('decodeHello', () => {
     assert.deepEqual(decodeHello(J(hello)), hello);
   });
 
-  test('the example hello of PROTOCOL.md §4', () => {
+  test('the example hello of docs/protocol.md §4', () => {
     const h = decodeHello(
       '{"type":"hello","version":1,"name":"Alice","password":"…","resume":{"#lobby":41}}',
     );
@@ -119,7 +119,7 @@ describe('decodeHello', () => {
   });
 });
 
-describe('decodeJsonRequest: every request of PROTOCOL.md §4', () => {
+describe('decodeJsonRequest: every request of docs/protocol.md §4', () => {
   const examples: Array<[string, Record<string, unknown>]> = [
     [
       '{"type":"say","id":"c7","room":"#lobby","text":"hi","action":false}',

@@ -38,7 +38,7 @@ const PROTOCOL_USAGE: Record<string, string> = {
 const all = (_c: CommandSpec): boolean => true;
 
 describe('COMMAND_SPECS', () => {
-  test('lists exactly the commands of PROTOCOL.md §3', () => {
+  test('lists exactly the commands of docs/protocol.md §3', () => {
     assert.deepEqual(COMMAND_SPECS.map((c) => c.name).sort(), Object.keys(PROTOCOL_USAGE).sort());
   });
 
@@ -49,7 +49,7 @@ describe('COMMAND_SPECS', () => {
 
   for (const spec of COMMAND_SPECS) {
     describe(`/${spec.name}`, () => {
-      test('usage is the one PROTOCOL.md §3 documents', () => {
+      test('usage is the one docs/protocol.md §3 documents', () => {
         assert.equal(spec.usage, PROTOCOL_USAGE[spec.name]);
       });
 

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §3: the lines `nc` and `telnet` users read, and the commands they
+ * docs/protocol.md §3: the lines `nc` and `telnet` users read, and the commands they
  * type. Decoding: a typed line → Request. Encoding: a ServerEvent → the §3
  * shapes, one event per line, multi-line texts with the same prefix per line.
  */
