@@ -17,7 +17,8 @@ const resumePoint = z.union([
   z.object({ seq: z.number().int().nonnegative(), epoch: z.string().max(128).optional() }),
 ]);
 
-const helloSchema = z.object({
+/** The handshake line of a JSON client (§2, §4 `hello`). */
+export const helloSchema = z.object({
   type: z.literal('hello'),
   version: z.number().int().positive(),
   name,
