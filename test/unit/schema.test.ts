@@ -1,7 +1,7 @@
 /**
- * docs/protocol.md §4, docs/protocol.schema.json and the zod schemas agree:
+ * docs/protocol.md §4 and §5, docs/protocol.schema.json and the zod schemas agree:
  * the committed schema is the one the code generates, every request type and
- * field in it is documented under "### Requests" of docs/protocol.md, and
+ * field in it is documented under "### Requests" (§4) or "### File requests" (§5), and
  * everything documented there exists in the code.
  */
 import assert from 'node:assert/strict';
@@ -46,22 +46,33 @@ function schemaFields(): Map<string, string[]> {
   return out;
 }
 
-/** Request type → the fields in its table, from the "### Requests" section of docs/protocol.md. */
+/** The `### Requests` (§4) and `### File requests` (§5) sections of docs/protocol.md. */
+function requestSections(doc: string): string[] {
+  const out: string[] = [];
+  for (const title of ['\n### Requests', '\n### File requests']) {
+    const start = doc.indexOf(title);
+    assert.ok(start >= 0, `docs/protocol.md has no "${title.trim()}" section`);
+    const end = doc.slice(start + 1).search(/\n##{1,2} /u);
+    out.push(end < 0 ? doc.slice(start) : doc.slice(start, start + 1 + end));
+  }
+  return out;
+}
+
+/** Request type → the fields in its table, from the request sections of docs/protocol.md. */
 function documentedFields(): Map<string, string[]> {
   const doc = readFileSync(join(root, 'docs', 'protocol.md'), 'utf8');
-  const start = doc.indexOf('\n### Requests');
-  assert.ok(start >= 0, 'docs/protocol.md has no "### Requests" section');
-  const end = doc.indexOf('\n### ', start + 1);
-  const section = doc.slice(start, end < 0 ? undefined : end);
   const out = new Map<string, string[]>();
-  for (const part of section.split(/\n#### /u).slice(1)) {
-    const type = /^`([a-z-]+)`/u.exec(part)?.[1];
-    assert.ok(type, `a request heading is not \`type\`: ${part.slice(0, 40)}`);
-    const fields = [...part.matchAll(/^\|\s*`([A-Za-z]+)`\s*\|/gmu)].map((m) => m[1]!);
-    out.set(
-      type,
-      fields.filter((f) => f !== 'type'),
-    );
+  for (const section of requestSections(doc)) {
+    for (const part of section.split(/\n#### /u).slice(1)) {
+      const type = /^`([a-z-]+)`/u.exec(part)?.[1];
+      assert.ok(type, `a request heading is not \`type\`: ${part.slice(0, 40)}`);
+      assert.ok(!out.has(type), `request "${type}" is documented twice`);
+      const fields = [...part.matchAll(/^\|\s*`([A-Za-z0-9]+)`\s*\|/gmu)].map((m) => m[1]!);
+      out.set(
+        type,
+        fields.filter((f) => f !== 'type'),
+      );
+    }
   }
   return out;
 }
