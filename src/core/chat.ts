@@ -23,7 +23,7 @@ import type { ChatContext } from './commands/context.js';
 import { isAvailable, runCommand } from './commands/index.js';
 import { Room, User, type Peer } from './model.js';
 import { Transfers, type TransferLimits } from './transfers.js';
-import { foldKey, LOBBY, parseAlias, parseRoom, type Name } from '../protocol/names.js';
+import { foldKey, LOBBY, parseAlias, parseRoom, skeleton, type Name } from '../protocol/names.js';
 import {
   finishReplay,
   privateTarget,
@@ -56,7 +56,12 @@ export interface ChatOptions {
   transfers?: Partial<TransferLimits>;
   /** Called when a transfer ends, for the log (no file names: they are user content). */
   onTransferEnd?: (fields: { id: string; outcome: string; bytes: number }) => void;
+  /** Called for changes an operator may need to trace (nick changes): never message text. */
+  audit?: (action: string, fields: Record<string, string>) => void;
 }
+
+/** How long the look-alike check trusts its copy of the account list (§2). */
+const ACCOUNT_CACHE_MS = 5000;
 
 export class Chat implements ChatContext {
   readonly users = new Map<string, User>();
@@ -65,6 +70,10 @@ export class Chat implements ChatContext {
   private readonly throttle: LoginThrottle;
   /** File transfers relayed between users (§5). */
   readonly transfers: Transfers;
+  /** Online users by look-alike skeleton (§2): a guest may not look like any of them. */
+  private readonly lookalikes = new Map<string, Set<User>>();
+  /** Accounts by skeleton, read from the store at most every ACCOUNT_CACHE_MS. */
+  private accountSkeletons: { at: number; map: Map<string, AccountRecord> } | undefined;
 
   constructor(readonly options: ChatOptions) {
     this.now = options.now ?? Date.now;
@@ -78,6 +87,10 @@ export class Chat implements ChatContext {
 
   get limits(): Limits {
     return this.options.limits;
+  }
+
+  get requireAccount(): boolean {
+    return this.options.requireAccount;
   }
 
   offers(spec: CommandSpec): boolean {
@@ -122,9 +135,41 @@ export class Chat implements ChatContext {
         'This server admits registered accounts only; ask an operator to create yours',
       );
     }
-    const user = this.connect(peer, hello);
+    if (!account) await this.assertNotLikeAccount(name);
+    // On a server for accounts only, the name others see is the account's, as registered.
+    const shown = this.options.requireAccount && account ? { ...hello, name: account.name } : hello;
+    const user = this.connect(peer, shown, account);
     user.account = account;
     return user;
+  }
+
+  /**
+   * Refuse a guest alias that looks like a registered account other than
+   * `own` (§2): by skeleton, so `аре` (Cyrillic) or `Ana1` cannot pass for
+   * the account `ape` or `AnaI`. Accounts come from the store and are cached
+   * for a few seconds (accounts added with the CLI while the server runs are
+   * seen within ACCOUNT_CACHE_MS). Throws `alias_taken`.
+   */
+  async assertNotLikeAccount(name: Name, own?: AccountRecord): Promise<void> {
+    const now = this.now();
+    let cache = this.accountSkeletons;
+    if (!cache || now - cache.at > ACCOUNT_CACHE_MS) {
+      const map = new Map<string, AccountRecord>();
+      for (const a of await this.options.store.listAccounts()) map.set(skeleton(a.name), a);
+      cache = this.accountSkeletons = { at: now, map };
+    }
+    const like = cache.map.get(skeleton(name.display));
+    if (like && like.key !== own?.key && like.key !== name.key) {
+      throw new ChatError(
+        'alias_taken',
+        `${name.display} looks like the registered ${like.operator ? 'operator' : 'user'} ${like.name}; pick another alias`,
+      );
+    }
+  }
+
+  /** A new account (/register) is a name guests may no longer imitate. */
+  accountCreated(account: AccountRecord): void {
+    this.accountSkeletons?.map.set(skeleton(account.name), account);
   }
 
   /**
@@ -164,13 +209,17 @@ export class Chat implements ChatContext {
    * `#lobby` (or the resumed rooms), announce, then welcome and replay history.
    * Throws `bad_alias` or `alias_taken`; nothing changes in that case.
    */
-  connect(peer: Peer, hello: Pick<Hello, 'name' | 'history' | 'resume'>): User {
+  connect(
+    peer: Peer,
+    hello: Pick<Hello, 'name' | 'history' | 'resume'>,
+    account?: AccountRecord,
+  ): User {
     const name = parseAlias(hello.name);
-    this.assertAliasFree(name);
+    this.assertAliasFree(name, undefined, account);
     const resumed = resumeRooms(hello.resume);
     const lobby = this.room(LOBBY);
     const user = new User(name, lobby, peer, this.now());
-    this.users.set(name.key, user);
+    this.addUser(user);
     this.subscribePrivate(name.key);
 
     const joined =
@@ -277,9 +326,14 @@ export class Chat implements ChatContext {
   /** Give a user a new alias: the old one is free at once, and neighbours are told (§3 /nick). */
   rename(user: User, name: Name): void {
     const old = user.name;
-    this.users.delete(old.key);
+    this.removeUser(user);
     user.name = name;
-    this.users.set(name.key, user);
+    this.addUser(user);
+    this.options.audit?.('nick', {
+      actor: user.account?.name ?? old.display,
+      old: old.display,
+      new: name.display,
+    });
     if (old.key !== name.key) {
       // A new alias is a new private stream with its own seqs.
       user.forgetStream('@');
@@ -327,7 +381,7 @@ export class Chat implements ChatContext {
     }
     for (const n of recipients) this.deliver(n, event);
     for (const room of [...user.rooms.values()]) this.removeMember(user, room);
-    this.users.delete(user.name.key);
+    this.removeUser(user);
     this.unsubscribePrivate(user.name.key);
   }
 
@@ -410,7 +464,7 @@ export class Chat implements ChatContext {
     return user;
   }
 
-  assertAliasFree(name: Name, self?: User): void {
+  assertAliasFree(name: Name, self?: User, account?: AccountRecord): void {
     const holder = this.users.get(name.key);
     if (holder && holder !== self) {
       throw new ChatError(
@@ -418,6 +472,33 @@ export class Chat implements ChatContext {
         `${holder.name.display} is already online; pick another alias`,
       );
     }
+    // A signed-in account is its own proof of identity; a guest must not
+    // look like anyone online (§2 look-alikes).
+    if (account) return;
+    for (const other of this.lookalikes.get(skeleton(name.display)) ?? []) {
+      if (other !== self) {
+        throw new ChatError(
+          'alias_taken',
+          `${name.display} looks like ${other.name.display}, who is online; pick another alias`,
+        );
+      }
+    }
+  }
+
+  private addUser(user: User): void {
+    this.users.set(user.name.key, user);
+    const k = skeleton(user.name.display);
+    let set = this.lookalikes.get(k);
+    if (!set) this.lookalikes.set(k, (set = new Set()));
+    set.add(user);
+  }
+
+  private removeUser(user: User): void {
+    if (this.users.get(user.name.key) === user) this.users.delete(user.name.key);
+    const k = skeleton(user.name.display);
+    const set = this.lookalikes.get(k);
+    set?.delete(user);
+    if (set?.size === 0) this.lookalikes.delete(k);
   }
 
   addMember(user: User, room: Room): void {

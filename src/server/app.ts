@@ -132,6 +132,7 @@ export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
       tally.internalErrors++;
       log.error({ err, context }, 'internal error');
     },
+    audit: (action, fields) => log.info({ audit: action, ...fields }, action),
   });
   const banner = `* chat-server ${VERSION}: type your alias and press Enter\n`;
   const listener = new Listener(chat, config, log, banner, tally);

@@ -33,8 +33,17 @@ export interface ChatContext {
   findUser(raw: string): User;
   /** A room the user names (default: current) that they are in, or `not_member`. */
   memberRoom(user: User, raw: string | undefined): Room;
-  /** Throw `alias_taken` when someone other than `self` holds the alias. */
-  assertAliasFree(name: Name, self?: User): void;
+  /**
+   * Throw `alias_taken` when someone other than `self` holds the alias, or
+   * (unless it is `account`'s) someone online has a look-alike one.
+   */
+  assertAliasFree(name: Name, self?: User, account?: AccountRecord): void;
+  /** Throw `alias_taken` when a guest alias looks like an account other than `own`. */
+  assertNotLikeAccount(name: Name, own?: AccountRecord): Promise<void>;
+  /** Tell the look-alike check about a new account. */
+  accountCreated(account: AccountRecord): void;
+  /** Whether the server admits accounts only (`--require-account`). */
+  readonly requireAccount: boolean;
   /** Check an account's password with login throttling (§2); throws `auth_failed`. */
   checkPassword(address: string, account: AccountRecord, password: string): Promise<void>;
 

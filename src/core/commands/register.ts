@@ -9,6 +9,8 @@ export const register = defineCommand('register', async (ctx, user, req) => {
     throw new ChatError('bad_request', `${user.name.display} is already registered`);
   checkPasswordRules(req.password);
   const name = user.name;
+  // An account made later may look like this guest alias (§2 look-alikes).
+  await ctx.assertNotLikeAccount(name);
   const hash = await hashPassword(req.password);
   const created = await ctx.store.createAccount({
     key: name.key,
@@ -20,5 +22,6 @@ export const register = defineCommand('register', async (ctx, user, req) => {
   if (!created)
     throw new ChatError('alias_taken', `${name.display} was registered by someone else`);
   user.account = (await ctx.store.getAccount(name.key))!;
+  ctx.accountCreated(user.account);
   ack(ctx, user, req, { name: name.display });
 });
