@@ -219,7 +219,9 @@ export function renderEvent(e: ServerEvent, ctx: RenderContext): string | undefi
       const where = e.room === '*' ? 'online' : `in ${clean(e.room)}`;
       const head = renderNotice(`${plural(e.users.length, 'user', 'users')} ${where}:`, ctx);
       const rows = e.users.map(
-        (u) => `    ${nick(ctx, u.name)}${u.away ? ` (away: ${clean(u.away)})` : ''}`,
+        // Staff marked as in text mode (`@Ana`), so students can tell who is an operator.
+        (u) =>
+          `    ${u.operator ? '@' : ''}${nick(ctx, u.name)}${u.bot ? ' (bot)' : ''}${u.away ? ` (away: ${clean(u.away)})` : ''}`,
       );
       return [head, ...rows].join('\n');
     }

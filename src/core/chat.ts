@@ -116,7 +116,7 @@ export class Chat implements ChatContext {
    */
   async login(
     peer: Peer,
-    hello: Pick<Hello, 'name' | 'password' | 'history' | 'resume'>,
+    hello: Pick<Hello, 'name' | 'password' | 'history' | 'resume' | 'bot'>,
   ): Promise<User> {
     const name = parseAlias(hello.name);
     this.throttle.assertAllowed(peer.address);
@@ -140,6 +140,7 @@ export class Chat implements ChatContext {
     const shown = this.options.requireAccount && account ? { ...hello, name: account.name } : hello;
     const user = this.connect(peer, shown, account);
     user.account = account;
+    user.bot = hello.bot === true;
     return user;
   }
 

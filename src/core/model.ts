@@ -55,6 +55,8 @@ export class User {
   private replayed: Map<string, number> | undefined;
   away = '';
   connected = true;
+  /** Said `bot: true` in its hello (§4): shown in /who and /whois. */
+  bot = false;
   /** The account this user signed in to (or registered), if any. */
   account: AccountRecord | undefined;
   /** Requests that arrived before the welcome was sent; run right after it, in order. */

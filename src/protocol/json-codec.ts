@@ -24,6 +24,7 @@ const helloSchema = z.object({
   password: z.string().max(1024).optional(),
   resume: z.record(z.string().max(64), resumePoint).optional(),
   history: z.number().int().min(0).max(500).optional(),
+  bot: z.boolean().optional(),
 });
 
 function parseObject(line: string): Record<string, unknown> {

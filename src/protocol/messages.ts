@@ -120,12 +120,23 @@ export interface ErrorEvent {
   retryAfterMs?: number;
 }
 
+/** One user in a /who reply (§3). */
+export interface WhoEntry {
+  name: string;
+  away?: string;
+  /** Signed in to an operator account: staff, so people can tell. */
+  operator?: true;
+  /** Said `bot: true` in its hello. */
+  bot?: true;
+}
+
 export interface WhoEvent {
   type: 'who';
   id?: string;
   /** A room name, or '*' for everyone online. */
   room: string;
-  users: Array<{ name: string; away?: string }>;
+  /** `operator`/`bot` appear only when true. */
+  users: WhoEntry[];
 }
 
 export interface RoomsEvent {
@@ -148,6 +159,8 @@ export interface WhoisEvent {
   /** Signed in to a registered account (false: a guest). */
   account: boolean;
   operator: boolean;
+  /** Said `bot: true` in its hello. */
+  bot: boolean;
   /** Rooms the asker shares with this user. */
   rooms: string[];
   /** When this connection signed in (ISO). */
@@ -199,6 +212,8 @@ export interface Hello {
   resume?: Record<string, ResumePoint>;
   /** How many history messages to replay per room on join; 0 for bots. */
   history?: number;
+  /** A program, not a person: shown in /who and /whois (§4). */
+  bot?: boolean;
 }
 
 export type { Request, RequestType } from './commands.js';

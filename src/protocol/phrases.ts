@@ -6,7 +6,7 @@
  * words an event on its own, so an `nc` user and a chat-client user read the
  * same sentence.
  */
-import type { AckEvent, SystemEvent, WhoisEvent } from './messages.js';
+import type { AckEvent, SystemEvent, WhoEntry, WhoisEvent } from './messages.js';
 
 /** A value from the wire inside a phrase: `kind` says how a renderer may style it. */
 export interface Value {
@@ -106,7 +106,7 @@ export function duration(seconds: number): string {
 export function whoisPhrases(e: WhoisEvent, clockOf: (iso: string) => string): Phrase[] {
   const kind = e.operator ? 'an operator' : e.account ? 'a registered user' : 'a guest';
   return [
-    [user(e.name), ` is ${kind}`],
+    [user(e.name), ` is ${kind}${e.bot ? ' (a bot)' : ''}`],
     e.rooms.length
       ? ['Rooms in common: ', ...e.rooms.flatMap((r, i) => (i ? [', ', room(r)] : [room(r)]))]
       : ['No rooms in common'],
@@ -114,6 +114,14 @@ export function whoisPhrases(e: WhoisEvent, clockOf: (iso: string) => string): P
     ...(e.away ? [['Away: ', text(e.away)]] : []),
     ...(e.address ? [['Address: ', text(e.address)]] : []),
   ];
+}
+
+/**
+ * A user in a /who list: `@` marks an operator (as IRC does; `@` is never
+ * part of an alias, so it cannot be faked), ` (bot)` a bot.
+ */
+export function whoName(e: WhoEntry): string {
+  return `${e.operator ? '@' : ''}${e.name}${e.bot ? ' (bot)' : ''}`;
 }
 
 /** A phrase as plain text (text mode, tests). */

@@ -10,7 +10,7 @@ import { findCommand, type CommandSpec } from './commands.js';
 import type { AckEvent, Request, ServerEvent, SystemEvent } from './messages.js';
 import type { LoginHello } from './codec.js';
 import { frameText, sanitizeText } from './sanitize.js';
-import { ackPhrase, plain, systemPhrase, whoisPhrases } from './phrases.js';
+import { ackPhrase, plain, systemPhrase, whoisPhrases, whoName } from './phrases.js';
 
 /** Parse one sanitized, non-empty line typed by a text-mode user. */
 export function decodeTextLine(line: string, isAvailable: (c: CommandSpec) => boolean): Request {
@@ -157,7 +157,7 @@ export function encodeText(e: ServerEvent, here: string): string {
     case 'error':
       return `! ${e.message} [${e.code}]\n`;
     case 'who': {
-      const names = e.users.map((u) => (u.away ? `${u.name} (away: ${u.away})` : u.name));
+      const names = e.users.map((u) => (u.away ? `${whoName(u)} (away: ${u.away})` : whoName(u)));
       const where = e.room === '*' ? 'online' : `in ${e.room}`;
       return `* ${names.length} ${names.length === 1 ? 'user' : 'users'} ${where}: ${names.join(', ')}\n`;
     }
