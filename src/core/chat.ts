@@ -307,7 +307,7 @@ export class Chat implements ChatContext {
   }
 
   /** Add a user to a room, announce it and replay the room's recent history (§2, §3 /join). */
-  async join(user: User, room: Room): Promise<void> {
+  async join(user: User, room: Room, history = this.options.historyOnJoin): Promise<void> {
     this.addMember(user, room);
     const target = roomTarget(this, user, room);
     let read;
@@ -317,7 +317,7 @@ export class Chat implements ChatContext {
         user,
         target,
         { after: undefined, epoch: undefined },
-        this.options.historyOnJoin,
+        Math.min(history, this.options.historyOnJoin),
       );
     } finally {
       finishReplay(this, user, target, read);

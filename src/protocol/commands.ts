@@ -56,7 +56,9 @@ function request<T extends string, F extends z.ZodRawShape>(
   typed: Typed[] = [],
   operator = false,
 ) {
-  const schema = z.object({ type: z.literal(type), id, ...fields });
+  // Strict (§4): an unknown key is `bad_request` naming it, never dropped —
+  // a typo such as `"histroy":0` must not silently mean the default.
+  const schema = z.object({ type: z.literal(type), id, ...fields }).strict();
   return { type, schema, typed, operator };
 }
 
@@ -92,7 +94,7 @@ const REQUESTS = [
   request('rooms', {}, [
     { name: 'rooms', usage: '/rooms', summary: 'rooms with member counts and topics', args: [] },
   ]),
-  request('join', { room: name }, [
+  request('join', { room: name, history: z.number().int().min(0).max(500).optional() }, [
     {
       name: 'join',
       usage: '/join #room',

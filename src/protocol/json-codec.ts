@@ -17,15 +17,17 @@ const resumePoint = z.union([
   z.object({ seq: z.number().int().nonnegative(), epoch: z.string().max(128).optional() }),
 ]);
 
-const helloSchema = z.object({
-  type: z.literal('hello'),
-  version: z.number().int().positive(),
-  name,
-  password: z.string().max(1024).optional(),
-  resume: z.record(z.string().max(64), resumePoint).optional(),
-  history: z.number().int().min(0).max(500).optional(),
-  bot: z.boolean().optional(),
-});
+const helloSchema = z
+  .object({
+    type: z.literal('hello'),
+    version: z.number().int().positive(),
+    name,
+    password: z.string().max(1024).optional(),
+    resume: z.record(z.string().max(64), resumePoint).optional(),
+    history: z.number().int().min(0).max(500).optional(),
+    bot: z.boolean().optional(),
+  })
+  .strict();
 
 function parseObject(line: string): Record<string, unknown> {
   let value: unknown;
@@ -58,6 +60,12 @@ export class JsonDecodeError extends ChatError {
 function describe(issues: z.core.$ZodIssue[]): string {
   const first = issues[0];
   if (!first) return 'Invalid request';
+  if (first.code === 'unrecognized_keys') {
+    // Name the keys (a typo is found at once), but never echo thousands of them.
+    const shown = first.keys.slice(0, 3).map((k) => JSON.stringify(k.slice(0, 40)));
+    const more = first.keys.length - shown.length;
+    return `Unknown key${first.keys.length > 1 ? 's' : ''} ${shown.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+  }
   const where = first.path.length ? first.path.join('.') : 'request';
   return `Invalid ${where}: ${first.message}`;
 }

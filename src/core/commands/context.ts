@@ -62,7 +62,7 @@ export interface ChatContext {
   /** The room with this name, created when new. */
   room(name: Name): Room;
   /** Add a user to a room, announce it and replay its recent history (§2). */
-  join(user: User, room: Room): Promise<void>;
+  join(user: User, room: Room, history?: number): Promise<void>;
   /** Leave a room; the caller announces it. */
   removeMember(user: User, room: Room): void;
   /** Take a new alias: the maps, the private stream and the neighbours' notice. */

@@ -9,5 +9,5 @@ export const join = defineCommand('join', async (ctx, user, req) => {
   const room = existing ?? ctx.room(name);
   user.current = room;
   ack(ctx, user, req, { room: room.name.display });
-  if (!existing) await ctx.join(user, room);
+  if (!existing) await ctx.join(user, room, req.history);
 });
