@@ -217,7 +217,8 @@ export class Chat implements ChatContext {
   ): User {
     const name = parseAlias(hello.name);
     this.assertAliasFree(name, undefined, account);
-    const resumed = resumeRooms(hello.resume);
+    // One hello must not create a thousand rooms (§6): rooms past the cap are not joined.
+    const resumed = resumeRooms(hello.resume).slice(0, this.options.limits.maxRoomsPerUser);
     const lobby = this.room(LOBBY);
     const user = new User(name, lobby, peer, this.now());
     this.addUser(user);

@@ -87,6 +87,10 @@ export interface Limits {
   ratePerSecond: number;
   /** Largest file a `file-offer` may announce (§5). */
   maxFileBytes?: number;
+  /** Longest topic in UTF-8 bytes (`too_large` above it). */
+  maxTopicBytes: number;
+  /** Rooms one connection may be in (`too_large` for a join beyond it). */
+  maxRoomsPerUser: number;
 }
 
 export interface HistoryEvent {

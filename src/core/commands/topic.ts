@@ -1,3 +1,4 @@
+import { ChatError } from '../../protocol/errors.js';
 import { defineCommand } from './command.js';
 import { ack } from './reply.js';
 
@@ -5,7 +6,15 @@ import { ack } from './reply.js';
 export const topic = defineCommand('topic', (ctx, user, req) => {
   const room = ctx.memberRoom(user, req.room);
   if (req.text !== undefined) {
-    room.topic = req.text.trim();
+    const text = req.text.trim();
+    // Every /rooms reply carries every topic: a long one is amplification (§6).
+    if (Buffer.byteLength(text, 'utf8') > ctx.limits.maxTopicBytes) {
+      throw new ChatError(
+        'too_large',
+        `A topic holds at most ${ctx.limits.maxTopicBytes} bytes (UTF-8)`,
+      );
+    }
+    room.topic = text;
     room.topicBy = user.name.display;
     room.topicAt = ctx.nowMs();
     const event = ctx.system('topic', {
