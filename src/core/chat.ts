@@ -192,37 +192,39 @@ export class Chat implements ChatContext {
     const reads = targets.map((t, i) =>
       readReplay(this, user, t, starts[i]!, t.key === '@' ? 0 : count),
     );
-    Promise.all(reads).then(
-      (results) => {
-        if (!user.connected) return;
-        const epochs: Record<string, string> = {};
-        results.forEach((r, i) => (epochs[targets[i]!.display] = r.result.epoch));
-        peer.send({
-          type: 'welcome',
-          name: name.display,
-          rooms: [...user.rooms.values()].map((r) => r.name.display),
-          members: this.someMembers(user.current, user),
-          memberCount: user.current.members.size,
-          heartbeat: this.options.heartbeatSeconds,
-          limits: this.options.limits,
-          server: this.options.server,
-          epochs,
-        });
-        const motd = this.options.motd?.();
-        if (motd) peer.send(this.system('motd', { text: motd }));
-        results.forEach((r, i) => finishReplay(this, user, targets[i]!, r));
-        this.runEarly(user);
-      },
-      (err: unknown) => {
-        this.options.onInternalError?.(err, 'reading history on connect');
-        targets.forEach((t) => finishReplay(this, user, t, undefined));
-        this.refuse(
-          user,
-          new ChatError('internal', 'The server could not read history'),
-          undefined,
-        );
-        this.runEarly(user);
-      },
+    // The welcome and its replay are this connection's first job: requests
+    // that arrive meanwhile wait behind it (§4 "Order").
+    this.inOrder(user, () =>
+      Promise.all(reads).then(
+        (results) => {
+          if (!user.connected) return;
+          const epochs: Record<string, string> = {};
+          results.forEach((r, i) => (epochs[targets[i]!.display] = r.result.epoch));
+          peer.send({
+            type: 'welcome',
+            name: name.display,
+            rooms: [...user.rooms.values()].map((r) => r.name.display),
+            members: this.someMembers(user.current, user),
+            memberCount: user.current.members.size,
+            heartbeat: this.options.heartbeatSeconds,
+            limits: this.options.limits,
+            server: this.options.server,
+            epochs,
+          });
+          const motd = this.options.motd?.();
+          if (motd) peer.send(this.system('motd', { text: motd }));
+          results.forEach((r, i) => finishReplay(this, user, targets[i]!, r));
+        },
+        (err: unknown) => {
+          this.options.onInternalError?.(err, 'reading history on connect');
+          targets.forEach((t) => finishReplay(this, user, t, undefined));
+          this.refuse(
+            user,
+            new ChatError('internal', 'The server could not read history'),
+            undefined,
+          );
+        },
+      ),
     );
     return user;
   }
@@ -239,21 +241,84 @@ export class Chat implements ChatContext {
     Object.assign(this.options, change);
   }
 
-  /** Handle one request from a connected user. Never throws: refusals go to the peer. */
+  /**
+   * Handle one request from a connected user. Never throws: refusals go to the
+   * peer. Requests of one connection run one at a time, in the order handed
+   * over (§4 "Order"): the next starts only once this one's store writes have
+   * committed and been fanned out, so everything a connection causes reaches
+   * every recipient, and its answers reach it, in the order it was sent.
+   */
   handle(user: User, req: Request): void {
+    this.inOrder(user, () => this.run(user, req));
+  }
+
+  /** Send `event` to the user after the answers to everything handed over before it. */
+  answer(user: User, event: ServerEvent): void {
+    this.inOrder(user, () => user.peer.send(event));
+  }
+
+  /** Run `then` once everything handed over for this user so far is done (a close). */
+  afterPending(user: User, then: () => void): void {
+    this.inOrder(user, then);
+  }
+
+  /**
+   * The user's connection ended: once what it sent before is carried out,
+   * remove the user (§4 "Order": a quit never overtakes the user's last message).
+   */
+  leave(user: User, reason: string): void {
+    this.inOrder(user, () => this.disconnect(user, reason));
+  }
+
+  private run(user: User, req: Request): void | Promise<void> {
     if (!user.connected) return;
-    if (user.early) {
-      user.early.push(req);
-      return;
-    }
     // Heartbeats keep a connection alive; they do not make its user less idle (/whois).
     if (req.type !== 'ping' && req.type !== 'pong') user.lastActive = this.now();
     try {
       const pending = runCommand(this, user, req);
-      if (pending) pending.catch((err: unknown) => this.refuse(user, err, req.id));
+      if (pending) return pending.catch((err: unknown) => this.refuse(user, err, req.id));
     } catch (err) {
       this.refuse(user, err, req.id);
     }
+  }
+
+  /**
+   * Run `job` after the user's earlier jobs. A synchronous job costs no
+   * promise; an asynchronous one holds the queue until it settles. The store
+   * publishes an append before it resolves it, so by then the Bus has fanned
+   * the message out on this node.
+   */
+  private inOrder(user: User, job: () => void | Promise<void>): void {
+    if (user.busy) {
+      (user.waiting ??= []).push(job);
+      return;
+    }
+    let next: (() => void | Promise<void>) | undefined = job;
+    while (next) {
+      user.busy = true;
+      let pending: void | Promise<void> = undefined;
+      try {
+        pending = next();
+      } catch (err) {
+        // Jobs handle their own refusals; a throw here is a bug, not the user's.
+        this.options.onInternalError?.(err, 'running a request in order');
+      }
+      if (pending) {
+        const resume = (): void => {
+          user.busy = false;
+          const after = user.waiting?.shift();
+          if (after) this.inOrder(user, after);
+        };
+        pending.then(resume, (err: unknown) => {
+          this.options.onInternalError?.(err, 'running a request in order');
+          resume();
+        });
+        return;
+      }
+      user.busy = false;
+      next = user.waiting?.shift();
+    }
+    if (user.waiting?.length === 0) user.waiting = undefined;
   }
 
   /** Add a user to a room, announce it and replay the room's recent history (§2, §3 /join). */
@@ -301,12 +366,6 @@ export class Chat implements ChatContext {
     this.transfers.leave(target, 'was kicked');
     this.disconnect(target, reason ?? 'kicked', event);
     target.peer.close('kicked');
-  }
-
-  private runEarly(user: User): void {
-    const early = user.early ?? [];
-    user.early = undefined;
-    for (const req of early) this.handle(user, req);
   }
 
   /** Remove a user whose connection ended; `reason` is shown to the others. */

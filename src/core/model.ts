@@ -2,7 +2,7 @@
  * The core's picture of who is here: a User is an identity, a Peer is the
  * connection it speaks through (STYLE.md: "user is not connection").
  */
-import type { Request, ServerEvent } from '../protocol/messages.js';
+import type { ServerEvent } from '../protocol/messages.js';
 import type { AccountRecord } from '../store/store.js';
 import type { Name } from '../protocol/names.js';
 
@@ -57,8 +57,14 @@ export class User {
   connected = true;
   /** The account this user signed in to (or registered), if any. */
   account: AccountRecord | undefined;
-  /** Requests that arrived before the welcome was sent; run right after it, in order. */
-  early: Request[] | undefined = [];
+  /**
+   * This connection's work in the order it arrived (docs/protocol.md §4
+   * "Order"): while one job (a request, an answer, the close) is running or
+   * waiting for the store, later ones wait here. Created on first use.
+   */
+  waiting: Array<() => void | Promise<void>> | undefined;
+  /** A job of this connection is under way (the welcome's replay first). */
+  busy = false;
 
   /** When the user last sent a request other than a heartbeat (ms; for /whois idle time). */
   lastActive: number;

@@ -109,6 +109,9 @@ function ackLine(e: AckEvent): string | undefined {
       return `* ${e.name} is no longer banned`;
     case 'dm':
       return e.text ? `* ${e.name} is away: ${e.text}` : undefined;
+    case 'quit':
+      // The last line of a session: a script reading until it sees it can end (§3 /quit).
+      return '* Bye';
     default:
       // Messages are never echoed (split horizon); other acks need no words.
       return undefined;
