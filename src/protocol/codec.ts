@@ -23,6 +23,12 @@ export type HelloStep =
   | { kind: 'login'; hello: LoginHello }
   /** Nothing to do yet (a blank line; IRC's CAP before NICK/USER). */
   | { kind: 'wait' }
+  /**
+   * A question, not a failure: send `text`, and read the next frame with
+   * `next` (or as a first frame when undefined). Text mode's way back from a
+   * password prompt to the choice of an alias.
+   */
+  | { kind: 'prompt'; text: Buffer; next?: (frame: Buffer) => HelloStep }
   /** A malformed handshake: counted as a failed attempt. */
   | { kind: 'error'; error: ChatError };
 

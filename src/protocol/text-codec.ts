@@ -61,7 +61,13 @@ function parseArgs(spec: CommandSpec, argText: string): Request {
 
 /** §2: the text-mode request for a registered alias's password. */
 export function passwordPrompt(alias: string): string {
-  return `* ${alias} is registered: send the password as the next line\n`;
+  return `* ${alias} is registered: send the password as the next line (an empty line or /nick NAME picks another alias)\n`;
+}
+
+/** `/nick NAME` typed before login: an explicit alias; undefined for any other line. */
+function nickLine(line: string): string | undefined {
+  const m = /^\/nick\s+(\S.*)$/iu.exec(line);
+  return m ? m[1]!.trim() : undefined;
 }
 
 let lastMinute = '';
@@ -244,12 +250,36 @@ export class TextEncoder {
   }
 }
 
-/** §2: the next frame is the password of `alias` (never sanitized, never logged). */
+/**
+ * §2: the next frame is the password of `alias` (never sanitized, never
+ * logged). An empty line goes back to choosing an alias; `/nick NAME` picks
+ * another one at once.
+ */
 function passwordStep(alias: string): (frame: Buffer) => HelloStep {
   return (frame) => {
     const password = frameText(frame).trim();
-    if (password === '') return { kind: 'wait' };
+    if (password === '') {
+      return { kind: 'prompt', text: Buffer.from('* Type another alias\n') };
+    }
+    const other = nickLine(password);
+    if (other !== undefined) return { kind: 'login', hello: { name: sanitizeText(other) } };
     return { kind: 'login', hello: { name: alias, password } };
+  };
+}
+
+/**
+ * §2 after a refused alias: only `/nick NAME` names the next one. A plain
+ * line is not taken as an alias, so a script's next line is never posted
+ * under an alias it did not choose (`printf 'Bob\nhello\nrest' | nc`).
+ */
+function explicitAliasStep(frame: Buffer): HelloStep {
+  const line = sanitizeText(frameText(frame)).trim();
+  if (line === '') return { kind: 'wait' };
+  const name = nickLine(line);
+  if (name !== undefined) return { kind: 'login', hello: { name } };
+  return {
+    kind: 'error',
+    error: new ChatError('bad_alias', 'Not logged in yet; that line was not sent'),
   };
 }
 
@@ -271,7 +301,8 @@ export class TextCodec implements Codec {
   hello(frame: Buffer): HelloStep {
     const line = frameText(frame).trim();
     if (line === '') return { kind: 'wait' };
-    return { kind: 'login', hello: { name: sanitizeText(line) } };
+    const name = sanitizeText(line);
+    return { kind: 'login', hello: { name: nickLine(name) ?? name } };
   }
 
   retry(err: ChatError, hello: LoginHello | undefined): LoginRetry {
@@ -282,11 +313,15 @@ export class TextCodec implements Codec {
         next: passwordStep(err.alias),
       };
     }
-    // After a wrong password the next line is the password again; otherwise an alias.
+    // After a wrong password the next line is the password again; otherwise
+    // only an explicit `/nick NAME` (a script's next line is a message, not an alias).
     if (err.code === 'auth_failed' && hello) {
-      return { hint: '. Send the password again', next: passwordStep(hello.name) };
+      return {
+        hint: '. Send the password again (or an empty line to pick another alias)',
+        next: passwordStep(hello.name),
+      };
     }
-    return { hint: '. Try another alias' };
+    return { hint: '. Choose an alias with /nick NAME', next: explicitAliasStep };
   }
 
   decode(frame: Buffer): Decoded {

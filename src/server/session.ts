@@ -397,6 +397,11 @@ export class Session implements Peer {
     }
     const step = this.nextHello ? this.nextHello(frame) : this.codec.hello(frame);
     if (step.kind === 'wait') return;
+    if (step.kind === 'prompt') {
+      this.nextHello = step.next;
+      this.write(step.text);
+      return;
+    }
     if (step.kind === 'error') {
       this.handshakeRefused(step.error);
       return;

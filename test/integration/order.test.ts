@@ -152,3 +152,22 @@ test('a JSON burst then a half-close: every reply in the order sent, before the 
   }
   assert.deepEqual(said, ['Bot:first', 'nick', 'Bot2:second', 'Bot2:third']);
 });
+
+test('a taken alias in a piped script: the next lines are not taken as an alias nor posted (nc)', async (t) => {
+  const { port } = await serve(t);
+  const bob = await textUser(t, port, 'Bob');
+  const out = await nc(port, 'Bob\nhello\nworld\n', ['-N']);
+  assert.deepEqual(
+    out.filter((l) => l.startsWith('! ')).map((l) => l.replace(/ \[[a-z_]+\]$/u, '')),
+    [
+      '! Bob is already online; pick another alias. Choose an alias with /nick NAME',
+      '! Not logged in yet; that line was not sent. Choose an alias with /nick NAME',
+      '! Not logged in yet; that line was not sent. Closing',
+    ],
+  );
+  // An explicit /nick picks the alias; the rest is posted under it.
+  const out2 = await nc(port, 'Bob\n/nick Bob2\nhello\n/quit\n');
+  assert.equal(out2.at(-1), '* Bye');
+  assert.equal(await bob.next(), '* Bob2 joined #lobby');
+  assert.match(await bob.next(), stamped('<Bob2> hello'));
+});
