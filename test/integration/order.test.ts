@@ -171,3 +171,16 @@ test('a taken alias in a piped script: the next lines are not taken as an alias 
   assert.equal(await bob.next(), '* Bob2 joined #lobby');
   assert.match(await bob.next(), stamped('<Bob2> hello'));
 });
+
+test('/nick to your own name (or one that normalizes to it) announces nothing', async (t) => {
+  const { port } = await serve(t);
+  const watcher = await textUser(t, port, 'Watcher');
+  const ann = await textUser(t, port, 'Ann');
+  await watcher.waitFor((l) => l === '* Ann joined #lobby');
+  ann.send('/nick Ann');
+  assert.equal(await ann.next(), '* You are now known as Ann');
+  ann.send('/nick Ａｎｎ');
+  assert.equal(await ann.next(), '* You are now known as Ann');
+  ann.send('after');
+  assert.match(await watcher.next(), stamped('<Ann> after'));
+});

@@ -6,6 +6,11 @@ import { ack } from './reply.js';
 /** Change alias under the same rules as the handshake; the old name is free at once (§3). */
 export const nick = defineCommand('nick', async (ctx, user, req) => {
   const name = parseAlias(req.name);
+  // The same alias (also one that sanitizes or normalizes to it): nothing changes, nobody is told.
+  if (name.display === user.name.display) {
+    ack(ctx, user, req, { name: name.display });
+    return;
+  }
   ctx.assertAliasFree(name, user);
   const account =
     name.key === user.account?.key ? user.account : await ctx.store.getAccount(name.key);
