@@ -24,6 +24,9 @@ export interface Peer {
 export class Room {
   readonly members = new Set<User>();
   topic = '';
+  /** Who set the topic and when (ms); persisted (docs/protocol.md §3 /topic). */
+  topicBy = '';
+  topicAt = 0;
   /** Highest seq delivered to this room's members. */
   lastSeq = 0;
   /** Big rooms (§6): joins and leaves waiting for the next aggregate notice. */
@@ -54,6 +57,13 @@ export class User {
   connected = true;
   /** The account this user signed in to (or registered), if any. */
   account: AccountRecord | undefined;
+  /**
+   * A guest's identity, derived from its session token (docs/protocol.md §2
+   * "Guest sessions"): it survives /nick and reconnects that present the
+   * token, and is never derived from the alias, so a later holder of the
+   * alias cannot read this guest's private messages.
+   */
+  guestId = '';
   /** Requests that arrived before the welcome was sent; run right after it, in order. */
   early: Request[] | undefined = [];
 
@@ -70,6 +80,16 @@ export class User {
     this.lastActive = since;
   }
 
+  /** Who this user is for idempotency and ignores: the account, else the guest session. */
+  get identity(): string {
+    return this.account ? 'a:' + this.account.key : 'g:' + this.guestId;
+  }
+
+  /** The Store key of this user's private stream: `@account`, or `@~guestId` for a guest. */
+  get privateStream(): string {
+    return this.account ? '@' + this.account.key : '@~' + this.guestId;
+  }
+
   isIgnoring(key: string): boolean {
     return this.ignoredUsers?.has(key) ?? false;
   }
@@ -83,6 +103,11 @@ export class User {
     const display = this.ignoredUsers?.get(key);
     this.ignoredUsers?.delete(key);
     return display;
+  }
+
+  /** Replace the ignore list with the persisted one (at login). */
+  setIgnores(list: Map<string, string>): void {
+    this.ignoredUsers = list.size > 0 ? new Map(list) : undefined;
   }
 
   ignoredNames(): string[] {

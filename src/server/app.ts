@@ -25,6 +25,8 @@ export interface App {
   start(): Promise<AddressInfo>;
   /** Graceful stop (§8): notify, flush, close the store. */
   stop(): Promise<void>;
+  /** Resolves when the server stopped itself (its database lease was taken); main exits 1. */
+  readonly failed: Promise<Error>;
 }
 
 /** The Store and Bus the config asks for, and what must be checked before listening. */
@@ -35,7 +37,11 @@ interface Backend {
   check: () => Promise<void>;
 }
 
-function openBackend(config: Readonly<ServerConfig>, log: Logger): Backend {
+function openBackend(
+  config: Readonly<ServerConfig>,
+  log: Logger,
+  onLeaseLost: (err: Error) => void,
+): Backend {
   const target =
     config.redis !== undefined
       ? { url: config.redis }
@@ -48,6 +54,15 @@ function openBackend(config: Readonly<ServerConfig>, log: Logger): Backend {
       path: config.db,
       publish: (m) => bus.publish(m),
       retention: config.historyLimit,
+      onLeaseLost,
+      // Once per episode (docs/security.md "Storage failures"), not once per refused message.
+      onStorage: (r) =>
+        r.state === 'failing'
+          ? log.error(
+              { reason: r.reason, failed: r.failed },
+              'storage failing: messages are refused',
+            )
+          : log.warn({ failed: r.failed }, 'storage works again'),
     });
     return { store, bus, check: async () => undefined };
   }
@@ -72,7 +87,14 @@ function openBackend(config: Readonly<ServerConfig>, log: Logger): Backend {
 
 /** Wire a server from its config; nothing listens until start(). Throws StoreError if the database cannot be opened. */
 export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
-  const { store, bus, check } = openBackend(config, log);
+  let fail!: (err: Error) => void;
+  const failed = new Promise<Error>((resolve) => (fail = resolve));
+  let stop: () => Promise<void> = async () => undefined;
+  const { store, bus, check } = openBackend(config, log, (err) => {
+    // Two servers must never serve one database: stop now; clients reconnect to the holder.
+    log.fatal({ db: config.db }, err.message);
+    void stop().then(() => fail(err));
+  });
   const chat = new Chat({
     store,
     bus,
@@ -90,24 +112,32 @@ export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
     announceLimit: config.announceLimit,
     heartbeatSeconds: config.heartbeat,
     server: { name: 'chat-server', version: VERSION },
+    onAudit: (r) =>
+      log.info(
+        { action: r.action, actor: r.actor, target: r.target, room: r.room, reason: r.reason },
+        'audit',
+      ),
     onInternalError: (err, context) => log.error({ err, context }, 'internal error'),
   });
   const banner = `* chat-server ${VERSION}: type your alias and press Enter\n`;
   const listener = new Listener(chat, config, log, banner);
   let stopped: Promise<void> | undefined;
+  stop = () =>
+    (stopped ??= (async () => {
+      await listener.close(config.shutdownGrace * 1000);
+      await store.close();
+      await bus.close();
+    })());
   return {
     chat,
     listener,
     store,
+    failed,
     start: async () => {
       await check();
+      await chat.load();
       return listener.listen();
     },
-    stop: () =>
-      (stopped ??= (async () => {
-        await listener.close(config.shutdownGrace * 1000);
-        await store.close();
-        await bus.close();
-      })()),
+    stop,
   };
 }

@@ -8,6 +8,7 @@ import pino, { type Logger } from 'pino';
 import { RedisConfigError } from '../store/redis-check.js';
 import { StoreError } from '../store/store-error.js';
 import { accountsMain } from './accounts-cli.js';
+import { auditMain } from './audit-cli.js';
 import { createApp, type App } from './app.js';
 import { ConfigError, loadConfig, type ServerConfig } from './config.js';
 import { envName, flagName, SERVER_OPTIONS } from './options.js';
@@ -47,6 +48,7 @@ function makeLogger(config: Readonly<ServerConfig>): Logger {
 /** Run the server until a signal stops it; resolves with the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   if (argv[2] === 'accounts') return accountsMain(argv.slice(3), process.env);
+  if (argv[2] === 'audit') return auditMain(argv.slice(3), process.env);
   const cli = buildCli();
   cli.exitOverride();
   try {
@@ -150,6 +152,12 @@ export async function main(argv: string[]): Promise<number> {
         resolve(0);
       });
     };
+    // The database lease was taken by another server: app already stopped serving.
+    void app.failed.then(() => {
+      stopping = true;
+      detach();
+      resolve(1);
+    });
     for (const signal of early) onSignal(signal);
   });
 }
