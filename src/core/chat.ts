@@ -58,6 +58,8 @@ export interface ChatOptions {
   now?: () => number;
   /** Called for each audited event (after it is stored), so the caller can log it at info. */
   onAudit?: (record: AuditRecord) => void;
+  /** The message of the day, sent after the welcome when set (read per login: SIGHUP may change it). */
+  motd?: () => string | undefined;
   /** Called for failures that are the server's fault, so the caller can log them. */
   onInternalError?: (err: unknown, context: string) => void;
   /** File transfer limits (§5); defaults in core/transfers.ts. */
@@ -260,6 +262,8 @@ export class Chat implements ChatContext {
           epochs,
           ...(session !== undefined && { session }),
         });
+        const motd = this.options.motd?.();
+        if (motd) peer.send(this.system('motd', { text: motd }));
         results.forEach((r, i) => finishReplay(this, user, targets[i]!, r));
         this.runEarly(user);
       },
@@ -287,6 +291,18 @@ export class Chat implements ChatContext {
       () => this.options.onAudit?.(full),
       (err: unknown) => this.options.onInternalError?.(err, 'storing an audit record'),
     );
+  }
+
+  /** Settings a SIGHUP reload may change; they apply from the next request or login. */
+  reconfigure(
+    change: Partial<
+      Pick<
+        ChatOptions,
+        'limits' | 'historyOnJoin' | 'announceLimit' | 'requireAccount' | 'heartbeatSeconds'
+      >
+    >,
+  ): void {
+    Object.assign(this.options, change);
   }
 
   /** Handle one request from a connected user. Never throws: refusals go to the peer. */

@@ -24,7 +24,7 @@ export interface Peer {
 export class Room {
   readonly members = new Set<User>();
   topic = '';
-  /** Who set the topic and when (ms); persisted (docs/protocol.md §3 /topic). */
+  /** Who set the topic and when (ms); persisted, and shown by clients that show it (IRC 333). */
   topicBy = '';
   topicAt = 0;
   /** Highest seq delivered to this room's members. */

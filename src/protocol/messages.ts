@@ -33,7 +33,17 @@ export interface PrivateEvent {
 }
 
 export type SystemEventName =
-  'join' | 'part' | 'quit' | 'nick' | 'topic' | 'kick' | 'away' | 'presence' | 'reset' | 'shutdown';
+  | 'join'
+  | 'part'
+  | 'quit'
+  | 'nick'
+  | 'topic'
+  | 'kick'
+  | 'away'
+  | 'presence'
+  | 'reset'
+  | 'shutdown'
+  | 'motd';
 
 export interface SystemEvent {
   type: 'system';
@@ -47,7 +57,7 @@ export interface SystemEvent {
   by?: string;
   /** quit/kick: the reason given; shutdown: a human notice. */
   reason?: string;
-  /** topic: the new topic; away: the away text ('' when back). */
+  /** topic: the new topic; away: the away text ('' when back); motd: the message of the day (may hold line breaks). */
   text?: string;
   /** presence (big rooms, §6): aggregated joins and leaves. */
   joined?: string[];

@@ -60,6 +60,9 @@ export function systemPhrase(e: SystemEvent): Phrase {
       return ['History of ', room(e.room), ' was reset; showing recent messages'];
     case 'shutdown':
       return ['Server shutting down', ...(e.reason ? [': ', text(e.reason)] : [])];
+    case 'motd':
+      // Line breaks kept: each mode shows one notice line per line of the file.
+      return (e.text ?? '').split('\n').flatMap((l, i) => (i === 0 ? [text(l)] : ['\n', text(l)]));
   }
 }
 

@@ -96,7 +96,8 @@ function prefixed(prefix: string, text: string): string {
 }
 
 function systemLine(e: SystemEvent): string {
-  return '* ' + plain(systemPhrase(e));
+  // A multi-line notice (the MOTD) is one `* ` line per line, as chat-client shows it.
+  return '* ' + plain(systemPhrase(e)).replace(/\n/gu, '\n* ');
 }
 
 function ackLine(e: AckEvent): string | undefined {

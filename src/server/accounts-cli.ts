@@ -14,7 +14,9 @@ import { openDatabase } from '../store/sqlite-store.js';
 import { StoreError } from '../store/store-error.js';
 import type { BanRecord } from '../store/store.js';
 import { readSecret, SecretCancelled } from '../tty/secret.js';
-import { ConfigError, loadConfig } from './config.js';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigError, describeSource, resolveConfig } from './config.js';
 
 /** A refusal with the exit code it maps to. */
 class Refused extends Error {
@@ -47,14 +49,27 @@ export async function accountsMain(argv: string[], env: NodeJS.ProcessEnv): Prom
     .showHelpAfterError()
     .exitOverride();
 
-  const withAccounts = async (fn: (accounts: SqliteAccounts) => Promise<void>): Promise<void> => {
+  /** `create`: only `add` may create a missing database; the others say which file they looked for. */
+  const withAccounts = async (
+    fn: (accounts: SqliteAccounts) => Promise<void>,
+    create = false,
+  ): Promise<void> => {
     const opts = program.opts<{ db?: string; config?: string }>();
-    const config = loadConfig(
+    const resolved = resolveConfig(
       { ...(opts.db && { db: opts.db }), ...(opts.config && { config: opts.config }) },
       env,
     );
+    const config = resolved.config;
     if (config.db === ':memory:')
       throw new Refused('accounts need a database file; give --db PATH', 2);
+    const from = describeSource(resolved.sources.db);
+    if (!create && !existsSync(config.db)) {
+      throw new Refused(
+        `no database at ${resolve(config.db)} (--db from ${from}); give --db PATH of the server's database`,
+        1,
+      );
+    }
+    process.stderr.write(`chat-server accounts: database ${resolve(config.db)} (${from})\n`);
     const db = openDatabase(config.db);
     try {
       await fn(new SqliteAccounts(db));
@@ -89,7 +104,7 @@ export async function accountsMain(argv: string[], env: NodeJS.ProcessEnv): Prom
           ...(o.operator && { reason: 'operator' }),
         });
         out(`created ${name.display}${o.operator ? ' (operator)' : ''}`);
-      });
+      }, true);
     });
 
   program

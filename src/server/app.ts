@@ -3,7 +3,10 @@
  * together. main.ts adds the process concerns (CLI, signals, exit codes);
  * tests use this directly to run real servers on port 0.
  */
+import { accessSync, constants } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import { LocalBus } from '../bus/local-bus.js';
@@ -13,14 +16,45 @@ import { checkRedis } from '../store/redis-check.js';
 import { RedisStore } from '../store/redis-store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
-import { parseRedisCluster, type ServerConfig } from './config.js';
+import { ConfigError, parseRedisCluster, type ServerConfig } from './config.js';
+import { IrcListener } from './irc-listener.js';
 import { Listener } from './listener.js';
+import { readMotd } from './motd.js';
+import { SERVER_OPTIONS, flagName } from './options.js';
+import { Tally } from './tally.js';
+import { loadTls } from './tls.js';
 import { VERSION } from './version.js';
+
+/** What a SIGHUP reload did. */
+export interface Reloaded {
+  /** Options applied live (flag names). */
+  applied: string[];
+  /** Options that changed in the file but take a restart (flag names). */
+  needRestart: string[];
+}
 
 export interface App {
   readonly chat: Chat;
   readonly listener: Listener;
   readonly store: Store;
+  /** The IRC door (`--irc-port`), when configured. */
+  readonly irc: IrcListener | undefined;
+  /** Counters for the metrics endpoint. */
+  readonly tally: Tally;
+  /** The configuration in force (changes on reload). */
+  readonly config: Readonly<ServerConfig>;
+  /** True from the moment stop() is called. */
+  readonly stopping: boolean;
+  /** The message of the day in force, if any (the IRC listener sends it as 375/372/376). */
+  motd(): string | undefined;
+  /**
+   * Apply a reloaded configuration (SIGHUP): everything marked `live` in
+   * options.ts. Throws ConfigError, changing nothing, when the new MOTD or
+   * TLS files cannot be used.
+   */
+  reconfigure(next: Readonly<ServerConfig>): Promise<Reloaded>;
+  /** The database file (and its folder, for the WAL) can be written. */
+  storeWritable(): boolean;
   /** Start listening; resolves with the bound address. */
   start(): Promise<AddressInfo>;
   /** Graceful stop (§8): notify, flush, close the store. */
@@ -87,6 +121,9 @@ function openBackend(
 
 /** Wire a server from its config; nothing listens until start(). Throws StoreError if the database cannot be opened. */
 export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
+  let current = config;
+  let motd = config.motd === undefined ? undefined : readMotd(config.motd);
+  const tally = new Tally();
   let fail!: (err: Error) => void;
   const failed = new Promise<Error>((resolve) => (fail = resolve));
   let stop: () => Promise<void> = async () => undefined;
@@ -117,26 +154,129 @@ export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
         { action: r.action, actor: r.actor, target: r.target, room: r.room, reason: r.reason },
         'audit',
       ),
-    onInternalError: (err, context) => log.error({ err, context }, 'internal error'),
+    onInternalError: (err, context) => {
+      tally.internalErrors++;
+      log.error({ err, context }, 'internal error');
+    },
   });
   const banner = `* chat-server ${VERSION}: type your alias and press Enter\n`;
-  const listener = new Listener(chat, config, log, banner);
+  const listener = new Listener(chat, config, log, banner, tally);
+  const irc =
+    config.ircPort === undefined
+      ? undefined
+      : new IrcListener(chat, config, log, listener.admission, {
+          serverName: config.serverName ?? (hostname() || 'chat-server'),
+          version: VERSION,
+          motd: () => (motd === undefined ? [] : motd.split('\n')),
+        });
   let stopped: Promise<void> | undefined;
+  let stopping = false;
   stop = () =>
     (stopped ??= (async () => {
-      await listener.close(config.shutdownGrace * 1000);
+      stopping = true;
+      const grace = current.shutdownGrace * 1000;
+      // The native listener's close announces the shutdown to every user, IRC ones included.
+      await Promise.all([listener.close(grace), irc?.close(grace)]);
       await store.close();
       await bus.close();
     })());
+
+  const reconfigure = async (next: Readonly<ServerConfig>): Promise<Reloaded> => {
+    // Everything that can fail is read first, so a bad file changes nothing.
+    const nextMotd = next.motd === undefined ? undefined : readMotd(next.motd);
+    const tlsOn = current.tlsCert !== undefined;
+    if (tlsOn && next.tlsCert !== undefined && next.tlsKey !== undefined) {
+      try {
+        loadTls(next.tlsCert, next.tlsKey);
+      } catch (err) {
+        throw new ConfigError(
+          `TLS reload failed, keeping the old certificate: ${(err as Error).message}`,
+        );
+      }
+    }
+    const applied: string[] = [];
+    const needRestart: string[] = [];
+    for (const spec of SERVER_OPTIONS) {
+      if (spec.key === 'config') continue;
+      const before = JSON.stringify(current[spec.key]);
+      if (before === JSON.stringify(next[spec.key])) continue;
+      const live = 'live' in spec && spec.live && (spec.key.startsWith('tls') ? tlsOn : true);
+      (live ? applied : needRestart).push(flagName(spec.key));
+    }
+    // Turning TLS on or off changes what the port speaks: that takes a restart.
+    if ((next.tlsCert !== undefined) !== tlsOn && !needRestart.includes('tls-cert'))
+      needRestart.push('tls-cert');
+    const kept = { ...next } as Record<string, unknown>;
+    for (const name of needRestart) {
+      const spec = SERVER_OPTIONS.find((s) => flagName(s.key) === name)!;
+      kept[spec.key] = current[spec.key];
+    }
+    if (nextMotd !== motd && !applied.includes('motd')) applied.push('motd');
+    current = Object.freeze(kept as unknown as ServerConfig);
+    motd = nextMotd;
+    log.level = current.logLevel;
+    chat.reconfigure({
+      limits: {
+        maxLineBytes: current.maxLineBytes,
+        maxMessageLines: current.maxMessageLines,
+        rateBurst: current.rateBurst,
+        ratePerSecond: current.ratePerSecond,
+      },
+      historyOnJoin: current.historyOnJoin,
+      announceLimit: current.announceLimit,
+      requireAccount: current.requireAccount,
+      heartbeatSeconds: current.heartbeat,
+    });
+    listener.reconfigure(current);
+    if (tlsOn) {
+      listener.reloadTls();
+      irc?.reloadTls();
+    }
+    // Operator rights of the users online are re-read, so a grant or a
+    // demotion made with `chat-server accounts operator` applies now.
+    await Promise.all(
+      [...chat.users.values()].map(async (user) => {
+        if (!user.account) return;
+        const fresh = await store.getAccount(user.account.key);
+        if (fresh && user.connected) user.account = fresh;
+      }),
+    );
+    return { applied, needRestart };
+  };
+
+  const storeWritable = (): boolean => {
+    if (current.db === ':memory:') return true;
+    try {
+      accessSync(current.db, constants.W_OK);
+      accessSync(dirname(current.db), constants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
   return {
     chat,
     listener,
     store,
+    irc,
+    tally,
+    get config() {
+      return current;
+    },
+    get stopping() {
+      return stopping;
+    },
+    motd: () => motd,
+    reconfigure,
+    storeWritable,
     failed,
     start: async () => {
       await check();
       await chat.load();
-      return listener.listen();
+      const addr = await listener.listen();
+      if (irc) await irc.listen();
+      return addr;
     },
     stop,
   };

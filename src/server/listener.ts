@@ -12,8 +12,9 @@ import { JsonCodec } from '../protocol/json-codec.js';
 import { frameText } from '../protocol/sanitize.js';
 import { TextCodec } from '../protocol/text-codec.js';
 import type { ServerConfig } from './config.js';
-import { Admission } from './admission.js';
+import { Admission, type AdmissionOptions } from './admission.js';
 import { Session, type SessionDeps } from './session.js';
+import type { Tally } from './tally.js';
 import { loadTls, type TlsFiles } from './tls.js';
 
 /** Sustained flooding (§6): this many refusals within the window end the connection. */
@@ -31,7 +32,10 @@ export class Listener {
   /** One codec per mode for every session: each caches an event's bytes for all its readers. */
   private readonly json = new JsonCodec();
   private readonly text = new TextCodec(isAvailable);
-  private readonly admission: Admission;
+  /** Shared with the IRC listener: the caps count every connection, whichever its protocol. */
+  readonly admission: Admission;
+  /** Shared with Admission, changed in place by reconfigure(). */
+  private readonly admissionLimits: AdmissionOptions;
   /** What every session shares: one object, not one per connection. */
   private readonly deps: SessionDeps;
   /** Refused connections still waiting to be told why; past the cap they are dropped. */
@@ -39,9 +43,10 @@ export class Listener {
 
   constructor(
     private readonly chat: Chat,
-    private readonly config: Readonly<ServerConfig>,
+    private config: Readonly<ServerConfig>,
     private readonly log: Logger,
     banner: string,
+    tally: Tally,
   ) {
     this.deps = {
       chat,
@@ -62,12 +67,14 @@ export class Listener {
         floodRefusals: FLOOD_REFUSALS,
         floodWindowMs: FLOOD_WINDOW_MS,
       },
+      tally,
     };
-    this.admission = new Admission({
+    this.admissionLimits = {
       maxConnections: config.maxConnections,
       maxPerAddress: config.maxConnectionsPerAddress,
       acceptsPerSecond: config.acceptsPerSecond,
-    });
+    };
+    this.admission = new Admission(this.admissionLimits);
     if (config.tlsCert !== undefined && config.tlsKey !== undefined) {
       const tls = createTlsServer({ ...loadTls(config.tlsCert, config.tlsKey) }, (socket) =>
         this.accept(socket),
@@ -82,7 +89,10 @@ export class Listener {
       this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
     }
     this.server.maxConnections = config.maxConnections + MAX_REFUSING;
-    this.server.on('error', (err) => this.log.error({ err }, 'listener error'));
+    // Before listening, listen() reports the error (one line, no stack, from main).
+    this.server.on('error', (err) => {
+      if (this.server.listening) this.log.error({ err }, 'listener error');
+    });
   }
 
   /** Start listening; resolves with the bound address (port 0 picks one). */
@@ -110,6 +120,45 @@ export class Listener {
     const files = loadTls(this.config.tlsCert, this.config.tlsKey);
     this.tls.setSecureContext(files);
     return files;
+  }
+
+  /**
+   * Apply a reloaded configuration (SIGHUP). Rate settings change in place in
+   * the object every connection's limiter reads, so they apply to open
+   * connections at once; line length and timeouts apply to new connections.
+   */
+  reconfigure(config: Readonly<ServerConfig>): void {
+    this.config = config;
+    this.deps.config = config;
+    Object.assign(this.deps.rateLimits, {
+      burst: config.rateBurst,
+      perSecond: config.ratePerSecond,
+      queue: config.rateQueue,
+    });
+    Object.assign(this.admissionLimits, {
+      maxConnections: config.maxConnections,
+      maxPerAddress: config.maxConnectionsPerAddress,
+      acceptsPerSecond: config.acceptsPerSecond,
+    });
+    this.server.maxConnections = config.maxConnections + MAX_REFUSING;
+  }
+
+  get listening(): boolean {
+    return this.server.listening;
+  }
+
+  /** Logged-in connections by mode, plus those still in their handshake (a scrape-time walk). */
+  connectionsByMode(): Map<string, number> {
+    const counts = new Map<string, number>([
+      ['text', 0],
+      ['json', 0],
+      ['handshake', 0],
+    ]);
+    for (const s of this.sessions) {
+      const mode = s.loggedIn ? s.mode : 'handshake';
+      counts.set(mode, (counts.get(mode) ?? 0) + 1);
+    }
+    return counts;
   }
 
   get tlsEnabled(): boolean {

@@ -10,10 +10,24 @@ export interface OptionSpec {
   key: string;
   description: string;
   default: string | number | boolean | undefined;
-  kind: 'string' | 'int' | 'bool' | 'level';
+  /**
+   * `choice`: one of `choices`; `address`: `HOST:PORT`, or a bare port meaning
+   * loopback (for listeners that must not be public by accident).
+   */
+  kind: 'string' | 'int' | 'bool' | 'level' | 'choice' | 'address';
   /** Smallest accepted value for ints. */
   min?: number;
   max?: number;
+  choices?: readonly string[];
+  /** A file path: relative paths in a config file resolve against the file's folder. */
+  path?: boolean;
+  /** Masked by `chat-server config` (passwords, URLs with credentials). */
+  secret?: boolean;
+  /**
+   * Applied on SIGHUP without a restart. Options without it are named in a
+   * warning when a reload finds them changed.
+   */
+  live?: boolean;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -29,22 +43,47 @@ export const SERVER_OPTIONS = [
     max: 65535,
   },
   {
+    key: 'ircPort',
+    description: 'also speak IRC on this TCP port (0 picks a free one; unset: no IRC)',
+    default: undefined,
+    kind: 'int',
+    min: 0,
+    max: 65535,
+  },
+  {
+    key: 'ircHost',
+    description: 'address for the IRC port (default: --host)',
+    default: undefined,
+    kind: 'string',
+  },
+  {
+    key: 'serverName',
+    description: 'name the IRC port gives itself in replies (default: the host name)',
+    default: undefined,
+    kind: 'string',
+  },
+  {
     key: 'tlsCert',
     description: 'PEM certificate (chain): with --tls-key, the port speaks TLS only',
     default: undefined,
     kind: 'string',
+    path: true,
+    live: true,
   },
   {
     key: 'tlsKey',
     description: 'PEM private key for --tls-cert (SIGHUP reloads both)',
     default: undefined,
     kind: 'string',
+    path: true,
+    live: true,
   },
   {
     key: 'db',
     description: "SQLite file for history (':memory:' for a throwaway server)",
     default: 'chat.db',
     kind: 'string',
+    path: true,
   },
   {
     key: 'redis',
@@ -69,12 +108,14 @@ export const SERVER_OPTIONS = [
     description: `log level (${LOG_LEVELS.join(', ')})`,
     default: 'info',
     kind: 'level',
+    live: true,
   },
   {
     key: 'handshakeTimeout',
     description: 'seconds a new connection has to send a valid alias',
     default: 30,
     kind: 'int',
+    live: true,
     min: 1,
     max: 3600,
   },
@@ -83,6 +124,7 @@ export const SERVER_OPTIONS = [
     description: 'longest accepted input line in bytes',
     default: 16384,
     kind: 'int',
+    live: true,
     min: 64,
     max: 1048576,
   },
@@ -91,6 +133,7 @@ export const SERVER_OPTIONS = [
     description: 'unsent output after which a slow reader is disconnected',
     default: 4194304,
     kind: 'int',
+    live: true,
     min: 1024,
   },
   {
@@ -98,6 +141,7 @@ export const SERVER_OPTIONS = [
     description: 'most lines in one multi-line message',
     default: 20,
     kind: 'int',
+    live: true,
     min: 1,
     max: 1000,
   },
@@ -106,6 +150,7 @@ export const SERVER_OPTIONS = [
     description: 'admit registered accounts only (create them with: chat-server accounts add NAME)',
     default: false,
     kind: 'bool',
+    live: true,
   },
   {
     key: 'listenBacklog',
@@ -120,6 +165,7 @@ export const SERVER_OPTIONS = [
     description: 'connections the server accepts in all (server_full beyond)',
     default: 20000,
     kind: 'int',
+    live: true,
     min: 1,
   },
   {
@@ -127,6 +173,7 @@ export const SERVER_OPTIONS = [
     description: 'connections from one IP address',
     default: 100,
     kind: 'int',
+    live: true,
     min: 1,
   },
   {
@@ -134,6 +181,7 @@ export const SERVER_OPTIONS = [
     description: 'new connections per second from one IP address (bursts of twice that pass)',
     default: 20,
     kind: 'int',
+    live: true,
     min: 1,
   },
   {
@@ -141,6 +189,7 @@ export const SERVER_OPTIONS = [
     description: 'messages a connection may send at once before pacing starts',
     default: 10,
     kind: 'int',
+    live: true,
     min: 1,
     max: 10000,
   },
@@ -149,6 +198,7 @@ export const SERVER_OPTIONS = [
     description: 'sustained messages per second per connection',
     default: 5,
     kind: 'int',
+    live: true,
     min: 1,
     max: 100000,
   },
@@ -157,6 +207,7 @@ export const SERVER_OPTIONS = [
     description: 'excess messages delayed (not dropped) before refusing',
     default: 20,
     kind: 'int',
+    live: true,
     min: 0,
     max: 10000,
   },
@@ -165,6 +216,7 @@ export const SERVER_OPTIONS = [
     description: 'room size above which joins and leaves are announced once a second in aggregate',
     default: 100,
     kind: 'int',
+    live: true,
     min: 1,
   },
   {
@@ -172,6 +224,7 @@ export const SERVER_OPTIONS = [
     description: 'messages replayed when joining a room',
     default: 20,
     kind: 'int',
+    live: true,
     min: 0,
     max: 500,
   },
@@ -187,6 +240,7 @@ export const SERVER_OPTIONS = [
     description: 'seconds of silence before a JSON client is pinged',
     default: 30,
     kind: 'int',
+    live: true,
     min: 1,
     max: 3600,
   },
@@ -210,14 +264,51 @@ export const SERVER_OPTIONS = [
     description: 'seconds to flush and close on SIGINT/SIGTERM',
     default: 5,
     kind: 'int',
+    live: true,
     min: 0,
     max: 300,
+  },
+  {
+    key: 'motd',
+    description: 'text file shown to every user after the welcome (message of the day)',
+    default: undefined,
+    kind: 'string',
+    path: true,
+    live: true,
+  },
+  {
+    key: 'metrics',
+    description:
+      'serve /metrics, /healthz and /readyz over HTTP on HOST:PORT (a bare port means 127.0.0.1)',
+    default: undefined,
+    kind: 'address',
+  },
+  {
+    key: 'logFormat',
+    description: 'log lines as json or pretty (default: pretty on a terminal, json otherwise)',
+    default: undefined,
+    kind: 'choice',
+    choices: ['json', 'pretty'],
+  },
+  {
+    key: 'logFile',
+    description: 'write logs to this file instead of stdout (SIGUSR1 reopens it, for logrotate)',
+    default: undefined,
+    kind: 'string',
+    path: true,
+  },
+  {
+    key: 'allowPlaintextPasswords',
+    description: 'let --require-account run on a public address without TLS',
+    default: false,
+    kind: 'bool',
   },
   {
     key: 'config',
     description: 'YAML or JSON file with any of these options',
     default: undefined,
     kind: 'string',
+    path: true,
   },
 ] as const satisfies readonly OptionSpec[];
 
@@ -229,7 +320,15 @@ type ValueOf<K extends OptionSpec['kind']> = K extends 'int'
     ? boolean
     : K extends 'level'
       ? LogLevel
-      : string;
+      : K extends 'address'
+        ? ListenAddress
+        : string;
+
+/** Where an extra listener binds (`--metrics`). */
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
 
 /** The validated server configuration: one field per option, typed from the table. */
 export type ServerConfig = {

@@ -15,6 +15,7 @@ import type { Request, ServerEvent } from '../protocol/messages.js';
 import type { ServerConfig } from './config.js';
 import { Outbox } from './output.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
+import type { Tally } from './tally.js';
 
 export interface SessionDeps {
   chat: Chat;
@@ -26,6 +27,8 @@ export interface SessionDeps {
   choose: (frame: Buffer) => Codec | undefined;
   banner: Buffer;
   rateLimits: RateLimitOptions;
+  /** Counters for the metrics endpoint: plain increments, read only at scrape time. */
+  tally: Tally;
 }
 
 /**
@@ -124,6 +127,10 @@ export class Session implements Peer {
     return this.codec.mode;
   }
 
+  get loggedIn(): boolean {
+    return this.user !== undefined;
+  }
+
   /** True for a connection admission refused (it is only told why). */
   get refused(): boolean {
     return this.refusal !== undefined;
@@ -143,6 +150,10 @@ export class Session implements Peer {
   /** Encode and queue an event for this connection (Peer). */
   send(event: ServerEvent): void {
     if (this.closing || this.socket.destroyed) return;
+    const tally = this.deps.tally;
+    tally.deliveries++;
+    if (event.type === 'message' || event.type === 'private') tally.messagesOut++;
+    else if (event.type === 'error') tally.refusals[event.code]++;
     const bytes = this.codec.encode(event, this.view());
     if (bytes.length > 0) this.write(bytes);
   }
@@ -150,6 +161,9 @@ export class Session implements Peer {
   /** Encode and queue several events in order (Peer): one encoding shared by every recipient. */
   sendAll(events: readonly ServerEvent[]): void {
     if (this.closing || this.socket.destroyed) return;
+    const tally = this.deps.tally;
+    tally.deliveries += events.length;
+    for (const e of events) if (e.type === 'message' || e.type === 'private') tally.messagesOut++;
     const bytes = this.codec.encodeAll(events, this.view());
     if (bytes.length > 0) this.write(bytes);
   }
@@ -183,12 +197,14 @@ export class Session implements Peer {
     const queued = this.outbox.backlog;
     if (queued > this.deps.config.maxQueuedBytes) {
       this.note('warn', { queued }, 'slow reader disconnected');
+      this.deps.tally.slowReaderDisconnects++;
       this.closeReason = 'slow reader';
       this.closing = true;
       this.outbox.discard();
       this.socket.destroy();
       return;
     }
+    this.deps.tally.bytesOut += bytes.length;
     this.outbox.push(bytes);
   }
 
@@ -205,6 +221,7 @@ export class Session implements Peer {
   /** Bytes from the client. */
   onData(chunk: Buffer): void {
     this.lastInput = Date.now();
+    this.deps.tally.bytesIn += chunk.length;
     this.pinged = false;
     for (const frame of this.framer.push(chunk)) {
       if (this.closing) return;
@@ -301,6 +318,7 @@ export class Session implements Peer {
         break;
       case 'flood':
         this.note('info', {}, 'disconnected for flooding');
+        this.deps.tally.floodDisconnects++;
         this.finalError('rate_limited', 'Too many messages for too long; closing');
         break;
     }
@@ -357,6 +375,7 @@ export class Session implements Peer {
       return;
     }
     this.handshakeFailures++;
+    this.deps.tally.loginFailures[err.code]++;
     this.note('info', { code: err.code, attempt: this.handshakeFailures }, 'handshake refused');
     const final =
       this.handshakeFailures >= MAX_HANDSHAKE_FAILURES ||

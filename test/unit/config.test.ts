@@ -9,7 +9,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { ConfigError, loadConfig } from '../../src/server/config.js';
+import {
+  ConfigError,
+  describeSource,
+  formatConfig,
+  loadConfig,
+  parseAddress,
+  resolveConfig,
+  showValue,
+} from '../../src/server/config.js';
 import { envName, flagName, SERVER_OPTIONS, type OptionSpec } from '../../src/server/options.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'chat-config-unit-'));
@@ -47,6 +55,10 @@ function sample(spec: OptionSpec): string {
       return `value-for-${spec.key}`;
     case 'level':
       return spec.default === 'debug' ? 'warn' : 'debug';
+    case 'choice':
+      return spec.choices![spec.choices!.length - 1]!;
+    case 'address':
+      return '127.0.0.2:9100';
     case 'bool':
       return spec.default === true ? 'false' : 'true';
     case 'int': {
@@ -60,7 +72,13 @@ function sample(spec: OptionSpec): string {
 function parsed(spec: OptionSpec, s: string): unknown {
   if (spec.kind === 'int') return Number(s);
   if (spec.kind === 'bool') return s === 'true';
+  if (spec.kind === 'address') return { host: '127.0.0.2', port: 9100 };
   return s;
+}
+
+/** What a file's value becomes: relative paths resolve against the file's folder (18.7). */
+function fromFileValue(spec: OptionSpec, s: string): unknown {
+  return spec.path ? join(dir, s) : parsed(spec, s);
 }
 
 const settable = SERVER_OPTIONS.filter((s) => s.key !== 'config');
@@ -167,7 +185,7 @@ describe('loadConfig: every option from every source', () => {
         string,
         unknown
       >;
-      assert.equal(c[spec.key], want);
+      assert.deepEqual(c[spec.key], want);
     });
 
     test(`${spec.key} from ${envName(spec.key)}`, () => {
@@ -175,19 +193,22 @@ describe('loadConfig: every option from every source', () => {
         string,
         unknown
       >;
-      assert.equal(c[spec.key], want);
+      assert.deepEqual(c[spec.key], want);
     });
 
     test(`${spec.key} from a YAML file as ${flagName(spec.key)}`, () => {
       const path = file(`${flagName(spec.key)}: ${JSON.stringify(value)}\n`);
       const c = loadConfig({ ...partner, config: path }, {}) as unknown as Record<string, unknown>;
-      assert.equal(c[spec.key], want);
+      assert.deepEqual(c[spec.key], fromFileValue(spec, value));
     });
 
     test(`${spec.key} from a JSON file as ${spec.key}`, () => {
-      const path = file(JSON.stringify({ [spec.key]: want }), 'json');
+      const path = file(
+        JSON.stringify({ [spec.key]: spec.kind === 'address' ? value : want }),
+        'json',
+      );
       const c = loadConfig({ ...partner, config: path }, {}) as unknown as Record<string, unknown>;
-      assert.equal(c[spec.key], want);
+      assert.deepEqual(c[spec.key], fromFileValue(spec, value));
     });
   }
 });
@@ -395,4 +416,76 @@ function escape(s: string): string {
 test('--tls-cert without --tls-key (or the reverse) is a configuration error', () => {
   assert.throws(() => loadConfig({ tlsCert: 'cert.pem' }, {}), ConfigError);
   assert.throws(() => loadConfig({}, { CHAT_TLS_KEY: 'key.pem' }), ConfigError);
+});
+
+describe('loadConfig: config polish (18.7)', () => {
+  test('an unknown key suggests the closest known one, with the line', () => {
+    refused(
+      { config: file('port: 6001\n\nhistroy-limit: 10\n') },
+      {},
+      /:3: unknown option "histroy-limit"/u,
+      /did you mean "history-limit"/u,
+    );
+  });
+
+  test('a key far from every option gets no suggestion', () => {
+    assert.throws(
+      () => loadConfig({ config: file('colour: blue\n') }, {}),
+      (err: Error) => !/did you mean/u.test(err.message),
+    );
+  });
+
+  test('camelCase keys are accepted like the flag names', () => {
+    const c = loadConfig({ config: file('historyLimit: 12\nrate-burst: 3\n') }, {});
+    assert.equal(c.historyLimit, 12);
+    assert.equal(c.rateBurst, 3);
+  });
+
+  test('relative paths in a file resolve against its folder; absolute and :memory: stay', () => {
+    const c = loadConfig(
+      { config: file('db: data/chat.db\nmotd: ../motd.txt\nlog-file: /var/log/chat.log\n') },
+      {},
+    );
+    assert.equal(c.db, join(dir, 'data/chat.db'));
+    assert.equal(c.motd, join(dir, '../motd.txt'));
+    assert.equal(c.logFile, '/var/log/chat.log');
+    assert.equal(loadConfig({ config: file('db: ":memory:"\n') }, {}).db, ':memory:');
+  });
+
+  test('relative paths from the command line stay relative to the working folder', () => {
+    assert.equal(loadConfig({ db: 'here.db' }, {}).db, 'here.db');
+  });
+});
+
+describe('resolveConfig: sources (13.2)', () => {
+  test('each value says where it came from', () => {
+    const path = file('# comment\nport: 6001\nmax-line-bytes: 1024\n');
+    const r = resolveConfig({ config: path, rateBurst: '4' }, { CHAT_LOG_LEVEL: 'warn' });
+    assert.equal(describeSource(r.sources.port), `config file ${path}:2`);
+    assert.equal(describeSource(r.sources.maxLineBytes), `config file ${path}:3`);
+    assert.equal(describeSource(r.sources.logLevel), 'environment CHAT_LOG_LEVEL');
+    assert.equal(describeSource(r.sources.rateBurst), 'command line --rate-burst');
+    assert.equal(describeSource(r.sources.host), 'default');
+    const table = formatConfig(r);
+    assert.match(table, /^port\s+6001\s+config file .*:2$/mu);
+  });
+
+  test('passwords inside URLs are masked', () => {
+    const spec = SERVER_OPTIONS.find((s) => s.key === 'host')!;
+    assert.equal(showValue(spec, 'redis://u:hunter2@h:6379'), 'redis://u:********@h:6379');
+    assert.equal(showValue({ ...spec, secret: true }, 'x'), '********');
+  });
+
+  test('--metrics takes HOST:PORT or a bare port meaning loopback', () => {
+    assert.deepEqual(parseAddress('9464'), { host: '127.0.0.1', port: 9464 });
+    assert.deepEqual(parseAddress('0.0.0.0:9464'), { host: '0.0.0.0', port: 9464 });
+    assert.deepEqual(parseAddress('[::1]:9464'), { host: '::1', port: 9464 });
+    assert.equal(parseAddress('nope'), undefined);
+    assert.equal(parseAddress('70000'), undefined);
+    refused({ metrics: 'x:y' }, {}, /command line --metrics/u, /HOST:PORT/u);
+  });
+
+  test('--log-format lists what is allowed', () => {
+    refused({ logFormat: 'xml' }, {}, /log-format must be one of json, pretty/u);
+  });
 });

@@ -43,6 +43,7 @@ const SYSTEM: Record<SystemEventName, SystemEvent[]> = {
     sys('kick', { user: 'Bob', by: 'Op' }),
   ],
   away: [sys('away', { user: 'Bob', text: 'lunch' }), sys('away', { user: 'Bob', text: '' })],
+  motd: [sys('motd', { text: 'Welcome\nBe kind' })],
   presence: [sys('presence', { room: '#big', joined: ['a', 'b'], left: ['c'] })],
   reset: [sys('reset', { room: '#dev' })],
   shutdown: [sys('shutdown', { reason: 'maintenance' }), sys('shutdown', {})],

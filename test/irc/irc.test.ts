@@ -1,0 +1,467 @@
+/**
+ * The IRC listener over real sockets (docs/protocol.md "IRC"): registration,
+ * commands and numerics, IRC and native users in the same rooms, history,
+ * long and multi-line messages, accounts, and the same protections.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join as joinPath } from 'node:path';
+import { test } from 'node:test';
+import { serve, stamped, textUser } from '../helpers/fixtures.js';
+import { IrcClient, ircPort } from '../helpers/irc.js';
+import { LineClient } from '../helpers/line-client.js';
+import { createAccount, textLogin } from '../helpers/security.js';
+import { parseIrcLine } from '../../src/protocol/irc-message.js';
+
+const IRC = { ircPort: 0, serverName: 'irc.test' };
+
+test('registration: CAP, NICK, USER, 001-005 with ISUPPORT, MOTD, and #lobby joined', async (t) => {
+  const motd = joinPath(mkdtempSync(joinPath(tmpdir(), 'chat-irc-')), 'motd.txt');
+  writeFileSync(motd, 'Office hours: Tuesday\n');
+  t.after(() => rmSync(dirname(motd), { recursive: true, force: true }));
+  const server = await serve(t, { ...IRC, motd });
+  const irc = await IrcClient.connect(t, ircPort(server));
+  irc.send('CAP LS 302');
+  const ls = await irc.expect((m) => m.command === 'CAP');
+  assert.deepEqual(ls.params.slice(0, 2), ['*', 'LS']);
+  for (const cap of ['server-time', 'echo-message', 'message-tags', 'sasl=PLAIN'])
+    assert.ok(ls.params[2]!.split(' ').includes(cap), cap);
+  irc.send('JOIN #lobby');
+  assert.equal((await irc.numeric('451')).params[0], '*');
+  irc.send('CAP REQ :server-time bogus-cap');
+  assert.equal((await irc.expect((m) => m.command === 'CAP')).params[1], 'NAK');
+  irc.send('CAP REQ :server-time');
+  assert.equal((await irc.expect((m) => m.command === 'CAP')).params[1], 'ACK');
+  irc.send('NICK Zed');
+  irc.send('USER zed 0 * :Zed Z');
+  await irc.fence(); // no welcome while CAP negotiation is open
+  irc.send('CAP END');
+  const welcome = await irc.numeric('001');
+  assert.equal(welcome.prefix, 'irc.test');
+  assert.equal(welcome.params[0], 'Zed');
+  await irc.numeric('004');
+  const isupport = (await irc.numeric('005')).params.join(' ');
+  for (const token of [
+    'CHANTYPES=#',
+    'NICKLEN=32',
+    'CHANNELLEN=33',
+    'TOPICLEN=',
+    'CASEMAPPING=',
+    'NETWORK=irc.test',
+  ])
+    assert.ok(isupport.includes(token), token);
+  await irc.numeric('375');
+  assert.match((await irc.numeric('372')).params[1]!, /Office hours: Tuesday/u);
+  await irc.numeric('376');
+  const join = await irc.expect((m) => m.command === 'JOIN');
+  assert.equal(join.prefix, 'Zed!Zed@irc.test');
+  assert.deepEqual(join.params, ['#lobby']);
+  assert.match((await irc.numeric('353')).params[3]!, /\bZed\b/u);
+  await irc.numeric('366');
+  irc.send('USER again 0 * :x');
+  await irc.numeric('462');
+  irc.send('FROB');
+  assert.deepEqual((await irc.numeric('421')).params.slice(0, 2), ['Zed', 'FROB']);
+});
+
+test('nick errors at registration: 431, 432, 433 (taken by a native user), then success', async (t) => {
+  const server = await serve(t, IRC);
+  await textUser(t, server.port, 'alice');
+  const irc = await IrcClient.connect(t, ircPort(server));
+  irc.send('NICK');
+  await irc.numeric('431');
+  irc.send('NICK bad[nick]');
+  await irc.numeric('432');
+  irc.send('USER u 0 *');
+  await irc.numeric('461');
+  irc.send('USER u 0 * :real');
+  irc.send('NICK ALICE');
+  assert.equal((await irc.numeric('433')).params[1], 'ALICE');
+  irc.send('NICK alice2');
+  await irc.numeric('001');
+});
+
+test('IRC and native users share #lobby: messages, actions, joins, parts, nicks and quits both ways', async (t) => {
+  const server = await serve(t, IRC);
+  const port = ircPort(server);
+  const nat = await textUser(t, server.port, 'nat');
+  const bob = await IrcClient.register(t, port, 'bob', { caps: ['server-time'] });
+  await nat.waitFor((l) => l.includes('bob') && l.includes('joined'));
+
+  bob.send('PRIVMSG #lobby :hello from irc');
+  assert.match(
+    await nat.waitFor((l) => l.includes('hello from irc')),
+    stamped('<bob> hello from irc'),
+  );
+  bob.send('PRIVMSG #lobby :\x01ACTION waves\x01');
+  assert.match(await nat.waitFor((l) => l.includes('waves')), /\* bob waves$/u);
+
+  nat.send('hi from nc');
+  const m = await bob.expect((x) => x.command === 'PRIVMSG');
+  assert.equal(m.prefix, 'nat!nat@irc.test');
+  assert.deepEqual(m.params, ['#lobby', 'hi from nc']);
+  assert.match(m.tags.time!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/u);
+  nat.send('/me nods');
+  assert.equal((await bob.expect((x) => x.command === 'PRIVMSG')).params[1], '\x01ACTION nods\x01');
+
+  // Private messages both ways.
+  nat.send('/msg bob psst');
+  const dm = await bob.expect((x) => x.command === 'PRIVMSG');
+  assert.deepEqual(dm.params, ['bob', 'psst']);
+  bob.send('PRIVMSG nat :back at you');
+  assert.ok((await nat.waitFor((l) => l.includes('back at you'))).includes('bob'));
+
+  // Native join, nick change, part and quit as IRC commands.
+  nat.send('/join #dev');
+  bob.send('JOIN #dev');
+  await bob.expect((x) => x.command === '366' && x.params[1] === '#dev');
+  nat.send('/nick natalie');
+  const nick = await bob.expect((x) => x.command === 'NICK');
+  assert.equal(nick.prefix, 'nat!nat@irc.test');
+  assert.deepEqual(nick.params, ['natalie']);
+  nat.send('/part #dev');
+  assert.deepEqual((await bob.expect((x) => x.command === 'PART')).params, ['#dev']);
+  nat.send('/quit gone fishing');
+  const quit = await bob.expect((x) => x.command === 'QUIT');
+  assert.equal(quit.prefix, 'natalie!natalie@irc.test');
+  assert.deepEqual(quit.params, ['gone fishing']);
+});
+
+test('JOIN: echo, 332/333 topic, NAMES; several channels; PART and JOIN 0; QUIT gives ERROR and QUIT to others', async (t) => {
+  const server = await serve(t, IRC);
+  const port = ircPort(server);
+  const nat = await textUser(t, server.port, 'nat');
+  nat.send('/join #dev');
+  nat.send('/topic all about dev');
+  await nat.waitFor((l) => l.includes('all about dev'));
+  const bob = await IrcClient.register(t, port, 'bob');
+  bob.send('JOIN #dev,#ops');
+  assert.deepEqual((await bob.expect((m) => m.command === 'JOIN')).params, ['#dev']);
+  assert.deepEqual((await bob.numeric('332')).params.slice(1), ['#dev', 'all about dev']);
+  const who = await bob.numeric('333');
+  assert.equal(who.params[2], 'nat');
+  assert.match(who.params[3]!, /^\d+$/u);
+  const names = await bob.numeric('353');
+  assert.deepEqual(names.params[3]!.split(' ').sort(), ['bob', 'nat']);
+  await bob.numeric('366');
+  assert.deepEqual((await bob.expect((m) => m.command === 'JOIN')).params, ['#ops']);
+  await bob.expect((m) => m.command === '366' && m.params[1] === '#ops');
+  bob.send('PART #ops :done here');
+  assert.deepEqual((await bob.expect((m) => m.command === 'PART')).params, ['#ops', 'done here']);
+  bob.send('JOIN 0');
+  // #lobby and #dev: one is left, the last one stays (the core keeps a user in one room).
+  await bob.expect((m) => m.command === 'PART');
+  await bob.expect((m) => m.command === 'NOTICE' && /last channel/u.test(m.params[1]!));
+  bob.send('JOIN #lobby');
+  await bob.expect((m) => m.command === '366' && m.params[1] === '#lobby');
+  bob.send('QUIT :see you');
+  await bob.expect((m) => m.command === 'ERROR');
+  await bob.c.waitClosed();
+  assert.match(await nat.waitFor((l) => l.includes('see you')), /bob/u);
+});
+
+test('error numerics: 401 403 404 411 412 441 442 461 482', async (t) => {
+  const server = await serve(t, IRC);
+  const port = ircPort(server);
+  await textUser(t, server.port, 'nat');
+  const bob = await IrcClient.register(t, port, 'bob');
+  bob.send('PRIVMSG nobody :hi');
+  assert.equal((await bob.numeric('401')).params[1], 'nobody');
+  bob.send('JOIN bad');
+  await bob.numeric('403');
+  bob.send('PRIVMSG #elsewhere :hi');
+  assert.equal((await bob.numeric('404')).params[1], '#elsewhere');
+  bob.send('PRIVMSG');
+  await bob.numeric('411');
+  bob.send('PRIVMSG #lobby');
+  await bob.numeric('412');
+  bob.send('PRIVMSG #lobby :');
+  await bob.numeric('412');
+  bob.send('NOTICE nobody :quietly');
+  bob.send('JOIN');
+  await bob.numeric('461');
+  bob.send('TOPIC #nowhere');
+  await bob.numeric('403');
+  bob.send('JOIN #dev');
+  await bob.expect((m) => m.command === '366' && m.params[1] === '#dev');
+  bob.send('KICK #dev nat');
+  assert.deepEqual((await bob.numeric('441')).params.slice(1, 3), ['nat', '#dev']);
+  bob.send('KICK #lobby nat :out');
+  await bob.numeric('482');
+  bob.send('PART #lobby');
+  await bob.expect((m) => m.command === 'PART');
+  bob.send('PART #lobby');
+  await bob.numeric('442');
+  bob.send('TOPIC #lobby :from outside');
+  await bob.numeric('442');
+  bob.send('KICK #lobby nat');
+  await bob.numeric('442');
+  await bob.fence();
+});
+
+test('queries: TOPIC, NAMES, LIST, WHO, WHOIS, MODE, USERHOST, ISON, AWAY with 301/305/306', async (t) => {
+  const server = await serve(t, IRC);
+  const port = ircPort(server);
+  const nat = await textUser(t, server.port, 'nat');
+  const bob = await IrcClient.register(t, port, 'bob');
+  bob.send('TOPIC #lobby');
+  await bob.numeric('331');
+  bob.send('TOPIC #lobby :welcome all');
+  assert.deepEqual((await bob.expect((m) => m.command === 'TOPIC')).params, [
+    '#lobby',
+    'welcome all',
+  ]);
+  assert.ok((await nat.waitFor((l) => l.includes('welcome all'))).includes('bob'));
+  bob.send('TOPIC #lobby');
+  assert.equal((await bob.numeric('332')).params[2], 'welcome all');
+  bob.send('NAMES #lobby');
+  assert.deepEqual((await bob.numeric('353')).params[3]!.split(' ').sort(), ['bob', 'nat']);
+  await bob.numeric('366');
+  bob.send('LIST');
+  await bob.numeric('321');
+  assert.deepEqual((await bob.numeric('322')).params.slice(1), ['#lobby', '2', 'welcome all']);
+  await bob.numeric('323');
+  bob.send('WHO #lobby');
+  const w = [await bob.numeric('352'), await bob.numeric('352')].map((m) => m.params[5]).sort();
+  assert.deepEqual(w, ['bob', 'nat']);
+  await bob.numeric('315');
+  bob.send('WHOIS nat');
+  assert.equal((await bob.numeric('311')).params[1], 'nat');
+  assert.equal((await bob.numeric('319')).params[2], '#lobby');
+  await bob.numeric('312');
+  // A native user's idle time and sign-on come from the core, as /whois's do.
+  const idle = (await bob.numeric('317')).params;
+  assert.equal(idle[1], 'nat');
+  assert.ok(Number(idle[2]) >= 0 && Number(idle[2]) < 60, `idle ${idle[2]}`);
+  assert.ok(Math.abs(Number(idle[3]) - Date.now() / 1000) < 60, `signon ${idle[3]}`);
+  await bob.numeric('318');
+  bob.send('WHOIS bob');
+  await bob.numeric('311');
+  await bob.numeric('317');
+  await bob.numeric('318');
+  bob.send('WHOIS ghost');
+  await bob.numeric('401');
+  await bob.numeric('318');
+  bob.send('MODE #lobby');
+  assert.equal((await bob.numeric('324')).params[1], '#lobby');
+  bob.send('MODE #lobby b');
+  await bob.numeric('368');
+  bob.send('MODE bob');
+  await bob.numeric('221');
+  bob.send('USERHOST nat ghost');
+  assert.equal((await bob.numeric('302')).params[1], 'nat=+nat@irc.test');
+  bob.send('ISON nat ghost NAT');
+  assert.equal((await bob.numeric('303')).params[1], 'nat nat');
+  nat.send('/away lunch');
+  await nat.waitFor((l) => l.includes('away'));
+  bob.send('PRIVMSG nat :are you there');
+  assert.deepEqual((await bob.numeric('301')).params.slice(1), ['nat', 'lunch']);
+  bob.send('AWAY :busy');
+  await bob.numeric('306');
+  bob.send('WHOIS bob');
+  assert.equal((await bob.numeric('301')).params[2], 'busy');
+  bob.send('AWAY');
+  await bob.numeric('305');
+});
+
+test('history on JOIN: PRIVMSGs with server-time, or framed by notices without the capability', async (t) => {
+  const server = await serve(t, IRC);
+  const port = ircPort(server);
+  const nat = await LineClient.json(server.port, 'nat');
+  t.after(() => nat.close());
+  nat.sendJson({ type: 'say', id: 'a', text: 'first' });
+  nat.sendJson({ type: 'say', id: 'b', text: 'two\nlines' });
+  await nat.waitForJson((o) => o.type === 'ack' && o.id === 'b');
+  const timed = await IrcClient.connect(t, port);
+  timed.send('CAP LS 302');
+  timed.send('CAP REQ :server-time');
+  timed.send('NICK timed');
+  timed.send('USER t 0 * :t');
+  timed.send('CAP END');
+  await timed.numeric('366');
+  const h1 = await timed.expect((m) => m.command === 'PRIVMSG');
+  assert.deepEqual(h1.params, ['#lobby', 'first']);
+  assert.ok(h1.tags.time);
+  assert.deepEqual((await timed.expect((m) => m.command === 'PRIVMSG')).params, ['#lobby', 'two']);
+  assert.deepEqual((await timed.expect((m) => m.command === 'PRIVMSG')).params, [
+    '#lobby',
+    'lines',
+  ]);
+
+  const plain = await IrcClient.connect(t, port);
+  plain.send('NICK plain');
+  plain.send('USER p 0 * :p');
+  await plain.numeric('366');
+  const before = await plain.c.next();
+  assert.match(before, /NOTICE #lobby :.*history/iu);
+  const msgs = [await plain.c.next(), await plain.c.next(), await plain.c.next()];
+  for (const l of msgs) assert.ok(!l.startsWith('@'), l);
+  assert.match(await plain.c.next(), /NOTICE #lobby :.*End of history/iu);
+});
+
+test('long native messages are split within 512 bytes, nothing lost; multi-line is one PRIVMSG per line', async (t) => {
+  const server = await serve(t, IRC);
+  const port = ircPort(server);
+  const nat = await LineClient.json(server.port, 'nat');
+  t.after(() => nat.close());
+  const bob = await IrcClient.register(t, port, 'bob', { caps: ['server-time'] });
+  const long = Array.from({ length: 400 }, (_, i) => `w${i}é`).join(' ');
+  nat.sendJson({ type: 'say', text: long });
+  const got: string[] = [];
+  while (got.join('').length < long.length) {
+    const line = await bob.c.waitFor((l) => l.includes(' PRIVMSG '));
+    const body = line.replace(/^@\S+ /u, '');
+    assert.ok(Buffer.byteLength(body) + 2 <= 512, `${Buffer.byteLength(body)} bytes`);
+    got.push(parseIrcLine(line).params[1]!);
+  }
+  assert.equal(got.join(''), long);
+  nat.sendJson({ type: 'say', text: 'a\nb\nc' });
+  for (const want of ['a', 'b', 'c'])
+    assert.deepEqual((await bob.expect((m) => m.command === 'PRIVMSG')).params, ['#lobby', want]);
+});
+
+test('echo-message echoes own messages with server-time; NICK change echoed', async (t) => {
+  const server = await serve(t, IRC);
+  const bob = await IrcClient.register(t, ircPort(server), 'bob', {
+    caps: ['echo-message', 'server-time', 'message-tags'],
+  });
+  bob.send('@+draft/reply=x PRIVMSG #lobby :echo me');
+  const echo = await bob.expect((m) => m.command === 'PRIVMSG');
+  assert.equal(echo.prefix, 'bob!bob@irc.test');
+  assert.deepEqual(echo.params, ['#lobby', 'echo me']);
+  assert.ok(echo.tags.time);
+  bob.send('NICK robert');
+  const nick = await bob.expect((m) => m.command === 'NICK');
+  assert.equal(nick.prefix, 'bob!bob@irc.test');
+  assert.deepEqual(nick.params, ['robert']);
+});
+
+test('bad input: NUL bytes and 10 kB lines are refused with a reply, the connection lives on', async (t) => {
+  const server = await serve(t, IRC);
+  const bob = await IrcClient.register(t, ircPort(server), 'bob');
+  bob.c.sendRaw('PRIVMSG #lobby :a\0b\r\n');
+  await bob.expect((m) => m.command === 'NOTICE' && /NUL/u.test(m.params[1]!));
+  bob.send(`PRIVMSG #lobby :${'x'.repeat(10_000)}`);
+  await bob.numeric('417');
+  bob.c.sendRaw('\r\n\r\n');
+  await bob.fence();
+});
+
+test('SASL PLAIN and PASS log in to accounts; --require-account refuses guests; wrong passwords fail', async (t) => {
+  const server = await serve(t, { ...IRC, requireAccount: 'true' });
+  await createAccount(server, 'Ann', 'ann secret');
+  await createAccount(server, 'Pat', 'pat secret');
+  const port = ircPort(server);
+
+  const guest = await IrcClient.connect(t, port);
+  guest.send('NICK guest');
+  guest.send('USER g 0 * :g');
+  await guest.numeric('464');
+  await guest.expect((m) => m.command === 'ERROR');
+  await guest.c.waitClosed();
+
+  const ann = await IrcClient.register(t, port, 'whatever', { sasl: ['ann', 'ann secret'] });
+  assert.ok(ann.c.lines.some((l) => / 900 /u.test(l)));
+  ann.send('WHOIS Ann');
+  assert.deepEqual((await ann.numeric('330')).params.slice(1, 3), ['Ann', 'Ann']);
+
+  const bad = await IrcClient.connect(t, port);
+  bad.send('CAP REQ :sasl');
+  bad.send('AUTHENTICATE PLAIN');
+  await bad.expect((m) => m.command === 'AUTHENTICATE');
+  bad.send(`AUTHENTICATE ${Buffer.from('\0Ann\0wrong').toString('base64')}`);
+  await bad.numeric('904');
+
+  await IrcClient.register(t, port, 'Pat', { pass: 'pat secret' });
+  const wrong = await IrcClient.connect(t, port);
+  wrong.send('PASS nope');
+  wrong.send('NICK Pat');
+  wrong.send('USER p 0 * :p');
+  await wrong.numeric('464');
+  await wrong.c.waitClosed();
+});
+
+test('a registered nick without SASL gets 433 and may take another', async (t) => {
+  const server = await serve(t, IRC);
+  await createAccount(server, 'Ann', 'ann secret');
+  const irc = await IrcClient.connect(t, ircPort(server));
+  irc.send('NICK Ann');
+  irc.send('USER a 0 * :a');
+  assert.match((await irc.numeric('433')).params[2]!, /registered/u);
+  irc.send('NICK Ann_');
+  await irc.numeric('001');
+});
+
+test('operators KICK (the core disconnects the user); a ban keeps an IRC user out', async (t) => {
+  const server = await serve(t, IRC);
+  await createAccount(server, 'Op', 'op secret', true);
+  const port = ircPort(server);
+  const op = await IrcClient.register(t, port, 'Op', { sasl: ['Op', 'op secret'] });
+  const victim = await IrcClient.register(t, port, 'victim');
+  const nat = await textUser(t, server.port, 'nat');
+  op.send('NAMES #lobby');
+  assert.ok((await op.numeric('353')).params[3]!.split(' ').includes('@Op'));
+  op.send('KICK #lobby victim :behave');
+  const kick = await victim.expect((m) => m.command === 'KICK');
+  assert.deepEqual(kick.params, ['#lobby', 'victim', 'behave']);
+  assert.equal(kick.prefix, 'Op!Op@irc.test');
+  await victim.expect((m) => m.command === 'ERROR');
+  await victim.c.waitClosed();
+  // The others see the server-wide kick once: a QUIT worded as native users read it.
+  const quit = await op.expect((m) => m.command === 'QUIT' || m.command === 'KICK');
+  assert.equal(quit.command, 'QUIT');
+  assert.equal(quit.prefix, 'victim!victim@irc.test');
+  assert.deepEqual(quit.params, ['victim was kicked by Op (behave)']);
+  await op.fence();
+  assert.match(await nat.waitFor((l) => l.includes('victim')), /victim was kicked by Op/u);
+});
+
+test('a ban by a native operator ejects an IRC user and keeps it out (465)', async (t) => {
+  const server = await serve(t, IRC);
+  await createAccount(server, 'Op', 'op secret', true);
+  const port = ircPort(server);
+  const op = await textLogin(t, server.port, 'Op', 'op secret');
+  const victim = await IrcClient.register(t, port, 'victim');
+  op.send('/ban victim');
+  await victim.expect((m) => m.command === 'KICK');
+  await victim.c.waitClosed();
+  const again = await IrcClient.connect(t, port);
+  again.send('NICK other');
+  again.send('USER o 0 * :o');
+  await again.numeric('465');
+  await again.c.waitClosed();
+});
+
+test('flood control: past the burst and queue, commands are refused, then the flooder is closed', async (t) => {
+  const server = await serve(t, { ...IRC, rateBurst: 2, ratePerSecond: 1, rateQueue: 2 });
+  const bob = await IrcClient.register(t, ircPort(server), 'bob');
+  for (let i = 0; i < 10; i++) bob.send(`PRIVMSG #lobby :spam ${i}`);
+  await bob.expect((m) => m.command === 'NOTICE' && /Too many commands/u.test(m.params[1]!));
+  for (let i = 0; i < 60; i++) bob.send(`PRIVMSG #lobby :more ${i}`);
+  await bob.expect((m) => m.command === 'ERROR' && /flood/iu.test(m.params[0]!));
+  await bob.c.waitClosed();
+});
+
+test('connection caps are shared with the native port', async (t) => {
+  const server = await serve(t, { ...IRC, maxConnectionsPerAddress: 1 });
+  await textUser(t, server.port, 'nat');
+  const irc = await IrcClient.connect(t, ircPort(server));
+  const err = await irc.expect((m) => m.command === 'ERROR');
+  assert.match(err.params[0]!, /Too many connections/u);
+  await irc.c.waitClosed();
+});
+
+test('big rooms: aggregated joins become JOINs, never a second JOIN of oneself', async (t) => {
+  const server = await serve(t, { ...IRC, announceLimit: 1 });
+  const port = ircPort(server);
+  await textUser(t, server.port, 'nat');
+  await textUser(t, server.port, 'nia');
+  const bob = await IrcClient.register(t, port, 'bob');
+  const joins: string[] = [];
+  await textUser(t, server.port, 'noa');
+  const m = await bob.expect((x) => x.command === 'JOIN');
+  joins.push(m.prefix!);
+  assert.deepEqual(joins, ['noa!noa@irc.test']);
+  await bob.fence();
+});
