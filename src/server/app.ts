@@ -149,6 +149,7 @@ export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
     announceLimit: config.announceLimit,
     heartbeatSeconds: config.heartbeat,
     server: { name: 'chat-server', version: VERSION },
+    motd: () => motd,
     onAudit: (r) =>
       log.info(
         { action: r.action, actor: r.actor, target: r.target, room: r.room, reason: r.reason },
