@@ -14,10 +14,18 @@ import type {
   SystemEvent,
 } from '../protocol/messages.js';
 import { WELCOME_MEMBERS } from '../protocol/messages.js';
-import type { AccountRecord, Store, StoredMessage } from '../store/store.js';
+import type {
+  AccountRecord,
+  AuditRecord,
+  BanRecord,
+  Store,
+  StoredMessage,
+  TopicRecord,
+} from '../store/store.js';
 import { ChatError, PasswordNeeded, toChatError } from '../protocol/errors.js';
 import { DEFAULT_THROTTLE, LoginThrottle } from './login-throttle.js';
 import { verifyPassword } from './passwords.js';
+import { guestIdOf, newSessionToken } from './guest-session.js';
 import type { CommandSpec } from '../protocol/commands.js';
 import type { ChatContext } from './commands/context.js';
 import { isAvailable, runCommand } from './commands/index.js';
@@ -48,6 +56,8 @@ export interface ChatOptions {
   heartbeatSeconds: number;
   server: { name: string; version: string };
   now?: () => number;
+  /** Called for each audited event (after it is stored), so the caller can log it at info. */
+  onAudit?: (record: AuditRecord) => void;
   /** The message of the day, sent after the welcome when set (read per login: SIGHUP may change it). */
   motd?: () => string | undefined;
   /** Called for failures that are the server's fault, so the caller can log them. */
@@ -58,6 +68,12 @@ export interface ChatOptions {
   onTransferEnd?: (fields: { id: string; outcome: string; bytes: number }) => void;
 }
 
+/** What a banned user is told: until when, and why, when the operator said. */
+function banMessage(ban: BanRecord): string {
+  const until = ban.expires === undefined ? '' : ` until ${new Date(ban.expires).toISOString()}`;
+  return `You are banned from this server${until}${ban.reason ? ` (${ban.reason})` : ''}`;
+}
+
 export class Chat implements ChatContext {
   readonly users = new Map<string, User>();
   readonly rooms = new Map<string, Room>();
@@ -65,6 +81,11 @@ export class Chat implements ChatContext {
   private readonly throttle: LoginThrottle;
   /** File transfers relayed between users (§5). */
   readonly transfers: Transfers;
+  /**
+   * Persisted topics by room key, read once by load(): a room is created
+   * synchronously on join, and its topic must be there at once (§3 /topic).
+   */
+  readonly topics = new Map<string, TopicRecord>();
 
   constructor(readonly options: ChatOptions) {
     this.now = options.now ?? Date.now;
@@ -82,6 +103,15 @@ export class Chat implements ChatContext {
 
   offers(spec: CommandSpec): boolean {
     return isAvailable(spec);
+  }
+
+  /** Read what the core keeps in memory from the store (topics); call before serving. */
+  async load(): Promise<void> {
+    for (const [room, t] of await this.options.store.listTopics()) this.topics.set(room, t);
+    const lobby = this.rooms.get(LOBBY.key);
+    const t = this.topics.get(LOBBY.key);
+    if (lobby && t && lobby.topicAt === 0)
+      [lobby.topic, lobby.topicBy, lobby.topicAt] = [t.text, t.by, t.at];
   }
 
   /** The current time as the protocol's ISO timestamp. */
@@ -103,14 +133,19 @@ export class Chat implements ChatContext {
    */
   async login(
     peer: Peer,
-    hello: Pick<Hello, 'name' | 'password' | 'history' | 'resume'>,
+    hello: Pick<Hello, 'name' | 'password' | 'history' | 'resume' | 'session'>,
   ): Promise<User> {
     const name = parseAlias(hello.name);
     this.throttle.assertAllowed(peer.address);
     const store = this.options.store;
     const account = await store.getAccount(name.key);
-    const ban = await store.findBan(account?.key, peer.address);
-    if (ban) throw new ChatError('banned', 'You are banned from this server');
+    const ban = await store.findBan({
+      ...(account && { accountKey: account.key }),
+      aliasKey: name.key,
+      address: peer.address,
+      now: this.now(),
+    });
+    if (ban) throw new ChatError('banned', banMessage(ban));
     if (account) {
       if (hello.password === undefined) throw new PasswordNeeded(account.name);
       await this.checkPassword(peer.address, account, hello.password);
@@ -121,10 +156,15 @@ export class Chat implements ChatContext {
         'auth_required',
         'This server admits registered accounts only; ask an operator to create yours',
       );
+    } else if (hello.session !== undefined) {
+      // The same guest coming back (its token proves it): its old connection,
+      // a ghost after a cut, gives way like an account's would.
+      const guestId = guestIdOf(hello.session);
+      for (const u of this.users.values()) {
+        if (!u.account && u.guestId === guestId) this.takeOver(u);
+      }
     }
-    const user = this.connect(peer, hello);
-    user.account = account;
-    return user;
+    return this.connect(peer, hello, account);
   }
 
   /**
@@ -164,14 +204,22 @@ export class Chat implements ChatContext {
    * `#lobby` (or the resumed rooms), announce, then welcome and replay history.
    * Throws `bad_alias` or `alias_taken`; nothing changes in that case.
    */
-  connect(peer: Peer, hello: Pick<Hello, 'name' | 'history' | 'resume'>): User {
+  connect(
+    peer: Peer,
+    hello: Pick<Hello, 'name' | 'history' | 'resume' | 'session'>,
+    account?: AccountRecord,
+  ): User {
     const name = parseAlias(hello.name);
     this.assertAliasFree(name);
     const resumed = resumeRooms(hello.resume);
     const lobby = this.room(LOBBY);
     const user = new User(name, lobby, peer, this.now());
+    user.account = account;
+    // Guests: the token the client kept from an earlier welcome, or a new one.
+    const session = account ? undefined : (hello.session ?? newSessionToken());
+    if (session !== undefined) user.guestId = guestIdOf(session);
     this.users.set(name.key, user);
-    this.subscribePrivate(name.key);
+    this.subscribePrivate(user);
 
     const joined =
       resumed.length > 0 ? resumed : [{ room: LOBBY, after: undefined, epoch: undefined }];
@@ -194,9 +242,14 @@ export class Chat implements ChatContext {
     );
     // The welcome and its replay are this connection's first job: requests
     // that arrive meanwhile wait behind it (§4 "Order").
+    // The ignore list is the user's, kept by the store (docs/protocol.md §3
+    // /ignore): loaded before the replay, which it filters.
+    const ignores = this.options.store
+      .getIgnores(user.identity)
+      .then((list) => user.setIgnores(list));
     this.inOrder(user, () =>
-      Promise.all(reads).then(
-        (results) => {
+      Promise.all([ignores, ...reads]).then(
+        ([, ...results]) => {
           if (!user.connected) return;
           const epochs: Record<string, string> = {};
           results.forEach((r, i) => (epochs[targets[i]!.display] = r.result.epoch));
@@ -210,6 +263,7 @@ export class Chat implements ChatContext {
             limits: this.options.limits,
             server: this.options.server,
             epochs,
+            ...(session !== undefined && { session }),
           });
           const motd = this.options.motd?.();
           if (motd) peer.send(this.system('motd', { text: motd }));
@@ -227,6 +281,18 @@ export class Chat implements ChatContext {
       ),
     );
     return user;
+  }
+
+  /**
+   * Record a moderation or identity event (docs/security.md "Audit trail"):
+   * stored for `chat-server audit`, and logged. Never message text or passwords.
+   */
+  audit(record: Omit<AuditRecord, 'at'>): void {
+    const full: AuditRecord = { at: this.now(), ...record };
+    this.options.store.addAudit(full).then(
+      () => this.options.onAudit?.(full),
+      (err: unknown) => this.options.onInternalError?.(err, 'storing an audit record'),
+    );
   }
 
   /** Settings a SIGHUP reload may change; they apply from the next request or login. */
@@ -339,20 +405,37 @@ export class Chat implements ChatContext {
     }
   }
 
-  /** Give a user a new alias: the old one is free at once, and neighbours are told (§3 /nick). */
-  rename(user: User, name: Name): void {
+  /**
+   * Give a user a new alias, signed in to `account` (or none): the old alias
+   * is free at once, and neighbours are told (§3 /nick). A guest keeps its
+   * private stream across /nick; moving to or from an account changes it.
+   */
+  rename(user: User, name: Name, account: AccountRecord | undefined = user.account): void {
     const old = user.name;
     this.users.delete(old.key);
     user.name = name;
     this.users.set(name.key, user);
-    if (old.key !== name.key) {
-      // A new alias is a new private stream with its own seqs.
-      user.forgetStream('@');
-      this.unsubscribePrivate(old.key);
-      this.subscribePrivate(name.key);
-    }
+    this.setAccount(user, account);
+    if (old.display !== name.display)
+      this.audit({ action: 'nick', actor: old.display, target: name.display });
     const event = this.system('nick', { user: old.display, name: name.display });
     for (const n of user.neighbours()) this.deliver(n, event);
+  }
+
+  /** Sign a user in to an account (/nick, /register): the private stream follows the identity. */
+  setAccount(user: User, account: AccountRecord | undefined): void {
+    const before = user.privateStream;
+    user.account = account;
+    this.rebindPrivate(user, before);
+  }
+
+  /** Set (text '') a room's topic: stored first, so an acknowledged topic survives a restart. */
+  async setTopic(room: Room, text: string, by: User): Promise<void> {
+    const record = { text, by: by.name.display, at: this.now() };
+    await this.options.store.setTopic(room.name.key, record);
+    [room.topic, room.topicBy, room.topicAt] = [record.text, record.by, record.at];
+    this.topics.set(room.name.key, record);
+    this.audit({ action: 'topic', actor: by.name.display, room: room.name.display });
   }
 
   /** Remove a user from the chat: everyone who shares a room, and the user, see who and why. */
@@ -387,7 +470,7 @@ export class Chat implements ChatContext {
     for (const n of recipients) this.deliver(n, event);
     for (const room of [...user.rooms.values()]) this.removeMember(user, room);
     this.users.delete(user.name.key);
-    this.unsubscribePrivate(user.name.key);
+    this.unsubscribePrivate(user);
   }
 
   /** Tell everyone the server is going away (§8); the caller closes the connections. */
@@ -448,6 +531,8 @@ export class Chat implements ChatContext {
       room = new Room(name);
       this.rooms.set(name.key, room);
       const r = room;
+      const t = this.topics.get(name.key);
+      if (t) [r.topic, r.topicBy, r.topicAt] = [t.text, t.by, t.at];
       void this.options.bus.subscribe(name.key, (ms) => this.deliverRoomMessages(r, ms));
     }
     return room;
@@ -600,18 +685,36 @@ export class Chat implements ChatContext {
     for (const m of ms) this.deliverPrivateTo(m);
   };
 
-  /** Start delivering the private stream of the user with this alias key. */
-  subscribePrivate(key: string): void {
-    void this.options.bus.subscribe('@' + key, this.onPrivate);
+  /** Private stream key → the online user it belongs to (not an alias: see User.privateStream). */
+  private readonly privateOwners = new Map<string, User>();
+
+  /** Start delivering a user's private stream to it. */
+  subscribePrivate(user: User): void {
+    const stream = user.privateStream;
+    this.privateOwners.set(stream, user);
+    void this.options.bus.subscribe(stream, this.onPrivate);
   }
 
-  unsubscribePrivate(key: string): void {
-    void this.options.bus.unsubscribe('@' + key);
+  unsubscribePrivate(user: User, stream = user.privateStream): void {
+    if (this.privateOwners.get(stream) !== user) return;
+    this.privateOwners.delete(stream);
+    void this.options.bus.unsubscribe(stream);
   }
 
-  /** Deliver a message from a user stream `@key` to that user, if online and not ignoring. */
+  /**
+   * Call after a user's account changed (/nick to or from an account,
+   * /register): the private stream follows the identity, not the alias.
+   */
+  rebindPrivate(user: User, before: string): void {
+    if (user.privateStream === before) return;
+    user.forgetStream('@');
+    this.unsubscribePrivate(user, before);
+    this.subscribePrivate(user);
+  }
+
+  /** Deliver a message of a private stream to its owner, if online and not ignoring. */
   deliverPrivateTo(m: StoredMessage): void {
-    const user = this.users.get(m.stream.slice(1));
+    const user = this.privateOwners.get(m.stream);
     if (!user || user.isIgnoring(foldKey(m.from))) return;
     this.deliver(user, this.privateEvent(m, user), '@');
   }

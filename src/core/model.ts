@@ -24,7 +24,7 @@ export interface Peer {
 export class Room {
   readonly members = new Set<User>();
   topic = '';
-  /** Who set the topic and when (ms), for clients that show it (IRC 333). */
+  /** Who set the topic and when (ms); persisted, and shown by clients that show it (IRC 333). */
   topicBy = '';
   topicAt = 0;
   /** Highest seq delivered to this room's members. */
@@ -58,6 +58,13 @@ export class User {
   /** The account this user signed in to (or registered), if any. */
   account: AccountRecord | undefined;
   /**
+   * A guest's identity, derived from its session token (docs/protocol.md §2
+   * "Guest sessions"): it survives /nick and reconnects that present the
+   * token, and is never derived from the alias, so a later holder of the
+   * alias cannot read this guest's private messages.
+   */
+  guestId = '';
+  /**
    * This connection's work in the order it arrived (docs/protocol.md §4
    * "Order"): while one job (a request, an answer, the close) is running or
    * waiting for the store, later ones wait here. Created on first use.
@@ -79,6 +86,16 @@ export class User {
     this.lastActive = since;
   }
 
+  /** Who this user is for idempotency and ignores: the account, else the guest session. */
+  get identity(): string {
+    return this.account ? 'a:' + this.account.key : 'g:' + this.guestId;
+  }
+
+  /** The Store key of this user's private stream: `@account`, or `@~guestId` for a guest. */
+  get privateStream(): string {
+    return this.account ? '@' + this.account.key : '@~' + this.guestId;
+  }
+
   isIgnoring(key: string): boolean {
     return this.ignoredUsers?.has(key) ?? false;
   }
@@ -92,6 +109,11 @@ export class User {
     const display = this.ignoredUsers?.get(key);
     this.ignoredUsers?.delete(key);
     return display;
+  }
+
+  /** Replace the ignore list with the persisted one (at login). */
+  setIgnores(list: Map<string, string>): void {
+    this.ignoredUsers = list.size > 0 ? new Map(list) : undefined;
   }
 
   ignoredNames(): string[] {

@@ -15,7 +15,7 @@ import type { ChatError } from './errors.js';
 import type { Hello, Request, ServerEvent } from './messages.js';
 
 /** What the core needs to admit a connection (§2). */
-export type LoginHello = Pick<Hello, 'name' | 'password' | 'history' | 'resume'>;
+export type LoginHello = Pick<Hello, 'name' | 'password' | 'history' | 'resume' | 'session'>;
 
 /** One pre-login frame's meaning. */
 export type HelloStep =

@@ -10,7 +10,14 @@ import { findCommand, type CommandSpec } from './commands.js';
 import type { AckEvent, Request, ServerEvent, SystemEvent } from './messages.js';
 import type { LoginHello } from './codec.js';
 import { frameText, sanitizeText } from './sanitize.js';
-import { ackPhrase, plain, systemPhrase, whoisPhrases } from './phrases.js';
+import {
+  ackPhrase,
+  bansPhrases,
+  joinTopicPhrase,
+  plain,
+  systemPhrase,
+  whoisPhrases,
+} from './phrases.js';
 
 /** Parse one sanitized, non-empty line typed by a text-mode user. */
 export function decodeTextLine(line: string, isAvailable: (c: CommandSpec) => boolean): Request {
@@ -101,6 +108,9 @@ function systemLine(e: SystemEvent): string {
 
 function ackLine(e: AckEvent): string | undefined {
   const phrase = ackPhrase(e);
+  // A join shows the room's topic too, as IRC users expect (§3 /join).
+  if (phrase && e.op === 'join' && e.topic?.text)
+    return `* ${plain(phrase)}\n* ${plain(joinTopicPhrase(e.room, e.topic))}`;
   if (phrase) return '* ' + plain(phrase);
   switch (e.op) {
     case 'part':
@@ -113,6 +123,10 @@ function ackLine(e: AckEvent): string | undefined {
       return `* ${e.name} is banned`;
     case 'unban':
       return `* ${e.name} is no longer banned`;
+    case 'bans':
+      return bansPhrases(e.bans ?? [])
+        .map((p) => '* ' + plain(p))
+        .join('\n');
     case 'dm':
       return e.text ? `* ${e.name} is away: ${e.text}` : undefined;
     case 'quit':

@@ -31,7 +31,6 @@ export const nick = defineCommand('nick', async (ctx, user, req) => {
   }
   // The awaits above let others in: check again before taking the name.
   ctx.assertAliasFree(name, user);
-  user.account = account;
-  ctx.rename(user, name);
+  ctx.rename(user, name, account);
   ack(ctx, user, req, { name: name.display });
 });

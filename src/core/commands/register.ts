@@ -19,6 +19,7 @@ export const register = defineCommand('register', async (ctx, user, req) => {
   });
   if (!created)
     throw new ChatError('alias_taken', `${name.display} was registered by someone else`);
-  user.account = (await ctx.store.getAccount(name.key))!;
+  ctx.setAccount(user, (await ctx.store.getAccount(name.key))!);
+  ctx.audit({ action: 'register', actor: name.display });
   ack(ctx, user, req, { name: name.display });
 });

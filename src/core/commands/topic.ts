@@ -1,13 +1,11 @@
 import { defineCommand } from './command.js';
 import { ack } from './reply.js';
 
-/** Show, set or clear (`text: ""`) the topic of a room the user is in (§3). */
-export const topic = defineCommand('topic', (ctx, user, req) => {
+/** Show, set or clear (`text: ""`) the topic of a room the user is in (§3); persisted. */
+export const topic = defineCommand('topic', async (ctx, user, req) => {
   const room = ctx.memberRoom(user, req.room);
   if (req.text !== undefined) {
-    room.topic = req.text.trim();
-    room.topicBy = user.name.display;
-    room.topicAt = ctx.nowMs();
+    await ctx.setTopic(room, req.text.trim(), user);
     const event = ctx.system('topic', {
       room: room.name.display,
       user: user.name.display,
