@@ -26,6 +26,10 @@ const helloSchema = z
     resume: z.record(z.string().max(64), resumePoint).optional(),
     history: z.number().int().min(0).max(500).optional(),
     bot: z.boolean().optional(),
+    session: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{22,128}$/, 'session must be 22-128 of A-Z a-z 0-9 _ -')
+      .optional(),
   })
   .strict();
 

@@ -78,6 +78,12 @@ export interface WelcomeEvent {
   limits: Limits;
   server: { name: string; version: string };
   epochs: Record<string, string>;
+  /**
+   * Guests only: the session token. Sent back in `hello.session` on
+   * reconnect, it keeps the guest's private stream, ignores and idempotency
+   * (docs/protocol.md §2 "Guest sessions"). A secret: never show or log it.
+   */
+  session?: string;
 }
 
 export interface Limits {
@@ -114,6 +120,27 @@ export interface AckEvent {
   room?: string;
   name?: string;
   text?: string;
+  /** `bans` (operators): the bans in force. */
+  bans?: BanInfo[];
+  /** `join`: the room's topic, when it has one. */
+  topic?: TopicInfo;
+}
+
+/** One ban as `/bans` lists it; `name` is what `/unban` takes. */
+export interface BanInfo {
+  kind: 'account' | 'alias' | 'address';
+  name: string;
+  by: string;
+  at: string;
+  reason?: string;
+  expires?: string;
+}
+
+/** A room's topic with who set it and when. */
+export interface TopicInfo {
+  text: string;
+  by: string;
+  at: string;
 }
 
 export interface ErrorEvent {
@@ -218,6 +245,8 @@ export interface Hello {
   history?: number;
   /** A program, not a person: shown in /who and /whois (§4). */
   bot?: boolean;
+  /** A guest's session token from an earlier welcome (or one the client made: 22–128 of A-Z a-z 0-9 _ -). */
+  session?: string;
 }
 
 export type { Request, RequestType } from './commands.js';

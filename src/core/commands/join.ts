@@ -15,6 +15,12 @@ export const join = defineCommand('join', async (ctx, user, req) => {
   }
   const room = existing ?? ctx.room(name);
   user.current = room;
-  ack(ctx, user, req, { room: room.name.display });
+  ack(ctx, user, req, {
+    room: room.name.display,
+    // The topic is shown on join, as IRC users expect (§3).
+    ...(room.topic && {
+      topic: { text: room.topic, by: room.topicBy, at: new Date(room.topicAt).toISOString() },
+    }),
+  });
   if (!existing) await ctx.join(user, room, req.history);
 });

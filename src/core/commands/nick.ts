@@ -11,6 +11,11 @@ import { ack } from './reply.js';
  */
 export const nick = defineCommand('nick', async (ctx, user, req) => {
   const name = parseAlias(req.name);
+  // The same alias (also one that sanitizes or normalizes to it): nothing changes, nobody is told.
+  if (name.display === user.name.display) {
+    ack(ctx, user, req, { name: name.display });
+    return;
+  }
   ctx.assertAliasFree(name, user, user.account?.key === name.key ? user.account : undefined);
   const account =
     name.key === user.account?.key ? user.account : await ctx.store.getAccount(name.key);
@@ -38,7 +43,6 @@ export const nick = defineCommand('nick', async (ctx, user, req) => {
   }
   // The awaits above let others in: check again before taking the name.
   ctx.assertAliasFree(name, user, account);
-  user.account = account;
-  ctx.rename(user, ctx.requireAccount && account ? parseAlias(account.name) : name);
+  ctx.rename(user, ctx.requireAccount && account ? parseAlias(account.name) : name, account);
   ack(ctx, user, req, { name: user.name.display });
 });

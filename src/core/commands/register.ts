@@ -21,7 +21,9 @@ export const register = defineCommand('register', async (ctx, user, req) => {
   });
   if (!created)
     throw new ChatError('alias_taken', `${name.display} was registered by someone else`);
-  user.account = (await ctx.store.getAccount(name.key))!;
-  ctx.accountCreated(user.account);
+  const account = (await ctx.store.getAccount(name.key))!;
+  ctx.setAccount(user, account);
+  ctx.accountCreated(account);
+  ctx.audit({ action: 'register', actor: name.display });
   ack(ctx, user, req, { name: name.display });
 });

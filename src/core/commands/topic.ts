@@ -2,8 +2,8 @@ import { ChatError } from '../../protocol/errors.js';
 import { defineCommand } from './command.js';
 import { ack } from './reply.js';
 
-/** Show, set or clear (`text: ""`) the topic of a room the user is in (§3). */
-export const topic = defineCommand('topic', (ctx, user, req) => {
+/** Show, set or clear (`text: ""`) the topic of a room the user is in (§3); persisted. */
+export const topic = defineCommand('topic', async (ctx, user, req) => {
   const room = ctx.memberRoom(user, req.room);
   if (req.text !== undefined) {
     const text = req.text.trim();
@@ -14,9 +14,7 @@ export const topic = defineCommand('topic', (ctx, user, req) => {
         `A topic holds at most ${ctx.limits.maxTopicBytes} bytes (UTF-8)`,
       );
     }
-    room.topic = text;
-    room.topicBy = user.name.display;
-    room.topicAt = ctx.nowMs();
+    await ctx.setTopic(room, text, user);
     const event = ctx.system('topic', {
       room: room.name.display,
       user: user.name.display,
