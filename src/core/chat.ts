@@ -14,16 +14,24 @@ import type {
   SystemEvent,
 } from '../protocol/messages.js';
 import { WELCOME_MEMBERS } from '../protocol/messages.js';
-import type { AccountRecord, Store, StoredMessage } from '../store/store.js';
+import type {
+  AccountRecord,
+  AuditRecord,
+  BanRecord,
+  Store,
+  StoredMessage,
+  TopicRecord,
+} from '../store/store.js';
 import { ChatError, PasswordNeeded, toChatError } from '../protocol/errors.js';
 import { DEFAULT_THROTTLE, LoginThrottle } from './login-throttle.js';
 import { verifyPassword } from './passwords.js';
+import { guestIdOf, newSessionToken } from './guest-session.js';
 import type { CommandSpec } from '../protocol/commands.js';
 import type { ChatContext } from './commands/context.js';
 import { isAvailable, runCommand } from './commands/index.js';
 import { Room, User, type Peer } from './model.js';
 import { Transfers, type TransferLimits } from './transfers.js';
-import { foldKey, LOBBY, parseAlias, parseRoom, type Name } from '../protocol/names.js';
+import { foldKey, LOBBY, parseAlias, parseRoom, skeleton, type Name } from '../protocol/names.js';
 import {
   finishReplay,
   privateTarget,
@@ -48,6 +56,8 @@ export interface ChatOptions {
   heartbeatSeconds: number;
   server: { name: string; version: string };
   now?: () => number;
+  /** Called for each audited event (after it is stored), so the caller can log it at info. */
+  onAudit?: (record: AuditRecord) => void;
   /** The message of the day, sent after the welcome when set (read per login: SIGHUP may change it). */
   motd?: () => string | undefined;
   /** Called for failures that are the server's fault, so the caller can log them. */
@@ -56,6 +66,16 @@ export interface ChatOptions {
   transfers?: Partial<TransferLimits>;
   /** Called when a transfer ends, for the log (no file names: they are user content). */
   onTransferEnd?: (fields: { id: string; outcome: string; bytes: number }) => void;
+  /** Called for changes an operator may need to trace (nick changes): never message text. */
+  audit?: (action: string, fields: Record<string, string>) => void;
+}
+
+/** How long the look-alike check trusts its copy of the account list (§2). */
+const ACCOUNT_CACHE_MS = 5000;
+/** What a banned user is told: until when, and why, when the operator said. */
+function banMessage(ban: BanRecord): string {
+  const until = ban.expires === undefined ? '' : ` until ${new Date(ban.expires).toISOString()}`;
+  return `You are banned from this server${until}${ban.reason ? ` (${ban.reason})` : ''}`;
 }
 
 export class Chat implements ChatContext {
@@ -65,6 +85,15 @@ export class Chat implements ChatContext {
   private readonly throttle: LoginThrottle;
   /** File transfers relayed between users (§5). */
   readonly transfers: Transfers;
+  /** Online users by look-alike skeleton (§2): a guest may not look like any of them. */
+  private readonly lookalikes = new Map<string, Set<User>>();
+  /** Accounts by skeleton, read from the store at most every ACCOUNT_CACHE_MS. */
+  private accountSkeletons: { at: number; map: Map<string, AccountRecord> } | undefined;
+  /**
+   * Persisted topics by room key, read once by load(): a room is created
+   * synchronously on join, and its topic must be there at once (§3 /topic).
+   */
+  readonly topics = new Map<string, TopicRecord>();
 
   constructor(readonly options: ChatOptions) {
     this.now = options.now ?? Date.now;
@@ -80,8 +109,21 @@ export class Chat implements ChatContext {
     return this.options.limits;
   }
 
+  get requireAccount(): boolean {
+    return this.options.requireAccount;
+  }
+
   offers(spec: CommandSpec): boolean {
     return isAvailable(spec);
+  }
+
+  /** Read what the core keeps in memory from the store (topics); call before serving. */
+  async load(): Promise<void> {
+    for (const [room, t] of await this.options.store.listTopics()) this.topics.set(room, t);
+    const lobby = this.rooms.get(LOBBY.key);
+    const t = this.topics.get(LOBBY.key);
+    if (lobby && t && lobby.topicAt === 0)
+      [lobby.topic, lobby.topicBy, lobby.topicAt] = [t.text, t.by, t.at];
   }
 
   /** The current time as the protocol's ISO timestamp. */
@@ -103,14 +145,19 @@ export class Chat implements ChatContext {
    */
   async login(
     peer: Peer,
-    hello: Pick<Hello, 'name' | 'password' | 'history' | 'resume'>,
+    hello: Pick<Hello, 'name' | 'password' | 'history' | 'resume' | 'bot' | 'session'>,
   ): Promise<User> {
     const name = parseAlias(hello.name);
     this.throttle.assertAllowed(peer.address);
     const store = this.options.store;
     const account = await store.getAccount(name.key);
-    const ban = await store.findBan(account?.key, peer.address);
-    if (ban) throw new ChatError('banned', 'You are banned from this server');
+    const ban = await store.findBan({
+      ...(account && { accountKey: account.key }),
+      aliasKey: name.key,
+      address: peer.address,
+      now: this.now(),
+    });
+    if (ban) throw new ChatError('banned', banMessage(ban));
     if (account) {
       if (hello.password === undefined) throw new PasswordNeeded(account.name);
       await this.checkPassword(peer.address, account, hello.password);
@@ -121,10 +168,49 @@ export class Chat implements ChatContext {
         'auth_required',
         'This server admits registered accounts only; ask an operator to create yours',
       );
+    } else if (hello.session !== undefined) {
+      // The same guest coming back (its token proves it): its old connection,
+      // a ghost after a cut, gives way like an account's would.
+      const guestId = guestIdOf(hello.session);
+      for (const u of this.users.values()) {
+        if (!u.account && u.guestId === guestId) this.takeOver(u);
+      }
     }
-    const user = this.connect(peer, hello);
-    user.account = account;
+    if (!account) await this.assertNotLikeAccount(name);
+    // On a server for accounts only, the name others see is the account's, as registered.
+    const shown = this.options.requireAccount && account ? { ...hello, name: account.name } : hello;
+    const user = this.connect(peer, shown, account);
+    user.bot = hello.bot === true;
     return user;
+  }
+
+  /**
+   * Refuse a guest alias that looks like a registered account other than
+   * `own` (§2): by skeleton, so `аре` (Cyrillic) or `Ana1` cannot pass for
+   * the account `ape` or `AnaI`. Accounts come from the store and are cached
+   * for a few seconds (accounts added with the CLI while the server runs are
+   * seen within ACCOUNT_CACHE_MS). Throws `alias_taken`.
+   */
+  async assertNotLikeAccount(name: Name, own?: AccountRecord): Promise<void> {
+    const now = this.now();
+    let cache = this.accountSkeletons;
+    if (!cache || now - cache.at > ACCOUNT_CACHE_MS) {
+      const map = new Map<string, AccountRecord>();
+      for (const a of await this.options.store.listAccounts()) map.set(skeleton(a.name), a);
+      cache = this.accountSkeletons = { at: now, map };
+    }
+    const like = cache.map.get(skeleton(name.display));
+    if (like && like.key !== own?.key && like.key !== name.key) {
+      throw new ChatError(
+        'alias_taken',
+        `${name.display} looks like the registered ${like.operator ? 'operator' : 'user'} ${like.name}; pick another alias`,
+      );
+    }
+  }
+
+  /** A new account (/register) is a name guests may no longer imitate. */
+  accountCreated(account: AccountRecord): void {
+    this.accountSkeletons?.map.set(skeleton(account.name), account);
   }
 
   /**
@@ -164,14 +250,23 @@ export class Chat implements ChatContext {
    * `#lobby` (or the resumed rooms), announce, then welcome and replay history.
    * Throws `bad_alias` or `alias_taken`; nothing changes in that case.
    */
-  connect(peer: Peer, hello: Pick<Hello, 'name' | 'history' | 'resume'>): User {
+  connect(
+    peer: Peer,
+    hello: Pick<Hello, 'name' | 'history' | 'resume' | 'session'>,
+    account?: AccountRecord,
+  ): User {
     const name = parseAlias(hello.name);
-    this.assertAliasFree(name);
-    const resumed = resumeRooms(hello.resume);
+    this.assertAliasFree(name, undefined, account);
+    // One hello must not create a thousand rooms (§6): rooms past the cap are not joined.
+    const resumed = resumeRooms(hello.resume).slice(0, this.options.limits.maxRoomsPerUser);
     const lobby = this.room(LOBBY);
     const user = new User(name, lobby, peer, this.now());
-    this.users.set(name.key, user);
-    this.subscribePrivate(name.key);
+    user.account = account;
+    // Guests: the token the client kept from an earlier welcome, or a new one.
+    const session = account ? undefined : (hello.session ?? newSessionToken());
+    if (session !== undefined) user.guestId = guestIdOf(session);
+    this.addUser(user);
+    this.subscribePrivate(user);
 
     const joined =
       resumed.length > 0 ? resumed : [{ room: LOBBY, after: undefined, epoch: undefined }];
@@ -192,39 +287,59 @@ export class Chat implements ChatContext {
     const reads = targets.map((t, i) =>
       readReplay(this, user, t, starts[i]!, t.key === '@' ? 0 : count),
     );
-    Promise.all(reads).then(
-      (results) => {
-        if (!user.connected) return;
-        const epochs: Record<string, string> = {};
-        results.forEach((r, i) => (epochs[targets[i]!.display] = r.result.epoch));
-        peer.send({
-          type: 'welcome',
-          name: name.display,
-          rooms: [...user.rooms.values()].map((r) => r.name.display),
-          members: this.someMembers(user.current, user),
-          memberCount: user.current.members.size,
-          heartbeat: this.options.heartbeatSeconds,
-          limits: this.options.limits,
-          server: this.options.server,
-          epochs,
-        });
-        const motd = this.options.motd?.();
-        if (motd) peer.send(this.system('motd', { text: motd }));
-        results.forEach((r, i) => finishReplay(this, user, targets[i]!, r));
-        this.runEarly(user);
-      },
-      (err: unknown) => {
-        this.options.onInternalError?.(err, 'reading history on connect');
-        targets.forEach((t) => finishReplay(this, user, t, undefined));
-        this.refuse(
-          user,
-          new ChatError('internal', 'The server could not read history'),
-          undefined,
-        );
-        this.runEarly(user);
-      },
+    // The welcome and its replay are this connection's first job: requests
+    // that arrive meanwhile wait behind it (§4 "Order").
+    // The ignore list is the user's, kept by the store (docs/protocol.md §3
+    // /ignore): loaded before the replay, which it filters.
+    const ignores = this.options.store
+      .getIgnores(user.identity)
+      .then((list) => user.setIgnores(list));
+    this.inOrder(user, () =>
+      Promise.all([ignores, ...reads]).then(
+        ([, ...results]) => {
+          if (!user.connected) return;
+          const epochs: Record<string, string> = {};
+          results.forEach((r, i) => (epochs[targets[i]!.display] = r.result.epoch));
+          peer.send({
+            type: 'welcome',
+            name: name.display,
+            rooms: [...user.rooms.values()].map((r) => r.name.display),
+            members: this.someMembers(user.current, user),
+            memberCount: user.current.members.size,
+            heartbeat: this.options.heartbeatSeconds,
+            limits: this.options.limits,
+            server: this.options.server,
+            epochs,
+            ...(session !== undefined && { session }),
+          });
+          const motd = this.options.motd?.();
+          if (motd) peer.send(this.system('motd', { text: motd }));
+          results.forEach((r, i) => finishReplay(this, user, targets[i]!, r));
+        },
+        (err: unknown) => {
+          this.options.onInternalError?.(err, 'reading history on connect');
+          targets.forEach((t) => finishReplay(this, user, t, undefined));
+          this.refuse(
+            user,
+            new ChatError('internal', 'The server could not read history'),
+            undefined,
+          );
+        },
+      ),
     );
     return user;
+  }
+
+  /**
+   * Record a moderation or identity event (docs/security.md "Audit trail"):
+   * stored for `chat-server audit`, and logged. Never message text or passwords.
+   */
+  audit(record: Omit<AuditRecord, 'at'>): void {
+    const full: AuditRecord = { at: this.now(), ...record };
+    this.options.store.addAudit(full).then(
+      () => this.options.onAudit?.(full),
+      (err: unknown) => this.options.onInternalError?.(err, 'storing an audit record'),
+    );
   }
 
   /** Settings a SIGHUP reload may change; they apply from the next request or login. */
@@ -239,25 +354,88 @@ export class Chat implements ChatContext {
     Object.assign(this.options, change);
   }
 
-  /** Handle one request from a connected user. Never throws: refusals go to the peer. */
+  /**
+   * Handle one request from a connected user. Never throws: refusals go to the
+   * peer. Requests of one connection run one at a time, in the order handed
+   * over (§4 "Order"): the next starts only once this one's store writes have
+   * committed and been fanned out, so everything a connection causes reaches
+   * every recipient, and its answers reach it, in the order it was sent.
+   */
   handle(user: User, req: Request): void {
+    this.inOrder(user, () => this.run(user, req));
+  }
+
+  /** Send `event` to the user after the answers to everything handed over before it. */
+  answer(user: User, event: ServerEvent): void {
+    this.inOrder(user, () => user.peer.send(event));
+  }
+
+  /** Run `then` once everything handed over for this user so far is done (a close). */
+  afterPending(user: User, then: () => void): void {
+    this.inOrder(user, then);
+  }
+
+  /**
+   * The user's connection ended: once what it sent before is carried out,
+   * remove the user (§4 "Order": a quit never overtakes the user's last message).
+   */
+  leave(user: User, reason: string): void {
+    this.inOrder(user, () => this.disconnect(user, reason));
+  }
+
+  private run(user: User, req: Request): void | Promise<void> {
     if (!user.connected) return;
-    if (user.early) {
-      user.early.push(req);
-      return;
-    }
     // Heartbeats keep a connection alive; they do not make its user less idle (/whois).
     if (req.type !== 'ping' && req.type !== 'pong') user.lastActive = this.now();
     try {
       const pending = runCommand(this, user, req);
-      if (pending) pending.catch((err: unknown) => this.refuse(user, err, req.id));
+      if (pending) return pending.catch((err: unknown) => this.refuse(user, err, req.id));
     } catch (err) {
       this.refuse(user, err, req.id);
     }
   }
 
+  /**
+   * Run `job` after the user's earlier jobs. A synchronous job costs no
+   * promise; an asynchronous one holds the queue until it settles. The store
+   * publishes an append before it resolves it, so by then the Bus has fanned
+   * the message out on this node.
+   */
+  private inOrder(user: User, job: () => void | Promise<void>): void {
+    if (user.busy) {
+      (user.waiting ??= []).push(job);
+      return;
+    }
+    let next: (() => void | Promise<void>) | undefined = job;
+    while (next) {
+      user.busy = true;
+      let pending: void | Promise<void> = undefined;
+      try {
+        pending = next();
+      } catch (err) {
+        // Jobs handle their own refusals; a throw here is a bug, not the user's.
+        this.options.onInternalError?.(err, 'running a request in order');
+      }
+      if (pending) {
+        const resume = (): void => {
+          user.busy = false;
+          const after = user.waiting?.shift();
+          if (after) this.inOrder(user, after);
+        };
+        pending.then(resume, (err: unknown) => {
+          this.options.onInternalError?.(err, 'running a request in order');
+          resume();
+        });
+        return;
+      }
+      user.busy = false;
+      next = user.waiting?.shift();
+    }
+    if (user.waiting?.length === 0) user.waiting = undefined;
+  }
+
   /** Add a user to a room, announce it and replay the room's recent history (§2, §3 /join). */
-  async join(user: User, room: Room): Promise<void> {
+  async join(user: User, room: Room, history = this.options.historyOnJoin): Promise<void> {
     this.addMember(user, room);
     const target = roomTarget(this, user, room);
     let read;
@@ -267,27 +445,44 @@ export class Chat implements ChatContext {
         user,
         target,
         { after: undefined, epoch: undefined },
-        this.options.historyOnJoin,
+        Math.min(history, this.options.historyOnJoin),
       );
     } finally {
       finishReplay(this, user, target, read);
     }
   }
 
-  /** Give a user a new alias: the old one is free at once, and neighbours are told (§3 /nick). */
-  rename(user: User, name: Name): void {
+  /**
+   * Give a user a new alias, signed in to `account` (or none): the old alias
+   * is free at once, and neighbours are told (§3 /nick). A guest keeps its
+   * private stream across /nick; moving to or from an account changes it.
+   */
+  rename(user: User, name: Name, account: AccountRecord | undefined = user.account): void {
     const old = user.name;
-    this.users.delete(old.key);
+    this.removeUser(user);
     user.name = name;
-    this.users.set(name.key, user);
-    if (old.key !== name.key) {
-      // A new alias is a new private stream with its own seqs.
-      user.forgetStream('@');
-      this.unsubscribePrivate(old.key);
-      this.subscribePrivate(name.key);
-    }
+    this.addUser(user);
+    this.setAccount(user, account);
+    if (old.display !== name.display)
+      this.audit({ action: 'nick', actor: old.display, target: name.display });
     const event = this.system('nick', { user: old.display, name: name.display });
     for (const n of user.neighbours()) this.deliver(n, event);
+  }
+
+  /** Sign a user in to an account (/nick, /register): the private stream follows the identity. */
+  setAccount(user: User, account: AccountRecord | undefined): void {
+    const before = user.privateStream;
+    user.account = account;
+    this.rebindPrivate(user, before);
+  }
+
+  /** Set (text '') a room's topic: stored first, so an acknowledged topic survives a restart. */
+  async setTopic(room: Room, text: string, by: User): Promise<void> {
+    const record = { text, by: by.name.display, at: this.now() };
+    await this.options.store.setTopic(room.name.key, record);
+    [room.topic, room.topicBy, room.topicAt] = [record.text, record.by, record.at];
+    this.topics.set(room.name.key, record);
+    this.audit({ action: 'topic', actor: by.name.display, room: room.name.display });
   }
 
   /** Remove a user from the chat: everyone who shares a room, and the user, see who and why. */
@@ -301,12 +496,6 @@ export class Chat implements ChatContext {
     this.transfers.leave(target, 'was kicked');
     this.disconnect(target, reason ?? 'kicked', event);
     target.peer.close('kicked');
-  }
-
-  private runEarly(user: User): void {
-    const early = user.early ?? [];
-    user.early = undefined;
-    for (const req of early) this.handle(user, req);
   }
 
   /** Remove a user whose connection ended; `reason` is shown to the others. */
@@ -327,8 +516,8 @@ export class Chat implements ChatContext {
     }
     for (const n of recipients) this.deliver(n, event);
     for (const room of [...user.rooms.values()]) this.removeMember(user, room);
-    this.users.delete(user.name.key);
-    this.unsubscribePrivate(user.name.key);
+    this.removeUser(user);
+    this.unsubscribePrivate(user);
   }
 
   /** Tell everyone the server is going away (§8); the caller closes the connections. */
@@ -389,6 +578,8 @@ export class Chat implements ChatContext {
       room = new Room(name);
       this.rooms.set(name.key, room);
       const r = room;
+      const t = this.topics.get(name.key);
+      if (t) [r.topic, r.topicBy, r.topicAt] = [t.text, t.by, t.at];
       void this.options.bus.subscribe(name.key, (ms) => this.deliverRoomMessages(r, ms));
     }
     return room;
@@ -410,7 +601,7 @@ export class Chat implements ChatContext {
     return user;
   }
 
-  assertAliasFree(name: Name, self?: User): void {
+  assertAliasFree(name: Name, self?: User, account?: AccountRecord): void {
     const holder = this.users.get(name.key);
     if (holder && holder !== self) {
       throw new ChatError(
@@ -418,6 +609,33 @@ export class Chat implements ChatContext {
         `${holder.name.display} is already online; pick another alias`,
       );
     }
+    // A signed-in account is its own proof of identity; a guest must not
+    // look like anyone online (§2 look-alikes).
+    if (account) return;
+    for (const other of this.lookalikes.get(skeleton(name.display)) ?? []) {
+      if (other !== self) {
+        throw new ChatError(
+          'alias_taken',
+          `${name.display} looks like ${other.name.display}, who is online; pick another alias`,
+        );
+      }
+    }
+  }
+
+  private addUser(user: User): void {
+    this.users.set(user.name.key, user);
+    const k = skeleton(user.name.display);
+    let set = this.lookalikes.get(k);
+    if (!set) this.lookalikes.set(k, (set = new Set()));
+    set.add(user);
+  }
+
+  private removeUser(user: User): void {
+    if (this.users.get(user.name.key) === user) this.users.delete(user.name.key);
+    const k = skeleton(user.name.display);
+    const set = this.lookalikes.get(k);
+    set?.delete(user);
+    if (set?.size === 0) this.lookalikes.delete(k);
   }
 
   addMember(user: User, room: Room): void {
@@ -541,18 +759,36 @@ export class Chat implements ChatContext {
     for (const m of ms) this.deliverPrivateTo(m);
   };
 
-  /** Start delivering the private stream of the user with this alias key. */
-  subscribePrivate(key: string): void {
-    void this.options.bus.subscribe('@' + key, this.onPrivate);
+  /** Private stream key → the online user it belongs to (not an alias: see User.privateStream). */
+  private readonly privateOwners = new Map<string, User>();
+
+  /** Start delivering a user's private stream to it. */
+  subscribePrivate(user: User): void {
+    const stream = user.privateStream;
+    this.privateOwners.set(stream, user);
+    void this.options.bus.subscribe(stream, this.onPrivate);
   }
 
-  unsubscribePrivate(key: string): void {
-    void this.options.bus.unsubscribe('@' + key);
+  unsubscribePrivate(user: User, stream = user.privateStream): void {
+    if (this.privateOwners.get(stream) !== user) return;
+    this.privateOwners.delete(stream);
+    void this.options.bus.unsubscribe(stream);
   }
 
-  /** Deliver a message from a user stream `@key` to that user, if online and not ignoring. */
+  /**
+   * Call after a user's account changed (/nick to or from an account,
+   * /register): the private stream follows the identity, not the alias.
+   */
+  rebindPrivate(user: User, before: string): void {
+    if (user.privateStream === before) return;
+    user.forgetStream('@');
+    this.unsubscribePrivate(user, before);
+    this.subscribePrivate(user);
+  }
+
+  /** Deliver a message of a private stream to its owner, if online and not ignoring. */
   deliverPrivateTo(m: StoredMessage): void {
-    const user = this.users.get(m.stream.slice(1));
+    const user = this.privateOwners.get(m.stream);
     if (!user || user.isIgnoring(foldKey(m.from))) return;
     this.deliver(user, this.privateEvent(m, user), '@');
   }

@@ -18,6 +18,8 @@ export const ERROR_CODES = [
   'server_full',
   'timeout',
   'shutting_down',
+  'id_reused',
+  'unavailable',
   'internal',
 ] as const;
 
@@ -49,5 +51,11 @@ export class PasswordNeeded extends ChatError {
 /** Narrow an unknown thrown value to a ChatError, wrapping anything else as `internal`. */
 export function toChatError(err: unknown): ChatError {
   if (err instanceof ChatError) return err;
+  // A backend failure the user can act on (the Store's StoreError, e.g. a
+  // full disk): its code and sentence, never its operator-facing message.
+  const { userCode, userMessage } = (err ?? {}) as { userCode?: unknown; userMessage?: unknown };
+  if (userCode === 'unavailable' && typeof userMessage === 'string') {
+    return new ChatError('unavailable', userMessage);
+  }
   return new ChatError('internal', 'Internal server error; the request was not carried out');
 }

@@ -48,6 +48,19 @@ export class LineFramer {
     }
   }
 
+  /**
+   * The input ended: a last line without its LF, if any (`printf 'hi' | nc`
+   * sends one). A line being discarded as too long stays discarded.
+   */
+  end(): Buffer | undefined {
+    if (this.discarding || this.pendingBytes === 0) return undefined;
+    let line = Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (line[line.length - 1] === CR) line = line.subarray(0, -1);
+    return line.length > this.maxLineBytes ? undefined : line;
+  }
+
   private hold(rest: Buffer, frames: Frame[]): void {
     if (this.discarding || rest.length === 0) return;
     // One extra byte may be the CR of a CRLF, so allow it before declaring overflow.

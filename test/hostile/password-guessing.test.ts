@@ -50,7 +50,10 @@ test('a password-guessing loop is slowed, then locked out after 10 failures', as
       lockedAt = attempts.length;
       break;
     }
-    assert.equal(prompt, '* Victim is registered: send the password as the next line');
+    assert.equal(
+      prompt,
+      '* Victim is registered: send the password as the next line (an empty line or /nick NAME picks another alias)',
+    );
     while (!c.closed && attempts.length < MAX_GUESSES) {
       const started = Date.now();
       c.send(next());

@@ -38,6 +38,8 @@ const PROTOCOL_CODES = [
   'server_full',
   'timeout',
   'shutting_down',
+  'id_reused',
+  'unavailable',
   'internal',
 ];
 

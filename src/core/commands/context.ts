@@ -7,7 +7,7 @@
 import type { CommandSpec } from '../../protocol/commands.js';
 import type { Limits, MessageEvent, ServerEvent, SystemEvent } from '../../protocol/messages.js';
 import type { Name } from '../../protocol/names.js';
-import type { AccountRecord, Store, StoredMessage } from '../../store/store.js';
+import type { AccountRecord, AuditRecord, Store, StoredMessage } from '../../store/store.js';
 import type { Room, User } from '../model.js';
 import type { Transfers } from '../transfers.js';
 
@@ -33,8 +33,17 @@ export interface ChatContext {
   findUser(raw: string): User;
   /** A room the user names (default: current) that they are in, or `not_member`. */
   memberRoom(user: User, raw: string | undefined): Room;
-  /** Throw `alias_taken` when someone other than `self` holds the alias. */
-  assertAliasFree(name: Name, self?: User): void;
+  /**
+   * Throw `alias_taken` when someone other than `self` holds the alias, or
+   * (unless it is `account`'s) someone online has a look-alike one.
+   */
+  assertAliasFree(name: Name, self?: User, account?: AccountRecord): void;
+  /** Throw `alias_taken` when a guest alias looks like an account other than `own`. */
+  assertNotLikeAccount(name: Name, own?: AccountRecord): Promise<void>;
+  /** Tell the look-alike check about a new account. */
+  accountCreated(account: AccountRecord): void;
+  /** Whether the server admits accounts only (`--require-account`). */
+  readonly requireAccount: boolean;
   /** Check an account's password with login throttling (§2); throws `auth_failed`. */
   checkPassword(address: string, account: AccountRecord, password: string): Promise<void>;
 
@@ -53,11 +62,20 @@ export interface ChatContext {
   /** The room with this name, created when new. */
   room(name: Name): Room;
   /** Add a user to a room, announce it and replay its recent history (§2). */
-  join(user: User, room: Room): Promise<void>;
+  join(user: User, room: Room, history?: number): Promise<void>;
   /** Leave a room; the caller announces it. */
   removeMember(user: User, room: Room): void;
-  /** Take a new alias: the maps, the private stream and the neighbours' notice. */
-  rename(user: User, name: Name): void;
+  /**
+   * Take a new alias, signed in to `account` (default: the current one): the
+   * maps, the private stream (which follows the identity) and the neighbours' notice.
+   */
+  rename(user: User, name: Name, account?: AccountRecord): void;
+  /** Sign a user in to an account (/register): its private stream follows the identity. */
+  setAccount(user: User, account: AccountRecord | undefined): void;
+  /** Set or clear a room's topic: stored, then in effect (docs/protocol.md §3 /topic). */
+  setTopic(room: Room, text: string, by: User): Promise<void>;
+  /** Record a moderation or identity event (docs/security.md "Audit trail"). */
+  audit(record: Omit<AuditRecord, 'at'>): void;
   /** Remove a user who quit or was removed; `event` is what the others see. */
   disconnect(user: User, reason: string, event?: SystemEvent): void;
   /** Kick `target` out of the chat: the target and everyone sharing a room see who and why. */

@@ -4,7 +4,8 @@ import type { StoredMessage } from '../../store/store.js';
 import { defineCommand, type RequestOf } from './command.js';
 import type { ChatContext } from './context.js';
 import { ack } from './reply.js';
-import { checkMessageText, idempotencyKey } from './text.js';
+import { foldKey } from '../../protocol/names.js';
+import { assertSameMessage, checkMessageText, idempotencyKey } from './text.js';
 
 /** Ack a dm; the recipient's away text goes back to the sender (§3 /away), in both modes. */
 function ackDm(
@@ -23,9 +24,10 @@ function ackDm(
   });
 }
 
-/** Store a private message in the recipient's own stream `@nick` (§4). */
+/** Store a private message in the recipient's own stream (its identity's, not its alias's: §4). */
 export const dm = defineCommand('dm', async (ctx, user, req) => {
-  const key = idempotencyKey(user, req.id);
+  const key = idempotencyKey(user, '@' + foldKey(req.to.trim()), req.id);
+  const action = req.action ?? false;
   let target: User;
   try {
     target = ctx.findUser(req.to);
@@ -33,6 +35,7 @@ export const dm = defineCommand('dm', async (ctx, user, req) => {
     // A re-sent dm (§4) gets its original ack even if the recipient has left since.
     const original = key === undefined ? undefined : await ctx.store.original(key);
     if (!original) throw err;
+    assertSameMessage(original.message, req.text, action);
     ackDm(ctx, user, req, original.message);
     return;
   }
@@ -40,16 +43,11 @@ export const dm = defineCommand('dm', async (ctx, user, req) => {
     throw new ChatError('bad_request', 'You cannot send a private message to yourself');
   }
   const text = checkMessageText(ctx, req.text);
-  const { message } = await ctx.store.append(
-    '@' + target.name.key,
-    {
-      from: user.name.display,
-      to: target.name.display,
-      text,
-      action: req.action ?? false,
-      ts: ctx.nowMs(),
-    },
+  const { message, duplicate } = await ctx.store.append(
+    target.privateStream,
+    { from: user.name.display, to: target.name.display, text, action, ts: ctx.nowMs() },
     key,
   );
+  if (duplicate) assertSameMessage(message, text, action);
   ackDm(ctx, user, req, message, target.away);
 });

@@ -1,3 +1,4 @@
+import { ChatError } from '../../protocol/errors.js';
 import { parseRoom } from '../../protocol/names.js';
 import { defineCommand } from './command.js';
 import { ack } from './reply.js';
@@ -6,8 +7,20 @@ import { ack } from './reply.js';
 export const join = defineCommand('join', async (ctx, user, req) => {
   const name = parseRoom(req.room);
   const existing = user.rooms.get(name.key);
+  if (!existing && user.rooms.size >= ctx.limits.maxRoomsPerUser) {
+    throw new ChatError(
+      'too_large',
+      `You are in ${user.rooms.size} rooms, the most this server allows; /part one first`,
+    );
+  }
   const room = existing ?? ctx.room(name);
   user.current = room;
-  ack(ctx, user, req, { room: room.name.display });
-  if (!existing) await ctx.join(user, room);
+  ack(ctx, user, req, {
+    room: room.name.display,
+    // The topic is shown on join, as IRC users expect (§3).
+    ...(room.topic && {
+      topic: { text: room.topic, by: room.topicBy, at: new Date(room.topicAt).toISOString() },
+    }),
+  });
+  if (!existing) await ctx.join(user, room, req.history);
 });

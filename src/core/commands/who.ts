@@ -1,12 +1,18 @@
 import { ChatError } from '../../protocol/errors.js';
 import { parseRoom } from '../../protocol/names.js';
+import type { WhoEntry } from '../../protocol/messages.js';
 import type { User } from '../model.js';
 import { defineCommand } from './command.js';
 import { reply } from './reply.js';
 
-function listed(users: Iterable<User>): Array<{ name: string; away?: string }> {
+function listed(users: Iterable<User>): WhoEntry[] {
   return [...users]
-    .map((u) => ({ name: u.name.display, ...(u.away && { away: u.away }) }))
+    .map((u) => ({
+      name: u.name.display,
+      ...(u.away && { away: u.away }),
+      ...(u.account?.operator && { operator: true as const }),
+      ...(u.bot && { bot: true as const }),
+    }))
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 

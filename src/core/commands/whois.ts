@@ -17,6 +17,7 @@ export const whois = defineCommand('whois', (ctx, user, req) => {
     name: target.name.display,
     account: target.account !== undefined,
     operator: target.account?.operator ?? false,
+    bot: target.bot,
     rooms: shared,
     since: new Date(target.since).toISOString(),
     idle: Math.max(0, Math.floor((ctx.nowMs() - target.lastActive) / 1000)),
