@@ -6,6 +6,8 @@ declare module 'eslint' {
   export interface LintMessage {
     ruleId: string | null;
     message: string;
+    /** Set on a parse failure: the file was not linted at all. */
+    fatal?: boolean;
   }
   export interface LintResult {
     messages: LintMessage[];
