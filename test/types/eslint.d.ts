@@ -13,7 +13,10 @@ declare module 'eslint' {
     messages: LintMessage[];
   }
   export class ESLint {
-    constructor(options?: { cwd?: string });
+    constructor(options?: {
+      cwd?: string;
+      overrideConfig?: { parserOptions?: Record<string, unknown> };
+    });
     lintText(code: string, options?: { filePath?: string }): Promise<LintResult[]>;
   }
 }

@@ -5,7 +5,9 @@ import { ack } from './reply.js';
 
 /** Join a room (creating it), make it current and replay its recent history (§3). */
 export const join = defineCommand('join', async (ctx, user, req) => {
-  const name = parseRoom(req.room);
+  // `dev` means `#dev` (docs/protocol.md §3 /join).
+  const raw = req.room.trim();
+  const name = parseRoom(raw.startsWith('#') ? raw : `#${raw}`);
   const existing = user.rooms.get(name.key);
   if (!existing && user.rooms.size >= ctx.limits.maxRoomsPerUser) {
     throw new ChatError(
