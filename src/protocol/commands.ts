@@ -148,6 +148,7 @@ const REQUESTS = [
     {
       room: name.optional(),
       before: z.number().int().nonnegative().optional(),
+      after: z.number().int().nonnegative().optional(),
       limit: z.number().int().positive().max(500).optional(),
     },
     [
