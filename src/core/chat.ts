@@ -299,7 +299,12 @@ export class Chat implements ChatContext {
         ([, ...results]) => {
           if (!user.connected) return;
           const epochs: Record<string, string> = {};
-          results.forEach((r, i) => (epochs[targets[i]!.display] = r.result.epoch));
+          // Each stream's top as read: what a bot resumes from (§4 welcome.seqs).
+          const seqs: Record<string, number> = {};
+          results.forEach((r, i) => {
+            epochs[targets[i]!.display] = r.result.epoch;
+            seqs[targets[i]!.display] = r.result.top;
+          });
           peer.send({
             type: 'welcome',
             name: name.display,
@@ -310,6 +315,7 @@ export class Chat implements ChatContext {
             limits: this.options.limits,
             server: this.options.server,
             epochs,
+            seqs,
             ...(session !== undefined && { session }),
           });
           const motd = this.options.motd?.();

@@ -79,6 +79,12 @@ export interface WelcomeEvent {
   server: { name: string; version: string };
   epochs: Record<string, string>;
   /**
+   * The newest seq of each stream in `epochs` when the welcome was sent (0:
+   * empty). Everything newer comes live, so a bot that resumes from these
+   * misses nothing and guesses nothing (§4 welcome).
+   */
+  seqs: Record<string, number>;
+  /**
    * Guests only: the session token. Sent back in `hello.session` on
    * reconnect, it keeps the guest's private stream, ignores and idempotency
    * (docs/protocol.md §2 "Guest sessions"). A secret: never show or log it.
@@ -91,6 +97,12 @@ export interface Limits {
   maxMessageLines: number;
   rateBurst: number;
   ratePerSecond: number;
+  /**
+   * Requests held (delayed, not refused) once the burst is spent; beyond it
+   * `rate_limited`. A client with at most `rateBurst + rateQueue` unanswered
+   * requests is never refused (§6).
+   */
+  rateQueue: number;
   /** Largest file a `file-offer` may announce (§5). */
   maxFileBytes?: number;
   /** Longest topic in UTF-8 bytes (`too_large` above it). */

@@ -140,6 +140,7 @@ export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
       maxMessageLines: config.maxMessageLines,
       rateBurst: config.rateBurst,
       ratePerSecond: config.ratePerSecond,
+      rateQueue: config.rateQueue,
       maxFileBytes: config.maxFileBytes,
       maxTopicBytes: config.maxTopicBytes,
       maxRoomsPerUser: config.maxRoomsPerUser,
@@ -225,6 +226,9 @@ export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
         maxMessageLines: current.maxMessageLines,
         rateBurst: current.rateBurst,
         ratePerSecond: current.ratePerSecond,
+        rateQueue: current.rateQueue,
+        // Not live, but the welcome must keep announcing it after a reload.
+        maxFileBytes: current.maxFileBytes,
         maxTopicBytes: current.maxTopicBytes,
         maxRoomsPerUser: current.maxRoomsPerUser,
       },

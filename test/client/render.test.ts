@@ -166,11 +166,13 @@ describe('renderEvent', () => {
         maxMessageLines: 20,
         rateBurst: 10,
         ratePerSecond: 5,
+        rateQueue: 20,
         maxTopicBytes: 390,
         maxRoomsPerUser: 50,
       },
       server: { name: 'chat-server', version: '0.1.0' },
       epochs: {},
+      seqs: {},
     };
     const shown = renderEvent(welcome, plain) ?? '';
     assert.match(shown, /chat-server 0\.1\.0 as Alice/u);
