@@ -16,6 +16,7 @@ import {
   ackPhrase,
   bansPhrases,
   joinTopicPhrase,
+  historyFooter,
   systemPhrase,
   whoisPhrases,
   type Phrase,
@@ -211,7 +212,7 @@ export function renderEvent(e: ServerEvent, ctx: RenderContext): string | undefi
           : undefined;
       const what = e.room === PRIVATE_STREAM ? 'private messages' : `history of ${clean(e.room)}`;
       const head = `— ${what}${e.gap ? ' (older messages were trimmed)' : ''} —`;
-      const foot = `— end of history${e.more ? ' (more with /history)' : ''} —`;
+      const foot = historyFooter(e);
       return [
         renderNotice(head, ctx),
         ...e.messages.map((m) =>

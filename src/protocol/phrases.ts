@@ -6,8 +6,10 @@
  * words an event on its own, so an `nc` user and a chat-client user read the
  * same sentence.
  */
+import { MAX_HISTORY_LIMIT } from './commands.js';
 import type {
   AckEvent,
+  HistoryEvent,
   BanInfo,
   SystemEvent,
   TopicInfo,
@@ -97,6 +99,22 @@ export function ackPhrase(e: AckEvent): Phrase | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * The last line of a shown history (§3): when older messages exist it says
+ * how to see them in the syntax a person can type (`/history N`; text lines
+ * carry no seq, so `before` is for programs).
+ */
+export function historyFooter(e: Pick<HistoryEvent, 'room' | 'more' | 'messages'>): string {
+  // The private stream (`@`) is only ever a resume replay: /history cannot page it.
+  if (!e.more || e.room === '@') return '— end of history —';
+  const shown = e.messages.length;
+  if (shown >= MAX_HISTORY_LIMIT) {
+    return `— end of history (older messages exist; /history shows at most ${MAX_HISTORY_LIMIT}) —`;
+  }
+  const next = Math.min(MAX_HISTORY_LIMIT, shown + 20);
+  return `— end of history (older ones: /history ${next} shows the last ${next}) —`;
 }
 
 /** The topic a join shows (§3 /join), with who set it and when. */

@@ -15,6 +15,7 @@ import {
   bansPhrases,
   joinTopicPhrase,
   plain,
+  historyFooter,
   systemPhrase,
   whoisPhrases,
   whoName,
@@ -172,7 +173,7 @@ export function encodeText(e: ServerEvent, here: string): string {
       return (
         `* — history of ${e.room}${e.gap ? ' (older messages were trimmed)' : ''} —\n` +
         e.messages.map((m) => encodeText(m, here)).join('') +
-        `* — end of history${e.more ? ' (more with /history)' : ''} —\n`
+        `* ${historyFooter(e)}\n`
       );
     case 'ack': {
       const line = ackLine(e);
