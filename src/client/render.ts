@@ -324,7 +324,9 @@ export function renderAck(ack: AckEvent, request: Request, ctx: RenderContext): 
     case 'register':
       return renderNotice(`${clean(ctx.self)} is now registered`, ctx);
     case 'kick':
-      return renderNotice(`Kicked ${name}`, ctx);
+      // The server sends the operator the room's `system` kick line, worded
+      // like everyone else's (who kicked whom and why): no second line here.
+      return undefined;
     case 'ban':
       return renderNotice(`Banned ${name}`, ctx);
     case 'unban':

@@ -499,8 +499,12 @@ export class Chat implements ChatContext {
       ...(reason && { reason }),
     });
     target.peer.send(event);
+    // The operator reads the very line the room and the kicked user read (who
+    // kicked whom and why, docs/protocol.md §2), also from outside the rooms.
+    const told = [...target.rooms.values()].some((r) => !this.isBig(r) && r.members.has(by));
     this.transfers.leave(target, 'was kicked');
     this.disconnect(target, reason ?? 'kicked', event);
+    if (!told && by !== target) this.deliver(by, event);
     target.peer.close('kicked');
   }
 

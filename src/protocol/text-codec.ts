@@ -119,8 +119,6 @@ function ackLine(e: AckEvent): string | undefined {
       return `* You left ${e.room}; current room is ${e.text}`;
     case 'register':
       return `* ${e.name} is now registered; next time send the password after your alias`;
-    case 'kick':
-      return `* ${e.name} was kicked`;
     case 'ban':
       return `* ${e.name} is banned`;
     case 'unban':
@@ -135,7 +133,8 @@ function ackLine(e: AckEvent): string | undefined {
       // The last line of a session: a script reading until it sees it can end (§3 /quit).
       return '* Bye';
     default:
-      // Messages are never echoed (split horizon); other acks need no words.
+      // Messages are never echoed (split horizon); a kick's operator reads the
+      // room's `system` kick line instead (one wording for all); other acks need no words.
       return undefined;
   }
 }
