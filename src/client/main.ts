@@ -10,8 +10,9 @@
  * | 2    | usage: unknown or invalid option, or no alias (--name / CHAT_NAME)                 |
  * | 3    | server unreachable: connection refused, unknown host, timed out, TLS certificate   |
  * |      | not verified (--tls without --ca for a private CA), TLS handshake failed           |
- * | 4    | refused at the handshake: bad_alias, alias_taken, banned, a wrong password, or a   |
- * |      | registered alias without CHAT_PASSWORD when no terminal can ask (auth_required)    |
+ * | 4    | refused at the handshake: bad_alias, alias_taken, banned, a wrong password, a      |
+ * |      | registered alias without CHAT_PASSWORD when no terminal can ask (auth_required),   |
+ * |      | or an alias with no account on a --require-account server (account_required)       |
  * | 5    | connection lost after joining and not coming back (--no-reconnect, kicked, or     |
  * |      | this account signed in from another connection)                                   |
  * | 6    | piped input: at least one line was refused (each one reported on stderr)           |

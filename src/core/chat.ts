@@ -164,9 +164,12 @@ export class Chat implements ChatContext {
       const holder = this.users.get(name.key);
       if (holder) this.takeOver(holder);
     } else if (this.options.requireAccount) {
+      // Its own code (not auth_required): no password can help, so a client
+      // must not ask for one or tell its user to set CHAT_PASSWORD.
       throw new ChatError(
-        'auth_required',
-        'This server admits registered accounts only; ask an operator to create yours',
+        'account_required',
+        `This server admits registered accounts only, and ${name.display} is not one; ` +
+          'ask an operator to create it',
       );
     } else if (hello.session !== undefined) {
       // The same guest coming back (its token proves it): its old connection,

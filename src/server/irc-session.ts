@@ -576,6 +576,7 @@ export class IrcSession implements Peer {
         this.close('Bad password');
         return;
       case 'auth_required':
+      case 'account_required':
         this.numeric('464', err.message);
         this.close('Account required');
         return;
