@@ -20,6 +20,11 @@ export interface MessageEvent {
   from: string;
   text: string;
   action: boolean;
+  /**
+   * Present (true) only in the copy sent to a member whose alias the text
+   * names as a whole word (§4): clients need no pattern of their own.
+   */
+  mention?: true;
 }
 
 export interface PrivateEvent {

@@ -259,3 +259,32 @@ test('welcome carries each stream seq and epoch, and every limit to pace by, que
     ['m4'],
   );
 });
+
+test('mention: only the copy of the member a message names carries it, live and in history', async (t) => {
+  const { port } = await serve(t);
+  const ann = await jsonUser(t, port, 'Ann', { history: 0 });
+  const bob = await jsonUser(t, port, 'Bob', { history: 0 });
+  const cy = await jsonUser(t, port, 'Cy', { history: 0 });
+  await ann.waitForJson((o) => o.event === 'join' && o.user === 'Cy');
+  await bob.waitForJson((o) => o.event === 'join' && o.user === 'Cy');
+  ann.sendJson({ type: 'say', id: 's1', text: 'bob: the build is red' });
+  ann.sendJson({ type: 'say', id: 's2', text: 'Bobby is not Bob.' });
+  ann.sendJson({ type: 'say', id: 's3', text: 'nobody named' });
+  await ann.waitForJson((o) => o.id === 's3');
+  const bobs: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < 3; i++) bobs.push(await bob.waitForJson((o) => o.type === 'message'));
+  assert.deepEqual(
+    bobs.map((m) => m.mention),
+    [true, true, undefined],
+  );
+  for (let i = 0; i < 3; i++) {
+    const m = await cy.waitForJson((o) => o.type === 'message');
+    assert.equal('mention' in m, false, `Cy is not named: ${JSON.stringify(m)}`);
+  }
+  bob.sendJson({ type: 'history', id: 'h', limit: 3 });
+  const h = await bob.waitForJson((o) => o.id === 'h');
+  assert.deepEqual(
+    (h.messages as Array<{ mention?: boolean }>).map((m) => m.mention),
+    [true, true, undefined],
+  );
+});

@@ -56,8 +56,8 @@ export interface ChatContext {
   deliver(user: User, event: ServerEvent): void;
   /** Send one event to every member of a room except `except`. */
   broadcast(room: Room, event: ServerEvent, except?: User): void;
-  /** The wire form of a stored room message. */
-  messageEvent(room: Room, m: StoredMessage): MessageEvent;
+  /** The wire form of a stored room message; `mention` set when it names `reader` (§4). */
+  messageEvent(room: Room, m: StoredMessage, reader?: User): MessageEvent;
 
   /** The room with this name, created when new. */
   room(name: Name): Room;

@@ -29,7 +29,7 @@ export const history = defineCommand('history', async (ctx, user, req) => {
     // Ignored users stay ignored in history too.
     messages: r.messages
       .filter((m) => !user.isIgnoring(foldKey(m.from)))
-      .map((m) => ctx.messageEvent(room, m)),
+      .map((m) => ctx.messageEvent(room, m, user)),
     // Forward: newer messages exist; back: older retained ones do.
     more:
       after !== undefined
