@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'server_full',
   'timeout',
   'shutting_down',
+  'unavailable',
   'internal',
 ] as const;
 
@@ -49,5 +50,12 @@ export class PasswordNeeded extends ChatError {
 /** Narrow an unknown thrown value to a ChatError, wrapping anything else as `internal`. */
 export function toChatError(err: unknown): ChatError {
   if (err instanceof ChatError) return err;
+  // A backend that says it cannot reach its shared store (cluster mode).
+  if (err instanceof Error && (err as Error & { unavailable?: boolean }).unavailable === true) {
+    return new ChatError(
+      'unavailable',
+      'The server cannot reach its shared store right now; try again shortly',
+    );
+  }
   return new ChatError('internal', 'Internal server error; the request was not carried out');
 }

@@ -4,6 +4,7 @@
  * tests use this directly to run real servers on port 0.
  */
 import { accessSync, constants } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
@@ -12,6 +13,8 @@ import type { Bus } from '../bus/bus.js';
 import { LocalBus } from '../bus/local-bus.js';
 import { connectRedis, RedisBus } from '../bus/redis-bus.js';
 import { Chat } from '../core/chat.js';
+import type { LeaseStore } from '../store/lease.js';
+import { MemoryLeases } from '../store/memory-leases.js';
 import { checkRedis } from '../store/redis-check.js';
 import { RedisStore } from '../store/redis-store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
@@ -65,6 +68,8 @@ export interface App {
 interface Backend {
   store: Store;
   bus: Bus;
+  /** Alias leases and presence: in memory for one process, in Redis for a cluster. */
+  leases: LeaseStore;
   /** Throws (RedisConfigError) when the backend is unsafe and the operator did not accept it. */
   check: () => Promise<void>;
 }
@@ -83,7 +88,7 @@ function openBackend(config: Readonly<ServerConfig>, log: Logger): Backend {
       publish: (m) => bus.publish(m),
       retention: config.historyLimit,
     });
-    return { store, bus, check: async () => undefined };
+    return { store, bus, leases: new MemoryLeases(), check: async () => undefined };
   }
   // Cluster mode: the append script publishes on Redis, so every node
   // (this one included) hears each message from the same doorbell.
@@ -92,8 +97,14 @@ function openBackend(config: Readonly<ServerConfig>, log: Logger): Backend {
   subscriber.on('error', (err: Error) =>
     log.warn({ err: { message: err.message } }, 'redis subscriber error'),
   );
+  const store = new RedisStore({
+    client,
+    publish: () => undefined,
+    retention: config.historyLimit,
+  });
   return {
-    store: new RedisStore({ client, publish: () => undefined, retention: config.historyLimit }),
+    store,
+    leases: store,
     bus: new RedisBus({ client, subscriber }),
     check: async () => {
       await checkRedis(client, {
@@ -109,10 +120,12 @@ export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
   let current = config;
   let motd = config.motd === undefined ? undefined : readMotd(config.motd);
   const tally = new Tally();
-  const { store, bus, check } = openBackend(config, log);
+  const { store, bus, leases, check } = openBackend(config, log);
   const chat = new Chat({
     store,
     bus,
+    leases,
+    node: randomUUID(),
     limits: {
       maxLineBytes: config.maxLineBytes,
       maxMessageLines: config.maxMessageLines,
@@ -237,6 +250,7 @@ export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
     storeWritable,
     start: async () => {
       await check();
+      await chat.start();
       const addr = await listener.listen();
       if (irc) await irc.listen();
       return addr;

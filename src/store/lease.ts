@@ -13,6 +13,10 @@ export interface Owner {
   session: string;
   /** The alias as the holder typed it (the lease key is the folded form). */
   display: string;
+  /** When the session signed in (ms), and its account: what /whois shows from another node. */
+  since?: number;
+  account?: boolean;
+  operator?: boolean;
 }
 
 /** A held lease; `token` is the proof of ownership for renew and release. */

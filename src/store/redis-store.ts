@@ -465,7 +465,7 @@ export class RedisStore implements Store, LeaseStore {
       const fail = (err: unknown): void => {
         const reason = err instanceof Error ? err.message : String(err);
         reject(
-          new StoreError('write', `Redis call failed: ${reason}. Check that Redis is up.`, {
+          new StoreError('unavailable', `Redis call failed: ${reason}. Check that Redis is up.`, {
             cause: err,
           }),
         );

@@ -1,5 +1,5 @@
 /** Why a Store call failed; callers may pick a user-facing code from it (e.g. `closed` during shutdown). */
-export type StoreFailure = 'open' | 'closed' | 'write';
+export type StoreFailure = 'open' | 'closed' | 'write' | 'unavailable';
 
 /**
  * A Store backend failure. `code` is always the protocol's `internal`: users
@@ -9,6 +9,11 @@ export type StoreFailure = 'open' | 'closed' | 'write';
 export class StoreError extends Error {
   override readonly name = 'StoreError';
   readonly code = 'internal';
+
+  /** The backend could not be reached (cluster mode): users get `unavailable`, not `internal`. */
+  get unavailable(): boolean {
+    return this.failure === 'unavailable';
+  }
 
   constructor(
     readonly failure: StoreFailure,

@@ -8,6 +8,7 @@ import type { CommandSpec } from '../../protocol/commands.js';
 import type { Limits, MessageEvent, ServerEvent, SystemEvent } from '../../protocol/messages.js';
 import type { Name } from '../../protocol/names.js';
 import type { AccountRecord, Store, StoredMessage } from '../../store/store.js';
+import type { Owner } from '../../store/lease.js';
 import type { Room, User } from '../model.js';
 import type { Transfers } from '../transfers.js';
 
@@ -45,8 +46,14 @@ export interface ChatContext {
   ): SystemEvent;
   /** Send an event to one user (held while a replay of its stream is under way). */
   deliver(user: User, event: ServerEvent): void;
-  /** Send one event to every member of a room except `except`. */
-  broadcast(room: Room, event: ServerEvent, except?: User): void;
+  /** Send a system event to every member of a room, on every node, except `except`. */
+  broadcast(room: Room, event: SystemEvent, except?: User): void;
+  /** Who is in a room (or `*`) on every node: `local` as they are, others from presence. */
+  whoIn(roomKey: string, local: Iterable<User>): Promise<Array<{ name: string; away?: string }>>;
+  /** A user online on another node, or undefined. */
+  remoteUser(raw: string): Promise<Owner | undefined>;
+  /** Ask the node holding `key` to kick (or, for a guest, ban by address) that user. */
+  ejectRemote(key: string, by: User, reason: string | undefined, ban?: boolean): void;
   /** The wire form of a stored room message. */
   messageEvent(room: Room, m: StoredMessage): MessageEvent;
 
@@ -57,7 +64,7 @@ export interface ChatContext {
   /** Leave a room; the caller announces it. */
   removeMember(user: User, room: Room): void;
   /** Take a new alias: the maps, the private stream and the neighbours' notice. */
-  rename(user: User, name: Name): void;
+  rename(user: User, name: Name): Promise<void>;
   /** Remove a user who quit or was removed; `event` is what the others see. */
   disconnect(user: User, reason: string, event?: SystemEvent): void;
   /** Kick `target` out of the chat: the target and everyone sharing a room see who and why. */

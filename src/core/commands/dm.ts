@@ -1,3 +1,4 @@
+import { foldKey } from '../../protocol/names.js';
 import { ChatError } from '../../protocol/errors.js';
 import type { User } from '../model.js';
 import type { StoredMessage } from '../../store/store.js';
@@ -26,9 +27,13 @@ function ackDm(
 /** Store a private message in the recipient's own stream `@nick` (§4). */
 export const dm = defineCommand('dm', async (ctx, user, req) => {
   const key = idempotencyKey(user, req.id);
-  let target: User;
+  let target: { name: { key: string; display: string }; away: string } | User;
   try {
-    target = ctx.findUser(req.to);
+    const remote = ctx.users.has(foldKey(req.to.trim())) ? undefined : await ctx.remoteUser(req.to);
+    // A user on another node: its node follows its private stream `@`.
+    target = remote
+      ? { name: { key: foldKey(remote.display), display: remote.display }, away: '' }
+      : ctx.findUser(req.to);
   } catch (err) {
     // A re-sent dm (§4) gets its original ack even if the recipient has left since.
     const original = key === undefined ? undefined : await ctx.store.original(key);

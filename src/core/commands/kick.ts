@@ -1,9 +1,20 @@
+import { foldKey } from '../../protocol/names.js';
 import { defineCommand } from './command.js';
 import { ack } from './reply.js';
 
 /** Operators only (checked by the table): disconnect a user (§3). */
-export const kick = defineCommand('kick', (ctx, user, req) => {
+export const kick = defineCommand('kick', async (ctx, user, req) => {
+  const reason = req.reason?.trim() || undefined;
+  if (!ctx.users.has(foldKey(req.name.trim()))) {
+    // Held by another node: that node removes it and tells the rooms.
+    const owner = await ctx.remoteUser(req.name);
+    if (owner) {
+      ctx.ejectRemote(foldKey(owner.display), user, reason);
+      ack(ctx, user, req, { name: owner.display });
+      return;
+    }
+  }
   const target = ctx.findUser(req.name);
-  ctx.eject(target, user, req.reason?.trim() || undefined);
+  ctx.eject(target, user, reason);
   ack(ctx, user, req, { name: target.name.display });
 });

@@ -24,9 +24,10 @@ export const nick = defineCommand('nick', async (ctx, user, req) => {
     }
     await ctx.checkPassword(user.peer.address, account, req.password);
   }
-  // The awaits above let others in: check again before taking the name.
+  // The awaits above let others in: check again; the lease claim in rename()
+  // is what decides between nodes.
   ctx.assertAliasFree(name, user);
+  await ctx.rename(user, name);
   user.account = account;
-  ctx.rename(user, name);
   ack(ctx, user, req, { name: name.display });
 });
