@@ -126,6 +126,7 @@ export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
     bus,
     leases,
     node: randomUUID(),
+    leaseMs: config.leaseSeconds * 1000,
     limits: {
       maxLineBytes: config.maxLineBytes,
       maxMessageLines: config.maxMessageLines,

@@ -440,7 +440,15 @@ export class RedisStore implements Store, LeaseStore {
       this.inflight.delete(p);
     };
     p.then(done, done);
-    return p;
+    // Plain commands (not scripts) fail with ioredis's own errors: name them as
+    // the store being unreachable, as run() does, so users get `unavailable`.
+    return p.catch((err: unknown) => {
+      if (err instanceof StoreError) throw err;
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new StoreError('unavailable', `Redis call failed: ${reason}. Check that Redis is up.`, {
+        cause: err,
+      });
+    });
   }
 
   /**
