@@ -62,8 +62,9 @@ class Cuttable {
   ) {}
 
   static async start(t: TestContext, target: number): Promise<Cuttable> {
-    let self: Cuttable | undefined;
+    const box: { self?: Cuttable } = {};
     const server = createServer((down) => {
+      const self = box.self;
       if (!self || self.cut) {
         down.destroy();
         return;
@@ -73,8 +74,8 @@ class Cuttable {
       const end = (): void => {
         down.destroy();
         up.destroy();
-        self?.sockets.delete(down);
-        self?.sockets.delete(up);
+        self.sockets.delete(down);
+        self.sockets.delete(up);
       };
       down.on('error', end).on('close', end);
       up.on('error', end).on('close', end);
@@ -83,9 +84,10 @@ class Cuttable {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address();
     assert.ok(address && typeof address === 'object');
-    self = new Cuttable(server, address.port);
+    const self = new Cuttable(server, address.port);
+    box.self = self;
     t.after(() => {
-      self?.sever();
+      self.sever();
       server.close();
     });
     return self;
