@@ -108,8 +108,6 @@ export class Chat implements ChatContext {
   private readonly leaseMs: number;
   private renewTimer: ReturnType<typeof setInterval> | undefined;
   private renewing = false;
-  /** When leases were last renewed (or claimed) successfully, by this node's clock. */
-  private renewedAt = 0;
 
   constructor(readonly options: ChatOptions) {
     this.now = options.now ?? Date.now;
@@ -126,7 +124,10 @@ export class Chat implements ChatContext {
   /** Go live: hear other nodes' signals and keep this node's leases renewed. */
   async start(): Promise<void> {
     await this.options.bus.onSignal((payload) => this.onSignal(payload));
-    this.renewTimer ??= setInterval(() => void this.renewAll(), this.leaseMs / 3);
+    this.renewTimer ??= setInterval(() => {
+      this.dropUnconfirmed();
+      void this.renewAll();
+    }, this.leaseMs / 3);
     this.renewTimer.unref?.();
   }
 
@@ -188,6 +189,7 @@ export class Chat implements ChatContext {
       throw err;
     }
     user.lease = lease;
+    user.leaseConfirmedAt = this.now();
     user.account = account;
     return user;
   }
@@ -222,10 +224,7 @@ export class Chat implements ChatContext {
         this.options.onInternalError?.(err, 'claiming an alias');
         throw unavailable();
       }
-      if (claim.ok) {
-        if (this.renewedAt === 0) this.renewedAt = this.now();
-        return claim.lease;
-      }
+      if (claim.ok) return claim.lease;
       const local = this.users.get(name.key);
       if (!takeover || (local && local.peer.id === session)) {
         throw new ChatError(
@@ -312,29 +311,38 @@ export class Chat implements ChatContext {
         users.map((u) => u.lease!),
         this.leaseMs,
       );
-      this.renewedAt = this.now();
+      const confirmed = this.now();
       const gone = new Set(lost.map((l) => l.token));
       for (const u of users) {
         if (u.connected && u.lease && gone.has(u.lease.token)) {
           u.lease = undefined;
           this.drop(u, 'alias_taken', `${u.name.display} is now held elsewhere; closing this one`);
-        }
+        } else if (u.lease) u.leaseConfirmedAt = Math.max(u.leaseConfirmedAt, confirmed);
       }
       await Promise.all(users.filter((u) => u.connected).map((u) => this.markPresent(u)));
     } catch (err) {
+      // dropUnconfirmed() ends the sessions if this goes on (a stuck call too).
       this.options.onInternalError?.(err, 'renewing leases');
-      if (this.now() - this.renewedAt >= (this.leaseMs * 2) / 3) {
-        for (const u of users) {
-          if (u.connected)
-            this.drop(
-              u,
-              'unavailable',
-              'This server lost its shared store; reconnect (to another server if there is one)',
-            );
-        }
-      }
     } finally {
       this.renewing = false;
+    }
+  }
+
+  /**
+   * Sessions whose lease has not been confirmed for two thirds of its time
+   * may soon hold an alias another node can take: this node cannot reach the
+   * store, so it ends them rather than diverge (CLUSTER.md).
+   */
+  private dropUnconfirmed(): void {
+    const limit = this.now() - (this.leaseMs * 2) / 3;
+    for (const u of [...this.users.values()]) {
+      if (u.connected && u.lease && u.leaseConfirmedAt <= limit) {
+        this.drop(
+          u,
+          'unavailable',
+          'This server lost its shared store; reconnect (to another server if there is one)',
+        );
+      }
     }
   }
 
@@ -586,6 +594,7 @@ export class Chat implements ChatContext {
       }
       void this.releaseLease(user);
       user.lease = lease;
+      user.leaseConfirmedAt = this.now();
       this.unmarkPresent(old.key, ['*', ...user.rooms.keys()]);
     }
     this.users.delete(old.key);

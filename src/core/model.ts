@@ -74,6 +74,8 @@ export class User {
   connected = true;
   /** The alias lease this session holds (cluster-wide uniqueness), renewed while it lives. */
   lease: Lease | undefined;
+  /** When `lease` was last confirmed (claimed or renewed), by this node's clock (ms). */
+  leaseConfirmedAt = 0;
 
   /** The account this user signed in to (or registered), if any. */
   account: AccountRecord | undefined;
