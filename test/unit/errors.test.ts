@@ -41,9 +41,20 @@ const PROTOCOL_CODES = [
   'internal',
 ];
 
+/**
+ * Codes this server adds to the design's list, each documented in
+ * docs/protocol.md: `unavailable` is cluster mode's "cannot reach Redis"
+ * (issue 12), which no single-process code describes.
+ */
+const EXTENSIONS = ['unavailable'];
+
 describe('ERROR_CODES', () => {
-  test('are exactly the stable codes of PROTOCOL.md §4', () => {
-    assert.deepEqual([...ERROR_CODES], PROTOCOL_CODES);
+  test('are exactly the stable codes of PROTOCOL.md §4, plus the documented extensions', () => {
+    assert.deepEqual(
+      [...ERROR_CODES].filter((c) => !EXTENSIONS.includes(c)),
+      PROTOCOL_CODES,
+    );
+    for (const c of EXTENSIONS) assert.ok((ERROR_CODES as readonly string[]).includes(c), c);
   });
 
   test('are unique', () => {
