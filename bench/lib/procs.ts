@@ -45,7 +45,7 @@ export interface Machine {
 }
 
 /**
- * chat-server's protection limits (PROTOCOL.md §6) that a one-host load test
+ * chat-server's protection limits (docs/protocol.md §6) that a one-host load test
  * trips by design, lifted for the bench: message flood control (defaults
  * burst 10, 5/s, queue 20) and per-address connection admission (defaults
  * 100 connections and 20 accepts/s per address; every bench client comes

@@ -1,5 +1,5 @@
 /**
- * What a line typed into chat-client means (PROTOCOL.md §3, sent as §4 JSON).
+ * What a line typed into chat-client means (docs/protocol.md §3, sent as §4 JSON).
  * The command table itself is the protocol's (`protocol/commands.ts`, parsed by
  * the text codec), so `/help`, text mode and this client can never disagree on
  * a command's arguments; this module only adds what is the client's own:

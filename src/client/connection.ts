@@ -247,6 +247,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const hello: Hello = { type: 'hello', version: PROTOCOL_VERSION, name: this.name };
     if (this.password !== undefined) hello.password = this.password;
     if (this.opts.history !== undefined) hello.history = this.opts.history;
+    // A guest's identity (its private messages, ignores, request ids) comes back with it.
+    if (this.welcome?.session !== undefined) hello.session = this.welcome.session;
     const resume = this.seen.resumeMap(this.joined);
     if (resume) hello.resume = resume;
     return hello;

@@ -12,7 +12,14 @@ import type {
   Request,
   ServerEvent,
 } from '../protocol/messages.js';
-import { ackPhrase, systemPhrase, whoisPhrases, type Phrase } from '../protocol/phrases.js';
+import {
+  ackPhrase,
+  bansPhrases,
+  joinTopicPhrase,
+  systemPhrase,
+  whoisPhrases,
+  type Phrase,
+} from '../protocol/phrases.js';
 import { sanitizeText } from '../protocol/sanitize.js';
 import { clock } from '../protocol/text-codec.js';
 import { mentionPattern, mentions, sameAlias } from './attention.js';
@@ -219,7 +226,9 @@ export function renderEvent(e: ServerEvent, ctx: RenderContext): string | undefi
       const where = e.room === '*' ? 'online' : `in ${clean(e.room)}`;
       const head = renderNotice(`${plural(e.users.length, 'user', 'users')} ${where}:`, ctx);
       const rows = e.users.map(
-        (u) => `    ${nick(ctx, u.name)}${u.away ? ` (away: ${clean(u.away)})` : ''}`,
+        // Staff marked as in text mode (`@Ana`), so students can tell who is an operator.
+        (u) =>
+          `    ${u.operator ? '@' : ''}${nick(ctx, u.name)}${u.bot ? ' (bot)' : ''}${u.away ? ` (away: ${clean(u.away)})` : ''}`,
       );
       return [head, ...rows].join('\n');
     }
@@ -304,7 +313,10 @@ export function renderAck(ack: AckEvent, request: Request, ctx: RenderContext): 
         room: room || undefined,
         name: name || undefined,
       });
-      return phrase && renderNotice(words(phrase), ctx);
+      const line = phrase && renderNotice(words(phrase), ctx);
+      if (line && request.type === 'join' && ack.topic?.text)
+        return `${line}\n${renderNotice(words(joinTopicPhrase(room || undefined, ack.topic)), ctx)}`;
+      return line;
     }
     case 'part':
       return renderNotice(`You left ${room}`, ctx);
@@ -316,6 +328,10 @@ export function renderAck(ack: AckEvent, request: Request, ctx: RenderContext): 
       return renderNotice(`Banned ${name}`, ctx);
     case 'unban':
       return renderNotice(`Unbanned ${name}`, ctx);
+    case 'bans':
+      return bansPhrases(ack.bans ?? [])
+        .map((p) => renderNotice(words(p), ctx))
+        .join('\n');
     default:
       return undefined;
   }

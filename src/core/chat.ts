@@ -14,18 +14,28 @@ import type {
   Request,
   ServerEvent,
   SystemEvent,
+  WhoEntry,
 } from '../protocol/messages.js';
 import { WELCOME_MEMBERS } from '../protocol/messages.js';
-import type { AccountRecord, Store, StoredMessage } from '../store/store.js';
+import type {
+  AccountRecord,
+  AuditRecord,
+  BanRecord,
+  Store,
+  StoredMessage,
+  TopicRecord,
+} from '../store/store.js';
 import { ChatError, PasswordNeeded, toChatError } from '../protocol/errors.js';
 import { DEFAULT_THROTTLE, LoginThrottle } from './login-throttle.js';
 import { verifyPassword } from './passwords.js';
+import { guestIdOf, newSessionToken } from './guest-session.js';
+import { banApplies } from '../store/ban-match.js';
 import type { CommandSpec } from '../protocol/commands.js';
 import type { ChatContext } from './commands/context.js';
 import { isAvailable, runCommand } from './commands/index.js';
 import { Followed, Room, User, type Peer } from './model.js';
 import { Transfers, type TransferLimits } from './transfers.js';
-import { foldKey, LOBBY, parseAlias, parseRoom, type Name } from '../protocol/names.js';
+import { foldKey, LOBBY, parseAlias, parseRoom, skeleton, type Name } from '../protocol/names.js';
 import {
   finishReplay,
   privateTarget,
@@ -42,7 +52,7 @@ export interface ChatOptions {
   limits: Limits;
   /** Admit registered accounts only (`--require-account`). */
   requireAccount: boolean;
-  /** Messages replayed per room on join (PROTOCOL.md §2). */
+  /** Messages replayed per room on join (docs/protocol.md §2). */
   historyOnJoin: number;
   /** Rooms above this many members announce joins and leaves in aggregate, once a second (§6). */
   announceLimit: number;
@@ -50,6 +60,8 @@ export interface ChatOptions {
   heartbeatSeconds: number;
   server: { name: string; version: string };
   now?: () => number;
+  /** Called for each audited event (after it is stored), so the caller can log it at info. */
+  onAudit?: (record: AuditRecord) => void;
   /** The message of the day, sent after the welcome when set (read per login: SIGHUP may change it). */
   motd?: () => string | undefined;
   /** Called for failures that are the server's fault, so the caller can log them. */
@@ -58,6 +70,8 @@ export interface ChatOptions {
   transfers?: Partial<TransferLimits>;
   /** Called when a transfer ends, for the log (no file names: they are user content). */
   onTransferEnd?: (fields: { id: string; outcome: string; bytes: number }) => void;
+  /** Called for changes an operator may need to trace (nick changes): never message text. */
+  audit?: (action: string, fields: Record<string, string>) => void;
   /**
    * Alias ownership and presence (CLUSTER.md leases): MemoryLeases in one
    * process, the Redis store in cluster mode; one code path either way.
@@ -85,7 +99,9 @@ type Signal =
       /** Big rooms aggregate this instead (§6). */
       presence?: { kind: 'joined' | 'left'; name: string };
     }
-  | { t: 'eject'; node: string; key: string; by: string; reason?: string; ban?: boolean }
+  | { t: 'eject'; node: string; key: string; by: string; reason?: string }
+  /** A ban was recorded: each node removes whoever of its users it covers. */
+  | { t: 'ban'; node: string; ban: BanRecord }
   | { t: 'takeover'; node: string; key: string; session: string };
 
 /** The store (Redis) could not be reached: refused with a code clients can act on. */
@@ -94,6 +110,14 @@ function unavailable(): ChatError {
     'unavailable',
     'The server cannot reach its shared store right now; try again shortly',
   );
+}
+
+/** How long the look-alike check trusts its copy of the account list (§2). */
+const ACCOUNT_CACHE_MS = 5000;
+/** What a banned user is told: until when, and why, when the operator said. */
+function banMessage(ban: BanRecord): string {
+  const until = ban.expires === undefined ? '' : ` until ${new Date(ban.expires).toISOString()}`;
+  return `You are banned from this server${until}${ban.reason ? ` (${ban.reason})` : ''}`;
 }
 
 export class Chat implements ChatContext {
@@ -108,6 +132,15 @@ export class Chat implements ChatContext {
   private readonly leaseMs: number;
   private renewTimer: ReturnType<typeof setInterval> | undefined;
   private renewing = false;
+  /** Online users by look-alike skeleton (§2): a guest may not look like any of them. */
+  private readonly lookalikes = new Map<string, Set<User>>();
+  /** Accounts by skeleton, read from the store at most every ACCOUNT_CACHE_MS. */
+  private accountSkeletons: { at: number; map: Map<string, AccountRecord> } | undefined;
+  /**
+   * Persisted topics by room key, read once by load(): a room is created
+   * synchronously on join, and its topic must be there at once (§3 /topic).
+   */
+  readonly topics = new Map<string, TopicRecord>();
 
   constructor(readonly options: ChatOptions) {
     this.now = options.now ?? Date.now;
@@ -139,8 +172,21 @@ export class Chat implements ChatContext {
     return this.options.limits;
   }
 
+  get requireAccount(): boolean {
+    return this.options.requireAccount;
+  }
+
   offers(spec: CommandSpec): boolean {
     return isAvailable(spec);
+  }
+
+  /** Read what the core keeps in memory from the store (topics); call before serving. */
+  async load(): Promise<void> {
+    for (const [room, t] of await this.options.store.listTopics()) this.topics.set(room, t);
+    const lobby = this.rooms.get(LOBBY.key);
+    const t = this.topics.get(LOBBY.key);
+    if (lobby && t && lobby.topicAt === 0)
+      [lobby.topic, lobby.topicBy, lobby.topicAt] = [t.text, t.by, t.at];
   }
 
   /** The current time as the protocol's ISO timestamp. */
@@ -162,14 +208,19 @@ export class Chat implements ChatContext {
    */
   async login(
     peer: Peer,
-    hello: Pick<Hello, 'name' | 'password' | 'history' | 'resume'>,
+    hello: Pick<Hello, 'name' | 'password' | 'history' | 'resume' | 'bot' | 'session'>,
   ): Promise<User> {
     const name = parseAlias(hello.name);
     this.throttle.assertAllowed(peer.address);
     const store = this.options.store;
     const account = await store.getAccount(name.key);
-    const ban = await store.findBan(account?.key, peer.address);
-    if (ban) throw new ChatError('banned', 'You are banned from this server');
+    const ban = await store.findBan({
+      ...(account && { accountKey: account.key }),
+      aliasKey: name.key,
+      address: peer.address,
+      now: this.now(),
+    });
+    if (ban) throw new ChatError('banned', banMessage(ban));
     if (account) {
       if (hello.password === undefined) throw new PasswordNeeded(account.name);
       await this.checkPassword(peer.address, account, hello.password);
@@ -178,19 +229,41 @@ export class Chat implements ChatContext {
         'auth_required',
         'This server admits registered accounts only; ask an operator to create yours',
       );
+    } else if (hello.session !== undefined) {
+      // The same guest coming back (its token proves it): its old connection,
+      // a ghost after a cut, gives way like an account's would.
+      const guestId = guestIdOf(hello.session);
+      for (const u of this.users.values()) {
+        if (!u.account && u.guestId === guestId) this.takeOver(u);
+      }
     }
-    // The right password takes the alias over from wherever it is held (no ghosts).
-    const lease = await this.claim(name, peer.id, account, account !== undefined);
+    if (!account) await this.assertNotLikeAccount(name);
+    // On a server for accounts only, the name others see is the account's, as registered.
+    const shownName = this.options.requireAccount && account ? parseAlias(account.name) : name;
+    // A guest's session token (kept from an earlier welcome, or new) is its
+    // identity; it proves the guest when it comes back through another node.
+    const session = account ? undefined : (hello.session ?? newSessionToken());
+    const guestId = session === undefined ? undefined : guestIdOf(session);
+    // The right password (or a guest's own token) takes the alias over from
+    // wherever it is held (no ghosts).
+    const lease = await this.claim(shownName, peer.id, account, {
+      takeover: account !== undefined || guestId !== undefined,
+      ...(guestId !== undefined && { guestId }),
+    });
     let user: User;
     try {
-      user = this.connect(peer, hello);
+      user = this.connect(
+        peer,
+        { ...hello, name: shownName.display, ...(session !== undefined && { session }) },
+        account,
+      );
     } catch (err) {
       void this.options.leases.release(lease.key, lease.token).catch(() => undefined);
       throw err;
     }
     user.lease = lease;
     user.leaseConfirmedAt = this.now();
-    user.account = account;
+    user.bot = hello.bot === true;
     return user;
   }
 
@@ -204,7 +277,7 @@ export class Chat implements ChatContext {
     name: Name,
     session: string,
     account: AccountRecord | undefined,
-    takeover: boolean,
+    how: { takeover: boolean; guestId?: string },
   ): Promise<Lease> {
     const owner: Owner = {
       node: this.options.node,
@@ -213,6 +286,7 @@ export class Chat implements ChatContext {
       since: this.now(),
       account: account !== undefined,
       operator: account?.operator ?? false,
+      ...(how.guestId !== undefined && { guest: how.guestId }),
     };
     const leases = this.options.leases;
     let asked = false;
@@ -226,7 +300,9 @@ export class Chat implements ChatContext {
       }
       if (claim.ok) return claim.lease;
       const local = this.users.get(name.key);
-      if (!takeover || (local && local.peer.id === session)) {
+      // A guest takes over only its own session (same token), never another guest's alias.
+      const mine = how.takeover && (account !== undefined || claim.holder.guest === how.guestId);
+      if (!mine || (local && local.peer.id === session)) {
         throw new ChatError(
           'alias_taken',
           `${claim.holder.display} is already online; pick another alias`,
@@ -251,6 +327,35 @@ export class Chat implements ChatContext {
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+  }
+
+  /**
+   * Refuse a guest alias that looks like a registered account other than
+   * `own` (§2): by skeleton, so `аре` (Cyrillic) or `Ana1` cannot pass for
+   * the account `ape` or `AnaI`. Accounts come from the store and are cached
+   * for a few seconds (accounts added with the CLI while the server runs are
+   * seen within ACCOUNT_CACHE_MS). Throws `alias_taken`.
+   */
+  async assertNotLikeAccount(name: Name, own?: AccountRecord): Promise<void> {
+    const now = this.now();
+    let cache = this.accountSkeletons;
+    if (!cache || now - cache.at > ACCOUNT_CACHE_MS) {
+      const map = new Map<string, AccountRecord>();
+      for (const a of await this.options.store.listAccounts()) map.set(skeleton(a.name), a);
+      cache = this.accountSkeletons = { at: now, map };
+    }
+    const like = cache.map.get(skeleton(name.display));
+    if (like && like.key !== own?.key && like.key !== name.key) {
+      throw new ChatError(
+        'alias_taken',
+        `${name.display} looks like the registered ${like.operator ? 'operator' : 'user'} ${like.name}; pick another alias`,
+      );
+    }
+  }
+
+  /** A new account (/register) is a name guests may no longer imitate. */
+  accountCreated(account: AccountRecord): void {
+    this.accountSkeletons?.map.set(skeleton(account.name), account);
   }
 
   /**
@@ -358,7 +463,14 @@ export class Chat implements ChatContext {
 
   /** Presence of a user in each of its rooms and in `*` (everyone), for /who across nodes. */
   private markPresent(user: User, rooms: Iterable<Room> = user.rooms.values()): Promise<void> {
-    const member = { key: user.name.key, display: user.name.display, node: this.options.node };
+    const member = {
+      key: user.name.key,
+      display: user.name.display,
+      node: this.options.node,
+      ...(user.away && { away: user.away }),
+      ...(user.account?.operator && { operator: true }),
+      ...(user.bot && { bot: true }),
+    };
     const keys = ['*', ...[...rooms].map((r) => r.name.key)];
     return Promise.all(
       keys.map((k) => this.options.leases.setPresence(k, member, this.leaseMs)),
@@ -376,13 +488,16 @@ export class Chat implements ChatContext {
    * Who is in a room (or `*`: everyone) across nodes: this node's users as
    * they are, other nodes' from the presence leases.
    */
-  async whoIn(
-    roomKey: string,
-    local: Iterable<User>,
-  ): Promise<Array<{ name: string; away?: string }>> {
-    const out = new Map<string, { name: string; away?: string }>();
-    for (const u of local)
-      out.set(u.name.key, { name: u.name.display, ...(u.away && { away: u.away }) });
+  async whoIn(roomKey: string, local: Iterable<User>): Promise<WhoEntry[]> {
+    const out = new Map<string, WhoEntry>();
+    for (const u of local) {
+      out.set(u.name.key, {
+        name: u.name.display,
+        ...(u.away && { away: u.away }),
+        ...(u.account?.operator && { operator: true as const }),
+        ...(u.bot && { bot: true as const }),
+      });
+    }
     let remote;
     try {
       remote = await this.options.leases.presence(roomKey);
@@ -391,7 +506,13 @@ export class Chat implements ChatContext {
       throw unavailable();
     }
     for (const p of remote) {
-      if (p.node !== this.options.node && !out.has(p.key)) out.set(p.key, { name: p.display });
+      if (p.node === this.options.node || out.has(p.key)) continue;
+      out.set(p.key, {
+        name: p.display,
+        ...(p.away && { away: p.away }),
+        ...(p.operator && { operator: true as const }),
+        ...(p.bot && { bot: true as const }),
+      });
     }
     return [...out.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
@@ -410,16 +531,39 @@ export class Chat implements ChatContext {
     return held.owner;
   }
 
-  /** Kick (or ban, for a guest: by address) a user held by another node. */
-  ejectRemote(key: string, by: User, reason: string | undefined, ban = false): void {
+  /** Kick a user held by another node: that node removes it and tells the rooms. */
+  ejectRemote(key: string, by: User, reason: string | undefined): void {
     this.sendSignal({
       t: 'eject',
       node: this.options.node,
       key,
       by: by.name.display,
       ...(reason !== undefined && { reason }),
-      ...(ban && { ban }),
     });
+  }
+
+  /**
+   * A ban was recorded: everyone online it covers goes now (operators and
+   * `by` excepted), on this node and, by signal, on every other.
+   */
+  applyBan(ban: BanRecord, by: User): void {
+    this.banHere(ban, by);
+    this.sendSignal({ t: 'ban', node: this.options.node, ban });
+  }
+
+  private banHere(ban: BanRecord, by: User | undefined): void {
+    const now = this.now();
+    const reason = ban.reason ? `banned: ${ban.reason}` : 'banned';
+    for (const u of [...this.users.values()]) {
+      if (u === by || u.account?.operator || !u.connected) continue;
+      const query = {
+        ...(u.account && { accountKey: u.account.key }),
+        aliasKey: u.name.key,
+        address: u.peer.address,
+        now,
+      };
+      if (banApplies(ban, query)) this.ejectBy(u, ban.by, reason);
+    }
   }
 
   private sendSignal(signal: Signal): void {
@@ -439,23 +583,15 @@ export class Chat implements ChatContext {
       this.announceHere(s.rooms, s.event, s.except, s.presence);
       return;
     }
+    if (s.t === 'ban') {
+      this.banHere(s.ban, undefined);
+      return;
+    }
     const user = this.users.get(s.key);
     if (!user) return;
     if (s.t === 'takeover') {
       if (user.peer.id === s.session) this.takeOver(user);
       return;
-    }
-    if (s.ban && !user.account) {
-      void this.options.store
-        .addBan({
-          kind: 'address',
-          value: user.peer.address,
-          nameKey: user.name.key,
-          name: user.name.display,
-          by: s.by,
-          at: this.now(),
-        })
-        .catch((err: unknown) => this.options.onInternalError?.(err, 'banning from a signal'));
     }
     this.ejectBy(user, s.by, s.reason);
   }
@@ -465,14 +601,23 @@ export class Chat implements ChatContext {
    * `#lobby` (or the resumed rooms), announce, then welcome and replay history.
    * Throws `bad_alias` or `alias_taken`; nothing changes in that case.
    */
-  connect(peer: Peer, hello: Pick<Hello, 'name' | 'history' | 'resume'>): User {
+  connect(
+    peer: Peer,
+    hello: Pick<Hello, 'name' | 'history' | 'resume' | 'session'>,
+    account?: AccountRecord,
+  ): User {
     const name = parseAlias(hello.name);
-    this.assertAliasFree(name);
-    const resumed = resumeRooms(hello.resume);
+    this.assertAliasFree(name, undefined, account);
+    // One hello must not create a thousand rooms (§6): rooms past the cap are not joined.
+    const resumed = resumeRooms(hello.resume).slice(0, this.options.limits.maxRoomsPerUser);
     const lobby = this.room(LOBBY);
     const user = new User(name, lobby, peer, this.now());
-    this.users.set(name.key, user);
-    const privateReady = this.subscribePrivate(name.key);
+    user.account = account;
+    // Guests: the token the client kept from an earlier welcome, or a new one.
+    const session = account ? undefined : (hello.session ?? newSessionToken());
+    if (session !== undefined) user.guestId = guestIdOf(session);
+    this.addUser(user);
+    const privateReady = this.subscribePrivate(user);
 
     const joined =
       resumed.length > 0 ? resumed : [{ room: LOBBY, after: undefined, epoch: undefined }];
@@ -499,39 +644,59 @@ export class Chat implements ChatContext {
         targets.map((t, i) => readReplay(this, user, t, starts[i]!, t.key === '@' ? 0 : count)),
       ),
     );
-    reads.then(
-      (results) => {
-        if (!user.connected) return;
-        const epochs: Record<string, string> = {};
-        results.forEach((r, i) => (epochs[targets[i]!.display] = r.result.epoch));
-        peer.send({
-          type: 'welcome',
-          name: name.display,
-          rooms: [...user.rooms.values()].map((r) => r.name.display),
-          members: this.someMembers(user.current, user),
-          memberCount: user.current.members.size,
-          heartbeat: this.options.heartbeatSeconds,
-          limits: this.options.limits,
-          server: this.options.server,
-          epochs,
-        });
-        const motd = this.options.motd?.();
-        if (motd) peer.send(this.system('motd', { text: motd }));
-        results.forEach((r, i) => finishReplay(this, user, targets[i]!, r));
-        this.runEarly(user);
-      },
-      (err: unknown) => {
-        this.options.onInternalError?.(err, 'reading history on connect');
-        targets.forEach((t) => finishReplay(this, user, t, undefined));
-        this.refuse(
-          user,
-          new ChatError('internal', 'The server could not read history'),
-          undefined,
-        );
-        this.runEarly(user);
-      },
+    // The welcome and its replay are this connection's first job: requests
+    // that arrive meanwhile wait behind it (§4 "Order").
+    // The ignore list is the user's, kept by the store (docs/protocol.md §3
+    // /ignore): loaded before the replay, which it filters.
+    const ignores = this.options.store
+      .getIgnores(user.identity)
+      .then((list) => user.setIgnores(list));
+    this.inOrder(user, () =>
+      Promise.all([ignores, reads]).then(
+        ([, results]) => {
+          if (!user.connected) return;
+          const epochs: Record<string, string> = {};
+          results.forEach((r, i) => (epochs[targets[i]!.display] = r.result.epoch));
+          peer.send({
+            type: 'welcome',
+            name: name.display,
+            rooms: [...user.rooms.values()].map((r) => r.name.display),
+            members: this.someMembers(user.current, user),
+            memberCount: user.current.members.size,
+            heartbeat: this.options.heartbeatSeconds,
+            limits: this.options.limits,
+            server: this.options.server,
+            epochs,
+            ...(session !== undefined && { session }),
+          });
+          const motd = this.options.motd?.();
+          if (motd) peer.send(this.system('motd', { text: motd }));
+          results.forEach((r, i) => finishReplay(this, user, targets[i]!, r));
+        },
+        (err: unknown) => {
+          this.options.onInternalError?.(err, 'reading history on connect');
+          targets.forEach((t) => finishReplay(this, user, t, undefined));
+          this.refuse(
+            user,
+            new ChatError('internal', 'The server could not read history'),
+            undefined,
+          );
+        },
+      ),
     );
     return user;
+  }
+
+  /**
+   * Record a moderation or identity event (docs/security.md "Audit trail"):
+   * stored for `chat-server audit`, and logged. Never message text or passwords.
+   */
+  audit(record: Omit<AuditRecord, 'at'>): void {
+    const full: AuditRecord = { at: this.now(), ...record };
+    this.options.store.addAudit(full).then(
+      () => this.options.onAudit?.(full),
+      (err: unknown) => this.options.onInternalError?.(err, 'storing an audit record'),
+    );
   }
 
   /** Settings a SIGHUP reload may change; they apply from the next request or login. */
@@ -546,25 +711,88 @@ export class Chat implements ChatContext {
     Object.assign(this.options, change);
   }
 
-  /** Handle one request from a connected user. Never throws: refusals go to the peer. */
+  /**
+   * Handle one request from a connected user. Never throws: refusals go to the
+   * peer. Requests of one connection run one at a time, in the order handed
+   * over (§4 "Order"): the next starts only once this one's store writes have
+   * committed and been fanned out, so everything a connection causes reaches
+   * every recipient, and its answers reach it, in the order it was sent.
+   */
   handle(user: User, req: Request): void {
+    this.inOrder(user, () => this.run(user, req));
+  }
+
+  /** Send `event` to the user after the answers to everything handed over before it. */
+  answer(user: User, event: ServerEvent): void {
+    this.inOrder(user, () => user.peer.send(event));
+  }
+
+  /** Run `then` once everything handed over for this user so far is done (a close). */
+  afterPending(user: User, then: () => void): void {
+    this.inOrder(user, then);
+  }
+
+  /**
+   * The user's connection ended: once what it sent before is carried out,
+   * remove the user (§4 "Order": a quit never overtakes the user's last message).
+   */
+  leave(user: User, reason: string): void {
+    this.inOrder(user, () => this.disconnect(user, reason));
+  }
+
+  private run(user: User, req: Request): void | Promise<void> {
     if (!user.connected) return;
-    if (user.early) {
-      user.early.push(req);
-      return;
-    }
     // Heartbeats keep a connection alive; they do not make its user less idle (/whois).
     if (req.type !== 'ping' && req.type !== 'pong') user.lastActive = this.now();
     try {
       const pending = runCommand(this, user, req);
-      if (pending) pending.catch((err: unknown) => this.refuse(user, err, req.id));
+      if (pending) return pending.catch((err: unknown) => this.refuse(user, err, req.id));
     } catch (err) {
       this.refuse(user, err, req.id);
     }
   }
 
+  /**
+   * Run `job` after the user's earlier jobs. A synchronous job costs no
+   * promise; an asynchronous one holds the queue until it settles. The store
+   * publishes an append before it resolves it, so by then the Bus has fanned
+   * the message out on this node.
+   */
+  private inOrder(user: User, job: () => void | Promise<void>): void {
+    if (user.busy) {
+      (user.waiting ??= []).push(job);
+      return;
+    }
+    let next: (() => void | Promise<void>) | undefined = job;
+    while (next) {
+      user.busy = true;
+      let pending: void | Promise<void> = undefined;
+      try {
+        pending = next();
+      } catch (err) {
+        // Jobs handle their own refusals; a throw here is a bug, not the user's.
+        this.options.onInternalError?.(err, 'running a request in order');
+      }
+      if (pending) {
+        const resume = (): void => {
+          user.busy = false;
+          const after = user.waiting?.shift();
+          if (after) this.inOrder(user, after);
+        };
+        pending.then(resume, (err: unknown) => {
+          this.options.onInternalError?.(err, 'running a request in order');
+          resume();
+        });
+        return;
+      }
+      user.busy = false;
+      next = user.waiting?.shift();
+    }
+    if (user.waiting?.length === 0) user.waiting = undefined;
+  }
+
   /** Add a user to a room, announce it and replay the room's recent history (§2, §3 /join). */
-  async join(user: User, room: Room): Promise<void> {
+  async join(user: User, room: Room, history = this.options.historyOnJoin): Promise<void> {
     this.addMember(user, room);
     const target = roomTarget(this, user, room);
     user.hold(target.key);
@@ -576,18 +804,30 @@ export class Chat implements ChatContext {
         user,
         target,
         { after: undefined, epoch: undefined },
-        this.options.historyOnJoin,
+        Math.min(history, this.options.historyOnJoin),
       );
     } finally {
       finishReplay(this, user, target, read);
     }
   }
 
-  /** Give a user a new alias: the old one is free at once, and neighbours are told (§3 /nick). */
-  async rename(user: User, name: Name): Promise<void> {
+  /**
+   * Give a user a new alias, signed in to `account` (or none): the old alias
+   * is free at once, and neighbours are told (§3 /nick). A guest keeps its
+   * private stream across /nick; moving to or from an account changes it.
+   * A new alias is claimed first (its lease decides between nodes).
+   */
+  async rename(
+    user: User,
+    name: Name,
+    account: AccountRecord | undefined = user.account,
+  ): Promise<void> {
     const old = user.name;
     if (old.key !== name.key) {
-      const lease = await this.claim(name, user.peer.id, undefined, false);
+      const lease = await this.claim(name, user.peer.id, account, {
+        takeover: false,
+        ...(!account && { guestId: user.guestId }),
+      });
       if (!user.connected) {
         void this.options.leases.release(lease.key, lease.token).catch(() => undefined);
         return;
@@ -597,21 +837,34 @@ export class Chat implements ChatContext {
       user.leaseConfirmedAt = this.now();
       this.unmarkPresent(old.key, ['*', ...user.rooms.keys()]);
     }
-    this.users.delete(old.key);
+    this.removeUser(user);
     user.name = name;
-    this.users.set(name.key, user);
-    if (old.key !== name.key) {
-      // A new alias is a new private stream with its own seqs.
-      user.forgetStream('@');
-      this.unsubscribePrivate(old.key);
-      void this.subscribePrivate(name.key);
-    }
+    this.addUser(user);
+    this.setAccount(user, account);
     void this.markPresent(user);
+    if (old.display !== name.display)
+      this.audit({ action: 'nick', actor: old.display, target: name.display });
     this.announce(
       [...user.rooms.values()],
       this.system('nick', { user: old.display, name: name.display }),
       user,
     );
+  }
+
+  /** Sign a user in to an account (/nick, /register): the private stream follows the identity. */
+  setAccount(user: User, account: AccountRecord | undefined): void {
+    const before = user.privateStream;
+    user.account = account;
+    this.rebindPrivate(user, before);
+  }
+
+  /** Set (text '') a room's topic: stored first, so an acknowledged topic survives a restart. */
+  async setTopic(room: Room, text: string, by: User): Promise<void> {
+    const record = { text, by: by.name.display, at: this.now() };
+    await this.options.store.setTopic(room.name.key, record);
+    [room.topic, room.topicBy, room.topicAt] = [record.text, record.by, record.at];
+    this.topics.set(room.name.key, record);
+    this.audit({ action: 'topic', actor: by.name.display, room: room.name.display });
   }
 
   /** Remove a user from the chat: everyone who shares a room, and the user, see who and why. */
@@ -631,12 +884,6 @@ export class Chat implements ChatContext {
     target.peer.close('kicked');
   }
 
-  private runEarly(user: User): void {
-    const early = user.early ?? [];
-    user.early = undefined;
-    for (const req of early) this.handle(user, req);
-  }
-
   /** Remove a user whose connection ended; `reason` is shown to the others. */
   disconnect(
     user: User,
@@ -650,10 +897,8 @@ export class Chat implements ChatContext {
     this.announce([...user.rooms.values()], event, user, 'left');
     this.unmarkPresent(user.name.key, ['*', ...user.rooms.keys()]);
     for (const room of [...user.rooms.values()]) this.removeMember(user, room);
-    if (this.users.get(user.name.key) === user) {
-      this.users.delete(user.name.key);
-      this.unsubscribePrivate(user.name.key);
-    }
+    this.removeUser(user);
+    this.unsubscribePrivate(user);
     void this.releaseLease(user);
   }
 
@@ -774,6 +1019,8 @@ export class Chat implements ChatContext {
       room = new Room(name);
       this.rooms.set(name.key, room);
       const r = room;
+      const t = this.topics.get(name.key);
+      if (t) [r.topic, r.topicBy, r.topicAt] = [t.text, t.by, t.at];
       this.follow(
         r.stream,
         name.key,
@@ -838,7 +1085,7 @@ export class Chat implements ChatContext {
     return user;
   }
 
-  assertAliasFree(name: Name, self?: User): void {
+  assertAliasFree(name: Name, self?: User, account?: AccountRecord): void {
     const holder = this.users.get(name.key);
     if (holder && holder !== self) {
       throw new ChatError(
@@ -846,6 +1093,33 @@ export class Chat implements ChatContext {
         `${holder.name.display} is already online; pick another alias`,
       );
     }
+    // A signed-in account is its own proof of identity; a guest must not
+    // look like anyone online (§2 look-alikes).
+    if (account) return;
+    for (const other of this.lookalikes.get(skeleton(name.display)) ?? []) {
+      if (other !== self) {
+        throw new ChatError(
+          'alias_taken',
+          `${name.display} looks like ${other.name.display}, who is online; pick another alias`,
+        );
+      }
+    }
+  }
+
+  private addUser(user: User): void {
+    this.users.set(user.name.key, user);
+    const k = skeleton(user.name.display);
+    let set = this.lookalikes.get(k);
+    if (!set) this.lookalikes.set(k, (set = new Set()));
+    set.add(user);
+  }
+
+  private removeUser(user: User): void {
+    if (this.users.get(user.name.key) === user) this.users.delete(user.name.key);
+    const k = skeleton(user.name.display);
+    const set = this.lookalikes.get(k);
+    set?.delete(user);
+    if (set?.size === 0) this.lookalikes.delete(k);
   }
 
   addMember(user: User, room: Room): void {
@@ -967,28 +1241,46 @@ export class Chat implements ChatContext {
     for (const m of ms) this.deliverPrivateTo(m);
   };
 
+  /** Private stream key → the online user it belongs to (not an alias: see User.privateStream). */
+  private readonly privateOwners = new Map<string, User>();
+
   /**
-   * Start delivering the private stream of the user with this alias key on
-   * this node (wherever its senders are); resolves once it is live.
+   * Start delivering a user's private stream to it on this node (wherever
+   * its senders are); resolves once the stream is live.
    */
-  subscribePrivate(key: string): Promise<void> {
+  subscribePrivate(user: User): Promise<void> {
+    const key = user.privateStream;
+    this.privateOwners.set(key, user);
     const stream = new Followed();
     this.privates.set(key, stream);
-    this.follow(stream, '@' + key, this.onPrivate, () => {
-      const user = this.users.get(key);
-      if (user) user.peer.send(this.system('reset', { room: '@' }));
+    this.follow(stream, key, this.onPrivate, () => {
+      const owner = this.privateOwners.get(key);
+      if (owner) owner.peer.send(this.system('reset', { room: '@' }));
     });
     return stream.ready;
   }
 
-  unsubscribePrivate(key: string): void {
-    this.privates.delete(key);
-    void this.options.bus.unsubscribe('@' + key);
+  unsubscribePrivate(user: User, stream = user.privateStream): void {
+    if (this.privateOwners.get(stream) !== user) return;
+    this.privateOwners.delete(stream);
+    this.privates.delete(stream);
+    void this.options.bus.unsubscribe(stream);
   }
 
-  /** Deliver a message from a user stream `@key` to that user, if online and not ignoring. */
+  /**
+   * Call after a user's account changed (/nick to or from an account,
+   * /register): the private stream follows the identity, not the alias.
+   */
+  rebindPrivate(user: User, before: string): void {
+    if (user.privateStream === before) return;
+    user.forgetStream('@');
+    this.unsubscribePrivate(user, before);
+    void this.subscribePrivate(user);
+  }
+
+  /** Deliver a message of a private stream to its owner, if online and not ignoring. */
   deliverPrivateTo(m: StoredMessage): void {
-    const user = this.users.get(m.stream.slice(1));
+    const user = this.privateOwners.get(m.stream);
     if (!user || user.isIgnoring(foldKey(m.from))) return;
     this.deliver(user, this.privateEvent(m, user), '@');
   }

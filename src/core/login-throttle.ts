@@ -1,5 +1,5 @@
 /**
- * Failed logins per address (PROTOCOL.md §2): after a few failures each
+ * Failed logins per address (docs/protocol.md §2): after a few failures each
  * attempt is slowed down, and after many the address is refused for a while.
  * Pure bookkeeping with an injected clock.
  */

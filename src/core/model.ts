@@ -2,7 +2,7 @@
  * The core's picture of who is here: a User is an identity, a Peer is the
  * connection it speaks through (STYLE.md: "user is not connection").
  */
-import type { Request, ServerEvent } from '../protocol/messages.js';
+import type { ServerEvent } from '../protocol/messages.js';
 import type { AccountRecord, StoredMessage } from '../store/store.js';
 import type { Name } from '../protocol/names.js';
 import type { StreamFollower } from '../bus/follower.js';
@@ -41,7 +41,7 @@ export class Followed {
 export class Room {
   readonly members = new Set<User>();
   topic = '';
-  /** Who set the topic and when (ms), for clients that show it (IRC 333). */
+  /** Who set the topic and when (ms); persisted, and shown by clients that show it (IRC 333). */
   topicBy = '';
   topicAt = 0;
   /** The room's stream as this node follows it. */
@@ -76,11 +76,25 @@ export class User {
   lease: Lease | undefined;
   /** When `lease` was last confirmed (claimed or renewed), by this node's clock (ms). */
   leaseConfirmedAt = 0;
-
+  /** Said `bot: true` in its hello (§4): shown in /who and /whois. */
+  bot = false;
   /** The account this user signed in to (or registered), if any. */
   account: AccountRecord | undefined;
-  /** Requests that arrived before the welcome was sent; run right after it, in order. */
-  early: Request[] | undefined = [];
+  /**
+   * A guest's identity, derived from its session token (docs/protocol.md §2
+   * "Guest sessions"): it survives /nick and reconnects that present the
+   * token, and is never derived from the alias, so a later holder of the
+   * alias cannot read this guest's private messages.
+   */
+  guestId = '';
+  /**
+   * This connection's work in the order it arrived (docs/protocol.md §4
+   * "Order"): while one job (a request, an answer, the close) is running or
+   * waiting for the store, later ones wait here. Created on first use.
+   */
+  waiting: Array<() => void | Promise<void>> | undefined;
+  /** A job of this connection is under way (the welcome's replay first). */
+  busy = false;
 
   /** When the user last sent a request other than a heartbeat (ms; for /whois idle time). */
   lastActive: number;
@@ -93,6 +107,16 @@ export class User {
     readonly since: number,
   ) {
     this.lastActive = since;
+  }
+
+  /** Who this user is for idempotency and ignores: the account, else the guest session. */
+  get identity(): string {
+    return this.account ? 'a:' + this.account.key : 'g:' + this.guestId;
+  }
+
+  /** The Store key of this user's private stream: `@account`, or `@~guestId` for a guest. */
+  get privateStream(): string {
+    return this.account ? '@' + this.account.key : '@~' + this.guestId;
   }
 
   isIgnoring(key: string): boolean {
@@ -108,6 +132,11 @@ export class User {
     const display = this.ignoredUsers?.get(key);
     this.ignoredUsers?.delete(key);
     return display;
+  }
+
+  /** Replace the ignore list with the persisted one (at login). */
+  setIgnores(list: Map<string, string>): void {
+    this.ignoredUsers = list.size > 0 ? new Map(list) : undefined;
   }
 
   ignoredNames(): string[] {

@@ -1,5 +1,5 @@
 /**
- * Password hashing (PROTOCOL.md §2 accounts): scrypt from node:crypto with a
+ * Password hashing (docs/protocol.md §2 accounts): scrypt from node:crypto with a
  * per-user random salt, parameters stored with the hash so they can be raised
  * later, and a constant-time comparison.
  */

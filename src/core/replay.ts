@@ -1,5 +1,5 @@
 /**
- * Replaying a stream to one user (PROTOCOL.md §4, CLUSTER.md "Resume order"):
+ * Replaying a stream to one user (docs/protocol.md §4, CLUSTER.md "Resume order"):
  * recent history on join, everything after a seq on resume, a `reset` when
  * the resume point does not fit the stream. The user's live messages of that
  * stream are held while the replay is read and sent after it, never twice.
@@ -14,7 +14,7 @@ import type {
 import type { ReadResult, StoredMessage } from '../store/store.js';
 import type { Chat } from './chat.js';
 import type { Room, User } from './model.js';
-import { parseRoom, type Name } from '../protocol/names.js';
+import { foldKey, parseRoom, type Name } from '../protocol/names.js';
 
 /** Maximum messages sent by one resume replay before `more: true` (§4). */
 export const RESUME_CAP = 500;
@@ -58,13 +58,13 @@ export function roomTarget(chat: Chat, user: User, room: Room): ReplayTarget {
 
 /** The replay target of a user's own private stream (`@` in resume points). */
 export function privateTarget(chat: Chat, user: User): ReplayTarget {
-  const key = user.name.key;
+  const storeKey = user.privateStream;
   return {
     key: '@',
-    storeKey: '@' + key,
+    storeKey,
     display: '@',
     toEvent: (m) => chat.privateEvent(m, user),
-    wanted: () => user.name.key === key,
+    wanted: () => user.privateStream === storeKey,
   };
 }
 
@@ -113,7 +113,8 @@ export function finishReplay(
       ...(id !== undefined && { id }),
       room: target.display,
       epoch: r.epoch,
-      messages: r.messages.map(target.toEvent),
+      // Ignored users stay ignored in history too.
+      messages: r.messages.filter((m) => !user.isIgnoring(foldKey(m.from))).map(target.toEvent),
       more:
         after === undefined
           ? (r.messages[0]?.seq ?? r.top + 1) > r.firstRetained

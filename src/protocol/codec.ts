@@ -15,7 +15,10 @@ import type { ChatError } from './errors.js';
 import type { Hello, Request, ServerEvent } from './messages.js';
 
 /** What the core needs to admit a connection (§2). */
-export type LoginHello = Pick<Hello, 'name' | 'password' | 'history' | 'resume'>;
+export type LoginHello = Pick<
+  Hello,
+  'name' | 'password' | 'history' | 'resume' | 'bot' | 'session'
+>;
 
 /** One pre-login frame's meaning. */
 export type HelloStep =
@@ -23,6 +26,12 @@ export type HelloStep =
   | { kind: 'login'; hello: LoginHello }
   /** Nothing to do yet (a blank line; IRC's CAP before NICK/USER). */
   | { kind: 'wait' }
+  /**
+   * A question, not a failure: send `text`, and read the next frame with
+   * `next` (or as a first frame when undefined). Text mode's way back from a
+   * password prompt to the choice of an alias.
+   */
+  | { kind: 'prompt'; text: Buffer; next?: (frame: Buffer) => HelloStep }
   /** A malformed handshake: counted as a failed attempt. */
   | { kind: 'error'; error: ChatError };
 

@@ -56,7 +56,9 @@ function request<T extends string, F extends z.ZodRawShape>(
   typed: Typed[] = [],
   operator = false,
 ) {
-  const schema = z.object({ type: z.literal(type), id, ...fields });
+  // Strict (§4): an unknown key is `bad_request` naming it, never dropped —
+  // a typo such as `"histroy":0` must not silently mean the default.
+  const schema = z.object({ type: z.literal(type), id, ...fields }).strict();
   return { type, schema, typed, operator };
 }
 
@@ -92,7 +94,7 @@ const REQUESTS = [
   request('rooms', {}, [
     { name: 'rooms', usage: '/rooms', summary: 'rooms with member counts and topics', args: [] },
   ]),
-  request('join', { room: name }, [
+  request('join', { room: name, history: z.number().int().min(0).max(500).optional() }, [
     {
       name: 'join',
       usage: '/join #room',
@@ -204,13 +206,34 @@ const REQUESTS = [
   ),
   request(
     'ban',
-    { name },
+    {
+      name,
+      reason: optText,
+      /** Ban an address or CIDR block (`name` is one, or an online nick whose address is taken). */
+      addr: z.boolean().optional(),
+      /** How long: `30m`, `1h`, `7d`, `2w`; permanent when absent. */
+      duration: z.string().max(16).optional(),
+    },
     [
       {
         name: 'ban',
-        usage: '/ban nick',
-        summary: 'ban a user (operators only)',
-        args: [word('name')],
+        usage: '/ban nick [duration] [reason]',
+        summary:
+          'ban an account or guest alias (/ban -addr nick|address[/bits] …: an address) (operators only)',
+        args: [word('name'), rest('reason', true)],
+      },
+    ],
+    true,
+  ),
+  request(
+    'bans',
+    {},
+    [
+      {
+        name: 'bans',
+        usage: '/bans',
+        summary: 'list bans: who set them, when, why, until when (operators only)',
+        args: [],
       },
     ],
     true,
@@ -221,8 +244,8 @@ const REQUESTS = [
     [
       {
         name: 'unban',
-        usage: '/unban nick',
-        summary: 'lift a ban (operators only)',
+        usage: '/unban name',
+        summary: 'lift a ban, named as /bans shows it (operators only)',
         args: [word('name')],
       },
     ],

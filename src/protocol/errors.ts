@@ -1,5 +1,5 @@
 /**
- * The protocol's stable error codes (PROTOCOL.md §4). Tests assert these codes,
+ * The protocol's stable error codes (docs/protocol.md §4). Tests assert these codes,
  * never the human message, so a code once published never changes meaning.
  */
 export const ERROR_CODES = [
@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'server_full',
   'timeout',
   'shutting_down',
+  'id_reused',
   'unavailable',
   'internal',
 ] as const;
@@ -50,12 +51,11 @@ export class PasswordNeeded extends ChatError {
 /** Narrow an unknown thrown value to a ChatError, wrapping anything else as `internal`. */
 export function toChatError(err: unknown): ChatError {
   if (err instanceof ChatError) return err;
-  // A backend that says it cannot reach its shared store (cluster mode).
-  if (err instanceof Error && (err as Error & { unavailable?: boolean }).unavailable === true) {
-    return new ChatError(
-      'unavailable',
-      'The server cannot reach its shared store right now; try again shortly',
-    );
+  // A backend failure the user can act on (the Store's StoreError, e.g. a
+  // full disk): its code and sentence, never its operator-facing message.
+  const { userCode, userMessage } = (err ?? {}) as { userCode?: unknown; userMessage?: unknown };
+  if (userCode === 'unavailable' && typeof userMessage === 'string') {
+    return new ChatError('unavailable', userMessage);
   }
   return new ChatError('internal', 'Internal server error; the request was not carried out');
 }

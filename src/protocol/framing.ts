@@ -1,5 +1,5 @@
 /**
- * Byte-level line framing for PROTOCOL.md §1. split2's `maxLength` either
+ * Byte-level line framing for docs/protocol.md §1. split2's `maxLength` either
  * errors (ending the stream) or skips silently; the protocol needs to tell the
  * sender `line_too_long` for each discarded line and keep the connection, so
  * framing is done here, on Buffers, before any UTF-8 decoding.
@@ -46,6 +46,19 @@ export class LineFramer {
       if (line.length > this.maxLineBytes) frames.push({ kind: 'too_long' });
       else frames.push({ kind: 'line', bytes: line });
     }
+  }
+
+  /**
+   * The input ended: a last line without its LF, if any (`printf 'hi' | nc`
+   * sends one). A line being discarded as too long stays discarded.
+   */
+  end(): Buffer | undefined {
+    if (this.discarding || this.pendingBytes === 0) return undefined;
+    let line = Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (line[line.length - 1] === CR) line = line.subarray(0, -1);
+    return line.length > this.maxLineBytes ? undefined : line;
   }
 
   private hold(rest: Buffer, frames: Frame[]): void {

@@ -1,5 +1,5 @@
 /**
- * JSON mode (PROTOCOL.md §4): one JSON object per line. Every inbound object is
+ * JSON mode (docs/protocol.md §4): one JSON object per line. Every inbound object is
  * validated with zod before it reaches the core; every string a user typed is
  * sanitized here so the core only ever sees clean text.
  */
@@ -17,14 +17,22 @@ const resumePoint = z.union([
   z.object({ seq: z.number().int().nonnegative(), epoch: z.string().max(128).optional() }),
 ]);
 
-const helloSchema = z.object({
-  type: z.literal('hello'),
-  version: z.number().int().positive(),
-  name,
-  password: z.string().max(1024).optional(),
-  resume: z.record(z.string().max(64), resumePoint).optional(),
-  history: z.number().int().min(0).max(500).optional(),
-});
+/** The handshake line of a JSON client (§2, §4 `hello`). */
+export const helloSchema = z
+  .object({
+    type: z.literal('hello'),
+    version: z.number().int().positive(),
+    name,
+    password: z.string().max(1024).optional(),
+    resume: z.record(z.string().max(64), resumePoint).optional(),
+    history: z.number().int().min(0).max(500).optional(),
+    bot: z.boolean().optional(),
+    session: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{22,128}$/, 'session must be 22-128 of A-Z a-z 0-9 _ -')
+      .optional(),
+  })
+  .strict();
 
 function parseObject(line: string): Record<string, unknown> {
   let value: unknown;
@@ -57,6 +65,12 @@ export class JsonDecodeError extends ChatError {
 function describe(issues: z.core.$ZodIssue[]): string {
   const first = issues[0];
   if (!first) return 'Invalid request';
+  if (first.code === 'unrecognized_keys') {
+    // Name the keys (a typo is found at once), but never echo thousands of them.
+    const shown = first.keys.slice(0, 3).map((k) => JSON.stringify(k.slice(0, 40)));
+    const more = first.keys.length - shown.length;
+    return `Unknown key${first.keys.length > 1 ? 's' : ''} ${shown.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+  }
   const where = first.path.length ? first.path.join('.') : 'request';
   return `Invalid ${where}: ${first.message}`;
 }

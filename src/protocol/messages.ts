@@ -78,6 +78,12 @@ export interface WelcomeEvent {
   limits: Limits;
   server: { name: string; version: string };
   epochs: Record<string, string>;
+  /**
+   * Guests only: the session token. Sent back in `hello.session` on
+   * reconnect, it keeps the guest's private stream, ignores and idempotency
+   * (docs/protocol.md §2 "Guest sessions"). A secret: never show or log it.
+   */
+  session?: string;
 }
 
 export interface Limits {
@@ -87,6 +93,10 @@ export interface Limits {
   ratePerSecond: number;
   /** Largest file a `file-offer` may announce (§5). */
   maxFileBytes?: number;
+  /** Longest topic in UTF-8 bytes (`too_large` above it). */
+  maxTopicBytes: number;
+  /** Rooms one connection may be in (`too_large` for a join beyond it). */
+  maxRoomsPerUser: number;
 }
 
 export interface HistoryEvent {
@@ -110,6 +120,27 @@ export interface AckEvent {
   room?: string;
   name?: string;
   text?: string;
+  /** `bans` (operators): the bans in force. */
+  bans?: BanInfo[];
+  /** `join`: the room's topic, when it has one. */
+  topic?: TopicInfo;
+}
+
+/** One ban as `/bans` lists it; `name` is what `/unban` takes. */
+export interface BanInfo {
+  kind: 'account' | 'alias' | 'address';
+  name: string;
+  by: string;
+  at: string;
+  reason?: string;
+  expires?: string;
+}
+
+/** A room's topic with who set it and when. */
+export interface TopicInfo {
+  text: string;
+  by: string;
+  at: string;
 }
 
 export interface ErrorEvent {
@@ -120,12 +151,23 @@ export interface ErrorEvent {
   retryAfterMs?: number;
 }
 
+/** One user in a /who reply (§3). */
+export interface WhoEntry {
+  name: string;
+  away?: string;
+  /** Signed in to an operator account: staff, so people can tell. */
+  operator?: true;
+  /** Said `bot: true` in its hello. */
+  bot?: true;
+}
+
 export interface WhoEvent {
   type: 'who';
   id?: string;
   /** A room name, or '*' for everyone online. */
   room: string;
-  users: Array<{ name: string; away?: string }>;
+  /** `operator`/`bot` appear only when true. */
+  users: WhoEntry[];
 }
 
 export interface RoomsEvent {
@@ -148,6 +190,8 @@ export interface WhoisEvent {
   /** Signed in to a registered account (false: a guest). */
   account: boolean;
   operator: boolean;
+  /** Said `bot: true` in its hello. */
+  bot: boolean;
   /** Rooms the asker shares with this user. */
   rooms: string[];
   /** When this connection signed in (ISO). */
@@ -199,6 +243,10 @@ export interface Hello {
   resume?: Record<string, ResumePoint>;
   /** How many history messages to replay per room on join; 0 for bots. */
   history?: number;
+  /** A program, not a person: shown in /who and /whois (§4). */
+  bot?: boolean;
+  /** A guest's session token from an earlier welcome (or one the client made: 22–128 of A-Z a-z 0-9 _ -). */
+  session?: string;
 }
 
 export type { Request, RequestType } from './commands.js';

@@ -6,7 +6,14 @@
  * words an event on its own, so an `nc` user and a chat-client user read the
  * same sentence.
  */
-import type { AckEvent, SystemEvent, WhoisEvent } from './messages.js';
+import type {
+  AckEvent,
+  BanInfo,
+  SystemEvent,
+  TopicInfo,
+  WhoEntry,
+  WhoisEvent,
+} from './messages.js';
 
 /** A value from the wire inside a phrase: `kind` says how a renderer may style it. */
 export interface Value {
@@ -92,6 +99,28 @@ export function ackPhrase(e: AckEvent): Phrase | undefined {
   }
 }
 
+/** The topic a join shows (§3 /join), with who set it and when. */
+export function joinTopicPhrase(r: string | undefined, t: TopicInfo): Phrase {
+  return ['Topic of ', room(r), ': ', text(t.text), ' (set by ', user(t.by), ' ', t.at, ')'];
+}
+
+/** /bans (operators, §3): a heading, then one line per ban; `name` is what /unban takes. */
+export function bansPhrases(bans: readonly BanInfo[]): Phrase[] {
+  if (bans.length === 0) return [['No bans']];
+  return [
+    [`${bans.length} ${bans.length === 1 ? 'ban' : 'bans'} (/unban NAME lifts one):`],
+    ...bans.map((b): Phrase => [
+      `  ${b.kind} `,
+      b.kind === 'address' ? text(b.name) : user(b.name),
+      ' — by ',
+      user(b.by),
+      ` ${b.at}`,
+      ...(b.expires ? [`, until ${b.expires}`] : []),
+      ...reason(b.reason),
+    ]),
+  ];
+}
+
 /** `3h 5m`, `2m 10s`, `42s`: an idle time a person reads at a glance. */
 export function duration(seconds: number): string {
   const s = Math.max(0, Math.floor(seconds));
@@ -106,7 +135,7 @@ export function duration(seconds: number): string {
 export function whoisPhrases(e: WhoisEvent, clockOf: (iso: string) => string): Phrase[] {
   const kind = e.operator ? 'an operator' : e.account ? 'a registered user' : 'a guest';
   return [
-    [user(e.name), ` is ${kind}`],
+    [user(e.name), ` is ${kind}${e.bot ? ' (a bot)' : ''}`],
     e.rooms.length
       ? ['Rooms in common: ', ...e.rooms.flatMap((r, i) => (i ? [', ', room(r)] : [room(r)]))]
       : ['No rooms in common'],
@@ -114,6 +143,14 @@ export function whoisPhrases(e: WhoisEvent, clockOf: (iso: string) => string): P
     ...(e.away ? [['Away: ', text(e.away)]] : []),
     ...(e.address ? [['Address: ', text(e.address)]] : []),
   ];
+}
+
+/**
+ * A user in a /who list: `@` marks an operator (as IRC does; `@` is never
+ * part of an alias, so it cannot be faked), ` (bot)` a bot.
+ */
+export function whoName(e: WhoEntry): string {
+  return `${e.operator ? '@' : ''}${e.name}${e.bot ? ' (bot)' : ''}`;
 }
 
 /** A phrase as plain text (text mode, tests). */

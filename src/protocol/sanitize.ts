@@ -1,8 +1,9 @@
 /**
- * PROTOCOL.md §1: user text may not carry anything a terminal interprets.
+ * docs/protocol.md §1: user text may not carry anything a terminal interprets.
  * Removed: ANSI/VT escape sequences (CSI, OSC, DCS/SOS/PM/APC strings and
  * two-byte ESC forms, in 7-bit and 8-bit C1 spellings), every other C0 control
- * except TAB, DEL, C1 controls, and the bidi embedding/override/isolate marks
+ * except TAB, DEL, C1 controls (NEL U+0085 included), the line and paragraph
+ * separators U+2028/U+2029, and the bidi embedding/override/isolate marks
  * that can make text display in an order other than the one sent.
  */
 const ESCAPES = new RegExp(
@@ -17,6 +18,11 @@ const ESCAPES = new RegExp(
     '[\\x00-\\x08\\x0a-\\x1f\\x7f-\\x9f]',
     // Bidi embeddings, overrides and isolates.
     '[\\u202a-\\u202e\\u2066-\\u2069]',
+    // Line and paragraph separators (Zl, Zp: U+2028, U+2029 are the only ones).
+    // A client that splits lines the Unicode way would start a new line there,
+    // and a forged `* Bob is now an operator` after it would look like the
+    // server's. NEL (U+0085) is C1 and already removed above.
+    '[\\u2028\\u2029]',
   ].join('|'),
   'g',
 );

@@ -1,5 +1,5 @@
 /**
- * Text mode (PROTOCOL.md §3): what `nc` and `telnet` users type and read.
+ * Text mode (docs/protocol.md §3): what `nc` and `telnet` users type and read.
  * Decoding turns a typed line into a Request using the command table; encoding
  * turns a ServerEvent into human lines, cached per event so a broadcast is
  * formatted once, not once per recipient.
@@ -10,7 +10,15 @@ import { findCommand, type CommandSpec } from './commands.js';
 import type { AckEvent, Request, ServerEvent, SystemEvent } from './messages.js';
 import type { LoginHello } from './codec.js';
 import { frameText, sanitizeText } from './sanitize.js';
-import { ackPhrase, plain, systemPhrase, whoisPhrases } from './phrases.js';
+import {
+  ackPhrase,
+  bansPhrases,
+  joinTopicPhrase,
+  plain,
+  systemPhrase,
+  whoisPhrases,
+  whoName,
+} from './phrases.js';
 
 /** Parse one sanitized, non-empty line typed by a text-mode user. */
 export function decodeTextLine(line: string, isAvailable: (c: CommandSpec) => boolean): Request {
@@ -61,7 +69,13 @@ function parseArgs(spec: CommandSpec, argText: string): Request {
 
 /** §2: the text-mode request for a registered alias's password. */
 export function passwordPrompt(alias: string): string {
-  return `* ${alias} is registered: send the password as the next line\n`;
+  return `* ${alias} is registered: send the password as the next line (an empty line or /nick NAME picks another alias)\n`;
+}
+
+/** `/nick NAME` typed before login: an explicit alias; undefined for any other line. */
+function nickLine(line: string): string | undefined {
+  const m = /^\/nick\s+(\S.*)$/iu.exec(line);
+  return m ? m[1]!.trim() : undefined;
 }
 
 let lastMinute = '';
@@ -95,6 +109,9 @@ function systemLine(e: SystemEvent): string {
 
 function ackLine(e: AckEvent): string | undefined {
   const phrase = ackPhrase(e);
+  // A join shows the room's topic too, as IRC users expect (§3 /join).
+  if (phrase && e.op === 'join' && e.topic?.text)
+    return `* ${plain(phrase)}\n* ${plain(joinTopicPhrase(e.room, e.topic))}`;
   if (phrase) return '* ' + plain(phrase);
   switch (e.op) {
     case 'part':
@@ -107,8 +124,15 @@ function ackLine(e: AckEvent): string | undefined {
       return `* ${e.name} is banned`;
     case 'unban':
       return `* ${e.name} is no longer banned`;
+    case 'bans':
+      return bansPhrases(e.bans ?? [])
+        .map((p) => '* ' + plain(p))
+        .join('\n');
     case 'dm':
       return e.text ? `* ${e.name} is away: ${e.text}` : undefined;
+    case 'quit':
+      // The last line of a session: a script reading until it sees it can end (§3 /quit).
+      return '* Bye';
     default:
       // Messages are never echoed (split horizon); other acks need no words.
       return undefined;
@@ -157,7 +181,7 @@ export function encodeText(e: ServerEvent, here: string): string {
     case 'error':
       return `! ${e.message} [${e.code}]\n`;
     case 'who': {
-      const names = e.users.map((u) => (u.away ? `${u.name} (away: ${u.away})` : u.name));
+      const names = e.users.map((u) => (u.away ? `${whoName(u)} (away: ${u.away})` : whoName(u)));
       const where = e.room === '*' ? 'online' : `in ${e.room}`;
       return `* ${names.length} ${names.length === 1 ? 'user' : 'users'} ${where}: ${names.join(', ')}\n`;
     }
@@ -241,12 +265,36 @@ export class TextEncoder {
   }
 }
 
-/** §2: the next frame is the password of `alias` (never sanitized, never logged). */
+/**
+ * §2: the next frame is the password of `alias` (never sanitized, never
+ * logged). An empty line goes back to choosing an alias; `/nick NAME` picks
+ * another one at once.
+ */
 function passwordStep(alias: string): (frame: Buffer) => HelloStep {
   return (frame) => {
     const password = frameText(frame).trim();
-    if (password === '') return { kind: 'wait' };
+    if (password === '') {
+      return { kind: 'prompt', text: Buffer.from('* Type another alias\n') };
+    }
+    const other = nickLine(password);
+    if (other !== undefined) return { kind: 'login', hello: { name: sanitizeText(other) } };
     return { kind: 'login', hello: { name: alias, password } };
+  };
+}
+
+/**
+ * §2 after a refused alias: only `/nick NAME` names the next one. A plain
+ * line is not taken as an alias, so a script's next line is never posted
+ * under an alias it did not choose (`printf 'Bob\nhello\nrest' | nc`).
+ */
+function explicitAliasStep(frame: Buffer): HelloStep {
+  const line = sanitizeText(frameText(frame)).trim();
+  if (line === '') return { kind: 'wait' };
+  const name = nickLine(line);
+  if (name !== undefined) return { kind: 'login', hello: { name } };
+  return {
+    kind: 'error',
+    error: new ChatError('bad_alias', 'Not logged in yet; that line was not sent'),
   };
 }
 
@@ -268,7 +316,8 @@ export class TextCodec implements Codec {
   hello(frame: Buffer): HelloStep {
     const line = frameText(frame).trim();
     if (line === '') return { kind: 'wait' };
-    return { kind: 'login', hello: { name: sanitizeText(line) } };
+    const name = sanitizeText(line);
+    return { kind: 'login', hello: { name: nickLine(name) ?? name } };
   }
 
   retry(err: ChatError, hello: LoginHello | undefined): LoginRetry {
@@ -279,11 +328,15 @@ export class TextCodec implements Codec {
         next: passwordStep(err.alias),
       };
     }
-    // After a wrong password the next line is the password again; otherwise an alias.
+    // After a wrong password the next line is the password again; otherwise
+    // only an explicit `/nick NAME` (a script's next line is a message, not an alias).
     if (err.code === 'auth_failed' && hello) {
-      return { hint: '. Send the password again', next: passwordStep(hello.name) };
+      return {
+        hint: '. Send the password again (or an empty line to pick another alias)',
+        next: passwordStep(hello.name),
+      };
     }
-    return { hint: '. Try another alias' };
+    return { hint: '. Choose an alias with /nick NAME', next: explicitAliasStep };
   }
 
   decode(frame: Buffer): Decoded {

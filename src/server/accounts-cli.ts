@@ -1,9 +1,10 @@
 /**
  * `chat-server accounts add|remove|list|passwd|operator`: manage accounts in
- * the server's database, also while the server runs (PROTOCOL.md §2, §7).
+ * the server's database, also while the server runs (docs/protocol.md §2, §7).
  * Returns an exit code: 0 done, 1 refused (no such account, already exists),
  * 2 usage or configuration error.
  */
+import { userInfo } from 'node:os';
 import { Command, Option } from 'commander';
 import { ChatError } from '../protocol/errors.js';
 import { parseAlias } from '../protocol/names.js';
@@ -11,6 +12,7 @@ import { checkPasswordRules, hashPassword } from '../core/passwords.js';
 import { SqliteAccounts } from '../store/sqlite-accounts.js';
 import { openDatabase } from '../store/sqlite-store.js';
 import { StoreError } from '../store/store-error.js';
+import type { BanRecord } from '../store/store.js';
 import { readSecret, SecretCancelled } from '../tty/secret.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -94,6 +96,13 @@ export async function accountsMain(argv: string[], env: NodeJS.ProcessEnv): Prom
           createdAt: Date.now(),
         });
         if (!created) throw new Refused(`${name.display} already exists`, 1);
+        await accounts.addAudit({
+          at: Date.now(),
+          action: 'account-add',
+          actor: cliActor(),
+          target: name.display,
+          ...(o.operator && { reason: 'operator' }),
+        });
         out(`created ${name.display}${o.operator ? ' (operator)' : ''}`);
       }, true);
     });
@@ -106,6 +115,12 @@ export async function accountsMain(argv: string[], env: NodeJS.ProcessEnv): Prom
       await withAccounts(async (accounts) => {
         if (!(await accounts.deleteAccount(name.key)))
           throw new Refused(`no account ${name.display}`, 1);
+        await accounts.addAudit({
+          at: Date.now(),
+          action: 'account-remove',
+          actor: cliActor(),
+          target: name.display,
+        });
         out(`removed ${name.display}`);
       });
     });
@@ -119,6 +134,12 @@ export async function accountsMain(argv: string[], env: NodeJS.ProcessEnv): Prom
         if (!(await accounts.getAccount(name.key)))
           throw new Refused(`no account ${name.display}`, 1);
         await accounts.updateAccount(name.key, { hash: await askPassword(name.display) });
+        await accounts.addAudit({
+          at: Date.now(),
+          action: 'passwd',
+          actor: cliActor(),
+          target: name.display,
+        });
         out(`password changed for ${name.display}`);
       });
     });
@@ -133,7 +154,24 @@ export async function accountsMain(argv: string[], env: NodeJS.ProcessEnv): Prom
         if (!(await accounts.updateAccount(name.key, { operator: !o.off }))) {
           throw new Refused(`no account ${name.display}`, 1);
         }
+        await accounts.addAudit({
+          at: Date.now(),
+          action: o.off ? 'deoperator' : 'operator',
+          actor: cliActor(),
+          target: name.display,
+        });
         out(`${name.display} is ${o.off ? 'no longer' : 'now'} an operator`);
+      });
+    });
+
+  program
+    .command('bans')
+    .description('list the bans in force: what, who set them, when, why, until when')
+    .action(async () => {
+      await withAccounts(async (accounts) => {
+        const list = await accounts.listBans(Date.now());
+        if (list.length === 0) out('no bans');
+        for (const b of list) out(formatBan(b));
       });
     });
 
@@ -158,6 +196,27 @@ export async function accountsMain(argv: string[], env: NodeJS.ProcessEnv): Prom
     code = reportFailure(err);
   }
   return code;
+}
+
+/** Who ran a CLI change, for the audit trail: the local user. */
+function cliActor(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli';
+  }
+}
+
+/** One ban per line, tab-separated: what /unban takes comes second. */
+export function formatBan(b: BanRecord): string {
+  return [
+    b.kind,
+    b.name,
+    `by ${b.by}`,
+    new Date(b.at).toISOString(),
+    b.expires === undefined ? 'permanent' : `until ${new Date(b.expires).toISOString()}`,
+    b.reason ?? '',
+  ].join('\t');
 }
 
 function reportFailure(err: unknown): number {

@@ -1,5 +1,5 @@
 /**
- * Connection admission (PROTOCOL.md §6): a total cap, a cap per address and
+ * Connection admission (docs/protocol.md §6): a total cap, a cap per address and
  * an accept rate per address. Pure bookkeeping with an injected clock; the
  * listener decides what to do with a refusal.
  */

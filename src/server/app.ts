@@ -62,6 +62,8 @@ export interface App {
   start(): Promise<AddressInfo>;
   /** Graceful stop (§8): notify, flush, close the store. */
   stop(): Promise<void>;
+  /** Resolves when the server stopped itself (its database lease was taken); main exits 1. */
+  readonly failed: Promise<Error>;
 }
 
 /** The Store and Bus the config asks for, and what must be checked before listening. */
@@ -74,7 +76,11 @@ interface Backend {
   check: () => Promise<void>;
 }
 
-function openBackend(config: Readonly<ServerConfig>, log: Logger): Backend {
+function openBackend(
+  config: Readonly<ServerConfig>,
+  log: Logger,
+  onLeaseLost: (err: Error) => void,
+): Backend {
   const target =
     config.redis !== undefined
       ? { url: config.redis }
@@ -87,6 +93,15 @@ function openBackend(config: Readonly<ServerConfig>, log: Logger): Backend {
       path: config.db,
       publish: (m) => bus.publish(m),
       retention: config.historyLimit,
+      onLeaseLost,
+      // Once per episode (docs/security.md "Storage failures"), not once per refused message.
+      onStorage: (r) =>
+        r.state === 'failing'
+          ? log.error(
+              { reason: r.reason, failed: r.failed },
+              'storage failing: messages are refused',
+            )
+          : log.warn({ failed: r.failed }, 'storage works again'),
     });
     return { store, bus, leases: new MemoryLeases(), check: async () => undefined };
   }
@@ -120,7 +135,14 @@ export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
   let current = config;
   let motd = config.motd === undefined ? undefined : readMotd(config.motd);
   const tally = new Tally();
-  const { store, bus, leases, check } = openBackend(config, log);
+  let fail!: (err: Error) => void;
+  const failed = new Promise<Error>((resolve) => (fail = resolve));
+  let stop: () => Promise<void> = async () => undefined;
+  const { store, bus, leases, check } = openBackend(config, log, (err) => {
+    // Two servers must never serve one database: stop now; clients reconnect to the holder.
+    log.fatal({ db: config.db }, err.message);
+    void stop().then(() => fail(err));
+  });
   const chat = new Chat({
     store,
     bus,
@@ -133,6 +155,8 @@ export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
       rateBurst: config.rateBurst,
       ratePerSecond: config.ratePerSecond,
       maxFileBytes: config.maxFileBytes,
+      maxTopicBytes: config.maxTopicBytes,
+      maxRoomsPerUser: config.maxRoomsPerUser,
     },
     transfers: { maxFileBytes: config.maxFileBytes, idleTimeoutMs: config.fileIdleTimeout * 1000 },
     onTransferEnd: (fields) => log.info(fields, 'file transfer ended'),
@@ -142,10 +166,16 @@ export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
     heartbeatSeconds: config.heartbeat,
     server: { name: 'chat-server', version: VERSION },
     motd: () => motd,
+    onAudit: (r) =>
+      log.info(
+        { action: r.action, actor: r.actor, target: r.target, room: r.room, reason: r.reason },
+        'audit',
+      ),
     onInternalError: (err, context) => {
       tally.internalErrors++;
       log.error({ err, context }, 'internal error');
     },
+    audit: (action, fields) => log.info({ audit: action, ...fields }, action),
   });
   const banner = `* chat-server ${VERSION}: type your alias and press Enter\n`;
   const listener = new Listener(chat, config, log, banner, tally);
@@ -159,6 +189,15 @@ export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
         });
   let stopped: Promise<void> | undefined;
   let stopping = false;
+  stop = () =>
+    (stopped ??= (async () => {
+      stopping = true;
+      const grace = current.shutdownGrace * 1000;
+      // The native listener's close announces the shutdown to every user, IRC ones included.
+      await Promise.all([listener.close(grace), irc?.close(grace)]);
+      await store.close();
+      await bus.close();
+    })());
 
   const reconfigure = async (next: Readonly<ServerConfig>): Promise<Reloaded> => {
     // Everything that can fail is read first, so a bad file changes nothing.
@@ -200,6 +239,8 @@ export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
         maxMessageLines: current.maxMessageLines,
         rateBurst: current.rateBurst,
         ratePerSecond: current.ratePerSecond,
+        maxTopicBytes: current.maxTopicBytes,
+        maxRoomsPerUser: current.maxRoomsPerUser,
       },
       historyOnJoin: current.historyOnJoin,
       announceLimit: current.announceLimit,
@@ -249,21 +290,15 @@ export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
     motd: () => motd,
     reconfigure,
     storeWritable,
+    failed,
     start: async () => {
       await check();
+      await chat.load();
       await chat.start();
       const addr = await listener.listen();
       if (irc) await irc.listen();
       return addr;
     },
-    stop: () =>
-      (stopped ??= (async () => {
-        stopping = true;
-        const grace = current.shutdownGrace * 1000;
-        // The native listener's close announces the shutdown to every user, IRC ones included.
-        await Promise.all([listener.close(grace), irc?.close(grace)]);
-        await store.close();
-        await bus.close();
-      })()),
+    stop,
   };
 }

@@ -76,8 +76,9 @@ export class Listener {
     };
     this.admission = new Admission(this.admissionLimits);
     if (config.tlsCert !== undefined && config.tlsKey !== undefined) {
-      const tls = createTlsServer({ ...loadTls(config.tlsCert, config.tlsKey) }, (socket) =>
-        this.accept(socket),
+      const tls = createTlsServer(
+        { ...loadTls(config.tlsCert, config.tlsKey), allowHalfOpen: true },
+        (socket) => this.accept(socket),
       );
       // A plain-TCP client or a failed handshake is that client's problem, not the server's.
       tls.on('tlsClientError', (err, socket) =>
@@ -86,7 +87,9 @@ export class Listener {
       this.server = tls;
       this.tls = tls;
     } else {
-      this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+      this.server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) =>
+        this.accept(socket),
+      );
     }
     this.server.maxConnections = config.maxConnections + MAX_REFUSING;
     // Before listening, listen() reports the error (one line, no stack, from main).

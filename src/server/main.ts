@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { RedisConfigError } from '../store/redis-check.js';
 import { StoreError } from '../store/store-error.js';
 import { accountsMain } from './accounts-cli.js';
+import { auditMain } from './audit-cli.js';
 import { createApp, type App } from './app.js';
 import { backupMain } from './backup.js';
 import { ConfigError, formatConfig, resolveConfig, type ServerConfig } from './config.js';
@@ -131,6 +132,7 @@ function configMain(argv: string[], env: NodeJS.ProcessEnv): number {
 export async function main(argv: string[]): Promise<number> {
   const args = argv.slice(2);
   if (args[0] === 'accounts') return accountsMain(args.slice(1), process.env);
+  if (args[0] === 'audit') return auditMain(args.slice(1), process.env);
   if (args[0] === 'config') return configMain(args.slice(1), process.env);
   if (args[0] === 'backup') return backupMain(args.slice(1), process.env);
   const cliOpts = parseCli(buildCli(), args);
@@ -259,6 +261,12 @@ export async function main(argv: string[]): Promise<number> {
         resolve(0);
       });
     };
+    // The database lease was taken by another server: app already stopped serving.
+    void app.failed.then(() => {
+      stopping = true;
+      detach();
+      resolve(1);
+    });
     for (const signal of early) onSignal(signal);
   });
 }

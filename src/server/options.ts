@@ -229,6 +229,22 @@ export const SERVER_OPTIONS = [
     min: 1,
   },
   {
+    key: 'maxTopicBytes',
+    description: 'longest room topic in UTF-8 bytes (a /rooms reply lists every topic)',
+    default: 390,
+    kind: 'int',
+    min: 0,
+    max: 16384,
+  },
+  {
+    key: 'maxRoomsPerUser',
+    description: 'rooms one connection may be in at once (joins and hello.resume)',
+    default: 50,
+    kind: 'int',
+    min: 1,
+    max: 10000,
+  },
+  {
     key: 'historyOnJoin',
     description: 'messages replayed when joining a room',
     default: 20,

@@ -1,5 +1,5 @@
 /**
- * Flood control that forgives pasting (PROTOCOL.md §6): a token bucket whose
+ * Flood control that forgives pasting (docs/protocol.md §6): a token bucket whose
  * excess is first delayed in a short queue, then refused with a retry hint,
  * and whose sustained abuse ends the connection. Pure: time comes from `now`
  * and the caller owns the timer, so tests can drive it with fake clocks.
@@ -16,6 +16,7 @@ export interface RateLimitOptions {
 
 export type Admission<T> =
   | { kind: 'now'; item: T }
+  /** Held behind earlier items (a free item waits its turn but takes no token). */
   | { kind: 'queued' }
   | { kind: 'refused'; retryAfterMs: number }
   | { kind: 'flood' };
@@ -23,7 +24,10 @@ export type Admission<T> =
 export class RateLimiter<T> {
   private tokens: number;
   private last: number;
-  private readonly waiting: T[] = [];
+  /** Held items in arrival order; `free` ones take no token (they only keep their place). */
+  private readonly waiting: Array<{ item: T; free: boolean }> = [];
+  /** How many held items take a token: the queue limit counts these only. */
+  private counted = 0;
   private refusals: number[] = [];
 
   constructor(
@@ -41,8 +45,9 @@ export class RateLimiter<T> {
       this.tokens -= 1;
       return { kind: 'now', item };
     }
-    if (this.waiting.length < this.opts.queue) {
-      this.waiting.push(item);
+    if (this.counted < this.opts.queue) {
+      this.waiting.push({ item, free: false });
+      this.counted++;
       return { kind: 'queued' };
     }
     const t = this.now();
@@ -52,25 +57,50 @@ export class RateLimiter<T> {
     return { kind: 'refused', retryAfterMs: this.msUntilFree() };
   }
 
-  /** Requests from the queue that may run now, in order. */
+  /**
+   * Offer an item flood control never refuses and never counts (a heartbeat,
+   * `/quit`, an answer that must keep its place): it runs now when nothing
+   * is held, else it waits behind what is held, in order.
+   */
+  offerFree(item: T): Admission<T> {
+    if (this.waiting.length === 0) return { kind: 'now', item };
+    this.waiting.push({ item, free: true });
+    return { kind: 'queued' };
+  }
+
+  /** Items from the queue that may run now, in order. */
   release(): T[] {
     this.refill();
     const out: T[] = [];
-    while (this.waiting.length > 0 && this.tokens >= 1) {
-      this.tokens -= 1;
-      out.push(this.waiting.shift()!);
+    while (this.waiting.length > 0) {
+      const head = this.waiting[0]!;
+      if (!head.free) {
+        if (this.tokens < 1) break;
+        this.tokens -= 1;
+        this.counted--;
+      }
+      this.waiting.shift();
+      out.push(head.item);
     }
     return out;
   }
 
-  /** Milliseconds until the next queued request may run (undefined when none waits). */
+  /** Milliseconds until the next queued item may run (undefined when none waits). */
   nextReleaseInMs(): number | undefined {
-    if (this.waiting.length === 0) return undefined;
+    const head = this.waiting[0];
+    if (head === undefined) return undefined;
+    if (head.free) return 0;
     this.refill();
     return Math.max(0, Math.ceil(((1 - this.tokens) * 1000) / this.opts.perSecond));
   }
 
+  /** Held items that take a token. */
   get queued(): number {
+    return this.counted;
+  }
+
+  /** Held items of any kind. */
+  get held(): number {
     return this.waiting.length;
   }
 

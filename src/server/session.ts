@@ -13,6 +13,7 @@ import { ChatError, type ErrorCode } from '../protocol/errors.js';
 import { LineFramer } from '../protocol/framing.js';
 import type { Request, ServerEvent } from '../protocol/messages.js';
 import type { ServerConfig } from './config.js';
+import { Heartbeat } from './heartbeat.js';
 import { Outbox } from './output.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import type { Tally } from './tally.js';
@@ -76,11 +77,18 @@ export class Session implements Peer {
   private longLinesInARow = 0;
   private handshakeTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
-  private lastInput = Date.now();
-  private pinged = false;
+  /** JSON connections only, from login on. */
+  private heartbeat: Heartbeat | undefined;
   private closing = false;
   private closeReason = 'closed by client';
-  private readonly limiter: RateLimiter<Request>;
+  /**
+   * Flood control and the order of this connection's input: every post-login
+   * line, counted or not, passes through it as a job, so one held by flood
+   * control keeps its place (§4 "Order", §6).
+   */
+  private readonly limiter: RateLimiter<() => void>;
+  /** The client half-closed: answer everything received, then close (not a quit). */
+  private ended = false;
   private readonly outbox: Outbox;
   /** Frames that arrived while a login was being checked. */
   private backlog: Buffer[] | undefined;
@@ -104,7 +112,7 @@ export class Session implements Peer {
     this.codec = deps.defaultCodec;
     this.address = socket.remoteAddress ?? 'unknown';
     this.remotePort = socket.remotePort ?? 0;
-    this.limiter = new RateLimiter<Request>(deps.rateLimits);
+    this.limiter = new RateLimiter<() => void>(deps.rateLimits);
     this.outbox = new Outbox(socket);
     socket.setNoDelay(true);
     SESSIONS.set(socket, this);
@@ -213,17 +221,37 @@ export class Session implements Peer {
     this.closeReason = err.code ?? err.message;
   }
 
-  /** Half-closed by the client: finish our side too so the socket closes. */
+  /**
+   * Half-closed by the client (`printf … | nc` when its input ends). Not a
+   * quit (§4 "Order"): a last line without its newline still counts, every
+   * line received is handled and answered, and then the server closes.
+   */
   onEnd(): void {
-    if (!this.closing) this.socket.end();
+    if (this.closing) return;
+    const last = this.framer.end();
+    if (last) this.onData(Buffer.alloc(0), last);
+    this.ended = true;
+    this.closeWhenAnswered();
   }
 
-  /** Bytes from the client. */
-  onData(chunk: Buffer): void {
-    this.lastInput = Date.now();
+  /** After a half-close: close once the input before it is done; a login in progress finishes first. */
+  private closeWhenAnswered(): void {
+    if (this.closing || !this.ended || this.backlog) return;
+    const user = this.user;
+    if (!user) {
+      this.close('closed by client');
+      return;
+    }
+    this.inTurn(() => this.deps.chat.afterPending(user, () => this.close('closed by client')));
+  }
+
+  /** Bytes from the client (`extra`: a last unterminated line at end of input). */
+  onData(chunk: Buffer, extra?: Buffer): void {
+    this.heartbeat?.input();
     this.deps.tally.bytesIn += chunk.length;
-    this.pinged = false;
-    for (const frame of this.framer.push(chunk)) {
+    const frames = this.framer.push(chunk);
+    if (extra) frames.push({ kind: 'line', bytes: extra });
+    for (const frame of frames) {
       if (this.closing) return;
       if (frame.kind === 'too_long') {
         this.lineTooLong();
@@ -249,8 +277,26 @@ export class Session implements Peer {
         `Three lines in a row were longer than ${max} bytes; closing`,
       );
     } else {
-      this.sendError('line_too_long', `Line longer than ${max} bytes was discarded`);
+      this.answerError('line_too_long', `Line longer than ${max} bytes was discarded`);
     }
+  }
+
+  /** An error about one line, sent after the answers to the lines before it (§4 "Order"). */
+  private answerError(code: ErrorCode, message: string, id?: string, retryAfterMs?: number): void {
+    const user = this.user;
+    if (!user) {
+      this.sendError(code, message, id, retryAfterMs);
+      return;
+    }
+    const event = errorEvent(code, message, id, retryAfterMs);
+    this.inTurn(() => this.deps.chat.answer(user, event));
+  }
+
+  /** Run `job` now, or after the input flood control holds (it keeps its place, takes no token). */
+  private inTurn(job: () => void): void {
+    const verdict = this.limiter.offerFree(job);
+    if (verdict.kind === 'now') job();
+    else this.scheduleDrain();
   }
 
   private onFrame(frame: Buffer): void {
@@ -259,7 +305,7 @@ export class Session implements Peer {
       if (decoded.kind === 'request') this.admitRequest(this.user, decoded.request);
       else if (decoded.kind === 'error') {
         const { code, message } = decoded.error;
-        this.sendError(code, message, decoded.id);
+        this.answerError(code, message, decoded.id);
       }
       return;
     }
@@ -287,31 +333,36 @@ export class Session implements Peer {
   }
 
   /**
-   * Pass a request through flood control (§6). Heartbeat frames are not
-   * counted, nor file chunks and their acks: a transfer's window (§5) paces those.
+   * Pass a request through flood control (§6). Heartbeats, `quit`, file
+   * chunks and their acks (a transfer's window paces those, §5) are never
+   * counted nor refused, but wait behind held lines like any other (§4
+   * "Order": lines before a `/quit` are carried out first).
    */
   private admitRequest(user: User, req: Request): void {
+    const chat = this.deps.chat;
+    const run = (): void => chat.handle(user, req);
     if (
       req.type === 'ping' ||
       req.type === 'pong' ||
+      req.type === 'quit' ||
       req.type === 'file-chunk' ||
       req.type === 'file-ack'
     ) {
-      this.deps.chat.handle(user, req);
+      this.inTurn(run);
       return;
     }
-    const verdict = this.limiter.offer(req);
+    const verdict = this.limiter.offer(run);
     switch (verdict.kind) {
       case 'now':
-        this.deps.chat.handle(user, verdict.item);
+        verdict.item();
         break;
       case 'queued':
         this.scheduleDrain();
         break;
       case 'refused':
-        this.sendError(
+        this.answerError(
           'rate_limited',
-          `Too many messages; slow down (retry in ${verdict.retryAfterMs} ms)`,
+          `Too many messages: dropped ${quote(req)}; slow down (retry in ${verdict.retryAfterMs} ms)`,
           req.id,
           verdict.retryAfterMs,
         );
@@ -331,7 +382,10 @@ export class Session implements Peer {
     this.drainTimer = setTimeout(() => {
       this.drainTimer = undefined;
       if (this.closing || !this.user) return;
-      for (const req of this.limiter.release()) this.deps.chat.handle(this.user, req);
+      for (const job of this.limiter.release()) {
+        if (this.closing) return;
+        job();
+      }
       this.scheduleDrain();
     }, wait);
   }
@@ -343,6 +397,11 @@ export class Session implements Peer {
     }
     const step = this.nextHello ? this.nextHello(frame) : this.codec.hello(frame);
     if (step.kind === 'wait') return;
+    if (step.kind === 'prompt') {
+      this.nextHello = step.next;
+      this.write(step.text);
+      return;
+    }
     if (step.kind === 'error') {
       this.handshakeRefused(step.error);
       return;
@@ -417,19 +476,27 @@ export class Session implements Peer {
       this.onFrame(frame);
     }
     // A line replayed above may have started another login, which keeps it paused.
-    if (!this.backlog && !this.closing) this.socket.resume();
+    if (!this.backlog && !this.closing) {
+      this.socket.resume();
+      this.closeWhenAnswered();
+    }
   }
 
-  /** §4: ping after `heartbeat` s of silence, close after two more intervals. */
+  /** §4: ping after `heartbeat` s of silence, close when a ping stays unanswered two more. */
   private startHeartbeat(): void {
     const intervalMs = this.deps.config.heartbeat * 1000;
+    const heartbeat = new Heartbeat(intervalMs);
+    this.heartbeat = heartbeat;
     this.heartbeatTimer = setInterval(() => {
-      const silentMs = Date.now() - this.lastInput;
-      if (silentMs >= intervalMs * 3) {
-        this.finalError('timeout', 'No input for too long; closing');
-      } else if (silentMs >= intervalMs && !this.pinged) {
-        this.pinged = true;
-        this.send({ type: 'ping' });
+      switch (heartbeat.tick()) {
+        case 'ping':
+          this.send({ type: 'ping' });
+          break;
+        case 'timeout':
+          this.finalError('timeout', 'No answer to a ping for too long; closing');
+          break;
+        case 'none':
+          break;
       }
     }, intervalMs);
     this.heartbeatTimer.unref();
@@ -448,13 +515,7 @@ export class Session implements Peer {
   }
 
   private sendError(code: ErrorCode, message: string, id?: string, retryAfterMs?: number): void {
-    this.send({
-      type: 'error',
-      ...(id !== undefined && { id }),
-      code,
-      message,
-      ...(retryAfterMs !== undefined && { retryAfterMs }),
-    });
+    this.send(errorEvent(code, message, id, retryAfterMs));
   }
 
   private finalError(code: ErrorCode, message: string, retryAfterMs?: number): void {
@@ -468,7 +529,8 @@ export class Session implements Peer {
     clearInterval(this.heartbeatTimer);
     clearTimeout(this.drainTimer);
     this.outbox.discard();
-    if (this.user) this.deps.chat.disconnect(this.user, this.quitReason());
+    // Queued behind what the connection already sent: its last message goes out before its quit.
+    if (this.user) this.deps.chat.leave(this.user, this.quitReason());
     this.note('info', { reason: this.closeReason }, 'disconnected');
     this.onGone(this);
   }
@@ -487,4 +549,28 @@ export class Session implements Peer {
         return 'connection lost';
     }
   }
+}
+
+function errorEvent(
+  code: ErrorCode,
+  message: string,
+  id?: string,
+  retryAfterMs?: number,
+): ServerEvent {
+  return {
+    type: 'error',
+    ...(id !== undefined && { id }),
+    code,
+    message,
+    ...(retryAfterMs !== undefined && { retryAfterMs }),
+  };
+}
+
+/** The first words of a dropped request, so its sender knows which one (§6). */
+export function quote(req: Request): string {
+  const text = req.type === 'say' || req.type === 'dm' ? req.text : `/${req.type}`;
+  const words = text.trim().split(/\s+/u);
+  let out = words.slice(0, 6).join(' ');
+  if (out.length > 40) out = out.slice(0, 40);
+  return `"${out}${out.length < text.trim().length ? '…' : ''}"`;
 }

@@ -1,5 +1,5 @@
 /**
- * TLS material (PROTOCOL.md §1, §7): PEM certificate and key read from files,
+ * TLS material (docs/protocol.md §1, §7): PEM certificate and key read from files,
  * checked by building a secure context, so a bad file is reported at start
  * (or on SIGHUP, keeping the old one) rather than on the first handshake.
  */

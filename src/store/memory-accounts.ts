@@ -1,9 +1,11 @@
-import type { AccountRecord, AccountStore, BanRecord } from './store.js';
+import { banApplies, inForce } from './ban-match.js';
+import type { AccountRecord, AccountStore, AuditRecord, BanQuery, BanRecord } from './store.js';
 
-/** Accounts and bans in process memory, for MemoryStore. */
+/** Accounts, bans and the audit trail in process memory, for MemoryStore. */
 export class MemoryAccounts implements AccountStore {
   private readonly accounts = new Map<string, AccountRecord>();
   private bans: BanRecord[] = [];
+  private readonly audit: AuditRecord[] = [];
 
   async getAccount(key: string): Promise<AccountRecord | undefined> {
     const a = this.accounts.get(key);
@@ -41,18 +43,29 @@ export class MemoryAccounts implements AccountStore {
     this.bans.push({ ...ban });
   }
 
-  async removeBans(nameKey: string): Promise<number> {
+  async removeBans(target: string): Promise<number> {
     const before = this.bans.length;
-    this.bans = this.bans.filter((b) => b.nameKey !== nameKey);
+    this.bans = this.bans.filter((b) => b.nameKey !== target && b.value !== target);
     return before - this.bans.length;
   }
 
-  async findBan(accountKey: string | undefined, address: string): Promise<BanRecord | undefined> {
-    const hit = this.bans.find(
-      (b) =>
-        (b.kind === 'account' && b.value === accountKey) ||
-        (b.kind === 'address' && b.value === address),
-    );
+  async listBans(now: number): Promise<BanRecord[]> {
+    return this.bans
+      .filter((b) => inForce(b, now))
+      .map((b) => ({ ...b }))
+      .sort((x, y) => x.at - y.at);
+  }
+
+  async findBan(query: BanQuery): Promise<BanRecord | undefined> {
+    const hit = this.bans.find((b) => banApplies(b, query));
     return hit && { ...hit };
+  }
+
+  async addAudit(record: AuditRecord): Promise<void> {
+    this.audit.push({ ...record });
+  }
+
+  async listAudit(since: number): Promise<AuditRecord[]> {
+    return this.audit.filter((r) => r.at >= since).map((r) => ({ ...r }));
   }
 }

@@ -8,6 +8,7 @@ import type {
   Store,
   StoredMessage,
   StreamKey,
+  TopicRecord,
 } from './store.js';
 
 interface Stream {
@@ -24,6 +25,8 @@ export class MemoryStore extends MemoryAccounts implements Store {
   private readonly streams = new Map<StreamKey, Stream>();
   private readonly seen = new Map<string, { message: StoredMessage; at: number }>();
   private readonly epoch = randomUUID();
+  private readonly topics = new Map<StreamKey, TopicRecord>();
+  private readonly ignores = new Map<string, Map<string, string>>();
 
   constructor(
     private readonly publish: Publish,
@@ -75,6 +78,31 @@ export class MemoryStore extends MemoryAccounts implements Store {
     const older =
       beforeSeq === undefined ? s.messages : s.messages.filter((m) => m.seq < beforeSeq);
     return this.result(s, limit > 0 ? older.slice(-limit) : []);
+  }
+
+  async getTopic(room: StreamKey): Promise<TopicRecord | undefined> {
+    const t = this.topics.get(room);
+    return t && { ...t };
+  }
+
+  async listTopics(): Promise<Map<StreamKey, TopicRecord>> {
+    return new Map([...this.topics].map(([k, t]) => [k, { ...t }]));
+  }
+
+  async setTopic(room: StreamKey, topic: TopicRecord): Promise<void> {
+    this.topics.set(room, { ...topic });
+  }
+
+  async getIgnores(owner: string): Promise<Map<string, string>> {
+    return new Map(this.ignores.get(owner));
+  }
+
+  async setIgnore(owner: string, key: string, display: string | undefined): Promise<void> {
+    let list = this.ignores.get(owner);
+    if (display !== undefined) (list ??= new Map()).set(key, display);
+    else list?.delete(key);
+    if (list && list.size > 0) this.ignores.set(owner, list);
+    else this.ignores.delete(owner);
   }
 
   async close(): Promise<void> {

@@ -62,4 +62,24 @@ export class RedisKeys {
   get banSet(): string {
     return `${this.prefix}{bans}:all`;
   }
+
+  /** Bans (hash: kind NUL value → JSON BanRecord); few, read whole (CIDR matching). */
+  get bans(): string {
+    return `${this.prefix}{bans}:h`;
+  }
+
+  /** Room topics (hash: room key → JSON TopicRecord). */
+  get topics(): string {
+    return `${this.prefix}{topics}:h`;
+  }
+
+  /** One identity's ignore list (hash: folded alias → display alias). */
+  ignores(owner: string): string {
+    return `${this.prefix}{ignores:${owner.replaceAll('}', '%7D')}}`;
+  }
+
+  /** The audit trail (list of JSON AuditRecord, oldest first). */
+  get audit(): string {
+    return `${this.prefix}{audit}:log`;
+  }
 }

@@ -1,13 +1,17 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { Claim, Lease, LeaseStore, Owner, Presence } from './lease.js';
+import { banApplies, inForce } from './ban-match.js';
 import { RedisKeys } from './redis-keys.js';
 import * as lua from './redis-scripts.js';
 import { StoreError } from './store-error.js';
 import type {
   AccountRecord,
   AppendResult,
+  AuditRecord,
+  BanQuery,
   BanRecord,
+  TopicRecord,
   NewMessage,
   Publish,
   ReadResult,
@@ -74,9 +78,6 @@ const SCRIPTS = {
   updateAccount: new Script(lua.UPDATE_ACCOUNT),
   deleteAccount: new Script(lua.DELETE_ACCOUNT),
   listAccounts: new Script(lua.LIST_ACCOUNTS),
-  addBan: new Script(lua.ADD_BAN),
-  removeBans: new Script(lua.REMOVE_BANS),
-  findBan: new Script(lua.FIND_BAN),
 };
 
 /** A member `seq:json` as a message of `stream`. */
@@ -270,48 +271,70 @@ export class RedisStore implements Store, LeaseStore {
   }
 
   async addBan(b: BanRecord): Promise<void> {
-    const id = banId(b.kind, b.value);
-    await this.track(
-      this.run(
-        SCRIPTS.addBan,
-        [this.keys.banPrefix + id, this.keys.banSet],
-        [
-          id,
-          ...['kind', b.kind, 'value', b.value, 'nameKey', b.nameKey, 'name', b.name],
-          ...['by', b.by, 'at', String(b.at)],
-        ],
-      ),
+    await this.cmd(() =>
+      this.client.hset(this.keys.bans, banId(b.kind, b.value), JSON.stringify(b)),
     );
   }
 
-  async removeBans(nameKey: string): Promise<number> {
-    const n = await this.track(
-      this.run(SCRIPTS.removeBans, [this.keys.banSet], [this.keys.banPrefix, nameKey]),
-    );
-    return Number(n);
+  /** Every ban, in force or not (a handful: read whole, matched here, CIDR included). */
+  private async allBans(): Promise<Map<string, BanRecord>> {
+    const h = await this.cmd(() => this.client.hgetall(this.keys.bans));
+    return new Map(Object.entries(h).map(([id, json]) => [id, JSON.parse(json) as BanRecord]));
   }
 
-  async findBan(accountKey: string | undefined, address: string): Promise<BanRecord | undefined> {
-    // No account: a key that cannot exist (account keys are never empty).
-    const accountBan = this.keys.banPrefix + banId('account', accountKey ?? '');
-    const h = fields(
-      await this.track(
-        this.run(
-          SCRIPTS.findBan,
-          [accountBan, this.keys.banPrefix + banId('address', address)],
-          [],
-        ),
-      ),
+  async removeBans(target: string): Promise<number> {
+    const ids = [...(await this.allBans())]
+      .filter(([, b]) => b.nameKey === target || b.value === target)
+      .map(([id]) => id);
+    if (ids.length === 0) return 0;
+    return Number(await this.cmd(() => this.client.hdel(this.keys.bans, ...ids)));
+  }
+
+  async listBans(now: number): Promise<BanRecord[]> {
+    return [...(await this.allBans()).values()]
+      .filter((b) => inForce(b, now))
+      .sort((x, y) => x.at - y.at);
+  }
+
+  async findBan(query: BanQuery): Promise<BanRecord | undefined> {
+    return [...(await this.allBans()).values()].find((b) => banApplies(b, query));
+  }
+
+  async addAudit(record: AuditRecord): Promise<void> {
+    await this.cmd(() => this.client.rpush(this.keys.audit, JSON.stringify(record)));
+  }
+
+  async listAudit(since: number): Promise<AuditRecord[]> {
+    const all = await this.cmd(() => this.client.lrange(this.keys.audit, 0, -1));
+    return all.map((j) => JSON.parse(j) as AuditRecord).filter((r) => r.at >= since);
+  }
+
+  // ---- topics and ignores ---------------------------------------------------
+
+  async getTopic(room: StreamKey): Promise<TopicRecord | undefined> {
+    const j = await this.cmd(() => this.client.hget(this.keys.topics, room));
+    return j === null ? undefined : (JSON.parse(j) as TopicRecord);
+  }
+
+  async listTopics(): Promise<Map<StreamKey, TopicRecord>> {
+    const h = await this.cmd(() => this.client.hgetall(this.keys.topics));
+    return new Map(Object.entries(h).map(([room, j]) => [room, JSON.parse(j) as TopicRecord]));
+  }
+
+  async setTopic(room: StreamKey, topic: TopicRecord): Promise<void> {
+    await this.cmd(() => this.client.hset(this.keys.topics, room, JSON.stringify(topic)));
+  }
+
+  async getIgnores(owner: string): Promise<Map<string, string>> {
+    const h = await this.cmd(() => this.client.hgetall(this.keys.ignores(owner)));
+    return new Map(Object.entries(h));
+  }
+
+  async setIgnore(owner: string, key: string, display: string | undefined): Promise<void> {
+    const k = this.keys.ignores(owner);
+    await this.cmd(() =>
+      display === undefined ? this.client.hdel(k, key) : this.client.hset(k, key, display),
     );
-    if (h.kind === undefined) return undefined;
-    return {
-      kind: h.kind as BanRecord['kind'],
-      value: h.value ?? '',
-      nameKey: h.nameKey ?? '',
-      name: h.name ?? '',
-      by: h.by ?? '',
-      at: Number(h.at),
-    };
   }
 
   // ---- alias leases and presence --------------------------------------------
@@ -375,7 +398,8 @@ export class RedisStore implements Store, LeaseStore {
     ttlMs: number,
   ): Promise<void> {
     const k = this.keys.stream(room);
-    const info = JSON.stringify({ display: member.display, node: member.node });
+    // Everything but the key (the sorted set's member); undefined drops out.
+    const info = JSON.stringify({ ...member, key: undefined });
     await this.track(
       this.run(
         SCRIPTS.setPresence,
@@ -399,8 +423,9 @@ export class RedisStore implements Store, LeaseStore {
     )) as string[];
     const out: Presence[] = [];
     for (let i = 0; i + 2 < flat.length; i += 3) {
-      const info = JSON.parse(flat[i + 2]!) as { display?: string; node?: string };
+      const info = JSON.parse(flat[i + 2]!) as Partial<Omit<Presence, 'key' | 'expiresAt'>>;
       out.push({
+        ...info,
         key: flat[i]!,
         expiresAt: Number(flat[i + 1]),
         display: info.display ?? flat[i]!,
@@ -431,6 +456,27 @@ export class RedisStore implements Store, LeaseStore {
   /** The lease clock argument: the injected clock, or -1 for Redis TIME. */
   private leaseNow(): string {
     return this.injectedNow ? String(this.injectedNow()) : '-1';
+  }
+
+  /** One plain command, tracked for close() and failing as a StoreError like scripts do. */
+  private cmd<T>(call: () => Promise<T>): Promise<T> {
+    if (this.closed) {
+      return Promise.reject(
+        new StoreError('closed', 'The Redis store is closed; it was used after close().'),
+      );
+    }
+    return this.track(
+      call().catch((err: unknown) => {
+        const reason = err instanceof Error ? err.message : String(err);
+        throw new StoreError(
+          'unavailable',
+          `Redis call failed: ${reason}. Check that Redis is up.`,
+          {
+            cause: err,
+          },
+        );
+      }),
+    );
   }
 
   /** Remember a call until it settles (close waits for it); refuse calls after close. */

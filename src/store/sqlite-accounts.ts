@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { AccountRecord, AccountStore, BanRecord } from './store.js';
+import { banApplies, inForce } from './ban-match.js';
+import type { AccountRecord, AccountStore, AuditRecord, BanQuery, BanRecord } from './store.js';
 
 interface AccountRow {
   key: string;
@@ -10,12 +11,23 @@ interface AccountRow {
 }
 
 interface BanRow {
-  kind: 'account' | 'address';
+  kind: BanRecord['kind'];
   value: string;
   name_key: string;
   name: string;
   by: string;
   at: number;
+  reason: string | null;
+  expires: number | null;
+}
+
+interface AuditRow {
+  at: number;
+  action: AuditRecord['action'];
+  actor: string;
+  target: string | null;
+  room: string | null;
+  reason: string | null;
 }
 
 const toAccount = (r: AccountRow): AccountRecord => ({
@@ -33,6 +45,17 @@ const toBan = (r: BanRow): BanRecord => ({
   name: r.name,
   by: r.by,
   at: r.at,
+  ...(r.reason !== null && { reason: r.reason }),
+  ...(r.expires !== null && { expires: r.expires }),
+});
+
+const toAudit = (r: AuditRow): AuditRecord => ({
+  at: r.at,
+  action: r.action,
+  actor: r.actor,
+  ...(r.target !== null && { target: r.target }),
+  ...(r.room !== null && { room: r.room }),
+  ...(r.reason !== null && { reason: r.reason }),
 });
 
 /**
@@ -54,11 +77,18 @@ export class SqliteAccounts implements AccountStore {
       remove: db.prepare<[string]>('DELETE FROM accounts WHERE key = ?'),
       list: db.prepare<[], AccountRow>('SELECT * FROM accounts ORDER BY key'),
       addBan: db.prepare<BanRow>(
-        'INSERT OR REPLACE INTO bans (kind, value, name_key, name, by, at) VALUES (@kind, @value, @name_key, @name, @by, @at)',
+        'INSERT OR REPLACE INTO bans (kind, value, name_key, name, by, at, reason, expires) VALUES (@kind, @value, @name_key, @name, @by, @at, @reason, @expires)',
       ),
-      removeBans: db.prepare<[string]>('DELETE FROM bans WHERE name_key = ?'),
-      findBan: db.prepare<[string | null, string], BanRow>(
-        "SELECT * FROM bans WHERE (kind = 'account' AND value = ?) OR (kind = 'address' AND value = ?) LIMIT 1",
+      removeBans: db.prepare<[string, string]>('DELETE FROM bans WHERE name_key = ? OR value = ?'),
+      // Bans are few (an operator types each): matching CIDR blocks in JS is simpler than in SQL.
+      listBans: db.prepare<[number], BanRow>(
+        'SELECT * FROM bans WHERE expires IS NULL OR expires > ? ORDER BY at',
+      ),
+      addAudit: db.prepare<AuditRow>(
+        'INSERT INTO audit (at, action, actor, target, room, reason) VALUES (@at, @action, @actor, @target, @room, @reason)',
+      ),
+      listAudit: db.prepare<[number], AuditRow>(
+        'SELECT at, action, actor, target, room, reason FROM audit WHERE at >= ? ORDER BY at, id',
       ),
     };
     this.updateTx = db.transaction(
@@ -116,15 +146,38 @@ export class SqliteAccounts implements AccountStore {
       name: b.name,
       by: b.by,
       at: b.at,
+      reason: b.reason ?? null,
+      expires: b.expires ?? null,
     });
   }
 
-  async removeBans(nameKey: string): Promise<number> {
-    return this.sql.removeBans.run(nameKey).changes;
+  async removeBans(target: string): Promise<number> {
+    return this.sql.removeBans.run(target, target).changes;
   }
 
-  async findBan(accountKey: string | undefined, address: string): Promise<BanRecord | undefined> {
-    const row = this.sql.findBan.get(accountKey ?? null, address);
-    return row && toBan(row);
+  async listBans(now: number): Promise<BanRecord[]> {
+    return this.sql.listBans.all(now).map(toBan);
+  }
+
+  async findBan(query: BanQuery): Promise<BanRecord | undefined> {
+    return this.sql.listBans
+      .all(query.now)
+      .map(toBan)
+      .find((b) => inForce(b, query.now) && banApplies(b, query));
+  }
+
+  async addAudit(r: AuditRecord): Promise<void> {
+    this.sql.addAudit.run({
+      at: r.at,
+      action: r.action,
+      actor: r.actor,
+      target: r.target ?? null,
+      room: r.room ?? null,
+      reason: r.reason ?? null,
+    });
+  }
+
+  async listAudit(since: number): Promise<AuditRecord[]> {
+    return this.sql.listAudit.all(since).map(toAudit);
   }
 }

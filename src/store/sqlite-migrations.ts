@@ -12,7 +12,7 @@ export const MIGRATIONS: readonly Migration[] = [
   (db) => {
     // `meta.epoch` is born with the database file, so a wiped or replaced
     // database hands out new epochs and resuming clients see a reset
-    // (PROTOCOL.md §4) instead of seqs that silently mean other messages.
+    // (docs/protocol.md §4) instead of seqs that silently mean other messages.
     db.exec(`
       CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
       CREATE TABLE streams (
@@ -48,7 +48,7 @@ export const MIGRATIONS: readonly Migration[] = [
     db.prepare("INSERT INTO meta (key, value) VALUES ('epoch', ?)").run(randomUUID());
   },
   (db) => {
-    // Accounts and bans (PROTOCOL.md §2, §6); `server_lease` says which
+    // Accounts and bans (docs/protocol.md §2, §3); `server_lease` says which
     // chat-server owns the message tables, so admin commands can share the
     // file with a running server while a second server cannot.
     db.exec(`
@@ -76,6 +76,53 @@ export const MIGRATIONS: readonly Migration[] = [
         host TEXT NOT NULL,
         expires INTEGER NOT NULL
       );
+    `);
+  },
+  (db) => {
+    // Bans of guest aliases, with reasons and expiry (the kind's CHECK must
+    // change, so the table is rebuilt); persisted topics and ignore lists;
+    // the audit trail of moderation and identity events (never message text
+    // or passwords). Ignores are keyed by identity: `a:` + account key, or
+    // `g:` + a guest session id (docs/protocol.md §2 "Guest sessions").
+    db.exec(`
+      CREATE TABLE bans_v3 (
+        kind TEXT NOT NULL CHECK (kind IN ('account', 'alias', 'address')),
+        value TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        by TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        reason TEXT,
+        expires INTEGER,
+        PRIMARY KEY (kind, value)
+      ) WITHOUT ROWID;
+      INSERT INTO bans_v3 (kind, value, name_key, name, by, at)
+        SELECT kind, value, name_key, name, by, at FROM bans;
+      DROP TABLE bans;
+      ALTER TABLE bans_v3 RENAME TO bans;
+      CREATE INDEX bans_name_key ON bans (name_key);
+      CREATE TABLE topics (
+        room TEXT PRIMARY KEY,
+        text TEXT NOT NULL,
+        by TEXT NOT NULL,
+        at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE ignores (
+        owner TEXT NOT NULL,
+        key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        PRIMARY KEY (owner, key)
+      ) WITHOUT ROWID;
+      CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        action TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        target TEXT,
+        room TEXT,
+        reason TEXT
+      );
+      CREATE INDEX audit_at ON audit (at);
     `);
   },
 ];

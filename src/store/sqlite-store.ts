@@ -1,12 +1,20 @@
-import Database from 'better-sqlite3';
-import { migrate } from './sqlite-migrations.js';
+import type Database from 'better-sqlite3';
 import { SqliteAccounts } from './sqlite-accounts.js';
 import { ServerLease } from './sqlite-lease.js';
-import { StoreError } from './store-error.js';
+import { describeOpenFailure, openDatabase } from './sqlite-open.js';
+import { SqlitePrefs } from './sqlite-prefs.js';
+import { SqliteTables } from './sqlite-tables.js';
+import {
+  prepareMessages,
+  sqlLimit,
+  toMessage,
+  toRow,
+  type Statements,
+  type StreamRow,
+} from './sqlite-statements.js';
+import { isStorageFull, StoreError } from './store-error.js';
 import type {
-  AccountRecord,
   AppendResult,
-  BanRecord,
   NewMessage,
   Publish,
   ReadResult,
@@ -14,6 +22,21 @@ import type {
   StoredMessage,
   StreamKey,
 } from './store.js';
+
+export { openDatabase } from './sqlite-open.js';
+
+/**
+ * A storage episode for the operator's log: reported once when writes start
+ * failing and once when they work again, with how many appends failed in
+ * between, instead of once per refused message.
+ */
+export interface StorageReport {
+  state: 'failing' | 'recovered';
+  /** The first failure's reason (failing), or the last one's (recovered). */
+  reason: string;
+  /** Appends refused in this episode so far. */
+  failed: number;
+}
 
 export interface SqliteStoreOptions {
   /** A database file (created when missing), or `:memory:` for a throwaway store. */
@@ -28,13 +51,14 @@ export interface SqliteStoreOptions {
   lockTimeoutMs?: number;
   /** The clock for idempotency expiry; injectable for tests. */
   now?: () => number;
+  /** Another server took the database over: this one must stop serving (it writes nothing more). */
+  onLeaseLost?: (err: StoreError) => void;
+  /** Writes started failing, or work again (see StorageReport). */
+  onStorage?: (report: StorageReport) => void;
 }
 
-interface StreamState {
-  /** Highest seq handed out, including appends not yet committed. */
-  top: number;
-  epoch: string;
-}
+/** Highest seq handed out (appends not yet committed included), and the epoch. */
+type StreamState = StreamRow;
 
 /** An append waiting for its batch to commit, then to be published. */
 interface Entry {
@@ -46,19 +70,6 @@ interface Entry {
   reject: (err: unknown) => void;
 }
 
-interface MessageRow {
-  stream: string;
-  seq: number;
-  ts: number;
-  sender: string;
-  recipient: string | null;
-  text: string;
-  action: number;
-}
-
-const COLUMNS = 'stream, seq, ts, sender, recipient, text, action';
-const VALUES = '@stream, @seq, @ts, @sender, @recipient, @text, @action';
-
 /**
  * The embedded Store: SQLite through better-sqlite3, one file per server.
  *
@@ -69,7 +80,7 @@ const VALUES = '@stream, @seq, @ts, @sender, @recipient, @text, @action';
  * stale: a ServerLease keeps a second server out, while admin commands
  * (accounts, bans) may share the file.
  */
-export class SqliteStore implements Store {
+export class SqliteStore extends SqliteTables implements Store {
   private readonly path: string;
   private readonly publish: Publish;
   private readonly retention: number;
@@ -87,62 +98,39 @@ export class SqliteStore implements Store {
   private delivering = false;
   private flushTimer: NodeJS.Immediate | undefined;
   private closed = false;
+  private readonly onStorage: (report: StorageReport) => void;
+  /** The current storage episode: appends refused since writes started failing. */
+  private failing: { reason: string; failed: number } | undefined;
 
   /** Open (creating and migrating as needed) the database; throws StoreError naming the path. */
   constructor(options: SqliteStoreOptions) {
+    super();
     this.path = options.path;
     this.publish = options.publish;
     this.retention = options.retention ?? 10_000;
     this.idempotencyTtlMs = options.idempotencyTtlMs ?? 15 * 60_000;
     this.now = options.now ?? Date.now;
+    this.onStorage = options.onStorage ?? (() => undefined);
     this.db = openDatabase(options.path, options.lockTimeoutMs ?? 5000);
-    this.dbEpoch = this.db
-      .prepare("SELECT value FROM meta WHERE key = 'epoch'")
-      .pluck()
-      .get() as string;
-    this.sql = prepare(this.db);
-    this.writeBatch = this.db.transaction((batch: Entry[]) => this.write(batch));
-    this.accounts = new SqliteAccounts(this.db);
-    this.lease = new ServerLease(this.db, options.path, this.now);
+    try {
+      this.dbEpoch = this.db
+        .prepare("SELECT value FROM meta WHERE key = 'epoch'")
+        .pluck()
+        .get() as string;
+      this.sql = prepareMessages(this.db);
+      this.writeBatch = this.db.transaction((batch: Entry[]) => this.write(batch));
+      this.accounts = new SqliteAccounts(this.db);
+      this.prefs = new SqlitePrefs(this.db);
+      this.lease = new ServerLease(this.db, options.path, this.now, options.onLeaseLost);
+    } catch (err) {
+      // A read-only or full file fails here, at the lease's first write: one line, no stack.
+      this.db.close();
+      if (err instanceof StoreError) throw err;
+      throw new StoreError('open', describeOpenFailure(options.path, err), { cause: err });
+    }
   }
 
-  private readonly accounts: SqliteAccounts;
   private readonly lease: ServerLease;
-
-  getAccount(key: string): Promise<AccountRecord | undefined> {
-    return this.accounts.getAccount(key);
-  }
-
-  createAccount(account: AccountRecord): Promise<boolean> {
-    return this.accounts.createAccount(account);
-  }
-
-  updateAccount(
-    key: string,
-    change: Partial<Pick<AccountRecord, 'hash' | 'operator'>>,
-  ): Promise<boolean> {
-    return this.accounts.updateAccount(key, change);
-  }
-
-  deleteAccount(key: string): Promise<boolean> {
-    return this.accounts.deleteAccount(key);
-  }
-
-  listAccounts(): Promise<AccountRecord[]> {
-    return this.accounts.listAccounts();
-  }
-
-  addBan(ban: BanRecord): Promise<void> {
-    return this.accounts.addBan(ban);
-  }
-
-  removeBans(nameKey: string): Promise<number> {
-    return this.accounts.removeBans(nameKey);
-  }
-
-  findBan(accountKey: string | undefined, address: string): Promise<BanRecord | undefined> {
-    return this.accounts.findBan(accountKey, address);
-  }
 
   /** Take the next seq now; resolves (and publishes) once this turn's batch has committed. */
   async append(stream: StreamKey, msg: NewMessage, idempotencyKey?: string): Promise<AppendResult> {
@@ -202,10 +190,20 @@ export class SqliteStore implements Store {
     this.closed = true;
     this.flush();
     this.lease.release();
-    this.db.close();
+    try {
+      this.db.close();
+    } catch {
+      // A full disk may refuse the final checkpoint; the WAL keeps what was committed.
+    }
   }
 
-  private assertOpen(): void {
+  protected assertOpen(): void {
+    if (this.lease.isLost) {
+      throw new StoreError(
+        'lease',
+        `The message store ${this.path} now belongs to another server.`,
+      );
+    }
     if (this.closed) {
       throw new StoreError(
         'closed',
@@ -214,8 +212,7 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** The original append for a repeated key: still queued in this turn, or committed within the TTL. */
-  /** The remembered append under this idempotency key, if any. */
+  /** The remembered append under this idempotency key: still queued in this turn, or committed within the TTL. */
   async original(idempotencyKey: string): Promise<AppendResult | undefined> {
     this.assertOpen();
     return this.findOriginal(idempotencyKey);
@@ -249,21 +246,40 @@ export class SqliteStore implements Store {
         const state = this.streams.get(e.message.stream);
         if (state) state.top = Math.min(state.top, e.message.seq - 1);
       }
-      const reason = err instanceof Error ? err.message : String(err);
-      const failure = new StoreError(
-        'write',
-        `Could not store ${batch.length} message(s) in ${this.path}: ${reason}. Check the disk (space, permissions).`,
-        { cause: err },
-      );
+      const failure =
+        err instanceof StoreError
+          ? err
+          : new StoreError(
+              isStorageFull(err) ? 'full' : 'write',
+              `Could not store messages in ${this.path}: ${err instanceof Error ? err.message : String(err)}. Check the disk (space, permissions).`,
+              { cause: err },
+            );
+      this.noteFailure(failure, batch.length);
       for (const e of batch) e.reject(failure);
       return;
+    }
+    if (this.failing) {
+      this.onStorage({ state: 'recovered', ...this.failing });
+      this.failing = undefined;
     }
     this.deliveries.push(...batch);
     this.deliver();
   }
 
-  /** The transaction body: rows, tops, retention, idempotency keys. */
+  /** Count a refused batch in the current storage episode; report the episode's start once. */
+  private noteFailure(failure: StoreError, count: number): void {
+    if (failure.failure === 'lease') return; // reported once, by the lease
+    if (this.failing) {
+      this.failing.failed += count;
+      return;
+    }
+    this.failing = { reason: failure.message, failed: count };
+    this.onStorage({ state: 'failing', ...this.failing });
+  }
+
+  /** The transaction body: lease, rows, tops, retention, idempotency keys. */
   private write(batch: Entry[]): void {
+    this.lease.assertHeld();
     const at = this.now();
     const last = new Map<StreamKey, Entry>();
     for (const e of batch) {
@@ -317,108 +333,4 @@ export class SqliteStore implements Store {
     }
     return s;
   }
-}
-
-/**
- * Open and configure the file, turning every failure into a StoreError that
- * names the path and what to do about it.
- */
-export function openDatabase(path: string, lockTimeoutMs = 5000): Database.Database {
-  let db: Database.Database | undefined;
-  try {
-    db = new Database(path, { timeout: lockTimeoutMs });
-    if (!db.memory) db.pragma('journal_mode = WAL');
-    // The guarantee is "acked ⇒ survives kill -9 of the process". In WAL mode
-    // a commit has written the WAL frames to the OS by the time it returns;
-    // NORMAL only skips the fsync, so the data sits in the kernel's page cache,
-    // which a process crash does not lose, and the WAL is replayed on reopen.
-    // Only an OS crash or power cut can lose the last commits (never corrupt).
-    db.pragma('synchronous = NORMAL');
-    migrate(db);
-    return db;
-  } catch (err) {
-    db?.close();
-    throw new StoreError('open', describeOpenFailure(path, err), { cause: err });
-  }
-}
-
-/** A sentence for the operator: what is wrong with `path` and how to fix it. */
-function describeOpenFailure(path: string, err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
-  const reason = err instanceof Error ? err.message : String(err);
-  switch (code) {
-    case 'SQLITE_NOTADB':
-    case 'SQLITE_CORRUPT':
-      return `Cannot open the message database ${path}: it is not a SQLite database or is corrupt (${reason}). Move it aside to start a new history, or point --db at the right file.`;
-    case 'SQLITE_BUSY':
-      return `Cannot open the message database ${path}: another process (a second chat-server?) has it open. Stop that process or choose another --db.`;
-    default:
-      return `Cannot open the message database ${path}: ${reason}. Check that the directory exists and is writable, or choose another --db.`;
-  }
-}
-
-type Statements = ReturnType<typeof prepare>;
-
-/** Every statement the store runs, compiled once. */
-function prepare(db: Database.Database) {
-  return {
-    selectStream: db.prepare<[string], StreamState>(
-      'SELECT top, epoch FROM streams WHERE stream = ?',
-    ),
-    upsertStream: db.prepare<[string, number, string]>(
-      'INSERT INTO streams (stream, top, epoch) VALUES (?, ?, ?) ON CONFLICT (stream) DO UPDATE SET top = excluded.top',
-    ),
-    insertMessage: db.prepare<MessageRow>(`INSERT INTO messages (${COLUMNS}) VALUES (${VALUES})`),
-    trim: db.prepare<[string, number]>('DELETE FROM messages WHERE stream = ? AND seq <= ?'),
-    readAfter: db.prepare<[string, number, number], MessageRow>(
-      `SELECT ${COLUMNS} FROM messages WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?`,
-    ),
-    readBefore: db.prepare<[string, number, number], MessageRow>(
-      `SELECT ${COLUMNS} FROM messages WHERE stream = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
-    ),
-    firstRetained: db
-      .prepare<[string], number | null>('SELECT MIN(seq) FROM messages WHERE stream = ?')
-      .pluck(),
-    // OR REPLACE: an expired key not yet purged may be reused.
-    insertKey: db.prepare<MessageRow & { key: string; at: number }>(
-      `INSERT OR REPLACE INTO idempotency (key, at, ${COLUMNS}) VALUES (@key, @at, ${VALUES})`,
-    ),
-    selectKey: db.prepare<[string, number], MessageRow>(
-      `SELECT ${COLUMNS} FROM idempotency WHERE key = ? AND at > ?`,
-    ),
-    purgeKeys: db.prepare<[number]>('DELETE FROM idempotency WHERE at <= ?'),
-  };
-}
-
-/** SQLite's LIMIT takes -1 for "no limit"; like MemoryStore, Infinity means all and ≤ 0 none. */
-function sqlLimit(limit: number): number {
-  if (limit === Infinity) return -1;
-  return limit > 0 ? Math.floor(limit) : 0;
-}
-
-/** A message as a row; the only place the field names differ. */
-function toRow(stream: StreamKey, seq: number, msg: NewMessage): MessageRow {
-  return {
-    stream,
-    seq,
-    ts: msg.ts,
-    sender: msg.from,
-    recipient: msg.to ?? null,
-    text: msg.text,
-    action: msg.action ? 1 : 0,
-  };
-}
-
-/** A row as a message, without a `to` key for room messages (as a NewMessage would have it). */
-function toMessage(row: MessageRow): StoredMessage {
-  const message: StoredMessage = {
-    stream: row.stream,
-    seq: row.seq,
-    ts: row.ts,
-    from: row.sender,
-    text: row.text,
-    action: row.action === 1,
-  };
-  if (row.recipient !== null) message.to = row.recipient;
-  return message;
 }

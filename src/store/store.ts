@@ -40,7 +40,7 @@ export interface ReadResult {
   messages: StoredMessage[];
 }
 
-/** A registered alias (PROTOCOL.md §2). */
+/** A registered alias (docs/protocol.md §2). */
 export interface AccountRecord {
   /** Folded alias: the lookup key. */
   key: string;
@@ -52,20 +52,56 @@ export interface AccountRecord {
   createdAt: number;
 }
 
-/** A ban: of an account (by its key) or of a guest's address. */
+/**
+ * A ban (docs/protocol.md §3 /ban): of an account (by its key), of a guest
+ * alias (by its folded key), or of an address or CIDR block (only when the
+ * operator asked for it with `/ban -addr`).
+ */
 export interface BanRecord {
-  kind: 'account' | 'address';
-  /** The account key or the IP address. */
+  kind: 'account' | 'alias' | 'address';
+  /** The account key, the folded alias, or the address / CIDR (`10.0.0.0/8`). */
   value: string;
-  /** Folded alias of the banned user, so `/unban nick` finds address bans too. */
+  /** Folded alias the ban was made under, so `/unban nick` also finds an address ban made from a nick. */
   nameKey: string;
-  /** Display alias at the time of the ban. */
+  /** Display alias (or address) at the time of the ban. */
   name: string;
   by: string;
   at: number;
+  reason?: string;
+  /** Milliseconds since the epoch when the ban ends by itself; none: permanent. */
+  expires?: number;
 }
 
-/** Accounts and bans: durable, shared by every node, read at login. */
+/** What is looked up at login: the account, the alias asked for, the client's address. */
+export interface BanQuery {
+  accountKey?: string;
+  aliasKey: string;
+  address: string;
+  now: number;
+}
+
+/** Moderation and identity events kept for `chat-server audit` (never message text, never passwords). */
+export interface AuditRecord {
+  at: number;
+  action:
+    | 'kick'
+    | 'ban'
+    | 'unban'
+    | 'operator'
+    | 'deoperator'
+    | 'passwd'
+    | 'topic'
+    | 'nick'
+    | 'register'
+    | 'account-add'
+    | 'account-remove';
+  actor: string;
+  target?: string;
+  room?: string;
+  reason?: string;
+}
+
+/** Accounts, bans and the audit trail: durable, shared by every node, read at login. */
 export interface AccountStore {
   getAccount(key: string): Promise<AccountRecord | undefined>;
   /** Create an account; false when the key is taken. */
@@ -77,11 +113,24 @@ export interface AccountStore {
   ): Promise<boolean>;
   deleteAccount(key: string): Promise<boolean>;
   listAccounts(): Promise<AccountRecord[]>;
+  /** Add or replace the ban of (kind, value). */
   addBan(ban: BanRecord): Promise<void>;
-  /** Lift every ban recorded under this folded alias; returns how many. */
-  removeBans(nameKey: string): Promise<number>;
-  /** The ban that applies to this account (if any) or address. */
-  findBan(accountKey: string | undefined, address: string): Promise<BanRecord | undefined>;
+  /** Lift every ban whose value or folded alias is `target`; returns how many. */
+  removeBans(target: string): Promise<number>;
+  /** Bans still in force at `now`, oldest first. */
+  listBans(now: number): Promise<BanRecord[]>;
+  /** The ban in force that applies to this account, alias or address (CIDR included), if any. */
+  findBan(query: BanQuery): Promise<BanRecord | undefined>;
+  addAudit(record: AuditRecord): Promise<void>;
+  /** Audit records with `at >= since`, oldest first. */
+  listAudit(since: number): Promise<AuditRecord[]>;
+}
+
+/** A room's topic as persisted (docs/protocol.md §3 /topic). */
+export interface TopicRecord {
+  text: string;
+  by: string;
+  at: number;
 }
 
 /** Where appended messages are announced; the Bus implements it (doorbell, CLUSTER.md). */
@@ -106,6 +155,16 @@ export interface Store extends AccountStore {
   read(stream: StreamKey, afterSeq: number, limit: number): Promise<ReadResult>;
   /** The newest `limit` messages with seq < beforeSeq (all when undefined), oldest first. */
   readBefore(stream: StreamKey, beforeSeq: number | undefined, limit: number): Promise<ReadResult>;
+  /** The persisted topic of a room (by its key); undefined when none was ever set. */
+  getTopic(room: StreamKey): Promise<TopicRecord | undefined>;
+  /** Every persisted topic by room key (read once at start: rooms are created synchronously). */
+  listTopics(): Promise<Map<StreamKey, TopicRecord>>;
+  /** Persist a room's topic; an empty text clears it (kept, with who cleared it and when). */
+  setTopic(room: StreamKey, topic: TopicRecord): Promise<void>;
+  /** Folded alias → display alias of the users `owner` (User.identity) ignores. */
+  getIgnores(owner: string): Promise<Map<string, string>>;
+  /** Add (display given) or remove (display undefined) one ignored user of `owner`. */
+  setIgnore(owner: string, key: string, display: string | undefined): Promise<void>;
   /** Flush pending writes and release the backend. Idempotent. */
   close(): Promise<void>;
 }

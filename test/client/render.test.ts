@@ -161,7 +161,14 @@ describe('renderEvent', () => {
       members: ['Alice', 'Bob'],
       memberCount: 2,
       heartbeat: 30,
-      limits: { maxLineBytes: 16384, maxMessageLines: 20, rateBurst: 10, ratePerSecond: 5 },
+      limits: {
+        maxLineBytes: 16384,
+        maxMessageLines: 20,
+        rateBurst: 10,
+        ratePerSecond: 5,
+        maxTopicBytes: 390,
+        maxRoomsPerUser: 50,
+      },
       server: { name: 'chat-server', version: '0.1.0' },
       epochs: {},
     };

@@ -18,7 +18,14 @@ function seeded(): Roster {
     members: ['Alice', 'Bob'],
     memberCount: 2,
     heartbeat: 30,
-    limits: { maxLineBytes: 16384, maxMessageLines: 20, rateBurst: 10, ratePerSecond: 5 },
+    limits: {
+      maxLineBytes: 16384,
+      maxMessageLines: 20,
+      rateBurst: 10,
+      ratePerSecond: 5,
+      maxTopicBytes: 390,
+      maxRoomsPerUser: 50,
+    },
     server: { name: 'fake', version: '0' },
     epochs: {},
   });

@@ -1,5 +1,5 @@
 /**
- * TLS on the server (PROTOCOL.md §1, §7): certificates made at test time with
+ * TLS on the server (docs/protocol.md §1, §7): certificates made at test time with
  * openssl, `openssl s_client` as a real third-party TLS client, and SIGHUP
  * reloading the certificate without dropping open connections.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 4 item 8/9, PROTOCOL.md §4 "Delivery guarantees": `kill -9` of a real
+ * Issue 4 item 8/9, docs/protocol.md §4 "Delivery guarantees": `kill -9` of a real
  * server process in the middle of traffic. Whatever was acked survives, intact,
  * at its seq; seqs continue after the restart (never reused); re-sending the
  * requests that were in flight stores each of them once.

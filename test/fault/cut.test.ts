@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §4 "hello.resume": a client whose socket dies in the middle of
+ * docs/protocol.md §4 "hello.resume": a client whose socket dies in the middle of
  * a stream of messages (the server already wrote them; the client never read
  * them) reconnects with its last seq and gets exactly what it missed, in
  * order, then the live messages, with nothing twice — in a room and in its

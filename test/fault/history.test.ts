@@ -1,5 +1,5 @@
 /**
- * Issue 4 items 3 and 4 (PROTOCOL.md §2, §3, §4): history replayed on join
+ * Issue 4 items 3 and 4 (docs/protocol.md §2, §3, §4): history replayed on join
  * (marked in text mode, none for a bot that asks for 0), `/history [n]`, JSON
  * `history` paging with `before` (exclusive), `limit` and `more`, and acks
  * that come only once the message is stored, with seqs one apart.

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §4: request ids are remembered per alias, so a client that
+ * docs/protocol.md §4: request ids are remembered per alias, so a client that
  * re-sends an unacked request after reconnecting gets the original ack (same
  * seq) and nobody sees the message twice. The connection dies after the
  * server stored and broadcast the message, before the client read the ack.

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §8 and §4: a server restarted with SIGTERM under connected,
+ * docs/protocol.md §8 and §4: a server restarted with SIGTERM under connected,
  * chatting clients. Each client resumes its rooms and `@` from its last seq
  * and epoch and re-sends its unacked requests with the same ids; in the end
  * every client saw every other client's messages exactly once. A restart that

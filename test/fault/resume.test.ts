@@ -1,5 +1,5 @@
 /**
- * Issue 4 item 5, PROTOCOL.md §4 "hello.resume": a replay capped at 500 with
+ * Issue 4 item 5, docs/protocol.md §4 "hello.resume": a replay capped at 500 with
  * `more: true`, a different epoch or a seq above the top → `system` `reset`
  * and the recent history, a bare seq meaning "same epoch", and `gap: true`
  * when retention (`--history-limit`) already trimmed messages after the

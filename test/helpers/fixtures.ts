@@ -11,9 +11,9 @@ import { startServer, type TestServer } from './server.js';
 type Overrides = Parameters<typeof startServer>[0];
 
 /**
- * Flood control (PROTOCOL.md §6) is not what most tests are about; they run
+ * Flood control (docs/protocol.md §6) is not what most tests are about; they run
  * with a generous budget so a test that sends a few dozen requests is never
- * delayed (a delayed request would also break fences: `ping` skips the queue).
+ * delayed.
  */
 const GENEROUS_RATE: Overrides = { rateBurst: 10_000, ratePerSecond: 100_000, rateQueue: 10_000 };
 

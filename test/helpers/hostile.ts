@@ -92,7 +92,7 @@ export class RssSampler {
 }
 
 /**
- * What no user may ever receive in user text (PROTOCOL.md §1): C0 controls
+ * What no user may ever receive in user text (docs/protocol.md §1): C0 controls
  * except TAB (and LF, which separates the lines of a multi-line JSON text),
  * DEL, C1, and the bidi embeddings/overrides/isolates.
  */

@@ -1,7 +1,7 @@
 /**
  * Helpers of the security tests: accounts created straight in a test
  * server's store (as `chat-server accounts add` does), and the two-step
- * text-mode login of a registered alias (PROTOCOL.md §2).
+ * text-mode login of a registered alias (docs/protocol.md §2).
  */
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
@@ -32,7 +32,7 @@ export const BANNER = /^\* chat-server .*: type your alias and press Enter$/u;
 
 /** The line the server sends after a registered alias in text mode. */
 export function passwordPrompt(alias: string): string {
-  return `* ${alias} is registered: send the password as the next line`;
+  return `* ${alias} is registered: send the password as the next line (an empty line or /nick NAME picks another alias)`;
 }
 
 /** Text mode: send the alias, expect the password prompt; returns the connection. */

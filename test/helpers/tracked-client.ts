@@ -1,6 +1,6 @@
 /**
  * A JSON-mode client for fault tests that keeps the books a reconnecting
- * client keeps (PROTOCOL.md §4 "Delivery guarantees"): the last seq and epoch
+ * client keeps (docs/protocol.md §4 "Delivery guarantees"): the last seq and epoch
  * of every stream (rooms and `@`) to resume from, its unacked `say`/`dm`
  * requests to re-send with the same ids, and every message it received,
  * counted by (stream, seq) so that losses, duplicates and reordering show up.
@@ -38,6 +38,8 @@ export interface ConnectOptions {
   /** hello.history; bots ask for 0. */
   history?: number;
   timeoutMs?: number;
+  /** false: do not present the guest session token of an earlier welcome (act as someone new). */
+  session?: boolean;
 }
 
 export const WAIT_MS = 10_000;
@@ -71,6 +73,8 @@ export class TrackedClient {
   conn = 0;
   /** Welcome received and socket not yet closed. */
   connected = false;
+  /** The guest session token of the last welcome (docs/protocol.md §2). */
+  session: string | undefined;
   private readonly counts = new Map<string, Map<number, number>>();
   private readonly maxReceived = new Map<string, number>();
   private socket: Socket | undefined;
@@ -119,6 +123,8 @@ export class TrackedClient {
     if (opts.history !== undefined) hello.history = opts.history;
     const resume = opts.resume === true ? this.resumeMap() : opts.resume || undefined;
     if (resume) hello.resume = resume;
+    // A reconnecting guest presents its session token (docs/protocol.md §2), unless told not to.
+    if (opts.session !== false && this.session !== undefined) hello.session = this.session;
     socket.write(JSON.stringify(hello) + '\n');
 
     const from = this.objects.length;
@@ -137,6 +143,7 @@ export class TrackedClient {
     if (!first || first.o.type !== 'welcome') {
       throw new Error(`${this.name}: no welcome: ${JSON.stringify(first?.o ?? 'closed')}`);
     }
+    if (typeof first.o.session === 'string') this.session = first.o.session;
     return first.o;
   }
 

@@ -1,5 +1,5 @@
 /**
- * Issue 5 item 7, PROTOCOL.md §6 "Slow readers": a client that never reads
+ * Issue 5 item 7, docs/protocol.md §6 "Slow readers": a client that never reads
  * while output for it piles up is disconnected once its unsent output passes
  * `--max-queued-bytes`; the server's memory stays bounded and the others,
  * who read, receive every message meanwhile. Two shapes of the attack: a

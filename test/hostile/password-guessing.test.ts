@@ -1,5 +1,5 @@
 /**
- * Issue 5 items 4 and 7, PROTOCOL.md §2: a password-guessing loop against a
+ * Issue 5 items 4 and 7, docs/protocol.md §2: a password-guessing loop against a
  * registered alias, with the server's real timings (src/core/login-throttle.ts
  * defaults: 3 free failures, then 0.5 s doubling to 8 s, locked out for
  * 15 min at 10 failures). Guessing in a loop gets exactly 10 wrong answers,
@@ -50,7 +50,10 @@ test('a password-guessing loop is slowed, then locked out after 10 failures', as
       lockedAt = attempts.length;
       break;
     }
-    assert.equal(prompt, '* Victim is registered: send the password as the next line');
+    assert.equal(
+      prompt,
+      '* Victim is registered: send the password as the next line (an empty line or /nick NAME picks another alias)',
+    );
     while (!c.closed && attempts.length < MAX_GUESSES) {
       const started = Date.now();
       c.send(next());

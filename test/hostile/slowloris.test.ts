@@ -1,5 +1,5 @@
 /**
- * Issue 5 item 7, PROTOCOL.md §2: slowloris. Connections that trickle one
+ * Issue 5 item 7, docs/protocol.md §2: slowloris. Connections that trickle one
  * byte a second and never complete a handshake are closed by
  * `--handshake-timeout` (here 2 s) with a final `timeout` error line, whatever
  * they trickle: a partial alias, blank lines, a partial JSON hello, telnet

@@ -1,5 +1,5 @@
 /**
- * Issue 5 items 4 and 7, PROTOCOL.md §6 "Connections": a connection storm.
+ * Issue 5 items 4 and 7, docs/protocol.md §6 "Connections": a connection storm.
  * 500 connects in one burst from one address meet the default accept rate
  * (20/s, bursts of 40): most are refused, in the client's own mode, with
  * `rate_limited`, the rest past the refusal backlog are dropped; a storm from

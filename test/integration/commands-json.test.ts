@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §4: the same commands as JSON requests, with the replies and
+ * docs/protocol.md §4: the same commands as JSON requests, with the replies and
  * system events a bot sees, and the error cases asserted by code and id.
  */
 import assert from 'node:assert/strict';
@@ -62,7 +62,7 @@ test('join, say to a named room, part: acks, system events, and not_member', asy
   assert.equal(msg.text, 'in lobby');
 
   await refused(ann, { type: 'say', id: 's2', room: '#ops', text: 'x' }, 'not_member');
-  await refused(ann, { type: 'join', id: 'j3', room: 'ops' }, 'bad_request');
+  await refused(ann, { type: 'join', id: 'j3', room: '#has space' }, 'bad_request');
   await refused(ann, { type: 'part', id: 'p0', room: '#ops' }, 'not_member');
 
   const parted = await ask(ann, { type: 'part', id: 'p1', room: '#dev' });

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §6 flood control through real sockets: a paste arrives whole
+ * docs/protocol.md §6 flood control through real sockets: a paste arrives whole
  * (delayed, not cut), excess beyond the queue is refused with rate_limited and
  * retryAfterMs, and sustained flooding disconnects. The rate is raised from
  * the default 5/s so the queue drains in a fraction of a second; the bucket's
@@ -30,47 +30,63 @@ test('a paste of 30 lines from a raw text socket arrives whole and in order', as
   await textFence(bob);
 });
 
-test('beyond the queue: rate_limited with retryAfterMs, each id answered once; ping is not counted', async (t) => {
+test('beyond the queue: rate_limited quoting the dropped line; every reply in the order sent, ping included', async (t) => {
   const { port } = await serve(t, RATE);
   const bot = await jsonUser(t, port, 'Bot');
   const n = 40;
   const lines = Array.from({ length: n }, (_, i) =>
-    JSON.stringify({ type: 'say', id: `s${i}`, text: `m${i}` }),
+    JSON.stringify({ type: 'say', id: `s${i}`, text: `m${i} of the burst` }),
   );
   bot.sendRaw([...lines, JSON.stringify({ type: 'ping', id: 'p' })].map((l) => l + '\n').join(''));
 
-  const replies = new Map<string, Record<string, unknown>[]>();
-  let pongBeforeLastAck = false;
-  while ([...replies.keys()].filter((k) => k !== 'p').length < n) {
-    const o = await bot.nextJson(3000);
-    const id = o.id as string;
-    replies.set(id, [...(replies.get(id) ?? []), o]);
-    if (id === 'p' && [...replies.keys()].length < n + 1) pongBeforeLastAck = true;
-  }
-  if (!replies.has('p')) replies.set('p', [await bot.nextJson()]);
-  assert.deepEqual(replies.get('p'), [{ type: 'pong', id: 'p' }]);
-  assert.ok(pongBeforeLastAck, 'a ping skips the queue');
+  // §4 "Order": one reply per request, in the order sent; the ping, never
+  // counted by flood control, keeps its place behind the held lines.
+  const replies: Record<string, unknown>[] = [];
+  for (let i = 0; i <= n; i++) replies.push(await bot.nextJson(3000));
+  assert.deepEqual(
+    replies.map((r) => r.id),
+    [...Array.from({ length: n }, (_, i) => `s${i}`), 'p'],
+  );
+  assert.deepEqual(replies[n], { type: 'pong', id: 'p' });
 
   const acks: number[] = [];
-  const refused: Record<string, unknown>[] = [];
-  for (let i = 0; i < n; i++) {
-    const r = replies.get(`s${i}`) ?? [];
-    assert.equal(r.length, 1, `s${i}: ${JSON.stringify(r)}`);
-    if (r[0]!.type === 'ack') acks.push(i);
-    else refused.push(r[0]!);
-  }
+  const refused: number[] = [];
+  replies.slice(0, n).forEach((r, i) => {
+    if (r.type === 'ack') {
+      acks.push(i);
+      return;
+    }
+    refused.push(i);
+    assert.equal(r.code, 'rate_limited');
+    assert.equal(typeof r.retryAfterMs, 'number');
+    assert.ok((r.retryAfterMs as number) >= 0);
+    // §6: the refusal quotes the first words of the dropped line.
+    assert.match(r.message as string, new RegExp(`"m${i} of the burst"`, 'u'));
+  });
   assert.ok(acks.length >= 30, `the burst and the queue were carried out (${acks.length})`);
   assert.ok(refused.length >= 1, 'some were refused');
-  for (const e of refused) {
-    assert.equal(e.code, 'rate_limited');
-    assert.equal(typeof e.retryAfterMs, 'number');
-    assert.ok((e.retryAfterMs as number) >= 0);
-  }
-  // Carried out in the order sent.
   assert.deepEqual(
     acks.slice(0, 30),
     Array.from({ length: 30 }, (_, i) => i),
   );
+});
+
+test('flood control never refuses /quit: lines before it are carried out, then * Bye', async (t) => {
+  const { port } = await serve(t, { rateBurst: 2, ratePerSecond: 50, rateQueue: 3 });
+  const alice = await textUser(t, port, 'Alice');
+  const bob = await textUser(t, port, 'Bob');
+  await alice.waitFor((l) => l === '* Bob joined #lobby');
+  // 2 now, 3 held, 3 refused; the /quit behind them is neither counted nor refused.
+  bob.sendRaw(
+    [...Array.from({ length: 8 }, (_, i) => `line ${i}`), '/quit done'].join('\n') + '\n',
+  );
+  await bob.waitClosed();
+  const errors = bob.lines.filter((l) => l.startsWith('! '));
+  assert.equal(errors.length, 3, bob.lines.join('\n'));
+  errors.forEach((e, i) => assert.match(e, new RegExp(`"line ${5 + i}"`, 'u')));
+  assert.equal(bob.lines.at(-1), '* Bye');
+  for (let i = 0; i < 5; i++) assert.match(await alice.next(), stamped(`<Bob> line ${i}`));
+  assert.equal(await alice.next(), '* Bob quit (done)');
 });
 
 test('sustained flooding closes the connection with a final rate_limited', async (t) => {

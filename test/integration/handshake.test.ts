@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §2: the first line chooses the mode, the alias rules, refusals
+ * docs/protocol.md §2: the first line chooses the mode, the alias rules, refusals
  * with a retry on the same connection, three strikes, and the handshake timeout.
  */
 import assert from 'node:assert/strict';
@@ -94,7 +94,7 @@ test('text mode: aliases that break the rules get bad_alias, and a retry works',
     const c = await raw(t, port);
     c.send(alias);
     assert.equal(textErrorCode(await aliasReply(c)), 'bad_alias', why);
-    c.send('Fine');
+    c.send('/nick Fine');
     assert.match(await aliasReply(c), /^\* Welcome, Fine!/u, why);
     c.close();
     // Wait until the alias is free again before the next round takes it.
@@ -133,7 +133,7 @@ test('alias_taken compares case-insensitively and after NFKC, in both modes', as
     const c = await raw(t, port);
     c.send(alias);
     assert.equal(textErrorCode(await aliasReply(c)), 'alias_taken', alias);
-    c.send('Alicia');
+    c.send('/nick Alicia');
     assert.match(await aliasReply(c), /^\* Welcome, Alicia!/u);
     c.close();
     await c.waitClosed();

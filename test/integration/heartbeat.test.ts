@@ -1,5 +1,5 @@
 /**
- * Heartbeat (PROTOCOL.md §4): the server pings a silent JSON client after
+ * Heartbeat (docs/protocol.md §4): the server pings a silent JSON client after
  * `heartbeat` seconds and closes it after two more intervals of silence;
  * a client that answers stays. Real time, with a 1 s heartbeat.
  */

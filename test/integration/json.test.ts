@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §4 and §6: JSON-mode errors never end the connection, every
+ * docs/protocol.md §4 and §6: JSON-mode errors never end the connection, every
  * request with an id gets exactly one reply with that id, `say` acks carry
  * increasing seqs, and multi-line messages.
  */
@@ -140,12 +140,12 @@ test('requests without an id get no ack, but errors still arrive', async (t) => 
   bot.sendJson({ type: 'say', text: 'no id' });
   bot.sendJson({ type: 'join', room: '#dev' });
   bot.sendJson({ type: 'dm', to: 'Nobody', text: 'x' });
-  const err = await expectJsonError(bot, 'not_found');
-  assert.equal(err.id, undefined);
-  // The join's history reply is not an ack; then nothing else.
+  // The join's history reply is not an ack; answers come in the order sent (§4 "Order").
   const history = await bot.nextJson();
   assert.equal(history.type, 'history');
   assert.equal(history.room, '#dev');
+  const err = await expectJsonError(bot, 'not_found');
+  assert.equal(err.id, undefined);
   await jsonFence(bot);
 });
 

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §1 and §3: split horizon, join and leave announcements (also
+ * docs/protocol.md §1 and §3: split horizon, join and leave announcements (also
  * when a client vanishes), framing (CRLF, blank lines, over-long lines) and
  * the sanitizing of everything one user can make another user's terminal show.
  */

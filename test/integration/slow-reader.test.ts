@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §6 "Slow readers": a connection that stops reading is cut off
+ * docs/protocol.md §6 "Slow readers": a connection that stops reading is cut off
  * once its unsent output passes maxQueuedBytes, and nobody else is slowed or
  * loses a message meanwhile. A reader that does read is never cut off.
  */

@@ -417,7 +417,7 @@ test('operators KICK (the core disconnects the user); a ban keeps an IRC user ou
   assert.match(await nat.waitFor((l) => l.includes('victim')), /victim was kicked by Op/u);
 });
 
-test('a ban by a native operator ejects an IRC user and keeps it out (465)', async (t) => {
+test('a ban by a native operator ejects an IRC user and keeps its alias out (465)', async (t) => {
   const server = await serve(t, IRC);
   await createAccount(server, 'Op', 'op secret', true);
   const port = ircPort(server);
@@ -426,8 +426,9 @@ test('a ban by a native operator ejects an IRC user and keeps it out (465)', asy
   op.send('/ban victim');
   await victim.expect((m) => m.command === 'KICK');
   await victim.c.waitClosed();
+  // A guest's ban names its alias, not the shared address (docs/protocol.md §3 /ban).
   const again = await IrcClient.connect(t, port);
-  again.send('NICK other');
+  again.send('NICK victim');
   again.send('USER o 0 * :o');
   await again.numeric('465');
   await again.c.waitClosed();

@@ -1,5 +1,5 @@
 /**
- * Issue 5 items 2-3, PROTOCOL.md §7: `chat-server accounts
+ * Issue 5 items 2-3, docs/protocol.md §7: `chat-server accounts
  * add|remove|list|passwd|operator NAME --db FILE` exits 0 when done, 1 when
  * refused, 2 on a usage error, reads the password from piped stdin, and works
  * on the database of a running server, whose next login sees the change.

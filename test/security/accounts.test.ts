@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §2 "Accounts", issue 5 item 2: /register (text) and `register`
+ * docs/protocol.md §2 "Accounts", issue 5 item 2: /register (text) and `register`
  * (JSON); login of a registered alias in both modes (text: the password is
  * the next line; JSON: hello.password); a wrong password is `auth_failed`
  * and may be retried on the same connection, three failures close it;
@@ -119,9 +119,9 @@ test('--require-account: unknown aliases get auth_required in both modes; accoun
   assert.match(await text.next(), BANNER);
   text.send('Stranger');
   const line = await expectTextError(text, 'auth_required');
-  assert.match(line, /Try another alias/u);
+  assert.match(line, /Choose an alias with \/nick NAME/u);
   // The same connection may try an account instead.
-  text.send('Erin');
+  text.send('/nick Erin');
   assert.equal(await text.next(), passwordPrompt('Erin'));
   text.send(PW);
   assert.match(await text.next(), /^\* Welcome, Erin!/u);
@@ -210,4 +210,19 @@ test('/nick to a registered alias needs its password', async (t) => {
   const k = await jsonUser(t, server.port, 'Guest3');
   k.sendJson({ type: 'nick', id: 'n3', name: 'Ivy', password: PW });
   await expectJsonError(k, 'alias_taken', 'n3');
+});
+
+test('text: at the password prompt an empty line or /nick NAME goes back to choosing an alias', async (t) => {
+  const server = await serve(t);
+  await createAccount(server, 'Gina', PW);
+  const c = await raw(t, server.port);
+  assert.match(await c.next(), BANNER);
+  c.send('Gina');
+  assert.equal(await c.next(), passwordPrompt('Gina'));
+  c.send('');
+  assert.equal(await c.next(), '* Type another alias');
+  c.send('Gina');
+  assert.equal(await c.next(), passwordPrompt('Gina'));
+  c.send('/nick Guesty');
+  assert.match(await c.next(), /^\* Welcome, Guesty!/u);
 });

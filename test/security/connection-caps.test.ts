@@ -1,5 +1,5 @@
 /**
- * Issue 5 item 4, PROTOCOL.md §6 "Connections": --max-connections
+ * Issue 5 item 4, docs/protocol.md §6 "Connections": --max-connections
  * (`server_full`), --max-connections-per-address (`server_full`) and
  * --accepts-per-second (`rate_limited`, with retryAfterMs). A refusal is said
  * in the client's own mode: a `! … [code]` line to a text client, a JSON

@@ -1,7 +1,7 @@
 /**
  * docs/security.md names options with their defaults; this keeps those
  * figures true to the option table (src/server/options.ts), and makes sure
- * every limit of PROTOCOL.md §6 is in the threat table.
+ * every limit of docs/protocol.md §6 is in the threat table.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §2, issue 5 item 4: failed logins from one address are slowed
+ * docs/protocol.md §2, issue 5 item 4: failed logins from one address are slowed
  * down, then refused for a while. Over real sockets with the real timings,
  * kept to a few failures (the full 10-failure lockout with real timings is
  * the password-guessing loop of test/hostile/); the defaults and the lockout

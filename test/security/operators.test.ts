@@ -1,6 +1,6 @@
 /**
- * Issue 5 item 3, PROTOCOL.md §3/§6: operators (`chat-server accounts add
- * NAME --operator`) may /kick, /ban (an account, or a guest's address) and
+ * Issue 5 item 3, docs/protocol.md §3/§6: operators (`chat-server accounts add
+ * NAME --operator`) may /kick, /ban (an account, or a guest's alias) and
  * /unban; everyone else gets `forbidden`; bans survive a restart of the real
  * server binary on the same --db.
  */
@@ -86,7 +86,7 @@ test('operators kick and ban, others are forbidden, bans survive a restart, /unb
   const back = await LineClient.text(first.port, 'Bob');
   back.close();
 
-  // /ban of an account, and of a guest (by address); operators cannot be banned.
+  // /ban of an account, and of a guest (by alias, not address); operators cannot be banned.
   op.send('/ban Carol');
   await op.waitFor((l) => l === '* Carol is banned');
   await carol.waitClosed();
@@ -95,12 +95,15 @@ test('operators kick and ban, others are forbidden, bans survive a restart, /unb
   await mallory.waitClosed();
   op.send('/ban Op');
   await expectTextError(op, 'forbidden');
+  // Someone who is not online (never was, or just left) can be banned by name.
   op.send('/ban Zed');
-  await expectTextError(op, 'not_found');
+  await op.waitFor((l) => l === '* Zed is banned');
 
   await expectBanned(t, first.port, '127.0.0.1', 'Carol', CAROL_PW);
-  await expectBanned(t, first.port, GUEST_ADDRESS, 'Someone');
-  // A guest elsewhere is not affected by the address ban.
+  await expectBanned(t, first.port, GUEST_ADDRESS, 'Mallory');
+  await expectBanned(t, first.port, attackerAddress(9), 'Zed');
+  // The banned guest's address is not banned: another guest from it gets in.
+  (await guestFrom(t, first.port, GUEST_ADDRESS, 'Someone')).close();
   (await LineClient.text(first.port, 'Dora')).close();
 
   // The same database, a new process: the bans are still there.

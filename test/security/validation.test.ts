@@ -1,5 +1,5 @@
 /**
- * Issue 5 item 5, PROTOCOL.md §4: every JSON request is validated before it
+ * Issue 5 item 5, docs/protocol.md §4: every JSON request is validated before it
  * reaches the core. Wrong types, missing fields, out-of-range numbers, huge
  * strings, deep nesting, unknown types, non-objects and malformed JSON are
  * answered with `bad_request` (carrying the request's id when it had a usable
@@ -36,13 +36,14 @@ const CASES: ReadonlyArray<readonly [string, string, string | undefined]> = [
   [`{"type":"say","id":"v20","text":${nested(50_000)}}`, 'bad_request', 'v20'],
   [`{"type":"topic","id":"v21","text":{"a":${nested(10_000)}}}`, 'bad_request', 'v21'],
   ['{"type":"hello","id":"v22","version":1,"name":"Again"}', 'bad_request', 'v22'],
-  ['{"type":"kick","id":"v23","name":"Wit","__proto__":{"operator":true}}', 'forbidden', 'v23'],
+  ['{"type":"kick","id":"v23","name":"Wit","__proto__":{"operator":true}}', 'bad_request', 'v23'],
   [
     '{"type":"ban","id":"v24","name":"Wit","constructor":{"prototype":{"operator":true}}}',
-    'forbidden',
+    'bad_request',
     'v24',
   ],
-  ['{"type":"ping","id":"v25","unknown":"fields are ignored"}', 'pong', 'v25'],
+  ['{"type":"ping","id":"v25","unknown":"keys are refused"}', 'bad_request', 'v25'],
+  ['{"type":"join","id":"v25b","room":"#x","histroy":0}', 'bad_request', 'v25b'],
   [`{"type":"ping","id":"${'i'.repeat(129)}"}`, 'bad_request', undefined],
   ['{"type":"ping","id":5}', 'bad_request', undefined],
   ['{"type":"say","text":"unclosed"', 'bad_request', undefined],

@@ -366,5 +366,103 @@ export function storeContract(name: string, makeStore: MakeStore): void {
       if (!made.epochPerStream) assert.equal(fresh, r.epoch);
       assert.equal((await again.read('#new', 0, 1)).epoch, fresh, 'stable once created');
     });
+
+    test('bans: account, guest alias (not for accounts), address and CIDR, expiry, list, lift by what the list shows', async (t) => {
+      const { store, clock } = await setup(t);
+      const at = clock.t;
+      const base = { by: 'Op', at };
+      await store.addBan({
+        kind: 'account',
+        value: 'carol',
+        nameKey: 'carol',
+        name: 'Carol',
+        ...base,
+      });
+      await store.addBan({
+        kind: 'alias',
+        value: 'mallory',
+        nameKey: 'mallory',
+        name: 'Mallory',
+        reason: 'spam',
+        expires: at + 60_000,
+        ...base,
+      });
+      await store.addBan({
+        kind: 'address',
+        value: '10.1.0.0/16',
+        nameKey: '10.1.0.0/16',
+        name: '10.1.0.0/16',
+        ...base,
+      });
+      const q = (o: { accountKey?: string; aliasKey?: string; address?: string; now?: number }) =>
+        store.findBan({ aliasKey: 'x', address: '192.0.2.1', now: at, ...o });
+      assert.equal((await q({ accountKey: 'carol' }))?.name, 'Carol');
+      assert.equal((await q({ aliasKey: 'mallory' }))?.reason, 'spam');
+      assert.equal(
+        await q({ aliasKey: 'mallory', accountKey: 'mallory' }),
+        undefined,
+        'an alias ban is for guests',
+      );
+      assert.equal(await q({ aliasKey: 'mallory', now: at + 60_000 }), undefined, 'expired');
+      assert.equal((await q({ address: '::ffff:10.1.200.3' }))?.kind, 'address');
+      assert.equal(await q({ address: '10.2.0.1' }), undefined);
+      assert.deepEqual((await store.listBans(at)).map((b) => b.name).sort(), [
+        '10.1.0.0/16',
+        'Carol',
+        'Mallory',
+      ]);
+      assert.deepEqual((await store.listBans(at + 60_000)).map((b) => b.name).sort(), [
+        '10.1.0.0/16',
+        'Carol',
+      ]);
+      assert.equal(await store.removeBans('10.1.0.0/16'), 1);
+      assert.equal(await store.removeBans('mallory'), 1);
+      assert.equal(await store.removeBans('nobody'), 0);
+      assert.deepEqual(
+        (await store.listBans(at)).map((b) => b.name),
+        ['Carol'],
+      );
+    });
+
+    test('audit records come back from `since`, oldest first', async (t) => {
+      const { store } = await setup(t);
+      await store.addAudit({ at: 1000, action: 'kick', actor: 'Op', target: 'Bob', reason: 'no' });
+      await store.addAudit({ at: 2000, action: 'topic', actor: 'Ann', room: '#dev' });
+      assert.deepEqual(await store.listAudit(1500), [
+        { at: 2000, action: 'topic', actor: 'Ann', room: '#dev' },
+      ]);
+      assert.equal((await store.listAudit(0)).length, 2);
+    });
+
+    test('topics and ignore lists are kept per room and per owner', async (t) => {
+      const { store } = await setup(t);
+      assert.equal(await store.getTopic('#dev'), undefined);
+      await store.setTopic('#dev', { text: 'builds', by: 'Ann', at: 5 });
+      await store.setTopic('#lobby', { text: 'hi', by: 'Op', at: 6 });
+      assert.deepEqual(await store.getTopic('#dev'), { text: 'builds', by: 'Ann', at: 5 });
+      assert.deepEqual([...(await store.listTopics()).keys()].sort(), ['#dev', '#lobby']);
+      await store.setIgnore('a:ann', 'bob', 'Bob');
+      await store.setIgnore('a:ann', 'zed', 'Zed');
+      await store.setIgnore('g:xyz', 'bob', 'Bob');
+      await store.setIgnore('a:ann', 'zed', undefined);
+      assert.deepEqual([...(await store.getIgnores('a:ann'))], [['bob', 'Bob']]);
+      assert.equal((await store.getIgnores('a:nobody')).size, 0);
+    });
+
+    test('topics, ignores, bans and audit survive a reopen', async (t) => {
+      const { store, reopen } = await setup(t);
+      if (!reopen) return t.skip('not durable');
+      await store.setTopic('#lobby', { text: 'kept', by: 'Op', at: 1 });
+      await store.setIgnore('a:ann', 'bob', 'Bob');
+      await store.addBan({ kind: 'alias', value: 'm', nameKey: 'm', name: 'M', by: 'Op', at: 1 });
+      await store.addAudit({ at: 1, action: 'ban', actor: 'Op', target: 'alias M' });
+      await store.close();
+      const again = await reopen(() => undefined);
+      t.after(() => again.close());
+      assert.equal((await again.getTopic('#lobby'))?.text, 'kept');
+      assert.equal((await again.getIgnores('a:ann')).get('bob'), 'Bob');
+      assert.equal((await again.listBans(2)).length, 1);
+      assert.equal((await again.listAudit(0)).length, 1);
+    });
   });
 }

@@ -116,11 +116,21 @@ if (missing) {
           by: 'A',
           at: 8,
         });
-        assert.deepEqual(await b!.findBan(undefined, '10.0.0.1'), { ...ban, by: 'Alice', at: 7 });
-        assert.equal((await b!.findBan('bob', '::1'))?.value, 'bob');
-        assert.equal(await b!.findBan('alice', '::1'), undefined);
+        assert.deepEqual(await b!.findBan({ aliasKey: 'x', address: '10.0.0.1', now: 9 }), {
+          ...ban,
+          by: 'Alice',
+          at: 7,
+        });
+        assert.equal(
+          (await b!.findBan({ accountKey: 'bob', aliasKey: 'x', address: '::1', now: 9 }))?.value,
+          'bob',
+        );
+        assert.equal(
+          await b!.findBan({ accountKey: 'alice', aliasKey: 'x', address: '::1', now: 9 }),
+          undefined,
+        );
         assert.equal(await b!.removeBans('eve'), 1);
-        assert.equal(await a!.findBan(undefined, '10.0.0.1'), undefined);
+        assert.equal(await a!.findBan({ aliasKey: 'x', address: '10.0.0.1', now: 9 }), undefined);
         assert.equal(await a!.deleteAccount('bob'), true);
         assert.equal(await a!.deleteAccount('bob'), false);
         assert.deepEqual(

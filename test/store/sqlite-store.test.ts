@@ -41,7 +41,10 @@ function say(text: string): NewMessage {
 function storeError(failure: StoreError['failure'], text: string) {
   return (err: unknown): boolean => {
     assert.ok(err instanceof StoreError, `expected a StoreError, got ${String(err)}`);
-    assert.equal(err.code, 'internal');
+    assert.equal(
+      err.userCode,
+      failure === 'full' || failure === 'lease' ? 'unavailable' : 'internal',
+    );
     assert.equal(err.failure, failure);
     assert.ok(err.message.includes(text), `"${err.message}" should mention "${text}"`);
     return true;
@@ -79,12 +82,15 @@ describe('SqliteStore file handling', () => {
         .all();
       assert.deepEqual(tables, [
         'accounts',
+        'audit',
         'bans',
         'idempotency',
+        'ignores',
         'messages',
         'meta',
         'server_lease',
         'streams',
+        'topics',
       ]);
     } finally {
       raw.close();

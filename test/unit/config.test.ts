@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §7: every server option settable by flag and by CHAT_<NAME>;
+ * docs/protocol.md §7: every server option settable by flag and by CHAT_<NAME>;
  * the config loader merges defaults < config file (YAML or JSON) < environment
  * < command line, and refuses bad values with a ConfigError naming the source,
  * the option and what is accepted.
@@ -86,7 +86,7 @@ const settable = SERVER_OPTIONS.filter((s) => s.key !== 'config');
 describe('loadConfig: defaults', () => {
   const c = loadConfig({}, {});
 
-  test('PROTOCOL.md defaults', () => {
+  test('docs/protocol.md defaults', () => {
     assert.equal(c.host, '127.0.0.1'); // §7
     assert.equal(c.port, 50000); // §7
     assert.equal(c.handshakeTimeout, 30); // §2

@@ -21,7 +21,7 @@ function repoRoot(): string {
   return d;
 }
 
-/** PROTOCOL.md §4 "Stable error codes", in its order. */
+/** docs/protocol.md §4 "Stable error codes", in its order. */
 const PROTOCOL_CODES = [
   'bad_request',
   'bad_alias',
@@ -38,23 +38,14 @@ const PROTOCOL_CODES = [
   'server_full',
   'timeout',
   'shutting_down',
+  'id_reused',
+  'unavailable',
   'internal',
 ];
 
-/**
- * Codes this server adds to the design's list, each documented in
- * docs/protocol.md: `unavailable` is cluster mode's "cannot reach Redis"
- * (issue 12), which no single-process code describes.
- */
-const EXTENSIONS = ['unavailable'];
-
 describe('ERROR_CODES', () => {
-  test('are exactly the stable codes of PROTOCOL.md §4, plus the documented extensions', () => {
-    assert.deepEqual(
-      [...ERROR_CODES].filter((c) => !EXTENSIONS.includes(c)),
-      PROTOCOL_CODES,
-    );
-    for (const c of EXTENSIONS) assert.ok((ERROR_CODES as readonly string[]).includes(c), c);
+  test('are exactly the stable codes of docs/protocol.md §4', () => {
+    assert.deepEqual([...ERROR_CODES], PROTOCOL_CODES);
   });
 
   test('are unique', () => {

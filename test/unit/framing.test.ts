@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §1: LF-terminated lines, a CR before the LF dropped, a line longer
+ * docs/protocol.md §1: LF-terminated lines, a CR before the LF dropped, a line longer
  * than maxLineBytes discarded up to its LF (one `too_long` per line) with the
  * connection, and the next line, unaffected.
  */

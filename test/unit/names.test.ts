@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §2 alias rules and §3 room names: 1–32 characters; letters,
+ * docs/protocol.md §2 alias rules and §3 room names: 1–32 characters; letters,
  * digits, `_`, `-`, `.`; starts with a letter or digit; one script; compared
  * case-insensitively after NFKC; reserved words refused. Rooms: `#` then 1–32
  * letters, digits, `_`, `-`, case-insensitive.

@@ -109,12 +109,22 @@ describe('text mode and chat-client say the same words', () => {
   }
 
   const whois: WhoisEvent[] = [
-    { type: 'whois', name: 'Bob', account: false, operator: false, rooms: [], since: ts, idle: 5 },
+    {
+      type: 'whois',
+      name: 'Bob',
+      account: false,
+      operator: false,
+      bot: false,
+      rooms: [],
+      since: ts,
+      idle: 5,
+    },
     {
       type: 'whois',
       name: 'Op',
       account: true,
       operator: true,
+      bot: true,
       rooms: ['#dev', '#lobby'],
       since: ts,
       idle: 3725,

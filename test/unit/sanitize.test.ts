@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §1: control characters (C0 except TAB, DEL, C1) and every
+ * docs/protocol.md §1: control characters (C0 except TAB, DEL, C1) and every
  * ANSI/VT escape sequence are removed from user text, so no user can move
  * another's cursor or clear their terminal; telnet negotiation is removed from
  * the raw bytes.

@@ -30,15 +30,17 @@ const PROTOCOL_USAGE: Record<string, string> = {
   ignore: '/ignore [nick]',
   unignore: '/unignore nick',
   kick: '/kick nick [reason]',
-  ban: '/ban nick',
-  unban: '/unban nick',
+  // Extended (docs/protocol.md §3): expiry, reason, `-addr`, and the list.
+  ban: '/ban nick [duration] [reason]',
+  bans: '/bans',
+  unban: '/unban name',
   quit: '/quit [reason]',
 };
 
 const all = (_c: CommandSpec): boolean => true;
 
 describe('COMMAND_SPECS', () => {
-  test('lists exactly the commands of PROTOCOL.md §3', () => {
+  test('lists exactly the commands of docs/protocol.md §3', () => {
     assert.deepEqual(COMMAND_SPECS.map((c) => c.name).sort(), Object.keys(PROTOCOL_USAGE).sort());
   });
 
@@ -49,7 +51,7 @@ describe('COMMAND_SPECS', () => {
 
   for (const spec of COMMAND_SPECS) {
     describe(`/${spec.name}`, () => {
-      test('usage is the one PROTOCOL.md §3 documents', () => {
+      test('usage is the one docs/protocol.md §3 documents', () => {
         assert.equal(spec.usage, PROTOCOL_USAGE[spec.name]);
       });
 
@@ -77,6 +79,16 @@ describe('COMMAND_SPECS', () => {
           .replace(/\[#room \| \*\]/u, '[room]')
           .split(' ')
           .slice(1);
+        // A last argument that takes the rest of the line may be documented as
+        // several optional words (`/ban nick [duration] [reason]`).
+        const last = spec.args[spec.args.length - 1];
+        if (last?.take === 'rest' && last.optional && words.length > spec.args.length) {
+          assert.ok(
+            words.slice(spec.args.length - 1).every((w) => w.startsWith('[')),
+            spec.usage,
+          );
+          words.splice(spec.args.length);
+        }
         assert.equal(spec.args.length, words.length, spec.usage);
         spec.args.forEach((a, i) => {
           const w = words[i] ?? '';
@@ -91,12 +103,12 @@ describe('COMMAND_SPECS', () => {
     });
   }
 
-  test('only /kick, /ban and /unban are for operators', () => {
+  test('only /kick, /ban, /bans and /unban are for operators', () => {
     assert.deepEqual(
       COMMAND_SPECS.filter((c) => c.operator)
         .map((c) => c.name)
         .sort(),
-      ['ban', 'kick', 'unban'],
+      ['ban', 'bans', 'kick', 'unban'],
     );
   });
 
@@ -176,6 +188,9 @@ describe('text commands and JSON requests agree', () => {
     '/kick Zed',
     '/kick Zed spam',
     '/ban Zed',
+    '/ban Zed 1h spam',
+    '/ban -addr 10.0.0.0/8 7d',
+    '/bans',
     '/unban Zed',
     '/quit',
     '/quit bye',

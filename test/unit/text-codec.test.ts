@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md §3: the lines `nc` and `telnet` users read, and the commands they
+ * docs/protocol.md §3: the lines `nc` and `telnet` users read, and the commands they
  * type. Decoding: a typed line → Request. Encoding: a ServerEvent → the §3
  * shapes, one event per line, multi-line texts with the same prefix per line.
  */
@@ -134,6 +134,9 @@ describe('decodeTextLine: commands', () => {
     ['/kick Zed spamming the room', { type: 'kick', name: 'Zed', reason: 'spamming the room' }],
     ['/ban Zed', { type: 'ban', name: 'Zed' }],
     ['/unban Zed', { type: 'unban', name: 'Zed' }],
+    // Duration and reason ride in `reason`; the handler splits them (docs/protocol.md §3).
+    ['/ban Zed 1h spam links', { type: 'ban', name: 'Zed', reason: '1h spam links' }],
+    ['/bans', { type: 'bans' }],
     ['/quit', { type: 'quit' }],
     ['/quit gone fishing', { type: 'quit', reason: 'gone fishing' }],
   ];
@@ -192,7 +195,7 @@ describe('decodeTextLine: refusals', () => {
     ['/unignore', /Usage: \/unignore nick/u],
     ['/kick', /Usage: \/kick nick \[reason\]/u],
     ['/ban', /Usage: \/ban nick/u],
-    ['/unban', /Usage: \/unban nick/u],
+    ['/unban', /Usage: \/unban name/u],
   ];
   for (const [line, usage] of missing) {
     test(`missing argument: ${JSON.stringify(line)}`, () => {
@@ -210,7 +213,7 @@ describe('decodeTextLine: refusals', () => {
     ['/history 10 20', /Usage: \/history/u],
     ['/help nick join', /Usage: \/help/u],
     ['/ignore a b', /Usage: \/ignore/u],
-    ['/ban a b', /Usage: \/ban nick/u],
+    ['/unban a b', /Usage: \/unban name/u],
   ];
   for (const [line, usage] of tooMany) {
     test(`too many arguments: ${JSON.stringify(line)}`, () => {
@@ -524,7 +527,14 @@ describe('encodeText: every event renders only §3 shapes', () => {
       members: ['Alice', 'Bob'],
       memberCount: 2,
       heartbeat: 30,
-      limits: { maxLineBytes: 16384, maxMessageLines: 20, rateBurst: 10, ratePerSecond: 5 },
+      limits: {
+        maxLineBytes: 16384,
+        maxMessageLines: 20,
+        rateBurst: 10,
+        ratePerSecond: 5,
+        maxTopicBytes: 390,
+        maxRoomsPerUser: 50,
+      },
       server: { name: 'chat', version: '0.1.0' },
       epochs: { '#lobby': 'e' },
     },

@@ -1,47 +1,110 @@
+import type { RequestOf } from '../../protocol/commands.js';
 import { ChatError } from '../../protocol/errors.js';
-import { parseAlias } from '../../protocol/names.js';
+import { foldKey, parseAlias } from '../../protocol/names.js';
+import { isLoopback, parseAddressBan, plainAddress } from '../../store/ban-match.js';
+import type { BanRecord } from '../../store/store.js';
+import { parseDuration } from '../duration.js';
 import { defineCommand } from './command.js';
+import { inOrder } from './in-order.js';
 import { ack } from './reply.js';
 
-/** Operators only: ban an account, or a guest's address, and disconnect them; survives restarts. */
-export const ban = defineCommand('ban', async (ctx, user, req) => {
-  const name = parseAlias(req.name);
-  const account = await ctx.store.getAccount(name.key);
-  const online = ctx.users.get(name.key);
-  if (!online) {
-    // Online on another node: that node bans a guest by address and removes
-    // the user; an account's ban is recorded here.
-    const owner = await ctx.remoteUser(name.key);
-    if (owner) {
-      if (owner.operator) throw new ChatError('forbidden', 'Operators cannot be banned');
-      if (account) {
-        await ctx.store.addBan({
-          kind: 'account',
-          value: account.key,
-          nameKey: name.key,
-          name: account.name,
-          by: user.name.display,
-          at: ctx.nowMs(),
-        });
-      }
-      ctx.ejectRemote(name.key, user, 'banned', !account);
-      ack(ctx, user, req, { name: name.display });
-      return;
-    }
+function splitWord(s: string): [string, string] {
+  const m = /^(\S+)\s*([\s\S]*)$/u.exec(s.trim());
+  return m ? [m[1]!, m[2]!] : ['', ''];
+}
+
+/**
+ * The parts of a ban request. Text mode gives `/ban [-addr] TARGET [DURATION]
+ * [reason…]` as `name` and `reason`; JSON may name `addr` and `duration`.
+ */
+function banArgs(req: RequestOf<'ban'>): {
+  addr: boolean;
+  target: string;
+  ms: number | undefined;
+  reason: string | undefined;
+} {
+  let addr = req.addr ?? false;
+  let target = req.name.trim();
+  let rest = req.reason?.trim() ?? '';
+  if (target === '-addr') {
+    addr = true;
+    [target = '', rest = ''] = splitWord(rest);
   }
-  if (!account && !online) throw new ChatError('not_found', `Unknown user: ${name.display}`);
-  if ((account ?? online?.account)?.operator)
-    throw new ChatError('forbidden', 'Operators cannot be banned');
-  const record = account
-    ? { kind: 'account' as const, value: account.key }
-    : { kind: 'address' as const, value: online!.peer.address };
-  await ctx.store.addBan({
-    ...record,
-    nameKey: name.key,
-    name: account?.name ?? online!.name.display,
-    by: user.name.display,
-    at: ctx.nowMs(),
-  });
-  if (online?.connected) ctx.eject(online, user, 'banned');
-  ack(ctx, user, req, { name: name.display });
-});
+  let ms = req.duration === undefined ? undefined : parseDuration(req.duration);
+  if (req.duration !== undefined && ms === undefined)
+    throw new ChatError('bad_request', `Not a duration: ${req.duration} (use 30m, 1h, 7d…)`);
+  if (req.duration === undefined) {
+    const [first = '', after = ''] = splitWord(rest);
+    const d = parseDuration(first);
+    if (d !== undefined) [ms, rest] = [d, after];
+  }
+  if (target === '')
+    throw new ChatError('bad_request', 'Usage: /ban [-addr] nick|address [duration] [reason]');
+  return { addr, target, ms, reason: rest || undefined };
+}
+
+/**
+ * Operators only (§3; checked by the table): ban what was named: an account,
+ * or a guest's alias, online or not; an address or CIDR block only with
+ * `-addr`, and loopback only when typed out. Disconnects whoever the ban
+ * covers; survives restarts.
+ */
+export const ban = defineCommand('ban', (ctx, user, req) =>
+  inOrder(ctx, async () => {
+    const { addr, target, ms, reason } = banArgs(req);
+    const now = ctx.nowMs();
+    const common = {
+      by: user.name.display,
+      at: now,
+      ...(reason && { reason }),
+      ...(ms !== undefined && { expires: now + ms }),
+    };
+    let record: BanRecord;
+    if (addr) {
+      let value = parseAddressBan(target);
+      let nameKey = value ?? '';
+      if (value === undefined) {
+        if (!ctx.users.has(foldKey(target)) && (await ctx.remoteUser(target))) {
+          // Its address is known only to the server it is on.
+          throw new ChatError(
+            'bad_request',
+            `${target} is connected to another server; ban the address itself: /ban -addr ADDRESS`,
+          );
+        }
+        const online = ctx.findUser(target);
+        if (isLoopback(online.peer.address)) {
+          throw new ChatError(
+            'bad_request',
+            `${online.name.display} connects from loopback (${online.peer.address}): an address ban would shut out every local user. To ban it anyway: /ban -addr ${plainAddress(online.peer.address)}`,
+          );
+        }
+        value = plainAddress(online.peer.address);
+        nameKey = online.name.key;
+      }
+      record = { kind: 'address', value, nameKey, name: value, ...common };
+    } else {
+      const name = parseAlias(target);
+      const account = await ctx.store.getAccount(name.key);
+      if (account?.operator) throw new ChatError('forbidden', 'Operators cannot be banned');
+      record = account
+        ? {
+            kind: 'account',
+            value: account.key,
+            nameKey: account.key,
+            name: account.name,
+            ...common,
+          }
+        : { kind: 'alias', value: name.key, nameKey: name.key, name: name.display, ...common };
+    }
+    await ctx.store.addBan(record);
+    ctx.audit({
+      action: 'ban',
+      actor: user.name.display,
+      target: `${record.kind} ${record.name}`,
+      ...(reason && { reason }),
+    });
+    // Everyone online the new ban covers goes now (operators excepted), on every node.
+    ctx.applyBan(record, user);
+    ack(ctx, user, req, { name: record.name });
+  }),
+);

@@ -5,9 +5,21 @@
  * the bookkeeping behind them lives in one place in `chat.ts`.
  */
 import type { CommandSpec } from '../../protocol/commands.js';
-import type { Limits, MessageEvent, ServerEvent, SystemEvent } from '../../protocol/messages.js';
+import type {
+  Limits,
+  MessageEvent,
+  ServerEvent,
+  SystemEvent,
+  WhoEntry,
+} from '../../protocol/messages.js';
 import type { Name } from '../../protocol/names.js';
-import type { AccountRecord, Store, StoredMessage } from '../../store/store.js';
+import type {
+  AccountRecord,
+  AuditRecord,
+  BanRecord,
+  Store,
+  StoredMessage,
+} from '../../store/store.js';
 import type { Owner } from '../../store/lease.js';
 import type { Room, User } from '../model.js';
 import type { Transfers } from '../transfers.js';
@@ -34,8 +46,17 @@ export interface ChatContext {
   findUser(raw: string): User;
   /** A room the user names (default: current) that they are in, or `not_member`. */
   memberRoom(user: User, raw: string | undefined): Room;
-  /** Throw `alias_taken` when someone other than `self` holds the alias. */
-  assertAliasFree(name: Name, self?: User): void;
+  /**
+   * Throw `alias_taken` when someone other than `self` holds the alias, or
+   * (unless it is `account`'s) someone online has a look-alike one.
+   */
+  assertAliasFree(name: Name, self?: User, account?: AccountRecord): void;
+  /** Throw `alias_taken` when a guest alias looks like an account other than `own`. */
+  assertNotLikeAccount(name: Name, own?: AccountRecord): Promise<void>;
+  /** Tell the look-alike check about a new account. */
+  accountCreated(account: AccountRecord): void;
+  /** Whether the server admits accounts only (`--require-account`). */
+  readonly requireAccount: boolean;
   /** Check an account's password with login throttling (§2); throws `auth_failed`. */
   checkPassword(address: string, account: AccountRecord, password: string): Promise<void>;
 
@@ -49,22 +70,34 @@ export interface ChatContext {
   /** Send a system event to every member of a room, on every node, except `except`. */
   broadcast(room: Room, event: SystemEvent, except?: User): void;
   /** Who is in a room (or `*`) on every node: `local` as they are, others from presence. */
-  whoIn(roomKey: string, local: Iterable<User>): Promise<Array<{ name: string; away?: string }>>;
+  whoIn(roomKey: string, local: Iterable<User>): Promise<WhoEntry[]>;
   /** A user online on another node, or undefined. */
   remoteUser(raw: string): Promise<Owner | undefined>;
-  /** Ask the node holding `key` to kick (or, for a guest, ban by address) that user. */
-  ejectRemote(key: string, by: User, reason: string | undefined, ban?: boolean): void;
+  /** Ask the node holding `key` to kick that user. */
+  ejectRemote(key: string, by: User, reason: string | undefined): void;
+  /** A ban was recorded: remove everyone online it covers, on every node (operators excepted). */
+  applyBan(ban: BanRecord, by: User): void;
   /** The wire form of a stored room message. */
   messageEvent(room: Room, m: StoredMessage): MessageEvent;
 
   /** The room with this name, created when new. */
   room(name: Name): Room;
   /** Add a user to a room, announce it and replay its recent history (§2). */
-  join(user: User, room: Room): Promise<void>;
+  join(user: User, room: Room, history?: number): Promise<void>;
   /** Leave a room; the caller announces it. */
   removeMember(user: User, room: Room): void;
-  /** Take a new alias: the maps, the private stream and the neighbours' notice. */
-  rename(user: User, name: Name): Promise<void>;
+  /**
+   * Take a new alias, signed in to `account` (default: the current one): the
+   * lease (cluster-wide), the maps, the private stream (which follows the
+   * identity) and the neighbours' notice.
+   */
+  rename(user: User, name: Name, account?: AccountRecord): Promise<void>;
+  /** Sign a user in to an account (/register): its private stream follows the identity. */
+  setAccount(user: User, account: AccountRecord | undefined): void;
+  /** Set or clear a room's topic: stored, then in effect (docs/protocol.md §3 /topic). */
+  setTopic(room: Room, text: string, by: User): Promise<void>;
+  /** Record a moderation or identity event (docs/security.md "Audit trail"). */
+  audit(record: Omit<AuditRecord, 'at'>): void;
   /** Remove a user who quit or was removed; `event` is what the others see. */
   disconnect(user: User, reason: string, event?: SystemEvent): void;
   /** Kick `target` out of the chat: the target and everyone sharing a room see who and why. */

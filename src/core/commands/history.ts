@@ -1,3 +1,4 @@
+import { foldKey } from '../../protocol/names.js';
 import { defineCommand } from './command.js';
 import { reply } from './reply.js';
 
@@ -13,7 +14,10 @@ export const history = defineCommand('history', async (ctx, user, req) => {
     type: 'history',
     room: room.name.display,
     epoch: r.epoch,
-    messages: r.messages.map((m) => ctx.messageEvent(room, m)),
+    // Ignored users stay ignored in history too.
+    messages: r.messages
+      .filter((m) => !user.isIgnoring(foldKey(m.from)))
+      .map((m) => ctx.messageEvent(room, m)),
     more: (r.messages[0]?.seq ?? r.top + 1) > r.firstRetained,
     gap: false,
   });

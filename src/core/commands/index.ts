@@ -15,6 +15,7 @@ import { ChatError } from '../../protocol/errors.js';
 import type { User } from '../model.js';
 import { away } from './away.js';
 import { ban } from './ban.js';
+import { bans } from './bans.js';
 import type { Command } from './command.js';
 import type { ChatContext } from './context.js';
 import { dm } from './dm.js';
@@ -55,6 +56,7 @@ const COMMANDS: readonly Command[] = [
   register,
   kick,
   ban,
+  bans,
   unban,
   help,
   ping,

@@ -10,11 +10,23 @@ export const kick = defineCommand('kick', async (ctx, user, req) => {
     const owner = await ctx.remoteUser(req.name);
     if (owner) {
       ctx.ejectRemote(foldKey(owner.display), user, reason);
+      ctx.audit({
+        action: 'kick',
+        actor: user.name.display,
+        target: owner.display,
+        ...(reason && { reason }),
+      });
       ack(ctx, user, req, { name: owner.display });
       return;
     }
   }
   const target = ctx.findUser(req.name);
   ctx.eject(target, user, reason);
+  ctx.audit({
+    action: 'kick',
+    actor: user.name.display,
+    target: target.name.display,
+    ...(reason && { reason }),
+  });
   ack(ctx, user, req, { name: target.name.display });
 });

@@ -9,6 +9,8 @@ export const register = defineCommand('register', async (ctx, user, req) => {
     throw new ChatError('bad_request', `${user.name.display} is already registered`);
   checkPasswordRules(req.password);
   const name = user.name;
+  // An account made later may look like this guest alias (§2 look-alikes).
+  await ctx.assertNotLikeAccount(name);
   const hash = await hashPassword(req.password);
   const created = await ctx.store.createAccount({
     key: name.key,
@@ -19,6 +21,9 @@ export const register = defineCommand('register', async (ctx, user, req) => {
   });
   if (!created)
     throw new ChatError('alias_taken', `${name.display} was registered by someone else`);
-  user.account = (await ctx.store.getAccount(name.key))!;
+  const account = (await ctx.store.getAccount(name.key))!;
+  ctx.setAccount(user, account);
+  ctx.accountCreated(account);
+  ctx.audit({ action: 'register', actor: name.display });
   ack(ctx, user, req, { name: name.display });
 });

@@ -16,7 +16,32 @@ export function checkMessageText(ctx: ChatContext, text: string): string {
   return text;
 }
 
-/** The Store key under which a request's effect is remembered: per alias, per request id (§4). */
-export function idempotencyKey(user: User, id: string | undefined): string | undefined {
-  return id === undefined ? undefined : `${user.name.key}\u0000${id}`;
+/**
+ * The Store key under which a request's effect is remembered (§4): per
+ * identity (account or guest session, so it survives /nick), per target
+ * (a room key, or `@` plus the folded recipient) and per request id.
+ */
+export function idempotencyKey(
+  user: User,
+  target: string,
+  id: string | undefined,
+): string | undefined {
+  return id === undefined ? undefined : `${user.identity}\u0000${target}\u0000${id}`;
+}
+
+/**
+ * A re-send must be the same message: the same id with other text is a
+ * client bug that would otherwise be acked as the first message (§4).
+ */
+export function assertSameMessage(
+  original: { text: string; action: boolean },
+  text: string,
+  action: boolean,
+): void {
+  if (original.text !== text || original.action !== action) {
+    throw new ChatError(
+      'id_reused',
+      'This id was already used for another message; use a new id for each message',
+    );
+  }
 }

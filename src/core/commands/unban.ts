@@ -1,11 +1,18 @@
 import { ChatError } from '../../protocol/errors.js';
 import { foldKey } from '../../protocol/names.js';
+import { parseAddressBan } from '../../store/ban-match.js';
 import { defineCommand } from './command.js';
+import { inOrder } from './in-order.js';
 import { ack } from './reply.js';
 
-/** Operators only: lift the bans recorded under an alias. */
-export const unban = defineCommand('unban', async (ctx, user, req) => {
-  const lifted = await ctx.store.removeBans(foldKey(req.name.trim()));
-  if (lifted === 0) throw new ChatError('not_found', `${req.name.trim()} is not banned`);
-  ack(ctx, user, req, { name: req.name.trim() });
-});
+/** Operators only: lift the bans of what `/bans` shows (an alias, account, address or block). */
+export const unban = defineCommand('unban', (ctx, user, req) =>
+  inOrder(ctx, async () => {
+    const raw = req.name.trim();
+    const target = parseAddressBan(raw) ?? foldKey(raw);
+    const lifted = await ctx.store.removeBans(target);
+    if (lifted === 0) throw new ChatError('not_found', `${raw.slice(0, 60)} is not banned`);
+    ctx.audit({ action: 'unban', actor: user.name.display, target: raw });
+    ack(ctx, user, req, { name: raw });
+  }),
+);

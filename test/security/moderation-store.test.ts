@@ -1,0 +1,154 @@
+/**
+ * docs/protocol.md §3 /ban, /bans, /unban, /topic, /ignore and
+ * docs/security.md "Audit trail": what operators and users set is persisted
+ * (bans with reasons and expiry, topics, ignore lists) and what operators do
+ * is on record for `chat-server audit`, over the real binary.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { addAccount } from '../helpers/accounts.js';
+import { expectJsonError } from '../helpers/fixtures.js';
+import { attackerAddress, clientFrom } from '../helpers/hostile.js';
+import { LineClient } from '../helpers/line-client.js';
+import { SERVER_BIN, cleanEnv } from '../helpers/process.js';
+import { jsonLogin, textLogin } from '../helpers/security.js';
+import { spawnServer, tempDir } from '../helpers/server-process.js';
+
+const OP_PW = 'operator password';
+
+async function text(
+  t: TestContext,
+  port: number,
+  alias: string,
+  from?: string,
+): Promise<LineClient> {
+  const c = from ? await clientFrom(t, port, from) : await LineClient.connect(port);
+  t.after(() => c.close());
+  c.send(alias);
+  await c.waitFor((l) => l.startsWith('* Welcome'));
+  return c;
+}
+
+function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [SERVER_BIN, ...args], { env: cleanEnv() });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    p.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+test('/ban names an alias, not an address; /bans lists who, when, why, until; /unban takes what /bans shows; ban then unban run in order', async (t) => {
+  const db = join(tempDir(t), 'chat.db');
+  await addAccount(db, 'Op', OP_PW, true);
+  await addAccount(db, 'Carol', 'carol password');
+  const server = await spawnServer(t, { db });
+  const op = await textLogin(t, server.port, 'Op', OP_PW);
+  const mal = await text(t, server.port, 'Mallory');
+
+  op.send('/ban Mallory 1h spamming links');
+  await op.waitFor((l) => l === '* Mallory is banned');
+  await mal.waitClosed();
+  // Same address (loopback), other alias, and a registered user: both get in.
+  await text(t, server.port, 'Bob');
+  await jsonLogin(t, server.port, 'Carol', 'carol password');
+  const again = await clientFrom(t, server.port, attackerAddress(3));
+  again.sendJson({ type: 'hello', version: 1, name: 'mallory' });
+  const refused = await expectJsonError(again, 'banned');
+  assert.match(String(refused.message), /until .*spamming links/u);
+
+  // An address ban only with -addr; a loopback client's address only when typed out.
+  op.send('/ban -addr Bob');
+  assert.match(await op.waitFor((l) => l.startsWith('! ')), /loopback.*\[bad_request\]$/u);
+  op.send('/ban -addr 127.9.0.0/16 open proxy');
+  await op.waitFor((l) => l === '* 127.9.0.0/16 is banned');
+  const proxied = await clientFrom(t, server.port, '127.9.3.4');
+  proxied.sendJson({ type: 'hello', version: 1, name: 'Innocent' });
+  await expectJsonError(proxied, 'banned');
+
+  op.send('/bans');
+  await op.waitFor((l) => l.startsWith('* 2 bans'));
+  const alias = await op.next();
+  assert.match(alias, /^\* {3}alias Mallory — by Op \S+, until \S+ \(spamming links\)$/u);
+  assert.match(await op.next(), /^\* {3}address 127\.9\.0\.0\/16 — by Op \S+ \(open proxy\)$/u);
+  op.send('/unban 127.9.0.0/16');
+  await op.waitFor((l) => l === '* 127.9.0.0/16 is no longer banned');
+
+  // Back to back, in one write: the unban sees the ban (issue 18 item 5).
+  op.sendRaw('/ban Zed\n/unban Zed\n');
+  await op.waitFor((l) => l === '* Zed is banned');
+  assert.equal(await op.next(), '* Zed is no longer banned');
+  await text(t, server.port, 'Zed');
+
+  const bans = await run(['accounts', 'bans', '--db', db]);
+  assert.equal(bans.code, 0, bans.err);
+  assert.match(bans.out, /^alias\tMallory\tby Op\t\S+\tuntil \S+\tspamming links$/mu);
+  assert.doesNotMatch(bans.out, /Zed|127\.9/u);
+});
+
+test('topics, with who set them, survive a restart (#lobby too) and are shown on /join; ignores survive a reconnect and filter history', async (t) => {
+  const db = join(tempDir(t), 'chat.db');
+  await addAccount(db, 'Op', OP_PW, true);
+  const first = await spawnServer(t, { db });
+  const op = await textLogin(t, first.port, 'Op', OP_PW);
+  op.send('/topic Welcome all');
+  await op.waitFor((l) => l === '* Topic of #lobby: Welcome all');
+  op.send('/join #dev');
+  await op.waitFor((l) => l === '* You are now in #dev');
+  op.send('/topic builds only');
+  await op.waitFor((l) => l === '* Topic of #dev: builds only');
+  const spam = await text(t, first.port, 'Spammer');
+  spam.send('buy now');
+  const eve = await LineClient.json(first.port, 'Eve', { history: 0 });
+  t.after(() => eve.close());
+  const welcome = JSON.parse(eve.lines.find((l) => l.includes('"welcome"'))!) as {
+    session: string;
+  };
+  eve.sendJson({ type: 'ignore', id: 'i', name: 'Spammer' });
+  await eve.waitForJson((o) => o.id === 'i');
+  op.send('/kick Spammer bye');
+  await op.waitFor((l) => l === '* Spammer was kicked');
+  op.send('/ban Spammer');
+  await op.waitFor((l) => l === '* Spammer is banned');
+  assert.equal((await first.stop('SIGTERM')).code, 0);
+
+  const second = await spawnServer(t, { db });
+  const text2 = await text(t, second.port, 'Dan');
+  text2.send('/topic');
+  await text2.waitFor((l) => l === '* Topic of #lobby: Welcome all');
+  text2.send('/join #dev');
+  await text2.waitFor((l) => l === '* You are now in #dev');
+  assert.match(await text2.next(), /^\* Topic of #dev: builds only \(set by Op \S+\)$/u);
+  const js = await LineClient.json(second.port, 'Jo', { history: 0 });
+  t.after(() => js.close());
+  js.sendJson({ type: 'join', id: 'j', room: '#dev' });
+  const ack = await js.waitForJson((o) => o.id === 'j');
+  assert.deepEqual((ack.topic as Record<string, unknown>).text, 'builds only');
+  assert.equal((ack.topic as Record<string, unknown>).by, 'Op');
+
+  // Eve comes back with her session token: still ignoring Spammer, also in history.
+  const back = await LineClient.json(second.port, 'Eve', { session: welcome.session });
+  t.after(() => back.close());
+  const hist = await back.waitForJson((o) => o.type === 'history');
+  assert.ok(!(hist.messages as Array<{ from: string }>).some((m) => m.from === 'Spammer'));
+  back.sendJson({ type: 'history', id: 'h', room: '#lobby' });
+  const page = await back.waitForJson((o) => o.id === 'h');
+  assert.ok(!(page.messages as Array<{ from: string }>).some((m) => m.from === 'Spammer'));
+  back.sendJson({ type: 'ignore', id: 'l' });
+  assert.equal((await back.waitForJson((o) => o.id === 'l')).text, 'Spammer');
+  await second.stop('SIGTERM');
+
+  const audit = await run(['audit', '--db', db, '--since', '1d']);
+  assert.equal(audit.code, 0, audit.err);
+  assert.match(audit.out, /\ttopic\tOp\t-\t#lobby\t/u);
+  assert.match(audit.out, /\tkick\tOp\tSpammer\t-\tbye$/mu);
+  assert.match(audit.out, /\tban\tOp\talias Spammer\t-\t$/mu);
+  assert.doesNotMatch(audit.out, /Welcome all|buy now|password/u);
+  const none = await run(['audit', '--db', join(tempDir(t), 'missing.db')]);
+  assert.equal(none.code, 1);
+  assert.match(none.err, /no database at/u);
+});
