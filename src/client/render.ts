@@ -300,6 +300,10 @@ export function renderAck(ack: AckEvent, request: Request, ctx: RenderContext): 
       );
       // A dm's ack carries the recipient's away text, if any (text mode says the same).
       const away = `${clean(request.to)} is away: ${clean(ack.text)}`;
+      if (ack.offline) {
+        const later = `${clean(ack.name ?? request.to)} is offline; they get it at their next login`;
+        return `${line}\n${renderNotice(later, ctx)}`;
+      }
       return ack.text ? `${line}\n${renderNotice(away, ctx)}` : line;
     }
     case 'join':

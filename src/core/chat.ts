@@ -37,6 +37,7 @@ import { Followed, Room, User, type Peer } from './model.js';
 import { Transfers, type TransferLimits } from './transfers.js';
 import { foldKey, LOBBY, parseAlias, parseRoom, skeleton, type Name } from '../protocol/names.js';
 import { mentionedKeys } from '../protocol/mention.js';
+import { takeOffline } from './inbox.js';
 import {
   finishReplay,
   privateTarget,
@@ -639,6 +640,10 @@ export class Chat implements ChatContext {
     // first read flushes pending appends, which must not reach a stream whose
     // replay has not started yet (they would arrive live, then again replayed).
     for (const t of targets) user.hold(t.key);
+    // An account's private messages that came while it was offline (§4 dm):
+    // replayed once, unasked, unless the client resumes `@` itself.
+    const inbox = account && !dms ? privateTarget(this, user) : undefined;
+    if (inbox) user.hold(inbox.key);
     void this.markPresent(user);
     // Resume order (CLUSTER.md): every stream is subscribed (its live messages
     // held for this user) before its history is read.
@@ -648,6 +653,12 @@ export class Chat implements ChatContext {
         targets.map((t, i) => readReplay(this, user, t, starts[i]!, t.key === '@' ? 0 : count)),
       ),
     );
+    const unread = Promise.all(live).then(async () => {
+      if (!inbox) return undefined;
+      const from = await takeOffline(this.options.store, user.privateStream, this.now());
+      if (from === undefined) return undefined;
+      return readReplay(this, user, inbox, { after: from - 1, epoch: undefined }, 0);
+    });
     // The welcome and its replay are this connection's first job: requests
     // that arrive meanwhile wait behind it (§4 "Order").
     // The ignore list is the user's, kept by the store (docs/protocol.md §3
@@ -656,8 +667,8 @@ export class Chat implements ChatContext {
       .getIgnores(user.identity)
       .then((list) => user.setIgnores(list));
     this.inOrder(user, () =>
-      Promise.all([ignores, reads]).then(
-        ([, results]) => {
+      Promise.all([ignores, reads, unread]).then(
+        ([, results, offline]) => {
           if (!user.connected) return;
           const epochs: Record<string, string> = {};
           // Each stream's top as read: what a bot resumes from (§4 welcome.seqs).
@@ -682,10 +693,12 @@ export class Chat implements ChatContext {
           const motd = this.options.motd?.();
           if (motd) peer.send(this.system('motd', { text: motd }));
           results.forEach((r, i) => finishReplay(this, user, targets[i]!, r));
+          if (inbox) finishReplay(this, user, inbox, offline);
         },
         (err: unknown) => {
           this.options.onInternalError?.(err, 'reading history on connect');
           targets.forEach((t) => finishReplay(this, user, t, undefined));
+          if (inbox) finishReplay(this, user, inbox, undefined);
           this.refuse(
             user,
             new ChatError('internal', 'The server could not read history'),

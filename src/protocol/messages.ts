@@ -141,6 +141,8 @@ export interface AckEvent {
   bans?: BanInfo[];
   /** `join`: the room's topic, when it has one. */
   topic?: TopicInfo;
+  /** `dm`: the recipient, an account, is offline; it gets the message at its next login. */
+  offline?: true;
 }
 
 /** One ban as `/bans` lists it; `name` is what `/unban` takes. */

@@ -128,6 +128,8 @@ function ackLine(e: AckEvent): string | undefined {
         .map((p) => '* ' + plain(p))
         .join('\n');
     case 'dm':
+      // Waiting for an offline account (§4 dm), or the recipient's away text.
+      if (e.offline) return `* ${e.name} is offline; they get it at their next login`;
       return e.text ? `* ${e.name} is away: ${e.text}` : undefined;
     case 'quit':
       // The last line of a session: a script reading until it sees it can end (§3 /quit).
@@ -170,7 +172,8 @@ export function encodeText(e: ServerEvent, here: string): string {
     case 'history':
       if (e.messages.length === 0) return '';
       return (
-        `* — history of ${e.room}${e.gap ? ' (older messages were trimmed)' : ''} —\n` +
+        // `@` is the user's own private stream: messages that came while offline.
+        `* — ${e.room === '@' ? 'private messages' : `history of ${e.room}`}${e.gap ? ' (older messages were trimmed)' : ''} —\n` +
         e.messages.map((m) => encodeText(m, here)).join('') +
         `* ${historyFooter(e)}\n`
       );
