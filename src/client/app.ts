@@ -236,11 +236,12 @@ export class ChatClient {
   /** The one line that says why connecting failed. */
   private refusal(err: ConnectError): string {
     if (err.kind !== 'refused') return err.message;
-    const line = `the server refused ${this.conn.alias}: ${err.message} [${err.code}]`;
+    // The code last, short, for a script reading stderr (docs/protocol.md "chat-client").
+    const line = `the server refused ${this.conn.alias}: ${err.message}`;
     if (err.code === 'auth_required' && this.passwords.unavailable) {
-      return `${line}; set CHAT_PASSWORD, or run chat-client in a terminal to be asked for it`;
+      return `${line}; set CHAT_PASSWORD, or run chat-client in a terminal to be asked for it [${err.code}]`;
     }
-    return line;
+    return `${line} [${err.code}]`;
   }
 
   /** Learn from a server event: who is around (completion), who wrote in private (/reply). */

@@ -98,10 +98,18 @@ export function renderNotice(text: string, ctx: RenderContext): string {
     .join('\n');
 }
 
-/** An error: `! message [code]` (code omitted for the client's own errors), in red when colour is on. */
-export function renderError(message: string, code: string | undefined, ctx: RenderContext): string {
-  const tail = code === undefined ? '' : ` [${code}]`;
-  return paint(ctx, ERROR_STYLE, `! ${clean(message)}${tail}`);
+/**
+ * An error as a person reads it: `! message`, in red when colour is on. The
+ * stable code (`not_found`, …) is for programs (JSON, and a script's stderr
+ * in piped.ts), not for the screen: there it reads as debugging output
+ * (issue 9.10). `code` is taken so callers need not care.
+ */
+export function renderError(
+  message: string,
+  _code: string | undefined,
+  ctx: RenderContext,
+): string {
+  return paint(ctx, ERROR_STYLE, `! ${clean(message)}`);
 }
 
 /**

@@ -130,7 +130,7 @@ describe('chat-client with a registered alias', () => {
     assert.equal(await client.exitCode(), 4, client.seen());
     assert.match(
       client.stderr,
-      /^chat-client: the server refused Alice: [^\n]*\[auth_required\]; set CHAT_PASSWORD, or run chat-client in a terminal to be asked for it\n$/u,
+      /^chat-client: the server refused Alice: [^\n]*; set CHAT_PASSWORD, or run chat-client in a terminal to be asked for it \[auth_required\]\n$/u,
     );
   });
 
