@@ -132,6 +132,9 @@ export class SqliteStore extends SqliteTables implements Store {
 
   private readonly lease: ServerLease;
 
+  /** Seqs are taken in append(); batches commit and publish in append order (Store). */
+  readonly pipelinesAppends = true;
+
   /** Take the next seq now; resolves (and publishes) once this turn's batch has committed. */
   async append(stream: StreamKey, msg: NewMessage, idempotencyKey?: string): Promise<AppendResult> {
     this.assertOpen();
