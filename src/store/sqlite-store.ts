@@ -6,6 +6,7 @@ import { SqlitePrefs } from './sqlite-prefs.js';
 import { SqliteTables } from './sqlite-tables.js';
 import {
   prepareMessages,
+  rowValues,
   sqlLimit,
   toMessage,
   toRow,
@@ -286,9 +287,9 @@ export class SqliteStore extends SqliteTables implements Store {
     const at = this.now();
     const last = new Map<StreamKey, Entry>();
     for (const e of batch) {
-      const row = toRow(e.message.stream, e.message.seq, e.message);
-      this.sql.insertMessage.run(row);
-      if (e.key !== undefined) this.sql.insertKey.run({ ...row, key: e.key, at });
+      const values = rowValues(e.message);
+      this.sql.insertMessage.run(...values);
+      if (e.key !== undefined) this.sql.insertKey.run(e.key, at, ...values);
       last.set(e.message.stream, e);
     }
     for (const [stream, e] of last) {
