@@ -23,7 +23,7 @@ import { readMotd } from './motd.js';
 import { SERVER_OPTIONS, flagName } from './options.js';
 import { Tally } from './tally.js';
 import { loadTls } from './tls.js';
-import { VERSION } from './version.js';
+import { VERSION } from '../meta/version.js';
 
 /** What a SIGHUP reload did. */
 export interface Reloaded {
