@@ -12,6 +12,7 @@ import type { Bus } from '../bus/bus.js';
 import { LocalBus } from '../bus/local-bus.js';
 import { connectRedis, RedisBus } from '../bus/redis-bus.js';
 import { Chat } from '../core/chat.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import { checkRedis } from '../store/redis-check.js';
 import { RedisStore } from '../store/redis-store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
@@ -119,8 +120,16 @@ function openBackend(
   };
 }
 
-/** Wire a server from its config; nothing listens until start(). Throws StoreError if the database cannot be opened. */
-export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
+/**
+ * Wire a server from its config; nothing listens until start(). Throws
+ * StoreError if the database cannot be opened. `clock` runs the chat's and
+ * every session's timers (tests pass their own).
+ */
+export function createApp(
+  config: Readonly<ServerConfig>,
+  log: Logger,
+  clock: Clock = systemClock,
+): App {
   let current = config;
   let motd = config.motd === undefined ? undefined : readMotd(config.motd);
   const tally = new Tally();
@@ -133,6 +142,7 @@ export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
     void stop().then(() => fail(err));
   });
   const chat = new Chat({
+    clock,
     store,
     bus,
     limits: {
