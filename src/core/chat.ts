@@ -26,6 +26,7 @@ import type {
   TopicRecord,
 } from '../store/store.js';
 import { ChatError, PasswordNeeded, toChatError } from '../protocol/errors.js';
+import { systemClock, type Clock, type Timer } from './clock.js';
 import { DEFAULT_THROTTLE, LoginThrottle } from './login-throttle.js';
 import { verifyPassword } from './passwords.js';
 import { guestIdOf, newSessionToken } from './guest-session.js';
@@ -59,7 +60,8 @@ export interface ChatOptions {
   /** Seconds of silence before the server pings a JSON client (§4). */
   heartbeatSeconds: number;
   server: { name: string; version: string };
-  now?: () => number;
+  /** Time and timers (login hold-back, presence batching); the process's own by default. */
+  clock?: Clock;
   /** Called for each audited event (after it is stored), so the caller can log it at info. */
   onAudit?: (record: AuditRecord) => void;
   /** The message of the day, sent after the welcome when set (read per login: SIGHUP may change it). */
@@ -123,6 +125,7 @@ function banMessage(ban: BanRecord): string {
 export class Chat implements ChatContext {
   readonly users = new Map<string, User>();
   readonly rooms = new Map<string, Room>();
+  readonly clock: Clock;
   private readonly now: () => number;
   private readonly throttle: LoginThrottle;
   /** File transfers relayed between users (§5). */
@@ -130,7 +133,7 @@ export class Chat implements ChatContext {
   /** Private streams followed on this node, by folded alias. */
   private readonly privates = new Map<string, Followed>();
   private readonly leaseMs: number;
-  private renewTimer: ReturnType<typeof setInterval> | undefined;
+  private renewTimer: Timer | undefined;
   private renewing = false;
   /** Online users by look-alike skeleton (§2): a guest may not look like any of them. */
   private readonly lookalikes = new Map<string, Set<User>>();
@@ -143,7 +146,8 @@ export class Chat implements ChatContext {
   readonly topics = new Map<string, TopicRecord>();
 
   constructor(readonly options: ChatOptions) {
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
+    this.now = () => this.clock.now();
     this.throttle = new LoginThrottle(DEFAULT_THROTTLE, this.now);
     this.transfers = new Transfers(this, options.transfers, options.onTransferEnd);
     this.leaseMs = options.leaseMs ?? 15_000;
@@ -157,11 +161,11 @@ export class Chat implements ChatContext {
   /** Go live: hear other nodes' signals and keep this node's leases renewed. */
   async start(): Promise<void> {
     await this.options.bus.onSignal((payload) => this.onSignal(payload));
-    this.renewTimer ??= setInterval(() => {
+    this.renewTimer ??= this.clock.setInterval(() => {
       this.dropUnconfirmed();
       void this.renewAll();
     }, this.leaseMs / 3);
-    this.renewTimer.unref?.();
+    this.renewTimer.unref();
   }
 
   get store(): Store {
@@ -325,7 +329,7 @@ export class Chat implements ChatContext {
       if (attempt * 50 > this.leaseMs + 2000) {
         throw new ChatError('alias_taken', `${claim.holder.display} could not be taken over`);
       }
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise<void>((resolve) => this.clock.setTimeout(resolve, 50));
     }
   }
 
@@ -367,7 +371,7 @@ export class Chat implements ChatContext {
     const delay = this.throttle.begin(address);
     let ok: boolean;
     try {
-      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+      if (delay > 0) await new Promise<void>((resolve) => this.clock.setTimeout(resolve, delay));
       ok = await verifyPassword(password, account.hash);
     } finally {
       this.throttle.end(address);
@@ -945,9 +949,9 @@ export class Chat implements ChatContext {
 
   /** Tell everyone the server is going away (§8); the caller closes the connections. */
   shutdown(reason?: string): void {
-    clearInterval(this.renewTimer);
+    this.clock.clearInterval(this.renewTimer);
     this.renewTimer = undefined;
-    for (const room of this.rooms.values()) clearTimeout(room.presenceTimer);
+    for (const room of this.rooms.values()) this.clock.clearTimeout(room.presenceTimer);
     this.transfers.shutdown();
     const event = this.system('shutdown', reason ? { reason } : {});
     for (const user of this.users.values()) user.peer.send(event);
@@ -1147,7 +1151,7 @@ export class Chat implements ChatContext {
   /** §6 "Big rooms": N joins cost one notice per second, not N lines to N members. */
   private queuePresence(room: Room, kind: 'joined' | 'left', name: string): void {
     (kind === 'joined' ? room.pendingJoined : room.pendingLeft).push(name);
-    room.presenceTimer ??= setTimeout(() => {
+    room.presenceTimer ??= this.clock.setTimeout(() => {
       room.presenceTimer = undefined;
       const joined = room.pendingJoined.splice(0);
       const left = room.pendingLeft.splice(0);
@@ -1163,7 +1167,7 @@ export class Chat implements ChatContext {
     user.forgetStream(room.name.key);
     if (user.connected && user.lease) this.unmarkPresent(user.name.key, [room.name.key]);
     if (room.members.size === 0 && room.name.key !== LOBBY.key) {
-      clearTimeout(room.presenceTimer);
+      this.clock.clearTimeout(room.presenceTimer);
       this.rooms.delete(room.name.key);
       void this.options.bus.unsubscribe(room.name.key);
     }

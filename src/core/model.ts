@@ -2,6 +2,7 @@
  * The core's picture of who is here: a User is an identity, a Peer is the
  * connection it speaks through (STYLE.md: "user is not connection").
  */
+import type { Timer } from './clock.js';
 import type { ServerEvent } from '../protocol/messages.js';
 import type { AccountRecord, StoredMessage } from '../store/store.js';
 import type { Name } from '../protocol/names.js';
@@ -49,7 +50,7 @@ export class Room {
   /** Big rooms (§6): joins and leaves waiting for the next aggregate notice. */
   readonly pendingJoined: string[] = [];
   readonly pendingLeft: string[] = [];
-  presenceTimer: ReturnType<typeof setTimeout> | undefined;
+  presenceTimer: Timer | undefined;
 
   constructor(readonly name: Name) {}
 }
