@@ -4,6 +4,7 @@
  * tests use this directly to run real servers on port 0.
  */
 import { accessSync, constants } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
@@ -12,6 +13,9 @@ import type { Bus } from '../bus/bus.js';
 import { LocalBus } from '../bus/local-bus.js';
 import { connectRedis, RedisBus } from '../bus/redis-bus.js';
 import { Chat } from '../core/chat.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import type { LeaseStore } from '../store/lease.js';
+import { MemoryLeases } from '../store/memory-leases.js';
 import { checkRedis } from '../store/redis-check.js';
 import { RedisStore } from '../store/redis-store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
@@ -23,7 +27,7 @@ import { readMotd } from './motd.js';
 import { SERVER_OPTIONS, flagName } from './options.js';
 import { Tally } from './tally.js';
 import { loadTls } from './tls.js';
-import { VERSION } from './version.js';
+import { VERSION } from '../meta/version.js';
 
 /** What a SIGHUP reload did. */
 export interface Reloaded {
@@ -67,6 +71,8 @@ export interface App {
 interface Backend {
   store: Store;
   bus: Bus;
+  /** Alias leases and presence: in memory for one process, in Redis for a cluster. */
+  leases: LeaseStore;
   /** Throws (RedisConfigError) when the backend is unsafe and the operator did not accept it. */
   check: () => Promise<void>;
 }
@@ -98,7 +104,7 @@ function openBackend(
             )
           : log.warn({ failed: r.failed }, 'storage works again'),
     });
-    return { store, bus, check: async () => undefined };
+    return { store, bus, leases: new MemoryLeases(), check: async () => undefined };
   }
   // Cluster mode: the append script publishes on Redis, so every node
   // (this one included) hears each message from the same doorbell.
@@ -107,8 +113,14 @@ function openBackend(
   subscriber.on('error', (err: Error) =>
     log.warn({ err: { message: err.message } }, 'redis subscriber error'),
   );
+  const store = new RedisStore({
+    client,
+    publish: () => undefined,
+    retention: config.historyLimit,
+  });
   return {
-    store: new RedisStore({ client, publish: () => undefined, retention: config.historyLimit }),
+    store,
+    leases: store,
     bus: new RedisBus({ client, subscriber }),
     check: async () => {
       await checkRedis(client, {
@@ -119,22 +131,34 @@ function openBackend(
   };
 }
 
-/** Wire a server from its config; nothing listens until start(). Throws StoreError if the database cannot be opened. */
-export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
+/**
+ * Wire a server from its config; nothing listens until start(). Throws
+ * StoreError if the database cannot be opened. `clock` runs the chat's and
+ * every session's timers (tests pass their own).
+ */
+export function createApp(
+  config: Readonly<ServerConfig>,
+  log: Logger,
+  clock: Clock = systemClock,
+): App {
   let current = config;
   let motd = config.motd === undefined ? undefined : readMotd(config.motd);
   const tally = new Tally();
   let fail!: (err: Error) => void;
   const failed = new Promise<Error>((resolve) => (fail = resolve));
   let stop: () => Promise<void> = async () => undefined;
-  const { store, bus, check } = openBackend(config, log, (err) => {
+  const { store, bus, leases, check } = openBackend(config, log, (err) => {
     // Two servers must never serve one database: stop now; clients reconnect to the holder.
     log.fatal({ db: config.db }, err.message);
     void stop().then(() => fail(err));
   });
   const chat = new Chat({
+    clock,
     store,
     bus,
+    leases,
+    node: randomUUID(),
+    leaseMs: config.leaseSeconds * 1000,
     limits: {
       maxLineBytes: config.maxLineBytes,
       maxMessageLines: config.maxMessageLines,
@@ -280,6 +304,7 @@ export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
     start: async () => {
       await check();
       await chat.load();
+      await chat.start();
       const addr = await listener.listen();
       if (irc) await irc.listen();
       return addr;

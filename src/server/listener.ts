@@ -74,7 +74,7 @@ export class Listener {
       maxPerAddress: config.maxConnectionsPerAddress,
       acceptsPerSecond: config.acceptsPerSecond,
     };
-    this.admission = new Admission(this.admissionLimits);
+    this.admission = new Admission(this.admissionLimits, () => chat.clock.now());
     if (config.tlsCert !== undefined && config.tlsKey !== undefined) {
       const tls = createTlsServer(
         { ...loadTls(config.tlsCert, config.tlsKey), allowHalfOpen: true },

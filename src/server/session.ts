@@ -7,6 +7,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Chat } from '../core/chat.js';
+import type { Clock, Timer } from '../core/clock.js';
 import type { Peer, User } from '../core/model.js';
 import type { Codec, HelloStep, LoginHello } from '../protocol/codec.js';
 import { ChatError, type ErrorCode } from '../protocol/errors.js';
@@ -75,8 +76,8 @@ export class Session implements Peer {
   private readonly framer: LineFramer;
   private handshakeFailures = 0;
   private longLinesInARow = 0;
-  private handshakeTimer: NodeJS.Timeout | undefined;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private handshakeTimer: Timer | undefined;
+  private heartbeatTimer: Timer | undefined;
   /** JSON connections only, from login on. */
   private heartbeat: Heartbeat | undefined;
   private closing = false;
@@ -98,7 +99,9 @@ export class Session implements Peer {
   private attempt: LoginHello | undefined;
   readonly address: string;
   private readonly remotePort: number;
-  private drainTimer: NodeJS.Timeout | undefined;
+  private drainTimer: Timer | undefined;
+  /** The chat's clock: every timer of this connection runs on it (tests drive it). */
+  private readonly clock: Clock;
 
   constructor(
     readonly id: string,
@@ -112,7 +115,8 @@ export class Session implements Peer {
     this.codec = deps.defaultCodec;
     this.address = socket.remoteAddress ?? 'unknown';
     this.remotePort = socket.remotePort ?? 0;
-    this.limiter = new RateLimiter<() => void>(deps.rateLimits);
+    this.clock = deps.chat.clock;
+    this.limiter = new RateLimiter<() => void>(deps.rateLimits, () => this.clock.now());
     this.outbox = new Outbox(socket);
     socket.setNoDelay(true);
     SESSIONS.set(socket, this);
@@ -121,7 +125,7 @@ export class Session implements Peer {
     socket.on('end', onSocketEnd);
     socket.on('close', onSocketClose);
     const waitMs = (refusal ? REFUSAL_WAIT_S : deps.config.handshakeTimeout) * 1000;
-    this.handshakeTimer = setTimeout(() => this.handshakeExpired(), waitMs);
+    this.handshakeTimer = this.clock.setTimeout(() => this.handshakeExpired(), waitMs);
     this.handshakeTimer.unref();
     if (refusal) this.note('info', { code: refusal.code }, 'connection refused');
     else {
@@ -188,7 +192,7 @@ export class Session implements Peer {
     this.closeReason = reason;
     this.outbox.flush();
     this.socket.end();
-    setTimeout(() => this.socket.destroy(), CLOSE_FLUSH_MS).unref();
+    this.clock.setTimeout(() => this.socket.destroy(), CLOSE_FLUSH_MS).unref();
   }
 
   /** Tear down at once, without flushing (server shutdown after the grace period). */
@@ -379,7 +383,7 @@ export class Session implements Peer {
     if (this.drainTimer) return;
     const wait = this.limiter.nextReleaseInMs();
     if (wait === undefined) return;
-    this.drainTimer = setTimeout(() => {
+    this.drainTimer = this.clock.setTimeout(() => {
       this.drainTimer = undefined;
       if (this.closing || !this.user) return;
       for (const job of this.limiter.release()) {
@@ -456,7 +460,7 @@ export class Session implements Peer {
     this.user = user;
     this.nextHello = undefined;
     this.attempt = undefined;
-    clearTimeout(this.handshakeTimer);
+    this.clock.clearTimeout(this.handshakeTimer);
     this.handshakeTimer = undefined;
     this.note(
       'info',
@@ -485,9 +489,9 @@ export class Session implements Peer {
   /** §4: ping after `heartbeat` s of silence, close when a ping stays unanswered two more. */
   private startHeartbeat(): void {
     const intervalMs = this.deps.config.heartbeat * 1000;
-    const heartbeat = new Heartbeat(intervalMs);
+    const heartbeat = new Heartbeat(intervalMs, () => this.clock.now());
     this.heartbeat = heartbeat;
-    this.heartbeatTimer = setInterval(() => {
+    this.heartbeatTimer = this.clock.setInterval(() => {
       switch (heartbeat.tick()) {
         case 'ping':
           this.send({ type: 'ping' });
@@ -525,9 +529,9 @@ export class Session implements Peer {
 
   /** The socket is gone: leave the chat and free the connection's place. */
   onClose(): void {
-    clearTimeout(this.handshakeTimer);
-    clearInterval(this.heartbeatTimer);
-    clearTimeout(this.drainTimer);
+    this.clock.clearTimeout(this.handshakeTimer);
+    this.clock.clearInterval(this.heartbeatTimer);
+    this.clock.clearTimeout(this.drainTimer);
     this.outbox.discard();
     // Queued behind what the connection already sent: its last message goes out before its quit.
     if (this.user) this.deps.chat.leave(this.user, this.quitReason());
