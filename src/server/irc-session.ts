@@ -28,6 +28,7 @@ import { IrcRegistration } from './irc-registration.js';
 import { closingLine, noticeLines, numericLine, type IrcReplyContext } from './irc-render.js';
 import { Outbox } from './output.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
+import { attachSocket } from './socket-events.js';
 
 export interface IrcSessionDeps {
   chat: Chat;
@@ -40,20 +41,6 @@ export interface IrcSessionDeps {
   version: string;
   /** The MOTD in force (it changes on SIGHUP); empty for none (422). */
   motd: () => readonly string[];
-}
-
-const SESSIONS = new WeakMap<Socket, IrcSession>();
-function onSocketData(this: Socket, chunk: Buffer): void {
-  SESSIONS.get(this)?.onData(chunk);
-}
-function onSocketError(this: Socket, err: NodeJS.ErrnoException): void {
-  SESSIONS.get(this)?.onError(err);
-}
-function onSocketEnd(this: Socket): void {
-  SESSIONS.get(this)?.onEnd();
-}
-function onSocketClose(this: Socket): void {
-  SESSIONS.get(this)?.onClose();
 }
 
 const CLOSE_FLUSH_MS = 2000;
@@ -96,11 +83,7 @@ export class IrcSession implements Peer {
     this.outbox = new Outbox(socket);
     this.limiter = new RateLimiter<IrcMessage>(deps.rateLimits);
     socket.setNoDelay(true);
-    SESSIONS.set(socket, this);
-    socket.on('data', onSocketData);
-    socket.on('error', onSocketError);
-    socket.on('end', onSocketEnd);
-    socket.on('close', onSocketClose);
+    attachSocket(socket, this);
     if (refusal) {
       this.note('info', { code: refusal.code }, 'irc connection refused');
       this.reply([`ERROR :${refusal.message}`]);
