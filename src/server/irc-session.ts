@@ -6,13 +6,11 @@
  * irc-commands.ts's, the core's events irc-events.ts's, and the lines
  * themselves irc-render.ts's and irc-queries.ts's.
  */
-import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Chat } from '../core/chat.js';
 import type { ChatError } from '../protocol/errors.js';
 import type { Peer, User } from '../core/model.js';
-import { requestSchema } from '../protocol/commands.js';
 import { LineFramer } from '../protocol/framing.js';
 import type { IrcEventEncoder, IrcView } from '../protocol/irc-codec.js';
 import {
@@ -23,13 +21,14 @@ import {
 } from '../protocol/irc-message.js';
 import type { Request, ServerEvent } from '../protocol/messages.js';
 import type { ServerConfig } from './config.js';
-import { runIrcCommand, type Pending } from './irc-commands.js';
+import { PendingRequests, runIrcCommand, type Pending } from './irc-commands.js';
 import { IrcEvents } from './irc-events.js';
 import { PRE_REGISTRATION } from './irc-negotiation.js';
 import { IrcRegistration } from './irc-registration.js';
 import { closingLine, noticeLines, numericLine, type IrcReplyContext } from './irc-render.js';
 import { Outbox } from './output.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
+import { attachSocket } from './socket-events.js';
 
 export interface IrcSessionDeps {
   chat: Chat;
@@ -42,20 +41,6 @@ export interface IrcSessionDeps {
   version: string;
   /** The MOTD in force (it changes on SIGHUP); empty for none (422). */
   motd: () => readonly string[];
-}
-
-const SESSIONS = new WeakMap<Socket, IrcSession>();
-function onSocketData(this: Socket, chunk: Buffer): void {
-  SESSIONS.get(this)?.onData(chunk);
-}
-function onSocketError(this: Socket, err: NodeJS.ErrnoException): void {
-  SESSIONS.get(this)?.onError(err);
-}
-function onSocketEnd(this: Socket): void {
-  SESSIONS.get(this)?.onEnd();
-}
-function onSocketClose(this: Socket): void {
-  SESSIONS.get(this)?.onClose();
 }
 
 const CLOSE_FLUSH_MS = 2000;
@@ -84,9 +69,7 @@ export class IrcSession implements Peer {
   readonly registration = new IrcRegistration(this);
   private readonly events = new IrcEvents(this);
 
-  private readonly pending = new Map<string, Pending>();
-  private readonly idPrefix = randomBytes(6).toString('base64url');
-  private nextId = 1;
+  private readonly requests = new PendingRequests();
 
   constructor(
     readonly id: string,
@@ -100,11 +83,7 @@ export class IrcSession implements Peer {
     this.outbox = new Outbox(socket);
     this.limiter = new RateLimiter<IrcMessage>(deps.rateLimits);
     socket.setNoDelay(true);
-    SESSIONS.set(socket, this);
-    socket.on('data', onSocketData);
-    socket.on('error', onSocketError);
-    socket.on('end', onSocketEnd);
-    socket.on('close', onSocketClose);
+    attachSocket(socket, this);
     if (refusal) {
       this.note('info', { code: refusal.code }, 'irc connection refused');
       this.reply([`ERROR :${refusal.message}`]);
@@ -418,24 +397,12 @@ export class IrcSession implements Peer {
 
   request(req: Request, pending: Pending): void {
     if (!this.user) return;
-    const id = `irc-${this.idPrefix}-${this.nextId++}`;
-    this.pending.set(id, pending);
-    // The same contract as every codec's requests (src/protocol/commands.ts): what it
-    // refuses comes back as the core's bad_request would, mapped to a numeric.
-    const checked = requestSchema.safeParse({ ...req, id });
-    if (!checked.success) {
-      const message = checked.error.issues[0]?.message ?? 'Invalid request';
-      this.events.error({ type: 'error', code: 'bad_request', message, id });
-      return;
-    }
-    this.deps.chat.handle(this.user, checked.data);
+    const opened = this.requests.open(req, pending);
+    if ('error' in opened) this.events.error(opened.error);
+    else this.deps.chat.handle(this.user, opened.request);
   }
 
-  /** The request `id` was answered: what it was, or undefined (not ours, or answered already). */
   answered(id: string | undefined): Pending | undefined {
-    if (id === undefined) return undefined;
-    const p = this.pending.get(id);
-    this.pending.delete(id);
-    return p;
+    return this.requests.answered(id);
   }
 }
