@@ -197,6 +197,7 @@ export function createApp(
           serverName: config.serverName ?? (hostname() || 'chat-server'),
           version: VERSION,
           motd: () => (motd === undefined ? [] : motd.split('\n')),
+          tally,
         });
   let stopped: Promise<void> | undefined;
   let stopping = false;
