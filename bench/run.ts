@@ -19,6 +19,7 @@ import {
 } from './lib/procs.js';
 import { renderTable } from './lib/report.js';
 import type { Scenario, ScenarioReport } from './scenarios/common.js';
+import { scenarioH } from './scenarios/cluster.js';
 import { scenarioE } from './scenarios/db.js';
 import { scenarioA } from './scenarios/fanout.js';
 import { scenarioB } from './scenarios/latency.js';
@@ -33,6 +34,7 @@ const SCENARIOS: Record<string, { name: string; run: Scenario }> = {
   d: { name: 'slow reader', run: scenarioD },
   e: { name: 'fan-out with --db', run: scenarioE },
   f: { name: 'file transfer', run: scenarioF },
+  h: { name: 'cluster', run: scenarioH },
 };
 
 const HELP = `Usage: npm run bench -- [options]     (or: node dist/bench/run.js [options])
@@ -46,6 +48,9 @@ prints a table and writes bench/results/<timestamp>.json.
   d  slow reader: one client never reads among 20 while 10 senders flood
   e  (a) with --db :memory: and with --db FILE
   f  file transfer: 10 MiB files through the server; others' chat p99 idle vs during
+  h  cluster: (a) on a redis-server started here, one chat-server vs two (clients
+     spread over both): deliveries/s, Redis round trips per message, CPU-seconds
+     per 1,000 deliveries per process (skipped without redis-server, except in CI)
 
 Options:
   --quick             tiny sizes, about 1 s per scenario (what npm test runs)
@@ -88,7 +93,8 @@ function parseCli(argv: string[]): Cli {
     .map((s) => s.trim().toLowerCase())
     .filter(Boolean);
   for (const s of scenarios) {
-    if (!SCENARIOS[s]) throw new Error(`unknown scenario '${s}' (choose from a,b,c,d,e,f)`);
+    if (!SCENARIOS[s])
+      throw new Error(`unknown scenario '${s}' (choose from ${Object.keys(SCENARIOS).join(',')})`);
   }
   const workers = values.workers === undefined ? 2 : Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) {

@@ -23,6 +23,8 @@ export interface ClientSpec {
   /** Releases the window of the senders in its own worker (see docs/performance.md). */
   observer?: boolean;
   localAddress?: string;
+  /** Connect to this port instead of the fleet's (scenario h spreads clients over two servers). */
+  port?: number;
 }
 
 export interface WorkerInit {
