@@ -5,7 +5,7 @@
  */
 import type { Bus } from '../bus/bus.js';
 import { StreamFollower } from '../bus/follower.js';
-import type { Lease, LeaseStore, Owner } from '../store/lease.js';
+import type { Lease, LeaseStore, Owner, Presence } from '../store/lease.js';
 import type {
   Hello,
   Limits,
@@ -653,9 +653,15 @@ export class Chat implements ChatContext {
     const ignores = this.options.store
       .getIgnores(user.identity)
       .then((list) => user.setIgnores(list));
+    // Who else is in the current room on other nodes, for the greeting (§2).
+    const current = user.current;
+    const elsewhere = this.options.leases.presence(current.name.key).then(
+      (ps) => ps.filter((p) => p.node !== this.options.node && !this.users.has(p.key)),
+      () => [], // The greeting names fewer people; nothing else depends on it.
+    );
     this.inOrder(user, () =>
-      Promise.all([ignores, reads]).then(
-        ([, results]) => {
+      Promise.all([ignores, reads, elsewhere]).then(
+        ([, results, others]) => {
           if (!user.connected) return;
           const epochs: Record<string, string> = {};
           results.forEach((r, i) => (epochs[targets[i]!.display] = r.result.epoch));
@@ -663,8 +669,8 @@ export class Chat implements ChatContext {
             type: 'welcome',
             name: name.display,
             rooms: [...user.rooms.values()].map((r) => r.name.display),
-            members: this.someMembers(user.current, user),
-            memberCount: user.current.members.size,
+            members: this.someMembers(current, user, others),
+            memberCount: current.members.size + others.length,
             heartbeat: this.options.heartbeatSeconds,
             limits: this.options.limits,
             server: this.options.server,
@@ -1179,11 +1185,15 @@ export class Chat implements ChatContext {
   }
 
   /** Up to WELCOME_MEMBERS display names of a room, `first` among them. */
-  private someMembers(room: Room, first: User): string[] {
+  private someMembers(room: Room, first: User, elsewhere: Presence[]): string[] {
     const names = [first.name.display];
     for (const m of room.members) {
       if (names.length >= WELCOME_MEMBERS) break;
       if (m !== first) names.push(m.name.display);
+    }
+    for (const p of elsewhere) {
+      if (names.length >= WELCOME_MEMBERS) break;
+      names.push(p.display);
     }
     return names;
   }
