@@ -22,6 +22,7 @@ import type { Scenario, ScenarioReport } from './scenarios/common.js';
 import { scenarioH } from './scenarios/cluster.js';
 import { scenarioE } from './scenarios/db.js';
 import { scenarioA } from './scenarios/fanout.js';
+import { scenarioG } from './scenarios/ingest.js';
 import { scenarioB } from './scenarios/latency.js';
 import { scenarioC } from './scenarios/scale.js';
 import { scenarioD } from './scenarios/slow.js';
@@ -34,6 +35,7 @@ const SCENARIOS: Record<string, { name: string; run: Scenario }> = {
   d: { name: 'slow reader', run: scenarioD },
   e: { name: 'fan-out with --db', run: scenarioE },
   f: { name: 'file transfer', run: scenarioF },
+  g: { name: 'ingest', run: scenarioG },
   h: { name: 'cluster', run: scenarioH },
 };
 
@@ -48,6 +50,8 @@ prints a table and writes bench/results/<timestamp>.json.
   d  slow reader: one client never reads among 20 while 10 senders flood
   e  (a) with --db :memory: and with --db FILE
   f  file transfer: 10 MiB files through the server; others' chat p99 idle vs during
+  g  ingest: 30 members, 10 senders at max rate, 512-byte lines; text and JSON senders,
+     --db FILE and :memory:; messages/s and server CPU µs per message
   h  cluster: (a) on a redis-server started here, one chat-server vs two (clients
      spread over both): deliveries/s, Redis round trips per message, CPU-seconds
      per 1,000 deliveries per process (skipped without redis-server, except in CI)

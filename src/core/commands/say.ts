@@ -1,34 +1,68 @@
-import type { StoredMessage } from '../../store/store.js';
+import type { RequestOf } from '../../protocol/commands.js';
+import type { User } from '../model.js';
 import { defineCommand } from './command.js';
+import type { ChatContext } from './context.js';
 import { ack } from './reply.js';
 import { assertSameMessage, checkMessageText, idempotencyKey } from './text.js';
 
-/** Store a room message; it reaches the room's other members through the Bus (§4). */
-export const say = defineCommand('say', async (ctx, user, req) => {
+const NO_ANSWER = (): void => undefined;
+
+/** A stored say: its seq, and the function that sends its answer (nothing without an id). */
+export interface SayAnswer {
+  seq: number;
+  send: () => void;
+}
+
+/**
+ * `say` up to and including its store append, which takes the message's seq
+ * synchronously; resolves, once the message is stored, to its seq and the
+ * function that sends its answer. Split from the command so that Chat can
+ * issue a connection's next say before this one has committed (pipelining,
+ * see Chat.handle) and still answer in order.
+ */
+export async function storeSay(
+  ctx: ChatContext,
+  user: User,
+  req: RequestOf<'say'>,
+): Promise<SayAnswer> {
   const room = ctx.memberRoom(user, req.room);
   const text = checkMessageText(ctx, req.text);
   const key = idempotencyKey(user, room.name.key, req.id);
   const action = req.action ?? false;
-  const stored = async (): Promise<StoredMessage> => {
-    const { message, duplicate } = await ctx.store.append(
-      room.name.key,
-      { from: user.name.display, text, action, ts: ctx.nowMs() },
-      key,
-    );
-    if (duplicate) assertSameMessage(message, text, action);
-    return message;
+  const { message, duplicate } = await ctx.store.append(
+    room.name.key,
+    { from: user.name.display, text, action, ts: ctx.nowMs() },
+    key,
+  );
+  if (duplicate) assertSameMessage(message, text, action);
+  // Messages are never echoed (split horizon): only a request with an id hears back.
+  if (req.id === undefined) return { seq: message.seq, send: NO_ANSWER };
+  return {
+    seq: message.seq,
+    send: () =>
+      ack(ctx, user, req, {
+        seq: message.seq,
+        ts: new Date(message.ts).toISOString(),
+        room: room.name.display,
+      }),
   };
-  // Messages are never echoed (split horizon): only a request with an id hears
-  // back, and its ack goes where the message is in the room's stream.
+}
+
+/**
+ * Store a room message; it reaches the room's other members through the Bus
+ * (§4). The ack goes where the message is in the room's stream as the sender
+ * sees it (cluster mode: see Chat.appendInOrder).
+ */
+export const say = defineCommand('say', async (ctx, user, req) => {
   if (req.id === undefined) {
-    await stored();
+    await storeSay(ctx, user, req);
     return;
   }
-  await ctx.appendInOrder(user, room, stored, (message) =>
-    ack(ctx, user, req, {
-      seq: message.seq,
-      ts: new Date(message.ts).toISOString(),
-      room: room.name.display,
-    }),
+  const room = ctx.memberRoom(user, req.room);
+  await ctx.appendInOrder(
+    user,
+    room,
+    () => storeSay(ctx, user, req),
+    (a) => a.send(),
   );
 });
