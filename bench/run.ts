@@ -19,6 +19,7 @@ import {
 } from './lib/procs.js';
 import { renderTable } from './lib/report.js';
 import type { Scenario, ScenarioReport } from './scenarios/common.js';
+import { scenarioH } from './scenarios/cluster.js';
 import { scenarioE } from './scenarios/db.js';
 import { scenarioA } from './scenarios/fanout.js';
 import { scenarioG } from './scenarios/ingest.js';
@@ -35,6 +36,7 @@ const SCENARIOS: Record<string, { name: string; run: Scenario }> = {
   e: { name: 'fan-out with --db', run: scenarioE },
   f: { name: 'file transfer', run: scenarioF },
   g: { name: 'ingest', run: scenarioG },
+  h: { name: 'cluster', run: scenarioH },
 };
 
 const HELP = `Usage: npm run bench -- [options]     (or: node dist/bench/run.js [options])
@@ -50,6 +52,9 @@ prints a table and writes bench/results/<timestamp>.json.
   f  file transfer: 10 MiB files through the server; others' chat p99 idle vs during
   g  ingest: 30 members, 10 senders at max rate, 512-byte lines; text and JSON senders,
      --db FILE and :memory:; messages/s and server CPU µs per message
+  h  cluster: (a) on a redis-server started here, one chat-server vs two (clients
+     spread over both): deliveries/s, Redis round trips per message, CPU-seconds
+     per 1,000 deliveries per process (skipped without redis-server, except in CI)
 
 Options:
   --quick             tiny sizes, about 1 s per scenario (what npm test runs)

@@ -216,13 +216,19 @@ export interface MeasureOptions {
   measureMs: number;
   /** Called once a second while measuring. */
   onSecond?: (second: number, deliveriesThisSecond: number) => void;
+  /** Runs for the warm-up instead of a plain wait (it must last about warmupMs). */
+  warmup?: (ms: number) => Promise<void>;
+  /** Called right before and right after the measured span (e.g. to read other processes' counters). */
+  onMeasureStart?: () => void | Promise<void>;
+  onMeasureEnd?: () => void | Promise<void>;
 }
 
 /** Starts the senders, warms up, measures, stops. Leaves server and fleet running. */
 export async function measureLoad(ctx: Ctx, p: Prepared, o: MeasureOptions): Promise<LoadResult> {
   const { fleet, server } = p;
   fleet.start();
-  await delay(o.warmupMs);
+  await (o.warmup ? o.warmup(o.warmupMs) : delay(o.warmupMs));
+  await o.onMeasureStart?.();
   fleet.measure(true);
   fleet.eventLoopUtilization();
   const cpu0 = process.cpuUsage();
@@ -250,6 +256,7 @@ export async function measureLoad(ctx: Ctx, p: Prepared, o: MeasureOptions): Pro
   }
   fleet.measure(false);
   const wallMs = performance.now() - t0;
+  await o.onMeasureEnd?.();
   const cpu = process.cpuUsage(cpu0);
   const srv1 = server.cpuTicks();
   const all1 = machineTaskTicks();

@@ -23,6 +23,8 @@ export interface ClientSpec {
   /** Releases the window of the senders in its own worker (see docs/performance.md). */
   observer?: boolean;
   localAddress?: string;
+  /** Connect to this port instead of the fleet's (scenario h spreads clients over two servers). */
+  port?: number;
   /**
    * chat-server only: speak JSON mode (docs/protocol.md §4) instead of text.
    * A JSON sender sends each bench message as a `say` with an `id` (as

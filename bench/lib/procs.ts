@@ -364,3 +364,103 @@ export async function startServer(o: ServerOptions): Promise<ServerProcess> {
     sp.exit?.code ?? null,
   );
 }
+
+// ---- Redis (scenario h) ----------------------------------------------------
+
+/** The redis-server binary on PATH, or null when there is none. */
+export function redisServerAvailable(): boolean {
+  return commandWorks('redis-server', ['--version']);
+}
+
+/**
+ * A redis-server the bench started on a free loopback port, in a fresh
+ * directory, configured as docs recommend for cluster mode (append-only file
+ * fsynced on every write, no eviction), so chat-server's startup check passes.
+ */
+export class RedisProcess {
+  readonly exited: Promise<void>;
+  private running = true;
+  private out = '';
+
+  private constructor(
+    readonly pid: number,
+    readonly port: number,
+    cp: ChildProcess,
+    dir: string,
+  ) {
+    const keep = (d: Buffer): void => {
+      this.out = (this.out + d.toString('utf8')).slice(-8192);
+    };
+    cp.stdout?.on('data', keep);
+    cp.stderr?.on('data', keep);
+    this.exited = new Promise((resolve) => {
+      cp.once('exit', () => {
+        this.running = false;
+        started.delete(this.pid);
+        rmSync(dir, { recursive: true, force: true });
+        resolve();
+      });
+    });
+  }
+
+  get url(): string {
+    return `redis://${HOST}:${this.port}`;
+  }
+
+  cpuTicks(): number | null {
+    return cpuTicks(this.pid);
+  }
+
+  static async start(pin: boolean): Promise<RedisProcess> {
+    const port = await freePort();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'chat-bench-redis-'));
+    const cmd = [
+      'redis-server',
+      '--port',
+      String(port),
+      '--bind',
+      HOST,
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'always',
+      '--maxmemory-policy',
+      'noeviction',
+    ];
+    const full = pin ? ['taskset', '-c', '0', ...cmd] : cmd;
+    const cp = spawn(full[0]!, full.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
+    if (cp.pid === undefined) throw new StartError('could not start redis-server', '', null);
+    const r = new RedisProcess(cp.pid, port, cp, dir);
+    started.set(cp.pid, { cp, workDir: dir });
+    const deadline = performance.now() + 15_000;
+    while (r.running && performance.now() < deadline) {
+      if (await tryConnect(HOST, port)) return r;
+      await Promise.race([r.exited, new Promise((res) => setTimeout(res, 50))]);
+    }
+    await r.stop();
+    throw new StartError('redis-server did not start within 15 s', r.out, null);
+  }
+
+  /** SIGTERM (Redis flushes its append-only file and exits), SIGKILL after a grace. */
+  async stop(graceMs = 5000): Promise<void> {
+    if (!this.running) return;
+    try {
+      process.kill(this.pid, 'SIGTERM');
+    } catch {
+      return;
+    }
+    const timer = setTimeout(() => {
+      try {
+        process.kill(this.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }, graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}

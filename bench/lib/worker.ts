@@ -130,7 +130,7 @@ function connect(c: Client): void {
   inFlight++;
   const opts: net.NetConnectOpts = {
     host: init.host,
-    port: init.port,
+    port: c.spec.port ?? init.port,
     onread: {
       buffer: shared,
       callback: (n: number) => {

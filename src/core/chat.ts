@@ -5,7 +5,7 @@
  */
 import type { Bus } from '../bus/bus.js';
 import { StreamFollower } from '../bus/follower.js';
-import type { Lease, LeaseStore, Owner } from '../store/lease.js';
+import type { Lease, LeaseStore, Owner, Presence } from '../store/lease.js';
 import type {
   Hello,
   Limits,
@@ -117,6 +117,8 @@ function unavailable(): ChatError {
   );
 }
 
+/** Longest a sender's ack waits for its message's announcement (see Chat.atSeq). */
+const AT_SEQ_TIMEOUT_MS = 3000;
 /** How long the look-alike check trusts its copy of the account list (§2). */
 const ACCOUNT_CACHE_MS = 5000;
 /** What a banned user is told: until when, and why, when the operator said. */
@@ -671,9 +673,15 @@ export class Chat implements ChatContext {
     const ignores = this.options.store
       .getIgnores(user.identity)
       .then((list) => user.setIgnores(list));
+    // Who else is in the current room on other nodes, for the greeting (§2).
+    const current = user.current;
+    const elsewhere = this.options.leases.presence(current.name.key).then(
+      (ps) => ps.filter((p) => p.node !== this.options.node && !this.users.has(p.key)),
+      () => [], // The greeting names fewer people; nothing else depends on it.
+    );
     this.inOrder(user, () =>
-      Promise.all([ignores, reads, unread]).then(
-        ([, results, offline]) => {
+      Promise.all([ignores, reads, unread, elsewhere]).then(
+        ([, results, offline, others]) => {
           if (!user.connected) return;
           const epochs: Record<string, string> = {};
           // Each stream's top as read: what a bot resumes from (§4 welcome.seqs).
@@ -686,8 +694,8 @@ export class Chat implements ChatContext {
             type: 'welcome',
             name: name.display,
             rooms: [...user.rooms.values()].map((r) => r.name.display),
-            members: this.someMembers(user.current, user),
-            memberCount: user.current.members.size,
+            members: this.someMembers(current, user, others),
+            memberCount: current.members.size + others.length,
             heartbeat: this.options.heartbeatSeconds,
             limits: this.options.limits,
             server: this.options.server,
@@ -770,7 +778,7 @@ export class Chat implements ChatContext {
     if (!user.connected) return after;
     user.lastActive = this.now();
     const answer = storeSay(this, user, req).then(
-      (send) => send,
+      (a) => a.send,
       (err: unknown) => () => this.refuse(user, err, req.id),
     );
     return after
@@ -1091,7 +1099,10 @@ export class Chat implements ChatContext {
         r.stream,
         name.key,
         (ms) => this.deliverRoomMessages(r, ms),
-        () => this.broadcastHere(r, this.system('reset', { room: r.name.display })),
+        () => {
+          this.broadcastHere(r, this.system('reset', { room: r.name.display }));
+          r.stream.reached();
+        },
       );
     }
     if (!room) {
@@ -1104,7 +1115,10 @@ export class Chat implements ChatContext {
         r.stream,
         name.key,
         (ms) => this.deliverRoomMessages(r, ms),
-        () => this.broadcastHere(r, this.system('reset', { room: r.name.display })),
+        () => {
+          this.broadcastHere(r, this.system('reset', { room: r.name.display }));
+          r.stream.reached();
+        },
       );
     }
     return room;
@@ -1245,15 +1259,20 @@ export class Chat implements ChatContext {
       this.clock.clearTimeout(room.presenceTimer);
       this.rooms.delete(room.name.key);
       void this.options.bus.unsubscribe(room.name.key);
+      room.stream.reached();
     }
   }
 
   /** Up to WELCOME_MEMBERS display names of a room, `first` among them. */
-  private someMembers(room: Room, first: User): string[] {
+  private someMembers(room: Room, first: User, elsewhere: Presence[]): string[] {
     const names = [first.name.display];
     for (const m of room.members) {
       if (names.length >= WELCOME_MEMBERS) break;
       if (m !== first) names.push(m.name.display);
+    }
+    for (const p of elsewhere) {
+      if (names.length >= WELCOME_MEMBERS) break;
+      names.push(p.display);
     }
     return names;
   }
@@ -1281,6 +1300,98 @@ export class Chat implements ChatContext {
    * with their filters applied.
    */
   private deliverRoomMessages(room: Room, stored: StoredMessage[]): void {
+    const waiting = room.stream.atSeq;
+    if (!waiting) {
+      this.deliverRoomBatch(room, stored);
+      return;
+    }
+    // A sender's ack goes out where its message is in the stream: after what
+    // came before it, before what came after (split horizon: the ack is how
+    // the sender sees its own line).
+    let from = 0;
+    stored.forEach((m, i) => {
+      if (!waiting.has(m.seq)) return;
+      this.deliverRoomBatch(room, stored.slice(from, i + 1));
+      from = i + 1;
+      room.stream.reached(m.seq);
+    });
+    if (from < stored.length) this.deliverRoomBatch(room, stored.slice(from));
+    const last = stored[stored.length - 1];
+    if (last) room.stream.reached(last.seq);
+  }
+
+  /**
+   * Store a user's room message with `append`, then acknowledge it with `ack`
+   * exactly where the message is in the room's stream as this user sees it:
+   * after every earlier message, before every later one (split horizon: the
+   * ack is how the sender sees its own line). While the append is under way
+   * the room's live messages for this user wait; they are sorted around the
+   * ack once its seq is known.
+   */
+  async appendInOrder<T extends { seq: number }>(
+    user: User,
+    room: Room,
+    append: () => Promise<T>,
+    ack: (m: T) => void,
+  ): Promise<void> {
+    const key = room.name.key;
+    // A replay of this room is under way (it holds already): it sorts itself out.
+    const mine = user.holding(key) === undefined;
+    if (mine) user.hold(key);
+    /** Let the held messages go, those before `seq` first, then `between`, then the rest. */
+    const release = (seq: number, between: () => void): void => {
+      const held = user.release(key);
+      const seqOf = (e: ServerEvent): number => ('seq' in e ? (e.seq ?? 0) : 0);
+      for (const [e, st] of held) if (seqOf(e) < seq) this.deliver(user, e, st);
+      between();
+      for (const [e, st] of held) if (seqOf(e) >= seq) this.deliver(user, e, st);
+    };
+    let m: T;
+    try {
+      m = await append();
+    } catch (err) {
+      if (mine) release(Infinity, () => undefined);
+      throw err;
+    }
+    if (!mine) ack(m);
+    else await this.atSeq(room, m.seq, () => release(m.seq, () => ack(m)));
+  }
+
+  /**
+   * Run `then` (a sender's ack) once this node has delivered `room`'s
+   * messages up to `seq`, in the same step as that seq; at once when it has
+   * already. In one process the store publishes before it answers, so that is
+   * always at once; with Redis the message's own announcement may come after
+   * the script's reply, and another node's next message may come before it.
+   */
+  atSeq(room: Room, seq: number, then: () => void): Promise<void> {
+    const follower = room.stream.follower;
+    if (!follower || follower.position.last >= seq || this.rooms.get(room.name.key) !== room) {
+      then();
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      let done = false;
+      const job = (): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        then();
+        resolve();
+      };
+      // Should the announcement never come (the Bus is down and no resync
+      // follows), answer anyway rather than hold the connection's queue.
+      const timer = setTimeout(() => room.stream.reached(seq), AT_SEQ_TIMEOUT_MS);
+      timer.unref?.();
+      room.stream.atSeq ??= new Map();
+      const jobs = room.stream.atSeq.get(seq) ?? [];
+      jobs.push(job);
+      room.stream.atSeq.set(seq, jobs);
+    });
+  }
+
+  private deliverRoomBatch(room: Room, stored: StoredMessage[]): void {
+    if (stored.length === 0) return;
     // The room's follower hands each seq over once, in order.
     const fresh = stored;
     const key = room.name.key;

@@ -37,6 +37,19 @@ export class Followed {
   ready: Promise<void> = Promise.resolve();
   /** Subscribing or the first read failed (store unreachable): try again on next use. */
   failed = false;
+  /** Work to run when delivery reaches a seq (a sender's ack in stream order), by seq. */
+  atSeq: Map<number, Array<() => void>> | undefined;
+
+  /** Run and forget the work waiting for seqs up to `seq` (all of it when omitted). */
+  reached(seq = Infinity): void {
+    if (!this.atSeq) return;
+    for (const [s, jobs] of [...this.atSeq]) {
+      if (s > seq) continue;
+      this.atSeq.delete(s);
+      for (const job of jobs) job();
+    }
+    if (this.atSeq.size === 0) this.atSeq = undefined;
+  }
 }
 
 export class Room {

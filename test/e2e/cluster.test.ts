@@ -110,6 +110,10 @@ if (missing) {
       const carol = await LineClient.json(a.port, 'carol');
       const bob = await LineClient.json(b.port, 'bob');
       t.after(() => [alice, carol, bob].forEach((c) => c.socket.destroy()));
+      // Bob's greeting on node B names who is in the room on node A.
+      const welcome = JSON.parse(bob.lines.find((l) => l.includes('"welcome"'))!) as Obj;
+      assert.equal(welcome.memberCount, 3);
+      assert.deepEqual([...(welcome.members as string[])].sort(), ['alice', 'bob', 'carol']);
       // One join line for bob on node A's users, not one per node.
       await alice.waitForJson(
         (o: Obj) => o.type === 'system' && o.event === 'join' && o.user === 'bob',

@@ -71,6 +71,13 @@ export interface ChatContext {
   broadcast(room: Room, event: SystemEvent, except?: User): void;
   /** Who is in a room (or `*`) on every node: `local` as they are, others from presence. */
   whoIn(roomKey: string, local: Iterable<User>): Promise<WhoEntry[]>;
+  /** Store a user's room message, and ack it where it is in the room's stream as the user sees it. */
+  appendInOrder<T extends { seq: number }>(
+    user: User,
+    room: Room,
+    append: () => Promise<T>,
+    ack: (m: T) => void,
+  ): Promise<void>;
   /** A user online on another node, or undefined. */
   remoteUser(raw: string): Promise<Owner | undefined>;
   /** Ask the node holding `key` to kick that user. */

@@ -7,18 +7,24 @@ import { assertSameMessage, checkMessageText, idempotencyKey } from './text.js';
 
 const NO_ANSWER = (): void => undefined;
 
+/** A stored say: its seq, and the function that sends its answer (nothing without an id). */
+export interface SayAnswer {
+  seq: number;
+  send: () => void;
+}
+
 /**
  * `say` up to and including its store append, which takes the message's seq
- * synchronously; resolves, once the message is stored, to the function that
- * sends its answer. Split from the command so that Chat can issue a
- * connection's next say before this one has committed (pipelining, see
- * Chat.handle) and still answer in order.
+ * synchronously; resolves, once the message is stored, to its seq and the
+ * function that sends its answer. Split from the command so that Chat can
+ * issue a connection's next say before this one has committed (pipelining,
+ * see Chat.handle) and still answer in order.
  */
 export async function storeSay(
   ctx: ChatContext,
   user: User,
   req: RequestOf<'say'>,
-): Promise<() => void> {
+): Promise<SayAnswer> {
   const room = ctx.memberRoom(user, req.room);
   const text = checkMessageText(ctx, req.text);
   const key = idempotencyKey(user, room.name.key, req.id);
@@ -30,16 +36,33 @@ export async function storeSay(
   );
   if (duplicate) assertSameMessage(message, text, action);
   // Messages are never echoed (split horizon): only a request with an id hears back.
-  if (req.id === undefined) return NO_ANSWER;
-  return () =>
-    ack(ctx, user, req, {
-      seq: message.seq,
-      ts: new Date(message.ts).toISOString(),
-      room: room.name.display,
-    });
+  if (req.id === undefined) return { seq: message.seq, send: NO_ANSWER };
+  return {
+    seq: message.seq,
+    send: () =>
+      ack(ctx, user, req, {
+        seq: message.seq,
+        ts: new Date(message.ts).toISOString(),
+        room: room.name.display,
+      }),
+  };
 }
 
-/** Store a room message; it reaches the room's other members through the Bus (§4). */
+/**
+ * Store a room message; it reaches the room's other members through the Bus
+ * (§4). The ack goes where the message is in the room's stream as the sender
+ * sees it (cluster mode: see Chat.appendInOrder).
+ */
 export const say = defineCommand('say', async (ctx, user, req) => {
-  (await storeSay(ctx, user, req))();
+  if (req.id === undefined) {
+    await storeSay(ctx, user, req);
+    return;
+  }
+  const room = ctx.memberRoom(user, req.room);
+  await ctx.appendInOrder(
+    user,
+    room,
+    () => storeSay(ctx, user, req),
+    (a) => a.send(),
+  );
 });

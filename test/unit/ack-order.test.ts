@@ -1,0 +1,104 @@
+/**
+ * A sender's ack sits where its message is in the room's stream (docs/protocol.md
+ * §4 "Order"), even when the store answers late: with Redis the script's reply
+ * may come after the next message (said on another node) has been delivered.
+ * The core, a memory store whose append answers only when the test says, and
+ * two users.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { LocalBus } from '../../src/bus/local-bus.js';
+import { Chat } from '../../src/core/chat.js';
+import type { Peer, User } from '../../src/core/model.js';
+import type { ServerEvent } from '../../src/protocol/messages.js';
+import { MemoryLeases } from '../../src/store/memory-leases.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
+import type { AppendResult, NewMessage } from '../../src/store/store.js';
+
+/** Appends by `slow` are stored and announced at once, but answered only on release(). */
+class LateStore extends MemoryStore {
+  slow = '';
+  private gate: Promise<void> = Promise.resolve();
+  release: () => void = () => undefined;
+  hold(): void {
+    this.gate = new Promise((resolve) => (this.release = resolve));
+  }
+  override async append(stream: string, msg: NewMessage, key?: string): Promise<AppendResult> {
+    const r = await super.append(stream, msg, key);
+    if (msg.from === this.slow) await this.gate;
+    return r;
+  }
+}
+
+class TestPeer implements Peer {
+  readonly events: ServerEvent[] = [];
+  private waiters: Array<() => void> = [];
+  constructor(
+    readonly id: string,
+    readonly address = '127.0.0.1',
+  ) {}
+  send(event: ServerEvent): void {
+    this.events.push(event);
+    for (const w of this.waiters.splice(0)) w();
+  }
+  sendAll(events: readonly ServerEvent[]): void {
+    for (const e of events) this.send(e);
+  }
+  close(): void {}
+  async until(pred: (e: ServerEvent) => boolean): Promise<ServerEvent> {
+    for (;;) {
+      const hit = this.events.find(pred);
+      if (hit) return hit;
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+}
+
+test('an ack answered late still comes before the messages said after it', async () => {
+  const bus = new LocalBus();
+  const store = new LateStore((m) => bus.publish(m), 100);
+  const chat = new Chat({
+    store,
+    bus,
+    leases: new MemoryLeases(),
+    node: 'n1',
+    limits: {
+      maxLineBytes: 16384,
+      maxMessageLines: 20,
+      rateBurst: 100,
+      ratePerSecond: 100,
+      rateQueue: 10,
+      maxTopicBytes: 390,
+      maxRoomsPerUser: 50,
+    },
+    requireAccount: false,
+    historyOnJoin: 20,
+    announceLimit: 100,
+    heartbeatSeconds: 30,
+    server: { name: 'chat-server', version: 'test' },
+  });
+  await chat.start();
+  const join = async (name: string): Promise<[User, TestPeer]> => {
+    const peer = new TestPeer(name);
+    const user = await chat.login(peer, { name });
+    await peer.until((e) => e.type === 'welcome');
+    return [user, peer];
+  };
+  const [alice, ap] = await join('alice');
+  const [bob, bp] = await join('bob');
+
+  store.slow = 'alice';
+  store.hold();
+  chat.handle(alice, { type: 'say', id: 'a1', room: '#lobby', text: 'first' });
+  // Bob's message is stored after alice's and reaches her before her store answers.
+  chat.handle(bob, { type: 'say', id: 'b1', room: '#lobby', text: 'second' });
+  await bp.until((e) => e.type === 'ack' && e.id === 'b1');
+  store.release();
+  await ap.until((e) => e.type === 'ack' && e.id === 'a1');
+
+  const seen = ap.events
+    .filter((e) => e.type === 'ack' || e.type === 'message')
+    .map((e) => (e.type === 'ack' ? `ack ${String(e.seq)}` : `message ${String(e.seq)}`));
+  assert.deepEqual(seen, ['ack 1', 'message 2']);
+  chat.shutdown();
+});
