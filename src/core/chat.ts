@@ -38,6 +38,8 @@ import { storeSay } from './commands/say.js';
 import { Followed, Room, User, type Peer } from './model.js';
 import { Transfers, type TransferLimits } from './transfers.js';
 import { foldKey, LOBBY, parseAlias, parseRoom, skeleton, type Name } from '../protocol/names.js';
+import { mentionedKeys } from '../protocol/mention.js';
+import { takeOffline } from './inbox.js';
 import {
   finishReplay,
   privateTarget,
@@ -230,9 +232,12 @@ export class Chat implements ChatContext {
       if (hello.password === undefined) throw new PasswordNeeded(account.name);
       await this.checkPassword(peer.address, account, hello.password);
     } else if (this.options.requireAccount) {
+      // Its own code (not auth_required): no password can help, so a client
+      // must not ask for one or tell its user to set CHAT_PASSWORD.
       throw new ChatError(
-        'auth_required',
-        'This server admits registered accounts only; ask an operator to create yours',
+        'account_required',
+        `This server admits registered accounts only, and ${name.display} is not one; ` +
+          'ask an operator to create it',
       );
     } else if (hello.session !== undefined) {
       // The same guest coming back (its token proves it): its old connection,
@@ -640,6 +645,10 @@ export class Chat implements ChatContext {
     // first read flushes pending appends, which must not reach a stream whose
     // replay has not started yet (they would arrive live, then again replayed).
     for (const t of targets) user.hold(t.key);
+    // An account's private messages that came while it was offline (§4 dm):
+    // replayed once, unasked, unless the client resumes `@` itself.
+    const inbox = account && !dms ? privateTarget(this, user) : undefined;
+    if (inbox) user.hold(inbox.key);
     void this.markPresent(user);
     // Resume order (CLUSTER.md): every stream is subscribed (its live messages
     // held for this user) before its history is read.
@@ -649,6 +658,12 @@ export class Chat implements ChatContext {
         targets.map((t, i) => readReplay(this, user, t, starts[i]!, t.key === '@' ? 0 : count)),
       ),
     );
+    const unread = Promise.all(live).then(async () => {
+      if (!inbox) return undefined;
+      const from = await takeOffline(this.options.store, user.privateStream, this.now());
+      if (from === undefined) return undefined;
+      return readReplay(this, user, inbox, { after: from - 1, epoch: undefined }, 0);
+    });
     // The welcome and its replay are this connection's first job: requests
     // that arrive meanwhile wait behind it (§4 "Order").
     // The ignore list is the user's, kept by the store (docs/protocol.md §3
@@ -657,11 +672,16 @@ export class Chat implements ChatContext {
       .getIgnores(user.identity)
       .then((list) => user.setIgnores(list));
     this.inOrder(user, () =>
-      Promise.all([ignores, reads]).then(
-        ([, results]) => {
+      Promise.all([ignores, reads, unread]).then(
+        ([, results, offline]) => {
           if (!user.connected) return;
           const epochs: Record<string, string> = {};
-          results.forEach((r, i) => (epochs[targets[i]!.display] = r.result.epoch));
+          // Each stream's top as read: what a bot resumes from (§4 welcome.seqs).
+          const seqs: Record<string, number> = {};
+          results.forEach((r, i) => {
+            epochs[targets[i]!.display] = r.result.epoch;
+            seqs[targets[i]!.display] = r.result.top;
+          });
           peer.send({
             type: 'welcome',
             name: name.display,
@@ -672,15 +692,18 @@ export class Chat implements ChatContext {
             limits: this.options.limits,
             server: this.options.server,
             epochs,
+            seqs,
             ...(session !== undefined && { session }),
           });
           const motd = this.options.motd?.();
           if (motd) peer.send(this.system('motd', { text: motd }));
           results.forEach((r, i) => finishReplay(this, user, targets[i]!, r));
+          if (inbox) finishReplay(this, user, inbox, offline);
         },
         (err: unknown) => {
           this.options.onInternalError?.(err, 'reading history on connect');
           targets.forEach((t) => finishReplay(this, user, t, undefined));
+          if (inbox) finishReplay(this, user, inbox, undefined);
           this.refuse(
             user,
             new ChatError('internal', 'The server could not read history'),
@@ -917,18 +940,26 @@ export class Chat implements ChatContext {
 
   /** Remove a user from the chat: everyone who shares a room, and the user, see who and why. */
   eject(target: User, by: User, reason: string | undefined): void {
-    this.ejectBy(target, by.name.display, reason);
+    this.ejectBy(target, by.name.display, reason, by);
   }
 
-  private ejectBy(target: User, by: string, reason: string | undefined): void {
+  /** `operator`: the operator's session when on this node (it reads the kick line too). */
+  private ejectBy(target: User, by: string, reason: string | undefined, operator?: User): void {
     const event = this.system('kick', {
       user: target.name.display,
       by,
       ...(reason && { reason }),
     });
     target.peer.send(event);
+    // The operator reads the very line the room and the kicked user read (who
+    // kicked whom and why, docs/protocol.md §2), also from outside the rooms.
+    const told =
+      operator === undefined ||
+      operator === target ||
+      [...target.rooms.values()].some((r) => !this.isBig(r) && r.members.has(operator));
     this.transfers.leave(target, 'was kicked');
     this.disconnect(target, reason ?? 'kicked', event);
+    if (!told) this.deliver(operator, event);
     target.peer.close('kicked');
   }
 
@@ -1227,9 +1258,9 @@ export class Chat implements ChatContext {
     return names;
   }
 
-  /** The wire form of a stored room message. */
-  messageEvent(room: Room, m: StoredMessage): MessageEvent {
-    return {
+  /** The wire form of a stored room message; for `reader`, flagged when it mentions them (§4). */
+  messageEvent(room: Room, m: StoredMessage, reader?: User): MessageEvent {
+    const event: MessageEvent = {
       type: 'message',
       room: room.name.display,
       seq: m.seq,
@@ -1238,6 +1269,9 @@ export class Chat implements ChatContext {
       text: m.text,
       action: m.action,
     };
+    if (reader && reader.name.key !== foldKey(m.from) && mentionedKeys(m.text).has(reader.name.key))
+      event.mention = true;
+    return event;
   }
 
   /**
@@ -1253,16 +1287,24 @@ export class Chat implements ChatContext {
     const events = fresh.map((m) => this.messageEvent(room, m));
     const from = fresh.map((m) => foldKey(m.from));
     const senders = new Set(from);
+    // Who each message names (§4 message.mention): one scan per message.
+    const named = fresh.map((m) => mentionedKeys(m.text));
     for (const member of room.members) {
-      if (!senders.has(member.name.key) && member.receivesAll(key, senders)) {
+      const mentioned = named.some((keys) => keys.has(member.name.key));
+      if (!mentioned && !senders.has(member.name.key) && member.receivesAll(key, senders)) {
         if (events.length === 1) member.peer.send(events[0]!);
         else member.peer.sendAll(events);
         continue;
       }
       events.forEach((event, i) => {
         const fromKey = from[i]!;
-        if (member.name.key !== fromKey && !member.isIgnoring(fromKey))
-          this.deliver(member, event, key);
+        if (member.name.key === fromKey || member.isIgnoring(fromKey)) return;
+        // The mentioned member's own copy carries the flag; the shared one stays shared.
+        this.deliver(
+          member,
+          named[i]!.has(member.name.key) ? { ...event, mention: true } : event,
+          key,
+        );
       });
     }
   }
