@@ -63,9 +63,11 @@ after(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
+// Generous timeouts: every scenario starts chat-server at least once (twice in a,
+// three times in g), and on a loaded 2-core machine a start alone takes seconds.
 test(
   'bench --quick runs every scenario and writes the results JSON',
-  { timeout: 90_000 },
+  { timeout: 180_000 },
   async () => {
     const out = path.join(tmp, 'quick.json');
     const r = await runBench(['--quick', '--out', out]);
@@ -90,7 +92,7 @@ test(
 
 test(
   'bench --quick without ncat runs the chat-server side and says how to install ncat',
-  { timeout: 30_000 },
+  { timeout: 90_000 },
   async () => {
     // A PATH holding only the tools the bench uses besides ncat.
     const bin = path.join(tmp, 'bin');
