@@ -29,9 +29,10 @@ import { Cluster } from './cluster.js';
 import { Logins } from './login.js';
 import { Streams } from './streams.js';
 import { Welcomes } from './welcome.js';
-import type { CommandSpec } from '../protocol/commands.js';
+import type { CommandSpec, RequestOf } from '../protocol/commands.js';
 import type { ChatContext } from './commands/context.js';
 import { isAvailable, runCommand } from './commands/index.js';
+import { storeSay } from './commands/say.js';
 import type { Peer, Room, User } from './model.js';
 import { Transfers, type TransferLimits } from './transfers.js';
 import { foldKey, LOBBY, parseRoom, type Name } from '../protocol/names.js';
@@ -204,7 +205,36 @@ export class Chat implements ChatContext {
    * every recipient, and its answers reach it, in the order it was sent.
    */
   handle(user: User, req: Request): void {
+    if (req.type === 'say' && this.store.pipelinesAppends) {
+      // Pipelining: a say behind a say that is still waiting for its commit
+      // is appended now, not after (the store takes its seq at once and
+      // commits, publishes and resolves in append order), so a sender's
+      // backlog goes into one group commit instead of one commit per line.
+      // Its answer still waits for the previous say's (§4 "Order"); any other
+      // request (or a say behind one) keeps waiting its turn below.
+      const tail = user.sayTail;
+      if (tail && user.busy && !user.waiting?.length) {
+        user.sayTail = this.pipelineSay(user, req, tail);
+        return;
+      }
+      this.inOrder(user, () => this.run(user, req), true);
+      return;
+    }
     this.inOrder(user, () => this.run(user, req));
+  }
+
+  /** A pipelined say (handle): appended now, answered once `after` has settled. Never rejects. */
+  private pipelineSay(user: User, req: RequestOf<'say'>, after: Promise<void>): Promise<void> {
+    if (!user.connected) return after;
+    user.lastActive = this.now();
+    const answer = storeSay(this, user, req).then(
+      (send) => send,
+      (err: unknown) => () => this.refuse(user, err, req.id),
+    );
+    return after
+      .then(() => answer)
+      .then((send) => send())
+      .catch((err: unknown) => this.options.onInternalError?.(err, 'answering a pipelined say'));
   }
 
   /** Send `event` to the user after the answers to everything handed over before it. */
@@ -243,7 +273,7 @@ export class Chat implements ChatContext {
    * publishes an append before it resolves it, so by then the Bus has fanned
    * the message out on this node.
    */
-  inOrder(user: User, job: () => void | Promise<void>): void {
+  inOrder(user: User, job: () => void | Promise<void>, isSay = false): void {
     if (user.busy) {
       (user.waiting ??= []).push(job);
       return;
@@ -259,15 +289,29 @@ export class Chat implements ChatContext {
         this.options.onInternalError?.(err, 'running a request in order');
       }
       if (pending) {
-        const resume = (): void => {
+        // A say waiting for its commit lets later says be pipelined behind it (handle).
+        const mine = pending;
+        if (isSay && next === job) user.sayTail = mine;
+        const resume = (settled: Promise<void>): void => {
+          // Pipelined says are still out: the queue moves on after the last one.
+          const tail = user.sayTail;
+          if (tail !== undefined && tail !== settled) {
+            const next = (): void => resume(tail);
+            void tail.then(next, next);
+            return;
+          }
+          user.sayTail = undefined;
           user.busy = false;
           const after = user.waiting?.shift();
           if (after) this.inOrder(user, after);
         };
-        pending.then(resume, (err: unknown) => {
-          this.options.onInternalError?.(err, 'running a request in order');
-          resume();
-        });
+        pending.then(
+          () => resume(mine),
+          (err: unknown) => {
+            this.options.onInternalError?.(err, 'running a request in order');
+            resume(mine);
+          },
+        );
         return;
       }
       user.busy = false;

@@ -96,6 +96,11 @@ export class User {
   waiting: Array<() => void | Promise<void>> | undefined;
   /** A job of this connection is under way (the welcome's replay first). */
   busy = false;
+  /**
+   * While the job under way is a `say` waiting for its commit: settles once
+   * the last say issued behind it (pipelined, see Chat.handle) has answered.
+   */
+  sayTail: Promise<void> | undefined;
 
   /** When the user last sent a request other than a heartbeat (ms; for /whois idle time). */
   lastActive: number;

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import type { ServerConfig } from './config.js';
 import { Outbox } from './output.js';
+import { attachSocket, type SocketOwner } from './socket-events.js';
 import type { Tally } from './tally.js';
 
 /** What every connection shares with the listener. */
@@ -19,33 +20,10 @@ export interface ConnectionDeps {
   tally: Tally;
 }
 
-/**
- * Socket events reach their Connection through one set of module-level
- * handlers instead of four closures per connection (an idle connection's
- * size is what limits how many a server holds).
- */
-const CONNECTIONS = new WeakMap<Socket, Connection>();
-
-function onSocketData(this: Socket, chunk: Buffer): void {
-  CONNECTIONS.get(this)?.onData(chunk);
-}
-
-function onSocketError(this: Socket, err: NodeJS.ErrnoException): void {
-  CONNECTIONS.get(this)?.onError(err);
-}
-
-function onSocketEnd(this: Socket): void {
-  CONNECTIONS.get(this)?.onEnd();
-}
-
-function onSocketClose(this: Socket): void {
-  CONNECTIONS.get(this)?.onClose();
-}
-
 /** How long a closing connection may take to flush before it is destroyed. */
 const CLOSE_FLUSH_MS = 2000;
 
-export abstract class Connection {
+export abstract class Connection implements SocketOwner {
   protected closing = false;
   protected closeReason = 'closed by client';
   protected readonly outbox: Outbox;
@@ -63,11 +41,8 @@ export abstract class Connection {
     this.remotePort = socket.remotePort ?? 0;
     this.outbox = new Outbox(socket);
     socket.setNoDelay(true);
-    CONNECTIONS.set(socket, this);
-    socket.on('data', onSocketData);
-    socket.on('error', onSocketError);
-    socket.on('end', onSocketEnd);
-    socket.on('close', onSocketClose);
+    // One set of module-level handlers for every socket, not four closures each.
+    attachSocket(socket, this);
   }
 
   /** Bytes from the client (`extra`: a last unterminated line at end of input). */
