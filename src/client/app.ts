@@ -52,6 +52,8 @@ export interface ClientSettings extends Omit<
   password?: string;
   /** Where received files are saved (created when missing); ~/Downloads/chat by default. */
   downloadDir?: string;
+  /** A room to join at start and make current (--room), before any line is sent. */
+  room?: string;
 }
 
 const DEFAULT_ROOM = '#lobby';
@@ -99,7 +101,7 @@ export class ChatClient {
       settings.password,
       this.interactive ? io.readSecret : undefined,
     );
-    const { quiet: _quiet, downloadDir, ...connection } = settings;
+    const { quiet: _quiet, downloadDir, room: _room, ...connection } = settings;
     this.conn = new Connection({
       ...connection,
       // A script wants to send, not to be shown the room's past (hello.history, §4).
@@ -168,7 +170,20 @@ export class ChatClient {
     const early = this.early ?? [];
     this.early = undefined;
     for (const event of early) this.showEvent(event);
-    if (this.interactive) return this.ended;
+    if (this.interactive) {
+      // Shown like a typed /join (the ack, the topic, the history); lines typed
+      // meanwhile go where the user sees they go.
+      if (this.settings.room !== undefined) {
+        void this.send({ type: 'join', room: this.settings.room });
+      }
+      return this.ended;
+    }
+    if (this.settings.room !== undefined && !(await this.joinAtStart(this.settings.room))) {
+      // Posting the script to another room than the one asked for would be worse than nothing.
+      this.leaving = true;
+      await this.conn.quit();
+      return { kind: 'line_refused' };
+    }
     const piped = runPiped({
       stdin: this.io.stdin,
       stderr: this.io.stderr,
@@ -189,6 +204,25 @@ export class ChatClient {
     return Promise.race([this.ended, piped]);
   }
 
+  /**
+   * --room in a script: join before the first line, without the room's past
+   * (a script sends; it does not read back, §4 join.history). False, after
+   * saying why on stderr, when the server refused it.
+   */
+  private async joinAtStart(room: string): Promise<boolean> {
+    const request: Request = { type: 'join', room, history: 0 };
+    const { outcome } = await this.sender.submit(request);
+    const result = await outcome;
+    if (result.ok) {
+      if (result.reply.type === 'ack') this.applyAck(request, result.reply);
+      return true;
+    }
+    this.io.stderr.write(
+      `chat-client: --room ${room} refused: ${result.error.message}; no line was sent\n`,
+    );
+    return false;
+  }
+
   /** Leave cleanly (exit, Ctrl-C, Ctrl-D, SIGTERM): send quit and end the run with success. */
   async leave(reason?: string): Promise<void> {
     if (this.leaving) return;
@@ -202,11 +236,12 @@ export class ChatClient {
   /** The one line that says why connecting failed. */
   private refusal(err: ConnectError): string {
     if (err.kind !== 'refused') return err.message;
-    const line = `the server refused ${this.conn.alias}: ${err.message} [${err.code}]`;
+    // The code last, short, for a script reading stderr (docs/protocol.md "chat-client").
+    const line = `the server refused ${this.conn.alias}: ${err.message}`;
     if (err.code === 'auth_required' && this.passwords.unavailable) {
-      return `${line}; set CHAT_PASSWORD, or run chat-client in a terminal to be asked for it`;
+      return `${line}; set CHAT_PASSWORD, or run chat-client in a terminal to be asked for it [${err.code}]`;
     }
-    return line;
+    return `${line} [${err.code}]`;
   }
 
   /** Learn from a server event: who is around (completion), who wrote in private (/reply). */

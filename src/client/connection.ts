@@ -59,9 +59,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   welcome?: WelcomeEvent;
 
   private readonly opts: Required<
-    Omit<ConnectionOptions, 'password' | 'history' | 'askPassword' | 'tls' | 'failover'>
+    Omit<ConnectionOptions, 'password' | 'history' | 'askPassword' | 'tls' | 'failover' | 'bot'>
   > &
-    Pick<ConnectionOptions, 'history' | 'askPassword' | 'tls'>;
+    Pick<ConnectionOptions, 'history' | 'askPassword' | 'tls' | 'bot'>;
   /** Every server to try, in order; `current` indexes the one dialled last. */
   private readonly endpoints: Endpoint[];
   private current = 0;
@@ -247,6 +247,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const hello: Hello = { type: 'hello', version: PROTOCOL_VERSION, name: this.name };
     if (this.password !== undefined) hello.password = this.password;
     if (this.opts.history !== undefined) hello.history = this.opts.history;
+    if (this.opts.bot === true) hello.bot = true;
     // A guest's identity (its private messages, ignores, request ids) comes back with it.
     if (this.welcome?.session !== undefined) hello.session = this.welcome.session;
     const resume = this.seen.resumeMap(this.joined);

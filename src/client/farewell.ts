@@ -19,7 +19,11 @@ export function farewellFor(event: ServerEvent, self: string): Farewell | undefi
   }
   // Coming back after a kick would defeat it: that drop is final.
   if (event.type === 'system' && event.event === 'kick' && event.user === self) {
-    return { reason: `you were kicked${event.reason ? ` (${event.reason})` : ''}`, final: true };
+    const by = event.by ? ` by ${event.by}` : '';
+    return {
+      reason: `you were kicked${by}${event.reason ? ` (${event.reason})` : ''}`,
+      final: true,
+    };
   }
   // Takeover: another login of this account, after which the server closes
   // us. Reconnecting would take the session back from it, and it would take

@@ -4,7 +4,8 @@
  * itself uses. It does what every client must get right:
  *
  * - the handshake (`hello`, with `history: 0` by default: a bot does not
- *   answer what was said before it came) and the password (§2);
+ *   answer what was said before it came, and `bot: true` by default, so
+ *   people see `(bot)` in /who) and the password (§2);
  * - a request id per request and a promise settled by its one reply (§4);
  * - pacing: at most 8 requests unanswered, `rate_limited` retried after
  *   `retryAfterMs` (§6), requests sent in the order they were made;
@@ -67,7 +68,7 @@ export type {
 
 /** Settings of `connect`; only `name` is required. */
 export interface ClientOptions extends Partial<
-  Omit<ConnectionOptions, 'name' | 'askPassword' | 'history'>
+  Omit<ConnectionOptions, 'name' | 'askPassword' | 'history' | 'bot'>
 > {
   /** The alias (docs/protocol.md §2). */
   name: string;
@@ -77,6 +78,12 @@ export interface ClientOptions extends Partial<
    * Resumes after a reconnect replay everything missed whatever this is.
    */
   history?: number;
+  /**
+   * Say `bot: true` in the hello (docs/protocol.md §4 `hello`): people see
+   * `(bot)` in /who and /whois. Default true: this library is for programs;
+   * pass false for a program that acts for a person.
+   */
+  bot?: boolean;
   /** Most requests unanswered at once (default 8, below the server's burst of 10). */
   window?: number;
 }
@@ -253,6 +260,7 @@ export async function connect(options: ClientOptions): Promise<ChatClient> {
     host: options.host ?? DEFAULT_HOST,
     port: options.port ?? DEFAULT_PORT,
     history: options.history ?? 0,
+    bot: options.bot ?? true,
     reconnect: options.reconnect ?? true,
   });
   // Listeners first: the events that follow the welcome must not be lost.

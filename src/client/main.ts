@@ -10,15 +10,17 @@
  * | 2    | usage: unknown or invalid option, or no alias (--name / CHAT_NAME)                 |
  * | 3    | server unreachable: connection refused, unknown host, timed out, TLS certificate   |
  * |      | not verified (--tls without --ca for a private CA), TLS handshake failed           |
- * | 4    | refused at the handshake: bad_alias, alias_taken, banned, a wrong password, or a   |
- * |      | registered alias without CHAT_PASSWORD when no terminal can ask (auth_required)    |
+ * | 4    | refused at the handshake: bad_alias, alias_taken, banned, a wrong password, a      |
+ * |      | registered alias without CHAT_PASSWORD when no terminal can ask (auth_required),   |
+ * |      | or an alias with no account on a --require-account server (account_required)       |
  * | 5    | connection lost after joining and not coming back (--no-reconnect, kicked, or     |
  * |      | this account signed in from another connection)                                   |
- * | 6    | piped input: at least one line was refused (each one reported on stderr)           |
+ * | 6    | piped input: at least one line (or the --room join) was refused, each on stderr    |
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../protocol/constants.js';
+import { parseRoom } from '../protocol/names.js';
 import { readSecret } from '../tty/secret.js';
 import { ChatClient, type ClientIO, type SessionEnd } from './app.js';
 import { parseEndpoints, type Endpoint } from './dial.js';
@@ -61,6 +63,8 @@ export interface ClientOptions {
   password?: string;
   /** Where received files go (--download-dir, CHAT_DOWNLOAD_DIR). */
   downloadDir?: string;
+  /** A room to join at start and make current (--room, CHAT_ROOM). */
+  room?: string;
 }
 
 function parsePort(value: string): number {
@@ -104,6 +108,10 @@ const OPTION_TABLE: readonly Option[] = [
   new Option('--insecure', "with --tls, do not verify the server's certificate (implies --tls)"),
   new Option('--quiet', 'no terminal bell for mentions and private messages'),
   new Option(
+    '--room <room>',
+    'join this room at start and make it current (dev means #dev); piped lines go there',
+  ).env('CHAT_ROOM'),
+  new Option(
     '--download-dir <dir>',
     'where received files are saved, created when missing (default ~/Downloads/chat)',
   ).env('CHAT_DOWNLOAD_DIR'),
@@ -122,7 +130,8 @@ Examples:
   chat-client --host chat.example.org --tls --name Alice
   chat-client --host a.example:50000,b.example:50000 --name Alice   # fail over
   CHAT_PASSWORD=secret chat-client --name Alice   # a registered alias
-  printf 'hello\\n/join #dev\\nhi dev\\n' | chat-client --name Bot  # a script`;
+  printf 'hello\\n/join #dev\\nhi dev\\n' | chat-client --name Bot  # a script
+  echo 'build 1234 is green' | chat-client --name ci --room builds  # post to #builds`;
 
 /**
  * Parse argv (as process.argv: node, script, args…). Options win over the
@@ -159,6 +168,7 @@ export function parseOptions(
     ca?: string;
     insecure?: boolean;
     quiet?: boolean;
+    room?: string;
   }>();
   let endpoints: Endpoint[];
   try {
@@ -185,6 +195,15 @@ export function parseOptions(
   }
   if (env.CHAT_PASSWORD) options.password = env.CHAT_PASSWORD;
   if (opts.downloadDir) options.downloadDir = expandHome(opts.downloadDir);
+  if (opts.room !== undefined) {
+    const raw = opts.room.trim();
+    try {
+      // Checked here, so a typo is a usage error before anything is sent (§3 room names).
+      options.room = parseRoom(raw.startsWith('#') ? raw : `#${raw}`).display;
+    } catch (err) {
+      return program.error(`--room: ${(err as Error).message}`);
+    }
+  }
   return options;
 }
 

@@ -109,9 +109,18 @@ export function renderNotice(text: string, ctx: RenderContext): string {
     .join('\n');
 }
 
-/** An error: `! message [code]` (code omitted for the client's own errors), in red when colour is on. */
-export function renderError(message: string, code: string | undefined, ctx: RenderContext): string {
-  return paint(ctx, ERROR_STYLE, `! ${words(errorPhrase(message, code))}`);
+/**
+ * An error as a person reads it: `! message`, in red when colour is on. The
+ * stable code (`not_found`, …) is for programs (JSON, nc's text lines, and a
+ * script's stderr in piped.ts), not for this screen, where it reads as
+ * debugging output (issue 9.10). `code` is taken so callers need not care.
+ */
+export function renderError(
+  message: string,
+  _code: string | undefined,
+  ctx: RenderContext,
+): string {
+  return paint(ctx, ERROR_STYLE, `! ${words(errorPhrase(message, undefined))}`);
 }
 
 /**
@@ -296,6 +305,10 @@ export function renderAck(ack: AckEvent, request: Request, ctx: RenderContext): 
       );
       // A dm's ack carries the recipient's away text, if any (text mode says the same).
       const away = `${clean(request.to)} is away: ${clean(ack.text)}`;
+      if (ack.offline) {
+        const later = `${clean(ack.name ?? request.to)} is offline; they get it at their next login`;
+        return `${line}\n${renderNotice(later, ctx)}`;
+      }
       return ack.text ? `${line}\n${renderNotice(away, ctx)}` : line;
     }
     case 'join':
@@ -320,7 +333,9 @@ export function renderAck(ack: AckEvent, request: Request, ctx: RenderContext): 
     case 'register':
       return renderNotice(`${clean(ctx.self)} is now registered`, ctx);
     case 'kick':
-      return renderNotice(`Kicked ${name}`, ctx);
+      // The server sends the operator the room's `system` kick line, worded
+      // like everyone else's (who kicked whom and why): no second line here.
+      return undefined;
     case 'ban':
       return renderNotice(`Banned ${name}`, ctx);
     case 'unban':

@@ -79,6 +79,8 @@ export interface ConnectionOptions {
   tls?: TlsOptions;
   /** History messages to replay per room on join (hello.history); server default when absent. */
   history?: number;
+  /** Say `bot: true` in the hello: a program, shown `(bot)` in /who and /whois (§4 `hello`). */
+  bot?: boolean;
   /** Re-open a lost connection instead of ending (§8). */
   reconnect?: boolean;
   /** Limit for TCP connect plus handshake, in ms. */

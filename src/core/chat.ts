@@ -398,18 +398,26 @@ export class Chat implements ChatContext {
 
   /** Remove a user from the chat: everyone who shares a room, and the user, see who and why. */
   eject(target: User, by: User, reason: string | undefined): void {
-    this.ejectBy(target, by.name.display, reason);
+    this.ejectBy(target, by.name.display, reason, by);
   }
 
-  ejectBy(target: User, by: string, reason: string | undefined): void {
+  /** `operator`: the operator's session when on this node (it reads the kick line too). */
+  ejectBy(target: User, by: string, reason: string | undefined, operator?: User): void {
     const event = this.system('kick', {
       user: target.name.display,
       by,
       ...(reason && { reason }),
     });
     target.peer.send(event);
+    // The operator reads the very line the room and the kicked user read (who
+    // kicked whom and why, docs/protocol.md §2), also from outside the rooms.
+    const told =
+      operator === undefined ||
+      operator === target ||
+      [...target.rooms.values()].some((r) => !this.isBig(r) && r.members.has(operator));
     this.transfers.leave(target, 'was kicked');
     this.disconnect(target, reason ?? 'kicked', event);
+    if (!told) this.deliver(operator, event);
     target.peer.close('kicked');
   }
 
@@ -535,8 +543,8 @@ export class Chat implements ChatContext {
   }
 
   /** The wire form of a stored room message. */
-  messageEvent(room: Room, m: StoredMessage): MessageEvent {
-    return this.streams.messageEvent(room, m);
+  messageEvent(room: Room, m: StoredMessage, reader?: User): MessageEvent {
+    return this.streams.messageEvent(room, m, reader);
   }
 
   /** The wire form of a stored private message addressed to `user`. */

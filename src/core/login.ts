@@ -62,9 +62,12 @@ export class Logins {
       if (hello.password === undefined) throw new PasswordNeeded(account.name);
       await this.checkPassword(peer.address, account, hello.password);
     } else if (this.chat.options.requireAccount) {
+      // Its own code (not auth_required): no password can help, so a client
+      // must not ask for one or tell its user to set CHAT_PASSWORD.
       throw new ChatError(
-        'auth_required',
-        'This server admits registered accounts only; ask an operator to create yours',
+        'account_required',
+        `This server admits registered accounts only, and ${name.display} is not one; ` +
+          'ask an operator to create it',
       );
     } else if (hello.session !== undefined) {
       // The same guest coming back (its token proves it): its old connection,

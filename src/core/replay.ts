@@ -51,7 +51,7 @@ export function roomTarget(chat: Chat, user: User, room: Room): ReplayTarget {
     key: room.name.key,
     storeKey: room.name.key,
     display: room.name.display,
-    toEvent: (m) => chat.messageEvent(room, m),
+    toEvent: (m) => chat.messageEvent(room, m, user),
     wanted: () => user.rooms.get(room.name.key) === room,
   };
 }

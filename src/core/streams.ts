@@ -7,6 +7,7 @@
  */
 import { StreamFollower } from '../bus/follower.js';
 import type { MessageEvent, PrivateEvent } from '../protocol/messages.js';
+import { mentionedKeys } from '../protocol/mention.js';
 import { foldKey, type Name } from '../protocol/names.js';
 import type { StoredMessage } from '../store/store.js';
 import type { Chat } from './chat.js';
@@ -86,9 +87,9 @@ export class Streams {
     });
   }
 
-  /** The wire form of a stored room message. */
-  messageEvent(room: Room, m: StoredMessage): MessageEvent {
-    return {
+  /** The wire form of a stored room message; for `reader`, flagged when it mentions them (§4). */
+  messageEvent(room: Room, m: StoredMessage, reader?: User): MessageEvent {
+    const event: MessageEvent = {
       type: 'message',
       room: room.name.display,
       seq: m.seq,
@@ -97,6 +98,9 @@ export class Streams {
       text: m.text,
       action: m.action,
     };
+    if (reader && reader.name.key !== foldKey(m.from) && mentionedKeys(m.text).has(reader.name.key))
+      event.mention = true;
+    return event;
   }
 
   /**
@@ -112,16 +116,24 @@ export class Streams {
     const events = fresh.map((m) => this.messageEvent(room, m));
     const from = fresh.map((m) => foldKey(m.from));
     const senders = new Set(from);
+    // Who each message names (§4 message.mention): one scan per message.
+    const named = fresh.map((m) => mentionedKeys(m.text));
     for (const member of room.members) {
-      if (!senders.has(member.name.key) && member.receivesAll(key, senders)) {
+      const mentioned = named.some((keys) => keys.has(member.name.key));
+      if (!mentioned && !senders.has(member.name.key) && member.receivesAll(key, senders)) {
         if (events.length === 1) member.peer.send(events[0]!);
         else member.peer.sendAll(events);
         continue;
       }
       events.forEach((event, i) => {
         const fromKey = from[i]!;
-        if (member.name.key !== fromKey && !member.isIgnoring(fromKey))
-          this.chat.deliver(member, event, key);
+        if (member.name.key === fromKey || member.isIgnoring(fromKey)) return;
+        // The mentioned member's own copy carries the flag; the shared one stays shared.
+        this.chat.deliver(
+          member,
+          named[i]!.has(member.name.key) ? { ...event, mention: true } : event,
+          key,
+        );
       });
     }
   }

@@ -10,6 +10,7 @@ import { LOBBY, parseAlias } from '../protocol/names.js';
 import type { AccountRecord } from '../store/store.js';
 import type { Chat } from './chat.js';
 import { guestIdOf, newSessionToken } from './guest-session.js';
+import { takeOffline } from './inbox.js';
 import { User, type Peer, type Room } from './model.js';
 import {
   finishReplay,
@@ -63,6 +64,10 @@ export class Welcomes {
     // first read flushes pending appends, which must not reach a stream whose
     // replay has not started yet (they would arrive live, then again replayed).
     for (const t of targets) user.hold(t.key);
+    // An account's private messages that came while it was offline (§4 dm):
+    // replayed once, unasked, unless the client resumes `@` itself.
+    const inbox = account && !dms ? privateTarget(this.chat, user) : undefined;
+    if (inbox) user.hold(inbox.key);
     void this.chat.cluster.markPresent(user);
     // Resume order (CLUSTER.md): every stream is subscribed (its live messages
     // held for this user) before its history is read.
@@ -74,6 +79,12 @@ export class Welcomes {
         ),
       ),
     );
+    const unread = Promise.all(live).then(async () => {
+      if (!inbox) return undefined;
+      const from = await takeOffline(this.chat.options.store, user.privateStream, this.chat.now());
+      if (from === undefined) return undefined;
+      return readReplay(this.chat, user, inbox, { after: from - 1, epoch: undefined }, 0);
+    });
     // The welcome and its replay are this connection's first job: requests
     // that arrive meanwhile wait behind it (§4 "Order").
     // The ignore list is the user's, kept by the store (docs/protocol.md §3
@@ -82,11 +93,16 @@ export class Welcomes {
       .getIgnores(user.identity)
       .then((list) => user.setIgnores(list));
     this.chat.inOrder(user, () =>
-      Promise.all([ignores, reads]).then(
-        ([, results]) => {
+      Promise.all([ignores, reads, unread]).then(
+        ([, results, offline]) => {
           if (!user.connected) return;
           const epochs: Record<string, string> = {};
-          results.forEach((r, i) => (epochs[targets[i]!.display] = r.result.epoch));
+          // Each stream's top as read: what a bot resumes from (§4 welcome.seqs).
+          const seqs: Record<string, number> = {};
+          results.forEach((r, i) => {
+            epochs[targets[i]!.display] = r.result.epoch;
+            seqs[targets[i]!.display] = r.result.top;
+          });
           peer.send({
             type: 'welcome',
             name: name.display,
@@ -97,15 +113,18 @@ export class Welcomes {
             limits: this.chat.options.limits,
             server: this.chat.options.server,
             epochs,
+            seqs,
             ...(session !== undefined && { session }),
           });
           const motd = this.chat.options.motd?.();
           if (motd) peer.send(this.chat.system('motd', { text: motd }));
           results.forEach((r, i) => finishReplay(this.chat, user, targets[i]!, r));
+          if (inbox) finishReplay(this.chat, user, inbox, offline);
         },
         (err: unknown) => {
           this.chat.options.onInternalError?.(err, 'reading history on connect');
           targets.forEach((t) => finishReplay(this.chat, user, t, undefined));
+          if (inbox) finishReplay(this.chat, user, inbox, undefined);
           this.chat.refuse(
             user,
             new ChatError('internal', 'The server could not read history'),

@@ -38,6 +38,8 @@ const word = (field: string, optional = false): ArgSpec => ({ field, take: 'word
 const rest = (field: string, optional = false): ArgSpec => ({ field, take: 'rest', optional });
 
 const MAX_FIELD = 65536;
+/** Most messages one `history` request returns (§4); `/history`'s hint stays within it. */
+export const MAX_HISTORY_LIMIT = 500;
 const id = z.string().max(128).optional();
 const str = z.string().max(MAX_FIELD);
 /** Every string a user typed is sanitized while it is validated, so the core sees clean text. */
@@ -148,7 +150,8 @@ const REQUESTS = [
     {
       room: name.optional(),
       before: z.number().int().nonnegative().optional(),
-      limit: z.number().int().positive().max(500).optional(),
+      after: z.number().int().nonnegative().optional(),
+      limit: z.number().int().positive().max(MAX_HISTORY_LIMIT).optional(),
     },
     [
       {

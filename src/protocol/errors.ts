@@ -7,6 +7,7 @@ export const ERROR_CODES = [
   'bad_alias',
   'alias_taken',
   'auth_required',
+  'account_required',
   'auth_failed',
   'not_found',
   'not_member',

@@ -20,6 +20,11 @@ export interface MessageEvent {
   from: string;
   text: string;
   action: boolean;
+  /**
+   * Present (true) only in the copy sent to a member whose alias the text
+   * names as a whole word (§4): clients need no pattern of their own.
+   */
+  mention?: true;
 }
 
 export interface PrivateEvent {
@@ -79,6 +84,12 @@ export interface WelcomeEvent {
   server: { name: string; version: string };
   epochs: Record<string, string>;
   /**
+   * The newest seq of each stream in `epochs` when the welcome was sent (0:
+   * empty). Everything newer comes live, so a bot that resumes from these
+   * misses nothing and guesses nothing (§4 welcome).
+   */
+  seqs: Record<string, number>;
+  /**
    * Guests only: the session token. Sent back in `hello.session` on
    * reconnect, it keeps the guest's private stream, ignores and idempotency
    * (docs/protocol.md §2 "Guest sessions"). A secret: never show or log it.
@@ -91,6 +102,12 @@ export interface Limits {
   maxMessageLines: number;
   rateBurst: number;
   ratePerSecond: number;
+  /**
+   * Requests held (delayed, not refused) once the burst is spent; beyond it
+   * `rate_limited`. A client with at most `rateBurst + rateQueue` unanswered
+   * requests is never refused (§6).
+   */
+  rateQueue: number;
   /** Largest file a `file-offer` may announce (§5). */
   maxFileBytes?: number;
   /** Longest topic in UTF-8 bytes (`too_large` above it). */
@@ -124,6 +141,8 @@ export interface AckEvent {
   bans?: BanInfo[];
   /** `join`: the room's topic, when it has one. */
   topic?: TopicInfo;
+  /** `dm`: the recipient, an account, is offline; it gets the message at its next login. */
+  offline?: true;
 }
 
 /** One ban as `/bans` lists it; `name` is what `/unban` takes. */

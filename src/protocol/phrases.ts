@@ -6,6 +6,7 @@
  * words an event on its own, so an `nc` user and a chat-client user read the
  * same sentence.
  */
+import { MAX_HISTORY_LIMIT } from './commands.js';
 import { PRIVATE_STREAM } from './constants.js';
 import type {
   AckEvent,
@@ -243,9 +244,22 @@ export function historyHeadPhrase(e: HistoryEvent): Phrase {
   return ['— ', ...historyOf(e), ...(e.gap ? [' (older messages were trimmed)'] : []), ' —'];
 }
 
-/** The line after replayed history. */
-export function historyFootPhrase(e: HistoryEvent): Phrase {
-  return [`— end of history${e.more ? ' (more with /history)' : ''} —`];
+/**
+ * The line after replayed history (§3): when older messages exist it says
+ * how to see them in the syntax a person can type (`/history N`; text lines
+ * carry no seq, so `before` is for programs).
+ */
+export function historyFootPhrase(e: Pick<HistoryEvent, 'room' | 'more' | 'messages'>): Phrase {
+  // The private stream (`@`) is only ever a resume replay: /history cannot page it.
+  if (!e.more || e.room === PRIVATE_STREAM) return ['— end of history —'];
+  const shown = e.messages.length;
+  if (shown >= MAX_HISTORY_LIMIT) {
+    return [
+      `— end of history (older messages exist; /history shows at most ${MAX_HISTORY_LIMIT}) —`,
+    ];
+  }
+  const next = Math.min(MAX_HISTORY_LIMIT, shown + 20);
+  return [`— end of history (older ones: /history ${next} shows the last ${next}) —`];
 }
 
 /** An empty history that lost messages: say so rather than nothing. */

@@ -128,8 +128,6 @@ function ackLine(e: AckEvent): string | undefined {
       return `* You left ${e.room}; current room is ${e.text}`;
     case 'register':
       return `* ${e.name} is now registered; next time send the password after your alias`;
-    case 'kick':
-      return `* ${e.name} was kicked`;
     case 'ban':
       return `* ${e.name} is banned`;
     case 'unban':
@@ -139,12 +137,15 @@ function ackLine(e: AckEvent): string | undefined {
         .map((p) => '* ' + plain(p))
         .join('\n');
     case 'dm':
+      // Waiting for an offline account (§4 dm), or the recipient's away text.
+      if (e.offline) return `* ${e.name} is offline; they get it at their next login`;
       return e.text ? `* ${e.name} is away: ${e.text}` : undefined;
     case 'quit':
       // The last line of a session: a script reading until it sees it can end (§3 /quit).
       return '* Bye';
     default:
-      // Messages are never echoed (split horizon); other acks need no words.
+      // Messages are never echoed (split horizon); a kick's operator reads the
+      // room's `system` kick line instead (one wording for all); other acks need no words.
       return undefined;
   }
 }

@@ -164,6 +164,7 @@ export function createApp(
       maxMessageLines: config.maxMessageLines,
       rateBurst: config.rateBurst,
       ratePerSecond: config.ratePerSecond,
+      rateQueue: config.rateQueue,
       maxFileBytes: config.maxFileBytes,
       maxTopicBytes: config.maxTopicBytes,
       maxRoomsPerUser: config.maxRoomsPerUser,
@@ -196,6 +197,7 @@ export function createApp(
           serverName: config.serverName ?? (hostname() || 'chat-server'),
           version: VERSION,
           motd: () => (motd === undefined ? [] : motd.split('\n')),
+          tally,
         });
   let stopped: Promise<void> | undefined;
   let stopping = false;
@@ -249,6 +251,9 @@ export function createApp(
         maxMessageLines: current.maxMessageLines,
         rateBurst: current.rateBurst,
         ratePerSecond: current.ratePerSecond,
+        rateQueue: current.rateQueue,
+        // Not live, but the welcome must keep announcing it after a reload.
+        maxFileBytes: current.maxFileBytes,
         maxTopicBytes: current.maxTopicBytes,
         maxRoomsPerUser: current.maxRoomsPerUser,
       },

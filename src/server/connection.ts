@@ -9,7 +9,6 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import type { ServerConfig } from './config.js';
 import { Outbox } from './output.js';
-import { attachSocket, type SocketOwner } from './socket-events.js';
 import type { Tally } from './tally.js';
 
 /** What every connection shares with the listener. */
@@ -20,10 +19,33 @@ export interface ConnectionDeps {
   tally: Tally;
 }
 
+/**
+ * Socket events reach their Connection through one set of module-level
+ * handlers instead of four closures per connection (an idle connection's
+ * size is what limits how many a server holds).
+ */
+const CONNECTIONS = new WeakMap<Socket, Connection>();
+
+function onSocketData(this: Socket, chunk: Buffer): void {
+  CONNECTIONS.get(this)?.onData(chunk);
+}
+
+function onSocketError(this: Socket, err: NodeJS.ErrnoException): void {
+  CONNECTIONS.get(this)?.onError(err);
+}
+
+function onSocketEnd(this: Socket): void {
+  CONNECTIONS.get(this)?.onEnd();
+}
+
+function onSocketClose(this: Socket): void {
+  CONNECTIONS.get(this)?.onClose();
+}
+
 /** How long a closing connection may take to flush before it is destroyed. */
 const CLOSE_FLUSH_MS = 2000;
 
-export abstract class Connection implements SocketOwner {
+export abstract class Connection {
   protected closing = false;
   protected closeReason = 'closed by client';
   protected readonly outbox: Outbox;
@@ -41,8 +63,11 @@ export abstract class Connection implements SocketOwner {
     this.remotePort = socket.remotePort ?? 0;
     this.outbox = new Outbox(socket);
     socket.setNoDelay(true);
-    // One set of module-level handlers for every socket, not four closures each.
-    attachSocket(socket, this);
+    CONNECTIONS.set(socket, this);
+    socket.on('data', onSocketData);
+    socket.on('error', onSocketError);
+    socket.on('end', onSocketEnd);
+    socket.on('close', onSocketClose);
   }
 
   /** Bytes from the client (`extra`: a last unterminated line at end of input). */

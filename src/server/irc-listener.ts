@@ -11,27 +11,30 @@ import type { Chat } from '../core/chat.js';
 import { IrcEventEncoder } from '../protocol/irc-codec.js';
 import type { Admission } from './admission.js';
 import type { ServerConfig } from './config.js';
+import type { Tally } from './tally.js';
 import { IrcSession, type IrcSessionDeps } from './irc-session.js';
 import { createPlainOrTlsServer, reloadTls, type TlsFiles } from './tls.js';
 import {
-  Connections,
+  ConnectionSet,
   FLOOD_REFUSALS,
   FLOOD_WINDOW_MS,
   listenOn,
   MAX_REFUSING,
-} from './connections.js';
+} from './listening.js';
 
 export interface IrcListenerOptions {
   serverName: string;
   version: string;
   /** The MOTD in force (it changes on SIGHUP); empty for none (422). */
   motd: () => readonly string[];
+  /** The metrics counters the native listener's sessions bump too. */
+  tally: Tally;
 }
 
 export class IrcListener {
   private readonly server: Server;
   private readonly tls: TlsServer | undefined;
-  private readonly sessions: Connections<IrcSession>;
+  private readonly sessions: ConnectionSet<IrcSession>;
   private readonly deps: IrcSessionDeps;
   private nextId = 1;
 
@@ -50,6 +53,7 @@ export class IrcListener {
       serverName: options.serverName,
       version: options.version,
       motd: options.motd,
+      tally: options.tally,
       rateLimits: {
         burst: config.rateBurst,
         perSecond: config.ratePerSecond,
@@ -58,7 +62,7 @@ export class IrcListener {
         floodWindowMs: FLOOD_WINDOW_MS,
       },
     };
-    this.sessions = new Connections(admission);
+    this.sessions = new ConnectionSet(admission);
     const { server, tls } = createPlainOrTlsServer(
       config,
       { allowHalfOpen: false },

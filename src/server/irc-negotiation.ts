@@ -165,6 +165,7 @@ export function loginRefusal(err: unknown, nick: string): Refusal | { close: str
     case 'auth_failed':
       return { numeric: ['464', 'Password incorrect'], close: 'Bad password' };
     case 'auth_required':
+    case 'account_required':
       return { numeric: ['464', err.message], close: 'Account required' };
     case 'banned':
       return { numeric: ['465', 'You are banned from this server'], close: 'Banned' };

@@ -25,7 +25,7 @@ export interface RegistrationHost extends Peer {
   readonly address: string;
   /** Set once the core logged the connection in. */
   readonly user: User | undefined;
-  readonly closing: boolean;
+  readonly isClosing: boolean;
   /** Closing, or the socket is already gone. */
   readonly finished: boolean;
   /** Input is held (a login or SASL check is under way). */
@@ -114,7 +114,7 @@ export class IrcRegistration {
       h.note('info', { account: true }, 'irc sasl login');
       return account.name;
     } catch (err) {
-      if (h.closing) return undefined;
+      if (h.isClosing) return undefined;
       const e = err instanceof ChatError ? err : undefined;
       if (!e) h.note('error', { err }, 'unexpected error during sasl');
       h.numeric('904', `SASL authentication failed${e ? `: ${e.message}` : ''}`);
@@ -142,7 +142,7 @@ export class IrcRegistration {
 
   tryRegister(): void {
     const h = this.host;
-    if (h.user || h.holding || h.closing) return;
+    if (h.user || h.holding || h.isClosing) return;
     if (this.nick === undefined || this.userName === undefined) return;
     if (this.caps.negotiating || this.saslExchange.busy) return;
     const name = this.sasl?.account ?? this.nick;
@@ -152,14 +152,14 @@ export class IrcRegistration {
       (user) => this.admitted(user),
       (err: unknown) => {
         this.loginRefused(err);
-        if (!h.closing) h.releaseInput();
+        if (!h.isClosing) h.releaseInput();
       },
     );
   }
 
   private loginRefused(err: unknown): void {
     const h = this.host;
-    if (h.closing) return;
+    if (h.isClosing) return;
     const refusal = loginRefusal(err, this.nick ?? '*');
     if (!refusal) {
       h.note('error', { err }, 'unexpected error during irc login');

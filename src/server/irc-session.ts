@@ -26,9 +26,9 @@ import { IrcEvents } from './irc-events.js';
 import { PRE_REGISTRATION } from './irc-negotiation.js';
 import { IrcRegistration } from './irc-registration.js';
 import { closingLine, noticeLines, numericLine, type IrcReplyContext } from './irc-render.js';
-import { Outbox } from './output.js';
+import { Connection } from './connection.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
-import { attachSocket } from './socket-events.js';
+import type { Tally } from './tally.js';
 
 export interface IrcSessionDeps {
   chat: Chat;
@@ -41,23 +41,19 @@ export interface IrcSessionDeps {
   version: string;
   /** The MOTD in force (it changes on SIGHUP); empty for none (422). */
   motd: () => readonly string[];
+  /** Counters for the metrics endpoint (bytes out, slow readers), shared with native sessions. */
+  tally: Tally;
 }
 
-const CLOSE_FLUSH_MS = 2000;
 const MAX_LONG_LINES_IN_A_ROW = 3;
 /** Lines held while a login or SASL check is under way (the socket is paused; a backstop). */
 const MAX_BACKLOG_LINES = 1000;
 
-export class IrcSession implements Peer {
+export class IrcSession extends Connection implements Peer {
   readonly mode = 'irc' as const;
-  readonly address: string;
-  private readonly remotePort: number;
   private readonly framer = new LineFramer(IRC_MAX_INPUT_BYTES);
-  private readonly outbox: Outbox;
   private readonly limiter: RateLimiter<IrcMessage>;
   private loggedIn: User | undefined;
-  private isClosing = false;
-  private closeReason = 'closed by client';
   private longLinesInARow = 0;
   private handshakeTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -72,18 +68,14 @@ export class IrcSession implements Peer {
   private readonly requests = new PendingRequests();
 
   constructor(
-    readonly id: string,
-    private readonly socket: Socket,
+    id: string,
+    socket: Socket,
     readonly deps: IrcSessionDeps,
     private readonly onGone: (s: IrcSession) => void,
     private readonly refusal?: ChatError,
   ) {
-    this.address = socket.remoteAddress ?? 'unknown';
-    this.remotePort = socket.remotePort ?? 0;
-    this.outbox = new Outbox(socket);
+    super(id, socket, deps, deps.chat.clock);
     this.limiter = new RateLimiter<IrcMessage>(deps.rateLimits);
-    socket.setNoDelay(true);
-    attachSocket(socket, this);
     if (refusal) {
       this.note('info', { code: refusal.code }, 'irc connection refused');
       this.reply([`ERROR :${refusal.message}`]);
@@ -107,12 +99,13 @@ export class IrcSession implements Peer {
     return this.refusal !== undefined;
   }
 
-  get closing(): boolean {
-    return this.isClosing;
+  /** Closing (the core's or the client's doing); hosts read it, only the connection sets it. */
+  get isClosing(): boolean {
+    return this.closing;
   }
 
   get finished(): boolean {
-    return this.isClosing || this.socket.destroyed;
+    return this.closing || this.socket.destroyed;
   }
 
   get holding(): boolean {
@@ -124,13 +117,11 @@ export class IrcSession implements Peer {
     return this.events.channels;
   }
 
-  note(level: 'info' | 'warn' | 'error' | 'debug', fields: object, msg: string): void {
+  /** Connection's log lines, marked as IRC; `debug` for each command's name. */
+  override note(level: 'info' | 'warn' | 'error' | 'debug', fields: object, msg: string): void {
+    if (level !== 'debug') return super.note(level, { proto: 'irc', ...fields }, msg);
     const log = this.deps.log;
-    if (!log.isLevelEnabled(level)) return;
-    log[level](
-      { conn: this.id, proto: 'irc', remote: `${this.address}:${this.remotePort}`, ...fields },
-      msg,
-    );
+    if (log.isLevelEnabled('debug')) log.debug({ conn: this.id, proto: 'irc', ...fields }, msg);
   }
 
   /** The reader's nick: the core's name once logged in, the NICK sent before, or `*`. */
@@ -148,19 +139,10 @@ export class IrcSession implements Peer {
 
   // ---- output ------------------------------------------------------------
 
-  write(bytes: Buffer): void {
-    if (this.isClosing || this.socket.destroyed) return;
-    // Same rule as native sessions (§6): output the kernel refused beyond the cap ends the reader.
-    const queued = this.outbox.backlog;
-    if (queued > this.deps.config.maxQueuedBytes) {
-      this.note('warn', { queued }, 'slow reader disconnected');
-      this.closeReason = 'slow reader';
-      this.isClosing = true;
-      this.outbox.discard();
-      this.socket.destroy();
-      return;
-    }
-    this.outbox.push(bytes);
+  /** Nothing more is written once closing (the ERROR line is the last). */
+  override write(bytes: Buffer): void {
+    if (this.closing || this.socket.destroyed) return;
+    super.write(bytes);
   }
 
   reply(list: readonly string[]): void {
@@ -179,7 +161,7 @@ export class IrcSession implements Peer {
   // ---- Peer ----------------------------------------------------------------
 
   send(event: ServerEvent): void {
-    if (this.isClosing || this.socket.destroyed) return;
+    if (this.closing || this.socket.destroyed) return;
     try {
       this.events.send(event);
     } catch (err) {
@@ -191,29 +173,17 @@ export class IrcSession implements Peer {
     for (const e of events) this.send(e);
   }
 
-  close(reason: string): void {
-    if (this.isClosing) return;
+  /** Say why in an ERROR line, then close after the flush (Peer). */
+  override close(reason: string): void {
+    if (this.closing) return;
     this.reply([closingLine(this.me, this.address, reason)]);
-    this.isClosing = true;
-    this.closeReason = reason;
-    this.outbox.flush();
-    this.socket.end();
-    setTimeout(() => this.socket.destroy(), CLOSE_FLUSH_MS).unref();
-  }
-
-  destroy(reason: string): void {
-    this.closeReason = reason;
-    this.socket.destroy();
+    super.close(reason);
   }
 
   // ---- socket events -------------------------------------------------------
 
-  onError(err: NodeJS.ErrnoException): void {
-    this.closeReason = err.code ?? err.message;
-  }
-
   onEnd(): void {
-    if (!this.isClosing) this.socket.end();
+    if (!this.closing) this.socket.end();
   }
 
   onClose(): void {
@@ -244,7 +214,7 @@ export class IrcSession implements Peer {
     this.lastInput = Date.now();
     this.pinged = false;
     for (const frame of this.framer.push(chunk)) {
-      if (this.isClosing) return;
+      if (this.closing) return;
       if (frame.kind === 'too_long') {
         this.longLinesInARow++;
         if (this.longLinesInARow >= MAX_LONG_LINES_IN_A_ROW) {
@@ -299,7 +269,7 @@ export class IrcSession implements Peer {
     const lines = this.backlog ?? [];
     this.backlog = undefined;
     for (let i = 0; i < lines.length; i++) {
-      if (this.isClosing) return;
+      if (this.closing) return;
       this.onLine(lines[i]!);
       // A line may have started another check: the rest wait behind it, in order.
       const held = this.backlog as string[] | undefined;
@@ -308,7 +278,7 @@ export class IrcSession implements Peer {
         return;
       }
     }
-    if (!this.isClosing) this.socket.resume();
+    if (!this.closing) this.socket.resume();
   }
 
   // ---- registration and heartbeat -----------------------------------------
@@ -383,7 +353,7 @@ export class IrcSession implements Peer {
     if (wait === undefined) return;
     this.drainTimer = setTimeout(() => {
       this.drainTimer = undefined;
-      if (this.isClosing || !this.user) return;
+      if (this.closing || !this.user) return;
       for (const msg of this.limiter.release()) this.command(msg);
       this.scheduleDrain();
     }, wait);

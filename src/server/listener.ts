@@ -17,17 +17,17 @@ import { Session, type SessionDeps } from './session.js';
 import type { Tally } from './tally.js';
 import { createPlainOrTlsServer, reloadTls, type TlsFiles } from './tls.js';
 import {
-  Connections,
+  ConnectionSet,
   FLOOD_REFUSALS,
   FLOOD_WINDOW_MS,
   listenOn,
   MAX_REFUSING,
-} from './connections.js';
+} from './listening.js';
 
 export class Listener {
   private readonly server: Server;
   private readonly tls: TlsServer | undefined;
-  private readonly sessions: Connections<Session>;
+  private readonly sessions: ConnectionSet<Session>;
   private nextId = 1;
   /** One codec per mode for every session: each caches an event's bytes for all its readers. */
   private readonly json = new JsonCodec();
@@ -73,7 +73,7 @@ export class Listener {
       acceptsPerSecond: config.acceptsPerSecond,
     };
     this.admission = new Admission(this.admissionLimits, () => chat.clock.now());
-    this.sessions = new Connections(this.admission);
+    this.sessions = new ConnectionSet(this.admission);
     const { server, tls } = createPlainOrTlsServer(
       config,
       { allowHalfOpen: true },

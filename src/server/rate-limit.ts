@@ -45,7 +45,11 @@ export class RateLimiter<T> {
       this.tokens -= 1;
       return { kind: 'now', item };
     }
-    if (this.counted < this.opts.queue) {
+    // Held items a token is already waiting for are as good as gone: they
+    // leave at the next drain, which the caller's timer may not have run yet.
+    // Counting them would refuse a request sent after `retryAfterMs`, the very
+    // wait the refusal asked for (§6).
+    if (this.counted - this.wholeTokens() < this.opts.queue) {
       this.waiting.push({ item, free: false });
       this.counted++;
       return { kind: 'queued' };
@@ -104,9 +108,20 @@ export class RateLimiter<T> {
     return this.waiting.length;
   }
 
-  /** Time until a refused request would be accepted into the queue. */
+  /**
+   * Time until a refused request, sent again, would be accepted (held in the
+   * queue, or run): the queue is full, and a place frees when the next token
+   * comes back for its head. Whole milliseconds, rounded up, so a client that
+   * waits exactly this long is never refused for having come a little early.
+   */
   private msUntilFree(): number {
-    return Math.ceil(((1 - Math.min(this.tokens, 1)) * 1000) / this.opts.perSecond);
+    const fraction = this.tokens - this.wholeTokens();
+    return Math.max(1, Math.ceil(((1 - fraction) * 1000) / this.opts.perSecond));
+  }
+
+  /** Tokens as whole ones; a hair of float error must not cost a token. */
+  private wholeTokens(): number {
+    return Math.floor(this.tokens + 1e-9);
   }
 
   private refill(): void {

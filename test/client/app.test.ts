@@ -211,7 +211,7 @@ describe('ChatClient', () => {
     assert.equal(end.kind, 'refused');
     assert.match(
       end.kind === 'refused' ? end.message : '',
-      /Alice is registered \[auth_required\]; set CHAT_PASSWORD, or run chat-client in a terminal/u,
+      /Alice is registered; set CHAT_PASSWORD, or run chat-client in a terminal to be asked for it \[auth_required\]$/mu,
     );
   });
 

@@ -283,10 +283,11 @@ describe('Connection', () => {
     });
     const { peer } = await handshake(server, conn);
     const closed = within(once(conn, 'closed'), 5000, 'closed');
-    peer.send({ type: 'system', event: 'kick', ts: TS, user: 'Alice', reason: 'spam' });
+    peer.send({ type: 'system', event: 'kick', ts: TS, user: 'Alice', by: 'Op', reason: 'spam' });
     peer.socket.end();
     const [info] = (await closed) as [{ reason: string }];
-    assert.equal(info.reason, 'you were kicked (spam)');
+    // Who kicked and why, as the room reads it (docs/protocol.md §2).
+    assert.equal(info.reason, 'you were kicked by Op (spam)');
   });
 
   it("keeps someone else's lower seq that arrives after our ack, and resumes after both", async (t) => {

@@ -124,8 +124,21 @@ describe('chat-client with a registered alias', () => {
     assert.equal(await client.exitCode(), 4, client.seen());
     assert.match(
       client.stderr,
-      /^chat-client: the server refused Alice: [^\n]*\[auth_required\]; set CHAT_PASSWORD, or run chat-client in a terminal to be asked for it\n$/u,
+      /^chat-client: the server refused Alice: [^\n]*; set CHAT_PASSWORD, or run chat-client in a terminal to be asked for it \[auth_required\]\n$/u,
     );
+  });
+
+  it('--require-account, an alias with no account, piped: account_required, no word of CHAT_PASSWORD', async (t) => {
+    const { port } = await startServerProcess(t, ['--require-account']);
+    const client = startClient(t, ['--port', String(port), '--name', 'Stranger']);
+    client.proc.stdin?.end('never sent\n');
+    assert.equal(await client.exitCode(), 4, client.seen());
+    // A password cannot help an alias that is not an account (issue 9.10).
+    assert.match(
+      client.stderr,
+      /^chat-client: the server refused Stranger: This server admits registered accounts only, and Stranger is not one; ask an operator to create it[^\n]*\n$/u,
+    );
+    assert.doesNotMatch(client.stderr, /CHAT_PASSWORD|password/u);
   });
 
   it('a wrong CHAT_PASSWORD: exit code 4 with auth_failed, and no retry', async (t) => {

@@ -36,6 +36,26 @@ describe('chat-client end to end', () => {
     await bob.reader.find((l) => l.startsWith('* Alice quit'), 'Alice leaving');
   });
 
+  it('piped with --room: joins first, every line goes to that room, none to #lobby', async (t) => {
+    const { port } = await startServerProcess(t);
+    const lobby = await textUser(t, port, 'Lobbyist');
+    const builds = await textUser(t, port, 'Watcher');
+    builds.say('/join #builds');
+    await builds.reader.find((l) => l === '* You are now in #builds', 'Watcher in #builds');
+    const client = startClient(t, ['--port', String(port), '--name', 'ci', '--room', 'builds']);
+    client.proc.stdin?.end('build 1234 is green\n/me deploys\n');
+    assert.equal(await client.exitCode(), 0, client.seen());
+    assert.equal(client.stderr, '');
+    await builds.reader.find((l) => line('<ci> build 1234 is green').test(l), 'in #builds', 0);
+    await builds.reader.find((l) => line(String.raw`\* ci deploys`).test(l), 'the action', 0);
+    // #lobby saw ci come and go, never its lines.
+    await lobby.reader.find((l) => l.startsWith('* ci quit'), 'ci leaving');
+    assert.deepEqual(
+      lobby.reader.lines.filter((l) => l.includes('<ci>') || l.includes('* ci deploys')),
+      [],
+    );
+  });
+
   it('piped stdin: a refused line gives a one-line reason and exit code 6', async (t) => {
     const { port } = await startServerProcess(t);
     const client = startClient(t, ['--port', String(port), '--name', 'Alice']);

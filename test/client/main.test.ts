@@ -115,6 +115,13 @@ describe('parseOptions', () => {
     }
   });
 
+  it('takes --room (or CHAT_ROOM), dev meaning #dev', () => {
+    assert.equal(parse(['--name', 'A', '--room', '#builds']).room, '#builds');
+    assert.equal(parse(['--name', 'A', '--room', 'dev']).room, '#dev');
+    assert.equal(parse(['--name', 'A'], { CHAT_ROOM: 'ci' }).room, '#ci');
+    assert.equal('room' in parse(['--name', 'A']), false);
+  });
+
   it('sends CHAT_PASSWORD when connecting, and ignores an empty one', () => {
     assert.equal(parse(['--name', 'A'], { CHAT_PASSWORD: 's3cret' }).password, 's3cret');
     assert.equal('password' in parse(['--name', 'A'], { CHAT_PASSWORD: '' }), false);
@@ -127,6 +134,7 @@ describe('parseOptions', () => {
       [['--name', 'A'], { CHAT_PORT: 'x' }, /CHAT_PORT/u],
       [['--name', 'A', '--bogus'], {}, /unknown option/u],
       [['--name', 'A', '--host', 'a:0'], {}, /--host "a:0": the port/u],
+      [['--name', 'A', '--room', 'two words'], {}, /--room: Room names are/u],
     ] as const) {
       const stderr = new PassThrough();
       assert.throws(

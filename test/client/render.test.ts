@@ -90,7 +90,8 @@ describe('renderEvent', () => {
 
   it('shows errors with a "! " prefix and their code', () => {
     const err: ServerEvent = { type: 'error', code: 'not_found', message: 'Unknown user: Zed' };
-    assert.equal(renderEvent(err, plain), '! Unknown user: Zed [not_found]');
+    // The code is for programs; a person reads the sentence (issue 9.10).
+    assert.equal(renderEvent(err, plain), '! Unknown user: Zed');
   });
 
   it('frames history and shows nothing for an empty one', () => {
@@ -166,11 +167,13 @@ describe('renderEvent', () => {
         maxMessageLines: 20,
         rateBurst: 10,
         ratePerSecond: 5,
+        rateQueue: 20,
         maxTopicBytes: 390,
         maxRoomsPerUser: 50,
       },
       server: { name: 'chat-server', version: '0.1.0' },
       epochs: {},
+      seqs: {},
     };
     const shown = renderEvent(welcome, plain) ?? '';
     assert.match(shown, /chat-server 0\.1\.0 as Alice/u);

@@ -23,11 +23,13 @@ function seeded(): Roster {
       maxMessageLines: 20,
       rateBurst: 10,
       ratePerSecond: 5,
+      rateQueue: 20,
       maxTopicBytes: 390,
       maxRoomsPerUser: 50,
     },
     server: { name: 'fake', version: '0' },
     epochs: {},
+    seqs: {},
   });
   return roster;
 }

@@ -22,6 +22,11 @@ test('node example bot answers !ping, misses none across a server restart and an
 
   let alice = await LineClient.json(port, 'alice', { history: 0 });
   await waitOnline(alice, 'nodebot');
+  // The library says `bot: true` by default (docs/protocol.md §4 hello): people see it in /who.
+  alice.sendJson({ type: 'who', id: 'w-bot', room: '#lobby' });
+  const who = await alice.waitForJson((o) => o.id === 'w-bot');
+  const entry = (who.users as Array<Record<string, unknown>>).find((u) => u.name === 'nodebot');
+  assert.equal(entry?.bot, true, 'the library bot is marked bot in /who');
   const first = await ping(alice, 'p1', 'nodebot');
   assert.equal(first.text, 'pong', `bot log:\n${bot.log.join('')}`);
   alice.close();

@@ -67,7 +67,10 @@ test('history on join: the last --history-on-join messages, framed in text mode;
   const dee = await textUser(t, port, 'Dee');
   assert.equal(await dee.next(), '* — history of #lobby —');
   for (const i of [4, 5, 6, 7, 8]) assert.match(await dee.next(), stamped(`<Ann> m${i}`));
-  assert.equal(await dee.next(), '* — end of history (more with /history) —');
+  assert.equal(
+    await dee.next(),
+    '* — end of history (older ones: /history 25 shows the last 25) —',
+  );
   await textFence(dee);
 });
 
@@ -114,7 +117,10 @@ test('/history n in text mode, and JSON history paging with before (exclusive), 
   ben.send('/history 3');
   assert.equal(await ben.next(), '* — history of #lobby —');
   for (const i of [23, 24, 25]) assert.match(await ben.next(), stamped(`<Ann> m${i}`));
-  assert.equal(await ben.next(), '* — end of history (more with /history) —');
+  assert.equal(
+    await ben.next(),
+    '* — end of history (older ones: /history 23 shows the last 23) —',
+  );
   await textFence(ben);
 });
 

@@ -171,6 +171,20 @@ test('who and history: same-type replies; not_found and not_member', async (t) =
     [1, 2, 3],
   );
   assert.equal(older.more, false);
+  // Forward paging (§4 history.after): exclusive, oldest first, `more` while newer ones exist.
+  const newer = await ask(ann, { type: 'history', id: 'h4', after: 1, limit: 2 });
+  assert.deepEqual(
+    (newer.messages as Array<{ seq: number }>).map((m) => m.seq),
+    [2, 3],
+  );
+  assert.equal(newer.more, true);
+  const rest = await ask(ann, { type: 'history', id: 'h5', after: 3, limit: 10 });
+  assert.deepEqual(
+    (rest.messages as Array<{ seq: number }>).map((m) => m.seq),
+    [4, 5],
+  );
+  assert.equal(rest.more, false);
+  await refused(ann, { type: 'history', id: 'h6', before: 4, after: 1 }, 'bad_request');
   await refused(ann, { type: 'history', id: 'h3', room: '#dev' }, 'not_member');
 });
 

@@ -14,6 +14,7 @@ import {
   textFence,
   textUser,
 } from '../helpers/fixtures.js';
+import { LineClient } from '../helpers/line-client.js';
 
 test('malformed JSON, non-objects, unknown types, missing and mistyped fields → bad_request; the connection stays usable', async (t) => {
   const { port } = await serve(t);
@@ -223,4 +224,67 @@ test('ping → pong, with the id when there is one', async (t) => {
   assert.deepEqual(await bot.nextJson(), { type: 'pong', id: 'p' });
   bot.sendJson({ type: 'ping' });
   assert.deepEqual(await bot.nextJson(), { type: 'pong' });
+});
+
+test('welcome carries each stream seq and epoch, and every limit to pace by, queue included', async (t) => {
+  const { port } = await serve(t, { rateBurst: 7, ratePerSecond: 3, rateQueue: 11 });
+  const ann = await jsonUser(t, port, 'Ann', { history: 0 });
+  for (let i = 1; i <= 3; i++) {
+    ann.sendJson({ type: 'say', id: `s${i}`, text: `m${i}` });
+    await ann.waitForJson((o) => o.id === `s${i}`);
+  }
+
+  const bot = await LineClient.connect(port);
+  t.after(() => bot.close());
+  bot.sendJson({ type: 'hello', version: 1, name: 'Bot', history: 0, resume: { '@': 0 } });
+  const welcome = await bot.waitForJson((o) => o.type === 'welcome');
+  const limits = welcome.limits as Record<string, number>;
+  assert.equal(limits.rateBurst, 7);
+  assert.equal(limits.ratePerSecond, 3);
+  assert.equal(limits.rateQueue, 11);
+  // The resume point a bot needs, without guessing: #lobby holds 3, Bot's @ nothing yet.
+  assert.deepEqual(welcome.seqs, { '#lobby': 3, '@': 0 });
+  assert.deepEqual(Object.keys(welcome.epochs as object).sort(), ['#lobby', '@']);
+  bot.close();
+
+  // Resuming from welcome.seqs misses nothing said since, and repeats nothing.
+  ann.sendJson({ type: 'say', id: 's4', text: 'm4' });
+  await ann.waitForJson((o) => o.id === 's4');
+  const again = await LineClient.connect(port);
+  t.after(() => again.close());
+  again.sendJson({ type: 'hello', version: 1, name: 'Bot', resume: { '#lobby': 3 } });
+  const replay = await again.waitForJson((o) => o.type === 'history');
+  assert.deepEqual(
+    (replay.messages as Array<{ text: string }>).map((m) => m.text),
+    ['m4'],
+  );
+});
+
+test('mention: only the copy of the member a message names carries it, live and in history', async (t) => {
+  const { port } = await serve(t);
+  const ann = await jsonUser(t, port, 'Ann', { history: 0 });
+  const bob = await jsonUser(t, port, 'Bob', { history: 0 });
+  const cy = await jsonUser(t, port, 'Cy', { history: 0 });
+  await ann.waitForJson((o) => o.event === 'join' && o.user === 'Cy');
+  await bob.waitForJson((o) => o.event === 'join' && o.user === 'Cy');
+  ann.sendJson({ type: 'say', id: 's1', text: 'bob: the build is red' });
+  ann.sendJson({ type: 'say', id: 's2', text: 'Bobby is not Bob.' });
+  ann.sendJson({ type: 'say', id: 's3', text: 'nobody named' });
+  await ann.waitForJson((o) => o.id === 's3');
+  const bobs: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < 3; i++) bobs.push(await bob.waitForJson((o) => o.type === 'message'));
+  assert.deepEqual(
+    bobs.map((m) => m.mention),
+    [true, true, undefined],
+  );
+  for (let i = 0; i < 3; i++) {
+    const m = await cy.waitForJson((o) => o.type === 'message');
+    assert.equal('mention' in m, false, `Cy is not named: ${JSON.stringify(m)}`);
+  }
+  bob.sendJson({ type: 'history', id: 'h', limit: 3 });
+  const h = await bob.waitForJson((o) => o.id === 'h');
+  assert.deepEqual(
+    (h.messages as Array<{ mention?: boolean }>).map((m) => m.mention),
+    [true, true, undefined],
+  );
 });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { addAccount } from '../helpers/accounts.js';
-import { expectJsonError, expectTextError, textErrorCode } from '../helpers/fixtures.js';
+import { expectJsonError, expectTextError, textErrorCode, textFence } from '../helpers/fixtures.js';
 import { attackerAddress, clientFrom } from '../helpers/hostile.js';
 import { LineClient } from '../helpers/line-client.js';
 import { jsonLogin, textLogin } from '../helpers/security.js';
@@ -76,10 +76,13 @@ test('operators kick and ban, others are forbidden, bans survive a restart, /unb
   bob.send('/who');
   assert.match(await bob.waitFor((l) => l.startsWith('* 4 users')), /Bob/u);
 
-  // /kick: the target is told why and closed; the others see it; Bob may come back.
+  // /kick: the target is told why and closed; the others see it; Bob may come
+  // back. The operator, the room and the kicked read one and the same line
+  // (issue 9.10): who kicked whom and why, and the operator only that line.
   op.send('/kick Bob spamming');
-  await op.waitFor((l) => l === '* Bob was kicked');
+  assert.equal(await op.waitFor((l) => l.includes('kicked')), '* Bob was kicked by Op (spamming)');
   assert.equal(await bob.waitFor((l) => l.includes('kicked')), '* Bob was kicked by Op (spamming)');
+  await textFence(op);
   await bob.waitClosed();
   const kicked = await carol.waitForJson((o) => o.event === 'kick');
   assert.equal(kicked.user, 'Bob');

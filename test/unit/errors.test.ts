@@ -27,6 +27,7 @@ const PROTOCOL_CODES = [
   'bad_alias',
   'alias_taken',
   'auth_required',
+  'account_required',
   'auth_failed',
   'not_found',
   'not_member',

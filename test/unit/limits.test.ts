@@ -30,6 +30,25 @@ describe('RateLimiter (§6 flood control)', () => {
     );
   });
 
+  test('retryAfterMs is when the refused request would be accepted, drained or not', () => {
+    const c = clock();
+    const rl = new RateLimiter<number>(FLOOD, c.now);
+    for (let i = 0; i < 30; i++) rl.offer(i);
+    c.advance(50);
+    const refused = rl.offer(30);
+    assert.equal(refused.kind, 'refused');
+    const wait = refused.kind === 'refused' ? refused.retryAfterMs : 0;
+    assert.equal(wait, 150, 'a token comes back 200 ms after the burst');
+    // Just early: still refused. On time: accepted, though nothing drained
+    // the queue yet (the server's drain timer may fire a little later).
+    c.advance(wait - 1);
+    assert.equal(rl.offer(31).kind, 'refused');
+    c.advance(1);
+    assert.equal(rl.offer(32).kind, 'queued');
+    assert.equal(rl.offer(33).kind, 'refused', 'one place freed, one taken');
+    assert.deepEqual(rl.release(), [10]);
+  });
+
   test('a 30-line paste arrives whole and in order, paced at the sustained rate', () => {
     const c = clock();
     const rl = new RateLimiter<number>(FLOOD, c.now);

@@ -194,11 +194,13 @@ const LAID_OUT: Array<[string, ServerEvent, string[]]> = [];
         maxMessageLines: 20,
         rateBurst: 10,
         ratePerSecond: 5,
+        rateQueue: 20,
         maxTopicBytes: 390,
         maxRoomsPerUser: 50,
       },
       server: { name: 'chat', version: '1.0' },
       epochs: {},
+      seqs: {},
     };
     LAID_OUT.push([`welcome of ${w.memberCount}`, e, [plain(welcomePhrase(e)), HELP_HINT]]);
   }
@@ -252,8 +254,15 @@ const LAID_OUT: Array<[string, ServerEvent, string[]]> = [];
     ]);
   }
   const error: ErrorEvent = { type: 'error', code: 'not_found', message: 'No such room: #x' };
-  LAID_OUT.push(['error', error, [plain(errorPhrase(error.message, error.code))]]);
+  // The sentence is shared; the code is for programs (nc scripts), not chat-client's screen.
+  LAID_OUT.push(['error', error, [plain(errorPhrase(error.message, undefined))]]);
 }
+
+test('an error keeps its code for nc scripts and drops it from the chat-client screen', () => {
+  const error: ErrorEvent = { type: 'error', code: 'not_found', message: 'No such room: #x' };
+  assert.equal(encodeText(error, '#dev'), '! No such room: #x [not_found]\n');
+  assert.equal(renderEvent(error, ctx), '! No such room: #x');
+});
 
 describe('replies laid out apart still say the phrasebook words in both', () => {
   for (const [what, e, phrases] of LAID_OUT) {

@@ -532,11 +532,13 @@ describe('encodeText: every event renders only §3 shapes', () => {
         maxMessageLines: 20,
         rateBurst: 10,
         ratePerSecond: 5,
+        rateQueue: 20,
         maxTopicBytes: 390,
         maxRoomsPerUser: 50,
       },
       server: { name: 'chat', version: '0.1.0' },
       epochs: { '#lobby': 'e' },
+      seqs: {},
     },
     {
       type: 'history',

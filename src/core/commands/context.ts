@@ -77,8 +77,8 @@ export interface ChatContext {
   ejectRemote(key: string, by: User, reason: string | undefined): void;
   /** A ban was recorded: remove everyone online it covers, on every node (operators excepted). */
   applyBan(ban: BanRecord, by: User): void;
-  /** The wire form of a stored room message. */
-  messageEvent(room: Room, m: StoredMessage): MessageEvent;
+  /** The wire form of a stored room message; `mention` set when it names `reader` (§4). */
+  messageEvent(room: Room, m: StoredMessage, reader?: User): MessageEvent;
 
   /** The room with this name, created when new. */
   room(name: Name): Room;

@@ -7,21 +7,27 @@ import type { ChatContext } from './context.js';
 import { ack } from './reply.js';
 import { foldKey, parseAlias } from '../../protocol/names.js';
 import { assertSameMessage, checkMessageText, idempotencyKey } from './text.js';
+import { noteOffline } from '../inbox.js';
 
-/** Ack a dm; the recipient's away text goes back to the sender (§3 /away), in both modes. */
+/**
+ * Ack a dm; the recipient's away text goes back to the sender (§3 /away), in
+ * both modes, and so does the news that it waits for an offline account.
+ */
 function ackDm(
   ctx: ChatContext,
   user: User,
   req: RequestOf<'dm'>,
   m: StoredMessage,
   away = '',
+  offline = false,
 ): void {
-  if (req.id === undefined && !away) return;
+  if (req.id === undefined && !away && !offline) return;
   ack(ctx, user, req, {
     seq: m.seq,
     ts: new Date(m.ts).toISOString(),
     name: m.to ?? req.to,
     ...(away && { text: away }),
+    ...(offline && { offline: true as const }),
   });
 }
 
@@ -47,6 +53,7 @@ export const dm = defineCommand('dm', async (ctx, user, req) => {
   const key = idempotencyKey(user, '@' + foldKey(req.to.trim()), req.id);
   const action = req.action ?? false;
   let target: Pick<User, 'name' | 'away' | 'privateStream'>;
+  let offline = false;
   try {
     const remote = ctx.users.has(foldKey(req.to.trim())) ? undefined : await ctx.remoteUser(req.to);
     // A user on another node: its node follows its private stream.
@@ -54,10 +61,26 @@ export const dm = defineCommand('dm', async (ctx, user, req) => {
   } catch (err) {
     // A re-sent dm (§4) gets its original ack even if the recipient has left since.
     const original = key === undefined ? undefined : await ctx.store.original(key);
-    if (!original) throw err;
-    assertSameMessage(original.message, req.text, action);
-    ackDm(ctx, user, req, original.message);
-    return;
+    if (original) {
+      assertSameMessage(original.message, req.text, action);
+      ackDm(ctx, user, req, original.message);
+      return;
+    }
+    if (!(err instanceof ChatError) || err.code !== 'not_found') throw err;
+    // Nobody online by that name: an account still gets it at its next login (§4 dm).
+    const account = await ctx.store.getAccount(foldKey(req.to.trim()));
+    if (!account) {
+      throw new ChatError(
+        'not_found',
+        `${req.to.trim().slice(0, 40)} is not online (private messages wait only for registered accounts)`,
+      );
+    }
+    target = {
+      name: { display: account.name, key: account.key },
+      away: '',
+      privateStream: '@' + account.key,
+    };
+    offline = true;
   }
   if (target === user) {
     throw new ChatError('bad_request', 'You cannot send a private message to yourself');
@@ -69,5 +92,9 @@ export const dm = defineCommand('dm', async (ctx, user, req) => {
     key,
   );
   if (duplicate) assertSameMessage(message, text, action);
-  ackDm(ctx, user, req, message, target.away);
+  // Signed in meanwhile: it was delivered live, nothing waits.
+  if (offline && !duplicate && !ctx.users.has(target.name.key)) {
+    await noteOffline(ctx.store, target.privateStream, message.seq, ctx.nowMs());
+  }
+  ackDm(ctx, user, req, message, target.away, offline);
 });

@@ -10,6 +10,16 @@ export const kick = defineCommand('kick', async (ctx, user, req) => {
     const owner = await ctx.remoteUser(req.name);
     if (owner) {
       ctx.ejectRemote(foldKey(owner.display), user, reason);
+      // The operator reads the kick line the room reads (docs/protocol.md §2):
+      // the other node tells the rooms, this one its operator.
+      ctx.deliver(
+        user,
+        ctx.system('kick', {
+          user: owner.display,
+          by: user.name.display,
+          ...(reason && { reason }),
+        }),
+      );
       ctx.audit({
         action: 'kick',
         actor: user.name.display,

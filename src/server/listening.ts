@@ -15,7 +15,7 @@ export const FLOOD_REFUSALS = 50;
 export const FLOOD_WINDOW_MS = 10_000;
 
 /** A connection as its listener sees it. */
-export interface Connection {
+export interface Accepted {
   readonly address: string;
   /** Admission refused it: it is only told why, and holds no admission slot. */
   readonly refused: boolean;
@@ -36,7 +36,7 @@ export function listenOn(server: Server, options: ListenOptions): Promise<Addres
 }
 
 /** A listener's open connections. */
-export class Connections<C extends Connection> implements Iterable<C> {
+export class ConnectionSet<C extends Accepted> implements Iterable<C> {
   private readonly open = new Set<C>();
   /** Refused connections still waiting to be told why; past the cap they are dropped. */
   private refusing = 0;

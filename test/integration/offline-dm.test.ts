@@ -1,0 +1,79 @@
+/**
+ * docs/protocol.md §4 `dm` (issue 17.4): a private message to an account that
+ * is offline is stored and delivered once at its next login, unasked, in
+ * both modes; to a guest who is not online it is `not_found`, saying so.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  expectJsonError,
+  jsonFence,
+  jsonUser,
+  serve,
+  stamped,
+  textUser,
+} from '../helpers/fixtures.js';
+import { createAccount, jsonLogin, textAlias } from '../helpers/security.js';
+
+const PW = 'bobs long password';
+
+test('a dm to an offline account waits for its next login, once; to an offline guest: not_found', async (t) => {
+  const server = await serve(t);
+  await createAccount(server, 'Bob', PW);
+  const ann = await jsonUser(t, server.port, 'Ann', { history: 0 });
+
+  ann.sendJson({ type: 'dm', id: 'd1', to: 'bob', text: 'build is red' });
+  const ack = await ann.waitForJson((o) => o.id === 'd1');
+  assert.equal(ack.type, 'ack', JSON.stringify(ack));
+  assert.equal(ack.offline, true);
+  assert.equal(ack.name, 'Bob');
+  ann.sendJson({ type: 'dm', id: 'd2', to: 'Bob', text: 'and still red', action: true });
+  await ann.waitForJson((o) => o.id === 'd2');
+  // A guest who is not online has no stream to wait in.
+  ann.sendJson({ type: 'dm', id: 'd3', to: 'Zed', text: 'hello?' });
+  const refused = await expectJsonError(ann, 'not_found', 'd3');
+  assert.match(refused.message as string, /not online/u);
+
+  // Bob's next login (no resume) gets both, in order, as his private stream.
+  const bob = await jsonLogin(t, server.port, 'Bob', PW);
+  const inbox = await bob.waitForJson((o) => o.type === 'history' && o.room === '@');
+  assert.deepEqual(
+    (inbox.messages as Array<Record<string, unknown>>).map((m) => [m.from, m.text, m.action]),
+    [
+      ['Ann', 'build is red', false],
+      ['Ann', 'and still red', true],
+    ],
+  );
+  bob.close();
+
+  // Delivered means delivered: the login after that replays nothing.
+  const again = await jsonLogin(t, server.port, 'Bob', PW);
+  await jsonFence(again);
+  assert.equal(
+    again.lines.some((l) => l.includes('"room":"@"')),
+    false,
+    again.lines.join('\n'),
+  );
+  // Online again: a dm is live, not "offline".
+  ann.sendJson({ type: 'dm', id: 'd4', to: 'Bob', text: 'fixed' });
+  const live = await ann.waitForJson((o) => o.id === 'd4');
+  assert.equal('offline' in live, false);
+  assert.equal((await again.waitForJson((o) => o.type === 'private')).text, 'fixed');
+  again.close();
+
+  // Text mode: the sender is told, and the account reads it at its next login.
+  const cy = await textUser(t, server.port, 'Cy');
+  cy.send('/msg Bob text from nc');
+  assert.equal(
+    await cy.waitFor((l) => l.startsWith('* Bob')),
+    '* Bob is offline; they get it at their next login',
+  );
+  const bobText = await textAlias(t, server.port, 'Bob');
+  bobText.send(PW);
+  await bobText.waitFor((l) => l.startsWith('* Welcome, Bob'));
+  assert.equal(
+    await bobText.waitFor((l) => l.includes('private messages')),
+    '* — private messages —',
+  );
+  assert.match(await bobText.next(), stamped('*Cy* text from nc'));
+});
