@@ -4,8 +4,7 @@
  * nodes through Bus, and emits typed ServerEvents that codecs turn into bytes.
  */
 import type { Bus } from '../bus/bus.js';
-import { StreamFollower } from '../bus/follower.js';
-import type { Lease, LeaseStore, Owner, Presence } from '../store/lease.js';
+import type { LeaseStore, Owner } from '../store/lease.js';
 import type {
   Hello,
   Limits,
@@ -16,7 +15,6 @@ import type {
   SystemEvent,
   WhoEntry,
 } from '../protocol/messages.js';
-import { WELCOME_MEMBERS } from '../protocol/messages.js';
 import type {
   AccountRecord,
   AuditRecord,
@@ -25,30 +23,23 @@ import type {
   StoredMessage,
   TopicRecord,
 } from '../store/store.js';
-import { ChatError, PasswordNeeded, toChatError } from '../protocol/errors.js';
-import { systemClock, type Clock, type Timer } from './clock.js';
-import { DEFAULT_THROTTLE, LoginThrottle } from './login-throttle.js';
-import { verifyPassword } from './passwords.js';
-import { guestIdOf, newSessionToken } from './guest-session.js';
-import { banApplies } from '../store/ban-match.js';
+import { ChatError, toChatError } from '../protocol/errors.js';
+import { systemClock, type Clock } from './clock.js';
+import { Cluster } from './cluster.js';
+import { Logins } from './login.js';
+import { Streams } from './streams.js';
+import { Welcomes } from './welcome.js';
 import type { CommandSpec, RequestOf } from '../protocol/commands.js';
 import type { ChatContext } from './commands/context.js';
 import { isAvailable, runCommand } from './commands/index.js';
 import { storeSay } from './commands/say.js';
-import { Followed, Room, User, type Peer } from './model.js';
+import type { Peer, Room, User } from './model.js';
 import { Transfers, type TransferLimits } from './transfers.js';
-import { foldKey, LOBBY, parseAlias, parseRoom, skeleton, type Name } from '../protocol/names.js';
-import { mentionedKeys } from '../protocol/mention.js';
-import { takeOffline } from './inbox.js';
-import {
-  finishReplay,
-  privateTarget,
-  readReplay,
-  resumePoint,
-  resumeRooms,
-  roomTarget,
-  type ResumeFrom,
-} from './replay.js';
+import { foldKey, LOBBY, parseRoom, type Name } from '../protocol/names.js';
+import { finishReplay, readReplay, roomTarget } from './replay.js';
+
+/** Longest a sender's ack waits for its message's announcement (see Chat.atSeq). */
+const AT_SEQ_TIMEOUT_MS = 3000;
 
 export interface ChatOptions {
   store: Store;
@@ -88,62 +79,21 @@ export interface ChatOptions {
   leaseMs?: number;
 }
 
-/**
- * A notice between nodes (Bus.signal): system events for rooms whose members
- * may be on other nodes, and requests to the node that holds a user.
- */
-type Signal =
-  | {
-      t: 'announce';
-      node: string;
-      /** Room keys: each node delivers `event` once to each of its members of any of them. */
-      rooms: string[];
-      event: SystemEvent;
-      /** Folded alias of the user the event is about (not told). */
-      except?: string;
-      /** Big rooms aggregate this instead (§6). */
-      presence?: { kind: 'joined' | 'left'; name: string };
-    }
-  | { t: 'eject'; node: string; key: string; by: string; reason?: string }
-  /** A ban was recorded: each node removes whoever of its users it covers. */
-  | { t: 'ban'; node: string; ban: BanRecord }
-  | { t: 'takeover'; node: string; key: string; session: string };
-
-/** The store (Redis) could not be reached: refused with a code clients can act on. */
-function unavailable(): ChatError {
-  return new ChatError(
-    'unavailable',
-    'The server cannot reach its shared store right now; try again shortly',
-  );
-}
-
-/** Longest a sender's ack waits for its message's announcement (see Chat.atSeq). */
-const AT_SEQ_TIMEOUT_MS = 3000;
-/** How long the look-alike check trusts its copy of the account list (§2). */
-const ACCOUNT_CACHE_MS = 5000;
-/** What a banned user is told: until when, and why, when the operator said. */
-function banMessage(ban: BanRecord): string {
-  const until = ban.expires === undefined ? '' : ` until ${new Date(ban.expires).toISOString()}`;
-  return `You are banned from this server${until}${ban.reason ? ` (${ban.reason})` : ''}`;
-}
-
 export class Chat implements ChatContext {
   readonly users = new Map<string, User>();
   readonly rooms = new Map<string, Room>();
   readonly clock: Clock;
-  private readonly now: () => number;
-  private readonly throttle: LoginThrottle;
+  readonly now: () => number;
   /** File transfers relayed between users (§5). */
   readonly transfers: Transfers;
-  /** Private streams followed on this node, by folded alias. */
-  private readonly privates = new Map<string, Followed>();
-  private readonly leaseMs: number;
-  private renewTimer: Timer | undefined;
-  private renewing = false;
-  /** Online users by look-alike skeleton (§2): a guest may not look like any of them. */
-  private readonly lookalikes = new Map<string, Set<User>>();
-  /** Accounts by skeleton, read from the store at most every ACCOUNT_CACHE_MS. */
-  private accountSkeletons: { at: number; map: Map<string, AccountRecord> } | undefined;
+  /** Alias leases, presence and signals among the nodes. */
+  readonly cluster: Cluster;
+  /** Room and private message streams followed on this node, and their fan-out. */
+  readonly streams = new Streams(this);
+  /** The handshake's checks and the index of who is online. */
+  readonly logins = new Logins(this);
+  /** Admitting a user: rooms, streams, the welcome and its replay. */
+  readonly welcomes = new Welcomes(this);
   /**
    * Persisted topics by room key, read once by load(): a room is created
    * synchronously on join, and its topic must be there at once (§3 /topic).
@@ -153,24 +103,18 @@ export class Chat implements ChatContext {
   constructor(readonly options: ChatOptions) {
     this.clock = options.clock ?? systemClock;
     this.now = () => this.clock.now();
-    this.throttle = new LoginThrottle(DEFAULT_THROTTLE, this.now);
     this.transfers = new Transfers(this, options.transfers, options.onTransferEnd);
-    this.leaseMs = options.leaseMs ?? 15_000;
+    this.cluster = new Cluster(this, options);
     // After the Bus reconnects, every stream re-reads what it may have missed.
     options.bus.onResync(() => {
       for (const room of this.rooms.values()) void room.stream.follower?.resync();
-      for (const p of this.privates.values()) void p.follower?.resync();
+      for (const p of this.streams.privates.values()) void p.follower?.resync();
     });
   }
 
   /** Go live: hear other nodes' signals and keep this node's leases renewed. */
   async start(): Promise<void> {
-    await this.options.bus.onSignal((payload) => this.onSignal(payload));
-    this.renewTimer ??= this.clock.setInterval(() => {
-      this.dropUnconfirmed();
-      void this.renewAll();
-    }, this.leaseMs / 3);
-    this.renewTimer.unref();
+    await this.cluster.start();
   }
 
   get store(): Store {
@@ -207,520 +151,29 @@ export class Chat implements ChatContext {
     return this.now();
   }
 
-  /**
-   * The whole handshake check of §2: alias rules, bans, the account's
-   * password (slowed, then refused, after repeated failures from one
-   * address), `--require-account`, and uniqueness, where the right password
-   * takes an alias over from its old connection (no ghosts). Resolves with
-   * the admitted user; rejects with a ChatError (PasswordNeeded when the
-   * alias is registered and no password was given).
-   */
-  async login(
-    peer: Peer,
-    hello: Pick<Hello, 'name' | 'password' | 'history' | 'resume' | 'bot' | 'session'>,
-  ): Promise<User> {
-    const name = parseAlias(hello.name);
-    this.throttle.assertAllowed(peer.address);
-    const store = this.options.store;
-    const account = await store.getAccount(name.key);
-    const ban = await store.findBan({
-      ...(account && { accountKey: account.key }),
-      aliasKey: name.key,
-      address: peer.address,
-      now: this.now(),
-    });
-    if (ban) throw new ChatError('banned', banMessage(ban));
-    if (account) {
-      if (hello.password === undefined) throw new PasswordNeeded(account.name);
-      await this.checkPassword(peer.address, account, hello.password);
-    } else if (this.options.requireAccount) {
-      // Its own code (not auth_required): no password can help, so a client
-      // must not ask for one or tell its user to set CHAT_PASSWORD.
-      throw new ChatError(
-        'account_required',
-        `This server admits registered accounts only, and ${name.display} is not one; ` +
-          'ask an operator to create it',
-      );
-    } else if (hello.session !== undefined) {
-      // The same guest coming back (its token proves it): its old connection,
-      // a ghost after a cut, gives way like an account's would.
-      const guestId = guestIdOf(hello.session);
-      for (const u of this.users.values()) {
-        if (!u.account && u.guestId === guestId) this.takeOver(u);
-      }
-    }
-    if (!account) await this.assertNotLikeAccount(name);
-    // On a server for accounts only, the name others see is the account's, as registered.
-    const shownName = this.options.requireAccount && account ? parseAlias(account.name) : name;
-    // A guest's session token (kept from an earlier welcome, or new) is its
-    // identity; it proves the guest when it comes back through another node.
-    const session = account ? undefined : (hello.session ?? newSessionToken());
-    const guestId = session === undefined ? undefined : guestIdOf(session);
-    // The right password (or a guest's own token) takes the alias over from
-    // wherever it is held (no ghosts).
-    const lease = await this.claim(shownName, peer.id, account, {
-      takeover: account !== undefined || guestId !== undefined,
-      ...(guestId !== undefined && { guestId }),
-    });
-    let user: User;
-    try {
-      user = this.connect(
-        peer,
-        { ...hello, name: shownName.display, ...(session !== undefined && { session }) },
-        account,
-      );
-    } catch (err) {
-      void this.options.leases.release(lease.key, lease.token).catch(() => undefined);
-      throw err;
-    }
-    user.lease = lease;
-    user.leaseConfirmedAt = this.now();
-    user.bot = hello.bot === true;
-    return user;
+  /** Renew this node's leases and presence now (the timer does it every third of a lease). */
+  renewAll(): Promise<void> {
+    return this.cluster.renewAll();
   }
 
-  /**
-   * Claim an alias lease for a session: exactly one of racing claims on any
-   * node wins. With `takeover`, a holder is asked to let go (closed here, or
-   * by its node on a signal) and the claim is retried until the alias is free;
-   * a holder on a dead node lapses within the lease time.
-   */
-  async claim(
-    name: Name,
-    session: string,
-    account: AccountRecord | undefined,
-    how: { takeover: boolean; guestId?: string },
-  ): Promise<Lease> {
-    const owner: Owner = {
-      node: this.options.node,
-      session,
-      display: name.display,
-      since: this.now(),
-      account: account !== undefined,
-      operator: account?.operator ?? false,
-      ...(how.guestId !== undefined && { guest: how.guestId }),
-    };
-    const leases = this.options.leases;
-    let asked = false;
-    for (let attempt = 0; ; attempt++) {
-      let claim;
-      try {
-        claim = await leases.claimAlias(name.key, owner, this.leaseMs);
-      } catch (err) {
-        this.options.onInternalError?.(err, 'claiming an alias');
-        throw unavailable();
-      }
-      if (claim.ok) return claim.lease;
-      const local = this.users.get(name.key);
-      // A guest takes over only its own session (same token), never another guest's alias.
-      const mine = how.takeover && (account !== undefined || claim.holder.guest === how.guestId);
-      if (!mine || (local && local.peer.id === session)) {
-        throw new ChatError(
-          'alias_taken',
-          `${claim.holder.display} is already online; pick another alias`,
-        );
-      }
-      if (local && claim.holder.node === this.options.node) {
-        this.takeOver(local);
-        continue;
-      }
-      if (!asked) {
-        this.sendSignal({
-          t: 'takeover',
-          node: this.options.node,
-          key: name.key,
-          session: claim.holder.session,
-        });
-        asked = true;
-      }
-      // Another node closes its copy and releases the lease; a dead one's lapses.
-      if (attempt * 50 > this.leaseMs + 2000) {
-        throw new ChatError('alias_taken', `${claim.holder.display} could not be taken over`);
-      }
-      await new Promise<void>((resolve) => this.clock.setTimeout(resolve, 50));
-    }
+  /** Who is in a room (or `*`) across nodes. */
+  whoIn(roomKey: string, local: Iterable<User>): Promise<WhoEntry[]> {
+    return this.cluster.whoIn(roomKey, local);
   }
 
-  /**
-   * Refuse a guest alias that looks like a registered account other than
-   * `own` (§2): by skeleton, so `аре` (Cyrillic) or `Ana1` cannot pass for
-   * the account `ape` or `AnaI`. Accounts come from the store and are cached
-   * for a few seconds (accounts added with the CLI while the server runs are
-   * seen within ACCOUNT_CACHE_MS). Throws `alias_taken`.
-   */
-  async assertNotLikeAccount(name: Name, own?: AccountRecord): Promise<void> {
-    const now = this.now();
-    let cache = this.accountSkeletons;
-    if (!cache || now - cache.at > ACCOUNT_CACHE_MS) {
-      const map = new Map<string, AccountRecord>();
-      for (const a of await this.options.store.listAccounts()) map.set(skeleton(a.name), a);
-      cache = this.accountSkeletons = { at: now, map };
-    }
-    const like = cache.map.get(skeleton(name.display));
-    if (like && like.key !== own?.key && like.key !== name.key) {
-      throw new ChatError(
-        'alias_taken',
-        `${name.display} looks like the registered ${like.operator ? 'operator' : 'user'} ${like.name}; pick another alias`,
-      );
-    }
+  /** A user online on another node, or undefined. */
+  remoteUser(raw: string): Promise<Owner | undefined> {
+    return this.cluster.remoteUser(raw);
   }
 
-  /** A new account (/register) is a name guests may no longer imitate. */
-  accountCreated(account: AccountRecord): void {
-    this.accountSkeletons?.map.set(skeleton(account.name), account);
-  }
-
-  /**
-   * Check an account's password for a client at `address`: slowed after a
-   * few failures, refused for a while after many (§2). Throws `auth_failed`.
-   */
-  async checkPassword(address: string, account: AccountRecord, password: string): Promise<void> {
-    this.throttle.assertAllowed(address);
-    const delay = this.throttle.begin(address);
-    let ok: boolean;
-    try {
-      if (delay > 0) await new Promise<void>((resolve) => this.clock.setTimeout(resolve, delay));
-      ok = await verifyPassword(password, account.hash);
-    } finally {
-      this.throttle.end(address);
-    }
-    if (!ok) {
-      this.throttle.fail(address);
-      throw new ChatError('auth_failed', `Wrong password for ${account.name}`);
-    }
-    this.throttle.succeed(address);
-  }
-
-  /** The right password for a connected alias: the old connection is told and closed. */
-  private takeOver(holder: User): void {
-    holder.peer.send({
-      type: 'error',
-      code: 'alias_taken',
-      message: `${holder.name.display} signed in from another connection; closing this one`,
-    });
-    this.disconnect(holder, 'signed in from elsewhere');
-    holder.peer.close('replaced');
-  }
-
-  /** Give a user's alias lease up (left, replaced, renamed). */
-  private releaseLease(user: User): Promise<void> {
-    const lease = user.lease;
-    user.lease = undefined;
-    if (!lease) return Promise.resolve();
-    return this.options.leases.release(lease.key, lease.token).then(
-      () => undefined,
-      () => undefined, // Unreachable store: the lease lapses on its own.
-    );
-  }
-
-  /**
-   * Renew every lease this node holds, and its presence. A lease lost to
-   * someone else ends its session; when the store cannot be reached for so
-   * long that leases may have lapsed, every session ends rather than keep
-   * aliases another node may now hold (CLUSTER.md).
-   */
-  async renewAll(): Promise<void> {
-    if (this.renewing) return;
-    this.renewing = true;
-    const users = [...this.users.values()].filter((u) => u.lease !== undefined);
-    try {
-      const lost = await this.options.leases.renew(
-        users.map((u) => u.lease!),
-        this.leaseMs,
-      );
-      const confirmed = this.now();
-      const gone = new Set(lost.map((l) => l.token));
-      for (const u of users) {
-        if (u.connected && u.lease && gone.has(u.lease.token)) {
-          u.lease = undefined;
-          this.drop(u, 'alias_taken', `${u.name.display} is now held elsewhere; closing this one`);
-        } else if (u.lease) u.leaseConfirmedAt = Math.max(u.leaseConfirmedAt, confirmed);
-      }
-      await Promise.all(users.filter((u) => u.connected).map((u) => this.markPresent(u)));
-    } catch (err) {
-      // dropUnconfirmed() ends the sessions if this goes on (a stuck call too).
-      this.options.onInternalError?.(err, 'renewing leases');
-    } finally {
-      this.renewing = false;
-    }
-  }
-
-  /**
-   * Sessions whose lease has not been confirmed for two thirds of its time
-   * may soon hold an alias another node can take: this node cannot reach the
-   * store, so it ends them rather than diverge (CLUSTER.md).
-   */
-  private dropUnconfirmed(): void {
-    const limit = this.now() - (this.leaseMs * 2) / 3;
-    for (const u of [...this.users.values()]) {
-      if (u.connected && u.lease && u.leaseConfirmedAt <= limit) {
-        this.drop(
-          u,
-          'unavailable',
-          'This server lost its shared store; reconnect (to another server if there is one)',
-        );
-      }
-    }
-  }
-
-  /** End a session with an error the client can act on. */
-  private drop(user: User, code: 'alias_taken' | 'unavailable', message: string): void {
-    user.peer.send({ type: 'error', code, message });
-    this.disconnect(
-      user,
-      code === 'unavailable' ? 'server unavailable' : 'signed in from elsewhere',
-    );
-    user.peer.close(code);
-  }
-
-  /** Presence of a user in each of its rooms and in `*` (everyone), for /who across nodes. */
-  private markPresent(user: User, rooms: Iterable<Room> = user.rooms.values()): Promise<void> {
-    const member = {
-      key: user.name.key,
-      display: user.name.display,
-      node: this.options.node,
-      ...(user.away && { away: user.away }),
-      ...(user.account?.operator && { operator: true }),
-      ...(user.bot && { bot: true }),
-    };
-    const keys = ['*', ...[...rooms].map((r) => r.name.key)];
-    return Promise.all(
-      keys.map((k) => this.options.leases.setPresence(k, member, this.leaseMs)),
-    ).then(
-      () => undefined,
-      () => undefined, // Renewed on the next tick; it lapses if the store stays away.
-    );
-  }
-
-  private unmarkPresent(key: string, rooms: string[]): void {
-    for (const r of rooms) void this.options.leases.removePresence(r, key).catch(() => undefined);
-  }
-
-  /**
-   * Who is in a room (or `*`: everyone) across nodes: this node's users as
-   * they are, other nodes' from the presence leases.
-   */
-  async whoIn(roomKey: string, local: Iterable<User>): Promise<WhoEntry[]> {
-    const out = new Map<string, WhoEntry>();
-    for (const u of local) {
-      out.set(u.name.key, {
-        name: u.name.display,
-        ...(u.away && { away: u.away }),
-        ...(u.account?.operator && { operator: true as const }),
-        ...(u.bot && { bot: true as const }),
-      });
-    }
-    let remote;
-    try {
-      remote = await this.options.leases.presence(roomKey);
-    } catch (err) {
-      this.options.onInternalError?.(err, 'reading presence');
-      throw unavailable();
-    }
-    for (const p of remote) {
-      if (p.node === this.options.node || out.has(p.key)) continue;
-      out.set(p.key, {
-        name: p.display,
-        ...(p.away && { away: p.away }),
-        ...(p.operator && { operator: true as const }),
-        ...(p.bot && { bot: true as const }),
-      });
-    }
-    return [...out.values()].sort((a, b) => a.name.localeCompare(b.name));
-  }
-
-  /** A user online on another node (its alias lease), or undefined. */
-  async remoteUser(raw: string): Promise<Owner | undefined> {
-    const key = foldKey(raw.trim());
-    let held;
-    try {
-      held = await this.options.leases.holder(key);
-    } catch (err) {
-      this.options.onInternalError?.(err, 'reading an alias holder');
-      throw unavailable();
-    }
-    if (!held || held.owner.node === this.options.node) return undefined;
-    return held.owner;
-  }
-
-  /** Kick a user held by another node: that node removes it and tells the rooms. */
+  /** Kick a user held by another node. */
   ejectRemote(key: string, by: User, reason: string | undefined): void {
-    this.sendSignal({
-      t: 'eject',
-      node: this.options.node,
-      key,
-      by: by.name.display,
-      ...(reason !== undefined && { reason }),
-    });
+    this.cluster.ejectRemote(key, by, reason);
   }
 
-  /**
-   * A ban was recorded: everyone online it covers goes now (operators and
-   * `by` excepted), on this node and, by signal, on every other.
-   */
+  /** A ban was recorded: everyone online it covers goes now, on every node. */
   applyBan(ban: BanRecord, by: User): void {
-    this.banHere(ban, by);
-    this.sendSignal({ t: 'ban', node: this.options.node, ban });
-  }
-
-  private banHere(ban: BanRecord, by: User | undefined): void {
-    const now = this.now();
-    const reason = ban.reason ? `banned: ${ban.reason}` : 'banned';
-    for (const u of [...this.users.values()]) {
-      if (u === by || u.account?.operator || !u.connected) continue;
-      const query = {
-        ...(u.account && { accountKey: u.account.key }),
-        aliasKey: u.name.key,
-        address: u.peer.address,
-        now,
-      };
-      if (banApplies(ban, query)) this.ejectBy(u, ban.by, reason);
-    }
-  }
-
-  private sendSignal(signal: Signal): void {
-    this.options.bus.signal(JSON.stringify(signal));
-  }
-
-  /** Another node's notice (our own come back too: those are ignored). */
-  private onSignal(payload: string): void {
-    let s: Signal;
-    try {
-      s = JSON.parse(payload) as Signal;
-    } catch {
-      return;
-    }
-    if (s.node === this.options.node) return;
-    if (s.t === 'announce') {
-      this.announceHere(s.rooms, s.event, s.except, s.presence);
-      return;
-    }
-    if (s.t === 'ban') {
-      this.banHere(s.ban, undefined);
-      return;
-    }
-    const user = this.users.get(s.key);
-    if (!user) return;
-    if (s.t === 'takeover') {
-      if (user.peer.id === s.session) this.takeOver(user);
-      return;
-    }
-    this.ejectBy(user, s.by, s.reason);
-  }
-
-  /**
-   * Admit a peer that completed its handshake (§2): claim the alias, join
-   * `#lobby` (or the resumed rooms), announce, then welcome and replay history.
-   * Throws `bad_alias` or `alias_taken`; nothing changes in that case.
-   */
-  connect(
-    peer: Peer,
-    hello: Pick<Hello, 'name' | 'history' | 'resume' | 'session'>,
-    account?: AccountRecord,
-  ): User {
-    const name = parseAlias(hello.name);
-    this.assertAliasFree(name, undefined, account);
-    // One hello must not create a thousand rooms (§6): rooms past the cap are not joined.
-    const resumed = resumeRooms(hello.resume).slice(0, this.options.limits.maxRoomsPerUser);
-    const lobby = this.room(LOBBY);
-    const user = new User(name, lobby, peer, this.now());
-    user.account = account;
-    // Guests: the token the client kept from an earlier welcome, or a new one.
-    const session = account ? undefined : (hello.session ?? newSessionToken());
-    if (session !== undefined) user.guestId = guestIdOf(session);
-    this.addUser(user);
-    const privateReady = this.subscribePrivate(user);
-
-    const joined =
-      resumed.length > 0 ? resumed : [{ room: LOBBY, after: undefined, epoch: undefined }];
-    for (const j of joined) this.addMember(user, this.room(j.room));
-    user.current = user.rooms.values().next().value ?? lobby;
-    const count = hello.history ?? this.options.historyOnJoin;
-    const targets = joined.map((j) => roomTarget(this, user, user.rooms.get(j.room.key)!));
-    const starts: ResumeFrom[] = [...joined];
-    const dms = resumePoint(hello.resume?.['@']);
-    if (dms) {
-      targets.push(privateTarget(this, user));
-      starts.push(dms);
-    }
-    // Every stream holds its live messages from now on, before any read: the
-    // first read flushes pending appends, which must not reach a stream whose
-    // replay has not started yet (they would arrive live, then again replayed).
-    for (const t of targets) user.hold(t.key);
-    // An account's private messages that came while it was offline (§4 dm):
-    // replayed once, unasked, unless the client resumes `@` itself.
-    const inbox = account && !dms ? privateTarget(this, user) : undefined;
-    if (inbox) user.hold(inbox.key);
-    void this.markPresent(user);
-    // Resume order (CLUSTER.md): every stream is subscribed (its live messages
-    // held for this user) before its history is read.
-    const live = [privateReady, ...[...user.rooms.values()].map((r) => r.stream.ready)];
-    const reads = Promise.all(live).then(() =>
-      Promise.all(
-        targets.map((t, i) => readReplay(this, user, t, starts[i]!, t.key === '@' ? 0 : count)),
-      ),
-    );
-    const unread = Promise.all(live).then(async () => {
-      if (!inbox) return undefined;
-      const from = await takeOffline(this.options.store, user.privateStream, this.now());
-      if (from === undefined) return undefined;
-      return readReplay(this, user, inbox, { after: from - 1, epoch: undefined }, 0);
-    });
-    // The welcome and its replay are this connection's first job: requests
-    // that arrive meanwhile wait behind it (§4 "Order").
-    // The ignore list is the user's, kept by the store (docs/protocol.md §3
-    // /ignore): loaded before the replay, which it filters.
-    const ignores = this.options.store
-      .getIgnores(user.identity)
-      .then((list) => user.setIgnores(list));
-    // Who else is in the current room on other nodes, for the greeting (§2).
-    const current = user.current;
-    const elsewhere = this.options.leases.presence(current.name.key).then(
-      (ps) => ps.filter((p) => p.node !== this.options.node && !this.users.has(p.key)),
-      () => [], // The greeting names fewer people; nothing else depends on it.
-    );
-    this.inOrder(user, () =>
-      Promise.all([ignores, reads, unread, elsewhere]).then(
-        ([, results, offline, others]) => {
-          if (!user.connected) return;
-          const epochs: Record<string, string> = {};
-          // Each stream's top as read: what a bot resumes from (§4 welcome.seqs).
-          const seqs: Record<string, number> = {};
-          results.forEach((r, i) => {
-            epochs[targets[i]!.display] = r.result.epoch;
-            seqs[targets[i]!.display] = r.result.top;
-          });
-          peer.send({
-            type: 'welcome',
-            name: name.display,
-            rooms: [...user.rooms.values()].map((r) => r.name.display),
-            members: this.someMembers(current, user, others),
-            memberCount: current.members.size + others.length,
-            heartbeat: this.options.heartbeatSeconds,
-            limits: this.options.limits,
-            server: this.options.server,
-            epochs,
-            seqs,
-            ...(session !== undefined && { session }),
-          });
-          const motd = this.options.motd?.();
-          if (motd) peer.send(this.system('motd', { text: motd }));
-          results.forEach((r, i) => finishReplay(this, user, targets[i]!, r));
-          if (inbox) finishReplay(this, user, inbox, offline);
-        },
-        (err: unknown) => {
-          this.options.onInternalError?.(err, 'reading history on connect');
-          targets.forEach((t) => finishReplay(this, user, t, undefined));
-          if (inbox) finishReplay(this, user, inbox, undefined);
-          this.refuse(
-            user,
-            new ChatError('internal', 'The server could not read history'),
-            undefined,
-          );
-        },
-      ),
-    );
-    return user;
+    this.cluster.applyBan(ban, by);
   }
 
   /**
@@ -823,7 +276,7 @@ export class Chat implements ChatContext {
    * publishes an append before it resolves it, so by then the Bus has fanned
    * the message out on this node.
    */
-  private inOrder(user: User, job: () => void | Promise<void>, isSay = false): void {
+  inOrder(user: User, job: () => void | Promise<void>, isSay = false): void {
     if (user.busy) {
       (user.waiting ??= []).push(job);
       return;
@@ -903,7 +356,7 @@ export class Chat implements ChatContext {
   ): Promise<void> {
     const old = user.name;
     if (old.key !== name.key) {
-      const lease = await this.claim(name, user.peer.id, account, {
+      const lease = await this.cluster.claim(name, user.peer.id, account, {
         takeover: false,
         ...(!account && { guestId: user.guestId }),
       });
@@ -911,16 +364,16 @@ export class Chat implements ChatContext {
         void this.options.leases.release(lease.key, lease.token).catch(() => undefined);
         return;
       }
-      void this.releaseLease(user);
+      void this.cluster.releaseLease(user);
       user.lease = lease;
       user.leaseConfirmedAt = this.now();
-      this.unmarkPresent(old.key, ['*', ...user.rooms.keys()]);
+      this.cluster.unmarkPresent(old.key, ['*', ...user.rooms.keys()]);
     }
-    this.removeUser(user);
+    this.logins.removeUser(user);
     user.name = name;
-    this.addUser(user);
+    this.logins.addUser(user);
     this.setAccount(user, account);
-    void this.markPresent(user);
+    void this.cluster.markPresent(user);
     if (old.display !== name.display)
       this.audit({ action: 'nick', actor: old.display, target: name.display });
     this.announce(
@@ -934,7 +387,7 @@ export class Chat implements ChatContext {
   setAccount(user: User, account: AccountRecord | undefined): void {
     const before = user.privateStream;
     user.account = account;
-    this.rebindPrivate(user, before);
+    this.streams.rebindPrivate(user, before);
   }
 
   /** Set (text '') a room's topic: stored first, so an acknowledged topic survives a restart. */
@@ -952,7 +405,7 @@ export class Chat implements ChatContext {
   }
 
   /** `operator`: the operator's session when on this node (it reads the kick line too). */
-  private ejectBy(target: User, by: string, reason: string | undefined, operator?: User): void {
+  ejectBy(target: User, by: string, reason: string | undefined, operator?: User): void {
     const event = this.system('kick', {
       user: target.name.display,
       by,
@@ -982,11 +435,11 @@ export class Chat implements ChatContext {
     // A dropped connection may come back and resume (§5); leaving for good ends them first.
     this.transfers.suspend(user);
     this.announce([...user.rooms.values()], event, user, 'left');
-    this.unmarkPresent(user.name.key, ['*', ...user.rooms.keys()]);
+    this.cluster.unmarkPresent(user.name.key, ['*', ...user.rooms.keys()]);
     for (const room of [...user.rooms.values()]) this.removeMember(user, room);
-    this.removeUser(user);
-    this.unsubscribePrivate(user);
-    void this.releaseLease(user);
+    this.logins.removeUser(user);
+    this.streams.unsubscribePrivate(user);
+    void this.cluster.releaseLease(user);
   }
 
   /**
@@ -1003,7 +456,7 @@ export class Chat implements ChatContext {
     const p = presence && subject ? { kind: presence, name: subject.name.display } : undefined;
     const keys = rooms.map((r) => r.name.key);
     this.announceHere(keys, event, subject?.name.key, p);
-    this.sendSignal({
+    this.cluster.sendSignal({
       t: 'announce',
       node: this.options.node,
       rooms: keys,
@@ -1014,7 +467,7 @@ export class Chat implements ChatContext {
   }
 
   /** This node's share of an announce: its members of the rooms. */
-  private announceHere(
+  announceHere(
     roomKeys: string[],
     event: SystemEvent,
     except: string | undefined,
@@ -1032,8 +485,7 @@ export class Chat implements ChatContext {
 
   /** Tell everyone the server is going away (§8); the caller closes the connections. */
   shutdown(reason?: string): void {
-    this.clock.clearInterval(this.renewTimer);
-    this.renewTimer = undefined;
+    this.cluster.stop();
     for (const room of this.rooms.values()) this.clock.clearTimeout(room.presenceTimer);
     this.transfers.shutdown();
     const event = this.system('shutdown', reason ? { reason } : {});
@@ -1084,82 +536,51 @@ export class Chat implements ChatContext {
   }
 
   /** Send one event object to this node's members of a room (split horizon). */
-  private broadcastHere(room: Room, event: ServerEvent): void {
+  broadcastHere(room: Room, event: ServerEvent): void {
     for (const m of room.members) this.deliver(m, event);
   }
 
   /** The room with this name, created (and subscribed) when new. */
   room(name: Name): Room {
-    let room = this.rooms.get(name.key);
-    if (room?.stream.failed) {
-      room.stream.failed = false;
-      room.stream.early = [];
-      const r = room;
-      this.follow(
-        r.stream,
-        name.key,
-        (ms) => this.deliverRoomMessages(r, ms),
-        () => {
-          this.broadcastHere(r, this.system('reset', { room: r.name.display }));
-          r.stream.reached();
-        },
-      );
-    }
-    if (!room) {
-      room = new Room(name);
-      this.rooms.set(name.key, room);
-      const r = room;
-      const t = this.topics.get(name.key);
-      if (t) [r.topic, r.topicBy, r.topicAt] = [t.text, t.by, t.at];
-      this.follow(
-        r.stream,
-        name.key,
-        (ms) => this.deliverRoomMessages(r, ms),
-        () => {
-          this.broadcastHere(r, this.system('reset', { room: r.name.display }));
-          r.stream.reached();
-        },
-      );
-    }
-    return room;
+    return this.streams.room(name);
   }
 
-  /**
-   * Subscribe to a stream, then learn its top: the follower delivers what
-   * comes after it exactly once, in order, reading any gap from the Store
-   * (the Bus is a doorbell; the stream is the truth). Announcements that
-   * arrive before the top is known wait and go through the follower too.
-   */
-  private follow(
-    stream: Followed,
-    key: string,
-    deliver: (ms: StoredMessage[]) => void,
-    onReset: () => void,
-  ): void {
-    const store = this.options.store;
-    stream.ready = (async () => {
-      await this.options.bus.subscribe(key, (ms) => {
-        if (stream.follower) stream.follower.onMessages(ms);
-        else stream.early?.push(...ms);
-      });
-      const top = await store.read(key, Number.MAX_SAFE_INTEGER, 1);
-      stream.follower = new StreamFollower({
-        stream: key,
-        read: (k, after, limit) => store.read(k, after, limit),
-        deliver,
-        last: top.top,
-        epoch: top.epoch,
-        onReset,
-      });
-      const early = stream.early ?? [];
-      stream.early = undefined;
-      if (early.length > 0) stream.follower.onMessages(early);
-    })();
-    stream.ready.catch((err: unknown) => {
-      // The next user of the stream subscribes again (see room()).
-      stream.failed = true;
-      this.options.onInternalError?.(err, 'subscribing to a stream');
-    });
+  /** The wire form of a stored room message. */
+  messageEvent(room: Room, m: StoredMessage, reader?: User): MessageEvent {
+    return this.streams.messageEvent(room, m, reader);
+  }
+
+  /** The wire form of a stored private message addressed to `user`. */
+  privateEvent(m: StoredMessage, user: User): PrivateEvent {
+    return this.streams.privateEvent(m, user);
+  }
+
+  /** The whole handshake check of §2; see Logins.login. */
+  login(
+    peer: Peer,
+    hello: Pick<Hello, 'name' | 'password' | 'history' | 'resume' | 'bot' | 'session'>,
+  ): Promise<User> {
+    return this.logins.login(peer, hello);
+  }
+
+  /** Refuse a guest alias that looks like a registered account other than `own` (§2). */
+  assertNotLikeAccount(name: Name, own?: AccountRecord): Promise<void> {
+    return this.logins.assertNotLikeAccount(name, own);
+  }
+
+  /** A new account (/register) is a name guests may no longer imitate. */
+  accountCreated(account: AccountRecord): void {
+    this.logins.accountCreated(account);
+  }
+
+  /** Check an account's password, slowed and refused after failures (§2). */
+  checkPassword(address: string, account: AccountRecord, password: string): Promise<void> {
+    return this.logins.checkPassword(address, account, password);
+  }
+
+  /** Throw `alias_taken` when the alias, or one that looks like it, is online. */
+  assertAliasFree(name: Name, self?: User, account?: AccountRecord): void {
+    this.logins.assertAliasFree(name, self, account);
   }
 
   /** Look up a room a user names, defaulting to the current one; must be a member. */
@@ -1178,43 +599,6 @@ export class Chat implements ChatContext {
     return user;
   }
 
-  assertAliasFree(name: Name, self?: User, account?: AccountRecord): void {
-    const holder = this.users.get(name.key);
-    if (holder && holder !== self) {
-      throw new ChatError(
-        'alias_taken',
-        `${holder.name.display} is already online; pick another alias`,
-      );
-    }
-    // A signed-in account is its own proof of identity; a guest must not
-    // look like anyone online (§2 look-alikes).
-    if (account) return;
-    for (const other of this.lookalikes.get(skeleton(name.display)) ?? []) {
-      if (other !== self) {
-        throw new ChatError(
-          'alias_taken',
-          `${name.display} looks like ${other.name.display}, who is online; pick another alias`,
-        );
-      }
-    }
-  }
-
-  private addUser(user: User): void {
-    this.users.set(user.name.key, user);
-    const k = skeleton(user.name.display);
-    let set = this.lookalikes.get(k);
-    if (!set) this.lookalikes.set(k, (set = new Set()));
-    set.add(user);
-  }
-
-  private removeUser(user: User): void {
-    if (this.users.get(user.name.key) === user) this.users.delete(user.name.key);
-    const k = skeleton(user.name.display);
-    const set = this.lookalikes.get(k);
-    set?.delete(user);
-    if (set?.size === 0) this.lookalikes.delete(k);
-  }
-
   addMember(user: User, room: Room): void {
     if (user.rooms.has(room.name.key)) return;
     this.announce(
@@ -1225,7 +609,7 @@ export class Chat implements ChatContext {
     );
     room.members.add(user);
     user.rooms.set(room.name.key, room);
-    if (user.lease) void this.markPresent(user, [room]);
+    if (user.lease) void this.cluster.markPresent(user, [room]);
   }
 
   /** Announce that `user` left `room` (part or kick), aggregated in big rooms. */
@@ -1254,70 +638,13 @@ export class Chat implements ChatContext {
     user.rooms.delete(room.name.key);
     user.release(room.name.key);
     user.forgetStream(room.name.key);
-    if (user.connected && user.lease) this.unmarkPresent(user.name.key, [room.name.key]);
+    if (user.connected && user.lease) this.cluster.unmarkPresent(user.name.key, [room.name.key]);
     if (room.members.size === 0 && room.name.key !== LOBBY.key) {
       this.clock.clearTimeout(room.presenceTimer);
       this.rooms.delete(room.name.key);
       void this.options.bus.unsubscribe(room.name.key);
       room.stream.reached();
     }
-  }
-
-  /** Up to WELCOME_MEMBERS display names of a room, `first` among them. */
-  private someMembers(room: Room, first: User, elsewhere: Presence[]): string[] {
-    const names = [first.name.display];
-    for (const m of room.members) {
-      if (names.length >= WELCOME_MEMBERS) break;
-      if (m !== first) names.push(m.name.display);
-    }
-    for (const p of elsewhere) {
-      if (names.length >= WELCOME_MEMBERS) break;
-      names.push(p.display);
-    }
-    return names;
-  }
-
-  /** The wire form of a stored room message; for `reader`, flagged when it mentions them (§4). */
-  messageEvent(room: Room, m: StoredMessage, reader?: User): MessageEvent {
-    const event: MessageEvent = {
-      type: 'message',
-      room: room.name.display,
-      seq: m.seq,
-      ts: new Date(m.ts).toISOString(),
-      from: m.from,
-      text: m.text,
-      action: m.action,
-    };
-    if (reader && reader.name.key !== foldKey(m.from) && mentionedKeys(m.text).has(reader.name.key))
-      event.mention = true;
-    return event;
-  }
-
-  /**
-   * Fan a burst of a room's messages out. Members who get all of it (not a
-   * sender, ignoring none of the senders, not in a replay) get it as one
-   * unit, encoded once for all of them; the others get it message by message
-   * with their filters applied.
-   */
-  private deliverRoomMessages(room: Room, stored: StoredMessage[]): void {
-    const waiting = room.stream.atSeq;
-    if (!waiting) {
-      this.deliverRoomBatch(room, stored);
-      return;
-    }
-    // A sender's ack goes out where its message is in the stream: after what
-    // came before it, before what came after (split horizon: the ack is how
-    // the sender sees its own line).
-    let from = 0;
-    stored.forEach((m, i) => {
-      if (!waiting.has(m.seq)) return;
-      this.deliverRoomBatch(room, stored.slice(from, i + 1));
-      from = i + 1;
-      room.stream.reached(m.seq);
-    });
-    if (from < stored.length) this.deliverRoomBatch(room, stored.slice(from));
-    const last = stored[stored.length - 1];
-    if (last) room.stream.reached(last.seq);
   }
 
   /**
@@ -1375,114 +702,18 @@ export class Chat implements ChatContext {
       const job = (): void => {
         if (done) return;
         done = true;
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         then();
         resolve();
       };
       // Should the announcement never come (the Bus is down and no resync
       // follows), answer anyway rather than hold the connection's queue.
-      const timer = setTimeout(() => room.stream.reached(seq), AT_SEQ_TIMEOUT_MS);
-      timer.unref?.();
+      const timer = this.clock.setTimeout(() => room.stream.reached(seq), AT_SEQ_TIMEOUT_MS);
+      timer.unref();
       room.stream.atSeq ??= new Map();
       const jobs = room.stream.atSeq.get(seq) ?? [];
       jobs.push(job);
       room.stream.atSeq.set(seq, jobs);
     });
-  }
-
-  private deliverRoomBatch(room: Room, stored: StoredMessage[]): void {
-    if (stored.length === 0) return;
-    // The room's follower hands each seq over once, in order.
-    const fresh = stored;
-    const key = room.name.key;
-    const events = fresh.map((m) => this.messageEvent(room, m));
-    const from = fresh.map((m) => foldKey(m.from));
-    const senders = new Set(from);
-    // Who each message names (§4 message.mention): one scan per message.
-    const named = fresh.map((m) => mentionedKeys(m.text));
-    for (const member of room.members) {
-      const mentioned = named.some((keys) => keys.has(member.name.key));
-      if (!mentioned && !senders.has(member.name.key) && member.receivesAll(key, senders)) {
-        if (events.length === 1) member.peer.send(events[0]!);
-        else member.peer.sendAll(events);
-        continue;
-      }
-      events.forEach((event, i) => {
-        const fromKey = from[i]!;
-        if (member.name.key === fromKey || member.isIgnoring(fromKey)) return;
-        // The mentioned member's own copy carries the flag; the shared one stays shared.
-        this.deliver(
-          member,
-          named[i]!.has(member.name.key) ? { ...event, mention: true } : event,
-          key,
-        );
-      });
-    }
-  }
-
-  /** The wire form of a stored private message addressed to `user`. */
-  privateEvent(m: StoredMessage, user: User): PrivateEvent {
-    return {
-      type: 'private',
-      from: m.from,
-      to: m.to ?? user.name.display,
-      ts: new Date(m.ts).toISOString(),
-      text: m.text,
-      action: m.action,
-      seq: m.seq,
-    };
-  }
-
-  /**
-   * One listener for every private stream. A closure made inside connect()
-   * would share connect's scope and keep its replay state alive for as long
-   * as the user is online.
-   */
-  private readonly onPrivate = (ms: StoredMessage[]): void => {
-    for (const m of ms) this.deliverPrivateTo(m);
-  };
-
-  /** Private stream key → the online user it belongs to (not an alias: see User.privateStream). */
-  private readonly privateOwners = new Map<string, User>();
-
-  /**
-   * Start delivering a user's private stream to it on this node (wherever
-   * its senders are); resolves once the stream is live.
-   */
-  subscribePrivate(user: User): Promise<void> {
-    const key = user.privateStream;
-    this.privateOwners.set(key, user);
-    const stream = new Followed();
-    this.privates.set(key, stream);
-    this.follow(stream, key, this.onPrivate, () => {
-      const owner = this.privateOwners.get(key);
-      if (owner) owner.peer.send(this.system('reset', { room: '@' }));
-    });
-    return stream.ready;
-  }
-
-  unsubscribePrivate(user: User, stream = user.privateStream): void {
-    if (this.privateOwners.get(stream) !== user) return;
-    this.privateOwners.delete(stream);
-    this.privates.delete(stream);
-    void this.options.bus.unsubscribe(stream);
-  }
-
-  /**
-   * Call after a user's account changed (/nick to or from an account,
-   * /register): the private stream follows the identity, not the alias.
-   */
-  rebindPrivate(user: User, before: string): void {
-    if (user.privateStream === before) return;
-    user.forgetStream('@');
-    this.unsubscribePrivate(user, before);
-    void this.subscribePrivate(user);
-  }
-
-  /** Deliver a message of a private stream to its owner, if online and not ignoring. */
-  deliverPrivateTo(m: StoredMessage): void {
-    const user = this.privateOwners.get(m.stream);
-    if (!user || user.isIgnoring(foldKey(m.from))) return;
-    this.deliver(user, this.privateEvent(m, user), '@');
   }
 }

@@ -159,8 +159,8 @@ test('a resume of several rooms holds back every room’s live messages until it
   // before it (two sockets readable at once): stored, its batch not yet
   // committed when Ben's replay starts reading.
   const chat = server.app.chat;
-  const connect = chat.connect.bind(chat);
-  chat.connect = (peer, hello) => {
+  const connect = chat.welcomes.connect.bind(chat.welcomes);
+  chat.welcomes.connect = (peer, hello) => {
     if (hello.name === 'Ben') {
       const user = chat.users.get('ann')!;
       chat.handle(user, { type: 'say', id: 'race', room: '#b', text: 'b2' });

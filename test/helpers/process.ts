@@ -5,8 +5,14 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cleanEnv, SERVER_BIN, type Cleanup } from './env.js';
-import { DEFAULT_WAIT_MS } from './line-client.js';
 import { LineReader } from './line-reader.js';
+
+/**
+ * How long a spawned program may take to print a line or exit. Starting node
+ * is the slow part (seconds on a loaded 2-core CI machine), so this is far
+ * above what a line from an open connection may take.
+ */
+export const PROCESS_WAIT_MS = 20_000;
 
 export interface Exit {
   code: number | null;
@@ -47,7 +53,7 @@ export class Child {
   async waitStdout(
     pred: (line: string) => boolean,
     from = 0,
-    timeoutMs = DEFAULT_WAIT_MS,
+    timeoutMs = PROCESS_WAIT_MS,
   ): Promise<{ index: number; line: string }> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -66,7 +72,7 @@ export class Child {
   }
 
   /** The exit, or a failure naming what was seen if it does not come within `timeoutMs`. */
-  async waitExit(timeoutMs = DEFAULT_WAIT_MS): Promise<Exit> {
+  async waitExit(timeoutMs = PROCESS_WAIT_MS): Promise<Exit> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -158,14 +164,14 @@ export class Nc extends Child {
   }
 
   /** The next stdout line matching `pred`; earlier lines are skipped. */
-  async waitFor(pred: (line: string) => boolean, timeoutMs = DEFAULT_WAIT_MS): Promise<string> {
+  async waitFor(pred: (line: string) => boolean, timeoutMs = PROCESS_WAIT_MS): Promise<string> {
     const { index, line } = await this.waitStdout(pred, this.cursor, timeoutMs);
     this.cursor = index + 1;
     return line;
   }
 
   /** The next stdout line, whatever it is. */
-  async next(timeoutMs = DEFAULT_WAIT_MS): Promise<string> {
+  async next(timeoutMs = PROCESS_WAIT_MS): Promise<string> {
     return this.waitFor(() => true, timeoutMs);
   }
 }

@@ -1,0 +1,371 @@
+/**
+ * This node among the others (docs/cluster: CLUSTER.md's design): alias
+ * leases (one holder of an alias across nodes, taken over on a right
+ * password, renewed on a timer, dropped when the store is out of reach),
+ * presence for /who across nodes, and the signals nodes send each other
+ * (announce, eject, ban, takeover). With one node and the in-memory lease
+ * store it is the same code, talking to itself.
+ */
+import type { SystemEvent, WhoEntry } from '../protocol/messages.js';
+import { ChatError } from '../protocol/errors.js';
+import { foldKey, type Name } from '../protocol/names.js';
+import { banApplies } from '../store/ban-match.js';
+import type { Lease, Owner } from '../store/lease.js';
+import type { AccountRecord, BanRecord } from '../store/store.js';
+import type { ChatOptions } from './chat.js';
+import type { Clock, Timer } from './clock.js';
+import type { Room, User } from './model.js';
+
+/**
+ * A notice between nodes (Bus.signal): system events for rooms whose members
+ * may be on other nodes, and requests to the node that holds a user.
+ */
+export type Signal =
+  | {
+      t: 'announce';
+      node: string;
+      /** Room keys: each node delivers `event` once to each of its members of any of them. */
+      rooms: string[];
+      event: SystemEvent;
+      /** Folded alias of the user the event is about (not told). */
+      except?: string;
+      /** Big rooms aggregate this instead (§6). */
+      presence?: { kind: 'joined' | 'left'; name: string };
+    }
+  | { t: 'eject'; node: string; key: string; by: string; reason?: string }
+  /** A ban was recorded: each node removes whoever of its users it covers. */
+  | { t: 'ban'; node: string; ban: BanRecord }
+  | { t: 'takeover'; node: string; key: string; session: string };
+
+/** The store (Redis) could not be reached: refused with a code clients can act on. */
+function unavailable(): ChatError {
+  return new ChatError(
+    'unavailable',
+    'The server cannot reach its shared store right now; try again shortly',
+  );
+}
+
+/** What the cluster needs of the chat on this node. */
+export interface ClusterHost {
+  readonly users: Map<string, User>;
+  readonly clock: Clock;
+  /** Remove a user whose session ended; `reason` is shown to the others. */
+  disconnect(user: User, reason: string): void;
+  /** Remove a user on an operator's word (a kick or ban from any node). */
+  ejectBy(target: User, by: string, reason: string | undefined): void;
+  /** This node's share of an announce: its members of the rooms. */
+  announceHere(
+    roomKeys: string[],
+    event: SystemEvent,
+    except: string | undefined,
+    presence: { kind: 'joined' | 'left'; name: string } | undefined,
+  ): void;
+}
+
+export class Cluster {
+  readonly leaseMs: number;
+  private renewTimer: Timer | undefined;
+  private renewing = false;
+
+  constructor(
+    private readonly host: ClusterHost,
+    private readonly options: ChatOptions,
+  ) {
+    this.leaseMs = options.leaseMs ?? 15_000;
+  }
+
+  /** Hear other nodes' signals and keep this node's leases renewed. */
+  async start(): Promise<void> {
+    await this.options.bus.onSignal((payload) => this.onSignal(payload));
+    this.renewTimer ??= this.host.clock.setInterval(() => {
+      this.dropUnconfirmed();
+      void this.renewAll();
+    }, this.leaseMs / 3);
+    this.renewTimer.unref();
+  }
+
+  /** Stop renewing (shutdown): the leases lapse or are released as sessions end. */
+  stop(): void {
+    this.host.clock.clearInterval(this.renewTimer);
+    this.renewTimer = undefined;
+  }
+
+  /**
+   * Claim an alias lease for a session: exactly one of racing claims on any
+   * node wins. With `takeover`, a holder is asked to let go (closed here, or
+   * by its node on a signal) and the claim is retried until the alias is free;
+   * a holder on a dead node lapses within the lease time.
+   */
+  async claim(
+    name: Name,
+    session: string,
+    account: AccountRecord | undefined,
+    how: { takeover: boolean; guestId?: string },
+  ): Promise<Lease> {
+    const owner: Owner = {
+      node: this.options.node,
+      session,
+      display: name.display,
+      since: this.host.clock.now(),
+      account: account !== undefined,
+      operator: account?.operator ?? false,
+      ...(how.guestId !== undefined && { guest: how.guestId }),
+    };
+    const leases = this.options.leases;
+    let asked = false;
+    for (let attempt = 0; ; attempt++) {
+      let claim;
+      try {
+        claim = await leases.claimAlias(name.key, owner, this.leaseMs);
+      } catch (err) {
+        this.options.onInternalError?.(err, 'claiming an alias');
+        throw unavailable();
+      }
+      if (claim.ok) return claim.lease;
+      const local = this.host.users.get(name.key);
+      // A guest takes over only its own session (same token), never another guest's alias.
+      const mine = how.takeover && (account !== undefined || claim.holder.guest === how.guestId);
+      if (!mine || (local && local.peer.id === session)) {
+        throw new ChatError(
+          'alias_taken',
+          `${claim.holder.display} is already online; pick another alias`,
+        );
+      }
+      if (local && claim.holder.node === this.options.node) {
+        this.takeOver(local);
+        continue;
+      }
+      if (!asked) {
+        this.sendSignal({
+          t: 'takeover',
+          node: this.options.node,
+          key: name.key,
+          session: claim.holder.session,
+        });
+        asked = true;
+      }
+      // Another node closes its copy and releases the lease; a dead one's lapses.
+      if (attempt * 50 > this.leaseMs + 2000) {
+        throw new ChatError('alias_taken', `${claim.holder.display} could not be taken over`);
+      }
+      await new Promise<void>((resolve) => this.host.clock.setTimeout(resolve, 50));
+    }
+  }
+
+  /** The right password for a connected alias: the old connection is told and closed. */
+  takeOver(holder: User): void {
+    holder.peer.send({
+      type: 'error',
+      code: 'alias_taken',
+      message: `${holder.name.display} signed in from another connection; closing this one`,
+    });
+    this.host.disconnect(holder, 'signed in from elsewhere');
+    holder.peer.close('replaced');
+  }
+
+  /** Give a user's alias lease up (left, replaced, renamed). */
+  releaseLease(user: User): Promise<void> {
+    const lease = user.lease;
+    user.lease = undefined;
+    if (!lease) return Promise.resolve();
+    return this.options.leases.release(lease.key, lease.token).then(
+      () => undefined,
+      () => undefined, // Unreachable store: the lease lapses on its own.
+    );
+  }
+
+  /**
+   * Renew every lease this node holds, and its presence. A lease lost to
+   * someone else ends its session; when the store cannot be reached for so
+   * long that leases may have lapsed, every session ends rather than keep
+   * aliases another node may now hold (CLUSTER.md).
+   */
+  async renewAll(): Promise<void> {
+    if (this.renewing) return;
+    this.renewing = true;
+    const users = [...this.host.users.values()].filter((u) => u.lease !== undefined);
+    try {
+      const lost = await this.options.leases.renew(
+        users.map((u) => u.lease!),
+        this.leaseMs,
+      );
+      const confirmed = this.host.clock.now();
+      const gone = new Set(lost.map((l) => l.token));
+      for (const u of users) {
+        if (u.connected && u.lease && gone.has(u.lease.token)) {
+          u.lease = undefined;
+          this.drop(u, 'alias_taken', `${u.name.display} is now held elsewhere; closing this one`);
+        } else if (u.lease) u.leaseConfirmedAt = Math.max(u.leaseConfirmedAt, confirmed);
+      }
+      await Promise.all(users.filter((u) => u.connected).map((u) => this.markPresent(u)));
+    } catch (err) {
+      // dropUnconfirmed() ends the sessions if this goes on (a stuck call too).
+      this.options.onInternalError?.(err, 'renewing leases');
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  /**
+   * Sessions whose lease has not been confirmed for two thirds of its time
+   * may soon hold an alias another node can take: this node cannot reach the
+   * store, so it ends them rather than diverge (CLUSTER.md).
+   */
+  private dropUnconfirmed(): void {
+    const limit = this.host.clock.now() - (this.leaseMs * 2) / 3;
+    for (const u of [...this.host.users.values()]) {
+      if (u.connected && u.lease && u.leaseConfirmedAt <= limit) {
+        this.drop(
+          u,
+          'unavailable',
+          'This server lost its shared store; reconnect (to another server if there is one)',
+        );
+      }
+    }
+  }
+
+  /** End a session with an error the client can act on. */
+  private drop(user: User, code: 'alias_taken' | 'unavailable', message: string): void {
+    user.peer.send({ type: 'error', code, message });
+    this.host.disconnect(
+      user,
+      code === 'unavailable' ? 'server unavailable' : 'signed in from elsewhere',
+    );
+    user.peer.close(code);
+  }
+
+  /** Presence of a user in each of its rooms and in `*` (everyone), for /who across nodes. */
+  markPresent(user: User, rooms: Iterable<Room> = user.rooms.values()): Promise<void> {
+    const member = {
+      key: user.name.key,
+      display: user.name.display,
+      node: this.options.node,
+      ...(user.away && { away: user.away }),
+      ...(user.account?.operator && { operator: true }),
+      ...(user.bot && { bot: true }),
+    };
+    const keys = ['*', ...[...rooms].map((r) => r.name.key)];
+    return Promise.all(
+      keys.map((k) => this.options.leases.setPresence(k, member, this.leaseMs)),
+    ).then(
+      () => undefined,
+      () => undefined, // Renewed on the next tick; it lapses if the store stays away.
+    );
+  }
+
+  unmarkPresent(key: string, rooms: string[]): void {
+    for (const r of rooms) void this.options.leases.removePresence(r, key).catch(() => undefined);
+  }
+
+  /**
+   * Who is in a room (or `*`: everyone) across nodes: this node's users as
+   * they are, other nodes' from the presence leases.
+   */
+  async whoIn(roomKey: string, local: Iterable<User>): Promise<WhoEntry[]> {
+    const out = new Map<string, WhoEntry>();
+    for (const u of local) {
+      out.set(u.name.key, {
+        name: u.name.display,
+        ...(u.away && { away: u.away }),
+        ...(u.account?.operator && { operator: true as const }),
+        ...(u.bot && { bot: true as const }),
+      });
+    }
+    let remote;
+    try {
+      remote = await this.options.leases.presence(roomKey);
+    } catch (err) {
+      this.options.onInternalError?.(err, 'reading presence');
+      throw unavailable();
+    }
+    for (const p of remote) {
+      if (p.node === this.options.node || out.has(p.key)) continue;
+      out.set(p.key, {
+        name: p.display,
+        ...(p.away && { away: p.away }),
+        ...(p.operator && { operator: true as const }),
+        ...(p.bot && { bot: true as const }),
+      });
+    }
+    return [...out.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** A user online on another node (its alias lease), or undefined. */
+  async remoteUser(raw: string): Promise<Owner | undefined> {
+    const key = foldKey(raw.trim());
+    let held;
+    try {
+      held = await this.options.leases.holder(key);
+    } catch (err) {
+      this.options.onInternalError?.(err, 'reading an alias holder');
+      throw unavailable();
+    }
+    if (!held || held.owner.node === this.options.node) return undefined;
+    return held.owner;
+  }
+
+  /** Kick a user held by another node: that node removes it and tells the rooms. */
+  ejectRemote(key: string, by: User, reason: string | undefined): void {
+    this.sendSignal({
+      t: 'eject',
+      node: this.options.node,
+      key,
+      by: by.name.display,
+      ...(reason !== undefined && { reason }),
+    });
+  }
+
+  /**
+   * A ban was recorded: everyone online it covers goes now (operators and
+   * `by` excepted), on this node and, by signal, on every other.
+   */
+  applyBan(ban: BanRecord, by: User): void {
+    this.banHere(ban, by);
+    this.sendSignal({ t: 'ban', node: this.options.node, ban });
+  }
+
+  private banHere(ban: BanRecord, by: User | undefined): void {
+    const now = this.host.clock.now();
+    const reason = ban.reason ? `banned: ${ban.reason}` : 'banned';
+    for (const u of [...this.host.users.values()]) {
+      if (u === by || u.account?.operator || !u.connected) continue;
+      const query = {
+        ...(u.account && { accountKey: u.account.key }),
+        aliasKey: u.name.key,
+        address: u.peer.address,
+        now,
+      };
+      if (banApplies(ban, query)) this.host.ejectBy(u, ban.by, reason);
+    }
+  }
+
+  sendSignal(signal: Signal): void {
+    this.options.bus.signal(JSON.stringify(signal));
+  }
+
+  /** Another node's notice (our own come back too: those are ignored). */
+  private onSignal(payload: string): void {
+    let s: Signal;
+    try {
+      s = JSON.parse(payload) as Signal;
+    } catch {
+      return;
+    }
+    if (s.node === this.options.node) return;
+    if (s.t === 'announce') {
+      this.host.announceHere(s.rooms, s.event, s.except, s.presence);
+      return;
+    }
+    if (s.t === 'ban') {
+      this.banHere(s.ban, undefined);
+      return;
+    }
+    const user = this.host.users.get(s.key);
+    if (!user) return;
+    if (s.t === 'takeover') {
+      if (user.peer.id === s.session) this.takeOver(user);
+      return;
+    }
+    this.host.ejectBy(user, s.by, s.reason);
+  }
+}

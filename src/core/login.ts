@@ -1,0 +1,197 @@
+/**
+ * The handshake's checks (docs/protocol.md §2): alias rules, bans, an
+ * account's password (slowed, then refused, after repeated failures from one
+ * address), `--require-account`, look-alikes of accounts and of who is
+ * online, and the alias lease that makes an alias unique across nodes. Also
+ * the index of online users by look-alike skeleton.
+ */
+import { ChatError, PasswordNeeded } from '../protocol/errors.js';
+import type { Hello } from '../protocol/messages.js';
+import { parseAlias, skeleton, type Name } from '../protocol/names.js';
+import type { AccountRecord, BanRecord } from '../store/store.js';
+import type { Chat } from './chat.js';
+import { guestIdOf, newSessionToken } from './guest-session.js';
+import { DEFAULT_THROTTLE, LoginThrottle } from './login-throttle.js';
+import type { Peer, User } from './model.js';
+import { verifyPassword } from './passwords.js';
+
+/** How long the look-alike check trusts its copy of the account list (§2). */
+const ACCOUNT_CACHE_MS = 5000;
+/** What a banned user is told: until when, and why, when the operator said. */
+function banMessage(ban: BanRecord): string {
+  const until = ban.expires === undefined ? '' : ` until ${new Date(ban.expires).toISOString()}`;
+  return `You are banned from this server${until}${ban.reason ? ` (${ban.reason})` : ''}`;
+}
+
+export class Logins {
+  constructor(private readonly chat: Chat) {}
+
+  /** Failed logins by address (§2): slowed, then refused for a while. */
+  readonly throttle = new LoginThrottle(DEFAULT_THROTTLE, () => this.chat.clock.now());
+
+  /** Online users by look-alike skeleton (§2): a guest may not look like any of them. */
+  private readonly lookalikes = new Map<string, Set<User>>();
+
+  /** Accounts by skeleton, read from the store at most every ACCOUNT_CACHE_MS. */
+  private accountSkeletons: { at: number; map: Map<string, AccountRecord> } | undefined;
+
+  /**
+   * The whole handshake check of §2: alias rules, bans, the account's
+   * password (slowed, then refused, after repeated failures from one
+   * address), `--require-account`, and uniqueness, where the right password
+   * takes an alias over from its old connection (no ghosts). Resolves with
+   * the admitted user; rejects with a ChatError (PasswordNeeded when the
+   * alias is registered and no password was given).
+   */
+  async login(
+    peer: Peer,
+    hello: Pick<Hello, 'name' | 'password' | 'history' | 'resume' | 'bot' | 'session'>,
+  ): Promise<User> {
+    const name = parseAlias(hello.name);
+    this.throttle.assertAllowed(peer.address);
+    const store = this.chat.options.store;
+    const account = await store.getAccount(name.key);
+    const ban = await store.findBan({
+      ...(account && { accountKey: account.key }),
+      aliasKey: name.key,
+      address: peer.address,
+      now: this.chat.now(),
+    });
+    if (ban) throw new ChatError('banned', banMessage(ban));
+    if (account) {
+      if (hello.password === undefined) throw new PasswordNeeded(account.name);
+      await this.checkPassword(peer.address, account, hello.password);
+    } else if (this.chat.options.requireAccount) {
+      // Its own code (not auth_required): no password can help, so a client
+      // must not ask for one or tell its user to set CHAT_PASSWORD.
+      throw new ChatError(
+        'account_required',
+        `This server admits registered accounts only, and ${name.display} is not one; ` +
+          'ask an operator to create it',
+      );
+    } else if (hello.session !== undefined) {
+      // The same guest coming back (its token proves it): its old connection,
+      // a ghost after a cut, gives way like an account's would.
+      const guestId = guestIdOf(hello.session);
+      for (const u of this.chat.users.values()) {
+        if (!u.account && u.guestId === guestId) this.chat.cluster.takeOver(u);
+      }
+    }
+    if (!account) await this.assertNotLikeAccount(name);
+    // On a server for accounts only, the name others see is the account's, as registered.
+    const shownName = this.chat.options.requireAccount && account ? parseAlias(account.name) : name;
+    // A guest's session token (kept from an earlier welcome, or new) is its
+    // identity; it proves the guest when it comes back through another node.
+    const session = account ? undefined : (hello.session ?? newSessionToken());
+    const guestId = session === undefined ? undefined : guestIdOf(session);
+    // The right password (or a guest's own token) takes the alias over from
+    // wherever it is held (no ghosts).
+    const lease = await this.chat.cluster.claim(shownName, peer.id, account, {
+      takeover: account !== undefined || guestId !== undefined,
+      ...(guestId !== undefined && { guestId }),
+    });
+    let user: User;
+    try {
+      user = this.chat.welcomes.connect(
+        peer,
+        { ...hello, name: shownName.display, ...(session !== undefined && { session }) },
+        account,
+      );
+    } catch (err) {
+      void this.chat.options.leases.release(lease.key, lease.token).catch(() => undefined);
+      throw err;
+    }
+    user.lease = lease;
+    user.leaseConfirmedAt = this.chat.now();
+    user.bot = hello.bot === true;
+    return user;
+  }
+
+  /**
+   * Refuse a guest alias that looks like a registered account other than
+   * `own` (§2): by skeleton, so `аре` (Cyrillic) or `Ana1` cannot pass for
+   * the account `ape` or `AnaI`. Accounts come from the store and are cached
+   * for a few seconds (accounts added with the CLI while the server runs are
+   * seen within ACCOUNT_CACHE_MS). Throws `alias_taken`.
+   */
+  async assertNotLikeAccount(name: Name, own?: AccountRecord): Promise<void> {
+    const now = this.chat.now();
+    let cache = this.accountSkeletons;
+    if (!cache || now - cache.at > ACCOUNT_CACHE_MS) {
+      const map = new Map<string, AccountRecord>();
+      for (const a of await this.chat.options.store.listAccounts()) map.set(skeleton(a.name), a);
+      cache = this.accountSkeletons = { at: now, map };
+    }
+    const like = cache.map.get(skeleton(name.display));
+    if (like && like.key !== own?.key && like.key !== name.key) {
+      throw new ChatError(
+        'alias_taken',
+        `${name.display} looks like the registered ${like.operator ? 'operator' : 'user'} ${like.name}; pick another alias`,
+      );
+    }
+  }
+
+  /** A new account (/register) is a name guests may no longer imitate. */
+  accountCreated(account: AccountRecord): void {
+    this.accountSkeletons?.map.set(skeleton(account.name), account);
+  }
+
+  /**
+   * Check an account's password for a client at `address`: slowed after a
+   * few failures, refused for a while after many (§2). Throws `auth_failed`.
+   */
+  async checkPassword(address: string, account: AccountRecord, password: string): Promise<void> {
+    this.throttle.assertAllowed(address);
+    const delay = this.throttle.begin(address);
+    let ok: boolean;
+    try {
+      if (delay > 0)
+        await new Promise<void>((resolve) => this.chat.clock.setTimeout(resolve, delay));
+      ok = await verifyPassword(password, account.hash);
+    } finally {
+      this.throttle.end(address);
+    }
+    if (!ok) {
+      this.throttle.fail(address);
+      throw new ChatError('auth_failed', `Wrong password for ${account.name}`);
+    }
+    this.throttle.succeed(address);
+  }
+
+  assertAliasFree(name: Name, self?: User, account?: AccountRecord): void {
+    const holder = this.chat.users.get(name.key);
+    if (holder && holder !== self) {
+      throw new ChatError(
+        'alias_taken',
+        `${holder.name.display} is already online; pick another alias`,
+      );
+    }
+    // A signed-in account is its own proof of identity; a guest must not
+    // look like anyone online (§2 look-alikes).
+    if (account) return;
+    for (const other of this.lookalikes.get(skeleton(name.display)) ?? []) {
+      if (other !== self) {
+        throw new ChatError(
+          'alias_taken',
+          `${name.display} looks like ${other.name.display}, who is online; pick another alias`,
+        );
+      }
+    }
+  }
+
+  addUser(user: User): void {
+    this.chat.users.set(user.name.key, user);
+    const k = skeleton(user.name.display);
+    let set = this.lookalikes.get(k);
+    if (!set) this.lookalikes.set(k, (set = new Set()));
+    set.add(user);
+  }
+
+  removeUser(user: User): void {
+    if (this.chat.users.get(user.name.key) === user) this.chat.users.delete(user.name.key);
+    const k = skeleton(user.name.display);
+    const set = this.lookalikes.get(k);
+    set?.delete(user);
+    if (set?.size === 0) this.lookalikes.delete(k);
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * Message streams on this node (docs/protocol.md §4): each room's stream and
+ * each online user's private stream is followed through the Bus (a doorbell)
+ * and read from the Store (the truth), every seq handed over once, in order,
+ * and fanned out to this node's members, encoded once for all who take a
+ * burst whole.
+ */
+import { StreamFollower } from '../bus/follower.js';
+import type { MessageEvent, PrivateEvent } from '../protocol/messages.js';
+import { mentionedKeys } from '../protocol/mention.js';
+import { foldKey, type Name } from '../protocol/names.js';
+import type { StoredMessage } from '../store/store.js';
+import type { Chat } from './chat.js';
+import { Followed, Room, type User } from './model.js';
+
+export class Streams {
+  constructor(private readonly chat: Chat) {}
+
+  /** Private streams followed on this node, by folded alias. */
+  readonly privates = new Map<string, Followed>();
+
+  /** The room with this name, created (and subscribed) when new. */
+  room(name: Name): Room {
+    let room = this.chat.rooms.get(name.key);
+    if (room?.stream.failed) {
+      room.stream.failed = false;
+      room.stream.early = [];
+      const r = room;
+      this.follow(
+        r.stream,
+        name.key,
+        (ms) => this.deliverRoomMessages(r, ms),
+        () => {
+          this.chat.broadcastHere(r, this.chat.system('reset', { room: r.name.display }));
+          r.stream.reached();
+        },
+      );
+    }
+    if (!room) {
+      room = new Room(name);
+      this.chat.rooms.set(name.key, room);
+      const r = room;
+      const t = this.chat.topics.get(name.key);
+      if (t) [r.topic, r.topicBy, r.topicAt] = [t.text, t.by, t.at];
+      this.follow(
+        r.stream,
+        name.key,
+        (ms) => this.deliverRoomMessages(r, ms),
+        () => {
+          this.chat.broadcastHere(r, this.chat.system('reset', { room: r.name.display }));
+          r.stream.reached();
+        },
+      );
+    }
+    return room;
+  }
+
+  /**
+   * Subscribe to a stream, then learn its top: the follower delivers what
+   * comes after it exactly once, in order, reading any gap from the Store
+   * (the Bus is a doorbell; the stream is the truth). Announcements that
+   * arrive before the top is known wait and go through the follower too.
+   */
+  follow(
+    stream: Followed,
+    key: string,
+    deliver: (ms: StoredMessage[]) => void,
+    onReset: () => void,
+  ): void {
+    const store = this.chat.options.store;
+    stream.ready = (async () => {
+      await this.chat.options.bus.subscribe(key, (ms) => {
+        if (stream.follower) stream.follower.onMessages(ms);
+        else stream.early?.push(...ms);
+      });
+      const top = await store.read(key, Number.MAX_SAFE_INTEGER, 1);
+      stream.follower = new StreamFollower({
+        stream: key,
+        read: (k, after, limit) => store.read(k, after, limit),
+        deliver,
+        last: top.top,
+        epoch: top.epoch,
+        onReset,
+      });
+      const early = stream.early ?? [];
+      stream.early = undefined;
+      if (early.length > 0) stream.follower.onMessages(early);
+    })();
+    stream.ready.catch((err: unknown) => {
+      // The next user of the stream subscribes again (see room()).
+      stream.failed = true;
+      this.chat.options.onInternalError?.(err, 'subscribing to a stream');
+    });
+  }
+
+  /** The wire form of a stored room message; for `reader`, flagged when it mentions them (§4). */
+  messageEvent(room: Room, m: StoredMessage, reader?: User): MessageEvent {
+    const event: MessageEvent = {
+      type: 'message',
+      room: room.name.display,
+      seq: m.seq,
+      ts: new Date(m.ts).toISOString(),
+      from: m.from,
+      text: m.text,
+      action: m.action,
+    };
+    if (reader && reader.name.key !== foldKey(m.from) && mentionedKeys(m.text).has(reader.name.key))
+      event.mention = true;
+    return event;
+  }
+
+  /**
+   * Fan a burst of a room's messages out. Members who get all of it (not a
+   * sender, ignoring none of the senders, not in a replay) get it as one
+   * unit, encoded once for all of them; the others get it message by message
+   * with their filters applied.
+   */
+  deliverRoomMessages(room: Room, stored: StoredMessage[]): void {
+    const waiting = room.stream.atSeq;
+    if (!waiting) {
+      this.deliverRoomBatch(room, stored);
+      return;
+    }
+    // A sender's ack goes out where its message is in the stream: after what
+    // came before it, before what came after (split horizon: the ack is how
+    // the sender sees its own line).
+    let from = 0;
+    stored.forEach((m, i) => {
+      if (!waiting.has(m.seq)) return;
+      this.deliverRoomBatch(room, stored.slice(from, i + 1));
+      from = i + 1;
+      room.stream.reached(m.seq);
+    });
+    if (from < stored.length) this.deliverRoomBatch(room, stored.slice(from));
+    const last = stored[stored.length - 1];
+    if (last) room.stream.reached(last.seq);
+  }
+
+  private deliverRoomBatch(room: Room, stored: StoredMessage[]): void {
+    if (stored.length === 0) return;
+    // The room's follower hands each seq over once, in order.
+    const fresh = stored;
+    const key = room.name.key;
+    const events = fresh.map((m) => this.messageEvent(room, m));
+    const from = fresh.map((m) => foldKey(m.from));
+    const senders = new Set(from);
+    // Who each message names (§4 message.mention): one scan per message.
+    const named = fresh.map((m) => mentionedKeys(m.text));
+    for (const member of room.members) {
+      const mentioned = named.some((keys) => keys.has(member.name.key));
+      if (!mentioned && !senders.has(member.name.key) && member.receivesAll(key, senders)) {
+        if (events.length === 1) member.peer.send(events[0]!);
+        else member.peer.sendAll(events);
+        continue;
+      }
+      events.forEach((event, i) => {
+        const fromKey = from[i]!;
+        if (member.name.key === fromKey || member.isIgnoring(fromKey)) return;
+        // The mentioned member's own copy carries the flag; the shared one stays shared.
+        this.chat.deliver(
+          member,
+          named[i]!.has(member.name.key) ? { ...event, mention: true } : event,
+          key,
+        );
+      });
+    }
+  }
+
+  /** The wire form of a stored private message addressed to `user`. */
+  privateEvent(m: StoredMessage, user: User): PrivateEvent {
+    return {
+      type: 'private',
+      from: m.from,
+      to: m.to ?? user.name.display,
+      ts: new Date(m.ts).toISOString(),
+      text: m.text,
+      action: m.action,
+      seq: m.seq,
+    };
+  }
+
+  /**
+   * One listener for every private stream. A closure made inside connect()
+   * would share connect's scope and keep its replay state alive for as long
+   * as the user is online.
+   */
+  readonly onPrivate = (ms: StoredMessage[]): void => {
+    for (const m of ms) this.deliverPrivateTo(m);
+  };
+
+  /** Private stream key → the online user it belongs to (not an alias: see User.privateStream). */
+  readonly privateOwners = new Map<string, User>();
+
+  /**
+   * Start delivering a user's private stream to it on this node (wherever
+   * its senders are); resolves once the stream is live.
+   */
+  subscribePrivate(user: User): Promise<void> {
+    const key = user.privateStream;
+    this.privateOwners.set(key, user);
+    const stream = new Followed();
+    this.privates.set(key, stream);
+    this.follow(stream, key, this.onPrivate, () => {
+      const owner = this.privateOwners.get(key);
+      if (owner) owner.peer.send(this.chat.system('reset', { room: '@' }));
+    });
+    return stream.ready;
+  }
+
+  unsubscribePrivate(user: User, stream = user.privateStream): void {
+    if (this.privateOwners.get(stream) !== user) return;
+    this.privateOwners.delete(stream);
+    this.privates.delete(stream);
+    void this.chat.options.bus.unsubscribe(stream);
+  }
+
+  /**
+   * Call after a user's account changed (/nick to or from an account,
+   * /register): the private stream follows the identity, not the alias.
+   */
+  rebindPrivate(user: User, before: string): void {
+    if (user.privateStream === before) return;
+    user.forgetStream('@');
+    this.unsubscribePrivate(user, before);
+    void this.subscribePrivate(user);
+  }
+
+  /** Deliver a message of a private stream to its owner, if online and not ignoring. */
+  deliverPrivateTo(m: StoredMessage): void {
+    const user = this.privateOwners.get(m.stream);
+    if (!user || user.isIgnoring(foldKey(m.from))) return;
+    this.chat.deliver(user, this.privateEvent(m, user), '@');
+  }
+}
