@@ -23,7 +23,7 @@ import type {
   TopicRecord,
 } from '../store/store.js';
 import { ChatError, PasswordNeeded, toChatError } from '../protocol/errors.js';
-import { DEFAULT_THROTTLE, LoginThrottle } from './login-throttle.js';
+import { LoginThrottle, type ThrottleOptions } from './login-throttle.js';
 import { verifyPassword } from './passwords.js';
 import { guestIdOf, newSessionToken } from './guest-session.js';
 import type { CommandSpec } from '../protocol/commands.js';
@@ -68,6 +68,8 @@ export interface ChatOptions {
   onTransferEnd?: (fields: { id: string; outcome: string; bytes: number }) => void;
   /** Called for changes an operator may need to trace (nick changes): never message text. */
   audit?: (action: string, fields: Record<string, string>) => void;
+  /** Failed-login limits per account and per address (`--login-*`); defaults in core/login-throttle.ts. */
+  login?: Partial<ThrottleOptions>;
 }
 
 /** How long the look-alike check trusts its copy of the account list (§2). */
@@ -97,7 +99,7 @@ export class Chat implements ChatContext {
 
   constructor(readonly options: ChatOptions) {
     this.now = options.now ?? Date.now;
-    this.throttle = new LoginThrottle(DEFAULT_THROTTLE, this.now);
+    this.throttle = new LoginThrottle(options.login, this.now);
     this.transfers = new Transfers(this, options.transfers, options.onTransferEnd);
   }
 
@@ -159,6 +161,8 @@ export class Chat implements ChatContext {
     });
     if (ban) throw new ChatError('banned', banMessage(ban));
     if (account) {
+      // A locked account is said before its password is asked for.
+      this.throttle.assertAccountAllowed(peer.address, account.key, account.name);
       if (hello.password === undefined) throw new PasswordNeeded(account.name);
       await this.checkPassword(peer.address, account, hello.password);
       const holder = this.users.get(name.key);
@@ -218,20 +222,20 @@ export class Chat implements ChatContext {
    * few failures, refused for a while after many (§2). Throws `auth_failed`.
    */
   async checkPassword(address: string, account: AccountRecord, password: string): Promise<void> {
-    this.throttle.assertAllowed(address);
-    const delay = this.throttle.begin(address);
+    this.throttle.assertAccountAllowed(address, account.key, account.name);
+    const delay = this.throttle.begin(address, account.key);
     let ok: boolean;
     try {
       if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
       ok = await verifyPassword(password, account.hash);
     } finally {
-      this.throttle.end(address);
+      this.throttle.end(address, account.key);
     }
     if (!ok) {
-      this.throttle.fail(address);
+      this.throttle.fail(address, account.key);
       throw new ChatError('auth_failed', `Wrong password for ${account.name}`);
     }
-    this.throttle.succeed(address);
+    this.throttle.succeed(address, account.key);
   }
 
   /** The right password for a connected alias: the old connection is told and closed. */
@@ -347,11 +351,17 @@ export class Chat implements ChatContext {
     change: Partial<
       Pick<
         ChatOptions,
-        'limits' | 'historyOnJoin' | 'announceLimit' | 'requireAccount' | 'heartbeatSeconds'
+        | 'limits'
+        | 'historyOnJoin'
+        | 'announceLimit'
+        | 'requireAccount'
+        | 'heartbeatSeconds'
+        | 'login'
       >
     >,
   ): void {
     Object.assign(this.options, change);
+    if (change.login) this.throttle.configure(change.login);
   }
 
   /**

@@ -12,6 +12,7 @@ import type { Bus } from '../bus/bus.js';
 import { LocalBus } from '../bus/local-bus.js';
 import { connectRedis, RedisBus } from '../bus/redis-bus.js';
 import { Chat } from '../core/chat.js';
+import type { ThrottleOptions } from '../core/login-throttle.js';
 import { checkRedis } from '../store/redis-check.js';
 import { RedisStore } from '../store/redis-store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
@@ -119,6 +120,17 @@ function openBackend(
   };
 }
 
+/** The `--login-*` options as the core's throttle takes them (docs/security.md "Login limits"). */
+function loginLimits(config: Readonly<ServerConfig>): Partial<ThrottleOptions> {
+  return {
+    freeFailures: config.loginFreeFailures,
+    accountFailures: config.loginAccountFailures,
+    addressFailures: config.loginAddressFailures,
+    windowMs: config.loginWindow * 60_000,
+    lockoutMs: config.loginLockout * 60_000,
+  };
+}
+
 /** Wire a server from its config; nothing listens until start(). Throws StoreError if the database cannot be opened. */
 export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
   let current = config;
@@ -147,6 +159,7 @@ export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
     transfers: { maxFileBytes: config.maxFileBytes, idleTimeoutMs: config.fileIdleTimeout * 1000 },
     onTransferEnd: (fields) => log.info(fields, 'file transfer ended'),
     historyOnJoin: config.historyOnJoin,
+    login: loginLimits(config),
     requireAccount: config.requireAccount,
     announceLimit: config.announceLimit,
     heartbeatSeconds: config.heartbeat,
@@ -232,6 +245,7 @@ export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
       announceLimit: current.announceLimit,
       requireAccount: current.requireAccount,
       heartbeatSeconds: current.heartbeat,
+      login: loginLimits(current),
     });
     listener.reconfigure(current);
     if (tlsOn) {
