@@ -25,6 +25,8 @@ import type {
 import { ChatError, PasswordNeeded, toChatError } from '../protocol/errors.js';
 import { LoginThrottle, type ThrottleOptions } from './login-throttle.js';
 import { verifyPassword } from './passwords.js';
+import { AccountWatch, applyAccount, type AccountWatchHost } from './account-watch.js';
+import { Moderation } from './moderation.js';
 import { guestIdOf, newSessionToken } from './guest-session.js';
 import type { CommandSpec } from '../protocol/commands.js';
 import type { ChatContext } from './commands/context.js';
@@ -68,6 +70,8 @@ export interface ChatOptions {
   onTransferEnd?: (fields: { id: string; outcome: string; bytes: number }) => void;
   /** Called for changes an operator may need to trace (nick changes): never message text. */
   audit?: (action: string, fields: Record<string, string>) => void;
+  /** How often the accounts of users online are read again (CLI resets and demotions); 0: never. */
+  accountCheckMs?: number;
   /** Failed-login limits per account and per address (`--login-*`); defaults in core/login-throttle.ts. */
   login?: Partial<ThrottleOptions>;
 }
@@ -87,6 +91,10 @@ export class Chat implements ChatContext {
   private readonly throttle: LoginThrottle;
   /** File transfers relayed between users (§5). */
   readonly transfers: Transfers;
+  /** Mutes and topic locks (§3). */
+  readonly moderation: Moderation;
+  /** Password resets, removals and operator changes made with the CLI reach live sessions (§2). */
+  private readonly accountWatch: AccountWatch;
   /** Online users by look-alike skeleton (§2): a guest may not look like any of them. */
   private readonly lookalikes = new Map<string, Set<User>>();
   /** Accounts by skeleton, read from the store at most every ACCOUNT_CACHE_MS. */
@@ -101,6 +109,45 @@ export class Chat implements ChatContext {
     this.now = options.now ?? Date.now;
     this.throttle = new LoginThrottle(options.login, this.now);
     this.transfers = new Transfers(this, options.transfers, options.onTransferEnd);
+    this.moderation = new Moderation(this.now);
+    this.watchHost = {
+      users: this.users,
+      store: options.store,
+      endSession: (user, why) => this.endSession(user, why),
+      onError: (err) => options.onInternalError?.(err, 'reading accounts'),
+    };
+    this.accountWatch = new AccountWatch(
+      this.watchHost,
+      options.accountCheckMs ?? ACCOUNT_CACHE_MS,
+    );
+  }
+
+  /**
+   * Read the accounts of the users online again now (SIGHUP, tests): what the
+   * timer does every few seconds.
+   */
+  checkAccounts(): Promise<void> {
+    return this.accountWatch.check();
+  }
+
+  /** Whether the user is an operator now, read again from the store (§2: demotions apply at once). */
+  async isOperator(user: User): Promise<boolean> {
+    const had = user.account;
+    if (!had) return false;
+    const fresh = await this.options.store.getAccount(had.key);
+    // Changed meanwhile (its own /passwd, a takeover): judge the record it has now.
+    if (user.account !== had) return user.account?.operator === true;
+    const now = applyAccount(this.watchHost, user, fresh);
+    return user.connected && now?.operator === true;
+  }
+
+  private readonly watchHost: AccountWatchHost;
+
+  /** End a session whose account changed under it (reset password, removed account). */
+  private endSession(user: User, why: string): void {
+    user.peer.send({ type: 'error', code: 'auth_required', message: `Signed out: ${why}` });
+    this.disconnect(user, 'signed out');
+    user.peer.close('account changed');
   }
 
   get store(): Store {
@@ -121,6 +168,7 @@ export class Chat implements ChatContext {
 
   /** Read what the core keeps in memory from the store (topics); call before serving. */
   async load(): Promise<void> {
+    this.accountWatch.start();
     for (const [room, t] of await this.options.store.listTopics()) this.topics.set(room, t);
     const lobby = this.rooms.get(LOBBY.key);
     const t = this.topics.get(LOBBY.key);
@@ -532,6 +580,7 @@ export class Chat implements ChatContext {
 
   /** Tell everyone the server is going away (§8); the caller closes the connections. */
   shutdown(reason?: string): void {
+    this.accountWatch.stop();
     for (const room of this.rooms.values()) clearTimeout(room.presenceTimer);
     this.transfers.shutdown();
     const event = this.system('shutdown', reason ? { reason } : {});

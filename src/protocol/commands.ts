@@ -135,14 +135,24 @@ const REQUESTS = [
       args: [word('name'), rest('password', true)],
     },
   ]),
-  request('topic', { room: name.optional(), text: optText }, [
+  request(
+    'topic',
     {
-      name: 'topic',
-      usage: '/topic [text]',
-      summary: "show or set the current room's topic",
-      args: [rest('text', true)],
+      room: name.optional(),
+      text: optText,
+      /** Operators: lock (true) or unlock (false) the topic; a locked one only operators change. */
+      lock: z.boolean().optional(),
     },
-  ]),
+    [
+      {
+        name: 'topic',
+        usage: '/topic [text]',
+        summary:
+          "show or set the current room's topic (operators: /topic -lock [text], /topic -unlock)",
+        args: [rest('text', true)],
+      },
+    ],
+  ),
   request(
     'history',
     {
@@ -165,6 +175,14 @@ const REQUESTS = [
       usage: '/register password',
       summary: 'register your current alias with a password',
       args: [rest('password')],
+    },
+  ]),
+  request('passwd', { old: password, password: password.min(1) }, [
+    {
+      name: 'passwd',
+      usage: '/passwd old new',
+      summary: 'change your account password (the old one first; it may hold no spaces here)',
+      args: [word('old'), rest('password')],
     },
   ]),
   request('away', { text: optText }, [
@@ -221,6 +239,38 @@ const REQUESTS = [
         summary:
           'ban an account or guest alias (/ban -addr nick|address[/bits] …: an address) (operators only)',
         args: [word('name'), rest('reason', true)],
+      },
+    ],
+    true,
+  ),
+  request(
+    'mute',
+    {
+      name,
+      reason: optText,
+      /** How long: `30m`, `1h`, `7d`, `2w`; until /unmute (or a restart) when absent. */
+      duration: z.string().max(16).optional(),
+    },
+    [
+      {
+        name: 'mute',
+        usage: '/mute nick [duration] [reason]',
+        summary:
+          'stop a user speaking in rooms; they still read and get private messages (operators only)',
+        args: [word('name'), rest('reason', true)],
+      },
+    ],
+    true,
+  ),
+  request(
+    'unmute',
+    { name },
+    [
+      {
+        name: 'unmute',
+        usage: '/unmute nick',
+        summary: 'let a muted user speak again (operators only)',
+        args: [word('name')],
       },
     ],
     true,

@@ -124,6 +124,8 @@ export interface AckEvent {
   bans?: BanInfo[];
   /** `join`: the room's topic, when it has one. */
   topic?: TopicInfo;
+  /** `topic`: only operators may change this room's topic (§3 /topic -lock). */
+  locked?: boolean;
 }
 
 /** One ban as `/bans` lists it; `name` is what `/unban` takes. */

@@ -84,16 +84,24 @@ export function ackPhrase(e: AckEvent): Phrase | undefined {
       return ['You are now in ', room(e.room)];
     case 'nick':
       return ['You are now known as ', user(e.name)];
-    case 'topic':
+    case 'topic': {
+      const lock = e.locked ? [' (locked: operators only)'] : [];
       return e.text
-        ? ['Topic of ', room(e.room), ': ', text(e.text)]
-        : [room(e.room), ' has no topic'];
+        ? ['Topic of ', room(e.room), ': ', text(e.text), ...lock]
+        : [room(e.room), ' has no topic', ...lock];
+    }
     case 'away':
       return e.text ? ['You are marked away: ', text(e.text)] : ['You are no longer marked away'];
     case 'ignore':
       return e.name ? ['Ignoring ', user(e.name)] : ['Ignored users: ', text(e.text || 'none')];
     case 'unignore':
       return ['No longer ignoring ', user(e.name)];
+    case 'mute':
+      return [user(e.name), ' is muted', ...(e.text ? [` until ${e.text}`] : [])];
+    case 'unmute':
+      return [user(e.name), ' may speak again'];
+    case 'passwd':
+      return ['Password changed for ', user(e.name)];
     default:
       return undefined;
   }

@@ -252,15 +252,9 @@ export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
       listener.reloadTls();
       irc?.reloadTls();
     }
-    // Operator rights of the users online are re-read, so a grant or a
-    // demotion made with `chat-server accounts operator` applies now.
-    await Promise.all(
-      [...chat.users.values()].map(async (user) => {
-        if (!user.account) return;
-        const fresh = await store.getAccount(user.account.key);
-        if (fresh && user.connected) user.account = fresh;
-      }),
-    );
+    // Accounts of the users online are re-read (the core also does it every
+    // few seconds), so CLI grants, demotions and resets apply now.
+    await chat.checkAccounts();
     return { applied, needRestart };
   };
 

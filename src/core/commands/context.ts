@@ -9,6 +9,7 @@ import type { Limits, MessageEvent, ServerEvent, SystemEvent } from '../../proto
 import type { Name } from '../../protocol/names.js';
 import type { AccountRecord, AuditRecord, Store, StoredMessage } from '../../store/store.js';
 import type { Room, User } from '../model.js';
+import type { Moderation } from '../moderation.js';
 import type { Transfers } from '../transfers.js';
 
 export interface ChatContext {
@@ -21,6 +22,8 @@ export interface ChatContext {
   readonly rooms: ReadonlyMap<string, Room>;
   /** File transfers relayed between users (§5). */
   readonly transfers: Transfers;
+  /** Mutes and topic locks (§3 /mute, /topic -lock). */
+  readonly moderation: Moderation;
 
   /** Now, from the injected clock, in ms and as the protocol's ISO timestamp. */
   nowMs(): number;
@@ -44,6 +47,11 @@ export interface ChatContext {
   accountCreated(account: AccountRecord): void;
   /** Whether the server admits accounts only (`--require-account`). */
   readonly requireAccount: boolean;
+  /**
+   * Whether the user is an operator now: the account is read again from the
+   * store, so a demotion (or a grant) made with the CLI applies at once (§2).
+   */
+  isOperator(user: User): Promise<boolean>;
   /** Check an account's password with login throttling (§2); throws `auth_failed`. */
   checkPassword(address: string, account: AccountRecord, password: string): Promise<void>;
 

@@ -5,6 +5,7 @@ import { assertSameMessage, checkMessageText, idempotencyKey } from './text.js';
 /** Store a room message; it reaches the room's other members through the Bus (§4). */
 export const say = defineCommand('say', async (ctx, user, req) => {
   const room = ctx.memberRoom(user, req.room);
+  ctx.moderation.assertMaySpeak(user);
   const text = checkMessageText(ctx, req.text);
   const key = idempotencyKey(user, room.name.key, req.id);
   const action = req.action ?? false;
