@@ -21,6 +21,7 @@ import { renderTable } from './lib/report.js';
 import type { Scenario, ScenarioReport } from './scenarios/common.js';
 import { scenarioE } from './scenarios/db.js';
 import { scenarioA } from './scenarios/fanout.js';
+import { scenarioG } from './scenarios/ingest.js';
 import { scenarioB } from './scenarios/latency.js';
 import { scenarioC } from './scenarios/scale.js';
 import { scenarioD } from './scenarios/slow.js';
@@ -33,6 +34,7 @@ const SCENARIOS: Record<string, { name: string; run: Scenario }> = {
   d: { name: 'slow reader', run: scenarioD },
   e: { name: 'fan-out with --db', run: scenarioE },
   f: { name: 'file transfer', run: scenarioF },
+  g: { name: 'ingest', run: scenarioG },
 };
 
 const HELP = `Usage: npm run bench -- [options]     (or: node dist/bench/run.js [options])
@@ -46,6 +48,8 @@ prints a table and writes bench/results/<timestamp>.json.
   d  slow reader: one client never reads among 20 while 10 senders flood
   e  (a) with --db :memory: and with --db FILE
   f  file transfer: 10 MiB files through the server; others' chat p99 idle vs during
+  g  ingest: 30 members, 10 senders at max rate, 512-byte lines; text and JSON senders,
+     --db FILE and :memory:; messages/s and server CPU µs per message
 
 Options:
   --quick             tiny sizes, about 1 s per scenario (what npm test runs)
@@ -88,7 +92,8 @@ function parseCli(argv: string[]): Cli {
     .map((s) => s.trim().toLowerCase())
     .filter(Boolean);
   for (const s of scenarios) {
-    if (!SCENARIOS[s]) throw new Error(`unknown scenario '${s}' (choose from a,b,c,d,e,f)`);
+    if (!SCENARIOS[s])
+      throw new Error(`unknown scenario '${s}' (choose from ${Object.keys(SCENARIOS).join(',')})`);
   }
   const workers = values.workers === undefined ? 2 : Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) {

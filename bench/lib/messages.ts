@@ -23,6 +23,12 @@ export interface ClientSpec {
   /** Releases the window of the senders in its own worker (see docs/performance.md). */
   observer?: boolean;
   localAddress?: string;
+  /**
+   * chat-server only: speak JSON mode (docs/protocol.md §4) instead of text.
+   * A JSON sender sends each bench message as a `say` with an `id` (as
+   * chat-client and bots do), so the server also acks it.
+   */
+  json?: boolean;
 }
 
 export interface WorkerInit {
@@ -109,4 +115,14 @@ export function encodeMessage(sender: number, seq: number, tsUs: number, msgByte
   if (head.length >= msgBytes) return `${head}\n`;
   if (pad.length < msgBytes) pad = 'x'.repeat(msgBytes);
   return `${head}${pad.slice(0, msgBytes - head.length)}\n`;
+}
+
+/**
+ * One bench message as a JSON `say` line: the same body as encodeMessage (so
+ * text receivers see exactly the same line) inside a request with an id.
+ * The body needs no JSON escaping (digits, `|` and `x`).
+ */
+export function encodeJsonSay(sender: number, seq: number, tsUs: number, msgBytes: number): string {
+  const body = encodeMessage(sender, seq, tsUs, msgBytes);
+  return `{"type":"say","id":"${seq}","text":"${body.slice(0, -1)}"}\n`;
 }

@@ -7,6 +7,7 @@ import net from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Histogram } from './histogram.js';
 import {
+  encodeJsonSay,
   encodeMessage,
   nowUs,
   type ClientSpec,
@@ -19,6 +20,8 @@ import {
 const NL = 0x0a;
 const BANG = 0x21;
 const MARK_P = Buffer.from('P|');
+const BRACE = 0x7b;
+const JSON_ERROR = Buffer.from('"type":"error"');
 /** Of a line longer than this (ncat's join lines can be huge) only the start is kept. */
 const MAX_PARTIAL = 1 << 20;
 
@@ -141,8 +144,15 @@ function connect(c: Client): void {
   c.sock = s;
   s.setNoDelay(true);
   s.on('connect', () => {
-    // chat-server: the first line is the alias (text mode). ncat: no handshake.
-    if (init.kind === 'chat-server') s.write(`${c.spec.alias}\n`);
+    // chat-server: the first line is the alias (text mode) or a JSON hello
+    // without history (as a bot says it). ncat: no handshake.
+    if (init.kind === 'chat-server') {
+      s.write(
+        c.spec.json
+          ? `{"type":"hello","version":1,"name":"${c.spec.alias}","history":0}\n`
+          : `${c.spec.alias}\n`,
+      );
+    }
   });
   s.on('error', (e: NodeJS.ErrnoException) => {
     c.lastError = e.code ?? e.message;
@@ -270,6 +280,13 @@ function onLine(c: Client, b: Buffer, s: number, e: number, m: number): void {
     onErrorLine(c, b.toString('utf8', s, e));
     return;
   }
+  if (c.spec.json && b[s] === BRACE) {
+    const k = b.indexOf(JSON_ERROR, s);
+    if (k >= 0 && k < e) {
+      onErrorLine(c, b.toString('utf8', s, e));
+      return;
+    }
+  }
   if (c.state === 'connecting') {
     if (!isJoinLine(c, b, s, e)) return;
     settle(c, true);
@@ -327,7 +344,7 @@ function isJoinLine(c: Client, b: Buffer, s: number, e: number): boolean {
 }
 
 function onErrorLine(c: Client, text: string): void {
-  const code = /\[([a-z_]+)\]\s*$/.exec(text)?.[1] ?? 'error';
+  const code = (/\[([a-z_]+)\]\s*$/.exec(text) ?? /"code":"([a-z_]+)"/.exec(text))?.[1] ?? 'error';
   errorLines++;
   bump(errors, code);
   changed = true;
@@ -404,7 +421,12 @@ function pumpSender(c: Client): void {
     const seq = ++s.seq;
     s.outSeq.push(seq);
     s.outTime.push(t);
-    sock.write(encodeMessage(c.spec.idx, seq, t, init.msgBytes), 'latin1');
+    sock.write(
+      c.spec.json
+        ? encodeJsonSay(c.spec.idx, seq, t, init.msgBytes)
+        : encodeMessage(c.spec.idx, seq, t, init.msgBytes),
+      'latin1',
+    );
   }
   sent += free;
   if (measuring) measuredSent += free;
@@ -519,7 +541,9 @@ port.on('message', (m: ToWorker) => {
             changed = true;
           }
         }
-        probeSender?.sock?.write(`P|${m.seq}|\n`);
+        probeSender?.sock?.write(
+          probeSender.spec.json ? `{"type":"say","text":"P|${m.seq}|"}\n` : `P|${m.seq}|\n`,
+        );
         break;
       case 'start':
         startSending();

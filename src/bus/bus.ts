@@ -24,5 +24,13 @@ export interface Bus {
    * A Bus that cannot lose its connection never calls it.
    */
   onResync(callback: () => void): void;
+  /**
+   * Cluster control (presence, kicks, takeovers): a notice for every node,
+   * this one included, at most once and in order from one sender. Chat text
+   * never goes this way: it is stored and announced through its stream.
+   */
+  signal(payload: string): void;
+  /** Receive every node's signals; resolves once live. One listener. */
+  onSignal(listener: (payload: string) => void): Promise<void>;
   close(): Promise<void>;
 }

@@ -33,6 +33,8 @@ export class StreamFollower {
   /** Work runs one at a time, in arrival order, so repairs never interleave with delivery. */
   private queue: Promise<void> = Promise.resolve();
   private readonly pageSize: number;
+  /** Work queued and not finished: while any is, new messages queue behind it (order). */
+  private pending = 0;
 
   constructor(private readonly options: FollowerOptions) {
     this.last = options.last;
@@ -47,6 +49,17 @@ export class StreamFollower {
 
   /** The Bus listener: announced messages of this stream, in the order they arrived. */
   readonly onMessages = (messages: StoredMessage[]): void => {
+    // The common case, nothing queued and the burst follows on: deliver it now
+    // and as one unit (a burst is fanned out with one write per reader).
+    if (this.pending === 0) {
+      const fresh = messages.filter((m) => m.seq > this.last);
+      if (fresh.length === 0) return;
+      if (fresh.every((m, i) => m.seq === this.last + 1 + i)) {
+        this.last = fresh[fresh.length - 1]!.seq;
+        this.options.deliver(fresh);
+        return;
+      }
+    }
     void this.enqueue(async () => {
       for (const m of messages) {
         if (m.seq <= this.last) continue;
@@ -90,7 +103,8 @@ export class StreamFollower {
   }
 
   private enqueue(work: () => Promise<void>): Promise<void> {
-    const next = this.queue.then(work);
+    this.pending++;
+    const next = this.queue.then(work).finally(() => this.pending--);
     // A failed read (Store down) must not wedge later work; the next gap or resync retries.
     this.queue = next.catch(() => undefined);
     return next;

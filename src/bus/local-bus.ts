@@ -26,9 +26,21 @@ export class LocalBus implements Bus {
   /** In one process nothing is ever missed: there is no reconnect to resync after. */
   onResync(): void {}
 
+  private signalListener: ((payload: string) => void) | undefined;
+
+  /** Handed back in a microtask, as a remote Bus would (never inside the caller's turn). */
+  signal(payload: string): void {
+    queueMicrotask(() => this.signalListener?.(payload));
+  }
+
+  async onSignal(listener: (payload: string) => void): Promise<void> {
+    this.signalListener = listener;
+  }
+
   async close(): Promise<void> {
     this.listeners.clear();
     this.pending = [];
+    this.signalListener = undefined;
   }
 
   private dispatch(): void {

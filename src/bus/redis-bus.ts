@@ -31,6 +31,9 @@ export class RedisBus implements Bus {
   /** channel → its stream and listener. */
   private readonly streams = new Map<string, { stream: StreamKey; listener: StreamListener }>();
   private readonly resyncs: Array<() => void> = [];
+  private signalListener: ((payload: string) => void) | undefined;
+  /** One control channel for the whole chat (one slot on a Cluster). */
+  private readonly control: string;
   private live = false;
   private closed = false;
 
@@ -38,6 +41,7 @@ export class RedisBus implements Bus {
     this.client = options.client;
     this.sub = options.subscriber;
     this.keys = new RedisKeys(options.prefix ?? 'chat:');
+    this.control = `${options.prefix ?? 'chat:'}{ctl}:ev`;
     this.sub.on('smessage', (channel: string, member: string) => this.deliver(channel, member));
     if (this.sub instanceof Cluster) {
       // The group of per-shard subscribers (re)connected, or a shard moved.
@@ -83,7 +87,22 @@ export class RedisBus implements Bus {
     this.sub.disconnect();
   }
 
+  signal(payload: string): void {
+    this.client.spublish(this.control, payload).catch(() => {
+      // Control notices are best effort: leases and presence expire on their own.
+    });
+  }
+
+  async onSignal(listener: (payload: string) => void): Promise<void> {
+    this.signalListener = listener;
+    await this.sub.ssubscribe(this.control);
+  }
+
   private deliver(channel: string, member: string): void {
+    if (channel === this.control) {
+      this.signalListener?.(member);
+      return;
+    }
     const entry = this.streams.get(channel);
     if (!entry) return;
     let message: StoredMessage;
@@ -103,6 +122,7 @@ export class RedisBus implements Bus {
   private reconnected(): void {
     if (this.closed || !this.live) return;
     const channels = [...this.streams.keys()];
+    if (this.signalListener) channels.push(this.control);
     const renewed = channels.length > 0 ? this.sub.ssubscribe(...channels) : Promise.resolve();
     renewed.then(
       () => {

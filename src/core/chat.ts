@@ -4,6 +4,8 @@
  * nodes through Bus, and emits typed ServerEvents that codecs turn into bytes.
  */
 import type { Bus } from '../bus/bus.js';
+import { StreamFollower } from '../bus/follower.js';
+import type { Lease, LeaseStore, Owner } from '../store/lease.js';
 import type {
   Hello,
   Limits,
@@ -12,6 +14,7 @@ import type {
   Request,
   ServerEvent,
   SystemEvent,
+  WhoEntry,
 } from '../protocol/messages.js';
 import { WELCOME_MEMBERS } from '../protocol/messages.js';
 import type {
@@ -28,10 +31,11 @@ import { verifyPassword } from './passwords.js';
 import { AccountWatch, applyAccount, type AccountWatchHost } from './account-watch.js';
 import { Moderation } from './moderation.js';
 import { guestIdOf, newSessionToken } from './guest-session.js';
+import { banApplies } from '../store/ban-match.js';
 import type { CommandSpec } from '../protocol/commands.js';
 import type { ChatContext } from './commands/context.js';
 import { isAvailable, runCommand } from './commands/index.js';
-import { Room, User, type Peer } from './model.js';
+import { Followed, Room, User, type Peer } from './model.js';
 import { Transfers, type TransferLimits } from './transfers.js';
 import { foldKey, LOBBY, parseAlias, parseRoom, skeleton, type Name } from '../protocol/names.js';
 import {
@@ -74,6 +78,44 @@ export interface ChatOptions {
   accountCheckMs?: number;
   /** Failed-login limits per account and per address (`--login-*`); defaults in core/login-throttle.ts. */
   login?: Partial<ThrottleOptions>;
+  /**
+   * Alias ownership and presence (CLUSTER.md leases): MemoryLeases in one
+   * process, the Redis store in cluster mode; one code path either way.
+   */
+  leases: LeaseStore;
+  /** This process's id among the nodes (unique per start). */
+  node: string;
+  /** How long an alias lease lasts unless renewed (renewed every third of it). Default 15 s. */
+  leaseMs?: number;
+}
+
+/**
+ * A notice between nodes (Bus.signal): system events for rooms whose members
+ * may be on other nodes, and requests to the node that holds a user.
+ */
+type Signal =
+  | {
+      t: 'announce';
+      node: string;
+      /** Room keys: each node delivers `event` once to each of its members of any of them. */
+      rooms: string[];
+      event: SystemEvent;
+      /** Folded alias of the user the event is about (not told). */
+      except?: string;
+      /** Big rooms aggregate this instead (§6). */
+      presence?: { kind: 'joined' | 'left'; name: string };
+    }
+  | { t: 'eject'; node: string; key: string; by: string; reason?: string }
+  /** A ban was recorded: each node removes whoever of its users it covers. */
+  | { t: 'ban'; node: string; ban: BanRecord }
+  | { t: 'takeover'; node: string; key: string; session: string };
+
+/** The store (Redis) could not be reached: refused with a code clients can act on. */
+function unavailable(): ChatError {
+  return new ChatError(
+    'unavailable',
+    'The server cannot reach its shared store right now; try again shortly',
+  );
 }
 
 /** How long the look-alike check trusts its copy of the account list (§2). */
@@ -95,6 +137,11 @@ export class Chat implements ChatContext {
   readonly moderation: Moderation;
   /** Password resets, removals and operator changes made with the CLI reach live sessions (§2). */
   private readonly accountWatch: AccountWatch;
+  /** Private streams followed on this node, by folded alias. */
+  private readonly privates = new Map<string, Followed>();
+  private readonly leaseMs: number;
+  private renewTimer: ReturnType<typeof setInterval> | undefined;
+  private renewing = false;
   /** Online users by look-alike skeleton (§2): a guest may not look like any of them. */
   private readonly lookalikes = new Map<string, Set<User>>();
   /** Accounts by skeleton, read from the store at most every ACCOUNT_CACHE_MS. */
@@ -120,6 +167,12 @@ export class Chat implements ChatContext {
       this.watchHost,
       options.accountCheckMs ?? ACCOUNT_CACHE_MS,
     );
+    this.leaseMs = options.leaseMs ?? 15_000;
+    // After the Bus reconnects, every stream re-reads what it may have missed.
+    options.bus.onResync(() => {
+      for (const room of this.rooms.values()) void room.stream.follower?.resync();
+      for (const p of this.privates.values()) void p.follower?.resync();
+    });
   }
 
   /**
@@ -148,6 +201,16 @@ export class Chat implements ChatContext {
     user.peer.send({ type: 'error', code: 'auth_required', message: `Signed out: ${why}` });
     this.disconnect(user, 'signed out');
     user.peer.close('account changed');
+  }
+
+  /** Go live: hear other nodes' signals and keep this node's leases renewed. */
+  async start(): Promise<void> {
+    await this.options.bus.onSignal((payload) => this.onSignal(payload));
+    this.renewTimer ??= setInterval(() => {
+      this.dropUnconfirmed();
+      void this.renewAll();
+    }, this.leaseMs / 3);
+    this.renewTimer.unref?.();
   }
 
   get store(): Store {
@@ -213,8 +276,6 @@ export class Chat implements ChatContext {
       this.throttle.assertAccountAllowed(peer.address, account.key, account.name);
       if (hello.password === undefined) throw new PasswordNeeded(account.name);
       await this.checkPassword(peer.address, account, hello.password);
-      const holder = this.users.get(name.key);
-      if (holder) this.takeOver(holder);
     } else if (this.options.requireAccount) {
       throw new ChatError(
         'auth_required',
@@ -230,10 +291,94 @@ export class Chat implements ChatContext {
     }
     if (!account) await this.assertNotLikeAccount(name);
     // On a server for accounts only, the name others see is the account's, as registered.
-    const shown = this.options.requireAccount && account ? { ...hello, name: account.name } : hello;
-    const user = this.connect(peer, shown, account);
+    const shownName = this.options.requireAccount && account ? parseAlias(account.name) : name;
+    // A guest's session token (kept from an earlier welcome, or new) is its
+    // identity; it proves the guest when it comes back through another node.
+    const session = account ? undefined : (hello.session ?? newSessionToken());
+    const guestId = session === undefined ? undefined : guestIdOf(session);
+    // The right password (or a guest's own token) takes the alias over from
+    // wherever it is held (no ghosts).
+    const lease = await this.claim(shownName, peer.id, account, {
+      takeover: account !== undefined || guestId !== undefined,
+      ...(guestId !== undefined && { guestId }),
+    });
+    let user: User;
+    try {
+      user = this.connect(
+        peer,
+        { ...hello, name: shownName.display, ...(session !== undefined && { session }) },
+        account,
+      );
+    } catch (err) {
+      void this.options.leases.release(lease.key, lease.token).catch(() => undefined);
+      throw err;
+    }
+    user.lease = lease;
+    user.leaseConfirmedAt = this.now();
     user.bot = hello.bot === true;
     return user;
+  }
+
+  /**
+   * Claim an alias lease for a session: exactly one of racing claims on any
+   * node wins. With `takeover`, a holder is asked to let go (closed here, or
+   * by its node on a signal) and the claim is retried until the alias is free;
+   * a holder on a dead node lapses within the lease time.
+   */
+  async claim(
+    name: Name,
+    session: string,
+    account: AccountRecord | undefined,
+    how: { takeover: boolean; guestId?: string },
+  ): Promise<Lease> {
+    const owner: Owner = {
+      node: this.options.node,
+      session,
+      display: name.display,
+      since: this.now(),
+      account: account !== undefined,
+      operator: account?.operator ?? false,
+      ...(how.guestId !== undefined && { guest: how.guestId }),
+    };
+    const leases = this.options.leases;
+    let asked = false;
+    for (let attempt = 0; ; attempt++) {
+      let claim;
+      try {
+        claim = await leases.claimAlias(name.key, owner, this.leaseMs);
+      } catch (err) {
+        this.options.onInternalError?.(err, 'claiming an alias');
+        throw unavailable();
+      }
+      if (claim.ok) return claim.lease;
+      const local = this.users.get(name.key);
+      // A guest takes over only its own session (same token), never another guest's alias.
+      const mine = how.takeover && (account !== undefined || claim.holder.guest === how.guestId);
+      if (!mine || (local && local.peer.id === session)) {
+        throw new ChatError(
+          'alias_taken',
+          `${claim.holder.display} is already online; pick another alias`,
+        );
+      }
+      if (local && claim.holder.node === this.options.node) {
+        this.takeOver(local);
+        continue;
+      }
+      if (!asked) {
+        this.sendSignal({
+          t: 'takeover',
+          node: this.options.node,
+          key: name.key,
+          session: claim.holder.session,
+        });
+        asked = true;
+      }
+      // Another node closes its copy and releases the lease; a dead one's lapses.
+      if (attempt * 50 > this.leaseMs + 2000) {
+        throw new ChatError('alias_taken', `${claim.holder.display} could not be taken over`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   /**
@@ -297,6 +442,212 @@ export class Chat implements ChatContext {
     holder.peer.close('replaced');
   }
 
+  /** Give a user's alias lease up (left, replaced, renamed). */
+  private releaseLease(user: User): Promise<void> {
+    const lease = user.lease;
+    user.lease = undefined;
+    if (!lease) return Promise.resolve();
+    return this.options.leases.release(lease.key, lease.token).then(
+      () => undefined,
+      () => undefined, // Unreachable store: the lease lapses on its own.
+    );
+  }
+
+  /**
+   * Renew every lease this node holds, and its presence. A lease lost to
+   * someone else ends its session; when the store cannot be reached for so
+   * long that leases may have lapsed, every session ends rather than keep
+   * aliases another node may now hold (CLUSTER.md).
+   */
+  async renewAll(): Promise<void> {
+    if (this.renewing) return;
+    this.renewing = true;
+    const users = [...this.users.values()].filter((u) => u.lease !== undefined);
+    try {
+      const lost = await this.options.leases.renew(
+        users.map((u) => u.lease!),
+        this.leaseMs,
+      );
+      const confirmed = this.now();
+      const gone = new Set(lost.map((l) => l.token));
+      for (const u of users) {
+        if (u.connected && u.lease && gone.has(u.lease.token)) {
+          u.lease = undefined;
+          this.drop(u, 'alias_taken', `${u.name.display} is now held elsewhere; closing this one`);
+        } else if (u.lease) u.leaseConfirmedAt = Math.max(u.leaseConfirmedAt, confirmed);
+      }
+      await Promise.all(users.filter((u) => u.connected).map((u) => this.markPresent(u)));
+    } catch (err) {
+      // dropUnconfirmed() ends the sessions if this goes on (a stuck call too).
+      this.options.onInternalError?.(err, 'renewing leases');
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  /**
+   * Sessions whose lease has not been confirmed for two thirds of its time
+   * may soon hold an alias another node can take: this node cannot reach the
+   * store, so it ends them rather than diverge (CLUSTER.md).
+   */
+  private dropUnconfirmed(): void {
+    const limit = this.now() - (this.leaseMs * 2) / 3;
+    for (const u of [...this.users.values()]) {
+      if (u.connected && u.lease && u.leaseConfirmedAt <= limit) {
+        this.drop(
+          u,
+          'unavailable',
+          'This server lost its shared store; reconnect (to another server if there is one)',
+        );
+      }
+    }
+  }
+
+  /** End a session with an error the client can act on. */
+  private drop(user: User, code: 'alias_taken' | 'unavailable', message: string): void {
+    user.peer.send({ type: 'error', code, message });
+    this.disconnect(
+      user,
+      code === 'unavailable' ? 'server unavailable' : 'signed in from elsewhere',
+    );
+    user.peer.close(code);
+  }
+
+  /** Presence of a user in each of its rooms and in `*` (everyone), for /who across nodes. */
+  private markPresent(user: User, rooms: Iterable<Room> = user.rooms.values()): Promise<void> {
+    const member = {
+      key: user.name.key,
+      display: user.name.display,
+      node: this.options.node,
+      ...(user.away && { away: user.away }),
+      ...(user.account?.operator && { operator: true }),
+      ...(user.bot && { bot: true }),
+    };
+    const keys = ['*', ...[...rooms].map((r) => r.name.key)];
+    return Promise.all(
+      keys.map((k) => this.options.leases.setPresence(k, member, this.leaseMs)),
+    ).then(
+      () => undefined,
+      () => undefined, // Renewed on the next tick; it lapses if the store stays away.
+    );
+  }
+
+  private unmarkPresent(key: string, rooms: string[]): void {
+    for (const r of rooms) void this.options.leases.removePresence(r, key).catch(() => undefined);
+  }
+
+  /**
+   * Who is in a room (or `*`: everyone) across nodes: this node's users as
+   * they are, other nodes' from the presence leases.
+   */
+  async whoIn(roomKey: string, local: Iterable<User>): Promise<WhoEntry[]> {
+    const out = new Map<string, WhoEntry>();
+    for (const u of local) {
+      out.set(u.name.key, {
+        name: u.name.display,
+        ...(u.away && { away: u.away }),
+        ...(u.account?.operator && { operator: true as const }),
+        ...(u.bot && { bot: true as const }),
+      });
+    }
+    let remote;
+    try {
+      remote = await this.options.leases.presence(roomKey);
+    } catch (err) {
+      this.options.onInternalError?.(err, 'reading presence');
+      throw unavailable();
+    }
+    for (const p of remote) {
+      if (p.node === this.options.node || out.has(p.key)) continue;
+      out.set(p.key, {
+        name: p.display,
+        ...(p.away && { away: p.away }),
+        ...(p.operator && { operator: true as const }),
+        ...(p.bot && { bot: true as const }),
+      });
+    }
+    return [...out.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** A user online on another node (its alias lease), or undefined. */
+  async remoteUser(raw: string): Promise<Owner | undefined> {
+    const key = foldKey(raw.trim());
+    let held;
+    try {
+      held = await this.options.leases.holder(key);
+    } catch (err) {
+      this.options.onInternalError?.(err, 'reading an alias holder');
+      throw unavailable();
+    }
+    if (!held || held.owner.node === this.options.node) return undefined;
+    return held.owner;
+  }
+
+  /** Kick a user held by another node: that node removes it and tells the rooms. */
+  ejectRemote(key: string, by: User, reason: string | undefined): void {
+    this.sendSignal({
+      t: 'eject',
+      node: this.options.node,
+      key,
+      by: by.name.display,
+      ...(reason !== undefined && { reason }),
+    });
+  }
+
+  /**
+   * A ban was recorded: everyone online it covers goes now (operators and
+   * `by` excepted), on this node and, by signal, on every other.
+   */
+  applyBan(ban: BanRecord, by: User): void {
+    this.banHere(ban, by);
+    this.sendSignal({ t: 'ban', node: this.options.node, ban });
+  }
+
+  private banHere(ban: BanRecord, by: User | undefined): void {
+    const now = this.now();
+    const reason = ban.reason ? `banned: ${ban.reason}` : 'banned';
+    for (const u of [...this.users.values()]) {
+      if (u === by || u.account?.operator || !u.connected) continue;
+      const query = {
+        ...(u.account && { accountKey: u.account.key }),
+        aliasKey: u.name.key,
+        address: u.peer.address,
+        now,
+      };
+      if (banApplies(ban, query)) this.ejectBy(u, ban.by, reason);
+    }
+  }
+
+  private sendSignal(signal: Signal): void {
+    this.options.bus.signal(JSON.stringify(signal));
+  }
+
+  /** Another node's notice (our own come back too: those are ignored). */
+  private onSignal(payload: string): void {
+    let s: Signal;
+    try {
+      s = JSON.parse(payload) as Signal;
+    } catch {
+      return;
+    }
+    if (s.node === this.options.node) return;
+    if (s.t === 'announce') {
+      this.announceHere(s.rooms, s.event, s.except, s.presence);
+      return;
+    }
+    if (s.t === 'ban') {
+      this.banHere(s.ban, undefined);
+      return;
+    }
+    const user = this.users.get(s.key);
+    if (!user) return;
+    if (s.t === 'takeover') {
+      if (user.peer.id === s.session) this.takeOver(user);
+      return;
+    }
+    this.ejectBy(user, s.by, s.reason);
+  }
+
   /**
    * Admit a peer that completed its handshake (§2): claim the alias, join
    * `#lobby` (or the resumed rooms), announce, then welcome and replay history.
@@ -318,7 +669,7 @@ export class Chat implements ChatContext {
     const session = account ? undefined : (hello.session ?? newSessionToken());
     if (session !== undefined) user.guestId = guestIdOf(session);
     this.addUser(user);
-    this.subscribePrivate(user);
+    const privateReady = this.subscribePrivate(user);
 
     const joined =
       resumed.length > 0 ? resumed : [{ room: LOBBY, after: undefined, epoch: undefined }];
@@ -336,8 +687,14 @@ export class Chat implements ChatContext {
     // first read flushes pending appends, which must not reach a stream whose
     // replay has not started yet (they would arrive live, then again replayed).
     for (const t of targets) user.hold(t.key);
-    const reads = targets.map((t, i) =>
-      readReplay(this, user, t, starts[i]!, t.key === '@' ? 0 : count),
+    void this.markPresent(user);
+    // Resume order (CLUSTER.md): every stream is subscribed (its live messages
+    // held for this user) before its history is read.
+    const live = [privateReady, ...[...user.rooms.values()].map((r) => r.stream.ready)];
+    const reads = Promise.all(live).then(() =>
+      Promise.all(
+        targets.map((t, i) => readReplay(this, user, t, starts[i]!, t.key === '@' ? 0 : count)),
+      ),
     );
     // The welcome and its replay are this connection's first job: requests
     // that arrive meanwhile wait behind it (§4 "Order").
@@ -347,8 +704,8 @@ export class Chat implements ChatContext {
       .getIgnores(user.identity)
       .then((list) => user.setIgnores(list));
     this.inOrder(user, () =>
-      Promise.all([ignores, ...reads]).then(
-        ([, ...results]) => {
+      Promise.all([ignores, reads]).then(
+        ([, results]) => {
           if (!user.connected) return;
           const epochs: Record<string, string> = {};
           results.forEach((r, i) => (epochs[targets[i]!.display] = r.result.epoch));
@@ -496,8 +853,10 @@ export class Chat implements ChatContext {
   async join(user: User, room: Room, history = this.options.historyOnJoin): Promise<void> {
     this.addMember(user, room);
     const target = roomTarget(this, user, room);
+    user.hold(target.key);
     let read;
     try {
+      await room.stream.ready;
       read = await readReplay(
         this,
         user,
@@ -514,17 +873,40 @@ export class Chat implements ChatContext {
    * Give a user a new alias, signed in to `account` (or none): the old alias
    * is free at once, and neighbours are told (§3 /nick). A guest keeps its
    * private stream across /nick; moving to or from an account changes it.
+   * A new alias is claimed first (its lease decides between nodes).
    */
-  rename(user: User, name: Name, account: AccountRecord | undefined = user.account): void {
+  async rename(
+    user: User,
+    name: Name,
+    account: AccountRecord | undefined = user.account,
+  ): Promise<void> {
     const old = user.name;
+    if (old.key !== name.key) {
+      const lease = await this.claim(name, user.peer.id, account, {
+        takeover: false,
+        ...(!account && { guestId: user.guestId }),
+      });
+      if (!user.connected) {
+        void this.options.leases.release(lease.key, lease.token).catch(() => undefined);
+        return;
+      }
+      void this.releaseLease(user);
+      user.lease = lease;
+      user.leaseConfirmedAt = this.now();
+      this.unmarkPresent(old.key, ['*', ...user.rooms.keys()]);
+    }
     this.removeUser(user);
     user.name = name;
     this.addUser(user);
     this.setAccount(user, account);
+    void this.markPresent(user);
     if (old.display !== name.display)
       this.audit({ action: 'nick', actor: old.display, target: name.display });
-    const event = this.system('nick', { user: old.display, name: name.display });
-    for (const n of user.neighbours()) this.deliver(n, event);
+    this.announce(
+      [...user.rooms.values()],
+      this.system('nick', { user: old.display, name: name.display }),
+      user,
+    );
   }
 
   /** Sign a user in to an account (/nick, /register): the private stream follows the identity. */
@@ -545,9 +927,13 @@ export class Chat implements ChatContext {
 
   /** Remove a user from the chat: everyone who shares a room, and the user, see who and why. */
   eject(target: User, by: User, reason: string | undefined): void {
+    this.ejectBy(target, by.name.display, reason);
+  }
+
+  private ejectBy(target: User, by: string, reason: string | undefined): void {
     const event = this.system('kick', {
       user: target.name.display,
-      by: by.name.display,
+      by,
       ...(reason && { reason }),
     });
     target.peer.send(event);
@@ -566,21 +952,60 @@ export class Chat implements ChatContext {
     user.connected = false;
     // A dropped connection may come back and resume (§5); leaving for good ends them first.
     this.transfers.suspend(user);
-    // One quit line per neighbour however many small rooms they share; big rooms aggregate.
-    const recipients = new Set<User>();
-    for (const room of user.rooms.values()) {
-      if (this.isBig(room)) this.queuePresence(room, 'left', user.name.display);
-      else for (const m of room.members) if (m !== user) recipients.add(m);
-    }
-    for (const n of recipients) this.deliver(n, event);
+    this.announce([...user.rooms.values()], event, user, 'left');
+    this.unmarkPresent(user.name.key, ['*', ...user.rooms.keys()]);
     for (const room of [...user.rooms.values()]) this.removeMember(user, room);
     this.removeUser(user);
     this.unsubscribePrivate(user);
+    void this.releaseLease(user);
+  }
+
+  /**
+   * Tell a system event about `subject` to everyone in these rooms, on every
+   * node, once each however many of the rooms they share; in big rooms a
+   * join or leave is aggregated instead (§6). Other nodes hear it as a signal.
+   */
+  private announce(
+    rooms: Room[],
+    event: SystemEvent,
+    subject: User | undefined,
+    presence?: 'joined' | 'left',
+  ): void {
+    const p = presence && subject ? { kind: presence, name: subject.name.display } : undefined;
+    const keys = rooms.map((r) => r.name.key);
+    this.announceHere(keys, event, subject?.name.key, p);
+    this.sendSignal({
+      t: 'announce',
+      node: this.options.node,
+      rooms: keys,
+      event,
+      ...(subject && { except: subject.name.key }),
+      ...(p && { presence: p }),
+    });
+  }
+
+  /** This node's share of an announce: its members of the rooms. */
+  private announceHere(
+    roomKeys: string[],
+    event: SystemEvent,
+    except: string | undefined,
+    presence: { kind: 'joined' | 'left'; name: string } | undefined,
+  ): void {
+    const recipients = new Set<User>();
+    for (const key of roomKeys) {
+      const room = this.rooms.get(key);
+      if (!room) continue;
+      if (presence && this.isBig(room)) this.queuePresence(room, presence.kind, presence.name);
+      else for (const m of room.members) if (m.name.key !== except) recipients.add(m);
+    }
+    for (const n of recipients) this.deliver(n, event);
   }
 
   /** Tell everyone the server is going away (§8); the caller closes the connections. */
   shutdown(reason?: string): void {
     this.accountWatch.stop();
+    clearInterval(this.renewTimer);
+    this.renewTimer = undefined;
     for (const room of this.rooms.values()) clearTimeout(room.presenceTimer);
     this.transfers.shutdown();
     const event = this.system('shutdown', reason ? { reason } : {});
@@ -625,23 +1050,82 @@ export class Chat implements ChatContext {
     user.peer.send(event);
   }
 
-  /** Send one event object to every member of a room except `except` (split horizon). */
-  broadcast(room: Room, event: ServerEvent, except?: User): void {
-    for (const m of room.members) if (m !== except) this.deliver(m, event);
+  /** Send a system event to every member of a room, on every node, except `except`. */
+  broadcast(room: Room, event: SystemEvent, except?: User): void {
+    this.announce([room], event, except);
+  }
+
+  /** Send one event object to this node's members of a room (split horizon). */
+  private broadcastHere(room: Room, event: ServerEvent): void {
+    for (const m of room.members) this.deliver(m, event);
   }
 
   /** The room with this name, created (and subscribed) when new. */
   room(name: Name): Room {
     let room = this.rooms.get(name.key);
+    if (room?.stream.failed) {
+      room.stream.failed = false;
+      room.stream.early = [];
+      const r = room;
+      this.follow(
+        r.stream,
+        name.key,
+        (ms) => this.deliverRoomMessages(r, ms),
+        () => this.broadcastHere(r, this.system('reset', { room: r.name.display })),
+      );
+    }
     if (!room) {
       room = new Room(name);
       this.rooms.set(name.key, room);
       const r = room;
       const t = this.topics.get(name.key);
       if (t) [r.topic, r.topicBy, r.topicAt] = [t.text, t.by, t.at];
-      void this.options.bus.subscribe(name.key, (ms) => this.deliverRoomMessages(r, ms));
+      this.follow(
+        r.stream,
+        name.key,
+        (ms) => this.deliverRoomMessages(r, ms),
+        () => this.broadcastHere(r, this.system('reset', { room: r.name.display })),
+      );
     }
     return room;
+  }
+
+  /**
+   * Subscribe to a stream, then learn its top: the follower delivers what
+   * comes after it exactly once, in order, reading any gap from the Store
+   * (the Bus is a doorbell; the stream is the truth). Announcements that
+   * arrive before the top is known wait and go through the follower too.
+   */
+  private follow(
+    stream: Followed,
+    key: string,
+    deliver: (ms: StoredMessage[]) => void,
+    onReset: () => void,
+  ): void {
+    const store = this.options.store;
+    stream.ready = (async () => {
+      await this.options.bus.subscribe(key, (ms) => {
+        if (stream.follower) stream.follower.onMessages(ms);
+        else stream.early?.push(...ms);
+      });
+      const top = await store.read(key, Number.MAX_SAFE_INTEGER, 1);
+      stream.follower = new StreamFollower({
+        stream: key,
+        read: (k, after, limit) => store.read(k, after, limit),
+        deliver,
+        last: top.top,
+        epoch: top.epoch,
+        onReset,
+      });
+      const early = stream.early ?? [];
+      stream.early = undefined;
+      if (early.length > 0) stream.follower.onMessages(early);
+    })();
+    stream.ready.catch((err: unknown) => {
+      // The next user of the stream subscribes again (see room()).
+      stream.failed = true;
+      this.options.onInternalError?.(err, 'subscribing to a stream');
+    });
   }
 
   /** Look up a room a user names, defaulting to the current one; must be a member. */
@@ -699,20 +1183,20 @@ export class Chat implements ChatContext {
 
   addMember(user: User, room: Room): void {
     if (user.rooms.has(room.name.key)) return;
-    if (this.isBig(room)) this.queuePresence(room, 'joined', user.name.display);
-    else
-      this.broadcast(
-        room,
-        this.system('join', { room: room.name.display, user: user.name.display }),
-      );
+    this.announce(
+      [room],
+      this.system('join', { room: room.name.display, user: user.name.display }),
+      user,
+      'joined',
+    );
     room.members.add(user);
     user.rooms.set(room.name.key, room);
+    if (user.lease) void this.markPresent(user, [room]);
   }
 
   /** Announce that `user` left `room` (part or kick), aggregated in big rooms. */
   announceLeave(room: Room, user: User, event: SystemEvent): void {
-    if (this.isBig(room)) this.queuePresence(room, 'left', user.name.display);
-    else this.broadcast(room, event);
+    this.announce([room], event, user, 'left');
   }
 
   private isBig(room: Room): boolean {
@@ -727,7 +1211,7 @@ export class Chat implements ChatContext {
       const joined = room.pendingJoined.splice(0);
       const left = room.pendingLeft.splice(0);
       if (room.members.size === 0) return;
-      this.broadcast(room, this.system('presence', { room: room.name.display, joined, left }));
+      this.broadcastHere(room, this.system('presence', { room: room.name.display, joined, left }));
     }, 1000);
   }
 
@@ -736,6 +1220,7 @@ export class Chat implements ChatContext {
     user.rooms.delete(room.name.key);
     user.release(room.name.key);
     user.forgetStream(room.name.key);
+    if (user.connected && user.lease) this.unmarkPresent(user.name.key, [room.name.key]);
     if (room.members.size === 0 && room.name.key !== LOBBY.key) {
       clearTimeout(room.presenceTimer);
       this.rooms.delete(room.name.key);
@@ -773,11 +1258,8 @@ export class Chat implements ChatContext {
    * with their filters applied.
    */
   private deliverRoomMessages(room: Room, stored: StoredMessage[]): void {
-    // The Bus may repeat itself (CLUSTER.md: the stream is the truth); a room
-    // delivers each seq once, in order.
-    const fresh = stored.filter((m) => m.seq > room.lastSeq);
-    if (fresh.length === 0) return;
-    room.lastSeq = fresh[fresh.length - 1]!.seq;
+    // The room's follower hands each seq over once, in order.
+    const fresh = stored;
     const key = room.name.key;
     const events = fresh.map((m) => this.messageEvent(room, m));
     const from = fresh.map((m) => foldKey(m.from));
@@ -821,16 +1303,26 @@ export class Chat implements ChatContext {
   /** Private stream key → the online user it belongs to (not an alias: see User.privateStream). */
   private readonly privateOwners = new Map<string, User>();
 
-  /** Start delivering a user's private stream to it. */
-  subscribePrivate(user: User): void {
-    const stream = user.privateStream;
-    this.privateOwners.set(stream, user);
-    void this.options.bus.subscribe(stream, this.onPrivate);
+  /**
+   * Start delivering a user's private stream to it on this node (wherever
+   * its senders are); resolves once the stream is live.
+   */
+  subscribePrivate(user: User): Promise<void> {
+    const key = user.privateStream;
+    this.privateOwners.set(key, user);
+    const stream = new Followed();
+    this.privates.set(key, stream);
+    this.follow(stream, key, this.onPrivate, () => {
+      const owner = this.privateOwners.get(key);
+      if (owner) owner.peer.send(this.system('reset', { room: '@' }));
+    });
+    return stream.ready;
   }
 
   unsubscribePrivate(user: User, stream = user.privateStream): void {
     if (this.privateOwners.get(stream) !== user) return;
     this.privateOwners.delete(stream);
+    this.privates.delete(stream);
     void this.options.bus.unsubscribe(stream);
   }
 
@@ -842,7 +1334,7 @@ export class Chat implements ChatContext {
     if (user.privateStream === before) return;
     user.forgetStream('@');
     this.unsubscribePrivate(user, before);
-    this.subscribePrivate(user);
+    void this.subscribePrivate(user);
   }
 
   /** Deliver a message of a private stream to its owner, if online and not ignoring. */

@@ -3,8 +3,10 @@
  * connection it speaks through (STYLE.md: "user is not connection").
  */
 import type { ServerEvent } from '../protocol/messages.js';
-import type { AccountRecord } from '../store/store.js';
+import type { AccountRecord, StoredMessage } from '../store/store.js';
 import type { Name } from '../protocol/names.js';
+import type { StreamFollower } from '../bus/follower.js';
+import type { Lease } from '../store/lease.js';
 
 /** A connection as the core sees it: somewhere to send events, something to close. */
 export interface Peer {
@@ -21,14 +23,29 @@ export interface Peer {
   close(reason: string): void;
 }
 
+/**
+ * A stream this node follows (a room, or a user's private stream): its
+ * follower delivers it exactly once and in order, reading gaps from the
+ * Store. The follower is set once the subscription is live and the stream's
+ * top is known; until then announced messages wait in `early`.
+ */
+export class Followed {
+  follower: StreamFollower | undefined;
+  early: StoredMessage[] | undefined = [];
+  /** Resolves once subscribed and the follower is set: replays start after it. */
+  ready: Promise<void> = Promise.resolve();
+  /** Subscribing or the first read failed (store unreachable): try again on next use. */
+  failed = false;
+}
+
 export class Room {
   readonly members = new Set<User>();
   topic = '';
   /** Who set the topic and when (ms); persisted, and shown by clients that show it (IRC 333). */
   topicBy = '';
   topicAt = 0;
-  /** Highest seq delivered to this room's members. */
-  lastSeq = 0;
+  /** The room's stream as this node follows it. */
+  readonly stream = new Followed();
   /** Big rooms (§6): joins and leaves waiting for the next aggregate notice. */
   readonly pendingJoined: string[] = [];
   readonly pendingLeft: string[] = [];
@@ -55,6 +72,10 @@ export class User {
   private replayed: Map<string, number> | undefined;
   away = '';
   connected = true;
+  /** The alias lease this session holds (cluster-wide uniqueness), renewed while it lives. */
+  lease: Lease | undefined;
+  /** When `lease` was last confirmed (claimed or renewed), by this node's clock (ms). */
+  leaseConfirmedAt = 0;
   /** Said `bot: true` in its hello (§4): shown in /who and /whois. */
   bot = false;
   /** The account this user signed in to (or registered), if any. */

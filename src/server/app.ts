@@ -4,6 +4,7 @@
  * tests use this directly to run real servers on port 0.
  */
 import { accessSync, constants } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
@@ -13,6 +14,8 @@ import { LocalBus } from '../bus/local-bus.js';
 import { connectRedis, RedisBus } from '../bus/redis-bus.js';
 import { Chat } from '../core/chat.js';
 import type { ThrottleOptions } from '../core/login-throttle.js';
+import type { LeaseStore } from '../store/lease.js';
+import { MemoryLeases } from '../store/memory-leases.js';
 import { checkRedis } from '../store/redis-check.js';
 import { RedisStore } from '../store/redis-store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
@@ -68,6 +71,8 @@ export interface App {
 interface Backend {
   store: Store;
   bus: Bus;
+  /** Alias leases and presence: in memory for one process, in Redis for a cluster. */
+  leases: LeaseStore;
   /** Throws (RedisConfigError) when the backend is unsafe and the operator did not accept it. */
   check: () => Promise<void>;
 }
@@ -99,7 +104,7 @@ function openBackend(
             )
           : log.warn({ failed: r.failed }, 'storage works again'),
     });
-    return { store, bus, check: async () => undefined };
+    return { store, bus, leases: new MemoryLeases(), check: async () => undefined };
   }
   // Cluster mode: the append script publishes on Redis, so every node
   // (this one included) hears each message from the same doorbell.
@@ -108,8 +113,14 @@ function openBackend(
   subscriber.on('error', (err: Error) =>
     log.warn({ err: { message: err.message } }, 'redis subscriber error'),
   );
+  const store = new RedisStore({
+    client,
+    publish: () => undefined,
+    retention: config.historyLimit,
+  });
   return {
-    store: new RedisStore({ client, publish: () => undefined, retention: config.historyLimit }),
+    store,
+    leases: store,
     bus: new RedisBus({ client, subscriber }),
     check: async () => {
       await checkRedis(client, {
@@ -139,7 +150,7 @@ export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
   let fail!: (err: Error) => void;
   const failed = new Promise<Error>((resolve) => (fail = resolve));
   let stop: () => Promise<void> = async () => undefined;
-  const { store, bus, check } = openBackend(config, log, (err) => {
+  const { store, bus, leases, check } = openBackend(config, log, (err) => {
     // Two servers must never serve one database: stop now; clients reconnect to the holder.
     log.fatal({ db: config.db }, err.message);
     void stop().then(() => fail(err));
@@ -147,6 +158,9 @@ export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
   const chat = new Chat({
     store,
     bus,
+    leases,
+    node: randomUUID(),
+    leaseMs: config.leaseSeconds * 1000,
     limits: {
       maxLineBytes: config.maxLineBytes,
       maxMessageLines: config.maxMessageLines,
@@ -288,6 +302,7 @@ export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
     start: async () => {
       await check();
       await chat.load();
+      await chat.start();
       const addr = await listener.listen();
       if (irc) await irc.listen();
       return addr;

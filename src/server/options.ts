@@ -104,6 +104,15 @@ export const SERVER_OPTIONS = [
     kind: 'bool',
   },
   {
+    key: 'leaseSeconds',
+    description:
+      'cluster mode: seconds an alias stays held after its server stops renewing it (a crashed node frees its aliases within this)',
+    default: 15,
+    kind: 'int',
+    min: 1,
+    max: 300,
+  },
+  {
     key: 'logLevel',
     description: `log level (${LOG_LEVELS.join(', ')})`,
     default: 'info',

@@ -13,6 +13,16 @@ export interface Owner {
   session: string;
   /** The alias as the holder typed it (the lease key is the folded form). */
   display: string;
+  /** When the session signed in (ms), and its account: what /whois shows from another node. */
+  since?: number;
+  account?: boolean;
+  operator?: boolean;
+  bot?: boolean;
+  /**
+   * A guest's identity (derived from its session token, docs/protocol.md §2):
+   * the same guest coming back through another node may take its alias over.
+   */
+  guest?: string;
 }
 
 /** A held lease; `token` is the proof of ownership for renew and release. */
@@ -33,6 +43,10 @@ export interface Presence {
   display: string;
   node: string;
   expiresAt: number;
+  /** What /who shows beside the name (§3): away text, operator, bot. */
+  away?: string;
+  operator?: boolean;
+  bot?: boolean;
 }
 
 export interface LeaseStore {

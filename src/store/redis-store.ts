@@ -398,7 +398,8 @@ export class RedisStore implements Store, LeaseStore {
     ttlMs: number,
   ): Promise<void> {
     const k = this.keys.stream(room);
-    const info = JSON.stringify({ display: member.display, node: member.node });
+    // Everything but the key (the sorted set's member); undefined drops out.
+    const info = JSON.stringify({ ...member, key: undefined });
     await this.track(
       this.run(
         SCRIPTS.setPresence,
@@ -422,8 +423,9 @@ export class RedisStore implements Store, LeaseStore {
     )) as string[];
     const out: Presence[] = [];
     for (let i = 0; i + 2 < flat.length; i += 3) {
-      const info = JSON.parse(flat[i + 2]!) as { display?: string; node?: string };
+      const info = JSON.parse(flat[i + 2]!) as Partial<Omit<Presence, 'key' | 'expiresAt'>>;
       out.push({
+        ...info,
         key: flat[i]!,
         expiresAt: Number(flat[i + 1]),
         display: info.display ?? flat[i]!,
@@ -466,9 +468,13 @@ export class RedisStore implements Store, LeaseStore {
     return this.track(
       call().catch((err: unknown) => {
         const reason = err instanceof Error ? err.message : String(err);
-        throw new StoreError('write', `Redis call failed: ${reason}. Check that Redis is up.`, {
-          cause: err,
-        });
+        throw new StoreError(
+          'unavailable',
+          `Redis call failed: ${reason}. Check that Redis is up.`,
+          {
+            cause: err,
+          },
+        );
       }),
     );
   }
@@ -480,7 +486,15 @@ export class RedisStore implements Store, LeaseStore {
       this.inflight.delete(p);
     };
     p.then(done, done);
-    return p;
+    // Plain commands (not scripts) fail with ioredis's own errors: name them as
+    // the store being unreachable, as run() does, so users get `unavailable`.
+    return p.catch((err: unknown) => {
+      if (err instanceof StoreError) throw err;
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new StoreError('unavailable', `Redis call failed: ${reason}. Check that Redis is up.`, {
+        cause: err,
+      });
+    });
   }
 
   /**
@@ -505,7 +519,7 @@ export class RedisStore implements Store, LeaseStore {
       const fail = (err: unknown): void => {
         const reason = err instanceof Error ? err.message : String(err);
         reject(
-          new StoreError('write', `Redis call failed: ${reason}. Check that Redis is up.`, {
+          new StoreError('unavailable', `Redis call failed: ${reason}. Check that Redis is up.`, {
             cause: err,
           }),
         );

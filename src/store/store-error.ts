@@ -2,14 +2,17 @@
  * Why a Store call failed: `open` (cannot start), `closed` (used after
  * close, during shutdown), `write` (a write failed for another reason),
  * `full` (the disk or file system is full or read-only: it recovers when
- * space comes back), `lease` (another server took the database over).
+ * space comes back), `lease` (another server took the database over),
+ * `unavailable` (cluster mode: the shared Redis cannot be reached; it
+ * recovers when Redis answers again).
  */
-export type StoreFailure = 'open' | 'closed' | 'write' | 'full' | 'lease';
+export type StoreFailure = 'open' | 'closed' | 'write' | 'full' | 'lease' | 'unavailable';
 
 /** What users are told for failures they can do something about (retry later). */
 const USER_MESSAGES: Partial<Record<StoreFailure, string>> = {
   full: 'The server cannot store messages right now (its disk is full); nothing was sent. Try again in a minute',
   lease: 'This server is stopping (another one took over); nothing was sent. Reconnect',
+  unavailable: 'The server cannot reach its shared store right now; try again shortly',
 };
 
 /**

@@ -73,7 +73,7 @@ test(
     assert.ok(existsSync(out), 'results file written');
     const res = JSON.parse(readFileSync(out, 'utf8')) as Results;
     assert.equal(res.quick, true);
-    assert.deepEqual(Object.keys(res.scenarios).sort(), ['a', 'b', 'c', 'd', 'e', 'f']);
+    assert.deepEqual(Object.keys(res.scenarios).sort(), ['a', 'b', 'c', 'd', 'e', 'f', 'g']);
     assert.ok(res.servers.includes('chat-server'), 'chat-server was benchmarked');
     for (const [id, sc] of Object.entries(res.scenarios)) {
       assert.ok(Object.keys(sc.runs).length > 0, `scenario ${id} has runs`);

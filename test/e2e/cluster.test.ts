@@ -98,6 +98,76 @@ if (missing) {
       });
     }
 
+    test('presence, private messages, /whois and ghost takeover span the nodes', async (t) => {
+      const redis = await RedisServer.start({ aof: true });
+      started.push(redis);
+      const dir = tempDir(t);
+      const args = ['--redis', redis.url];
+      const a = await spawnServer(t, { db: join(dir, 'a.db'), args });
+      const b = await spawnServer(t, { db: join(dir, 'b.db'), args });
+      const alice = await LineClient.json(a.port, 'alice');
+      const carol = await LineClient.json(a.port, 'carol');
+      const bob = await LineClient.json(b.port, 'bob');
+      t.after(() => [alice, carol, bob].forEach((c) => c.socket.destroy()));
+      // One join line for bob on node A's users, not one per node.
+      await alice.waitForJson(
+        (o: Obj) => o.type === 'system' && o.event === 'join' && o.user === 'bob',
+      );
+      await carol.waitForJson(
+        (o: Obj) => o.type === 'system' && o.event === 'join' && o.user === 'bob',
+      );
+
+      for (const room of [undefined, '*']) {
+        alice.sendJson({ type: 'who', ...(room && { room }), id: `w${room ?? ''}` });
+        const who = await alice.waitForJson(
+          (o: Obj) => o.type === 'who' && o.id === `w${room ?? ''}`,
+        );
+        assert.deepEqual(
+          (who.users as Obj[]).map((u) => u.name),
+          ['alice', 'bob', 'carol'],
+          `/who ${room ?? ''} lists both nodes`,
+        );
+      }
+      alice.sendJson({ type: 'whois', name: 'BOB', id: 'wi' });
+      const whois = await alice.waitForJson((o: Obj) => o.type === 'whois');
+      assert.equal(whois.name, 'bob');
+      assert.deepEqual(whois.rooms, ['#lobby']);
+
+      alice.sendJson({ type: 'dm', to: 'bob', text: 'psst, from A', id: 'd1' });
+      const dmAck = await alice.waitForJson((o: Obj) => o.id === 'd1');
+      assert.equal(dmAck.type, 'ack', JSON.stringify(dmAck));
+      const got = await bob.waitForJson((o: Obj) => o.type === 'private');
+      assert.equal(got.text, 'psst, from A');
+      assert.equal(got.from, 'alice');
+
+      // Uniqueness: bob's alias is taken on node A too.
+      const dup = await LineClient.connect(a.port);
+      t.after(() => dup.socket.destroy());
+      dup.sendJson({ type: 'hello', version: 1, name: 'Bob' });
+      const refused = await dup.waitForJson((o: Obj) => o.type === 'error');
+      assert.equal(refused.code, 'alias_taken');
+
+      // Ghost takeover across nodes: bob registers on B, then signs in on A.
+      bob.sendJson({ type: 'register', password: 'correct horse', id: 'r1' });
+      const reg = await bob.waitForJson((o: Obj) => o.id === 'r1');
+      assert.equal(reg.type, 'ack', JSON.stringify(reg));
+      const bob2 = await LineClient.json(a.port, 'bob', { password: 'correct horse' });
+      t.after(() => bob2.socket.destroy());
+      const told = await bob.waitForJson((o: Obj) => o.type === 'error');
+      assert.equal(told.code, 'alias_taken');
+      await bob.waitClosed();
+      // Exactly one quit line for the old copy on node A's users.
+      await carol.waitForJson(
+        (o: Obj) => o.type === 'system' && o.event === 'quit' && o.user === 'bob',
+      );
+      alice.sendJson({ type: 'who', room: '*', id: 'w2' });
+      const after = await alice.waitForJson((o: Obj) => o.type === 'who' && o.id === 'w2');
+      assert.deepEqual(
+        (after.users as Obj[]).map((u) => u.name),
+        ['alice', 'bob', 'carol'],
+      );
+    });
+
     test('a Redis without appendonly is refused at startup, naming what is at stake', async (t) => {
       const redis = await RedisServer.start({ aof: false });
       started.push(redis);

@@ -1,7 +1,7 @@
 import type { RequestOf } from '../../protocol/commands.js';
 import { ChatError } from '../../protocol/errors.js';
-import { parseAlias } from '../../protocol/names.js';
-import { banApplies, isLoopback, parseAddressBan, plainAddress } from '../../store/ban-match.js';
+import { foldKey, parseAlias } from '../../protocol/names.js';
+import { isLoopback, parseAddressBan, plainAddress } from '../../store/ban-match.js';
 import type { BanRecord } from '../../store/store.js';
 import { parseDuration } from '../duration.js';
 import { defineCommand } from './command.js';
@@ -64,6 +64,13 @@ export const ban = defineCommand('ban', (ctx, user, req) =>
       let value = parseAddressBan(target);
       let nameKey = value ?? '';
       if (value === undefined) {
+        if (!ctx.users.has(foldKey(target)) && (await ctx.remoteUser(target))) {
+          // Its address is known only to the server it is on.
+          throw new ChatError(
+            'bad_request',
+            `${target} is connected to another server; ban the address itself: /ban -addr ADDRESS`,
+          );
+        }
         const online = ctx.findUser(target);
         if (isLoopback(online.peer.address)) {
           throw new ChatError(
@@ -96,17 +103,8 @@ export const ban = defineCommand('ban', (ctx, user, req) =>
       target: `${record.kind} ${record.name}`,
       ...(reason && { reason }),
     });
-    // Everyone online the new ban covers goes now (operators excepted).
-    for (const u of [...ctx.users.values()]) {
-      if (u === user || u.account?.operator || !u.connected) continue;
-      const query = {
-        ...(u.account && { accountKey: u.account.key }),
-        aliasKey: u.name.key,
-        address: u.peer.address,
-        now,
-      };
-      if (banApplies(record, query)) ctx.eject(u, user, reason ? `banned: ${reason}` : 'banned');
-    }
+    // Everyone online the new ban covers goes now (operators excepted), on every node.
+    ctx.applyBan(record, user);
     ack(ctx, user, req, { name: record.name });
   }),
 );

@@ -5,9 +5,22 @@
  * the bookkeeping behind them lives in one place in `chat.ts`.
  */
 import type { CommandSpec } from '../../protocol/commands.js';
-import type { Limits, MessageEvent, ServerEvent, SystemEvent } from '../../protocol/messages.js';
+import type {
+  Limits,
+  MessageEvent,
+  ServerEvent,
+  SystemEvent,
+  WhoEntry,
+} from '../../protocol/messages.js';
 import type { Name } from '../../protocol/names.js';
-import type { AccountRecord, AuditRecord, Store, StoredMessage } from '../../store/store.js';
+import type {
+  AccountRecord,
+  AuditRecord,
+  BanRecord,
+  Store,
+  StoredMessage,
+} from '../../store/store.js';
+import type { Owner } from '../../store/lease.js';
 import type { Room, User } from '../model.js';
 import type { Moderation } from '../moderation.js';
 import type { Transfers } from '../transfers.js';
@@ -62,8 +75,16 @@ export interface ChatContext {
   ): SystemEvent;
   /** Send an event to one user (held while a replay of its stream is under way). */
   deliver(user: User, event: ServerEvent): void;
-  /** Send one event to every member of a room except `except`. */
-  broadcast(room: Room, event: ServerEvent, except?: User): void;
+  /** Send a system event to every member of a room, on every node, except `except`. */
+  broadcast(room: Room, event: SystemEvent, except?: User): void;
+  /** Who is in a room (or `*`) on every node: `local` as they are, others from presence. */
+  whoIn(roomKey: string, local: Iterable<User>): Promise<WhoEntry[]>;
+  /** A user online on another node, or undefined. */
+  remoteUser(raw: string): Promise<Owner | undefined>;
+  /** Ask the node holding `key` to kick that user. */
+  ejectRemote(key: string, by: User, reason: string | undefined): void;
+  /** A ban was recorded: remove everyone online it covers, on every node (operators excepted). */
+  applyBan(ban: BanRecord, by: User): void;
   /** The wire form of a stored room message. */
   messageEvent(room: Room, m: StoredMessage): MessageEvent;
 
@@ -75,9 +96,10 @@ export interface ChatContext {
   removeMember(user: User, room: Room): void;
   /**
    * Take a new alias, signed in to `account` (default: the current one): the
-   * maps, the private stream (which follows the identity) and the neighbours' notice.
+   * lease (cluster-wide), the maps, the private stream (which follows the
+   * identity) and the neighbours' notice.
    */
-  rename(user: User, name: Name, account?: AccountRecord): void;
+  rename(user: User, name: Name, account?: AccountRecord): Promise<void>;
   /** Sign a user in to an account (/register): its private stream follows the identity. */
   setAccount(user: User, account: AccountRecord | undefined): void;
   /** Set or clear a room's topic: stored, then in effect (docs/protocol.md §3 /topic). */

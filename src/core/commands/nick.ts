@@ -41,8 +41,9 @@ export const nick = defineCommand('nick', async (ctx, user, req) => {
     }
     await ctx.checkPassword(user.peer.address, account, req.password);
   }
-  // The awaits above let others in: check again before taking the name.
+  // The awaits above let others in: check again before taking the name; the
+  // lease claim in rename() is what decides between nodes.
   ctx.assertAliasFree(name, user, account);
-  ctx.rename(user, ctx.requireAccount && account ? parseAlias(account.name) : name, account);
+  await ctx.rename(user, ctx.requireAccount && account ? parseAlias(account.name) : name, account);
   ack(ctx, user, req, { name: user.name.display });
 });

@@ -1,33 +1,26 @@
 import { ChatError } from '../../protocol/errors.js';
 import { parseRoom } from '../../protocol/names.js';
-import type { WhoEntry } from '../../protocol/messages.js';
 import type { User } from '../model.js';
 import { defineCommand } from './command.js';
 import { reply } from './reply.js';
 
-function listed(users: Iterable<User>): WhoEntry[] {
-  return [...users]
-    .map((u) => ({
-      name: u.name.display,
-      ...(u.away && { away: u.away }),
-      ...(u.account?.operator && { operator: true as const }),
-      ...(u.bot && { bot: true as const }),
-    }))
-    .sort((a, b) => a.name.localeCompare(b.name));
-}
-
 /** Users in the current room, a named room, or everyone online (`*`). */
-export const who = defineCommand('who', (ctx, user, req) => {
+export const who = defineCommand('who', async (ctx, user, req) => {
   let roomName: string;
-  let users: Iterable<User>;
+  let key: string;
+  let local: Iterable<User>;
   if (req.room === '*') {
-    roomName = '*';
-    users = ctx.users.values();
+    roomName = key = '*';
+    local = ctx.users.values();
   } else {
-    const room = req.room === undefined ? user.current : ctx.rooms.get(parseRoom(req.room).key);
-    if (!room) throw new ChatError('not_found', `No such room: ${req.room}`);
-    roomName = room.name.display;
-    users = room.members;
+    const name = req.room === undefined ? user.current.name : parseRoom(req.room);
+    const room = ctx.rooms.get(name.key);
+    roomName = room?.name.display ?? name.display;
+    key = name.key;
+    local = room?.members ?? [];
   }
-  reply(user, req, { type: 'who', room: roomName, users: listed(users) });
+  // Members on other nodes come from presence (cluster mode).
+  const users = await ctx.whoIn(key, local);
+  if (users.length === 0) throw new ChatError('not_found', `No such room: ${req.room}`);
+  reply(user, req, { type: 'who', room: roomName, users });
 });

@@ -1,3 +1,4 @@
+import { foldKey } from '../../protocol/names.js';
 import { defineCommand } from './command.js';
 import { reply } from './reply.js';
 
@@ -6,7 +7,29 @@ import { reply } from './reply.js';
  * with them, online since, idle time and away message. The address is for
  * operators only (bans are by address for guests); nobody else ever sees it.
  */
-export const whois = defineCommand('whois', (ctx, user, req) => {
+export const whois = defineCommand('whois', async (ctx, user, req) => {
+  if (!ctx.users.has(foldKey(req.name.trim()))) {
+    // On another node: what its lease says, and the rooms shared from presence.
+    const owner = await ctx.remoteUser(req.name);
+    if (!owner) ctx.findUser(req.name); // throws not_found
+    const key = foldKey(owner!.display);
+    const shared: string[] = [];
+    for (const room of user.rooms.values()) {
+      const members = await ctx.whoIn(room.name.key, []);
+      if (members.some((m) => foldKey(m.name) === key)) shared.push(room.name.display);
+    }
+    reply(user, req, {
+      type: 'whois',
+      name: owner!.display,
+      account: owner!.account ?? false,
+      operator: owner!.operator ?? false,
+      bot: owner!.bot ?? false,
+      rooms: shared.sort((a, b) => a.localeCompare(b)),
+      since: new Date(owner!.since ?? ctx.nowMs()).toISOString(),
+      idle: 0,
+    });
+    return;
+  }
   const target = ctx.findUser(req.name);
   const shared = [...target.rooms.values()]
     .filter((r) => user.rooms.has(r.name.key))
