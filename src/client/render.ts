@@ -224,25 +224,31 @@ export function renderEvent(e: ServerEvent, ctx: RenderContext): string | undefi
       return renderError(e.message, e.code, ctx);
     case 'who': {
       const where = e.room === '*' ? 'online' : `in ${clean(e.room)}`;
-      const head = renderNotice(`${plural(e.users.length, 'user', 'users')} ${where}:`, ctx);
+      const total = e.total ?? e.users.length;
+      const shown = total > e.users.length ? ` (${e.users.length} shown)` : '';
+      const head = renderNotice(`${plural(total, 'user', 'users')} ${where}${shown}:`, ctx);
       const rows = e.users.map(
         // Staff marked as in text mode (`@Ana`), so students can tell who is an operator.
         (u) =>
           `    ${u.operator ? '@' : ''}${nick(ctx, u.name)}${u.bot ? ' (bot)' : ''}${u.away ? ` (away: ${clean(u.away)})` : ''}`,
       );
-      return [head, ...rows].join('\n');
+      const more = e.next === undefined ? [] : [renderNotice(`More: /who * ${clean(e.next)}`, ctx)];
+      return [head, ...rows, ...more].join('\n');
     }
     case 'whois':
       return renderNotice(whoisPhrases(e, time).map(words).join('\n'), ctx);
     case 'rooms': {
-      const head = renderNotice(`${plural(e.rooms.length, 'room', 'rooms')}:`, ctx);
+      const total = e.total ?? e.rooms.length;
+      const shown = total > e.rooms.length ? ` (${e.rooms.length} shown)` : '';
+      const head = renderNotice(`${plural(total, 'room', 'rooms')}${shown}:`, ctx);
       const rows = columns(
         e.rooms.map((r) => [
           clean(r.name),
           `${plural(r.members, 'member', 'members')}${r.topic ? `  ${clean(r.topic)}` : ''}`,
         ]),
       );
-      return [head, ...rows].join('\n');
+      const more = e.next === undefined ? [] : [renderNotice(`More: /rooms ${clean(e.next)}`, ctx)];
+      return [head, ...rows, ...more].join('\n');
     }
     case 'help': {
       const only = e.commands.length === 1 ? e.commands[0] : undefined;

@@ -38,6 +38,10 @@ const word = (field: string, optional = false): ArgSpec => ({ field, take: 'word
 const rest = (field: string, optional = false): ArgSpec => ({ field, take: 'rest', optional });
 
 const MAX_FIELD = 65536;
+/** Entries in one `/rooms` or `/who *` reply unless the request asks for fewer (§6). */
+export const DEFAULT_PAGE = 100;
+/** The most a request may ask for in one page. */
+export const MAX_PAGE = 500;
 const id = z.string().max(128).optional();
 const str = z.string().max(MAX_FIELD);
 /** Every string a user typed is sanitized while it is validated, so the core sees clean text. */
@@ -46,6 +50,8 @@ const optText = text.optional();
 const lines = str.transform(sanitizeLines);
 const name = z.string().max(256);
 const password = z.string().max(1024);
+/** Page size of `/rooms` and `/who *` (§6); the default is DEFAULT_PAGE. */
+const pageLimit = z.number().int().min(1).max(MAX_PAGE).optional();
 
 type Typed = Omit<CommandSpec, 'request' | 'operator'>;
 
@@ -75,12 +81,12 @@ const REQUESTS = [
       args: [word('command', true)],
     },
   ]),
-  request('who', { room: name.optional() }, [
+  request('who', { room: name.optional(), limit: pageLimit, cursor: name.optional() }, [
     {
       name: 'who',
-      usage: '/who [#room | *]',
-      summary: 'users in this room, another room, or everyone online',
-      args: [word('room', true)],
+      usage: '/who [#room | *] [from]',
+      summary: 'users in this room, another room, or everyone online (* is paged: /who * NEXT)',
+      args: [word('room', true), word('cursor', true)],
     },
   ]),
   request('whois', { name }, [
@@ -91,8 +97,13 @@ const REQUESTS = [
       args: [word('name')],
     },
   ]),
-  request('rooms', {}, [
-    { name: 'rooms', usage: '/rooms', summary: 'rooms with member counts and topics', args: [] },
+  request('rooms', { limit: pageLimit, cursor: name.optional() }, [
+    {
+      name: 'rooms',
+      usage: '/rooms [from]',
+      summary: 'rooms with member counts and topics (paged: /rooms NEXT shows more)',
+      args: [word('cursor', true)],
+    },
   ]),
   request('join', { room: name, history: z.number().int().min(0).max(500).optional() }, [
     {

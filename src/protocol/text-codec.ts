@@ -183,19 +183,28 @@ export function encodeText(e: ServerEvent, here: string): string {
     case 'who': {
       const names = e.users.map((u) => (u.away ? `${whoName(u)} (away: ${u.away})` : whoName(u)));
       const where = e.room === '*' ? 'online' : `in ${e.room}`;
-      return `* ${names.length} ${names.length === 1 ? 'user' : 'users'} ${where}: ${names.join(', ')}\n`;
+      const total = e.total ?? names.length;
+      const shown = total > names.length ? ` (${names.length} shown)` : '';
+      // One page of `/who *` (§6): the next one starts after e.next.
+      const more = e.next === undefined ? '' : `* More: /who * ${e.next}\n`;
+      return `* ${total} ${total === 1 ? 'user' : 'users'} ${where}${shown}: ${names.join(', ')}\n${more}`;
     }
     case 'whois':
       return whoisPhrases(e, clock)
         .map((p) => `* ${plain(p)}\n`)
         .join('');
-    case 'rooms':
+    case 'rooms': {
+      const total = e.total ?? e.rooms.length;
+      const shown = total > e.rooms.length ? ` (${e.rooms.length} shown)` : '';
       return (
-        `* ${e.rooms.length} ${e.rooms.length === 1 ? 'room' : 'rooms'}:\n` +
+        `* ${total} ${total === 1 ? 'room' : 'rooms'}${shown}:\n` +
         e.rooms
           .map((r) => `*   ${r.name} (${r.members})${r.topic ? ` — ${r.topic}` : ''}\n`)
-          .join('')
+          .join('') +
+        // One page (§6): the next one starts after e.next.
+        (e.next === undefined ? '' : `* More: /rooms ${e.next}\n`)
       );
+    }
     case 'help':
       if (e.commands.length === 1) {
         const c = e.commands[0]!;

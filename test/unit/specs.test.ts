@@ -13,10 +13,10 @@ import { decodeTextLine } from '../../src/protocol/text-codec.js';
 /** docs/protocol.md §3, the command table, verbatim. */
 const PROTOCOL_USAGE: Record<string, string> = {
   help: '/help [command]',
-  who: '/who [#room | *]',
+  who: '/who [#room | *] [from]',
   // Extended (docs/protocol.md §3).
   whois: '/whois nick',
-  rooms: '/rooms',
+  rooms: '/rooms [from]',
   join: '/join #room',
   part: '/part [#room]',
   msg: '/msg nick text',
@@ -172,8 +172,10 @@ describe('text commands and JSON requests agree', () => {
     '/who',
     '/who #dev',
     '/who *',
+    '/who * bob',
     '/whois Bob',
     '/rooms',
+    '/rooms #dev',
     '/join #dev',
     '/part',
     '/part #dev',
