@@ -15,9 +15,14 @@ import type { ServerKind } from './messages.js';
 
 export const HOST = '127.0.0.1';
 
-export const CHAT_SERVER_JS = fileURLToPath(
-  new URL('../../src/bin/chat-server.js', import.meta.url),
-);
+/**
+ * The chat-server the bench starts: this build's, or CHAT_BENCH_SERVER_JS
+ * (another build's `dist/src/bin/chat-server.js`, to measure a before/after
+ * pair with the same bench code).
+ */
+export const CHAT_SERVER_JS =
+  process.env['CHAT_BENCH_SERVER_JS'] ??
+  fileURLToPath(new URL('../../src/bin/chat-server.js', import.meta.url));
 
 // ---- machine facts ---------------------------------------------------------
 
@@ -306,6 +311,9 @@ export async function startServer(o: ServerOptions): Promise<ServerProcess> {
     o.kind === 'chat-server'
       ? [
           process.execPath,
+          // e.g. CHAT_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to
+          // profile every chat-server the bench starts (docs/performance.md).
+          ...(process.env['CHAT_BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean),
           CHAT_SERVER_JS,
           '--host',
           HOST,

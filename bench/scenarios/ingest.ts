@@ -73,7 +73,7 @@ export interface IngestResult extends LoadResult {
   cpuUsPerMessage: number | null;
 }
 
-async function ingestOnce(
+export async function ingestOnce(
   ctx: Ctx,
   kind: ServerKind,
   label: string,

@@ -24,7 +24,7 @@ import { ChatClient, type ClientIO, type SessionEnd } from './app.js';
 import { parseEndpoints, type Endpoint } from './dial.js';
 import { shouldUseColor } from './render.js';
 import { expandHome } from './transfer-files.js';
-import { VERSION } from './version.js';
+import { VERSION } from '../meta/version.js';
 
 /** Exit codes of chat-client; see the table above. */
 export const EXIT = {

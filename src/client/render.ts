@@ -15,8 +15,22 @@ import type {
 import {
   ackPhrase,
   bansPhrases,
+  connectedPhrase,
+  count,
+  errorPhrase,
+  HELP_HEAD,
+  HELP_HINT,
+  helpEntryPhrase,
+  historyFootPhrase,
+  historyGapPhrase,
+  historyHeadPhrase,
   joinTopicPhrase,
+  morePhrase,
+  roomsHeadPhrase,
   systemPhrase,
+  welcomePhrase,
+  whoEntryPhrase,
+  whoHeadPhrase,
   whoisPhrases,
   type Phrase,
 } from '../protocol/phrases.js';
@@ -36,7 +50,6 @@ export interface RenderContext {
 }
 
 /** Key of the private-message stream in history and resume (§4). */
-const PRIVATE_STREAM = '@';
 const ESC = '\x1b[';
 const RESET = `${ESC}0m`;
 /** Alias colours: no red (errors) and no grey (notices), so those stay distinct. */
@@ -99,8 +112,7 @@ export function renderNotice(text: string, ctx: RenderContext): string {
 
 /** An error: `! message [code]` (code omitted for the client's own errors), in red when colour is on. */
 export function renderError(message: string, code: string | undefined, ctx: RenderContext): string {
-  const tail = code === undefined ? '' : ` [${code}]`;
-  return paint(ctx, ERROR_STYLE, `! ${clean(message)}${tail}`);
+  return paint(ctx, ERROR_STYLE, `! ${words(errorPhrase(message, code))}`);
 }
 
 /**
@@ -176,8 +188,13 @@ function columns(rows: Array<[string, string]>, indent = '    '): string[] {
   return rows.map(([left, right]) => `${indent}${left.padEnd(width)}  ${right}`.trimEnd());
 }
 
-function plural(n: number, one: string, many: string): string {
-  return `${n} ${n === 1 ? one : many}`;
+/** A phrase with its user names in their alias colours (lists, where each name stands alone). */
+function named(phrase: Phrase, ctx: RenderContext): string {
+  return phrase
+    .map((seg) =>
+      typeof seg === 'string' ? seg : seg.kind === 'user' ? nick(ctx, seg.value) : clean(seg.value),
+    )
+    .join('');
 }
 
 /**
@@ -192,76 +209,53 @@ export function renderEvent(e: ServerEvent, ctx: RenderContext): string | undefi
       return privateMessage(e, ctx);
     case 'system':
       return renderNotice(words(systemPhrase(e)), ctx);
-    case 'welcome': {
-      const others = e.members.filter((m) => m !== e.name).map(clean);
-      // The welcome names at most a few members; memberCount says how many there are.
-      const unnamed = e.memberCount - 1 - others.length;
-      const more = unnamed > 0 ? ` and ${unnamed} more` : '';
-      const company = others.length ? `with ${others.join(', ')}${more}` : 'alone for now';
+    case 'welcome':
       return renderNotice(
-        `Connected to ${clean(e.server.name)} ${clean(e.server.version)} as ${clean(e.name)}.\n` +
-          `You are in ${e.rooms.map(clean).join(', ')} ${company}. Type /help for commands, exit to leave.`,
+        `${words(connectedPhrase(e))}\n${words(welcomePhrase(e))} ${HELP_HINT}, exit to leave.`,
         ctx,
       );
-    }
     case 'history': {
       if (e.messages.length === 0)
-        return e.gap
-          ? renderNotice(`Some messages in ${clean(e.room)} are no longer stored`, ctx)
-          : undefined;
-      const what = e.room === PRIVATE_STREAM ? 'private messages' : `history of ${clean(e.room)}`;
-      const head = `— ${what}${e.gap ? ' (older messages were trimmed)' : ''} —`;
-      const foot = `— end of history${e.more ? ' (more with /history)' : ''} —`;
+        return e.gap ? renderNotice(words(historyGapPhrase(e)), ctx) : undefined;
       return [
-        renderNotice(head, ctx),
+        renderNotice(words(historyHeadPhrase(e)), ctx),
         ...e.messages.map((m) =>
           m.type === 'private' ? privateMessage(m, ctx) : roomMessage(m, ctx),
         ),
-        renderNotice(foot, ctx),
+        renderNotice(words(historyFootPhrase(e)), ctx),
       ].join('\n');
     }
     case 'error':
       return renderError(e.message, e.code, ctx);
     case 'who': {
-      const where = e.room === '*' ? 'online' : `in ${clean(e.room)}`;
-      const total = e.total ?? e.users.length;
-      const shown = total > e.users.length ? ` (${e.users.length} shown)` : '';
-      const head = renderNotice(`${plural(total, 'user', 'users')} ${where}${shown}:`, ctx);
-      const rows = e.users.map(
-        // Staff marked as in text mode (`@Ana`), so students can tell who is an operator.
-        (u) =>
-          `    ${u.operator ? '@' : ''}${nick(ctx, u.name)}${u.bot ? ' (bot)' : ''}${u.away ? ` (away: ${clean(u.away)})` : ''}`,
-      );
-      const more = e.next === undefined ? [] : [renderNotice(`More: /who * ${clean(e.next)}`, ctx)];
-      return [head, ...rows, ...more].join('\n');
+      const head = renderNotice(words(whoHeadPhrase(e)), ctx);
+      // Staff marked as in text mode (`@Ana`), so students can tell who is an operator.
+      const rows = e.users.map((u) => `    ${named(whoEntryPhrase(u), ctx)}`);
+      const more = morePhrase(e);
+      return [head, ...rows, ...(more ? [renderNotice(words(more), ctx)] : [])].join('\n');
     }
     case 'whois':
       return renderNotice(whoisPhrases(e, time).map(words).join('\n'), ctx);
     case 'rooms': {
-      const total = e.total ?? e.rooms.length;
-      const shown = total > e.rooms.length ? ` (${e.rooms.length} shown)` : '';
-      const head = renderNotice(`${plural(total, 'room', 'rooms')}${shown}:`, ctx);
+      const head = renderNotice(words(roomsHeadPhrase(e)), ctx);
       const rows = columns(
         e.rooms.map((r) => [
           clean(r.name),
-          `${plural(r.members, 'member', 'members')}${r.topic ? `  ${clean(r.topic)}` : ''}`,
+          `${count(r.members, 'member', 'members')}${r.topic ? `  ${clean(r.topic)}` : ''}`,
         ]),
       );
-      const more = e.next === undefined ? [] : [renderNotice(`More: /rooms ${clean(e.next)}`, ctx)];
+      const more = morePhrase(e) ? [renderNotice(words(morePhrase(e)!), ctx)] : [];
       return [head, ...rows, ...more].join('\n');
     }
     case 'help': {
       const only = e.commands.length === 1 ? e.commands[0] : undefined;
-      if (only) return renderNotice(`${clean(only.usage)} — ${clean(only.summary)}`, ctx);
+      if (only) return renderNotice(words(helpEntryPhrase(only)), ctx);
       const rows = columns([
         ...e.commands.map((c): [string, string] => [clean(c.usage), clean(c.summary)]),
         ...CLIENT_COMMANDS.map((c): [string, string] => [c.usage, c.summary]),
         ['exit, quit, Ctrl-D', 'leave the chat'],
       ]);
-      const head = renderNotice(
-        'Commands (a line without "/" is a message; "//text" sends "/text"):',
-        ctx,
-      );
+      const head = renderNotice(HELP_HEAD, ctx);
       return [head, ...rows].join('\n');
     }
     case 'ack':

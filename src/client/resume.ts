@@ -3,10 +3,8 @@
  * messages), docs/protocol.md §4: where a resume starts, and which events
  * were shown before and must not be shown twice. Pure: no sockets, no timers.
  */
+import { PRIVATE_STREAM } from '../protocol/constants.js';
 import type { ResumePoint, ServerEvent } from '../protocol/messages.js';
-
-/** Private messages' stream key in resume maps (§4). */
-export const PRIVATE_STREAM = '@';
 
 /**
  * One stream as seen by this client. `seq` is the highest the server sent us;

@@ -26,15 +26,17 @@ import type {
   TopicRecord,
 } from '../store/store.js';
 import { ChatError, PasswordNeeded, toChatError } from '../protocol/errors.js';
+import { systemClock, type Clock, type Timer } from './clock.js';
 import { LoginThrottle, type ThrottleOptions } from './login-throttle.js';
 import { verifyPassword } from './passwords.js';
 import { AccountWatch, applyAccount, type AccountWatchHost } from './account-watch.js';
 import { Moderation } from './moderation.js';
 import { guestIdOf, newSessionToken } from './guest-session.js';
 import { banApplies } from '../store/ban-match.js';
-import type { CommandSpec } from '../protocol/commands.js';
+import type { CommandSpec, RequestOf } from '../protocol/commands.js';
 import type { ChatContext } from './commands/context.js';
 import { isAvailable, runCommand } from './commands/index.js';
+import { storeSay } from './commands/say.js';
 import { Followed, Room, User, type Peer } from './model.js';
 import { Transfers, type TransferLimits } from './transfers.js';
 import { foldKey, LOBBY, parseAlias, parseRoom, skeleton, type Name } from '../protocol/names.js';
@@ -61,7 +63,8 @@ export interface ChatOptions {
   /** Seconds of silence before the server pings a JSON client (§4). */
   heartbeatSeconds: number;
   server: { name: string; version: string };
-  now?: () => number;
+  /** Time and timers (login hold-back, presence batching); the process's own by default. */
+  clock?: Clock;
   /** Called for each audited event (after it is stored), so the caller can log it at info. */
   onAudit?: (record: AuditRecord) => void;
   /** The message of the day, sent after the welcome when set (read per login: SIGHUP may change it). */
@@ -129,6 +132,7 @@ function banMessage(ban: BanRecord): string {
 export class Chat implements ChatContext {
   readonly users = new Map<string, User>();
   readonly rooms = new Map<string, Room>();
+  readonly clock: Clock;
   private readonly now: () => number;
   private readonly throttle: LoginThrottle;
   /** File transfers relayed between users (§5). */
@@ -140,7 +144,7 @@ export class Chat implements ChatContext {
   /** Private streams followed on this node, by folded alias. */
   private readonly privates = new Map<string, Followed>();
   private readonly leaseMs: number;
-  private renewTimer: ReturnType<typeof setInterval> | undefined;
+  private renewTimer: Timer | undefined;
   private renewing = false;
   /** Online users by look-alike skeleton (§2): a guest may not look like any of them. */
   private readonly lookalikes = new Map<string, Set<User>>();
@@ -153,7 +157,8 @@ export class Chat implements ChatContext {
   readonly topics = new Map<string, TopicRecord>();
 
   constructor(readonly options: ChatOptions) {
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
+    this.now = () => this.clock.now();
     this.throttle = new LoginThrottle(options.login, this.now);
     this.transfers = new Transfers(this, options.transfers, options.onTransferEnd);
     this.moderation = new Moderation(this.now);
@@ -206,11 +211,11 @@ export class Chat implements ChatContext {
   /** Go live: hear other nodes' signals and keep this node's leases renewed. */
   async start(): Promise<void> {
     await this.options.bus.onSignal((payload) => this.onSignal(payload));
-    this.renewTimer ??= setInterval(() => {
+    this.renewTimer ??= this.clock.setInterval(() => {
       this.dropUnconfirmed();
       void this.renewAll();
     }, this.leaseMs / 3);
-    this.renewTimer.unref?.();
+    this.renewTimer.unref();
   }
 
   get store(): Store {
@@ -377,7 +382,7 @@ export class Chat implements ChatContext {
       if (attempt * 50 > this.leaseMs + 2000) {
         throw new ChatError('alias_taken', `${claim.holder.display} could not be taken over`);
       }
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise<void>((resolve) => this.clock.setTimeout(resolve, 50));
     }
   }
 
@@ -419,7 +424,7 @@ export class Chat implements ChatContext {
     const delay = this.throttle.begin(address, account.key);
     let ok: boolean;
     try {
-      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+      if (delay > 0) await new Promise<void>((resolve) => this.clock.setTimeout(resolve, delay));
       ok = await verifyPassword(password, account.hash);
     } finally {
       this.throttle.end(address, account.key);
@@ -777,7 +782,36 @@ export class Chat implements ChatContext {
    * every recipient, and its answers reach it, in the order it was sent.
    */
   handle(user: User, req: Request): void {
+    if (req.type === 'say' && this.store.pipelinesAppends) {
+      // Pipelining: a say behind a say that is still waiting for its commit
+      // is appended now, not after (the store takes its seq at once and
+      // commits, publishes and resolves in append order), so a sender's
+      // backlog goes into one group commit instead of one commit per line.
+      // Its answer still waits for the previous say's (§4 "Order"); any other
+      // request (or a say behind one) keeps waiting its turn below.
+      const tail = user.sayTail;
+      if (tail && user.busy && !user.waiting?.length) {
+        user.sayTail = this.pipelineSay(user, req, tail);
+        return;
+      }
+      this.inOrder(user, () => this.run(user, req), true);
+      return;
+    }
     this.inOrder(user, () => this.run(user, req));
+  }
+
+  /** A pipelined say (handle): appended now, answered once `after` has settled. Never rejects. */
+  private pipelineSay(user: User, req: RequestOf<'say'>, after: Promise<void>): Promise<void> {
+    if (!user.connected) return after;
+    user.lastActive = this.now();
+    const answer = storeSay(this, user, req).then(
+      (send) => send,
+      (err: unknown) => () => this.refuse(user, err, req.id),
+    );
+    return after
+      .then(() => answer)
+      .then((send) => send())
+      .catch((err: unknown) => this.options.onInternalError?.(err, 'answering a pipelined say'));
   }
 
   /** Send `event` to the user after the answers to everything handed over before it. */
@@ -816,7 +850,7 @@ export class Chat implements ChatContext {
    * publishes an append before it resolves it, so by then the Bus has fanned
    * the message out on this node.
    */
-  private inOrder(user: User, job: () => void | Promise<void>): void {
+  private inOrder(user: User, job: () => void | Promise<void>, isSay = false): void {
     if (user.busy) {
       (user.waiting ??= []).push(job);
       return;
@@ -832,15 +866,29 @@ export class Chat implements ChatContext {
         this.options.onInternalError?.(err, 'running a request in order');
       }
       if (pending) {
-        const resume = (): void => {
+        // A say waiting for its commit lets later says be pipelined behind it (handle).
+        const mine = pending;
+        if (isSay && next === job) user.sayTail = mine;
+        const resume = (settled: Promise<void>): void => {
+          // Pipelined says are still out: the queue moves on after the last one.
+          const tail = user.sayTail;
+          if (tail !== undefined && tail !== settled) {
+            const next = (): void => resume(tail);
+            void tail.then(next, next);
+            return;
+          }
+          user.sayTail = undefined;
           user.busy = false;
           const after = user.waiting?.shift();
           if (after) this.inOrder(user, after);
         };
-        pending.then(resume, (err: unknown) => {
-          this.options.onInternalError?.(err, 'running a request in order');
-          resume();
-        });
+        pending.then(
+          () => resume(mine),
+          (err: unknown) => {
+            this.options.onInternalError?.(err, 'running a request in order');
+            resume(mine);
+          },
+        );
         return;
       }
       user.busy = false;
@@ -1004,9 +1052,9 @@ export class Chat implements ChatContext {
   /** Tell everyone the server is going away (§8); the caller closes the connections. */
   shutdown(reason?: string): void {
     this.accountWatch.stop();
-    clearInterval(this.renewTimer);
+    this.clock.clearInterval(this.renewTimer);
     this.renewTimer = undefined;
-    for (const room of this.rooms.values()) clearTimeout(room.presenceTimer);
+    for (const room of this.rooms.values()) this.clock.clearTimeout(room.presenceTimer);
     this.transfers.shutdown();
     const event = this.system('shutdown', reason ? { reason } : {});
     for (const user of this.users.values()) user.peer.send(event);
@@ -1206,7 +1254,7 @@ export class Chat implements ChatContext {
   /** §6 "Big rooms": N joins cost one notice per second, not N lines to N members. */
   private queuePresence(room: Room, kind: 'joined' | 'left', name: string): void {
     (kind === 'joined' ? room.pendingJoined : room.pendingLeft).push(name);
-    room.presenceTimer ??= setTimeout(() => {
+    room.presenceTimer ??= this.clock.setTimeout(() => {
       room.presenceTimer = undefined;
       const joined = room.pendingJoined.splice(0);
       const left = room.pendingLeft.splice(0);
@@ -1222,7 +1270,7 @@ export class Chat implements ChatContext {
     user.forgetStream(room.name.key);
     if (user.connected && user.lease) this.unmarkPresent(user.name.key, [room.name.key]);
     if (room.members.size === 0 && room.name.key !== LOBBY.key) {
-      clearTimeout(room.presenceTimer);
+      this.clock.clearTimeout(room.presenceTimer);
       this.rooms.delete(room.name.key);
       void this.options.bus.unsubscribe(room.name.key);
     }

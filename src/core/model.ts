@@ -2,6 +2,7 @@
  * The core's picture of who is here: a User is an identity, a Peer is the
  * connection it speaks through (STYLE.md: "user is not connection").
  */
+import type { Timer } from './clock.js';
 import type { ServerEvent } from '../protocol/messages.js';
 import type { AccountRecord, StoredMessage } from '../store/store.js';
 import type { Name } from '../protocol/names.js';
@@ -49,7 +50,7 @@ export class Room {
   /** Big rooms (§6): joins and leaves waiting for the next aggregate notice. */
   readonly pendingJoined: string[] = [];
   readonly pendingLeft: string[] = [];
-  presenceTimer: ReturnType<typeof setTimeout> | undefined;
+  presenceTimer: Timer | undefined;
 
   constructor(readonly name: Name) {}
 }
@@ -95,6 +96,11 @@ export class User {
   waiting: Array<() => void | Promise<void>> | undefined;
   /** A job of this connection is under way (the welcome's replay first). */
   busy = false;
+  /**
+   * While the job under way is a `say` waiting for its commit: settles once
+   * the last say issued behind it (pipelined, see Chat.handle) has answered.
+   */
+  sayTail: Promise<void> | undefined;
 
   /** When the user last sent a request other than a heartbeat (ms; for /whois idle time). */
   lastActive: number;

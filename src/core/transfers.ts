@@ -9,104 +9,35 @@
  * connection drops the transfer waits for it (`file-pause` to the other
  * side) until the idle timeout; a `file-resume` from the returning side
  * restarts it from the first chunk the receiver's connection has not seen.
+ *
+ * This file is the registry and the state machine; one transfer's data and
+ * chunk checks are transfer-model.ts's, the per-connection chunk budget
+ * transfer-budget.ts's.
  */
 import { humanBytes, type FileEvent, type FileRequest } from '../protocol/file-messages.js';
 import type { ErrorCode } from '../protocol/errors.js';
 import { ChatError } from '../protocol/errors.js';
 import type { User } from './model.js';
+import { ChunkBudgets } from './transfer-budget.js';
+import {
+  DEFAULT_TRANSFER_LIMITS,
+  rewind,
+  takeChunk,
+  type Side,
+  type Transfer,
+  type TransferHost,
+  type TransferLimits,
+} from './transfer-model.js';
 
-export interface TransferLimits {
-  /** Largest file an offer may announce (`--max-file-bytes`). */
-  maxFileBytes: number;
-  /** A transfer with no message for this long ends (`--file-idle-timeout`). */
-  idleTimeoutMs: number;
-  /** Chunks a sender may have relayed but not acknowledged, per transfer. */
-  window: number;
-  /**
-   * Base64 bytes of chunks written to one connection and not yet acknowledged
-   * by it, over all its transfers. Chunks beyond wait in the server, so a chat
-   * line for that connection is queued behind at most this much file data.
-   */
-  connectionBudgetBytes: number;
-  /** Transfers one user may be part of at once (sending or receiving). */
-  maxPerUser: number;
-}
-
-export const DEFAULT_TRANSFER_LIMITS: TransferLimits = {
-  maxFileBytes: 10 * 1024 * 1024,
-  idleTimeoutMs: 120_000,
-  window: 8,
-  connectionBudgetBytes: 128 * 1024,
-  maxPerUser: 16,
-};
-
-/** What the relay needs of the chat: who is online, and the time. */
-export interface TransferHost {
-  findUser(raw: string): User;
-  nowMs(): number;
-  timestamp(): string;
-}
-
-interface Side {
-  user: User;
-  /** Folded alias, for recognising the user when it comes back. */
-  key: string;
-  display: string;
-  online: boolean;
-}
-
-interface Unacked {
-  seq: number;
-  bytes: number;
-  /** Base64 length, the unit of the connection budget. */
-  wire: number;
-  /** Written to the receiver's connection (not still held for the budget). */
-  delivered: boolean;
-}
-
-interface Transfer {
-  readonly id: string;
-  readonly sender: Side;
-  readonly receiver: Side;
-  readonly size: number;
-  readonly name: string;
-  /** The offer as the receiver got it, for a receiver that resumes before answering. */
-  readonly offer: Extract<FileEvent, { type: 'file-offer' }>;
-  state: 'offered' | 'accepted' | 'ending' | 'done';
-  /** The next chunk seq the sender must send. */
-  nextSeq: number;
-  /** Bytes relayed so far (chunks 0 … nextSeq-1). */
-  bytesRelayed: number;
-  /** Highest chunk seq the receiver acknowledged, -1 before the first. */
-  acked: number;
-  /** Bytes of chunks 0 … acked. */
-  ackedBytes: number;
-  /** Chunks relayed after `acked`, oldest first; at most `window`. */
-  unacked: Unacked[];
-  /** The receiver's connection dropped since the last resume: what it had not acked is lost. */
-  receiverLost: boolean;
-  /** file-done waiting for a sender whose connection dropped. */
-  result?: FileEvent;
-  lastActivity: number;
-}
-
-/** Per receiving connection: budget in use, and chunks waiting for it. */
-interface Budget {
-  inflight: number;
-  held: Array<{ t: Transfer; seq: number; event: FileEvent }>;
-}
-
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/u;
-
-/** Decoded length of a base64 string already checked against BASE64. */
-function decodedLength(data: string): number {
-  const pad = data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0;
-  return (data.length / 4) * 3 - pad;
-}
+export {
+  DEFAULT_TRANSFER_LIMITS,
+  type TransferHost,
+  type TransferLimits,
+} from './transfer-model.js';
 
 export class Transfers {
   private readonly byId = new Map<string, Transfer>();
-  private readonly budgets = new Map<User, Budget>();
+  private readonly budgets: ChunkBudgets;
   private sweepTimer: ReturnType<typeof setInterval> | undefined;
   readonly limits: TransferLimits;
 
@@ -116,6 +47,7 @@ export class Transfers {
     private readonly onEnd?: (fields: { id: string; outcome: string; bytes: number }) => void,
   ) {
     this.limits = { ...DEFAULT_TRANSFER_LIMITS, ...limits };
+    this.budgets = new ChunkBudgets(this.limits);
   }
 
   /** Transfers under way (for tests and metrics). */
@@ -244,44 +176,14 @@ export class Transfers {
     // The receiver is away: what would be lost anyway is not judged; the
     // resume tells the sender where to start again.
     if (!t.receiver.online) return;
-    if (req.seq !== t.nextSeq) {
-      const what = req.seq < t.nextSeq ? 'a duplicate' : 'out of order';
-      throw new ChatError(
-        'bad_request',
-        `Chunk ${req.seq} of transfer ${t.id} is ${what}; expected ${t.nextSeq}`,
-      );
-    }
-    if (t.unacked.length >= this.limits.window) {
-      throw new ChatError(
-        'rate_limited',
-        `Transfer ${t.id} has ${this.limits.window} chunks unacknowledged; wait for file-ack`,
-      );
-    }
-    if (req.data.length === 0 || req.data.length % 4 !== 0 || !BASE64.test(req.data)) {
-      throw new ChatError(
-        'bad_request',
-        `Chunk ${req.seq} of transfer ${t.id} is not valid base64`,
-      );
-    }
-    const bytes = decodedLength(req.data);
-    if (t.bytesRelayed + bytes > t.size) {
-      throw new ChatError(
-        'too_large',
-        `Chunk ${req.seq} of transfer ${t.id} goes past the offered size of ${t.size} bytes`,
-      );
-    }
+    takeChunk(t, req.seq, req.data, this.limits.window);
     t.lastActivity = this.host.nowMs();
-    t.nextSeq++;
-    t.bytesRelayed += bytes;
-    const entry: Unacked = { seq: req.seq, bytes, wire: req.data.length, delivered: false };
-    t.unacked.push(entry);
-    const budget = this.budget(t.receiver.user);
-    budget.held.push({
-      t,
+    this.budgets.hold(t.receiver.user, t, req.seq, {
+      type: 'file-chunk',
+      id: t.id,
       seq: req.seq,
-      event: { type: 'file-chunk', id: t.id, seq: req.seq, data: req.data },
+      data: req.data,
     });
-    this.pump(t.receiver.user, budget);
   }
 
   private ack(user: User, req: Extract<FileRequest, { type: 'file-ack' }>): void {
@@ -297,15 +199,14 @@ export class Transfers {
       );
     }
     t.lastActivity = this.host.nowMs();
-    const budget = this.budgets.get(user);
     while (t.unacked.length > 0 && t.unacked[0]!.seq <= req.seq) {
       const u = t.unacked.shift()!;
       t.acked = u.seq;
       t.ackedBytes += u.bytes;
-      if (budget) budget.inflight -= u.wire;
+      this.budgets.release(user, u.wire);
     }
     this.toSender(t, { type: 'file-ack', id: t.id, seq: req.seq });
-    if (budget) this.pump(user, budget);
+    this.budgets.flush(user);
   }
 
   private end(user: User, id: string): void {
@@ -323,9 +224,7 @@ export class Transfers {
     t.lastActivity = this.host.nowMs();
     t.state = 'ending';
     // Behind the chunks still held for the budget, never before them.
-    const budget = this.budget(t.receiver.user);
-    budget.held.push({ t, seq: -1, event: { type: 'file-end', id: t.id } });
-    this.pump(t.receiver.user, budget);
+    this.budgets.hold(t.receiver.user, t, -1, { type: 'file-end', id: t.id });
   }
 
   private done(user: User, req: Extract<FileRequest, { type: 'file-done' }>): void {
@@ -421,20 +320,8 @@ export class Transfers {
 
   /** Both sides are online again: agree on the first chunk the receiver still needs. */
   private restart(t: Transfer): void {
-    const budget = this.budgets.get(t.receiver.user);
-    if (budget) budget.held = budget.held.filter((h) => h.t !== t);
-    if (t.receiverLost) {
-      // The new connection has seen nothing: start after the last acknowledged chunk.
-      t.unacked = [];
-      t.receiverLost = false;
-    } else {
-      // What was written to the receiver's connection reaches it; what was held is dropped.
-      t.unacked = t.unacked.filter((u) => u.delivered);
-    }
-    const seq = (t.unacked.at(-1)?.seq ?? t.acked) + 1;
-    t.nextSeq = seq;
-    t.bytesRelayed = t.ackedBytes + t.unacked.reduce((n, u) => n + u.bytes, 0);
-    if (t.state === 'ending') t.state = 'accepted';
+    this.budgets.unhold(t.receiver.user, t);
+    const seq = rewind(t);
     const event: FileEvent = { type: 'file-resume', id: t.id, seq };
     t.receiver.user.peer.send(event);
     t.sender.user.peer.send(event);
@@ -445,8 +332,8 @@ export class Transfers {
    * (until the idle timeout) and the other sides are told.
    */
   suspend(user: User): void {
-    const budget = this.budgets.get(user);
-    this.budgets.delete(user);
+    // Chunks written to the dead connection are lost with it.
+    this.budgets.forget(user);
     for (const t of this.byId.values()) {
       const side =
         t.sender.user === user ? t.sender : t.receiver.user === user ? t.receiver : undefined;
@@ -454,11 +341,7 @@ export class Transfers {
       side.online = false;
       side.key = user.name.key;
       side.display = user.name.display;
-      if (side === t.receiver) {
-        t.receiverLost = true;
-        // Chunks written to the dead connection are lost with it.
-        if (budget) budget.held = [];
-      }
+      if (side === t.receiver) t.receiverLost = true;
       t.lastActivity = this.host.nowMs();
       const other = side === t.sender ? t.receiver : t.sender;
       if (other.online && t.state !== 'done') {
@@ -521,42 +404,12 @@ export class Transfers {
 
   private finish(t: Transfer, outcome: string): void {
     this.byId.delete(t.id);
-    for (const side of [t.receiver]) {
-      const budget = this.budgets.get(side.user);
-      if (!budget) continue;
-      for (const u of t.unacked) if (u.delivered) budget.inflight -= u.wire;
-      budget.held = budget.held.filter((h) => h.t !== t);
-      if (budget.inflight <= 0 && budget.held.length === 0) this.budgets.delete(side.user);
-      else this.pump(side.user, budget);
-    }
+    this.budgets.finish(t.receiver.user, t);
     this.onEnd?.({ id: t.id, outcome, bytes: t.bytesRelayed });
     if (this.byId.size === 0) {
       clearInterval(this.sweepTimer);
       this.sweepTimer = undefined;
     }
-  }
-
-  /** Write held chunks to a connection while its budget allows (always at least one). */
-  private pump(user: User, budget: Budget): void {
-    while (budget.held.length > 0) {
-      const next = budget.held[0]!;
-      const wire = next.event.type === 'file-chunk' ? next.event.data.length : 0;
-      if (budget.inflight > 0 && budget.inflight + wire > this.limits.connectionBudgetBytes) return;
-      budget.held.shift();
-      budget.inflight += wire;
-      const entry = next.t.unacked.find((u) => u.seq === next.seq);
-      if (entry) entry.delivered = true;
-      user.peer.send(next.event);
-    }
-  }
-
-  private budget(user: User): Budget {
-    let b = this.budgets.get(user);
-    if (!b) {
-      b = { inflight: 0, held: [] };
-      this.budgets.set(user, b);
-    }
-    return b;
   }
 
   private side(user: User): Side {

@@ -8,3 +8,6 @@ export const DEFAULT_PORT = 50000;
 
 /** The address both use by default: loopback, so nothing is exposed by accident. */
 export const DEFAULT_HOST = '127.0.0.1';
+
+/** The stream key of a user's private messages in resume maps and histories (§4). */
+export const PRIVATE_STREAM = '@';

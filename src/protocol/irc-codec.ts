@@ -4,7 +4,7 @@
  * depends only on the event and the recipient's capabilities, so an event
  * sent to many IRC users is encoded once per capability set, not once per
  * recipient. Conversation state (registration, pending requests, numerics)
- * lives in src/server/irc-session.ts.
+ * lives in src/server/irc-session.ts and the irc-*.ts modules beside it.
  */
 import { formatIrc, formatTextLines, type IrcMessage } from './irc-message.js';
 import type { MessageEvent, PrivateEvent, ServerEvent, SystemEvent } from './messages.js';

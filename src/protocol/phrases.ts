@@ -6,12 +6,18 @@
  * words an event on its own, so an `nc` user and a chat-client user read the
  * same sentence.
  */
+import { PRIVATE_STREAM } from './constants.js';
 import type {
   AckEvent,
   BanInfo,
+  HelpEvent,
+  HistoryEvent,
+  RoomsEvent,
   SystemEvent,
   TopicInfo,
+  WelcomeEvent,
   WhoEntry,
+  WhoEvent,
   WhoisEvent,
 } from './messages.js';
 
@@ -153,12 +159,119 @@ export function whoisPhrases(e: WhoisEvent, clockOf: (iso: string) => string): P
   ];
 }
 
+/** `1 user`, `3 users`. */
+export function count(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** `a, b, c` of values. */
+function list(values: readonly Value[]): Phrase {
+  return values.flatMap((v, i): Phrase => (i ? [', ', v] : [v]));
+}
+
+/** Text mode's greeting (§3): the alias the server settled on. */
+export function greetingPhrase(e: WelcomeEvent): Phrase {
+  return ['Welcome, ', user(e.name), '!'];
+}
+
+/** chat-client's greeting: which server it reached, and as whom. */
+export function connectedPhrase(e: WelcomeEvent): Phrase {
+  return [
+    'Connected to ',
+    text(e.server.name),
+    ' ',
+    text(e.server.version),
+    ' as ',
+    user(e.name),
+    '.',
+  ];
+}
+
+/**
+ * Where the welcome leaves the user (§3): the rooms, and who else is there
+ * (the welcome names at most a few members; memberCount says how many).
+ */
+export function welcomePhrase(e: WelcomeEvent): Phrase {
+  const others = e.members.filter((m) => m !== e.name);
+  const unnamed = e.memberCount - 1 - others.length;
+  const company: Phrase =
+    others.length === 0
+      ? ['alone for now']
+      : ['with ', ...list(others.map(user)), ...(unnamed > 0 ? [` and ${unnamed} more`] : [])];
+  return ['You are in ', ...list(e.rooms.map(room)), ' ', ...company, '.'];
+}
+
+/** The pointer to /help that ends the welcome. */
+export const HELP_HINT = 'Type /help for commands';
+
+/** An error line (`! ` before it): the server's message and its stable code. */
+export function errorPhrase(message: string, code: string | undefined): Phrase {
+  return [text(message), ...(code === undefined ? [] : [` [${code}]`])];
+}
+
+/** The heading of a /who answer: how many, and where. */
+export function whoHeadPhrase(e: WhoEvent): Phrase {
+  const where: Phrase = e.room === '*' ? ['online'] : ['in ', room(e.room)];
+  const total = e.total ?? e.users.length;
+  return [count(total, 'user', 'users'), ' ', ...where, ...shown(total, e.users.length), ':'];
+}
+
+/** ` (100 shown)` when a reply is one page of more (§6 "Paging"). */
+function shown(total: number, here: number): Phrase {
+  return total > here ? [` (${here} shown)`] : [];
+}
+
+/** The command for the next page of a paged reply (§6), when more follow. */
+export function morePhrase(e: WhoEvent | RoomsEvent): Phrase | undefined {
+  if (e.next === undefined) return undefined;
+  return ['More: ', e.type === 'rooms' ? '/rooms ' : '/who * ', text(e.next)];
+}
+
 /**
  * A user in a /who list: `@` marks an operator (as IRC does; `@` is never
- * part of an alias, so it cannot be faked), ` (bot)` a bot.
+ * part of an alias, so it cannot be faked), ` (bot)` a bot, then the away text.
  */
-export function whoName(e: WhoEntry): string {
-  return `${e.operator ? '@' : ''}${e.name}${e.bot ? ' (bot)' : ''}`;
+export function whoEntryPhrase(e: WhoEntry): Phrase {
+  return [
+    ...(e.operator ? ['@'] : []),
+    user(e.name),
+    ...(e.bot ? [' (bot)'] : []),
+    ...(e.away ? [' (away: ', text(e.away), ')'] : []),
+  ];
+}
+
+/** The heading of a /rooms answer. */
+export function roomsHeadPhrase(e: RoomsEvent): Phrase {
+  const total = e.total ?? e.rooms.length;
+  return [count(total, 'room', 'rooms'), ...shown(total, e.rooms.length), ':'];
+}
+
+/** The heading of a full /help answer. */
+export const HELP_HEAD = 'Commands (a line without "/" is a message; "//text" sends "/text"):';
+
+/** One command of /help: its usage and what it does. */
+export function helpEntryPhrase(c: HelpEvent['commands'][number]): Phrase {
+  return [text(c.usage), ' — ', text(c.summary)];
+}
+
+/** The room a history replays, or `private messages` for the private stream. */
+function historyOf(e: HistoryEvent): Phrase {
+  return e.room === PRIVATE_STREAM ? ['private messages'] : ['history of ', room(e.room)];
+}
+
+/** The line before replayed history. */
+export function historyHeadPhrase(e: HistoryEvent): Phrase {
+  return ['— ', ...historyOf(e), ...(e.gap ? [' (older messages were trimmed)'] : []), ' —'];
+}
+
+/** The line after replayed history. */
+export function historyFootPhrase(e: HistoryEvent): Phrase {
+  return [`— end of history${e.more ? ' (more with /history)' : ''} —`];
+}
+
+/** An empty history that lost messages: say so rather than nothing. */
+export function historyGapPhrase(e: HistoryEvent): Phrase {
+  return ['Some messages in ', room(e.room), ' are no longer stored'];
 }
 
 /** A phrase as plain text (text mode, tests). */

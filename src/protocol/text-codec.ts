@@ -13,11 +13,22 @@ import { frameText, sanitizeText } from './sanitize.js';
 import {
   ackPhrase,
   bansPhrases,
+  errorPhrase,
+  greetingPhrase,
+  HELP_HEAD,
+  HELP_HINT,
+  helpEntryPhrase,
+  historyFootPhrase,
+  historyHeadPhrase,
   joinTopicPhrase,
   plain,
+  morePhrase,
+  roomsHeadPhrase,
   systemPhrase,
+  welcomePhrase,
+  whoEntryPhrase,
+  whoHeadPhrase,
   whoisPhrases,
-  whoName,
 } from './phrases.js';
 
 /** Parse one sanitized, non-empty line typed by a text-mode user. */
@@ -156,63 +167,44 @@ export function encodeText(e: ServerEvent, here: string): string {
       );
     case 'system':
       return systemLine(e) + '\n';
-    case 'welcome': {
-      const others = e.members.filter((m) => m !== e.name);
-      const unnamed = e.memberCount - 1 - others.length;
-      const with_ =
-        others.length === 0
-          ? 'alone for now'
-          : unnamed > 0
-            ? `with ${others.join(', ')} and ${unnamed} more`
-            : `with ${others.join(', ')}`;
-      return `* Welcome, ${e.name}! You are in ${e.rooms.join(', ')} ${with_}. Type /help for commands.\n`;
-    }
+    case 'welcome':
+      return `* ${plain(greetingPhrase(e))} ${plain(welcomePhrase(e))} ${HELP_HINT}.\n`;
     case 'history':
       if (e.messages.length === 0) return '';
       return (
-        `* — history of ${e.room}${e.gap ? ' (older messages were trimmed)' : ''} —\n` +
+        `* ${plain(historyHeadPhrase(e))}\n` +
         e.messages.map((m) => encodeText(m, here)).join('') +
-        `* — end of history${e.more ? ' (more with /history)' : ''} —\n`
+        `* ${plain(historyFootPhrase(e))}\n`
       );
     case 'ack': {
       const line = ackLine(e);
       return line ? line + '\n' : '';
     }
     case 'error':
-      return `! ${e.message} [${e.code}]\n`;
+      return `! ${plain(errorPhrase(e.message, e.code))}\n`;
     case 'who': {
-      const names = e.users.map((u) => (u.away ? `${whoName(u)} (away: ${u.away})` : whoName(u)));
-      const where = e.room === '*' ? 'online' : `in ${e.room}`;
-      const total = e.total ?? names.length;
-      const shown = total > names.length ? ` (${names.length} shown)` : '';
-      // One page of `/who *` (§6): the next one starts after e.next.
-      const more = e.next === undefined ? '' : `* More: /who * ${e.next}\n`;
-      return `* ${total} ${total === 1 ? 'user' : 'users'} ${where}${shown}: ${names.join(', ')}\n${more}`;
+      const names = e.users.map((u) => plain(whoEntryPhrase(u)));
+      const more = morePhrase(e);
+      return `* ${plain(whoHeadPhrase(e))} ${names.join(', ')}\n${more ? `* ${plain(more)}\n` : ''}`;
     }
     case 'whois':
       return whoisPhrases(e, clock)
         .map((p) => `* ${plain(p)}\n`)
         .join('');
     case 'rooms': {
-      const total = e.total ?? e.rooms.length;
-      const shown = total > e.rooms.length ? ` (${e.rooms.length} shown)` : '';
       return (
-        `* ${total} ${total === 1 ? 'room' : 'rooms'}${shown}:\n` +
+        `* ${plain(roomsHeadPhrase(e))}\n` +
         e.rooms
           .map((r) => `*   ${r.name} (${r.members})${r.topic ? ` — ${r.topic}` : ''}\n`)
           .join('') +
         // One page (§6): the next one starts after e.next.
-        (e.next === undefined ? '' : `* More: /rooms ${e.next}\n`)
+        (morePhrase(e) ? `* ${plain(morePhrase(e)!)}\n` : '')
       );
     }
     case 'help':
-      if (e.commands.length === 1) {
-        const c = e.commands[0]!;
-        return `* ${c.usage} — ${c.summary}\n`;
-      }
+      if (e.commands.length === 1) return `* ${plain(helpEntryPhrase(e.commands[0]!))}\n`;
       return (
-        '* Commands (a line without "/" is a message; "//text" sends "/text"):\n' +
-        e.commands.map((c) => `*   ${c.usage} — ${c.summary}\n`).join('')
+        `* ${HELP_HEAD}\n` + e.commands.map((c) => `*   ${plain(helpEntryPhrase(c))}\n`).join('')
       );
     case 'ping':
     case 'pong':

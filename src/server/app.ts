@@ -14,6 +14,7 @@ import { LocalBus } from '../bus/local-bus.js';
 import { connectRedis, RedisBus } from '../bus/redis-bus.js';
 import { Chat } from '../core/chat.js';
 import type { ThrottleOptions } from '../core/login-throttle.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import type { LeaseStore } from '../store/lease.js';
 import { MemoryLeases } from '../store/memory-leases.js';
 import { checkRedis } from '../store/redis-check.js';
@@ -27,7 +28,7 @@ import { readMotd } from './motd.js';
 import { SERVER_OPTIONS, flagName } from './options.js';
 import { Tally } from './tally.js';
 import { loadTls } from './tls.js';
-import { VERSION } from './version.js';
+import { VERSION } from '../meta/version.js';
 
 /** What a SIGHUP reload did. */
 export interface Reloaded {
@@ -142,8 +143,16 @@ function loginLimits(config: Readonly<ServerConfig>): Partial<ThrottleOptions> {
   };
 }
 
-/** Wire a server from its config; nothing listens until start(). Throws StoreError if the database cannot be opened. */
-export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
+/**
+ * Wire a server from its config; nothing listens until start(). Throws
+ * StoreError if the database cannot be opened. `clock` runs the chat's and
+ * every session's timers (tests pass their own).
+ */
+export function createApp(
+  config: Readonly<ServerConfig>,
+  log: Logger,
+  clock: Clock = systemClock,
+): App {
   let current = config;
   let motd = config.motd === undefined ? undefined : readMotd(config.motd);
   const tally = new Tally();
@@ -156,6 +165,7 @@ export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
     void stop().then(() => fail(err));
   });
   const chat = new Chat({
+    clock,
     store,
     bus,
     leases,
@@ -199,6 +209,7 @@ export function createApp(config: Readonly<ServerConfig>, log: Logger): App {
           serverName: config.serverName ?? (hostname() || 'chat-server'),
           version: VERSION,
           motd: () => (motd === undefined ? [] : motd.split('\n')),
+          tally,
         });
   let stopped: Promise<void> | undefined;
   let stopping = false;

@@ -4,8 +4,11 @@
  * Silence is judged from the last ping sent, never from wall-clock time
  * across a stall of this process (a SIGSTOP, a VM pause, a long GC): a tick
  * that comes far too late means the server, not the client, was silent, so
- * it pings again instead of judging. Pure: the clock is injected.
+ * it pings again instead of judging. Pure: the clock is injected; runHeartbeat
+ * puts it on the clock's timer.
  */
+import type { Clock, Timer } from '../core/clock.js';
+
 export type Beat = 'none' | 'ping' | 'timeout';
 
 export class Heartbeat {
@@ -44,4 +47,31 @@ export class Heartbeat {
     }
     return 'none';
   }
+}
+
+/**
+ * The heartbeat on a timer of `intervalMs`: `on.ping` and `on.timeout` are
+ * called as the Heartbeat decides. Clear the returned timer when the
+ * connection goes.
+ */
+export function runHeartbeat(
+  clock: Clock,
+  intervalMs: number,
+  on: { ping(): void; timeout(): void },
+): { heartbeat: Heartbeat; timer: Timer } {
+  const heartbeat = new Heartbeat(intervalMs, () => clock.now());
+  const timer = clock.setInterval(() => {
+    switch (heartbeat.tick()) {
+      case 'ping':
+        on.ping();
+        break;
+      case 'timeout':
+        on.timeout();
+        break;
+      case 'none':
+        break;
+    }
+  }, intervalMs);
+  timer.unref();
+  return { heartbeat, timer };
 }

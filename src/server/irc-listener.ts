@@ -4,41 +4,45 @@
  * cap, one per-address cap, one accept rate), the same flood-control and
  * output-queue limits, and speaks TLS when the server has a certificate.
  */
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
+import type { AddressInfo, Server, Socket } from 'node:net';
+import type { Server as TlsServer } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Chat } from '../core/chat.js';
 import { IrcEventEncoder } from '../protocol/irc-codec.js';
 import type { Admission } from './admission.js';
 import type { ServerConfig } from './config.js';
+import type { Tally } from './tally.js';
 import { IrcSession, type IrcSessionDeps } from './irc-session.js';
-import { loadTls, type TlsFiles } from './tls.js';
-
-const FLOOD_REFUSALS = 50;
-const FLOOD_WINDOW_MS = 10_000;
-const MAX_REFUSING = 256;
+import { createPlainOrTlsServer, reloadTls, type TlsFiles } from './tls.js';
+import {
+  ConnectionSet,
+  FLOOD_REFUSALS,
+  FLOOD_WINDOW_MS,
+  listenOn,
+  MAX_REFUSING,
+} from './listening.js';
 
 export interface IrcListenerOptions {
   serverName: string;
   version: string;
   /** The MOTD in force (it changes on SIGHUP); empty for none (422). */
   motd: () => readonly string[];
+  /** The metrics counters the native listener's sessions bump too. */
+  tally: Tally;
 }
 
 export class IrcListener {
   private readonly server: Server;
   private readonly tls: TlsServer | undefined;
-  private readonly sessions = new Set<IrcSession>();
+  private readonly sessions: ConnectionSet<IrcSession>;
   private readonly deps: IrcSessionDeps;
   private nextId = 1;
-  private refusing = 0;
-  private onDrained: (() => void) | undefined;
 
   constructor(
     chat: Chat,
     private readonly config: Readonly<ServerConfig>,
     private readonly log: Logger,
-    private readonly admission: Admission,
+    admission: Admission,
     options: IrcListenerOptions,
   ) {
     this.deps = {
@@ -49,6 +53,7 @@ export class IrcListener {
       serverName: options.serverName,
       version: options.version,
       motd: options.motd,
+      tally: options.tally,
       rateLimits: {
         burst: config.rateBurst,
         perSecond: config.ratePerSecond,
@@ -57,40 +62,29 @@ export class IrcListener {
         floodWindowMs: FLOOD_WINDOW_MS,
       },
     };
-    if (config.tlsCert !== undefined && config.tlsKey !== undefined) {
-      const tls = createTlsServer({ ...loadTls(config.tlsCert, config.tlsKey) }, (socket) =>
-        this.accept(socket),
-      );
-      tls.on('tlsClientError', (err, socket) =>
+    this.sessions = new ConnectionSet(admission);
+    const { server, tls } = createPlainOrTlsServer(
+      config,
+      { allowHalfOpen: false },
+      (socket) => this.accept(socket),
+      (err, socket) =>
         this.log.debug(
           { err: err.message, remote: socket.remoteAddress },
           'IRC TLS handshake failed',
         ),
-      );
-      this.server = tls;
-      this.tls = tls;
-    } else {
-      this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
-    }
+    );
+    this.server = server;
+    this.tls = tls;
     this.server.maxConnections = config.maxConnections + MAX_REFUSING;
     this.server.on('error', (err) => this.log.error({ err }, 'irc listener error'));
   }
 
   listen(): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
-      this.server.once('error', onError);
-      this.server.listen(
-        {
-          host: this.config.ircHost ?? this.config.host,
-          port: this.config.ircPort,
-          backlog: this.config.listenBacklog,
-        },
-        () => {
-          this.server.off('error', onError);
-          resolve(this.server.address() as AddressInfo);
-        },
-      );
+    const c = this.config;
+    return listenOn(this.server, {
+      host: c.ircHost ?? c.host,
+      port: c.ircPort,
+      backlog: c.listenBacklog,
     });
   }
 
@@ -101,11 +95,7 @@ export class IrcListener {
   }
 
   reloadTls(): TlsFiles | undefined {
-    if (!this.tls || this.config.tlsCert === undefined || this.config.tlsKey === undefined)
-      return undefined;
-    const files = loadTls(this.config.tlsCert, this.config.tlsKey);
-    this.tls.setSecureContext(files);
-    return files;
+    return reloadTls(this.tls, this.config);
   }
 
   get tlsEnabled(): boolean {
@@ -119,37 +109,15 @@ export class IrcListener {
   /** Stop accepting, close every IRC connection (the core already announced the shutdown). */
   async close(graceMs: number): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const s of this.sessions) s.close('shutdown');
-    const drained = new Promise<void>((resolve) => {
-      if (this.sessions.size === 0) resolve();
-      else this.onDrained = resolve;
-    });
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, graceMs);
-    });
-    await Promise.race([drained, timeout]);
-    clearTimeout(timer);
-    for (const s of this.sessions) s.destroy('shutdown');
+    await this.sessions.drain(graceMs);
     await closed;
   }
 
   private accept(socket: Socket): void {
-    const refusal = this.admission.admit(socket.remoteAddress ?? 'unknown');
-    if (refusal && this.refusing >= MAX_REFUSING) {
-      socket.destroy();
-      return;
-    }
-    if (refusal) this.refusing++;
-    this.sessions.add(
-      new IrcSession(`irc-${this.nextId++}`, socket, this.deps, this.gone, refusal),
+    this.sessions.accept(
+      socket,
+      (refusal) =>
+        new IrcSession(`irc-${this.nextId++}`, socket, this.deps, this.sessions.gone, refusal),
     );
   }
-
-  private readonly gone = (s: IrcSession): void => {
-    if (s.refused) this.refusing--;
-    else this.admission.release(s.address);
-    this.sessions.delete(s);
-    if (this.sessions.size === 0) this.onDrained?.();
-  };
 }

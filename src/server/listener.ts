@@ -3,8 +3,8 @@
  * stops accepting, tells every client, waits for their output to flush (up to
  * a grace period) and leaves no socket or timer behind.
  */
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
+import type { AddressInfo, Server, Socket } from 'node:net';
+import type { Server as TlsServer } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Chat } from '../core/chat.js';
 import { isAvailable } from '../core/commands/index.js';
@@ -15,19 +15,19 @@ import type { ServerConfig } from './config.js';
 import { Admission, type AdmissionOptions } from './admission.js';
 import { Session, type SessionDeps } from './session.js';
 import type { Tally } from './tally.js';
-import { loadTls, type TlsFiles } from './tls.js';
-
-/** Sustained flooding (§6): this many refusals within the window end the connection. */
-const FLOOD_REFUSALS = 50;
-const FLOOD_WINDOW_MS = 10_000;
-
-/** At most this many refused connections are kept open to be told why (a storm is just dropped). */
-const MAX_REFUSING = 256;
+import { createPlainOrTlsServer, reloadTls, type TlsFiles } from './tls.js';
+import {
+  ConnectionSet,
+  FLOOD_REFUSALS,
+  FLOOD_WINDOW_MS,
+  listenOn,
+  MAX_REFUSING,
+} from './listening.js';
 
 export class Listener {
   private readonly server: Server;
   private readonly tls: TlsServer | undefined;
-  private readonly sessions = new Set<Session>();
+  private readonly sessions: ConnectionSet<Session>;
   private nextId = 1;
   /** One codec per mode for every session: each caches an event's bytes for all its readers. */
   private readonly json = new JsonCodec();
@@ -38,8 +38,6 @@ export class Listener {
   private readonly admissionLimits: AdmissionOptions;
   /** What every session shares: one object, not one per connection. */
   private readonly deps: SessionDeps;
-  /** Refused connections still waiting to be told why; past the cap they are dropped. */
-  private refusing = 0;
 
   constructor(
     private readonly chat: Chat,
@@ -74,23 +72,17 @@ export class Listener {
       maxPerAddress: config.maxConnectionsPerAddress,
       acceptsPerSecond: config.acceptsPerSecond,
     };
-    this.admission = new Admission(this.admissionLimits);
-    if (config.tlsCert !== undefined && config.tlsKey !== undefined) {
-      const tls = createTlsServer(
-        { ...loadTls(config.tlsCert, config.tlsKey), allowHalfOpen: true },
-        (socket) => this.accept(socket),
-      );
-      // A plain-TCP client or a failed handshake is that client's problem, not the server's.
-      tls.on('tlsClientError', (err, socket) =>
+    this.admission = new Admission(this.admissionLimits, () => chat.clock.now());
+    this.sessions = new ConnectionSet(this.admission);
+    const { server, tls } = createPlainOrTlsServer(
+      config,
+      { allowHalfOpen: true },
+      (socket) => this.accept(socket),
+      (err, socket) =>
         this.log.debug({ err: err.message, remote: socket.remoteAddress }, 'TLS handshake failed'),
-      );
-      this.server = tls;
-      this.tls = tls;
-    } else {
-      this.server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) =>
-        this.accept(socket),
-      );
-    }
+    );
+    this.server = server;
+    this.tls = tls;
     this.server.maxConnections = config.maxConnections + MAX_REFUSING;
     // Before listening, listen() reports the error (one line, no stack, from main).
     this.server.on('error', (err) => {
@@ -100,17 +92,8 @@ export class Listener {
 
   /** Start listening; resolves with the bound address (port 0 picks one). */
   listen(): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
-      this.server.once('error', onError);
-      this.server.listen(
-        { host: this.config.host, port: this.config.port, backlog: this.config.listenBacklog },
-        () => {
-          this.server.off('error', onError);
-          resolve(this.server.address() as AddressInfo);
-        },
-      );
-    });
+    const { host, port, listenBacklog: backlog } = this.config;
+    return listenOn(this.server, { host, port, backlog });
   }
 
   /**
@@ -118,11 +101,7 @@ export class Listener {
    * open ones keep theirs. A bad file is reported and the old identity kept.
    */
   reloadTls(): TlsFiles | undefined {
-    if (!this.tls || this.config.tlsCert === undefined || this.config.tlsKey === undefined)
-      return undefined;
-    const files = loadTls(this.config.tlsCert, this.config.tlsKey);
-    this.tls.setSecureContext(files);
-    return files;
+    return reloadTls(this.tls, this.config);
   }
 
   /**
@@ -179,37 +158,15 @@ export class Listener {
   async close(graceMs: number): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.chat.shutdown();
-    for (const s of this.sessions) s.close('shutdown');
-    const drained = new Promise<void>((resolve) => {
-      if (this.sessions.size === 0) resolve();
-      else this.onDrained = resolve;
-    });
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, graceMs);
-    });
-    await Promise.race([drained, timeout]);
-    clearTimeout(timer);
-    for (const s of this.sessions) s.destroy('shutdown');
+    await this.sessions.drain(graceMs);
     await closed;
   }
 
-  private onDrained: (() => void) | undefined;
-
   private accept(socket: Socket): void {
-    const refusal = this.admission.admit(socket.remoteAddress ?? 'unknown');
-    if (refusal && this.refusing >= MAX_REFUSING) {
-      socket.destroy();
-      return;
-    }
-    if (refusal) this.refusing++;
-    this.sessions.add(new Session(String(this.nextId++), socket, this.deps, this.gone, refusal));
+    this.sessions.accept(
+      socket,
+      (refusal) =>
+        new Session(String(this.nextId++), socket, this.deps, this.sessions.gone, refusal),
+    );
   }
-
-  private readonly gone = (s: Session): void => {
-    if (s.refused) this.refusing--;
-    else this.admission.release(s.address);
-    this.sessions.delete(s);
-    if (this.sessions.size === 0) this.onDrained?.();
-  };
 }

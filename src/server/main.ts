@@ -20,7 +20,7 @@ import { startMetrics, type MetricsServer } from './metrics.js';
 import { readMotd } from './motd.js';
 import { envName, flagName, SERVER_OPTIONS } from './options.js';
 import { loadTls } from './tls.js';
-import { VERSION } from './version.js';
+import { VERSION } from '../meta/version.js';
 
 const HINT = '(run chat-server --help for the options)';
 

@@ -1,64 +1,36 @@
 /**
- * One connection: framing, the handshake and the choice of codec, output
- * backpressure, heartbeat and the handshake timeout. It turns bytes into
- * Requests for the core and the core's events into bytes; it makes no chat
- * decisions of its own.
+ * One connection's conversation: framing, the handshake and the choice of
+ * codec, and its requests on their way to the core in order. It turns bytes
+ * into Requests for the core and the core's events into bytes; it makes no
+ * chat decisions of its own. The socket, output backpressure and closing are
+ * Connection's (connection.ts); flood control and order InputOrder's
+ * (input-order.ts); the heartbeat's timing heartbeat.ts's.
  */
 import type { Socket } from 'node:net';
-import type { Logger } from 'pino';
 import type { Chat } from '../core/chat.js';
+import type { Timer } from '../core/clock.js';
 import type { Peer, User } from '../core/model.js';
 import type { Codec, HelloStep, LoginHello } from '../protocol/codec.js';
 import { ChatError, type ErrorCode } from '../protocol/errors.js';
 import { LineFramer } from '../protocol/framing.js';
 import type { Request, ServerEvent } from '../protocol/messages.js';
-import type { ServerConfig } from './config.js';
-import { Heartbeat } from './heartbeat.js';
-import { Outbox } from './output.js';
-import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
-import type { Tally } from './tally.js';
+import { Connection, type ConnectionDeps } from './connection.js';
+import { runHeartbeat, type Heartbeat } from './heartbeat.js';
+import { InputOrder } from './input-order.js';
+import type { RateLimitOptions } from './rate-limit.js';
 
-export interface SessionDeps {
+export interface SessionDeps extends ConnectionDeps {
   chat: Chat;
-  config: Readonly<ServerConfig>;
-  log: Logger;
   /** The codec a connection speaks before its first line (and to a refused one that sends none). */
   defaultCodec: Codec;
   /** Picks the codec from the first non-blank frame; undefined for a blank one. */
   choose: (frame: Buffer) => Codec | undefined;
   banner: Buffer;
   rateLimits: RateLimitOptions;
-  /** Counters for the metrics endpoint: plain increments, read only at scrape time. */
-  tally: Tally;
-}
-
-/**
- * Socket events reach their Session through one set of module-level
- * handlers instead of four closures per connection (an idle connection's
- * size is what limits how many a server holds).
- */
-const SESSIONS = new WeakMap<Socket, Session>();
-
-function onSocketData(this: Socket, chunk: Buffer): void {
-  SESSIONS.get(this)?.onData(chunk);
-}
-
-function onSocketError(this: Socket, err: NodeJS.ErrnoException): void {
-  SESSIONS.get(this)?.onError(err);
-}
-
-function onSocketEnd(this: Socket): void {
-  SESSIONS.get(this)?.onEnd();
-}
-
-function onSocketClose(this: Socket): void {
-  SESSIONS.get(this)?.onClose();
 }
 
 const MAX_HANDSHAKE_FAILURES = 3;
 const MAX_LONG_LINES_IN_A_ROW = 3;
-/** How long a closing connection may take to flush before it is destroyed. */
-const CLOSE_FLUSH_MS = 2000;
 /**
  * A refused connection waits this long for its first line, so the refusal
  * can be said in the client's own mode (text or JSON), then hears it anyway.
@@ -67,7 +39,7 @@ const REFUSAL_WAIT_S = 2;
 /** Lines held while a login is checked; the socket is paused, so this is a backstop. */
 const MAX_BACKLOG_LINES = 1000;
 
-export class Session implements Peer {
+export class Session extends Connection implements Peer {
   /** Chosen once, at the first non-blank frame (§2); never branched on here. */
   private codec: Codec;
   private chosen = false;
@@ -75,53 +47,40 @@ export class Session implements Peer {
   private readonly framer: LineFramer;
   private handshakeFailures = 0;
   private longLinesInARow = 0;
-  private handshakeTimer: NodeJS.Timeout | undefined;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private handshakeTimer: Timer | undefined;
+  private heartbeatTimer: Timer | undefined;
   /** JSON connections only, from login on. */
   private heartbeat: Heartbeat | undefined;
-  private closing = false;
-  private closeReason = 'closed by client';
-  /**
-   * Flood control and the order of this connection's input: every post-login
-   * line, counted or not, passes through it as a job, so one held by flood
-   * control keeps its place (§4 "Order", §6).
-   */
-  private readonly limiter: RateLimiter<() => void>;
+  /** Flood control and the order of this connection's input (§4 "Order", §6). */
+  private readonly order: InputOrder;
   /** The client half-closed: answer everything received, then close (not a quit). */
   private ended = false;
-  private readonly outbox: Outbox;
   /** Frames that arrived while a login was being checked. */
   private backlog: Buffer[] | undefined;
   /** How the codec reads the next pre-login frame when it continues a login (a password). */
   private nextHello: ((frame: Buffer) => HelloStep) | undefined;
   /** The login being checked, for the codec's retry advice. */
   private attempt: LoginHello | undefined;
-  readonly address: string;
-  private readonly remotePort: number;
-  private drainTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    readonly id: string,
-    private readonly socket: Socket,
+    id: string,
+    socket: Socket,
     private readonly deps: SessionDeps,
     private readonly onGone: (s: Session) => void,
     /** Set for a connection admission refused: it is told why in its own mode, then closed. */
     private readonly refusal?: ChatError,
   ) {
+    // The chat's clock runs every timer of the connection.
+    super(id, socket, deps, deps.chat.clock);
     this.framer = new LineFramer(deps.config.maxLineBytes);
     this.codec = deps.defaultCodec;
-    this.address = socket.remoteAddress ?? 'unknown';
-    this.remotePort = socket.remotePort ?? 0;
-    this.limiter = new RateLimiter<() => void>(deps.rateLimits);
-    this.outbox = new Outbox(socket);
-    socket.setNoDelay(true);
-    SESSIONS.set(socket, this);
-    socket.on('data', onSocketData);
-    socket.on('error', onSocketError);
-    socket.on('end', onSocketEnd);
-    socket.on('close', onSocketClose);
+    this.order = new InputOrder(
+      deps.rateLimits,
+      this.clock,
+      () => !this.closing && this.user !== undefined,
+    );
     const waitMs = (refusal ? REFUSAL_WAIT_S : deps.config.handshakeTimeout) * 1000;
-    this.handshakeTimer = setTimeout(() => this.handshakeExpired(), waitMs);
+    this.handshakeTimer = this.clock.setTimeout(() => this.handshakeExpired(), waitMs);
     this.handshakeTimer.unref();
     if (refusal) this.note('info', { code: refusal.code }, 'connection refused');
     else {
@@ -142,17 +101,6 @@ export class Session implements Peer {
   /** True for a connection admission refused (it is only told why). */
   get refused(): boolean {
     return this.refusal !== undefined;
-  }
-
-  /**
-   * Log a connection event with this connection's id and address. Bindings
-   * are added per call rather than kept in a child logger per connection: an
-   * idle connection's size is what limits how many a server holds.
-   */
-  private note(level: 'info' | 'warn' | 'error', fields: object, msg: string): void {
-    const log = this.deps.log;
-    if (!log.isLevelEnabled(level)) return;
-    log[level]({ conn: this.id, remote: `${this.address}:${this.remotePort}`, ...fields }, msg);
   }
 
   /** Encode and queue an event for this connection (Peer). */
@@ -181,46 +129,6 @@ export class Session implements Peer {
     return { here: this.user?.current.name.display ?? '' };
   }
 
-  /** Close after flushing what was sent (Peer). */
-  close(reason: string): void {
-    if (this.closing) return;
-    this.closing = true;
-    this.closeReason = reason;
-    this.outbox.flush();
-    this.socket.end();
-    setTimeout(() => this.socket.destroy(), CLOSE_FLUSH_MS).unref();
-  }
-
-  /** Tear down at once, without flushing (server shutdown after the grace period). */
-  destroy(reason: string): void {
-    this.closeReason = reason;
-    this.socket.destroy();
-  }
-
-  private write(bytes: Buffer): void {
-    // §6: output nobody reads must not grow server memory; the reader goes, not
-    // the room. Only output the kernel already refused counts, so neither a
-    // burst within one turn nor one reply larger than the limit (a long
-    // /history) cuts off a reader that keeps up.
-    const queued = this.outbox.backlog;
-    if (queued > this.deps.config.maxQueuedBytes) {
-      this.note('warn', { queued }, 'slow reader disconnected');
-      this.deps.tally.slowReaderDisconnects++;
-      this.closeReason = 'slow reader';
-      this.closing = true;
-      this.outbox.discard();
-      this.socket.destroy();
-      return;
-    }
-    this.deps.tally.bytesOut += bytes.length;
-    this.outbox.push(bytes);
-  }
-
-  /** The socket failed: remember why, for the disconnect log and the quit reason. */
-  onError(err: NodeJS.ErrnoException): void {
-    this.closeReason = err.code ?? err.message;
-  }
-
   /**
    * Half-closed by the client (`printf … | nc` when its input ends). Not a
    * quit (§4 "Order"): a last line without its newline still counts, every
@@ -242,7 +150,9 @@ export class Session implements Peer {
       this.close('closed by client');
       return;
     }
-    this.inTurn(() => this.deps.chat.afterPending(user, () => this.close('closed by client')));
+    this.order.inTurn(() =>
+      this.deps.chat.afterPending(user, () => this.close('closed by client')),
+    );
   }
 
   /** Bytes from the client (`extra`: a last unterminated line at end of input). */
@@ -289,14 +199,7 @@ export class Session implements Peer {
       return;
     }
     const event = errorEvent(code, message, id, retryAfterMs);
-    this.inTurn(() => this.deps.chat.answer(user, event));
-  }
-
-  /** Run `job` now, or after the input flood control holds (it keeps its place, takes no token). */
-  private inTurn(job: () => void): void {
-    const verdict = this.limiter.offerFree(job);
-    if (verdict.kind === 'now') job();
-    else this.scheduleDrain();
+    this.order.inTurn(() => this.deps.chat.answer(user, event));
   }
 
   private onFrame(frame: Buffer): void {
@@ -348,16 +251,13 @@ export class Session implements Peer {
       req.type === 'file-chunk' ||
       req.type === 'file-ack'
     ) {
-      this.inTurn(run);
+      this.order.inTurn(run);
       return;
     }
-    const verdict = this.limiter.offer(run);
+    const verdict = this.order.offer(run);
     switch (verdict.kind) {
       case 'now':
-        verdict.item();
-        break;
       case 'queued':
-        this.scheduleDrain();
         break;
       case 'refused':
         this.answerError(
@@ -373,21 +273,6 @@ export class Session implements Peer {
         this.finalError('rate_limited', 'Too many messages for too long; closing');
         break;
     }
-  }
-
-  private scheduleDrain(): void {
-    if (this.drainTimer) return;
-    const wait = this.limiter.nextReleaseInMs();
-    if (wait === undefined) return;
-    this.drainTimer = setTimeout(() => {
-      this.drainTimer = undefined;
-      if (this.closing || !this.user) return;
-      for (const job of this.limiter.release()) {
-        if (this.closing) return;
-        job();
-      }
-      this.scheduleDrain();
-    }, wait);
   }
 
   private handshake(frame: Buffer): void {
@@ -456,7 +341,7 @@ export class Session implements Peer {
     this.user = user;
     this.nextHello = undefined;
     this.attempt = undefined;
-    clearTimeout(this.handshakeTimer);
+    this.clock.clearTimeout(this.handshakeTimer);
     this.handshakeTimer = undefined;
     this.note(
       'info',
@@ -467,7 +352,7 @@ export class Session implements Peer {
     else this.socket.setKeepAlive(true, 60_000);
     // Each room a hello.resume joined beyond the first costs what a /join
     // would (§6): one hello line must not be a free burst of joins.
-    this.limiter.charge(user.rooms.size - 1);
+    this.order.charge(user.rooms.size - 1);
     this.replayBacklog();
   }
 
@@ -487,22 +372,12 @@ export class Session implements Peer {
 
   /** §4: ping after `heartbeat` s of silence, close when a ping stays unanswered two more. */
   private startHeartbeat(): void {
-    const intervalMs = this.deps.config.heartbeat * 1000;
-    const heartbeat = new Heartbeat(intervalMs);
+    const { heartbeat, timer } = runHeartbeat(this.clock, this.deps.config.heartbeat * 1000, {
+      ping: () => this.send({ type: 'ping' }),
+      timeout: () => this.finalError('timeout', 'No answer to a ping for too long; closing'),
+    });
     this.heartbeat = heartbeat;
-    this.heartbeatTimer = setInterval(() => {
-      switch (heartbeat.tick()) {
-        case 'ping':
-          this.send({ type: 'ping' });
-          break;
-        case 'timeout':
-          this.finalError('timeout', 'No answer to a ping for too long; closing');
-          break;
-        case 'none':
-          break;
-      }
-    }, intervalMs);
-    this.heartbeatTimer.unref();
+    this.heartbeatTimer = timer;
   }
 
   private handshakeExpired(): void {
@@ -528,9 +403,9 @@ export class Session implements Peer {
 
   /** The socket is gone: leave the chat and free the connection's place. */
   onClose(): void {
-    clearTimeout(this.handshakeTimer);
-    clearInterval(this.heartbeatTimer);
-    clearTimeout(this.drainTimer);
+    this.clock.clearTimeout(this.handshakeTimer);
+    this.clock.clearInterval(this.heartbeatTimer);
+    this.order.stop();
     this.outbox.discard();
     // Queued behind what the connection already sent: its last message goes out before its quit.
     if (this.user) this.deps.chat.leave(this.user, this.quitReason());

@@ -6,6 +6,7 @@ import { SqlitePrefs } from './sqlite-prefs.js';
 import { SqliteTables } from './sqlite-tables.js';
 import {
   prepareMessages,
+  rowValues,
   sqlLimit,
   toMessage,
   toRow,
@@ -131,6 +132,9 @@ export class SqliteStore extends SqliteTables implements Store {
   }
 
   private readonly lease: ServerLease;
+
+  /** Seqs are taken in append(); batches commit and publish in append order (Store). */
+  readonly pipelinesAppends = true;
 
   /** Take the next seq now; resolves (and publishes) once this turn's batch has committed. */
   async append(stream: StreamKey, msg: NewMessage, idempotencyKey?: string): Promise<AppendResult> {
@@ -283,9 +287,9 @@ export class SqliteStore extends SqliteTables implements Store {
     const at = this.now();
     const last = new Map<StreamKey, Entry>();
     for (const e of batch) {
-      const row = toRow(e.message.stream, e.message.seq, e.message);
-      this.sql.insertMessage.run(row);
-      if (e.key !== undefined) this.sql.insertKey.run({ ...row, key: e.key, at });
+      const values = rowValues(e.message);
+      this.sql.insertMessage.run(...values);
+      if (e.key !== undefined) this.sql.insertKey.run(e.key, at, ...values);
       last.set(e.message.stream, e);
     }
     for (const [stream, e] of last) {

@@ -146,6 +146,13 @@ export type Publish = (message: StoredMessage) => void;
  */
 export interface Store extends AccountStore {
   /**
+   * True when append takes its seq synchronously and appends commit, publish
+   * and resolve in call order (one group commit per event-loop turn): then a
+   * connection's next message may be appended before the previous one has
+   * resolved, and its answers still come in order (Chat.handle).
+   */
+  readonly pipelinesAppends?: boolean;
+  /**
    * Atomically take the next seq, store, trim to retention, then publish. A
    * repeated `idempotencyKey` returns the original message and publishes nothing.
    */

@@ -65,7 +65,7 @@ after(() => {
 
 test(
   'bench --quick runs every scenario and writes the results JSON',
-  { timeout: 50_000 },
+  { timeout: 90_000 },
   async () => {
     const out = path.join(tmp, 'quick.json');
     const r = await runBench(['--quick', '--out', out]);

@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { ChatClient, type ClientIO, type ClientSettings } from '../../src/client/app.js';
-import { FakeServer, welcome, within, type FakePeer } from './helpers.js';
+import { within } from '../helpers/line-reader.js';
+import { FakeServer, welcome, type FakePeer } from './helpers.js';
 
 process.env.TZ = 'UTC';
 const TS = '2026-11-25T14:02:03.120Z';

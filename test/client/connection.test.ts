@@ -10,7 +10,8 @@ import {
   type ConnectionOptions,
 } from '../../src/client/connection.js';
 import type { ServerEvent } from '../../src/protocol/messages.js';
-import { FakeServer, welcome, within } from './helpers.js';
+import { within } from '../helpers/line-reader.js';
+import { FakeServer, welcome } from './helpers.js';
 
 const TS = '2026-11-25T14:02:03.120Z';
 

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { startServer, startTtyClient, textUser, type Child } from './processes.js';
+import { startServerProcess } from '../helpers/process.js';
+import { startTtyClient, textUser, type Child } from './processes.js';
 
 const STAMP = String.raw`\[\d\d:\d\d\]`;
 const line = (body: string): RegExp => new RegExp(`^${STAMP} ${body}$`, 'u');
@@ -18,7 +19,7 @@ function bells(client: Child): number {
 
 describe('chat-client features in a terminal', () => {
   it('Tab completes a nickname, a command and a room name', async (t) => {
-    const { port } = await startServer(t);
+    const { port } = await startServerProcess(t);
     const alice = startTtyClient(t, ['--port', String(port), '--name', 'Alice']);
     await alice.output(/#lobby> $/u, 'the prompt');
     // Bob comes after Alice: she knows him from the join, not from her welcome.
@@ -45,7 +46,7 @@ describe('chat-client features in a terminal', () => {
   });
 
   it('rings the bell once for a mention and for a private message, not otherwise', async (t) => {
-    const { port } = await startServer(t);
+    const { port } = await startServerProcess(t);
     const bob = await textUser(t, port, 'Bob');
     const alice = startTtyClient(t, ['--port', String(port), '--name', 'Alice']);
     await alice.output(/#lobby> $/u, 'the prompt');
@@ -66,7 +67,7 @@ describe('chat-client features in a terminal', () => {
   });
 
   it('--quiet: marks the mention but rings no bell', async (t) => {
-    const { port } = await startServer(t);
+    const { port } = await startServerProcess(t);
     const bob = await textUser(t, port, 'Bob');
     const alice = startTtyClient(t, ['--port', String(port), '--name', 'Alice', '--quiet']);
     await alice.output(/#lobby> $/u, 'the prompt');
@@ -80,7 +81,7 @@ describe('chat-client features in a terminal', () => {
   });
 
   it('/reply answers the last private message, and says so when there is none', async (t) => {
-    const { port } = await startServer(t);
+    const { port } = await startServerProcess(t);
     const bob = await textUser(t, port, 'Bob');
     const alice = startTtyClient(t, ['--port', String(port), '--name', 'Alice']);
     await alice.output(/#lobby> $/u, 'the prompt');
@@ -98,7 +99,7 @@ describe('chat-client features in a terminal', () => {
   });
 
   it('a bracketed paste of three lines reaches an nc user as one message of three lines', async (t) => {
-    const { port } = await startServer(t);
+    const { port } = await startServerProcess(t);
     const bob = await textUser(t, port, 'Bob');
     const alice = startTtyClient(t, ['--port', String(port), '--name', 'Alice']);
     await alice.output(/#lobby> $/u, 'the prompt');

@@ -8,17 +8,11 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import {
-  addAccount,
-  makeTlsFiles,
-  startClient,
-  startServer,
-  startTtyClient,
-  tempDir,
-  textUser,
-  type Cleanup,
-  type TlsFiles,
-} from './processes.js';
+import { addAccount } from '../helpers/accounts.js';
+import { tempDir, type Cleanup } from '../helpers/env.js';
+import { startServerProcess } from '../helpers/process.js';
+import { makeTlsFiles, type TlsFiles } from '../helpers/tls.js';
+import { startClient, startTtyClient, textUser } from './processes.js';
 
 const STAMP = String.raw`\[\d\d:\d\d\]`;
 const line = (body: string): RegExp => new RegExp(`^${STAMP} ${body}$`, 'u');
@@ -28,8 +22,8 @@ async function tlsServer(
   t: Cleanup,
   names?: string,
 ): Promise<{ port: number; files: TlsFiles; ca: Buffer }> {
-  const files = await makeTlsFiles(await tempDir(t), names);
-  const { port } = await startServer(t, ['--tls-cert', files.cert, '--tls-key', files.key]);
+  const files = await makeTlsFiles(tempDir(t), names);
+  const { port } = await startServerProcess(t, ['--tls-cert', files.cert, '--tls-key', files.key]);
   return { port, files, ca: await readFile(files.ca) };
 }
 
@@ -95,7 +89,7 @@ describe('chat-client over TLS', () => {
   });
 
   it('--tls to a plain server: says the TLS handshake failed, exit code 3', async (t) => {
-    const { port } = await startServer(t);
+    const { port } = await startServerProcess(t);
     const client = startClient(t, ['--port', String(port), '--name', 'Alice', '--tls']);
     client.proc.stdin?.end('never sent\n');
     assert.equal(await client.exitCode(), 3, client.seen());
@@ -106,9 +100,9 @@ describe('chat-client over TLS', () => {
 describe('chat-client with a registered alias', () => {
   /** A server on a database where Alice is registered with password123. */
   async function accountServer(t: Cleanup): Promise<number> {
-    const db = path.join(await tempDir(t), 'chat.db');
+    const db = path.join(tempDir(t), 'chat.db');
     await addAccount(db, 'Alice', 'password123');
-    return (await startServer(t, ['--db', db])).port;
+    return (await startServerProcess(t, ['--db', db])).port;
   }
 
   it('CHAT_PASSWORD: logs in when the server asks, and chats', async (t) => {

@@ -8,7 +8,10 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { addAccount, startClient, startServer, tempDir, textUser } from './processes.js';
+import { addAccount } from '../helpers/accounts.js';
+import { tempDir } from '../helpers/env.js';
+import { startServerProcess } from '../helpers/process.js';
+import { startClient, textUser } from './processes.js';
 import { TmuxClient } from './tmux.js';
 
 /** A port nothing listens on. */
@@ -22,8 +25,8 @@ async function deadPort(): Promise<number> {
 
 describe('chat-client typed into a terminal (issue 9)', () => {
   it('edits in the middle of a line: keys in one read, a pasted word, wide characters and emoji', async (t) => {
-    const dir = await tempDir(t);
-    const { port } = await startServer(t);
+    const dir = tempDir(t);
+    const { port } = await startServerProcess(t);
     const zed = await textUser(t, port, 'Zed');
     const ann = await TmuxClient.start(t, dir, ['--port', String(port), '--name', 'Ann']);
     await ann.until(/^#lobby>$/mu, 'the prompt');
@@ -49,8 +52,8 @@ describe('chat-client typed into a terminal (issue 9)', () => {
   });
 
   it('holds a paste without a final line break until Enter, and keeps no password for Up', async (t) => {
-    const dir = await tempDir(t);
-    const { port } = await startServer(t);
+    const dir = tempDir(t);
+    const { port } = await startServerProcess(t);
     const zed = await textUser(t, port, 'Zed');
     const ann = await TmuxClient.start(t, dir, ['--port', String(port), '--name', 'Ann']);
     await ann.until(/^#lobby>$/mu, 'the prompt');
@@ -72,10 +75,10 @@ describe('chat-client typed into a terminal (issue 9)', () => {
   });
 
   it('a displaced session stops, says why and how to take it back, and does not fight', async (t) => {
-    const dir = await tempDir(t);
+    const dir = tempDir(t);
     const db = path.join(dir, 'chat.db');
     await addAccount(db, 'Bob', 'bobs-password');
-    const { port } = await startServer(t, ['--db', db]);
+    const { port } = await startServerProcess(t, ['--db', db]);
     const zed = await textUser(t, port, 'Zed');
     const env = { CHAT_PASSWORD: 'bobs-password' };
     const first = await TmuxClient.start(t, dir, ['--port', String(port), '--name', 'Bob'], env);
@@ -96,10 +99,10 @@ describe('chat-client typed into a terminal (issue 9)', () => {
   });
 
   it('reconnecting: one status line in place, offline lines pending, a refused line never again', async (t) => {
-    const dir = await tempDir(t);
+    const dir = tempDir(t);
     const db = path.join(dir, 'chat.db');
     const limits = ['--db', db, '--max-line-bytes', '1024'];
-    const first = await startServer(t, limits);
+    const first = await startServerProcess(t, limits);
     const port = first.port;
     const ann = await TmuxClient.start(t, dir, ['--port', String(port), '--name', 'Ann']);
     await ann.until(/^#lobby>$/mu, 'the prompt');
@@ -107,7 +110,7 @@ describe('chat-client typed into a terminal (issue 9)', () => {
     await ann.press('Enter');
     await ann.until(/longer than 1024 bytes/u, 'the refusal');
 
-    first.server.proc.kill('SIGTERM');
+    first.child.proc.kill('SIGTERM');
     await ann.until(/reconnecting… attempt [2-9]/u, 'a second attempt', 15_000);
     await ann.type('typed offline');
     await ann.press('Enter');
@@ -115,7 +118,7 @@ describe('chat-client typed into a terminal (issue 9)', () => {
     assert.equal(offline.match(/reconnecting…/gu)?.length, 1, offline);
     assert.doesNotMatch(offline, /Connection lost/u);
 
-    await startServer(t, ['--port', String(port), ...limits]);
+    await startServerProcess(t, ['--port', String(port), ...limits]);
     const back = await ann.until(
       /\] <Ann> typed offline\n(?:.*\n)?#lobby>$/u,
       'the line acked',
@@ -131,9 +134,9 @@ describe('chat-client typed into a terminal (issue 9)', () => {
   });
 
   it('fails over between several --host servers, at start and when its server dies', async (t) => {
-    const dir = await tempDir(t);
-    const a = await startServer(t);
-    const b = await startServer(t);
+    const dir = tempDir(t);
+    const a = await startServerProcess(t);
+    const b = await startServerProcess(t);
     const dead = await deadPort();
     const hosts = `127.0.0.1:${dead},127.0.0.1:${a.port},127.0.0.1:${b.port}`;
     const ann = await TmuxClient.start(t, dir, ['--host', hosts, '--name', 'Ann']);
@@ -143,7 +146,7 @@ describe('chat-client typed into a terminal (issue 9)', () => {
     await ann.press('Enter');
     await zed.reader.find((l) => l.endsWith('<Ann> on a'), 'her line on server a');
 
-    a.server.proc.kill('SIGKILL');
+    a.child.proc.kill('SIGKILL');
     await ann.until(
       new RegExp(`Reconnected to 127\\.0\\.0\\.1:${b.port}`, 'u'),
       'server b',

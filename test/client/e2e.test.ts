@@ -5,14 +5,15 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { plainText, startClient, startServer, startTtyClient, textUser } from './processes.js';
+import { startServerProcess } from '../helpers/process.js';
+import { plainText, startClient, startTtyClient, textUser } from './processes.js';
 
 const STAMP = String.raw`\[\d\d:\d\d\]`;
 const line = (body: string): RegExp => new RegExp(`^${STAMP} ${body}$`, 'u');
 
 describe('chat-client end to end', () => {
   it('piped stdin: sends every line, waits for the acks, exits 0', async (t) => {
-    const { port } = await startServer(t);
+    const { port } = await startServerProcess(t);
     const bob = await textUser(t, port, 'Bob');
     const client = startClient(t, [
       '--host',
@@ -36,7 +37,7 @@ describe('chat-client end to end', () => {
   });
 
   it('piped stdin: a refused line gives a one-line reason and exit code 6', async (t) => {
-    const { port } = await startServer(t);
+    const { port } = await startServerProcess(t);
     const client = startClient(t, ['--port', String(port), '--name', 'Alice']);
     client.proc.stdin?.end('fine\n/msg Nobody hi\nalso fine\n');
     assert.equal(await client.exitCode(), 6, client.seen());
@@ -44,7 +45,7 @@ describe('chat-client end to end', () => {
   });
 
   it('interactive in a terminal: typing, incoming lines that keep the draft, exit', async (t) => {
-    const { port } = await startServer(t);
+    const { port } = await startServerProcess(t);
     const bob = await textUser(t, port, 'Bob');
     const alice = startTtyClient(t, [
       '--host',
@@ -92,7 +93,7 @@ describe('chat-client end to end', () => {
     ['/quit\r', '/quit'],
   ] as const) {
     it(`interactive: ${name} leaves cleanly with exit code 0`, async (t) => {
-      const { port } = await startServer(t);
+      const { port } = await startServerProcess(t);
       const bob = await textUser(t, port, 'Bob');
       const alice = startTtyClient(t, ['--port', String(port), '--name', 'Alice']);
       await alice.output(/#lobby> $/u, 'the prompt');
@@ -116,7 +117,7 @@ describe('chat-client end to end', () => {
   });
 
   it('alias refused: the reason and exit code 4', async (t) => {
-    const { port } = await startServer(t);
+    const { port } = await startServerProcess(t);
     await textUser(t, port, 'Bob');
     const client = startClient(t, ['--port', String(port), '--name', 'bob']);
     assert.equal(await client.exitCode(), 4, client.seen());
@@ -124,7 +125,7 @@ describe('chat-client end to end', () => {
   });
 
   it('connection lost with --no-reconnect: the reason and exit code 5', async (t) => {
-    const { server, port } = await startServer(t);
+    const { child: server, port } = await startServerProcess(t);
     const bob = await textUser(t, port, 'Bob');
     const client = startClient(t, ['--port', String(port), '--name', 'Alice', '--no-reconnect']);
     await bob.reader.find((l) => l === '* Alice joined #lobby', 'Alice joining');
@@ -143,7 +144,7 @@ describe('chat-client end to end', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'chat-client-'));
     t.after(() => rm(dir, { recursive: true, force: true }));
     const db = path.join(dir, 'chat.db');
-    const first = await startServer(t, ['--db', db]);
+    const first = await startServerProcess(t, ['--db', db]);
     const port = first.port;
     const bob = await textUser(t, port, 'Bob');
     const alice = startTtyClient(t, ['--port', String(port), '--name', 'Alice']);
@@ -152,11 +153,11 @@ describe('chat-client end to end', () => {
     await bob.reader.find((l) => line('<Alice> before restart').test(l), "Alice's first line");
     await alice.output(/<Alice> before restart\n/u, 'her line acked');
 
-    first.server.proc.kill('SIGTERM');
-    assert.equal(await first.server.exitCode(), 0, first.server.seen());
+    first.child.proc.kill('SIGTERM');
+    assert.equal((await first.child.waitExit(10_000)).code, 0, first.child.stderr.join('\n'));
     await alice.output(/reconnecting… attempt \d+, next in \d+ s/u, 'the reconnecting status');
 
-    await startServer(t, ['--port', String(port), '--db', db]);
+    await startServerProcess(t, ['--port', String(port), '--db', db]);
     const bob2 = await textUser(t, port, 'Bob');
     bob2.say('while you were away');
     await alice.output(/\* Reconnected to 127\.0\.0\.1:\d+\n/u, 'the reconnected status', 15_000);

@@ -1,78 +1,9 @@
 /**
- * Test helpers for the client: a scripted fake server for Connection tests,
- * and waits that fail with what was seen instead of hanging.
+ * Test helpers for the client: a scripted fake server for Connection tests.
  */
 import { once } from 'node:events';
 import net from 'node:net';
-import split2 from 'split2';
-
-/** Resolve with `promise`, or reject after `ms` with `what` and the output seen so far. */
-export async function within<T>(
-  promise: Promise<T>,
-  ms: number,
-  what: string,
-  seen: () => string = () => '',
-): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`timed out after ${ms} ms waiting for ${what}; seen:\n${seen()}`)),
-      ms,
-    );
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Lines read from a stream, with a wait for the next line matching a test. */
-export class LineReader {
-  readonly lines: string[] = [];
-  private waiters: Array<() => void> = [];
-  private ended = false;
-
-  constructor(stream: NodeJS.ReadableStream) {
-    stream.pipe(split2()).on('data', (line: string) => {
-      this.lines.push(line);
-      this.notify();
-    });
-    stream.on('end', () => {
-      this.ended = true;
-      this.notify();
-    });
-  }
-
-  /** All lines so far, for failure messages. */
-  get text(): string {
-    return this.lines.join('\n');
-  }
-
-  /** The first line after index `from` that satisfies `test`; fails after `ms`. */
-  async find(test: (line: string) => boolean, what: string, from = 0, ms = 5000): Promise<string> {
-    const search = (): string | undefined => this.lines.slice(from).find(test);
-    return within(
-      (async () => {
-        for (;;) {
-          const hit = search();
-          if (hit !== undefined) return hit;
-          if (this.ended) throw new Error(`stream ended without ${what}; seen:\n${this.text}`);
-          await new Promise<void>((resolve) => this.waiters.push(resolve));
-        }
-      })(),
-      ms,
-      what,
-      () => this.text,
-    );
-  }
-
-  private notify(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
-  }
-}
+import { LineReader, within } from '../helpers/line-reader.js';
 
 /** One client connection as the fake server sees it. */
 export class FakePeer {

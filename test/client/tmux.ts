@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { CLIENT_BIN, type Cleanup } from './processes.js';
+import { CLIENT_BIN, type Cleanup } from '../helpers/env.js';
 
 const run = promisify(execFile);
 

@@ -1,11 +1,11 @@
 /** The client's pure transfer helpers: safe names, command parsing, the progress bar. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { completePath, publish, safeFileName } from '../../src/client/transfer-files.js';
 import { parseTransferCommand, progressText } from '../../src/client/transfer-ui.js';
+import { tempDir } from '../helpers/env.js';
 
 describe('safeFileName', () => {
   const cases: Array<[string, string]> = [
@@ -32,32 +32,24 @@ describe('safeFileName', () => {
 });
 
 describe('publish', () => {
-  it('never overwrites: name, then name (1), name (2)', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'chat-pub-'));
-    try {
-      for (let i = 0; i < 3; i++) {
-        const temp = path.join(dir, `.t${i}.part`);
-        writeFileSync(temp, String(i));
-        publish(temp, dir, 'notes.pdf');
-      }
-      assert.deepEqual(readdirSync(dir).sort(), ['notes (1).pdf', 'notes (2).pdf', 'notes.pdf']);
-    } finally {
-      rmSync(dir, { recursive: true });
+  it('never overwrites: name, then name (1), name (2)', (t) => {
+    const dir = tempDir(t, 'chat-pub-');
+    for (let i = 0; i < 3; i++) {
+      const temp = path.join(dir, `.t${i}.part`);
+      writeFileSync(temp, String(i));
+      publish(temp, dir, 'notes.pdf');
     }
+    assert.deepEqual(readdirSync(dir).sort(), ['notes (1).pdf', 'notes (2).pdf', 'notes.pdf']);
   });
 
-  it('completes paths: directories end in a slash', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'chat-comp-'));
-    try {
-      writeFileSync(path.join(dir, 'report.pdf'), '');
-      writeFileSync(path.join(dir, 'readme.md'), '');
-      rmSync(path.join(dir, 'sub'), { force: true });
-      assert.deepEqual(completePath(`${dir}/rep`), [`${dir}/report.pdf`]);
-      assert.deepEqual(completePath(`${dir}/re`), [`${dir}/readme.md`, `${dir}/report.pdf`]);
-      assert.deepEqual(completePath(`${path.dirname(dir)}/${path.basename(dir)}`), [`${dir}/`]);
-    } finally {
-      rmSync(dir, { recursive: true });
-    }
+  it('completes paths: directories end in a slash', (t) => {
+    const dir = tempDir(t, 'chat-comp-');
+    writeFileSync(path.join(dir, 'report.pdf'), '');
+    writeFileSync(path.join(dir, 'readme.md'), '');
+    rmSync(path.join(dir, 'sub'), { force: true });
+    assert.deepEqual(completePath(`${dir}/rep`), [`${dir}/report.pdf`]);
+    assert.deepEqual(completePath(`${dir}/re`), [`${dir}/readme.md`, `${dir}/report.pdf`]);
+    assert.deepEqual(completePath(`${path.dirname(dir)}/${path.basename(dir)}`), [`${dir}/`]);
   });
 });
 

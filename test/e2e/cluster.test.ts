@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { LineClient } from '../helpers/line-client.js';
 import { RedisCluster, RedisServer, redisMissing } from '../helpers/redis.js';
-import { spawnServer, tempDir } from '../helpers/server-process.js';
+import { spawnServer } from '../helpers/server-process.js';
+import { tempDir } from '../helpers/env.js';
 
 type Obj = Record<string, unknown>;
 

@@ -8,7 +8,8 @@ import { connect, createServer, type AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import split2 from 'split2';
 import { LineClient } from '../helpers/line-client.js';
-import { cleanEnv, Nc, ncMissing, spawnServer, startServerProcess } from '../helpers/process.js';
+import { Nc, ncMissing, runServerBin, startServerProcess } from '../helpers/process.js';
+import { cleanEnv } from '../helpers/env.js';
 
 const STAMP = String.raw`^\[\d\d:\d\d\] `;
 
@@ -126,7 +127,14 @@ test('a port already in use: exit code 1 and one line on stderr', async (t) => {
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
   t.after(() => blocker.close());
   const busy = (blocker.address() as AddressInfo).port;
-  const child = spawnServer(t, ['--host', '127.0.0.1', '--port', String(busy), '--db', ':memory:']);
+  const child = runServerBin(t, [
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(busy),
+    '--db',
+    ':memory:',
+  ]);
   const exit = await child.waitExit();
   assert.deepEqual(exit, { code: 1, signal: null });
   assert.equal(child.stderr.length, 1, child.stderr.join('\n'));
@@ -142,7 +150,7 @@ for (const [args, env, option] of [
   [[], { CHAT_PORT: 'abc' }, /CHAT_PORT/u],
 ] as Array<[string[], Record<string, string>, RegExp]>) {
   test(`a bad option value (${[...args, ...Object.entries(env).map((e) => e.join('='))].join(' ')}) exits 2 naming it`, async (t) => {
-    const child = spawnServer(
+    const child = runServerBin(
       t,
       ['--host', '127.0.0.1', '--db', ':memory:', ...args],
       cleanEnv(env),

@@ -5,90 +5,22 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { test, type TestContext } from 'node:test';
-import { connect, type TLSSocket } from 'node:tls';
-import split2 from 'split2';
+import type { TLSSocket } from 'node:tls';
+import { tempDir } from '../helpers/env.js';
+import { LineReader } from '../helpers/line-reader.js';
 import { Child, startServerProcess } from '../helpers/process.js';
-
-function opensslMissing(): string | undefined {
-  if (spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0) return undefined;
-  const msg = 'openssl is not installed (apt-get install -y openssl)';
-  if (process.env.CI) throw new Error(msg);
-  return msg;
-}
-
-/** A self-signed certificate for localhost and 127.0.0.1, in a temp dir removed after the test. */
-function makeCert(t: TestContext, dir: string, name: string): { cert: string; key: string } {
-  const cert = join(dir, `${name}.pem`);
-  const key = join(dir, `${name}.key`);
-  const r = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '1',
-      '-subj',
-      `/CN=${name}`,
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  assert.equal(r.status, 0, `openssl req failed: ${r.stderr?.toString()}`);
-  t.diagnostic(`made ${cert}`);
-  return { cert, key };
-}
-
-function tempDir(t: TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'chat-tls-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { makeCert, opensslMissing, tlsConnect } from '../helpers/tls.js';
 
 /** A TLS line client that trusts `ca`; resolves once the TLS handshake is done. */
 async function tlsClient(
   t: TestContext,
   port: number,
   ca: string,
-): Promise<{ socket: TLSSocket; lines: AsyncIterator<string> }> {
-  const socket = connect({
-    host: '127.0.0.1',
-    port,
-    ca: readFileSync(ca),
-    servername: 'localhost',
-  });
-  t.after(() => socket.destroy());
-  await new Promise<void>((resolve, reject) => {
-    socket.once('secureConnect', resolve);
-    socket.once('error', reject);
-  });
-  const lines = socket.pipe(split2())[Symbol.asyncIterator]() as AsyncIterator<string>;
-  return { socket, lines };
-}
-
-async function nextMatching(
-  lines: AsyncIterator<string>,
-  pred: (l: string) => boolean,
-): Promise<string> {
-  const seen: string[] = [];
-  for (;;) {
-    const r = await lines.next();
-    if (r.done) throw new Error(`stream ended; saw:\n${seen.join('\n')}`);
-    const line = String(r.value);
-    seen.push(line);
-    if (pred(line)) return line;
-  }
+): Promise<{ socket: TLSSocket; reader: LineReader }> {
+  const socket = await tlsConnect(t, port, ca);
+  return { socket, reader: new LineReader(socket) };
 }
 
 /**
@@ -103,8 +35,8 @@ async function tlsServer(
     t.skip(skip);
     return undefined;
   }
-  const dir = tempDir(t);
-  const { cert, key } = makeCert(t, dir, 'one');
+  const dir = tempDir(t, 'chat-tls-');
+  const { cert, key } = makeCert(dir, 'one');
   const { port, child } = await startServerProcess(t, ['--tls-cert', cert, '--tls-key', key]);
   return { dir, cert, key, port, child };
 }
@@ -117,7 +49,7 @@ test('openssl s_client and a node TLS client chat through a TLS server', async (
 
   const bob = await tlsClient(t, port, cert);
   bob.socket.write('Bob\n');
-  await nextMatching(bob.lines, (l) => l.startsWith('* Welcome, Bob'));
+  await bob.reader.find((l) => l.startsWith('* Welcome, Bob'), '* Welcome, Bob');
 
   const sc = new Child(
     spawn(
@@ -143,13 +75,13 @@ test('openssl s_client and a node TLS client chat through a TLS server', async (
   await sc.waitStdout((l) => l.startsWith('* Welcome, Sam'));
   sc.proc.stdin!.write('hello over tls\n');
   assert.match(
-    await nextMatching(bob.lines, (l) => l.includes('hello over tls')),
+    await bob.reader.find((l) => l.includes('hello over tls'), 'hello over tls'),
     /<Sam> hello over tls$/u,
   );
   bob.socket.write('hi Sam\n');
   await sc.waitStdout((l) => l.endsWith('<Bob> hi Sam'));
   sc.proc.stdin!.end('/quit\n');
-  await nextMatching(bob.lines, (l) => l.startsWith('* Sam quit'));
+  await bob.reader.find((l) => l.startsWith('* Sam quit'), '* Sam quit');
 });
 
 test('a plain TCP client on the TLS port does not disturb the server', async (t) => {
@@ -163,7 +95,7 @@ test('a plain TCP client on the TLS port does not disturb the server', async (t)
   await new Promise<void>((resolve) => plain.once('close', () => resolve()));
   const ok = await tlsClient(t, port, cert);
   ok.socket.write('Alice\n');
-  await nextMatching(ok.lines, (l) => l.startsWith('* Welcome, Alice'));
+  await ok.reader.find((l) => l.startsWith('* Welcome, Alice'), '* Welcome, Alice');
 });
 
 test('SIGHUP reloads the certificate: open connections stay, new ones get the new one', async (t) => {
@@ -173,10 +105,10 @@ test('SIGHUP reloads the certificate: open connections stay, new ones get the ne
   const first = { cert: server.cert, key: server.key };
   const old = await tlsClient(t, port, first.cert);
   old.socket.write('Old\n');
-  await nextMatching(old.lines, (l) => l.startsWith('* Welcome, Old'));
+  await old.reader.find((l) => l.startsWith('* Welcome, Old'), '* Welcome, Old');
 
   // Replace the files in place, as certbot renewals do, then signal.
-  const second = makeCert(t, dir, 'two');
+  const second = makeCert(dir, 'two');
   rmSync(first.cert);
   rmSync(first.key);
   spawnSync('cp', [second.cert, first.cert]);
@@ -188,11 +120,11 @@ test('SIGHUP reloads the certificate: open connections stay, new ones get the ne
   const fresh = await tlsClient(t, port, second.cert);
   assert.equal(fresh.socket.getPeerCertificate().subject.CN, 'two');
   fresh.socket.write('New\n');
-  await nextMatching(fresh.lines, (l) => l.startsWith('* Welcome, New'));
+  await fresh.reader.find((l) => l.startsWith('* Welcome, New'), '* Welcome, New');
   // The connection made before the reload still works both ways.
   old.socket.write('still here\n');
   assert.match(
-    await nextMatching(fresh.lines, (l) => l.includes('still here')),
+    await fresh.reader.find((l) => l.includes('still here'), 'still here'),
     /<Old> still here$/u,
   );
 });

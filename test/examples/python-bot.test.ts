@@ -4,33 +4,16 @@
  * last seq it handled), and answers no ping twice.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
+import { countMessagesFrom, ping, startBot, waitOnline } from '../helpers/bots.js';
 import { LineClient } from '../helpers/line-client.js';
-import { freePort, spawnServer, tempDir } from '../helpers/server-process.js';
+import { freePort, spawnServer } from '../helpers/server-process.js';
+import { tempDir } from '../helpers/env.js';
 
 const BOT = resolve(import.meta.dirname, '../../../examples/python-bot.py');
 const hasPython = spawnSync('python3', ['--version']).status === 0;
-
-type Json = Record<string, unknown>;
-
-/** Resolve once `name` is in #lobby: a `who` answers now, or its join event comes later. */
-async function waitOnline(c: LineClient, name: string): Promise<void> {
-  c.sendJson({ type: 'who', id: 'w', room: '#lobby' });
-  const reply = await c.waitForJson((o) => o.id === 'w');
-  const users = (reply.users as Array<{ name: string }> | undefined) ?? [];
-  if (users.some((u) => u.name === name)) return;
-  // Events after the reply are later than it: the join cannot slip between.
-  await c.waitForJson((o) => o.type === 'system' && o.event === 'join' && o.user === name, 10_000);
-}
-
-async function ping(c: LineClient, id: string): Promise<Json> {
-  c.sendJson({ type: 'say', id, room: '#lobby', text: '!ping' });
-  const ack = await c.waitForJson((o) => o.id === id);
-  assert.equal(ack.type, 'ack');
-  return c.waitForJson((o) => o.type === 'message' && o.from === 'pybot', 10_000);
-}
 
 test(
   'python example bot answers !ping, and after a server restart answers only the new one',
@@ -41,20 +24,11 @@ test(
     const db = join(tempDir(t), 'chat.db');
     const port = await freePort();
     let server = await spawnServer(t, { db, port });
-    const bot = spawn('python3', [BOT, '--port', String(port), '--name', 'pybot'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    const botLog: string[] = [];
-    bot.stderr.setEncoding('utf8').on('data', (s: string) => botLog.push(s));
-    const botExit = new Promise((r) => bot.once('exit', r));
-    t.after(async () => {
-      if (bot.exitCode === null) bot.kill('SIGTERM');
-      await botExit;
-    });
+    const bot = startBot(t, 'python3', [BOT, '--port', String(port), '--name', 'pybot']);
 
     let alice = await LineClient.json(port, 'alice', { history: 0 });
     await waitOnline(alice, 'pybot');
-    const first = await ping(alice, 'p1');
+    const first = await ping(alice, 'p1', 'pybot');
     assert.equal(first.text, 'pong');
     alice.close();
 
@@ -63,14 +37,11 @@ test(
     alice = await LineClient.json(port, 'alice', { history: 0 });
     t.after(() => alice.close());
     await waitOnline(alice, 'pybot');
-    const second = await ping(alice, 'p2');
+    const second = await ping(alice, 'p2', 'pybot');
     assert.equal(second.text, 'pong');
     assert.ok((second.seq as number) > (first.seq as number));
 
     // Exactly two pongs in the whole history: the replayed ping was not answered again.
-    alice.sendJson({ type: 'history', id: 'h', room: '#lobby', limit: 50 });
-    const history = await alice.waitForJson((o) => o.id === 'h');
-    const pongs = (history.messages as Json[]).filter((m) => m.from === 'pybot');
-    assert.equal(pongs.length, 2, `bot log:\n${botLog.join('')}`);
+    assert.equal(await countMessagesFrom(alice, 'pybot'), 2, `bot log:\n${bot.log.join('')}`);
   },
 );

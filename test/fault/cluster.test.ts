@@ -13,7 +13,8 @@ import { Redis } from 'ioredis';
 import { RedisStore } from '../../src/store/redis-store.js';
 import { LineClient } from '../helpers/line-client.js';
 import { RedisServer, redisMissing } from '../helpers/redis.js';
-import { spawnServer, tempDir, type ServerProcess } from '../helpers/server-process.js';
+import { tempDir } from '../helpers/env.js';
+import { spawnServer, type ServerProcess } from '../helpers/server-process.js';
 
 type Obj = Record<string, unknown>;
 

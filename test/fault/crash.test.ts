@@ -8,9 +8,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ackedOf, checkStored } from '../helpers/audit.js';
-import { spawnServer, tempDir } from '../helpers/server-process.js';
-import { prng, TrackedClient, until } from '../helpers/tracked-client.js';
+import { spawnServer } from '../helpers/server-process.js';
+import { TrackedClient, until } from '../helpers/tracked-client.js';
+import { prng } from '../helpers/prng.js';
 import { Traffic } from '../helpers/traffic.js';
+import { tempDir } from '../helpers/env.js';
 
 const ACKS_BEFORE_KILL = 400;
 

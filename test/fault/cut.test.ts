@@ -9,9 +9,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ackedOf, assertClean, audit } from '../helpers/audit.js';
-import { spawnServer, tempDir } from '../helpers/server-process.js';
-import { prng, TrackedClient, until, type Json } from '../helpers/tracked-client.js';
+import { spawnServer } from '../helpers/server-process.js';
+import { TrackedClient, until, type Json } from '../helpers/tracked-client.js';
+import { prng } from '../helpers/prng.js';
 import { Traffic } from '../helpers/traffic.js';
+import { tempDir } from '../helpers/env.js';
 
 /** The history events (no id) a client got on one connection, in order. */
 function replays(c: TrackedClient, conn: number): Json[] {

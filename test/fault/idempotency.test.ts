@@ -7,8 +7,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { spawnServer, tempDir } from '../helpers/server-process.js';
+import { spawnServer } from '../helpers/server-process.js';
 import { TrackedClient, until } from '../helpers/tracked-client.js';
+import { tempDir } from '../helpers/env.js';
 
 test('a say re-sent after a reconnect gets the original ack; the others saw it once', async (t) => {
   const db = join(tempDir(t), 'chat.db');

@@ -14,8 +14,8 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { processAlive } from '../../src/store/sqlite-lease.js';
 import { LineClient } from '../helpers/line-client.js';
-import { SERVER_BIN, cleanEnv } from '../helpers/process.js';
-import { spawnServer, tempDir } from '../helpers/server-process.js';
+import { spawnServer } from '../helpers/server-process.js';
+import { cleanEnv, SERVER_BIN, tempDir } from '../helpers/env.js';
 
 /** Run chat-server to its exit (it must not start); returns its exit code and output. */
 async function refusedStart(db: string): Promise<{ code: number | null; out: string }> {

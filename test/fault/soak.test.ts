@@ -11,9 +11,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ackedOf, assertClean, audit, checkStored, explainDuplicate } from '../helpers/audit.js';
-import { spawnServer, tempDir } from '../helpers/server-process.js';
-import { prng, TrackedClient, until, type Json } from '../helpers/tracked-client.js';
+import { spawnServer } from '../helpers/server-process.js';
+import { TrackedClient, until, type Json } from '../helpers/tracked-client.js';
+import { prng } from '../helpers/prng.js';
 import { Traffic } from '../helpers/traffic.js';
+import { tempDir } from '../helpers/env.js';
 
 /** Every actor (each lane of drops, each sender) has its own PRNG seeded from this. */
 const SEED = 0x5eed_0004;

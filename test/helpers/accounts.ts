@@ -3,7 +3,7 @@
  * the password piped on stdin (not a TTY, so it is read as the first line).
  */
 import { spawn } from 'node:child_process';
-import { cleanEnv, SERVER_BIN } from './process.js';
+import { cleanEnv, SERVER_BIN } from './env.js';
 
 export interface CliResult {
   code: number | null;

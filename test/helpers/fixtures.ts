@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
+import type { Clock } from '../../src/core/clock.js';
 import { LineClient } from './line-client.js';
 import { startServer, type TestServer } from './server.js';
 
@@ -18,8 +19,12 @@ type Overrides = Parameters<typeof startServer>[0];
 const GENEROUS_RATE: Overrides = { rateBurst: 10_000, ratePerSecond: 100_000, rateQueue: 10_000 };
 
 /** A server on port 0, stopped when the test ends. */
-export async function serve(t: TestContext, overrides: Overrides = {}): Promise<TestServer> {
-  const server = await startServer({ ...GENEROUS_RATE, ...overrides });
+export async function serve(
+  t: TestContext,
+  overrides: Overrides = {},
+  clock?: Clock,
+): Promise<TestServer> {
+  const server = await startServer({ ...GENEROUS_RATE, ...overrides }, clock);
   t.after(() => server.close());
   return server;
 }

@@ -3,10 +3,12 @@
  * lines (NUL, telnet IAC, invalid UTF-8, escape sequences, over-long lines),
  * text-mode lines (messages and commands with hostile arguments) and JSON
  * lines (random requests, wrong types, malformed JSON). Everything comes from
- * a `prng` (mulberry32, test/helpers/tracked-client.ts), so a failing run is
+ * a `prng` (mulberry32, test/helpers/prng.ts), so a failing run is
  * replayed exactly by its seed.
  */
-export type Rand = () => number;
+import type { Rand } from './prng.js';
+
+export type { Rand };
 
 /** An integer in [lo, hi]. */
 export function int(rand: Rand, lo: number, hi: number): number {

@@ -12,7 +12,8 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { LineClient } from './line-client.js';
-import { spawnServer, tempDir, type ServerProcess, type SpawnOptions } from './server-process.js';
+import { spawnServer, type ServerProcess, type SpawnOptions } from './server-process.js';
+import { tempDir } from './env.js';
 
 export type Json = Record<string, unknown>;
 
@@ -357,7 +358,7 @@ export async function startBench(t: TestContext, opts: BenchOptions = {}): Promi
       const stats = await chatters.finish();
       const peak = rss.stop();
       const alive = server.child.exitCode === null && server.child.signalCode === null;
-      assert.ok(alive, `the server process died: ${server.stderr.join('')}`);
+      assert.ok(alive, `the server process died: ${server.stderr.join('\n')}`);
       const fresh = await LineClient.json(server.port, 'Newcomer', { history: 0 });
       fresh.close();
       const lost = stats.reduce((n, s) => n + s.lost, 0);

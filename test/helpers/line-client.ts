@@ -1,30 +1,31 @@
 /**
- * A raw TCP client that reads the server line by line (split2), for tests in
- * both text and JSON mode. Every wait has a deadline and fails with what was
+ * A raw TCP client that reads the server line by line (a LineReader), for
+ * tests in both text and JSON mode. Every wait has a deadline and fails with what was
  * seen, never a fixed sleep.
  */
 import { connect, type Socket } from 'node:net';
-import split2 from 'split2';
+import { LineReader } from './line-reader.js';
 
 export const DEFAULT_WAIT_MS = 5000;
 
 export class LineClient {
-  readonly lines: string[] = [];
-  private readonly waiters: Array<() => void> = [];
+  private readonly reader: LineReader;
   private cursor = 0;
-  closed = false;
 
   private constructor(readonly socket: Socket) {
     socket.setNoDelay(true);
-    socket.pipe(split2()).on('data', (line: string) => {
-      this.lines.push(line);
-      this.wake();
-    });
-    socket.on('close', () => {
-      this.closed = true;
-      this.wake();
-    });
+    this.reader = new LineReader(socket);
     socket.on('error', () => undefined);
+  }
+
+  /** Every line received so far. */
+  get lines(): readonly string[] {
+    return this.reader.lines;
+  }
+
+  /** Whether the connection has closed (no more lines will come). */
+  get closed(): boolean {
+    return this.reader.ended;
   }
 
   /** Connect to 127.0.0.1:port and resolve once connected. */
@@ -85,13 +86,7 @@ export class LineClient {
       if (this.closed) throw new Error(`connection closed; lines seen:\n${this.lines.join('\n')}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out; lines seen:\n${this.lines.join('\n')}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await this.reader.changed(left);
     }
   }
 
@@ -118,13 +113,7 @@ export class LineClient {
     while (!this.closed) {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`still open; lines seen:\n${this.lines.join('\n')}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await this.reader.changed(left);
     }
   }
 
@@ -135,9 +124,5 @@ export class LineClient {
 
   close(): void {
     this.socket.destroy();
-  }
-
-  private wake(): void {
-    for (const w of this.waiters.splice(0)) w();
   }
 }

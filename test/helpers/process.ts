@@ -4,20 +4,9 @@
  * a real third-party text client. Everything spawned is killed by `t.after`.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import type { TestContext } from 'node:test';
-import split2 from 'split2';
+import { cleanEnv, SERVER_BIN, type Cleanup } from './env.js';
 import { DEFAULT_WAIT_MS } from './line-client.js';
-
-/** dist/test/helpers → dist/src/bin. */
-export const SERVER_BIN = fileURLToPath(new URL('../../src/bin/chat-server.js', import.meta.url));
-
-/** The environment without CHAT_* variables, so the developer's settings do not leak in. */
-export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('CHAT_')) env[k] = v;
-  return { ...env, NO_COLOR: '1', ...extra };
-}
+import { LineReader } from './line-reader.js';
 
 export interface Exit {
   code: number | null;
@@ -26,23 +15,32 @@ export interface Exit {
 
 /** A child process whose output is collected line by line. */
 export class Child {
-  readonly stdout: string[] = [];
-  readonly stderr: string[] = [];
   readonly exited: Promise<Exit>;
   exit: Exit | undefined;
-  private readonly waiters: Array<() => void> = [];
+  private readonly out: LineReader;
+  private readonly err: LineReader;
 
   constructor(readonly proc: ChildProcess) {
-    proc.stdout?.pipe(split2()).on('data', (l: string) => this.push(this.stdout, l));
-    proc.stderr?.pipe(split2()).on('data', (l: string) => this.push(this.stderr, l));
+    if (!proc.stdout || !proc.stderr) throw new Error('Child needs piped stdout and stderr');
+    this.out = new LineReader(proc.stdout);
+    this.err = new LineReader(proc.stderr);
     proc.stdin?.on('error', () => undefined);
     this.exited = new Promise((resolve) => {
       proc.on('exit', (code, signal) => {
         this.exit = { code, signal };
-        this.wake();
         resolve(this.exit);
       });
     });
+  }
+
+  /** Lines of stdout so far. */
+  get stdout(): string[] {
+    return this.out.lines;
+  }
+
+  /** Lines of stderr so far. */
+  get stderr(): string[] {
+    return this.err.lines;
   }
 
   /** Wait for a stdout line (from `from` on) that matches; returns its index and text. */
@@ -56,16 +54,14 @@ export class Child {
       const index = this.stdout.findIndex((l, i) => i >= from && pred(l));
       if (index >= 0) return { index, line: this.stdout[index]! };
       const seen = () => `stdout:\n${this.stdout.join('\n')}\nstderr:\n${this.stderr.join('\n')}`;
-      if (this.exit) throw new Error(`process exited (${JSON.stringify(this.exit)}); ${seen()}`);
+      if (this.out.ended) {
+        const exit = await this.exited;
+        throw new Error(`process exited (${JSON.stringify(exit)}); ${seen()}`);
+      }
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out; ${seen()}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      // Output can still be in the pipe at the exit: wait for its end, not the exit.
+      await this.out.changed(left);
     }
   }
 
@@ -87,19 +83,10 @@ export class Child {
       clearTimeout(timer);
     }
   }
-
-  private push(lines: string[], line: string): void {
-    lines.push(line);
-    this.wake();
-  }
-
-  private wake(): void {
-    for (const w of this.waiters.splice(0)) w();
-  }
 }
 
 /** Spawn `node chat-server.js args…`, killed at the end of the test if still running. */
-export function spawnServer(t: TestContext, args: string[], env = cleanEnv()): Child {
+export function runServerBin(t: Cleanup, args: string[], env = cleanEnv()): Child {
   const child = new Child(
     spawn(process.execPath, [SERVER_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] }),
   );
@@ -114,10 +101,10 @@ export function spawnServer(t: TestContext, args: string[], env = cleanEnv()): C
 
 /** A server on 127.0.0.1, a free port and an in-memory store; resolves once it listens. */
 export async function startServerProcess(
-  t: TestContext,
+  t: Cleanup,
   extraArgs: string[] = [],
 ): Promise<{ child: Child; port: number }> {
-  const child = spawnServer(t, [
+  const child = runServerBin(t, [
     '--host',
     '127.0.0.1',
     '--port',
@@ -147,7 +134,7 @@ export function ncMissing(): string | undefined {
 
 /** `nc 127.0.0.1 port`: a real third-party text client, typed at through its stdin. */
 export class Nc extends Child {
-  static start(t: TestContext, port: number): Nc {
+  static start(t: Cleanup, port: number): Nc {
     const nc = new Nc(
       spawn('nc', ['127.0.0.1', String(port)], {
         stdio: ['pipe', 'pipe', 'pipe'],

@@ -418,15 +418,3 @@ export function until(
     for (const c of clients) offs.push(c.onWake(check));
   });
 }
-
-/** A small seeded PRNG (mulberry32), so a failing soak can be replayed exactly. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { randomJsonLine, randomJsonValue, type Rand } from '../helpers/fuzz.js';
 import { attackerAddress, connectFrom, startBench, type Json } from '../helpers/hostile.js';
 import type { LineClient } from '../helpers/line-client.js';
-import { prng } from '../helpers/tracked-client.js';
+import { prng } from '../helpers/prng.js';
 
 const SEED = 0x5ec_0001;
 /** Attack connections running at once, each with its own seeded stream. */

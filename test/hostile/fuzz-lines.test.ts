@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import { randomBytesLine, randomTextLine, type Rand } from '../helpers/fuzz.js';
 import { attackerAddress, connectFrom, startBench } from '../helpers/hostile.js';
 import type { LineClient } from '../helpers/line-client.js';
-import { prng } from '../helpers/tracked-client.js';
+import { prng } from '../helpers/prng.js';
 
 const WORKERS = 4;
 const BATCH = 50;

@@ -14,7 +14,7 @@ import { test } from 'node:test';
 import { addAccount } from '../helpers/accounts.js';
 import { attackerAddress, connectFrom, startBench, type Json } from '../helpers/hostile.js';
 import { LineClient } from '../helpers/line-client.js';
-import { prng } from '../helpers/tracked-client.js';
+import { prng } from '../helpers/prng.js';
 
 const VICTIM = 'Victim';
 const PASSWORD = 'correct horse battery staple';

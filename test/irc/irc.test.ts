@@ -4,10 +4,10 @@
  * long and multi-line messages, accounts, and the same protections.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join as joinPath } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join as joinPath } from 'node:path';
 import { test } from 'node:test';
+import { tempDir } from '../helpers/env.js';
 import { serve, stamped, textUser } from '../helpers/fixtures.js';
 import { IrcClient, ircPort } from '../helpers/irc.js';
 import { LineClient } from '../helpers/line-client.js';
@@ -17,9 +17,8 @@ import { parseIrcLine } from '../../src/protocol/irc-message.js';
 const IRC = { ircPort: 0, serverName: 'irc.test' };
 
 test('registration: CAP, NICK, USER, 001-005 with ISUPPORT, MOTD, and #lobby joined', async (t) => {
-  const motd = joinPath(mkdtempSync(joinPath(tmpdir(), 'chat-irc-')), 'motd.txt');
+  const motd = joinPath(tempDir(t, 'chat-irc-'), 'motd.txt');
   writeFileSync(motd, 'Office hours: Tuesday\n');
-  t.after(() => rmSync(dirname(motd), { recursive: true, force: true }));
   const server = await serve(t, { ...IRC, motd });
   const irc = await IrcClient.connect(t, ircPort(server));
   irc.send('CAP LS 302');

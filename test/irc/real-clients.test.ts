@@ -8,14 +8,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { serve } from '../helpers/fixtures.js';
 import { ircPort } from '../helpers/irc.js';
-import { cleanEnv, Nc } from '../helpers/process.js';
+import { Nc } from '../helpers/process.js';
 import { createAccount } from '../helpers/security.js';
+import { cleanEnv, tempDir } from '../helpers/env.js';
 
 const WAIT_MS = 15_000;
 
@@ -25,12 +25,6 @@ function missing(bin: string, pkg: string): string | undefined {
   const msg = `${bin} is not installed (apt-get install -y ${pkg})`;
   if (process.env.CI) throw new Error(`${msg}, and CI must run this test`);
   return msg;
-}
-
-function tempDir(t: TestContext, prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
 }
 
 /**

@@ -10,9 +10,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { cleanEnv, SERVER_BIN, spawnServer, type Child } from '../helpers/process.js';
-import { freePort, tempDir } from '../helpers/server-process.js';
+import { runServerBin, type Child } from '../helpers/process.js';
+import { freePort } from '../helpers/server-process.js';
 import { LineClient } from '../helpers/line-client.js';
+import { cleanEnv, SERVER_BIN, tempDir } from '../helpers/env.js';
 
 /** Start the binary with `args`; resolves with the chat port once it logs "listening". */
 async function start(
@@ -20,7 +21,7 @@ async function start(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ child: Child; port: number }> {
-  const child = spawnServer(t, ['--host', '127.0.0.1', '--port', '0', ...args], cleanEnv(env));
+  const child = runServerBin(t, ['--host', '127.0.0.1', '--port', '0', ...args], cleanEnv(env));
   // Generous: on a loaded machine a node process can take seconds to start.
   const { line } = await child.waitStdout((l) => l.includes('"msg":"listening"'), 0, 20_000);
   return { child, port: (JSON.parse(line) as { port: number }).port };
@@ -147,7 +148,7 @@ test('SIGHUP: a new rate limit and MOTD apply under a live chat; a bad file is r
 test('--log-file: moved away and reopened on SIGUSR1 under load, no line lost', async (t) => {
   const dir = tempDir(t, 'chat-ops-');
   const log = join(dir, 'chat.log');
-  const child = spawnServer(
+  const child = runServerBin(
     t,
     ['--host', '127.0.0.1', '--port', '0', '--db', ':memory:', '--log-file', log],
     // 200 clients connect at once and close lazily: lift the per-address cap
@@ -261,7 +262,7 @@ test('18.6: off loopback without TLS warns; --require-account there refuses to s
   assert.match(refused.stderr, /--tls-cert/u);
   assert.match(refused.stderr, /--allow-plaintext-passwords/u);
 
-  const child = spawnServer(
+  const child = runServerBin(
     t,
     [
       '--host',

@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { SERVER_OPTIONS, envName, flagName } from '../../src/server/options.js';
-import { Child, cleanEnv } from '../helpers/process.js';
-import { tempDir } from '../helpers/server-process.js';
+import { Child } from '../helpers/process.js';
+import { cleanEnv, tempDir } from '../helpers/env.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const KNOWN_ENV = new Set(SERVER_OPTIONS.map((s) => envName(s.key)));

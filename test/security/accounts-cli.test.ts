@@ -14,7 +14,8 @@ import { accountsCli, type CliResult } from '../helpers/accounts.js';
 import { expectJsonError, raw, textErrorCode } from '../helpers/fixtures.js';
 import { LineClient } from '../helpers/line-client.js';
 import { jsonLogin, textLogin } from '../helpers/security.js';
-import { spawnServer, tempDir } from '../helpers/server-process.js';
+import { spawnServer } from '../helpers/server-process.js';
+import { tempDir } from '../helpers/env.js';
 
 const PW = 'a good password';
 

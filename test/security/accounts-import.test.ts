@@ -13,7 +13,8 @@ import { planImport } from '../../src/server/accounts-import.js';
 import { accountsCli, type CliResult } from '../helpers/accounts.js';
 import { LineClient } from '../helpers/line-client.js';
 import { jsonLogin, textLogin } from '../helpers/security.js';
-import { spawnServer, tempDir } from '../helpers/server-process.js';
+import { tempDir } from '../helpers/env.js';
+import { spawnServer } from '../helpers/server-process.js';
 
 function expectExit(r: CliResult, code: number, what: string): void {
   assert.equal(r.code, code, `${what}: exit ${r.code}; stdout: ${r.stdout}; stderr: ${r.stderr}`);

@@ -12,9 +12,9 @@ import { addAccount } from '../helpers/accounts.js';
 import { expectJsonError } from '../helpers/fixtures.js';
 import { attackerAddress, clientFrom } from '../helpers/hostile.js';
 import { LineClient } from '../helpers/line-client.js';
-import { SERVER_BIN, cleanEnv } from '../helpers/process.js';
 import { jsonLogin, textLogin } from '../helpers/security.js';
-import { spawnServer, tempDir } from '../helpers/server-process.js';
+import { spawnServer } from '../helpers/server-process.js';
+import { cleanEnv, SERVER_BIN, tempDir } from '../helpers/env.js';
 
 const OP_PW = 'operator password';
 

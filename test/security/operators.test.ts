@@ -12,7 +12,8 @@ import { expectJsonError, expectTextError, textErrorCode } from '../helpers/fixt
 import { attackerAddress, clientFrom } from '../helpers/hostile.js';
 import { LineClient } from '../helpers/line-client.js';
 import { jsonLogin, textLogin } from '../helpers/security.js';
-import { spawnServer, tempDir } from '../helpers/server-process.js';
+import { spawnServer } from '../helpers/server-process.js';
+import { tempDir } from '../helpers/env.js';
 
 const OP_PW = 'operator password';
 const CAROL_PW = 'carol password';

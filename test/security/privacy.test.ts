@@ -13,7 +13,8 @@ import { jsonUser, raw, serve, textUser } from '../helpers/fixtures.js';
 import { attackerAddress, clientFrom } from '../helpers/hostile.js';
 import { LineClient } from '../helpers/line-client.js';
 import { createAccount, jsonLogin, textAlias, textLogin } from '../helpers/security.js';
-import { spawnServer, tempDir } from '../helpers/server-process.js';
+import { spawnServer } from '../helpers/server-process.js';
+import { tempDir } from '../helpers/env.js';
 
 /** Distinct, greppable passwords: one per way in. */
 const P = {

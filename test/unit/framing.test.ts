@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { LineFramer, type Frame } from '../../src/protocol/framing.js';
+import { prng } from '../helpers/prng.js';
 
 const TOO_LONG = '<too_long>';
 
@@ -28,18 +29,6 @@ function feed(max: number, chunks: Array<Buffer | string>): string[] {
 /** Split a byte string into 1-byte chunks. */
 function bytewise(s: string): string[] {
   return [...Buffer.from(s, 'latin1')].map((b) => String.fromCharCode(b));
-}
-
-/** Deterministic PRNG (mulberry32), so a failing split can be reproduced. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Split `s` into random chunks (some empty) using `rand`. */
@@ -317,7 +306,7 @@ describe('LineFramer: chunking never changes the result', () => {
 
   for (let seed = 1; seed <= 50; seed++) {
     test(`random chunking, seed ${seed}`, () => {
-      assert.deepEqual(feed(8, randomChunks(stream, rng(seed))), expected);
+      assert.deepEqual(feed(8, randomChunks(stream, prng(seed))), expected);
     });
   }
 });

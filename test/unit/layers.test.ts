@@ -61,6 +61,18 @@ const CASES: Array<[string, string, string, RegExp]> = [
     /wire contract/u,
   ],
   [
+    'protocol imports the package facts (they read a file)',
+    'src/protocol/phrases.ts',
+    "import { VERSION } from '../meta/version.js';",
+    /imports nothing of ours/u,
+  ],
+  [
+    'core imports the package facts',
+    'src/core/replay.ts',
+    "import { VERSION } from '../meta/version.js';",
+    /injected/u,
+  ],
+  [
     'core imports the file system',
     'src/core/replay.ts',
     "import { readFileSync } from 'node:fs';",

@@ -9,12 +9,33 @@ import { describe, test } from 'node:test';
 import { renderAck, renderEvent } from '../../src/client/render.js';
 import type {
   AckEvent,
+  ErrorEvent,
+  HelpEvent,
+  HistoryEvent,
+  MessageEvent,
+  RoomsEvent,
+  ServerEvent,
+  WelcomeEvent,
+  WhoEvent,
   SystemEvent,
   SystemEventName,
   WhoisEvent,
 } from '../../src/protocol/messages.js';
 import type { Request } from '../../src/protocol/commands.js';
-import { duration } from '../../src/protocol/phrases.js';
+import {
+  duration,
+  errorPhrase,
+  HELP_HEAD,
+  HELP_HINT,
+  helpEntryPhrase,
+  historyFootPhrase,
+  historyHeadPhrase,
+  plain,
+  roomsHeadPhrase,
+  welcomePhrase,
+  whoEntryPhrase,
+  whoHeadPhrase,
+} from '../../src/protocol/phrases.js';
 import { encodeText } from '../../src/protocol/text-codec.js';
 
 const ts = '2026-01-01T12:00:00.000Z';
@@ -139,6 +160,120 @@ describe('text mode and chat-client say the same words', () => {
       assert.equal(text.length, e.address ? 5 : 3);
     });
   }
+});
+
+/**
+ * The replies each side lays out its own way (one line in text mode, columns
+ * in chat-client), with the phrases both must say word for word.
+ */
+const message = (seq: number, text: string): MessageEvent => ({
+  type: 'message',
+  room: '#dev',
+  from: 'Bob',
+  text,
+  ts,
+  seq,
+  action: false,
+});
+const LAID_OUT: Array<[string, ServerEvent, string[]]> = [];
+{
+  const welcomes = [
+    { members: ['Ann'], memberCount: 1 },
+    { members: ['Ann', 'Bob', 'Cy'], memberCount: 3 },
+    { members: ['Ann', 'Bob'], memberCount: 40 },
+  ];
+  for (const w of welcomes) {
+    const e: WelcomeEvent = {
+      type: 'welcome',
+      name: 'Ann',
+      rooms: ['#lobby', '#dev'],
+      ...w,
+      heartbeat: 30,
+      limits: {
+        maxLineBytes: 16384,
+        maxMessageLines: 20,
+        rateBurst: 10,
+        ratePerSecond: 5,
+        maxTopicBytes: 390,
+        maxRoomsPerUser: 50,
+      },
+      server: { name: 'chat', version: '1.0' },
+      epochs: {},
+    };
+    LAID_OUT.push([`welcome of ${w.memberCount}`, e, [plain(welcomePhrase(e)), HELP_HINT]]);
+  }
+  for (const room of ['*', '#dev']) {
+    const e: WhoEvent = {
+      type: 'who',
+      room,
+      users: [
+        { name: 'Ann' },
+        { name: 'Op', operator: true },
+        { name: 'Robo', bot: true, away: 'charging' },
+      ],
+    };
+    LAID_OUT.push([
+      `who ${room}`,
+      e,
+      [plain(whoHeadPhrase(e)), ...e.users.map((u) => plain(whoEntryPhrase(u)))],
+    ]);
+  }
+  const rooms: RoomsEvent = {
+    type: 'rooms',
+    rooms: [
+      { name: '#dev', members: 1, topic: '' },
+      { name: '#lobby', members: 12, topic: 'hi' },
+    ],
+  };
+  LAID_OUT.push(['rooms', rooms, [plain(roomsHeadPhrase(rooms))]]);
+  const commands = [
+    { name: 'join', usage: '/join #room', summary: 'join a room' },
+    { name: 'part', usage: '/part [#room]', summary: 'leave a room' },
+  ];
+  LAID_OUT.push(['help', { type: 'help', commands }, [HELP_HEAD]]);
+  const one: HelpEvent = { type: 'help', commands: commands.slice(0, 1) };
+  LAID_OUT.push(['help for one', one, [plain(helpEntryPhrase(commands[0]!))]]);
+  for (const [gap, more] of [
+    [false, false],
+    [true, true],
+  ] as const) {
+    const e: HistoryEvent = {
+      type: 'history',
+      room: '#dev',
+      epoch: 'e',
+      messages: [message(1, 'one'), message(2, 'two')],
+      gap,
+      more,
+    };
+    LAID_OUT.push([
+      `history gap=${gap} more=${more}`,
+      e,
+      [plain(historyHeadPhrase(e)), plain(historyFootPhrase(e))],
+    ]);
+  }
+  const error: ErrorEvent = { type: 'error', code: 'not_found', message: 'No such room: #x' };
+  LAID_OUT.push(['error', error, [plain(errorPhrase(error.message, error.code))]]);
+}
+
+describe('replies laid out apart still say the phrasebook words in both', () => {
+  for (const [what, e, phrases] of LAID_OUT) {
+    test(what, () => {
+      const text = encodeText(e, '#dev');
+      const client = renderEvent(e, ctx) ?? '';
+      for (const phrase of phrases) {
+        assert.ok(text.includes(phrase), `text mode lacks ${JSON.stringify(phrase)}:\n${text}`);
+        assert.ok(
+          client.includes(phrase),
+          `chat-client lacks ${JSON.stringify(phrase)}:\n${client}`,
+        );
+      }
+    });
+  }
+
+  test('the welcome counts the unnamed members and names the rest', () => {
+    const e = LAID_OUT.find(([w]) => w === 'welcome of 40')![1];
+    assert.match(encodeText(e, ''), /You are in #lobby, #dev with Bob and 38 more\. Type \/help/u);
+  });
 });
 
 test('duration reads at a glance', () => {

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { sanitizeLines, sanitizeText, stripTelnet } from '../../src/protocol/sanitize.js';
+import { prng } from '../helpers/prng.js';
 
 const ESC = '\x1b';
 const BEL = '\x07';
@@ -191,16 +192,6 @@ describe('sanitizeText: ordinary text is kept', () => {
 });
 
 describe('sanitizeText: properties', () => {
-  function rng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
   const alphabet = [
     ESC,
     '[',
@@ -234,7 +225,7 @@ describe('sanitizeText: properties', () => {
   ];
 
   test('random soups never leave a control, escape or bidi character', () => {
-    const rand = rng(42);
+    const rand = prng(42);
     for (let n = 0; n < 2000; n++) {
       let s = '';
       const len = Math.floor(rand() * 30);

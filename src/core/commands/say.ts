@@ -1,9 +1,24 @@
+import type { RequestOf } from '../../protocol/commands.js';
+import type { User } from '../model.js';
 import { defineCommand } from './command.js';
+import type { ChatContext } from './context.js';
 import { ack } from './reply.js';
 import { assertSameMessage, checkMessageText, idempotencyKey } from './text.js';
 
-/** Store a room message; it reaches the room's other members through the Bus (§4). */
-export const say = defineCommand('say', async (ctx, user, req) => {
+const NO_ANSWER = (): void => undefined;
+
+/**
+ * `say` up to and including its store append, which takes the message's seq
+ * synchronously; resolves, once the message is stored, to the function that
+ * sends its answer. Split from the command so that Chat can issue a
+ * connection's next say before this one has committed (pipelining, see
+ * Chat.handle) and still answer in order.
+ */
+export async function storeSay(
+  ctx: ChatContext,
+  user: User,
+  req: RequestOf<'say'>,
+): Promise<() => void> {
   const room = ctx.memberRoom(user, req.room);
   ctx.moderation.assertMaySpeak(user);
   const text = checkMessageText(ctx, req.text);
@@ -16,11 +31,16 @@ export const say = defineCommand('say', async (ctx, user, req) => {
   );
   if (duplicate) assertSameMessage(message, text, action);
   // Messages are never echoed (split horizon): only a request with an id hears back.
-  if (req.id !== undefined) {
+  if (req.id === undefined) return NO_ANSWER;
+  return () =>
     ack(ctx, user, req, {
       seq: message.seq,
       ts: new Date(message.ts).toISOString(),
       room: room.name.display,
     });
-  }
+}
+
+/** Store a room message; it reaches the room's other members through the Bus (§4). */
+export const say = defineCommand('say', async (ctx, user, req) => {
+  (await storeSay(ctx, user, req))();
 });

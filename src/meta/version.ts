@@ -1,3 +1,9 @@
+/**
+ * Facts about the installed package, shared by both programs (chat-server and
+ * chat-client print the same version; the server also sends it in the
+ * welcome). It reads a file, so the pure layers (src/protocol, src/core) may
+ * not import it; the linter holds that.
+ */
 import { readFileSync } from 'node:fs';
 
 /** The package version, read once from package.json beside dist/. */

@@ -1,0 +1,130 @@
+/**
+ * The socket side of one connection: socket events routed to it, output with
+ * backpressure (a reader that does not read is cut off, never buffered
+ * without bound, §6), closing after a flush, and per-connection logging.
+ * Session (session.ts) puts the handshake and the chat on top.
+ */
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { Clock } from '../core/clock.js';
+import type { ServerConfig } from './config.js';
+import { Outbox } from './output.js';
+import type { Tally } from './tally.js';
+
+/** What every connection shares with the listener. */
+export interface ConnectionDeps {
+  config: Readonly<ServerConfig>;
+  log: Logger;
+  /** Counters for the metrics endpoint: plain increments, read only at scrape time. */
+  tally: Tally;
+}
+
+/**
+ * Socket events reach their Connection through one set of module-level
+ * handlers instead of four closures per connection (an idle connection's
+ * size is what limits how many a server holds).
+ */
+const CONNECTIONS = new WeakMap<Socket, Connection>();
+
+function onSocketData(this: Socket, chunk: Buffer): void {
+  CONNECTIONS.get(this)?.onData(chunk);
+}
+
+function onSocketError(this: Socket, err: NodeJS.ErrnoException): void {
+  CONNECTIONS.get(this)?.onError(err);
+}
+
+function onSocketEnd(this: Socket): void {
+  CONNECTIONS.get(this)?.onEnd();
+}
+
+function onSocketClose(this: Socket): void {
+  CONNECTIONS.get(this)?.onClose();
+}
+
+/** How long a closing connection may take to flush before it is destroyed. */
+const CLOSE_FLUSH_MS = 2000;
+
+export abstract class Connection {
+  protected closing = false;
+  protected closeReason = 'closed by client';
+  protected readonly outbox: Outbox;
+  readonly address: string;
+  private readonly remotePort: number;
+
+  constructor(
+    readonly id: string,
+    protected readonly socket: Socket,
+    private readonly base: ConnectionDeps,
+    /** Every timer of this connection runs on it (tests drive it). */
+    protected readonly clock: Clock,
+  ) {
+    this.address = socket.remoteAddress ?? 'unknown';
+    this.remotePort = socket.remotePort ?? 0;
+    this.outbox = new Outbox(socket);
+    socket.setNoDelay(true);
+    CONNECTIONS.set(socket, this);
+    socket.on('data', onSocketData);
+    socket.on('error', onSocketError);
+    socket.on('end', onSocketEnd);
+    socket.on('close', onSocketClose);
+  }
+
+  /** Bytes from the client (`extra`: a last unterminated line at end of input). */
+  abstract onData(chunk: Buffer, extra?: Buffer): void;
+  /** The client half-closed. */
+  abstract onEnd(): void;
+  /** The socket is gone. */
+  abstract onClose(): void;
+
+  /** The socket failed: remember why, for the disconnect log and the quit reason. */
+  onError(err: NodeJS.ErrnoException): void {
+    this.closeReason = err.code ?? err.message;
+  }
+
+  /**
+   * Log a connection event with this connection's id and address. Bindings
+   * are added per call rather than kept in a child logger per connection: an
+   * idle connection's size is what limits how many a server holds.
+   */
+  protected note(level: 'info' | 'warn' | 'error', fields: object, msg: string): void {
+    const log = this.base.log;
+    if (!log.isLevelEnabled(level)) return;
+    log[level]({ conn: this.id, remote: `${this.address}:${this.remotePort}`, ...fields }, msg);
+  }
+
+  /** Close after flushing what was sent (Peer). */
+  close(reason: string): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.closeReason = reason;
+    this.outbox.flush();
+    this.socket.end();
+    this.clock.setTimeout(() => this.socket.destroy(), CLOSE_FLUSH_MS).unref();
+  }
+
+  /** Tear down at once, without flushing (server shutdown after the grace period). */
+  destroy(reason: string): void {
+    this.closeReason = reason;
+    this.socket.destroy();
+  }
+
+  protected write(bytes: Buffer): void {
+    // §6: output nobody reads must not grow server memory; the reader goes, not
+    // the room. Only output the kernel already refused counts, so neither a
+    // burst within one turn nor one reply larger than the limit (a long
+    // /history) cuts off a reader that keeps up.
+    const queued = this.outbox.backlog;
+    if (queued > this.base.config.maxQueuedBytes) {
+      this.note('warn', { queued }, 'slow reader disconnected');
+      this.base.tally.slowReaderDisconnects++;
+      this.closeReason = 'slow reader';
+      this.closing = true;
+      this.outbox.discard();
+      this.socket.destroy();
+      return;
+    }
+    this.base.tally.bytesOut += bytes.length;
+    this.outbox.push(bytes);
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The order of one connection's input (docs/protocol.md §4 "Order") under
+ * flood control (§6): every post-login line passes through as a job, counted
+ * or not, so one that flood control holds keeps its place and the lines
+ * after it wait behind it. This owns the RateLimiter and its release timer.
+ */
+import type { Clock, Timer } from '../core/clock.js';
+import { RateLimiter, type Admission, type RateLimitOptions } from './rate-limit.js';
+
+export class InputOrder {
+  private readonly limiter: RateLimiter<() => void>;
+  private drainTimer: Timer | undefined;
+
+  constructor(
+    opts: RateLimitOptions,
+    private readonly clock: Clock,
+    /** Whether held jobs may still run (the connection is open and logged in). */
+    private readonly open: () => boolean,
+  ) {
+    this.limiter = new RateLimiter<() => void>(opts, () => clock.now());
+  }
+
+  /** Run `job` now, or after the held ones (it keeps its place, takes no token). */
+  inTurn(job: () => void): void {
+    const verdict = this.limiter.offerFree(job);
+    if (verdict.kind === 'now') job();
+    else this.scheduleDrain();
+  }
+
+  /**
+   * A counted job: run now or held (then run later, in order); a refusal or
+   * flood verdict is returned for the caller to answer.
+   */
+  offer(job: () => void): Admission<() => void> {
+    const verdict = this.limiter.offer(job);
+    if (verdict.kind === 'now') verdict.item();
+    else if (verdict.kind === 'queued') this.scheduleDrain();
+    return verdict;
+  }
+
+  /** Take `n` tokens for work done without a request of its own (a hello.resume's rooms, §6). */
+  charge(n: number): void {
+    this.limiter.charge(n);
+  }
+
+  /** The connection is gone: held jobs never run. */
+  stop(): void {
+    this.clock.clearTimeout(this.drainTimer);
+  }
+
+  private scheduleDrain(): void {
+    if (this.drainTimer) return;
+    const wait = this.limiter.nextReleaseInMs();
+    if (wait === undefined) return;
+    this.drainTimer = this.clock.setTimeout(() => {
+      this.drainTimer = undefined;
+      if (!this.open()) return;
+      for (const job of this.limiter.release()) {
+        if (!this.open()) return;
+        job();
+      }
+      this.scheduleDrain();
+    }, wait);
+  }
+}

@@ -1,0 +1,264 @@
+/**
+ * IRC commands from the client (docs/protocol.md "IRC"): each becomes the
+ * core's Requests (JOIN #a,#b is two), a registration step, or a query
+ * answered from the core's state (irc-queries.ts). The core makes every
+ * chat decision; a request's ack or error comes back as an event, and the
+ * Pending kept here says which IRC reply it becomes.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Chat } from '../core/chat.js';
+import type { User } from '../core/model.js';
+import { ChatError } from '../protocol/errors.js';
+import { ircTextIn } from '../protocol/irc-codec.js';
+import type { IrcMessage } from '../protocol/irc-message.js';
+import { requestSchema } from '../protocol/commands.js';
+import type { ErrorEvent, Request } from '../protocol/messages.js';
+import { foldKey, parseAlias, parseRoom } from '../protocol/names.js';
+import * as query from './irc-queries.js';
+import type { IrcRegistration } from './irc-registration.js';
+import { IRC_TOPIC_LEN, serverLine, topicLines, type IrcReplyContext } from './irc-render.js';
+
+/** A request sent to the core, kept until its ack or error says how it went. */
+export interface Pending {
+  command: string;
+  target: string;
+  text?: string;
+  action?: boolean;
+  /** NOTICE: the RFC says no automatic reply, so errors are not reported. */
+  quiet?: boolean;
+  oldNick?: string;
+  /** The sender's nick when it was sent (an echo names it even after a NICK). */
+  from?: string;
+  reason?: string;
+}
+
+/** This connection's requests to the core that await their ack or error, by request id. */
+export class PendingRequests {
+  private readonly byId = new Map<string, Pending>();
+  private readonly idPrefix = randomBytes(6).toString('base64url');
+  private nextId = 1;
+
+  /**
+   * Give `req` a fresh id and remember `pending` under it. The request is
+   * checked against the same contract as every codec's (src/protocol/
+   * commands.ts): what it refuses comes back as the core's bad_request would.
+   */
+  open(req: Request, pending: Pending): { request: Request } | { error: ErrorEvent } {
+    const id = `irc-${this.idPrefix}-${this.nextId++}`;
+    this.byId.set(id, pending);
+    const checked = requestSchema.safeParse({ ...req, id });
+    if (checked.success) return { request: checked.data };
+    const message = checked.error.issues[0]?.message ?? 'Invalid request';
+    return { error: { type: 'error', code: 'bad_request', message, id } };
+  }
+
+  /** The request `id` was answered: what it was, or undefined (not ours, or answered already). */
+  answered(id: string | undefined): Pending | undefined {
+    if (id === undefined) return undefined;
+    const p = this.byId.get(id);
+    this.byId.delete(id);
+    return p;
+  }
+}
+
+/** What the commands need of their connection. */
+export interface CommandHost {
+  readonly deps: { readonly chat: Chat; readonly serverName: string };
+  readonly ctx: IrcReplyContext;
+  /** Set once registered; commands past registration run only then. */
+  readonly user: User | undefined;
+  readonly registration: IrcRegistration;
+  /** Channels this client was told it is in. */
+  readonly channels: ReadonlySet<string>;
+  reply(lines: readonly string[]): void;
+  numeric(code: string, ...params: string[]): void;
+  /** Send a request to the core, remembering how to answer its ack or error. */
+  request(req: Request, pending: Pending): void;
+  close(reason: string): void;
+}
+
+/** True when `msg` has `n` non-empty parameters; else 461 is sent. */
+function need(h: CommandHost, msg: IrcMessage, n: number): boolean {
+  if (msg.params.length >= n && msg.params.slice(0, n).every((p) => p !== '')) return true;
+  h.numeric('461', msg.command, 'Not enough parameters');
+  return false;
+}
+
+/** Carry out one command (registration has already let it through). */
+export function runIrcCommand(h: CommandHost, msg: IrcMessage): void {
+  const p = msg.params;
+  const chat = h.deps.chat;
+  switch (msg.command) {
+    case 'CAP':
+      return h.registration.cap(p);
+    case 'AUTHENTICATE':
+      return h.registration.authenticate(p[0]);
+    case 'PASS':
+      if (h.user) return h.numeric('462', 'You may not reregister');
+      // A password with spaces may come unquoted (`PASS a b`): every word is part of it.
+      if (need(h, msg, 1)) h.registration.setPass(p.join(' '));
+      return;
+    case 'USER':
+      if (h.user) return h.numeric('462', 'You may not reregister');
+      if (!need(h, msg, 4)) return;
+      return h.registration.setUser(p[0]!, p[3] ?? '');
+    case 'NICK':
+      return nick(h, msg);
+    case 'PING':
+      if (!need(h, msg, 1)) return;
+      return h.reply([serverLine(h.deps.serverName, 'PONG', [h.deps.serverName, p[0]!])]);
+    case 'PONG':
+      return;
+    case 'QUIT':
+      if (!h.user) return h.close('Quit');
+      chat.handle(h.user, { type: 'quit', ...(p[0] && { reason: p[0] }) });
+      return;
+    case 'JOIN':
+      return join(h, msg);
+    case 'PART':
+      if (!need(h, msg, 1)) return;
+      for (const chan of p[0]!.split(',').filter((c) => c !== ''))
+        h.request(
+          { type: 'part', room: chan, ...(p[1] && { reason: p[1] }) },
+          { command: 'PART', target: chan, ...(p[1] && { reason: p[1] }) },
+        );
+      return;
+    case 'PRIVMSG':
+    case 'NOTICE':
+      return privmsg(h, msg);
+    case 'TAGMSG':
+      return;
+    case 'TOPIC':
+      return topic(h, msg);
+    case 'NAMES':
+      if (p[0] === undefined) return h.numeric('366', '*', 'End of /NAMES list');
+      for (const chan of p[0].split(',')) h.reply(query.names(h.ctx, chat, chan));
+      return;
+    case 'LIST':
+      return h.reply(query.list(h.ctx, chat));
+    case 'WHO':
+      return h.reply(query.who(h.ctx, chat, p[0] ?? '*'));
+    case 'WHOIS':
+      if (!need(h, msg, 1)) return;
+      for (const n of p[p.length - 1]!.split(',')) h.reply(query.whois(h.ctx, chat, n));
+      return;
+    case 'MODE':
+      if (!need(h, msg, 1)) return;
+      return h.reply([query.mode(h.ctx, chat, p)]);
+    case 'KICK':
+      return kick(h, msg);
+    case 'USERHOST':
+      return h.reply([query.userhost(h.ctx, chat, p)]);
+    case 'ISON':
+      return h.reply([query.ison(h.ctx, chat, p)]);
+    case 'AWAY':
+      return h.request({ type: 'away', text: p[0] ?? '' }, { command: 'AWAY', target: '' });
+    case 'MOTD':
+      return h.registration.motd();
+    default:
+      h.numeric('421', msg.command, 'Unknown command');
+  }
+}
+
+function nick(h: CommandHost, msg: IrcMessage): void {
+  const wanted = msg.params[0];
+  if (wanted === undefined || wanted === '') return h.numeric('431', 'No nickname given');
+  let name: string;
+  try {
+    name = parseAlias(wanted).display;
+  } catch (err) {
+    if (!(err instanceof ChatError)) throw err;
+    return h.numeric('432', wanted, err.message);
+  }
+  if (!h.user) return h.registration.setNick(name);
+  h.request({ type: 'nick', name }, { command: 'NICK', target: name, oldNick: h.ctx.nick });
+}
+
+function join(h: CommandHost, msg: IrcMessage): void {
+  if (!need(h, msg, 1)) return;
+  const user = h.user!;
+  if (msg.params[0] === '0') {
+    // JOIN 0 leaves every channel; the core keeps a user in one room (§3), so the last one stays.
+    for (const room of [...user.rooms.values()])
+      h.request(
+        { type: 'part', room: room.name.display },
+        { command: 'PART', target: room.name.display },
+      );
+    return;
+  }
+  for (const chan of msg.params[0]!.split(',').filter((c) => c !== '')) {
+    let key: string;
+    try {
+      key = parseRoom(chan).key;
+    } catch (err) {
+      if (!(err instanceof ChatError)) throw err;
+      h.numeric('403', chan, err.message);
+      continue;
+    }
+    if (h.channels.has(key)) continue;
+    h.request({ type: 'join', room: chan }, { command: 'JOIN', target: chan });
+  }
+}
+
+function privmsg(h: CommandHost, msg: IrcMessage): void {
+  const quiet = msg.command === 'NOTICE';
+  const [targets, raw] = msg.params;
+  if (targets === undefined || targets === '') {
+    if (!quiet) h.numeric('411', `No recipient given (${msg.command})`);
+    return;
+  }
+  if (raw === undefined || raw === '') {
+    if (!quiet) h.numeric('412', 'No text to send');
+    return;
+  }
+  const parsed = ircTextIn(raw);
+  if (parsed === undefined || parsed.text.trim() === '') return;
+  for (const target of targets.split(',').filter((t) => t !== '')) {
+    const pending: Pending = {
+      from: h.ctx.nick,
+      command: msg.command,
+      target,
+      text: parsed.text,
+      action: parsed.action,
+      quiet,
+    };
+    if (target.startsWith('#'))
+      h.request({ type: 'say', room: target, text: parsed.text, action: parsed.action }, pending);
+    else h.request({ type: 'dm', to: target, text: parsed.text, action: parsed.action }, pending);
+  }
+}
+
+function topic(h: CommandHost, msg: IrcMessage): void {
+  if (!need(h, msg, 1)) return;
+  const chan = msg.params[0]!;
+  if (msg.params.length >= 2) {
+    const text = msg.params[1]!.slice(0, IRC_TOPIC_LEN);
+    h.request(
+      { type: 'topic', room: chan, text: ircTextIn(text)?.text ?? '' },
+      { command: 'TOPIC', target: chan },
+    );
+    return;
+  }
+  const room = query.findRoom(h.deps.chat, chan);
+  if (!room) return h.numeric('403', chan, 'No such channel');
+  h.reply(topicLines(h.ctx, room));
+}
+
+function kick(h: CommandHost, msg: IrcMessage): void {
+  if (!need(h, msg, 2)) return;
+  const [chan, nick, reason] = msg.params as [string, string, string | undefined];
+  const room = query.findRoom(h.deps.chat, chan);
+  if (!room) return h.numeric('403', chan, 'No such channel');
+  const me = h.user!;
+  if (!room.members.has(me))
+    return h.numeric('442', room.name.display, "You're not on that channel");
+  const target = h.deps.chat.users.get(foldKey(nick));
+  if (!target || !room.members.has(target))
+    return h.numeric('441', nick, room.name.display, "They aren't on that channel");
+  if (!me.account?.operator)
+    return h.numeric('482', room.name.display, "You're not channel operator");
+  h.request(
+    { type: 'kick', name: target.name.display, ...(reason && { reason }) },
+    { command: 'KICK', target: room.name.display },
+  );
+}

@@ -1,0 +1,234 @@
+/**
+ * The core's events for one IRC connection (docs/protocol.md "IRC"):
+ * broadcasts go out as the shared encoder made them (once per event and
+ * capability set); what depends on the reader (its own JOIN echo, the kicked
+ * user's KICKs, acks and errors of its own requests as numerics) is made
+ * here from irc-render.ts's lines. Events before the welcome wait for it.
+ */
+import type { User } from '../core/model.js';
+import type { IrcCap, IrcEventEncoder, IrcView } from '../protocol/irc-codec.js';
+import type { AckEvent, ErrorEvent, ServerEvent, SystemEvent } from '../protocol/messages.js';
+import { foldKey } from '../protocol/names.js';
+import { plain, systemPhrase } from '../protocol/phrases.js';
+import type { Chat } from '../core/chat.js';
+import type { Pending } from './irc-commands.js';
+import { findRoom, names } from './irc-queries.js';
+import {
+  errorLines,
+  kickedLines,
+  selfLine,
+  topicLines,
+  type IrcReplyContext,
+} from './irc-render.js';
+
+/** Events held between login and the welcome (the core sends few; a backstop). */
+const MAX_EARLY_EVENTS = 10_000;
+
+/** What the events need of their connection. */
+export interface EventHost {
+  readonly deps: {
+    readonly chat: Chat;
+    readonly serverName: string;
+    readonly encoder: IrcEventEncoder;
+  };
+  readonly user: User | undefined;
+  readonly ctx: IrcReplyContext;
+  readonly view: IrcView;
+  readonly registration: { nick: string | undefined; readonly caps: { has(c: IrcCap): boolean } };
+  write(bytes: Buffer): void;
+  reply(lines: readonly string[]): void;
+  numeric(code: string, ...params: string[]): void;
+  serverNotice(text: string, target?: string): void;
+  /** The welcome arrived: send 001 and on. */
+  welcomed(): void;
+  /** Input held since the login goes on. */
+  releaseInput(): void;
+  /** The pending request an ack or error answers (forgotten once answered). */
+  answered(id: string | undefined): Pending | undefined;
+}
+
+export class IrcEvents {
+  /** 001 was sent: events flow; before it they wait in `early`. */
+  private welcomed = false;
+  private early: ServerEvent[] | undefined = [];
+  /** Channels this client was told it is in (JOIN sent, PART/KICK not yet). */
+  readonly channels = new Set<string>();
+
+  constructor(private readonly h: EventHost) {}
+
+  private get serverTime(): boolean {
+    return this.h.registration.caps.has('server-time');
+  }
+
+  send(event: ServerEvent): void {
+    if (!this.welcomed && event.type !== 'welcome') {
+      if (this.early && this.early.length < MAX_EARLY_EVENTS) this.early.push(event);
+      return;
+    }
+    const h = this.h;
+    switch (event.type) {
+      case 'welcome': {
+        this.welcomed = true;
+        h.welcomed();
+        for (const room of event.rooms) this.joined(room);
+        const early = this.early ?? [];
+        this.early = undefined;
+        for (const e of early) this.send(e);
+        h.releaseInput();
+        return;
+      }
+      case 'history':
+        return this.history(event);
+      case 'message':
+      case 'system': {
+        if (event.type === 'system' && this.system(event)) return;
+        const bytes = h.deps.encoder.shared(event, this.serverTime);
+        if (bytes) h.write(bytes);
+        return;
+      }
+      case 'private':
+        if (foldKey(event.from) === foldKey(h.ctx.nick)) return;
+        h.write(h.deps.encoder.privateBytes(event, h.view));
+        return;
+      case 'ack':
+        return this.ack(event);
+      case 'error':
+        return this.error(event);
+      default:
+        // who, rooms, help, ping, pong: IRC asks for these its own way.
+        return;
+    }
+  }
+
+  /** System events that depend on the recipient; true when handled here. */
+  private system(e: SystemEvent): boolean {
+    const h = this.h;
+    switch (e.event) {
+      case 'kick': {
+        // The others get one QUIT (the shared encoding); the kicked user leaves each channel.
+        if (foldKey(e.user ?? '') !== h.user?.name.key) return false;
+        const rooms = [...(h.user?.rooms.values() ?? [])].map((r) => r.name.display);
+        this.channels.clear();
+        h.reply(kickedLines(h.deps.serverName, e.by, h.ctx.nick, rooms, e.reason));
+        return true;
+      }
+      case 'presence': {
+        // Big rooms (§6): the aggregate names the recipient too, whose JOIN was already sent.
+        const me = h.user?.name.key;
+        if (!e.room || ![...(e.joined ?? []), ...(e.left ?? [])].some((n) => foldKey(n) === me))
+          return false;
+        const others = (list: string[] | undefined): string[] =>
+          (list ?? []).filter((n) => foldKey(n) !== me);
+        const bytes = h.deps.encoder.shared(
+          { ...e, joined: others(e.joined), left: others(e.left) },
+          this.serverTime,
+        );
+        if (bytes) h.write(bytes);
+        return true;
+      }
+      case 'reset':
+      case 'shutdown':
+        // No IRC line for these: a server NOTICE in the phrasebook's words.
+        h.serverNotice(plain(systemPhrase(e)));
+        return true;
+      case 'away':
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  private history(e: Extract<ServerEvent, { type: 'history' }>): void {
+    if (e.messages.length === 0) return;
+    const h = this.h;
+    const enc = h.deps.encoder;
+    const view = h.view;
+    const chunks: Buffer[] = [];
+    const bracket = !view.serverTime && e.room !== '@';
+    if (bracket)
+      h.serverNotice(`*** Recent history of ${e.room} (${e.messages.length} messages):`, e.room);
+    for (const m of e.messages) {
+      if (m.type === 'message') chunks.push(enc.stamp(enc.roomMessageLines(m), m.ts, view));
+      else chunks.push(enc.privateBytes(m, view));
+    }
+    h.write(Buffer.concat(chunks));
+    if (bracket) h.serverNotice(`*** End of history of ${e.room}`, e.room);
+  }
+
+  /** This client is now in `room`: JOIN echo, topic, names. */
+  private joined(room: string): void {
+    const h = this.h;
+    const r = findRoom(h.deps.chat, room);
+    const key = r?.name.key ?? room;
+    if (this.channels.has(key)) return;
+    this.channels.add(key);
+    const chan = r?.name.display ?? room;
+    h.reply([selfLine(h.deps.serverName, h.ctx.nick, 'JOIN', [chan])]);
+    if (r && r.topic !== '') h.reply(topicLines(h.ctx, r));
+    // After a join's ack the core adds the member: the list names the joiner either way.
+    h.reply(names(h.ctx, h.deps.chat, chan, h.user));
+  }
+
+  private ack(e: AckEvent): void {
+    const h = this.h;
+    const p = h.answered(e.id);
+    if (!p) {
+      // An ack without a request of ours: a dm's away notice sent without an id.
+      if (e.op === 'dm' && e.text && e.name) h.numeric('301', e.name, e.text);
+      return;
+    }
+    const self = (command: string, params: string[], trailing = false, nick = h.ctx.nick): void =>
+      h.reply([selfLine(h.deps.serverName, nick, command, params, trailing)]);
+    switch (e.op) {
+      case 'say':
+      case 'dm': {
+        if (e.op === 'dm' && e.text && !p.quiet) h.numeric('301', e.name ?? p.target, e.text);
+        if (h.registration.caps.has('echo-message') && p.text !== undefined) {
+          const target = e.op === 'say' ? (e.room ?? p.target) : (e.name ?? p.target);
+          const enc = h.deps.encoder;
+          const list = enc.textLines(
+            p.from ?? h.ctx.nick,
+            target,
+            p.text,
+            p.action ?? false,
+            p.command,
+          );
+          h.write(enc.stamp(list, e.ts, h.view));
+        }
+        return;
+      }
+      case 'join':
+        if (e.room) this.joined(e.room);
+        return;
+      case 'part': {
+        const room = e.room ?? p.target;
+        this.channels.delete(findRoom(h.deps.chat, room)?.name.key ?? foldKey(room));
+        self('PART', p.reason ? [room, p.reason] : [room], p.reason !== undefined);
+        return;
+      }
+      case 'nick':
+        self('NICK', [e.name ?? p.target], false, p.oldNick);
+        h.registration.nick = e.name ?? p.target;
+        return;
+      case 'topic':
+        if (e.room) self('TOPIC', [e.room, e.text ?? ''], true);
+        return;
+      case 'away':
+        if (e.text) h.numeric('306', 'You have been marked as being away');
+        else h.numeric('305', 'You are no longer marked as being away');
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** A core error: the numeric for the command that asked, or a NOTICE (none for NOTICE). */
+  error(e: ErrorEvent): void {
+    const h = this.h;
+    const p = h.answered(e.id);
+    if (!p) return h.serverNotice(e.message);
+    if (p.quiet) return;
+    const exists = findRoom(h.deps.chat, p.target) !== undefined;
+    h.reply(errorLines(h.ctx, p.command, p.target, e.code, e.message, exists));
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * The IRC queries answered from the core's state without a request (docs/
+ * protocol.md "IRC"): NAMES, LIST, WHO, WHOIS, MODE, USERHOST and ISON. Pure
+ * reads: each takes the rooms and users as they are and returns the reply
+ * lines; the core makes no decision here and nothing is changed.
+ */
+import type { Room, User } from '../core/model.js';
+import { foldKey, parseRoom } from '../protocol/names.js';
+import { fitTopic, namesLines, numericLine, type IrcReplyContext } from './irc-render.js';
+
+/** The part of the chat the queries read (the Chat itself, in the server). */
+export interface IrcWorld {
+  readonly rooms: ReadonlyMap<string, Room>;
+  readonly users: ReadonlyMap<string, User>;
+  nowMs(): number;
+}
+
+/** The room a channel name means, or undefined (also for a name that is not a valid room). */
+export function findRoom(world: IrcWorld, raw: string): Room | undefined {
+  try {
+    return world.rooms.get(parseRoom(raw).key);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Operators are channel operators everywhere (`@`): they can kick. */
+function memberNick(u: User): string {
+  return (u.account?.operator ? '@' : '') + u.name.display;
+}
+
+/** NAMES for one channel; `extra` is listed even before the core has added it (a join's ack). */
+export function names(ctx: IrcReplyContext, world: IrcWorld, chan: string, extra?: User): string[] {
+  const room = findRoom(world, chan);
+  if (!room) return namesLines(ctx, chan, undefined);
+  const nicks = [...room.members].map(memberNick);
+  if (extra && !room.members.has(extra)) nicks.unshift(memberNick(extra));
+  return namesLines(ctx, room.name.display, nicks);
+}
+
+export function list(ctx: IrcReplyContext, world: IrcWorld): string[] {
+  const out = [numericLine(ctx, '321', 'Channel', 'Users  Name')];
+  for (const room of world.rooms.values()) {
+    out.push(
+      numericLine(
+        ctx,
+        '322',
+        room.name.display,
+        String(room.members.size),
+        fitTopic(ctx, room.name.display, room.topic),
+      ),
+    );
+  }
+  out.push(numericLine(ctx, '323', 'End of /LIST'));
+  return out;
+}
+
+function whoLine(ctx: IrcReplyContext, chan: string, u: User): string {
+  const s = ctx.server;
+  const flags = (u.away ? 'G' : 'H') + (u.account?.operator ? '*' : '');
+  return numericLine(
+    ctx,
+    '352',
+    chan,
+    u.name.display,
+    s,
+    s,
+    u.name.display,
+    flags,
+    `0 ${u.name.display}`,
+  );
+}
+
+export function who(ctx: IrcReplyContext, world: IrcWorld, mask: string): string[] {
+  const out: string[] = [];
+  if (mask.startsWith('#')) {
+    const room = findRoom(world, mask);
+    if (room) for (const u of room.members) out.push(whoLine(ctx, room.name.display, u));
+  } else {
+    const u = world.users.get(foldKey(mask));
+    if (u) out.push(whoLine(ctx, '*', u));
+  }
+  out.push(numericLine(ctx, '315', mask, 'End of /WHO list'));
+  return out;
+}
+
+export function whois(ctx: IrcReplyContext, world: IrcWorld, nick: string): string[] {
+  const u = world.users.get(foldKey(nick));
+  if (!u) {
+    return [
+      numericLine(ctx, '401', nick, 'No such nick/channel'),
+      numericLine(ctx, '318', nick, 'End of /WHOIS list'),
+    ];
+  }
+  const s = ctx.server;
+  const n = u.name.display;
+  const kind = u.peer.mode === 'irc' ? 'IRC' : 'native';
+  const out = [
+    numericLine(ctx, '311', n, n, s, '*', `${n} (${kind} client)`),
+    numericLine(
+      ctx,
+      '319',
+      n,
+      [...u.rooms.values()].map((r) => (u.account?.operator ? '@' : '') + r.name.display).join(' '),
+    ),
+    numericLine(ctx, '312', n, s, 'chat-server'),
+  ];
+  if (u.away) out.push(numericLine(ctx, '301', n, u.away));
+  if (u.account?.operator) out.push(numericLine(ctx, '313', n, 'is a server operator'));
+  if (u.account) out.push(numericLine(ctx, '330', n, u.account.name, 'is logged in as'));
+  // The core keeps idle time for every user (the same clock as /whois): last request but pings.
+  const idle = Math.max(0, Math.floor((world.nowMs() - u.lastActive) / 1000));
+  out.push(
+    numericLine(
+      ctx,
+      '317',
+      n,
+      String(idle),
+      String(Math.floor(u.since / 1000)),
+      'seconds idle, signon time',
+    ),
+  );
+  out.push(numericLine(ctx, '318', n, 'End of /WHOIS list'));
+  return out;
+}
+
+/** MODE with at least a target: channel modes are shown, never changed; user modes are none. */
+export function mode(ctx: IrcReplyContext, world: IrcWorld, params: readonly string[]): string {
+  const [target = '', modes] = params;
+  if (target.startsWith('#')) {
+    const room = findRoom(world, target);
+    if (!room) return numericLine(ctx, '403', target, 'No such channel');
+    const chan = room.name.display;
+    if (modes === undefined) return numericLine(ctx, '324', chan, '+n');
+    if (/^[+-]?b$/u.test(modes) && params.length === 2)
+      return numericLine(ctx, '368', chan, 'End of channel ban list');
+    return numericLine(ctx, '482', chan, 'Channel modes cannot be changed on this server');
+  }
+  if (foldKey(target) !== foldKey(ctx.nick))
+    return numericLine(ctx, '502', "Can't change mode for other users");
+  // User modes are accepted and ignored: there are none to change.
+  return numericLine(ctx, '221', '+');
+}
+
+export function userhost(ctx: IrcReplyContext, world: IrcWorld, nicks: readonly string[]): string {
+  const s = ctx.server;
+  const found = nicks.slice(0, 5).flatMap((n) => {
+    const u = world.users.get(foldKey(n));
+    if (!u) return [];
+    return [
+      `${u.name.display}${u.account?.operator ? '*' : ''}=${u.away ? '-' : '+'}${u.name.display}@${s}`,
+    ];
+  });
+  return numericLine(ctx, '302', found.join(' '));
+}
+
+export function ison(ctx: IrcReplyContext, world: IrcWorld, nicks: readonly string[]): string {
+  const online = nicks
+    .flatMap((p) => p.split(' '))
+    .filter((n) => n !== '')
+    .flatMap((n) => {
+      const u = world.users.get(foldKey(n));
+      return u ? [u.name.display] : [];
+    });
+  return numericLine(ctx, '303', online.join(' '));
+}

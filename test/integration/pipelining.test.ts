@@ -1,0 +1,81 @@
+/**
+ * A connection's says are pipelined into one group commit (Chat.handle), but
+ * docs/protocol.md §4 "Order" still holds: answers come in the order the
+ * requests were sent, refusals and queries included, and everyone sees a
+ * sender's messages in the order sent, each once.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { jsonUser, serve, textUser } from '../helpers/fixtures.js';
+
+test('a burst of JSON requests is answered in order while says are pipelined', async (t) => {
+  const { port } = await serve(t);
+  const ann = await jsonUser(t, port, 'Ann');
+  const ben = await jsonUser(t, port, 'Ben');
+  await ann.waitForJson((o) => o.event === 'join' && o.user === 'Ben');
+
+  // One write: the server reads all of it in one turn, so the later says are
+  // appended while the first is still waiting for its commit.
+  const burst = [
+    { type: 'say', id: 's1', text: 'one' },
+    { type: 'say', id: 's2', room: '#nowhere', text: 'refused' },
+    { type: 'say', id: 's3', text: 'three' },
+    { type: 'say', id: 's1', text: 'one' },
+    { type: 'who', id: 'w1', room: '#lobby' },
+    { type: 'say', id: 's4', text: 'four' },
+    { type: 'say', id: 's5', text: '   ' },
+    { type: 'say', id: 's6', text: 'six' },
+  ];
+  ann.sendRaw(burst.map((r) => JSON.stringify(r)).join('\n') + '\n');
+
+  const answers: Record<string, unknown>[] = [];
+  for (let i = 0; i < burst.length; i++) answers.push(await ann.nextJson());
+  assert.deepEqual(
+    answers.map((a) => [a.id, a.type, a.code ?? a.op ?? '']),
+    [
+      ['s1', 'ack', 'say'],
+      ['s2', 'error', 'not_member'],
+      ['s3', 'ack', 'say'],
+      ['s1', 'ack', 'say'],
+      ['w1', 'who', ''],
+      ['s4', 'ack', 'say'],
+      ['s5', 'error', 'bad_request'],
+      ['s6', 'ack', 'say'],
+    ],
+  );
+  const seq = (i: number): number => answers[i]?.seq as number;
+  assert.equal(seq(3), seq(0), 'the re-sent s1 is acked with its original seq');
+  assert.equal(seq(2), seq(0) + 1);
+  assert.equal(seq(5), seq(0) + 2);
+  assert.equal(seq(7), seq(0) + 3);
+
+  const seen: [unknown, unknown][] = [];
+  while (seen.length < 4) {
+    const o = await ben.nextJson();
+    if (o.type === 'message') seen.push([o.text, o.seq]);
+  }
+  assert.deepEqual(seen, [
+    ['one', seq(0)],
+    ['three', seq(0) + 1],
+    ['four', seq(0) + 2],
+    ['six', seq(0) + 3],
+  ]);
+});
+
+test('a text burst reaches the room complete and in order', async (t) => {
+  const { port } = await serve(t);
+  const ben = await textUser(t, port, 'Ben');
+  const ann = await textUser(t, port, 'Ann');
+  const n = 300;
+  ann.sendRaw(Array.from({ length: n }, (_, i) => `m${i}`).join('\n') + '\n');
+  const got: string[] = [];
+  while (got.length < n) {
+    const line = await ben.next();
+    const m = / <Ann> (m\d+)$/.exec(line);
+    if (m?.[1]) got.push(m[1]);
+  }
+  assert.deepEqual(
+    got,
+    Array.from({ length: n }, (_, i) => `m${i}`),
+  );
+});

@@ -1,0 +1,154 @@
+/**
+ * The server's timers on mocked time (issue 10.6): heartbeat, handshake
+ * timeout, flood control's release, the login hold-back and the accept rate
+ * run on the injected clock, so these tests tick node:test's `mock.timers`
+ * instead of waiting. Sockets are real; only time is not. The real-time smoke
+ * tests of each stay where they were (heartbeat.test.ts, flood.test.ts,
+ * login-throttle.test.ts, connection-caps.test.ts).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { mockTime, tick, WatchedClock } from '../helpers/clock.js';
+import {
+  expectJsonError,
+  jsonFence,
+  jsonUser,
+  raw,
+  serve,
+  textErrorCode,
+  textFence,
+  textUser,
+} from '../helpers/fixtures.js';
+import { attackerAddress, clientFrom } from '../helpers/hostile.js';
+import { createAccount } from '../helpers/security.js';
+
+/** No test here waits on real time: a hang is a failure, not a slow pass. */
+const LIMIT = { timeout: 30_000 };
+
+test(
+  'heartbeat: a ping after 30 s of silence, closed 60 s after it; others see the timeout',
+  LIMIT,
+  async (t) => {
+    const { port } = await serve(t, { heartbeat: 30 });
+    mockTime(t);
+    const watcher = await textUser(t, port, 'Watcher');
+    const silent = await jsonUser(t, port, 'Silent');
+    await watcher.waitFor((l) => l === '* Silent joined #lobby');
+
+    tick(t, 29_999);
+    await textFence(watcher);
+    assert.deepEqual(silent.unread(), [], 'no ping before 30 s');
+    tick(t, 1);
+    assert.equal((await silent.nextJson()).type, 'ping');
+
+    tick(t, 59_999);
+    await textFence(watcher);
+    assert.equal(silent.closed, false, 'still open 1 ms before the timeout');
+    tick(t, 1);
+    const last = await silent.nextJson();
+    assert.equal(last.code, 'timeout', JSON.stringify(last));
+    await silent.waitClosed();
+    await watcher.waitFor((l) => l === '* Silent quit (timed out)');
+  },
+);
+
+test('heartbeat: a client that answers every ping stays (an hour of pings)', LIMIT, async (t) => {
+  const { port } = await serve(t, { heartbeat: 30 });
+  mockTime(t);
+  const c = await jsonUser(t, port, 'Awake');
+  for (let i = 0; i < 120; i++) {
+    tick(t, 30_000);
+    assert.equal((await c.nextJson()).type, 'ping');
+    c.sendJson({ type: 'pong' });
+    // The pong is read before time moves on (the fence's answer comes after it).
+    await jsonFence(c);
+  }
+  c.sendJson({ type: 'ping', id: 'still' });
+  assert.equal((await c.waitForJson((o) => o.id === 'still')).type, 'pong');
+});
+
+test(
+  'handshake timeout: no alias within --handshake-timeout closes the connection',
+  LIMIT,
+  async (t) => {
+    const { port } = await serve(t, { handshakeTimeout: 10 });
+    mockTime(t);
+    const c = await raw(t, port);
+    assert.match(await c.next(), /^\* chat-server /u);
+    tick(t, 9_999);
+    assert.equal(c.closed, false);
+    tick(t, 1);
+    assert.equal(textErrorCode(await c.next()), 'timeout');
+    await c.waitClosed();
+  },
+);
+
+test('flood control: held lines are released one per 1/rate s, in order', LIMIT, async (t) => {
+  const { port } = await serve(t, { rateBurst: 3, ratePerSecond: 5, rateQueue: 10 });
+  mockTime(t);
+  const alice = await textUser(t, port, 'Alice');
+  const bob = await textUser(t, port, 'Bob');
+  await alice.waitFor((l) => l === '* Bob joined #lobby');
+  bob.sendRaw('one\ntwo\nthree\nfour\nfive\n');
+  for (const word of ['one', 'two', 'three']) {
+    assert.match(await alice.next(), new RegExp(`<Bob> ${word}$`, 'u'));
+  }
+  tick(t, 199);
+  await textFence(alice);
+  tick(t, 1);
+  assert.match(await alice.next(), /<Bob> four$/u);
+  tick(t, 199);
+  await textFence(alice);
+  tick(t, 1);
+  assert.match(await alice.next(), /<Bob> five$/u);
+});
+
+test(
+  'login hold-back: the fourth wrong password is answered after 0.5 s, not before',
+  LIMIT,
+  async (t) => {
+    const clock = new WatchedClock();
+    const server = await serve(t, {}, clock);
+    await createAccount(server, 'Kim', 'the right password');
+    mockTime(t);
+    const c = await clientFrom(t, server.port, attackerAddress(0));
+    const guess = (n: number): void =>
+      c.sendJson({ type: 'hello', version: 1, name: 'Kim', password: `wrong guess ${n}` });
+    for (let n = 1; n <= 3; n++) {
+      guess(n);
+      await expectJsonError(c, 'auth_failed');
+    }
+    await c.waitClosed();
+    const again = await clientFrom(t, server.port, attackerAddress(0));
+    const mark = clock.set.length;
+    again.sendJson({ type: 'hello', version: 1, name: 'Kim', password: 'wrong guess 4' });
+    await clock.timerSet(500, mark);
+    tick(t, 499);
+    // The hold-back sits before the password check: nothing can be answered yet.
+    assert.deepEqual(
+      again.unread().filter((l) => l.startsWith('{')),
+      [],
+      'answered before the hold-back',
+    );
+    tick(t, 1);
+    await expectJsonError(again, 'auth_failed');
+  },
+);
+
+test(
+  'accept rate: the third connection in a burst waits for the bucket, one second later',
+  LIMIT,
+  async (t) => {
+    const { port } = await serve(t, { acceptsPerSecond: 1 });
+    mockTime(t);
+    const from = attackerAddress(2);
+    const banner = /^\* chat-server /u;
+    assert.match(await (await clientFrom(t, port, from)).next(), banner);
+    assert.match(await (await clientFrom(t, port, from)).next(), banner);
+    const refused = await clientFrom(t, port, from);
+    refused.send('Late');
+    assert.equal(textErrorCode(await refused.next()), 'rate_limited');
+    tick(t, 1000);
+    assert.match(await (await clientFrom(t, port, from)).next(), banner);
+  },
+);
