@@ -331,7 +331,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       // The new alias's own password (registered aliases need one), or none.
       this.password = request.password;
     }
-    if (request.type === 'register') this.password = request.password;
+    // The new password is what a reconnect must send (§2 /passwd).
+    if (request.type === 'register' || request.type === 'passwd') this.password = request.password;
   }
 
   /** §4 Heartbeat, counted from the last thing the server said. */

@@ -25,6 +25,7 @@ import {
   historyGapPhrase,
   historyHeadPhrase,
   joinTopicPhrase,
+  morePhrase,
   roomsHeadPhrase,
   systemPhrase,
   welcomePhrase,
@@ -239,7 +240,8 @@ export function renderEvent(e: ServerEvent, ctx: RenderContext): string | undefi
       const head = renderNotice(words(whoHeadPhrase(e)), ctx);
       // Staff marked as in text mode (`@Ana`), so students can tell who is an operator.
       const rows = e.users.map((u) => `    ${named(whoEntryPhrase(u), ctx)}`);
-      return [head, ...rows].join('\n');
+      const more = morePhrase(e);
+      return [head, ...rows, ...(more ? [renderNotice(words(more), ctx)] : [])].join('\n');
     }
     case 'whois':
       return renderNotice(whoisPhrases(e, time).map(words).join('\n'), ctx);
@@ -251,7 +253,8 @@ export function renderEvent(e: ServerEvent, ctx: RenderContext): string | undefi
           `${count(r.members, 'member', 'members')}${r.topic ? `  ${clean(r.topic)}` : ''}`,
         ]),
       );
-      return [head, ...rows].join('\n');
+      const more = morePhrase(e) ? [renderNotice(words(morePhrase(e)!), ctx)] : [];
+      return [head, ...rows, ...more].join('\n');
     }
     case 'help': {
       const only = e.commands.length === 1 ? e.commands[0] : undefined;

@@ -25,6 +25,9 @@ import type {
 } from '../store/store.js';
 import { ChatError, toChatError } from '../protocol/errors.js';
 import { systemClock, type Clock } from './clock.js';
+import type { ThrottleOptions } from './login-throttle.js';
+import { AccountWatch, applyAccount, type AccountWatchHost } from './account-watch.js';
+import { Moderation } from './moderation.js';
 import { Cluster } from './cluster.js';
 import { Logins } from './login.js';
 import { Streams } from './streams.js';
@@ -40,6 +43,8 @@ import { finishReplay, readReplay, roomTarget } from './replay.js';
 
 /** Longest a sender's ack waits for its message's announcement (see Chat.atSeq). */
 const AT_SEQ_TIMEOUT_MS = 3000;
+/** How often the accounts of users online are read again by default (§2: CLI changes reach them). */
+const ACCOUNT_CHECK_MS = 5000;
 
 export interface ChatOptions {
   store: Store;
@@ -68,6 +73,10 @@ export interface ChatOptions {
   onTransferEnd?: (fields: { id: string; outcome: string; bytes: number }) => void;
   /** Called for changes an operator may need to trace (nick changes): never message text. */
   audit?: (action: string, fields: Record<string, string>) => void;
+  /** How often the accounts of users online are read again (CLI resets and demotions); 0: never. */
+  accountCheckMs?: number;
+  /** Failed-login limits per account and per address (`--login-*`); defaults in core/login-throttle.ts. */
+  login?: Partial<ThrottleOptions>;
   /**
    * Alias ownership and presence (CLUSTER.md leases): MemoryLeases in one
    * process, the Redis store in cluster mode; one code path either way.
@@ -88,6 +97,11 @@ export class Chat implements ChatContext {
   readonly transfers: Transfers;
   /** Alias leases, presence and signals among the nodes. */
   readonly cluster: Cluster;
+  /** Mutes and topic locks (§3). */
+  readonly moderation: Moderation;
+  /** Password resets, removals and operator changes made with the CLI reach live sessions (§2). */
+  private readonly accountWatch: AccountWatch;
+  private readonly watchHost: AccountWatchHost;
   /** Room and private message streams followed on this node, and their fan-out. */
   readonly streams = new Streams(this);
   /** The handshake's checks and the index of who is online. */
@@ -105,6 +119,18 @@ export class Chat implements ChatContext {
     this.now = () => this.clock.now();
     this.transfers = new Transfers(this, options.transfers, options.onTransferEnd);
     this.cluster = new Cluster(this, options);
+    if (options.login) this.logins.throttle.configure(options.login);
+    this.moderation = new Moderation(this.now);
+    this.watchHost = {
+      users: this.users,
+      store: options.store,
+      endSession: (user, why) => this.endSession(user, why),
+      onError: (err) => options.onInternalError?.(err, 'reading accounts'),
+    };
+    this.accountWatch = new AccountWatch(
+      this.watchHost,
+      options.accountCheckMs ?? ACCOUNT_CHECK_MS,
+    );
     // After the Bus reconnects, every stream re-reads what it may have missed.
     options.bus.onResync(() => {
       for (const room of this.rooms.values()) void room.stream.follower?.resync();
@@ -133,8 +159,35 @@ export class Chat implements ChatContext {
     return isAvailable(spec);
   }
 
+  /**
+   * Read the accounts of the users online again now (SIGHUP, tests): what the
+   * timer does every few seconds.
+   */
+  checkAccounts(): Promise<void> {
+    return this.accountWatch.check();
+  }
+
+  /** Whether the user is an operator now, read again from the store (§2: demotions apply at once). */
+  async isOperator(user: User): Promise<boolean> {
+    const had = user.account;
+    if (!had) return false;
+    const fresh = await this.options.store.getAccount(had.key);
+    // Changed meanwhile (its own /passwd, a takeover): judge the record it has now.
+    if (user.account !== had) return user.account?.operator === true;
+    const now = applyAccount(this.watchHost, user, fresh);
+    return user.connected && now?.operator === true;
+  }
+
+  /** End a session whose account changed under it (reset password, removed account). */
+  private endSession(user: User, why: string): void {
+    user.peer.send({ type: 'error', code: 'auth_required', message: `Signed out: ${why}` });
+    this.disconnect(user, 'signed out');
+    user.peer.close('account changed');
+  }
+
   /** Read what the core keeps in memory from the store (topics); call before serving. */
   async load(): Promise<void> {
+    this.accountWatch.start();
     for (const [room, t] of await this.options.store.listTopics()) this.topics.set(room, t);
     const lobby = this.rooms.get(LOBBY.key);
     const t = this.topics.get(LOBBY.key);
@@ -193,11 +246,17 @@ export class Chat implements ChatContext {
     change: Partial<
       Pick<
         ChatOptions,
-        'limits' | 'historyOnJoin' | 'announceLimit' | 'requireAccount' | 'heartbeatSeconds'
+        | 'limits'
+        | 'historyOnJoin'
+        | 'announceLimit'
+        | 'requireAccount'
+        | 'heartbeatSeconds'
+        | 'login'
       >
     >,
   ): void {
     Object.assign(this.options, change);
+    if (change.login) this.logins.throttle.configure(change.login);
   }
 
   /**
@@ -485,6 +544,7 @@ export class Chat implements ChatContext {
 
   /** Tell everyone the server is going away (§8); the caller closes the connections. */
   shutdown(reason?: string): void {
+    this.accountWatch.stop();
     this.cluster.stop();
     for (const room of this.rooms.values()) this.clock.clearTimeout(room.presenceTimer);
     this.transfers.shutdown();

@@ -1,123 +1,243 @@
 /**
- * Failed logins per address (docs/protocol.md §2): after a few failures each
- * attempt is slowed down, and after many the address is refused for a while.
- * Pure bookkeeping with an injected clock.
+ * Failed logins per account and per address (docs/protocol.md §2 "Login
+ * limits"). Pure bookkeeping with an injected clock.
+ *
+ * - Per account, from every address: after `freeFailures` failures within the
+ *   window each check on that account is held back (0.5 s doubling, at most
+ *   8 s), so guessing one account from many addresses is slow.
+ * - Per account and address: `accountFailures` failures lock that account
+ *   for that address (`rate_limited`) for `lockoutMs`. The owner elsewhere
+ *   still gets in; the guesser's neighbours behind its NAT still get in.
+ * - Per address, over all accounts: `addressFailures` failures lock every
+ *   login from the address (guests too). High by default: a class behind one
+ *   NAT makes typos, and successful logins never count.
+ *
+ * A right password forgives the failures of that account (from every
+ * address, and in each address's tally): the student who mistyped, then got
+ * it right, leaves nothing behind for the others behind the same address.
+ * Checks under way count as failures until answered, so guesses sent in
+ * parallel get no more answers than guesses sent one by one.
  */
 import { ChatError } from '../protocol/errors.js';
 
 export interface ThrottleOptions {
-  /** Failures allowed before attempts are delayed. */
+  /** Failures on one account (any address) before each check on it is held back. */
   freeFailures: number;
-  /** Failures within the window after which the address is locked out. */
-  lockoutFailures: number;
+  /** Failures on one account from one address that lock it for that address. */
+  accountFailures: number;
+  /** Failures from one address (any account) that lock every login from it. */
+  addressFailures: number;
+  /** Failures older than this are forgotten. */
   windowMs: number;
+  /** How long a lock lasts. */
   lockoutMs: number;
-  /** Delay of the first slowed attempt; doubles per failure, capped at 8 s. */
+  /** Delay of the first held-back check; doubles per failure, capped at 8 s. */
   baseDelayMs: number;
 }
 
 export const DEFAULT_THROTTLE: ThrottleOptions = {
   freeFailures: 3,
-  lockoutFailures: 10,
+  accountFailures: 10,
+  addressFailures: 100,
   windowMs: 15 * 60_000,
   lockoutMs: 15 * 60_000,
   baseDelayMs: 500,
 };
 
 const MAX_DELAY_MS = 8000;
-/** Above this many addresses on record, records past the window are dropped. */
+/** Above this many keys on record, records past the window are dropped. */
 const SWEEP_AT = 10_000;
 
+interface Failure {
+  at: number;
+  /** The account of an address's failure, or the address of an account's. */
+  other: string;
+}
+
+/** Counted records: failures with their time, locks with their end, checks under way. */
+class Tally {
+  readonly failures = new Map<string, Failure[]>();
+  readonly lockedUntil = new Map<string, number>();
+  readonly inFlight = new Map<string, number>();
+
+  recent(key: string, cutoff: number): Failure[] {
+    const list = (this.failures.get(key) ?? []).filter((f) => f.at > cutoff);
+    if (list.length === 0) this.failures.delete(key);
+    else this.failures.set(key, list);
+    return list;
+  }
+
+  /** Milliseconds left on the key's lock (0: not locked). */
+  locked(key: string, now: number): number {
+    const until = this.lockedUntil.get(key);
+    if (until === undefined) return 0;
+    if (until > now) return until - now;
+    this.lockedUntil.delete(key);
+    return 0;
+  }
+
+  busy(key: string): number {
+    return this.inFlight.get(key) ?? 0;
+  }
+
+  add(key: string, n: number): void {
+    const v = this.busy(key) + n;
+    if (v <= 0) this.inFlight.delete(key);
+    else this.inFlight.set(key, v);
+  }
+}
+
+const pairKey = (address: string, account: string): string => `${account}\n${address}`;
+
+function minutes(ms: number): string {
+  return `${Math.max(1, Math.ceil(ms / 60_000))} min`;
+}
+
 export class LoginThrottle {
-  private readonly failures = new Map<string, number[]>();
-  private readonly lockedUntil = new Map<string, number>();
-  private readonly inFlight = new Map<string, number>();
+  private readonly byAddress = new Tally();
+  private readonly byAccount = new Tally();
+  /** In-flight checks and locks of (account, address) pairs; failures are derived from byAddress. */
+  private readonly byPair = new Tally();
+  private opts: ThrottleOptions;
 
   constructor(
-    private readonly opts: ThrottleOptions = DEFAULT_THROTTLE,
+    opts: Partial<ThrottleOptions> = DEFAULT_THROTTLE,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.opts = { ...DEFAULT_THROTTLE, ...opts };
+  }
+
+  /** New limits (SIGHUP): records kept so far stay and are judged by them. */
+  configure(opts: Partial<ThrottleOptions>): void {
+    this.opts = { ...this.opts, ...opts };
+  }
+
+  get options(): Readonly<ThrottleOptions> {
+    return this.opts;
+  }
+
+  private cutoff(): number {
+    return this.now() - this.opts.windowMs;
+  }
 
   /**
-   * Throw while the address is locked out, or while it already has as many
-   * checks under way as would lock it out: guesses sent in parallel count
-   * before their answers are known.
+   * Throw `rate_limited` while the address is locked, or while its failures
+   * plus checks under way reach the address limit. Every login (guests too).
    */
   assertAllowed(address: string): void {
-    if (
-      this.recent(address).length + (this.inFlight.get(address) ?? 0) >=
-      this.opts.lockoutFailures
-    ) {
+    const left = this.byAddress.locked(address, this.now());
+    if (left > 0) {
       throw new ChatError(
         'rate_limited',
-        'Too many login attempts from your address at once; try again later',
+        `Too many failed logins from your address; try again in ${minutes(left)}`,
+        left,
+      );
+    }
+    const n = this.byAddress.recent(address, this.cutoff()).length + this.byAddress.busy(address);
+    if (n >= this.opts.addressFailures) {
+      throw new ChatError(
+        'rate_limited',
+        'Too many failed logins from your address at once; try again later',
         1000,
       );
     }
-    const until = this.lockedUntil.get(address);
-    if (until === undefined) return;
-    const left = until - this.now();
-    if (left <= 0) {
-      this.lockedUntil.delete(address);
-      return;
+  }
+
+  /** Throw `rate_limited` while `account` is locked for this address (or would be, counting checks under way). */
+  assertAccountAllowed(address: string, account: string, display = account): void {
+    this.assertAllowed(address);
+    const pair = pairKey(address, account);
+    const left = this.byPair.locked(pair, this.now());
+    if (left > 0) {
+      throw new ChatError(
+        'rate_limited',
+        `Too many failed logins for ${display} from your address; try again in ${minutes(left)}`,
+        left,
+      );
     }
-    throw new ChatError(
-      'rate_limited',
-      `Too many failed logins from your address; try again in ${Math.ceil(left / 60_000)} min`,
-      left,
-    );
+    if (this.pairFailures(address, account) + this.byPair.busy(pair) >= this.opts.accountFailures) {
+      throw new ChatError(
+        'rate_limited',
+        `Too many login attempts for ${display} at once; try again later`,
+        1000,
+      );
+    }
   }
 
   /**
-   * Start a password check: returns how long to hold back its answer, counting
-   * the failures so far and the checks already under way. Pair with end().
+   * Start a password check: returns how long to hold back its answer (from
+   * the account's failures so far and the checks on it under way). Pair
+   * with end().
    */
-  begin(address: string): number {
-    const inFlight = this.inFlight.get(address) ?? 0;
-    this.inFlight.set(address, inFlight + 1);
-    const n = this.recent(address).length + inFlight - this.opts.freeFailures;
-    return n < 0 ? 0 : Math.min(MAX_DELAY_MS, this.opts.baseDelayMs * 2 ** n);
+  begin(address: string, account: string): number {
+    const delay = this.delayMs(address, account);
+    this.byAddress.add(address, 1);
+    this.byAccount.add(account, 1);
+    this.byPair.add(pairKey(address, account), 1);
+    return delay;
   }
 
   /** A password check started with begin() has its answer. */
-  end(address: string): void {
-    const n = (this.inFlight.get(address) ?? 1) - 1;
-    if (n <= 0) this.inFlight.delete(address);
-    else this.inFlight.set(address, n);
+  end(address: string, account: string): void {
+    this.byAddress.add(address, -1);
+    this.byAccount.add(account, -1);
+    this.byPair.add(pairKey(address, account), -1);
   }
 
-  /** How long the next check from this address would be held back. */
-  delayMs(address: string): number {
+  /** How long the next check on this account would be held back. */
+  delayMs(_address: string, account: string): number {
     const n =
-      this.recent(address).length + (this.inFlight.get(address) ?? 0) - this.opts.freeFailures;
+      this.byAccount.recent(account, this.cutoff()).length +
+      this.byAccount.busy(account) -
+      this.opts.freeFailures;
     return n < 0 ? 0 : Math.min(MAX_DELAY_MS, this.opts.baseDelayMs * 2 ** n);
   }
 
-  /** Record a failed password. */
-  fail(address: string): void {
-    const list = this.recent(address);
-    list.push(this.now());
-    this.failures.set(address, list);
-    if (this.failures.size > SWEEP_AT) this.sweep();
-    if (list.length >= this.opts.lockoutFailures) {
-      this.lockedUntil.set(address, this.now() + this.opts.lockoutMs);
-      this.failures.delete(address);
+  /** Record a wrong password for `account` from `address`; locks what reached its limit. */
+  fail(address: string, account: string): void {
+    const at = this.now();
+    const cutoff = this.cutoff();
+    const fromAddress = this.byAddress.recent(address, cutoff);
+    fromAddress.push({ at, other: account });
+    this.byAddress.failures.set(address, fromAddress);
+    const onAccount = this.byAccount.recent(account, cutoff);
+    onAccount.push({ at, other: address });
+    this.byAccount.failures.set(account, onAccount);
+    if (this.pairFailures(address, account) >= this.opts.accountFailures) {
+      this.byPair.lockedUntil.set(pairKey(address, account), at + this.opts.lockoutMs);
+      // The lock answers from now on; the tally starts again when it ends.
+      this.forgive(address, account);
     }
+    if (fromAddress.length >= this.opts.addressFailures) {
+      this.byAddress.lockedUntil.set(address, at + this.opts.lockoutMs);
+      this.byAddress.failures.delete(address);
+    }
+    if (this.byAddress.failures.size + this.byAccount.failures.size > SWEEP_AT) this.sweep();
   }
 
-  /** A correct password clears the address's record. */
-  succeed(address: string): void {
-    this.failures.delete(address);
+  /** The right password: the account's failures are forgiven, from every address that made them. */
+  succeed(address: string, account: string): void {
+    const addresses = new Set([address]);
+    for (const f of this.byAccount.failures.get(account) ?? []) addresses.add(f.other);
+    this.byAccount.failures.delete(account);
+    for (const a of addresses) this.forgive(a, account);
   }
 
-  private recent(address: string): number[] {
-    const cutoff = this.now() - this.opts.windowMs;
-    return (this.failures.get(address) ?? []).filter((t) => t > cutoff);
+  private forgive(address: string, account: string): void {
+    const list = this.byAddress.failures.get(address);
+    if (!list) return;
+    const kept = list.filter((f) => f.other !== account);
+    if (kept.length === 0) this.byAddress.failures.delete(address);
+    else this.byAddress.failures.set(address, kept);
+  }
+
+  private pairFailures(address: string, account: string): number {
+    return this.byAddress.recent(address, this.cutoff()).filter((f) => f.other === account).length;
   }
 
   private sweep(): void {
-    for (const address of this.failures.keys()) {
-      if (this.recent(address).length === 0) this.failures.delete(address);
-    }
+    const cutoff = this.cutoff();
+    for (const key of [...this.byAddress.failures.keys()]) this.byAddress.recent(key, cutoff);
+    for (const key of [...this.byAccount.failures.keys()]) this.byAccount.recent(key, cutoff);
   }
 }

@@ -11,7 +11,7 @@ import { parseAlias, skeleton, type Name } from '../protocol/names.js';
 import type { AccountRecord, BanRecord } from '../store/store.js';
 import type { Chat } from './chat.js';
 import { guestIdOf, newSessionToken } from './guest-session.js';
-import { DEFAULT_THROTTLE, LoginThrottle } from './login-throttle.js';
+import { LoginThrottle } from './login-throttle.js';
 import type { Peer, User } from './model.js';
 import { verifyPassword } from './passwords.js';
 
@@ -24,10 +24,14 @@ function banMessage(ban: BanRecord): string {
 }
 
 export class Logins {
-  constructor(private readonly chat: Chat) {}
+  /** Failed logins per account and per address (§2): slowed, then refused for a while. */
+  readonly throttle: LoginThrottle;
 
-  /** Failed logins by address (§2): slowed, then refused for a while. */
-  readonly throttle = new LoginThrottle(DEFAULT_THROTTLE, () => this.chat.clock.now());
+  constructor(private readonly chat: Chat) {
+    // Built while Chat's fields initialise, before its options are assigned:
+    // the `--login-*` limits are applied by Chat's constructor (configure).
+    this.throttle = new LoginThrottle(undefined, () => chat.clock.now());
+  }
 
   /** Online users by look-alike skeleton (§2): a guest may not look like any of them. */
   private readonly lookalikes = new Map<string, Set<User>>();
@@ -59,6 +63,8 @@ export class Logins {
     });
     if (ban) throw new ChatError('banned', banMessage(ban));
     if (account) {
+      // A locked account is said before its password is asked for.
+      this.throttle.assertAccountAllowed(peer.address, account.key, account.name);
       if (hello.password === undefined) throw new PasswordNeeded(account.name);
       await this.checkPassword(peer.address, account, hello.password);
     } else if (this.chat.options.requireAccount) {
@@ -141,21 +147,21 @@ export class Logins {
    * few failures, refused for a while after many (§2). Throws `auth_failed`.
    */
   async checkPassword(address: string, account: AccountRecord, password: string): Promise<void> {
-    this.throttle.assertAllowed(address);
-    const delay = this.throttle.begin(address);
+    this.throttle.assertAccountAllowed(address, account.key, account.name);
+    const delay = this.throttle.begin(address, account.key);
     let ok: boolean;
     try {
       if (delay > 0)
         await new Promise<void>((resolve) => this.chat.clock.setTimeout(resolve, delay));
       ok = await verifyPassword(password, account.hash);
     } finally {
-      this.throttle.end(address);
+      this.throttle.end(address, account.key);
     }
     if (!ok) {
-      this.throttle.fail(address);
+      this.throttle.fail(address, account.key);
       throw new ChatError('auth_failed', `Wrong password for ${account.name}`);
     }
-    this.throttle.succeed(address);
+    this.throttle.succeed(address, account.key);
   }
 
   assertAliasFree(name: Name, self?: User, account?: AccountRecord): void {

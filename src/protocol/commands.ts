@@ -40,6 +40,10 @@ const rest = (field: string, optional = false): ArgSpec => ({ field, take: 'rest
 const MAX_FIELD = 65536;
 /** Most messages one `history` request returns (§4); `/history`'s hint stays within it. */
 export const MAX_HISTORY_LIMIT = 500;
+/** Entries in one `/rooms` or `/who *` reply unless the request asks for fewer (§6). */
+export const DEFAULT_PAGE = 100;
+/** The most a request may ask for in one page. */
+export const MAX_PAGE = 500;
 const id = z.string().max(128).optional();
 const str = z.string().max(MAX_FIELD);
 /** Every string a user typed is sanitized while it is validated, so the core sees clean text. */
@@ -48,6 +52,8 @@ const optText = text.optional();
 const lines = str.transform(sanitizeLines);
 const name = z.string().max(256);
 const password = z.string().max(1024);
+/** Page size of `/rooms` and `/who *` (§6); the default is DEFAULT_PAGE. */
+const pageLimit = z.number().int().min(1).max(MAX_PAGE).optional();
 
 type Typed = Omit<CommandSpec, 'request' | 'operator'>;
 
@@ -77,12 +83,12 @@ const REQUESTS = [
       args: [word('command', true)],
     },
   ]),
-  request('who', { room: name.optional() }, [
+  request('who', { room: name.optional(), limit: pageLimit, cursor: name.optional() }, [
     {
       name: 'who',
-      usage: '/who [#room | *]',
-      summary: 'users in this room, another room, or everyone online',
-      args: [word('room', true)],
+      usage: '/who [#room | *] [from]',
+      summary: 'users in this room, another room, or everyone online (* is paged: /who * NEXT)',
+      args: [word('room', true), word('cursor', true)],
     },
   ]),
   request('whois', { name }, [
@@ -93,8 +99,13 @@ const REQUESTS = [
       args: [word('name')],
     },
   ]),
-  request('rooms', {}, [
-    { name: 'rooms', usage: '/rooms', summary: 'rooms with member counts and topics', args: [] },
+  request('rooms', { limit: pageLimit, cursor: name.optional() }, [
+    {
+      name: 'rooms',
+      usage: '/rooms [from]',
+      summary: 'rooms with member counts and topics (paged: /rooms NEXT shows more)',
+      args: [word('cursor', true)],
+    },
   ]),
   request('join', { room: name, history: z.number().int().min(0).max(500).optional() }, [
     {
@@ -137,14 +148,24 @@ const REQUESTS = [
       args: [word('name'), rest('password', true)],
     },
   ]),
-  request('topic', { room: name.optional(), text: optText }, [
+  request(
+    'topic',
     {
-      name: 'topic',
-      usage: '/topic [text]',
-      summary: "show or set the current room's topic",
-      args: [rest('text', true)],
+      room: name.optional(),
+      text: optText,
+      /** Operators: lock (true) or unlock (false) the topic; a locked one only operators change. */
+      lock: z.boolean().optional(),
     },
-  ]),
+    [
+      {
+        name: 'topic',
+        usage: '/topic [text]',
+        summary:
+          "show or set the current room's topic (operators: /topic -lock [text], /topic -unlock)",
+        args: [rest('text', true)],
+      },
+    ],
+  ),
   request(
     'history',
     {
@@ -168,6 +189,14 @@ const REQUESTS = [
       usage: '/register password',
       summary: 'register your current alias with a password',
       args: [rest('password')],
+    },
+  ]),
+  request('passwd', { old: password, password: password.min(1) }, [
+    {
+      name: 'passwd',
+      usage: '/passwd old new',
+      summary: 'change your account password (the old one first; it may hold no spaces here)',
+      args: [word('old'), rest('password')],
     },
   ]),
   request('away', { text: optText }, [
@@ -224,6 +253,38 @@ const REQUESTS = [
         summary:
           'ban an account or guest alias (/ban -addr nick|address[/bits] …: an address) (operators only)',
         args: [word('name'), rest('reason', true)],
+      },
+    ],
+    true,
+  ),
+  request(
+    'mute',
+    {
+      name,
+      reason: optText,
+      /** How long: `30m`, `1h`, `7d`, `2w`; until /unmute (or a restart) when absent. */
+      duration: z.string().max(16).optional(),
+    },
+    [
+      {
+        name: 'mute',
+        usage: '/mute nick [duration] [reason]',
+        summary:
+          'stop a user speaking in rooms; they still read and get private messages (operators only)',
+        args: [word('name'), rest('reason', true)],
+      },
+    ],
+    true,
+  ),
+  request(
+    'unmute',
+    { name },
+    [
+      {
+        name: 'unmute',
+        usage: '/unmute nick',
+        summary: 'let a muted user speak again (operators only)',
+        args: [word('name')],
       },
     ],
     true,

@@ -143,6 +143,8 @@ export interface AckEvent {
   topic?: TopicInfo;
   /** `dm`: the recipient, an account, is offline; it gets the message at its next login. */
   offline?: true;
+  /** `topic`: only operators may change this room's topic (§3 /topic -lock). */
+  locked?: boolean;
 }
 
 /** One ban as `/bans` lists it; `name` is what `/unban` takes. */
@@ -187,12 +189,20 @@ export interface WhoEvent {
   room: string;
   /** `operator`/`bot` appear only when true. */
   users: WhoEntry[];
+  /** `*` only (paged, §6): how many are online in all. */
+  total?: number;
+  /** `*` only: more follow; send this as `cursor` for the next page. */
+  next?: string;
 }
 
 export interface RoomsEvent {
   type: 'rooms';
   id?: string;
   rooms: Array<{ name: string; members: number; topic: string }>;
+  /** How many rooms there are in all (the reply is one page of them, §6). */
+  total?: number;
+  /** More follow: send this as `cursor` for the next page. */
+  next?: string;
 }
 
 export interface HelpEvent {

@@ -91,16 +91,24 @@ export function ackPhrase(e: AckEvent): Phrase | undefined {
       return ['You are now in ', room(e.room)];
     case 'nick':
       return ['You are now known as ', user(e.name)];
-    case 'topic':
+    case 'topic': {
+      const lock = e.locked ? [' (locked: operators only)'] : [];
       return e.text
-        ? ['Topic of ', room(e.room), ': ', text(e.text)]
-        : [room(e.room), ' has no topic'];
+        ? ['Topic of ', room(e.room), ': ', text(e.text), ...lock]
+        : [room(e.room), ' has no topic', ...lock];
+    }
     case 'away':
       return e.text ? ['You are marked away: ', text(e.text)] : ['You are no longer marked away'];
     case 'ignore':
       return e.name ? ['Ignoring ', user(e.name)] : ['Ignored users: ', text(e.text || 'none')];
     case 'unignore':
       return ['No longer ignoring ', user(e.name)];
+    case 'mute':
+      return [user(e.name), ' is muted', ...(e.text ? [` until ${e.text}`] : [])];
+    case 'unmute':
+      return [user(e.name), ' may speak again'];
+    case 'passwd':
+      return ['Password changed for ', user(e.name)];
     default:
       return undefined;
   }
@@ -205,7 +213,19 @@ export function errorPhrase(message: string, code: string | undefined): Phrase {
 /** The heading of a /who answer: how many, and where. */
 export function whoHeadPhrase(e: WhoEvent): Phrase {
   const where: Phrase = e.room === '*' ? ['online'] : ['in ', room(e.room)];
-  return [count(e.users.length, 'user', 'users'), ' ', ...where, ':'];
+  const total = e.total ?? e.users.length;
+  return [count(total, 'user', 'users'), ' ', ...where, ...shown(total, e.users.length), ':'];
+}
+
+/** ` (100 shown)` when a reply is one page of more (§6 "Paging"). */
+function shown(total: number, here: number): Phrase {
+  return total > here ? [` (${here} shown)`] : [];
+}
+
+/** The command for the next page of a paged reply (§6), when more follow. */
+export function morePhrase(e: WhoEvent | RoomsEvent): Phrase | undefined {
+  if (e.next === undefined) return undefined;
+  return ['More: ', e.type === 'rooms' ? '/rooms ' : '/who * ', text(e.next)];
 }
 
 /**
@@ -223,7 +243,8 @@ export function whoEntryPhrase(e: WhoEntry): Phrase {
 
 /** The heading of a /rooms answer. */
 export function roomsHeadPhrase(e: RoomsEvent): Phrase {
-  return [count(e.rooms.length, 'room', 'rooms'), ':'];
+  const total = e.total ?? e.rooms.length;
+  return [count(total, 'room', 'rooms'), ...shown(total, e.rooms.length), ':'];
 }
 
 /** The heading of a full /help answer. */

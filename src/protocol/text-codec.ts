@@ -22,6 +22,7 @@ import {
   historyHeadPhrase,
   joinTopicPhrase,
   plain,
+  morePhrase,
   roomsHeadPhrase,
   systemPhrase,
   welcomePhrase,
@@ -184,19 +185,23 @@ export function encodeText(e: ServerEvent, here: string): string {
       return `! ${plain(errorPhrase(e.message, e.code))}\n`;
     case 'who': {
       const names = e.users.map((u) => plain(whoEntryPhrase(u)));
-      return `* ${plain(whoHeadPhrase(e))} ${names.join(', ')}\n`;
+      const more = morePhrase(e);
+      return `* ${plain(whoHeadPhrase(e))} ${names.join(', ')}\n${more ? `* ${plain(more)}\n` : ''}`;
     }
     case 'whois':
       return whoisPhrases(e, clock)
         .map((p) => `* ${plain(p)}\n`)
         .join('');
-    case 'rooms':
+    case 'rooms': {
       return (
         `* ${plain(roomsHeadPhrase(e))}\n` +
         e.rooms
           .map((r) => `*   ${r.name} (${r.members})${r.topic ? ` — ${r.topic}` : ''}\n`)
-          .join('')
+          .join('') +
+        // One page (§6): the next one starts after e.next.
+        (morePhrase(e) ? `* ${plain(morePhrase(e)!)}\n` : '')
       );
+    }
     case 'help':
       if (e.commands.length === 1) return `* ${plain(helpEntryPhrase(e.commands[0]!))}\n`;
       return (

@@ -1,10 +1,11 @@
 /**
- * `chat-server accounts add|remove|list|passwd|operator`: manage accounts in
+ * `chat-server accounts add|remove|list|passwd|operator|import`: manage accounts in
  * the server's database, also while the server runs (docs/protocol.md §2, §7).
  * Returns an exit code: 0 done, 1 refused (no such account, already exists),
  * 2 usage or configuration error.
  */
 import { userInfo } from 'node:os';
+import type Database from 'better-sqlite3';
 import { Command, Option } from 'commander';
 import { ChatError } from '../protocol/errors.js';
 import { parseAlias } from '../protocol/names.js';
@@ -14,8 +15,9 @@ import { openDatabase } from '../store/sqlite-store.js';
 import { StoreError } from '../store/store-error.js';
 import type { BanRecord } from '../store/store.js';
 import { readSecret, SecretCancelled } from '../tty/secret.js';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { planImport } from './accounts-import.js';
 import { ConfigError, describeSource, resolveConfig } from './config.js';
 
 /** A refusal with the exit code it maps to. */
@@ -51,7 +53,7 @@ export async function accountsMain(argv: string[], env: NodeJS.ProcessEnv): Prom
 
   /** `create`: only `add` may create a missing database; the others say which file they looked for. */
   const withAccounts = async (
-    fn: (accounts: SqliteAccounts) => Promise<void>,
+    fn: (accounts: SqliteAccounts, db: Database.Database) => Promise<void>,
     create = false,
   ): Promise<void> => {
     const opts = program.opts<{ db?: string; config?: string }>();
@@ -72,7 +74,7 @@ export async function accountsMain(argv: string[], env: NodeJS.ProcessEnv): Prom
     process.stderr.write(`chat-server accounts: database ${resolve(config.db)} (${from})\n`);
     const db = openDatabase(config.db);
     try {
-      await fn(new SqliteAccounts(db));
+      await fn(new SqliteAccounts(db), db);
     } finally {
       db.close();
     }
@@ -162,6 +164,75 @@ export async function accountsMain(argv: string[], env: NodeJS.ProcessEnv): Prom
         });
         out(`${name.display} is ${o.off ? 'no longer' : 'now'} an operator`);
       });
+    });
+
+  program
+    .command('import <file>')
+    .description(
+      'add accounts from a CSV file (name,password[,operator]); existing ones are kept; all or nothing',
+    )
+    .action(async (file: string) => {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new Refused(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`, 2);
+      }
+      const plan = planImport(text);
+      if (plan.errors.length > 0) {
+        for (const e of plan.errors) process.stderr.write(`${file}:${e}\n`);
+        throw new Refused(
+          `${plan.errors.length} bad line(s) in ${file}; nothing imported (fix them and run it again)`,
+          2,
+        );
+      }
+      await withAccounts(async (accounts, db) => {
+        const fresh = [];
+        const existing: string[] = [];
+        for (const row of plan.rows) {
+          if (await accounts.getAccount(row.name.key)) existing.push(row.name.display);
+          else fresh.push(row);
+        }
+        // Hashing takes a while (scrypt): done before the transaction, so the
+        // database is locked only for the inserts.
+        const hashes = await Promise.all(fresh.map((r) => hashPassword(r.password)));
+        const actor = cliActor();
+        const now = Date.now();
+        let created = 0;
+        db.exec('BEGIN IMMEDIATE');
+        try {
+          for (const [i, row] of fresh.entries()) {
+            const ok = await accounts.createAccount({
+              key: row.name.key,
+              name: row.name.display,
+              hash: hashes[i]!,
+              operator: row.operator,
+              createdAt: now,
+            });
+            if (!ok) {
+              existing.push(row.name.display);
+              continue;
+            }
+            created++;
+            await accounts.addAudit({
+              at: now,
+              action: 'account-add',
+              actor,
+              target: row.name.display,
+              ...(row.operator && { reason: 'operator' }),
+            });
+          }
+          db.exec('COMMIT');
+        } catch (err) {
+          db.exec('ROLLBACK');
+          throw err;
+        }
+        for (const name of existing) out(`exists ${name} (kept as it is)`);
+        const ops = fresh.filter((r) => r.operator).length;
+        out(
+          `imported ${created} account(s)${ops ? ` (${ops} operator(s))` : ''}, ${existing.length} already existed, 0 errors`,
+        );
+      }, true);
     });
 
   program

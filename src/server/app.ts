@@ -13,6 +13,7 @@ import type { Bus } from '../bus/bus.js';
 import { LocalBus } from '../bus/local-bus.js';
 import { connectRedis, RedisBus } from '../bus/redis-bus.js';
 import { Chat } from '../core/chat.js';
+import type { ThrottleOptions } from '../core/login-throttle.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { LeaseStore } from '../store/lease.js';
 import { MemoryLeases } from '../store/memory-leases.js';
@@ -131,6 +132,17 @@ function openBackend(
   };
 }
 
+/** The `--login-*` options as the core's throttle takes them (docs/security.md "Login limits"). */
+function loginLimits(config: Readonly<ServerConfig>): Partial<ThrottleOptions> {
+  return {
+    freeFailures: config.loginFreeFailures,
+    accountFailures: config.loginAccountFailures,
+    addressFailures: config.loginAddressFailures,
+    windowMs: config.loginWindow * 60_000,
+    lockoutMs: config.loginLockout * 60_000,
+  };
+}
+
 /**
  * Wire a server from its config; nothing listens until start(). Throws
  * StoreError if the database cannot be opened. `clock` runs the chat's and
@@ -172,6 +184,7 @@ export function createApp(
     transfers: { maxFileBytes: config.maxFileBytes, idleTimeoutMs: config.fileIdleTimeout * 1000 },
     onTransferEnd: (fields) => log.info(fields, 'file transfer ended'),
     historyOnJoin: config.historyOnJoin,
+    login: loginLimits(config),
     requireAccount: config.requireAccount,
     announceLimit: config.announceLimit,
     heartbeatSeconds: config.heartbeat,
@@ -261,21 +274,16 @@ export function createApp(
       announceLimit: current.announceLimit,
       requireAccount: current.requireAccount,
       heartbeatSeconds: current.heartbeat,
+      login: loginLimits(current),
     });
     listener.reconfigure(current);
     if (tlsOn) {
       listener.reloadTls();
       irc?.reloadTls();
     }
-    // Operator rights of the users online are re-read, so a grant or a
-    // demotion made with `chat-server accounts operator` applies now.
-    await Promise.all(
-      [...chat.users.values()].map(async (user) => {
-        if (!user.account) return;
-        const fresh = await store.getAccount(user.account.key);
-        if (fresh && user.connected) user.account = fresh;
-      }),
-    );
+    // Accounts of the users online are re-read (the core also does it every
+    // few seconds), so CLI grants, demotions and resets apply now.
+    await chat.checkAccounts();
     return { applied, needRestart };
   };
 

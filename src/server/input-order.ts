@@ -38,6 +38,11 @@ export class InputOrder {
     return verdict;
   }
 
+  /** Take `n` tokens for work done without a request of its own (a hello.resume's rooms, §6). */
+  charge(n: number): void {
+    this.limiter.charge(n);
+  }
+
   /** The connection is gone: held jobs never run. */
   stop(): void {
     this.clock.clearTimeout(this.drainTimer);

@@ -72,6 +72,17 @@ export class RateLimiter<T> {
     return { kind: 'queued' };
   }
 
+  /**
+   * Take `n` tokens for work that was done without a request of its own
+   * (the rooms a `hello.resume` joins, §6): the bucket may go below zero, and
+   * the requests that follow wait (or are refused) until it has refilled.
+   */
+  charge(n: number): void {
+    if (n <= 0) return;
+    this.refill();
+    this.tokens -= n;
+  }
+
   /** Items from the queue that may run now, in order. */
   release(): T[] {
     this.refill();

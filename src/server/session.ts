@@ -350,6 +350,9 @@ export class Session extends Connection implements Peer {
     );
     if (this.codec.heartbeat) this.startHeartbeat();
     else this.socket.setKeepAlive(true, 60_000);
+    // Each room a hello.resume joined beyond the first costs what a /join
+    // would (§6): one hello line must not be a free burst of joins.
+    this.order.charge(user.rooms.size - 1);
     this.replayBacklog();
   }
 

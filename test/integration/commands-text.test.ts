@@ -293,7 +293,7 @@ test('/topic shows and sets the topic; /rooms lists rooms with counts and topics
   assert.equal(await alice.next(), '* 2 rooms:');
   assert.equal(await alice.next(), '*   #dev (1)');
   assert.equal(await alice.next(), '*   #lobby (3) — Build is green');
-  alice.send('/rooms now');
+  alice.send('/rooms now then');
   await expectTextError(alice, 'bad_request');
   await textFence(alice);
 });

@@ -140,34 +140,36 @@ describe('Admission (§6 connection limits)', () => {
   });
 });
 
-describe('LoginThrottle (§2 failed logins)', () => {
-  test('free failures, then growing delays, then a lockout that ends', () => {
+describe('LoginThrottle (§2 login limits)', () => {
+  test('free failures, then growing delays, then a lockout of the account for that address that ends', () => {
     const c = clock();
     const th = new LoginThrottle(undefined, c.now);
     const delays: number[] = [];
     for (let i = 0; i < 9; i++) {
-      th.assertAllowed('1.2.3.4');
-      delays.push(th.delayMs('1.2.3.4'));
-      th.fail('1.2.3.4');
+      th.assertAccountAllowed('1.2.3.4', 'kim');
+      delays.push(th.delayMs('1.2.3.4', 'kim'));
+      th.fail('1.2.3.4', 'kim');
     }
     assert.deepEqual(delays, [0, 0, 0, 500, 1000, 2000, 4000, 8000, 8000]);
-    th.fail('1.2.3.4');
-    assert.throws(() => th.assertAllowed('1.2.3.4'), { code: 'rate_limited' });
-    assert.doesNotThrow(() => th.assertAllowed('5.6.7.8'));
-    c.advance(15 * 60_000);
+    th.fail('1.2.3.4', 'kim');
+    assert.throws(() => th.assertAccountAllowed('1.2.3.4', 'kim'), { code: 'rate_limited' });
+    // The address is not locked (other accounts, guests), nor the account elsewhere.
     assert.doesNotThrow(() => th.assertAllowed('1.2.3.4'));
-    assert.equal(th.delayMs('1.2.3.4'), 0);
+    assert.doesNotThrow(() => th.assertAccountAllowed('1.2.3.4', 'lee'));
+    assert.doesNotThrow(() => th.assertAccountAllowed('5.6.7.8', 'kim'));
+    c.advance(15 * 60_000);
+    assert.doesNotThrow(() => th.assertAccountAllowed('1.2.3.4', 'kim'));
   });
 
-  test('a success clears the record; old failures fall out of the window', () => {
+  test('a success forgives the account; old failures fall out of the window', () => {
     const c = clock();
     const th = new LoginThrottle(undefined, c.now);
-    for (let i = 0; i < 5; i++) th.fail('a');
-    assert.ok(th.delayMs('a') > 0);
-    th.succeed('a');
-    assert.equal(th.delayMs('a'), 0);
-    for (let i = 0; i < 5; i++) th.fail('b');
+    for (let i = 0; i < 5; i++) th.fail('a', 'kim');
+    assert.ok(th.delayMs('a', 'kim') > 0);
+    th.succeed('a', 'kim');
+    assert.equal(th.delayMs('a', 'kim'), 0);
+    for (let i = 0; i < 5; i++) th.fail('b', 'lee');
     c.advance(15 * 60_000 + 1);
-    assert.equal(th.delayMs('b'), 0);
+    assert.equal(th.delayMs('b', 'lee'), 0);
   });
 });

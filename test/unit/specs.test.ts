@@ -13,10 +13,10 @@ import { decodeTextLine } from '../../src/protocol/text-codec.js';
 /** docs/protocol.md §3, the command table, verbatim. */
 const PROTOCOL_USAGE: Record<string, string> = {
   help: '/help [command]',
-  who: '/who [#room | *]',
+  who: '/who [#room | *] [from]',
   // Extended (docs/protocol.md §3).
   whois: '/whois nick',
-  rooms: '/rooms',
+  rooms: '/rooms [from]',
   join: '/join #room',
   part: '/part [#room]',
   msg: '/msg nick text',
@@ -26,6 +26,8 @@ const PROTOCOL_USAGE: Record<string, string> = {
   topic: '/topic [text]',
   history: '/history [n]',
   register: '/register password',
+  // Extended (docs/protocol.md §2): self-service password change.
+  passwd: '/passwd old new',
   away: '/away [text]',
   ignore: '/ignore [nick]',
   unignore: '/unignore nick',
@@ -34,6 +36,9 @@ const PROTOCOL_USAGE: Record<string, string> = {
   ban: '/ban nick [duration] [reason]',
   bans: '/bans',
   unban: '/unban name',
+  // Extended (docs/protocol.md §2): operators' mutes.
+  mute: '/mute nick [duration] [reason]',
+  unmute: '/unmute nick',
   quit: '/quit [reason]',
 };
 
@@ -103,12 +108,12 @@ describe('COMMAND_SPECS', () => {
     });
   }
 
-  test('only /kick, /ban, /bans and /unban are for operators', () => {
+  test('only /kick, /ban, /bans, /unban, /mute and /unmute are for operators', () => {
     assert.deepEqual(
       COMMAND_SPECS.filter((c) => c.operator)
         .map((c) => c.name)
         .sort(),
-      ['ban', 'bans', 'kick', 'unban'],
+      ['ban', 'bans', 'kick', 'mute', 'unban', 'unmute'],
     );
   });
 
@@ -167,8 +172,10 @@ describe('text commands and JSON requests agree', () => {
     '/who',
     '/who #dev',
     '/who *',
+    '/who * bob',
     '/whois Bob',
     '/rooms',
+    '/rooms #dev',
     '/join #dev',
     '/part',
     '/part #dev',
@@ -180,6 +187,8 @@ describe('text commands and JSON requests agree', () => {
     '/history',
     '/history 50',
     '/register hunter2',
+    '/passwd hunter2 correct horse',
+    '/topic -lock Exam at 10',
     '/away',
     '/away lunch',
     '/ignore',
@@ -192,6 +201,9 @@ describe('text commands and JSON requests agree', () => {
     '/ban -addr 10.0.0.0/8 7d',
     '/bans',
     '/unban Zed',
+    '/mute Zed',
+    '/mute Zed 10m spam',
+    '/unmute Zed',
     '/quit',
     '/quit bye',
   ];

@@ -206,8 +206,8 @@ describe('decodeTextLine: refusals', () => {
 
   const tooMany: Array<[string, RegExp]> = [
     ['/join #a #b', /Usage: \/join #room/u],
-    ['/rooms now', /Usage: \/rooms/u],
-    ['/who #a #b', /Usage: \/who/u],
+    ['/rooms now then', /Usage: \/rooms/u],
+    ['/who #a #b #c', /Usage: \/who/u],
     ['/part #a #b', /Usage: \/part/u],
     ['/unignore a b', /Usage: \/unignore nick/u],
     ['/history 10 20', /Usage: \/history/u],

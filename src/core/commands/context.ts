@@ -22,6 +22,7 @@ import type {
 } from '../../store/store.js';
 import type { Owner } from '../../store/lease.js';
 import type { Room, User } from '../model.js';
+import type { Moderation } from '../moderation.js';
 import type { Transfers } from '../transfers.js';
 
 export interface ChatContext {
@@ -34,6 +35,8 @@ export interface ChatContext {
   readonly rooms: ReadonlyMap<string, Room>;
   /** File transfers relayed between users (§5). */
   readonly transfers: Transfers;
+  /** Mutes and topic locks (§3 /mute, /topic -lock). */
+  readonly moderation: Moderation;
 
   /** Now, from the injected clock, in ms and as the protocol's ISO timestamp. */
   nowMs(): number;
@@ -57,6 +60,11 @@ export interface ChatContext {
   accountCreated(account: AccountRecord): void;
   /** Whether the server admits accounts only (`--require-account`). */
   readonly requireAccount: boolean;
+  /**
+   * Whether the user is an operator now: the account is read again from the
+   * store, so a demotion (or a grant) made with the CLI applies at once (§2).
+   */
+  isOperator(user: User): Promise<boolean>;
   /** Check an account's password with login throttling (§2); throws `auth_failed`. */
   checkPassword(address: string, account: AccountRecord, password: string): Promise<void>;
 

@@ -25,8 +25,10 @@ import { history } from './history.js';
 import { ignore } from './ignore.js';
 import { join } from './join.js';
 import { kick } from './kick.js';
+import { mute } from './mute.js';
 import { nick } from './nick.js';
 import { part } from './part.js';
+import { passwd } from './passwd.js';
 import { ping } from './ping.js';
 import { pong } from './pong.js';
 import { quit } from './quit.js';
@@ -35,6 +37,7 @@ import { rooms } from './rooms.js';
 import { say } from './say.js';
 import { topic } from './topic.js';
 import { unban } from './unban.js';
+import { unmute } from './unmute.js';
 import { unignore } from './unignore.js';
 import { who } from './who.js';
 import { whois } from './whois.js';
@@ -54,7 +57,10 @@ const COMMANDS: readonly Command[] = [
   ignore,
   unignore,
   register,
+  passwd,
   kick,
+  mute,
+  unmute,
   ban,
   bans,
   unban,
@@ -81,8 +87,14 @@ export function runCommand(ctx: ChatContext, user: User, req: Request): void | P
   if (!command) {
     throw new ChatError('bad_request', `"${req.type}" is not supported by this server yet`);
   }
-  if (OPERATOR_REQUESTS.has(req.type) && !user.account?.operator) {
-    throw new ChatError('forbidden', 'Only operators may do that');
+  if (OPERATOR_REQUESTS.has(req.type)) {
+    if (!user.account) throw new ChatError('forbidden', 'Only operators may do that');
+    // Rights are read again from the store: a demotion (or a grant) made with
+    // the CLI while the user is online takes effect at once (§2).
+    return ctx.isOperator(user).then((operator) => {
+      if (!operator) throw new ChatError('forbidden', 'Only operators may do that');
+      return command.handler(ctx, user, req as never);
+    });
   }
   return command.handler(ctx, user, req as never);
 }

@@ -26,6 +26,7 @@ export async function storeSay(
   req: RequestOf<'say'>,
 ): Promise<SayAnswer> {
   const room = ctx.memberRoom(user, req.room);
+  ctx.moderation.assertMaySpeak(user);
   const text = checkMessageText(ctx, req.text);
   const key = idempotencyKey(user, room.name.key, req.id);
   const action = req.action ?? false;

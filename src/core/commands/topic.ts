@@ -2,11 +2,42 @@ import { ChatError } from '../../protocol/errors.js';
 import { defineCommand } from './command.js';
 import { ack } from './reply.js';
 
-/** Show, set or clear (`text: ""`) the topic of a room the user is in (§3); persisted. */
+/**
+ * `-lock`/`-unlock` at the start of a typed topic (text mode), or JSON `lock`:
+ * what is left is the topic text, if any.
+ */
+function lockArgs(
+  text: string | undefined,
+  lock: boolean | undefined,
+): [boolean | undefined, string | undefined] {
+  if (lock !== undefined || text === undefined) return [lock, text];
+  const m = /^-(lock|unlock)(?:\s+([\s\S]*))?$/u.exec(text.trim());
+  if (!m) return [undefined, text];
+  return [m[1] === 'lock', m[2]?.trim() || undefined];
+}
+
+/**
+ * Show, set or clear (`text: ""`) the topic of a room the user is in (§3);
+ * persisted. Operators may lock a room's topic so only operators change it.
+ */
 export const topic = defineCommand('topic', async (ctx, user, req) => {
   const room = ctx.memberRoom(user, req.room);
-  if (req.text !== undefined) {
-    const text = req.text.trim();
+  const [lock, raw] = lockArgs(req.text, req.lock);
+  const key = room.name.key;
+  if (lock !== undefined || (raw !== undefined && ctx.moderation.isTopicLocked(key))) {
+    // Rights read fresh: a demotion takes effect at once (§2).
+    if (!(await ctx.isOperator(user))) {
+      throw new ChatError(
+        'forbidden',
+        lock !== undefined
+          ? 'Only operators may lock or unlock a topic'
+          : `The topic of ${room.name.display} is locked; only operators may change it`,
+      );
+    }
+  }
+  if (raw !== undefined) {
+    ctx.moderation.assertMaySpeak(user);
+    const text = raw.trim();
     // Every /rooms reply carries every topic: a long one is amplification (§6).
     if (Buffer.byteLength(text, 'utf8') > ctx.limits.maxTopicBytes) {
       throw new ChatError(
@@ -22,5 +53,17 @@ export const topic = defineCommand('topic', async (ctx, user, req) => {
     });
     ctx.broadcast(room, event, user);
   }
-  ack(ctx, user, req, { room: room.name.display, text: room.topic });
+  if (lock !== undefined && lock !== ctx.moderation.isTopicLocked(key)) {
+    ctx.moderation.setTopicLock(key, lock);
+    ctx.audit({
+      action: lock ? 'topic-lock' : 'topic-unlock',
+      actor: user.name.display,
+      room: room.name.display,
+    });
+  }
+  ack(ctx, user, req, {
+    room: room.name.display,
+    text: room.topic,
+    ...(ctx.moderation.isTopicLocked(key) && { locked: true }),
+  });
 });

@@ -1,0 +1,90 @@
+/**
+ * Changes made to accounts behind the server's back (`chat-server accounts
+ * passwd|operator|remove` writes the database directly) reach the users
+ * online (docs/protocol.md §2 "Accounts"): every few seconds the accounts of
+ * the users online are read again. A password reset or a removed account
+ * ends the session (it signed in with what no longer holds); an operator
+ * grant or demotion updates it in place. Operator commands also re-read the
+ * account before they run (Chat.isOperator), so a demotion stops them at once.
+ */
+import type { AccountRecord, AccountStore } from '../store/store.js';
+import type { User } from './model.js';
+
+export interface AccountWatchHost {
+  readonly users: ReadonlyMap<string, User>;
+  readonly store: AccountStore;
+  /** End a session whose account changed under it; `why` is told to the user and the others. */
+  endSession(user: User, why: string): void;
+  onError(err: unknown): void;
+}
+
+/** Apply one fresh read of `user`'s account; returns the fresh record, if it still exists. */
+export function applyAccount(
+  host: AccountWatchHost,
+  user: User,
+  fresh: AccountRecord | undefined,
+): AccountRecord | undefined {
+  const had = user.account;
+  if (!had || !user.connected) return fresh;
+  if (!fresh) {
+    host.endSession(user, `the account ${had.name} was removed`);
+    return undefined;
+  }
+  if (fresh.hash !== had.hash) {
+    host.endSession(user, `the password of ${had.name} was changed; sign in with the new one`);
+    return fresh;
+  }
+  user.account = fresh;
+  return fresh;
+}
+
+export class AccountWatch {
+  private timer: NodeJS.Timeout | undefined;
+  private pass: Promise<void> | undefined;
+
+  constructor(
+    private readonly host: AccountWatchHost,
+    private readonly everyMs: number,
+  ) {}
+
+  start(): void {
+    if (this.timer || this.everyMs <= 0) return;
+    this.timer = setInterval(() => void this.check(), this.everyMs);
+    // Never what keeps a process alive.
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /**
+   * One pass over the users online with an account. A call during a pass
+   * runs another after it, so what changed before the call is seen.
+   */
+  check(): Promise<void> {
+    if (this.pass) return this.pass.then(() => this.check());
+    const pass = this.run().finally(() => {
+      if (this.pass === pass) this.pass = undefined;
+    });
+    this.pass = pass;
+    return pass;
+  }
+
+  private async run(): Promise<void> {
+    const online = [...this.host.users.values()].filter((u) => u.account);
+    if (online.length === 0) return;
+    // A user whose record changed during the read (its own /passwd) is judged next time.
+    const before = new Map(online.map((u) => [u, u.account]));
+    try {
+      const all = new Map((await this.host.store.listAccounts()).map((a) => [a.key, a]));
+      for (const user of online) {
+        if (user.account !== before.get(user)) continue;
+        applyAccount(this.host, user, all.get(user.account!.key));
+      }
+    } catch (err) {
+      this.host.onError(err);
+    }
+  }
+}

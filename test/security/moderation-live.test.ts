@@ -1,0 +1,166 @@
+/**
+ * Issue 18.4 and 18.5, docs/protocol.md §2 and §3: /mute and /unmute, /topic
+ * -lock, /passwd, and account changes made behind the server's back (what
+ * `chat-server accounts passwd|operator --off` writes to the database) taking
+ * effect on live sessions. Real sockets, text mode where a person would type.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { hashPassword } from '../../src/core/passwords.js';
+import {
+  expectJsonError,
+  expectTextError,
+  raw,
+  serve,
+  stamped,
+  textFence,
+  textErrorCode,
+  textUser,
+} from '../helpers/fixtures.js';
+import type { LineClient } from '../helpers/line-client.js';
+import { createAccount, jsonLogin, textLogin } from '../helpers/security.js';
+
+const OP_PW = 'operator password';
+
+/** The next `! … [code]` line, skipping notices (joins) that may come first. */
+async function refused(c: LineClient, code: string): Promise<string> {
+  const line = await c.waitFor((l) => l.startsWith('! '));
+  assert.equal(textErrorCode(line), code, line);
+  return line;
+}
+
+test('/mute stops a user speaking in rooms, across /nick, until /unmute; private messages still flow', async (t) => {
+  const server = await serve(t);
+  await createAccount(server, 'Op', OP_PW, true);
+  const op = await textLogin(t, server.port, 'Op', OP_PW);
+  const zed = await textUser(t, server.port, 'Zed');
+  const amy = await textUser(t, server.port, 'Amy');
+  await op.waitFor((l) => l === '* Amy joined #lobby');
+
+  // Only operators may mute.
+  amy.send('/mute Zed');
+  await refused(amy, 'forbidden');
+
+  op.send('/mute Zed 10m spamming');
+  assert.match(await op.waitFor((l) => l.includes('muted')), /^\* Zed is muted until 20\d\d-/u);
+  zed.send('hello everyone');
+  const refusal = await refused(zed, 'forbidden');
+  assert.match(refusal, /muted by Op until .* \(spamming\)/u);
+  zed.send('/topic new topic');
+  await refused(zed, 'forbidden');
+  // Still reads the room and sends and receives private messages.
+  amy.send('hi all');
+  assert.match(await zed.waitFor((l) => l.includes('hi all')), stamped('<Amy> hi all'));
+  zed.send('/msg Amy why am I muted?');
+  assert.match(await amy.waitFor((l) => l.includes('muted?')), /\*Zed\* why am I muted\?/u);
+  // A new alias does not shake it off.
+  zed.send('/nick Zed2');
+  await zed.waitFor((l) => l.includes('now known as Zed2'));
+  zed.send('still here');
+  await refused(zed, 'forbidden');
+
+  op.send('/unmute Zed2');
+  assert.equal(await op.waitFor((l) => l.includes('speak')), '* Zed2 may speak again');
+  zed.send('thanks');
+  assert.match(await amy.waitFor((l) => l.includes('thanks')), stamped('<Zed2> thanks'));
+  op.send('/unmute Zed2');
+  await refused(op, 'not_found');
+  // Operators cannot be muted.
+  op.send('/mute Op');
+  await refused(op, 'forbidden');
+  await textFence(amy);
+});
+
+test('/topic -lock: only operators change the topic until /topic -unlock', async (t) => {
+  const server = await serve(t);
+  await createAccount(server, 'Op', OP_PW, true);
+  const op = await textLogin(t, server.port, 'Op', OP_PW);
+  const amy = await textUser(t, server.port, 'Amy');
+
+  amy.send('/topic -lock mine now');
+  assert.match(await refused(amy, 'forbidden'), /Only operators may lock/u);
+  op.send('/topic -lock Exam at 10');
+  assert.equal(
+    await op.waitFor((l) => l.startsWith('* Topic')),
+    '* Topic of #lobby: Exam at 10 (locked: operators only)',
+  );
+  await amy.waitFor((l) => l.includes('Exam at 10'));
+  amy.send('/topic no exam today');
+  assert.match(await refused(amy, 'forbidden'), /topic of #lobby is locked/u);
+  // Reading it is fine.
+  amy.send('/topic');
+  assert.equal(await amy.next(), '* Topic of #lobby: Exam at 10 (locked: operators only)');
+  op.send('/topic Exam moved to 11');
+  await amy.waitFor((l) => l.includes('Exam moved to 11'));
+  await op.waitFor((l) => l.includes('Exam moved to 11'));
+
+  op.send('/topic -unlock');
+  assert.equal(
+    await op.waitFor((l) => l.startsWith('* Topic')),
+    '* Topic of #lobby: Exam moved to 11',
+  );
+  amy.send('/topic study group');
+  assert.equal(await amy.next(), '* Topic of #lobby: study group');
+});
+
+test('a demotion made in the store stops /kick in the live session at once; a grant allows it', async (t) => {
+  const server = await serve(t);
+  await createAccount(server, 'TA', OP_PW, true);
+  const ta = await textLogin(t, server.port, 'TA', OP_PW);
+  const amy = await textUser(t, server.port, 'Amy');
+  await ta.waitFor((l) => l === '* Amy joined #lobby');
+  // What `chat-server accounts operator TA --off` does to the database.
+  assert.ok(await server.app.store.updateAccount('ta', { operator: false }));
+  ta.send('/kick Amy');
+  await expectTextError(ta, 'forbidden');
+  ta.send('/topic -lock mine');
+  await expectTextError(ta, 'forbidden');
+  await textFence(amy);
+  assert.ok(server.app.chat.users.has('amy'));
+  assert.ok(await server.app.store.updateAccount('ta', { operator: true }));
+  ta.send('/kick Amy');
+  assert.match(await ta.waitFor((l) => l.includes('kicked')), /^\* Amy was kicked/u);
+  await amy.waitClosed();
+});
+
+test('a password reset in the store ends the live session; the new password signs in', async (t) => {
+  const server = await serve(t);
+  await createAccount(server, 'Kim', 'old password');
+  const kim = await jsonLogin(t, server.port, 'Kim', 'old password');
+  const other = await textUser(t, server.port, 'Amy');
+  // What `chat-server accounts passwd Kim` does; the server notices within seconds.
+  assert.ok(
+    await server.app.store.updateAccount('kim', { hash: await hashPassword('new password') }),
+  );
+  const told = await kim.waitForJson((o) => o.type === 'error', 15_000);
+  assert.equal(told.code, 'auth_required');
+  assert.match(String(told.message), /password of Kim was changed/u);
+  await kim.waitClosed(15_000);
+  assert.match(await other.waitFor((l) => l.includes('Kim')), /Kim quit \(signed out\)/u);
+  await jsonLogin(t, server.port, 'Kim', 'new password');
+});
+
+test('/passwd changes your own password after checking the old one; the session goes on', async (t) => {
+  const server = await serve(t);
+  await createAccount(server, 'Kim', 'oldpassword1');
+  const kim = await textLogin(t, server.port, 'Kim', 'oldpassword1');
+  kim.send('/passwd wrongold new password 2');
+  await expectTextError(kim, 'auth_failed');
+  kim.send('/passwd oldpassword1 short');
+  await expectTextError(kim, 'bad_request');
+  kim.send('/passwd oldpassword1 new password 2');
+  assert.equal(await kim.next(), '* Password changed for Kim');
+  // The account watch sees the new hash as this session's own: it goes on.
+  await server.app.chat.checkAccounts();
+  await textFence(kim);
+  const guest = await textUser(t, server.port, 'Amy');
+  guest.send('/passwd whatever newpassword');
+  await expectTextError(guest, 'bad_request');
+  // The new password signs in (taking the alias over); the old one no longer does.
+  const again = await jsonLogin(t, server.port, 'Kim', 'new password 2');
+  await kim.waitClosed();
+  again.close();
+  const c = await raw(t, server.port);
+  c.sendJson({ type: 'hello', version: 1, name: 'Kim', password: 'oldpassword1' });
+  await expectJsonError(c, 'auth_failed');
+});
