@@ -319,7 +319,10 @@ export function renderAck(ack: AckEvent, request: Request, ctx: RenderContext): 
     case 'topic':
     case 'away':
     case 'ignore':
-    case 'unignore': {
+    case 'unignore':
+    case 'mute':
+    case 'unmute':
+    case 'passwd': {
       const phrase = ackPhrase({
         ...ack,
         op: request.type,

@@ -48,7 +48,9 @@ export type SystemEventName =
   | 'presence'
   | 'reset'
   | 'shutdown'
-  | 'motd';
+  | 'motd'
+  | 'mute'
+  | 'unmute';
 
 export interface SystemEvent {
   type: 'system';

@@ -74,6 +74,17 @@ export function systemPhrase(e: SystemEvent): Phrase {
       return ['History of ', room(e.room), ' was reset; showing recent messages'];
     case 'shutdown':
       return ['Server shutting down', ...(e.reason ? [': ', text(e.reason)] : [])];
+    case 'mute':
+      // Only the muted user gets it (§3 /mute): said to them, with what they still may do.
+      return [
+        'You were muted by ',
+        user(e.by),
+        ...(e.text ? [` until ${e.text}`] : []),
+        ...reason(e.reason),
+        ': you can read, and send private messages, but not speak in rooms',
+      ];
+    case 'unmute':
+      return ['You may speak in rooms again (', user(e.by), ' lifted your mute)'];
     case 'motd':
       // Line breaks kept: each mode shows one notice line per line of the file.
       return (e.text ?? '').split('\n').flatMap((l, i) => (i === 0 ? [text(l)] : ['\n', text(l)]));

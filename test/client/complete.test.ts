@@ -19,7 +19,7 @@ describe('complete', () => {
   it('lists every command that fits when there are several', () => {
     const [hits, word] = complete('/u', known);
     assert.equal(word, '/u');
-    assert.deepEqual([...hits].sort(), ['/unban', '/unignore']);
+    assert.deepEqual([...hits].sort(), ['/unban', '/unignore', '/unmute']);
   });
 
   it('completes room names starting with #', () => {

@@ -68,6 +68,11 @@ const SYSTEM: Record<SystemEventName, SystemEvent[]> = {
   presence: [sys('presence', { room: '#big', joined: ['a', 'b'], left: ['c'] })],
   reset: [sys('reset', { room: '#dev' })],
   shutdown: [sys('shutdown', { reason: 'maintenance' }), sys('shutdown', {})],
+  mute: [
+    sys('mute', { user: 'Bob', by: 'Op', reason: 'spam', text: '2026-01-01T12:10:00.000Z' }),
+    sys('mute', { user: 'Bob', by: 'Op' }),
+  ],
+  unmute: [sys('unmute', { user: 'Bob', by: 'Op' })],
 };
 
 const ctx = { self: 'Ann', room: '#dev', color: false };
@@ -122,7 +127,24 @@ describe('text mode and chat-client say the same words', () => {
       { type: 'ack', op: 'unignore', ts, name: 'Zed' },
       { type: 'unignore', name: 'Zed' },
     ],
+    // Operators' moderation and /passwd are confirmed in words in chat-client too.
+    [
+      { type: 'ack', op: 'mute', ts, name: 'Zed', text: '2026-01-01T12:10:00.000Z' },
+      { type: 'mute', name: 'Zed', duration: '10m' },
+    ],
+    [
+      { type: 'ack', op: 'unmute', ts, name: 'Zed' },
+      { type: 'unmute', name: 'Zed' },
+    ],
   ];
+  test('an operator sees their mute confirmed, not nothing', () => {
+    const line = renderAck(
+      { type: 'ack', op: 'mute', ts, name: 'Zed' },
+      { type: 'mute', name: 'Zed' },
+      ctx,
+    );
+    assert.equal(line, '* Zed is muted');
+  });
   for (const [ack, req] of acks) {
     test(`ack ${ack.op} ${JSON.stringify(ack)}`, () => {
       assert.deepEqual(renderAck(ack, req, ctx)?.split('\n'), textLines(encodeText(ack, '#dev')));

@@ -56,6 +56,17 @@ export const mute = defineCommand('mute', (ctx, user, req) =>
       target: shown,
       ...(reason && { reason }),
     });
+    // The muted user learns it now, not at their next line (§3 /mute).
+    if (online)
+      ctx.deliver(
+        online,
+        ctx.system('mute', {
+          user: shown,
+          by: user.name.display,
+          ...(reason && { reason }),
+          ...(expires !== undefined && { text: new Date(expires).toISOString() }),
+        }),
+      );
     ack(ctx, user, req, {
       name: shown,
       ...(expires !== undefined && { text: new Date(expires).toISOString() }),

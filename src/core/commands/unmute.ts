@@ -13,6 +13,7 @@ export const unmute = defineCommand('unmute', (ctx, user, req) =>
     const lifted = ctx.moderation.unmute(foldKey(raw), online ? muteKeys(online) : []);
     if (!lifted) throw new ChatError('not_found', `${raw.slice(0, 60)} is not muted`);
     const shown = online?.name.display ?? raw;
+    if (online) ctx.deliver(online, ctx.system('unmute', { user: shown, by: user.name.display }));
     ctx.audit({ action: 'unmute', actor: user.name.display, target: shown });
     ack(ctx, user, req, { name: shown });
   }),
