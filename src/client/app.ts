@@ -10,6 +10,12 @@ import { COMMAND_NAMES, holdsPassword, parseInput } from './commands.js';
 import { complete } from './complete.js';
 import { ConnectError, Connection, type ConnectionOptions } from './connection.js';
 import { PasswordSource } from './password.js';
+import {
+  asksForPasswords,
+  PASSWD_NEEDS_TERMINAL,
+  PASSWD_PROMPTS,
+  passwdRequest,
+} from './passwd.js';
 import { splitMessage } from './paste.js';
 import { runPiped } from './piped.js';
 import { renderAck, renderError, renderEvent, renderNotice, type RenderContext } from './render.js';
@@ -190,7 +196,11 @@ export class ChatClient {
       conn: this.conn,
       sender: this.sender,
       leaving: () => this.leaving,
-      parse: (line) => parseInput(line, this.room, this.replyTo),
+      // No prompt without echo in a script: the passwords come on the line.
+      parse: (line) =>
+        asksForPasswords(line)
+          ? { kind: 'invalid', message: PASSWD_NEEDS_TERMINAL }
+          : parseInput(line, this.room, this.replyTo),
       notice: (text) => this.show(renderNotice(text, this.context())),
       acked: (request, ack) => this.applyAck(request, ack),
       // A query in a script (/who, /rooms) prints its answer.
@@ -331,7 +341,12 @@ export class ChatClient {
     // Lines are handled one after another so a /join takes effect before the next line.
     let queue = Promise.resolve();
     repl.on('line', (line) => {
-      queue = queue.then(() => this.handleLine(line));
+      // Asked now, not when the line's turn comes: the keys right after this
+      // Enter are the old password and must not become a chat line.
+      const answers = asksForPasswords(line) ? repl.askSecrets(PASSWD_PROMPTS) : null;
+      queue = queue.then(() =>
+        answers === null ? this.handleLine(line) : this.changePassword(answers),
+      );
     });
     repl.on('paste', (text) => {
       queue = queue.then(() => this.handlePaste(text));
@@ -361,6 +376,27 @@ export class ChatClient {
       case 'send':
         return this.send(input.request);
     }
+  }
+
+  /**
+   * `/passwd` alone (issue 18 §4): the answers to the three prompts without
+   * echo become one `passwd` request; the ack shows `* Password changed for
+   * NAME` and Connection keeps the new password for reconnects. `answers` is
+   * undefined where nothing can be asked without echo.
+   */
+  private async changePassword(answers: Promise<string[] | undefined> | undefined): Promise<void> {
+    if (answers === undefined) {
+      this.show(renderError(PASSWD_NEEDS_TERMINAL, undefined, this.context()));
+      return;
+    }
+    const outcome = passwdRequest(await answers);
+    if (this.leaving) return;
+    if (outcome.kind === 'send') return this.send(outcome.request);
+    this.show(
+      outcome.kind === 'notice'
+        ? renderNotice(outcome.message, this.context())
+        : renderError(outcome.message, undefined, this.context()),
+    );
   }
 
   /**

@@ -33,6 +33,26 @@ export const CLIENT_COMMANDS = [
   ...TRANSFER_COMMANDS,
 ] as const;
 
+/**
+ * Server commands that chat-client runs its own way, as its /help shows them:
+ * `/passwd` alone asks for the passwords without echo (passwd.ts).
+ */
+const CLIENT_USAGE: Readonly<Record<string, { usage: string; summary: string }>> = {
+  passwd: {
+    usage: '/passwd',
+    summary:
+      'change your account password: asks for the old one and the new one twice, without echo (or /passwd old new)',
+  },
+};
+
+/** A /help entry from the server, as chat-client runs that command. */
+export function clientHelpEntry<T extends { name: string; usage: string; summary: string }>(
+  entry: T,
+): T {
+  const own = CLIENT_USAGE[entry.name];
+  return own ? { ...entry, ...own } : entry;
+}
+
 /** Every command name (without the slash), for Tab completion. */
 export const COMMAND_NAMES: readonly string[] = [
   ...COMMAND_SPECS.map((c) => c.name),

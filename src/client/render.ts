@@ -37,7 +37,7 @@ import {
 import { sanitizeText } from '../protocol/sanitize.js';
 import { clock } from '../protocol/text-codec.js';
 import { mentionPattern, mentions, sameAlias } from './attention.js';
-import { CLIENT_COMMANDS } from './commands.js';
+import { CLIENT_COMMANDS, clientHelpEntry } from './commands.js';
 
 /** What rendering depends on besides the event itself. */
 export interface RenderContext {
@@ -257,10 +257,11 @@ export function renderEvent(e: ServerEvent, ctx: RenderContext): string | undefi
       return [head, ...rows, ...more].join('\n');
     }
     case 'help': {
-      const only = e.commands.length === 1 ? e.commands[0] : undefined;
+      const commands = e.commands.map(clientHelpEntry);
+      const only = commands.length === 1 ? commands[0] : undefined;
       if (only) return renderNotice(words(helpEntryPhrase(only)), ctx);
       const rows = columns([
-        ...e.commands.map((c): [string, string] => [clean(c.usage), clean(c.summary)]),
+        ...commands.map((c): [string, string] => [clean(c.usage), clean(c.summary)]),
         ...CLIENT_COMMANDS.map((c): [string, string] => [c.usage, c.summary]),
         ['exit, quit, Ctrl-D', 'leave the chat'],
       ]);

@@ -15,6 +15,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { codePoints, LEFT, splitKeys } from './keys.js';
 import { displayWidth, rowsFor, statusRows, visible } from './width.js';
 import { BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, PasteParser } from './paste.js';
+import { SecretAnswers } from './passwd.js';
 
 export { displayWidth, rowsFor } from './width.js';
 
@@ -60,6 +61,15 @@ export class Repl extends EventEmitter<ReplEvents> {
   private heldPaste?: string[];
   /** Rows the status area took when last drawn. */
   private statusDrawn = 0;
+  /** Secret prompts being answered (askSecrets): keys go there, not to readline. */
+  private secret?: {
+    answers: SecretAnswers;
+    /** The prompt to put back afterwards (setPrompt meanwhile changes it). */
+    prompt: string;
+    resolve: (answers: string[] | undefined) => void;
+  };
+  /** Inside the handler of an entered line, which draws the prompt itself when done. */
+  private inLine = false;
 
   constructor(streams: ReplStreams, prompt: string) {
     super();
@@ -94,7 +104,12 @@ export class Repl extends EventEmitter<ReplEvents> {
         this.replaceStatus();
         this.emit('paste', [...held, line].join('\n'));
       } else {
-        this.emit('line', line);
+        this.inLine = true;
+        try {
+          this.emit('line', line);
+        } finally {
+          this.inLine = false;
+        }
       }
       if (this.terminal && !this.closed) this.rl.prompt();
     });
@@ -109,6 +124,7 @@ export class Repl extends EventEmitter<ReplEvents> {
       }
     });
     this.rl.on('close', () => {
+      this.endSecret(true);
       // Leave no prompt behind for the shell to print after.
       if (this.terminal) this.wipe();
       this.release();
@@ -139,6 +155,11 @@ export class Repl extends EventEmitter<ReplEvents> {
 
   /** Change the prompt, e.g. when the current room changes. */
   setPrompt(prompt: string): void {
+    if (this.secret) {
+      // Shown again once the secret prompts are answered.
+      this.secret.prompt = prompt;
+      return;
+    }
     this.rl.setPrompt(prompt);
     if (this.terminal && !this.closed) this.rl.prompt(true);
   }
@@ -158,6 +179,45 @@ export class Repl extends EventEmitter<ReplEvents> {
     // blank rows are where it lands, so the text above stays intact.
     this.output.write(text + '\n' + this.statusText() + '\n'.repeat(rows));
     this.rl.prompt(true);
+  }
+
+  /**
+   * Ask `prompts` in turn at the prompt line, without echo (terminal only):
+   * the keys typed go to the answers, never to readline or its history.
+   * Called from a 'line' listener, it takes the very next key, even one in
+   * the same read as that Enter. Resolves with the answers, or undefined
+   * when cancelled (Ctrl-C, Ctrl-D, the Repl closed); returns undefined when
+   * it cannot ask here (not a terminal, or already asking).
+   */
+  askSecrets(prompts: readonly string[]): Promise<string[] | undefined> | undefined {
+    if (!this.keys || this.closed || this.secret || prompts.length === 0) return undefined;
+    const answers = new SecretAnswers(prompts);
+    return new Promise((resolve) => {
+      this.secret = { answers, prompt: this.rl.getPrompt(), resolve };
+      this.rl.setPrompt(answers.prompt ?? '');
+      // Within a line's handler the prompt is drawn right after it.
+      if (!this.inLine) this.rl.prompt(true);
+    });
+  }
+
+  /** One key (or a paste) for the secret prompts; the next prompt or the end when answered. */
+  private feedSecret(text: string): void {
+    const secret = this.secret;
+    if (!secret || !secret.answers.feed(text)) return;
+    if (secret.answers.finished) return this.endSecret(false);
+    this.rl.setPrompt(secret.answers.prompt ?? '');
+    this.rl.prompt(true);
+  }
+
+  /** Back to typing lines: the room's prompt again, and the answers (none when `cancel`) handed over. */
+  private endSecret(cancel: boolean): void {
+    const secret = this.secret;
+    if (!secret) return;
+    this.secret = undefined;
+    if (cancel) secret.answers.cancel();
+    this.rl.setPrompt(secret.prompt);
+    if (this.terminal && !this.closed) this.rl.prompt(true);
+    secret.resolve(secret.answers.result);
   }
 
   /** Draw the status area and the prompt again, in place. */
@@ -213,7 +273,11 @@ export class Repl extends EventEmitter<ReplEvents> {
     const keys = new PassThrough();
     this.type = (text) => {
       // One key per write: see keys.ts for what readline does with more.
-      for (const key of splitKeys(text)) keys.write(key);
+      // Checked per key: an Enter that starts secret prompts sends the rest there.
+      for (const key of splitKeys(text)) {
+        if (this.secret) this.feedSecret(key);
+        else keys.write(key);
+      }
     };
     const parser = new PasteParser();
     const decoder = new StringDecoder('utf8');
@@ -223,6 +287,7 @@ export class Repl extends EventEmitter<ReplEvents> {
         // A PassThrough in flowing mode hands written keys to readline at
         // once, so a paste's draft holds every key typed before it.
         if (piece.kind === 'keys') this.type(piece.text);
+        else if (this.secret) this.feedSecret(piece.text + (piece.complete ? '\n' : ''));
         else this.pasted(piece.text, piece.complete);
       }
     };
