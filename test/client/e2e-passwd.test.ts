@@ -69,6 +69,12 @@ describe('chat-client /passwd without echo (issue 18 §4)', () => {
       assert.doesNotMatch(screen, /old-secret|fresh secret/u, screen);
     }
 
+    // A reconnect after a restart sends the new password (CHAT_PASSWORD is the old one).
+    server.child.proc.kill('SIGTERM');
+    await kim.until(/reconnecting…/u, 'reconnecting', 15_000);
+    await startServerProcess(t, ['--port', String(port), '--db', db]);
+    await kim.until(/Reconnected to 127\.0\.0\.1:\d+/u, 'the reconnect', 20_000);
+
     // A fresh login: the new password works, the old one no longer does.
     const stale = startClient(t, ['--port', String(port), '--name', 'Kim'], {
       CHAT_PASSWORD: OLD,
@@ -78,17 +84,6 @@ describe('chat-client /passwd without echo (issue 18 §4)', () => {
     const good = startClient(t, ['--port', String(port), '--name', 'Kim'], { CHAT_PASSWORD: NEW });
     good.proc.stdin?.end('hello from the new password\n');
     assert.equal(await good.exitCode(), 0, good.seen());
-
-    // That fresh login took the session over (exit 5): start another one in
-    // the terminal, whose reconnect after a restart must send the new password.
-    const again = await TmuxClient.start(t, dir, ['--port', String(port), '--name', 'Kim'], {
-      CHAT_PASSWORD: NEW,
-    });
-    await again.until(/^#lobby>$/mu, 'the prompt of a new login');
-    server.child.proc.kill('SIGTERM');
-    await again.until(/reconnecting…/u, 'reconnecting', 15_000);
-    await startServerProcess(t, ['--port', String(port), '--db', db]);
-    await again.until(/Reconnected to 127\.0\.0\.1:\d+/u, 'the reconnect', 20_000);
   });
 
   it('in a script, /passwd alone is refused with what to send instead', async (t) => {
