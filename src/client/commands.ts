@@ -40,8 +40,7 @@ export const CLIENT_COMMANDS = [
 const CLIENT_USAGE: Readonly<Record<string, { usage: string; summary: string }>> = {
   passwd: {
     usage: '/passwd',
-    summary:
-      'change your account password: asks for the old one and the new one twice, without echo (or /passwd old new)',
+    summary: 'change your password, asked for without echo (or /passwd old new)',
   },
 };
 
