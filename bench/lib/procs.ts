@@ -209,6 +209,24 @@ function tryConnect(host: string, port: number): Promise<boolean> {
   });
 }
 
+/** SIGTERM `pid`, then SIGKILL if `exited` has not settled after graceMs. */
+async function stopProcess(pid: number, exited: Promise<void>, graceMs: number): Promise<void> {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const timer = setTimeout(() => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }, graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
 export class StartError extends Error {
   constructor(
     message: string,
@@ -282,21 +300,7 @@ export class ServerProcess {
 
   /** SIGTERM, then SIGKILL if it has not exited after graceMs. */
   async stop(graceMs = 7000): Promise<void> {
-    if (!this.running) return;
-    try {
-      process.kill(this.pid, 'SIGTERM');
-    } catch {
-      return;
-    }
-    const timer = setTimeout(() => {
-      try {
-        process.kill(this.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }, graceMs);
-    await this.exited;
-    clearTimeout(timer);
+    if (this.running) await stopProcess(this.pid, this.exited, graceMs);
   }
 }
 
@@ -447,20 +451,6 @@ export class RedisProcess {
 
   /** SIGTERM (Redis flushes its append-only file and exits), SIGKILL after a grace. */
   async stop(graceMs = 5000): Promise<void> {
-    if (!this.running) return;
-    try {
-      process.kill(this.pid, 'SIGTERM');
-    } catch {
-      return;
-    }
-    const timer = setTimeout(() => {
-      try {
-        process.kill(this.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }, graceMs);
-    await this.exited;
-    clearTimeout(timer);
+    if (this.running) await stopProcess(this.pid, this.exited, graceMs);
   }
 }

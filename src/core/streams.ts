@@ -25,34 +25,30 @@ export class Streams {
     if (room?.stream.failed) {
       room.stream.failed = false;
       room.stream.early = [];
-      const r = room;
-      this.follow(
-        r.stream,
-        name.key,
-        (ms) => this.deliverRoomMessages(r, ms),
-        () => {
-          this.chat.broadcastHere(r, this.chat.system('reset', { room: r.name.display }));
-          r.stream.reached();
-        },
-      );
+      this.followRoom(room);
     }
     if (!room) {
       room = new Room(name);
       this.chat.rooms.set(name.key, room);
-      const r = room;
       const t = this.chat.topics.get(name.key);
-      if (t) [r.topic, r.topicBy, r.topicAt] = [t.text, t.by, t.at];
-      this.follow(
-        r.stream,
-        name.key,
-        (ms) => this.deliverRoomMessages(r, ms),
-        () => {
-          this.chat.broadcastHere(r, this.chat.system('reset', { room: r.name.display }));
-          r.stream.reached();
-        },
-      );
+      if (t) [room.topic, room.topicBy, room.topicAt] = [t.text, t.by, t.at];
+      this.followRoom(room);
     }
     return room;
+  }
+
+  /** Follow a room's stream: its messages fan out; a reset is told to its members here. */
+  private followRoom(r: Room): void {
+    this.follow(
+      r.stream,
+      r.name.key,
+      (ms) => this.deliverRoomMessages(r, ms),
+      () => {
+        this.chat.broadcastHere(r, this.chat.system('reset', { room: r.name.display }));
+        // Acks waiting for a seq the reset skipped go out now (Chat.atSeq).
+        r.stream.reached();
+      },
+    );
   }
 
   /**

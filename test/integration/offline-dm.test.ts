@@ -32,7 +32,10 @@ test('a dm to an offline account waits for its next login, once; to an offline g
   // A guest who is not online has no stream to wait in.
   ann.sendJson({ type: 'dm', id: 'd3', to: 'Zed', text: 'hello?' });
   const refused = await expectJsonError(ann, 'not_found', 'd3');
-  assert.match(refused.message as string, /not online/u);
+  assert.match(
+    refused.message as string,
+    /is online \(private messages wait only for registered accounts\)/u,
+  );
 
   // Bob's next login (no resume) gets both, in order, as his private stream.
   const bob = await jsonLogin(t, server.port, 'Bob', PW);

@@ -83,7 +83,7 @@ for (const halfClose of [true, false]) {
     assert.deepEqual(
       mine.slice(welcome + 1).map((l) => l.replace(/ \[[a-z_]+\]$/u, '')),
       [
-        '! Unknown user: Nobody',
+        '! No one called Nobody is online (private messages wait only for registered accounts)',
         '! bad is not registered, so it takes no password. Usage: /nick newnick',
         '* You are now in #side',
         '* You left #side; current room is #lobby',

@@ -72,7 +72,7 @@ export const dm = defineCommand('dm', async (ctx, user, req) => {
     if (!account) {
       throw new ChatError(
         'not_found',
-        `${req.to.trim().slice(0, 40)} is not online (private messages wait only for registered accounts)`,
+        `No one called ${req.to.trim().slice(0, 40)} is online (private messages wait only for registered accounts)`,
       );
     }
     target = {
