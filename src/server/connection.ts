@@ -93,6 +93,22 @@ export abstract class Connection {
     log[level]({ conn: this.id, remote: `${this.address}:${this.remotePort}`, ...fields }, msg);
   }
 
+  /** What the others are told when this connection ends without a quit of its own (§4 `quit`). */
+  protected quitReason(): string {
+    switch (this.closeReason) {
+      case 'closed by client':
+        return 'connection closed';
+      case 'quit':
+        return 'quit';
+      case 'timeout':
+        return 'timed out';
+      case 'shutdown':
+        return 'server shutting down';
+      default:
+        return 'connection lost';
+    }
+  }
+
   /** Close after flushing what was sent (Peer). */
   close(reason: string): void {
     if (this.closing) return;

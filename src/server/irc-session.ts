@@ -197,19 +197,6 @@ export class IrcSession extends Connection implements Peer {
     this.onGone(this);
   }
 
-  private quitReason(): string {
-    switch (this.closeReason) {
-      case 'closed by client':
-        return 'connection closed';
-      case 'timeout':
-        return 'timed out';
-      case 'shutdown':
-        return 'server shutting down';
-      default:
-        return 'connection lost';
-    }
-  }
-
   onData(chunk: Buffer): void {
     this.lastInput = Date.now();
     this.pinged = false;

@@ -412,21 +412,6 @@ export class Session extends Connection implements Peer {
     this.note('info', { reason: this.closeReason }, 'disconnected');
     this.onGone(this);
   }
-
-  private quitReason(): string {
-    switch (this.closeReason) {
-      case 'closed by client':
-        return 'connection closed';
-      case 'quit':
-        return 'quit';
-      case 'timeout':
-        return 'timed out';
-      case 'shutdown':
-        return 'server shutting down';
-      default:
-        return 'connection lost';
-    }
-  }
 }
 
 function errorEvent(
