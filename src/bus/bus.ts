@@ -1,5 +1,5 @@
 /**
- * Cross-node fan-out (CLUSTER.md): the Bus is a doorbell, the stream is the
+ * Cross-node fan-out (docs/architecture.md): the Bus is a doorbell, the stream is the
  * truth. Appends are announced here with their seq; consumers compare it with
  * the last seq they delivered and read any gap from the Store.
  */

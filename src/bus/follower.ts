@@ -1,6 +1,6 @@
 /**
  * Exactly-once, in-order delivery of one stream on top of an at-most-once
- * doorbell (CLUSTER.md "The Bus is a doorbell; the stream is the truth").
+ * doorbell (docs/architecture.md).
  *
  * A consumer keeps the last seq it delivered. For each announced message:
  * seq <= last is dropped (already delivered), seq === last + 1 is delivered,

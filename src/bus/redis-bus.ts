@@ -18,7 +18,7 @@ export interface RedisBusOptions {
 }
 
 /**
- * The cross-node doorbell (CLUSTER.md): each stream has a shard channel
+ * The cross-node doorbell (docs/architecture.md): each stream has a shard channel
  * (`chat:{room:#lobby}:ev`, same slot as the stream's keys) on which the
  * RedisStore's append script SPUBLISHes each new message. Pub/sub delivers at
  * most once, so this is only a doorbell: consumers run a StreamFollower, which

@@ -78,7 +78,7 @@ export interface ChatOptions {
   /** Failed-login limits per account and per address (`--login-*`); defaults in core/login-throttle.ts. */
   login?: Partial<ThrottleOptions>;
   /**
-   * Alias ownership and presence (CLUSTER.md leases): MemoryLeases in one
+   * Alias ownership and presence (docs/architecture.md): MemoryLeases in one
    * process, the Redis store in cluster mode; one code path either way.
    */
   leases: LeaseStore;

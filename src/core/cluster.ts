@@ -1,5 +1,5 @@
 /**
- * This node among the others (docs/cluster: CLUSTER.md's design): alias
+ * This node among the others (docs/architecture.md, cluster mode): alias
  * leases (one holder of an alias across nodes, taken over on a right
  * password, renewed on a timer, dropped when the store is out of reach),
  * presence for /who across nodes, and the signals nodes send each other
@@ -178,7 +178,7 @@ export class Cluster {
    * Renew every lease this node holds, and its presence. A lease lost to
    * someone else ends its session; when the store cannot be reached for so
    * long that leases may have lapsed, every session ends rather than keep
-   * aliases another node may now hold (CLUSTER.md).
+   * aliases another node may now hold (docs/architecture.md).
    */
   async renewAll(): Promise<void> {
     if (this.renewing) return;
@@ -209,7 +209,7 @@ export class Cluster {
   /**
    * Sessions whose lease has not been confirmed for two thirds of its time
    * may soon hold an alias another node can take: this node cannot reach the
-   * store, so it ends them rather than diverge (CLUSTER.md).
+   * store, so it ends them rather than diverge (docs/architecture.md).
    */
   private dropUnconfirmed(): void {
     const limit = this.host.clock.now() - (this.leaseMs * 2) / 3;

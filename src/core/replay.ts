@@ -1,5 +1,5 @@
 /**
- * Replaying a stream to one user (docs/protocol.md §4, CLUSTER.md "Resume order"):
+ * Replaying a stream to one user (docs/protocol.md §4, docs/architecture.md):
  * recent history on join, everything after a seq on resume, a `reset` when
  * the resume point does not fit the stream. The user's live messages of that
  * stream are held while the replay is read and sent after it, never twice.

@@ -70,7 +70,7 @@ export class Welcomes {
     const inbox = account && !dms ? privateTarget(this.chat, user) : undefined;
     if (inbox) user.hold(inbox.key);
     void this.chat.cluster.markPresent(user);
-    // Resume order (CLUSTER.md): every stream is subscribed (its live messages
+    // Resume order (docs/architecture.md): every stream is subscribed (its live messages
     // held for this user) before its history is read.
     const live = [privateReady, ...[...user.rooms.values()].map((r) => r.stream.ready)];
     const reads = Promise.all(live).then(() =>

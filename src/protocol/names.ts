@@ -14,12 +14,18 @@ const ALIAS_CHARS = /^[\p{L}\p{M}\p{Nd}_.-]+$/u;
 const ALIAS_START = /^[\p{L}\p{Nd}]/u;
 const ROOM_CHARS = /^[\p{L}\p{M}\p{Nd}_-]+$/u;
 
+// eslint-disable-next-line no-control-regex -- the whole ASCII range, controls included
+const ASCII = /^[\x00-\x7f]*$/u;
+
 /**
- * Case-folded comparison key (CLUSTER.md: normalised in code, not by SQLite's
+ * Case-folded comparison key (docs/protocol.md §2: normalised in code, not by SQLite's
  * ASCII-only NOCASE). Upper-then-lower approximates Unicode full case folding
  * (`ß` and `SS` meet at `ss`).
  */
 export function foldKey(name: string): string {
+  // ASCII is its own NFKC form and folds by lowering alone; this runs on every
+  // message's text (mentions, docs/protocol.md §4), where it halves the cost.
+  if (ASCII.test(name)) return name.toLowerCase();
   return name.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC');
 }
 

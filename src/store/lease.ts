@@ -1,6 +1,5 @@
 /**
- * Alias ownership and presence as leases (CLUSTER.md "Presence and alias
- * ownership are leases"): a claim is "set if absent, with an expiry and an
+ * Alias ownership and presence as leases (docs/architecture.md): a claim is "set if absent, with an expiry and an
  * owner token"; it is renewed while the session lives, and renewal and release
  * only act while the caller's token still matches. When a node dies its leases
  * lapse and the alias becomes free; a node that cannot renew drops its own

@@ -1,5 +1,5 @@
 /**
- * Durable streams (CLUSTER.md "The shape"): one stream per room (key `#room`)
+ * Durable streams (docs/architecture.md): one stream per room (key `#room`)
  * and one per user for private messages (key `@user`). Each stream has its own
  * `seq` and an `epoch` that changes when its history is lost or reset.
  */
@@ -137,7 +137,7 @@ export interface TopicRecord {
   at: number;
 }
 
-/** Where appended messages are announced; the Bus implements it (doorbell, CLUSTER.md). */
+/** Where appended messages are announced; the Bus implements it (doorbell, docs/architecture.md). */
 export type Publish = (message: StoredMessage) => void;
 
 /**
