@@ -6,7 +6,7 @@
  * commit are pipelined into the same group commit.
  */
 import { toChatError } from '../protocol/errors.js';
-import type { Request, ServerEvent } from '../protocol/messages.js';
+import { errorEvent, type Request, type ServerEvent } from '../protocol/messages.js';
 import type { RequestOf } from '../protocol/commands.js';
 import type { Chat } from './chat.js';
 import { runCommand } from './commands/index.js';
@@ -145,12 +145,6 @@ export class RequestOrder {
   refuse(user: User, err: unknown, id: string | undefined): void {
     const e = toChatError(err);
     if (e.code === 'internal') this.chat.options.onInternalError?.(err, 'handling a request');
-    user.peer.send({
-      type: 'error',
-      ...(id !== undefined && { id }),
-      code: e.code,
-      message: e.message,
-      ...(e.retryAfterMs !== undefined && { retryAfterMs: e.retryAfterMs }),
-    });
+    user.peer.send(errorEvent(e.code, e.message, id, e.retryAfterMs));
   }
 }
