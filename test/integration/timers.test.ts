@@ -1,7 +1,7 @@
 /**
  * The server's timers on mocked time (issue 10.6): heartbeat, handshake
  * timeout, flood control's release, the login hold-back and the accept rate
- * run on the injected clock, so these tests tick node:test's `mock.timers`
+ * run on the injected clock, on the IRC port too (its heartbeat and fakelag), so these tests tick node:test's `mock.timers`
  * instead of waiting. Sockets are real; only time is not. The real-time smoke
  * tests of each stay where they were (heartbeat.test.ts, flood.test.ts,
  * login-throttle.test.ts, connection-caps.test.ts).
@@ -21,6 +21,7 @@ import {
 } from '../helpers/fixtures.js';
 import { attackerAddress, clientFrom } from '../helpers/hostile.js';
 import { createAccount } from '../helpers/security.js';
+import { IrcClient, ircPort } from '../helpers/irc.js';
 
 /** No test here waits on real time: a hang is a failure, not a slow pass. */
 const LIMIT = { timeout: 30_000 };
@@ -150,5 +151,54 @@ test(
     assert.equal(textErrorCode(await refused.next()), 'rate_limited');
     tick(t, 1000);
     assert.match(await (await clientFrom(t, port, from)).next(), banner);
+  },
+);
+
+test(
+  'IRC heartbeat: PING after 30 s of silence, closed 60 s after it; others see the timeout',
+  LIMIT,
+  async (t) => {
+    const server = await serve(t, { ircPort: 0, serverName: 'irc.test', heartbeat: 30 });
+    mockTime(t);
+    const watcher = await textUser(t, server.port, 'Watcher');
+    const bob = await IrcClient.register(t, ircPort(server), 'bob');
+    await watcher.waitFor((l) => l === '* bob joined #lobby');
+    bob.c.unread();
+
+    tick(t, 29_999);
+    await textFence(watcher);
+    assert.deepEqual(bob.c.unread(), [], 'no PING before 30 s');
+    tick(t, 1);
+    assert.deepEqual((await bob.expect((m) => m.command === 'PING')).params, ['irc.test']);
+
+    tick(t, 59_999);
+    await textFence(watcher);
+    assert.equal(bob.c.closed, false, 'still open 1 ms before the timeout');
+    tick(t, 1);
+    assert.match((await bob.expect((m) => m.command === 'ERROR')).params[0]!, /Ping timeout/u);
+    await bob.c.waitClosed();
+    await watcher.waitFor((l) => l === '* bob quit (timed out)');
+  },
+);
+
+test(
+  'IRC fakelag: commands past the burst are carried out one per 1/rate s, in order',
+  LIMIT,
+  async (t) => {
+    const server = await serve(t, { ircPort: 0, rateBurst: 2, ratePerSecond: 5, rateQueue: 10 });
+    mockTime(t);
+    const alice = await textUser(t, server.port, 'Alice');
+    const bob = await IrcClient.register(t, ircPort(server), 'bob');
+    await alice.waitFor((l) => l === '* bob joined #lobby');
+    for (const word of ['one', 'two', 'three', 'four']) bob.send(`PRIVMSG #lobby :${word}`);
+    for (const word of ['one', 'two']) {
+      assert.match(await alice.next(), new RegExp(`<bob> ${word}$`, 'u'));
+    }
+    for (const word of ['three', 'four']) {
+      tick(t, 199);
+      await textFence(alice);
+      tick(t, 1);
+      assert.match(await alice.next(), new RegExp(`<bob> ${word}$`, 'u'));
+    }
   },
 );
