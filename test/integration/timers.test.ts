@@ -202,3 +202,64 @@ test(
     }
   },
 );
+
+test(
+  'password guessing on the default schedule: 3 free, then 0.5 s doubling to 8 s, locked after 10; the owner elsewhere waits 8 s',
+  LIMIT,
+  async (t) => {
+    const clock = new WatchedClock();
+    const server = await serve(t, {}, clock);
+    await createAccount(server, 'Kim', 'the right password');
+    mockTime(t);
+    const from = attackerAddress(3);
+    const hello = (password: string): Record<string, unknown> => ({
+      type: 'hello',
+      version: 1,
+      name: 'Kim',
+      password,
+      history: 0,
+    });
+    let c = await clientFrom(t, server.port, from);
+    for (let n = 1; n <= 10; n++) {
+      // Three failures close a connection (§2); the guesser dials again.
+      if (c.closed || (n > 1 && (n - 1) % 3 === 0)) {
+        await c.waitClosed();
+        c = await clientFrom(t, server.port, from);
+      }
+      const delay = n <= 3 ? 0 : Math.min(8000, 500 * 2 ** (n - 4));
+      const mark = clock.set.length;
+      c.sendJson(hello(`wrong guess ${n}`));
+      if (delay > 0) {
+        await clock.timerSet(delay, mark);
+        tick(t, delay - 1);
+        assert.deepEqual(
+          c.unread().filter((l) => l.startsWith('{')),
+          [],
+          `guess ${n} answered before its ${delay} ms hold-back`,
+        );
+        tick(t, 1);
+      }
+      await expectJsonError(c, 'auth_failed');
+    }
+    c.close();
+    // Locked for that address, even with the right password; a guest from it gets in.
+    const locked = await clientFrom(t, server.port, from);
+    locked.sendJson(hello('the right password'));
+    await expectJsonError(locked, 'rate_limited');
+    const guest = await clientFrom(t, server.port, from);
+    guest.sendJson({ type: 'hello', version: 1, name: 'Guest', history: 0 });
+    assert.equal((await guest.nextJson()).type, 'welcome');
+    // The owner, elsewhere, is held back like every check on the account (8 s), then in.
+    const owner = await clientFrom(t, server.port, attackerAddress(4));
+    const mark = clock.set.length;
+    owner.sendJson(hello('the right password'));
+    await clock.timerSet(8000, mark);
+    tick(t, 7999);
+    assert.deepEqual(
+      owner.unread().filter((l) => l.startsWith('{')),
+      [],
+    );
+    tick(t, 1);
+    assert.equal((await owner.nextJson()).type, 'welcome');
+  },
+);
