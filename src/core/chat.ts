@@ -4,7 +4,7 @@
  * nodes through Bus, and emits typed ServerEvents that codecs turn into bytes.
  */
 import type { Bus } from '../bus/bus.js';
-import type { LeaseStore, Owner } from '../store/lease.js';
+import type { LeaseStore, Owner, Presence } from '../store/lease.js';
 import type {
   Hello,
   Limits,
@@ -120,7 +120,9 @@ export class Chat implements ChatContext {
     this.transfers = new Transfers(this, options.transfers, options.onTransferEnd);
     this.cluster = new Cluster(this, options);
     if (options.login) this.logins.throttle.configure(options.login);
-    this.moderation = new Moderation(this.now);
+    this.moderation = new Moderation(this.now, options.store, () =>
+      this.cluster.sendSignal({ t: 'moderation', node: options.node }),
+    );
     this.watchHost = {
       users: this.users,
       store: options.store,
@@ -188,11 +190,19 @@ export class Chat implements ChatContext {
   /** Read what the core keeps in memory from the store (topics); call before serving. */
   async load(): Promise<void> {
     this.accountWatch.start();
+    await this.moderation.load();
     for (const [room, t] of await this.options.store.listTopics()) this.topics.set(room, t);
     const lobby = this.rooms.get(LOBBY.key);
     const t = this.topics.get(LOBBY.key);
     if (lobby && t && lobby.topicAt === 0)
       [lobby.topic, lobby.topicBy, lobby.topicAt] = [t.text, t.by, t.at];
+  }
+
+  /** Another node changed a mute or a topic lock: read them again. */
+  reloadModeration(): void {
+    this.moderation
+      .load()
+      .catch((err: unknown) => this.options.onInternalError?.(err, 'reading mutes'));
   }
 
   /** The current time as the protocol's ISO timestamp. */
@@ -217,6 +227,11 @@ export class Chat implements ChatContext {
   /** A user online on another node, or undefined. */
   remoteUser(raw: string): Promise<Owner | undefined> {
     return this.cluster.remoteUser(raw);
+  }
+
+  /** Users online on other nodes, from their `*` presence. */
+  remotePresence(): Promise<Presence[]> {
+    return this.cluster.remotePresence();
   }
 
   /** Kick a user held by another node. */
@@ -415,6 +430,7 @@ export class Chat implements ChatContext {
   ): Promise<void> {
     const old = user.name;
     if (old.key !== name.key) {
+      if (!account) await this.cluster.assertNoRemoteLookalike(name);
       const lease = await this.cluster.claim(name, user.peer.id, account, {
         takeover: false,
         ...(!account && { guestId: user.guestId }),
@@ -659,14 +675,16 @@ export class Chat implements ChatContext {
     return user;
   }
 
-  addMember(user: User, room: Room): void {
+  /** `quiet`: the user is back in a room it never left as far as the others know (§9). */
+  addMember(user: User, room: Room, quiet = false): void {
     if (user.rooms.has(room.name.key)) return;
-    this.announce(
-      [room],
-      this.system('join', { room: room.name.display, user: user.name.display }),
-      user,
-      'joined',
-    );
+    if (!quiet)
+      this.announce(
+        [room],
+        this.system('join', { room: room.name.display, user: user.name.display }),
+        user,
+        'joined',
+      );
     room.members.add(user);
     user.rooms.set(room.name.key, room);
     if (user.lease) void this.cluster.markPresent(user, [room]);
@@ -698,7 +716,7 @@ export class Chat implements ChatContext {
     user.rooms.delete(room.name.key);
     user.release(room.name.key);
     user.forgetStream(room.name.key);
-    if (user.connected && user.lease) this.cluster.unmarkPresent(user.name.key, [room.name.key]);
+    if (user.connected && user.lease) this.cluster.leftRoom(user, room.name.key);
     if (room.members.size === 0 && room.name.key !== LOBBY.key) {
       this.clock.clearTimeout(room.presenceTimer);
       this.rooms.delete(room.name.key);

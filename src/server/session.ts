@@ -329,7 +329,7 @@ export class Session extends Connection implements Peer {
       this.finalError(err.code, `${err.message}. Closing`, err.retryAfterMs);
       return;
     }
-    this.sendError(err.code, err.message + retry.hint);
+    this.sendError(err.code, err.message + retry.hint, undefined, err.retryAfterMs);
   }
 
   private admitted(user: User): void {
