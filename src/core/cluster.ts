@@ -12,7 +12,7 @@ import { foldKey, parseRoom, skeleton, type Name } from '../protocol/names.js';
 import { banApplies } from '../store/ban-match.js';
 import { EVERYONE, type Lease, type Owner, type Presence } from '../store/lease.js';
 import type { AccountRecord, BanRecord } from '../store/store.js';
-import type { ChatOptions } from './chat.js';
+import type { ChatOptions } from './chat-options.js';
 import type { Clock, Timer } from './clock.js';
 import type { Room, User } from './model.js';
 

@@ -56,7 +56,11 @@ export class Welcomes {
     const joined =
       resumed.length > 0 ? resumed : [{ room: LOBBY, after: undefined, epoch: undefined }];
     for (const j of joined)
-      this.chat.addMember(user, this.chat.streams.room(j.room), continued?.has(j.room.key));
+      this.chat.membership.addMember(
+        user,
+        this.chat.streams.room(j.room),
+        continued?.has(j.room.key),
+      );
     if (continued) {
       const left = [...continued].filter(([k]) => !user.rooms.has(k)).map(([, d]) => d);
       this.chat.cluster.announceGone(user.name, left);
@@ -108,7 +112,7 @@ export class Welcomes {
       (ps) => ps.filter((p) => p.node !== this.chat.options.node && !this.chat.users.has(p.key)),
       () => [], // The greeting names fewer people; nothing else depends on it.
     );
-    this.chat.inOrder(user, () =>
+    this.chat.order.inOrder(user, () =>
       Promise.all([ignores, reads, unread, elsewhere]).then(
         ([, results, offline, others]) => {
           if (!user.connected) return;
@@ -141,7 +145,7 @@ export class Welcomes {
           this.chat.options.onInternalError?.(err, 'reading history on connect');
           targets.forEach((t) => finishReplay(this.chat, user, t, undefined));
           if (inbox) finishReplay(this.chat, user, inbox, undefined);
-          this.chat.refuse(
+          this.chat.order.refuse(
             user,
             new ChatError('internal', 'The server could not read history'),
             undefined,
