@@ -90,6 +90,7 @@ export function runIrcCommand(h: CommandHost, msg: IrcMessage): void {
   const chat = h.deps.chat;
   switch (msg.command) {
     case 'CAP':
+      if (!need(h, msg, 1)) return;
       return h.registration.cap(p);
     case 'AUTHENTICATE':
       return h.registration.authenticate(p[0]);
@@ -105,7 +106,8 @@ export function runIrcCommand(h: CommandHost, msg: IrcMessage): void {
     case 'NICK':
       return nick(h, msg);
     case 'PING':
-      if (!need(h, msg, 1)) return;
+      // RFC 2812 3.7.2: a PING without a token is 409, as ergo and solanum answer it.
+      if (p[0] === undefined || p[0] === '') return h.numeric('409', 'No origin specified');
       return h.reply([serverLine(h.deps.serverName, 'PONG', [h.deps.serverName, p[0]!])]);
     case 'PONG':
       return;
@@ -148,8 +150,10 @@ export function runIrcCommand(h: CommandHost, msg: IrcMessage): void {
     case 'KICK':
       return kick(h, msg);
     case 'USERHOST':
+      if (!need(h, msg, 1)) return;
       return h.reply([query.userhost(h.ctx, chat, p)]);
     case 'ISON':
+      if (!need(h, msg, 1)) return;
       return h.reply([query.ison(h.ctx, chat, p)]);
     case 'AWAY':
       return h.request({ type: 'away', text: p[0] ?? '' }, { command: 'AWAY', target: '' });
