@@ -52,6 +52,11 @@ export class PendingRequests {
     return { error: { type: 'error', code: 'bad_request', message, id } };
   }
 
+  /** Requests sent and not yet answered. */
+  get size(): number {
+    return this.byId.size;
+  }
+
   /** The request `id` was answered: what it was, or undefined (not ours, or answered already). */
   answered(id: string | undefined): Pending | undefined {
     if (id === undefined) return undefined;

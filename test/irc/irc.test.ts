@@ -448,6 +448,21 @@ test('a ban by a native operator ejects an IRC user and keeps its alias out (465
   await again.c.waitClosed();
 });
 
+test('fakelag: past the burst, commands wait their turn and run in order, none refused', async (t) => {
+  const server = await serve(t, { ...IRC, rateBurst: 2, ratePerSecond: 10, rateQueue: 3 });
+  const watch = await jsonUser(t, server.port, 'watch');
+  const bob = await IrcClient.register(t, ircPort(server), 'bob');
+  const start = Date.now();
+  bob.c.sendRaw([0, 1, 2, 3, 4].map((i) => `PRIVMSG #lobby :lag ${i}\r\n`).join(''));
+  for (let i = 0; i < 5; i++) {
+    const o = await watch.waitForJson((x) => x.type === 'message');
+    assert.equal(o.text, `lag ${i}`);
+  }
+  // Two at once, then one per 100 ms: the last cannot come before 300 ms (a slow machine is only later).
+  assert.ok(Date.now() - start >= 250, `all five within ${Date.now() - start} ms`);
+  await bob.fence();
+});
+
 test('flood control: past the burst and queue, commands are refused, then the flooder is closed', async (t) => {
   const server = await serve(t, { ...IRC, rateBurst: 2, ratePerSecond: 1, rateQueue: 2 });
   const bob = await IrcClient.register(t, ircPort(server), 'bob');
@@ -573,4 +588,30 @@ test('case mapping is the native folding: Unicode nicks and channels in any case
   bob.send('NICK ärger');
   assert.equal((await bob.numeric('433')).params[1], 'ärger');
   await bob.fence();
+});
+
+test('replies come in the order the commands were sent, also when the core answers later', async (t) => {
+  const server = await serve(t, IRC);
+  const bob = await IrcClient.register(t, ircPort(server), 'bob');
+  bob.c.sendRaw(
+    [
+      'NICK bobby',
+      'WHOIS bobby',
+      'TOPIC #lobby :set first',
+      'TOPIC #lobby',
+      'AWAY :out',
+      'WHOIS bobby',
+      'PING last',
+    ]
+      .map((l) => `${l}\r\n`)
+      .join(''),
+  );
+  const seen: string[] = [];
+  for (;;) {
+    const m = parseIrcLine(await bob.c.next());
+    if (['NICK', 'TOPIC', '311', '332', '301', '306', 'PONG'].includes(m.command))
+      seen.push(m.command === '311' ? `311 ${m.params[1]}` : m.command);
+    if (m.command === 'PONG') break;
+  }
+  assert.deepEqual(seen, ['NICK', '311 bobby', 'TOPIC', '332', '306', '311 bobby', '301', 'PONG']);
 });
