@@ -517,7 +517,6 @@ test('a slow IRC reader is disconnected at --max-queued-bytes; the others read o
     );
     if (gone(o)) {
       assert.equal(o.reason, 'connection lost');
-      assert.ok(round > 0, 'not before the kernel buffers were full');
       await jsonFence(watch);
       return;
     }
