@@ -131,6 +131,44 @@ describe('Transfers (relay state machine)', () => {
     }
   });
 
+  it('a side that stays away past the idle timeout: the other is told, the late one too', () => {
+    const w = world({ idleTimeoutMs: 60_000 });
+    const a = w.user('alice');
+    const b = w.user('bob');
+    w.transfers.handle(a.u, {
+      type: 'file-offer',
+      id: 't',
+      to: 'bob',
+      name: 'x',
+      size: 9,
+      sha256: SHA,
+    });
+    w.transfers.handle(b.u, { type: 'file-accept', id: 't' });
+    w.transfers.handle(a.u, { type: 'file-chunk', id: 't', seq: 0, data: chunk(3) });
+    w.transfers.suspend(b.u);
+    w.drop(b.u);
+    w.advance(30_000);
+    w.transfers.sweep();
+    assert.equal(w.transfers.size, 1, 'still waiting within the timeout');
+    w.advance(31_000);
+    w.transfers.sweep();
+    assert.equal(w.transfers.size, 0);
+    const told = a.peer.of('error').at(-1) as { code: string; id: string; message: string };
+    assert.equal(told.code, 'timeout');
+    assert.equal(told.id, 't');
+    assert.equal(b.peer.of('error').length, 0, 'nothing is written to a dropped connection');
+    // Bob's client comes back and asks to resume: it hears why it cannot.
+    const b2 = w.user('bob');
+    try {
+      w.transfers.handle(b2.u, { type: 'file-resume', id: 't' });
+      assert.fail('a resume after the timeout must be refused');
+    } catch (e) {
+      assert.ok(e instanceof ChatError);
+      assert.equal(e.code, 'not_found');
+      assert.match(e.message, /cannot be resumed/u);
+    }
+  });
+
   it('aborts on leave (quit, kick) and on shutdown, telling whoever is still there', () => {
     const w = world();
     const a = w.user('alice');
