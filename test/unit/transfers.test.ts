@@ -4,6 +4,7 @@
  * arithmetic and the aborts, none of which need a socket.
  */
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ChatError } from '../../src/protocol/errors.js';
 import { Room, User, type Peer } from '../../src/core/model.js';
@@ -288,5 +289,29 @@ describe('Transfers (relay state machine)', () => {
     w.transfers.handle(a2.u, { type: 'file-chunk', id: 't', seq: 2, data: chunk(3) });
     w.transfers.handle(a2.u, { type: 'file-end', id: 't' });
     assert.equal(b.peer.of('file-end').length, 1);
+  });
+});
+
+describe('the relay keeps nothing on disk', () => {
+  it('no module of the relay can reach a file system', () => {
+    // The relay's modules import only the chat's own core and protocol
+    // modules: a file written by the server would need node:fs or the store.
+    const core = new URL('../../../src/core/', import.meta.url);
+    const files = [
+      ...readdirSync(core)
+        .filter((f) => f.startsWith('transfer'))
+        .map((f) => new URL(f, core)),
+      new URL('commands/file.ts', core),
+    ];
+    assert.ok(files.length >= 5, 'the relay modules were found');
+    for (const file of files) {
+      const source = readFileSync(file, 'utf8');
+      for (const [, from] of source.matchAll(/from '([^']+)'/gu)) {
+        assert.ok(
+          /^\.\.?\//u.test(from!) && !/\/(store|server)\//u.test(from!),
+          `${file.pathname} imports ${from}`,
+        );
+      }
+    }
   });
 });
