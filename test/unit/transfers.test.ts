@@ -122,7 +122,12 @@ describe('Transfers (relay state machine)', () => {
     w.advance(59_000);
     w.transfers.sweep();
     assert.equal(w.transfers.size, 1);
+    // Accepted just before the limit: the accept counts as activity.
+    w.transfers.handle(b.u, { type: 'file-accept', id: 't' });
     w.advance(2_000);
+    w.transfers.sweep();
+    assert.equal(w.transfers.size, 1, 'an accept restarts the idle clock');
+    w.advance(59_000);
     w.transfers.sweep();
     assert.equal(w.transfers.size, 0);
     for (const p of [a.peer, b.peer]) {
