@@ -133,6 +133,7 @@ export class Chat implements ChatContext {
       {
         users: this.users,
         store: options.store,
+        clock: this.clock,
         endSession: (user, why) => this.membership.signOut(user, why),
         onError: (err) => options.onInternalError?.(err, 'reading accounts'),
       },
