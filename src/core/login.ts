@@ -100,13 +100,12 @@ export class Logins {
       ...(guestId !== undefined && { guestId }),
     });
     let user: User;
+    let continued: Map<string, string> | undefined;
     try {
       // Back after its server stopped (same identity): it continues, unannounced (§9).
       const identity = account ? 'a:' + account.key : 'g:' + guestId;
-      const continued =
-        account !== undefined || hello.session !== undefined
-          ? await this.chat.cluster.adopt(shownName, identity)
-          : undefined;
+      if (account !== undefined || hello.session !== undefined)
+        continued = await this.chat.cluster.adopt(shownName, identity);
       user = this.chat.welcomes.connect(
         peer,
         { ...hello, name: shownName.display, ...(session !== undefined && { session }) },
@@ -115,6 +114,8 @@ export class Logins {
       );
     } catch (err) {
       void this.chat.options.leases.release(lease.key, lease.token).catch(() => undefined);
+      // The old session was taken over but this one was not admitted: its quit is due now.
+      if (continued) this.chat.cluster.announceGone(shownName, [...continued.values()]);
       throw err;
     }
     user.lease = lease;

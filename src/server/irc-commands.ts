@@ -52,6 +52,11 @@ export class PendingRequests {
     return { error: { type: 'error', code: 'bad_request', message, id } };
   }
 
+  /** Requests sent and not yet answered. */
+  get size(): number {
+    return this.byId.size;
+  }
+
   /** The request `id` was answered: what it was, or undefined (not ours, or answered already). */
   answered(id: string | undefined): Pending | undefined {
     if (id === undefined) return undefined;
@@ -90,6 +95,7 @@ export function runIrcCommand(h: CommandHost, msg: IrcMessage): void {
   const chat = h.deps.chat;
   switch (msg.command) {
     case 'CAP':
+      if (!need(h, msg, 1)) return;
       return h.registration.cap(p);
     case 'AUTHENTICATE':
       return h.registration.authenticate(p[0]);
@@ -105,7 +111,8 @@ export function runIrcCommand(h: CommandHost, msg: IrcMessage): void {
     case 'NICK':
       return nick(h, msg);
     case 'PING':
-      if (!need(h, msg, 1)) return;
+      // RFC 2812 3.7.2: a PING without a token is 409, as ergo and solanum answer it.
+      if (p[0] === undefined || p[0] === '') return h.numeric('409', 'No origin specified');
       return h.reply([serverLine(h.deps.serverName, 'PONG', [h.deps.serverName, p[0]!])]);
     case 'PONG':
       return;
@@ -148,8 +155,10 @@ export function runIrcCommand(h: CommandHost, msg: IrcMessage): void {
     case 'KICK':
       return kick(h, msg);
     case 'USERHOST':
+      if (!need(h, msg, 1)) return;
       return h.reply([query.userhost(h.ctx, chat, p)]);
     case 'ISON':
+      if (!need(h, msg, 1)) return;
       return h.reply([query.ison(h.ctx, chat, p)]);
     case 'AWAY':
       return h.request({ type: 'away', text: p[0] ?? '' }, { command: 'AWAY', target: '' });

@@ -144,7 +144,10 @@ export class IrcEvents {
     const enc = h.deps.encoder;
     const view = h.view;
     const chunks: Buffer[] = [];
-    const bracket = !view.serverTime && e.room !== '@';
+    // Framed for every client, not only those without server-time: irssi asks
+    // for server-time but shows the time of arrival (show_server_time is off
+    // by default), so unframed history would read as live chat.
+    const bracket = e.room !== '@';
     if (bracket)
       h.serverNotice(`*** Recent history of ${e.room} (${e.messages.length} messages):`, e.room);
     for (const m of e.messages) {

@@ -81,7 +81,10 @@ export function welcomeLines(ctx: IrcReplyContext, version: string): string[] {
     `NICKLEN=${MAX_NAME_CHARS}`,
     `CHANNELLEN=${CHANNEL_LEN}`,
     `TOPICLEN=${IRC_TOPIC_LEN}`,
-    'CASEMAPPING=ascii',
+    // Nicks and channels fold as native aliases do (NFKC, Unicode case folding):
+    // rfc8265 (PRECIS, what ergo advertises for Unicode names) says so; clients
+    // that do not know it fall back to ascii, exact for ASCII names.
+    'CASEMAPPING=rfc8265',
     `NETWORK=${s}`,
   ];
   return [
@@ -105,13 +108,24 @@ export function motdLines(ctx: IrcReplyContext, motd: readonly string[]): string
 
 type TopicOf = Pick<Room, 'name' | 'topic' | 'topicBy' | 'topicAt'>;
 
-/** 331, or 332 and (when known) 333 with who set it and when. */
+/**
+ * 331, or 332 and (when known) 333 with who set it and when. The setter is a
+ * full mask, as ergo and solanum send it: irssi shows a bare nick as `nick []`.
+ */
 export function topicLines(ctx: IrcReplyContext, room: TopicOf): string[] {
   const chan = room.name.display;
   if (room.topic === '') return [numericLine(ctx, '331', chan, 'No topic is set')];
   const out = [numericLine(ctx, '332', chan, fitTopic(ctx, chan, room.topic))];
   if (room.topicBy !== '')
-    out.push(numericLine(ctx, '333', chan, room.topicBy, String(Math.floor(room.topicAt / 1000))));
+    out.push(
+      numericLine(
+        ctx,
+        '333',
+        chan,
+        userMask(room.topicBy, ctx.server),
+        String(Math.floor(room.topicAt / 1000)),
+      ),
+    );
   return out;
 }
 
@@ -167,7 +181,7 @@ export function kickedLines(
 /**
  * The reply to a core error, by the IRC command that sent the request and the
  * error's code (`not_member` is 404 for PRIVMSG, 442 for PART); a server
- * NOTICE where IRC has no numeric. `roomExists` tells 442 from 403.
+ * NOTICE where IRC has no numeric. `roomExists` tells 404 and 442 from 403.
  */
 export function errorLines(
   ctx: IrcReplyContext,
@@ -184,7 +198,10 @@ export function errorLines(
     case 'KICK:not_found':
       return n('401', t, 'No such nick/channel');
     case 'PRIVMSG:not_member':
-      return n('404', t, 'Cannot send to channel (join it first)');
+      // A channel that does not exist is 403 (ergo's answer), one you are not in 404.
+      return roomExists
+        ? n('404', t, 'Cannot send to channel (join it first)')
+        : n('403', t, 'No such channel');
     case 'PRIVMSG:bad_request':
       return t.startsWith('#') ? n('403', t, message) : noticeLines(ctx.server, ctx.nick, message);
     case 'PART:not_member':

@@ -48,6 +48,12 @@ export interface IrcSessionDeps {
 }
 
 const MAX_LONG_LINES_IN_A_ROW = 3;
+/**
+ * A command waits at most this long for the requests before it to be answered
+ * (the core answers each one; this only keeps a connection from hanging if it
+ * did not).
+ */
+const MAX_ORDER_WAIT_MS = 10_000;
 /** Lines held while a login or SASL check is under way (the socket is paused; a backstop). */
 const MAX_BACKLOG_LINES = 1000;
 
@@ -68,6 +74,9 @@ export class IrcSession extends Connection implements Peer {
   private readonly events = new IrcEvents(this);
 
   private readonly requests = new PendingRequests();
+  /** Commands waiting for this connection's requests in flight to be answered. */
+  private deferred: IrcMessage[] | undefined;
+  private deferTimer: Timer | undefined;
 
   constructor(
     id: string,
@@ -170,6 +179,8 @@ export class IrcSession extends Connection implements Peer {
     } catch (err) {
       this.note('error', { err }, 'unexpected error encoding an event');
     }
+    // The answer's lines are out: commands that waited for it may run now.
+    if (this.deferred && this.requests.size === 0) this.resumeDeferred();
   }
 
   sendAll(events: readonly ServerEvent[]): void {
@@ -193,6 +204,8 @@ export class IrcSession extends Connection implements Peer {
     this.clock.clearTimeout(this.handshakeTimer);
     this.clock.clearInterval(this.heartbeatTimer);
     this.clock.clearTimeout(this.drainTimer);
+    this.clock.clearTimeout(this.deferTimer);
+    this.deferred = undefined;
     this.outbox.discard();
     this.registration.clear();
     if (this.user) this.deps.chat.disconnect(this.user, this.quitReason());
@@ -346,10 +359,47 @@ export class IrcSession extends Connection implements Peer {
     }, wait);
   }
 
+  /**
+   * Run one admitted command, in order: while a request of this connection is
+   * with the core (which may await the store), later commands wait for its
+   * answer, so `NICK new` then `WHOIS new`, or `TOPIC #a :x` then `TOPIC #a`,
+   * are answered as a server answers them, one after the other.
+   */
   private command(msg: IrcMessage): void {
+    if (this.deferred) {
+      this.deferred.push(msg);
+      return;
+    }
+    if (this.requests.size > 0) {
+      this.deferred = [msg];
+      this.deferTimer = this.clock.setTimeout(() => {
+        this.note('warn', { waiting: this.deferred?.length }, 'irc request unanswered');
+        this.resumeDeferred(true);
+      }, MAX_ORDER_WAIT_MS);
+      this.deferTimer.unref();
+      return;
+    }
     // The command name only: parameters may hold message text or a password.
     this.note('debug', { command: msg.command }, 'irc command');
     runIrcCommand(this, msg);
+  }
+
+  /** Run the waiting commands until one of them sends a request (the rest wait for it). */
+  private resumeDeferred(force = false): void {
+    this.clock.clearTimeout(this.deferTimer);
+    this.deferTimer = undefined;
+    const queue = this.deferred ?? [];
+    this.deferred = undefined;
+    for (let i = 0; i < queue.length; i++) {
+      if (this.finished) return;
+      if (!force && this.requests.size > 0) {
+        // command() starts a new wait with the rest, in order.
+        for (const msg of queue.slice(i)) this.command(msg);
+        return;
+      }
+      this.note('debug', { command: queue[i]!.command }, 'irc command');
+      runIrcCommand(this, queue[i]!);
+    }
   }
 
   request(req: Request, pending: Pending): void {

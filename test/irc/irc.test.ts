@@ -5,10 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { test } from 'node:test';
 import { tempDir } from '../helpers/env.js';
-import { serve, stamped, textUser } from '../helpers/fixtures.js';
+import { jsonFence, jsonUser, serve, stamped, stopReading, textUser } from '../helpers/fixtures.js';
 import { IrcClient, ircPort } from '../helpers/irc.js';
 import { LineClient } from '../helpers/line-client.js';
 import { createAccount, textLogin } from '../helpers/security.js';
@@ -139,7 +140,7 @@ test('JOIN: echo, 332/333 topic, NAMES; several channels; PART and JOIN 0; QUIT 
   assert.deepEqual((await bob.expect((m) => m.command === 'JOIN')).params, ['#dev']);
   assert.deepEqual((await bob.numeric('332')).params.slice(1), ['#dev', 'all about dev']);
   const who = await bob.numeric('333');
-  assert.equal(who.params[2], 'nat');
+  assert.equal(who.params[2], 'nat!nat@irc.test');
   assert.match(who.params[3]!, /^\d+$/u);
   const names = await bob.numeric('353');
   assert.deepEqual(names.params[3]!.split(' ').sort(), ['bob', 'nat']);
@@ -160,17 +161,27 @@ test('JOIN: echo, 332/333 topic, NAMES; several channels; PART and JOIN 0; QUIT 
   assert.match(await nat.waitFor((l) => l.includes('see you')), /bob/u);
 });
 
-test('error numerics: 401 403 404 411 412 441 442 461 482', async (t) => {
+test('error numerics: 401 403 404 409 411 412 441 442 461 482', async (t) => {
   const server = await serve(t, IRC);
   const port = ircPort(server);
-  await textUser(t, server.port, 'nat');
+  const nat = await textUser(t, server.port, 'nat');
+  nat.send('/join #side');
+  await nat.waitFor((l) => l.includes('#side'));
   const bob = await IrcClient.register(t, port, 'bob');
   bob.send('PRIVMSG nobody :hi');
   assert.equal((await bob.numeric('401')).params[1], 'nobody');
   bob.send('JOIN bad');
   await bob.numeric('403');
   bob.send('PRIVMSG #elsewhere :hi');
-  assert.equal((await bob.numeric('404')).params[1], '#elsewhere');
+  assert.equal((await bob.numeric('403')).params[1], '#elsewhere');
+  bob.send('PRIVMSG #side :hi');
+  assert.equal((await bob.numeric('404')).params[1], '#side');
+  bob.send('PING');
+  await bob.numeric('409');
+  for (const cmd of ['USERHOST', 'ISON', 'CAP', 'WHOIS', 'MODE', 'PART', 'TOPIC', 'KICK #lobby']) {
+    bob.send(cmd);
+    assert.equal((await bob.numeric('461')).params[1], cmd.split(' ')[0], cmd);
+  }
   bob.send('PRIVMSG');
   await bob.numeric('411');
   bob.send('PRIVMSG #lobby');
@@ -264,12 +275,13 @@ test('queries: TOPIC, NAMES, LIST, WHO, WHOIS, MODE, USERHOST, ISON, AWAY with 3
   await bob.numeric('305');
 });
 
-test('history on JOIN: PRIVMSGs with server-time, or framed by notices without the capability', async (t) => {
+test('history on JOIN: framed by notices; PRIVMSGs carry the time they were sent with server-time', async (t) => {
   const server = await serve(t, IRC);
   const port = ircPort(server);
   const nat = await LineClient.json(server.port, 'nat');
   t.after(() => nat.close());
   nat.sendJson({ type: 'say', id: 'a', text: 'first' });
+  const sent = await nat.waitForJson((o) => o.type === 'ack' && o.id === 'a');
   nat.sendJson({ type: 'say', id: 'b', text: 'two\nlines' });
   await nat.waitForJson((o) => o.type === 'ack' && o.id === 'b');
   const timed = await IrcClient.connect(t, port);
@@ -279,14 +291,17 @@ test('history on JOIN: PRIVMSGs with server-time, or framed by notices without t
   timed.send('USER t 0 * :t');
   timed.send('CAP END');
   await timed.numeric('366');
-  const h1 = await timed.expect((m) => m.command === 'PRIVMSG');
+  // Framed even with server-time: irssi asks for it but shows arrival times by default.
+  assert.match(
+    await timed.c.next(),
+    /NOTICE #lobby :\*\*\* Recent history of #lobby \(2 messages\)/u,
+  );
+  const h1 = parseIrcLine(await timed.c.next());
   assert.deepEqual(h1.params, ['#lobby', 'first']);
-  assert.ok(h1.tags.time);
-  assert.deepEqual((await timed.expect((m) => m.command === 'PRIVMSG')).params, ['#lobby', 'two']);
-  assert.deepEqual((await timed.expect((m) => m.command === 'PRIVMSG')).params, [
-    '#lobby',
-    'lines',
-  ]);
+  assert.equal(h1.tags.time, sent.ts, 'the time the message was stored, not now');
+  assert.deepEqual(parseIrcLine(await timed.c.next()).params, ['#lobby', 'two']);
+  assert.deepEqual(parseIrcLine(await timed.c.next()).params, ['#lobby', 'lines']);
+  assert.match(await timed.c.next(), /NOTICE #lobby :\*\*\* End of history of #lobby/u);
 
   const plain = await IrcClient.connect(t, port);
   plain.send('NICK plain');
@@ -433,6 +448,21 @@ test('a ban by a native operator ejects an IRC user and keeps its alias out (465
   await again.c.waitClosed();
 });
 
+test('fakelag: past the burst, commands wait their turn and run in order, none refused', async (t) => {
+  const server = await serve(t, { ...IRC, rateBurst: 2, ratePerSecond: 10, rateQueue: 3 });
+  const watch = await jsonUser(t, server.port, 'watch');
+  const bob = await IrcClient.register(t, ircPort(server), 'bob');
+  const start = Date.now();
+  bob.c.sendRaw([0, 1, 2, 3, 4].map((i) => `PRIVMSG #lobby :lag ${i}\r\n`).join(''));
+  for (let i = 0; i < 5; i++) {
+    const o = await watch.waitForJson((x) => x.type === 'message');
+    assert.equal(o.text, `lag ${i}`);
+  }
+  // Two at once, then one per 100 ms: the last cannot come before 300 ms (a slow machine is only later).
+  assert.ok(Date.now() - start >= 250, `all five within ${Date.now() - start} ms`);
+  await bob.fence();
+});
+
 test('flood control: past the burst and queue, commands are refused, then the flooder is closed', async (t) => {
   const server = await serve(t, { ...IRC, rateBurst: 2, ratePerSecond: 1, rateQueue: 2 });
   const bob = await IrcClient.register(t, ircPort(server), 'bob');
@@ -464,4 +494,123 @@ test('big rooms: aggregated joins become JOINs, never a second JOIN of oneself',
   joins.push(m.prefix!);
   assert.deepEqual(joins, ['noa!noa@irc.test']);
   await bob.fence();
+});
+
+test('a slow IRC reader is disconnected at --max-queued-bytes; the others read on', async (t) => {
+  // A MOTD near the 16 kB limit makes each MOTD command a big reply to pile up.
+  const motd = joinPath(tempDir(t, 'chat-irc-'), 'motd.txt');
+  writeFileSync(motd, `${'m'.repeat(75)}\n`.repeat(200));
+  const server = await serve(t, { ...IRC, motd, maxQueuedBytes: 65_536 });
+  const watch = await jsonUser(t, server.port, 'watch');
+  const sloth = await IrcClient.register(t, ircPort(server), 'sloth');
+  stopReading(sloth.c);
+  const gone = (o: Record<string, unknown>): boolean =>
+    o.type === 'system' && o.event === 'quit' && o.user === 'sloth';
+  // Each round asks for 100 MOTDs (about 1.7 MB) it never reads, then says a line
+  // the watcher waits for: the server has written that round once it arrives.
+  // Kernel buffers take a few MB first; the flood is bounded either way.
+  for (let round = 0; round < 60; round++) {
+    sloth.c.sendRaw(`${'MOTD\r\n'.repeat(100)}PRIVMSG #lobby :round ${round}\r\n`);
+    const o = await watch.waitForJson(
+      (x) => gone(x) || (x.type === 'message' && x.text === `round ${round}`),
+      15_000,
+    );
+    if (gone(o)) {
+      assert.equal(o.reason, 'connection lost');
+      await jsonFence(watch);
+      return;
+    }
+  }
+  assert.fail('the slow reader was never disconnected');
+});
+
+test('--server-name defaults to the host name; --irc-host binds the IRC port alone', async (t) => {
+  const server = await serve(t, { ircPort: 0, ircHost: '127.0.0.2' });
+  const addr = server.app.irc?.address();
+  assert.equal(addr?.address, '127.0.0.2');
+  const c = await LineClient.connect(addr.port, '127.0.0.2');
+  t.after(() => c.close());
+  const irc = new IrcClient(c);
+  irc.send('NICK host');
+  irc.send('USER h 0 * :h');
+  const welcome = await irc.numeric('001');
+  assert.equal(welcome.prefix, hostname());
+  assert.match(
+    (await irc.numeric('005')).params.join(' '),
+    new RegExp(`NETWORK=${hostname()}`, 'u'),
+  );
+  // The native port stays on --host.
+  await textUser(t, server.port, 'nat');
+});
+
+test('NOTICE reaches channels and users like PRIVMSG, and is never answered with an error', async (t) => {
+  const server = await serve(t, IRC);
+  const port = ircPort(server);
+  const nat = await textUser(t, server.port, 'nat');
+  const bob = await IrcClient.register(t, port, 'bob');
+  const ann = await IrcClient.register(t, port, 'ann');
+  await bob.expect((m) => m.command === 'JOIN' && m.prefix === 'ann!ann@irc.test');
+  bob.send('NOTICE #lobby :notice to all');
+  assert.match(await nat.waitFor((l) => l.includes('notice to all')), /<bob> notice to all$/u);
+  assert.deepEqual((await ann.expect((m) => /notice to all/u.test(m.params[1] ?? ''))).params, [
+    '#lobby',
+    'notice to all',
+  ]);
+  bob.send('NOTICE nat :for nat only');
+  assert.ok((await nat.waitFor((l) => l.includes('for nat only'))).includes('bob'));
+  bob.send('NOTICE ann,nobody,#nowhere :for ann');
+  assert.deepEqual((await ann.expect((m) => /for ann/u.test(m.params[1] ?? ''))).params, [
+    'ann',
+    'for ann',
+  ]);
+  bob.send('NOTICE');
+  bob.send('NOTICE ann');
+  await bob.fence();
+});
+
+test('case mapping is the native folding: Unicode nicks and channels in any case are the same', async (t) => {
+  const server = await serve(t, IRC);
+  const port = ircPort(server);
+  const nat = await textUser(t, server.port, 'Ärger');
+  nat.send('/join #Über');
+  await nat.waitFor((l) => l.includes('#Über'));
+  const bob = await IrcClient.register(t, port, 'bob');
+  bob.send('ISON äRGER');
+  assert.equal((await bob.numeric('303')).params[1], 'Ärger');
+  bob.send('PRIVMSG ÄRGER :hallo');
+  assert.ok((await nat.waitFor((l) => l.includes('hallo'))).includes('bob'));
+  bob.send('JOIN #üBER');
+  const join = await bob.expect((m) => m.command === 'JOIN');
+  assert.deepEqual(join.params, ['#Über'], 'the room as it is named');
+  assert.deepEqual((await bob.numeric('353')).params[3]!.split(' ').sort(), ['bob', 'Ärger']);
+  bob.send('JOIN #LOBBY');
+  bob.send('NICK ärger');
+  assert.equal((await bob.numeric('433')).params[1], 'ärger');
+  await bob.fence();
+});
+
+test('replies come in the order the commands were sent, also when the core answers later', async (t) => {
+  const server = await serve(t, IRC);
+  const bob = await IrcClient.register(t, ircPort(server), 'bob');
+  bob.c.sendRaw(
+    [
+      'NICK bobby',
+      'WHOIS bobby',
+      'TOPIC #lobby :set first',
+      'TOPIC #lobby',
+      'AWAY :out',
+      'WHOIS bobby',
+      'PING last',
+    ]
+      .map((l) => `${l}\r\n`)
+      .join(''),
+  );
+  const seen: string[] = [];
+  for (;;) {
+    const m = parseIrcLine(await bob.c.next());
+    if (['NICK', 'TOPIC', '311', '332', '301', '306', 'PONG'].includes(m.command))
+      seen.push(m.command === '311' ? `311 ${m.params[1]}` : m.command);
+    if (m.command === 'PONG') break;
+  }
+  assert.deepEqual(seen, ['NICK', '311 bobby', 'TOPIC', '332', '306', '311 bobby', '301', 'PONG']);
 });

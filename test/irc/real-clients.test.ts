@@ -11,6 +11,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { systemClock, type Clock } from '../../src/core/clock.js';
 import { serve } from '../helpers/fixtures.js';
 import { ircPort } from '../helpers/irc.js';
 import { Nc } from '../helpers/process.js';
@@ -69,6 +70,21 @@ function reap(t: TestContext, child: ChildProcess): Promise<number | null> {
   return exited;
 }
 
+const SKEW_MS = (3 * 60 + 17) * 60_000;
+
+/** `hh:mm:ss` (UTC) names a second between `fromMs` and `toMs`, give or take one. */
+function assertSentBetween(hms: string, fromMs: number, toMs: number): void {
+  const day = 86_400;
+  const [h = 0, m = 0, sec = 0] = hms.split(':').map(Number);
+  const shown = h * 3600 + m * 60 + sec;
+  const from = Math.floor(fromMs / 1000) % day;
+  const late = (shown - from + day + 1) % day;
+  assert.ok(
+    late <= Math.ceil((toMs - fromMs) / 1000) + 2,
+    `shown ${hms}, sent between ${new Date(fromMs).toISOString()} and ${new Date(toMs).toISOString()}`,
+  );
+}
+
 /** A native nc user in #lobby who already said something (history for the IRC client). */
 async function ncUser(t: TestContext, port: number): Promise<Nc> {
   const nc = Nc.start(t, port);
@@ -81,13 +97,22 @@ async function ncUser(t: TestContext, port: number): Promise<Nc> {
 test('weechat-headless logs in with SASL, joins #lobby, sees history with times, chats with nc, quits', async (t) => {
   const skip = missing('weechat-headless', 'weechat-headless');
   if (skip) return t.skip(skip);
-  const server = await serve(t, { ircPort: 0, serverName: 'irc.test' });
+  // The server's clock runs 3 h 17 min behind: a history line showing the time
+  // it was sent (server-time) is then told apart from one showing its arrival.
+  const clock: Clock = { ...systemClock, now: () => Date.now() - SKEW_MS };
+  const server = await serve(t, { ircPort: 0, serverName: 'irc.test' }, clock);
   await createAccount(server, 'Wendy', 'wendy password');
+  const saidFrom = clock.now();
   const nc = await ncUser(t, server.port);
+  const saidBy = clock.now();
   const dir = tempDir(t, 'chat-weechat-');
   const commands = [
     '/set logger.file.flush_delay 0',
     '/set logger.file.time_format "%H:%M:%S"',
+    // weechat paces what it sends (2 s a line by default; the option's name
+    // changed in 4.0): the test's lines need not wait, so neither does it.
+    '/set irc.server_default.anti_flood_prio_high 0',
+    '/set irc.server_default.anti_flood 0',
     '/set irc.server_default.nicks wuser',
     `/server add t 127.0.0.1/${ircPort(server)} -notls`,
     '/set irc.server.t.autojoin #lobby',
@@ -97,7 +122,7 @@ test('weechat-headless logs in with SASL, joins #lobby, sees history with times,
   ].join(';');
   const weechat = spawn('weechat-headless', ['--dir', dir, '-r', commands], {
     stdio: 'ignore',
-    env: cleanEnv({ HOME: dir }),
+    env: cleanEnv({ HOME: dir, TZ: 'UTC' }),
   });
   const exited = reap(t, weechat);
   const log = join(dir, 'logs', 'irc.t.#lobby.weechatlog');
@@ -113,6 +138,7 @@ test('weechat-headless logs in with SASL, joins #lobby, sees history with times,
     () => read(log),
   );
   assert.match(history, /^\d\d:\d\d:\d\d\tncuser\tsaid before you came$/u);
+  assertSentBetween(history.slice(0, 8), saidFrom, saidBy);
   nc.type('hello weechat');
   await until(
     'the nc message in weechat',
@@ -200,6 +226,10 @@ test('irssi under tmux joins #lobby, chats with nc, quits', async (t) => {
     return r.stdout ?? '';
   };
   t.after(() => void tmux('kill-server'));
+  // irssi sends 5 lines at once, then one per 2.2 s: its channel sync queries
+  // would hold the test's line back for seconds. Unpaced, it behaves the same
+  // (irssi with no settings at all was tried by hand: only slower).
+  writeFileSync(join(dir, 'config'), 'settings = { "irc/core" = { cmd_queue_speed = "0"; }; };\n');
   tmux(
     'new-session',
     '-d',

@@ -74,6 +74,8 @@ test('the welcome burst is 001 to 005 and says what the server supports', () => 
   assert.deepEqual(codes(lines), ['001', '002', '003', '004', '005']);
   assert.match(lines[0]!, /ann!ann@irc\.test/u);
   assert.match(lines[4]!, /CHANTYPES=# .*NETWORK=irc\.test :are supported/u);
+  // The native folding is Unicode's, not ASCII's: the token must say so.
+  assert.ok(parseIrcLine(lines[4]!).params.includes('CASEMAPPING=rfc8265'));
 });
 
 test('MOTD: 375, one 372 a line, 376; 422 without one', () => {
@@ -100,7 +102,11 @@ test('a long topic is cut to one line with a visible ellipsis; a short one is ke
   assert.equal(fitTopic(ctx, '#dev', 'two\nlines'), 'two lines');
   const room = { name: parseRoom('#dev'), topic: 'hi', topicBy: 'bob', topicAt: 5_000 };
   assert.deepEqual(codes(topicLines(ctx, room)), ['332', '333']);
-  assert.equal(parseIrcLine(topicLines(ctx, room)[1]!).params.at(-1), '5');
+  assert.deepEqual(parseIrcLine(topicLines(ctx, room)[1]!).params.slice(1), [
+    '#dev',
+    `bob!bob@${ctx.server}`,
+    '5',
+  ]);
   assert.deepEqual(codes(topicLines(ctx, { ...room, topic: '' })), ['331']);
 });
 
@@ -108,6 +114,7 @@ test('a core error becomes the numeric of the command that asked', () => {
   const reply = (command: string, target: string, code: string, exists = true): string =>
     parseIrcLine(errorLines(ctx, command, target, code, 'why', exists)[0]!).command;
   assert.equal(reply('PRIVMSG', '#dev', 'not_member'), '404');
+  assert.equal(reply('PRIVMSG', '#gone', 'not_member', false), '403');
   assert.equal(reply('PRIVMSG', 'zed', 'not_found'), '401');
   assert.equal(reply('PRIVMSG', '#x y', 'bad_request'), '403');
   assert.equal(reply('PRIVMSG', 'zed', 'bad_request'), 'NOTICE');
