@@ -74,11 +74,7 @@ export class Session extends Connection implements Peer {
     super(id, socket, deps, deps.chat.clock);
     this.framer = new LineFramer(deps.config.maxLineBytes);
     this.codec = deps.defaultCodec;
-    this.order = new InputOrder(
-      deps.rateLimits,
-      this.clock,
-      () => !this.closing && this.user !== undefined,
-    );
+    this.order = new InputOrder(deps.rateLimits, this.clock, this);
     const waitMs = (refusal ? REFUSAL_WAIT_S : deps.config.handshakeTimeout) * 1000;
     this.handshakeTimer = this.clock.setTimeout(() => this.handshakeExpired(), waitMs);
     this.handshakeTimer.unref();
@@ -87,6 +83,11 @@ export class Session extends Connection implements Peer {
       this.note('info', {}, 'connected');
       this.write(deps.banner);
     }
+  }
+
+  /** Whether held input may still run: open and logged in (InputOwner). */
+  get acceptsInput(): boolean {
+    return !this.closing && this.user !== undefined;
   }
 
   /** The mode of the codec this connection speaks (Peer). */
