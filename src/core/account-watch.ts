@@ -5,7 +5,7 @@
  * the users online are read again. A password reset or a removed account
  * ends the session (it signed in with what no longer holds); an operator
  * grant or demotion updates it in place. Operator commands also re-read the
- * account before they run (Chat.isOperator), so a demotion stops them at once.
+ * account before they run (AccountWatch.isOperator), so a demotion stops them at once.
  */
 import type { AccountRecord, AccountStore } from '../store/store.js';
 import type { User } from './model.js';
@@ -38,14 +38,28 @@ export function applyAccount(
   return fresh;
 }
 
+/** How often the accounts of users online are read again by default (§2: CLI changes reach them). */
+const ACCOUNT_CHECK_MS = 5000;
+
 export class AccountWatch {
   private timer: NodeJS.Timeout | undefined;
   private pass: Promise<void> | undefined;
 
   constructor(
     private readonly host: AccountWatchHost,
-    private readonly everyMs: number,
+    private readonly everyMs = ACCOUNT_CHECK_MS,
   ) {}
+
+  /** Whether the user is an operator now, read again from the store (§2: demotions apply at once). */
+  async isOperator(user: User): Promise<boolean> {
+    const had = user.account;
+    if (!had) return false;
+    const fresh = await this.host.store.getAccount(had.key);
+    // Changed meanwhile (its own /passwd, a takeover): judge the record it has now.
+    if (user.account !== had) return user.account?.operator === true;
+    const now = applyAccount(this.host, user, fresh);
+    return user.connected && now?.operator === true;
+  }
 
   start(): void {
     if (this.timer || this.everyMs <= 0) return;

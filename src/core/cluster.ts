@@ -12,7 +12,7 @@ import { foldKey, type Name } from '../protocol/names.js';
 import { banApplies } from '../store/ban-match.js';
 import type { Lease, Owner } from '../store/lease.js';
 import type { AccountRecord, BanRecord } from '../store/store.js';
-import type { ChatOptions } from './chat.js';
+import type { ChatOptions } from './chat-options.js';
 import type { Clock, Timer } from './clock.js';
 import type { Room, User } from './model.js';
 

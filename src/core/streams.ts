@@ -44,8 +44,8 @@ export class Streams {
       r.name.key,
       (ms) => this.deliverRoomMessages(r, ms),
       () => {
-        this.chat.broadcastHere(r, this.chat.system('reset', { room: r.name.display }));
-        // Acks waiting for a seq the reset skipped go out now (Chat.atSeq).
+        this.chat.announcer.broadcastHere(r, this.chat.system('reset', { room: r.name.display }));
+        // Acks waiting for a seq the reset skipped go out now (ack-order.ts atSeq).
         r.stream.reached();
       },
     );

@@ -51,7 +51,7 @@ export class Welcomes {
 
     const joined =
       resumed.length > 0 ? resumed : [{ room: LOBBY, after: undefined, epoch: undefined }];
-    for (const j of joined) this.chat.addMember(user, this.chat.streams.room(j.room));
+    for (const j of joined) this.chat.membership.addMember(user, this.chat.streams.room(j.room));
     user.current = user.rooms.values().next().value ?? lobby;
     const count = hello.history ?? this.chat.options.historyOnJoin;
     const targets = joined.map((j) => roomTarget(this.chat, user, user.rooms.get(j.room.key)!));
@@ -99,7 +99,7 @@ export class Welcomes {
       (ps) => ps.filter((p) => p.node !== this.chat.options.node && !this.chat.users.has(p.key)),
       () => [], // The greeting names fewer people; nothing else depends on it.
     );
-    this.chat.inOrder(user, () =>
+    this.chat.order.inOrder(user, () =>
       Promise.all([ignores, reads, unread, elsewhere]).then(
         ([, results, offline, others]) => {
           if (!user.connected) return;
@@ -132,7 +132,7 @@ export class Welcomes {
           this.chat.options.onInternalError?.(err, 'reading history on connect');
           targets.forEach((t) => finishReplay(this.chat, user, t, undefined));
           if (inbox) finishReplay(this.chat, user, inbox, undefined);
-          this.chat.refuse(
+          this.chat.order.refuse(
             user,
             new ChatError('internal', 'The server could not read history'),
             undefined,

@@ -174,6 +174,22 @@ export interface ErrorEvent {
   retryAfterMs?: number;
 }
 
+/** An error event; `id` and `retryAfterMs` only when given (§7). */
+export function errorEvent(
+  code: ErrorCode,
+  message: string,
+  id?: string,
+  retryAfterMs?: number,
+): ErrorEvent {
+  return {
+    type: 'error',
+    ...(id !== undefined && { id }),
+    code,
+    message,
+    ...(retryAfterMs !== undefined && { retryAfterMs }),
+  };
+}
+
 /** One user in a /who reply (§3). */
 export interface WhoEntry {
   name: string;

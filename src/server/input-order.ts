@@ -5,6 +5,7 @@
  * after it wait behind it. This owns the RateLimiter and its release timer.
  */
 import type { Clock, Timer } from '../core/clock.js';
+import type { Request } from '../protocol/messages.js';
 import { RateLimiter, type Admission, type RateLimitOptions } from './rate-limit.js';
 
 /** Whether held jobs may still run (the connection is open and logged in). */
@@ -80,4 +81,28 @@ export class InputOrder {
       this.scheduleDrain();
     }, wait);
   }
+}
+
+/**
+ * Requests flood control never counts nor refuses: heartbeats, `quit`, file
+ * chunks and their acks (a transfer's window paces those, §5). They still
+ * wait behind held lines (§4 "Order": lines before a `/quit` run first).
+ */
+export function uncounted(req: Request): boolean {
+  return (
+    req.type === 'ping' ||
+    req.type === 'pong' ||
+    req.type === 'quit' ||
+    req.type === 'file-chunk' ||
+    req.type === 'file-ack'
+  );
+}
+
+/** The first words of a dropped request, so its sender knows which one (§6). */
+export function quote(req: Request): string {
+  const text = req.type === 'say' || req.type === 'dm' ? req.text : `/${req.type}`;
+  const words = text.trim().split(/\s+/u);
+  let out = words.slice(0, 6).join(' ');
+  if (out.length > 40) out = out.slice(0, 40);
+  return `"${out}${out.length < text.trim().length ? '…' : ''}"`;
 }

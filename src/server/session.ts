@@ -1,22 +1,24 @@
 /**
- * One connection's conversation: framing, the handshake and the choice of
- * codec, and its requests on their way to the core in order. It turns bytes
- * into Requests for the core and the core's events into bytes; it makes no
- * chat decisions of its own. The socket, output backpressure and closing are
- * Connection's (connection.ts); flood control and order InputOrder's
- * (input-order.ts); the heartbeat's timing heartbeat.ts's.
+ * One connection's conversation: framing, and its requests on their way to
+ * the core in order. It turns bytes into Requests for the core and the
+ * core's events into bytes; it makes no chat decisions of its own. The
+ * socket, output backpressure and closing are Connection's (connection.ts);
+ * the handshake and the choice of codec Handshake's (handshake.ts); flood
+ * control and order InputOrder's (input-order.ts); the heartbeat's timing
+ * heartbeat.ts's.
  */
 import type { Socket } from 'node:net';
 import type { Chat } from '../core/chat.js';
 import type { Timer } from '../core/clock.js';
 import type { Peer, User } from '../core/model.js';
-import type { Codec, HelloStep, LoginHello } from '../protocol/codec.js';
-import { ChatError, type ErrorCode } from '../protocol/errors.js';
+import type { Codec } from '../protocol/codec.js';
+import type { ChatError, ErrorCode } from '../protocol/errors.js';
 import { LineFramer } from '../protocol/framing.js';
-import type { Request, ServerEvent } from '../protocol/messages.js';
+import { errorEvent, type Request, type ServerEvent } from '../protocol/messages.js';
 import { Connection, type ConnectionDeps } from './connection.js';
+import { Handshake } from './handshake.js';
 import { runHeartbeat, type Heartbeat } from './heartbeat.js';
-import { InputOrder } from './input-order.js';
+import { InputOrder, quote, uncounted } from './input-order.js';
 import type { RateLimitOptions } from './rate-limit.js';
 
 export interface SessionDeps extends ConnectionDeps {
@@ -29,25 +31,15 @@ export interface SessionDeps extends ConnectionDeps {
   rateLimits: RateLimitOptions;
 }
 
-const MAX_HANDSHAKE_FAILURES = 3;
 const MAX_LONG_LINES_IN_A_ROW = 3;
-/**
- * A refused connection waits this long for its first line, so the refusal
- * can be said in the client's own mode (text or JSON), then hears it anyway.
- */
-const REFUSAL_WAIT_S = 2;
-/** Lines held while a login is checked; the socket is paused, so this is a backstop. */
-const MAX_BACKLOG_LINES = 1000;
 
 export class Session extends Connection implements Peer {
   /** Chosen once, at the first non-blank frame (§2); never branched on here. */
   private codec: Codec;
-  private chosen = false;
   private user: User | undefined;
   private readonly framer: LineFramer;
-  private handshakeFailures = 0;
+  private readonly handshake: Handshake;
   private longLinesInARow = 0;
-  private handshakeTimer: Timer | undefined;
   private heartbeatTimer: Timer | undefined;
   /** JSON connections only, from login on. */
   private heartbeat: Heartbeat | undefined;
@@ -55,12 +47,6 @@ export class Session extends Connection implements Peer {
   private readonly order: InputOrder;
   /** The client half-closed: answer everything received, then close (not a quit). */
   private ended = false;
-  /** Frames that arrived while a login was being checked. */
-  private backlog: Buffer[] | undefined;
-  /** How the codec reads the next pre-login frame when it continues a login (a password). */
-  private nextHello: ((frame: Buffer) => HelloStep) | undefined;
-  /** The login being checked, for the codec's retry advice. */
-  private attempt: LoginHello | undefined;
 
   constructor(
     id: string,
@@ -75,9 +61,30 @@ export class Session extends Connection implements Peer {
     this.framer = new LineFramer(deps.config.maxLineBytes);
     this.codec = deps.defaultCodec;
     this.order = new InputOrder(deps.rateLimits, this.clock, this);
-    const waitMs = (refusal ? REFUSAL_WAIT_S : deps.config.handshakeTimeout) * 1000;
-    this.handshakeTimer = this.clock.setTimeout(() => this.handshakeExpired(), waitMs);
-    this.handshakeTimer.unref();
+    this.handshake = new Handshake(
+      {
+        chat: deps.chat,
+        clock: this.clock,
+        tally: deps.tally,
+        peer: this,
+        timeoutSeconds: deps.config.handshakeTimeout,
+        closing: () => this.closing,
+        gone: () => this.closing || this.socket.destroyed,
+        choose: (frame) => deps.choose(frame),
+        codec: () => this.codec,
+        setCodec: (codec) => (this.codec = codec),
+        write: (bytes) => this.write(bytes),
+        sendError: (code, message) => this.sendError(code, message),
+        finalError: (code, message, retryAfterMs) => this.finalError(code, message, retryAfterMs),
+        note: (level, fields, msg) => this.note(level, fields, msg),
+        pause: () => this.socket.pause(),
+        resume: () => this.socket.resume(),
+        admitted: (user) => this.admitted(user),
+        frame: (frame) => this.onFrame(frame),
+        drained: () => this.closeWhenAnswered(),
+      },
+      refusal,
+    );
     if (refusal) this.note('info', { code: refusal.code }, 'connection refused');
     else {
       this.note('info', {}, 'connected');
@@ -145,7 +152,7 @@ export class Session extends Connection implements Peer {
 
   /** After a half-close: close once the input before it is done; a login in progress finishes first. */
   private closeWhenAnswered(): void {
-    if (this.closing || !this.ended || this.backlog) return;
+    if (this.closing || !this.ended || this.handshake.checking) return;
     const user = this.user;
     if (!user) {
       this.close('closed by client');
@@ -213,45 +220,14 @@ export class Session extends Connection implements Peer {
       }
       return;
     }
-    if (this.backlog) {
-      // A login is being checked (async): later lines wait for its outcome, in
-      // order. The socket is paused meanwhile, so only what was already read
-      // lands here; the cap is a backstop.
-      if (this.backlog.length >= MAX_BACKLOG_LINES) {
-        this.finalError(
-          'rate_limited',
-          'Too much input while the login was being checked; closing',
-        );
-        return;
-      }
-      this.backlog.push(frame);
-      return;
-    }
-    if (!this.chosen) {
-      const codec = this.deps.choose(frame);
-      if (!codec) return;
-      this.codec = codec;
-      this.chosen = true;
-    }
-    this.handshake(frame);
+    this.handshake.frame(frame);
   }
 
-  /**
-   * Pass a request through flood control (§6). Heartbeats, `quit`, file
-   * chunks and their acks (a transfer's window paces those, §5) are never
-   * counted nor refused, but wait behind held lines like any other (§4
-   * "Order": lines before a `/quit` are carried out first).
-   */
+  /** Pass a request through flood control (§6); `uncounted` ones only keep their place. */
   private admitRequest(user: User, req: Request): void {
     const chat = this.deps.chat;
     const run = (): void => chat.handle(user, req);
-    if (
-      req.type === 'ping' ||
-      req.type === 'pong' ||
-      req.type === 'quit' ||
-      req.type === 'file-chunk' ||
-      req.type === 'file-ack'
-    ) {
+    if (uncounted(req)) {
       this.order.inTurn(run);
       return;
     }
@@ -276,74 +252,9 @@ export class Session extends Connection implements Peer {
     }
   }
 
-  private handshake(frame: Buffer): void {
-    if (this.refusal) {
-      this.finalError(this.refusal.code, this.refusal.message, this.refusal.retryAfterMs);
-      return;
-    }
-    const step = this.nextHello ? this.nextHello(frame) : this.codec.hello(frame);
-    if (step.kind === 'wait') return;
-    if (step.kind === 'prompt') {
-      this.nextHello = step.next;
-      this.write(step.text);
-      return;
-    }
-    if (step.kind === 'error') {
-      this.handshakeRefused(step.error);
-      return;
-    }
-    const hello = step.hello;
-    this.attempt = hello;
-    this.backlog = [];
-    this.socket.pause();
-    this.deps.chat.login(this, hello).then(
-      (user) => this.admitted(user),
-      (err: unknown) => {
-        this.handshakeRefused(err);
-        this.replayBacklog();
-      },
-    );
-  }
-
-  private handshakeRefused(err: unknown): void {
-    if (this.closing) return;
-    if (!(err instanceof ChatError)) {
-      this.note('error', { err }, 'unexpected error during handshake');
-      this.finalError('internal', 'Internal server error during login; closing');
-      return;
-    }
-    const retry = this.codec.retry(err, this.attempt);
-    this.nextHello = retry.next;
-    if (retry.prompt) {
-      // A question (a registered alias's password, §2), not a failed attempt.
-      this.write(retry.prompt);
-      return;
-    }
-    this.handshakeFailures++;
-    this.deps.tally.loginFailures[err.code]++;
-    this.note('info', { code: err.code, attempt: this.handshakeFailures }, 'handshake refused');
-    const final =
-      this.handshakeFailures >= MAX_HANDSHAKE_FAILURES ||
-      err.code === 'banned' ||
-      err.code === 'rate_limited';
-    if (final) {
-      this.finalError(err.code, `${err.message}. Closing`, err.retryAfterMs);
-      return;
-    }
-    this.sendError(err.code, err.message + retry.hint);
-  }
-
+  /** The handshake let the user in: from here on, frames are requests. */
   private admitted(user: User): void {
-    if (this.closing || this.socket.destroyed) {
-      // The connection ended while its login was being checked.
-      this.deps.chat.disconnect(user, 'connection closed');
-      return;
-    }
     this.user = user;
-    this.nextHello = undefined;
-    this.attempt = undefined;
-    this.clock.clearTimeout(this.handshakeTimer);
-    this.handshakeTimer = undefined;
     this.note(
       'info',
       { mode: this.codec.mode, alias: user.name.display, account: user.account !== undefined },
@@ -354,21 +265,6 @@ export class Session extends Connection implements Peer {
     // Each room a hello.resume joined beyond the first costs what a /join
     // would (§6): one hello line must not be a free burst of joins.
     this.order.charge(user.rooms.size - 1);
-    this.replayBacklog();
-  }
-
-  private replayBacklog(): void {
-    const frames = this.backlog ?? [];
-    this.backlog = undefined;
-    for (const frame of frames) {
-      if (this.closing) return;
-      this.onFrame(frame);
-    }
-    // A line replayed above may have started another login, which keeps it paused.
-    if (!this.backlog && !this.closing) {
-      this.socket.resume();
-      this.closeWhenAnswered();
-    }
   }
 
   /** §4: ping after `heartbeat` s of silence, close when a ping stays unanswered two more. */
@@ -379,18 +275,6 @@ export class Session extends Connection implements Peer {
     });
     this.heartbeat = heartbeat;
     this.heartbeatTimer = timer;
-  }
-
-  private handshakeExpired(): void {
-    if (this.refusal) {
-      this.finalError(this.refusal.code, this.refusal.message, this.refusal.retryAfterMs);
-      return;
-    }
-    this.note('info', {}, 'handshake timed out');
-    this.finalError(
-      'timeout',
-      `No valid alias within ${this.deps.config.handshakeTimeout} s; closing`,
-    );
   }
 
   private sendError(code: ErrorCode, message: string, id?: string, retryAfterMs?: number): void {
@@ -404,7 +288,7 @@ export class Session extends Connection implements Peer {
 
   /** The socket is gone: leave the chat and free the connection's place. */
   onClose(): void {
-    this.clock.clearTimeout(this.handshakeTimer);
+    this.handshake.stop();
     this.clock.clearInterval(this.heartbeatTimer);
     this.order.stop();
     this.outbox.discard();
@@ -413,28 +297,4 @@ export class Session extends Connection implements Peer {
     this.note('info', { reason: this.closeReason }, 'disconnected');
     this.onGone(this);
   }
-}
-
-function errorEvent(
-  code: ErrorCode,
-  message: string,
-  id?: string,
-  retryAfterMs?: number,
-): ServerEvent {
-  return {
-    type: 'error',
-    ...(id !== undefined && { id }),
-    code,
-    message,
-    ...(retryAfterMs !== undefined && { retryAfterMs }),
-  };
-}
-
-/** The first words of a dropped request, so its sender knows which one (§6). */
-export function quote(req: Request): string {
-  const text = req.type === 'say' || req.type === 'dm' ? req.text : `/${req.type}`;
-  const words = text.trim().split(/\s+/u);
-  let out = words.slice(0, 6).join(' ');
-  if (out.length > 40) out = out.slice(0, 40);
-  return `"${out}${out.length < text.trim().length ? '…' : ''}"`;
 }

@@ -52,7 +52,7 @@ export async function storeSay(
 /**
  * Store a room message; it reaches the room's other members through the Bus
  * (§4). The ack goes where the message is in the room's stream as the sender
- * sees it (cluster mode: see Chat.appendInOrder).
+ * sees it (cluster mode: see ack-order.ts).
  */
 export const say = defineCommand('say', async (ctx, user, req) => {
   if (req.id === undefined) {

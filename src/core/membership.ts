@@ -1,0 +1,160 @@
+/**
+ * A user's place in the chat (docs/protocol.md §3): rooms joined and left,
+ * a new alias or account, and leaving the chat (a quit, a dropped connection,
+ * a kick). The bookkeeping behind each (rooms, leases, presence, the online
+ * index, private streams) and the neighbours' notice happen together here.
+ */
+import type { SystemEvent } from '../protocol/messages.js';
+import { LOBBY, type Name } from '../protocol/names.js';
+import type { AccountRecord } from '../store/store.js';
+import type { Chat } from './chat.js';
+import type { Room, User } from './model.js';
+import { finishReplay, readReplay, roomTarget } from './replay.js';
+
+export class Membership {
+  constructor(private readonly chat: Chat) {}
+
+  /** Add a user to a room, announce it and replay the room's recent history (§2, §3 /join). */
+  async join(user: User, room: Room, history = this.chat.options.historyOnJoin): Promise<void> {
+    const chat = this.chat;
+    this.addMember(user, room);
+    const target = roomTarget(chat, user, room);
+    user.hold(target.key);
+    let read;
+    try {
+      await room.stream.ready;
+      read = await readReplay(
+        chat,
+        user,
+        target,
+        { after: undefined, epoch: undefined },
+        Math.min(history, chat.options.historyOnJoin),
+      );
+    } finally {
+      finishReplay(chat, user, target, read);
+    }
+  }
+
+  addMember(user: User, room: Room): void {
+    if (user.rooms.has(room.name.key)) return;
+    this.chat.announcer.announce(
+      [room],
+      this.chat.system('join', { room: room.name.display, user: user.name.display }),
+      user,
+      'joined',
+    );
+    room.members.add(user);
+    user.rooms.set(room.name.key, room);
+    if (user.lease) void this.chat.cluster.markPresent(user, [room]);
+  }
+
+  removeMember(user: User, room: Room): void {
+    const chat = this.chat;
+    room.members.delete(user);
+    user.rooms.delete(room.name.key);
+    user.release(room.name.key);
+    user.forgetStream(room.name.key);
+    if (user.connected && user.lease) chat.cluster.unmarkPresent(user.name.key, [room.name.key]);
+    if (room.members.size === 0 && room.name.key !== LOBBY.key) {
+      chat.announcer.stopPresence(room);
+      chat.rooms.delete(room.name.key);
+      void chat.options.bus.unsubscribe(room.name.key);
+      room.stream.reached();
+    }
+  }
+
+  /**
+   * Give a user a new alias, signed in to `account` (or none): the old alias
+   * is free at once, and neighbours are told (§3 /nick). A guest keeps its
+   * private stream across /nick; moving to or from an account changes it.
+   * A new alias is claimed first (its lease decides between nodes).
+   */
+  async rename(
+    user: User,
+    name: Name,
+    account: AccountRecord | undefined = user.account,
+  ): Promise<void> {
+    const chat = this.chat;
+    const old = user.name;
+    if (old.key !== name.key) {
+      const lease = await chat.cluster.claim(name, user.peer.id, account, {
+        takeover: false,
+        ...(!account && { guestId: user.guestId }),
+      });
+      if (!user.connected) {
+        void chat.options.leases.release(lease.key, lease.token).catch(() => undefined);
+        return;
+      }
+      void chat.cluster.releaseLease(user);
+      user.lease = lease;
+      user.leaseConfirmedAt = chat.now();
+      chat.cluster.unmarkPresent(old.key, ['*', ...user.rooms.keys()]);
+    }
+    chat.logins.removeUser(user);
+    user.name = name;
+    chat.logins.addUser(user);
+    this.setAccount(user, account);
+    void chat.cluster.markPresent(user);
+    if (old.display !== name.display)
+      chat.audit({ action: 'nick', actor: old.display, target: name.display });
+    chat.announcer.announce(
+      [...user.rooms.values()],
+      chat.system('nick', { user: old.display, name: name.display }),
+      user,
+    );
+  }
+
+  /** Sign a user in to an account (/nick, /register): the private stream follows the identity. */
+  setAccount(user: User, account: AccountRecord | undefined): void {
+    const before = user.privateStream;
+    user.account = account;
+    this.chat.streams.rebindPrivate(user, before);
+  }
+
+  /** `operator`: the operator's session when on this node (it reads the kick line too). */
+  ejectBy(target: User, by: string, reason: string | undefined, operator?: User): void {
+    const chat = this.chat;
+    const event = chat.system('kick', {
+      user: target.name.display,
+      by,
+      ...(reason && { reason }),
+    });
+    target.peer.send(event);
+    // The operator reads the very line the room and the kicked user read (who
+    // kicked whom and why, docs/protocol.md §2), also from outside the rooms.
+    const told =
+      operator === undefined ||
+      operator === target ||
+      [...target.rooms.values()].some((r) => !chat.announcer.isBig(r) && r.members.has(operator));
+    chat.transfers.leave(target, 'was kicked');
+    this.disconnect(target, reason ?? 'kicked', event);
+    if (!told) chat.announcer.deliver(operator, event);
+    target.peer.close('kicked');
+  }
+
+  /** End a session whose account changed under it (reset password, removed account). */
+  signOut(user: User, why: string): void {
+    user.peer.send({ type: 'error', code: 'auth_required', message: `Signed out: ${why}` });
+    this.disconnect(user, 'signed out');
+    user.peer.close('account changed');
+  }
+
+  /** Remove a user whose connection ended; `reason` is shown to the others. */
+  disconnect(
+    user: User,
+    reason: string,
+    event: SystemEvent = this.chat.system('quit', { user: user.name.display, reason }),
+  ): void {
+    const chat = this.chat;
+    if (!user.connected) return;
+    user.connected = false;
+    // A dropped connection may come back and resume (§5); leaving for good ends them first.
+    chat.transfers.suspend(user);
+    chat.announcer.announce([...user.rooms.values()], event, user, 'left');
+    chat.cluster.unmarkPresent(user.name.key, ['*', ...user.rooms.keys()]);
+    for (const room of [...user.rooms.values()]) this.removeMember(user, room);
+    chat.logins.removeUser(user);
+    chat.streams.unsubscribePrivate(user);
+    void chat.cluster.releaseLease(user);
+  }
+}
