@@ -59,6 +59,7 @@ export class InputOrder {
 
   /** Take `n` tokens for work done without a request of its own (a hello.resume's rooms, §6). */
   charge(n: number): void {
+    if (n <= 0) return; // nothing to take: no bucket to make
     this.limiter.charge(n);
   }
 
