@@ -353,12 +353,18 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.scheduleReconnect(reason);
   }
 
-  private scheduleReconnect(reason: string): void {
+  /**
+   * `retryAfterMs`: the server refused with a time to come back (its alias is
+   * held by a server that stopped, §9): try the same server then, rather than
+   * a dead one or a later backoff.
+   */
+  private scheduleReconnect(reason: string, retryAfterMs?: number): void {
     this.state = 'waiting';
     this.attempt += 1;
     // Round robin: a server that died is likely still down; another may be up (§8).
-    this.current = (this.current + 1) % this.endpoints.length;
-    const delayMs = backoffDelay(this.attempt, this.opts.backoffBaseMs, this.opts.backoffMaxMs);
+    if (retryAfterMs === undefined) this.current = (this.current + 1) % this.endpoints.length;
+    const delayMs =
+      retryAfterMs ?? backoffDelay(this.attempt, this.opts.backoffBaseMs, this.opts.backoffMaxMs);
     this.emit('reconnecting', { attempt: this.attempt, delayMs, reason, server: this.server });
     this.retryTimer = setTimeout(() => {
       this.open().catch((err: ConnectError) => {
@@ -366,7 +372,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         if (err.kind === 'refused' && !RETRYABLE.has(err.code ?? '')) {
           this.finish(err.message, err.code);
         } else {
-          this.scheduleReconnect(err.message);
+          this.scheduleReconnect(err.message, err.retryAfterMs);
         }
       });
     }, delayMs);

@@ -88,7 +88,7 @@ export function openSession(
         resolve(event);
       } else if (event.type === 'error') {
         // §2: the server would let us retry, but the alias was given up front.
-        fail(new ConnectError('refused', event.message, event.code));
+        fail(new ConnectError('refused', event.message, event.code, event.retryAfterMs));
       } else if (event.type === 'ping') {
         send({ type: 'pong' });
       }

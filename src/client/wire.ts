@@ -42,6 +42,8 @@ export class ConnectError extends Error {
     readonly kind: ConnectFailure,
     message: string,
     readonly code?: ErrorCode,
+    /** A refusal that said when to come back (a login waiting for a stopped server's lease, §9). */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }

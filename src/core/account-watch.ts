@@ -8,11 +8,14 @@
  * account before they run (AccountWatch.isOperator), so a demotion stops them at once.
  */
 import type { AccountRecord, AccountStore } from '../store/store.js';
+import type { Clock, Timer } from './clock.js';
 import type { User } from './model.js';
 
 export interface AccountWatchHost {
   readonly users: ReadonlyMap<string, User>;
   readonly store: AccountStore;
+  /** The chat's clock: the re-reads run on it (tests tick it). */
+  readonly clock: Clock;
   /** End a session whose account changed under it; `why` is told to the user and the others. */
   endSession(user: User, why: string): void;
   onError(err: unknown): void;
@@ -42,7 +45,7 @@ export function applyAccount(
 const ACCOUNT_CHECK_MS = 5000;
 
 export class AccountWatch {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private pass: Promise<void> | undefined;
 
   constructor(
@@ -63,13 +66,13 @@ export class AccountWatch {
 
   start(): void {
     if (this.timer || this.everyMs <= 0) return;
-    this.timer = setInterval(() => void this.check(), this.everyMs);
+    this.timer = this.host.clock.setInterval(() => void this.check(), this.everyMs);
     // Never what keeps a process alive.
     this.timer.unref();
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.host.clock.clearInterval(this.timer);
     this.timer = undefined;
   }
 

@@ -97,6 +97,12 @@ export class Chat implements ChatContext {
   readonly renewAll = (): Promise<void> => this.cluster.renewAll();
   readonly whoIn: ChatContext['whoIn'] = (roomKey, local) => this.cluster.whoIn(roomKey, local);
   readonly remoteUser: ChatContext['remoteUser'] = (raw) => this.cluster.remoteUser(raw);
+  readonly remotePresence: ChatContext['remotePresence'] = () => this.cluster.remotePresence();
+  /** Another node changed a mute or a topic lock: read them again. */
+  readonly reloadModeration: ClusterHost['reloadModeration'] = () =>
+    void this.moderation
+      .load()
+      .catch((err: unknown) => this.options.onInternalError?.(err, 'reading mutes'));
   readonly ejectRemote: ChatContext['ejectRemote'] = (key, by, reason) =>
     this.cluster.ejectRemote(key, by, reason);
   readonly applyBan: ChatContext['applyBan'] = (ban, by) => this.cluster.applyBan(ban, by);
@@ -120,11 +126,14 @@ export class Chat implements ChatContext {
     this.transfers = new Transfers(this, options.transfers, options.onTransferEnd);
     this.cluster = new Cluster(this, options);
     if (options.login) this.logins.throttle.configure(options.login);
-    this.moderation = new Moderation(this.now);
+    this.moderation = new Moderation(this.now, options.store, () =>
+      this.cluster.sendSignal({ t: 'moderation', node: options.node }),
+    );
     this.accountWatch = new AccountWatch(
       {
         users: this.users,
         store: options.store,
+        clock: this.clock,
         endSession: (user, why) => this.membership.signOut(user, why),
         onError: (err) => options.onInternalError?.(err, 'reading accounts'),
       },
@@ -157,6 +166,7 @@ export class Chat implements ChatContext {
   /** Read what the core keeps in memory from the store (topics); call before serving. */
   async load(): Promise<void> {
     this.accountWatch.start();
+    await this.moderation.load();
     for (const [room, t] of await this.options.store.listTopics()) this.topics.set(room, t);
     const lobby = this.rooms.get(LOBBY.key);
     const t = this.topics.get(LOBBY.key);

@@ -8,9 +8,9 @@
  */
 import type { SystemEvent, WhoEntry } from '../protocol/messages.js';
 import { ChatError } from '../protocol/errors.js';
-import { foldKey, type Name } from '../protocol/names.js';
+import { foldKey, parseRoom, skeleton, type Name } from '../protocol/names.js';
 import { banApplies } from '../store/ban-match.js';
-import type { Lease, Owner } from '../store/lease.js';
+import { EVERYONE, type Lease, type Owner, type Presence } from '../store/lease.js';
 import type { AccountRecord, BanRecord } from '../store/store.js';
 import type { ChatOptions } from './chat-options.js';
 import type { Clock, Timer } from './clock.js';
@@ -35,7 +35,9 @@ export type Signal =
   | { t: 'eject'; node: string; key: string; by: string; reason?: string }
   /** A ban was recorded: each node removes whoever of its users it covers. */
   | { t: 'ban'; node: string; ban: BanRecord }
-  | { t: 'takeover'; node: string; key: string; session: string };
+  | { t: 'takeover'; node: string; key: string; session: string }
+  /** A mute or topic lock changed in the store: each node reads them again. */
+  | { t: 'moderation'; node: string };
 
 /** The store (Redis) could not be reached: refused with a code clients can act on. */
 function unavailable(): ChatError {
@@ -45,12 +47,25 @@ function unavailable(): ChatError {
   );
 }
 
+/**
+ * Longest a login waits for another node to close its copy of a session
+ * (takeover): a live node does it in milliseconds. A holder that does not let
+ * go by then is on a node that stopped; the login is refused with the time
+ * its lease lapses, rather than held open past the client's patience (an
+ * abandoned login that succeeded later would join, then quit at once).
+ */
+const TAKEOVER_WAIT_MS = 2000;
+/** Why the others read that a user whose server stopped has gone (reaped). */
+const LOST_REASON = 'lost connection to its server';
+
 /** What the cluster needs of the chat on this node. */
 export interface ClusterHost {
   readonly users: Map<string, User>;
   readonly clock: Clock;
   /** Remove a user whose session ended; `reason` is shown to the others. */
   disconnect(user: User, reason: string): void;
+  /** Read mutes and topic locks again from the store (another node changed one). */
+  reloadModeration(): void;
   /** Remove a user on an operator's word (a kick or ban from any node). */
   ejectBy(target: User, by: string, reason: string | undefined): void;
   /** This node's share of an announce: its members of the rooms. */
@@ -80,6 +95,7 @@ export class Cluster {
     this.renewTimer ??= this.host.clock.setInterval(() => {
       this.dropUnconfirmed();
       void this.renewAll();
+      void this.reap();
     }, this.leaseMs / 3);
     this.renewTimer.unref();
   }
@@ -144,9 +160,19 @@ export class Cluster {
         });
         asked = true;
       }
-      // Another node closes its copy and releases the lease; a dead one's lapses.
-      if (attempt * 50 > this.leaseMs + 2000) {
-        throw new ChatError('alias_taken', `${claim.holder.display} could not be taken over`);
+      // Another node closes its copy and releases the lease within moments;
+      // a stopped one never does, and its lease lapses by itself.
+      if (attempt * 50 >= Math.min(TAKEOVER_WAIT_MS, this.leaseMs)) {
+        const wait = Math.min(
+          this.leaseMs,
+          Math.max(100, claim.expiresAt - this.host.clock.now() + 100),
+        );
+        throw new ChatError(
+          'alias_taken',
+          `${claim.holder.display} is still held by a server that does not answer (it may have stopped); ` +
+            `it is free within ${Math.ceil(wait / 1000)} s: try again then`,
+          wait,
+        );
       }
       await new Promise<void>((resolve) => this.host.clock.setTimeout(resolve, 50));
     }
@@ -234,7 +260,12 @@ export class Cluster {
     user.peer.close(code);
   }
 
-  /** Presence of a user in each of its rooms and in `*` (everyone), for /who across nodes. */
+  /**
+   * Presence of a user in each of `rooms` (all of its rooms by default) and
+   * in `*` (everyone), for /who, /whois and /rooms across nodes. The `*`
+   * entry also names the session's identity, all its rooms and when it last
+   * did something.
+   */
   markPresent(user: User, rooms: Iterable<Room> = user.rooms.values()): Promise<void> {
     const member = {
       key: user.name.key,
@@ -244,13 +275,121 @@ export class Cluster {
       ...(user.account?.operator && { operator: true }),
       ...(user.bot && { bot: true }),
     };
-    const keys = ['*', ...[...rooms].map((r) => r.name.key)];
-    return Promise.all(
-      keys.map((k) => this.options.leases.setPresence(k, member, this.leaseMs)),
-    ).then(
+    const everyone = {
+      ...member,
+      identity: user.identity,
+      rooms: [...user.rooms.values()].map((r) => r.name.display),
+      active: user.lastActive,
+    };
+    const leases = this.options.leases;
+    return Promise.all([
+      leases.setPresence(EVERYONE, everyone, this.leaseMs),
+      ...[...rooms].map((r) => leases.setPresence(r.name.key, member, this.leaseMs)),
+    ]).then(
       () => undefined,
       () => undefined, // Renewed on the next tick; it lapses if the store stays away.
     );
+  }
+
+  /** A user left one room: its presence there goes, and `*` lists its rooms without it. */
+  leftRoom(user: User, roomKey: string): void {
+    this.unmarkPresent(user.name.key, [roomKey]);
+    void this.markPresent(user, []);
+  }
+
+  /**
+   * A session coming back after its node stopped (same identity, the old
+   * entry in `*` never removed nor reaped): it takes the old entry's place
+   * and continues, so the others see no quit and no join for it (§9). Returns
+   * the rooms the old session was in (folded key → display name), or
+   * undefined when it is a new arrival (never here, or its quit was already
+   * announced).
+   */
+  async adopt(name: Name, identity: string): Promise<Map<string, string> | undefined> {
+    let old: Presence | undefined;
+    try {
+      old = await this.options.leases.adoptPresence(
+        EVERYONE,
+        { key: name.key, display: name.display, node: this.options.node, identity },
+        this.leaseMs,
+      );
+    } catch (err) {
+      this.options.onInternalError?.(err, 'adopting presence');
+      throw unavailable();
+    }
+    if (!old || old.node === this.options.node) return undefined;
+    return new Map((old.rooms ?? []).map((r) => [parseRoom(r).key, r]));
+  }
+
+  /**
+   * Announce, once across all nodes, the quit of sessions whose node stopped
+   * and that did not come back within a lease time after their lease lapsed:
+   * of the nodes that try, the store hands each lapsed entry to exactly one.
+   */
+  async reap(): Promise<void> {
+    let gone: Presence[];
+    try {
+      gone = await this.options.leases.reapPresence(EVERYONE, this.leaseMs);
+    } catch {
+      return; // The store is away: tried again on the next tick.
+    }
+    for (const p of gone) {
+      const here = this.host.users.get(p.key);
+      if (here?.connected && here.identity === p.identity) {
+        // Our own session, unrenewed for a while (a pause): it is still here.
+        void this.markPresent(here);
+        continue;
+      }
+      this.announceGone(p, p.rooms ?? []);
+    }
+  }
+
+  /** Tell the rooms (display names) that a session of another node has gone. */
+  announceGone(p: Pick<Presence, 'key' | 'display'>, rooms: string[]): void {
+    if (rooms.length === 0) return;
+    const keys = rooms.map((r) => parseRoom(r).key);
+    const event: SystemEvent = {
+      type: 'system',
+      event: 'quit',
+      ts: new Date(this.host.clock.now()).toISOString(),
+      user: p.display,
+      reason: LOST_REASON,
+    };
+    const presence = { kind: 'left' as const, name: p.display };
+    this.host.announceHere(keys, event, p.key, presence);
+    this.sendSignal({
+      t: 'announce',
+      node: this.options.node,
+      rooms: keys,
+      event,
+      except: p.key,
+      presence,
+    });
+  }
+
+  /** Users online on other nodes, as their `*` presence says (as of their last renewal). */
+  async remotePresence(): Promise<Presence[]> {
+    let all;
+    try {
+      all = await this.options.leases.presence(EVERYONE);
+    } catch (err) {
+      this.options.onInternalError?.(err, 'reading presence');
+      throw unavailable();
+    }
+    return all.filter((p) => p.node !== this.options.node && !this.host.users.has(p.key));
+  }
+
+  /** Refuse a guest alias that looks like someone online on another node (§2 look-alikes). */
+  async assertNoRemoteLookalike(name: Name): Promise<void> {
+    const skel = skeleton(name.display);
+    for (const p of await this.remotePresence()) {
+      if (p.key !== name.key && skeleton(p.display) === skel) {
+        throw new ChatError(
+          'alias_taken',
+          `${name.display} looks like ${p.display}, who is online; pick another alias`,
+        );
+      }
+    }
   }
 
   unmarkPresent(key: string, rooms: string[]): void {
@@ -358,6 +497,10 @@ export class Cluster {
     }
     if (s.t === 'ban') {
       this.banHere(s.ban, undefined);
+      return;
+    }
+    if (s.t === 'moderation') {
+      this.host.reloadModeration();
       return;
     }
     const user = this.host.users.get(s.key);

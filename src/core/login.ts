@@ -83,7 +83,10 @@ export class Logins {
         if (!u.account && u.guestId === guestId) this.chat.cluster.takeOver(u);
       }
     }
-    if (!account) await this.assertNotLikeAccount(name);
+    if (!account) {
+      await this.assertNotLikeAccount(name);
+      await this.chat.cluster.assertNoRemoteLookalike(name);
+    }
     // On a server for accounts only, the name others see is the account's, as registered.
     const shownName = this.chat.options.requireAccount && account ? parseAlias(account.name) : name;
     // A guest's session token (kept from an earlier welcome, or new) is its
@@ -98,10 +101,17 @@ export class Logins {
     });
     let user: User;
     try {
+      // Back after its server stopped (same identity): it continues, unannounced (§9).
+      const identity = account ? 'a:' + account.key : 'g:' + guestId;
+      const continued =
+        account !== undefined || hello.session !== undefined
+          ? await this.chat.cluster.adopt(shownName, identity)
+          : undefined;
       user = this.chat.welcomes.connect(
         peer,
         { ...hello, name: shownName.display, ...(session !== undefined && { session }) },
         account,
+        continued,
       );
     } catch (err) {
       void this.chat.options.leases.release(lease.key, lease.token).catch(() => undefined);

@@ -35,14 +35,16 @@ export class Membership {
     }
   }
 
-  addMember(user: User, room: Room): void {
+  /** `quiet`: the user is back in a room it never left as far as the others know (§9). */
+  addMember(user: User, room: Room, quiet = false): void {
     if (user.rooms.has(room.name.key)) return;
-    this.chat.announcer.announce(
-      [room],
-      this.chat.system('join', { room: room.name.display, user: user.name.display }),
-      user,
-      'joined',
-    );
+    if (!quiet)
+      this.chat.announcer.announce(
+        [room],
+        this.chat.system('join', { room: room.name.display, user: user.name.display }),
+        user,
+        'joined',
+      );
     room.members.add(user);
     user.rooms.set(room.name.key, room);
     if (user.lease) void this.chat.cluster.markPresent(user, [room]);
@@ -54,7 +56,7 @@ export class Membership {
     user.rooms.delete(room.name.key);
     user.release(room.name.key);
     user.forgetStream(room.name.key);
-    if (user.connected && user.lease) chat.cluster.unmarkPresent(user.name.key, [room.name.key]);
+    if (user.connected && user.lease) chat.cluster.leftRoom(user, room.name.key);
     if (room.members.size === 0 && room.name.key !== LOBBY.key) {
       chat.announcer.stopPresence(room);
       chat.rooms.delete(room.name.key);
@@ -77,6 +79,7 @@ export class Membership {
     const chat = this.chat;
     const old = user.name;
     if (old.key !== name.key) {
+      if (!account) await chat.cluster.assertNoRemoteLookalike(name);
       const lease = await chat.cluster.claim(name, user.peer.id, account, {
         takeover: false,
         ...(!account && { guestId: user.guestId }),

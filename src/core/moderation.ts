@@ -1,23 +1,16 @@
 /**
  * Mutes and topic locks (docs/protocol.md §3 /mute, /topic -lock): what an
  * operator set and the core checks on every room message and topic change.
- * Kept in memory, on purpose small: a mute or a lock lasts until it is lifted,
- * expires, or the server restarts (docs/security.md "Residual risks").
+ * The store keeps them (they survive a restart, and in cluster mode every
+ * node shares them, as bans); this is each node's copy, read at start and
+ * again whenever a node signals a change, so the per-message check stays a
+ * map lookup.
  */
 import { ChatError } from '../protocol/errors.js';
+import type { ModerationStore, MuteRecord } from '../store/store.js';
 import type { User } from './model.js';
 
-export interface MuteRecord {
-  /** Display name at the time of the mute (what the acks show). */
-  name: string;
-  /** Folded name the mute was made under, so `/unmute NAME` finds it offline too. */
-  nameKey: string;
-  by: string;
-  at: number;
-  reason?: string;
-  /** Milliseconds since the epoch when it ends by itself; none: until /unmute. */
-  expires?: number;
-}
+export type { MuteRecord } from '../store/store.js';
 
 /**
  * The keys a user is muted under: the account; for a guest its session (it
@@ -29,36 +22,48 @@ export function muteKeys(user: User): string[] {
 }
 
 export class Moderation {
-  private readonly mutes = new Map<string, MuteRecord>();
+  private mutes = new Map<string, MuteRecord>();
   /** Room keys whose topic only operators may change. Kept when a room empties. */
-  private readonly locked = new Set<string>();
+  private locked = new Set<string>();
 
-  constructor(private readonly now: () => number) {}
+  /**
+   * `changed`: called after each change is stored, so other nodes read the
+   * store again (Cluster signal).
+   */
+  constructor(
+    private readonly now: () => number,
+    private readonly store: ModerationStore,
+    private readonly changed: () => void = () => undefined,
+  ) {}
+
+  /** Read every mute and lock from the store (at start, and on another node's change). */
+  async load(): Promise<void> {
+    const state = await this.store.getModeration();
+    this.mutes = state.mutes;
+    this.locked = state.locks;
+  }
 
   /** Mute under these keys (see muteKeys; an offline account `a:KEY`, an offline guest alias `n:KEY`). */
-  mute(keys: readonly string[], record: MuteRecord): void {
+  async mute(keys: readonly string[], record: MuteRecord): Promise<void> {
+    await this.store.setMute(keys, record);
     for (const k of keys) this.mutes.set(k, record);
+    this.changed();
   }
 
   /** Lift the mute made under `nameKey`, and any on the keys given (an online user's); returns whether one was lifted. */
-  unmute(nameKey: string, keys: readonly string[] = []): boolean {
-    let lifted = false;
-    for (const [k, r] of this.mutes) {
-      if (r.nameKey === nameKey || keys.includes(k)) {
-        this.mutes.delete(k);
-        if (!this.expired(r)) lifted = true;
-      }
-    }
-    return lifted;
+  async unmute(nameKey: string, keys: readonly string[] = []): Promise<boolean> {
+    const lifted = await this.store.removeMutes(nameKey, keys);
+    for (const [k, r] of this.mutes)
+      if (r.nameKey === nameKey || keys.includes(k)) this.mutes.delete(k);
+    if (lifted.length > 0) this.changed();
+    return lifted.some((r) => !this.expired(r));
   }
 
-  /** The mute in force on this user, if any. */
+  /** The mute in force on this user, if any (a lapsed one is ignored; /unmute clears it). */
   muteOf(user: User): MuteRecord | undefined {
     for (const k of muteKeys(user)) {
       const r = this.mutes.get(k);
-      if (!r) continue;
-      if (!this.expired(r)) return r;
-      this.mutes.delete(k);
+      if (r && !this.expired(r)) return r;
     }
     return undefined;
   }
@@ -78,9 +83,11 @@ export class Moderation {
     return this.locked.has(roomKey);
   }
 
-  setTopicLock(roomKey: string, on: boolean): void {
+  async setTopicLock(roomKey: string, on: boolean): Promise<void> {
+    await this.store.setTopicLock(roomKey, on);
     if (on) this.locked.add(roomKey);
     else this.locked.delete(roomKey);
+    this.changed();
   }
 
   private expired(r: MuteRecord): boolean {

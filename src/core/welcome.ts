@@ -30,11 +30,15 @@ export class Welcomes {
    * Admit a peer that completed its handshake (§2): claim the alias, join
    * `#lobby` (or the resumed rooms), announce, then welcome and replay history.
    * Throws `bad_alias` or `alias_taken`; nothing changes in that case.
+   * `continued`: the rooms of this identity's session on a server that
+   * stopped (Cluster.adopt); those it is back in are not announced again,
+   * those it is not back in hear it has gone.
    */
   connect(
     peer: Peer,
     hello: Pick<Hello, 'name' | 'history' | 'resume' | 'session'>,
     account?: AccountRecord,
+    continued?: ReadonlyMap<string, string>,
   ): User {
     const name = parseAlias(hello.name);
     this.chat.logins.assertAliasFree(name, undefined, account);
@@ -51,7 +55,16 @@ export class Welcomes {
 
     const joined =
       resumed.length > 0 ? resumed : [{ room: LOBBY, after: undefined, epoch: undefined }];
-    for (const j of joined) this.chat.membership.addMember(user, this.chat.streams.room(j.room));
+    for (const j of joined)
+      this.chat.membership.addMember(
+        user,
+        this.chat.streams.room(j.room),
+        continued?.has(j.room.key),
+      );
+    if (continued) {
+      const left = [...continued].filter(([k]) => !user.rooms.has(k)).map(([, d]) => d);
+      this.chat.cluster.announceGone(user.name, left);
+    }
     user.current = user.rooms.values().next().value ?? lobby;
     const count = hello.history ?? this.chat.options.historyOnJoin;
     const targets = joined.map((j) => roomTarget(this.chat, user, user.rooms.get(j.room.key)!));

@@ -39,7 +39,8 @@ export interface HandshakeHost {
   codec(): Codec;
   setCodec(codec: Codec): void;
   write(bytes: Buffer): void;
-  sendError(code: ErrorCode, message: string): void;
+  /** `retryAfterMs`: when a refused login may come back (a stopped server's lease, §9). */
+  sendError(code: ErrorCode, message: string, retryAfterMs?: number): void;
   finalError(code: ErrorCode, message: string, retryAfterMs?: number): void;
   note(level: 'info' | 'error', fields: object, msg: string): void;
   /** Stop and restart reading the socket while a login is checked. */
@@ -166,7 +167,7 @@ export class Handshake {
       host.finalError(err.code, `${err.message}. Closing`, err.retryAfterMs);
       return;
     }
-    host.sendError(err.code, err.message + retry.hint);
+    host.sendError(err.code, err.message + retry.hint, err.retryAfterMs);
   }
 
   private admitted(user: User): void {

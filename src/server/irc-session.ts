@@ -9,6 +9,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Chat } from '../core/chat.js';
+import type { Timer } from '../core/clock.js';
 import type { ChatError } from '../protocol/errors.js';
 import type { Peer, User } from '../core/model.js';
 import { LineFramer } from '../protocol/framing.js';
@@ -27,6 +28,7 @@ import { PRE_REGISTRATION } from './irc-negotiation.js';
 import { IrcRegistration } from './irc-registration.js';
 import { closingLine, noticeLines, numericLine, type IrcReplyContext } from './irc-render.js';
 import { Connection } from './connection.js';
+import { runHeartbeat, type Heartbeat } from './heartbeat.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import type { Tally } from './tally.js';
 
@@ -55,11 +57,11 @@ export class IrcSession extends Connection implements Peer {
   private readonly limiter: RateLimiter<IrcMessage>;
   private loggedIn: User | undefined;
   private longLinesInARow = 0;
-  private handshakeTimer: NodeJS.Timeout | undefined;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
-  private drainTimer: NodeJS.Timeout | undefined;
-  private lastInput = Date.now();
-  private pinged = false;
+  private handshakeTimer: Timer | undefined;
+  private heartbeatTimer: Timer | undefined;
+  private drainTimer: Timer | undefined;
+  /** From the welcome on: when to PING, when to give up (the native session's, heartbeat.ts). */
+  private heartbeat: Heartbeat | undefined;
   /** Lines waiting while a login or SASL check is under way, or until the welcome. */
   private backlog: string[] | undefined;
   readonly registration = new IrcRegistration(this);
@@ -75,7 +77,8 @@ export class IrcSession extends Connection implements Peer {
     private readonly refusal?: ChatError,
   ) {
     super(id, socket, deps, deps.chat.clock);
-    this.limiter = new RateLimiter<IrcMessage>(deps.rateLimits);
+    // The chat's clock runs flood control, like every timer of the connection.
+    this.limiter = new RateLimiter<IrcMessage>(deps.rateLimits, () => this.clock.now());
     if (refusal) {
       this.note('info', { code: refusal.code }, 'irc connection refused');
       this.reply([`ERROR :${refusal.message}`]);
@@ -83,7 +86,7 @@ export class IrcSession extends Connection implements Peer {
       return;
     }
     this.note('info', {}, 'irc connected');
-    this.handshakeTimer = setTimeout(
+    this.handshakeTimer = this.clock.setTimeout(
       () => this.handshakeExpired(),
       deps.config.handshakeTimeout * 1000,
     );
@@ -187,9 +190,9 @@ export class IrcSession extends Connection implements Peer {
   }
 
   onClose(): void {
-    clearTimeout(this.handshakeTimer);
-    clearInterval(this.heartbeatTimer);
-    clearTimeout(this.drainTimer);
+    this.clock.clearTimeout(this.handshakeTimer);
+    this.clock.clearInterval(this.heartbeatTimer);
+    this.clock.clearTimeout(this.drainTimer);
     this.outbox.discard();
     this.registration.clear();
     if (this.user) this.deps.chat.disconnect(this.user, this.quitReason());
@@ -198,8 +201,7 @@ export class IrcSession extends Connection implements Peer {
   }
 
   onData(chunk: Buffer): void {
-    this.lastInput = Date.now();
-    this.pinged = false;
+    this.heartbeat?.input();
     for (const frame of this.framer.push(chunk)) {
       if (this.closing) return;
       if (frame.kind === 'too_long') {
@@ -277,7 +279,7 @@ export class IrcSession extends Connection implements Peer {
 
   /** The core's welcome arrived: 001 and on, then the heartbeat; events flow from here. */
   welcomed(): void {
-    clearTimeout(this.handshakeTimer);
+    this.clock.clearTimeout(this.handshakeTimer);
     this.handshakeTimer = undefined;
     this.registration.welcome();
     this.startHeartbeat();
@@ -289,19 +291,17 @@ export class IrcSession extends Connection implements Peer {
     this.close(`Registration timed out after ${this.deps.config.handshakeTimeout} s`);
   }
 
+  /** PING after `heartbeat` s of silence; close when it stays unanswered two more (§4). */
   private startHeartbeat(): void {
-    const intervalMs = this.deps.config.heartbeat * 1000;
-    this.heartbeatTimer = setInterval(() => {
-      const silentMs = Date.now() - this.lastInput;
-      if (silentMs >= intervalMs * 3) {
+    const { heartbeat, timer } = runHeartbeat(this.clock, this.deps.config.heartbeat * 1000, {
+      ping: () => this.reply([`PING :${this.deps.serverName}`]),
+      timeout: () => {
         this.close('Ping timeout');
         this.closeReason = 'timeout';
-      } else if (silentMs >= intervalMs && !this.pinged) {
-        this.pinged = true;
-        this.reply([`PING :${this.deps.serverName}`]);
-      }
-    }, intervalMs);
-    this.heartbeatTimer.unref();
+      },
+    });
+    this.heartbeat = heartbeat;
+    this.heartbeatTimer = timer;
   }
 
   // ---- commands ------------------------------------------------------------
@@ -338,7 +338,7 @@ export class IrcSession extends Connection implements Peer {
     if (this.drainTimer) return;
     const wait = this.limiter.nextReleaseInMs();
     if (wait === undefined) return;
-    this.drainTimer = setTimeout(() => {
+    this.drainTimer = this.clock.setTimeout(() => {
       this.drainTimer = undefined;
       if (this.closing || !this.user) return;
       for (const msg of this.limiter.release()) this.command(msg);

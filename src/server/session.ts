@@ -75,7 +75,8 @@ export class Session extends Connection implements Peer {
         codec: () => this.codec,
         setCodec: (codec) => (this.codec = codec),
         write: (bytes) => this.write(bytes),
-        sendError: (code, message) => this.sendError(code, message),
+        sendError: (code, message, retryAfterMs) =>
+          this.sendError(code, message, undefined, retryAfterMs),
         finalError: (code, message, retryAfterMs) => this.finalError(code, message, retryAfterMs),
         note: (level, fields, msg) => this.note(level, fields, msg),
         pause: () => this.socket.pause(),

@@ -46,6 +46,15 @@ export interface Presence {
   away?: string;
   operator?: boolean;
   bot?: boolean;
+  /**
+   * Only on the `*` (everyone) entry: the session's identity (User.identity),
+   * the display names of its rooms and when it last did something (ms), so
+   * other nodes can answer /whois and /rooms, and a session that comes back
+   * after its node died can take its place (adoptPresence).
+   */
+  identity?: string;
+  rooms?: string[];
+  active?: number;
 }
 
 export interface LeaseStore {
@@ -62,4 +71,25 @@ export interface LeaseStore {
   removePresence(room: string, key: string): Promise<void>;
   /** Members whose presence has not lapsed, sorted by key. */
   presence(room: string): Promise<Presence[]>;
+  /**
+   * Take the place of an entry of the same `identity` (lapsed or not) that
+   * was never removed or reaped: its session ended with its node. Returns the
+   * entry replaced, or undefined (and changes nothing) when there was none.
+   * Atomic against reapPresence: of the two, exactly one gets a lapsed entry.
+   */
+  adoptPresence(
+    room: string,
+    member: Omit<Presence, 'expiresAt'>,
+    ttlMs: number,
+  ): Promise<Presence | undefined>;
+  /**
+   * Remove and return the entries that lapsed more than `graceMs` ago (their
+   * node died and the session did not come back). Each entry is returned to
+   * exactly one caller. Only `*` keeps lapsed entries: in rooms they are
+   * dropped as soon as they lapse.
+   */
+  reapPresence(room: string, graceMs: number): Promise<Presence[]>;
 }
+
+/** The presence key for everyone online (/who *), whose lapsed entries wait for reapPresence. */
+export const EVERYONE = '*';

@@ -1,10 +1,20 @@
 import { banApplies, inForce } from './ban-match.js';
-import type { AccountRecord, AccountStore, AuditRecord, BanQuery, BanRecord } from './store.js';
+import type {
+  AccountRecord,
+  AccountStore,
+  AuditRecord,
+  BanQuery,
+  BanRecord,
+  ModerationState,
+  MuteRecord,
+} from './store.js';
 
 /** Accounts, bans and the audit trail in process memory, for MemoryStore. */
 export class MemoryAccounts implements AccountStore {
   private readonly accounts = new Map<string, AccountRecord>();
   private bans: BanRecord[] = [];
+  private readonly mutes = new Map<string, MuteRecord>();
+  private readonly locks = new Set<string>();
   private readonly audit: AuditRecord[] = [];
 
   async getAccount(key: string): Promise<AccountRecord | undefined> {
@@ -54,6 +64,32 @@ export class MemoryAccounts implements AccountStore {
       .filter((b) => inForce(b, now))
       .map((b) => ({ ...b }))
       .sort((x, y) => x.at - y.at);
+  }
+
+  async setMute(keys: readonly string[], record: MuteRecord): Promise<void> {
+    for (const k of keys) this.mutes.set(k, { ...record });
+  }
+
+  async removeMutes(nameKey: string, keys: readonly string[]): Promise<MuteRecord[]> {
+    const lifted: MuteRecord[] = [];
+    for (const [k, r] of this.mutes) {
+      if (r.nameKey !== nameKey && !keys.includes(k)) continue;
+      this.mutes.delete(k);
+      lifted.push(r);
+    }
+    return lifted;
+  }
+
+  async setTopicLock(room: string, locked: boolean): Promise<void> {
+    if (locked) this.locks.add(room);
+    else this.locks.delete(room);
+  }
+
+  async getModeration(): Promise<ModerationState> {
+    return {
+      mutes: new Map([...this.mutes].map(([k, r]) => [k, { ...r }])),
+      locks: new Set(this.locks),
+    };
   }
 
   async findBan(query: BanQuery): Promise<BanRecord | undefined> {

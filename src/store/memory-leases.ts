@@ -72,6 +72,30 @@ export class MemoryLeases implements LeaseStore {
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
+  async adoptPresence(
+    room: string,
+    member: Omit<Presence, 'expiresAt'>,
+    ttlMs: number,
+  ): Promise<Presence | undefined> {
+    const old = this.rooms.get(room)?.get(member.key);
+    if (!old || old.identity === undefined || old.identity !== member.identity) return undefined;
+    await this.setPresence(room, member, ttlMs);
+    return { ...old };
+  }
+
+  async reapPresence(room: string, graceMs: number): Promise<Presence[]> {
+    const members = this.rooms.get(room);
+    if (!members) return [];
+    const limit = this.now() - graceMs;
+    const out: Presence[] = [];
+    for (const [key, p] of members) {
+      if (p.expiresAt > limit) continue;
+      members.delete(key);
+      out.push(p);
+    }
+    return out;
+  }
+
   /** The holder whose lease has not lapsed; a lapsed one is forgotten. */
   private live(key: string): Held | undefined {
     const held = this.aliases.get(key);

@@ -73,6 +73,16 @@ export class RedisKeys {
     return `${this.prefix}{topics}:h`;
   }
 
+  /** Mutes (hash: mute key → JSON MuteRecord). */
+  get mutes(): string {
+    return `${this.prefix}{moderation}:mutes`;
+  }
+
+  /** Rooms whose topic is locked (set of room keys). */
+  get topicLocks(): string {
+    return `${this.prefix}{moderation}:locks`;
+  }
+
   /** One identity's ignore list (hash: folded alias → display alias). */
   ignores(owner: string): string {
     return `${this.prefix}{ignores:${owner.replaceAll('}', '%7D')}}`;

@@ -154,9 +154,14 @@ return {redis.call('HGET', KEYS[1], 'owner'), int(exp)}
 `;
 
 /** Drop lapsed presence. KEYS: zset (key by exp), hash (key → info json). */
+/**
+ * Drop entries lapsed `keep` ms ago or more; keep < 0: never (the `*` key,
+ * whose lapsed entries wait for REAP_PRESENCE to announce their quit).
+ */
 const PURGE_PRESENCE = `
-local function purge(now)
-  local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', int(now))
+local function purge(now, keep)
+  if keep < 0 then return end
+  local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', int(now - keep))
   if #old > 0 then
     redis.call('ZREM', KEYS[1], unpack(old))
     redis.call('HDEL', KEYS[2], unpack(old))
@@ -164,25 +169,57 @@ local function purge(now)
 end
 `;
 
-/** ARGV: member key, info json, now, ttl. */
+/** ARGV: member key, info json, now, ttl, keep (see purge). */
 export const SET_PRESENCE = `${CLOCK}${PURGE_PRESENCE}
 local now = clock(ARGV[3])
-purge(now)
+purge(now, tonumber(ARGV[5]))
 redis.call('ZADD', KEYS[1], int(now + tonumber(ARGV[4])), ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return 1
 `;
 
-/** ARGV: now. Returns {key, exp, info json, …} of live members. */
+/** ARGV: now, keep (see purge). Returns {key, exp, info json, …} of live members. */
 export const PRESENCE = `${CLOCK}${PURGE_PRESENCE}
 local now = clock(ARGV[1])
-purge(now)
+purge(now, tonumber(ARGV[2]))
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. int(now), '+inf', 'WITHSCORES')
 local out = {}
 for i = 1, #ids, 2 do
   out[#out + 1] = ids[i]
   out[#out + 1] = ids[i + 1]
   out[#out + 1] = redis.call('HGET', KEYS[2], ids[i]) or '{}'
+end
+return out
+`;
+
+/**
+ * Take the place of an entry of the same identity, lapsed or not (a session
+ * whose node died). ARGV: member key, info json, identity, now, ttl.
+ * Returns {exp, old info json} when replaced, nil when there was none.
+ */
+export const ADOPT_PRESENCE = `${CLOCK}
+local old = redis.call('HGET', KEYS[2], ARGV[1])
+local exp = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not old or not exp then return nil end
+local ok, info = pcall(cjson.decode, old)
+if not ok or type(info) ~= 'table' or info.identity ~= ARGV[3] then return nil end
+local now = clock(ARGV[4])
+redis.call('ZADD', KEYS[1], int(now + tonumber(ARGV[5])), ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return {exp, old}
+`;
+
+/** Remove entries lapsed more than `grace` ago. ARGV: now, grace. Returns {key, exp, info json, …}. */
+export const REAP_PRESENCE = `${CLOCK}
+local now = clock(ARGV[1])
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', int(now - tonumber(ARGV[2])), 'WITHSCORES')
+local out = {}
+for i = 1, #ids, 2 do
+  out[#out + 1] = ids[i]
+  out[#out + 1] = ids[i + 1]
+  out[#out + 1] = redis.call('HGET', KEYS[2], ids[i]) or '{}'
+  redis.call('ZREM', KEYS[1], ids[i])
+  redis.call('HDEL', KEYS[2], ids[i])
 end
 return out
 `;

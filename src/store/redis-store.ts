@@ -1,6 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import type { Claim, Lease, LeaseStore, Owner, Presence } from './lease.js';
+import {
+  EVERYONE,
+  type Claim,
+  type Lease,
+  type LeaseStore,
+  type Owner,
+  type Presence,
+} from './lease.js';
 import { banApplies, inForce } from './ban-match.js';
 import { RedisKeys } from './redis-keys.js';
 import * as lua from './redis-scripts.js';
@@ -12,6 +19,8 @@ import type {
   BanQuery,
   BanRecord,
   TopicRecord,
+  ModerationState,
+  MuteRecord,
   NewMessage,
   Publish,
   ReadResult,
@@ -74,6 +83,8 @@ const SCRIPTS = {
   holder: new Script(lua.HOLDER),
   setPresence: new Script(lua.SET_PRESENCE),
   presence: new Script(lua.PRESENCE),
+  adoptPresence: new Script(lua.ADOPT_PRESENCE),
+  reapPresence: new Script(lua.REAP_PRESENCE),
   createAccount: new Script(lua.CREATE_ACCOUNT),
   updateAccount: new Script(lua.UPDATE_ACCOUNT),
   deleteAccount: new Script(lua.DELETE_ACCOUNT),
@@ -100,6 +111,23 @@ function encodeBody(msg: NewMessage): string {
   const body: Body = { from: msg.from, text: msg.text, action: msg.action, ts: msg.ts };
   if (msg.to !== undefined) body.to = msg.to;
   return JSON.stringify(body);
+}
+
+/** How long a room's lapsed presence entries are kept: `*`'s wait for reapPresence (-1: never purged). */
+function keepLapsed(room: string): string {
+  return room === EVERYONE ? '-1' : '0';
+}
+
+/** A presence entry from its sorted-set member, score and info JSON. */
+function presenceOf(key: string, exp: string, json: string): Presence {
+  const info = JSON.parse(json) as Partial<Omit<Presence, 'key' | 'expiresAt'>>;
+  return {
+    ...info,
+    key,
+    expiresAt: Number(exp),
+    display: info.display ?? key,
+    node: info.node ?? '',
+  };
 }
 
 /** HGETALL's flat [field, value, …] as an object. */
@@ -309,6 +337,44 @@ export class RedisStore implements Store, LeaseStore {
     return all.map((j) => JSON.parse(j) as AuditRecord).filter((r) => r.at >= since);
   }
 
+  // ---- mutes and topic locks ------------------------------------------------
+
+  async setMute(keys: readonly string[], record: MuteRecord): Promise<void> {
+    if (keys.length === 0) return;
+    const json = JSON.stringify(record);
+    await this.cmd(() => this.client.hset(this.keys.mutes, ...keys.flatMap((k) => [k, json])));
+  }
+
+  async removeMutes(nameKey: string, keys: readonly string[]): Promise<MuteRecord[]> {
+    const all = await this.cmd(() => this.client.hgetall(this.keys.mutes));
+    const hit = Object.entries(all)
+      .map(([k, j]) => [k, JSON.parse(j) as MuteRecord] as const)
+      .filter(([k, r]) => r.nameKey === nameKey || keys.includes(k));
+    if (hit.length === 0) return [];
+    // HDEL says how many it removed: a racing /unmute on another node lifts the rest.
+    const removed = await this.cmd(() => this.client.hdel(this.keys.mutes, ...hit.map(([k]) => k)));
+    return removed > 0 ? hit.map(([, r]) => r) : [];
+  }
+
+  async setTopicLock(room: string, locked: boolean): Promise<void> {
+    await this.cmd(() =>
+      locked
+        ? this.client.sadd(this.keys.topicLocks, room)
+        : this.client.srem(this.keys.topicLocks, room),
+    );
+  }
+
+  async getModeration(): Promise<ModerationState> {
+    const [mutes, locks] = await Promise.all([
+      this.cmd(() => this.client.hgetall(this.keys.mutes)),
+      this.cmd(() => this.client.smembers(this.keys.topicLocks)),
+    ]);
+    return {
+      mutes: new Map(Object.entries(mutes).map(([k, j]) => [k, JSON.parse(j) as MuteRecord])),
+      locks: new Set(locks),
+    };
+  }
+
   // ---- topics and ignores ---------------------------------------------------
 
   async getTopic(room: StreamKey): Promise<TopicRecord | undefined> {
@@ -404,9 +470,42 @@ export class RedisStore implements Store, LeaseStore {
       this.run(
         SCRIPTS.setPresence,
         [k.presence, k.presenceInfo],
-        [member.key, info, this.leaseNow(), String(ttlMs)],
+        [member.key, info, this.leaseNow(), String(ttlMs), keepLapsed(room)],
       ),
     );
+  }
+
+  async adoptPresence(
+    room: string,
+    member: Omit<Presence, 'expiresAt'>,
+    ttlMs: number,
+  ): Promise<Presence | undefined> {
+    if (member.identity === undefined) return undefined;
+    const k = this.keys.stream(room);
+    const info = JSON.stringify({ ...member, key: undefined });
+    const reply = (await this.track(
+      this.run(
+        SCRIPTS.adoptPresence,
+        [k.presence, k.presenceInfo],
+        [member.key, info, member.identity, this.leaseNow(), String(ttlMs)],
+      ),
+    )) as [string, string] | null;
+    return reply ? presenceOf(member.key, reply[0], reply[1]) : undefined;
+  }
+
+  async reapPresence(room: string, graceMs: number): Promise<Presence[]> {
+    const k = this.keys.stream(room);
+    const flat = (await this.track(
+      this.run(
+        SCRIPTS.reapPresence,
+        [k.presence, k.presenceInfo],
+        [this.leaseNow(), String(graceMs)],
+      ),
+    )) as string[];
+    const out: Presence[] = [];
+    for (let i = 0; i + 2 < flat.length; i += 3)
+      out.push(presenceOf(flat[i]!, flat[i + 1]!, flat[i + 2]!));
+    return out;
   }
 
   async removePresence(room: string, key: string): Promise<void> {
@@ -419,19 +518,11 @@ export class RedisStore implements Store, LeaseStore {
   async presence(room: string): Promise<Presence[]> {
     const k = this.keys.stream(room);
     const flat = (await this.track(
-      this.run(SCRIPTS.presence, [k.presence, k.presenceInfo], [this.leaseNow()]),
+      this.run(SCRIPTS.presence, [k.presence, k.presenceInfo], [this.leaseNow(), keepLapsed(room)]),
     )) as string[];
     const out: Presence[] = [];
-    for (let i = 0; i + 2 < flat.length; i += 3) {
-      const info = JSON.parse(flat[i + 2]!) as Partial<Omit<Presence, 'key' | 'expiresAt'>>;
-      out.push({
-        ...info,
-        key: flat[i]!,
-        expiresAt: Number(flat[i + 1]),
-        display: info.display ?? flat[i]!,
-        node: info.node ?? '',
-      });
-    }
+    for (let i = 0; i + 2 < flat.length; i += 3)
+      out.push(presenceOf(flat[i]!, flat[i + 1]!, flat[i + 2]!));
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 

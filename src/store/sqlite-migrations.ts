@@ -125,6 +125,18 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_at ON audit (at);
     `);
   },
+  // 4 → 5: mutes and topic locks persist and are shared like bans (they
+  // were in memory, lost at restart).
+  (db) => {
+    db.exec(`
+      CREATE TABLE mutes (
+        key TEXT PRIMARY KEY,
+        name_key TEXT NOT NULL,
+        record TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE topic_locks (room TEXT PRIMARY KEY) WITHOUT ROWID;
+    `);
+  },
 ];
 
 /** The schema version this build writes. */

@@ -1,6 +1,6 @@
-/** Room topics and ignore lists in the SQLite file: small, read at join and login. */
+/** Room topics, ignore lists, mutes and topic locks in the SQLite file: small, read at start, join and login. */
 import type Database from 'better-sqlite3';
-import type { TopicRecord } from './store.js';
+import type { ModerationState, MuteRecord, TopicRecord } from './store.js';
 
 export class SqlitePrefs {
   private readonly sql;
@@ -21,6 +21,45 @@ export class SqlitePrefs {
         'INSERT OR REPLACE INTO ignores (owner, key, name) VALUES (?, ?, ?)',
       ),
       removeIgnore: db.prepare<[string, string]>('DELETE FROM ignores WHERE owner = ? AND key = ?'),
+      setMute: db.prepare<[string, string, string]>(
+        'INSERT OR REPLACE INTO mutes (key, name_key, record) VALUES (?, ?, ?)',
+      ),
+      listMutes: db.prepare<[], { key: string; record: string }>('SELECT key, record FROM mutes'),
+      removeMute: db.prepare<[string]>('DELETE FROM mutes WHERE key = ?'),
+      lock: db.prepare<[string]>('INSERT OR IGNORE INTO topic_locks (room) VALUES (?)'),
+      unlock: db.prepare<[string]>('DELETE FROM topic_locks WHERE room = ?'),
+      listLocks: db.prepare<[], { room: string }>('SELECT room FROM topic_locks'),
+    };
+    this.setMutes = db.transaction((keys: readonly string[], r: MuteRecord) => {
+      for (const k of keys) this.sql.setMute.run(k, r.nameKey, JSON.stringify(r));
+    });
+    this.removeMutesTx = db.transaction((nameKey: string, keys: readonly string[]) => {
+      const lifted: MuteRecord[] = [];
+      for (const row of this.sql.listMutes.all()) {
+        const r = JSON.parse(row.record) as MuteRecord;
+        if (r.nameKey !== nameKey && !keys.includes(row.key)) continue;
+        this.sql.removeMute.run(row.key);
+        lifted.push(r);
+      }
+      return lifted;
+    });
+  }
+
+  /** Mute under each key, in one transaction. */
+  readonly setMutes: (keys: readonly string[], record: MuteRecord) => void;
+  /** Lift the mutes made under `nameKey` or stored under `keys`, in one transaction. */
+  readonly removeMutesTx: (nameKey: string, keys: readonly string[]) => MuteRecord[];
+
+  setTopicLock(room: string, locked: boolean): void {
+    (locked ? this.sql.lock : this.sql.unlock).run(room);
+  }
+
+  getModeration(): ModerationState {
+    return {
+      mutes: new Map(
+        this.sql.listMutes.all().map((r) => [r.key, JSON.parse(r.record) as MuteRecord]),
+      ),
+      locks: new Set(this.sql.listLocks.all().map((r) => r.room)),
     };
   }
 

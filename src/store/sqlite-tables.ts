@@ -9,6 +9,8 @@ import type {
   AuditRecord,
   BanQuery,
   BanRecord,
+  ModerationState,
+  MuteRecord,
   StreamKey,
   TopicRecord,
 } from './store.js';
@@ -58,6 +60,25 @@ export abstract class SqliteTables {
 
   async listBans(now: number): Promise<BanRecord[]> {
     return this.accounts.listBans(now);
+  }
+
+  async setMute(keys: readonly string[], record: MuteRecord): Promise<void> {
+    this.assertOpen();
+    this.prefs.setMutes(keys, record);
+  }
+
+  async removeMutes(nameKey: string, keys: readonly string[]): Promise<MuteRecord[]> {
+    this.assertOpen();
+    return this.prefs.removeMutesTx(nameKey, keys);
+  }
+
+  async setTopicLock(room: string, locked: boolean): Promise<void> {
+    this.assertOpen();
+    this.prefs.setTopicLock(room, locked);
+  }
+
+  async getModeration(): Promise<ModerationState> {
+    return this.prefs.getModeration();
   }
 
   async addAudit(record: AuditRecord): Promise<void> {

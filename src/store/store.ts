@@ -80,6 +80,25 @@ export interface BanQuery {
   now: number;
 }
 
+/** A mute (docs/protocol.md §3 /mute), stored under each key it applies to (core/moderation.ts muteKeys). */
+export interface MuteRecord {
+  /** Display name at the time of the mute (what the acks show). */
+  name: string;
+  /** Folded name the mute was made under, so `/unmute NAME` finds it offline too. */
+  nameKey: string;
+  by: string;
+  at: number;
+  reason?: string;
+  /** Milliseconds since the epoch when it ends by itself; none: until /unmute. */
+  expires?: number;
+}
+
+/** Mutes by key and the rooms whose topic is locked (§3 /mute, /topic -lock). */
+export interface ModerationState {
+  mutes: Map<string, MuteRecord>;
+  locks: Set<string>;
+}
+
 /** Moderation and identity events kept for `chat-server audit` (never message text, never passwords). */
 export interface AuditRecord {
   at: number;
@@ -130,6 +149,21 @@ export interface AccountStore {
   listAudit(since: number): Promise<AuditRecord[]>;
 }
 
+/**
+ * Mutes and topic locks: durable (they survive a restart) and, in cluster
+ * mode, shared by every node, as bans are (core/moderation.ts caches them).
+ */
+export interface ModerationStore {
+  /** Mute under each of `keys` (replacing what was there). */
+  setMute(keys: readonly string[], record: MuteRecord): Promise<void>;
+  /** Lift every mute made under `nameKey` or stored under one of `keys`; returns those lifted. */
+  removeMutes(nameKey: string, keys: readonly string[]): Promise<MuteRecord[]>;
+  /** Lock (or unlock) a room's topic, by room key. */
+  setTopicLock(room: string, locked: boolean): Promise<void>;
+  /** Every mute (lapsed ones too: the caller judges expiry) and every topic lock. */
+  getModeration(): Promise<ModerationState>;
+}
+
 /** A room's topic as persisted (docs/protocol.md §3 /topic). */
 export interface TopicRecord {
   text: string;
@@ -144,7 +178,7 @@ export type Publish = (message: StoredMessage) => void;
  * The persistence contract every backend (SQLite now, Redis for cluster mode)
  * implements and every backend's contract test suite checks.
  */
-export interface Store extends AccountStore {
+export interface Store extends AccountStore, ModerationStore {
   /**
    * True when append takes its seq synchronously and appends commit, publish
    * and resolve in call order (one group commit per event-loop turn): then a

@@ -275,6 +275,38 @@ describe('Connection', () => {
     assert.equal((await again.next()).type, 'rooms');
   });
 
+  it('after a refusal with retryAfterMs (its alias held by a dead server), tries the same server after that long', async (t) => {
+    const other = new FakeServer();
+    const otherPort = await other.listen();
+    t.after(() => other.close());
+    const { server, conn } = await setup(t, {
+      reconnect: true,
+      backoffBaseMs: 10,
+      backoffMaxMs: 20,
+      failover: [{ host: '127.0.0.1', port: otherPort }],
+    });
+    const { peer } = await handshake(server, conn);
+    const delays: number[] = [];
+    conn.on('reconnecting', (r: { delayMs: number }) => delays.push(r.delayMs));
+    // The first server drops us; the first retry goes to the other one (round robin).
+    peer.socket.destroy();
+    const b1 = await other.peer(0);
+    await b1.next();
+    b1.send({
+      type: 'error',
+      code: 'alias_taken',
+      message: 'Alice is still held by a server that does not answer',
+      retryAfterMs: 30,
+    });
+    // Back at the same server after 30 ms, not on to the next one in turn.
+    const b2 = await other.peer(1);
+    await b2.next();
+    const reconnected = within(once(conn, 'reconnected'), 5000, 'reconnected');
+    b2.send(welcome());
+    await reconnected;
+    assert.equal(delays[1], 30);
+  });
+
   it('does not come back after being kicked', async (t) => {
     const { server, conn } = await setup(t, {
       reconnect: true,

@@ -7,6 +7,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { hashPassword } from '../../src/core/passwords.js';
+import { RedisStore } from '../../src/store/redis-store.js';
 import { LineClient } from '../helpers/line-client.js';
 import { RedisCluster, RedisServer, redisMissing } from '../helpers/redis.js';
 import { spawnServer } from '../helpers/server-process.js';
@@ -171,6 +174,93 @@ if (missing) {
         (after.users as Obj[]).map((u) => u.name),
         ['alice', 'bob', 'carol'],
       );
+    });
+
+    test('mutes, topic locks, /rooms counts, /whois away and idle, and look-alikes span the nodes', async (t) => {
+      const redis = await RedisServer.start({ aof: true });
+      started.push(redis);
+      // An operator account, made where cluster nodes read accounts: in Redis.
+      const store = new RedisStore({ client: new Redis(redis.url), publish: () => undefined });
+      await store.createAccount({
+        key: 'op',
+        name: 'Op',
+        hash: await hashPassword('operator password'),
+        operator: true,
+        createdAt: 1,
+      });
+      await store.close();
+      const dir = tempDir(t);
+      const args = ['--redis', redis.url];
+      const a = await spawnServer(t, { db: join(dir, 'a.db'), args });
+      const b = await spawnServer(t, { db: join(dir, 'b.db'), args });
+      const op = await LineClient.json(a.port, 'Op', { password: 'operator password' });
+      const bob = await LineClient.json(b.port, 'bob');
+      t.after(() => [op, bob].forEach((c) => c.socket.destroy()));
+      const ask = async (c: LineClient, req: Obj): Promise<Obj> => {
+        const id = `q${Math.random()}`;
+        c.sendJson({ ...req, id });
+        return c.waitForJson((o: Obj) => o.id === id);
+      };
+
+      // /rooms on A counts bob (on B) in #lobby and lists #b-only, where only B has members.
+      assert.equal((await ask(bob, { type: 'join', room: '#b-only' })).type, 'ack');
+      assert.equal((await ask(bob, { type: 'away', text: 'at lunch' })).type, 'ack');
+      await ask(bob, { type: 'who' }); // a request after the away: its presence follows
+      const listed = async (): Promise<Obj[]> => (await ask(op, { type: 'rooms' })).rooms as Obj[];
+      let rooms: Obj[] = [];
+      // Presence carries rooms and away text as of bob's node's last write.
+      for (let i = 0; i < 100; i++) {
+        rooms = await listed();
+        if (rooms.some((r) => r.name === '#b-only')) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.deepEqual(
+        rooms.map((r) => [r.name, r.members]),
+        [
+          ['#b-only', 1],
+          ['#lobby', 2],
+        ],
+      );
+
+      // /whois of a user on the other node: away text and idle time (within a renewal).
+      let whois: Obj = {};
+      for (let i = 0; i < 200; i++) {
+        whois = await ask(op, { type: 'whois', name: 'bob' });
+        if (whois.away !== undefined) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.equal(whois.away, 'at lunch');
+      assert.equal(typeof whois.idle, 'number');
+      assert.deepEqual(whois.rooms, ['#lobby']);
+
+      // A guest may not look like a user online on the other node.
+      const fake = await LineClient.connect(a.port);
+      t.after(() => fake.socket.destroy());
+      fake.sendJson({ type: 'hello', version: 1, name: 'b0b' });
+      const refused = await fake.waitForJson((o: Obj) => o.type === 'error');
+      assert.equal(refused.code, 'alias_taken');
+      assert.match(String(refused.message), /looks like bob/);
+
+      // A mute made on A holds on B; a topic lock made on A holds on B.
+      assert.equal((await ask(op, { type: 'mute', name: 'bob' })).type, 'ack');
+      assert.equal((await ask(op, { type: 'topic', room: '#lobby', lock: true })).type, 'ack');
+      let said: Obj = {};
+      for (let i = 0; i < 100; i++) {
+        said = await ask(bob, { type: 'say', room: '#lobby', text: 'can I?' });
+        if (said.type === 'error') break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.equal(said.code, 'forbidden', JSON.stringify(said));
+      assert.match(String(said.message), /muted by Op/);
+      assert.equal((await ask(op, { type: 'unmute', name: 'bob' })).type, 'ack');
+      let topic: Obj = {};
+      for (let i = 0; i < 100; i++) {
+        topic = await ask(bob, { type: 'topic', room: '#lobby', text: 'mine now' });
+        if (topic.code === 'forbidden' && /locked/.test(String(topic.message))) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.equal(topic.code, 'forbidden', JSON.stringify(topic));
+      assert.match(String(topic.message), /locked/);
     });
 
     test('a Redis without appendonly is refused at startup, naming what is at stake', async (t) => {

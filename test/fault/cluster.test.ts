@@ -194,6 +194,68 @@ if (missing) {
       assert.equal(live.seq, after);
     });
 
+    test('a node killed with -9: the others see no flicker; back in time it continues unannounced, too late one quit then one join', async (t) => {
+      const r = await redis(t);
+      const a = await node(t, r.url);
+      const b = await node(t, r.url);
+      const { client: carol } = await hello(b.port, 'carol');
+      const { client: alice, first: aw } = await hello(a.port, 'alice');
+      const { client: dave, first: dw } = await hello(a.port, 'dave');
+      t.after(() => [carol, alice, dave].forEach((c) => c.socket.destroy()));
+      await carol.waitForJson((o) => o.event === 'join' && o.user === 'dave');
+      const lobby = (w: Obj): Obj => ({
+        '#lobby': { seq: 0, epoch: (w.epochs as Record<string, string>)['#lobby'] },
+      });
+      await a.stop('SIGKILL');
+      const killedAt = Date.now();
+
+      // Alice's client comes back at once through B with her session token,
+      // as chat-client does: refused with a time to come back while the dead
+      // node's lease holds (never held open: an abandoned login must not join).
+      let back: { client: LineClient; first: Obj };
+      for (;;) {
+        const started = Date.now();
+        back = await hello(b.port, 'alice', { session: aw.session, resume: lobby(aw) });
+        if (back.first.type === 'welcome') break;
+        assert.equal(back.first.code, 'alias_taken', JSON.stringify(back.first));
+        assert.ok(Date.now() - started < 5000, 'the refusal came without waiting out the lease');
+        const wait = back.first.retryAfterMs as number;
+        assert.ok(wait > 0 && wait <= LEASE_SECONDS * 1000, `retryAfterMs ${wait}`);
+        back.client.socket.destroy();
+        assert.ok(Date.now() - killedAt < (LEASE_SECONDS + 5) * 1000, 'alias never freed');
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+      t.after(() => back.client.socket.destroy());
+      const said = await say(back.client, 'still here', 'a-back');
+
+      // Dave does not come back in time: his quit is said once, by one node.
+      const quit = await carol.waitForJson(
+        (o) => o.type === 'system' && o.user === 'dave' && o.event !== 'join',
+        (LEASE_SECONDS * 3 + 10) * 1000,
+      );
+      assert.equal(quit.event, 'quit');
+      assert.match(String(quit.reason), /lost connection/);
+      const { client: late, first: lw } = await hello(b.port, 'dave', {
+        session: dw.session,
+        resume: lobby(dw),
+      });
+      t.after(() => late.socket.destroy());
+      assert.equal(lw.type, 'welcome', JSON.stringify(lw));
+      await carol.waitForJson((o) => o.event === 'join' && o.user === 'dave' && o !== quit);
+      // A marker after everything: all carol was told about alice and dave is now in.
+      // (its ack comes after every earlier event of the room, §4 "Order").
+      await say(carol, 'marker', 'c-marker');
+      const told = carol.lines
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Obj)
+        .filter((o) => o.type === 'system' && (o.user === 'alice' || o.user === 'dave'))
+        .map((o) => `${String(o.event)} ${String(o.user)}`);
+      assert.deepEqual(told, ['join alice', 'join dave', 'quit dave', 'join dave']);
+      const heard = carol.lines.filter((l) => l.includes('still here'));
+      assert.equal(heard.length, 1);
+      assert.ok(said > 0);
+    });
+
     test('two nodes racing for one alias: exactly one wins, every time', async (t) => {
       const r = await redis(t);
       const a = await node(t, r.url);

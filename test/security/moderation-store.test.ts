@@ -153,3 +153,31 @@ test('topics, with who set them, survive a restart (#lobby too) and are shown on
   assert.equal(none.code, 1);
   assert.match(none.err, /no database at/u);
 });
+
+test('mutes and topic locks survive a restart', async (t) => {
+  const db = join(tempDir(t), 'chat.db');
+  await addAccount(db, 'Op', OP_PW, true);
+  const first = await spawnServer(t, { db });
+  const op = await jsonLogin(t, first.port, 'Op', OP_PW);
+  const mallory = await LineClient.json(first.port, 'Mallory', { history: 0 });
+  t.after(() => mallory.close());
+  op.sendJson({ type: 'mute', id: 'm', name: 'Mallory', reason: 'spam' });
+  assert.equal((await op.waitForJson((o) => o.id === 'm')).type, 'ack');
+  op.sendJson({ type: 'topic', id: 'l', room: '#lobby', lock: true });
+  assert.equal((await op.waitForJson((o) => o.id === 'l')).type, 'ack');
+  assert.equal((await first.stop('SIGTERM')).code, 0);
+
+  const second = await spawnServer(t, { db });
+  // Back under the same alias (a new guest session): still muted.
+  const again = await LineClient.json(second.port, 'Mallory', { history: 0 });
+  t.after(() => again.close());
+  again.sendJson({ type: 'say', id: 's', room: '#lobby', text: 'buy now' });
+  const refused = await again.waitForJson((o) => o.id === 's');
+  assert.equal(refused.code, 'forbidden', JSON.stringify(refused));
+  const guest = await LineClient.json(second.port, 'Dan', { history: 0 });
+  t.after(() => guest.close());
+  guest.sendJson({ type: 'topic', id: 't', room: '#lobby', text: 'mine' });
+  const locked = await guest.waitForJson((o) => o.id === 't');
+  assert.equal(locked.code, 'forbidden', JSON.stringify(locked));
+  assert.match(String(locked.message), /locked/);
+});

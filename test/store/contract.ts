@@ -449,6 +449,26 @@ export function storeContract(name: string, makeStore: MakeStore): void {
       assert.equal((await store.getIgnores('a:nobody')).size, 0);
     });
 
+    test('mutes and topic locks: set under several keys, lifted by name or key, listed', async (t) => {
+      const { store } = await setup(t);
+      const mute = { name: 'Bob', nameKey: 'bob', by: 'Op', at: 1, reason: 'spam', expires: 99 };
+      await store.setMute(['g:xyz', 'n:bob'], mute);
+      await store.setMute(['a:eve'], { name: 'Eve', nameKey: 'eve', by: 'Op', at: 2 });
+      await store.setTopicLock('#dev', true);
+      await store.setTopicLock('#ops', true);
+      await store.setTopicLock('#ops', false);
+      let state = await store.getModeration();
+      assert.deepEqual([...state.mutes.keys()].sort(), ['a:eve', 'g:xyz', 'n:bob']);
+      assert.deepEqual(state.mutes.get('g:xyz'), mute);
+      assert.deepEqual([...state.locks], ['#dev']);
+      assert.deepEqual(await store.removeMutes('nobody', []), []);
+      const lifted = await store.removeMutes('bob', []);
+      assert.equal(lifted.length, 2);
+      assert.equal((await store.removeMutes('x', ['a:eve']))[0]?.name, 'Eve');
+      state = await store.getModeration();
+      assert.equal(state.mutes.size, 0);
+    });
+
     test('topics, ignores, bans and audit survive a reopen', async (t) => {
       const { store, reopen } = await setup(t);
       if (!reopen) return t.skip('not durable');
@@ -456,6 +476,8 @@ export function storeContract(name: string, makeStore: MakeStore): void {
       await store.setIgnore('a:ann', 'bob', 'Bob');
       await store.addBan({ kind: 'alias', value: 'm', nameKey: 'm', name: 'M', by: 'Op', at: 1 });
       await store.addAudit({ at: 1, action: 'ban', actor: 'Op', target: 'alias M' });
+      await store.setMute(['a:eve'], { name: 'Eve', nameKey: 'eve', by: 'Op', at: 1 });
+      await store.setTopicLock('#lobby', true);
       await store.close();
       const again = await reopen(() => undefined);
       t.after(() => again.close());
@@ -463,6 +485,9 @@ export function storeContract(name: string, makeStore: MakeStore): void {
       assert.equal((await again.getIgnores('a:ann')).get('bob'), 'Bob');
       assert.equal((await again.listBans(2)).length, 1);
       assert.equal((await again.listAudit(0)).length, 1);
+      const moderation = await again.getModeration();
+      assert.equal(moderation.mutes.get('a:eve')?.name, 'Eve');
+      assert.ok(moderation.locks.has('#lobby'));
     });
   });
 }

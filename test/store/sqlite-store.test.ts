@@ -88,8 +88,10 @@ describe('SqliteStore file handling', () => {
         'ignores',
         'messages',
         'meta',
+        'mutes',
         'server_lease',
         'streams',
+        'topic_locks',
         'topics',
       ]);
     } finally {

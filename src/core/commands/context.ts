@@ -20,7 +20,7 @@ import type {
   Store,
   StoredMessage,
 } from '../../store/store.js';
-import type { Owner } from '../../store/lease.js';
+import type { Owner, Presence } from '../../store/lease.js';
 import type { Room, User } from '../model.js';
 import type { Moderation } from '../moderation.js';
 import type { Transfers } from '../transfers.js';
@@ -88,6 +88,8 @@ export interface ChatContext {
   ): Promise<void>;
   /** A user online on another node, or undefined. */
   remoteUser(raw: string): Promise<Owner | undefined>;
+  /** Users online on other nodes, from their `*` presence (away, rooms, last active). */
+  remotePresence(): Promise<Presence[]>;
   /** Ask the node holding `key` to kick that user. */
   ejectRemote(key: string, by: User, reason: string | undefined): void;
   /** A ban was recorded: remove everyone online it covers, on every node (operators excepted). */

@@ -42,7 +42,7 @@ export const mute = defineCommand('mute', (ctx, user, req) =>
     }
     const now = ctx.nowMs();
     const expires = ms === undefined ? undefined : now + ms;
-    ctx.moderation.mute(keys, {
+    await ctx.moderation.mute(keys, {
       name: shown,
       nameKey: foldKey(shown),
       by: user.name.display,

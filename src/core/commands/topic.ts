@@ -54,7 +54,7 @@ export const topic = defineCommand('topic', async (ctx, user, req) => {
     ctx.broadcast(room, event, user);
   }
   if (lock !== undefined && lock !== ctx.moderation.isTopicLocked(key)) {
-    ctx.moderation.setTopicLock(key, lock);
+    await ctx.moderation.setTopicLock(key, lock);
     ctx.audit({
       action: lock ? 'topic-lock' : 'topic-unlock',
       actor: user.name.display,

@@ -10,7 +10,7 @@ export const unmute = defineCommand('unmute', (ctx, user, req) =>
   inOrder(ctx, async () => {
     const raw = req.name.trim();
     const online = ctx.users.get(foldKey(raw));
-    const lifted = ctx.moderation.unmute(foldKey(raw), online ? muteKeys(online) : []);
+    const lifted = await ctx.moderation.unmute(foldKey(raw), online ? muteKeys(online) : []);
     if (!lifted) throw new ChatError('not_found', `${raw.slice(0, 60)} is not muted`);
     const shown = online?.name.display ?? raw;
     if (online) ctx.deliver(online, ctx.system('unmute', { user: shown, by: user.name.display }));

@@ -1,4 +1,4 @@
-import { foldKey } from '../../protocol/names.js';
+import { foldKey, parseRoom } from '../../protocol/names.js';
 import { defineCommand } from './command.js';
 import { reply } from './reply.js';
 
@@ -9,15 +9,17 @@ import { reply } from './reply.js';
  */
 export const whois = defineCommand('whois', async (ctx, user, req) => {
   if (!ctx.users.has(foldKey(req.name.trim()))) {
-    // On another node: what its lease says, and the rooms shared from presence.
+    // On another node: what its lease says, and its presence (as of its
+    // node's last renewal, at most a third of the lease time old).
     const owner = await ctx.remoteUser(req.name);
     if (!owner) ctx.findUser(req.name); // throws not_found
     const key = foldKey(owner!.display);
-    const shared: string[] = [];
-    for (const room of user.rooms.values()) {
-      const members = await ctx.whoIn(room.name.key, []);
-      if (members.some((m) => foldKey(m.name) === key)) shared.push(room.name.display);
-    }
+    const seen = (await ctx.remotePresence()).find((p) => p.key === key);
+    const theirs = new Set((seen?.rooms ?? []).map((r) => parseRoom(r).key));
+    const shared = [...user.rooms.values()]
+      .filter((r) => theirs.has(r.name.key))
+      .map((r) => r.name.display);
+    const active = seen?.active ?? owner!.since ?? ctx.nowMs();
     reply(user, req, {
       type: 'whois',
       name: owner!.display,
@@ -26,7 +28,8 @@ export const whois = defineCommand('whois', async (ctx, user, req) => {
       bot: owner!.bot ?? false,
       rooms: shared.sort((a, b) => a.localeCompare(b)),
       since: new Date(owner!.since ?? ctx.nowMs()).toISOString(),
-      idle: 0,
+      idle: Math.max(0, Math.floor((ctx.nowMs() - active) / 1000)),
+      ...(seen?.away && { away: seen.away }),
     });
     return;
   }
