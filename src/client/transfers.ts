@@ -331,7 +331,7 @@ export class ClientTransfers extends EventEmitter<TransferEvents> {
         return;
       case 'file-pause':
         t.paused = e.reason;
-        this.notice(`Transfer ${t.id} (${t.name}) paused: ${e.reason}`);
+        this.notice(`Transfer ${t.id} (${showName(t.name)}) paused: ${e.reason}`);
         this.emit('progress');
         return;
       case 'file-resume':
@@ -481,7 +481,7 @@ export class ClientTransfers extends EventEmitter<TransferEvents> {
       t.done = Math.min(t.size, seq * t.chunkSize);
       t.state = 'sending';
       this.started(t);
-      this.notice(`Transfer ${t.id} (${t.name}) resumed at ${humanBytes(t.done)}`);
+      this.notice(`Transfer ${t.id} (${showName(t.name)}) resumed at ${humanBytes(t.done)}`);
       this.pump(t);
       return;
     }

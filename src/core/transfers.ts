@@ -120,6 +120,8 @@ export class Transfers extends TransferRegistry {
     }
     if (req.type === 'file-accept') {
       t.state = 'accepted';
+      // The idle clock starts again: an offer answered late must not time out before its first chunk.
+      t.lastActivity = this.host.nowMs();
       this.toSender(t, { type: 'file-accept', id: t.id, from: user.name.display });
       return;
     }

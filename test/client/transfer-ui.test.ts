@@ -1,10 +1,21 @@
 /** The client's pure transfer helpers: safe names, command parsing, the progress bar. */
 import assert from 'node:assert/strict';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { completePath, publish, safeFileName } from '../../src/client/transfer-files.js';
-import { parseTransferCommand, progressText } from '../../src/client/transfer-ui.js';
+import {
+  completePath,
+  defaultDownloadDir,
+  publish,
+  safeFileName,
+} from '../../src/client/transfer-files.js';
+import {
+  completeSendPath,
+  parseTransferCommand,
+  progressText,
+  transferLines,
+} from '../../src/client/transfer-ui.js';
 import { tempDir } from '../helpers/env.js';
 
 describe('safeFileName', () => {
@@ -116,5 +127,56 @@ describe('progressText', () => {
     ]);
     assert.equal(two, '[2 files █████░░░░░ 50% 0 bytes/s ETA ?]');
     assert.equal(progressText([]), undefined);
+  });
+});
+
+describe('/transfers', () => {
+  it('lists each transfer: id, name, direction, state, bytes and rate', () => {
+    assert.deepEqual(transferLines([]), ['No file transfers']);
+    assert.deepEqual(
+      transferLines([
+        {
+          id: 'f1',
+          direction: 'in',
+          peer: 'bob',
+          name: 'a.bin',
+          size: 4 * 1024 * 1024,
+          done: 1024 * 1024,
+          state: 'receiving',
+          rate: 2 * 1024 * 1024,
+        },
+        {
+          id: 'f2',
+          direction: 'out',
+          peer: 'eve',
+          name: 'b.pdf',
+          size: 10,
+          done: 0,
+          state: 'offered',
+          rate: 0,
+        },
+      ]),
+      [
+        'f1  a.bin from bob: receiving, 1.0 MiB of 4.0 MiB (25%), 2.0 MiB/s',
+        'f2  b.pdf to eve: offered, 0 bytes of 10 bytes (0%)',
+      ],
+    );
+  });
+});
+
+describe('the download directory and /send completion', () => {
+  it('defaults to ~/Downloads/chat', () => {
+    assert.equal(defaultDownloadDir(), path.join(os.homedir(), 'Downloads', 'chat'));
+  });
+
+  it('Tab after /send NICK completes a path; other lines are not its business', (t) => {
+    const dir = tempDir(t);
+    writeFileSync(path.join(dir, 'report.pdf'), 'x');
+    assert.deepEqual(completeSendPath(`/send bob ${dir}/rep`), [
+      [`${dir}/report.pdf`],
+      `${dir}/rep`,
+    ]);
+    assert.equal(completeSendPath('/send bob'), undefined);
+    assert.equal(completeSendPath(`hello ${dir}/rep`), undefined);
   });
 });

@@ -5,7 +5,7 @@
  * connections can be cut, to drop a client mid-transfer.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -26,6 +26,8 @@ export class TransferPeer {
   private constructor(
     readonly conn: Connection,
     readonly dir: string,
+    /** The temporary directory that holds `dir` (removed on close). */
+    private readonly root: string,
   ) {
     this.ui = new TransferUi(conn, dir, {
       notice: (text, error) => {
@@ -42,8 +44,12 @@ export class TransferPeer {
     });
   }
 
-  /** Connect as `name` to 127.0.0.1:port, saving downloads in a fresh temporary directory. */
-  static async connect(port: number, name: string): Promise<TransferPeer> {
+  /**
+   * Connect as `name` to 127.0.0.1:port, saving downloads in a fresh
+   * temporary directory, or with `missingDir` in `Downloads/chat` under one,
+   * which the client must create.
+   */
+  static async connect(port: number, name: string, missingDir = false): Promise<TransferPeer> {
     const conn = new Connection({
       host: '127.0.0.1',
       port,
@@ -52,8 +58,9 @@ export class TransferPeer {
       backoffBaseMs: 20,
       backoffMaxMs: 100,
     });
-    const dir = mkdtempSync(path.join(tmpdir(), `chat-dl-${name}-`));
-    const peer = new TransferPeer(conn, dir);
+    const root = mkdtempSync(path.join(tmpdir(), `chat-dl-${name}-`));
+    const dir = missingDir ? path.join(root, 'Downloads', 'chat') : root;
+    const peer = new TransferPeer(conn, dir, root);
     await conn.connect();
     return peer;
   }
@@ -97,15 +104,15 @@ export class TransferPeer {
     throw new Error('no offer seen');
   }
 
-  /** Files in the download directory (temporary ones included). */
+  /** Files in the download directory (temporary ones included); none before it exists. */
   files(): string[] {
-    return readdirSync(this.dir).sort();
+    return existsSync(this.dir) ? readdirSync(this.dir).sort() : [];
   }
 
   async close(): Promise<void> {
     this.ui.close();
     await this.conn.quit();
-    rmSync(this.dir, { recursive: true, force: true });
+    rmSync(this.root, { recursive: true, force: true });
   }
 }
 

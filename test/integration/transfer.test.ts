@@ -67,11 +67,13 @@ describe('file transfer', () => {
     assert.equal(sha256Of(path.join(bob.dir, 'from-alice.bin')), a.sha256);
     assert.equal(sha256Of(path.join(alice.dir, 'from-bob.bin')), b.sha256);
     assert.deepEqual(bob.files(), ['from-alice.bin'], 'no temporary file left');
-    assert.ok(
-      alice.statuses.some((s) => s !== undefined && /\d+%.*\/s/u.test(s)),
-      'a progress bar was drawn',
-    );
-    assert.equal(alice.statuses.at(-1), undefined, 'the bar is gone when done');
+    for (const peer of [alice, bob]) {
+      assert.ok(
+        peer.statuses.some((s) => s !== undefined && /█.* \d+% .*\/s ETA /u.test(s)),
+        'a progress bar with rate and ETA was drawn on each side',
+      );
+      assert.equal(peer.statuses.at(-1), undefined, 'the bar is gone when done');
+    }
 
     // The same name again is saved beside it, never over it.
     const mark = bob.notices.length;
@@ -321,6 +323,11 @@ describe('file transfer', () => {
         const check = (): void => {
           if ((receiver.ui.transfers.list()[0]?.done ?? 0) < MiB) return;
           receiver.ui.transfers.off('progress', check);
+          // Until verified the download exists only under its hidden temporary name.
+          assert.ok(
+            receiver.files().every((n) => /^\..*\.part$/u.test(n)),
+            'only a .part file',
+          );
           proxy.cut();
           resolve();
         };

@@ -96,6 +96,8 @@ describe('loadConfig: defaults', () => {
     assert.equal(c.historyOnJoin, 20); // §2
     assert.equal(c.shutdownGrace, 5); // §8
     assert.equal(c.heartbeat, 30); // docs/protocol.md
+    assert.equal(c.maxFileBytes, 10 * 1024 * 1024); // §5
+    assert.equal(c.fileIdleTimeout, 120); // §5
     assert.equal(c.config, undefined);
   });
 

@@ -4,6 +4,7 @@
  * arithmetic and the aborts, none of which need a socket.
  */
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ChatError } from '../../src/protocol/errors.js';
 import { Room, User, type Peer } from '../../src/core/model.js';
@@ -121,13 +122,56 @@ describe('Transfers (relay state machine)', () => {
     w.advance(59_000);
     w.transfers.sweep();
     assert.equal(w.transfers.size, 1);
+    // Accepted just before the limit: the accept counts as activity.
+    w.transfers.handle(b.u, { type: 'file-accept', id: 't' });
     w.advance(2_000);
+    w.transfers.sweep();
+    assert.equal(w.transfers.size, 1, 'an accept restarts the idle clock');
+    w.advance(59_000);
     w.transfers.sweep();
     assert.equal(w.transfers.size, 0);
     for (const p of [a.peer, b.peer]) {
       const e = p.of('error').at(-1) as { code: string; id: string };
       assert.equal(e.code, 'timeout');
       assert.equal(e.id, 't');
+    }
+  });
+
+  it('a side that stays away past the idle timeout: the other is told, the late one too', () => {
+    const w = world({ idleTimeoutMs: 60_000 });
+    const a = w.user('alice');
+    const b = w.user('bob');
+    w.transfers.handle(a.u, {
+      type: 'file-offer',
+      id: 't',
+      to: 'bob',
+      name: 'x',
+      size: 9,
+      sha256: SHA,
+    });
+    w.transfers.handle(b.u, { type: 'file-accept', id: 't' });
+    w.transfers.handle(a.u, { type: 'file-chunk', id: 't', seq: 0, data: chunk(3) });
+    w.transfers.suspend(b.u);
+    w.drop(b.u);
+    w.advance(30_000);
+    w.transfers.sweep();
+    assert.equal(w.transfers.size, 1, 'still waiting within the timeout');
+    w.advance(31_000);
+    w.transfers.sweep();
+    assert.equal(w.transfers.size, 0);
+    const told = a.peer.of('error').at(-1) as { code: string; id: string; message: string };
+    assert.equal(told.code, 'timeout');
+    assert.equal(told.id, 't');
+    assert.equal(b.peer.of('error').length, 0, 'nothing is written to a dropped connection');
+    // Bob's client comes back and asks to resume: it hears why it cannot.
+    const b2 = w.user('bob');
+    try {
+      w.transfers.handle(b2.u, { type: 'file-resume', id: 't' });
+      assert.fail('a resume after the timeout must be refused');
+    } catch (e) {
+      assert.ok(e instanceof ChatError);
+      assert.equal(e.code, 'not_found');
+      assert.match(e.message, /cannot be resumed/u);
     }
   });
 
@@ -250,5 +294,29 @@ describe('Transfers (relay state machine)', () => {
     w.transfers.handle(a2.u, { type: 'file-chunk', id: 't', seq: 2, data: chunk(3) });
     w.transfers.handle(a2.u, { type: 'file-end', id: 't' });
     assert.equal(b.peer.of('file-end').length, 1);
+  });
+});
+
+describe('the relay keeps nothing on disk', () => {
+  it('no module of the relay can reach a file system', () => {
+    // The relay's modules import only the chat's own core and protocol
+    // modules: a file written by the server would need node:fs or the store.
+    const core = new URL('../../../src/core/', import.meta.url);
+    const files = [
+      ...readdirSync(core)
+        .filter((f) => f.startsWith('transfer'))
+        .map((f) => new URL(f, core)),
+      new URL('commands/file.ts', core),
+    ];
+    assert.ok(files.length >= 5, 'the relay modules were found');
+    for (const file of files) {
+      const source = readFileSync(file, 'utf8');
+      for (const [, from] of source.matchAll(/from '([^']+)'/gu)) {
+        assert.ok(
+          /^\.\.?\//u.test(from!) && !/\/(store|server)\//u.test(from!),
+          `${file.pathname} imports ${from}`,
+        );
+      }
+    }
   });
 });
