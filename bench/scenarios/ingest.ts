@@ -159,7 +159,12 @@ export async function scenarioG(ctx: Ctx): Promise<ScenarioReport> {
   const order: string[] = [];
   // --quick (what npm test runs) keeps two of the four chat-server runs, one
   // per mode and one per kind of db, so every code path still runs.
-  const chosen = ctx.quick ? variants.filter((_, i) => i === 0 || i === 3) : variants;
+  // CHAT_BENCH_G_ONLY (e.g. `text-file,json-memory`) keeps only those runs,
+  // for profiling one of them with CHAT_BENCH_NODE_ARGS.
+  const only = (process.env['CHAT_BENCH_G_ONLY'] ?? '').split(',').filter(Boolean);
+  const chosen = (ctx.quick ? variants.filter((_, i) => i === 0 || i === 3) : variants).filter(
+    (v) => only.length === 0 || only.includes(`${v.mode}-${v.db === file ? 'file' : 'memory'}`),
+  );
   if (ctx.servers.includes('chat-server')) {
     for (const v of chosen) {
       const label = `(g) ${v.name}`;

@@ -4,6 +4,7 @@ import {
   fmtCount,
   GENTLE_IN_FLIGHT,
   makeClients,
+  measureLoad,
   prepare,
   sizes,
   spreadAddresses,
@@ -36,7 +37,17 @@ export interface ScaleResult {
   sourceAddresses: number;
   /** Load generator CPU share while joining (see the CPU note). */
   generatorCpu: number;
+  /**
+   * The biggest level only, chat-server only: then LOAD_SENDERS of the clients
+   * send (window LOAD_WINDOW) to the room all of them are in; the server's
+   * RSS at its highest while they do, and messages/s answered.
+   */
+  load?: { rssPeakKb: number | null; messagesPerSec: number; deliveriesPerSec: number };
 }
+
+/** Senders active in the memory-under-load phase (issue: RSS at 18,000 with 10 senders). */
+const LOAD_SENDERS = 10;
+const LOAD_WINDOW = 16;
 
 /** File descriptors the generator process needs beyond its sockets. */
 const FD_SLACK = 200;
@@ -52,11 +63,17 @@ const HEADERS = [
   'RSS joined MB',
   'bytes/conn',
   'gen CPU',
+  'RSS 10 senders MB',
 ];
 
 export async function scenarioC(ctx: Ctx): Promise<ScenarioReport> {
-  const levels = sizes(ctx, [1000, 5000, 10_000, 18_000], [50, 200]);
-  const joinTimeoutMs = sizes(ctx, 20_000, 3000);
+  // CHAT_BENCH_C_LEVELS (e.g. `18000`) runs only those levels.
+  const only = (process.env['CHAT_BENCH_C_LEVELS'] ?? '').split(',').filter(Boolean).map(Number);
+  const levels = only.length > 0 ? only : sizes(ctx, [1000, 5000, 10_000, 18_000], [50, 200]);
+  const top = Math.max(...levels);
+  // CHAT_BENCH_C_JOIN_TIMEOUT_MS: more time to join on a machine shared with other work.
+  const joinTimeoutMs =
+    Number(process.env['CHAT_BENCH_C_JOIN_TIMEOUT_MS']) || sizes(ctx, 20_000, 3000);
   const runs: Record<string, Outcome<unknown>> = {};
   const rows: string[][] = [];
   const notes: string[] = [
@@ -87,7 +104,11 @@ export async function scenarioC(ctx: Ctx): Promise<ScenarioReport> {
         continue;
       }
       const o = await attempt(ctx, label, async (): Promise<ScaleResult> => {
-        const clients = makeClients(n, 0, 'idle', spreadAddresses(ctx));
+        const withLoad = n === top && kind === 'chat-server';
+        const clients = makeClients(n, withLoad ? LOAD_SENDERS : 0, 'idle', spreadAddresses(ctx));
+        // Observers (one ordinary receiver per generator worker) answer the senders' windows.
+        if (withLoad)
+          for (const c of clients.slice(LOAD_SENDERS, 2 * LOAD_SENDERS)) c.role = 'receiver';
         const p = await prepare(ctx, {
           label,
           kind,
@@ -95,10 +116,32 @@ export async function scenarioC(ctx: Ctx): Promise<ScenarioReport> {
           joinTimeoutMs,
           probeTimeoutMs: sizes(ctx, 10_000, 3000),
           maxInFlight: sizes(ctx, STORM_IN_FLIGHT, GENTLE_IN_FLIGHT),
+          window: LOAD_WINDOW,
         });
         try {
+          const rssJoinedKb = p.rssJoinedKb;
           const grown =
-            p.rssStartKb !== null && p.rssJoinedKb !== null ? p.rssJoinedKb - p.rssStartKb : null;
+            p.rssStartKb !== null && rssJoinedKb !== null ? rssJoinedKb - p.rssStartKb : null;
+          let load: ScaleResult['load'];
+          if (withLoad && p.join.joined === n) {
+            let rssPeakKb = p.server.rssKb();
+            const sample = (): void => {
+              const kb = p.server.rssKb();
+              if (kb !== null && (rssPeakKb === null || kb > rssPeakKb)) rssPeakKb = kb;
+            };
+            const r = await measureLoad(ctx, p, {
+              label: `${label}, ${LOAD_SENDERS} senders`,
+              warmupMs: sizes(ctx, 2000, 100),
+              measureMs: sizes(ctx, 8000, 300),
+              onSecond: sample,
+              onMeasureEnd: sample,
+            });
+            load = {
+              rssPeakKb,
+              messagesPerSec: Math.round(Math.max(0, r.sent - r.lost) / r.measureS),
+              deliveriesPerSec: r.deliveriesPerSec,
+            };
+          }
           return {
             server: kind,
             clients: n,
@@ -111,13 +154,14 @@ export async function scenarioC(ctx: Ctx): Promise<ScenarioReport> {
             probeOf: p.probe.of,
             probeMs: p.probe.ms,
             rssStartKb: p.rssStartKb,
-            rssJoinedKb: p.rssJoinedKb,
+            rssJoinedKb,
             rssPerConnectionBytes:
               grown !== null && p.join.joined > 0
                 ? Math.round((grown * 1024) / p.join.joined)
                 : null,
             sourceAddresses: new Set(clients.map((c) => c.localAddress ?? '127.0.0.1')).size,
             generatorCpu: p.generatorCpu,
+            ...(load ? { load } : {}),
           };
         } finally {
           await teardown(p);
@@ -137,7 +181,13 @@ export async function scenarioC(ctx: Ctx): Promise<ScenarioReport> {
           mb(r.rssJoinedKb),
           int(r.rssPerConnectionBytes),
           pct(r.generatorCpu),
+          r.load ? mb(r.load.rssPeakKb) : '-',
         ]);
+        if (r.load) {
+          notes.push(
+            `${key} with ${LOAD_SENDERS} senders (window ${LOAD_WINDOW}) in the room of all ${int(n)}: RSS peak ${mb(r.load.rssPeakKb)} MB (target < 300), ${int(r.load.messagesPerSec)} messages/s, ${int(r.load.deliveriesPerSec)} deliveries/s.`,
+          );
+        }
         if (r.failed > 0)
           notes.push(`${key}: ${r.failed} failed to join (${fmtCount(r.failReasons)})`);
         if (r.joined < n) {

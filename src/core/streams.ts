@@ -7,7 +7,7 @@
  */
 import { StreamFollower } from '../bus/follower.js';
 import type { MessageEvent, PrivateEvent } from '../protocol/messages.js';
-import { mentionedKeys } from '../protocol/mention.js';
+import { mentionsAmong } from '../protocol/mention.js';
 import { foldKey, type Name } from '../protocol/names.js';
 import type { StoredMessage } from '../store/store.js';
 import type { Chat } from './chat.js';
@@ -100,8 +100,10 @@ export class Streams {
       text: m.text,
       action: m.action,
     };
-    if (reader && reader.name.key !== foldKey(m.from) && mentionedKeys(m.text).has(reader.name.key))
-      event.mention = true;
+    if (reader && reader.name.key !== foldKey(m.from)) {
+      const key = reader.name.key;
+      if (mentionsAmong(m.text, { has: (k) => k === key })) event.mention = true;
+    }
     return event;
   }
 
@@ -140,13 +142,23 @@ export class Streams {
     const events = fresh.map((m) => this.messageEvent(room, m));
     const from = fresh.map((m) => foldKey(m.from));
     const senders = new Set(from);
-    // Who each message names (§4 message.mention): one scan per message.
-    const named = fresh.map((m) => mentionedKeys(m.text));
+    // Who each message names (§4 message.mention): one scan per message,
+    // each word looked up among the users online here (most name nobody).
+    const named = fresh.map((m) => mentionsAmong(m.text, this.chat.users));
+    let anyNamed: Set<string> | undefined;
+    for (const keys of named) if (keys) for (const k of keys) (anyNamed ??= new Set()).add(k);
     for (const member of room.members) {
-      const mentioned = named.some((keys) => keys.has(member.name.key));
-      if (!mentioned && !senders.has(member.name.key) && member.receivesAll(key, senders)) {
-        if (events.length === 1) member.peer.send(events[0]!);
-        else member.peer.sendAll(events);
+      const mentioned = anyNamed?.has(member.name.key) === true;
+      if (!mentioned && member.receivesAll(key, senders)) {
+        if (!senders.has(member.name.key)) {
+          if (events.length === 1) member.peer.send(events[0]!);
+          else member.peer.sendAll(events);
+        } else {
+          // One of the burst's senders: the rest of it as one unit, without
+          // its own lines (split horizon), not event by event.
+          const others = events.filter((_, i) => from[i] !== member.name.key);
+          if (others.length > 0) member.peer.sendAll(others);
+        }
         continue;
       }
       events.forEach((event, i) => {
@@ -155,7 +167,7 @@ export class Streams {
         // The mentioned member's own copy carries the flag; the shared one stays shared.
         this.chat.deliver(
           member,
-          named[i]!.has(member.name.key) ? { ...event, mention: true } : event,
+          named[i]?.includes(member.name.key) ? { ...event, mention: true } : event,
           key,
         );
       });

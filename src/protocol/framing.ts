@@ -11,7 +11,8 @@ const CR = 0x0d;
 
 /** Splits a byte stream into LF-terminated lines of at most `maxLineBytes` bytes. */
 export class LineFramer {
-  private pending: Buffer[] = [];
+  /** A line's start held until its LF comes; made only then (most connections never need it). */
+  private pending: Buffer[] | undefined;
   private pendingBytes = 0;
   private discarding = false;
 
@@ -37,9 +38,10 @@ export class LineFramer {
       if (this.pendingBytes === 0) {
         line = piece;
       } else {
-        this.pending.push(piece);
-        line = Buffer.concat(this.pending, this.pendingBytes + piece.length);
-        this.pending = [];
+        const parts = this.pending ?? [];
+        parts.push(piece);
+        line = Buffer.concat(parts, this.pendingBytes + piece.length);
+        this.pending = undefined;
         this.pendingBytes = 0;
       }
       if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, -1);
@@ -54,8 +56,8 @@ export class LineFramer {
    */
   end(): Buffer | undefined {
     if (this.discarding || this.pendingBytes === 0) return undefined;
-    let line = Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [];
+    let line = Buffer.concat(this.pending ?? [], this.pendingBytes);
+    this.pending = undefined;
     this.pendingBytes = 0;
     if (line[line.length - 1] === CR) line = line.subarray(0, -1);
     return line.length > this.maxLineBytes ? undefined : line;
@@ -65,14 +67,14 @@ export class LineFramer {
     if (this.discarding || rest.length === 0) return;
     // One extra byte may be the CR of a CRLF, so allow it before declaring overflow.
     if (this.pendingBytes + rest.length > this.maxLineBytes + 1) {
-      this.pending = [];
+      this.pending = undefined;
       this.pendingBytes = 0;
       this.discarding = true;
       frames.push({ kind: 'too_long' });
       return;
     }
     // Copy: the socket may reuse the chunk's memory after we return.
-    this.pending.push(Buffer.from(rest));
+    (this.pending ??= []).push(Buffer.from(rest));
     this.pendingBytes += rest.length;
   }
 }

@@ -8,21 +8,39 @@ import type { Clock, Timer } from '../core/clock.js';
 import type { Request } from '../protocol/messages.js';
 import { RateLimiter, type Admission, type RateLimitOptions } from './rate-limit.js';
 
+/** Whether held jobs may still run (the connection is open and logged in). */
+export interface InputOwner {
+  readonly acceptsInput: boolean;
+}
+
 export class InputOrder {
-  private readonly limiter: RateLimiter<() => void>;
+  /**
+   * Made at the first post-login line, not per connection: an idle
+   * connection never needs one, and its size is what limits how many a
+   * server holds. A bucket made later starts full, as one made at connect
+   * would be by then (it refills up to `burst` and no further).
+   */
+  private bucket: RateLimiter<() => void> | undefined;
   private drainTimer: Timer | undefined;
 
   constructor(
-    opts: RateLimitOptions,
+    private readonly opts: RateLimitOptions,
     private readonly clock: Clock,
-    /** Whether held jobs may still run (the connection is open and logged in). */
-    private readonly open: () => boolean,
-  ) {
-    this.limiter = new RateLimiter<() => void>(opts, () => clock.now());
+    /** An object, not a closure per connection. */
+    private readonly owner: InputOwner,
+  ) {}
+
+  private get limiter(): RateLimiter<() => void> {
+    return (this.bucket ??= new RateLimiter<() => void>(this.opts, () => this.clock.now()));
   }
 
   /** Run `job` now, or after the held ones (it keeps its place, takes no token). */
   inTurn(job: () => void): void {
+    // Without a bucket nothing was ever held: no need to make one.
+    if (!this.bucket) {
+      job();
+      return;
+    }
     const verdict = this.limiter.offerFree(job);
     if (verdict.kind === 'now') job();
     else this.scheduleDrain();
@@ -41,6 +59,7 @@ export class InputOrder {
 
   /** Take `n` tokens for work done without a request of its own (a hello.resume's rooms, §6). */
   charge(n: number): void {
+    if (n <= 0) return; // nothing to take: no bucket to make
     this.limiter.charge(n);
   }
 
@@ -55,9 +74,9 @@ export class InputOrder {
     if (wait === undefined) return;
     this.drainTimer = this.clock.setTimeout(() => {
       this.drainTimer = undefined;
-      if (!this.open()) return;
+      if (!this.owner.acceptsInput) return;
       for (const job of this.limiter.release()) {
-        if (!this.open()) return;
+        if (!this.owner.acceptsInput) return;
         job();
       }
       this.scheduleDrain();

@@ -38,7 +38,8 @@ export class Session extends Connection implements Peer {
   private codec: Codec;
   private user: User | undefined;
   private readonly framer: LineFramer;
-  private readonly handshake: Handshake;
+  /** Until login: dropped then, since its host's closures would outlive their use on every idle connection. */
+  private handshake: Handshake | undefined;
   private longLinesInARow = 0;
   private heartbeatTimer: Timer | undefined;
   /** JSON connections only, from login on. */
@@ -60,11 +61,7 @@ export class Session extends Connection implements Peer {
     super(id, socket, deps, deps.chat.clock);
     this.framer = new LineFramer(deps.config.maxLineBytes);
     this.codec = deps.defaultCodec;
-    this.order = new InputOrder(
-      deps.rateLimits,
-      this.clock,
-      () => !this.closing && this.user !== undefined,
-    );
+    this.order = new InputOrder(deps.rateLimits, this.clock, this);
     this.handshake = new Handshake(
       {
         chat: deps.chat,
@@ -95,6 +92,11 @@ export class Session extends Connection implements Peer {
       this.note('info', {}, 'connected');
       this.write(deps.banner);
     }
+  }
+
+  /** Whether held input may still run: open and logged in (InputOwner). */
+  get acceptsInput(): boolean {
+    return !this.closing && this.user !== undefined;
   }
 
   /** The mode of the codec this connection speaks (Peer). */
@@ -152,7 +154,7 @@ export class Session extends Connection implements Peer {
 
   /** After a half-close: close once the input before it is done; a login in progress finishes first. */
   private closeWhenAnswered(): void {
-    if (this.closing || !this.ended || this.handshake.checking) return;
+    if (this.closing || !this.ended || this.handshake?.checking === true) return;
     const user = this.user;
     if (!user) {
       this.close('closed by client');
@@ -220,7 +222,7 @@ export class Session extends Connection implements Peer {
       }
       return;
     }
-    this.handshake.frame(frame);
+    this.handshake?.frame(frame);
   }
 
   /** Pass a request through flood control (§6); `uncounted` ones only keep their place. */
@@ -255,6 +257,7 @@ export class Session extends Connection implements Peer {
   /** The handshake let the user in: from here on, frames are requests. */
   private admitted(user: User): void {
     this.user = user;
+    this.handshake = undefined;
     this.note(
       'info',
       { mode: this.codec.mode, alias: user.name.display, account: user.account !== undefined },
@@ -288,7 +291,7 @@ export class Session extends Connection implements Peer {
 
   /** The socket is gone: leave the chat and free the connection's place. */
   onClose(): void {
-    this.handshake.stop();
+    this.handshake?.stop();
     this.clock.clearInterval(this.heartbeatTimer);
     this.order.stop();
     this.outbox.discard();

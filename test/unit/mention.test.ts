@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { mentionedKeys } from '../../src/protocol/mention.js';
+import { mentionedKeys, mentionsAmong } from '../../src/protocol/mention.js';
 import { foldKey } from '../../src/protocol/names.js';
 
 const names = (text: string, alias: string): boolean => mentionedKeys(text).has(foldKey(alias));
@@ -26,5 +26,37 @@ describe('mentionedKeys', () => {
     assert.equal(names('ping j.doex', 'j.doe'), false);
     assert.equal(names('ｂｏｂ ping', 'Bob'), true);
     assert.equal(names('STRASSE', 'straße'), true);
+  });
+});
+
+describe('mentionsAmong', () => {
+  const online = new Set(['bob', 'j.doe', 'doe', 'ann-1', 'x_y']);
+
+  test('finds only the given keys, each once, and undefined when none', () => {
+    assert.deepEqual(mentionsAmong('Bob, bob and BOB', online), ['bob']);
+    assert.deepEqual(mentionsAmong('ping j.doe.', online), ['j.doe', 'doe']);
+    assert.deepEqual(mentionsAmong('ann-1 x_y', online), ['ann-1', 'x_y']);
+    assert.equal(mentionsAmong('nobody here, bobby', online), undefined);
+    assert.equal(mentionsAmong('x'.repeat(600), online), undefined);
+  });
+
+  test('the ASCII scan finds what the Unicode pattern finds', () => {
+    const texts = [
+      'hi bob',
+      "that's Bob's, see you Bob.",
+      '...j.doe...doe.. ann-1-x_y',
+      'Bobby bob_2 bob-x -bob- _bob_',
+      'tabs\tbob\nann-1\r\nx_y!',
+    ];
+    for (const text of texts) {
+      // A non-ASCII word sends the whole text through the Unicode pattern.
+      const unicode = mentionsAmong(`${text} é`, online)?.sort();
+      assert.deepEqual(mentionsAmong(text, online)?.sort(), unicode, text);
+      assert.deepEqual(
+        [...mentionedKeys(text)].sort(),
+        [...mentionedKeys(`${text} é`)].filter((k) => k !== 'é').sort(),
+        text,
+      );
+    }
   });
 });

@@ -1,0 +1,106 @@
+/**
+ * A burst of a room's messages (several stored in one turn) is fanned out as
+ * one unit per member (docs/performance.md), also to the members who sent
+ * some of it: they get the others' lines in order and never their own (split
+ * horizon, docs/protocol.md §4), and a member the text names gets its own
+ * copy flagged `mention`.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { LocalBus } from '../../src/bus/local-bus.js';
+import { Chat } from '../../src/core/chat.js';
+import type { Peer, User } from '../../src/core/model.js';
+import type { ServerEvent } from '../../src/protocol/messages.js';
+import { MemoryLeases } from '../../src/store/memory-leases.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+
+class CountingPeer implements Peer {
+  readonly events: ServerEvent[] = [];
+  /** How many send/sendAll calls carried room messages. */
+  messageCalls = 0;
+  private waiters: Array<() => void> = [];
+  constructor(
+    readonly id: string,
+    readonly address = '127.0.0.1',
+  ) {}
+  send(event: ServerEvent): void {
+    if (event.type === 'message') this.messageCalls++;
+    this.push(event);
+  }
+  sendAll(events: readonly ServerEvent[]): void {
+    if (events.some((e) => e.type === 'message')) this.messageCalls++;
+    for (const e of events) this.push(e);
+  }
+  close(): void {}
+  texts(): string[] {
+    return this.events.flatMap((e) =>
+      e.type === 'message' ? [`${e.from}: ${e.text}${e.mention ? ' (mention)' : ''}`] : [],
+    );
+  }
+  async until(pred: () => boolean): Promise<void> {
+    while (!pred()) await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+  private push(event: ServerEvent): void {
+    this.events.push(event);
+    for (const w of this.waiters.splice(0)) w();
+  }
+}
+
+test('a burst reaches each member once, without its own lines, mentions flagged', async () => {
+  const bus = new LocalBus();
+  // SQLite: it takes a connection's says at once and commits them per turn.
+  const store = new SqliteStore({ path: ':memory:', publish: (m) => bus.publish(m) });
+  const chat = new Chat({
+    store,
+    bus,
+    leases: new MemoryLeases(),
+    node: 'n1',
+    limits: {
+      maxLineBytes: 16384,
+      maxMessageLines: 20,
+      rateBurst: 100,
+      ratePerSecond: 100,
+      rateQueue: 10,
+      maxTopicBytes: 390,
+      maxRoomsPerUser: 50,
+    },
+    requireAccount: false,
+    historyOnJoin: 20,
+    announceLimit: 100,
+    heartbeatSeconds: 30,
+    server: { name: 'chat-server', version: 'test' },
+  });
+  await chat.start();
+  const join = async (name: string): Promise<[User, CountingPeer]> => {
+    const peer = new CountingPeer(name);
+    const user = await chat.login(peer, { name });
+    await peer.until(() => peer.events.some((e) => e.type === 'welcome'));
+    return [user, peer];
+  };
+  const [alice, ap] = await join('alice');
+  const [bob, bp] = await join('bob');
+  const [, cp] = await join('carol');
+
+  // All handed over in one turn: one burst of four messages.
+  chat.handle(alice, { type: 'say', room: '#lobby', text: 'a1' });
+  chat.handle(bob, { type: 'say', room: '#lobby', text: 'b1' });
+  chat.handle(alice, { type: 'say', room: '#lobby', text: 'a2 for Carol.' });
+  chat.handle(bob, { type: 'say', room: '#lobby', text: 'b2' });
+  await cp.until(() => cp.texts().length === 4);
+  await ap.until(() => ap.texts().length === 2);
+  await bp.until(() => bp.texts().length === 2);
+
+  assert.deepEqual(cp.texts(), [
+    'alice: a1',
+    'bob: b1',
+    'alice: a2 for Carol. (mention)',
+    'bob: b2',
+  ]);
+  assert.deepEqual(ap.texts(), ['bob: b1', 'bob: b2']);
+  assert.deepEqual(bp.texts(), ['alice: a1', 'alice: a2 for Carol.']);
+  // Alice and Bob got the burst as one unit each, not a call per message.
+  assert.equal(ap.messageCalls, 1);
+  assert.equal(bp.messageCalls, 1);
+  chat.shutdown();
+  await store.close();
+});
