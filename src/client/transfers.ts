@@ -15,9 +15,27 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
-import { humanBytes, type FileEvent, type FileRequest } from '../protocol/file-messages.js';
+import { humanBytes, type FileEvent } from '../protocol/file-messages.js';
 import type { ServerEvent } from '../protocol/messages.js';
 import { expandHome, hashFile, hashPath, publish, safeFileName } from './transfer-files.js';
+import {
+  TransferError,
+  type Incoming,
+  type Outgoing,
+  type Transfer,
+  type TransferEvents,
+  type TransferIO,
+  type TransferOptions,
+  type TransferView,
+} from './transfer-state.js';
+
+export {
+  TransferError,
+  type TransferEvents,
+  type TransferIO,
+  type TransferOptions,
+  type TransferView,
+} from './transfer-state.js';
 
 /** Chunks a sender keeps unacknowledged (the server enforces the same, §5). */
 export const WINDOW = 8;
@@ -27,84 +45,6 @@ const MAX_CHUNK = 48 * 1024;
 const CHUNK_OVERHEAD = 256;
 /** Errors after which the server has already forgotten the transfer. */
 const SERVER_ENDED = new Set(['shutting_down', 'timeout', 'not_found']);
-
-export interface TransferIO {
-  /** Send a request now; false when not connected (it is then lost, not queued). */
-  send(request: FileRequest): boolean;
-  /** The server's limits from its welcome. */
-  limits(): { maxLineBytes: number; maxFileBytes?: number };
-}
-
-export interface TransferOptions {
-  downloadDir: string;
-  now?: () => number;
-}
-
-type State = 'offering' | 'offered' | 'sending' | 'ending' | 'receiving' | 'verifying';
-
-interface Base {
-  id: string;
-  /** The other user. */
-  peer: string;
-  /** The name as offered (shown), and the safe name it is saved under (incoming). */
-  name: string;
-  size: number;
-  sha256: string;
-  state: State;
-  /** Bytes confirmed: acked by the receiver (outgoing) or written (incoming). */
-  done: number;
-  /** When bytes started to flow (after accept or resume), and `done` then; for the rate. */
-  since: number;
-  sinceBytes: number;
-  /** When bytes first started to flow, for the summary (a resume does not reset it). */
-  firstStart?: number;
-  paused?: string;
-}
-
-interface Outgoing extends Base {
-  dir: 'out';
-  fd: number;
-  chunkSize: number;
-  nextSeq: number;
-  acked: number;
-}
-
-interface Incoming extends Base {
-  dir: 'in';
-  safeName: string;
-  fd?: number;
-  temp?: string;
-  nextSeq: number;
-  /** offsets[seq]: where chunk seq starts; for truncating on resume. */
-  offsets: number[];
-}
-
-type Transfer = Outgoing | Incoming;
-
-/** One transfer as /transfers and the progress bar show it. */
-export interface TransferView {
-  id: string;
-  direction: 'out' | 'in';
-  peer: string;
-  name: string;
-  size: number;
-  done: number;
-  state: string;
-  /** Bytes per second since bytes started to flow, 0 before. */
-  rate: number;
-}
-
-export interface TransferEvents {
-  /** Something to tell the user; `error` for failures. */
-  notice: [{ text: string; error: boolean }];
-  /** Progress changed (throttle before drawing). */
-  progress: [];
-}
-
-/** A refusal of a /send, /accept, … typed by the user. */
-export class TransferError extends Error {
-  override readonly name = 'TransferError';
-}
 
 export class ClientTransfers extends EventEmitter<TransferEvents> {
   private readonly all = new Map<string, Transfer>();
