@@ -269,7 +269,7 @@ export async function accountsMain(argv: string[], env: NodeJS.ProcessEnv): Prom
   program
     .command('import <file>')
     .description(
-      'add accounts from a CSV file (name,password[,operator]); existing ones are kept; all or nothing',
+      'add accounts from a CSV file (name,password[,operator]); existing ones are kept; a bad line imports nothing (on Redis, rerun an interrupted import)',
     )
     .action(async (file: string) => {
       let text: string;
