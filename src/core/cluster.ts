@@ -2,50 +2,22 @@
  * This node among the others (docs/architecture.md, cluster mode): alias
  * leases (one holder of an alias across nodes, taken over on a right
  * password, renewed on a timer, dropped when the store is out of reach),
- * presence for /who across nodes, and the signals nodes send each other
- * (announce, eject, ban, takeover). With one node and the in-memory lease
+ * presence for /who across nodes (in core/cluster-presence.ts, the base
+ * class), and the signals nodes send each other (announce, eject, ban,
+ * takeover). With one node and the in-memory lease
  * store it is the same code, talking to itself.
  */
-import type { SystemEvent, WhoEntry } from '../protocol/messages.js';
 import { ChatError } from '../protocol/errors.js';
-import { foldKey, parseRoom, skeleton, type Name } from '../protocol/names.js';
+import type { Name } from '../protocol/names.js';
 import { banApplies } from '../store/ban-match.js';
-import { EVERYONE, type Lease, type Owner, type Presence } from '../store/lease.js';
+import type { Lease, Owner } from '../store/lease.js';
 import type { AccountRecord, BanRecord } from '../store/store.js';
-import type { ChatOptions } from './chat-options.js';
-import type { Clock, Timer } from './clock.js';
-import type { Room, User } from './model.js';
+import type { Timer } from './clock.js';
+import { ClusterPresence } from './cluster-presence.js';
+import { unavailable, type Signal } from './cluster-signal.js';
+import type { User } from './model.js';
 
-/**
- * A notice between nodes (Bus.signal): system events for rooms whose members
- * may be on other nodes, and requests to the node that holds a user.
- */
-export type Signal =
-  | {
-      t: 'announce';
-      node: string;
-      /** Room keys: each node delivers `event` once to each of its members of any of them. */
-      rooms: string[];
-      event: SystemEvent;
-      /** Folded alias of the user the event is about (not told). */
-      except?: string;
-      /** Big rooms aggregate this instead (§6). */
-      presence?: { kind: 'joined' | 'left'; name: string };
-    }
-  | { t: 'eject'; node: string; key: string; by: string; reason?: string }
-  /** A ban was recorded: each node removes whoever of its users it covers. */
-  | { t: 'ban'; node: string; ban: BanRecord }
-  | { t: 'takeover'; node: string; key: string; session: string }
-  /** A mute or topic lock changed in the store: each node reads them again. */
-  | { t: 'moderation'; node: string };
-
-/** The store (Redis) could not be reached: refused with a code clients can act on. */
-function unavailable(): ChatError {
-  return new ChatError(
-    'unavailable',
-    'The server cannot reach its shared store right now; try again shortly',
-  );
-}
+export type { ClusterHost, Signal } from './cluster-signal.js';
 
 /**
  * Longest a login waits for another node to close its copy of a session
@@ -55,39 +27,11 @@ function unavailable(): ChatError {
  * abandoned login that succeeded later would join, then quit at once).
  */
 const TAKEOVER_WAIT_MS = 2000;
-/** Why the others read that a user whose server stopped has gone (reaped). */
-const LOST_REASON = 'lost connection to its server';
 
-/** What the cluster needs of the chat on this node. */
-export interface ClusterHost {
-  readonly users: Map<string, User>;
-  readonly clock: Clock;
-  /** Remove a user whose session ended; `reason` is shown to the others. */
-  disconnect(user: User, reason: string): void;
-  /** Read mutes and topic locks again from the store (another node changed one). */
-  reloadModeration(): void;
-  /** Remove a user on an operator's word (a kick or ban from any node). */
-  ejectBy(target: User, by: string, reason: string | undefined): void;
-  /** This node's share of an announce: its members of the rooms. */
-  announceHere(
-    roomKeys: string[],
-    event: SystemEvent,
-    except: string | undefined,
-    presence: { kind: 'joined' | 'left'; name: string } | undefined,
-  ): void;
-}
-
-export class Cluster {
-  readonly leaseMs: number;
+/** Alias leases and the signals between nodes, on top of presence across nodes. */
+export class Cluster extends ClusterPresence {
   private renewTimer: Timer | undefined;
   private renewing = false;
-
-  constructor(
-    private readonly host: ClusterHost,
-    private readonly options: ChatOptions,
-  ) {
-    this.leaseMs = options.leaseMs ?? 15_000;
-  }
 
   /** Hear other nodes' signals and keep this node's leases renewed. */
   async start(): Promise<void> {
@@ -260,189 +204,6 @@ export class Cluster {
     user.peer.close(code);
   }
 
-  /**
-   * Presence of a user in each of `rooms` (all of its rooms by default) and
-   * in `*` (everyone), for /who, /whois and /rooms across nodes. The `*`
-   * entry also names the session's identity, all its rooms and when it last
-   * did something.
-   */
-  markPresent(user: User, rooms: Iterable<Room> = user.rooms.values()): Promise<void> {
-    const member = {
-      key: user.name.key,
-      display: user.name.display,
-      node: this.options.node,
-      ...(user.away && { away: user.away }),
-      ...(user.account?.operator && { operator: true }),
-      ...(user.bot && { bot: true }),
-    };
-    const everyone = {
-      ...member,
-      identity: user.identity,
-      rooms: [...user.rooms.values()].map((r) => r.name.display),
-      active: user.lastActive,
-    };
-    const leases = this.options.leases;
-    return Promise.all([
-      leases.setPresence(EVERYONE, everyone, this.leaseMs),
-      ...[...rooms].map((r) => leases.setPresence(r.name.key, member, this.leaseMs)),
-    ]).then(
-      () => undefined,
-      () => undefined, // Renewed on the next tick; it lapses if the store stays away.
-    );
-  }
-
-  /** A user left one room: its presence there goes, and `*` lists its rooms without it. */
-  leftRoom(user: User, roomKey: string): void {
-    this.unmarkPresent(user.name.key, [roomKey]);
-    void this.markPresent(user, []);
-  }
-
-  /**
-   * A session coming back after its node stopped (same identity, the old
-   * entry in `*` never removed nor reaped): it takes the old entry's place
-   * and continues, so the others see no quit and no join for it (§9). Returns
-   * the rooms the old session was in (folded key → display name), or
-   * undefined when it is a new arrival (never here, or its quit was already
-   * announced).
-   */
-  async adopt(name: Name, identity: string): Promise<Map<string, string> | undefined> {
-    let old: Presence | undefined;
-    try {
-      old = await this.options.leases.adoptPresence(
-        EVERYONE,
-        { key: name.key, display: name.display, node: this.options.node, identity },
-        this.leaseMs,
-      );
-    } catch (err) {
-      this.options.onInternalError?.(err, 'adopting presence');
-      throw unavailable();
-    }
-    if (!old || old.node === this.options.node) return undefined;
-    return new Map((old.rooms ?? []).map((r) => [parseRoom(r).key, r]));
-  }
-
-  /**
-   * Announce, once across all nodes, the quit of sessions whose node stopped
-   * and that did not come back within a lease time after their lease lapsed:
-   * of the nodes that try, the store hands each lapsed entry to exactly one.
-   */
-  async reap(): Promise<void> {
-    let gone: Presence[];
-    try {
-      gone = await this.options.leases.reapPresence(EVERYONE, this.leaseMs);
-    } catch {
-      return; // The store is away: tried again on the next tick.
-    }
-    for (const p of gone) {
-      const here = this.host.users.get(p.key);
-      if (here?.connected && here.identity === p.identity) {
-        // Our own session, unrenewed for a while (a pause): it is still here.
-        void this.markPresent(here);
-        continue;
-      }
-      this.announceGone(p, p.rooms ?? []);
-    }
-  }
-
-  /** Tell the rooms (display names) that a session of another node has gone. */
-  announceGone(p: Pick<Presence, 'key' | 'display'>, rooms: string[]): void {
-    if (rooms.length === 0) return;
-    const keys = rooms.map((r) => parseRoom(r).key);
-    const event: SystemEvent = {
-      type: 'system',
-      event: 'quit',
-      ts: new Date(this.host.clock.now()).toISOString(),
-      user: p.display,
-      reason: LOST_REASON,
-    };
-    const presence = { kind: 'left' as const, name: p.display };
-    this.host.announceHere(keys, event, p.key, presence);
-    this.sendSignal({
-      t: 'announce',
-      node: this.options.node,
-      rooms: keys,
-      event,
-      except: p.key,
-      presence,
-    });
-  }
-
-  /** Users online on other nodes, as their `*` presence says (as of their last renewal). */
-  async remotePresence(): Promise<Presence[]> {
-    let all;
-    try {
-      all = await this.options.leases.presence(EVERYONE);
-    } catch (err) {
-      this.options.onInternalError?.(err, 'reading presence');
-      throw unavailable();
-    }
-    return all.filter((p) => p.node !== this.options.node && !this.host.users.has(p.key));
-  }
-
-  /** Refuse a guest alias that looks like someone online on another node (§2 look-alikes). */
-  async assertNoRemoteLookalike(name: Name): Promise<void> {
-    const skel = skeleton(name.display);
-    for (const p of await this.remotePresence()) {
-      if (p.key !== name.key && skeleton(p.display) === skel) {
-        throw new ChatError(
-          'alias_taken',
-          `${name.display} looks like ${p.display}, who is online; pick another alias`,
-        );
-      }
-    }
-  }
-
-  unmarkPresent(key: string, rooms: string[]): void {
-    for (const r of rooms) void this.options.leases.removePresence(r, key).catch(() => undefined);
-  }
-
-  /**
-   * Who is in a room (or `*`: everyone) across nodes: this node's users as
-   * they are, other nodes' from the presence leases.
-   */
-  async whoIn(roomKey: string, local: Iterable<User>): Promise<WhoEntry[]> {
-    const out = new Map<string, WhoEntry>();
-    for (const u of local) {
-      out.set(u.name.key, {
-        name: u.name.display,
-        ...(u.away && { away: u.away }),
-        ...(u.account?.operator && { operator: true as const }),
-        ...(u.bot && { bot: true as const }),
-      });
-    }
-    let remote;
-    try {
-      remote = await this.options.leases.presence(roomKey);
-    } catch (err) {
-      this.options.onInternalError?.(err, 'reading presence');
-      throw unavailable();
-    }
-    for (const p of remote) {
-      if (p.node === this.options.node || out.has(p.key)) continue;
-      out.set(p.key, {
-        name: p.display,
-        ...(p.away && { away: p.away }),
-        ...(p.operator && { operator: true as const }),
-        ...(p.bot && { bot: true as const }),
-      });
-    }
-    return [...out.values()].sort((a, b) => a.name.localeCompare(b.name));
-  }
-
-  /** A user online on another node (its alias lease), or undefined. */
-  async remoteUser(raw: string): Promise<Owner | undefined> {
-    const key = foldKey(raw.trim());
-    let held;
-    try {
-      held = await this.options.leases.holder(key);
-    } catch (err) {
-      this.options.onInternalError?.(err, 'reading an alias holder');
-      throw unavailable();
-    }
-    if (!held || held.owner.node === this.options.node) return undefined;
-    return held.owner;
-  }
-
   /** Kick a user held by another node: that node removes it and tells the rooms. */
   ejectRemote(key: string, by: User, reason: string | undefined): void {
     this.sendSignal({
@@ -476,10 +237,6 @@ export class Cluster {
       };
       if (banApplies(ban, query)) this.host.ejectBy(u, ban.by, reason);
     }
-  }
-
-  sendSignal(signal: Signal): void {
-    this.options.bus.signal(JSON.stringify(signal));
   }
 
   /** Another node's notice (our own come back too: those are ignored). */

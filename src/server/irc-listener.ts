@@ -4,23 +4,16 @@
  * cap, one per-address cap, one accept rate), the same flood-control and
  * output-queue limits, and speaks TLS when the server has a certificate.
  */
-import type { AddressInfo, Server, Socket } from 'node:net';
-import type { Server as TlsServer } from 'node:tls';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Chat } from '../core/chat.js';
+import type { ChatError } from '../protocol/errors.js';
 import { IrcEventEncoder } from '../protocol/irc-codec.js';
 import type { Admission } from './admission.js';
 import type { ServerConfig } from './config.js';
 import type { Tally } from './tally.js';
 import { IrcSession, type IrcSessionDeps } from './irc-session.js';
-import { createPlainOrTlsServer, reloadTls, type TlsFiles } from './tls.js';
-import {
-  ConnectionSet,
-  FLOOD_REFUSALS,
-  FLOOD_WINDOW_MS,
-  listenOn,
-  MAX_REFUSING,
-} from './listening.js';
+import { ListeningPort, listenOn, rateLimitsOf } from './listening.js';
 
 export interface IrcListenerOptions {
   serverName: string;
@@ -31,20 +24,21 @@ export interface IrcListenerOptions {
   tally: Tally;
 }
 
-export class IrcListener {
-  private readonly server: Server;
-  private readonly tls: TlsServer | undefined;
-  private readonly sessions: ConnectionSet<IrcSession>;
+export class IrcListener extends ListeningPort<IrcSession> {
   private readonly deps: IrcSessionDeps;
-  private nextId = 1;
 
   constructor(
     chat: Chat,
-    private readonly config: Readonly<ServerConfig>,
-    private readonly log: Logger,
+    config: Readonly<ServerConfig>,
+    log: Logger,
     admission: Admission,
     options: IrcListenerOptions,
   ) {
+    super(config, log, admission, {
+      allowHalfOpen: false,
+      idPrefix: 'irc-',
+      tlsFailed: 'IRC TLS handshake failed',
+    });
     this.deps = {
       chat,
       config,
@@ -54,28 +48,8 @@ export class IrcListener {
       version: options.version,
       motd: options.motd,
       tally: options.tally,
-      rateLimits: {
-        burst: config.rateBurst,
-        perSecond: config.ratePerSecond,
-        queue: config.rateQueue,
-        floodRefusals: FLOOD_REFUSALS,
-        floodWindowMs: FLOOD_WINDOW_MS,
-      },
+      rateLimits: rateLimitsOf(config),
     };
-    this.sessions = new ConnectionSet(admission);
-    const { server, tls } = createPlainOrTlsServer(
-      config,
-      { allowHalfOpen: false },
-      (socket) => this.accept(socket),
-      (err, socket) =>
-        this.log.debug(
-          { err: err.message, remote: socket.remoteAddress },
-          'IRC TLS handshake failed',
-        ),
-    );
-    this.server = server;
-    this.tls = tls;
-    this.server.maxConnections = config.maxConnections + MAX_REFUSING;
     this.server.on('error', (err) => this.log.error({ err }, 'irc listener error'));
   }
 
@@ -94,30 +68,17 @@ export class IrcListener {
     return a && typeof a === 'object' ? a : undefined;
   }
 
-  reloadTls(): TlsFiles | undefined {
-    return reloadTls(this.tls, this.config);
-  }
-
-  get tlsEnabled(): boolean {
-    return this.tls !== undefined;
-  }
-
-  get connections(): number {
-    return this.sessions.size;
-  }
-
   /** Stop accepting, close every IRC connection (the core already announced the shutdown). */
-  async close(graceMs: number): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    await this.sessions.drain(graceMs);
-    await closed;
+  close(graceMs: number): Promise<void> {
+    return this.closePort(graceMs);
   }
 
-  private accept(socket: Socket): void {
-    this.sessions.accept(
-      socket,
-      (refusal) =>
-        new IrcSession(`irc-${this.nextId++}`, socket, this.deps, this.sessions.gone, refusal),
-    );
+  protected connect(
+    id: string,
+    socket: Socket,
+    gone: (s: IrcSession) => void,
+    refusal: ChatError | undefined,
+  ): IrcSession {
+    return new IrcSession(id, socket, this.deps, gone, refusal);
   }
 }

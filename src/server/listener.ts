@@ -3,10 +3,10 @@
  * stops accepting, tells every client, waits for their output to flush (up to
  * a grace period) and leaves no socket or timer behind.
  */
-import type { AddressInfo, Server, Socket } from 'node:net';
-import type { Server as TlsServer } from 'node:tls';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Chat } from '../core/chat.js';
+import type { ChatError } from '../protocol/errors.js';
 import { isAvailable } from '../core/commands/index.js';
 import { JsonCodec } from '../protocol/json-codec.js';
 import { frameText } from '../protocol/sanitize.js';
@@ -15,20 +15,9 @@ import type { ServerConfig } from './config.js';
 import { Admission, type AdmissionOptions } from './admission.js';
 import { Session, type SessionDeps } from './session.js';
 import type { Tally } from './tally.js';
-import { createPlainOrTlsServer, reloadTls, type TlsFiles } from './tls.js';
-import {
-  ConnectionSet,
-  FLOOD_REFUSALS,
-  FLOOD_WINDOW_MS,
-  listenOn,
-  MAX_REFUSING,
-} from './listening.js';
+import { ListeningPort, listenOn, MAX_REFUSING, rateLimitsOf } from './listening.js';
 
-export class Listener {
-  private readonly server: Server;
-  private readonly tls: TlsServer | undefined;
-  private readonly sessions: ConnectionSet<Session>;
-  private nextId = 1;
+export class Listener extends ListeningPort<Session> {
   /** One codec per mode for every session: each caches an event's bytes for all its readers. */
   private readonly json = new JsonCodec();
   private readonly text = new TextCodec(isAvailable);
@@ -41,11 +30,24 @@ export class Listener {
 
   constructor(
     private readonly chat: Chat,
-    private config: Readonly<ServerConfig>,
-    private readonly log: Logger,
+    config: Readonly<ServerConfig>,
+    log: Logger,
     banner: string,
     tally: Tally,
   ) {
+    const admissionLimits: AdmissionOptions = {
+      maxConnections: config.maxConnections,
+      maxPerAddress: config.maxConnectionsPerAddress,
+      acceptsPerSecond: config.acceptsPerSecond,
+    };
+    const admission = new Admission(admissionLimits, () => chat.clock.now());
+    super(config, log, admission, {
+      allowHalfOpen: true,
+      idPrefix: '',
+      tlsFailed: 'TLS handshake failed',
+    });
+    this.admissionLimits = admissionLimits;
+    this.admission = admission;
     this.deps = {
       chat,
       config,
@@ -58,32 +60,9 @@ export class Listener {
         return line.startsWith('{') ? this.json : this.text;
       },
       banner: Buffer.from(banner),
-      rateLimits: {
-        burst: config.rateBurst,
-        perSecond: config.ratePerSecond,
-        queue: config.rateQueue,
-        floodRefusals: FLOOD_REFUSALS,
-        floodWindowMs: FLOOD_WINDOW_MS,
-      },
+      rateLimits: rateLimitsOf(config),
       tally,
     };
-    this.admissionLimits = {
-      maxConnections: config.maxConnections,
-      maxPerAddress: config.maxConnectionsPerAddress,
-      acceptsPerSecond: config.acceptsPerSecond,
-    };
-    this.admission = new Admission(this.admissionLimits, () => chat.clock.now());
-    this.sessions = new ConnectionSet(this.admission);
-    const { server, tls } = createPlainOrTlsServer(
-      config,
-      { allowHalfOpen: true },
-      (socket) => this.accept(socket),
-      (err, socket) =>
-        this.log.debug({ err: err.message, remote: socket.remoteAddress }, 'TLS handshake failed'),
-    );
-    this.server = server;
-    this.tls = tls;
-    this.server.maxConnections = config.maxConnections + MAX_REFUSING;
     // Before listening, listen() reports the error (one line, no stack, from main).
     this.server.on('error', (err) => {
       if (this.server.listening) this.log.error({ err }, 'listener error');
@@ -94,14 +73,6 @@ export class Listener {
   listen(): Promise<AddressInfo> {
     const { host, port, listenBacklog: backlog } = this.config;
     return listenOn(this.server, { host, port, backlog });
-  }
-
-  /**
-   * Re-read the certificate and key (SIGHUP): new connections use them,
-   * open ones keep theirs. A bad file is reported and the old identity kept.
-   */
-  reloadTls(): TlsFiles | undefined {
-    return reloadTls(this.tls, this.config);
   }
 
   /**
@@ -143,30 +114,20 @@ export class Listener {
     return counts;
   }
 
-  get tlsEnabled(): boolean {
-    return this.tls !== undefined;
-  }
-
-  get connections(): number {
-    return this.sessions.size;
-  }
-
   /**
    * Graceful stop (§8): refuse new connections, send the shutdown notice, end
    * every connection, and destroy what has not closed after `graceMs`.
    */
-  async close(graceMs: number): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.chat.shutdown();
-    await this.sessions.drain(graceMs);
-    await closed;
+  close(graceMs: number): Promise<void> {
+    return this.closePort(graceMs, () => this.chat.shutdown());
   }
 
-  private accept(socket: Socket): void {
-    this.sessions.accept(
-      socket,
-      (refusal) =>
-        new Session(String(this.nextId++), socket, this.deps, this.sessions.gone, refusal),
-    );
+  protected connect(
+    id: string,
+    socket: Socket,
+    gone: (s: Session) => void,
+    refusal: ChatError | undefined,
+  ): Session {
+    return new Session(id, socket, this.deps, gone, refusal);
   }
 }

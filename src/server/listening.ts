@@ -1,11 +1,18 @@
 /**
  * What both listeners (native and IRC) do with their connections: admission
  * at accept (a refused connection is kept open to be told why, up to a cap),
- * the bookkeeping when one goes, listening, and the graceful close (§8).
+ * the bookkeeping when one goes, listening, and the graceful close (§8);
+ * `ListeningPort` is the part of a listener that does not depend on its
+ * protocol (the plain or TLS server, its connections, closing it).
  */
 import type { AddressInfo, ListenOptions, Server, Socket } from 'node:net';
+import type { Server as TlsServer } from 'node:tls';
+import type { Logger } from 'pino';
 import type { ChatError } from '../protocol/errors.js';
 import type { Admission } from './admission.js';
+import type { ServerConfig } from './config.js';
+import type { RateLimitOptions } from './rate-limit.js';
+import { createPlainOrTlsServer, reloadTls, type TlsFiles } from './tls.js';
 
 /** At most this many refused connections are kept open to be told why (a storm is just dropped). */
 export const MAX_REFUSING = 256;
@@ -90,5 +97,81 @@ export class ConnectionSet<C extends Accepted> implements Iterable<C> {
     await Promise.race([drained, timeout]);
     clearTimeout(timer);
     for (const c of this.open) c.destroy('shutdown');
+  }
+}
+
+/** Flood control's settings for every connection of a listener (§6), from the configuration. */
+export function rateLimitsOf(config: Readonly<ServerConfig>): RateLimitOptions {
+  return {
+    burst: config.rateBurst,
+    perSecond: config.ratePerSecond,
+    queue: config.rateQueue,
+    floodRefusals: FLOOD_REFUSALS,
+    floodWindowMs: FLOOD_WINDOW_MS,
+  };
+}
+
+/**
+ * A listening port, plain or TLS, whatever its protocol: accepts through the
+ * shared admission, counts its connections, reloads its certificate, closes.
+ */
+export abstract class ListeningPort<C extends Accepted> {
+  protected readonly server: Server;
+  protected readonly tls: TlsServer | undefined;
+  protected readonly sessions: ConnectionSet<C>;
+  private nextId = 1;
+
+  constructor(
+    protected config: Readonly<ServerConfig>,
+    protected readonly log: Logger,
+    admission: Admission,
+    how: { allowHalfOpen: boolean; idPrefix: string; tlsFailed: string },
+  ) {
+    this.sessions = new ConnectionSet(admission);
+    const { server, tls } = createPlainOrTlsServer(
+      config,
+      { allowHalfOpen: how.allowHalfOpen },
+      (socket) =>
+        this.sessions.accept(socket, (refusal) =>
+          this.connect(`${how.idPrefix}${this.nextId++}`, socket, this.sessions.gone, refusal),
+        ),
+      (err, socket) =>
+        this.log.debug({ err: err.message, remote: socket.remoteAddress }, how.tlsFailed),
+    );
+    this.server = server;
+    this.tls = tls;
+    this.server.maxConnections = config.maxConnections + MAX_REFUSING;
+  }
+
+  /** The connection for an accepted socket; it calls `gone` when its socket has closed. */
+  protected abstract connect(
+    id: string,
+    socket: Socket,
+    gone: (c: C) => void,
+    refusal: ChatError | undefined,
+  ): C;
+
+  /**
+   * Re-read the certificate and key (SIGHUP): new connections use them,
+   * open ones keep theirs. A bad file is reported and the old identity kept.
+   */
+  reloadTls(): TlsFiles | undefined {
+    return reloadTls(this.tls, this.config);
+  }
+
+  get tlsEnabled(): boolean {
+    return this.tls !== undefined;
+  }
+
+  get connections(): number {
+    return this.sessions.size;
+  }
+
+  /** Stop accepting, close every connection (`before` first), destroy what is left after `graceMs`. */
+  protected async closePort(graceMs: number, before?: () => void): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    before?.();
+    await this.sessions.drain(graceMs);
+    await closed;
   }
 }

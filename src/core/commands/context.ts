@@ -2,7 +2,8 @@
  * What a command handler may do: the narrow face of the chat that handlers
  * see, instead of the whole `Chat` (its options, its maps to mutate). The
  * state changes a command needs (rename, join, eject) are methods here, so
- * the bookkeeping behind them lives in one place in `chat.ts`.
+ * the bookkeeping behind them lives in one place in the chat (membership.ts
+ * for rooms, renames and removals; announce.ts for what others are told).
  */
 import type { CommandSpec } from '../../protocol/commands.js';
 import type {

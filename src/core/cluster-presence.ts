@@ -1,0 +1,216 @@
+/**
+ * Presence across nodes (docs/architecture.md, cluster mode): who is online
+ * where and in which rooms, for /who, /whois and /rooms; a session that
+ * comes back after its node stopped taking its old place (adopt); and the
+ * quit, announced once, of sessions whose node stopped (reap). The base of
+ * Cluster (core/cluster.ts), which adds the alias leases and the signals.
+ */
+import type { SystemEvent, WhoEntry } from '../protocol/messages.js';
+import { ChatError } from '../protocol/errors.js';
+import { foldKey, parseRoom, skeleton, type Name } from '../protocol/names.js';
+import { EVERYONE, type Owner, type Presence } from '../store/lease.js';
+import type { ChatOptions } from './chat-options.js';
+import { unavailable, type ClusterHost, type Signal } from './cluster-signal.js';
+import type { Room, User } from './model.js';
+
+/** Why the others read that a user whose server stopped has gone (reaped). */
+const LOST_REASON = 'lost connection to its server';
+
+export class ClusterPresence {
+  readonly leaseMs: number;
+
+  constructor(
+    protected readonly host: ClusterHost,
+    protected readonly options: ChatOptions,
+  ) {
+    this.leaseMs = options.leaseMs ?? 15_000;
+  }
+
+  /**
+   * Presence of a user in each of `rooms` (all of its rooms by default) and
+   * in `*` (everyone), for /who, /whois and /rooms across nodes. The `*`
+   * entry also names the session's identity, all its rooms and when it last
+   * did something.
+   */
+  markPresent(user: User, rooms: Iterable<Room> = user.rooms.values()): Promise<void> {
+    const member = {
+      key: user.name.key,
+      display: user.name.display,
+      node: this.options.node,
+      ...(user.away && { away: user.away }),
+      ...(user.account?.operator && { operator: true }),
+      ...(user.bot && { bot: true }),
+    };
+    const everyone = {
+      ...member,
+      identity: user.identity,
+      rooms: [...user.rooms.values()].map((r) => r.name.display),
+      active: user.lastActive,
+    };
+    const leases = this.options.leases;
+    return Promise.all([
+      leases.setPresence(EVERYONE, everyone, this.leaseMs),
+      ...[...rooms].map((r) => leases.setPresence(r.name.key, member, this.leaseMs)),
+    ]).then(
+      () => undefined,
+      () => undefined, // Renewed on the next tick; it lapses if the store stays away.
+    );
+  }
+
+  /** A user left one room: its presence there goes, and `*` lists its rooms without it. */
+  leftRoom(user: User, roomKey: string): void {
+    this.unmarkPresent(user.name.key, [roomKey]);
+    void this.markPresent(user, []);
+  }
+
+  /**
+   * A session coming back after its node stopped (same identity, the old
+   * entry in `*` never removed nor reaped): it takes the old entry's place
+   * and continues, so the others see no quit and no join for it (§9). Returns
+   * the rooms the old session was in (folded key → display name), or
+   * undefined when it is a new arrival (never here, or its quit was already
+   * announced).
+   */
+  async adopt(name: Name, identity: string): Promise<Map<string, string> | undefined> {
+    let old: Presence | undefined;
+    try {
+      old = await this.options.leases.adoptPresence(
+        EVERYONE,
+        { key: name.key, display: name.display, node: this.options.node, identity },
+        this.leaseMs,
+      );
+    } catch (err) {
+      this.options.onInternalError?.(err, 'adopting presence');
+      throw unavailable();
+    }
+    if (!old || old.node === this.options.node) return undefined;
+    return new Map((old.rooms ?? []).map((r) => [parseRoom(r).key, r]));
+  }
+
+  /**
+   * Announce, once across all nodes, the quit of sessions whose node stopped
+   * and that did not come back within a lease time after their lease lapsed:
+   * of the nodes that try, the store hands each lapsed entry to exactly one.
+   */
+  async reap(): Promise<void> {
+    let gone: Presence[];
+    try {
+      gone = await this.options.leases.reapPresence(EVERYONE, this.leaseMs);
+    } catch {
+      return; // The store is away: tried again on the next tick.
+    }
+    for (const p of gone) {
+      const here = this.host.users.get(p.key);
+      if (here?.connected && here.identity === p.identity) {
+        // Our own session, unrenewed for a while (a pause): it is still here.
+        void this.markPresent(here);
+        continue;
+      }
+      this.announceGone(p, p.rooms ?? []);
+    }
+  }
+
+  /** Tell the rooms (display names) that a session of another node has gone. */
+  announceGone(p: Pick<Presence, 'key' | 'display'>, rooms: string[]): void {
+    if (rooms.length === 0) return;
+    const keys = rooms.map((r) => parseRoom(r).key);
+    const event: SystemEvent = {
+      type: 'system',
+      event: 'quit',
+      ts: new Date(this.host.clock.now()).toISOString(),
+      user: p.display,
+      reason: LOST_REASON,
+    };
+    const presence = { kind: 'left' as const, name: p.display };
+    this.host.announceHere(keys, event, p.key, presence);
+    this.sendSignal({
+      t: 'announce',
+      node: this.options.node,
+      rooms: keys,
+      event,
+      except: p.key,
+      presence,
+    });
+  }
+
+  /** Users online on other nodes, as their `*` presence says (as of their last renewal). */
+  async remotePresence(): Promise<Presence[]> {
+    let all;
+    try {
+      all = await this.options.leases.presence(EVERYONE);
+    } catch (err) {
+      this.options.onInternalError?.(err, 'reading presence');
+      throw unavailable();
+    }
+    return all.filter((p) => p.node !== this.options.node && !this.host.users.has(p.key));
+  }
+
+  /** Refuse a guest alias that looks like someone online on another node (§2 look-alikes). */
+  async assertNoRemoteLookalike(name: Name): Promise<void> {
+    const skel = skeleton(name.display);
+    for (const p of await this.remotePresence()) {
+      if (p.key !== name.key && skeleton(p.display) === skel) {
+        throw new ChatError(
+          'alias_taken',
+          `${name.display} looks like ${p.display}, who is online; pick another alias`,
+        );
+      }
+    }
+  }
+
+  unmarkPresent(key: string, rooms: string[]): void {
+    for (const r of rooms) void this.options.leases.removePresence(r, key).catch(() => undefined);
+  }
+
+  /**
+   * Who is in a room (or `*`: everyone) across nodes: this node's users as
+   * they are, other nodes' from the presence leases.
+   */
+  async whoIn(roomKey: string, local: Iterable<User>): Promise<WhoEntry[]> {
+    const out = new Map<string, WhoEntry>();
+    for (const u of local) {
+      out.set(u.name.key, {
+        name: u.name.display,
+        ...(u.away && { away: u.away }),
+        ...(u.account?.operator && { operator: true as const }),
+        ...(u.bot && { bot: true as const }),
+      });
+    }
+    let remote;
+    try {
+      remote = await this.options.leases.presence(roomKey);
+    } catch (err) {
+      this.options.onInternalError?.(err, 'reading presence');
+      throw unavailable();
+    }
+    for (const p of remote) {
+      if (p.node === this.options.node || out.has(p.key)) continue;
+      out.set(p.key, {
+        name: p.display,
+        ...(p.away && { away: p.away }),
+        ...(p.operator && { operator: true as const }),
+        ...(p.bot && { bot: true as const }),
+      });
+    }
+    return [...out.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** A user online on another node (its alias lease), or undefined. */
+  async remoteUser(raw: string): Promise<Owner | undefined> {
+    const key = foldKey(raw.trim());
+    let held;
+    try {
+      held = await this.options.leases.holder(key);
+    } catch (err) {
+      this.options.onInternalError?.(err, 'reading an alias holder');
+      throw unavailable();
+    }
+    if (!held || held.owner.node === this.options.node) return undefined;
+    return held.owner;
+  }
+
+  /** Tell every node (this one hears its own, and ignores it). */
+  sendSignal(signal: Signal): void {
+    this.options.bus.signal(JSON.stringify(signal));
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * What the parts of the cluster (core/cluster.ts, core/cluster-presence.ts)
+ * share: the signals nodes send each other, what they need of the chat on
+ * this node, and the error for an unreachable store.
+ */
+import type { SystemEvent } from '../protocol/messages.js';
+import { ChatError } from '../protocol/errors.js';
+import type { BanRecord } from '../store/store.js';
+import type { Clock } from './clock.js';
+import type { User } from './model.js';
+
+/**
+ * A notice between nodes (Bus.signal): system events for rooms whose members
+ * may be on other nodes, and requests to the node that holds a user.
+ */
+export type Signal =
+  | {
+      t: 'announce';
+      node: string;
+      /** Room keys: each node delivers `event` once to each of its members of any of them. */
+      rooms: string[];
+      event: SystemEvent;
+      /** Folded alias of the user the event is about (not told). */
+      except?: string;
+      /** Big rooms aggregate this instead (§6). */
+      presence?: { kind: 'joined' | 'left'; name: string };
+    }
+  | { t: 'eject'; node: string; key: string; by: string; reason?: string }
+  /** A ban was recorded: each node removes whoever of its users it covers. */
+  | { t: 'ban'; node: string; ban: BanRecord }
+  | { t: 'takeover'; node: string; key: string; session: string }
+  /** A mute or topic lock changed in the store: each node reads them again. */
+  | { t: 'moderation'; node: string };
+
+/** The store (Redis) could not be reached: refused with a code clients can act on. */
+export function unavailable(): ChatError {
+  return new ChatError(
+    'unavailable',
+    'The server cannot reach its shared store right now; try again shortly',
+  );
+}
+
+/** What the cluster needs of the chat on this node. */
+export interface ClusterHost {
+  readonly users: Map<string, User>;
+  readonly clock: Clock;
+  /** Remove a user whose session ended; `reason` is shown to the others. */
+  disconnect(user: User, reason: string): void;
+  /** Read mutes and topic locks again from the store (another node changed one). */
+  reloadModeration(): void;
+  /** Remove a user on an operator's word (a kick or ban from any node). */
+  ejectBy(target: User, by: string, reason: string | undefined): void;
+  /** This node's share of an announce: its members of the rooms. */
+  announceHere(
+    roomKeys: string[],
+    event: SystemEvent,
+    except: string | undefined,
+    presence: { kind: 'joined' | 'left'; name: string } | undefined,
+  ): void;
+}
