@@ -138,19 +138,34 @@ export class RedisBus implements Bus {
 /** Where a chat's Redis is: one URL, or the seed nodes of a Redis Cluster. */
 export type RedisTarget = { url: string } | { cluster: Array<{ host: string; port: number }> };
 
+/** One Redis's command connection. */
+function newRedis(url: string): Redis {
+  // A few retries, not ioredis's 20: a node that cannot reach Redis should
+  // fail a request in seconds (the user gets an error) rather than hang.
+  return new Redis(url, { maxRetriesPerRequest: 2 });
+}
+
+/**
+ * The command connection alone, for what needs no doorbell (`chat-server
+ * accounts`): the same connection options as a server node's.
+ */
+export function connectRedisClient(target: RedisTarget): RedisClient {
+  return 'url' in target
+    ? newRedis(target.url)
+    : new Cluster(target.cluster, { redisOptions: { maxRetriesPerRequest: 2 } });
+}
+
 /** A command connection and a subscriber connection for a target. */
 export function connectRedis(target: RedisTarget): {
   client: RedisClient;
   subscriber: RedisClient;
 } {
   if ('url' in target) {
-    // A few retries, not ioredis's 20: a node that cannot reach Redis should
-    // fail a request in seconds (the user gets an error) rather than hang.
-    const client = new Redis(target.url, { maxRetriesPerRequest: 2 });
+    const client = newRedis(target.url);
     return { client, subscriber: client.duplicate() };
   }
   return {
-    client: new Cluster(target.cluster, { redisOptions: { maxRetriesPerRequest: 2 } }),
+    client: connectRedisClient(target),
     subscriber: new Cluster(target.cluster, { shardedSubscribers: true }),
   };
 }

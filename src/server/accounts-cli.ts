@@ -1,24 +1,28 @@
 /**
  * `chat-server accounts add|remove|list|passwd|operator|import`: manage accounts in
- * the server's database, also while the server runs (docs/protocol.md §2, §7).
+ * the server's database, also while the server runs (docs/protocol.md §2, §7):
+ * the SQLite `--db` file, or in cluster mode the Redis of `--redis` /
+ * `--redis-cluster`, opened as the server opens it (config.ts redisTarget).
  * Returns an exit code: 0 done, 1 refused (no such account, already exists),
  * 2 usage or configuration error.
  */
 import { userInfo } from 'node:os';
-import type Database from 'better-sqlite3';
 import { Command, Option } from 'commander';
 import { ChatError } from '../protocol/errors.js';
 import { parseAlias } from '../protocol/names.js';
 import { checkPasswordRules, hashPassword } from '../core/passwords.js';
+import { connectRedisClient, type RedisTarget } from '../bus/redis-bus.js';
+import { RedisStore } from '../store/redis-store.js';
 import { SqliteAccounts } from '../store/sqlite-accounts.js';
 import { openDatabase } from '../store/sqlite-store.js';
 import { StoreError } from '../store/store-error.js';
-import type { BanRecord } from '../store/store.js';
+import type { AccountStore, BanRecord } from '../store/store.js';
 import { readSecret, SecretCancelled } from '../tty/secret.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { planImport } from './accounts-import.js';
-import { ConfigError, describeSource, resolveConfig } from './config.js';
+import { ConfigError, describeSource, redisTarget, resolveConfig, showValue } from './config.js';
+import { SERVER_OPTIONS } from './options.js';
 
 /** A refusal with the exit code it maps to. */
 class Refused extends Error {
@@ -28,6 +32,50 @@ class Refused extends Error {
   ) {
     super(message);
   }
+}
+
+/** Runs `fn` as one transaction where the store has them (SQLite), else as it comes. */
+type Atomically = (fn: () => Promise<void>) => Promise<void>;
+
+/** How long to wait for Redis before saying it cannot be reached. */
+const REDIS_CONNECT_MS = 5000;
+
+/**
+ * Open the Redis the servers share and check it answers. An unreachable Redis
+ * is one line naming the URL and what to do (exit 1, as a missing --db file),
+ * not ioredis's retries and stack.
+ */
+async function openRedis(target: RedisTarget, where: string, from: string): Promise<RedisStore> {
+  const client = connectRedisClient(target);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      client.ping(),
+      // The first connection error settles it: a one-shot command need not wait
+      // out ioredis's reconnects (a Cluster would retry until the timeout).
+      // Without a listener ioredis also prints "Unhandled error event" and a stack.
+      new Promise((_, reject) => client.on('error', reject)),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer in ${REDIS_CONNECT_MS} ms`)),
+          REDIS_CONNECT_MS,
+        );
+      }),
+    ]);
+  } catch (err) {
+    client.disconnect();
+    const why = (err instanceof Error ? err.message : String(err)).replace(/\.$/, '');
+    throw new Refused(
+      `cannot reach Redis at ${where} (from ${from}): ${why}; start Redis or give --redis URL (or --redis-cluster HOST:PORT,…) of the servers' Redis`,
+      1,
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+  // Later errors fail the command that meets them (a StoreError, exit 1).
+  client.removeAllListeners('error');
+  client.on('error', () => undefined);
+  return new RedisStore({ client, publish: () => undefined });
 }
 
 async function askPassword(name: string): Promise<string> {
@@ -45,23 +93,66 @@ export async function accountsMain(argv: string[], env: NodeJS.ProcessEnv): Prom
   const out = (line: string): boolean => process.stdout.write(line + '\n');
   let code = 0;
   const program = new Command('chat-server accounts')
-    .description('Manage accounts in the chat database (works while the server runs).')
+    .description(
+      'Manage accounts in the chat database (works while the server runs): the SQLite --db file, or in cluster mode the Redis of --redis / --redis-cluster.',
+    )
     .addOption(new Option('--db <path>', 'SQLite file of the server (default: CHAT_DB or chat.db)'))
-    .addOption(new Option('--config <file>', 'read --db from this config file'))
+    .addOption(
+      new Option(
+        '--redis <url>',
+        "cluster mode: the servers' Redis (redis://host:port; CHAT_REDIS)",
+      ),
+    )
+    .addOption(
+      new Option(
+        '--redis-cluster <nodes>',
+        "cluster mode: the servers' Redis Cluster seed nodes (host:port,…; CHAT_REDIS_CLUSTER)",
+      ),
+    )
+    .addOption(
+      new Option('--config <file>', 'read --db / --redis / --redis-cluster from this config file'),
+    )
     .showHelpAfterError()
     .exitOverride();
 
   /** `create`: only `add` may create a missing database; the others say which file they looked for. */
   const withAccounts = async (
-    fn: (accounts: SqliteAccounts, db: Database.Database) => Promise<void>,
+    fn: (accounts: AccountStore, atomically: Atomically) => Promise<void>,
     create = false,
   ): Promise<void> => {
-    const opts = program.opts<{ db?: string; config?: string }>();
+    const opts = program.opts<{
+      db?: string;
+      redis?: string;
+      redisCluster?: string;
+      config?: string;
+    }>();
     const resolved = resolveConfig(
-      { ...(opts.db && { db: opts.db }), ...(opts.config && { config: opts.config }) },
+      {
+        ...(opts.db && { db: opts.db }),
+        ...(opts.redis && { redis: opts.redis }),
+        ...(opts.redisCluster && { redisCluster: opts.redisCluster }),
+        ...(opts.config && { config: opts.config }),
+      },
       env,
     );
     const config = resolved.config;
+    const target = redisTarget(config);
+    if (target !== undefined) {
+      const key = config.redis !== undefined ? 'redis' : 'redisCluster';
+      const spec = SERVER_OPTIONS.find((o) => o.key === key)!;
+      const where = showValue(spec, config[key]);
+      const from = describeSource(resolved.sources[key]);
+      const store = await openRedis(target, where, from);
+      process.stderr.write(`chat-server accounts: Redis ${where} (${from})\n`);
+      try {
+        // No transactions across Redis keys: each account is created on its own
+        // (createAccount is atomic); a rerun of an interrupted import keeps them.
+        await fn(store, (run) => run());
+      } finally {
+        await store.close();
+      }
+      return;
+    }
     if (config.db === ':memory:')
       throw new Refused('accounts need a database file; give --db PATH', 2);
     const from = describeSource(resolved.sources.db);
@@ -74,7 +165,16 @@ export async function accountsMain(argv: string[], env: NodeJS.ProcessEnv): Prom
     process.stderr.write(`chat-server accounts: database ${resolve(config.db)} (${from})\n`);
     const db = openDatabase(config.db);
     try {
-      await fn(new SqliteAccounts(db), db);
+      await fn(new SqliteAccounts(db), async (run) => {
+        db.exec('BEGIN IMMEDIATE');
+        try {
+          await run();
+          db.exec('COMMIT');
+        } catch (err) {
+          db.exec('ROLLBACK');
+          throw err;
+        }
+      });
     } finally {
       db.close();
     }
@@ -169,7 +269,7 @@ export async function accountsMain(argv: string[], env: NodeJS.ProcessEnv): Prom
   program
     .command('import <file>')
     .description(
-      'add accounts from a CSV file (name,password[,operator]); existing ones are kept; all or nothing',
+      'add accounts from a CSV file (name,password[,operator]); existing ones are kept; a bad line imports nothing (on Redis, rerun an interrupted import)',
     )
     .action(async (file: string) => {
       let text: string;
@@ -186,21 +286,20 @@ export async function accountsMain(argv: string[], env: NodeJS.ProcessEnv): Prom
           2,
         );
       }
-      await withAccounts(async (accounts, db) => {
-        const fresh = [];
+      await withAccounts(async (accounts, atomically) => {
+        const fresh: typeof plan.rows = [];
         const existing: string[] = [];
         for (const row of plan.rows) {
           if (await accounts.getAccount(row.name.key)) existing.push(row.name.display);
           else fresh.push(row);
         }
         // Hashing takes a while (scrypt): done before the transaction, so the
-        // database is locked only for the inserts.
+        // database is locked only for the inserts (on Redis there is no lock).
         const hashes = await Promise.all(fresh.map((r) => hashPassword(r.password)));
         const actor = cliActor();
         const now = Date.now();
         let created = 0;
-        db.exec('BEGIN IMMEDIATE');
-        try {
+        await atomically(async () => {
           for (const [i, row] of fresh.entries()) {
             const ok = await accounts.createAccount({
               key: row.name.key,
@@ -222,11 +321,7 @@ export async function accountsMain(argv: string[], env: NodeJS.ProcessEnv): Prom
               ...(row.operator && { reason: 'operator' }),
             });
           }
-          db.exec('COMMIT');
-        } catch (err) {
-          db.exec('ROLLBACK');
-          throw err;
-        }
+        });
         for (const name of existing) out(`exists ${name} (kept as it is)`);
         const ops = fresh.filter((r) => r.operator).length;
         out(

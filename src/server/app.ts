@@ -21,7 +21,7 @@ import { checkRedis } from '../store/redis-check.js';
 import { RedisStore } from '../store/redis-store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
-import { ConfigError, parseRedisCluster, type ServerConfig } from './config.js';
+import { ConfigError, redisTarget, type ServerConfig } from './config.js';
 import { IrcListener } from './irc-listener.js';
 import { Listener } from './listener.js';
 import { readMotd } from './motd.js';
@@ -83,12 +83,7 @@ function openBackend(
   log: Logger,
   onLeaseLost: (err: Error) => void,
 ): Backend {
-  const target =
-    config.redis !== undefined
-      ? { url: config.redis }
-      : config.redisCluster !== undefined
-        ? { cluster: parseRedisCluster(config.redisCluster) }
-        : undefined;
+  const target = redisTarget(config);
   if (target === undefined) {
     const bus = new LocalBus();
     const store = new SqliteStore({

@@ -5,6 +5,7 @@
  * option and what is accepted.
  */
 import { readFileSync } from 'node:fs';
+import type { RedisTarget } from '../bus/redis-bus.js';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import {
@@ -285,6 +286,13 @@ export function formatConfig(resolved: ResolvedConfig): string {
     rows.map(([k, v, s]) => `${k!.padEnd(w0)}  ${v!.padEnd(w1)}  ${s}`.trimEnd()).join('\n') +
     '\n'
   );
+}
+
+/** The Redis a config names (`--redis` or `--redis-cluster`), or undefined for SQLite. */
+export function redisTarget(config: Readonly<ServerConfig>): RedisTarget | undefined {
+  if (config.redis !== undefined) return { url: config.redis };
+  if (config.redisCluster !== undefined) return { cluster: parseRedisCluster(config.redisCluster) };
+  return undefined;
 }
 
 /** `host:port,host:port,…` as seed nodes; throws ConfigError naming a malformed entry. */

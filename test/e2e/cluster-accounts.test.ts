@@ -1,0 +1,106 @@
+/**
+ * Issue 12 "accounts, operators and bans shared": `chat-server accounts
+ * --redis URL` (or `redis:` in --config) manages the accounts of a cluster,
+ * and a real `chat-server --redis` node sees them: logins, operator rights,
+ * and the account watch signing out a removed account. An unreachable Redis
+ * is one clear line and exit 1, as a missing --db file.
+ */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { accountsCli, type CliResult } from '../helpers/accounts.js';
+import { tempDir } from '../helpers/env.js';
+import { expectJsonError, raw } from '../helpers/fixtures.js';
+import { RedisServer, redisMissing } from '../helpers/redis.js';
+import { jsonLogin, textLogin } from '../helpers/security.js';
+import { freePort, spawnServer } from '../helpers/server-process.js';
+
+function expectExit(r: CliResult, code: number, what: string): void {
+  assert.equal(r.code, code, `${what}: exit ${r.code}; stdout: ${r.stdout}; stderr: ${r.stderr}`);
+}
+
+const missing = redisMissing();
+if (missing) {
+  test('accounts CLI on Redis', { skip: missing }, () => undefined);
+} else {
+  describe('chat-server accounts on Redis (cluster mode)', () => {
+    test('accounts and operators made with --redis log in to a node; list, import, remove', async (t) => {
+      const redis = await RedisServer.start();
+      t.after(() => redis.destroy());
+      const dir = tempDir(t);
+      const onRedis = ['--redis', redis.url];
+
+      // `redis:` from a config file, as `db:` is read today.
+      const config = join(dir, 'chat.yaml');
+      writeFileSync(config, `redis: ${redis.url}\n`);
+      const csv = join(dir, 'class.csv');
+      writeFileSync(csv, 'Student,student password\nHelper,helper password,operator\n');
+      // Independent steps side by side: each CLI run is a process start and scrypt.
+      const [boss0, added, imported, node] = await Promise.all([
+        accountsCli(['add', 'Boss', '--operator', ...onRedis], 'boss password\n'),
+        accountsCli(['add', 'Member', '--config', config], 'member password\n'),
+        accountsCli(['import', csv, ...onRedis]),
+        // The test Redis runs without AOF (speed); the startup check would refuse it.
+        spawnServer(t, { db: join(dir, 'unused.db'), args: [...onRedis, '--redis-unsafe'] }),
+      ]);
+      expectExit(boss0, 0, 'add --operator');
+      expectExit(added, 0, 'add with redis from --config');
+      assert.match(added.stderr, /Redis redis:\/\/127\.0\.0\.1:\d+ \(config file /u);
+      expectExit(imported, 0, 'import');
+      assert.match(imported.stdout, /imported 2 account\(s\) \(1 operator\(s\)\)/u);
+
+      const [again, list] = await Promise.all([
+        accountsCli(['import', csv, ...onRedis]),
+        accountsCli(['list', ...onRedis]),
+      ]);
+      assert.match(again.stdout, /imported 0 account\(s\), 2 already existed/u);
+      expectExit(list, 0, 'list');
+      const rows = list.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split('\t').slice(0, 2).join(' '));
+      assert.deepEqual(rows, ['Boss operator', 'Helper operator', 'Member user', 'Student user']);
+
+      const wrong = await raw(t, node.port);
+      wrong.sendJson({ type: 'hello', version: 1, name: 'Boss', password: 'not the password' });
+      await expectJsonError(wrong, 'auth_failed');
+      const boss = await textLogin(t, node.port, 'Boss', 'boss password');
+      const member = await jsonLogin(t, node.port, 'Member', 'member password');
+      const student = await jsonLogin(t, node.port, 'Student', 'student password');
+
+      // Operator rights come from Redis: Member may not kick, Boss may.
+      member.sendJson({ type: 'kick', id: 'k', name: 'Student' });
+      const refused = await member.waitForJson((o) => o.id === 'k');
+      assert.equal(refused.code, 'forbidden', JSON.stringify(refused));
+      boss.send('/kick Student enough');
+      await student.waitClosed();
+
+      // Removed while online: the node's account watch (every 5 s) signs it out.
+      expectExit(await accountsCli(['remove', 'Member', ...onRedis]), 0, 'remove');
+      const out = await member.waitForJson((o) => o.type === 'error', 10_000);
+      assert.match(String(out.message), /the account Member was removed/u, JSON.stringify(out));
+      await member.waitClosed();
+      boss.close();
+    });
+
+    test('an unreachable Redis is one line naming it, exit 1, no stack', async () => {
+      const port = await freePort();
+      const r = await accountsCli(['list', '--redis', `redis://127.0.0.1:${port}`]);
+      expectExit(r, 1, 'list on an unreachable Redis');
+      const lines = r.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(
+        lines[0]!,
+        new RegExp(
+          `^chat-server accounts: cannot reach Redis at redis://127\\.0\\.0\\.1:${port} \\(from command line --redis\\): .*ECONNREFUSED.*; start Redis or give --redis URL`,
+          'u',
+        ),
+      );
+      const c = await accountsCli(['list', '--redis-cluster', `127.0.0.1:${port}`]);
+      expectExit(c, 1, 'list on an unreachable Redis Cluster');
+      assert.match(c.stderr, /^chat-server accounts: cannot reach Redis at 127\.0\.0\.1:\d+ /u);
+      assert.doesNotMatch(r.stderr + c.stderr, /\n\s+at /u);
+    });
+  });
+}
