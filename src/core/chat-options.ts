@@ -49,6 +49,13 @@ export interface ChatOptions {
   leases: LeaseStore;
   /** This process's id among the nodes (unique per start). */
   node: string;
+  /**
+   * No other node shares `leases` (one process, MemoryLeases): reads of other
+   * nodes' presence are skipped, since they could only find this node's own
+   * users, and each one costs a scan of everyone online, which made every
+   * login O(users online) and a join storm quadratic. Default false.
+   */
+  solo?: boolean;
   /** How long an alias lease lasts unless renewed (renewed every third of it). Default 15 s. */
   leaseMs?: number;
 }

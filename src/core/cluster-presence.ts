@@ -135,6 +135,7 @@ export class ClusterPresence {
 
   /** Users online on other nodes, as their `*` presence says (as of their last renewal). */
   async remotePresence(): Promise<Presence[]> {
+    if (this.options.solo) return [];
     let all;
     try {
       all = await this.options.leases.presence(EVERYONE);
@@ -176,6 +177,7 @@ export class ClusterPresence {
         ...(u.bot && { bot: true as const }),
       });
     }
+    if (this.options.solo) return sortWho(out);
     let remote;
     try {
       remote = await this.options.leases.presence(roomKey);
@@ -192,7 +194,7 @@ export class ClusterPresence {
         ...(p.bot && { bot: true as const }),
       });
     }
-    return [...out.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return sortWho(out);
   }
 
   /** A user online on another node (its alias lease), or undefined. */
@@ -213,4 +215,8 @@ export class ClusterPresence {
   sendSignal(signal: Signal): void {
     this.options.bus.signal(JSON.stringify(signal));
   }
+}
+
+function sortWho(entries: Map<string, WhoEntry>): WhoEntry[] {
+  return [...entries.values()].sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -108,10 +108,13 @@ export class Welcomes {
       .then((list) => user.setIgnores(list));
     // Who else is in the current room on other nodes, for the greeting (§2).
     const current = user.current;
-    const elsewhere = this.chat.options.leases.presence(current.name.key).then(
-      (ps) => ps.filter((p) => p.node !== this.chat.options.node && !this.chat.users.has(p.key)),
-      () => [], // The greeting names fewer people; nothing else depends on it.
-    );
+    const elsewhere = this.chat.options.solo
+      ? Promise.resolve([])
+      : this.chat.options.leases.presence(current.name.key).then(
+          (ps) =>
+            ps.filter((p) => p.node !== this.chat.options.node && !this.chat.users.has(p.key)),
+          () => [], // The greeting names fewer people; nothing else depends on it.
+        );
     this.chat.order.inOrder(user, () =>
       Promise.all([ignores, reads, unread, elsewhere]).then(
         ([, results, offline, others]) => {

@@ -74,6 +74,8 @@ interface Backend {
   bus: Bus;
   /** Alias leases and presence: in memory for one process, in Redis for a cluster. */
   leases: LeaseStore;
+  /** No other process shares the leases (ChatOptions.solo). */
+  solo: boolean;
   /** Throws (RedisConfigError) when the backend is unsafe and the operator did not accept it. */
   check: () => Promise<void>;
 }
@@ -100,7 +102,7 @@ function openBackend(
             )
           : log.warn({ failed: r.failed }, 'storage works again'),
     });
-    return { store, bus, leases: new MemoryLeases(), check: async () => undefined };
+    return { store, bus, leases: new MemoryLeases(), solo: true, check: async () => undefined };
   }
   // Cluster mode: the append script publishes on Redis, so every node
   // (this one included) hears each message from the same doorbell.
@@ -117,6 +119,7 @@ function openBackend(
   return {
     store,
     leases: store,
+    solo: false,
     bus: new RedisBus({ client, subscriber }),
     check: async () => {
       await checkRedis(client, {
@@ -154,7 +157,7 @@ export function createApp(
   let fail!: (err: Error) => void;
   const failed = new Promise<Error>((resolve) => (fail = resolve));
   let stop: () => Promise<void> = async () => undefined;
-  const { store, bus, leases, check } = openBackend(config, log, (err) => {
+  const { store, bus, leases, solo, check } = openBackend(config, log, (err) => {
     // Two servers must never serve one database: stop now; clients reconnect to the holder.
     log.fatal({ db: config.db }, err.message);
     void stop().then(() => fail(err));
@@ -164,6 +167,7 @@ export function createApp(
     store,
     bus,
     leases,
+    solo,
     node: randomUUID(),
     leaseMs: config.leaseSeconds * 1000,
     limits: {
