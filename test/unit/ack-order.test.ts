@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LocalBus } from '../../src/bus/local-bus.js';
 import { Chat } from '../../src/core/chat.js';
+import { coreChatOptions } from '../helpers/core-chat.js';
 import type { Peer, User } from '../../src/core/model.js';
 import type { ServerEvent } from '../../src/protocol/messages.js';
 import { MemoryLeases } from '../../src/store/memory-leases.js';
@@ -57,26 +58,13 @@ class TestPeer implements Peer {
 test('an ack answered late still comes before the messages said after it', async () => {
   const bus = new LocalBus();
   const store = new LateStore((m) => bus.publish(m), 100);
-  const chat = new Chat({
-    store,
-    bus,
-    leases: new MemoryLeases(),
-    node: 'n1',
-    limits: {
-      maxLineBytes: 16384,
-      maxMessageLines: 20,
-      rateBurst: 100,
-      ratePerSecond: 100,
-      rateQueue: 10,
-      maxTopicBytes: 390,
-      maxRoomsPerUser: 50,
-    },
-    requireAccount: false,
-    historyOnJoin: 20,
-    announceLimit: 100,
-    heartbeatSeconds: 30,
-    server: { name: 'chat-server', version: 'test' },
-  });
+  const chat = new Chat(
+    coreChatOptions({
+      store,
+      bus,
+      leases: new MemoryLeases(),
+    }),
+  );
   await chat.start();
   const join = async (name: string): Promise<[User, TestPeer]> => {
     const peer = new TestPeer(name);

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LocalBus } from '../../src/bus/local-bus.js';
 import { Chat } from '../../src/core/chat.js';
+import { coreChatOptions } from '../helpers/core-chat.js';
 import type { Peer } from '../../src/core/model.js';
 import type { ServerEvent } from '../../src/protocol/messages.js';
 import type { Presence } from '../../src/store/lease.js';
@@ -47,27 +48,14 @@ class Inbox implements Peer {
 async function presenceReads(solo: boolean): Promise<number> {
   const bus = new LocalBus();
   const leases = new CountingLeases();
-  const chat = new Chat({
-    store: new MemoryStore((m) => bus.publish(m), 100),
-    bus,
-    leases,
-    solo,
-    node: 'n1',
-    limits: {
-      maxLineBytes: 16384,
-      maxMessageLines: 20,
-      rateBurst: 100,
-      ratePerSecond: 100,
-      rateQueue: 10,
-      maxTopicBytes: 390,
-      maxRoomsPerUser: 50,
-    },
-    requireAccount: false,
-    historyOnJoin: 20,
-    announceLimit: 100,
-    heartbeatSeconds: 30,
-    server: { name: 'chat-server', version: 'test' },
-  });
+  const chat = new Chat(
+    coreChatOptions({
+      store: new MemoryStore((m) => bus.publish(m), 100),
+      bus,
+      leases,
+      solo,
+    }),
+  );
   await chat.start();
   const peers: Inbox[] = [];
   for (const name of ['alice', 'bob', 'carol']) {
