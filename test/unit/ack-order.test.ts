@@ -9,9 +9,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LocalBus } from '../../src/bus/local-bus.js';
 import { Chat } from '../../src/core/chat.js';
-import { coreChatOptions } from '../helpers/core-chat.js';
-import type { Peer, User } from '../../src/core/model.js';
-import type { ServerEvent } from '../../src/protocol/messages.js';
+import { coreChatOptions, joinAs } from '../helpers/core-chat.js';
 import { MemoryLeases } from '../../src/store/memory-leases.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import type { AppendResult, NewMessage } from '../../src/store/store.js';
@@ -31,30 +29,6 @@ class LateStore extends MemoryStore {
   }
 }
 
-class TestPeer implements Peer {
-  readonly events: ServerEvent[] = [];
-  private waiters: Array<() => void> = [];
-  constructor(
-    readonly id: string,
-    readonly address = '127.0.0.1',
-  ) {}
-  send(event: ServerEvent): void {
-    this.events.push(event);
-    for (const w of this.waiters.splice(0)) w();
-  }
-  sendAll(events: readonly ServerEvent[]): void {
-    for (const e of events) this.send(e);
-  }
-  close(): void {}
-  async until(pred: (e: ServerEvent) => boolean): Promise<ServerEvent> {
-    for (;;) {
-      const hit = this.events.find(pred);
-      if (hit) return hit;
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
-  }
-}
-
 test('an ack answered late still comes before the messages said after it', async () => {
   const bus = new LocalBus();
   const store = new LateStore((m) => bus.publish(m), 100);
@@ -66,14 +40,8 @@ test('an ack answered late still comes before the messages said after it', async
     }),
   );
   await chat.start();
-  const join = async (name: string): Promise<[User, TestPeer]> => {
-    const peer = new TestPeer(name);
-    const user = await chat.login(peer, { name });
-    await peer.until((e) => e.type === 'welcome');
-    return [user, peer];
-  };
-  const [alice, ap] = await join('alice');
-  const [bob, bp] = await join('bob');
+  const [alice, ap] = await joinAs(chat, 'alice');
+  const [bob, bp] = await joinAs(chat, 'bob');
 
   store.slow = 'alice';
   store.hold();

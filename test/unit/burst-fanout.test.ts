@@ -9,41 +9,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LocalBus } from '../../src/bus/local-bus.js';
 import { Chat } from '../../src/core/chat.js';
-import { coreChatOptions } from '../helpers/core-chat.js';
-import type { Peer, User } from '../../src/core/model.js';
-import type { ServerEvent } from '../../src/protocol/messages.js';
+import { coreChatOptions, joinAs, RecordingPeer } from '../helpers/core-chat.js';
 import { MemoryLeases } from '../../src/store/memory-leases.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 
-class CountingPeer implements Peer {
-  readonly events: ServerEvent[] = [];
-  /** How many send/sendAll calls carried room messages. */
-  messageCalls = 0;
-  private waiters: Array<() => void> = [];
-  constructor(
-    readonly id: string,
-    readonly address = '127.0.0.1',
-  ) {}
-  send(event: ServerEvent): void {
-    if (event.type === 'message') this.messageCalls++;
-    this.push(event);
-  }
-  sendAll(events: readonly ServerEvent[]): void {
-    if (events.some((e) => e.type === 'message')) this.messageCalls++;
-    for (const e of events) this.push(e);
-  }
-  close(): void {}
+class TextPeer extends RecordingPeer {
   texts(): string[] {
     return this.events.flatMap((e) =>
       e.type === 'message' ? [`${e.from}: ${e.text}${e.mention ? ' (mention)' : ''}`] : [],
     );
-  }
-  async until(pred: () => boolean): Promise<void> {
-    while (!pred()) await new Promise<void>((resolve) => this.waiters.push(resolve));
-  }
-  private push(event: ServerEvent): void {
-    this.events.push(event);
-    for (const w of this.waiters.splice(0)) w();
   }
 }
 
@@ -59,12 +33,7 @@ test('a burst reaches each member once, without its own lines, mentions flagged'
     }),
   );
   await chat.start();
-  const join = async (name: string): Promise<[User, CountingPeer]> => {
-    const peer = new CountingPeer(name);
-    const user = await chat.login(peer, { name });
-    await peer.until(() => peer.events.some((e) => e.type === 'welcome'));
-    return [user, peer];
-  };
+  const join = (name: string) => joinAs(chat, name, new TextPeer(name));
   const [alice, ap] = await join('alice');
   const [bob, bp] = await join('bob');
   const [, cp] = await join('carol');
@@ -74,9 +43,9 @@ test('a burst reaches each member once, without its own lines, mentions flagged'
   chat.handle(bob, { type: 'say', room: '#lobby', text: 'b1' });
   chat.handle(alice, { type: 'say', room: '#lobby', text: 'a2 for Carol.' });
   chat.handle(bob, { type: 'say', room: '#lobby', text: 'b2' });
-  await cp.until(() => cp.texts().length === 4);
-  await ap.until(() => ap.texts().length === 2);
-  await bp.until(() => bp.texts().length === 2);
+  await cp.settle(() => cp.texts().length === 4);
+  await ap.settle(() => ap.texts().length === 2);
+  await bp.settle(() => bp.texts().length === 2);
 
   assert.deepEqual(cp.texts(), [
     'alice: a1',

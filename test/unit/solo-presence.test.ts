@@ -9,9 +9,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LocalBus } from '../../src/bus/local-bus.js';
 import { Chat } from '../../src/core/chat.js';
-import { coreChatOptions } from '../helpers/core-chat.js';
-import type { Peer } from '../../src/core/model.js';
-import type { ServerEvent } from '../../src/protocol/messages.js';
+import { coreChatOptions, joinAs } from '../helpers/core-chat.js';
 import type { Presence } from '../../src/store/lease.js';
 import { MemoryLeases } from '../../src/store/memory-leases.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
@@ -21,27 +19,6 @@ class CountingLeases extends MemoryLeases {
   override presence(room: string): Promise<Presence[]> {
     this.reads++;
     return super.presence(room);
-  }
-}
-
-class Inbox implements Peer {
-  readonly events: ServerEvent[] = [];
-  private waiters: Array<() => void> = [];
-  readonly address = '127.0.0.1';
-  constructor(readonly id: string) {}
-  send(event: ServerEvent): void {
-    this.push(event);
-  }
-  sendAll(events: readonly ServerEvent[]): void {
-    for (const e of events) this.push(e);
-  }
-  close(): void {}
-  async until(pred: (e: ServerEvent) => boolean): Promise<void> {
-    while (!this.events.some(pred)) await new Promise<void>((r) => this.waiters.push(r));
-  }
-  private push(event: ServerEvent): void {
-    this.events.push(event);
-    for (const w of this.waiters.splice(0)) w();
   }
 }
 
@@ -57,12 +34,8 @@ async function presenceReads(solo: boolean): Promise<number> {
     }),
   );
   await chat.start();
-  const peers: Inbox[] = [];
   for (const name of ['alice', 'bob', 'carol']) {
-    const peer = new Inbox(name);
-    const user = await chat.login(peer, { name });
-    await peer.until((e) => e.type === 'welcome');
-    peers.push(peer);
+    const [user, peer] = await joinAs(chat, name);
     chat.handle(user, { type: 'who', id: 'w', room: '#lobby' });
     chat.handle(user, { type: 'rooms', id: 'r' });
     await peer.until((e) => e.type === 'rooms');
