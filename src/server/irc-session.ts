@@ -29,7 +29,8 @@ import { IrcRegistration } from './irc-registration.js';
 import { closingLine, noticeLines, numericLine, type IrcReplyContext } from './irc-render.js';
 import { Connection } from './connection.js';
 import { runHeartbeat, type Heartbeat } from './heartbeat.js';
-import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
+import { InputOrder } from './input-order.js';
+import type { RateLimitOptions } from './rate-limit.js';
 import type { Tally } from './tally.js';
 
 export interface IrcSessionDeps {
@@ -60,12 +61,12 @@ const MAX_BACKLOG_LINES = 1000;
 export class IrcSession extends Connection implements Peer {
   readonly mode = 'irc' as const;
   private readonly framer = new LineFramer(IRC_MAX_INPUT_BYTES);
-  private readonly limiter: RateLimiter<IrcMessage>;
+  /** Flood control and its release timer, shared with the native session. */
+  private readonly input: InputOrder;
   private loggedIn: User | undefined;
   private longLinesInARow = 0;
   private handshakeTimer: Timer | undefined;
   private heartbeatTimer: Timer | undefined;
-  private drainTimer: Timer | undefined;
   /** From the welcome on: when to PING, when to give up (the native session's, heartbeat.ts). */
   private heartbeat: Heartbeat | undefined;
   /** Lines waiting while a login or SASL check is under way, or until the welcome. */
@@ -87,7 +88,7 @@ export class IrcSession extends Connection implements Peer {
   ) {
     super(id, socket, deps, deps.chat.clock);
     // The chat's clock runs flood control, like every timer of the connection.
-    this.limiter = new RateLimiter<IrcMessage>(deps.rateLimits, () => this.clock.now());
+    this.input = new InputOrder(deps.rateLimits, this.clock, this);
     if (refusal) {
       this.note('info', { code: refusal.code }, 'irc connection refused');
       this.reply([`ERROR :${refusal.message}`]);
@@ -203,7 +204,7 @@ export class IrcSession extends Connection implements Peer {
   onClose(): void {
     this.clock.clearTimeout(this.handshakeTimer);
     this.clock.clearInterval(this.heartbeatTimer);
-    this.clock.clearTimeout(this.drainTimer);
+    this.input.stop();
     this.clock.clearTimeout(this.deferTimer);
     this.deferred = undefined;
     this.outbox.discard();
@@ -321,19 +322,19 @@ export class IrcSession extends Connection implements Peer {
 
   /** Flood control (§6, "fakelag"): past the burst, commands wait their turn; past the queue, refused. */
   private admit(msg: IrcMessage): void {
-    // A QUIT waits behind queued commands, so it does not overtake them.
-    const quitNow = msg.command === 'QUIT' && this.limiter.nextReleaseInMs() === undefined;
-    if (msg.command === 'PING' || msg.command === 'PONG' || quitNow) {
+    if (msg.command === 'PING' || msg.command === 'PONG') {
       this.command(msg);
       return;
     }
-    const verdict = this.limiter.offer(msg);
+    // A QUIT takes no token but waits behind held commands, so it does not overtake them.
+    if (msg.command === 'QUIT') {
+      this.input.inTurn(() => this.command(msg));
+      return;
+    }
+    const verdict = this.input.offer(() => this.command(msg));
     switch (verdict.kind) {
       case 'now':
-        this.command(verdict.item);
-        break;
       case 'queued':
-        this.scheduleDrain();
         break;
       case 'refused':
         this.serverNotice(
@@ -347,16 +348,9 @@ export class IrcSession extends Connection implements Peer {
     }
   }
 
-  private scheduleDrain(): void {
-    if (this.drainTimer) return;
-    const wait = this.limiter.nextReleaseInMs();
-    if (wait === undefined) return;
-    this.drainTimer = this.clock.setTimeout(() => {
-      this.drainTimer = undefined;
-      if (this.closing || !this.user) return;
-      for (const msg of this.limiter.release()) this.command(msg);
-      this.scheduleDrain();
-    }, wait);
+  /** Held commands may still run (InputOwner): open and registered. */
+  get acceptsInput(): boolean {
+    return !this.closing && this.user !== undefined;
   }
 
   /**
