@@ -125,7 +125,7 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_at ON audit (at);
     `);
   },
-  // 4 → 5: mutes and topic locks persist and are shared like bans (they
+  // 3 → 4: mutes and topic locks persist and are shared like bans (they
   // were in memory, lost at restart).
   (db) => {
     db.exec(`
@@ -135,6 +135,35 @@ export const MIGRATIONS: readonly Migration[] = [
         record TEXT NOT NULL
       ) WITHOUT ROWID;
       CREATE TABLE topic_locks (room TEXT PRIMARY KEY) WITHOUT ROWID;
+    `);
+  },
+  // 4 → 5: the history becomes a ring of retention slots per stream, rewritten
+  // in place (an append replaces the message `retention` seqs older), instead
+  // of an insert plus a retention delete per message: half the pages each
+  // commit and checkpoint write (docs/performance.md, third pass).
+  // `streams.first` is the lowest seq that may still be kept (older ones were
+  // trimmed). Copied rows keep slot = seq: no `history_ring` in meta says so,
+  // and the store re-slots them to its retention when it opens the file
+  // (sqlite-history.ts), since a migration does not know the retention.
+  (db) => {
+    db.exec(`
+      CREATE TABLE history (
+        stream TEXT NOT NULL,
+        slot INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        ts INTEGER NOT NULL,
+        sender TEXT NOT NULL,
+        recipient TEXT,
+        text TEXT NOT NULL,
+        action INTEGER NOT NULL,
+        PRIMARY KEY (stream, slot)
+      ) WITHOUT ROWID;
+      INSERT INTO history (stream, slot, seq, ts, sender, recipient, text, action)
+        SELECT stream, seq, seq, ts, sender, recipient, text, action FROM messages;
+      ALTER TABLE streams ADD COLUMN first INTEGER NOT NULL DEFAULT 1;
+      UPDATE streams SET first = COALESCE(
+        (SELECT MIN(seq) FROM messages WHERE messages.stream = streams.stream), top + 1);
+      DROP TABLE messages;
     `);
   },
 ];

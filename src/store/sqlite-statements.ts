@@ -1,11 +1,6 @@
-/** The message tables' SQL, and the one place where row and message field names differ. */
+/** Message rows (the one place where row and message field names differ) and the idempotency table's SQL. */
 import type Database from 'better-sqlite3';
 import type { NewMessage, StoredMessage, StreamKey } from './store.js';
-
-export interface StreamRow {
-  top: number;
-  epoch: string;
-}
 
 export interface MessageRow {
   stream: string;
@@ -17,7 +12,7 @@ export interface MessageRow {
   action: number;
 }
 
-const COLUMNS = 'stream, seq, ts, sender, recipient, text, action';
+export const COLUMNS = 'stream, seq, ts, sender, recipient, text, action';
 /**
  * Positional, not named (`@stream`…): better-sqlite3 binds an object's
  * fields by name lookups, which made an insert of a 512-byte message about
@@ -38,39 +33,15 @@ export type RowValues = [
 
 type Stmt<P extends unknown[] | object, R = unknown> = Database.Statement<P, R>;
 
-/** Every message statement the store runs, compiled once (typed here so declarations can name it). */
-export interface Statements {
-  selectStream: Stmt<[string], StreamRow>;
-  upsertStream: Stmt<[string, number, string]>;
-  insertMessage: Stmt<RowValues>;
-  trim: Stmt<[string, number]>;
-  readAfter: Stmt<[string, number, number], MessageRow>;
-  readBefore: Stmt<[string, number, number], MessageRow>;
-  firstRetained: Stmt<[string], number | null>;
+/** The idempotency statements, compiled once (typed here so declarations can name them). */
+export interface KeyStatements {
   insertKey: Stmt<[key: string, at: number, ...values: RowValues]>;
   selectKey: Stmt<[string, number], MessageRow>;
   purgeKeys: Stmt<[number]>;
 }
 
-export function prepareMessages(db: Database.Database): Statements {
+export function prepareKeys(db: Database.Database): KeyStatements {
   return {
-    selectStream: db.prepare<[string], StreamRow>(
-      'SELECT top, epoch FROM streams WHERE stream = ?',
-    ),
-    upsertStream: db.prepare<[string, number, string]>(
-      'INSERT INTO streams (stream, top, epoch) VALUES (?, ?, ?) ON CONFLICT (stream) DO UPDATE SET top = excluded.top',
-    ),
-    insertMessage: db.prepare<RowValues>(`INSERT INTO messages (${COLUMNS}) VALUES (${VALUES})`),
-    trim: db.prepare<[string, number]>('DELETE FROM messages WHERE stream = ? AND seq <= ?'),
-    readAfter: db.prepare<[string, number, number], MessageRow>(
-      `SELECT ${COLUMNS} FROM messages WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?`,
-    ),
-    readBefore: db.prepare<[string, number, number], MessageRow>(
-      `SELECT ${COLUMNS} FROM messages WHERE stream = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
-    ),
-    firstRetained: db
-      .prepare<[string], number | null>('SELECT MIN(seq) FROM messages WHERE stream = ?')
-      .pluck(),
     // OR REPLACE: an expired key not yet purged may be reused.
     insertKey: db.prepare<[key: string, at: number, ...values: RowValues]>(
       `INSERT OR REPLACE INTO idempotency (key, at, ${COLUMNS}) VALUES (?, ?, ${VALUES})`,
@@ -80,12 +51,6 @@ export function prepareMessages(db: Database.Database): Statements {
     ),
     purgeKeys: db.prepare<[number]>('DELETE FROM idempotency WHERE at <= ?'),
   };
-}
-
-/** SQLite's LIMIT takes -1 for "no limit"; like MemoryStore, Infinity means all and ≤ 0 none. */
-export function sqlLimit(limit: number): number {
-  if (limit === Infinity) return -1;
-  return limit > 0 ? Math.floor(limit) : 0;
 }
 
 /** A message as a row. */

@@ -4,14 +4,13 @@ import { ServerLease } from './sqlite-lease.js';
 import { describeOpenFailure, openDatabase } from './sqlite-open.js';
 import { SqlitePrefs } from './sqlite-prefs.js';
 import { SqliteTables } from './sqlite-tables.js';
+import { SqliteHistory, type StreamState } from './sqlite-history.js';
 import {
-  prepareMessages,
+  prepareKeys,
   rowValues,
-  sqlLimit,
   toMessage,
   toRow,
-  type Statements,
-  type StreamRow,
+  type KeyStatements,
 } from './sqlite-statements.js';
 import { isStorageFull, StoreError } from './store-error.js';
 import type {
@@ -58,9 +57,6 @@ export interface SqliteStoreOptions {
   onStorage?: (report: StorageReport) => void;
 }
 
-/** Highest seq handed out (appends not yet committed included), and the epoch. */
-type StreamState = StreamRow;
-
 /** An append waiting for its batch to commit, then to be published. */
 interface Entry {
   message: StoredMessage;
@@ -90,7 +86,8 @@ export class SqliteStore extends SqliteTables implements Store {
   private readonly db: Database.Database;
   /** The database's own epoch, given to each stream when it is created. */
   private readonly dbEpoch: string;
-  private readonly sql: Statements;
+  private readonly sql: KeyStatements;
+  private readonly history: SqliteHistory;
   private readonly writeBatch: (batch: Entry[]) => void;
   private readonly streams = new Map<StreamKey, StreamState>();
   private pending: Entry[] = [];
@@ -118,11 +115,13 @@ export class SqliteStore extends SqliteTables implements Store {
         .prepare("SELECT value FROM meta WHERE key = 'epoch'")
         .pluck()
         .get() as string;
-      this.sql = prepareMessages(this.db);
+      this.sql = prepareKeys(this.db);
       this.writeBatch = this.db.transaction((batch: Entry[]) => this.write(batch));
       this.accounts = new SqliteAccounts(this.db);
       this.prefs = new SqlitePrefs(this.db);
       this.lease = new ServerLease(this.db, options.path, this.now, options.onLeaseLost);
+      // After the lease: re-slotting rewrites the history, which a second server must not do.
+      this.history = new SqliteHistory(this.db, this.retention);
     } catch (err) {
       // A read-only or full file fails here, at the lease's first write: one line, no stack.
       this.db.close();
@@ -169,8 +168,8 @@ export class SqliteStore extends SqliteTables implements Store {
   async read(stream: StreamKey, afterSeq: number, limit: number): Promise<ReadResult> {
     this.assertOpen();
     this.flush();
-    const rows = this.sql.readAfter.all(stream, afterSeq, sqlLimit(limit));
-    return this.result(stream, rows.map(toMessage));
+    const s = this.stream(stream);
+    return this.result(s, this.history.after(stream, s, afterSeq, limit));
   }
 
   /** The newest `limit` messages before `beforeSeq`, oldest first; pending appends are written first. */
@@ -181,9 +180,9 @@ export class SqliteStore extends SqliteTables implements Store {
   ): Promise<ReadResult> {
     this.assertOpen();
     this.flush();
+    const s = this.stream(stream);
     const before = beforeSeq ?? Number.MAX_SAFE_INTEGER;
-    const rows = this.sql.readBefore.all(stream, before, sqlLimit(limit));
-    return this.result(stream, rows.reverse().map(toMessage));
+    return this.result(s, this.history.before(stream, s, before, limit));
   }
 
   /** Write what is pending and close the file; later calls reject with StoreError `closed`. */
@@ -281,22 +280,17 @@ export class SqliteStore extends SqliteTables implements Store {
     this.onStorage({ state: 'failing', ...this.failing });
   }
 
-  /** The transaction body: lease, rows, tops, retention, idempotency keys. */
+  /** The transaction body: lease, history slots, tops, idempotency keys. */
   private write(batch: Entry[]): void {
     this.lease.assertHeld();
     const at = this.now();
     const last = new Map<StreamKey, Entry>();
     for (const e of batch) {
-      const values = rowValues(e.message);
-      this.sql.insertMessage.run(...values);
-      if (e.key !== undefined) this.sql.insertKey.run(e.key, at, ...values);
+      this.history.write(e.message);
+      if (e.key !== undefined) this.sql.insertKey.run(e.key, at, ...rowValues(e.message));
       last.set(e.message.stream, e);
     }
-    for (const [stream, e] of last) {
-      this.sql.upsertStream.run(stream, e.message.seq, e.epoch);
-      const cutoff = e.message.seq - this.retention;
-      if (cutoff > 0) this.sql.trim.run(stream, cutoff);
-    }
+    for (const [stream, e] of last) this.history.setTop(stream, e.message.seq, e.epoch);
     this.sql.purgeKeys.run(at - this.idempotencyTtlMs);
   }
 
@@ -322,17 +316,15 @@ export class SqliteStore extends SqliteTables implements Store {
     this.delivering = false;
   }
 
-  private result(stream: StreamKey, messages: StoredMessage[]): ReadResult {
-    const s = this.stream(stream);
-    const first = this.sql.firstRetained.get(stream);
-    return { epoch: s.epoch, top: s.top, firstRetained: first ?? s.top + 1, messages };
+  private result(s: StreamState, messages: StoredMessage[]): ReadResult {
+    return { epoch: s.epoch, top: s.top, firstRetained: this.history.firstRetained(s), messages };
   }
 
   /** The cached state of a stream, loaded on first use; unknown streams start empty. */
   private stream(key: StreamKey): StreamState {
     let s = this.streams.get(key);
     if (!s) {
-      s = this.sql.selectStream.get(key) ?? { top: 0, epoch: this.dbEpoch };
+      s = this.history.loadStream(key) ?? { top: 0, epoch: this.dbEpoch, first: 1 };
       this.streams.set(key, s);
     }
     return s;

@@ -84,9 +84,9 @@ describe('SqliteStore file handling', () => {
         'accounts',
         'audit',
         'bans',
+        'history',
         'idempotency',
         'ignores',
-        'messages',
         'meta',
         'mutes',
         'server_lease',
@@ -149,7 +149,7 @@ describe('SqliteStore lifecycle and failures', () => {
     const path = freshPath();
     await openStore(path).store.close();
     const raw = new Database(path);
-    raw.exec(`CREATE TRIGGER boom BEFORE INSERT ON messages WHEN NEW.text = 'boom'
+    raw.exec(`CREATE TRIGGER boom BEFORE INSERT ON history WHEN NEW.text = 'boom'
               BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`);
     raw.close();
 
