@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { SqliteAccounts } from './sqlite-accounts.js';
+import { Checkpointer } from './sqlite-checkpointer.js';
 import { ServerLease } from './sqlite-lease.js';
 import { describeOpenFailure, openDatabase } from './sqlite-open.js';
 import { SqlitePrefs } from './sqlite-prefs.js';
@@ -88,6 +89,8 @@ export class SqliteStore extends SqliteTables implements Store {
   private readonly dbEpoch: string;
   private readonly sql: KeyStatements;
   private readonly history: SqliteHistory;
+  /** WAL checkpoints in a worker thread (a file db only). */
+  private readonly checkpointer: Checkpointer | undefined;
   private readonly writeBatch: (batch: Entry[]) => void;
   private readonly streams = new Map<StreamKey, StreamState>();
   private pending: Entry[] = [];
@@ -122,6 +125,7 @@ export class SqliteStore extends SqliteTables implements Store {
       this.lease = new ServerLease(this.db, options.path, this.now, options.onLeaseLost);
       // After the lease: re-slotting rewrites the history, which a second server must not do.
       this.history = new SqliteHistory(this.db, this.retention);
+      this.checkpointer = this.db.memory ? undefined : new Checkpointer(this.db, options.path);
     } catch (err) {
       // A read-only or full file fails here, at the lease's first write: one line, no stack.
       this.db.close();
@@ -193,6 +197,7 @@ export class SqliteStore extends SqliteTables implements Store {
     this.closed = true;
     this.flush();
     this.lease.release();
+    await this.checkpointer?.close();
     try {
       this.db.close();
     } catch {
@@ -261,6 +266,7 @@ export class SqliteStore extends SqliteTables implements Store {
       for (const e of batch) e.reject(failure);
       return;
     }
+    this.checkpointer?.committed();
     if (this.failing) {
       this.onStorage({ state: 'recovered', ...this.failing });
       this.failing = undefined;

@@ -4,11 +4,13 @@
  * file written before the ring (schema 4) opening with its history intact.
  */
 import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
+import { Checkpointer } from '../../src/store/sqlite-checkpointer.js';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../src/store/sqlite-migrations.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { NewMessage } from '../../src/store/store.js';
@@ -180,5 +182,27 @@ describe('SQLite history ring', () => {
     const check = new Database(path, { readonly: true });
     assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
     check.close();
+  });
+});
+
+describe('SQLite checkpoints in a worker thread', () => {
+  test('committed WAL frames reach the database file without a checkpoint on the writer', async () => {
+    const path = freshPath();
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (x TEXT)');
+    const checkpointer = new Checkpointer(db, path);
+    // Below the backstop: the writer itself never checkpoints these pages.
+    const before = statSync(path).size;
+    const insert = db.prepare('INSERT INTO t (x) VALUES (?)');
+    db.transaction(() => {
+      for (let i = 0; i < 500; i++) insert.run('x'.repeat(512));
+    })();
+    assert.equal(statSync(path).size, before, 'nothing copied yet');
+    checkpointer.committed();
+    await checkpointer.idle();
+    assert.ok(statSync(path).size > before + 500 * 512, 'the worker copied the frames');
+    await checkpointer.close();
+    db.close();
   });
 });
