@@ -11,6 +11,7 @@ import { mentionsAmong } from '../protocol/mention.js';
 import { foldKey, type Name } from '../protocol/names.js';
 import type { StoredMessage } from '../store/store.js';
 import type { Chat } from './chat.js';
+import { isoTime } from './iso-time.js';
 import { Followed, Room, type User } from './model.js';
 
 export class Streams {
@@ -95,7 +96,7 @@ export class Streams {
       type: 'message',
       room: room.name.display,
       seq: m.seq,
-      ts: new Date(m.ts).toISOString(),
+      ts: isoTime(m.ts),
       from: m.from,
       text: m.text,
       action: m.action,
@@ -180,7 +181,7 @@ export class Streams {
       type: 'private',
       from: m.from,
       to: m.to ?? user.name.display,
-      ts: new Date(m.ts).toISOString(),
+      ts: isoTime(m.ts),
       text: m.text,
       action: m.action,
       seq: m.seq,

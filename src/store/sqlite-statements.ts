@@ -1,5 +1,4 @@
-/** Message rows (the one place where row and message field names differ) and the idempotency table's SQL. */
-import type Database from 'better-sqlite3';
+/** Message rows: the one place where row and message field names differ. */
 import type { NewMessage, StoredMessage, StreamKey } from './store.js';
 
 export interface MessageRow {
@@ -18,7 +17,7 @@ export const COLUMNS = 'stream, seq, ts, sender, recipient, text, action';
  * fields by name lookups, which made an insert of a 512-byte message about
  * 2.5 µs slower (docs/performance.md, ingest).
  */
-const VALUES = '?, ?, ?, ?, ?, ?, ?';
+export const VALUES = '?, ?, ?, ?, ?, ?, ?';
 
 /** A message row's values in COLUMNS order. */
 export type RowValues = [
@@ -30,28 +29,6 @@ export type RowValues = [
   text: string,
   action: number,
 ];
-
-type Stmt<P extends unknown[] | object, R = unknown> = Database.Statement<P, R>;
-
-/** The idempotency statements, compiled once (typed here so declarations can name them). */
-export interface KeyStatements {
-  insertKey: Stmt<[key: string, at: number, ...values: RowValues]>;
-  selectKey: Stmt<[string, number], MessageRow>;
-  purgeKeys: Stmt<[number]>;
-}
-
-export function prepareKeys(db: Database.Database): KeyStatements {
-  return {
-    // OR REPLACE: an expired key not yet purged may be reused.
-    insertKey: db.prepare<[key: string, at: number, ...values: RowValues]>(
-      `INSERT OR REPLACE INTO idempotency (key, at, ${COLUMNS}) VALUES (?, ?, ${VALUES})`,
-    ),
-    selectKey: db.prepare<[string, number], MessageRow>(
-      `SELECT ${COLUMNS} FROM idempotency WHERE key = ? AND at > ?`,
-    ),
-    purgeKeys: db.prepare<[number]>('DELETE FROM idempotency WHERE at <= ?'),
-  };
-}
 
 /** A message as a row. */
 export function toRow(stream: StreamKey, seq: number, msg: NewMessage): MessageRow {

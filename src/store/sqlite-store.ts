@@ -6,13 +6,9 @@ import { describeOpenFailure, openDatabase } from './sqlite-open.js';
 import { SqlitePrefs } from './sqlite-prefs.js';
 import { SqliteTables } from './sqlite-tables.js';
 import { SqliteHistory, type StreamState } from './sqlite-history.js';
-import {
-  prepareKeys,
-  rowValues,
-  toMessage,
-  toRow,
-  type KeyStatements,
-} from './sqlite-statements.js';
+import { SqliteKeys } from './sqlite-keys.js';
+import { toMessage, toRow } from './sqlite-statements.js';
+import { StorageEpisodes, type StorageReport } from './storage-episodes.js';
 import { isStorageFull, StoreError } from './store-error.js';
 import type {
   AppendResult,
@@ -26,18 +22,7 @@ import type {
 
 export { openDatabase } from './sqlite-open.js';
 
-/**
- * A storage episode for the operator's log: reported once when writes start
- * failing and once when they work again, with how many appends failed in
- * between, instead of once per refused message.
- */
-export interface StorageReport {
-  state: 'failing' | 'recovered';
-  /** The first failure's reason (failing), or the last one's (recovered). */
-  reason: string;
-  /** Appends refused in this episode so far. */
-  failed: number;
-}
+export type { StorageReport } from './storage-episodes.js';
 
 export interface SqliteStoreOptions {
   /** A database file (created when missing), or `:memory:` for a throwaway store. */
@@ -82,26 +67,22 @@ export class SqliteStore extends SqliteTables implements Store {
   private readonly path: string;
   private readonly publish: Publish;
   private readonly retention: number;
-  private readonly idempotencyTtlMs: number;
   private readonly now: () => number;
   private readonly db: Database.Database;
   /** The database's own epoch, given to each stream when it is created. */
   private readonly dbEpoch: string;
-  private readonly sql: KeyStatements;
+  private readonly keys: SqliteKeys;
   private readonly history: SqliteHistory;
   /** WAL checkpoints in a worker thread (a file db only). */
   private readonly checkpointer: Checkpointer | undefined;
   private readonly writeBatch: (batch: Entry[]) => void;
   private readonly streams = new Map<StreamKey, StreamState>();
   private pending: Entry[] = [];
-  private readonly pendingKeys = new Map<string, Entry>();
   private readonly deliveries: Entry[] = [];
   private delivering = false;
   private flushTimer: NodeJS.Immediate | undefined;
   private closed = false;
-  private readonly onStorage: (report: StorageReport) => void;
-  /** The current storage episode: appends refused since writes started failing. */
-  private failing: { reason: string; failed: number } | undefined;
+  private readonly episodes: StorageEpisodes;
 
   /** Open (creating and migrating as needed) the database; throws StoreError naming the path. */
   constructor(options: SqliteStoreOptions) {
@@ -109,16 +90,20 @@ export class SqliteStore extends SqliteTables implements Store {
     this.path = options.path;
     this.publish = options.publish;
     this.retention = options.retention ?? 10_000;
-    this.idempotencyTtlMs = options.idempotencyTtlMs ?? 15 * 60_000;
     this.now = options.now ?? Date.now;
-    this.onStorage = options.onStorage ?? (() => undefined);
+    this.episodes = new StorageEpisodes(options.onStorage ?? (() => undefined));
     this.db = openDatabase(options.path, options.lockTimeoutMs ?? 5000);
     try {
       this.dbEpoch = this.db
         .prepare("SELECT value FROM meta WHERE key = 'epoch'")
         .pluck()
         .get() as string;
-      this.sql = prepareKeys(this.db);
+      this.keys = new SqliteKeys(
+        this.db,
+        options.idempotencyTtlMs ?? 15 * 60_000,
+        this.now,
+        (stream) => this.stream(stream).epoch,
+      );
       this.writeBatch = this.db.transaction((batch: Entry[]) => this.write(batch));
       this.accounts = new SqliteAccounts(this.db);
       this.prefs = new SqlitePrefs(this.db);
@@ -143,7 +128,7 @@ export class SqliteStore extends SqliteTables implements Store {
   async append(stream: StreamKey, msg: NewMessage, idempotencyKey?: string): Promise<AppendResult> {
     this.assertOpen();
     if (idempotencyKey !== undefined) {
-      const original = this.findOriginal(idempotencyKey);
+      const original = this.keys.find(idempotencyKey);
       if (original) return original;
     }
     const state = this.stream(stream);
@@ -163,7 +148,7 @@ export class SqliteStore extends SqliteTables implements Store {
       reject,
     };
     this.pending.push(entry);
-    if (idempotencyKey !== undefined) this.pendingKeys.set(idempotencyKey, entry);
+    if (idempotencyKey !== undefined) this.keys.queue(idempotencyKey, entry);
     this.flushTimer ??= setImmediate(() => this.flush());
     return promise;
   }
@@ -223,16 +208,7 @@ export class SqliteStore extends SqliteTables implements Store {
   /** The remembered append under this idempotency key: still queued in this turn, or committed within the TTL. */
   async original(idempotencyKey: string): Promise<AppendResult | undefined> {
     this.assertOpen();
-    return this.findOriginal(idempotencyKey);
-  }
-
-  private findOriginal(key: string): Promise<AppendResult> | undefined {
-    const queued = this.pendingKeys.get(key);
-    if (queued) return queued.promise.then((r) => ({ ...r, duplicate: true }));
-    const row = this.sql.selectKey.get(key, this.now() - this.idempotencyTtlMs);
-    if (!row) return undefined;
-    const epoch = this.stream(row.stream).epoch;
-    return Promise.resolve({ message: toMessage(row), epoch, duplicate: true });
+    return this.keys.find(idempotencyKey);
   }
 
   /** Commit everything appended so far, then resolve and publish it. Never throws. */
@@ -244,7 +220,7 @@ export class SqliteStore extends SqliteTables implements Store {
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
-    for (const e of batch) if (e.key !== undefined) this.pendingKeys.delete(e.key);
+    for (const e of batch) if (e.key !== undefined) this.keys.unqueue(e.key);
     try {
       this.writeBatch(batch);
     } catch (err) {
@@ -262,28 +238,14 @@ export class SqliteStore extends SqliteTables implements Store {
               `Could not store messages in ${this.path}: ${err instanceof Error ? err.message : String(err)}. Check the disk (space, permissions).`,
               { cause: err },
             );
-      this.noteFailure(failure, batch.length);
+      this.episodes.failed(failure, batch.length);
       for (const e of batch) e.reject(failure);
       return;
     }
     this.checkpointer?.committed();
-    if (this.failing) {
-      this.onStorage({ state: 'recovered', ...this.failing });
-      this.failing = undefined;
-    }
+    this.episodes.succeeded();
     this.deliveries.push(...batch);
     this.deliver();
-  }
-
-  /** Count a refused batch in the current storage episode; report the episode's start once. */
-  private noteFailure(failure: StoreError, count: number): void {
-    if (failure.failure === 'lease') return; // reported once, by the lease
-    if (this.failing) {
-      this.failing.failed += count;
-      return;
-    }
-    this.failing = { reason: failure.message, failed: count };
-    this.onStorage({ state: 'failing', ...this.failing });
   }
 
   /** The transaction body: lease, history slots, tops, idempotency keys. */
@@ -293,11 +255,11 @@ export class SqliteStore extends SqliteTables implements Store {
     const last = new Map<StreamKey, Entry>();
     for (const e of batch) {
       this.history.write(e.message);
-      if (e.key !== undefined) this.sql.insertKey.run(e.key, at, ...rowValues(e.message));
+      if (e.key !== undefined) this.keys.record(e.key, at, e.message);
       last.set(e.message.stream, e);
     }
     for (const [stream, e] of last) this.history.setTop(stream, e.message.seq, e.epoch);
-    this.sql.purgeKeys.run(at - this.idempotencyTtlMs);
+    this.keys.purge(at);
   }
 
   /**

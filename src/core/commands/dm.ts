@@ -4,6 +4,7 @@ import type { StoredMessage } from '../../store/store.js';
 import type { Owner } from '../../store/lease.js';
 import { defineCommand, type RequestOf } from './command.js';
 import type { ChatContext } from './context.js';
+import { isoTime } from '../iso-time.js';
 import { ack } from './reply.js';
 import { foldKey, parseAlias } from '../../protocol/names.js';
 import { assertSameMessage, checkMessageText, idempotencyKey } from './text.js';
@@ -24,7 +25,7 @@ function ackDm(
   if (req.id === undefined && !away && !offline) return;
   ack(ctx, user, req, {
     seq: m.seq,
-    ts: new Date(m.ts).toISOString(),
+    ts: isoTime(m.ts),
     name: m.to ?? req.to,
     ...(away && { text: away }),
     ...(offline && { offline: true as const }),

@@ -2,6 +2,7 @@ import type { RequestOf } from '../../protocol/commands.js';
 import type { User } from '../model.js';
 import { defineCommand } from './command.js';
 import type { ChatContext } from './context.js';
+import { isoTime } from '../iso-time.js';
 import { ack } from './reply.js';
 import { assertSameMessage, checkMessageText, idempotencyKey } from './text.js';
 
@@ -43,7 +44,7 @@ export async function storeSay(
     send: () =>
       ack(ctx, user, req, {
         seq: message.seq,
-        ts: new Date(message.ts).toISOString(),
+        ts: isoTime(message.ts),
         room: room.name.display,
       }),
   };
