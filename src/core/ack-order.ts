@@ -33,10 +33,9 @@ export async function appendInOrder<T extends { seq: number }>(
   /** Let the held messages go, those before `seq` first, then `between`, then the rest. */
   const release = (seq: number, between: () => void): void => {
     const held = user.release(key);
-    const seqOf = (e: ServerEvent): number => ('seq' in e ? (e.seq ?? 0) : 0);
-    for (const [e, st] of held) if (seqOf(e) < seq) chat.deliver(user, e, st);
+    sendHeld(chat, user, held, (s) => s < seq);
     between();
-    for (const [e, st] of held) if (seqOf(e) >= seq) chat.deliver(user, e, st);
+    sendHeld(chat, user, held, (s) => s >= seq);
   };
   let m: T;
   try {
@@ -80,4 +79,36 @@ export function atSeq(chat: Chat, room: Room, seq: number, then: () => void): Pr
     jobs.push(job);
     room.stream.atSeq.set(seq, jobs);
   });
+}
+
+/**
+ * Deliver the held events whose seq passes `take`, in order. A sender with
+ * says in flight holds the room all the time (the ingest bench: every
+ * message of a burst is held for its 10 senders), so the events go out as
+ * one `sendAll`, encoded and queued once, not one `send` each; what the
+ * user already got from a replay is skipped, as `deliver` would.
+ */
+function sendHeld(
+  chat: Chat,
+  user: User,
+  held: ReadonlyArray<readonly [ServerEvent, string]>,
+  take: (seq: number) => boolean,
+): void {
+  const events: ServerEvent[] = [];
+  for (const [e, stream] of held) {
+    const seq = 'seq' in e ? (e.seq ?? 0) : 0;
+    if (!take(seq)) continue;
+    // Held again meanwhile (a replay started): deliver() queues it there.
+    if (user.holding(stream) !== undefined) {
+      flush(user, events);
+      chat.deliver(user, e, stream);
+    } else if (seq === 0 || !user.alreadySent(stream, seq)) events.push(e);
+  }
+  flush(user, events);
+}
+
+function flush(user: User, events: ServerEvent[]): void {
+  if (events.length === 1) user.peer.send(events[0]!);
+  else if (events.length > 1) user.peer.sendAll(events.splice(0));
+  events.length = 0;
 }
