@@ -3,8 +3,10 @@
  * inside the commit that crosses `wal_autocheckpoint` pages and fsyncs the
  * WAL and the database there: on this machine about 15 µs of blocked event
  * loop per 512-byte message (docs/performance.md, third pass). A worker
- * thread with its own connection checkpoints instead, asked after a commit
- * at most once at a time; the writer's own automatic checkpoint stays on,
+ * thread with its own connection checkpoints instead, asked once about
+ * CHECKPOINT_BYTES were committed (a page written many times meanwhile, like
+ * a ring's head, is copied once), one request at a time; the writer's own
+ * automatic checkpoint stays on,
  * at a higher threshold, only as a backstop that bounds the WAL if the
  * thread falls behind. Durability is unchanged: a commit still writes its
  * WAL frames before it returns, and checkpoints only copy committed frames.
@@ -14,13 +16,15 @@ import type Database from 'better-sqlite3';
 
 /** Pages in the WAL before the writer checkpoints by itself (the backstop; SQLite's default is 1000). */
 const BACKSTOP_PAGES = 8000;
+/** Committed bytes between two requests: SQLite's default cadence (1000 pages of 4 KiB). */
+const CHECKPOINT_BYTES = 4 * 1024 * 1024;
 
 export class Checkpointer {
   private readonly worker: Worker;
   /** A request is with the worker; commits meanwhile are covered by the next one. */
   private busy = false;
-  /** Something was committed while the worker was busy. */
-  private again = false;
+  /** Bytes committed since the last request (an estimate: the rows' sizes). */
+  private pending = 0;
   private readonly exited: Promise<void>;
   private readonly waiting: (() => void)[] = [];
 
@@ -34,21 +38,19 @@ export class Checkpointer {
     this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.on('message', () => {
       this.busy = false;
-      if (this.again) this.committed();
+      if (this.pending >= CHECKPOINT_BYTES) this.committed(0);
       else for (const resolve of this.waiting.splice(0)) resolve();
     });
     // A thread that cannot run (no file, no memory) leaves the backstop to checkpoint.
     this.worker.on('error', () => undefined);
   }
 
-  /** Called after each commit: ask for a checkpoint unless one is under way. */
-  committed(): void {
-    if (this.busy) {
-      this.again = true;
-      return;
-    }
+  /** Called after each commit of about `bytes`: ask for a checkpoint when enough has piled up. */
+  committed(bytes: number, force = false): void {
+    this.pending += bytes;
+    if (this.busy || (this.pending < CHECKPOINT_BYTES && !force)) return;
     this.busy = true;
-    this.again = false;
+    this.pending = 0;
     this.worker.postMessage('checkpoint');
   }
 

@@ -199,7 +199,7 @@ describe('SQLite checkpoints in a worker thread', () => {
       for (let i = 0; i < 500; i++) insert.run('x'.repeat(512));
     })();
     assert.equal(statSync(path).size, before, 'nothing copied yet');
-    checkpointer.committed();
+    checkpointer.committed(0, true);
     await checkpointer.idle();
     assert.ok(statSync(path).size > before + 500 * 512, 'the worker copied the frames');
     await checkpointer.close();
