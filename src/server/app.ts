@@ -276,6 +276,7 @@ export function createApp(
       login: loginLimits(current),
     });
     listener.reconfigure(current);
+    irc?.reconfigure(current);
     if (tlsOn) {
       listener.reloadTls();
       irc?.reloadTls();
