@@ -1,5 +1,5 @@
 /**
- * `chat-server accounts add|remove|list|passwd|operator|import`: manage accounts in
+ * `chat-server accounts add|remove|list|passwd|operator|import|bans`: manage accounts in
  * the server's database, also while the server runs (docs/protocol.md §2, §7):
  * the SQLite `--db` file, or in cluster mode the Redis of `--redis` /
  * `--redis-cluster`, opened as the server opens it (accounts-open.ts).

@@ -1,4 +1,4 @@
-/** The IRC listener's options (docs/protocol.md): off unless --irc-port is given. */
+/** The IRC listener's options (docs/protocol.md "IRC"): off unless --irc-port is given. */
 import type { OptionSpec } from './option-spec.js';
 
 /** The IRC port, its address and the name it gives itself. */
