@@ -142,7 +142,7 @@ export class Chat implements ChatContext {
     // After the Bus reconnects, every stream re-reads what it may have missed.
     options.bus.onResync(() => {
       for (const room of this.rooms.values()) void room.stream.follower?.resync();
-      for (const p of this.streams.privates.values()) void p.follower?.resync();
+      this.streams.resyncPrivates();
     });
   }
 
