@@ -1,26 +1,22 @@
 /**
- * chat-client's session logic: wires the Connection to the Repl (interactive)
- * or to piped stdin (scripts), keeps the user's current room, who is around
- * (for completion) and who wrote last in private (for /reply), and reports
- * how the session ended. main.ts turns that into an exit code; nothing here exits.
+ * chat-client's session: one run from connect to how it ended. It wires the
+ * Connection's events to the screen, to the file transfers and to where the
+ * user is (place.ts), hands input to the terminal (interactive.ts) or to the
+ * script's lines (piped.ts), sends requests and shows their outcome, and
+ * reports how the session ended. main.ts turns that into an exit code;
+ * nothing here exits.
  */
-import type { AckEvent, Request, ServerEvent, WelcomeEvent } from '../protocol/messages.js';
-import { attentionFor, sameAlias } from './attention.js';
-import { COMMAND_NAMES, holdsPassword, parseInput } from './commands.js';
-import { complete } from './complete.js';
+import type { Request, ServerEvent, WelcomeEvent } from '../protocol/messages.js';
+import { attentionFor } from './attention.js';
+import { parseInput } from './commands.js';
 import { ConnectError, Connection, type ConnectionOptions } from './connection.js';
+import { Typing } from './interactive.js';
 import { PasswordSource } from './password.js';
-import {
-  asksForPasswords,
-  PASSWD_NEEDS_TERMINAL,
-  PASSWD_PROMPTS,
-  passwdRequest,
-} from './passwd.js';
-import { splitMessage } from './paste.js';
-import { runPiped } from './piped.js';
+import { asksForPasswords, PASSWD_NEEDS_TERMINAL } from './passwd.js';
+import { joinBeforeScript, runPiped } from './piped.js';
+import { Place } from './place.js';
 import { renderAck, renderError, renderEvent, renderNotice, type RenderContext } from './render.js';
-import { Repl } from './repl.js';
-import { Roster } from './roster.js';
+import type { Repl } from './repl.js';
 import { defaultDownloadDir } from './transfer-files.js';
 import { TransferUi } from './transfer-ui.js';
 import { isBarrier, Sender, type Outcome } from './sender.js';
@@ -62,12 +58,6 @@ export interface ClientSettings extends Omit<
   room?: string;
 }
 
-const DEFAULT_ROOM = '#lobby';
-
-function promptFor(room: string): string {
-  return `${room}> `;
-}
-
 /**
  * One chat-client run. Interactive when stdin is a terminal; otherwise every
  * piped line is sent, every ack awaited, and the run ends after the last one.
@@ -79,13 +69,11 @@ export class ChatClient {
   private readonly conn: Connection;
   private readonly sender: Sender;
   private readonly interactive: boolean;
-  private readonly roster = new Roster();
+  /** The current room, who /reply answers, who is around for completion. */
+  private readonly place: Place;
   /** File transfers (§5): commands, events and the progress bar shown in the prompt. */
   private readonly files: TransferUi;
   private status = '';
-  private room = DEFAULT_ROOM;
-  /** Sender of the last private message received: where /reply goes. */
-  private replyTo?: string;
   private readonly passwords: PasswordSource;
   private repl?: Repl;
   /** Events that arrived with the welcome, before the screen was set up. */
@@ -120,11 +108,15 @@ export class ChatClient {
       },
     });
     this.sender = new Sender(this.conn);
+    this.place = new Place({
+      self: () => this.conn.alias,
+      rooms: () => this.conn.rooms,
+      moved: () => this.repl?.setPrompt(this.prompt()),
+      // Only at a terminal are names completed.
+      ...(this.interactive && { who: (room: string) => this.conn.request({ type: 'who', room }) }),
+    });
     this.files = new TransferUi(this.conn, downloadDir ?? defaultDownloadDir(), {
-      notice: (text, error) =>
-        this.show(
-          error ? renderError(text, undefined, this.context()) : renderNotice(text, this.context()),
-        ),
+      notice: (text, error) => (error ? this.error(text) : this.notice(text)),
       status: (text) => {
         this.status = text === undefined ? '' : `${text} `;
         this.repl?.setPrompt(this.prompt());
@@ -132,7 +124,7 @@ export class ChatClient {
     });
     this.conn.on('event', (event) => {
       if (this.files.onEvent(event)) return;
-      this.observe(event);
+      this.place.observe(event);
       if (this.early) this.early.push(event);
       else this.showEvent(event);
     });
@@ -149,9 +141,8 @@ export class ChatClient {
     });
     this.conn.on('reconnected', (welcome) => {
       this.offline.online();
-      this.roster.observe(welcome);
-      if (!welcome.rooms.includes(this.room)) this.setRoom(welcome.rooms[0] ?? DEFAULT_ROOM);
-      this.show(renderNotice(`Reconnected to ${this.conn.server}`, this.context()));
+      this.place.reconnected(welcome);
+      this.notice(`Reconnected to ${this.conn.server}`);
     });
   }
 
@@ -166,13 +157,8 @@ export class ChatClient {
       if (!(err instanceof ConnectError)) throw err;
       return { kind: err.kind, message: this.refusal(err) };
     }
-    this.room = welcome.rooms[0] ?? DEFAULT_ROOM;
-    this.roster.observe(welcome);
-    if (this.interactive) {
-      // A big room's welcome names only some members; completion wants them all.
-      if (welcome.memberCount > welcome.members.length) this.seedRoster(this.room);
-      this.startRepl(welcome);
-    }
+    this.place.welcomed(welcome);
+    if (this.interactive) this.startRepl(welcome);
     const early = this.early ?? [];
     this.early = undefined;
     for (const event of early) this.showEvent(event);
@@ -184,7 +170,12 @@ export class ChatClient {
       }
       return this.ended;
     }
-    if (this.settings.room !== undefined && !(await this.joinAtStart(this.settings.room))) {
+    if (
+      this.settings.room !== undefined &&
+      !(await joinBeforeScript(this.settings.room, this.sender, this.io.stderr, (request, ack) =>
+        this.place.acked(request, ack),
+      ))
+    ) {
       // Posting the script to another room than the one asked for would be worse than nothing.
       this.leaving = true;
       await this.conn.quit();
@@ -200,9 +191,9 @@ export class ChatClient {
       parse: (line) =>
         asksForPasswords(line)
           ? { kind: 'invalid', message: PASSWD_NEEDS_TERMINAL }
-          : parseInput(line, this.room, this.replyTo),
-      notice: (text) => this.show(renderNotice(text, this.context())),
-      acked: (request, ack) => this.applyAck(request, ack),
+          : parseInput(line, this.place.room, this.place.replyTo),
+      notice: (text) => this.notice(text),
+      acked: (request, ack) => this.place.acked(request, ack),
       // A query in a script (/who, /rooms) prints its answer.
       answered: (reply) => this.show(renderEvent(reply, this.context())),
     }).then(async (kind): Promise<SessionEnd> => {
@@ -212,25 +203,6 @@ export class ChatClient {
       return { kind };
     });
     return Promise.race([this.ended, piped]);
-  }
-
-  /**
-   * --room in a script: join before the first line, without the room's past
-   * (a script sends; it does not read back, §4 join.history). False, after
-   * saying why on stderr, when the server refused it.
-   */
-  private async joinAtStart(room: string): Promise<boolean> {
-    const request: Request = { type: 'join', room, history: 0 };
-    const { outcome } = await this.sender.submit(request);
-    const result = await outcome;
-    if (result.ok) {
-      if (result.reply.type === 'ack') this.applyAck(request, result.reply);
-      return true;
-    }
-    this.io.stderr.write(
-      `chat-client: --room ${room} refused: ${result.error.message}; no line was sent\n`,
-    );
-    return false;
   }
 
   /** Leave cleanly (exit, Ctrl-C, Ctrl-D, SIGTERM): send quit and end the run with success. */
@@ -254,18 +226,6 @@ export class ChatClient {
     return `${line} [${err.code}]`;
   }
 
-  /** Learn from a server event: who is around (completion), who wrote in private (/reply). */
-  private observe(event: ServerEvent): void {
-    this.roster.observe(event);
-    const self = this.conn.alias;
-    if (event.type === 'private' && !sameAlias(event.from, self)) this.replyTo = event.from;
-    if (event.type === 'history') {
-      for (const m of event.messages) {
-        if (m.type === 'private' && !sameAlias(m.from, self)) this.replyTo = m.from;
-      }
-    }
-  }
-
   /** Show an unsolicited event; a mention or private message rings first, unless --quiet. */
   private showEvent(event: ServerEvent): void {
     // The bell before the line: once the line is on screen, its bell has been sent.
@@ -274,7 +234,15 @@ export class ChatClient {
   }
 
   private context(): RenderContext {
-    return { self: this.conn.alias, room: this.room, color: this.io.color };
+    return { self: this.conn.alias, room: this.place.room, color: this.io.color };
+  }
+
+  private notice(text: string): void {
+    this.show(renderNotice(text, this.context()));
+  }
+
+  private error(text: string, code?: string): void {
+    this.show(renderError(text, code, this.context()));
   }
 
   private show(text: string | undefined): void {
@@ -285,130 +253,27 @@ export class ChatClient {
 
   /** The prompt: a transfer's progress bar, if any, then the current room. */
   private prompt(): string {
-    return this.status + promptFor(this.room);
+    return `${this.status}${this.place.room}> `;
   }
 
-  private setRoom(room: string): void {
-    this.room = room;
-    this.repl?.setPrompt(this.prompt());
-  }
-
-  /** Follow the acks that move the user: /join makes a room current, /part of it picks another. */
-  private applyAck(request: Request, ack: AckEvent): void {
-    if (request.type === 'join') {
-      const room = ack.room ?? request.room;
-      this.roster.joined(room);
-      this.setRoom(room);
-      if (this.interactive) this.seedRoster(room);
-    }
-    if (request.type === 'part') this.roster.parted(ack.room ?? request.room ?? this.room);
-    if (request.type === 'part' && (ack.room ?? request.room) === this.room) {
-      // The server's part ack names the room that is current now (text mode says so too).
-      this.setRoom(ack.text ?? this.conn.rooms[0] ?? DEFAULT_ROOM);
-    }
-  }
-
-  /** Ask who is in a room just joined, quietly: the answer only feeds completion. */
-  private seedRoster(room: string): void {
-    this.conn.request({ type: 'who', room }).then(
-      (reply) => this.roster.observe(reply),
-      // Not worth a line: completion merely knows fewer names.
-      () => undefined,
-    );
-  }
-
+  /** The terminal's Repl, set up before the welcome (and the events behind it) are shown. */
   private startRepl(welcome: WelcomeEvent): void {
-    const terminal = this.io.stdout.isTTY === true;
-    const completer = (line: string): [string[], string] =>
-      this.files.complete(line) ??
-      complete(line, {
-        commands: COMMAND_NAMES,
-        nicks: this.roster.nicks(this.room, this.conn.alias),
-        rooms: this.roster.roomNames(),
-      });
-    const repl = new Repl(
-      {
-        input: this.io.stdin,
-        output: this.io.stdout,
-        terminal,
-        completer,
-        keepInHistory: (line) => !holdsPassword(line),
-      },
-      this.prompt(),
-    );
+    const repl = new Typing({
+      stdin: this.io.stdin,
+      stdout: this.io.stdout,
+      conn: this.conn,
+      files: this.files,
+      place: this.place,
+      leaving: () => this.leaving,
+      prompt: () => this.prompt(),
+      notice: (text) => this.notice(text),
+      error: (text) => this.error(text),
+      send: (request) => this.send(request),
+      leave: (reason) => this.leave(reason),
+    }).open();
     this.repl = repl;
     this.show(renderEvent(welcome, this.context()));
-    // Lines are handled one after another so a /join takes effect before the next line.
-    let queue = Promise.resolve();
-    repl.on('line', (line) => {
-      // Asked now, not when the line's turn comes: the keys right after this
-      // Enter are the old password and must not become a chat line.
-      const answers = asksForPasswords(line) ? repl.askSecrets(PASSWD_PROMPTS) : null;
-      queue = queue.then(() =>
-        answers === null ? this.handleLine(line) : this.changePassword(answers),
-      );
-    });
-    repl.on('paste', (text) => {
-      queue = queue.then(() => this.handlePaste(text));
-    });
-    // Ctrl-D and Ctrl-C: whatever was typed before still goes first.
-    repl.on('end', () => {
-      queue = queue.then(() => this.leave());
-    });
     repl.start();
-  }
-
-  private async handleLine(line: string): Promise<void> {
-    if (this.leaving) return;
-    if (await this.files.handleLine(line)) return;
-    const input = parseInput(line, this.room, this.replyTo);
-    switch (input.kind) {
-      case 'none':
-        return;
-      case 'quit':
-        return this.leave(input.reason);
-      case 'notice':
-        this.show(renderNotice(input.text, this.context()));
-        return;
-      case 'invalid':
-        this.show(renderError(input.message, undefined, this.context()));
-        return;
-      case 'send':
-        return this.send(input.request);
-    }
-  }
-
-  /**
-   * `/passwd` alone (issue 18 §4): the answers to the three prompts without
-   * echo become one `passwd` request; the ack shows `* Password changed for
-   * NAME` and Connection keeps the new password for reconnects. `answers` is
-   * undefined where nothing can be asked without echo.
-   */
-  private async changePassword(answers: Promise<string[] | undefined> | undefined): Promise<void> {
-    if (answers === undefined) {
-      this.show(renderError(PASSWD_NEEDS_TERMINAL, undefined, this.context()));
-      return;
-    }
-    const outcome = passwdRequest(await answers);
-    if (this.leaving) return;
-    if (outcome.kind === 'send') return this.send(outcome.request);
-    this.show(
-      outcome.kind === 'notice'
-        ? renderNotice(outcome.message, this.context())
-        : renderError(outcome.message, undefined, this.context()),
-    );
-  }
-
-  /**
-   * Several lines pasted at once: one multi-line message to the current room
-   * (§6), or as few as the server's limits allow. Pasted text is text: a
-   * first line starting with `/` is not a command.
-   */
-  private async handlePaste(text: string): Promise<void> {
-    if (this.leaving) return;
-    const limits = this.conn.welcome?.limits;
-    const parts = splitMessage(text, limits?.maxMessageLines ?? 20, limits?.maxLineBytes ?? 16384);
-    for (const part of parts) await this.send({ type: 'say', room: this.room, text: part });
   }
 
   /**
@@ -430,17 +295,15 @@ export class ChatClient {
   private showOutcome(request: Request, result: Outcome): void {
     if (!result.ok) {
       // 'closed' means the connection ended; that is reported once, not per line.
-      if (result.error.code !== 'closed') {
-        this.show(renderError(result.error.message, result.error.code, this.context()));
-      }
+      if (result.error.code !== 'closed') this.error(result.error.message, result.error.code);
       return;
     }
     const reply = result.reply;
     if (reply.type === 'ack') {
-      this.applyAck(request, reply);
+      this.place.acked(request, reply);
       this.show(renderAck(reply, request, this.context()));
     } else {
-      this.roster.observe(reply);
+      this.place.roster.observe(reply);
       this.show(renderEvent(reply, this.context()));
     }
   }

@@ -1,39 +1,28 @@
 /**
- * chat-client's side of the wire (docs/protocol.md §2, §4): a TCP or TLS socket
- * speaking JSON lines. It sends `hello` (with the password when it has one;
- * asking for one when the server says the alias is registered), turns lines
- * into typed ServerEvents, gives each request an id and settles its promise with the one reply carrying that id,
- * answers the server's pings and pings a silent server (§4 Heartbeat).
- *
- * With `reconnect` on, a lost connection is re-opened with exponential backoff
- * and jitter (§8), trying the listed servers in turn: unanswered requests and
- * requests made meanwhile are (re)sent in order with their original ids (the server deduplicates them, §4 Delivery
- * guarantees), and `hello.resume` asks for every message after the last `seq`
- * seen per stream, which are then shown once (resume.ts). A request the server
- * refused is final and never sent again; a drop that another login of this
- * account caused (or a kick) is final too. It knows nothing of terminals.
+ * chat-client's side of the wire (docs/protocol.md §2, §4): a TCP or TLS
+ * socket speaking JSON lines. It logs in (asking for a password when the
+ * server says the alias needs one), turns lines into typed ServerEvents,
+ * settles each request with the one reply carrying its id (requests.ts), and
+ * keeps the heartbeat (§4). With `reconnect` on, a lost connection is opened
+ * again (§8; where and when: backoff.ts) as the same user (login-state.ts):
+ * unanswered requests are sent again with their ids, which the server
+ * deduplicates, and what the resume replays is shown once. A refusal is final
+ * and never sent again; so is a drop caused by a kick or by another login of
+ * the account. It knows nothing of terminals.
  */
-import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type net from 'node:net';
 import type { ErrorCode } from '../protocol/errors.js';
-import {
-  PROTOCOL_VERSION,
-  type Hello,
-  type Request,
-  type ServerEvent,
-  type WelcomeEvent,
-} from '../protocol/messages.js';
-import { backoffDelay } from './backoff.js';
-import { formatEndpoint, type Endpoint } from './dial.js';
+import type { Hello, Request, ServerEvent, WelcomeEvent } from '../protocol/messages.js';
+import { Redial } from './backoff.js';
+import { formatEndpoint } from './dial.js';
 import { farewellFor, type Farewell } from './farewell.js';
 import { openSession } from './handshake.js';
 import { Heartbeat } from './heartbeat.js';
+import { LoginState } from './login-state.js';
 import { PendingRequests } from './requests.js';
-import { ResumeState } from './resume.js';
 import {
   ConnectError,
-  fits,
   replyId,
   RequestError,
   RETRYABLE,
@@ -59,24 +48,16 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   welcome?: WelcomeEvent;
 
   private readonly opts: Required<
-    Omit<ConnectionOptions, 'password' | 'history' | 'askPassword' | 'tls' | 'failover' | 'bot'>
+    Pick<ConnectionOptions, 'reconnect' | 'timeoutMs' | 'quitTimeoutMs'>
   > &
-    Pick<ConnectionOptions, 'history' | 'askPassword' | 'tls' | 'bot'>;
-  /** Every server to try, in order; `current` indexes the one dialled last. */
-  private readonly endpoints: Endpoint[];
-  private current = 0;
-  /** Sent in hello; follows /register so a reconnect can log in again. */
-  private password?: string;
+    Pick<ConnectionOptions, 'askPassword' | 'tls'>;
+  /** Every server to try, in order, and the attempts since the last session opened. */
+  private readonly redial: Redial;
+  /** Alias, password, rooms, resume points: what each hello says. */
+  private readonly login: LoginState;
   private socket?: net.Socket;
   private state: 'idle' | 'connecting' | 'open' | 'waiting' | 'closed' = 'idle';
-  private name: string;
   private readonly pending = new PendingRequests();
-  private readonly idPrefix = randomBytes(4).toString('hex');
-  private nextId = 0;
-  /** What was seen of each stream (room or `@`): what to resume from, and what is a duplicate. */
-  private readonly seen = new ResumeState();
-  private joined = new Set<string>();
-  private attempt = 0;
   private retryTimer?: NodeJS.Timeout;
   private readonly heartbeat = new Heartbeat(
     () => this.write({ type: 'ping' }),
@@ -87,28 +68,30 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   constructor(options: ConnectionOptions) {
     super();
-    const { failover, ...rest } = options;
     this.opts = {
-      ...rest,
       reconnect: options.reconnect ?? false,
       timeoutMs: options.timeoutMs ?? 10_000,
       quitTimeoutMs: options.quitTimeoutMs ?? 1_000,
-      backoffBaseMs: options.backoffBaseMs ?? 1_000,
-      backoffMaxMs: options.backoffMaxMs ?? 30_000,
+      askPassword: options.askPassword,
+      tls: options.tls,
     };
-    this.endpoints = [{ host: options.host, port: options.port }, ...(failover ?? [])];
-    this.name = options.name;
-    this.password = options.password;
+    this.redial = new Redial(
+      [{ host: options.host, port: options.port }, ...(options.failover ?? [])],
+      options.backoffBaseMs ?? 1_000,
+      options.backoffMaxMs ?? 30_000,
+    );
+    // The hello's history and bot flag are in `options`, fixed for the Connection's life.
+    this.login = new LoginState(options.name, options.password, options);
   }
 
   /** The alias in use (it follows /nick). */
   get alias(): string {
-    return this.name;
+    return this.login.name;
   }
 
   /** The rooms the user is in, as far as acks and the last welcome tell. */
   get rooms(): string[] {
-    return [...this.joined];
+    return this.login.rooms;
   }
 
   /** Whether requests go out now (rather than waiting for a reconnect). */
@@ -118,7 +101,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   /** `host:port` of the server in use (or being dialled). */
   get server(): string {
-    return formatEndpoint(this.endpoint());
+    return formatEndpoint(this.redial.endpoint);
   }
 
   /**
@@ -136,9 +119,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         if (
           err instanceof ConnectError &&
           err.kind === 'unreachable' &&
-          ++unreachable < this.endpoints.length
+          ++unreachable < this.redial.size
         ) {
-          this.current = (this.current + 1) % this.endpoints.length;
+          this.redial.skip();
           continue;
         }
         const again = err instanceof ConnectError && (await this.newPassword(err));
@@ -160,24 +143,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (this.state === 'closed' || this.state === 'idle') {
       return Promise.reject(new RequestError('closed', 'not connected'));
     }
-    const id = `${this.idPrefix}-${++this.nextId}`;
-    const withId = { ...request, id };
-    const max = this.welcome?.limits.maxLineBytes;
-    if (max !== undefined && !fits(withId, max)) {
-      return Promise.reject(
-        new RequestError('line_too_long', `Line longer than ${max} bytes; it was not sent`),
-      );
-    }
-    return new Promise((resolve, reject) => {
-      this.pending.add({
-        request: withId,
-        // The server answers a request of type T with ReplyFor<T> (§4); the
-        // reply is matched by id, so only its type is taken on trust.
-        resolve: resolve as (event: ServerEvent) => void,
-        reject,
-      });
+    const reply = this.pending.open(request, this.welcome?.limits.maxLineBytes, (withId) => {
       if (this.state === 'open') this.write(withId);
     });
+    // The server answers a request of type T with ReplyFor<T> (§4); the
+    // reply is matched by id, so only its type is taken on trust.
+    return reply as Promise<ReplyFor<T['type']>>;
   }
 
   /**
@@ -201,20 +172,19 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.state = 'closed';
     this.stopTimers();
     if (socket && wasOpen && !socket.destroyed) {
-      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      const closed = new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.opts.quitTimeoutMs);
+        socket.once('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
       const quit: Request = reason === undefined ? { type: 'quit' } : { type: 'quit', reason };
-      this.write({ ...quit, id: `${this.idPrefix}-quit` });
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        closed,
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, this.opts.quitTimeoutMs);
-        }),
-      ]);
-      clearTimeout(timer);
+      this.write({ ...quit, id: this.pending.quitId });
+      await closed;
     }
     socket?.destroy();
-    this.failPending('connection closed');
+    this.pending.failAll('connection closed');
   }
 
   /** Close at once without saying goodbye. */
@@ -222,19 +192,17 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.state = 'closed';
     this.stopTimers();
     this.socket?.destroy();
-    this.failPending('connection closed');
+    this.pending.failAll('connection closed');
   }
 
   /** After a handshake refusal: whether a (new) password was obtained to try again with. */
   private async newPassword(err: ConnectError): Promise<boolean> {
     const ask = this.opts.askPassword;
-    const needed =
-      (err.code === 'auth_required' && this.password === undefined) || err.code === 'auth_failed';
-    if (err.kind !== 'refused' || !needed || !ask) return false;
-    const password = await ask(this.name, err.code === 'auth_failed');
+    if (!ask || !this.login.wantsPassword(err)) return false;
+    const password = await ask(this.login.name, err.code === 'auth_failed');
     // quit() while the user was typing the password: stop here.
     if (password === undefined || this.state === 'closed') return false;
-    this.password = password;
+    this.login.password = password;
     return true;
   }
 
@@ -243,32 +211,15 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.socket?.write(JSON.stringify(message) + '\n');
   }
 
-  private hello(): Hello {
-    const hello: Hello = { type: 'hello', version: PROTOCOL_VERSION, name: this.name };
-    if (this.password !== undefined) hello.password = this.password;
-    if (this.opts.history !== undefined) hello.history = this.opts.history;
-    if (this.opts.bot === true) hello.bot = true;
-    // A guest's identity (its private messages, ignores, request ids) comes back with it.
-    if (this.welcome?.session !== undefined) hello.session = this.welcome.session;
-    const resume = this.seen.resumeMap(this.joined);
-    if (resume) hello.resume = resume;
-    return hello;
-  }
-
-  private endpoint(): Endpoint {
-    // `current` always indexes the non-empty list.
-    return this.endpoints[this.current] as Endpoint;
-  }
-
   /** One connection attempt: connect (and TLS handshake), hello, wait for welcome (or a refusal). */
   private open(): Promise<WelcomeEvent> {
     this.state = 'connecting';
-    return openSession(this.endpoint(), this.opts, {
+    return openSession(this.redial.endpoint, this.opts, {
       opened: (socket) => {
         this.socket = socket;
       },
       current: (socket) => this.socket === socket,
-      hello: () => this.hello(),
+      hello: () => this.login.hello(),
       welcomed: (welcome) => this.onWelcome(welcome),
       event: (event) => this.onEvent(event),
       dropped: (reason) => this.onDrop(reason),
@@ -279,13 +230,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const again = this.welcome !== undefined;
     this.welcome = welcome;
     this.state = 'open';
-    this.attempt = 0;
+    this.redial.opened();
     this.farewell = undefined;
-    this.name = welcome.name;
-    this.joined = new Set(welcome.rooms);
-    for (const [stream, epoch] of Object.entries(welcome.epochs ?? {})) {
-      this.seen.setEpoch(stream, epoch);
-    }
+    this.login.welcomed(welcome);
     this.armHeartbeat();
     // Now, not when open() settles: the replay that follows the welcome comes after this.
     if (again) this.emit('reconnected', welcome);
@@ -305,34 +252,17 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       if (event.type === 'error') {
         pending.reject(new RequestError(event.code, event.message, event.retryAfterMs));
       } else {
-        this.track(pending.request, event);
+        // What a reconnect needs (alias, rooms, password) follows the acks.
+        this.login.acked(pending.request, event);
         pending.resolve(event);
       }
       return;
     }
     // A pong without a pending id answers our heartbeat ping: liveness only.
     if (event.type === 'pong') return;
-    this.farewell = farewellFor(event, this.name) ?? this.farewell;
-    const fresh = this.seen.dedupe(event);
+    this.farewell = farewellFor(event, this.login.name) ?? this.farewell;
+    const fresh = this.login.seen.dedupe(event);
     if (fresh) this.emit('event', fresh);
-  }
-
-  /** Keep the state a reconnect needs (alias, rooms) in step with acknowledged requests. */
-  private track(request: Request, reply: ServerEvent): void {
-    if (reply.type !== 'ack') return;
-    // Our own message's seq: a resume starts after it, and a replay of it is not shown again.
-    if (request.type === 'say' && reply.seq !== undefined) {
-      this.seen.ownMessage(reply.room ?? request.room ?? '', reply.seq);
-    }
-    if (request.type === 'join') this.joined.add(reply.room ?? request.room);
-    if (request.type === 'part') this.joined.delete(reply.room ?? request.room ?? '');
-    if (request.type === 'nick') {
-      this.name = reply.name ?? request.name;
-      // The new alias's own password (registered aliases need one), or none.
-      this.password = request.password;
-    }
-    // The new password is what a reconnect must send (§2 /passwd).
-    if (request.type === 'register' || request.type === 'passwd') this.password = request.password;
   }
 
   /** §4 Heartbeat, counted from the last thing the server said. */
@@ -353,19 +283,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.scheduleReconnect(reason);
   }
 
-  /**
-   * `retryAfterMs`: the server refused with a time to come back (its alias is
-   * held by a server that stopped, §9): try the same server then, rather than
-   * a dead one or a later backoff.
-   */
+  /** `retryAfterMs`: when the server said to come back (see Redial.next). */
   private scheduleReconnect(reason: string, retryAfterMs?: number): void {
     this.state = 'waiting';
-    this.attempt += 1;
-    // Round robin: a server that died is likely still down; another may be up (§8).
-    if (retryAfterMs === undefined) this.current = (this.current + 1) % this.endpoints.length;
-    const delayMs =
-      retryAfterMs ?? backoffDelay(this.attempt, this.opts.backoffBaseMs, this.opts.backoffMaxMs);
-    this.emit('reconnecting', { attempt: this.attempt, delayMs, reason, server: this.server });
+    const { attempt, delayMs } = this.redial.next(retryAfterMs);
+    this.emit('reconnecting', { attempt, delayMs, reason, server: this.server });
     this.retryTimer = setTimeout(() => {
       this.open().catch((err: ConnectError) => {
         if (this.state === 'closed') return;
@@ -381,12 +303,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private finish(reason: string, code?: ErrorCode | 'displaced'): void {
     this.state = 'closed';
     this.stopTimers();
-    this.failPending(reason);
-    this.emit('closed', code === undefined ? { reason } : { reason, code });
-  }
-
-  private failPending(reason: string): void {
     this.pending.failAll(reason);
+    this.emit('closed', code === undefined ? { reason } : { reason, code });
   }
 
   private stopTimers(): void {

@@ -1,6 +1,7 @@
 /**
  * chat-client with stdin from a pipe (a script): every line is sent in order,
- * every answer awaited, refusals reported on stderr, then the run ends.
+ * every answer awaited, refusals reported on stderr, then the run ends. With
+ * --room the room is joined first, and a refusal sends nothing.
  */
 import readline from 'node:readline';
 import type { AckEvent, Request, ServerEvent } from '../protocol/messages.js';
@@ -67,4 +68,26 @@ export async function runPiped(s: PipedSession): Promise<'ok' | 'line_refused'> 
   lines.close();
   await s.sender.drain();
   return refused > 0 ? 'line_refused' : 'ok';
+}
+
+/**
+ * --room in a script: join before the first line, without the room's past
+ * (a script sends; it does not read back, §4 join.history). False, after
+ * saying why on stderr, when the server refused it.
+ */
+export async function joinBeforeScript(
+  room: string,
+  sender: Sender,
+  stderr: NodeJS.WritableStream,
+  acked: (request: Request, ack: AckEvent) => void,
+): Promise<boolean> {
+  const request: Request = { type: 'join', room, history: 0 };
+  const { outcome } = await sender.submit(request);
+  const result = await outcome;
+  if (result.ok) {
+    if (result.reply.type === 'ack') acked(request, result.reply);
+    return true;
+  }
+  stderr.write(`chat-client: --room ${room} refused: ${result.error.message}; no line was sent\n`);
+  return false;
 }

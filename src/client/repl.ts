@@ -1,21 +1,21 @@
 /**
  * The terminal side of chat-client: reads typed lines with readline and prints
  * display text without garbling what the user is typing (issue 2 §3). In a
- * terminal it also owns raw input: pastes of several lines are taken out
- * before readline sees them (paste.ts) and reported whole, keys reach readline
- * one at a time (keys.ts), and Tab asks the completer. Between the output and
- * the prompt it keeps a status area redrawn in place (reconnecting, lines not
- * yet acknowledged, a paste waiting for Enter). It knows nothing of the
- * protocol; app.ts wires it to the Connection.
+ * terminal, raw input is read before readline (terminal-input.ts): pastes of
+ * several lines are reported whole, or held for Enter when they end without
+ * one, and secret prompts (secret-prompt.ts) take keys without echo. Tab asks
+ * the completer. Between the output and the prompt it keeps a status area
+ * redrawn in place (reconnecting, lines not yet acknowledged, a paste waiting
+ * for Enter). It knows nothing of the protocol; app.ts wires it to the
+ * Connection.
  */
 import { EventEmitter } from 'node:events';
 import readline from 'node:readline';
-import { PassThrough } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
-import { codePoints, LEFT, splitKeys } from './keys.js';
+import { codePoints, LEFT } from './keys.js';
 import { displayWidth, rowsFor, statusRows, visible } from './width.js';
-import { BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, PasteParser } from './paste.js';
-import { SecretAnswers } from './passwd.js';
+import { BRACKETED_PASTE_ON } from './paste.js';
+import { SecretPrompt } from './secret-prompt.js';
+import { TerminalInput } from './terminal-input.js';
 
 export { displayWidth, rowsFor } from './width.js';
 
@@ -44,16 +44,11 @@ export interface ReplStreams {
 /** readline input with a prompt, and output that never tears the line being typed. */
 export class Repl extends EventEmitter<ReplEvents> {
   private readonly rl: readline.Interface;
-  private readonly input: ReplStreams['input'];
   private readonly output: NodeJS.WritableStream;
   /** Whether output is a terminal (prompt, status area and redraws). */
   readonly terminal: boolean;
-  /** Terminal input after pastes are taken out; what readline reads. */
-  private readonly keys?: PassThrough;
-  /** Hand keys to readline one at a time (set by interceptPastes). */
-  private type: (text: string) => void = () => undefined;
-  /** Give the terminal back (set by interceptPastes): raw mode off, input paused. */
-  private release: () => void = () => undefined;
+  /** The terminal read raw (terminal only): readline reads its keys. */
+  private readonly raw?: TerminalInput;
   private closed = false;
   /** The app's status lines (reconnecting, pending lines), above the prompt. */
   private status: string[] = [];
@@ -61,24 +56,30 @@ export class Repl extends EventEmitter<ReplEvents> {
   private heldPaste?: string[];
   /** Rows the status area took when last drawn. */
   private statusDrawn = 0;
-  /** Secret prompts being answered (askSecrets): keys go there, not to readline. */
-  private secret?: {
-    answers: SecretAnswers;
-    /** The prompt to put back afterwards (setPrompt meanwhile changes it). */
-    prompt: string;
-    resolve: (answers: string[] | undefined) => void;
-  };
+  /** Secret prompts (askSecrets): while answered, keys go there, not to readline. */
+  private readonly secret: SecretPrompt;
   /** Inside the handler of an entered line, which draws the prompt itself when done. */
   private inLine = false;
 
   constructor(streams: ReplStreams, prompt: string) {
     super();
-    this.input = streams.input;
     this.output = streams.output;
     this.terminal = streams.terminal;
-    if (this.terminal) this.keys = this.interceptPastes();
+    if (this.terminal) {
+      this.raw = new TerminalInput(streams.input, streams.output, {
+        secretKey: (key) => {
+          if (!this.secret.active) return false;
+          this.secret.feed(key);
+          return true;
+        },
+        paste: (text, complete) => {
+          if (this.secret.active) this.secret.feed(text + (complete ? '\n' : ''));
+          else this.pasted(text, complete);
+        },
+      });
+    }
     this.rl = readline.createInterface({
-      input: this.keys ?? streams.input,
+      input: this.raw?.keys ?? streams.input,
       output: streams.terminal ? streams.output : undefined,
       terminal: streams.terminal,
       prompt,
@@ -86,6 +87,12 @@ export class Repl extends EventEmitter<ReplEvents> {
       crlfDelay: Infinity,
       historySize: 100,
       ...(streams.completer ? { completer: streams.completer } : {}),
+    });
+    this.secret = new SecretPrompt({
+      getPrompt: () => this.rl.getPrompt(),
+      setPrompt: (prompt) => this.rl.setPrompt(prompt),
+      redraw: () => this.rl.prompt(true),
+      live: () => this.terminal && !this.closed,
     });
     const keep = streams.keepInHistory;
     if (keep) {
@@ -124,10 +131,10 @@ export class Repl extends EventEmitter<ReplEvents> {
       }
     });
     this.rl.on('close', () => {
-      this.endSecret(true);
+      this.secret.end(true);
       // Leave no prompt behind for the shell to print after.
       if (this.terminal) this.wipe();
-      this.release();
+      this.raw?.release();
       if (!this.closed) {
         this.closed = true;
         this.emit('end');
@@ -155,11 +162,8 @@ export class Repl extends EventEmitter<ReplEvents> {
 
   /** Change the prompt, e.g. when the current room changes. */
   setPrompt(prompt: string): void {
-    if (this.secret) {
-      // Shown again once the secret prompts are answered.
-      this.secret.prompt = prompt;
-      return;
-    }
+    // While secret prompts are asked, it is kept to be shown once they are answered.
+    if (this.secret.keepPrompt(prompt)) return;
     this.rl.setPrompt(prompt);
     if (this.terminal && !this.closed) this.rl.prompt(true);
   }
@@ -190,34 +194,9 @@ export class Repl extends EventEmitter<ReplEvents> {
    * it cannot ask here (not a terminal, or already asking).
    */
   askSecrets(prompts: readonly string[]): Promise<string[] | undefined> | undefined {
-    if (!this.keys || this.closed || this.secret || prompts.length === 0) return undefined;
-    const answers = new SecretAnswers(prompts);
-    return new Promise((resolve) => {
-      this.secret = { answers, prompt: this.rl.getPrompt(), resolve };
-      this.rl.setPrompt(answers.prompt ?? '');
-      // Within a line's handler the prompt is drawn right after it.
-      if (!this.inLine) this.rl.prompt(true);
-    });
-  }
-
-  /** One key (or a paste) for the secret prompts; the next prompt or the end when answered. */
-  private feedSecret(text: string): void {
-    const secret = this.secret;
-    if (!secret || !secret.answers.feed(text)) return;
-    if (secret.answers.finished) return this.endSecret(false);
-    this.rl.setPrompt(secret.answers.prompt ?? '');
-    this.rl.prompt(true);
-  }
-
-  /** Back to typing lines: the room's prompt again, and the answers (none when `cancel`) handed over. */
-  private endSecret(cancel: boolean): void {
-    const secret = this.secret;
-    if (!secret) return;
-    this.secret = undefined;
-    if (cancel) secret.answers.cancel();
-    this.rl.setPrompt(secret.prompt);
-    if (this.terminal && !this.closed) this.rl.prompt(true);
-    secret.resolve(secret.answers.result);
+    if (!this.raw || this.closed || this.secret.active || prompts.length === 0) return undefined;
+    // Within a line's handler the prompt is drawn right after it.
+    return this.secret.ask(prompts, !this.inLine);
   }
 
   /** Draw the status area and the prompt again, in place. */
@@ -264,52 +243,6 @@ export class Repl extends EventEmitter<ReplEvents> {
   }
 
   /**
-   * Read the terminal ourselves (raw, as readline would) and pass readline
-   * only the keys: a paste goes through readline's line editing no more,
-   * where each pasted line would be sent on its own and a pasted Tab would
-   * complete.
-   */
-  private interceptPastes(): PassThrough {
-    const keys = new PassThrough();
-    this.type = (text) => {
-      // One key per write: see keys.ts for what readline does with more.
-      // Checked per key: an Enter that starts secret prompts sends the rest there.
-      for (const key of splitKeys(text)) {
-        if (this.secret) this.feedSecret(key);
-        else keys.write(key);
-      }
-    };
-    const parser = new PasteParser();
-    const decoder = new StringDecoder('utf8');
-    const onData = (chunk: Buffer | string): void => {
-      const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
-      for (const piece of parser.feed(text)) {
-        // A PassThrough in flowing mode hands written keys to readline at
-        // once, so a paste's draft holds every key typed before it.
-        if (piece.kind === 'keys') this.type(piece.text);
-        else if (this.secret) this.feedSecret(piece.text + (piece.complete ? '\n' : ''));
-        else this.pasted(piece.text, piece.complete);
-      }
-    };
-    const onEnd = (): void => {
-      keys.end();
-    };
-    this.input.on('data', onData);
-    this.input.once('end', onEnd);
-    this.release = () => {
-      this.input.off('data', onData);
-      this.input.off('end', onEnd);
-      this.input.pause();
-      if (this.input.isTTY) this.input.setRawMode?.(false);
-      this.output.write(BRACKETED_PASTE_OFF);
-    };
-    if (this.input.isTTY) this.input.setRawMode?.(true);
-    // A 'data' listener alone does not restart a stream paused before (readSecret pauses stdin).
-    this.input.resume();
-    return keys;
-  }
-
-  /**
    * A paste of several lines, merged into the draft at the cursor. Ending with
    * a line break it is reported whole at once; otherwise it waits for Enter:
    * its last line becomes the draft (editable, cursor after the pasted text)
@@ -332,7 +265,7 @@ export class Repl extends EventEmitter<ReplEvents> {
     const last = lines.pop() ?? '';
     this.heldPaste = lines;
     this.redraw();
-    this.type(last.replace(/\t/gu, ' ') + after + LEFT.repeat(codePoints(after)));
+    this.raw?.type(last.replace(/\t/gu, ' ') + after + LEFT.repeat(codePoints(after)));
   }
 
   /** Erase the prompt and partial input; returns the row the cursor was on within them. */

@@ -1,9 +1,10 @@
 /**
- * The requests a Connection is waiting on (docs/protocol.md §4): each has an
- * id, and its one reply (matched by id) settles it. They stay here across a
- * reconnect, to be sent again with the same id; a refusal settles them for
- * good, so a refused line is never sent again.
+ * The requests a Connection is waiting on (docs/protocol.md §4): each is
+ * given an id here, and its one reply (matched by id) settles it. They stay
+ * here across a reconnect, to be sent again with the same id; a refusal
+ * settles them for good, so a refused line is never sent again.
  */
+import { randomBytes } from 'node:crypto';
 import type { Request, ServerEvent } from '../protocol/messages.js';
 import { fits, replyId, RequestError } from './wire.js';
 
@@ -17,9 +18,38 @@ export interface Pending {
 /** See the module comment. */
 export class PendingRequests {
   private readonly waiting = new Map<string, Pending>();
+  /** Random per Connection: the server deduplicates by id (§4), across reconnects too. */
+  private readonly idPrefix = randomBytes(4).toString('hex');
+  private nextId = 0;
 
-  add(pending: Pending): void {
-    this.waiting.set(pending.request.id, pending);
+  /** The id of our `quit`, which waits for no reply. */
+  get quitId(): string {
+    return `${this.idPrefix}-quit`;
+  }
+
+  /**
+   * Give `request` an id, hold it until its reply, and hand it to `send`
+   * (which writes it when connected). A request longer than `maxLineBytes`
+   * is refused here (`line_too_long`): neither held nor sent.
+   */
+  open(
+    request: Request,
+    maxLineBytes: number | undefined,
+    send: (request: Request & { id: string }) => void,
+  ): Promise<ServerEvent> {
+    const withId = { ...request, id: `${this.idPrefix}-${++this.nextId}` };
+    if (maxLineBytes !== undefined && !fits(withId, maxLineBytes)) {
+      return Promise.reject(
+        new RequestError(
+          'line_too_long',
+          `Line longer than ${maxLineBytes} bytes; it was not sent`,
+        ),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      this.waiting.set(withId.id, { request: withId, resolve, reject });
+      send(withId);
+    });
   }
 
   /** Every unanswered request, oldest first. */

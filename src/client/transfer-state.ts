@@ -1,8 +1,8 @@
 /**
  * The data of chat-client's file transfers (client/transfers.ts): one
  * transfer in each direction and its state, what the engine needs of the
- * connection, and what it shows and reports. Types only, and the error a
- * refused command throws.
+ * connection, what each side needs of the engine, and what it shows and
+ * reports. Types only, and the error a refused command throws.
  */
 import type { FileRequest } from '../protocol/file-messages.js';
 
@@ -58,6 +58,30 @@ export interface Incoming extends Base {
 }
 
 export type Transfer = Outgoing | Incoming;
+
+/**
+ * What the sending side (transfer-send.ts) and the receiving side
+ * (transfer-receive.ts) need of the registry that holds every transfer
+ * (transfers.ts).
+ */
+export interface TransferHost {
+  readonly io: TransferIO;
+  now(): number;
+  /** Hold a new transfer, under its id. */
+  add(t: Transfer): void;
+  /** Tell the user; `error` for failures. */
+  notice(text: string, error?: boolean): void;
+  /** Bytes start (or start again) to flow: the rate counts from now. */
+  started(t: Transfer): void;
+  /** Bytes moved: the progress bar wants a redraw. */
+  progress(): void;
+  /** Tell the other side, through the server, that it is off (`reason`), then fail here with `why`. */
+  abort(t: Transfer, reason: string | undefined, why: string): void;
+  /** Tell the user it failed, and forget it. */
+  fail(t: Transfer, why: string): void;
+  /** Forget it: its file closed, a partial download deleted. */
+  end(t: Transfer): void;
+}
 
 /** One transfer as /transfers and the progress bar show it. */
 export interface TransferView {

@@ -5,12 +5,14 @@
  * with the input line by readline itself and never overwrites what the user
  * is typing; when a transfer ends it collapses into one summary line.
  */
-import { humanBytes } from '../protocol/file-messages.js';
 import type { ServerEvent } from '../protocol/messages.js';
 import { sanitizeText } from '../protocol/sanitize.js';
 import type { Connection } from './connection.js';
 import { completePath } from './transfer-files.js';
-import { ClientTransfers, TransferError, type TransferView } from './transfers.js';
+import { ClientTransfers, TransferError } from './transfers.js';
+import { progressText, transferLines } from './transfer-view.js';
+
+export { progressText, transferLines } from './transfer-view.js';
 
 /** The transfer commands, for /help and Tab completion. */
 export const TRANSFER_COMMANDS = [
@@ -86,50 +88,6 @@ export function completeSendPath(line: string): [string[], string] | undefined {
   const hits = completePath(partial);
   // A lone file is finished; a lone directory waits for the next Tab.
   return [hits, partial];
-}
-
-const BAR_CELLS = 10;
-
-function seconds(s: number): string {
-  if (!Number.isFinite(s)) return '?';
-  if (s < 60) return `${Math.ceil(s)}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.ceil(s % 60)).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
-
-/** A progress bar for the prompt: one transfer by name, several in aggregate. */
-export function progressText(views: readonly TransferView[]): string | undefined {
-  if (views.length === 0) return undefined;
-  const size = views.reduce((n, v) => n + v.size, 0);
-  const done = views.reduce((n, v) => n + v.done, 0);
-  const rate = views.reduce((n, v) => n + v.rate, 0);
-  const fraction = size === 0 ? 1 : Math.min(1, done / size);
-  const filled = Math.round(fraction * BAR_CELLS);
-  const bar = '█'.repeat(filled) + '░'.repeat(BAR_CELLS - filled);
-  const only = views.length === 1 ? views[0]! : undefined;
-  const label = only
-    ? `${only.direction === 'out' ? '↑' : '↓'}${clip(sanitizeText(only.name), 16)}`
-    : `${views.length} files`;
-  const paused = views.every((v) => v.state === 'paused');
-  const tail = paused
-    ? 'paused'
-    : `${humanBytes(Math.round(rate))}/s ETA ${rate > 0 ? seconds((size - done) / rate) : '?'}`;
-  return `[${label} ${bar} ${Math.floor(fraction * 100)}% ${tail}]`;
-}
-
-function clip(s: string, n: number): string {
-  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
-}
-
-/** /transfers: one line per transfer. */
-export function transferLines(views: readonly TransferView[]): string[] {
-  if (views.length === 0) return ['No file transfers'];
-  return views.map((v) => {
-    const arrow = v.direction === 'out' ? `to ${v.peer}` : `from ${v.peer}`;
-    const pct = v.size === 0 ? 100 : Math.floor((v.done / v.size) * 100);
-    const rate = v.rate > 0 ? `, ${humanBytes(Math.round(v.rate))}/s` : '';
-    return `${v.id}  ${clip(sanitizeText(v.name), 40)} ${arrow}: ${v.state}, ${humanBytes(v.done)} of ${humanBytes(v.size)} (${pct}%)${rate}`;
-  });
 }
 
 /** Where the UI shows things: notices above the prompt, and the status in it. */

@@ -8,7 +8,8 @@
  */
 import type { SystemEvent, WhoEntry } from '../protocol/messages.js';
 import { ChatError } from '../protocol/errors.js';
-import { foldKey, parseRoom, skeleton, type Name } from '../protocol/names.js';
+import { skeleton } from '../protocol/lookalikes.js';
+import { foldKey, parseRoom, type Name } from '../protocol/names.js';
 import { EVERYONE, type Owner, type Presence } from '../store/lease.js';
 import type { ChatOptions } from './chat-options.js';
 import { unavailable, type ClusterHost, type Signal } from './cluster-signal.js';

@@ -7,7 +7,8 @@
  */
 import { ChatError, PasswordNeeded } from '../protocol/errors.js';
 import type { Hello } from '../protocol/messages.js';
-import { parseAlias, skeleton, type Name } from '../protocol/names.js';
+import { skeleton } from '../protocol/lookalikes.js';
+import { parseAlias, type Name } from '../protocol/names.js';
 import type { AccountRecord, BanRecord } from '../store/store.js';
 import type { Chat } from './chat.js';
 import { guestIdOf, newSessionToken } from './guest-session.js';

@@ -8,71 +8,34 @@
  */
 import { z } from 'zod';
 import { FILE_REQUESTS } from './file-codec.js';
-import { sanitizeLines, sanitizeText } from './sanitize.js';
+import { MODERATION_REQUESTS } from './moderation-requests.js';
+import {
+  lines,
+  MAX_HISTORY_LIMIT,
+  name,
+  optText,
+  pageLimit,
+  password,
+  request,
+  rest,
+  word,
+  type TypedCommand,
+} from './request-builder.js';
 
-/** How one argument of a typed command is taken from the line. */
-export interface ArgSpec {
-  /** The Request field it fills. */
-  field: string;
-  /** `word` takes one token; `rest` takes the remainder of the line, spaces included. */
-  take: 'word' | 'rest';
-  optional?: boolean;
-  /** `int` arguments must be whole numbers. */
-  int?: boolean;
-}
+export type { ArgSpec } from './request-builder.js';
+export { DEFAULT_PAGE, MAX_HISTORY_LIMIT, MAX_PAGE } from './request-builder.js';
 
 /** One typed command (§3): the syntax a text-mode user or chat-client user types. */
-export interface CommandSpec {
-  name: string;
+export interface CommandSpec extends TypedCommand {
   request: RequestType;
-  usage: string;
-  summary: string;
-  args: ArgSpec[];
-  /** Fixed fields added to the request (`/me` is a `say` with `action: true`). */
-  fixed?: Record<string, unknown>;
   /** Only operators may send this request; the command table refuses it for others. */
   operator?: boolean;
 }
 
-const word = (field: string, optional = false): ArgSpec => ({ field, take: 'word', optional });
-const rest = (field: string, optional = false): ArgSpec => ({ field, take: 'rest', optional });
-
-const MAX_FIELD = 65536;
-/** Most messages one `history` request returns (§4); `/history`'s hint stays within it. */
-export const MAX_HISTORY_LIMIT = 500;
-/** Entries in one `/rooms` or `/who *` reply unless the request asks for fewer (§6). */
-export const DEFAULT_PAGE = 100;
-/** The most a request may ask for in one page. */
-export const MAX_PAGE = 500;
-const id = z.string().max(128).optional();
-const str = z.string().max(MAX_FIELD);
-/** Every string a user typed is sanitized while it is validated, so the core sees clean text. */
-const text = str.transform(sanitizeText);
-const optText = text.optional();
-const lines = str.transform(sanitizeLines);
-const name = z.string().max(256);
-const password = z.string().max(1024);
-/** Page size of `/rooms` and `/who *` (§6); the default is DEFAULT_PAGE. */
-const pageLimit = z.number().int().min(1).max(MAX_PAGE).optional();
-
-type Typed = Omit<CommandSpec, 'request' | 'operator'>;
-
-/** One request type: its JSON fields, its typed commands, and whether it is for operators. */
-function request<T extends string, F extends z.ZodRawShape>(
-  type: T,
-  fields: F,
-  typed: Typed[] = [],
-  operator = false,
-) {
-  // Strict (§4): an unknown key is `bad_request` naming it, never dropped —
-  // a typo such as `"histroy":0` must not silently mean the default.
-  const schema = z.object({ type: z.literal(type), id, ...fields }).strict();
-  return { type, schema, typed, operator };
-}
-
 /**
  * Every request, in the order `/help` lists their typed commands. Adding a
- * request type is one entry here plus its handler in `src/core/commands/`.
+ * request type is one entry here (an operator-only one in
+ * moderation-requests.ts) plus its handler in `src/core/commands/`.
  */
 const REQUESTS = [
   request('help', { command: name.optional() }, [
@@ -223,98 +186,7 @@ const REQUESTS = [
       args: [word('name')],
     },
   ]),
-  request(
-    'kick',
-    { name, reason: optText },
-    [
-      {
-        name: 'kick',
-        usage: '/kick nick [reason]',
-        summary: 'disconnect a user (operators only)',
-        args: [word('name'), rest('reason', true)],
-      },
-    ],
-    true,
-  ),
-  request(
-    'ban',
-    {
-      name,
-      reason: optText,
-      /** Ban an address or CIDR block (`name` is one, or an online nick whose address is taken). */
-      addr: z.boolean().optional(),
-      /** How long: `30m`, `1h`, `7d`, `2w`; permanent when absent. */
-      duration: z.string().max(16).optional(),
-    },
-    [
-      {
-        name: 'ban',
-        usage: '/ban nick [duration] [reason]',
-        summary:
-          'ban an account or guest alias (/ban -addr nick|address[/bits] …: an address) (operators only)',
-        args: [word('name'), rest('reason', true)],
-      },
-    ],
-    true,
-  ),
-  request(
-    'mute',
-    {
-      name,
-      reason: optText,
-      /** How long: `30m`, `1h`, `7d`, `2w`; until /unmute (or a restart) when absent. */
-      duration: z.string().max(16).optional(),
-    },
-    [
-      {
-        name: 'mute',
-        usage: '/mute nick [duration] [reason]',
-        summary:
-          'stop a user speaking in rooms; they still read and get private messages (operators only)',
-        args: [word('name'), rest('reason', true)],
-      },
-    ],
-    true,
-  ),
-  request(
-    'unmute',
-    { name },
-    [
-      {
-        name: 'unmute',
-        usage: '/unmute nick',
-        summary: 'let a muted user speak again (operators only)',
-        args: [word('name')],
-      },
-    ],
-    true,
-  ),
-  request(
-    'bans',
-    {},
-    [
-      {
-        name: 'bans',
-        usage: '/bans',
-        summary: 'list bans: who set them, when, why, until when (operators only)',
-        args: [],
-      },
-    ],
-    true,
-  ),
-  request(
-    'unban',
-    { name },
-    [
-      {
-        name: 'unban',
-        usage: '/unban name',
-        summary: 'lift a ban, named as /bans shows it (operators only)',
-        args: [word('name')],
-      },
-    ],
-    true,
-  ),
+  ...MODERATION_REQUESTS,
   request('quit', { reason: optText }, [
     {
       name: 'quit',
@@ -350,7 +222,7 @@ export const OPERATOR_REQUESTS: ReadonlySet<RequestType> = new Set(
 
 /** Every typed command, in `/help` order. */
 export const COMMAND_SPECS: readonly CommandSpec[] = REQUESTS.flatMap((r) =>
-  (r.typed as readonly Typed[]).map((t): CommandSpec => ({
+  (r.typed as readonly TypedCommand[]).map((t): CommandSpec => ({
     ...t,
     request: r.type,
     ...(r.operator && { operator: true }),

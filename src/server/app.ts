@@ -1,6 +1,7 @@
 /**
- * Builds a whole server from a config: store, bus, core and listener wired
- * together. main.ts adds the process concerns (CLI, signals, exit codes);
+ * Builds a whole server from a config: store, bus, core and listeners wired
+ * together (the backend is backend.ts's choice), and applies a reload
+ * (live-config.ts says what changes). main.ts adds the process concerns (CLI, signals, exit codes);
  * tests use this directly to run real servers on port 0.
  */
 import { accessSync, constants } from 'node:fs';
@@ -9,34 +10,18 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import type { Bus } from '../bus/bus.js';
-import { LocalBus } from '../bus/local-bus.js';
-import { connectRedis, RedisBus } from '../bus/redis-bus.js';
 import { Chat } from '../core/chat.js';
-import type { ThrottleOptions } from '../core/login-throttle.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import type { LeaseStore } from '../store/lease.js';
-import { MemoryLeases } from '../store/memory-leases.js';
-import { checkRedis } from '../store/redis-check.js';
-import { RedisStore } from '../store/redis-store.js';
-import { SqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
-import { ConfigError, redisTarget, type ServerConfig } from './config.js';
+import { openBackend } from './backend.js';
+import { ConfigError, type ServerConfig } from './config.js';
 import { IrcListener } from './irc-listener.js';
 import { Listener } from './listener.js';
+import { chatSettings, planReload, type Reloaded } from './live-config.js';
 import { readMotd } from './motd.js';
-import { SERVER_OPTIONS, flagName } from './options.js';
 import { Tally } from './tally.js';
 import { loadTls } from './tls.js';
 import { VERSION } from '../meta/version.js';
-
-/** What a SIGHUP reload did. */
-export interface Reloaded {
-  /** Options applied live (flag names). */
-  applied: string[];
-  /** Options that changed in the file but take a restart (flag names). */
-  needRestart: string[];
-}
 
 export interface App {
   readonly chat: Chat;
@@ -68,79 +53,6 @@ export interface App {
   readonly failed: Promise<Error>;
 }
 
-/** The Store and Bus the config asks for, and what must be checked before listening. */
-interface Backend {
-  store: Store;
-  bus: Bus;
-  /** Alias leases and presence: in memory for one process, in Redis for a cluster. */
-  leases: LeaseStore;
-  /** No other process shares the leases (ChatOptions.solo). */
-  solo: boolean;
-  /** Throws (RedisConfigError) when the backend is unsafe and the operator did not accept it. */
-  check: () => Promise<void>;
-}
-
-function openBackend(
-  config: Readonly<ServerConfig>,
-  log: Logger,
-  onLeaseLost: (err: Error) => void,
-): Backend {
-  const target = redisTarget(config);
-  if (target === undefined) {
-    const bus = new LocalBus();
-    const store = new SqliteStore({
-      path: config.db,
-      publish: (m) => bus.publish(m),
-      retention: config.historyLimit,
-      onLeaseLost,
-      // Once per episode (docs/security.md "Storage failures"), not once per refused message.
-      onStorage: (r) =>
-        r.state === 'failing'
-          ? log.error(
-              { reason: r.reason, failed: r.failed },
-              'storage failing: messages are refused',
-            )
-          : log.warn({ failed: r.failed }, 'storage works again'),
-    });
-    return { store, bus, leases: new MemoryLeases(), solo: true, check: async () => undefined };
-  }
-  // Cluster mode: the append script publishes on Redis, so every node
-  // (this one included) hears each message from the same doorbell.
-  const { client, subscriber } = connectRedis(target);
-  client.on('error', (err: Error) => log.warn({ err: { message: err.message } }, 'redis error'));
-  subscriber.on('error', (err: Error) =>
-    log.warn({ err: { message: err.message } }, 'redis subscriber error'),
-  );
-  const store = new RedisStore({
-    client,
-    publish: () => undefined,
-    retention: config.historyLimit,
-  });
-  return {
-    store,
-    leases: store,
-    solo: false,
-    bus: new RedisBus({ client, subscriber }),
-    check: async () => {
-      await checkRedis(client, {
-        acceptRisk: config.redisUnsafe,
-        warn: (f) => log.warn({ code: f.code, node: f.node, risk: f.message }, 'redis is unsafe'),
-      });
-    },
-  };
-}
-
-/** The `--login-*` options as the core's throttle takes them (docs/security.md "Login limits"). */
-function loginLimits(config: Readonly<ServerConfig>): Partial<ThrottleOptions> {
-  return {
-    freeFailures: config.loginFreeFailures,
-    accountFailures: config.loginAccountFailures,
-    addressFailures: config.loginAddressFailures,
-    windowMs: config.loginWindow * 60_000,
-    lockoutMs: config.loginLockout * 60_000,
-  };
-}
-
 /**
  * Wire a server from its config; nothing listens until start(). Throws
  * StoreError if the database cannot be opened. `clock` runs the chat's and
@@ -170,23 +82,9 @@ export function createApp(
     solo,
     node: randomUUID(),
     leaseMs: config.leaseSeconds * 1000,
-    limits: {
-      maxLineBytes: config.maxLineBytes,
-      maxMessageLines: config.maxMessageLines,
-      rateBurst: config.rateBurst,
-      ratePerSecond: config.ratePerSecond,
-      rateQueue: config.rateQueue,
-      maxFileBytes: config.maxFileBytes,
-      maxTopicBytes: config.maxTopicBytes,
-      maxRoomsPerUser: config.maxRoomsPerUser,
-    },
+    ...chatSettings(config),
     transfers: { maxFileBytes: config.maxFileBytes, idleTimeoutMs: config.fileIdleTimeout * 1000 },
     onTransferEnd: (fields) => log.info(fields, 'file transfer ended'),
-    historyOnJoin: config.historyOnJoin,
-    login: loginLimits(config),
-    requireAccount: config.requireAccount,
-    announceLimit: config.announceLimit,
-    heartbeatSeconds: config.heartbeat,
     server: { name: 'chat-server', version: VERSION },
     motd: () => motd,
     onAudit: (r) =>
@@ -236,46 +134,15 @@ export function createApp(
         );
       }
     }
-    const applied: string[] = [];
-    const needRestart: string[] = [];
-    for (const spec of SERVER_OPTIONS) {
-      if (spec.key === 'config') continue;
-      const before = JSON.stringify(current[spec.key]);
-      if (before === JSON.stringify(next[spec.key])) continue;
-      const live = 'live' in spec && spec.live && (spec.key.startsWith('tls') ? tlsOn : true);
-      (live ? applied : needRestart).push(flagName(spec.key));
-    }
-    // Turning TLS on or off changes what the port speaks: that takes a restart.
-    if ((next.tlsCert !== undefined) !== tlsOn && !needRestart.includes('tls-cert'))
-      needRestart.push('tls-cert');
-    const kept = { ...next } as Record<string, unknown>;
-    for (const name of needRestart) {
-      const spec = SERVER_OPTIONS.find((s) => flagName(s.key) === name)!;
-      kept[spec.key] = current[spec.key];
-    }
+    const plan = planReload(current, next, tlsOn);
+    const { applied, needRestart } = plan;
     if (nextMotd !== motd && !applied.includes('motd')) applied.push('motd');
-    current = Object.freeze(kept as unknown as ServerConfig);
+    current = plan.config;
     motd = nextMotd;
     log.level = current.logLevel;
-    chat.reconfigure({
-      limits: {
-        maxLineBytes: current.maxLineBytes,
-        maxMessageLines: current.maxMessageLines,
-        rateBurst: current.rateBurst,
-        ratePerSecond: current.ratePerSecond,
-        rateQueue: current.rateQueue,
-        // Not live, but the welcome must keep announcing it after a reload.
-        maxFileBytes: current.maxFileBytes,
-        maxTopicBytes: current.maxTopicBytes,
-        maxRoomsPerUser: current.maxRoomsPerUser,
-      },
-      historyOnJoin: current.historyOnJoin,
-      announceLimit: current.announceLimit,
-      requireAccount: current.requireAccount,
-      heartbeatSeconds: current.heartbeat,
-      login: loginLimits(current),
-    });
+    chat.reconfigure(chatSettings(current));
     listener.reconfigure(current);
+    irc?.reconfigure(current);
     if (tlsOn) {
       listener.reloadTls();
       irc?.reloadTls();

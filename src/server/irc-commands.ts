@@ -3,68 +3,20 @@
  * core's Requests (JOIN #a,#b is two), a registration step, or a query
  * answered from the core's state (irc-queries.ts). The core makes every
  * chat decision; a request's ack or error comes back as an event, and the
- * Pending kept here says which IRC reply it becomes.
+ * Pending each command sends with it (irc-requests.ts) says which IRC reply
+ * it becomes.
  */
-import { randomBytes } from 'node:crypto';
 import type { Chat } from '../core/chat.js';
 import type { User } from '../core/model.js';
 import { ChatError } from '../protocol/errors.js';
 import { ircTextIn } from '../protocol/irc-codec.js';
 import type { IrcMessage } from '../protocol/irc-message.js';
-import { requestSchema } from '../protocol/commands.js';
-import type { ErrorEvent, Request } from '../protocol/messages.js';
+import type { Request } from '../protocol/messages.js';
 import { foldKey, parseAlias, parseRoom } from '../protocol/names.js';
 import * as query from './irc-queries.js';
 import type { IrcRegistration } from './irc-registration.js';
+import type { Pending } from './irc-requests.js';
 import { IRC_TOPIC_LEN, serverLine, topicLines, type IrcReplyContext } from './irc-render.js';
-
-/** A request sent to the core, kept until its ack or error says how it went. */
-export interface Pending {
-  command: string;
-  target: string;
-  text?: string;
-  action?: boolean;
-  /** NOTICE: the RFC says no automatic reply, so errors are not reported. */
-  quiet?: boolean;
-  oldNick?: string;
-  /** The sender's nick when it was sent (an echo names it even after a NICK). */
-  from?: string;
-  reason?: string;
-}
-
-/** This connection's requests to the core that await their ack or error, by request id. */
-export class PendingRequests {
-  private readonly byId = new Map<string, Pending>();
-  private readonly idPrefix = randomBytes(6).toString('base64url');
-  private nextId = 1;
-
-  /**
-   * Give `req` a fresh id and remember `pending` under it. The request is
-   * checked against the same contract as every codec's (src/protocol/
-   * commands.ts): what it refuses comes back as the core's bad_request would.
-   */
-  open(req: Request, pending: Pending): { request: Request } | { error: ErrorEvent } {
-    const id = `irc-${this.idPrefix}-${this.nextId++}`;
-    this.byId.set(id, pending);
-    const checked = requestSchema.safeParse({ ...req, id });
-    if (checked.success) return { request: checked.data };
-    const message = checked.error.issues[0]?.message ?? 'Invalid request';
-    return { error: { type: 'error', code: 'bad_request', message, id } };
-  }
-
-  /** Requests sent and not yet answered. */
-  get size(): number {
-    return this.byId.size;
-  }
-
-  /** The request `id` was answered: what it was, or undefined (not ours, or answered already). */
-  answered(id: string | undefined): Pending | undefined {
-    if (id === undefined) return undefined;
-    const p = this.byId.get(id);
-    this.byId.delete(id);
-    return p;
-  }
-}
 
 /** What the commands need of their connection. */
 export interface CommandHost {

@@ -11,7 +11,7 @@ import type { AckEvent, ErrorEvent, ServerEvent, SystemEvent } from '../protocol
 import { foldKey } from '../protocol/names.js';
 import { plain, systemPhrase } from '../protocol/phrases.js';
 import type { Chat } from '../core/chat.js';
-import type { Pending } from './irc-commands.js';
+import type { Pending } from './irc-requests.js';
 import { findRoom, names } from './irc-queries.js';
 import {
   errorLines,

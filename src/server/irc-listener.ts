@@ -13,7 +13,7 @@ import type { Admission } from './admission.js';
 import type { ServerConfig } from './config.js';
 import type { Tally } from './tally.js';
 import { IrcSession, type IrcSessionDeps } from './irc-session.js';
-import { ListeningPort, listenOn, rateLimitsOf } from './listening.js';
+import { ListeningPort, listenOn } from './listening.js';
 
 export interface IrcListenerOptions {
   serverName: string;
@@ -48,7 +48,7 @@ export class IrcListener extends ListeningPort<IrcSession> {
       version: options.version,
       motd: options.motd,
       tally: options.tally,
-      rateLimits: rateLimitsOf(config),
+      rateLimits: this.rateLimits,
     };
     this.server.on('error', (err) => this.log.error({ err }, 'irc listener error'));
   }
@@ -60,6 +60,16 @@ export class IrcListener extends ListeningPort<IrcSession> {
       port: c.ircPort,
       backlog: c.listenBacklog,
     });
+  }
+
+  /**
+   * Apply a reloaded configuration (SIGHUP) as the native listener does: open
+   * IRC connections take the new flood control (fakelag) at once, new ones
+   * the new timeouts; the connection caps are the native listener's.
+   */
+  override reconfigure(config: Readonly<ServerConfig>): void {
+    super.reconfigure(config);
+    this.deps.config = config;
   }
 
   /** The bound address, once listening. */

@@ -1,9 +1,10 @@
 /**
- * One IRC connection (docs/protocol.md "IRC"): the socket's life (framing,
- * flood control, output backpressure, heartbeat, handshake timeout, close).
+ * One IRC connection (docs/protocol.md "IRC"): the socket's life (output
+ * backpressure, flood control, heartbeat, registration timeout, close).
  * It is a Peer like a native Session: the core makes every chat decision.
- * Registration is irc-registration.ts's, the client's commands
- * irc-commands.ts's, the core's events irc-events.ts's, and the lines
+ * Input lines are irc-input.ts's, registration irc-registration.ts's, the
+ * client's commands irc-commands.ts's, their order behind requests in flight
+ * irc-requests.ts's, the core's events irc-events.ts's, and the lines
  * themselves irc-render.ts's and irc-queries.ts's.
  */
 import type { Socket } from 'node:net';
@@ -12,20 +13,16 @@ import type { Chat } from '../core/chat.js';
 import type { Timer } from '../core/clock.js';
 import type { ChatError } from '../protocol/errors.js';
 import type { Peer, User } from '../core/model.js';
-import { LineFramer } from '../protocol/framing.js';
 import type { IrcEventEncoder, IrcView } from '../protocol/irc-codec.js';
-import {
-  IRC_MAX_INPUT_BYTES,
-  IrcParseError,
-  parseIrcLine,
-  type IrcMessage,
-} from '../protocol/irc-message.js';
+import type { IrcMessage } from '../protocol/irc-message.js';
 import type { Request, ServerEvent } from '../protocol/messages.js';
 import type { ServerConfig } from './config.js';
-import { PendingRequests, runIrcCommand, type Pending } from './irc-commands.js';
+import { runIrcCommand } from './irc-commands.js';
 import { IrcEvents } from './irc-events.js';
+import { IrcInput } from './irc-input.js';
 import { PRE_REGISTRATION } from './irc-negotiation.js';
 import { IrcRegistration } from './irc-registration.js';
+import { IrcRequests, type Pending } from './irc-requests.js';
 import { closingLine, noticeLines, numericLine, type IrcReplyContext } from './irc-render.js';
 import { Connection } from './connection.js';
 import { runHeartbeat, type Heartbeat } from './heartbeat.js';
@@ -48,36 +45,21 @@ export interface IrcSessionDeps {
   tally: Tally;
 }
 
-const MAX_LONG_LINES_IN_A_ROW = 3;
-/**
- * A command waits at most this long for the requests before it to be answered
- * (the core answers each one; this only keeps a connection from hanging if it
- * did not).
- */
-const MAX_ORDER_WAIT_MS = 10_000;
-/** Lines held while a login or SASL check is under way (the socket is paused; a backstop). */
-const MAX_BACKLOG_LINES = 1000;
-
 export class IrcSession extends Connection implements Peer {
   readonly mode = 'irc' as const;
-  private readonly framer = new LineFramer(IRC_MAX_INPUT_BYTES);
+  /** Framing, parsing, and lines held while a login or SASL check is under way. */
+  private readonly lines = new IrcInput(this, this.socket);
   /** Flood control and its release timer, shared with the native session. */
   private readonly input: InputOrder;
   private loggedIn: User | undefined;
-  private longLinesInARow = 0;
   private handshakeTimer: Timer | undefined;
   private heartbeatTimer: Timer | undefined;
   /** From the welcome on: when to PING, when to give up (the native session's, heartbeat.ts). */
   private heartbeat: Heartbeat | undefined;
-  /** Lines waiting while a login or SASL check is under way, or until the welcome. */
-  private backlog: string[] | undefined;
   readonly registration = new IrcRegistration(this);
   private readonly events = new IrcEvents(this);
-
-  private readonly requests = new PendingRequests();
-  /** Commands waiting for this connection's requests in flight to be answered. */
-  private deferred: IrcMessage[] | undefined;
-  private deferTimer: Timer | undefined;
+  /** Requests in flight, and the commands that wait for their answers. */
+  private readonly requests = new IrcRequests(this.clock, this);
 
   constructor(
     id: string,
@@ -122,7 +104,7 @@ export class IrcSession extends Connection implements Peer {
   }
 
   get holding(): boolean {
-    return this.backlog !== undefined;
+    return this.lines.holding;
   }
 
   /** Channels this client was told it is in (JOIN sent, PART/KICK not yet). */
@@ -181,7 +163,7 @@ export class IrcSession extends Connection implements Peer {
       this.note('error', { err }, 'unexpected error encoding an event');
     }
     // The answer's lines are out: commands that waited for it may run now.
-    if (this.deferred && this.requests.size === 0) this.resumeDeferred();
+    this.requests.settled();
   }
 
   sendAll(events: readonly ServerEvent[]): void {
@@ -205,8 +187,7 @@ export class IrcSession extends Connection implements Peer {
     this.clock.clearTimeout(this.handshakeTimer);
     this.clock.clearInterval(this.heartbeatTimer);
     this.input.stop();
-    this.clock.clearTimeout(this.deferTimer);
-    this.deferred = undefined;
+    this.requests.stop();
     this.outbox.discard();
     this.registration.clear();
     if (this.user) this.deps.chat.disconnect(this.user, this.quitReason());
@@ -216,45 +197,14 @@ export class IrcSession extends Connection implements Peer {
 
   onData(chunk: Buffer): void {
     this.heartbeat?.input();
-    for (const frame of this.framer.push(chunk)) {
-      if (this.closing) return;
-      if (frame.kind === 'too_long') {
-        this.longLinesInARow++;
-        if (this.longLinesInARow >= MAX_LONG_LINES_IN_A_ROW) {
-          this.close('Three lines in a row were too long');
-          return;
-        }
-        this.numeric(
-          '417',
-          `Input line was too long (over ${IRC_MAX_INPUT_BYTES} bytes) and was discarded`,
-        );
-        continue;
-      }
-      this.longLinesInARow = 0;
-      this.onLine(frame.bytes.toString('utf8'));
-    }
+    this.lines.push(chunk);
   }
 
-  private onLine(line: string): void {
-    if (this.backlog) {
-      if (this.backlog.length >= MAX_BACKLOG_LINES) {
-        this.close('Too much input while the login was being checked');
-        return;
-      }
-      this.backlog.push(line);
-      return;
-    }
-    let msg: IrcMessage;
-    try {
-      msg = parseIrcLine(line);
-    } catch (err) {
-      if (!(err instanceof IrcParseError)) throw err;
-      if (err.code !== 'empty') this.serverNotice(`Malformed line ignored: ${err.message}`);
-      return;
-    }
+  /** A well-formed line (IrcInputHost): before registration only the registration commands. */
+  message(msg: IrcMessage): void {
     try {
       if (this.user) this.admit(msg);
-      else if (PRE_REGISTRATION.has(msg.command)) this.command(msg);
+      else if (PRE_REGISTRATION.has(msg.command)) this.requests.command(msg);
       else this.numeric('451', 'You have not registered');
     } catch (err) {
       this.note('error', { err, command: msg.command }, 'unexpected error handling an irc line');
@@ -264,24 +214,11 @@ export class IrcSession extends Connection implements Peer {
 
   /** Hold input (and the socket) while something asynchronous decides what comes next. */
   holdInput(): void {
-    this.backlog ??= [];
-    this.socket.pause();
+    this.lines.hold();
   }
 
   releaseInput(): void {
-    const lines = this.backlog ?? [];
-    this.backlog = undefined;
-    for (let i = 0; i < lines.length; i++) {
-      if (this.closing) return;
-      this.onLine(lines[i]!);
-      // A line may have started another check: the rest wait behind it, in order.
-      const held = this.backlog as string[] | undefined;
-      if (held) {
-        held.push(...lines.slice(i + 1));
-        return;
-      }
-    }
-    if (!this.closing) this.socket.resume();
+    this.lines.release();
   }
 
   // ---- registration and heartbeat -----------------------------------------
@@ -323,15 +260,15 @@ export class IrcSession extends Connection implements Peer {
   /** Flood control (§6, "fakelag"): past the burst, commands wait their turn; past the queue, refused. */
   private admit(msg: IrcMessage): void {
     if (msg.command === 'PING' || msg.command === 'PONG') {
-      this.command(msg);
+      this.requests.command(msg);
       return;
     }
     // A QUIT takes no token but waits behind held commands, so it does not overtake them.
     if (msg.command === 'QUIT') {
-      this.input.inTurn(() => this.command(msg));
+      this.input.inTurn(() => this.requests.command(msg));
       return;
     }
-    const verdict = this.input.offer(() => this.command(msg));
+    const verdict = this.input.offer(() => this.requests.command(msg));
     switch (verdict.kind) {
       case 'now':
       case 'queued':
@@ -353,47 +290,11 @@ export class IrcSession extends Connection implements Peer {
     return !this.closing && this.user !== undefined;
   }
 
-  /**
-   * Run one admitted command, in order: while a request of this connection is
-   * with the core (which may await the store), later commands wait for its
-   * answer, so `NICK new` then `WHOIS new`, or `TOPIC #a :x` then `TOPIC #a`,
-   * are answered as a server answers them, one after the other.
-   */
-  private command(msg: IrcMessage): void {
-    if (this.deferred) {
-      this.deferred.push(msg);
-      return;
-    }
-    if (this.requests.size > 0) {
-      this.deferred = [msg];
-      this.deferTimer = this.clock.setTimeout(() => {
-        this.note('warn', { waiting: this.deferred?.length }, 'irc request unanswered');
-        this.resumeDeferred(true);
-      }, MAX_ORDER_WAIT_MS);
-      this.deferTimer.unref();
-      return;
-    }
+  /** A command's turn has come (IrcOrderHost): commands wait for earlier requests' answers. */
+  runCommand(msg: IrcMessage): void {
     // The command name only: parameters may hold message text or a password.
     this.note('debug', { command: msg.command }, 'irc command');
     runIrcCommand(this, msg);
-  }
-
-  /** Run the waiting commands until one of them sends a request (the rest wait for it). */
-  private resumeDeferred(force = false): void {
-    this.clock.clearTimeout(this.deferTimer);
-    this.deferTimer = undefined;
-    const queue = this.deferred ?? [];
-    this.deferred = undefined;
-    for (let i = 0; i < queue.length; i++) {
-      if (this.finished) return;
-      if (!force && this.requests.size > 0) {
-        // command() starts a new wait with the rest, in order.
-        for (const msg of queue.slice(i)) this.command(msg);
-        return;
-      }
-      this.note('debug', { command: queue[i]!.command }, 'irc command');
-      runIrcCommand(this, queue[i]!);
-    }
   }
 
   request(req: Request, pending: Pending): void {

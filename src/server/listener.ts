@@ -15,7 +15,7 @@ import type { ServerConfig } from './config.js';
 import { Admission, type AdmissionOptions } from './admission.js';
 import { Session, type SessionDeps } from './session.js';
 import type { Tally } from './tally.js';
-import { ListeningPort, listenOn, MAX_REFUSING, rateLimitsOf } from './listening.js';
+import { ListeningPort, listenOn } from './listening.js';
 
 export class Listener extends ListeningPort<Session> {
   /** One codec per mode for every session: each caches an event's bytes for all its readers. */
@@ -60,7 +60,7 @@ export class Listener extends ListeningPort<Session> {
         return line.startsWith('{') ? this.json : this.text;
       },
       banner: Buffer.from(banner),
-      rateLimits: rateLimitsOf(config),
+      rateLimits: this.rateLimits,
       tally,
     };
     // Before listening, listen() reports the error (one line, no stack, from main).
@@ -76,24 +76,17 @@ export class Listener extends ListeningPort<Session> {
   }
 
   /**
-   * Apply a reloaded configuration (SIGHUP). Rate settings change in place in
-   * the object every connection's limiter reads, so they apply to open
-   * connections at once; line length and timeouts apply to new connections.
+   * Apply a reloaded configuration (SIGHUP): flood control and the accept cap
+   * (ListeningPort), and the connection caps, which the IRC port shares.
    */
-  reconfigure(config: Readonly<ServerConfig>): void {
-    this.config = config;
+  override reconfigure(config: Readonly<ServerConfig>): void {
+    super.reconfigure(config);
     this.deps.config = config;
-    Object.assign(this.deps.rateLimits, {
-      burst: config.rateBurst,
-      perSecond: config.ratePerSecond,
-      queue: config.rateQueue,
-    });
     Object.assign(this.admissionLimits, {
       maxConnections: config.maxConnections,
       maxPerAddress: config.maxConnectionsPerAddress,
       acceptsPerSecond: config.acceptsPerSecond,
     });
-    this.server.maxConnections = config.maxConnections + MAX_REFUSING;
   }
 
   get listening(): boolean {

@@ -119,6 +119,11 @@ export abstract class ListeningPort<C extends Accepted> {
   protected readonly server: Server;
   protected readonly tls: TlsServer | undefined;
   protected readonly sessions: ConnectionSet<C>;
+  /**
+   * Flood control's settings, one object every connection of this port
+   * reads: reconfigure() changes it in place, so open connections follow.
+   */
+  protected readonly rateLimits: RateLimitOptions;
   private nextId = 1;
 
   constructor(
@@ -128,6 +133,7 @@ export abstract class ListeningPort<C extends Accepted> {
     how: { allowHalfOpen: boolean; idPrefix: string; tlsFailed: string },
   ) {
     this.sessions = new ConnectionSet(admission);
+    this.rateLimits = rateLimitsOf(config);
     const { server, tls } = createPlainOrTlsServer(
       config,
       { allowHalfOpen: how.allowHalfOpen },
@@ -150,6 +156,18 @@ export abstract class ListeningPort<C extends Accepted> {
     gone: (c: C) => void,
     refusal: ChatError | undefined,
   ): C;
+
+  /**
+   * Apply a reloaded configuration (SIGHUP), whatever the protocol: flood
+   * control changes in place for open connections too, the accept cap at
+   * once; subclasses hand the rest to their connections (line length and
+   * timeouts apply to new ones).
+   */
+  reconfigure(config: Readonly<ServerConfig>): void {
+    this.config = config;
+    Object.assign(this.rateLimits, rateLimitsOf(config));
+    this.server.maxConnections = config.maxConnections + MAX_REFUSING;
+  }
 
   /**
    * Re-read the certificate and key (SIGHUP): new connections use them,

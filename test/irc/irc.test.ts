@@ -473,6 +473,39 @@ test('flood control: past the burst and queue, commands are refused, then the fl
   await bob.c.waitClosed();
 });
 
+test('a reload (SIGHUP) paces open IRC connections with the new limits and caps new ones', async (t) => {
+  const server = await serve(t, IRC);
+  const watch = await jsonUser(t, server.port, 'watch');
+  const bob = await IrcClient.register(t, ircPort(server), 'bob');
+  const burst = (tag: string): void =>
+    bob.c.sendRaw([0, 1, 2].map((i) => `PRIVMSG #lobby :${tag} ${i}\r\n`).join(''));
+  // Under the generous limits three at once all pass.
+  burst('before');
+  await watch.waitForJson((o) => o.type === 'message' && o.text === 'before 2');
+  await bob.fence();
+
+  await server.app.reconfigure({
+    ...server.app.config,
+    rateBurst: 1,
+    ratePerSecond: 1,
+    rateQueue: 0,
+    maxConnectionsPerAddress: 2,
+  });
+  // The same connection, not reconnected: one passes, two are refused.
+  burst('after');
+  for (const i of [1, 2]) {
+    const notice = await bob.expect((m) => m.command === 'NOTICE');
+    assert.match(notice.params[1]!, /Too many commands.*PRIVMSG dropped/u, `refusal ${i}`);
+  }
+  const o = await watch.waitForJson((x) => x.type === 'message' && x.from === 'bob');
+  assert.equal(o.text, 'after 0');
+  await bob.fence();
+  // The reloaded per-address cap counts IRC and native connections alike.
+  const third = await IrcClient.connect(t, ircPort(server));
+  const err = await third.expect((m) => m.command === 'ERROR');
+  assert.match(err.params[0]!, /Too many connections/u);
+});
+
 test('connection caps are shared with the native port', async (t) => {
   const server = await serve(t, { ...IRC, maxConnectionsPerAddress: 1 });
   await textUser(t, server.port, 'nat');

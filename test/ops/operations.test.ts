@@ -1,7 +1,7 @@
 /**
  * Issue 13 / 9.9 / 18.6, driving the real chat-server binary: /metrics
  * moving during a chat, /healthz and /readyz, SIGHUP changing the rate limit
- * and the MOTD under a live chat (and refusing a bad file), SIGUSR1 log
+ * (native and IRC) and the MOTD under a live chat (and refusing a bad file), SIGUSR1 log
  * rotation under load without losing a line, `chat-server backup` opened by
  * a second server, and the command line's one-line errors.
  */
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { runServerBin, type Child } from '../helpers/process.js';
 import { freePort } from '../helpers/server-process.js';
+import { IrcClient } from '../helpers/irc.js';
 import { LineClient } from '../helpers/line-client.js';
 import { cleanEnv, SERVER_BIN, tempDir } from '../helpers/env.js';
 
@@ -95,10 +96,22 @@ test('SIGHUP: a new rate limit and MOTD apply under a live chat; a bad file is r
   const motd = join(dir, 'motd.txt');
   writeFileSync(motd, 'first motd\n');
   writeFileSync(config, 'motd: motd.txt\nrate-burst: 100\nrate-per-second: 100\n');
-  const { child, port } = await start(t, ['--db', ':memory:', '--config', config]);
+  const { child, port } = await start(t, [
+    '--db',
+    ':memory:',
+    '--config',
+    config,
+    '--irc-port',
+    '0',
+    '--irc-host',
+    '127.0.0.1',
+  ]);
+  const ircListening = await child.waitStdout((l) => l.includes('"msg":"irc listening"'));
+  const ircPort = (JSON.parse(ircListening.line) as { port: number }).port;
   const alice = await LineClient.text(port, 'Alice');
   t.after(() => alice.close());
   await alice.waitFor((l) => l === '* first motd');
+  const erin = await IrcClient.register(t, ircPort, 'Erin');
 
   const bob = await LineClient.text(port, 'Bob');
   t.after(() => bob.close());
@@ -106,6 +119,8 @@ test('SIGHUP: a new rate limit and MOTD apply under a live chat; a bad file is r
   for (let i = 0; i < 5; i++) alice.send(`before ${i}`);
   await bob.waitFor((l) => l.endsWith('<Alice> before 4'));
   assert.ok(!alice.lines.some((l) => l.includes('slow down')));
+  erin.c.sendRaw([0, 1, 2].map((i) => `PRIVMSG #lobby :irc before ${i}\r\n`).join(''));
+  await bob.waitFor((l) => l.endsWith('<Erin> irc before 2'));
 
   writeFileSync(motd, 'second motd\nline two\n');
   writeFileSync(
@@ -128,6 +143,9 @@ test('SIGHUP: a new rate limit and MOTD apply under a live chat; a bad file is r
   alice.send('after 2');
   alice.send('after 3');
   await alice.waitFor((l) => l.includes('rate_limited') || l.includes('slow down'));
+  // So is the open IRC connection (fakelag), which the reload did not drop.
+  erin.c.sendRaw([1, 2, 3].map((i) => `PRIVMSG #lobby :irc after ${i}\r\n`).join(''));
+  await erin.expect((m) => m.command === 'NOTICE' && /Too many commands/u.test(m.params[1]!));
   const carol = await LineClient.text(port, 'Carol');
   t.after(() => carol.close());
   await carol.waitFor((l) => l === '* second motd');

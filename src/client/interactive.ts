@@ -1,0 +1,134 @@
+/**
+ * chat-client at a terminal: the Repl with Tab completion (transfer paths,
+ * commands, nicks, rooms), and every typed line, paste and /passwd handled
+ * one after another, in the order typed, so a /join takes effect before the
+ * next line.
+ */
+import type { Request } from '../protocol/messages.js';
+import { COMMAND_NAMES, holdsPassword, parseInput } from './commands.js';
+import { complete } from './complete.js';
+import type { Connection } from './connection.js';
+import {
+  PASSWD_NEEDS_TERMINAL,
+  PASSWD_PROMPTS,
+  asksForPasswords,
+  passwdRequest,
+} from './passwd.js';
+import { splitMessage } from './paste.js';
+import type { Place } from './place.js';
+import { Repl } from './repl.js';
+import type { TransferUi } from './transfer-ui.js';
+
+/** What typed input needs of the session it belongs to (app.ts). */
+export interface TypingSession {
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  conn: Connection;
+  files: TransferUi;
+  place: Place;
+  /** Whether the session is ending: lines still queued are dropped. */
+  leaving(): boolean;
+  prompt(): string;
+  notice(text: string): void;
+  error(text: string): void;
+  /** Send a request and show its outcome when it comes. */
+  send(request: Request): Promise<void>;
+  leave(reason?: string): Promise<void>;
+}
+
+/** See the module comment. */
+export class Typing {
+  constructor(private readonly s: TypingSession) {}
+
+  /** The Repl, its input wired here; `start()` it once the welcome is shown. */
+  open(): Repl {
+    const { s } = this;
+    const completer = (line: string): [string[], string] =>
+      s.files.complete(line) ??
+      complete(line, {
+        commands: COMMAND_NAMES,
+        nicks: s.place.roster.nicks(s.place.room, s.conn.alias),
+        rooms: s.place.roster.roomNames(),
+      });
+    const repl = new Repl(
+      {
+        input: s.stdin,
+        output: s.stdout,
+        terminal: s.stdout.isTTY === true,
+        completer,
+        keepInHistory: (line) => !holdsPassword(line),
+      },
+      s.prompt(),
+    );
+    // Lines are handled one after another so a /join takes effect before the next line.
+    let queue = Promise.resolve();
+    repl.on('line', (line) => {
+      // Asked now, not when the line's turn comes: the keys right after this
+      // Enter are the old password and must not become a chat line.
+      const answers = asksForPasswords(line) ? repl.askSecrets(PASSWD_PROMPTS) : null;
+      queue = queue.then(() =>
+        answers === null ? this.handleLine(line) : this.changePassword(answers),
+      );
+    });
+    repl.on('paste', (text) => {
+      queue = queue.then(() => this.handlePaste(text));
+    });
+    // Ctrl-D and Ctrl-C: whatever was typed before still goes first.
+    repl.on('end', () => {
+      queue = queue.then(() => s.leave());
+    });
+    return repl;
+  }
+
+  private async handleLine(line: string): Promise<void> {
+    const { s } = this;
+    if (s.leaving()) return;
+    if (await s.files.handleLine(line)) return;
+    const input = parseInput(line, s.place.room, s.place.replyTo);
+    switch (input.kind) {
+      case 'none':
+        return;
+      case 'quit':
+        return s.leave(input.reason);
+      case 'notice':
+        s.notice(input.text);
+        return;
+      case 'invalid':
+        s.error(input.message);
+        return;
+      case 'send':
+        return s.send(input.request);
+    }
+  }
+
+  /**
+   * `/passwd` alone (issue 18 §4): the answers to the three prompts without
+   * echo become one `passwd` request; the ack shows `* Password changed for
+   * NAME` and Connection keeps the new password for reconnects. `answers` is
+   * undefined where nothing can be asked without echo.
+   */
+  private async changePassword(answers: Promise<string[] | undefined> | undefined): Promise<void> {
+    if (answers === undefined) {
+      this.s.error(PASSWD_NEEDS_TERMINAL);
+      return;
+    }
+    const outcome = passwdRequest(await answers);
+    if (this.s.leaving()) return;
+    if (outcome.kind === 'send') return this.s.send(outcome.request);
+    if (outcome.kind === 'notice') this.s.notice(outcome.message);
+    else this.s.error(outcome.message);
+  }
+
+  /**
+   * Several lines pasted at once: one multi-line message to the current room
+   * (§6), or as few as the server's limits allow. Pasted text is text: a
+   * first line starting with `/` is not a command.
+   */
+  private async handlePaste(text: string): Promise<void> {
+    const { s } = this;
+    if (s.leaving()) return;
+    const limits = s.conn.welcome?.limits;
+    const parts = splitMessage(text, limits?.maxMessageLines ?? 20, limits?.maxLineBytes ?? 16384);
+    for (const part of parts) await s.send({ type: 'say', room: s.place.room, text: part });
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Who this client is to the server, kept so that a reconnect logs in again as
+ * the same user (docs/protocol.md §2, §4, §8): the alias, its password, the
+ * rooms joined, a guest's session, and what was seen of each stream. It
+ * builds each hello from that and follows the welcome and the acks of the
+ * requests that change it (/nick, /join, /part, /register, /passwd). Pure:
+ * no sockets, no timers.
+ */
+import {
+  PROTOCOL_VERSION,
+  type Hello,
+  type Request,
+  type ServerEvent,
+  type WelcomeEvent,
+} from '../protocol/messages.js';
+import { ResumeState } from './resume.js';
+
+/** What a hello says besides who we are; fixed for the Connection's life. */
+export interface HelloExtras {
+  history?: number;
+  bot?: boolean;
+}
+
+/** See the module comment. */
+export class LoginState {
+  /** The alias in use (it follows /nick and the welcome). */
+  name: string;
+  /** Sent in hello; follows /register so a reconnect can log in again. */
+  password?: string;
+  /** What was seen of each stream (room or `@`): what to resume from, and what is a duplicate. */
+  readonly seen = new ResumeState();
+  private joined = new Set<string>();
+  /** The last welcome's guest session: a guest's identity comes back with it. */
+  private session?: string;
+
+  constructor(
+    name: string,
+    password: string | undefined,
+    private readonly extras: HelloExtras,
+  ) {
+    this.name = name;
+    this.password = password;
+  }
+
+  /** The rooms the user is in, as far as acks and the last welcome tell. */
+  get rooms(): string[] {
+    return [...this.joined];
+  }
+
+  /** Whether a refusal of our hello asks for a (new) password: none was sent, or a wrong one (§2). */
+  wantsPassword(refusal: { kind: string; code?: string }): boolean {
+    if (refusal.kind !== 'refused') return false;
+    return (
+      (refusal.code === 'auth_required' && this.password === undefined) ||
+      refusal.code === 'auth_failed'
+    );
+  }
+
+  hello(): Hello {
+    const hello: Hello = { type: 'hello', version: PROTOCOL_VERSION, name: this.name };
+    if (this.password !== undefined) hello.password = this.password;
+    if (this.extras.history !== undefined) hello.history = this.extras.history;
+    if (this.extras.bot === true) hello.bot = true;
+    // A guest's identity (its private messages, ignores, request ids) comes back with it.
+    if (this.session !== undefined) hello.session = this.session;
+    const resume = this.seen.resumeMap(this.joined);
+    if (resume) hello.resume = resume;
+    return hello;
+  }
+
+  /** A session opened: the server says who we are and where. */
+  welcomed(welcome: WelcomeEvent): void {
+    this.session = welcome.session;
+    this.name = welcome.name;
+    this.joined = new Set(welcome.rooms);
+    for (const [stream, epoch] of Object.entries(welcome.epochs ?? {})) {
+      this.seen.setEpoch(stream, epoch);
+    }
+  }
+
+  /** Keep the state a reconnect needs (alias, rooms) in step with acknowledged requests. */
+  acked(request: Request, reply: ServerEvent): void {
+    if (reply.type !== 'ack') return;
+    // Our own message's seq: a resume starts after it, and a replay of it is not shown again.
+    if (request.type === 'say' && reply.seq !== undefined) {
+      this.seen.ownMessage(reply.room ?? request.room ?? '', reply.seq);
+    }
+    if (request.type === 'join') this.joined.add(reply.room ?? request.room);
+    if (request.type === 'part') this.joined.delete(reply.room ?? request.room ?? '');
+    if (request.type === 'nick') {
+      this.name = reply.name ?? request.name;
+      // The new alias's own password (registered aliases need one), or none.
+      this.password = request.password;
+    }
+    // The new password is what a reconnect must send (§2 /passwd).
+    if (request.type === 'register' || request.type === 'passwd') this.password = request.password;
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * chat-client's raw terminal input, read before readline sees it: the
+ * terminal in raw mode and bracketed paste mode, bytes decoded as UTF-8,
+ * pastes taken out whole (paste.ts), and the keys left over handed to
+ * readline one at a time (keys.ts), unless a secret prompt takes them.
+ * `release()` gives the terminal back.
+ */
+import { PassThrough } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { splitKeys } from './keys.js';
+import { BRACKETED_PASTE_OFF, PasteParser } from './paste.js';
+
+/** Where the input goes besides readline (repl.ts). */
+export interface RawInputHandlers {
+  /** Whether a secret prompt takes this key (and readline never sees it). */
+  secretKey(key: string): boolean;
+  /** Several lines pasted at once; `complete` when the paste ended with a line break. */
+  paste(text: string, complete: boolean): void;
+}
+
+/** See the module comment. */
+export class TerminalInput {
+  /** Terminal input after pastes are taken out; what readline reads. */
+  readonly keys = new PassThrough();
+  private readonly onData: (chunk: Buffer | string) => void;
+  private readonly onEnd = (): void => {
+    this.keys.end();
+  };
+
+  constructor(
+    private readonly input: NodeJS.ReadableStream & {
+      isTTY?: boolean;
+      setRawMode?: (mode: boolean) => unknown;
+    },
+    private readonly output: NodeJS.WritableStream,
+    private readonly handlers: RawInputHandlers,
+  ) {
+    const parser = new PasteParser();
+    const decoder = new StringDecoder('utf8');
+    this.onData = (chunk) => {
+      const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+      for (const piece of parser.feed(text)) {
+        // A PassThrough in flowing mode hands written keys to readline at
+        // once, so a paste's draft holds every key typed before it.
+        if (piece.kind === 'keys') this.type(piece.text);
+        else handlers.paste(piece.text, piece.complete);
+      }
+    };
+    input.on('data', this.onData);
+    input.once('end', this.onEnd);
+    if (input.isTTY) input.setRawMode?.(true);
+    // A 'data' listener alone does not restart a stream paused before (readSecret pauses stdin).
+    input.resume();
+  }
+
+  /** Hand `text` to readline as keys, one per write: see keys.ts for what readline does with more. */
+  type(text: string): void {
+    // Checked per key: an Enter that starts secret prompts sends the rest there.
+    for (const key of splitKeys(text)) {
+      if (!this.handlers.secretKey(key)) this.keys.write(key);
+    }
+  }
+
+  /** Give the terminal back: raw mode and bracketed pastes off, input paused. */
+  release(): void {
+    this.input.off('data', this.onData);
+    this.input.off('end', this.onEnd);
+    this.input.pause();
+    if (this.input.isTTY) this.input.setRawMode?.(false);
+    this.output.write(BRACKETED_PASTE_OFF);
+  }
+}
