@@ -271,9 +271,9 @@ export class Streams {
   }
 
   /** After the Bus reconnects: every private stream whose top is known re-reads what it missed. */
-  resyncPrivates(): void {
+  resyncPrivates(failed: (err: unknown) => void): void {
     for (const [key, stream] of this.privates)
-      if (stream.startAt >= 0) void this.privateFollower(key, stream).resync();
+      if (stream.startAt >= 0) this.privateFollower(key, stream).resync().catch(failed);
   }
 
   unsubscribePrivate(user: User, stream = user.privateStream): void {
