@@ -1,6 +1,6 @@
 import { Cluster, Redis } from 'ioredis';
-import { decodeMember } from '../store/redis-store.js';
-import type { RedisClient } from '../store/redis-store.js';
+import { decodeMember } from '../store/redis-streams.js';
+import type { RedisClient } from '../store/redis-calls.js';
 import { RedisKeys } from '../store/redis-keys.js';
 import type { StoredMessage, StreamKey } from '../store/store.js';
 import type { Bus, StreamListener } from './bus.js';

@@ -55,14 +55,6 @@ export class RedisKeys {
     return `${this.prefix}{accounts}:all`;
   }
 
-  get banPrefix(): string {
-    return `${this.prefix}{bans}:b:`;
-  }
-
-  get banSet(): string {
-    return `${this.prefix}{bans}:all`;
-  }
-
   /** Bans (hash: kind NUL value → JSON BanRecord); few, read whole (CIDR matching). */
   get bans(): string {
     return `${this.prefix}{bans}:h`;

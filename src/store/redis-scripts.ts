@@ -1,6 +1,6 @@
 /**
  * The Lua scripts of the Redis Store. Each touches only keys that share one
- * hash tag (one stream, one alias, the accounts, the bans), so every script
+ * hash tag (one stream, one alias, the accounts), so every script
  * runs unchanged on a single Redis and on Redis Cluster, where a script may
  * only touch keys of one slot. Numbers cross the boundary as decimal strings
  * (`%d`), never through Lua's `%.14g` number formatting.
@@ -255,33 +255,4 @@ for _, key in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   out[#out + 1] = redis.call('HGETALL', ARGV[1] .. key)
 end
 return out
-`;
-
-/** Bans: KEYS: ban hash, set of ban ids. ARGV: id, then field/value pairs. */
-export const ADD_BAN = `
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-redis.call('SADD', KEYS[2], ARGV[1])
-return 1
-`;
-
-/** KEYS: set of ban ids. ARGV: prefix of ban hashes, nameKey. Returns how many were lifted. */
-export const REMOVE_BANS = `
-local n = 0
-for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  if redis.call('HGET', ARGV[1] .. id, 'nameKey') == ARGV[2] then
-    redis.call('DEL', ARGV[1] .. id)
-    redis.call('SREM', KEYS[1], id)
-    n = n + 1
-  end
-end
-return n
-`;
-
-/** KEYS: account ban hash, address ban hash. Returns the first that exists, as HGETALL. */
-export const FIND_BAN = `
-for i = 1, 2 do
-  if redis.call('EXISTS', KEYS[i]) == 1 then return redis.call('HGETALL', KEYS[i]) end
-end
-return {}
 `;

@@ -173,9 +173,12 @@ test('--log-file: moved away and reopened on SIGUSR1 under load, no line lost', 
     // (default 100) so the test counts log lines, not admission refusals.
     cleanEnv({ CHAT_ACCEPTS_PER_SECOND: '100000', CHAT_MAX_CONNECTIONS_PER_ADDRESS: '1000' }),
   );
-  // With --log-file nothing goes to stdout: find the port in the file.
+  // With --log-file nothing goes to stdout: find the port in the file. The
+  // deadline is generous because a loaded CI machine can take seconds to
+  // start a server; the loop ends as soon as the line is there.
   let port = 0;
-  for (let i = 0; i < 200 && port === 0; i++) {
+  const deadline = Date.now() + 30_000;
+  while (port === 0 && Date.now() < deadline) {
     if (existsSync(log)) {
       const m = /"port":(\d+).*"msg":"listening"/u.exec(readFileSync(log, 'utf8'));
       if (m) port = Number(m[1]);
