@@ -20,18 +20,28 @@ export interface FollowerOptions {
   deliver: (messages: StoredMessage[]) => void;
   /** The position already delivered (e.g. what a resume read returned). */
   last: number;
-  epoch: string;
+  /**
+   * The stream's epoch as of `last`; undefined when the stream is known to
+   * be new (nothing in it to compare with): the first read's epoch is its.
+   */
+  epoch: string | undefined;
   /** The history was reset (Redis lost its data) or trimmed past `last`. */
-  onReset?: (info: { epoch: string; top: number; firstRetained: number }) => void;
+  onReset?: (
+    info: { epoch: string; top: number; firstRetained: number },
+    stream: StreamKey,
+  ) => void;
   /** Messages read per Store page while repairing. Default 500. */
   pageSize?: number;
 }
 
 export class StreamFollower {
   private last: number;
-  private epoch: string;
-  /** Work runs one at a time, in arrival order, so repairs never interleave with delivery. */
-  private queue: Promise<void> = Promise.resolve();
+  private epoch: string | undefined;
+  /**
+   * Work runs one at a time, in arrival order, so repairs never interleave
+   * with delivery. Made at the first repair: most followers never need one.
+   */
+  private queue: Promise<void> | undefined;
   private readonly pageSize: number;
   /** Work queued and not finished: while any is, new messages queue behind it (order). */
   private pending = 0;
@@ -43,7 +53,7 @@ export class StreamFollower {
   }
 
   /** The last seq delivered. */
-  get position(): { epoch: string; last: number } {
+  get position(): { epoch: string | undefined; last: number } {
     return { epoch: this.epoch, last: this.last };
   }
 
@@ -82,12 +92,16 @@ export class StreamFollower {
   private async catchUp(upTo: number): Promise<void> {
     for (;;) {
       const r = await this.options.read(this.options.stream, this.last, this.pageSize);
+      this.epoch ??= r.epoch;
       if (r.epoch !== this.epoch || r.top < this.last || r.firstRetained > this.last + 1) {
         // Another history, or ours trimmed past what we delivered: report it
         // and carry on from what the Store has now.
         const reset = r.epoch !== this.epoch || r.top < this.last;
         this.epoch = r.epoch;
-        this.options.onReset?.({ epoch: r.epoch, top: r.top, firstRetained: r.firstRetained });
+        this.options.onReset?.(
+          { epoch: r.epoch, top: r.top, firstRetained: r.firstRetained },
+          this.options.stream,
+        );
         if (reset) {
           this.last = Math.max(0, r.firstRetained - 1);
           continue;
@@ -104,7 +118,7 @@ export class StreamFollower {
 
   private enqueue(work: () => Promise<void>): Promise<void> {
     this.pending++;
-    const next = this.queue.then(work).finally(() => this.pending--);
+    const next = (this.queue ?? Promise.resolve()).then(work).finally(() => this.pending--);
     // A failed read (Store down) must not wedge later work; the next gap or resync retries.
     this.queue = next.catch(() => undefined);
     return next;

@@ -140,9 +140,12 @@ export class Chat implements ChatContext {
       options.accountCheckMs,
     );
     // After the Bus reconnects, every stream re-reads what it may have missed.
+    // A read that fails (the store still away) is reported, never left to
+    // reject unhandled (that ends the process); the next gap or resync retries.
     options.bus.onResync(() => {
-      for (const room of this.rooms.values()) void room.stream.follower?.resync();
-      for (const p of this.streams.privates.values()) void p.follower?.resync();
+      const failed = (err: unknown): void => options.onInternalError?.(err, 'resyncing a stream');
+      for (const room of this.rooms.values()) room.stream.follower?.resync().catch(failed);
+      this.streams.resyncPrivates(failed);
     });
   }
 

@@ -167,7 +167,8 @@ export class Cluster extends ClusterPresence {
           this.drop(u, 'alias_taken', `${u.name.display} is now held elsewhere; closing this one`);
         } else if (u.lease) u.leaseConfirmedAt = Math.max(u.leaseConfirmedAt, confirmed);
       }
-      await Promise.all(users.filter((u) => u.connected).map((u) => this.markPresent(u)));
+      if (!this.options.solo)
+        await Promise.all(users.filter((u) => u.connected).map((u) => this.markPresent(u)));
     } catch (err) {
       // dropUnconfirmed() ends the sessions if this goes on (a stuck call too).
       this.options.onInternalError?.(err, 'renewing leases');

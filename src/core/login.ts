@@ -34,8 +34,13 @@ export class Logins {
     this.throttle = new LoginThrottle(undefined, () => chat.clock.now());
   }
 
-  /** Online users by look-alike skeleton (§2): a guest may not look like any of them. */
-  private readonly lookalikes = new Map<string, Set<User>>();
+  /**
+   * Online users by look-alike skeleton (§2): a guest may not look like any
+   * of them. Nearly every skeleton is one user's: it maps to the user, and to
+   * a Set only while several share it (a Set per user was about 190 bytes of
+   * every idle connection).
+   */
+  private readonly lookalikes = new Map<string, User | Set<User>>();
 
   /** Accounts by skeleton, read from the store at most every ACCOUNT_CACHE_MS. */
   private accountSkeletons: { at: number; map: Map<string, AccountRecord> } | undefined;
@@ -112,6 +117,7 @@ export class Logins {
         { ...hello, name: shownName.display, ...(session !== undefined && { session }) },
         account,
         continued,
+        hello.session === undefined,
       );
     } catch (err) {
       void this.chat.options.leases.release(lease.key, lease.token).catch(() => undefined);
@@ -187,7 +193,8 @@ export class Logins {
     // A signed-in account is its own proof of identity; a guest must not
     // look like anyone online (§2 look-alikes).
     if (account) return;
-    for (const other of this.lookalikes.get(skeleton(name.display)) ?? []) {
+    const like = this.lookalikes.get(skeleton(name.display));
+    for (const other of like instanceof Set ? like : like ? [like] : []) {
       if (other !== self) {
         throw new ChatError(
           'alias_taken',
@@ -200,16 +207,20 @@ export class Logins {
   addUser(user: User): void {
     this.chat.users.set(user.name.key, user);
     const k = skeleton(user.name.display);
-    let set = this.lookalikes.get(k);
-    if (!set) this.lookalikes.set(k, (set = new Set()));
-    set.add(user);
+    const like = this.lookalikes.get(k);
+    if (like === undefined || like === user) this.lookalikes.set(k, user);
+    else if (like instanceof Set) like.add(user);
+    else this.lookalikes.set(k, new Set([like, user]));
   }
 
   removeUser(user: User): void {
     if (this.chat.users.get(user.name.key) === user) this.chat.users.delete(user.name.key);
     const k = skeleton(user.name.display);
-    const set = this.lookalikes.get(k);
-    set?.delete(user);
-    if (set?.size === 0) this.lookalikes.delete(k);
+    const like = this.lookalikes.get(k);
+    if (like === user) this.lookalikes.delete(k);
+    else if (like instanceof Set) {
+      like.delete(user);
+      if (like.size === 0) this.lookalikes.delete(k);
+    }
   }
 }

@@ -9,6 +9,9 @@ import type { Name } from '../protocol/names.js';
 import type { StreamFollower } from '../bus/follower.js';
 import type { Lease } from '../store/lease.js';
 
+/** A settled promise for every stream that is ready (one object, not one per stream). */
+export const SETTLED: Promise<void> = Promise.resolve();
+
 /** A connection as the core sees it: somewhere to send events, something to close. */
 export interface Peer {
   /** Connection id for logs; never shown to other users. */
@@ -32,13 +35,25 @@ export interface Peer {
  */
 export class Followed {
   follower: StreamFollower | undefined;
-  early: StoredMessage[] | undefined = [];
+  /** Announced before the stream's top was known (a private stream's: made on first use). */
+  early: StoredMessage[] | undefined;
   /** Resolves once subscribed and the follower is set: replays start after it. */
-  ready: Promise<void> = Promise.resolve();
+  ready: Promise<void> = SETTLED;
   /** Subscribing or the first read failed (store unreachable): try again on next use. */
   failed = false;
   /** Work to run when delivery reaches a seq (a sender's ack in stream order), by seq. */
   atSeq: Map<number, Array<() => void>> | undefined;
+  /**
+   * A private stream's follower is made at its first message (Streams):
+   * until then, where it will start, the stream's top once subscribed (-1:
+   * not known yet) and its epoch (undefined: a new stream, nothing to compare).
+   */
+  startAt = -1;
+  startEpoch: string | undefined;
+
+  constructor(early: StoredMessage[] | undefined = []) {
+    this.early = early;
+  }
 
   /** Run and forget the work waiting for seqs up to `seq` (all of it when omitted). */
   reached(seq = Infinity): void {

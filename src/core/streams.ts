@@ -9,10 +9,10 @@ import { StreamFollower } from '../bus/follower.js';
 import type { MessageEvent, PrivateEvent } from '../protocol/messages.js';
 import { mentionsAmong } from '../protocol/mention.js';
 import { foldKey, type Name } from '../protocol/names.js';
-import type { StoredMessage } from '../store/store.js';
+import type { ReadResult, StoredMessage } from '../store/store.js';
 import type { Chat } from './chat.js';
 import { isoTime } from './iso-time.js';
-import { Followed, Room, type User } from './model.js';
+import { Followed, Room, SETTLED, type User } from './model.js';
 
 export class Streams {
   constructor(private readonly chat: Chat) {}
@@ -201,19 +201,80 @@ export class Streams {
   readonly privateOwners = new Map<string, User>();
 
   /**
-   * Start delivering a user's private stream to it on this node (wherever
-   * its senders are); resolves once the stream is live.
+   * What every private stream's follower shares: the doorbell, the Store's
+   * read and the reset notice are one function each for all of them, and the
+   * follower itself is made at the stream's first message. An idle user (most
+   * of them at 18,000) holds no follower and no closure of its own.
    */
-  subscribePrivate(user: User): Promise<void> {
+  private readonly onPrivateBell = (ms: StoredMessage[]): void => {
+    const key = ms[0]?.stream;
+    const stream = key === undefined ? undefined : this.privates.get(key);
+    if (key === undefined || !stream) return;
+    if (stream.follower) stream.follower.onMessages(ms);
+    else if (stream.startAt >= 0) this.privateFollower(key, stream).onMessages(ms);
+    else (stream.early ??= []).push(...ms);
+  };
+
+  private readonly readStore = (key: string, after: number, limit: number): Promise<ReadResult> =>
+    this.chat.options.store.read(key, after, limit);
+
+  private readonly onPrivateReset = (_info: unknown, key: string): void => {
+    const owner = this.privateOwners.get(key);
+    if (owner) owner.peer.send(this.chat.system('reset', { room: '@' }));
+  };
+
+  /** The follower of a private stream whose top is known, made now if it is not yet. */
+  private privateFollower(key: string, stream: Followed): StreamFollower {
+    return (stream.follower ??= new StreamFollower({
+      stream: key,
+      read: this.readStore,
+      deliver: this.onPrivate,
+      last: stream.startAt,
+      epoch: stream.startEpoch,
+      onReset: this.onPrivateReset,
+    }));
+  }
+
+  /**
+   * Start delivering a user's private stream to it on this node (wherever
+   * its senders are); resolves once the stream is live. `isNew`: the stream's
+   * key comes from a guest token made for this login, so it holds nothing and
+   * its top need not be read (a Store read less per join).
+   */
+  subscribePrivate(user: User, isNew = false): Promise<void> {
     const key = user.privateStream;
     this.privateOwners.set(key, user);
-    const stream = new Followed();
+    const stream = new Followed(undefined);
     this.privates.set(key, stream);
-    this.follow(stream, key, this.onPrivate, () => {
-      const owner = this.privateOwners.get(key);
-      if (owner) owner.peer.send(this.chat.system('reset', { room: '@' }));
-    });
-    return stream.ready;
+    const ready = (async () => {
+      await this.chat.options.bus.subscribe(key, this.onPrivateBell);
+      const top = isNew
+        ? { top: 0, epoch: undefined }
+        : await this.chat.options.store.read(key, Number.MAX_SAFE_INTEGER, 1);
+      stream.startAt = top.top;
+      stream.startEpoch = top.epoch;
+      const early = stream.early;
+      stream.early = undefined;
+      if (early && early.length > 0) this.privateFollower(key, stream).onMessages(early);
+    })();
+    stream.ready = ready;
+    ready.then(
+      // Settled: the stream's shared settled promise serves later waiters.
+      () => {
+        if (stream.ready === ready) stream.ready = SETTLED;
+      },
+      (err: unknown) => {
+        stream.failed = true;
+        this.chat.options.onInternalError?.(err, 'subscribing to a stream');
+      },
+    );
+    return ready;
+  }
+
+  /** After the Bus reconnects: every private stream whose top is known re-reads what it missed. */
+  resyncPrivates(failed: (err: unknown) => void): void {
+    for (const [key, stream] of this.privates)
+      if (stream.startAt >= 0) this.privateFollower(key, stream).resync().catch(failed);
   }
 
   unsubscribePrivate(user: User, stream = user.privateStream): void {

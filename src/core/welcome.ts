@@ -32,13 +32,16 @@ export class Welcomes {
    * Throws `bad_alias` or `alias_taken`; nothing changes in that case.
    * `continued`: the rooms of this identity's session on a server that
    * stopped (Cluster.adopt); those it is back in are not announced again,
-   * those it is not back in hear it has gone.
+   * those it is not back in hear it has gone. `newGuest`: a guest whose
+   * session token was made for this login, so nothing is stored under its
+   * identity yet (no private messages, no ignores) and none of it is read.
    */
   connect(
     peer: Peer,
     hello: Pick<Hello, 'name' | 'history' | 'resume' | 'session'>,
     account?: AccountRecord,
     continued?: ReadonlyMap<string, string>,
+    newGuest = false,
   ): User {
     const name = parseAlias(hello.name);
     this.chat.logins.assertAliasFree(name, undefined, account);
@@ -51,7 +54,7 @@ export class Welcomes {
     const session = account ? undefined : (hello.session ?? newSessionToken());
     if (session !== undefined) user.guestId = guestIdOf(session);
     this.chat.logins.addUser(user);
-    const privateReady = this.chat.streams.subscribePrivate(user);
+    const privateReady = this.chat.streams.subscribePrivate(user, newGuest && !account);
 
     const joined =
       resumed.length > 0 ? resumed : [{ room: LOBBY, after: undefined, epoch: undefined }];
@@ -103,9 +106,10 @@ export class Welcomes {
     // that arrive meanwhile wait behind it (§4 "Order").
     // The ignore list is the user's, kept by the store (docs/protocol.md §3
     // /ignore): loaded before the replay, which it filters.
-    const ignores = this.chat.options.store
-      .getIgnores(user.identity)
-      .then((list) => user.setIgnores(list));
+    const ignores =
+      newGuest && !account
+        ? undefined
+        : this.chat.options.store.getIgnores(user.identity).then((list) => user.setIgnores(list));
     // Who else is in the current room on other nodes, for the greeting (§2).
     const current = user.current;
     const elsewhere = this.chat.options.solo
