@@ -6,7 +6,7 @@
  * of a multi-line text (§6).
  */
 import type { MessageEvent, PrivateEvent } from '../protocol/messages.js';
-import { clock } from '../protocol/text-codec.js';
+import { clock } from '../protocol/text-encode.js';
 import { mentionPattern, mentions, sameAlias } from './attention.js';
 import { clean, nick, paint, type RenderContext } from './paint.js';
 

@@ -36,7 +36,7 @@ import {
   whoEntryPhrase,
   whoHeadPhrase,
 } from '../../src/protocol/phrases.js';
-import { encodeText } from '../../src/protocol/text-codec.js';
+import { encodeText } from '../../src/protocol/text-encode.js';
 
 const ts = '2026-01-01T12:00:00.000Z';
 const sys = (event: SystemEventName, f: Partial<SystemEvent>): SystemEvent => ({

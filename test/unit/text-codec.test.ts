@@ -14,7 +14,8 @@ import type {
   ServerEvent,
   SystemEvent,
 } from '../../src/protocol/messages.js';
-import { clock, decodeTextLine, encodeText, TextEncoder } from '../../src/protocol/text-codec.js';
+import { decodeTextLine } from '../../src/protocol/text-codec.js';
+import { clock, encodeText, TextEncoder } from '../../src/protocol/text-encode.js';
 
 const all = (_c: CommandSpec): boolean => true;
 
