@@ -110,6 +110,8 @@ export class SqliteHistory {
  * true when retention grows (the ring is not full yet).
  */
 function reslot(db: Database.Database, retention: number): void {
+  // The columns of migration 4 → 5's `history`, written out again rather than
+  // shared: a released migration must not change when this code does.
   db.exec(`
     CREATE TABLE history_next (
       stream TEXT NOT NULL,

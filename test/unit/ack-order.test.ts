@@ -29,22 +29,21 @@ class LateStore extends MemoryStore {
   }
 }
 
-test('an ack answered late still comes before the messages said after it', async () => {
+/** The core on a LateStore with alice's appends held until release(), alice and bob in #lobby. */
+async function heldAlice() {
   const bus = new LocalBus();
   const store = new LateStore((m) => bus.publish(m), 100);
-  const chat = new Chat(
-    coreChatOptions({
-      store,
-      bus,
-      leases: new MemoryLeases(),
-    }),
-  );
+  const chat = new Chat(coreChatOptions({ store, bus, leases: new MemoryLeases() }));
   await chat.start();
   const [alice, ap] = await joinAs(chat, 'alice');
   const [bob, bp] = await joinAs(chat, 'bob');
-
   store.slow = 'alice';
   store.hold();
+  return { store, chat, alice, ap, bob, bp };
+}
+
+test('an ack answered late still comes before the messages said after it', async () => {
+  const { store, chat, alice, ap, bob, bp } = await heldAlice();
   chat.handle(alice, { type: 'say', id: 'a1', room: '#lobby', text: 'first' });
   // Bob's message is stored after alice's and reaches her before her store answers.
   chat.handle(bob, { type: 'say', id: 'b1', room: '#lobby', text: 'second' });
@@ -60,15 +59,7 @@ test('an ack answered late still comes before the messages said after it', async
 });
 
 test('messages held behind a say in flight go out after its ack as one unit, in order', async () => {
-  const bus = new LocalBus();
-  const store = new LateStore((m) => bus.publish(m), 100);
-  const chat = new Chat(coreChatOptions({ store, bus, leases: new MemoryLeases() }));
-  await chat.start();
-  const [alice, ap] = await joinAs(chat, 'alice');
-  const [bob, bp] = await joinAs(chat, 'bob');
-
-  store.slow = 'alice';
-  store.hold();
+  const { store, chat, alice, ap, bob, bp } = await heldAlice();
   chat.handle(alice, { type: 'say', id: 'a1', room: '#lobby', text: 'first' });
   for (const id of ['b1', 'b2', 'b3'])
     chat.handle(bob, { type: 'say', id, room: '#lobby', text: id });
