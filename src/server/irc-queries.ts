@@ -84,6 +84,9 @@ export function who(ctx: IrcReplyContext, world: IrcWorld, mask: string): string
   return out;
 }
 
+/** How WHOIS's real-name field names a session's client, by its codec's mode. */
+const CLIENT_KINDS: Readonly<Record<string, string>> = { irc: 'IRC' };
+
 export function whois(ctx: IrcReplyContext, world: IrcWorld, nick: string): string[] {
   const u = world.users.get(foldKey(nick));
   if (!u) {
@@ -94,7 +97,7 @@ export function whois(ctx: IrcReplyContext, world: IrcWorld, nick: string): stri
   }
   const s = ctx.server;
   const n = u.name.display;
-  const kind = u.peer.mode === 'irc' ? 'IRC' : 'native';
+  const kind = CLIENT_KINDS[u.peer.mode ?? ''] ?? 'native';
   const out = [
     numericLine(ctx, '311', n, n, s, '*', `${n} (${kind} client)`),
     numericLine(
