@@ -62,6 +62,22 @@ function world(limits: Partial<TransferLimits> = {}) {
 const SHA = 'a'.repeat(64);
 const chunk = (n: number) => Buffer.alloc(n, 1).toString('base64');
 
+/** alice offers bob a 9-byte file `t` and bob accepts it. */
+function accepted(w: ReturnType<typeof world>) {
+  const a = w.user('alice');
+  const b = w.user('bob');
+  w.transfers.handle(a.u, {
+    type: 'file-offer',
+    id: 't',
+    to: 'bob',
+    name: 'x',
+    size: 9,
+    sha256: SHA,
+  });
+  w.transfers.handle(b.u, { type: 'file-accept', id: 't' });
+  return { a, b };
+}
+
 function refused(fn: () => void, code: string): void {
   assert.throws(fn, (e: unknown) => e instanceof ChatError && e.code === code);
 }
@@ -139,17 +155,7 @@ describe('Transfers (relay state machine)', () => {
 
   it('a side that stays away past the idle timeout: the other is told, the late one too', () => {
     const w = world({ idleTimeoutMs: 60_000 });
-    const a = w.user('alice');
-    const b = w.user('bob');
-    w.transfers.handle(a.u, {
-      type: 'file-offer',
-      id: 't',
-      to: 'bob',
-      name: 'x',
-      size: 9,
-      sha256: SHA,
-    });
-    w.transfers.handle(b.u, { type: 'file-accept', id: 't' });
+    const { a, b } = accepted(w);
     w.transfers.handle(a.u, { type: 'file-chunk', id: 't', seq: 0, data: chunk(3) });
     w.transfers.suspend(b.u);
     w.drop(b.u);
@@ -232,17 +238,7 @@ describe('Transfers (relay state machine)', () => {
 
   it('resumes a dropped receiver after its last acknowledged chunk', () => {
     const w = world();
-    const a = w.user('alice');
-    const b = w.user('bob');
-    w.transfers.handle(a.u, {
-      type: 'file-offer',
-      id: 't',
-      to: 'bob',
-      name: 'x',
-      size: 9,
-      sha256: SHA,
-    });
-    w.transfers.handle(b.u, { type: 'file-accept', id: 't' });
+    const { a, b } = accepted(w);
     for (let seq = 0; seq < 3; seq++) {
       w.transfers.handle(a.u, { type: 'file-chunk', id: 't', seq, data: chunk(3) });
     }
@@ -271,17 +267,7 @@ describe('Transfers (relay state machine)', () => {
 
   it('resumes a dropped sender after the chunks its receiver already has', () => {
     const w = world();
-    const a = w.user('alice');
-    const b = w.user('bob');
-    w.transfers.handle(a.u, {
-      type: 'file-offer',
-      id: 't',
-      to: 'bob',
-      name: 'x',
-      size: 9,
-      sha256: SHA,
-    });
-    w.transfers.handle(b.u, { type: 'file-accept', id: 't' });
+    const { a, b } = accepted(w);
     w.transfers.handle(a.u, { type: 'file-chunk', id: 't', seq: 0, data: chunk(3) });
     w.transfers.handle(a.u, { type: 'file-chunk', id: 't', seq: 1, data: chunk(3) });
     w.transfers.suspend(a.u);
