@@ -62,18 +62,23 @@ function world(limits: Partial<TransferLimits> = {}) {
 const SHA = 'a'.repeat(64);
 const chunk = (n: number) => Buffer.alloc(n, 1).toString('base64');
 
+/** `from` offers `to` a file (a fake checksum: the relay never checks it). */
+function offer(
+  w: ReturnType<typeof world>,
+  from: User,
+  id: string,
+  to: string,
+  size: number,
+  name = 'x',
+): void {
+  w.transfers.handle(from, { type: 'file-offer', id, to, name, size, sha256: SHA });
+}
+
 /** alice offers bob a 9-byte file `t` and bob accepts it. */
 function accepted(w: ReturnType<typeof world>) {
   const a = w.user('alice');
   const b = w.user('bob');
-  w.transfers.handle(a.u, {
-    type: 'file-offer',
-    id: 't',
-    to: 'bob',
-    name: 'x',
-    size: 9,
-    sha256: SHA,
-  });
+  offer(w, a.u, 't', 'bob', 9);
   w.transfers.handle(b.u, { type: 'file-accept', id: 't' });
   return { a, b };
 }
@@ -93,14 +98,7 @@ describe('Transfers (relay state machine)', () => {
       [a, 't1'],
       [c, 't2'],
     ] as const) {
-      w.transfers.handle(s.u, {
-        type: 'file-offer',
-        id,
-        to: 'bob',
-        name: 'x',
-        size: 30000,
-        sha256: SHA,
-      });
+      offer(w, s.u, id, 'bob', 30000);
       w.transfers.handle(b.u, { type: 'file-accept', id });
     }
     const data = chunk(3000); // 4000 base64 bytes
@@ -127,14 +125,7 @@ describe('Transfers (relay state machine)', () => {
     const w = world({ idleTimeoutMs: 60_000 });
     const a = w.user('alice');
     const b = w.user('bob');
-    w.transfers.handle(a.u, {
-      type: 'file-offer',
-      id: 't',
-      to: 'bob',
-      name: 'x',
-      size: 10,
-      sha256: SHA,
-    });
+    offer(w, a.u, 't', 'bob', 10);
     w.advance(59_000);
     w.transfers.sweep();
     assert.equal(w.transfers.size, 1);
@@ -185,36 +176,15 @@ describe('Transfers (relay state machine)', () => {
     const w = world();
     const a = w.user('alice');
     const b = w.user('bob');
-    w.transfers.handle(a.u, {
-      type: 'file-offer',
-      id: 't1',
-      to: 'bob',
-      name: 'x',
-      size: 10,
-      sha256: SHA,
-    });
-    w.transfers.handle(a.u, {
-      type: 'file-offer',
-      id: 't2',
-      to: 'bob',
-      name: 'y',
-      size: 10,
-      sha256: SHA,
-    });
+    offer(w, a.u, 't1', 'bob', 10);
+    offer(w, a.u, 't2', 'bob', 10, 'y');
     w.transfers.leave(b.u, 'was kicked');
     assert.equal(w.transfers.size, 0);
     assert.deepEqual(
       a.peer.of('error').map((e) => (e as { code: string }).code),
       ['not_found', 'not_found'],
     );
-    w.transfers.handle(a.u, {
-      type: 'file-offer',
-      id: 't3',
-      to: 'bob',
-      name: 'z',
-      size: 10,
-      sha256: SHA,
-    });
+    offer(w, a.u, 't3', 'bob', 10, 'z');
     w.transfers.shutdown();
     assert.equal((b.peer.of('error').at(-1) as { code: string }).code, 'shutting_down');
     assert.equal((a.peer.of('error').at(-1) as { code: string }).code, 'shutting_down');
@@ -225,15 +195,14 @@ describe('Transfers (relay state machine)', () => {
     const a = w.user('alice');
     w.user('bob');
     w.user('tess', 'text');
-    const offer = (id: string, to: string, size = 10) =>
-      w.transfers.handle(a.u, { type: 'file-offer', id, to, name: 'x', size, sha256: SHA });
-    refused(() => offer('1', 'tess'), 'forbidden');
-    refused(() => offer('2', 'bob', 101), 'too_large');
-    refused(() => offer('3', 'nobody'), 'not_found');
-    offer('4', 'bob');
-    refused(() => offer('4', 'bob'), 'bad_request');
-    offer('5', 'bob');
-    refused(() => offer('6', 'bob'), 'rate_limited');
+    const send = (id: string, to: string, size = 10) => offer(w, a.u, id, to, size);
+    refused(() => send('1', 'tess'), 'forbidden');
+    refused(() => send('2', 'bob', 101), 'too_large');
+    refused(() => send('3', 'nobody'), 'not_found');
+    send('4', 'bob');
+    refused(() => send('4', 'bob'), 'bad_request');
+    send('5', 'bob');
+    refused(() => send('6', 'bob'), 'rate_limited');
   });
 
   it('resumes a dropped receiver after its last acknowledged chunk', () => {
