@@ -73,7 +73,11 @@ export class RedisBus implements Bus {
   async unsubscribe(stream: StreamKey): Promise<void> {
     const channel = this.keys.channel(stream);
     if (!this.streams.delete(channel)) return;
-    await this.sub.sunsubscribe(channel);
+    // Callers leave it running (a user's session ended): while Redis is away
+    // the command fails, and a rejection here would end the process. Nothing
+    // is left to undo: the channel is out of `streams`, so a reconnect does
+    // not renew it and a stray message on it is dropped by deliver().
+    await this.sub.sunsubscribe(channel).catch(() => undefined);
   }
 
   onResync(callback: () => void): void {

@@ -331,7 +331,7 @@ if (missing) {
         }
         assert.ok(
           Date.now() < deadline,
-          `never admitted again: ${tries.join('\n')}\nnode log:\n${a.log.slice(-20).join('\n')}`,
+          `never admitted again: ${tries.slice(-3).join('\n')}\nnode log:\n${a.log.slice(-20).join('\n')}\nnode stderr:\n${a.stderr.join('\n')}`,
         );
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
