@@ -6,6 +6,7 @@ import {
   makeClients,
   measureLoad,
   prepare,
+  serverDied,
   sizes,
   spreadAddresses,
   STORM_IN_FLIGHT,
@@ -34,6 +35,10 @@ export interface ScaleResult {
   rssStartKb: number | null;
   rssJoinedKb: number | null;
   rssPerConnectionBytes: number | null;
+  /** After sitting idle `idleS` seconds once joined (the biggest level only; see IDLE_S). */
+  rssIdleKb?: number | null;
+  rssIdlePerConnectionBytes?: number | null;
+  idleS?: number;
   sourceAddresses: number;
   /** Load generator CPU share while joining (see the CPU note). */
   generatorCpu: number;
@@ -49,6 +54,17 @@ export interface ScaleResult {
 const LOAD_SENDERS = 10;
 const LOAD_WINDOW = 16;
 
+/**
+ * Seconds the biggest level sits idle once joined before RSS is read again
+ * (CHAT_BENCH_C_IDLE_S overrides; 0 skips). RSS just after the storm still
+ * holds the young generation the joins grew: V8's two semi-spaces (16 MB
+ * each by default) stay touched until a scavenge finds the allocation rate
+ * low and shrinks them, which for an idle chat-server at 18,000 came about
+ * 35 s after the storm (docs/performance.md, fourth pass). The idle figure is
+ * what a server that holds idle connections costs.
+ */
+const IDLE_S = 60;
+
 /** File descriptors the generator process needs beyond its sockets. */
 const FD_SLACK = 200;
 
@@ -62,6 +78,8 @@ const HEADERS = [
   'RSS before MB',
   'RSS joined MB',
   'bytes/conn',
+  'RSS idle MB',
+  'bytes/conn idle',
   'gen CPU',
   'RSS 10 senders MB',
 ];
@@ -74,6 +92,8 @@ export async function scenarioC(ctx: Ctx): Promise<ScenarioReport> {
   // CHAT_BENCH_C_JOIN_TIMEOUT_MS: more time to join on a machine shared with other work.
   const joinTimeoutMs =
     Number(process.env['CHAT_BENCH_C_JOIN_TIMEOUT_MS']) || sizes(ctx, 20_000, 3000);
+  const idleEnv = process.env['CHAT_BENCH_C_IDLE_S'];
+  const idleS = idleEnv !== undefined && idleEnv !== '' ? Number(idleEnv) : sizes(ctx, IDLE_S, 0);
   const runs: Record<string, Outcome<unknown>> = {};
   const rows: string[][] = [];
   const notes: string[] = [
@@ -122,6 +142,21 @@ export async function scenarioC(ctx: Ctx): Promise<ScenarioReport> {
           const rssJoinedKb = p.rssJoinedKb;
           const grown =
             p.rssStartKb !== null && rssJoinedKb !== null ? rssJoinedKb - p.rssStartKb : null;
+          let idle: Pick<ScaleResult, 'rssIdleKb' | 'rssIdlePerConnectionBytes' | 'idleS'> = {};
+          if (n === top && idleS > 0 && p.join.joined > 0) {
+            ctx.log(`${label}: idle ${idleS} s before reading RSS again`);
+            await new Promise((resolve) => setTimeout(resolve, idleS * 1000));
+            if (!p.server.running) throw serverDied(p.server);
+            const rssIdleKb = p.server.rssKb();
+            idle = {
+              idleS,
+              rssIdleKb,
+              rssIdlePerConnectionBytes:
+                rssIdleKb !== null && p.rssStartKb !== null
+                  ? Math.round(((rssIdleKb - p.rssStartKb) * 1024) / p.join.joined)
+                  : null,
+            };
+          }
           let load: ScaleResult['load'];
           if (withLoad && p.join.joined === n) {
             let rssPeakKb = p.server.rssKb();
@@ -161,6 +196,7 @@ export async function scenarioC(ctx: Ctx): Promise<ScenarioReport> {
                 : null,
             sourceAddresses: new Set(clients.map((c) => c.localAddress ?? '127.0.0.1')).size,
             generatorCpu: p.generatorCpu,
+            ...idle,
             ...(load ? { load } : {}),
           };
         } finally {
@@ -180,6 +216,8 @@ export async function scenarioC(ctx: Ctx): Promise<ScenarioReport> {
           mb(r.rssStartKb),
           mb(r.rssJoinedKb),
           int(r.rssPerConnectionBytes),
+          r.idleS !== undefined ? mb(r.rssIdleKb ?? null) : '-',
+          r.idleS !== undefined ? int(r.rssIdlePerConnectionBytes ?? null) : '-',
           pct(r.generatorCpu),
           r.load ? mb(r.load.rssPeakKb) : '-',
         ]);
@@ -209,12 +247,17 @@ export async function scenarioC(ctx: Ctx): Promise<ScenarioReport> {
   notes.push(
     "'+' after join s: the join timeout was reached before every client had joined (clients still joining during the probe count in 'probe reached').",
     'bytes/conn = (RSS once joined − RSS before the first connection) / clients joined; gen CPU = load generator CPU share while joining.',
+    ...(idleS > 0
+      ? [
+          `RSS idle, bytes/conn idle: the same, read after the biggest level sat idle ${idleS} s once joined (CHAT_BENCH_C_IDLE_S), when V8 has had the chance to give back the young generation the joins grew.`,
+        ]
+      : []),
   );
   const title = `(c) scale: ${levels.map((l) => l.toLocaleString('en-US')).join(' / ')} idle clients, all joined`;
   return {
     id: 'c',
     title,
-    params: { levels, joinTimeoutMs },
+    params: { levels, joinTimeoutMs, idleS },
     runs,
     ratios,
     table: { title, headers: HEADERS, rows, notes },

@@ -83,8 +83,70 @@ export class Room {
   constructor(readonly name: Name) {}
 }
 
+/**
+ * A user's rooms by key, in the order joined (the first is where a resumed
+ * session lands, the last where a /part leaves it). Most users are in one
+ * room: that one is held in a field, and a Map is made only for a second.
+ * A one-entry Map is about 180 bytes (its smallest hash table); this is 40,
+ * on every idle connection, and an idle connection's size is what limits
+ * how many a server holds (§6 scale).
+ */
+export class UserRooms {
+  private one: Room | undefined;
+  private many: Map<string, Room> | undefined;
+
+  get size(): number {
+    return this.many ? this.many.size : this.one ? 1 : 0;
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  get(key: string): Room | undefined {
+    if (this.many) return this.many.get(key);
+    return this.one?.name.key === key ? this.one : undefined;
+  }
+
+  /** Add `room` under its key (last in join order), or replace the room held under it. */
+  set(key: string, room: Room): this {
+    if (this.many) this.many.set(key, room);
+    else if (!this.one || this.one.name.key === key) this.one = room;
+    else {
+      this.many = new Map([[this.one.name.key, this.one]]).set(key, room);
+      this.one = undefined;
+    }
+    return this;
+  }
+
+  delete(key: string): boolean {
+    if (!this.many) {
+      if (this.one?.name.key !== key) return false;
+      this.one = undefined;
+      return true;
+    }
+    const deleted = this.many.delete(key);
+    // Back to one room: back to the field.
+    if (this.many.size === 1) {
+      this.one = this.many.values().next().value;
+      this.many = undefined;
+    }
+    return deleted;
+  }
+
+  values(): IterableIterator<Room> {
+    if (this.many) return this.many.values();
+    return (this.one ? [this.one] : []).values();
+  }
+
+  keys(): IterableIterator<string> {
+    if (this.many) return this.many.keys();
+    return (this.one ? [this.one.name.key] : []).values();
+  }
+}
+
 export class User {
-  readonly rooms = new Map<string, Room>();
+  readonly rooms = new UserRooms();
   /**
    * Folded key → display name of users this user does not want to hear from.
    * Created on first use: most users never ignore anyone, and an idle
