@@ -1,0 +1,28 @@
+/**
+ * A burst encoded once, and a sender's copy cut from it without its own
+ * lines (split horizon): byte for byte what encoding the kept events alone
+ * would give, multi-byte UTF-8 included.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { EncodedBatch } from '../../src/protocol/batch-bytes.js';
+
+const parts = ['<ann> hi\n', '<bob> é ü ß\n', '', '<ann> 日本語 🎉\n', '<cy> x\n'];
+
+test('the batch is every part in order', () => {
+  assert.equal(EncodedBatch.of(parts).bytes.toString('utf8'), parts.join(''));
+});
+
+test('without(skip) is the kept parts, for every subset of indexes', () => {
+  const batch = EncodedBatch.of(parts);
+  for (let mask = 0; mask < 1 << parts.length; mask++) {
+    const skip = parts.map((_, i) => i).filter((i) => mask & (1 << i));
+    const kept = parts.filter((_, i) => !(mask & (1 << i))).join('');
+    assert.deepEqual(batch.without(skip), Buffer.from(kept, 'utf8'), `skip ${skip.join(',')}`);
+  }
+});
+
+test('nothing skipped: the shared bytes themselves, not a copy', () => {
+  const batch = EncodedBatch.of(parts);
+  assert.equal(batch.without([]), batch.bytes);
+});
