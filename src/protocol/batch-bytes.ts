@@ -1,0 +1,51 @@
+/**
+ * Several encoded events laid end to end in one Buffer, with where each one
+ * ends: a room's burst is encoded once, and a member who sent some of it
+ * (split horizon: not their own lines) gets the rest as byte ranges of the
+ * same encoding instead of a second encoding event by event
+ * (docs/performance.md, fourth pass).
+ */
+export class EncodedBatch {
+  private constructor(
+    readonly bytes: Buffer,
+    /** ends[i]: the offset just past event i. */
+    private readonly ends: Uint32Array,
+  ) {}
+
+  /**
+   * One Buffer for `parts` (each an event's encoding), in order. The parts
+   * are each event's cached bytes: an event is in several arrays when
+   * senders hold their room (ack-order.ts), and copying its bytes is
+   * cheaper than encoding its text again for each (docs/performance.md,
+   * fourth pass).
+   */
+  static of(parts: readonly Buffer[]): EncodedBatch {
+    const ends = new Uint32Array(parts.length);
+    let total = 0;
+    for (let i = 0; i < parts.length; i++) {
+      total += parts[i]!.length;
+      ends[i] = total;
+    }
+    return new EncodedBatch(Buffer.concat(parts, total), ends);
+  }
+
+  /** The bytes of every event except those at `skip` (ascending indexes), copied once. */
+  without(skip: readonly number[]): Buffer {
+    if (skip.length === 0) return this.bytes;
+    let size = this.bytes.length;
+    for (const i of skip) size -= this.ends[i]! - this.start(i);
+    const out = Buffer.allocUnsafe(size);
+    let at = 0;
+    let from = 0;
+    for (const i of skip) {
+      at += this.bytes.copy(out, at, from, this.start(i));
+      from = this.ends[i]!;
+    }
+    this.bytes.copy(out, at, from);
+    return out;
+  }
+
+  private start(i: number): number {
+    return i === 0 ? 0 : this.ends[i - 1]!;
+  }
+}
