@@ -14,6 +14,7 @@
  */
 import crypto from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { KeyFilter } from './key-filter.js';
 import type { AppendResult, NewMessage, StoredMessage, StreamKey } from './store.js';
 
 /** An append's answer, once its batch has committed. */
@@ -47,6 +48,8 @@ export const textDigest: (text: string) => Buffer =
 
 export class SqliteKeys {
   private readonly pending = new Map<string, Queued>();
+  /** Keys certainly not in the table, without a statement (key-filter.ts). */
+  private readonly filter: KeyFilter;
   private readonly insert: Database.Statement<
     [
       key: string,
@@ -72,6 +75,7 @@ export class SqliteKeys {
     /** The stored message `seq` of `stream`, while retention keeps it. */
     private readonly retained: (stream: StreamKey, seq: number) => StoredMessage | undefined,
   ) {
+    this.filter = new KeyFilter(ttlMs, now);
     // OR REPLACE: an expired key not yet purged may be reused.
     this.insert = db.prepare(
       `INSERT OR REPLACE INTO idempotency_keys (key, at, ${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -80,6 +84,11 @@ export class SqliteKeys {
       `SELECT ${KEY_COLUMNS} FROM idempotency_keys WHERE key = ? AND at > ?`,
     );
     this.purgeBefore = db.prepare('DELETE FROM idempotency_keys WHERE at <= ?');
+    // The keys a restart must still answer: the filter starts knowing them.
+    const live = db
+      .prepare<[number], string>('SELECT key FROM idempotency_keys WHERE at > ?')
+      .pluck();
+    for (const key of live.iterate(now() - ttlMs)) this.filter.add(key);
   }
 
   /**
@@ -92,6 +101,7 @@ export class SqliteKeys {
   find(key: string, resent?: Pick<NewMessage, 'text'>): Promise<AppendResult> | undefined {
     const queued = this.pending.get(key);
     if (queued) return queued.promise.then((r) => ({ ...r, duplicate: true }));
+    if (!this.filter.mayHave(key)) return undefined;
     const row = this.select.get(key, this.now() - this.ttlMs);
     if (!row) return undefined;
     let message = this.retained(row.stream, row.seq);
@@ -122,6 +132,7 @@ export class SqliteKeys {
 
   /** Record `key` for a message of the batch being written (inside its transaction). */
   record(key: string, at: number, m: StoredMessage): void {
+    this.filter.add(key);
     this.insert.run(
       key,
       at,
