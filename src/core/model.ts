@@ -21,8 +21,11 @@ export interface Peer {
   /** The codec's mode (`json`, `text`): only JSON clients can take part in file transfers (§5). */
   readonly mode?: string;
   send(event: ServerEvent): void;
-  /** Send several events in order; the same array may go to many peers (encode it once). */
-  sendAll(events: readonly ServerEvent[]): void;
+  /**
+   * Send several events in order; the same array may go to many peers (encode
+   * it once). `skip`: indexes (ascending) of events this peer must not get.
+   */
+  sendAll(events: readonly ServerEvent[], skip?: readonly number[]): void;
   /** End the connection once what was sent is flushed. */
   close(reason: string): void;
 }
@@ -201,7 +204,7 @@ export class User {
    * this user unfiltered: no replay of it under way or just finished, and none
    * of the senders ignored.
    */
-  receivesAll(stream: string, senders: ReadonlySet<string>): boolean {
+  receivesAll(stream: string, senders: Iterable<string>): boolean {
     if (this.held?.has(stream) || this.replayed?.has(stream)) return false;
     if (this.ignoredUsers) for (const s of senders) if (this.ignoredUsers.has(s)) return false;
     return true;

@@ -61,6 +61,8 @@ export class Moderation {
 
   /** The mute in force on this user, if any (a lapsed one is ignored; /unmute clears it). */
   muteOf(user: User): MuteRecord | undefined {
+    // Asked for every room message: nearly always nobody is muted, and then no keys are built.
+    if (this.mutes.size === 0) return undefined;
     for (const k of muteKeys(user)) {
       const r = this.mutes.get(k);
       if (r && !this.expired(r)) return r;

@@ -142,7 +142,13 @@ export class Streams {
     const key = room.name.key;
     const events = fresh.map((m) => this.messageEvent(room, m));
     const from = fresh.map((m) => foldKey(m.from));
-    const senders = new Set(from);
+    /** Each sender's messages in the burst, by index. */
+    const senders = new Map<string, number[]>();
+    from.forEach((k, i) => {
+      const own = senders.get(k);
+      if (own) own.push(i);
+      else senders.set(k, [i]);
+    });
     // Who each message names (§4 message.mention): one scan per message,
     // each word looked up among the users online here (most name nobody).
     const named = fresh.map((m) => mentionsAmong(m.text, this.chat.users));
@@ -150,15 +156,15 @@ export class Streams {
     for (const keys of named) if (keys) for (const k of keys) (anyNamed ??= new Set()).add(k);
     for (const member of room.members) {
       const mentioned = anyNamed?.has(member.name.key) === true;
-      if (!mentioned && member.receivesAll(key, senders)) {
-        if (!senders.has(member.name.key)) {
+      if (!mentioned && member.receivesAll(key, senders.keys())) {
+        const own = senders.get(member.name.key);
+        if (!own) {
           if (events.length === 1) member.peer.send(events[0]!);
           else member.peer.sendAll(events);
-        } else {
-          // One of the burst's senders: the rest of it as one unit, without
-          // its own lines (split horizon), not event by event.
-          const others = events.filter((_, i) => from[i] !== member.name.key);
-          if (others.length > 0) member.peer.sendAll(others);
+        } else if (own.length < events.length) {
+          // One of the burst's senders: the rest of it as one unit, cut from
+          // the same encoding without its own lines (split horizon).
+          member.peer.sendAll(events, own);
         }
         continue;
       }

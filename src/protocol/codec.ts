@@ -80,8 +80,12 @@ export interface Codec {
    * event object, so a broadcast is encoded once for all recipients.
    */
   encode(event: ServerEvent, view: View): Buffer;
-  /** Bytes for several events in order, made once per array (a room's burst). */
-  encodeAll(events: readonly ServerEvent[], view: View): Buffer;
+  /**
+   * Bytes for several events in order, made once per array (a room's burst);
+   * without the events at `skip` (ascending indexes: a sender's own lines),
+   * cut from that same encoding.
+   */
+  encodeAll(events: readonly ServerEvent[], view: View, skip?: readonly number[]): Buffer;
 }
 
 /** Picks the codec for a connection from its first non-blank frame. */

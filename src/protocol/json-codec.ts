@@ -4,7 +4,8 @@
  * sanitized here so the core only ever sees clean text.
  */
 import { z } from 'zod';
-import type { Codec, Decoded, HelloStep, LoginRetry } from './codec.js';
+import { EncodedBatch } from './batch-bytes.js';
+import type { Codec, Decoded, HelloStep, LoginRetry, View } from './codec.js';
 import { ChatError } from './errors.js';
 import { PROTOCOL_VERSION, type Hello, type Request, type ServerEvent } from './messages.js';
 import { frameText, sanitizeLines } from './sanitize.js';
@@ -161,16 +162,27 @@ export class JsonEncoder {
     return bytes;
   }
 
-  private readonly all = new WeakMap<readonly ServerEvent[], Buffer>();
+  private readonly all = new WeakMap<readonly ServerEvent[], EncodedBatch>();
+  /** Each event's line, made once for all the arrays it is part of (see TextEncoder.encodeAll). */
+  private readonly lines = new WeakMap<ServerEvent, string>();
 
   /** Bytes for several events in order, made once per array (see TextEncoder.encodeAll). */
-  encodeAll(events: readonly ServerEvent[]): Buffer {
-    let bytes = this.all.get(events);
-    if (!bytes) {
-      bytes = Buffer.concat(events.map((e) => this.encode(e)));
-      this.all.set(events, bytes);
+  encodeAll(events: readonly ServerEvent[], skip?: readonly number[]): Buffer {
+    let batch = this.all.get(events);
+    if (!batch) {
+      batch = EncodedBatch.of(
+        events.map((e) => {
+          let line = this.lines.get(e);
+          if (line === undefined) {
+            line = JSON.stringify(e) + '\n';
+            this.lines.set(e, line);
+          }
+          return line;
+        }),
+      );
+      this.all.set(events, batch);
     }
-    return bytes;
+    return skip ? batch.without(skip) : batch.bytes;
   }
 }
 
@@ -229,7 +241,7 @@ export class JsonCodec implements Codec {
     return this.encoder.encode(event);
   }
 
-  encodeAll(events: readonly ServerEvent[]): Buffer {
-    return this.encoder.encodeAll(events);
+  encodeAll(events: readonly ServerEvent[], _view?: View, skip?: readonly number[]): Buffer {
+    return this.encoder.encodeAll(events, skip);
   }
 }

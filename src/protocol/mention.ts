@@ -48,29 +48,34 @@ export function mentionedKeys(text: string): Set<string> {
 }
 
 /**
- * Runs of alias characters in lowered ASCII text (where `\p{L}\p{M}\p{N}`
- * are letters and digits), or the first non-ASCII character, which sends the
- * text to the Unicode path.
+ * Runs of ASCII alias characters in either case, or the first non-ASCII
+ * character, which sends the text to the Unicode path. (With `i` and without
+ * `u`, no non-ASCII character matches an ASCII class: ECMAScript's
+ * case-insensitive matching never folds one into ASCII.)
  */
 // eslint-disable-next-line no-control-regex -- the whole ASCII range, negated
-const ASCII_RUN = /[a-z0-9_.-]+|[^\x00-\x7f]/g;
+const ASCII_RUN = /[a-z0-9_.-]+|[^\x00-\x7f]/gi;
 
 /**
  * Hand every candidate of `text` to `visit` (possibly more than once), folded
- * as aliases are. ASCII text (nearly every message) is only lowered (foldKey
- * does no more to it) and scanned with plain ASCII classes, much cheaper than
- * the Unicode property classes.
+ * as aliases are. ASCII text (nearly every message) is scanned with plain
+ * ASCII classes, much cheaper than the Unicode property classes, and only a
+ * run that can be an alias is lowered (foldKey does no more to ASCII): no
+ * lowered copy of the whole text, which halved this scan (docs/performance.md,
+ * fourth pass).
  */
 function visitCandidates(text: string, visit: (candidate: string) => void): void {
-  const lower = text.toLowerCase();
-  ASCII_RUN.lastIndex = 0;
-  for (let m = ASCII_RUN.exec(lower); m !== null; m = ASCII_RUN.exec(lower)) {
-    const run = m[0];
+  // One native call for all runs: an exec() loop made a match array per word.
+  const runs = text.match(ASCII_RUN);
+  if (!runs) return;
+  for (const run of runs) {
     if (run.charCodeAt(0) >= 0x80) {
       for (const [r] of foldKey(text).matchAll(RUN)) visitRun(r, visit);
       return;
     }
-    visitRun(run, visit);
+    // Too long to be an alias, and no dot to split it into shorter ones: no copy at all.
+    if (run.length > MAX_CANDIDATE && !run.includes('.')) continue;
+    visitRun(run.toLowerCase(), visit);
   }
 }
 

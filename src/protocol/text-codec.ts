@@ -157,7 +157,7 @@ export class TextCodec implements Codec {
     return this.encoder.encode(event, view.here);
   }
 
-  encodeAll(events: readonly ServerEvent[], view: View): Buffer {
-    return this.encoder.encodeAll(events, view.here);
+  encodeAll(events: readonly ServerEvent[], view: View, skip?: readonly number[]): Buffer {
+    return this.encoder.encodeAll(events, view.here, skip);
   }
 }

@@ -4,6 +4,7 @@
  * encoder that formats a broadcast once per variant instead of once per
  * recipient.
  */
+import { EncodedBatch } from './batch-bytes.js';
 import type { AckEvent, ServerEvent, SystemEvent } from './messages.js';
 import {
   ackPhrase,
@@ -161,6 +162,9 @@ export function encodeText(e: ServerEvent, here: string): string {
 export class TextEncoder {
   private readonly current = new WeakMap<ServerEvent, Buffer>();
   private readonly other = new WeakMap<ServerEvent, Buffer>();
+  /** Each event's lines, once per variant, for the bursts it is part of (see encodeAll). */
+  private readonly currentText = new WeakMap<ServerEvent, string>();
+  private readonly otherText = new WeakMap<ServerEvent, string>();
   // A broadcast hands one event to every member in a row: remembering the
   // last answer spares the WeakMap lookups on that path.
   private lastEvent: ServerEvent | undefined;
@@ -184,22 +188,35 @@ export class TextEncoder {
     return bytes;
   }
 
-  private readonly allCurrent = new WeakMap<readonly ServerEvent[], Buffer>();
-  private readonly allOther = new WeakMap<readonly ServerEvent[], Buffer>();
+  private readonly allCurrent = new WeakMap<readonly ServerEvent[], EncodedBatch>();
+  private readonly allOther = new WeakMap<readonly ServerEvent[], EncodedBatch>();
 
   /**
    * Bytes for several events of one room in order, made once per array and
-   * variant: a burst shared by a room's members costs one copy, not one each.
+   * variant: a burst shared by a room's members costs one encoding, and its
+   * senders get it without their own lines (`skip`) as ranges of that one.
    */
-  encodeAll(events: readonly ServerEvent[], here: string): Buffer {
+  encodeAll(events: readonly ServerEvent[], here: string, skip?: readonly number[]): Buffer {
     const first = events[0];
     const inHere = first?.type === 'message' ? first.room === here : true;
     const cache = inHere ? this.allCurrent : this.allOther;
-    let bytes = cache.get(events);
-    if (!bytes) {
-      bytes = Buffer.concat(events.map((e) => this.encode(e, here)));
-      cache.set(events, bytes);
+    let batch = cache.get(events);
+    if (!batch) {
+      // An event may be in several arrays (a held sender's own burst, see
+      // ack-order.ts): its lines are formatted once for all of them.
+      const texts = inHere ? this.currentText : this.otherText;
+      batch = EncodedBatch.of(
+        events.map((e) => {
+          let text = texts.get(e);
+          if (text === undefined) {
+            text = encodeText(e, here);
+            texts.set(e, text);
+          }
+          return text;
+        }),
+      );
+      cache.set(events, batch);
     }
-    return bytes;
+    return skip ? batch.without(skip) : batch.bytes;
   }
 }

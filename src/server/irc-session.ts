@@ -166,8 +166,12 @@ export class IrcSession extends Connection implements Peer {
     this.requests.settled();
   }
 
-  sendAll(events: readonly ServerEvent[]): void {
-    for (const e of events) this.send(e);
+  sendAll(events: readonly ServerEvent[], skip?: readonly number[]): void {
+    let s = 0;
+    events.forEach((e, i) => {
+      if (skip?.[s] === i) s++;
+      else this.send(e);
+    });
   }
 
   /** Say why in an ERROR line, then close after the flush (Peer). */

@@ -214,12 +214,16 @@ export async function main(argv: string[]): Promise<number> {
       await app.stop();
       return 1;
     }
-    const e = err as NodeJS.ErrnoException;
+    // A listen error names the address it failed on: the IRC port's is not --port's.
+    const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+    const port = e.port ?? config.port;
+    const host = e.address ?? config.host;
+    const option = port === config.ircPort && port !== config.port ? '--irc-port' : '--port';
     const hint =
-      e.code === 'EADDRINUSE' ? ' (another server is using it: pick another --port)' : '';
+      e.code === 'EADDRINUSE' ? ` (another server is using it: pick another ${option})` : '';
     log.fatal({ err: { code: e.code, message: e.message } }, 'cannot listen');
     process.stderr.write(
-      `chat-server: cannot listen on ${config.host}:${config.port}: ${e.code ?? e.message}${hint}\n`,
+      `chat-server: cannot listen on ${host}:${port}: ${e.code ?? e.message}${hint}\n`,
     );
     await app.stop();
     if (dbIsNew) removeDatabase(config.db);

@@ -125,12 +125,20 @@ export class Session extends Connection implements Peer {
   }
 
   /** Encode and queue several events in order (Peer): one encoding shared by every recipient. */
-  sendAll(events: readonly ServerEvent[]): void {
+  sendAll(events: readonly ServerEvent[], skip?: readonly number[]): void {
     if (this.closing || this.socket.destroyed) return;
     const tally = this.deps.tally;
-    tally.deliveries += events.length;
-    for (const e of events) if (e.type === 'message' || e.type === 'private') tally.messagesOut++;
-    const bytes = this.codec.encodeAll(events, this.view());
+    let s = 0;
+    for (let i = 0; i < events.length; i++) {
+      if (skip?.[s] === i) {
+        s++;
+        continue;
+      }
+      tally.deliveries++;
+      const type = events[i]!.type;
+      if (type === 'message' || type === 'private') tally.messagesOut++;
+    }
+    const bytes = this.codec.encodeAll(events, this.view(), skip);
     if (bytes.length > 0) this.write(bytes);
   }
 

@@ -142,6 +142,28 @@ test('a port already in use: exit code 1 and one line on stderr', async (t) => {
   assert.match(child.stderr[0]!, /EADDRINUSE|in use/u);
 });
 
+test('the IRC port already in use: the line names that port and --irc-port, not --port', async (t) => {
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  t.after(() => blocker.close());
+  const busy = (blocker.address() as AddressInfo).port;
+  const child = runServerBin(t, [
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--irc-port',
+    String(busy),
+    '--db',
+    ':memory:',
+  ]);
+  const exit = await child.waitExit();
+  assert.deepEqual(exit, { code: 1, signal: null });
+  const last = child.stderr[child.stderr.length - 1]!;
+  assert.match(last, new RegExp(`127\\.0\\.0\\.1:${busy}: EADDRINUSE`, 'u'));
+  assert.match(last, /pick another --irc-port\)/u);
+});
+
 for (const [args, env, option] of [
   [['--port', 'abc'], {}, /port/u],
   [['--port', '70000'], {}, /port/u],

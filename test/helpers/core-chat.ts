@@ -49,9 +49,10 @@ export class RecordingPeer implements Peer {
     if (event.type === 'message') this.messageCalls++;
     this.push(event);
   }
-  sendAll(events: readonly ServerEvent[]): void {
-    if (events.some((e) => e.type === 'message')) this.messageCalls++;
-    for (const e of events) this.push(e);
+  sendAll(events: readonly ServerEvent[], skip?: readonly number[]): void {
+    const kept = events.filter((_, i) => !skip?.includes(i));
+    if (kept.some((e) => e.type === 'message')) this.messageCalls++;
+    for (const e of kept) this.push(e);
   }
   close(): void {}
   /** The first event (already sent or still to come) that matches. */

@@ -30,6 +30,45 @@ test('split horizon in text mode: everyone else sees the message, the sender doe
   await textFence(bob);
 });
 
+test("split horizon within bursts: two senders pasting at once each get only the other one's lines", async (t) => {
+  // Lines written at once reach the server in one turn, so the room's burst
+  // holds both senders' lines; each sender's copy is cut from the burst's one
+  // encoding without its own lines (docs/performance.md, fourth pass).
+  const { port } = await serve(t);
+  const alice = await textUser(t, port, 'Alice');
+  const bob = await textUser(t, port, 'Bob');
+  const carol = await textUser(t, port, 'Carol');
+  await alice.waitFor((l) => l === '* Carol joined #lobby');
+  await bob.waitFor((l) => l === '* Carol joined #lobby');
+  const lines = (who: string): string[] => Array.from({ length: 20 }, (_, i) => `${who}${i} é`);
+  alice.sendRaw(lines('a').join('\n') + '\n');
+  bob.sendRaw(lines('b').join('\n') + '\n');
+  const got = async (c: typeof alice, n: number): Promise<string[]> => {
+    const out: string[] = [];
+    while (out.length < n) out.push(await c.next());
+    return out.map((l) => l.replace(/^\[\d\d:\d\d\] /u, ''));
+  };
+  assert.deepEqual(
+    await got(alice, 20),
+    lines('b').map((l) => `<Bob> ${l}`),
+  );
+  assert.deepEqual(
+    await got(bob, 20),
+    lines('a').map((l) => `<Alice> ${l}`),
+  );
+  const all = await got(carol, 40);
+  assert.deepEqual(
+    all.filter((l) => l.startsWith('<Alice>')),
+    lines('a').map((l) => `<Alice> ${l}`),
+  );
+  assert.deepEqual(
+    all.filter((l) => l.startsWith('<Bob>')),
+    lines('b').map((l) => `<Bob> ${l}`),
+  );
+  await textFence(alice);
+  await textFence(bob);
+});
+
 test('split horizon in JSON mode: the sender gets its ack, the others the message', async (t) => {
   const { port } = await serve(t);
   const alice = await textUser(t, port, 'Alice');

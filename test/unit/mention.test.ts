@@ -59,4 +59,42 @@ describe('mentionsAmong', () => {
       );
     }
   });
+
+  test('random ASCII texts: the character scan finds what the Unicode pattern finds', () => {
+    // A fixed-seed generator (LCG), so a failure names a text that reproduces.
+    let seed = 12345;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const pieces = [
+      'bob',
+      'BoB',
+      'j',
+      'doe',
+      '.',
+      '..',
+      '-',
+      '_',
+      ' ',
+      ',',
+      '!',
+      'ann-1',
+      'X_y',
+      '\t',
+      '1',
+    ];
+    for (let t = 0; t < 500; t++) {
+      let text = '';
+      for (let k = rand(20); k > 0; k--) text += pieces[rand(pieces.length)];
+      // Runs on both sides of the longest candidate (192 units).
+      if (rand(4) === 0) text += 'b'.repeat(185 + rand(15)) + (rand(2) ? '.bob' : ' bob');
+      const known = new Set([...mentionedKeys(`${text} é`)].filter((k) => k !== 'é'));
+      assert.deepEqual([...mentionedKeys(text)].sort(), [...known].sort(), JSON.stringify(text));
+      assert.deepEqual(
+        mentionsAmong(text, known)?.sort(),
+        known.size ? [...known].sort() : undefined,
+      );
+    }
+  });
 });

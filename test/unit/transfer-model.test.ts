@@ -19,7 +19,7 @@ function user(name: string, got: ServerEvent[] = []): User {
     address: '127.0.0.1',
     mode: 'json',
     send: (e) => got.push(e),
-    sendAll: (es) => got.push(...es),
+    sendAll: (es, skip) => got.push(...es.filter((_, i) => !skip?.includes(i))),
     close() {},
   };
   return new User(parseAlias(name), new Room(parseRoom('#lobby')), peer, 0);

@@ -22,8 +22,8 @@ class FakePeer implements Peer {
   send(event: ServerEvent): void {
     this.events.push(event);
   }
-  sendAll(events: readonly ServerEvent[]): void {
-    this.events.push(...events);
+  sendAll(events: readonly ServerEvent[], skip?: readonly number[]): void {
+    this.events.push(...events.filter((_, i) => !skip?.includes(i)));
   }
   close(): void {}
   of(type: string): ServerEvent[] {

@@ -1,0 +1,33 @@
+/**
+ * A burst encoded once, and a sender's copy cut from it without its own
+ * lines (split horizon): byte for byte what encoding the kept events alone
+ * would give, multi-byte UTF-8 included.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { EncodedBatch } from '../../src/protocol/batch-bytes.js';
+
+const parts = ['<ann> hi\n', '<bob> é ü ß\n', '', '<ann> 日本語 🎉\n', '<cy> x\n'];
+
+test('the batch is every part in order', () => {
+  assert.equal(EncodedBatch.of(parts).bytes.toString('utf8'), parts.join(''));
+});
+
+// All-ASCII batches take a shortcut (offsets from string lengths): both kinds.
+const ascii = ['<ann> hi\n', '', '<bob> ok\n', '<cy> x\n'];
+
+test('without(skip) is the kept parts, for every subset of indexes', () => {
+  for (const set of [parts, ascii]) {
+    const batch = EncodedBatch.of(set);
+    for (let mask = 0; mask < 1 << set.length; mask++) {
+      const skip = set.map((_, i) => i).filter((i) => mask & (1 << i));
+      const kept = set.filter((_, i) => !(mask & (1 << i))).join('');
+      assert.deepEqual(batch.without(skip), Buffer.from(kept, 'utf8'), `skip ${skip.join(',')}`);
+    }
+  }
+});
+
+test('nothing skipped: the shared bytes themselves, not a copy', () => {
+  const batch = EncodedBatch.of(parts);
+  assert.equal(batch.without([]), batch.bytes);
+});
