@@ -183,7 +183,7 @@ export const MIGRATIONS: readonly Migration[] = [
         sender TEXT NOT NULL,
         recipient TEXT,
         action INTEGER NOT NULL,
-        digest BLOB NOT NULL
+        digest TEXT NOT NULL
       ) WITHOUT ROWID;
       CREATE INDEX idempotency_keys_at ON idempotency_keys (at);
       INSERT INTO idempotency_keys (key, at, stream, seq, ts, sender, recipient, action, digest)
