@@ -12,20 +12,21 @@ export class EncodedBatch {
     private readonly ends: Uint32Array,
   ) {}
 
-  /** One Buffer for `parts` (each an event's encoding as a string), in order. */
-  static of(parts: readonly string[]): EncodedBatch {
-    // One string, converted once: cheaper than a Buffer per event and a concatenation.
-    const joined = parts.join('');
-    const bytes = Buffer.from(joined, 'utf8');
-    // As many bytes as characters: all ASCII, so each part's length is its size in bytes.
-    const ascii = bytes.length === joined.length;
+  /**
+   * One Buffer for `parts` (each an event's encoding), in order. The parts
+   * are each event's cached bytes: an event is in several arrays when
+   * senders hold their room (ack-order.ts), and copying its bytes is
+   * cheaper than encoding its text again for each (docs/performance.md,
+   * fourth pass).
+   */
+  static of(parts: readonly Buffer[]): EncodedBatch {
     const ends = new Uint32Array(parts.length);
     let total = 0;
     for (let i = 0; i < parts.length; i++) {
-      total += ascii ? parts[i]!.length : Buffer.byteLength(parts[i]!, 'utf8');
+      total += parts[i]!.length;
       ends[i] = total;
     }
-    return new EncodedBatch(bytes, ends);
+    return new EncodedBatch(Buffer.concat(parts, total), ends);
   }
 
   /** The bytes of every event except those at `skip` (ascending indexes), copied once. */

@@ -163,23 +163,12 @@ export class JsonEncoder {
   }
 
   private readonly all = new WeakMap<readonly ServerEvent[], EncodedBatch>();
-  /** Each event's line, made once for all the arrays it is part of (see TextEncoder.encodeAll). */
-  private readonly lines = new WeakMap<ServerEvent, string>();
 
   /** Bytes for several events in order, made once per array (see TextEncoder.encodeAll). */
   encodeAll(events: readonly ServerEvent[], skip?: readonly number[]): Buffer {
     let batch = this.all.get(events);
     if (!batch) {
-      batch = EncodedBatch.of(
-        events.map((e) => {
-          let line = this.lines.get(e);
-          if (line === undefined) {
-            line = JSON.stringify(e) + '\n';
-            this.lines.set(e, line);
-          }
-          return line;
-        }),
-      );
+      batch = EncodedBatch.of(events.map((e) => this.encode(e)));
       this.all.set(events, batch);
     }
     return skip ? batch.without(skip) : batch.bytes;

@@ -162,9 +162,6 @@ export function encodeText(e: ServerEvent, here: string): string {
 export class TextEncoder {
   private readonly current = new WeakMap<ServerEvent, Buffer>();
   private readonly other = new WeakMap<ServerEvent, Buffer>();
-  /** Each event's lines, once per variant, for the bursts it is part of (see encodeAll). */
-  private readonly currentText = new WeakMap<ServerEvent, string>();
-  private readonly otherText = new WeakMap<ServerEvent, string>();
   // A broadcast hands one event to every member in a row: remembering the
   // last answer spares the WeakMap lookups on that path.
   private lastEvent: ServerEvent | undefined;
@@ -204,17 +201,7 @@ export class TextEncoder {
     if (!batch) {
       // An event may be in several arrays (a held sender's own burst, see
       // ack-order.ts): its lines are formatted once for all of them.
-      const texts = inHere ? this.currentText : this.otherText;
-      batch = EncodedBatch.of(
-        events.map((e) => {
-          let text = texts.get(e);
-          if (text === undefined) {
-            text = encodeText(e, here);
-            texts.set(e, text);
-          }
-          return text;
-        }),
-      );
+      batch = EncodedBatch.of(events.map((e) => this.encode(e, here)));
       cache.set(events, batch);
     }
     return skip ? batch.without(skip) : batch.bytes;
