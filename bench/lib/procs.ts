@@ -310,7 +310,26 @@ export class ServerProcess {
  * once a TCP connect to it succeeds. Rejects with StartError if it exits first.
  */
 export async function startServer(o: ServerOptions): Promise<ServerProcess> {
-  const port = await freePort();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startServerOn(await freePort(), o);
+    } catch (err) {
+      if (attempt >= 3 || !lostPortRace(err)) throw err;
+    }
+  }
+}
+
+/**
+ * freePort's port was free when it answered, but nothing holds it until the
+ * server binds it: another process may take it first, as a listening port or
+ * as the source port of an outgoing connection (the load generator makes
+ * thousands). Then the server exits with EADDRINUSE, and a new port is tried.
+ */
+function lostPortRace(err: unknown): boolean {
+  return err instanceof StartError && /EADDRINUSE|already in use/iu.test(err.output);
+}
+
+async function startServerOn(port: number, o: ServerOptions): Promise<ServerProcess> {
   const cmd =
     o.kind === 'chat-server'
       ? [
@@ -416,7 +435,16 @@ export class RedisProcess {
   }
 
   static async start(pin: boolean): Promise<RedisProcess> {
-    const port = await freePort();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await RedisProcess.startOn(await freePort(), pin);
+      } catch (err) {
+        if (attempt >= 3 || !lostPortRace(err)) throw err;
+      }
+    }
+  }
+
+  private static async startOn(port: number, pin: boolean): Promise<RedisProcess> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'chat-bench-redis-'));
     const cmd = [
       'redis-server',

@@ -12,40 +12,103 @@ import type { Room, User } from './model.js';
 const AT_SEQ_TIMEOUT_MS = 3000;
 
 /**
- * Store a user's room message with `append`, then acknowledge it with `ack`
- * exactly where the message is in the room's stream as this user sees it:
- * after every earlier message, before every later one (split horizon: the
- * ack is how the sender sees its own line). While the append is under way
- * the room's live messages for this user wait; they are sorted around the
- * ack once its seq is known.
+ * Says of a user with an answer still to come, per room they hold: while any
+ * is in flight the room's live messages for that user wait, so that each
+ * ack can be put in its place, and the room goes live again with the last.
+ * One count for all of them, since pipelined says (request-order.ts) are
+ * appended before the previous one is answered: holding for the first only
+ * let the burst after it out before the acks of the rest.
  */
-export async function appendInOrder<T extends { seq: number }>(
+const inFlight = new WeakMap<User, Map<string, number>>();
+
+/**
+ * A say with an answer is about to be appended (synchronously before the
+ * append, so no message after it can slip out first): hold `room` for its
+ * ack. False when a replay of the room holds it already (it sorts itself
+ * out: the ack then goes at once).
+ */
+export function holdForSay(user: User, room: Room): boolean {
+  const key = room.name.key;
+  const counts = inFlight.get(user);
+  const n = counts?.get(key);
+  if (n !== undefined) {
+    counts!.set(key, n + 1);
+    return true;
+  }
+  if (user.holding(key) !== undefined) return false;
+  user.hold(key);
+  if (counts) counts.set(key, 1);
+  else inFlight.set(user, new Map([[key, 1]]));
+  return true;
+}
+
+/**
+ * Answer a say that holds its room (holdForSay) exactly where its message
+ * is in the room's stream as this user sees it: after every earlier
+ * message, before every later one. Acks of one user come in seq order
+ * (request-order.ts answers in order), so what is still held after this one
+ * waits for the next ack, or goes when no say is left.
+ */
+export function answerInPlace(
   chat: Chat,
   user: User,
   room: Room,
-  append: () => Promise<T>,
-  ack: (m: T) => void,
+  seq: number,
+  ack: () => void,
 ): Promise<void> {
-  const key = room.name.key;
-  // A replay of this room is under way (it holds already): it sorts itself out.
-  const mine = user.holding(key) === undefined;
-  if (mine) user.hold(key);
-  /** Let the held messages go, those before `seq` first, then `between`, then the rest. */
-  const release = (seq: number, between: () => void): void => {
-    const held = user.release(key);
-    sendHeld(chat, user, held, (s) => s < seq);
-    between();
-    sendHeld(chat, user, held, (s) => s >= seq);
-  };
-  let m: T;
-  try {
-    m = await append();
-  } catch (err) {
-    if (mine) release(Infinity, () => undefined);
-    throw err;
+  return atSeq(chat, room, seq, () => settle(chat, user, room.name.key, seq, ack));
+}
+
+/** A say that held its room failed: nothing to answer; the room goes live when it was the last. */
+export function dropSay(chat: Chat, user: User, room: Room): void {
+  settle(chat, user, room.name.key, undefined, () => undefined);
+}
+
+/**
+ * One held say of `user` in `key` is done: the held messages before `seq`
+ * go out, then `between` (its ack; `seq` undefined: a failed say, nothing
+ * goes before), then, when it was the last say in flight, the rest.
+ */
+function settle(
+  chat: Chat,
+  user: User,
+  key: string,
+  seq: number | undefined,
+  between: () => void,
+): void {
+  const counts = inFlight.get(user);
+  const left = (counts?.get(key) ?? 1) - 1;
+  if (left > 0) counts!.set(key, left);
+  else {
+    counts?.delete(key);
+    if (counts?.size === 0) inFlight.delete(user);
   }
-  if (!mine) ack(m);
-  else await atSeq(chat, room, m.seq, () => release(m.seq, () => ack(m)));
+  const held = user.holding(key);
+  if (!held) {
+    // A replay of the room took it over and let it go meanwhile.
+    between();
+    return;
+  }
+  if (left === 0) {
+    user.release(key);
+    const first = seq ?? Infinity;
+    sendHeld(chat, user, held, (s) => s < first);
+    between();
+    sendHeld(chat, user, held, (s) => s >= first);
+    return;
+  }
+  // Still held for the user's later says: only what comes before this ack goes now.
+  let n = 0;
+  if (seq !== undefined) while (n < held.length && seqOf(held[n]![0]) < seq) n++;
+  const before = held.splice(0, n);
+  const events: ServerEvent[] = [];
+  for (const [e, stream] of before) if (!user.alreadySent(stream, seqOf(e))) events.push(e);
+  flush(user, events);
+  between();
+}
+
+function seqOf(e: ServerEvent): number {
+  return 'seq' in e ? (e.seq ?? 0) : 0;
 }
 
 /**
@@ -96,7 +159,7 @@ function sendHeld(
 ): void {
   const events: ServerEvent[] = [];
   for (const [e, stream] of held) {
-    const seq = 'seq' in e ? (e.seq ?? 0) : 0;
+    const seq = seqOf(e);
     if (!take(seq)) continue;
     // Held again meanwhile (a replay started): deliver() queues it there.
     if (user.holding(stream) !== undefined) {

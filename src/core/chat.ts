@@ -12,7 +12,7 @@ import type { AuditRecord, Store, TopicRecord } from '../store/store.js';
 import { ChatError } from '../protocol/errors.js';
 import { systemClock, type Clock } from './clock.js';
 import { AccountWatch } from './account-watch.js';
-import { appendInOrder } from './ack-order.js';
+import { answerInPlace, dropSay, holdForSay } from './ack-order.js';
 import { Announcer } from './announce.js';
 import type { ChatOptions } from './chat-options.js';
 import { Moderation } from './moderation.js';
@@ -91,7 +91,9 @@ export class Chat implements ChatContext {
     this.announcer.broadcast(room, event, except);
   readonly announceHere: ClusterHost['announceHere'] = (...args) =>
     this.announcer.announceHere(...args);
-  readonly appendInOrder: ChatContext['appendInOrder'] = (...args) => appendInOrder(this, ...args);
+  readonly holdForSay: ChatContext['holdForSay'] = holdForSay;
+  readonly answerInPlace: ChatContext['answerInPlace'] = (...args) => answerInPlace(this, ...args);
+  readonly dropSay: ChatContext['dropSay'] = (...args) => dropSay(this, ...args);
   readonly isOperator: ChatContext['isOperator'] = (user) => this.accountWatch.isOperator(user);
   readonly checkAccounts = (): Promise<void> => this.accountWatch.check();
   readonly renewAll = (): Promise<void> => this.cluster.renewAll();

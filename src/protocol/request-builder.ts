@@ -39,7 +39,8 @@ export const rest = (field: string, optional = false): ArgSpec => ({
   optional,
 });
 
-const MAX_FIELD = 65536;
+/** Longest string field a request may have (sayFastPath in json-codec.ts checks it too). */
+export const MAX_FIELD = 65536;
 /** Most messages one `history` request returns (§4); `/history`'s hint stays within it. */
 export const MAX_HISTORY_LIMIT = 500;
 /** Entries in one `/rooms` or `/who *` reply unless the request asks for fewer (§6). */

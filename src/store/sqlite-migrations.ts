@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { textDigest } from './sqlite-keys.js';
 
 /**
  * One schema step. Steps are append-only: a released step is never edited,
@@ -164,6 +165,30 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE streams SET first = COALESCE(
         (SELECT MIN(seq) FROM messages WHERE messages.stream = streams.stream), top + 1);
       DROP TABLE messages;
+    `);
+  },
+  // 5 → 6: an idempotency key keeps where its message is, its short fields
+  // and a SHA-1 digest of its text instead of a second copy of the message
+  // (sqlite-keys.ts; docs/performance.md, fourth pass). Keys still within
+  // their TTL answer a re-send exactly as before.
+  (db) => {
+    db.function('chat_sha1', { deterministic: true }, (text: unknown) => textDigest(String(text)));
+    db.exec(`
+      CREATE TABLE idempotency_keys (
+        key TEXT PRIMARY KEY,
+        at INTEGER NOT NULL,
+        stream TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        ts INTEGER NOT NULL,
+        sender TEXT NOT NULL,
+        recipient TEXT,
+        action INTEGER NOT NULL,
+        digest TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX idempotency_keys_at ON idempotency_keys (at);
+      INSERT INTO idempotency_keys (key, at, stream, seq, ts, sender, recipient, action, digest)
+        SELECT key, at, stream, seq, ts, sender, recipient, action, chat_sha1(text) FROM idempotency;
+      DROP TABLE idempotency;
     `);
   },
 ];

@@ -103,6 +103,11 @@ export class SqliteStore extends SqliteTables implements Store {
         options.idempotencyTtlMs ?? 15 * 60_000,
         this.now,
         (stream) => this.stream(stream).epoch,
+        (stream, seq) => {
+          // The oldest message kept after seq - 1: seq itself, unless trimmed.
+          const [m] = this.history.after(stream, this.stream(stream), seq - 1, 1);
+          return m?.seq === seq ? m : undefined;
+        },
       );
       this.writeBatch = this.db.transaction((batch: Entry[]) => this.write(batch));
       this.accounts = new SqliteAccounts(this.db);
@@ -128,7 +133,7 @@ export class SqliteStore extends SqliteTables implements Store {
   async append(stream: StreamKey, msg: NewMessage, idempotencyKey?: string): Promise<AppendResult> {
     this.assertOpen();
     if (idempotencyKey !== undefined) {
-      const original = this.keys.find(idempotencyKey);
+      const original = this.keys.find(idempotencyKey, msg);
       if (original) return original;
     }
     const state = this.stream(stream);
@@ -206,9 +211,12 @@ export class SqliteStore extends SqliteTables implements Store {
   }
 
   /** The remembered append under this idempotency key: still queued in this turn, or committed within the TTL. */
-  async original(idempotencyKey: string): Promise<AppendResult | undefined> {
+  async original(
+    idempotencyKey: string,
+    resent?: Pick<NewMessage, 'text'>,
+  ): Promise<AppendResult | undefined> {
     this.assertOpen();
-    return this.keys.find(idempotencyKey);
+    return this.keys.find(idempotencyKey, resent);
   }
 
   /** Commit everything appended so far, then resolve and publish it. Never throws. */

@@ -26,7 +26,13 @@ export interface StoredMessage extends NewMessage {
 export interface AppendResult {
   message: StoredMessage;
   epoch: string;
-  /** True when the idempotency key was seen before: `message` is the original. */
+  /**
+   * True when the idempotency key was seen before: `message` is the original.
+   * A store may keep only a digest of a keyed message's text once retention
+   * has dropped the message (SQLite): then `text` is the re-sent text when it
+   * is the original's, and empty (never a stored say's or dm's text) when it
+   * is not, so comparing texts still tells a re-send from a reused id (§4).
+   */
   duplicate: boolean;
 }
 
@@ -194,8 +200,12 @@ export interface Store extends AccountStore, ModerationStore {
   /**
    * The append already made under `idempotencyKey` (duplicate: true), if it is
    * still remembered; lets a retry be answered before its target is checked.
+   * `resent` is the text being sent again, to compare with (see AppendResult).
    */
-  original(idempotencyKey: string): Promise<AppendResult | undefined>;
+  original(
+    idempotencyKey: string,
+    resent?: Pick<NewMessage, 'text'>,
+  ): Promise<AppendResult | undefined>;
   /** Messages with seq > afterSeq, oldest first, at most `limit`. */
   read(stream: StreamKey, afterSeq: number, limit: number): Promise<ReadResult>;
   /** The newest `limit` messages with seq < beforeSeq (all when undefined), oldest first. */

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { connect, createServer, type AddressInfo } from 'node:net';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import split2 from 'split2';
 import { LineClient } from '../helpers/line-client.js';
 import { Nc, ncMissing, runServerBin, startServerProcess } from '../helpers/process.js';
@@ -122,44 +122,34 @@ test('a second signal during a slow shutdown exits at once', async (t) => {
   assert.deepEqual(exit, { code: 1, signal: null });
 });
 
-test('a port already in use: exit code 1 and one line on stderr', async (t) => {
+/** A loopback port another server listens on until the test ends. */
+async function occupiedPort(t: TestContext): Promise<number> {
   const blocker = createServer();
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
   t.after(() => blocker.close());
-  const busy = (blocker.address() as AddressInfo).port;
-  const child = runServerBin(t, [
-    '--host',
-    '127.0.0.1',
-    '--port',
-    String(busy),
-    '--db',
-    ':memory:',
-  ]);
-  const exit = await child.waitExit();
+  return (blocker.address() as AddressInfo).port;
+}
+
+/** chat-server with `args` on loopback and a throwaway db: its exit and stderr. */
+async function refusedStart(t: TestContext, args: string[]) {
+  const child = runServerBin(t, ['--host', '127.0.0.1', ...args, '--db', ':memory:']);
+  return { exit: await child.waitExit(), stderr: child.stderr };
+}
+
+test('a port already in use: exit code 1 and one line on stderr', async (t) => {
+  const busy = await occupiedPort(t);
+  const { exit, stderr } = await refusedStart(t, ['--port', String(busy)]);
   assert.deepEqual(exit, { code: 1, signal: null });
-  assert.equal(child.stderr.length, 1, child.stderr.join('\n'));
-  assert.match(child.stderr[0]!, new RegExp(`\\b${busy}\\b`, 'u'));
-  assert.match(child.stderr[0]!, /EADDRINUSE|in use/u);
+  assert.equal(stderr.length, 1, stderr.join('\n'));
+  assert.match(stderr[0]!, new RegExp(`\\b${busy}\\b`, 'u'));
+  assert.match(stderr[0]!, /EADDRINUSE|in use/u);
 });
 
 test('the IRC port already in use: the line names that port and --irc-port, not --port', async (t) => {
-  const blocker = createServer();
-  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
-  t.after(() => blocker.close());
-  const busy = (blocker.address() as AddressInfo).port;
-  const child = runServerBin(t, [
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--irc-port',
-    String(busy),
-    '--db',
-    ':memory:',
-  ]);
-  const exit = await child.waitExit();
+  const busy = await occupiedPort(t);
+  const { exit, stderr } = await refusedStart(t, ['--port', '0', '--irc-port', String(busy)]);
   assert.deepEqual(exit, { code: 1, signal: null });
-  const last = child.stderr[child.stderr.length - 1]!;
+  const last = stderr[stderr.length - 1]!;
   assert.match(last, new RegExp(`127\\.0\\.0\\.1:${busy}: EADDRINUSE`, 'u'));
   assert.match(last, /pick another --irc-port\)/u);
 });

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { spawnServer } from '../helpers/server-process.js';
+import { freePort, spawnServer } from '../helpers/server-process.js';
 import { TrackedClient, until } from '../helpers/tracked-client.js';
 import { tempDir } from '../helpers/env.js';
 
@@ -138,4 +138,44 @@ test('a dm re-sent after a reconnect gets its original ack even if the recipient
     'the dm was stored: its re-send must not be refused because Ben is offline',
   );
   assert.equal(ann.acks.get(id)?.seq, seq, 'the original ack');
+});
+
+test('after a restart, and after retention dropped the message, a re-sent id gets its original ack; another text under it is id_reused', async (t) => {
+  // The key table keeps a digest of the text, not the text (sqlite-keys.ts):
+  // with the message gone from the history, the re-send is told apart by it.
+  const db = join(tempDir(t), 'chat.db');
+  const port = await freePort();
+  const args = ['--history-limit', '2'];
+  let server = await spawnServer(t, { db, port, args });
+  const ann = new TrackedClient('Ann');
+  t.after(() => ann.cut());
+  await ann.connect(server.port, { history: 0 });
+  const id = ann.say('#lobby', 'kept only as a digest');
+  await ann.until(() => ann.acks.has(id), 'the first ack');
+  const first = ann.acks.get(id)!;
+  for (const text of ['two', 'three', 'four']) ann.say('#lobby', text);
+  await ann.until(
+    () => ann.pending.size === 0,
+    'three more acked: the first is out of the history',
+  );
+
+  ann.cut();
+  await server.stop('SIGTERM');
+  server = await spawnServer(t, { db, port, args });
+  await ann.connect(server.port, { history: 0 });
+  assert.deepEqual(
+    (await ann.pageHistory('#lobby')).map((m) => m.text),
+    ['three', 'four'],
+    'retention dropped the original',
+  );
+  ann.send({ type: 'say', id, room: '#lobby', text: 'kept only as a digest' });
+  await ann.until(() => ann.ackCounts.get(id) === 2, 'the ack of the re-send');
+  const objects = ann.objects.filter((x) => x.o.type === 'ack' && x.o.id === id).map((x) => x.o);
+  assert.deepEqual(objects[1], first, 'the original ack: same seq, ts and room');
+  ann.send({ type: 'say', id, room: '#lobby', text: 'another text' });
+  await ann.until(() => ann.errors.has(id), 'the refusal');
+  assert.equal(ann.errors.get(id)?.code, 'id_reused');
+  const next = ann.say('#lobby', 'five');
+  await ann.until(() => ann.acks.has(next), 'the next ack');
+  assert.equal(ann.acks.get(next)?.seq, 5, 'neither re-send stored anything');
 });

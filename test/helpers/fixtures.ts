@@ -43,6 +43,22 @@ export async function textUser(t: TestContext, port: number, alias: string): Pro
   return c;
 }
 
+/** Three text users in #lobby who have seen each other join. */
+export async function trio(t: TestContext): Promise<{
+  port: number;
+  alice: LineClient;
+  bob: LineClient;
+  carol: LineClient;
+}> {
+  const { port } = await serve(t);
+  const alice = await textUser(t, port, 'Alice');
+  const bob = await textUser(t, port, 'Bob');
+  const carol = await textUser(t, port, 'Carol');
+  await alice.waitFor((l) => l === '* Carol joined #lobby');
+  await bob.waitFor((l) => l === '* Carol joined #lobby');
+  return { port, alice, bob, carol };
+}
+
 /** A JSON-mode client past welcome and its lobby history, closed when the test ends. */
 export async function jsonUser(
   t: TestContext,

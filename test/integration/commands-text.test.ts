@@ -7,29 +7,11 @@ import { test } from 'node:test';
 import {
   expectTextError,
   jsonUser,
-  serve,
   stamped,
   textFence,
   textUser,
+  trio,
 } from '../helpers/fixtures.js';
-import type { LineClient } from '../helpers/line-client.js';
-import type { TestContext } from 'node:test';
-
-/** Three text users in #lobby who have seen each other join. */
-async function trio(t: TestContext): Promise<{
-  port: number;
-  alice: LineClient;
-  bob: LineClient;
-  carol: LineClient;
-}> {
-  const { port } = await serve(t);
-  const alice = await textUser(t, port, 'Alice');
-  const bob = await textUser(t, port, 'Bob');
-  const carol = await textUser(t, port, 'Carol');
-  await alice.waitFor((l) => l === '* Carol joined #lobby');
-  await bob.waitFor((l) => l === '* Carol joined #lobby');
-  return { port, alice, bob, carol };
-}
 
 const COMMANDS = [
   '/help',

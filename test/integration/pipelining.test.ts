@@ -79,3 +79,34 @@ test('a text burst reaches the room complete and in order', async (t) => {
     Array.from({ length: n }, (_, i) => `m${i}`),
   );
 });
+
+test("pipelined says of two JSON senders: each ack sits at its message's place among the other one's messages", async (t) => {
+  // docs/protocol.md: an ack of a `say` comes in the room's order, after
+  // every message with a lower seq and before every one with a higher seq.
+  // Both bursts land in one group commit, so the store hands out both
+  // senders' seqs interleaved or one after the other; either way each sender
+  // must see seqs rising. Holding the room for the first say only let the
+  // other sender's burst out before the acks of the rest.
+  const { port } = await serve(t);
+  const ann = await jsonUser(t, port, 'Ann');
+  const ben = await jsonUser(t, port, 'Ben');
+  await ann.waitForJson((o) => o.event === 'join' && o.user === 'Ben');
+  const burst = (who: string): string =>
+    Array.from({ length: 30 }, (_, i) =>
+      JSON.stringify({ type: 'say', id: `${who}${i}`, text: `${who} ${i}` }),
+    ).join('\n') + '\n';
+  ann.sendRaw(burst('a'));
+  ben.sendRaw(burst('b'));
+  for (const c of [ann, ben]) {
+    const seqs: number[] = [];
+    while (seqs.length < 60) {
+      const o = await c.nextJson();
+      if (o.type === 'ack' || o.type === 'message') seqs.push(o.seq as number);
+    }
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((x, y) => x - y),
+      `seqs as ${seqs.length} seen: ${seqs.join(' ')}`,
+    );
+  }
+});

@@ -16,6 +16,7 @@ import {
   textErrorCode,
   textFence,
   textUser,
+  trio,
 } from '../helpers/fixtures.js';
 
 test('split horizon in text mode: everyone else sees the message, the sender does not', async (t) => {
@@ -34,12 +35,7 @@ test("split horizon within bursts: two senders pasting at once each get only the
   // Lines written at once reach the server in one turn, so the room's burst
   // holds both senders' lines; each sender's copy is cut from the burst's one
   // encoding without its own lines (docs/performance.md, fourth pass).
-  const { port } = await serve(t);
-  const alice = await textUser(t, port, 'Alice');
-  const bob = await textUser(t, port, 'Bob');
-  const carol = await textUser(t, port, 'Carol');
-  await alice.waitFor((l) => l === '* Carol joined #lobby');
-  await bob.waitFor((l) => l === '* Carol joined #lobby');
+  const { alice, bob, carol } = await trio(t);
   const lines = (who: string): string[] => Array.from({ length: 20 }, (_, i) => `${who}${i} é`);
   alice.sendRaw(lines('a').join('\n') + '\n');
   bob.sendRaw(lines('b').join('\n') + '\n');

@@ -226,6 +226,18 @@ export function storeContract(name: string, makeStore: MakeStore): void {
       assert.deepEqual(again.message, first.message);
     });
 
+    test('another text under a key whose message retention trimmed is not taken for the original', async (t) => {
+      // What the core compares to refuse it as id_reused (§4); SQLite keeps only a digest then.
+      const { store } = await setup(t, { retention: 2 });
+      await store.append('#a', say('first'), 'k');
+      await Promise.all(range(5).map((i) => store.append('#a', say(`m${i}`))));
+      const other = await store.append('#a', say('second'), 'k');
+      assert.equal(other.duplicate, true);
+      assert.equal(other.message.seq, 1);
+      assert.notEqual(other.message.text, 'second');
+      assert.equal((await store.read('#a', 0, 10)).top, 6, 'nothing stored');
+    });
+
     test('retention trims the oldest messages and shows in firstRetained', async (t) => {
       const { store } = await setup(t, { retention: 5 });
       await Promise.all(range(6).map((i) => store.append('#a', say(`m${i}`))));

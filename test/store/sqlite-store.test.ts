@@ -85,7 +85,7 @@ describe('SqliteStore file handling', () => {
         'audit',
         'bans',
         'history',
-        'idempotency',
+        'idempotency_keys',
         'ignores',
         'meta',
         'mutes',

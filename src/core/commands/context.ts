@@ -80,13 +80,16 @@ export interface ChatContext {
   broadcast(room: Room, event: SystemEvent, except?: User): void;
   /** Who is in a room (or `*`) on every node: `local` as they are, others from presence. */
   whoIn(roomKey: string, local: Iterable<User>): Promise<WhoEntry[]>;
-  /** Store a user's room message, and ack it where it is in the room's stream as the user sees it. */
-  appendInOrder<T extends { seq: number }>(
-    user: User,
-    room: Room,
-    append: () => Promise<T>,
-    ack: (m: T) => void,
-  ): Promise<void>;
+  /**
+   * A say with an answer is about to be appended: hold the room's live
+   * messages for this user until its ack is in place (false: a replay holds
+   * the room already, ack at once). See ack-order.ts.
+   */
+  holdForSay(user: User, room: Room): boolean;
+  /** Send a held say's ack where its message is in the room's stream as the user sees it. */
+  answerInPlace(user: User, room: Room, seq: number, ack: () => void): Promise<void>;
+  /** A held say failed: let its hold go. */
+  dropSay(user: User, room: Room): void;
   /** A user online on another node, or undefined. */
   remoteUser(raw: string): Promise<Owner | undefined>;
   /** Users online on other nodes, from their `*` presence (away, rooms, last active). */

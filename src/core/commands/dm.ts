@@ -61,7 +61,8 @@ export const dm = defineCommand('dm', async (ctx, user, req) => {
     target = remote ? await remoteTarget(ctx, remote) : ctx.findUser(req.to);
   } catch (err) {
     // A re-sent dm (§4) gets its original ack even if the recipient has left since.
-    const original = key === undefined ? undefined : await ctx.store.original(key);
+    const original =
+      key === undefined ? undefined : await ctx.store.original(key, { text: req.text });
     if (original) {
       assertSameMessage(original.message, req.text, action);
       ackDm(ctx, user, req, original.message);
