@@ -85,7 +85,8 @@ function settle(
   }
   const held = user.holding(key);
   if (!held) {
-    // A replay of the room took it over and let it go meanwhile.
+    // The user left the room meanwhile (a kick: its hold went with it). A
+    // rejoin cannot come first: /join waits for the says before it (§4 "Order").
     between();
     return;
   }
