@@ -29,6 +29,27 @@ export class EncodedBatch {
     return new EncodedBatch(Buffer.concat(parts, total), ends);
   }
 
+  /**
+   * One Buffer for `texts` (each an event's encoding as a string), in order:
+   * one conversion for the whole burst, for an encoder whose events are not
+   * wanted one by one afterwards (text mode: its senders never hold a room,
+   * having no ids to be acked).
+   */
+  static ofTexts(texts: readonly string[]): EncodedBatch {
+    const joined = texts.join('');
+    const bytes = Buffer.from(joined, 'utf8');
+    // As many bytes as characters only when every character is ASCII: then
+    // each part's length is its size in bytes.
+    const ascii = bytes.length === joined.length;
+    const ends = new Uint32Array(texts.length);
+    let total = 0;
+    for (let i = 0; i < texts.length; i++) {
+      total += ascii ? texts[i]!.length : Buffer.byteLength(texts[i]!, 'utf8');
+      ends[i] = total;
+    }
+    return new EncodedBatch(bytes, ends);
+  }
+
   /** The bytes of every event except those at `skip` (ascending indexes), copied once. */
   without(skip: readonly number[]): Buffer {
     if (skip.length === 0) return this.bytes;

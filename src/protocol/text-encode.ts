@@ -199,9 +199,9 @@ export class TextEncoder {
     const cache = inHere ? this.allCurrent : this.allOther;
     let batch = cache.get(events);
     if (!batch) {
-      // An event may be in several arrays (a held sender's own burst, see
-      // ack-order.ts): its lines are formatted once for all of them.
-      batch = EncodedBatch.of(events.map((e) => this.encode(e, here)));
+      // Formatted straight into the burst's one Buffer, not cached event by
+      // event: a text reader holds a room only during a replay, rarely.
+      batch = EncodedBatch.ofTexts(events.map((e) => encodeText(e, here)));
       cache.set(events, batch);
     }
     return skip ? batch.without(skip) : batch.bytes;

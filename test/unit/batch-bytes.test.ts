@@ -19,8 +19,12 @@ test('the batch is every part in order', () => {
 const ascii = ['<ann> hi\n', '', '<bob> ok\n', '<cy> x\n'];
 
 test('without(skip) is the kept parts, for every subset of indexes', () => {
-  for (const set of [parts, ascii]) {
-    const batch = EncodedBatch.of(set.map((p) => Buffer.from(p)));
+  // From Buffers, and from strings (all-ASCII ones take a shortcut to their offsets).
+  const batches = [parts, ascii].flatMap((set) => [
+    { set, batch: EncodedBatch.of(set.map((p) => Buffer.from(p))) },
+    { set, batch: EncodedBatch.ofTexts(set) },
+  ]);
+  for (const { set, batch } of batches) {
     for (let mask = 0; mask < 1 << set.length; mask++) {
       const skip = set.map((_, i) => i).filter((i) => mask & (1 << i));
       const kept = set.filter((_, i) => !(mask & (1 << i))).join('');
