@@ -5,6 +5,19 @@
  * same encoding instead of a second encoding event by event
  * (docs/performance.md, fourth pass).
  */
+/** Call `fn` for each item whose index is not in `skip` (ascending), in order. */
+export function forEachKept<T>(
+  items: readonly T[],
+  skip: readonly number[] | undefined,
+  fn: (item: T) => void,
+): void {
+  let s = 0;
+  for (let i = 0; i < items.length; i++) {
+    if (skip?.[s] === i) s++;
+    else fn(items[i]!);
+  }
+}
+
 export class EncodedBatch {
   private constructor(
     readonly bytes: Buffer,

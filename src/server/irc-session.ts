@@ -11,6 +11,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Chat } from '../core/chat.js';
 import type { Timer } from '../core/clock.js';
+import { forEachKept } from '../protocol/batch-bytes.js';
 import type { ChatError } from '../protocol/errors.js';
 import type { Peer, User } from '../core/model.js';
 import type { IrcEventEncoder, IrcView } from '../protocol/irc-codec.js';
@@ -167,11 +168,7 @@ export class IrcSession extends Connection implements Peer {
   }
 
   sendAll(events: readonly ServerEvent[], skip?: readonly number[]): void {
-    let s = 0;
-    events.forEach((e, i) => {
-      if (skip?.[s] === i) s++;
-      else this.send(e);
-    });
+    forEachKept(events, skip, (e) => this.send(e));
   }
 
   /** Say why in an ERROR line, then close after the flush (Peer). */

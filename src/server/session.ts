@@ -11,6 +11,7 @@ import type { Socket } from 'node:net';
 import type { Chat } from '../core/chat.js';
 import type { Timer } from '../core/clock.js';
 import type { Peer, User } from '../core/model.js';
+import { forEachKept } from '../protocol/batch-bytes.js';
 import type { Codec } from '../protocol/codec.js';
 import type { ChatError, ErrorCode } from '../protocol/errors.js';
 import { LineFramer } from '../protocol/framing.js';
@@ -128,16 +129,10 @@ export class Session extends Connection implements Peer {
   sendAll(events: readonly ServerEvent[], skip?: readonly number[]): void {
     if (this.closing || this.socket.destroyed) return;
     const tally = this.deps.tally;
-    let s = 0;
-    for (let i = 0; i < events.length; i++) {
-      if (skip?.[s] === i) {
-        s++;
-        continue;
-      }
+    forEachKept(events, skip, (e) => {
       tally.deliveries++;
-      const type = events[i]!.type;
-      if (type === 'message' || type === 'private') tally.messagesOut++;
-    }
+      if (e.type === 'message' || e.type === 'private') tally.messagesOut++;
+    });
     const bytes = this.codec.encodeAll(events, this.view(), skip);
     if (bytes.length > 0) this.write(bytes);
   }

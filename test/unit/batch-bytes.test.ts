@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EncodedBatch } from '../../src/protocol/batch-bytes.js';
+import { EncodedBatch, forEachKept } from '../../src/protocol/batch-bytes.js';
 
 const parts = ['<ann> hi\n', '<bob> é ü ß\n', '', '<ann> 日本語 🎉\n', '<cy> x\n'];
 
@@ -36,4 +36,13 @@ test('without(skip) is the kept parts, for every subset of indexes', () => {
 test('nothing skipped: the shared bytes themselves, not a copy', () => {
   const batch = EncodedBatch.of(parts.map((p) => Buffer.from(p)));
   assert.equal(batch.without([]), batch.bytes);
+});
+
+test('forEachKept visits the items not skipped, in order', () => {
+  const seen: string[] = [];
+  forEachKept(['a', 'b', 'c', 'd', 'e'], [0, 2, 3], (x) => seen.push(x));
+  assert.deepEqual(seen, ['b', 'e']);
+  const all: string[] = [];
+  forEachKept(['a', 'b'], undefined, (x) => all.push(x));
+  assert.deepEqual(all, ['a', 'b']);
 });
