@@ -7,7 +7,7 @@
  */
 import { StreamFollower } from '../bus/follower.js';
 import type { MessageEvent, PrivateEvent } from '../protocol/messages.js';
-import { mentionsAmong } from '../protocol/mention.js';
+import { MentionFinder, mentionsAmong } from '../protocol/mention.js';
 import { foldKey, type Name } from '../protocol/names.js';
 import type { ReadResult, StoredMessage } from '../store/store.js';
 import type { Chat } from './chat.js';
@@ -19,6 +19,9 @@ export class Streams {
 
   /** Private streams followed on this node, by folded alias. */
   readonly privates = new Map<string, Followed>();
+
+  /** Each room's mention finder, with the member keys (joined) it was made for. */
+  private readonly finders = new WeakMap<Room, { members: string; finder: MentionFinder }>();
 
   /** The room with this name, created (and subscribed) when new. */
   room(name: Name): Room {
@@ -149,9 +152,12 @@ export class Streams {
       if (own) own.push(i);
       else senders.set(k, [i]);
     });
-    // Who each message names (§4 message.mention): one scan per message,
-    // each word looked up among the users online here (most name nobody).
-    const named = fresh.map((m) => mentionsAmong(m.text, this.chat.users));
+    // Who each message names (§4 message.mention), among the room's members:
+    // only they can be flagged here.
+    const finder = this.mentionFinder(room);
+    const named = fresh.map((m) =>
+      finder ? finder.find(m.text) : mentionsAmong(m.text, this.chat.users),
+    );
     let anyNamed: Set<string> | undefined;
     for (const keys of named) if (keys) for (const k of keys) (anyNamed ??= new Set()).add(k);
     for (const member of room.members) {
@@ -179,6 +185,23 @@ export class Streams {
         );
       });
     }
+  }
+
+  /**
+   * The finder for the room's members as they are now, or undefined for a
+   * room too big to search for each member (its words are scanned instead).
+   * Kept until someone joins, leaves or is renamed: made once, it serves
+   * every burst.
+   */
+  private mentionFinder(room: Room): MentionFinder | undefined {
+    if (room.members.size > MentionFinder.MAX_KEYS) return undefined;
+    let members = '';
+    for (const m of room.members) members += `${m.name.key}\n`;
+    const kept = this.finders.get(room);
+    if (kept?.members === members) return kept.finder;
+    const finder = new MentionFinder([...room.members].map((m) => m.name.key));
+    this.finders.set(room, { members, finder });
+    return finder;
   }
 
   /** The wire form of a stored private message addressed to `user`. */

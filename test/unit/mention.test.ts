@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { mentionedKeys, mentionsAmong } from '../../src/protocol/mention.js';
+import { MentionFinder, mentionedKeys, mentionsAmong } from '../../src/protocol/mention.js';
 import { foldKey } from '../../src/protocol/names.js';
 
 const names = (text: string, alias: string): boolean => mentionedKeys(text).has(foldKey(alias));
@@ -96,5 +96,59 @@ describe('mentionsAmong', () => {
         known.size ? [...known].sort() : undefined,
       );
     }
+  });
+});
+
+describe('MentionFinder', () => {
+  test('finds what the word scan finds among the same keys', () => {
+    let seed = 777;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const pieces = [
+      'bob',
+      'BoB',
+      'ann-1',
+      'x_y',
+      'zoë',
+      'j',
+      'doe',
+      '.',
+      '-',
+      '_',
+      ' ',
+      ',',
+      '@',
+      '1',
+    ];
+    // Dot-free ASCII keys (the one-expression path), a non-ASCII key, and dotted keys (word scan).
+    const keySets = [
+      ['bob', 'ann-1', 'x_y'],
+      ['bob', 'zoë', 'b', 'bo'],
+      ['j.doe', 'doe', 'bob'],
+      ['zoë'],
+      [],
+    ];
+    for (const keys of keySets) {
+      const finder = new MentionFinder(keys);
+      const among = new Set(keys);
+      for (let t = 0; t < 400; t++) {
+        let text = '';
+        for (let k = rand(16); k > 0; k--) text += pieces[rand(pieces.length)];
+        assert.deepEqual(
+          finder.find(text),
+          mentionsAmong(text, among),
+          JSON.stringify([keys, text]),
+        );
+      }
+    }
+  });
+
+  test('an alias is named in any case, once, between word boundaries', () => {
+    const finder = new MentionFinder(['bob', 'ann-1']);
+    assert.deepEqual(finder.find('BOB: hi Bob, ann-1.'), ['bob', 'ann-1']);
+    assert.equal(finder.find('bobby ann-12 x-bob _bob'), undefined);
+    assert.deepEqual(finder.find('.bob.'), ['bob']);
   });
 });
