@@ -27,12 +27,13 @@ import type { ChatContext } from './commands/context.js';
 import { isAvailable } from './commands/index.js';
 import type { Room, User } from './model.js';
 import { Transfers } from './transfers.js';
+import { OnlineUsers } from './online-users.js';
 import { foldKey, LOBBY, parseRoom } from '../protocol/names.js';
 
 export type { ChatOptions } from './chat-options.js';
 
 export class Chat implements ChatContext {
-  readonly users = new Map<string, User>();
+  readonly users = new OnlineUsers();
   readonly rooms = new Map<string, Room>();
   readonly clock: Clock;
   readonly now: () => number;

@@ -7,7 +7,7 @@
  */
 import { StreamFollower } from '../bus/follower.js';
 import type { MessageEvent, PrivateEvent } from '../protocol/messages.js';
-import { MentionFinder, mentionsAmong } from '../protocol/mention.js';
+import { keyHash, MentionFinder, mentionsAmong } from '../protocol/mention.js';
 import { foldKey, type Name } from '../protocol/names.js';
 import type { ReadResult, StoredMessage } from '../store/store.js';
 import type { Chat } from './chat.js';
@@ -106,7 +106,12 @@ export class Streams {
     };
     if (reader && reader.name.key !== foldKey(m.from)) {
       const key = reader.name.key;
-      if (mentionsAmong(m.text, { has: (k) => k === key })) event.mention = true;
+      const hash = keyHash(key);
+      const named = mentionsAmong(m.text, {
+        has: (k) => k === key,
+        mayHaveHash: (h) => h === hash,
+      });
+      if (named) event.mention = true;
     }
     return event;
   }

@@ -20,6 +20,11 @@ const MAX_CANDIDATE = 32 * 2 * 3;
 /** What a mention is looked up in: a set or map of alias keys. */
 export interface KeyLookup {
   has(key: string): boolean;
+  /**
+   * False when no key here has this keyHash, so a word with it need not be
+   * made into a string and looked up. True may be a false positive.
+   */
+  mayHaveHash?(hash: number): boolean;
 }
 
 /**
@@ -30,9 +35,13 @@ export interface KeyLookup {
  */
 export function mentionsAmong(text: string, among: KeyLookup): string[] | undefined {
   let found: string[] | undefined;
-  visitCandidates(text, (candidate) => {
-    if (among.has(candidate) && !found?.includes(candidate)) (found ??= []).push(candidate);
-  });
+  visitCandidates(
+    text,
+    (candidate) => {
+      if (among.has(candidate) && !found?.includes(candidate)) (found ??= []).push(candidate);
+    },
+    among,
+  );
   return found;
 }
 
@@ -106,35 +115,107 @@ export function mentionedKeys(text: string): Set<string> {
   return keys;
 }
 
+/** ASCII alias characters by code, lowered (foldKey does no more to ASCII); 0 for the rest. */
+const ALIAS_ASCII = new Uint8Array(128);
+for (const c of 'abcdefghijklmnopqrstuvwxyz0123456789_.-')
+  ALIAS_ASCII[c.charCodeAt(0)] = c.charCodeAt(0);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') {
+  ALIAS_ASCII[c.charCodeAt(0)] = c.toLowerCase().charCodeAt(0);
+}
+const DOT = 0x2e;
+// As an int32 (| 0), so the running hash never becomes a heap number.
+const FNV_OFFSET = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
+
+/** The hash a word is checked by (KeyLookup.mayHaveHash): FNV-1a over its UTF-16 units. */
+export function keyHash(key: string): number {
+  let h = FNV_OFFSET;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), FNV_PRIME);
+  return h >>> 0;
+}
+
+/** log2 of KeyHashes' counts. */
+const HASH_BITS = 17;
+const HASH_MASK = (1 << HASH_BITS) - 1;
+
 /**
- * Runs of ASCII alias characters in either case, or the first non-ASCII
- * character, which sends the text to the Unicode path. (With `i` and without
- * `u`, no non-ASCII character matches an ASCII class: ECMAScript's
- * case-insensitive matching never folds one into ASCII.)
+ * The keyHash of every key of a changing set, counted so keys can leave, to
+ * answer KeyLookup.mayHaveHash. 2^17 one-byte counts (128 KB): with 18,000
+ * keys about one word in eight is a false positive, which costs only the
+ * lookup every word cost before. A count that reaches 255 stays there, so it
+ * never wrongly falls to 0.
  */
-// eslint-disable-next-line no-control-regex -- the whole ASCII range, negated
-const ASCII_RUN = /[a-z0-9_.-]+|[^\x00-\x7f]/gi;
+export class KeyHashes {
+  private readonly counts = new Uint8Array(1 << HASH_BITS);
+
+  /** Count `key` (once per key: the caller adds only a key it did not hold). */
+  add(key: string): void {
+    const i = keyHash(key) & HASH_MASK;
+    if (this.counts[i]! < 255) this.counts[i]!++;
+  }
+
+  /** Uncount `key` (only a key that was added and not yet deleted). */
+  delete(key: string): void {
+    const i = keyHash(key) & HASH_MASK;
+    const n = this.counts[i]!;
+    if (n > 0 && n < 255) this.counts[i] = n - 1;
+  }
+
+  mayHave(hash: number): boolean {
+    return this.counts[hash & HASH_MASK] !== 0;
+  }
+}
 
 /**
  * Hand every candidate of `text` to `visit` (possibly more than once), folded
- * as aliases are. ASCII text (nearly every message) is scanned with plain
- * ASCII classes, much cheaper than the Unicode property classes, and only a
- * run that can be an alias is lowered (foldKey does no more to ASCII): no
- * lowered copy of the whole text, which halved this scan (docs/performance.md,
- * fourth pass).
+ * as aliases are. ASCII text (nearly every message) is walked character by
+ * character, lowering as it goes and hashing each word, so a word that no
+ * key of `among` can be (mayHaveHash) is never made into a string: making
+ * and lowering one string per word cost 16 µs for 500 characters of prose
+ * (docs/performance.md, fifth pass). The first non-ASCII character sends the
+ * whole text to the Unicode path.
  */
-function visitCandidates(text: string, visit: (candidate: string) => void): void {
-  // One native call for all runs: an exec() loop made a match array per word.
-  const runs = text.match(ASCII_RUN);
-  if (!runs) return;
-  for (const run of runs) {
-    if (run.charCodeAt(0) >= 0x80) {
+function visitCandidates(
+  text: string,
+  visit: (candidate: string) => void,
+  among?: KeyLookup,
+): void {
+  // Called as a method, not through a bound function: that call per word
+  // cost more than the lookups it saves.
+  const hashed = among?.mayHaveHash ? (among as Required<KeyLookup>) : undefined;
+  let start = -1;
+  let hash = 0;
+  let dotted = false;
+  const n = text.length;
+  // One step past the end (code 0, not an alias character) ends the last word.
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? text.charCodeAt(i) : 0;
+    if (c >= 0x80) {
       for (const [r] of foldKey(text).matchAll(RUN)) visitRun(r, visit);
       return;
     }
-    // Too long to be an alias, and no dot to split it into shorter ones: no copy at all.
-    if (run.length > MAX_CANDIDATE && !run.includes('.')) continue;
-    visitRun(run.toLowerCase(), visit);
+    const lower = ALIAS_ASCII[c]!;
+    if (lower !== 0) {
+      if (start < 0) {
+        start = i;
+        hash = FNV_OFFSET;
+        dotted = false;
+      }
+      if (lower === DOT) dotted = true;
+      hash = Math.imul(hash ^ lower, FNV_PRIME);
+      continue;
+    }
+    if (start < 0) continue;
+    // A word with dots names its parts and their sequences (visitRun); one
+    // without is a candidate itself, unless too long for an alias.
+    if (dotted) visitRun(text.slice(start, i).toLowerCase(), visit);
+    else if (
+      i - start <= MAX_CANDIDATE &&
+      (hashed === undefined || hashed.mayHaveHash(hash >>> 0))
+    ) {
+      visit(text.slice(start, i).toLowerCase());
+    }
+    start = -1;
   }
 }
 

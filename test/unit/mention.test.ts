@@ -4,7 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { MentionFinder, mentionedKeys, mentionsAmong } from '../../src/protocol/mention.js';
+import {
+  KeyHashes,
+  keyHash,
+  MentionFinder,
+  mentionedKeys,
+  mentionsAmong,
+} from '../../src/protocol/mention.js';
 import { foldKey } from '../../src/protocol/names.js';
 
 const names = (text: string, alias: string): boolean => mentionedKeys(text).has(foldKey(alias));
@@ -150,5 +156,60 @@ describe('MentionFinder', () => {
     assert.deepEqual(finder.find('BOB: hi Bob, ann-1.'), ['bob', 'ann-1']);
     assert.equal(finder.find('bobby ann-12 x-bob _bob'), undefined);
     assert.deepEqual(finder.find('.bob.'), ['bob']);
+  });
+});
+
+describe('KeyHashes', () => {
+  test('a scan with the hashes finds what a scan without them finds', () => {
+    const keys = ['bob', 'ann-1', 'x_y', 'j.doe', 'doe', 'zoë'];
+    const hashes = new KeyHashes();
+    for (const k of keys) hashes.add(k);
+    const plain = new Set(keys);
+    const hashed = {
+      has: (k: string) => plain.has(k),
+      mayHaveHash: (h: number) => hashes.mayHave(h),
+    };
+    let seed = 99;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const pieces = ['bob', 'BOB', 'ann-1', 'X_Y', 'j', 'doe', '.', ' ', ',', 'zoë', 'Bobby', '-'];
+    for (let t = 0; t < 400; t++) {
+      let text = '';
+      for (let k = rand(16); k > 0; k--) text += pieces[rand(pieces.length)];
+      assert.deepEqual(
+        mentionsAmong(text, hashed),
+        mentionsAmong(text, plain),
+        JSON.stringify(text),
+      );
+    }
+  });
+
+  test('a word whose hash no key has is never looked up', () => {
+    const hashes = new KeyHashes();
+    hashes.add('bob');
+    const asked: string[] = [];
+    const among = {
+      has: (k: string) => (asked.push(k), k === 'bob'),
+      mayHaveHash: (h: number) => hashes.mayHave(h),
+    };
+    assert.deepEqual(mentionsAmong('hello there Bob, see you', among), ['bob']);
+    assert.deepEqual(asked, ['bob']);
+  });
+
+  test('counts keys in and out, and a saturated count stays', () => {
+    const hashes = new KeyHashes();
+    const h = keyHash('bob');
+    assert.equal(hashes.mayHave(h), false);
+    hashes.add('bob');
+    hashes.add('bob');
+    hashes.delete('bob');
+    assert.equal(hashes.mayHave(h), true);
+    hashes.delete('bob');
+    assert.equal(hashes.mayHave(h), false);
+    for (let i = 0; i < 300; i++) hashes.add('bob');
+    for (let i = 0; i < 300; i++) hashes.delete('bob');
+    assert.equal(hashes.mayHave(h), true, 'a saturated count is never taken down');
   });
 });
