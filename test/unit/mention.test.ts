@@ -13,6 +13,22 @@ import {
 } from '../../src/protocol/mention.js';
 import { foldKey } from '../../src/protocol/names.js';
 
+/** A fixed-seed generator (LCG), so a failure names a text that reproduces. */
+function seeded(seed: number): (n: number) => number {
+  let state = seed;
+  return (n) => {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    return state % n;
+  };
+}
+
+/** One text of fewer than `most` pieces, drawn with `rand`. */
+function randomText(rand: (n: number) => number, pieces: readonly string[], most: number): string {
+  let text = '';
+  for (let k = rand(most); k > 0; k--) text += pieces[rand(pieces.length)];
+  return text;
+}
+
 const names = (text: string, alias: string): boolean => mentionedKeys(text).has(foldKey(alias));
 
 describe('mentionedKeys', () => {
@@ -67,12 +83,7 @@ describe('mentionsAmong', () => {
   });
 
   test('random ASCII texts: the character scan finds what the Unicode pattern finds', () => {
-    // A fixed-seed generator (LCG), so a failure names a text that reproduces.
-    let seed = 12345;
-    const rand = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed % n;
-    };
+    const rand = seeded(12345);
     const pieces = [
       'bob',
       'BoB',
@@ -91,8 +102,7 @@ describe('mentionsAmong', () => {
       '1',
     ];
     for (let t = 0; t < 500; t++) {
-      let text = '';
-      for (let k = rand(20); k > 0; k--) text += pieces[rand(pieces.length)];
+      let text = randomText(rand, pieces, 20);
       // Runs on both sides of the longest candidate (192 units).
       if (rand(4) === 0) text += 'b'.repeat(185 + rand(15)) + (rand(2) ? '.bob' : ' bob');
       const known = new Set([...mentionedKeys(`${text} é`)].filter((k) => k !== 'é'));
@@ -107,11 +117,7 @@ describe('mentionsAmong', () => {
 
 describe('MentionFinder', () => {
   test('finds what the word scan finds among the same keys', () => {
-    let seed = 777;
-    const rand = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed % n;
-    };
+    const rand = seeded(777);
     const pieces = [
       'bob',
       'BoB',
@@ -140,8 +146,7 @@ describe('MentionFinder', () => {
       const finder = new MentionFinder(keys);
       const among = new Set(keys);
       for (let t = 0; t < 400; t++) {
-        let text = '';
-        for (let k = rand(16); k > 0; k--) text += pieces[rand(pieces.length)];
+        const text = randomText(rand, pieces, 16);
         assert.deepEqual(
           finder.find(text),
           mentionsAmong(text, among),
@@ -169,15 +174,10 @@ describe('KeyHashes', () => {
       has: (k: string) => plain.has(k),
       mayHaveHash: (h: number) => hashes.mayHave(h),
     };
-    let seed = 99;
-    const rand = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed % n;
-    };
+    const rand = seeded(99);
     const pieces = ['bob', 'BOB', 'ann-1', 'X_Y', 'j', 'doe', '.', ' ', ',', 'zoë', 'Bobby', '-'];
     for (let t = 0; t < 400; t++) {
-      let text = '';
-      for (let k = rand(16); k > 0; k--) text += pieces[rand(pieces.length)];
+      const text = randomText(rand, pieces, 16);
       assert.deepEqual(
         mentionsAmong(text, hashed),
         mentionsAmong(text, plain),
