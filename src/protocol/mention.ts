@@ -48,16 +48,17 @@ export function mentionsAmong(text: string, among: KeyLookup): string[] | undefi
 /**
  * Mentions of a few known aliases (a room's members), by the rule of
  * mentionsAmong. An ASCII text is searched for the aliases themselves with
- * one expression, where the word scan makes and lowers a string per word:
- * 16 µs for 500 characters of prose, against under 1 µs
- * (docs/performance.md, fifth pass). Texts and alias sets the expression does
- * not cover go to the word scan.
+ * one expression: under 1 µs for 500 characters of prose, where the word
+ * scan walks every character in JavaScript (4–7 µs) and, before it hashed
+ * words, made a string of each (16 µs; docs/performance.md, fifth pass).
+ * Texts and alias sets the expression does not cover go to the word scan.
  */
 export class MentionFinder {
   /** Most aliases searched with one expression; a bigger room has its words scanned. */
   static readonly MAX_KEYS = 64;
 
-  private readonly keys: ReadonlySet<string>;
+  /** The aliases, with their keyHashes, for the word scan. */
+  private readonly keys: KeyLookup;
   /**
    * The ASCII aliases between word boundaries (a `.` is one, as in
    * visitRun), or null when a text must go to the word scan anyway: an alias
@@ -68,8 +69,10 @@ export class MentionFinder {
   private readonly none: boolean;
 
   constructor(keys: Iterable<string>) {
-    this.keys = new Set(keys);
-    const ascii = [...this.keys].filter(isAscii);
+    const set = new Set(keys);
+    const hashes = new Set([...set].map(keyHash));
+    this.keys = { has: (k) => set.has(k), mayHaveHash: (h) => hashes.has(h) };
+    const ascii = [...set].filter(isAscii);
     this.none = ascii.length === 0;
     this.pattern =
       this.none || ascii.some((k) => k.includes('.'))
