@@ -46,6 +46,7 @@ export class Membership {
         'joined',
       );
     room.members.add(user);
+    room.namesVersion++;
     user.rooms.set(room.name.key, room);
     if (user.lease) void this.chat.cluster.markPresent(user, [room]);
   }
@@ -53,6 +54,7 @@ export class Membership {
   removeMember(user: User, room: Room): void {
     const chat = this.chat;
     room.members.delete(user);
+    room.namesVersion++;
     user.rooms.delete(room.name.key);
     user.release(room.name.key);
     user.forgetStream(room.name.key);
@@ -95,6 +97,7 @@ export class Membership {
     }
     chat.logins.removeUser(user);
     user.name = name;
+    for (const room of user.rooms.values()) room.namesVersion++;
     chat.logins.addUser(user);
     this.setAccount(user, account);
     void chat.cluster.markPresent(user);

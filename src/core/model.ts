@@ -72,6 +72,12 @@ export class Followed {
 
 export class Room {
   readonly members = new Set<User>();
+  /**
+   * Moves whenever a member joins, leaves or is renamed: what was worked out
+   * from the members' names (the room's mention finder, streams.ts) is stale
+   * once it has moved.
+   */
+  namesVersion = 0;
   topic = '';
   /** Who set the topic and when (ms); persisted, and shown by clients that show it (IRC 333). */
   topicBy = '';

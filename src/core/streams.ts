@@ -14,14 +14,20 @@ import type { Chat } from './chat.js';
 import { isoTime } from './iso-time.js';
 import { Followed, Room, SETTLED, type User } from './model.js';
 
+/** A room's mention finder is made again at most this often (ms). */
+const FINDER_REMAKE_MS = 1000;
+
 export class Streams {
   constructor(private readonly chat: Chat) {}
 
   /** Private streams followed on this node, by folded alias. */
   readonly privates = new Map<string, Followed>();
 
-  /** Each room's mention finder, with the member keys (joined) it was made for. */
-  private readonly finders = new WeakMap<Room, { members: string; finder: MentionFinder }>();
+  /** Each room's mention finder, the Room.namesVersion it was made for, and when. */
+  private readonly finders = new WeakMap<
+    Room,
+    { version: number; at: number; finder: MentionFinder }
+  >();
 
   /** The room with this name, created (and subscribed) when new. */
   room(name: Name): Room {
@@ -193,19 +199,20 @@ export class Streams {
   }
 
   /**
-   * The finder for the room's members as they are now, or undefined for a
-   * room too big to search for each member (its words are scanned instead).
-   * Kept until someone joins, leaves or is renamed: made once, it serves
-   * every burst.
+   * The finder for the room's members as they are now, or undefined when
+   * the room's words are to be scanned instead: a room too big to search for
+   * each member, or one whose members changed within a second of its last
+   * finder (a pattern takes up to 2 ms to make for 256 aliases, and a join
+   * storm must not pay that per burst).
    */
   private mentionFinder(room: Room): MentionFinder | undefined {
     if (room.members.size > MentionFinder.MAX_KEYS) return undefined;
-    let members = '';
-    for (const m of room.members) members += `${m.name.key}\n`;
     const kept = this.finders.get(room);
-    if (kept?.members === members) return kept.finder;
+    if (kept?.version === room.namesVersion) return kept.finder;
+    const now = this.chat.now();
+    if (kept && now - kept.at < FINDER_REMAKE_MS) return undefined;
     const finder = new MentionFinder([...room.members].map((m) => m.name.key));
-    this.finders.set(room, { members, finder });
+    this.finders.set(room, { version: room.namesVersion, at: now, finder });
     return finder;
   }
 

@@ -55,7 +55,7 @@ export function mentionsAmong(text: string, among: KeyLookup): string[] | undefi
  */
 export class MentionFinder {
   /** Most aliases searched with one expression; a bigger room has its words scanned. */
-  static readonly MAX_KEYS = 64;
+  static readonly MAX_KEYS = 256;
 
   /** The aliases, with their keyHashes, for the word scan. */
   private readonly keys: KeyLookup;

@@ -12,6 +12,7 @@ import { Chat } from '../../src/core/chat.js';
 import { coreChatOptions, joinAs, RecordingPeer } from '../helpers/core-chat.js';
 import { MemoryLeases } from '../../src/store/memory-leases.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { systemClock } from '../../src/core/clock.js';
 
 class TextPeer extends RecordingPeer {
   texts(): string[] {
@@ -58,6 +59,50 @@ test('a burst reaches each member once, without its own lines, mentions flagged'
   // Alice and Bob got the burst as one unit each, not a call per message.
   assert.equal(ap.messageCalls, 1);
   assert.equal(bp.messageCalls, 1);
+  chat.shutdown();
+  await store.close();
+});
+
+test('mentions find a member at once after a join or a rename, whether or not the room pattern was made again', async () => {
+  const bus = new LocalBus();
+  const store = new SqliteStore({ path: ':memory:', publish: (m) => bus.publish(m) });
+  // The room's pattern is made again at most once a second: `skew` moves the
+  // clock past that, without it the word scan answers in between.
+  let skew = 0;
+  const clock = { ...systemClock, now: () => Date.now() + skew };
+  const chat = new Chat(coreChatOptions({ store, bus, leases: new MemoryLeases(), clock }));
+  await chat.start();
+  const join = (name: string) => joinAs(chat, name, new TextPeer(name));
+  const [alice] = await join('alice');
+  const [bob, bp] = await join('bob');
+  /** Alice says `text`; resolves with how each peer saw it. */
+  const say = async (text: string, ...peers: TextPeer[]): Promise<string[]> => {
+    chat.handle(alice, { type: 'say', room: '#lobby', text });
+    const seen = (p: TextPeer): string | undefined =>
+      p.texts().find((t) => t.startsWith(`alice: ${text}`));
+    for (const p of peers) await p.settle(() => seen(p) !== undefined);
+    return peers.map((p) => seen(p)!);
+  };
+
+  assert.deepEqual(await say('hi bob', bp), ['alice: hi bob (mention)']);
+  const [, cp] = await join('carol');
+  assert.deepEqual(await say('hi carol, within the second', bp, cp), [
+    'alice: hi carol, within the second',
+    'alice: hi carol, within the second (mention)',
+  ]);
+  skew += 2000;
+  assert.deepEqual(await say('hi carol, a pattern later', cp), [
+    'alice: hi carol, a pattern later (mention)',
+  ]);
+  chat.handle(bob, { type: 'nick', id: 'n1', name: 'robert' });
+  await bp.until((e) => (e.type === 'ack' || e.type === 'error') && e.id === 'n1');
+  assert.deepEqual(await say('hi robert', bp), ['alice: hi robert (mention)']);
+  assert.deepEqual(await say('bob, after the rename', bp), ['alice: bob, after the rename']);
+  skew += 2000;
+  assert.deepEqual(await say('robert, a pattern later', bp), [
+    'alice: robert, a pattern later (mention)',
+  ]);
+  assert.deepEqual(await say('bob, a pattern later', bp), ['alice: bob, a pattern later']);
   chat.shutdown();
   await store.close();
 });
