@@ -46,8 +46,8 @@ export function mentionsAmong(text: string, among: KeyLookup): string[] | undefi
 }
 
 /**
- * Mentions of a few known aliases (a room's members), by the rule of
- * mentionsAmong. An ASCII text is searched for the aliases themselves with
+ * Mentions of a known set of aliases (a room's members, up to MAX_KEYS), by
+ * the rule of mentionsAmong. An ASCII text is searched for the aliases themselves with
  * one expression: under 1 µs for 500 characters of prose, where the word
  * scan walks every character in JavaScript (4–7 µs) and, before it hashed
  * words, made a string of each (16 µs; docs/performance.md, fifth pass).
@@ -66,6 +66,7 @@ export class MentionFinder {
    * one pass of an expression would miss.
    */
   private readonly pattern: RegExp | null;
+  /** No alias is ASCII: an ASCII text names none of them. */
   private readonly none: boolean;
 
   constructor(keys: Iterable<string>) {
