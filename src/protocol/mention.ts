@@ -9,10 +9,28 @@
  * Alice, while an alias holding dots ("j.doe") is found too. Comparison is on
  * folded keys (§2: NFKC and case-insensitive), as aliases are compared.
  */
-import { foldKey } from './names.js';
+import { foldKey, isAscii } from './names.js';
 
-/** Runs of alias characters, dots included (split further below). */
-const RUN = /[\p{L}\p{M}\p{N}_.-]+/gu;
+/** A non-ASCII alias character (§2: a letter, mark or digit). */
+const WORD_POINT = /^[\p{L}\p{M}\p{N}]$/u;
+/** WORD_POINT's answer per BMP code unit: 0 not asked yet, 1 yes, 2 no. */
+const bmpWord = new Uint8Array(0x10000);
+/** WORD_POINT's answers for code points past the BMP (emoji, mostly). */
+const astralWord = new Map<number, boolean>();
+
+/** Whether non-ASCII code point `cp` is an alias character, asked of the pattern once per point. */
+function isWordPoint(cp: number): boolean {
+  if (cp < 0x10000) {
+    const known = bmpWord[cp]!;
+    if (known !== 0) return known === 1;
+    const yes = WORD_POINT.test(String.fromCharCode(cp));
+    bmpWord[cp] = yes ? 1 : 2;
+    return yes;
+  }
+  let yes = astralWord.get(cp);
+  if (yes === undefined) astralWord.set(cp, (yes = WORD_POINT.test(String.fromCodePoint(cp))));
+  return yes;
+}
 
 /** Longest candidate considered, in UTF-16 units: an alias is at most 32 code points. */
 const MAX_CANDIDATE = 32 * 2 * 3;
@@ -66,6 +84,13 @@ export class MentionFinder {
    * one pass of an expression would miss.
    */
   private readonly pattern: RegExp | null;
+  /**
+   * Every alias between Unicode word boundaries, for a non-ASCII text once
+   * folded as aliases are (the word scan's Unicode path cost 17 µs for 500
+   * characters of German and 40 µs for English with one emoji); null when an
+   * alias holds a dot, as above.
+   */
+  private readonly folded: RegExp | null;
   /** No alias is ASCII: an ASCII text names none of them. */
   private readonly none: boolean;
 
@@ -73,39 +98,48 @@ export class MentionFinder {
     const set = new Set(keys);
     const hashes = new Set([...set].map(keyHash));
     this.keys = { has: (k) => set.has(k), mayHaveHash: (h) => hashes.has(h) };
+    const dotted = [...set].some((k) => k.includes('.'));
     const ascii = [...set].filter(isAscii);
     this.none = ascii.length === 0;
     this.pattern =
-      this.none || ascii.some((k) => k.includes('.'))
+      this.none || dotted
         ? null
         : // Dot-free ASCII aliases hold only letters, digits, `_` and `-`: literals in a pattern.
           new RegExp(`(?<![a-z0-9_-])(?:${ascii.join('|')})(?![a-z0-9_-])`, 'gi');
+    this.folded =
+      set.size === 0 || dotted
+        ? null
+        : new RegExp(
+            `(?<![\\p{L}\\p{M}\\p{N}_-])(?:${[...set].map(literal).join('|')})(?![\\p{L}\\p{M}\\p{N}_-])`,
+            'gu',
+          );
   }
 
   /** The aliases `text` mentions, each once, or undefined when it names none. */
   find(text: string): string[] | undefined {
-    // No non-ASCII alias can be named by an ASCII text (a key is already NFKC).
-    const ascii = isAscii(text);
-    if (ascii && this.none) return undefined;
-    const pattern = this.pattern;
-    if (!ascii || pattern === null) return mentionsAmong(text, this.keys);
-    let found: string[] | undefined;
-    pattern.lastIndex = 0;
-    for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
-      const key = m[0].toLowerCase();
-      if (!found?.includes(key)) (found ??= []).push(key);
+    if (isAscii(text)) {
+      // No non-ASCII alias can be named by an ASCII text (a key is already NFKC).
+      if (this.none) return undefined;
+      return this.pattern ? matches(this.pattern, text) : mentionsAmong(text, this.keys);
     }
-    return found;
+    return this.folded ? matches(this.folded, foldKey(text)) : mentionsAmong(text, this.keys);
   }
 }
 
-/**
- * Whether `s` is all ASCII: its UTF-8 length equals its length only then.
- * Node counts that natively in tens of nanoseconds for 500 characters, where
- * a pattern for a non-ASCII character took 0.5 µs, 3 % of the ingest profile.
- */
-function isAscii(s: string): boolean {
-  return Buffer.byteLength(s) === s.length;
+/** Each distinct match of `pattern` in `text`, lowered (a folded text is already), or undefined. */
+function matches(pattern: RegExp, text: string): string[] | undefined {
+  let found: string[] | undefined;
+  pattern.lastIndex = 0;
+  for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
+    const key = m[0].toLowerCase();
+    if (!found?.includes(key)) (found ??= []).push(key);
+  }
+  return found;
+}
+
+/** A folded alias as a literal of a `u` pattern: anything but a letter, mark, digit, `_` or `-` escaped. */
+function literal(key: string): string {
+  return key.replace(/[^\p{L}\p{M}\p{N}_-]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
 }
 
 /**
@@ -172,12 +206,14 @@ export class KeyHashes {
 
 /**
  * Hand every candidate of `text` to `visit` (possibly more than once), folded
- * as aliases are. ASCII text (nearly every message) is walked character by
- * character, lowering as it goes and hashing each word, so a word that no
- * key of `among` can be (mayHaveHash) is never made into a string: making
- * and lowering one string per word cost 16 µs for 500 characters of prose
- * (docs/performance.md, fifth pass). The first non-ASCII character sends the
- * whole text to the Unicode path.
+ * as aliases are. The text is walked character by character, hashing each
+ * word as it goes, so a word that no key of `among` can be (mayHaveHash) is
+ * never made into a string: making and lowering one string per word cost
+ * 16 µs for 500 characters of prose (docs/performance.md, fifth pass). ASCII
+ * text is lowered as it is walked; any other is folded whole first (foldKey:
+ * NFKC and case), and its non-ASCII characters are classed once per code
+ * point. A word is a run of alias characters, dots included (visitRun splits
+ * at them).
  */
 function visitCandidates(
   text: string,
@@ -187,40 +223,60 @@ function visitCandidates(
   // Called as a method, not through a bound function: that call per word
   // cost more than the lookups it saves.
   const hashed = among?.mayHaveHash ? (among as Required<KeyLookup>) : undefined;
+  const ascii = isAscii(text);
+  const walked = ascii ? text : foldKey(text);
   let start = -1;
   let hash = 0;
   let dotted = false;
-  const n = text.length;
+  const n = walked.length;
   // One step past the end (code 0, not an alias character) ends the last word.
   for (let i = 0; i <= n; i++) {
-    const c = i < n ? text.charCodeAt(i) : 0;
-    if (c >= 0x80) {
-      for (const [r] of foldKey(text).matchAll(RUN)) visitRun(r, visit);
-      return;
+    const c = i < n ? walked.charCodeAt(i) : 0;
+    let unit: number;
+    let pair = 0;
+    if (c < 0x80) {
+      unit = ALIAS_ASCII[c]!;
+    } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+      // A surrogate pair: one code point, two units to hash.
+      pair = walked.charCodeAt(i + 1);
+      const cp = 0x10000 + ((c - 0xd800) << 10) + (pair - 0xdc00);
+      unit = pair >= 0xdc00 && pair <= 0xdfff && isWordPoint(cp) ? c : 0;
+    } else {
+      unit = isWordPoint(c) ? c : 0;
     }
-    const lower = ALIAS_ASCII[c]!;
-    if (lower !== 0) {
+    if (unit !== 0) {
       if (start < 0) {
         start = i;
         hash = FNV_OFFSET;
         dotted = false;
       }
-      if (lower === DOT) dotted = true;
-      hash = Math.imul(hash ^ lower, FNV_PRIME);
+      if (unit === DOT) dotted = true;
+      hash = Math.imul(hash ^ unit, FNV_PRIME);
+      if (pair !== 0) {
+        hash = Math.imul(hash ^ pair, FNV_PRIME);
+        i++;
+      }
       continue;
     }
     if (start < 0) continue;
     // A word with dots names its parts and their sequences (visitRun); one
-    // without is a candidate itself, unless too long for an alias.
-    if (dotted) visitRun(text.slice(start, i).toLowerCase(), visit);
+    // without is a candidate itself, unless too long for an alias. A folded
+    // text is lowered already.
+    if (dotted) visitRun(wordAt(walked, start, i, ascii), visit);
     else if (
       i - start <= MAX_CANDIDATE &&
       (hashed === undefined || hashed.mayHaveHash(hash >>> 0))
     ) {
-      visit(text.slice(start, i).toLowerCase());
+      visit(wordAt(walked, start, i, ascii));
     }
     start = -1;
   }
+}
+
+/** The word at `start`…`end` of a walked text, lowered unless the text was folded (it is lowered already). */
+function wordAt(walked: string, start: number, end: number, lower: boolean): string {
+  const word = walked.slice(start, end);
+  return lower ? word.toLowerCase() : word;
 }
 
 /** The candidates of one run of alias characters. */

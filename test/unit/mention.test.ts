@@ -213,3 +213,86 @@ describe('KeyHashes', () => {
     assert.equal(hashes.mayHave(h), true, 'a saturated count is never taken down');
   });
 });
+
+/**
+ * The rule of docs/protocol.md §4 spelled out slowly, as an oracle for the
+ * walk: every run of alias characters in the folded text, and every sequence
+ * of its dot-separated parts (a dot-free run only while it can be an alias).
+ */
+function referenceKeys(text: string): Set<string> {
+  const keys = new Set<string>();
+  for (const [run] of foldKey(text).matchAll(/[\p{L}\p{M}\p{N}_.-]+/gu)) {
+    if (!run.includes('.')) {
+      if (run.length <= 192) keys.add(run);
+      continue;
+    }
+    const parts = run.split('.');
+    for (let i = 0; i < parts.length; i++) {
+      let candidate = parts[i]!;
+      if (candidate) keys.add(candidate);
+      for (let j = i + 1; j < parts.length; j++) {
+        candidate += '.' + parts[j]!;
+        if (candidate.length > 192) break;
+        keys.add(candidate);
+      }
+    }
+  }
+  return keys;
+}
+
+describe('the walk over any text', () => {
+  const pieces = [
+    'bob',
+    'BOB',
+    'zoë',
+    'ZOË',
+    'ｂｏｂ',
+    'straße',
+    'STRASSE',
+    'e\u0301',
+    '👍',
+    '𝐁𝐨𝐛',
+    '\u212a',
+    'İ',
+    '\ud800',
+    'j',
+    '.',
+    '-',
+    '_',
+    ' ',
+    ',',
+    '1',
+  ];
+
+  test('finds every candidate the slow rule finds', () => {
+    const rand = seeded(4242);
+    for (let t = 0; t < 600; t++) {
+      const text = randomText(rand, pieces, 14);
+      assert.deepEqual(
+        [...mentionedKeys(text)].sort(),
+        [...referenceKeys(text)].sort(),
+        JSON.stringify(text),
+      );
+    }
+  });
+
+  test('with hashes and with a room pattern, finds what the slow rule finds among the keys', () => {
+    const rand = seeded(2024);
+    const keys = ['bob', 'zoë', 'strasse', 'k', 'i̇', 'é'];
+    const hashes = new KeyHashes();
+    for (const k of keys) hashes.add(k);
+    const set = new Set(keys);
+    const hashed = {
+      has: (k: string) => set.has(k),
+      mayHaveHash: (h: number) => hashes.mayHave(h),
+    };
+    const finder = new MentionFinder(keys);
+    for (let t = 0; t < 600; t++) {
+      const text = randomText(rand, pieces, 14);
+      const expected = [...referenceKeys(text)].filter((k) => set.has(k)).sort();
+      const want = expected.length ? expected : undefined;
+      assert.deepEqual(mentionsAmong(text, hashed)?.sort(), want, JSON.stringify(text));
+      assert.deepEqual(finder.find(text)?.sort(), want, JSON.stringify(text));
+    }
+  });
+});
