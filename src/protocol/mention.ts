@@ -13,22 +13,19 @@ import { foldKey, isAscii } from './names.js';
 
 /** A non-ASCII alias character (§2: a letter, mark or digit). */
 const WORD_POINT = /^[\p{L}\p{M}\p{N}]$/u;
-/** WORD_POINT's answer per BMP code unit: 0 not asked yet, 1 yes, 2 no. */
-const bmpWord = new Uint8Array(0x10000);
-/** WORD_POINT's answers for code points past the BMP (emoji, mostly). */
-const astralWord = new Map<number, boolean>();
+/**
+ * WORD_POINT's answer per code point: 0 not asked yet, 1 yes, 2 no. 1.1 MB
+ * of zeros, of which only the pages of code points seen are ever touched; a
+ * table, not a map, so texts of many distinct characters cannot grow it.
+ */
+const pointWord = new Uint8Array(0x110000);
 
 /** Whether non-ASCII code point `cp` is an alias character, asked of the pattern once per point. */
 function isWordPoint(cp: number): boolean {
-  if (cp < 0x10000) {
-    const known = bmpWord[cp]!;
-    if (known !== 0) return known === 1;
-    const yes = WORD_POINT.test(String.fromCharCode(cp));
-    bmpWord[cp] = yes ? 1 : 2;
-    return yes;
-  }
-  let yes = astralWord.get(cp);
-  if (yes === undefined) astralWord.set(cp, (yes = WORD_POINT.test(String.fromCodePoint(cp))));
+  const known = pointWord[cp]!;
+  if (known !== 0) return known === 1;
+  const yes = WORD_POINT.test(String.fromCodePoint(cp));
+  pointWord[cp] = yes ? 1 : 2;
   return yes;
 }
 
