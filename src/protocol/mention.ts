@@ -1,8 +1,10 @@
 /**
  * Mentions (docs/protocol.md §4 `message.mention`): which aliases a message
  * names as whole words, found once per message so a room of any size costs
- * one scan of the text (each word looked up among the online users' keys)
- * and one lookup per member, never one regular expression per member.
+ * one scan of the text, never one regular expression per member: a room of
+ * up to MentionFinder.MAX_KEYS members is searched with one pattern of all
+ * their aliases, a bigger one has each word looked up among the online
+ * users' keys (hashed first, so most words are never made into strings).
  *
  * A word is a run of alias characters (§2: letters, marks, digits, `_`,
  * `-`, `.`); a `.` also ends a word, so "Alice." and "Alice.," mention
@@ -62,11 +64,11 @@ export function mentionsAmong(text: string, among: KeyLookup): string[] | undefi
 
 /**
  * Mentions of a known set of aliases (a room's members, up to MAX_KEYS), by
- * the rule of mentionsAmong. An ASCII text is searched for the aliases themselves with
- * one expression: under 1 µs for 500 characters of prose, where the word
- * scan walks every character in JavaScript (4–7 µs) and, before it hashed
- * words, made a string of each (16 µs; docs/performance.md, fifth pass).
- * Texts and alias sets the expression does not cover go to the word scan.
+ * the rule of mentionsAmong. A text is searched for the aliases themselves
+ * with one expression: under 1 µs for 500 characters of prose, where the
+ * word scan walks every character in JavaScript (4–7 µs) and, before it
+ * hashed words, made a string of each (16 µs; docs/performance.md, fifth
+ * pass). Alias sets the expressions do not cover go to the word scan.
  */
 export class MentionFinder {
   /** Most aliases searched with one expression; a bigger room has its words scanned. */
