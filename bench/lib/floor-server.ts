@@ -1,8 +1,9 @@
 /**
- * The floor for scenario (c): a bare Node `net.Server` that holds idle
- * connections as cheaply as Node allows, so that chat-server's bytes per
- * connection can be read against what Node itself costs, by the same bench
- * on the same machine:
+ * The floor for scenarios (c) and (g): a bare Node `net.Server` that holds
+ * idle connections as cheaply as Node allows and relays without framing,
+ * storing or batching, so that chat-server's bytes per connection and CPU
+ * per message can be read against what Node and the kernel cost, by the same
+ * bench on the same machine. (g) runs it itself (`node-relay`); for (c):
  *
  *   CHAT_BENCH_SERVER_JS=$PWD/dist/bench/lib/floor-server.js node dist/bench/run.js --scenario c --no-ncat
  *

@@ -14,7 +14,11 @@
  * Join probes are `P|<n>|` lines.
  */
 
-export type ServerKind = 'chat-server' | 'ncat';
+/**
+ * `node-relay` is bench/lib/floor-server.ts: a bare Node `net.Server` that
+ * relays chunks (no framing, store or state), the floor for (c) and (g).
+ */
+export type ServerKind = 'chat-server' | 'ncat' | 'node-relay';
 
 /** What a generator client does once everyone has joined. */
 export type Role = 'sender' | 'receiver' | 'idle';

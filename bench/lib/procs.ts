@@ -24,6 +24,9 @@ export const CHAT_SERVER_JS =
   process.env['CHAT_BENCH_SERVER_JS'] ??
   fileURLToPath(new URL('../../src/bin/chat-server.js', import.meta.url));
 
+/** The `node-relay` server: this bench's own floor (floor-server.ts). */
+const NODE_RELAY_JS = fileURLToPath(new URL('./floor-server.js', import.meta.url));
+
 // ---- machine facts ---------------------------------------------------------
 
 export interface Machine {
@@ -346,15 +349,17 @@ async function startServerOn(port: number, o: ServerOptions): Promise<ServerProc
           'warn',
           ...(o.args ?? []),
         ]
-      : [
-          'ncat',
-          '--chat',
-          '--listen',
-          HOST,
-          String(port),
-          '--max-conns',
-          String(o.maxConns ?? 100),
-        ];
+      : o.kind === 'node-relay'
+        ? [process.execPath, NODE_RELAY_JS, '--host', HOST, '--port', String(port)]
+        : [
+            'ncat',
+            '--chat',
+            '--listen',
+            HOST,
+            String(port),
+            '--max-conns',
+            String(o.maxConns ?? 100),
+          ];
   const full = o.pin ? ['taskset', '-c', '0', ...cmd] : cmd;
   // sh raises the soft limit, then execs: the PID we hold is the server's own.
   // chat-server keeps its history in ./chat.db by default: give every server

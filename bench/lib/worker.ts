@@ -145,8 +145,9 @@ function connect(c: Client): void {
   s.setNoDelay(true);
   s.on('connect', () => {
     // chat-server: the first line is the alias (text mode) or a JSON hello
-    // without history (as a bot says it). ncat: no handshake.
-    if (init.kind === 'chat-server') {
+    // without history (as a bot says it); node-relay takes (and answers) the
+    // alias line too. ncat: no handshake.
+    if (init.kind !== 'ncat') {
       s.write(
         c.spec.json
           ? `{"type":"hello","version":1,"name":"${c.spec.alias}","history":0}\n`

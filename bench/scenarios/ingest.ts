@@ -3,9 +3,12 @@
  * with 10 senders at the highest rate the server takes, 512-byte lines, so the
  * work is dominated by accepting messages (framing, decoding, validation,
  * storing, sequencing, acking) rather than by fan-out. Text and JSON senders in
- * separate runs, each with `--db FILE` and `--db :memory:`, beside `ncat --chat`.
- * Reports messages accepted per second, deliveries per second, the server's
- * CPU share and its CPU time per message.
+ * separate runs, each with `--db FILE` and `--db :memory:`, beside `ncat --chat`
+ * and beside the floor: a bare Node `net.Server` relaying each chunk it reads
+ * to the other sockets (`node-relay`, bench/lib/floor-server.ts), which is
+ * what the kernel and Node's own stream code cost per message on this machine
+ * before chat-server does anything. Reports messages accepted per second,
+ * deliveries per second, the server's CPU share and its CPU time per message.
  */
 import { rmSync } from 'node:fs';
 import os from 'node:os';
@@ -146,6 +149,9 @@ function row(name: string, r: IngestResult): string[] {
   ];
 }
 
+/** The row of the bare Node relay (the floor). */
+const FLOOR = 'node relay (floor)';
+
 export async function scenarioG(ctx: Ctx): Promise<ScenarioReport> {
   const s = ingestSizes(ctx);
   const file = path.join(os.tmpdir(), `chat-bench-ingest-${process.pid}-${Date.now()}.db`);
@@ -179,6 +185,12 @@ export async function scenarioG(ctx: Ctx): Promise<ScenarioReport> {
       order.push(v.name);
     }
   }
+  if (ctx.servers.includes('chat-server') && only.length === 0) {
+    runs[FLOOR] = await attempt(ctx, `(g) ${FLOOR}`, () =>
+      ingestOnce(ctx, 'node-relay', `(g) ${FLOOR}`, 'text', null),
+    );
+    order.push(FLOOR);
+  }
   if (ctx.servers.includes('ncat')) {
     runs['ncat'] = await attempt(ctx, '(g) ncat', () =>
       ingestOnce(ctx, 'ncat', '(g) ncat', 'text', null),
@@ -204,6 +216,19 @@ export async function scenarioG(ctx: Ctx): Promise<ScenarioReport> {
     notes.push(`${mode}: --db FILE / --db :memory: messages/s ${times(ratios[k] ?? null)}`);
   }
   const textFile = res('chat-server text --db FILE');
+  const floor = res(FLOOR);
+  ratios['text FILE CPU / floor CPU per message'] = ratio(
+    textFile?.cpuUsPerMessage,
+    floor?.cpuUsPerMessage,
+  );
+  if (textFile?.cpuUsPerMessage && floor?.cpuUsPerMessage) {
+    notes.push(
+      `floor: a bare Node relay costs ${floor.cpuUsPerMessage.toFixed(1)} µs of CPU per message in this run; ` +
+        `chat-server text --db FILE ${textFile.cpuUsPerMessage.toFixed(1)} ` +
+        `(${times(ratios['text FILE CPU / floor CPU per message'] ?? null)}), ` +
+        `so ${(textFile.cpuUsPerMessage - floor.cpuUsPerMessage).toFixed(1)} µs is chat-server's own work`,
+    );
+  }
   notes.push(
     `deliveries/s chat-server text --db FILE / ncat: ${times(ratios['chat-server text --db FILE deliveries / ncat'] ?? null)}` +
       (textFile && textFile.cpuUsPerMessage !== null

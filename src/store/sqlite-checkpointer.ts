@@ -15,9 +15,16 @@ import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 
 /** Pages in the WAL before the writer checkpoints by itself (the backstop; SQLite's default is 1000). */
-const BACKSTOP_PAGES = 8000;
-/** Committed bytes between two requests: SQLite's default cadence (1000 pages of 4 KiB). */
-const CHECKPOINT_BYTES = 4 * 1024 * 1024;
+const BACKSTOP_PAGES = 16_000;
+/**
+ * Committed bytes between two requests. A room's ring of 10,000 messages of
+ * 512 bytes is about 5 MB of pages, rewritten in place as it turns: at 16 MB
+ * a checkpoint copies each of them once for about three rewrites. At 4 MB
+ * (SQLite's own cadence) the thread cost 0.73–0.85 µs of CPU per message,
+ * at 16 MB 0.38–0.44 (docs/performance.md, sixth pass). The WAL file grows to
+ * about this size and is then reused from its start.
+ */
+const CHECKPOINT_BYTES = 16 * 1024 * 1024;
 
 export class Checkpointer {
   private readonly worker: Worker;

@@ -9,7 +9,8 @@
  * of at most `retention`, which is at most two ranges of slots.
  */
 import type Database from 'better-sqlite3';
-import { type MessageRow, type RowValues, rowValues, toMessage } from './sqlite-statements.js';
+import { type MessageRow, toMessage } from './sqlite-statements.js';
+import { RowInserter } from './sqlite-rows.js';
 import type { StoredMessage, StreamKey } from './store.js';
 import { COLUMNS } from './sqlite-statements.js';
 
@@ -27,7 +28,7 @@ const RING_KEY = 'history_ring';
 type Stmt<P extends unknown[], R = unknown> = Database.Statement<P, R>;
 
 export class SqliteHistory {
-  private readonly put: Stmt<[slot: number, ...values: RowValues]>;
+  private readonly put: RowInserter;
   private readonly slots: Stmt<[string, number, number, number, number], MessageRow>;
   private readonly selectStream: Stmt<[string], StreamState>;
   private readonly upsertStream: Stmt<[string, number, string]>;
@@ -39,9 +40,7 @@ export class SqliteHistory {
   ) {
     const ring = db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(RING_KEY);
     if (ring !== String(retention)) db.transaction(() => reslot(db, retention))();
-    this.put = db.prepare(
-      `INSERT OR REPLACE INTO history (slot, ${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+    this.put = new RowInserter(db, `INSERT OR REPLACE INTO history (slot, ${COLUMNS})`, 8);
     this.slots = db.prepare(
       `SELECT ${COLUMNS} FROM history
         WHERE stream = ? AND slot BETWEEN ? AND ? AND seq BETWEEN ? AND ? ORDER BY slot`,
@@ -57,9 +56,16 @@ export class SqliteHistory {
     return this.selectStream.get(key);
   }
 
-  /** Store a message in its slot (inside the caller's transaction). */
-  write(m: StoredMessage): void {
-    if (this.retention > 0) this.put.run(m.seq % this.retention, ...rowValues(m));
+  /** Store messages in their slots, in order (inside the caller's transaction). */
+  write(messages: readonly StoredMessage[]): void {
+    const r = this.retention;
+    if (r <= 0) return;
+    const put = this.put;
+    put.begin();
+    for (const m of messages) {
+      put.add(m.seq % r, m.stream, m.seq, m.ts, m.from, m.to ?? null, m.text, m.action ? 1 : 0);
+    }
+    put.finish();
   }
 
   /** Record a stream's new top (once per stream per batch). */

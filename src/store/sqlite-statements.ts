@@ -11,24 +11,12 @@ export interface MessageRow {
   action: number;
 }
 
-export const COLUMNS = 'stream, seq, ts, sender, recipient, text, action';
 /**
- * Positional, not named (`@stream`…): better-sqlite3 binds an object's
- * fields by name lookups, which made an insert of a 512-byte message about
- * 2.5 µs slower (docs/performance.md, ingest).
+ * Bound positionally, not by name (`@stream`…): better-sqlite3 binds an
+ * object's fields by name lookups, which made an insert of a 512-byte
+ * message about 2.5 µs slower (docs/performance.md, ingest).
  */
-export const VALUES = '?, ?, ?, ?, ?, ?, ?';
-
-/** A message row's values in COLUMNS order. */
-export type RowValues = [
-  stream: string,
-  seq: number,
-  ts: number,
-  sender: string,
-  recipient: string | null,
-  text: string,
-  action: number,
-];
+export const COLUMNS = 'stream, seq, ts, sender, recipient, text, action';
 
 /** A message as a row. */
 export function toRow(stream: StreamKey, seq: number, msg: NewMessage): MessageRow {
@@ -41,11 +29,6 @@ export function toRow(stream: StreamKey, seq: number, msg: NewMessage): MessageR
     text: msg.text,
     action: msg.action ? 1 : 0,
   };
-}
-
-/** A stored message's row values, in COLUMNS order (for the positional inserts). */
-export function rowValues(m: StoredMessage): RowValues {
-  return [m.stream, m.seq, m.ts, m.from, m.to ?? null, m.text, m.action ? 1 : 0];
 }
 
 /** A row as a message, without a `to` key for room messages (as a NewMessage would have it). */

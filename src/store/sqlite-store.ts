@@ -262,11 +262,13 @@ export class SqliteStore extends SqliteTables implements Store {
     this.lease.assertHeld();
     const at = this.now();
     const last = new Map<StreamKey, Entry>();
+    const messages: StoredMessage[] = [];
     for (const e of batch) {
-      this.history.write(e.message);
+      messages.push(e.message);
       if (e.key !== undefined) this.keys.record(e.key, at, e.message);
       last.set(e.message.stream, e);
     }
+    this.history.write(messages);
     for (const [stream, e] of last) this.history.setTop(stream, e.message.seq, e.epoch);
     this.keys.purge(at);
   }

@@ -51,6 +51,11 @@ describe('SQLite history ring', () => {
       [3, 11, 2],
       [5, 13, 7], // a batch longer than the ring: later slots overwrite earlier ones in one commit
       [7, 30, 4],
+      // Batches of 16 rows go in one statement (sqlite-rows.ts): full sets, a
+      // remainder, and slots overwritten within one statement.
+      [5, 60, 40],
+      [50, 130, 37],
+      [16, 48, 16],
     ] as const) {
       const store = open(':memory:', retention);
       await fill(store, '#a', count, perTurn);
@@ -83,6 +88,24 @@ describe('SQLite history ring', () => {
       }
       await store.close();
     }
+  });
+
+  test('one batch of interleaved streams, longer than a multi-row statement, keeps each stream apart', async () => {
+    const store = open(':memory:', 10);
+    const streams = ['#a', '#b', '@carol'];
+    await Promise.all(
+      Array.from({ length: 45 }, (_, k) => store.append(streams[k % 3]!, say(`k${k}`))),
+    );
+    for (const [i, stream] of streams.entries()) {
+      const got = await store.read(stream, 0, Infinity);
+      const want = range(0, 44).filter((k) => k % 3 === i);
+      assert.deepEqual(
+        got.messages.map((m) => [m.seq, m.text]),
+        want.slice(-10).map((k) => [Math.floor(k / 3) + 1, `k${k}`]),
+        stream,
+      );
+    }
+    await store.close();
   });
 
   test('a retention changed between runs keeps the newest messages and an exact firstRetained', async () => {
