@@ -1,18 +1,18 @@
 /**
- * Where the SQLite store keeps messages: per stream, a ring of `retention`
- * slots, the message with seq `s` in slot `s mod retention`. An append
- * overwrites the slot of the message `retention` seqs older, so retention
- * stays exact without a DELETE per message, and a commit dirties only the
- * pages at the ring's head (docs/performance.md, third pass).
+ * Where the SQLite store keeps messages: per stream, chunks. A commit writes
+ * one row per stream it touched, holding that stream's messages of the
+ * commit (sqlite-chunk.ts), so a burst of 300 messages costs one row, not
+ * 300 (docs/performance.md, sixth pass). A chunk is deleted once every
+ * message in it is older than the newest `retention`; until then reads skip
+ * the older ones, so retention stays exact.
  *
- * Reads never scan the ring: the seqs a read wants are a contiguous range
- * of at most `retention`, which is at most two ranges of slots.
+ * `streams.first` is the lowest seq that may still be kept: it rises as
+ * chunks are trimmed, so a retention raised between runs does not claim
+ * messages trimmed under the old one.
  */
 import type Database from 'better-sqlite3';
-import { type MessageRow, toMessage } from './sqlite-statements.js';
-import { RowInserter } from './sqlite-rows.js';
+import { decodeChunk, encodeChunk } from './sqlite-chunk.js';
 import type { StoredMessage, StreamKey } from './store.js';
-import { COLUMNS } from './sqlite-statements.js';
 
 /** A stream's top (highest seq handed out), epoch and lowest seq that may be kept. */
 export interface StreamState {
@@ -22,32 +22,40 @@ export interface StreamState {
   first: number;
 }
 
-/** meta key: the retention the slots were computed for (absent: slot = seq, as migrated). */
-const RING_KEY = 'history_ring';
-
 type Stmt<P extends unknown[], R = unknown> = Database.Statement<P, R>;
 
 export class SqliteHistory {
-  private readonly put: RowInserter;
-  private readonly slots: Stmt<[string, number, number, number, number], MessageRow>;
+  private readonly insert: Stmt<[stream: string, first: number, last: number, data: Buffer]>;
+  private readonly trim: Stmt<[stream: string, keepFrom: number, again: number]>;
+  private readonly chunkStart: Stmt<[stream: string, seq: number], number | null>;
+  private readonly chunks: Stmt<[stream: string, from: number, to: number], ChunkRow>;
   private readonly selectStream: Stmt<[string], StreamState>;
-  private readonly upsertStream: Stmt<[string, number, string]>;
+  private readonly upsertStream: Stmt<[string, number, string, number]>;
 
-  /** Prepare the statements; re-slot the file's history first if it was kept for another retention. */
   constructor(
     db: Database.Database,
     private readonly retention: number,
   ) {
-    const ring = db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(RING_KEY);
-    if (ring !== String(retention)) db.transaction(() => reslot(db, retention))();
-    this.put = new RowInserter(db, `INSERT OR REPLACE INTO history (slot, ${COLUMNS})`, 8);
-    this.slots = db.prepare(
-      `SELECT ${COLUMNS} FROM history
-        WHERE stream = ? AND slot BETWEEN ? AND ? AND seq BETWEEN ? AND ? ORDER BY slot`,
+    this.insert = db.prepare(
+      'INSERT INTO history_chunks (stream, first, last, data) VALUES (?, ?, ?, ?)',
+    );
+    // `first < ?` keeps the scan to the chunks that start before the window:
+    // the trimmed ones and at most one that straddles its edge.
+    this.trim = db.prepare(
+      'DELETE FROM history_chunks WHERE stream = ? AND first < ? AND last < ?',
+    );
+    this.chunkStart = db
+      .prepare<[string, number], number | null>(
+        'SELECT max(first) FROM history_chunks WHERE stream = ? AND first <= ?',
+      )
+      .pluck();
+    this.chunks = db.prepare(
+      'SELECT first, data FROM history_chunks WHERE stream = ? AND first BETWEEN ? AND ? ORDER BY first',
     );
     this.selectStream = db.prepare('SELECT top, epoch, first FROM streams WHERE stream = ?');
     this.upsertStream = db.prepare(
-      'INSERT INTO streams (stream, top, epoch) VALUES (?, ?, ?) ON CONFLICT (stream) DO UPDATE SET top = excluded.top',
+      `INSERT INTO streams (stream, top, epoch, first) VALUES (?, ?, ?, ?)
+         ON CONFLICT (stream) DO UPDATE SET top = excluded.top, first = max(first, excluded.first)`,
     );
   }
 
@@ -56,27 +64,47 @@ export class SqliteHistory {
     return this.selectStream.get(key);
   }
 
-  /** Store messages in their slots, in order (inside the caller's transaction). */
+  /**
+   * Store a commit's messages (in seq order within each stream) and trim
+   * what retention no longer keeps (inside the caller's transaction).
+   */
   write(messages: readonly StoredMessage[]): void {
-    const r = this.retention;
-    if (r <= 0) return;
-    const put = this.put;
-    put.begin();
-    for (const m of messages) {
-      put.add(m.seq % r, m.stream, m.seq, m.ts, m.from, m.to ?? null, m.text, m.action ? 1 : 0);
+    if (this.retention <= 0 || messages.length === 0) return;
+    const stream = messages[0]!.stream;
+    if (messages.every((m) => m.stream === stream)) {
+      this.writeChunk(stream, messages);
+      return;
     }
-    put.finish();
+    const byStream = new Map<StreamKey, StoredMessage[]>();
+    for (const m of messages) {
+      const list = byStream.get(m.stream);
+      if (list) list.push(m);
+      else byStream.set(m.stream, [m]);
+    }
+    for (const [key, list] of byStream) this.writeChunk(key, list);
   }
 
-  /** Record a stream's new top (once per stream per batch). */
+  private writeChunk(stream: StreamKey, messages: readonly StoredMessage[]): void {
+    const first = messages[0]!.seq;
+    const last = messages[messages.length - 1]!.seq;
+    this.insert.run(stream, first, last, encodeChunk(messages, first));
+    const keepFrom = this.keepFrom(last);
+    this.trim.run(stream, keepFrom, keepFrom);
+  }
+
+  /** Record a stream's new top (once per stream per batch), and how far back it is kept. */
   setTop(stream: StreamKey, top: number, epoch: string): void {
-    this.upsertStream.run(stream, top, epoch);
+    this.upsertStream.run(stream, top, epoch, this.keepFrom(top));
   }
 
   /** The lowest seq still kept (top + 1 when none is). */
   firstRetained(s: StreamState): number {
-    if (this.retention <= 0) return s.top + 1;
-    return Math.max(s.first, s.top - this.retention + 1, 1);
+    return Math.max(s.first, this.keepFrom(s.top));
+  }
+
+  /** The lowest seq retention keeps when `top` is the newest (top + 1: none). */
+  private keepFrom(top: number): number {
+    return this.retention <= 0 ? top + 1 : Math.max(top - this.retention + 1, 1);
   }
 
   /** Up to `limit` messages after `afterSeq`, oldest first (every append committed). */
@@ -95,56 +123,20 @@ export class SqliteHistory {
     return this.range(stream, Math.max(lo, this.firstRetained(s)), hi);
   }
 
-  /** Seqs lo..hi (all retained, so fewer than `retention` of them), in seq order. */
+  /** Seqs lo..hi (all retained), in seq order. */
   private range(stream: StreamKey, lo: number, hi: number): StoredMessage[] {
-    if (lo > hi) return [];
-    const r = this.retention;
-    const a = lo % r;
-    const b = hi % r;
-    const rows =
-      a <= b
-        ? this.slots.all(stream, a, b, lo, hi)
-        : [...this.slots.all(stream, a, r - 1, lo, hi), ...this.slots.all(stream, 0, b, lo, hi)];
-    return rows.map(toMessage);
+    const out: StoredMessage[] = [];
+    if (lo > hi) return out;
+    // The chunk holding lo starts at or before it; the rest start within the range.
+    const from = this.chunkStart.get(stream, lo) ?? lo;
+    for (const row of this.chunks.iterate(stream, from, hi)) {
+      decodeChunk(row.data, stream, row.first, lo, hi, out);
+    }
+    return out;
   }
 }
 
-/**
- * Recompute every slot for `retention` (the option changed, or the rows were
- * just migrated with slot = seq): keep each stream's newest `retention`
- * messages and set `first` to the oldest one kept, so firstRetained stays
- * true when retention grows (the ring is not full yet).
- */
-function reslot(db: Database.Database, retention: number): void {
-  // The columns of migration 4 → 5's `history`, written out again rather than
-  // shared: a released migration must not change when this code does.
-  db.exec(`
-    CREATE TABLE history_next (
-      stream TEXT NOT NULL,
-      slot INTEGER NOT NULL,
-      seq INTEGER NOT NULL,
-      ts INTEGER NOT NULL,
-      sender TEXT NOT NULL,
-      recipient TEXT,
-      text TEXT NOT NULL,
-      action INTEGER NOT NULL,
-      PRIMARY KEY (stream, slot)
-    ) WITHOUT ROWID
-  `);
-  if (retention > 0) {
-    db.prepare(
-      `INSERT INTO history_next (slot, ${COLUMNS})
-         SELECT h.seq % ?, h.stream, h.seq, h.ts, h.sender, h.recipient, h.text, h.action
-           FROM history h JOIN streams s ON s.stream = h.stream WHERE h.seq > s.top - ?`,
-    ).run(retention, retention);
-  }
-  db.exec('DROP TABLE history; ALTER TABLE history_next RENAME TO history');
-  // Exact from what is left: a stream trimmed under a smaller retention before
-  // keeps its old first even when this retention would reach further back.
-  db.exec(`UPDATE streams SET first = COALESCE(
-    (SELECT MIN(seq) FROM history WHERE history.stream = streams.stream), top + 1)`);
-  db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(
-    RING_KEY,
-    String(retention),
-  );
+interface ChunkRow {
+  first: number;
+  data: Buffer;
 }

@@ -1,12 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { encodeChunk } from './sqlite-chunk.js';
 import { textDigest } from './sqlite-keys.js';
+import type { StoredMessage } from './store.js';
 
 /**
  * One schema step. Steps are append-only: a released step is never edited,
  * because databases in the field have already run it; later changes are new steps.
  */
 export type Migration = (db: Database.Database) => void;
+
+/** Messages per chunk when migration 6 → 7 copies a ring. */
+const CHUNK_ROWS = 256;
+
+/** A row of schema 5–6's `history`. */
+interface HistoryRow {
+  slot: number;
+  stream: string;
+  seq: number;
+  ts: number;
+  sender: string;
+  recipient: string | null;
+  text: string;
+  action: number;
+}
 
 /** The schema history; step i brings `PRAGMA user_version` from i to i + 1. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -190,6 +207,61 @@ export const MIGRATIONS: readonly Migration[] = [
         SELECT key, at, stream, seq, ts, sender, recipient, action, chat_sha1(text) FROM idempotency;
       DROP TABLE idempotency;
     `);
+  },
+  // 6 → 7: the history becomes chunks, one row per stream per commit holding
+  // that commit's messages (sqlite-chunk.ts; docs/performance.md, sixth
+  // pass), instead of a row per message in a ring of slots. The ring's rows
+  // are copied in seq order, CHUNK_ROWS to a chunk; `streams.first` carries
+  // over, and the ring's retention (meta `history_ring`) is no longer needed.
+  (db) => {
+    db.exec(`
+      CREATE TABLE history_chunks (
+        stream TEXT NOT NULL,
+        first INTEGER NOT NULL,
+        last INTEGER NOT NULL,
+        data BLOB NOT NULL
+      );
+      CREATE INDEX history_chunks_range ON history_chunks (stream, first, last);
+    `);
+    const insert = db.prepare(
+      'INSERT INTO history_chunks (stream, first, last, data) VALUES (?, ?, ?, ?)',
+    );
+    const streams = db.prepare<[], string>('SELECT DISTINCT stream FROM history').pluck().all();
+    // Paged by slot (the primary key), since an open iterator would keep the
+    // inserts out. Consecutive slots hold ascending seqs except where the
+    // ring wraps, which starts a new chunk: chunks stay disjoint in seq.
+    const page = db.prepare<[string, number], HistoryRow>(
+      `SELECT slot, stream, seq, ts, sender, recipient, text, action FROM history
+        WHERE stream = ? AND slot > ? ORDER BY slot LIMIT ${CHUNK_ROWS}`,
+    );
+    for (const stream of streams) {
+      let slot = -1;
+      for (let rows = page.all(stream, slot); rows.length > 0; rows = page.all(stream, slot)) {
+        let chunk: StoredMessage[] = [];
+        const flush = (): void => {
+          if (chunk.length === 0) return;
+          const first = chunk[0]!.seq;
+          insert.run(stream, first, chunk[chunk.length - 1]!.seq, encodeChunk(chunk, first));
+          chunk = [];
+        };
+        for (const r of rows) {
+          if (chunk.length > 0 && r.seq < chunk[chunk.length - 1]!.seq) flush();
+          const m: StoredMessage = {
+            stream,
+            seq: r.seq,
+            ts: r.ts,
+            from: r.sender,
+            text: r.text,
+            action: r.action === 1,
+          };
+          if (r.recipient !== null) m.to = r.recipient;
+          chunk.push(m);
+        }
+        flush();
+        slot = rows[rows.length - 1]!.slot;
+      }
+    }
+    db.exec(`DROP TABLE history; DELETE FROM meta WHERE key = 'history_ring'`);
   },
 ];
 

@@ -7,6 +7,9 @@ import Database from 'better-sqlite3';
 import { migrate } from './sqlite-migrations.js';
 import { isStorageFull, StoreError } from './store-error.js';
 
+/** Bytes per page of a database file this server creates. */
+export const PAGE_SIZE = 16_384;
+
 /**
  * Open, configure and migrate the file, then run `PRAGMA quick_check` so a
  * file whose header is fine but whose pages are corrupt is refused now, not
@@ -16,6 +19,11 @@ export function openDatabase(path: string, lockTimeoutMs = 5000): Database.Datab
   let db: Database.Database | undefined;
   try {
     db = new Database(path, { timeout: lockTimeoutMs });
+    // A new file only (an existing one keeps its page size): a commit of a
+    // burst of 512-byte messages writes a quarter as many WAL frames, two
+    // write calls each, and a message cost about 0.4 µs less of CPU than with
+    // 4 KB pages; 64 KB cost more (docs/performance.md, sixth pass).
+    db.pragma(`page_size = ${PAGE_SIZE}`);
     if (!db.memory) db.pragma('journal_mode = WAL');
     // The guarantee is "acked ⇒ survives kill -9 of the process". In WAL mode
     // a commit has written the WAL frames to the OS by the time it returns;

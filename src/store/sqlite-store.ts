@@ -7,7 +7,6 @@ import { SqlitePrefs } from './sqlite-prefs.js';
 import { SqliteTables } from './sqlite-tables.js';
 import { SqliteHistory, type StreamState } from './sqlite-history.js';
 import { SqliteKeys } from './sqlite-keys.js';
-import { toMessage, toRow } from './sqlite-statements.js';
 import { StorageEpisodes, type StorageReport } from './storage-episodes.js';
 import { isStorageFull, StoreError } from './store-error.js';
 import type {
@@ -144,8 +143,17 @@ export class SqliteStore extends SqliteTables implements Store {
       resolve = res;
       reject = rej;
     });
+    const message: StoredMessage = {
+      stream,
+      seq: state.top,
+      ts: msg.ts,
+      from: msg.from,
+      text: msg.text,
+      action: msg.action,
+    };
+    if (msg.to !== undefined) message.to = msg.to;
     const entry: Entry = {
-      message: toMessage(toRow(stream, state.top, msg)),
+      message,
       key: idempotencyKey,
       epoch: state.epoch,
       promise,

@@ -1,7 +1,9 @@
 /**
- * The SQLite history ring (src/store/sqlite-history.ts): reads across the
- * ring's wrap, exact retention, a retention changed between runs, and a
- * file written before the ring (schema 4) opening with its history intact.
+ * The SQLite history (src/store/sqlite-history.ts, chunks of a commit's
+ * messages per stream): reads across chunk edges, exact retention, a
+ * retention changed between runs, and files written before the chunks
+ * (schema 4's table, schema 6's ring of slots) opening with their history
+ * intact.
  */
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
@@ -44,7 +46,7 @@ async function fill(store: SqliteStore, stream: string, count: number, perTurn: 
 const range = (lo: number, hi: number): number[] =>
   Array.from({ length: Math.max(0, hi - lo + 1) }, (_, k) => lo + k);
 
-describe('SQLite history ring', () => {
+describe('SQLite history', () => {
   test('every forward and backward read across the wrap matches exact retention', async () => {
     for (const [retention, count, perTurn] of [
       [1, 4, 1],
@@ -204,6 +206,89 @@ describe('SQLite history ring', () => {
 
     const check = new Database(path, { readonly: true });
     assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    check.close();
+  });
+
+  test('a schema-6 file (a ring of slots that has wrapped) opens with every kept message', async () => {
+    const path = freshPath();
+    const raw = new Database(path);
+    raw.pragma('journal_mode = WAL');
+    for (const step of MIGRATIONS.slice(0, 6)) step(raw);
+    raw.pragma('user_version = 6');
+    const epoch = raw.prepare("SELECT value FROM meta WHERE key = 'epoch'").pluck().get() as string;
+    raw.prepare("INSERT INTO meta (key, value) VALUES ('history_ring', '300')").run();
+    // #a: a ring of 300 slots holding seqs 401..700 (wrapped: slot = seq % 300), so
+    // slot paging meets the wrap inside a page; @dan: two private messages.
+    const stream = raw.prepare(
+      'INSERT INTO streams (stream, top, epoch, first) VALUES (?, ?, ?, ?)',
+    );
+    stream.run('#a', 700, epoch, 401);
+    stream.run('@dan', 2, epoch, 1);
+    const put = raw.prepare(
+      'INSERT INTO history (stream, slot, seq, ts, sender, recipient, text, action) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    for (const seq of range(401, 700)) {
+      put.run(
+        '#a',
+        seq % 300,
+        seq,
+        1000 + seq,
+        seq % 2 ? 'Zoë' : 'Al',
+        null,
+        `m${seq} ✓`,
+        seq % 7 ? 0 : 1,
+      );
+    }
+    put.run('@dan', 1, 1, 5, 'Al', 'Dan', 'psst', 0);
+    put.run('@dan', 2, 2, 6, 'Zoë', 'Dan', '', 1);
+    raw.close();
+
+    const store = open(path, 300);
+    const a = await store.read('#a', 0, Infinity);
+    assert.equal(a.firstRetained, 401);
+    assert.deepEqual(
+      a.messages.map((m) => [m.seq, m.ts, m.from, m.text, m.action, m.to]),
+      range(401, 700).map((s) => [
+        s,
+        1000 + s,
+        s % 2 ? 'Zoë' : 'Al',
+        `m${s} ✓`,
+        s % 7 === 0,
+        undefined,
+      ]),
+    );
+    assert.deepEqual(
+      (await store.readBefore('#a', 600, 3)).messages.map((m) => m.seq),
+      [597, 598, 599],
+    );
+    assert.deepEqual(
+      (await store.read('@dan', 0, 10)).messages.map((m) => [
+        m.seq,
+        m.from,
+        m.to,
+        m.text,
+        m.action,
+      ]),
+      [
+        [1, 'Al', 'Dan', 'psst', false],
+        [2, 'Zoë', 'Dan', '', true],
+      ],
+    );
+    assert.equal((await store.append('#a', say('m701'))).message.seq, 701);
+    assert.equal((await store.read('#a', 0, Infinity)).firstRetained, 402);
+    await store.close();
+
+    const check = new Database(path, { readonly: true });
+    assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    const tables = check
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'history%'")
+      .pluck()
+      .all();
+    assert.deepEqual(tables, ['history_chunks']);
+    assert.equal(
+      check.prepare("SELECT count(*) FROM meta WHERE key = 'history_ring'").pluck().get(),
+      0,
+    );
     check.close();
   });
 });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { SCHEMA_VERSION } from '../../src/store/sqlite-migrations.js';
+import { PAGE_SIZE } from '../../src/store/sqlite-open.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { SqliteStoreOptions } from '../../src/store/sqlite-store.js';
 import { StoreError } from '../../src/store/store-error.js';
@@ -66,6 +67,26 @@ describe('SqliteStore file handling', () => {
     await again.close();
   });
 
+  test('a file made with 4 KB pages keeps them, and its messages', async () => {
+    const path = freshPath();
+    const old = new Database(path);
+    old.pragma('page_size = 4096');
+    old.pragma('journal_mode = WAL');
+    old.close();
+    const a = openStore(path).store;
+    await a.append('#a', say('kept'));
+    await a.close();
+    const b = openStore(path).store;
+    assert.deepEqual(
+      (await b.read('#a', 0, 10)).messages.map((m) => m.text),
+      ['kept'],
+    );
+    await b.close();
+    const raw = new Database(path, { readonly: true });
+    assert.equal(raw.pragma('page_size', { simple: true }), 4096);
+    raw.close();
+  });
+
   test('an empty file is migrated to the current schema, in WAL mode', async () => {
     const path = freshPath();
     await writeFile(path, '');
@@ -76,6 +97,7 @@ describe('SqliteStore file handling', () => {
     try {
       assert.equal(raw.pragma('user_version', { simple: true }), SCHEMA_VERSION);
       assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+      assert.equal(raw.pragma('page_size', { simple: true }), PAGE_SIZE);
       const tables = raw
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .pluck()
@@ -84,7 +106,7 @@ describe('SqliteStore file handling', () => {
         'accounts',
         'audit',
         'bans',
-        'history',
+        'history_chunks',
         'idempotency_keys',
         'ignores',
         'meta',
@@ -149,7 +171,9 @@ describe('SqliteStore lifecycle and failures', () => {
     const path = freshPath();
     await openStore(path).store.close();
     const raw = new Database(path);
-    raw.exec(`CREATE TRIGGER boom BEFORE INSERT ON history WHEN NEW.text = 'boom'
+    // A chunk holding the text 'boom' (sqlite-chunk.ts stores texts as UTF-8).
+    raw.exec(`CREATE TRIGGER boom BEFORE INSERT ON history_chunks
+              WHEN instr(NEW.data, CAST('boom' AS BLOB)) > 0
               BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`);
     raw.close();
 
