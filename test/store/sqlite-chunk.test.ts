@@ -49,4 +49,3 @@ describe('history chunks', () => {
     assert.deepEqual(read(0, 9), []);
   });
 });
-});
