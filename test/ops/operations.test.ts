@@ -90,6 +90,43 @@ test('metrics: counters move during a chat; /healthz and /readyz answer', async 
   assert.equal(ready.status, 200);
 });
 
+test('metrics: messages out are counted once per recipient when two senders share a burst', async (t) => {
+  const metricsPort = await freePort();
+  const { child, port } = await start(t, ['--db', ':memory:', '--metrics', String(metricsPort)], {
+    CHAT_RATE_BURST: '1000',
+    CHAT_RATE_PER_SECOND: '1000',
+  });
+  await child.waitStdout((l) => l.includes('metrics listening'));
+  const alice = await LineClient.text(port, 'Alice');
+  const bob = await LineClient.text(port, 'Bob');
+  const carol = await LineClient.json(port, 'Carol');
+  t.after(() => {
+    for (const c of [alice, bob, carol]) c.close();
+  });
+  await alice.waitFor((l) => l.includes('Carol joined'));
+  await bob.waitFor((l) => l.includes('Carol joined'));
+  const before = (await scrape(metricsPort)).get('chat_messages_out_total')!;
+  // Both pastes are in the server's socket buffers before it reads either,
+  // so one burst usually holds both senders' lines: each sender's copy
+  // leaves out its own, and the count must leave them out too.
+  const paste = (who: string): string =>
+    Array.from({ length: 6 }, (_, i) => `${who} line ${i}\n`).join('');
+  // Several rounds: a round whose pastes the server happens to read in two
+  // turns counts right either way.
+  const rounds = 6;
+  for (let r = 0; r < rounds; r++) {
+    alice.sendRaw(paste(`a${r}`));
+    bob.sendRaw(paste(`b${r}`));
+    await carol.waitForJson((o) => o.type === 'message' && o.text === `a${r} line 5`);
+    await carol.waitForJson((o) => o.type === 'message' && o.text === `b${r} line 5`);
+    await alice.waitFor((l) => l.endsWith(`b${r} line 5`));
+    await bob.waitFor((l) => l.endsWith(`a${r} line 5`));
+  }
+  const after = (await scrape(metricsPort)).get('chat_messages_out_total')!;
+  // Each round: Carol got 12, Alice Bob's 6, Bob Alice's 6.
+  assert.equal(after - before, 24 * rounds);
+});
+
 test('SIGHUP: a new rate limit and MOTD apply under a live chat; a bad file is refused', async (t) => {
   const dir = tempDir(t, 'chat-ops-');
   const config = join(dir, 'chat.yaml');
