@@ -25,7 +25,10 @@ export const MODERATION_REQUESTS = [
   request(
     'ban',
     {
-      name,
+      /** Whom: an account or alias; with `addr`, an address, a CIDR block or an online nick. */
+      name: name.optional(),
+      /** An address or CIDR block to ban: the same as `name` with `addr: true` (PROTOCOL §4). */
+      address: name.optional(),
       reason: optText,
       /** Ban an address or CIDR block (`name` is one, or an online nick whose address is taken). */
       addr: z.boolean().optional(),
@@ -90,7 +93,12 @@ export const MODERATION_REQUESTS = [
   ),
   request(
     'unban',
-    { name },
+    {
+      /** What `/bans` shows: an account, alias, address or block. */
+      name: name.optional(),
+      /** An address or block: the same as `name` (PROTOCOL §4, beside `ban`'s `address`). */
+      address: name.optional(),
+    },
     [
       {
         name: 'unban',

@@ -66,6 +66,8 @@ export class Session extends Connection implements Peer {
   private readonly order: InputOrder;
   /** The client half-closed: answer everything received, then close (not a quit). */
   private ended = false;
+  /** Closing for what it sent (closeForAbuse): nothing more it sends is read. */
+  private leaving = false;
 
   constructor(
     id: string,
@@ -192,7 +194,7 @@ export class Session extends Connection implements Peer {
     const frames = this.framer.push(chunk);
     if (extra) frames.push({ kind: 'line', bytes: extra });
     for (const frame of frames) {
-      if (this.closing) return;
+      if (this.closing || this.leaving) return;
       if (frame.kind === 'too_long') {
         this.lineTooLong();
         continue;
@@ -212,7 +214,7 @@ export class Session extends Connection implements Peer {
     this.longLinesInARow++;
     const max = this.deps.config.maxLineBytes;
     if (this.longLinesInARow >= MAX_LONG_LINES_IN_A_ROW) {
-      this.finalError(
+      this.closeForAbuse(
         'line_too_long',
         `Three lines in a row were longer than ${max} bytes; closing`,
       );
@@ -269,9 +271,30 @@ export class Session extends Connection implements Peer {
       case 'flood':
         this.note('info', {}, 'disconnected for flooding');
         this.deps.tally.floodDisconnects++;
-        this.finalError('rate_limited', 'Too many messages for too long; closing');
+        this.closeForAbuse('rate_limited', 'Too many messages for too long; closing');
         break;
     }
+  }
+
+  /**
+   * End the connection for what it sent (§6: sustained flooding, long lines
+   * in a row). Nothing it sends from here on is read, but what was taken in
+   * before is still carried out and answered (held lines at the flood
+   * control's pace), so every request with an id gets its one reply (§4)
+   * and a stored message its ack; then the final error, and the close.
+   */
+  private closeForAbuse(code: ErrorCode, message: string): void {
+    const user = this.user;
+    if (!user) {
+      this.finalError(code, message);
+      return;
+    }
+    if (this.leaving) return;
+    this.leaving = true;
+    this.socket.pause();
+    this.order.inTurn(() =>
+      this.deps.chat.afterPending(user, () => this.finalError(code, message)),
+    );
   }
 
   /** The handshake let the user in: from here on, frames are requests. */

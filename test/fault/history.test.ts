@@ -100,6 +100,12 @@ test('/history n in text mode, and JSON history paging with before (exclusive), 
   const exact = await ann.query({ type: 'history', room: '#lobby', limit: 5, before: 6 });
   assert.deepEqual(seqs(exact), [1, 2, 3, 4, 5]);
   assert.equal(exact.more, false, 'a page that ends at seq 1 has no more');
+  const before1 = await ann.query({ type: 'history', room: '#lobby', before: 1 });
+  assert.deepEqual(seqs(before1), []);
+  assert.equal(before1.more, false, 'nothing is older than seq 1: a pager stops');
+  const before2 = await ann.query({ type: 'history', room: '#lobby', limit: 1, before: 2 });
+  assert.deepEqual(seqs(before2), [1]);
+  assert.equal(before2.more, false);
   const all = await ann.pageHistory('#lobby', 7);
   assert.deepEqual(
     all.map((m) => m.text),

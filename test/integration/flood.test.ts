@@ -101,3 +101,42 @@ test('sustained flooding closes the connection with a final rate_limited', async
   for (const e of errors) assert.equal(textErrorCode(e), 'rate_limited', e);
   await alice.waitFor((l) => /^\* Flood quit\b/u.test(l));
 });
+
+test('a flood disconnect still answers every line taken in: each stored message its ack, then the final error', async (t) => {
+  const { port } = await serve(t, RATE);
+  const watcher = await jsonUser(t, port, 'Watcher');
+  const bot = await jsonUser(t, port, 'Bot');
+  await watcher.waitForJson((o) => o.type === 'system' && o.event === 'join' && o.user === 'Bot');
+  const n = 200;
+  bot.sendRaw(
+    Array.from(
+      { length: n },
+      (_, i) => JSON.stringify({ type: 'say', id: `z${i}`, text: `z ${i}` }) + '\n',
+    ).join(''),
+  );
+  await bot.waitClosed();
+  const replies = bot.lines
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((o) => o.type === 'ack' || o.type === 'error');
+  const final = replies.at(-1)!;
+  assert.equal(final.code, 'rate_limited');
+  assert.equal(final.id, undefined);
+  assert.match(String(final.message), /closing/u);
+  const answered = replies.slice(0, -1);
+  // One reply per id, in the order sent, for every line read before the verdict.
+  assert.deepEqual(
+    answered.map((r) => r.id),
+    answered.map((_, i) => `z${i}`),
+  );
+  const acked = answered.filter((r) => r.type === 'ack').map((r) => r.id);
+  assert.ok(acked.length >= 30, `the burst and the queue were stored (${acked.length})`);
+  // Whatever the room saw from Bot was acked to Bot: no message stored unanswered.
+  await watcher.waitForJson((o) => o.type === 'system' && o.event === 'quit' && o.user === 'Bot');
+  const seen = watcher.lines
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((o) => o.type === 'message' && o.from === 'Bot')
+    .map((o) => `z${String(o.text).slice(2)}`);
+  assert.deepEqual(seen, acked);
+});

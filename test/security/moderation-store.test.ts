@@ -90,6 +90,44 @@ test('/ban names an alias, not an address; /bans lists who, when, why, until; /u
   assert.doesNotMatch(bans.out, /Zed|127\.9/u);
 });
 
+test('JSON ban and unban by `address` (PROTOCOL §4); name and address together, or neither, are bad_request', async (t) => {
+  const db = join(tempDir(t), 'chat.db');
+  await addAccount(db, 'Op', OP_PW, true);
+  const server = await spawnServer(t, { db });
+  const op = await jsonLogin(t, server.port, 'Op', OP_PW);
+  const answer = (id: string) =>
+    op.waitForJson((o) => o.id === id && (o.type === 'ack' || o.type === 'error'));
+
+  op.sendJson({ type: 'ban', id: 'b1', address: '127.9.0.0/16', reason: 'open proxy' });
+  const banned = await answer('b1');
+  assert.equal(banned.type, 'ack', JSON.stringify(banned));
+  assert.equal(banned.name, '127.9.0.0/16');
+  const proxied = await clientFrom(t, server.port, '127.9.3.4');
+  proxied.sendJson({ type: 'hello', version: 1, name: 'Innocent' });
+  await expectJsonError(proxied, 'banned');
+  // Another address still gets in.
+  await text(t, server.port, 'Bob');
+
+  op.sendJson({ type: 'ban', id: 'b2', name: 'Zed', address: '10.0.0.1' });
+  assert.equal((await answer('b2')).code, 'bad_request');
+  op.sendJson({ type: 'ban', id: 'b3' });
+  assert.match(String((await answer('b3')).message), /name .*or address/u);
+  op.sendJson({ type: 'unban', id: 'u0' });
+  assert.equal((await answer('u0')).code, 'bad_request');
+
+  op.sendJson({ type: 'bans', id: 'q1' });
+  const list = await op.waitForJson((o) => o.id === 'q1');
+  assert.deepEqual(
+    (list.bans as { kind: string; name: string }[]).map((b) => [b.kind, b.name]),
+    [['address', '127.9.0.0/16']],
+  );
+  op.sendJson({ type: 'unban', id: 'u1', address: '127.9.0.0/16' });
+  assert.equal((await answer('u1')).type, 'ack');
+  const back = await clientFrom(t, server.port, '127.9.3.4');
+  back.sendJson({ type: 'hello', version: 1, name: 'Innocent' });
+  await back.waitForJson((o) => o.type === 'welcome');
+});
+
 test('topics, with who set them, survive a restart (#lobby too) and are shown on /join; ignores survive a reconnect and filter history', async (t) => {
   const db = join(tempDir(t), 'chat.db');
   await addAccount(db, 'Op', OP_PW, true);

@@ -275,7 +275,8 @@ describe('decodeJsonRequest: wrong field types (id carried)', () => {
     ['unignore without name', { type: 'unignore' }],
     ['kick without name', { type: 'kick' }],
     ['kick reason a number', { type: 'kick', name: 'Zed', reason: 5 }],
-    ['ban without name', { type: 'ban' }],
+    ['ban name a number', { type: 'ban', name: 7 }],
+    ['ban address a boolean', { type: 'ban', address: true }],
     ['quit reason a boolean', { type: 'quit', reason: false }],
     ['help command a number', { type: 'help', command: 1 }],
   ];

@@ -15,7 +15,8 @@ function splitWord(s: string): [string, string] {
 
 /**
  * The parts of a ban request. Text mode gives `/ban [-addr] TARGET [DURATION]
- * [reason…]` as `name` and `reason`; JSON may name `addr` and `duration`.
+ * [reason…]` as `name` and `reason`; JSON may name `addr` and `duration`, or
+ * give an address or block as `address` instead of `name` (§4).
  */
 function banArgs(req: RequestOf<'ban'>): {
   addr: boolean;
@@ -23,8 +24,19 @@ function banArgs(req: RequestOf<'ban'>): {
   ms: number | undefined;
   reason: string | undefined;
 } {
+  if (req.name === undefined && req.address === undefined)
+    throw new ChatError(
+      'bad_request',
+      'Name whom to ban: name (an account or alias) or address (an address or CIDR block)',
+    );
   let addr = req.addr ?? false;
-  let target = req.name.trim();
+  let target = (req.name ?? '').trim();
+  if (req.address !== undefined) {
+    if (req.name !== undefined)
+      throw new ChatError('bad_request', 'Give either name or address, not both');
+    addr = true;
+    target = req.address.trim();
+  }
   let rest = req.reason?.trim() ?? '';
   if (target === '-addr') {
     addr = true;

@@ -34,7 +34,7 @@ export const history = defineCommand('history', async (ctx, user, req) => {
     more:
       after !== undefined
         ? (r.messages.at(-1)?.seq ?? after) < r.top
-        : (r.messages[0]?.seq ?? r.top + 1) > r.firstRetained,
+        : (r.messages[0]?.seq ?? Math.min(req.before ?? Infinity, r.top + 1)) > r.firstRetained,
     // Forward from a seq retention has already passed: say so, as a resume does.
     gap: after !== undefined && r.firstRetained > after + 1 && r.top > after,
   });

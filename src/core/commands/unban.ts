@@ -8,7 +8,9 @@ import { ack } from './reply.js';
 /** Operators only: lift the bans of what `/bans` shows (an alias, account, address or block). */
 export const unban = defineCommand('unban', (ctx, user, req) =>
   inOrder(ctx, async () => {
-    const raw = req.name.trim();
+    if ((req.name === undefined) === (req.address === undefined))
+      throw new ChatError('bad_request', 'Name what to unban: name (as /bans shows it) or address');
+    const raw = (req.name ?? req.address ?? '').trim();
     const target = parseAddressBan(raw) ?? foldKey(raw);
     const lifted = await ctx.store.removeBans(target);
     if (lifted === 0) throw new ChatError('not_found', `${raw.slice(0, 60)} is not banned`);
