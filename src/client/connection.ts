@@ -293,6 +293,15 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         if (this.state === 'closed') return;
         if (err.kind === 'refused' && !RETRYABLE.has(err.code ?? '')) {
           this.finish(err.message, err.code);
+        } else if (err.code === 'alias_taken' && err.retryAfterMs === undefined) {
+          // Our own ghost would have been replaced (the session token or the
+          // account proves us, §2): someone else holds the alias now, and
+          // retrying would wait on them for ever.
+          this.finish(
+            `${err.message} (${this.login.name} was taken by someone else while this client ` +
+              'was away; start chat-client again with another --name)',
+            err.code,
+          );
         } else {
           this.scheduleReconnect(err.message, err.retryAfterMs);
         }

@@ -13,8 +13,9 @@
  * | 4    | refused at the handshake: bad_alias, alias_taken, banned, a wrong password, a      |
  * |      | registered alias without CHAT_PASSWORD when no terminal can ask (auth_required),   |
  * |      | or an alias with no account on a --require-account server (account_required)       |
- * | 5    | connection lost after joining and not coming back (--no-reconnect, kicked, or     |
- * |      | this account signed in from another connection)                                   |
+ * | 5    | connection lost after joining and not coming back (--no-reconnect, kicked,        |
+ * |      | this account signed in from another connection, or the alias taken by someone     |
+ * |      | else while reconnecting)                                                          |
  * | 6    | piped input: at least one line (or the --room join) was refused, each on stderr    |
  */
 import { readFileSync } from 'node:fs';

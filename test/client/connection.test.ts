@@ -307,6 +307,29 @@ describe('Connection', () => {
     assert.equal(delays[1], 30);
   });
 
+  it('stops when someone else took the alias while it reconnected, and fails what was pending', async (t) => {
+    const { server, conn } = await setup(t, {
+      reconnect: true,
+      backoffBaseMs: 10,
+      backoffMaxMs: 20,
+    });
+    const { peer } = await handshake(server, conn);
+    let attempts = 0;
+    conn.on('reconnecting', () => (attempts += 1));
+    const closed = within(once(conn, 'closed'), 5000, 'closed');
+    peer.socket.destroy();
+    const said = conn.request({ type: 'say', room: '#lobby', text: 'still there?' });
+    const again = await server.peer(1);
+    await again.next();
+    again.send({ type: 'error', code: 'alias_taken', message: 'Alice is already online' });
+    const [info] = (await closed) as [{ reason: string; code?: string }];
+    assert.equal(info.code, 'alias_taken');
+    assert.match(info.reason, /taken by someone else.*another --name/u);
+    // One attempt after the drop, none after the refusal.
+    assert.equal(attempts, 1);
+    await assert.rejects(said);
+  });
+
   it('does not come back after being kicked', async (t) => {
     const { server, conn } = await setup(t, {
       reconnect: true,
