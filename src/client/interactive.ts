@@ -15,6 +15,7 @@ import {
   passwdRequest,
 } from './passwd.js';
 import { splitMessage } from './paste.js';
+import { fits } from './wire.js';
 import type { Place } from './place.js';
 import { Repl } from './repl.js';
 import type { TransferUi } from './transfer-ui.js';
@@ -97,8 +98,27 @@ export class Typing {
         s.error(input.message);
         return;
       case 'send':
-        return s.send(input.request);
+        return this.sendText(input.request);
     }
+  }
+
+  /**
+   * Send a typed line; a message too long for one line of the server's
+   * (`limits.maxLineBytes`) goes as several, in order, rather than being
+   * refused after the user typed or pasted it.
+   */
+  private async sendText(request: Request): Promise<void> {
+    const { s } = this;
+    const limits = s.conn.welcome?.limits;
+    const maxBytes = limits?.maxLineBytes ?? 16384;
+    if ((request.type !== 'say' && request.type !== 'dm') || fits(request, maxBytes - 64)) {
+      return s.send(request);
+    }
+    const parts = splitMessage(request.text, limits?.maxMessageLines ?? 20, maxBytes);
+    s.notice(
+      `That line is longer than the server takes in one message; sending it as ${parts.length}`,
+    );
+    for (const part of parts) await s.send({ ...request, text: part });
   }
 
   /**

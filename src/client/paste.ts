@@ -30,12 +30,18 @@ const LINE_BREAK = /\r\n|\r|\n/u;
 const KEY_CONTROLS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/u;
 
 /**
- * A piece of terminal input: keys for readline, or a pasted multi-line text;
- * `complete` when the paste ended with a line break (an Enter of its own),
- * else its last line still waits for the user's Enter.
+ * A piece of terminal input: keys for readline; a pasted piece of one line
+ * (`text`, perhaps ending in an Enter) for readline to insert whole; or a
+ * pasted multi-line text, `complete` when it ended with a line break (an
+ * Enter of its own), else its last line still waits for the user's Enter.
  */
 export type InputPiece =
-  { kind: 'keys'; text: string } | { kind: 'paste'; text: string; complete: boolean };
+  | { kind: 'keys'; text: string }
+  | { kind: 'text'; text: string }
+  | { kind: 'paste'; text: string; complete: boolean };
+
+/** A line break at the very end of a pasted piece. */
+const FINAL_BREAK = /(?:\r\n|\r|\n)$/u;
 
 /** The longest suffix of `text` that is a proper prefix of `marker`, if at least `min` long. */
 function heldTail(text: string, marker: string, min: number): number {
@@ -47,9 +53,13 @@ function heldTail(text: string, marker: string, min: number): number {
 
 /**
  * Classify pasted `text`: with a line break between two lines it is a paste
- * (line breaks normalized to `\n`, blank lines around it dropped); a single
- * line, with or without a final Enter, is handed to readline as typed keys,
- * its Tabs as spaces (a pasted Tab is text, not a request to complete).
+ * (line breaks normalized to `\n`, blank lines around it dropped). A single
+ * line, with or without a final Enter, is `text` for readline to insert in
+ * one go: key by key, each key redraws the whole line, which for a line of
+ * thousands of characters takes seconds and scrolls copies of the prompt.
+ * Anything else (control keys, several Enters, which may start a secret
+ * prompt mid-way) is handed to readline as typed keys. Tabs become spaces
+ * either way (a pasted Tab is text, not a request to complete).
  */
 export function pastePiece(text: string): InputPiece {
   const lines = text.split(LINE_BREAK);
@@ -57,7 +67,21 @@ export function pastePiece(text: string): InputPiece {
   while (lines.length > 0 && (lines[lines.length - 1] ?? '').trim() === '') lines.pop();
   while (lines.length > 0 && (lines[0] ?? '').trim() === '') lines.shift();
   if (lines.length > 1) return { kind: 'paste', text: lines.join('\n'), complete };
-  return { kind: 'keys', text: text.replace(/\t/gu, ' ') };
+  const spaced = text.replace(/\t/gu, ' ');
+  const oneLine = !LINE_BREAK.test(spaced.replace(FINAL_BREAK, ''));
+  return { kind: oneLine && !KEY_CONTROLS.test(spaced) ? 'text' : 'keys', text: spaced };
+}
+
+/**
+ * Keys from one read: printable text with at most a final Enter is `text`, to
+ * be inserted whole (a terminal without bracketed paste delivers a pasted line
+ * this way, in reads of a few KB); anything with a control key, a Tab (which
+ * asks to complete) or several characters' worth of editing stays `keys`.
+ */
+function typedPiece(keys: string): InputPiece {
+  const body = keys.replace(FINAL_BREAK, '');
+  const printable = body.length > 1 && !KEY_CONTROLS.test(body) && !/[\t\r\n]/u.test(body);
+  return { kind: printable ? 'text' : 'keys', text: keys };
 }
 
 /** Whether keys from one read look like pasted lines rather than typing (see the module comment). */
@@ -110,34 +134,77 @@ export class PasteParser {
         data = data.slice(start + PASTE_START.length);
         this.pasting = true;
       }
-      if (keys !== '')
-        pieces.push(looksPasted(keys) ? pastePiece(keys) : { kind: 'keys', text: keys });
+      if (keys !== '') pieces.push(looksPasted(keys) ? pastePiece(keys) : typedPiece(keys));
     }
     return pieces;
   }
 }
 
 /**
- * Cut a pasted text into messages the server accepts (§6): at most `maxLines`
- * lines each, and each small enough that its JSON request stays under
- * `maxBytes` (a single longer line is left whole, for the server to refuse).
+ * Cut a text into messages the server accepts (§6): at most `maxLines` lines
+ * each, and each small enough that its JSON request stays under `maxBytes`.
+ * A single line too long for one message is cut into several, at a space
+ * where there is one near the cut, never inside a character.
  */
 export function splitMessage(text: string, maxLines: number, maxBytes: number): string[] {
-  // Room for the rest of the request: type, id and a room name of at most 32 characters.
+  // Room for the rest of the request: type, id, a room or nick and an action flag.
   const budget = maxBytes - 512;
-  const size = (lines: string[]): number => Buffer.byteLength(JSON.stringify(lines.join('\n')));
   const messages: string[] = [];
   let current: string[] = [];
+  // Bytes of `current` as a JSON string, quotes and the `\n`s between lines included.
+  let size = 2;
+  const flush = (): void => {
+    if (current.length > 0) messages.push(current.join('\n'));
+    current = [];
+    size = 2;
+  };
   for (const line of text.split('\n')) {
-    const next = [...current, line];
-    if (current.length > 0 && (next.length > Math.max(1, maxLines) || size(next) > budget)) {
-      messages.push(current.join('\n'));
-      current = [line];
-    } else {
-      current = next;
+    const bytes = jsonBytes(line);
+    if (bytes + 2 > budget) {
+      flush();
+      messages.push(...cutLine(line, budget - 2));
+      continue;
     }
+    const grown = size + bytes + (current.length > 0 ? 2 : 0);
+    if (current.length > 0 && (current.length >= Math.max(1, maxLines) || grown > budget)) flush();
+    size += bytes + (current.length > 0 ? 2 : 0);
+    current.push(line);
   }
-  if (current.length > 0) messages.push(current.join('\n'));
+  flush();
   // A message of blank lines only would be refused; they separate nothing here.
   return messages.filter((m) => m.trim() !== '');
+}
+
+/** Bytes `text` takes inside a JSON string (JSON.stringify's escapes, UTF-8). */
+function jsonBytes(text: string): number {
+  return Buffer.byteLength(JSON.stringify(text)) - 2;
+}
+
+/**
+ * Cut one line into pieces of at most `limit` JSON bytes each. A piece ends
+ * after the last space in its second half when there is one, so words stay
+ * whole; otherwise at the code point that would overflow.
+ */
+function cutLine(line: string, limit: number): string[] {
+  const pieces: string[] = [];
+  let piece = '';
+  let bytes = 0;
+  let lastSpace = -1;
+  for (const ch of line) {
+    const cost = jsonBytes(ch);
+    if (bytes + cost > limit && piece !== '') {
+      let cut = lastSpace > piece.length / 2 ? lastSpace + 1 : piece.length;
+      // The words kept for the next piece must leave room for this character.
+      if (jsonBytes(piece.slice(cut)) + cost > limit) cut = piece.length;
+      pieces.push(piece.slice(0, cut));
+      piece = piece.slice(cut);
+      bytes = jsonBytes(piece);
+      lastSpace = piece.lastIndexOf(' ');
+    }
+    if (ch === ' ') lastSpace = piece.length;
+    piece += ch;
+    bytes += cost;
+  }
+  if (piece !== '') pieces.push(piece);
+  return pieces;
 }

@@ -72,6 +72,11 @@ export class Repl extends EventEmitter<ReplEvents> {
           this.secret.feed(key);
           return true;
         },
+        // readline inserts a string written to it in one edit, one redraw.
+        text: (text) => {
+          if (this.secret.active) this.secret.feed(text);
+          else this.rl.write(text);
+        },
         paste: (text, complete) => {
           if (this.secret.active) this.secret.feed(text + (complete ? '\n' : ''));
           else this.pasted(text, complete);

@@ -14,6 +14,8 @@ import { BRACKETED_PASTE_OFF, PasteParser } from './paste.js';
 export interface RawInputHandlers {
   /** Whether a secret prompt takes this key (and readline never sees it). */
   secretKey(key: string): boolean;
+  /** One pasted line (perhaps with its Enter), to be inserted at the cursor whole. */
+  text(text: string): void;
   /** Several lines pasted at once; `complete` when the paste ended with a line break. */
   paste(text: string, complete: boolean): void;
 }
@@ -43,6 +45,7 @@ export class TerminalInput {
         // A PassThrough in flowing mode hands written keys to readline at
         // once, so a paste's draft holds every key typed before it.
         if (piece.kind === 'keys') this.type(piece.text);
+        else if (piece.kind === 'text') handlers.text(piece.text);
         else handlers.paste(piece.text, piece.complete);
       }
     };

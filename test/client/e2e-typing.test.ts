@@ -74,6 +74,27 @@ describe('chat-client typed into a terminal (issue 9)', () => {
     assert.match(screen, /#lobby> two and more$/u);
   });
 
+  it('a pasted line longer than the server takes is inserted whole and sent as several messages', async (t) => {
+    const dir = tempDir(t);
+    const { port } = await startServerProcess(t);
+    const zed = await textUser(t, port, 'Zed');
+    const ann = await TmuxClient.start(t, dir, ['--port', String(port), '--name', 'Ann']);
+    await ann.until(/^#lobby>$/mu, 'the prompt');
+    const words = Array.from({ length: 3000 }, (_, i) => `w${i}`).join(' ');
+    assert.ok(words.length > 16384);
+    await ann.pasteBuffer(words);
+    await ann.until(/w2999$/u, 'the pasted line at the prompt');
+    await ann.press('Enter');
+    await ann.until(/sending it as 2/u, 'the notice');
+    const last = await zed.reader.find((l) => l.endsWith(' w2999'), 'the second part');
+    const parts = zed.reader.lines.filter((l) => l.includes('<Ann> '));
+    assert.equal(parts.length, 2, parts.map((p) => p.slice(0, 80)).join('\n'));
+    assert.equal(parts.map((p) => p.replace(/^.*?<Ann> /u, '')).join(''), words, last.slice(0, 80));
+    // The prompt was drawn once, not once per key.
+    const screen = await ann.until(/<Ann> .*w2999\n#lobby>$/u, 'both parts acked');
+    assert.equal(screen.match(/#lobby>/gu)?.length, 1, screen.slice(-400));
+  });
+
   it('a displaced session stops, says why and how to take it back, and does not fight', async (t) => {
     const dir = tempDir(t);
     const db = path.join(dir, 'chat.db');
@@ -106,9 +127,16 @@ describe('chat-client typed into a terminal (issue 9)', () => {
     const port = first.port;
     const ann = await TmuxClient.start(t, dir, ['--port', String(port), '--name', 'Ann']);
     await ann.until(/^#lobby>$/mu, 'the prompt');
+    // A line longer than the server's line size goes as several messages.
     await ann.type('x'.repeat(1500));
     await ann.press('Enter');
-    await ann.until(/longer than 1024 bytes/u, 'the refusal');
+    await ann.until(
+      /sending it as 3\n(?:.*\n)*.*<Ann> x+\n(?:.*\n)*.*<Ann> x+\n(?:.*\n)*.*<Ann> x+/u,
+      'the long line',
+    );
+    await ann.type('/msg Nobody hi');
+    await ann.press('Enter');
+    await ann.until(/No one called Nobody is online/u, 'the refusal');
 
     first.child.proc.kill('SIGTERM');
     await ann.until(/reconnecting… attempt [2-9]/u, 'a second attempt', 15_000);
@@ -130,7 +158,7 @@ describe('chat-client typed into a terminal (issue 9)', () => {
     await ann.type('after');
     await ann.press('Enter');
     const last = await ann.until(/<Ann> after\n#lobby>$/u, 'a later line');
-    assert.equal(last.match(/longer than 1024 bytes/gu)?.length, 1, last);
+    assert.equal(last.match(/No one called Nobody is online/gu)?.length, 1, last);
   });
 
   it('fails over between several --host servers, at start and when its server dies', async (t) => {

@@ -14,9 +14,9 @@ function feed(...chunks: string[]): InputPiece[] {
 describe('PasteParser: bracketed paste', () => {
   it('takes a bracketed paste of several lines out as one paste, keys around it as keys', () => {
     assert.deepEqual(feed(`ab${START}one\rtwo\rthree${END}cd`), [
-      { kind: 'keys', text: 'ab' },
+      { kind: 'text', text: 'ab' },
       { kind: 'paste', text: 'one\ntwo\nthree', complete: false },
-      { kind: 'keys', text: 'cd' },
+      { kind: 'text', text: 'cd' },
     ]);
   });
 
@@ -40,11 +40,13 @@ describe('PasteParser: bracketed paste', () => {
     );
   });
 
-  it('hands a single pasted line to readline as typed keys, Enter included', () => {
+  it('hands a single pasted line to readline to insert whole, Enter included', () => {
     assert.deepEqual(feed(`${START}just one line${END}`), [
-      { kind: 'keys', text: 'just one line' },
+      { kind: 'text', text: 'just one line' },
     ]);
-    assert.deepEqual(feed(`${START}/join #dev\r${END}`), [{ kind: 'keys', text: '/join #dev\r' }]);
+    assert.deepEqual(feed(`${START}/join #dev\r${END}`), [{ kind: 'text', text: '/join #dev\r' }]);
+    // A control key in it is a key: readline must act on it.
+    assert.deepEqual(feed(`${START}ab\x1b[Dc${END}`), [{ kind: 'keys', text: 'ab\x1b[Dc' }]);
   });
 
   it('keeps a pasted Tab as text, and drops blank lines around a paste', () => {
@@ -73,7 +75,10 @@ describe('PasteParser: without bracketed paste', () => {
   });
 
   it('leaves typing alone: one line per read, and keys with control characters', () => {
-    assert.deepEqual(feed('hello\r'), [{ kind: 'keys', text: 'hello\r' }]);
+    // Printable text with at most a final Enter is inserted whole.
+    assert.deepEqual(feed('hello\r'), [{ kind: 'text', text: 'hello\r' }]);
+    // A Tab asks for completion: keys.
+    assert.deepEqual(feed('/jo\t'), [{ kind: 'keys', text: '/jo\t' }]);
     assert.deepEqual(feed('h', 'i', '\r'), [
       { kind: 'keys', text: 'h' },
       { kind: 'keys', text: 'i' },
@@ -88,7 +93,7 @@ describe('pastePiece', () => {
   it('is a paste only with a line break between two non-blank lines', () => {
     assert.deepEqual(pastePiece('a\nb'), { kind: 'paste', text: 'a\nb', complete: false });
     assert.deepEqual(pastePiece('a\nb\n'), { kind: 'paste', text: 'a\nb', complete: true });
-    assert.deepEqual(pastePiece('x\ty'), { kind: 'keys', text: 'x y' });
+    assert.deepEqual(pastePiece('x\ty'), { kind: 'text', text: 'x y' });
     assert.deepEqual(pastePiece('a\r\n\r\n'), { kind: 'keys', text: 'a\r\n\r\n' });
     assert.deepEqual(pastePiece('\ra'), { kind: 'keys', text: '\ra' });
   });
@@ -115,6 +120,34 @@ describe('splitMessage', () => {
     assert.ok(parts.length > 1);
     for (const part of parts) assert.ok(Buffer.byteLength(JSON.stringify(part)) <= 4096 - 512);
     assert.equal(parts.join('\n'), Array(20).fill(line).join('\n'));
+  });
+
+  it('cuts one line too long for a message into several, at spaces, losing nothing', () => {
+    const words = Array.from({ length: 3000 }, (_, i) => `word${i}`);
+    const line = words.join(' ');
+    const parts = splitMessage(line, 20, 4096);
+    assert.ok(parts.length >= 6, `${parts.length} parts`);
+    for (const part of parts) {
+      assert.ok(Buffer.byteLength(JSON.stringify(part)) <= 4096 - 512);
+      // Every cut is after a space: no word is split.
+      assert.match(part, /(?:^|\s)word\d+ ?$/u);
+    }
+    assert.equal(parts.join(''), line);
+  });
+
+  it('cuts a line without spaces between characters, counting JSON escapes and UTF-8', () => {
+    // Emoji (4 bytes, a surrogate pair), quotes (escaped: 2 bytes) and a control character (6).
+    const line = '👍"\u0001é'.repeat(2000);
+    const parts = splitMessage(`before\n${line}\nafter`, 20, 2048);
+    assert.equal(parts[0], 'before');
+    assert.equal(parts.at(-1), 'after');
+    const cut = parts.slice(1, -1);
+    assert.ok(cut.length > 1);
+    for (const part of cut) {
+      assert.ok(Buffer.byteLength(JSON.stringify(part)) <= 2048 - 512);
+      assert.ok(!/[\ud800-\udbff]$/u.test(part), 'no surrogate pair cut in two');
+    }
+    assert.equal(cut.join(''), line);
   });
 
   it('drops parts that would be blank', () => {

@@ -7,7 +7,7 @@
  * what is expected, failing with the screen seen after a time limit.
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { CLIENT_BIN, type Cleanup } from '../helpers/env.js';
@@ -78,6 +78,19 @@ export class TmuxClient {
   async paste(text: string): Promise<void> {
     const hex = [...Buffer.from(`\x1b[200~${text}\x1b[201~`)].map((b) => b.toString(16));
     await run('tmux', ['-L', this.socket, 'send-keys', '-H', ...hex]);
+  }
+
+  /**
+   * Paste `text` as a terminal user does, through a tmux paste buffer: tmux
+   * brackets it when the client turned bracketed paste on, and writes it in
+   * pieces of its own size, as a large paste arrives. For texts too long for
+   * one `send-keys` command.
+   */
+  async pasteBuffer(text: string): Promise<void> {
+    const file = `${this.done}.paste`;
+    await writeFile(file, text);
+    await run('tmux', ['-L', this.socket, 'load-buffer', '-b', 'chat-test', file]);
+    await run('tmux', ['-L', this.socket, 'paste-buffer', '-p', '-d', '-b', 'chat-test']);
   }
 
   /** Wait for the client to exit; its exit code and what it wrote on stderr. */
