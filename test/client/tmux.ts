@@ -118,6 +118,20 @@ export class TmuxClient {
       .replace(/\n+$/u, '');
   }
 
+  /** The whole pane: its scrollback and the screen, as one text. */
+  async scrollback(): Promise<string> {
+    const { stdout } = await run('tmux', [
+      '-L',
+      this.socket,
+      'capture-pane',
+      '-p',
+      '-J',
+      '-S',
+      '-',
+    ]);
+    return stdout;
+  }
+
   /** Wait until the screen matches `test`; returns the screen. */
   async until(test: RegExp, what: string, ms = 10_000): Promise<string> {
     const end = Date.now() + ms;
