@@ -114,7 +114,7 @@ export class Typing {
     if ((request.type !== 'say' && request.type !== 'dm') || fits(request, maxBytes - 64)) {
       return s.send(request);
     }
-    const parts = splitMessage(request.text, limits?.maxMessageLines ?? 20, maxBytes);
+    const parts = this.split(request.text);
     s.notice(
       `That line is longer than the server takes in one message; sending it as ${parts.length}`,
     );
@@ -147,8 +147,13 @@ export class Typing {
   private async handlePaste(text: string): Promise<void> {
     const { s } = this;
     if (s.leaving()) return;
-    const limits = s.conn.welcome?.limits;
-    const parts = splitMessage(text, limits?.maxMessageLines ?? 20, limits?.maxLineBytes ?? 16384);
-    for (const part of parts) await s.send({ type: 'say', room: s.place.room, text: part });
+    for (const part of this.split(text))
+      await s.send({ type: 'say', room: s.place.room, text: part });
+  }
+
+  /** `text` cut to the server's limits (welcome.limits; the defaults before a welcome). */
+  private split(text: string): string[] {
+    const limits = this.s.conn.welcome?.limits;
+    return splitMessage(text, limits?.maxMessageLines ?? 20, limits?.maxLineBytes ?? 16384);
   }
 }
