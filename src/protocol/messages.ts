@@ -93,7 +93,7 @@ export interface WelcomeEvent {
   seqs: Record<string, number>;
   /**
    * Guests only: the session token. Sent back in `hello.session` on
-   * reconnect, it keeps the guest's private stream, ignores and idempotency
+   * reconnect, it keeps the guest's private stream and ignores
    * (docs/protocol.md §2 "Guest sessions"). A secret: never show or log it.
    */
   session?: string;

@@ -42,7 +42,7 @@ test('a request id is per stream: the same id in another room is stored there, n
   assert.equal(dm.text, 'private, same id');
 });
 
-test('the same id with other text in the same stream is id_reused; the same text is the original ack, across /nick', async (t) => {
+test('the same id with other text in the same stream is id_reused; the same text is the original ack; after /nick the id is the new alias’s', async (t) => {
   const { port } = await serve(t);
   const ann = await jsonUser(t, port, 'Ann', { history: 0 });
   const bob = await jsonUser(t, port, 'Bob', { history: 0 });
@@ -55,11 +55,15 @@ test('the same id with other text in the same stream is id_reused; the same text
   ann.sendJson({ type: 'dm', id: 'd', to: 'Bob', text: 'two' });
   await expectJsonError(ann, 'id_reused', 'd');
 
-  ann.sendJson({ type: 'nick', id: 'n', name: 'Annie' });
-  await reply(ann, 'n');
   ann.sendJson({ type: 'say', id: 'x', text: 'first' });
   const again = await reply(ann, 'x');
-  assert.equal(again.seq, ack.seq, 'a re-send after /nick is the original, not a second copy');
+  assert.equal(again.seq, ack.seq, 'a re-send is the original, not a second copy');
+  // Ids are per account or alias (§4): Annie's x is another message.
+  ann.sendJson({ type: 'nick', id: 'n', name: 'Annie' });
+  await reply(ann, 'n');
+  ann.sendJson({ type: 'say', id: 'x', text: 'as Annie' });
+  const annie = await reply(ann, 'x');
+  assert.equal(annie.seq, (ack.seq as number) + 1, 'stored as a new message');
   bob.sendJson({ type: 'ping', id: 'fence' });
   await bob.waitForJson((o) => o.type === 'pong');
   const bobSaw = bob.lines
@@ -67,7 +71,11 @@ test('the same id with other text in the same stream is id_reused; the same text
     .map((l) => JSON.parse(l) as Json)
     .filter((o) => o.type === 'message' || o.type === 'private')
     .map((o) => o.text);
-  assert.deepEqual(bobSaw, ['first', 'one'], 'Bob saw each message once and no reused-id text');
+  assert.deepEqual(
+    bobSaw,
+    ['first', 'one', 'as Annie'],
+    'Bob saw each message once and no reused-id text',
+  );
 });
 
 test("a later guest with a departed guest's alias cannot read its private messages (JSON)", async (t) => {

@@ -1,13 +1,13 @@
 import { ChatError } from '../../protocol/errors.js';
 import type { User } from '../model.js';
-import type { StoredMessage } from '../../store/store.js';
+import type { AppendResult, StoredMessage } from '../../store/store.js';
 import type { Owner } from '../../store/lease.js';
 import { defineCommand, type RequestOf } from './command.js';
 import type { ChatContext } from './context.js';
 import { isoTime } from '../iso-time.js';
 import { ack } from './reply.js';
 import { foldKey, parseAlias } from '../../protocol/names.js';
-import { assertSameMessage, checkMessageText, idempotencyKey } from './text.js';
+import { assertSameMessage, checkMessageText, idempotencyKey, isResend, laterKey } from './text.js';
 import { noteOffline } from '../inbox.js';
 
 /**
@@ -63,8 +63,7 @@ export const dm = defineCommand('dm', async (ctx, user, req) => {
     // A re-sent dm (§4) gets its original ack even if the recipient has left since.
     const original =
       key === undefined ? undefined : await ctx.store.original(key, { text: req.text });
-    if (original) {
-      assertSameMessage(original.message, req.text, action);
+    if (original && isResend(user, original.message, req.text, action)) {
       ackDm(ctx, user, req, original.message);
       return;
     }
@@ -88,12 +87,18 @@ export const dm = defineCommand('dm', async (ctx, user, req) => {
     throw new ChatError('bad_request', 'You cannot send a private message to yourself');
   }
   const text = checkMessageText(ctx, req.text);
-  const { message, duplicate } = await ctx.store.append(
-    target.privateStream,
-    { from: user.name.display, to: target.name.display, text, action, ts: ctx.nowMs() },
-    key,
-  );
-  if (duplicate) assertSameMessage(message, text, action);
+  const append = (key: string | undefined): Promise<AppendResult> =>
+    ctx.store.append(
+      target.privateStream,
+      { from: user.name.display, to: target.name.display, text, action, ts: ctx.nowMs() },
+      key,
+    );
+  let { message, duplicate } = await append(key);
+  // An earlier connection's id with other text: a new message (isResend).
+  if (duplicate && !isResend(user, message, text, action)) {
+    ({ message, duplicate } = await append(laterKey(key!, user)));
+    if (duplicate) assertSameMessage(message, text, action);
+  }
   // Signed in meanwhile: it was delivered live, nothing waits.
   if (offline && !duplicate && !ctx.users.has(target.name.key)) {
     await noteOffline(ctx.store, target.privateStream, message.seq, ctx.nowMs());

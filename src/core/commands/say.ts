@@ -5,7 +5,7 @@ import { defineCommand } from './command.js';
 import type { ChatContext } from './context.js';
 import { isoTime } from '../iso-time.js';
 import { ackSay } from './reply.js';
-import { assertSameMessage, checkMessageText, idempotencyKey } from './text.js';
+import { assertSameMessage, checkMessageText, idempotencyKey, isResend, laterKey } from './text.js';
 
 const NO_ANSWER = (): void => undefined;
 
@@ -43,25 +43,35 @@ export function storeSay(ctx: ChatContext, user: User, req: RequestOf<'say'>): P
     if (held) ctx.dropSay(user, room);
     throw err;
   };
-  let appended: Promise<AppendResult>;
-  try {
-    const key = idempotencyKey(user, room.name.key, req.id);
-    held = req.id !== undefined && ctx.holdForSay(user, room);
-    appended = ctx.store.append(
+  const append = (key: string | undefined): Promise<AppendResult> =>
+    ctx.store.append(
       room.name.key,
       { from: user.name.display, text, action, ts: ctx.nowMs() },
       key,
     );
+  let appended: Promise<AppendResult>;
+  const key = idempotencyKey(user, room.name.key, req.id);
+  try {
+    held = req.id !== undefined && ctx.holdForSay(user, room);
+    appended = append(key);
   } catch (err) {
     return Promise.reject(err as Error).catch(refused);
   }
+  const answer = (stored: AppendResult): SayAnswer =>
+    answerOf(ctx, user, req.id, room, stored.message.seq, stored.message.ts, held);
   return appended.then((stored) => {
     try {
-      if (stored.duplicate) assertSameMessage(stored.message, text, action);
+      if (!stored.duplicate || isResend(user, stored.message, text, action)) return answer(stored);
     } catch (err) {
       return refused(err);
     }
-    return answerOf(ctx, user, req.id, room, stored.message.seq, stored.message.ts, held);
+    // An earlier connection's id with other text: a new message (isResend).
+    return append(laterKey(key!, user))
+      .then((again) => {
+        if (again.duplicate) assertSameMessage(again.message, text, action);
+        return answer(again);
+      })
+      .catch(refused);
   }, refused);
 }
 

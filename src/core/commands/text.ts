@@ -19,16 +19,48 @@ export function checkMessageText(ctx: ChatContext, text: string): string {
 }
 
 /**
- * The Store key under which a request's effect is remembered (§4): per
- * identity (account or guest session, so it survives /nick), per target
- * (a room key, or `@` plus the folded recipient) and per request id.
+ * The Store key under which a request's effect is remembered (§4
+ * Idempotency): per sender (the account, else the alias, so a guest that
+ * reconnects without its session token still gets its original acks), per
+ * target (a room key, or `@` plus the folded recipient) and per request id.
  */
 export function idempotencyKey(
   user: User,
   target: string,
   id: string | undefined,
 ): string | undefined {
-  return id === undefined ? undefined : `${user.identity}\u0000${target}\u0000${id}`;
+  if (id === undefined) return undefined;
+  const sender = user.account ? 'a:' + user.account.key : 'n:' + user.name.key;
+  return `${sender}\u0000${target}\u0000${id}`;
+}
+
+/**
+ * The key for a new message under an id that an earlier connection of the
+ * same sender used with other text (see isResend): this connection's own, so
+ * its re-sends on this connection are still answered with its first ack.
+ */
+export function laterKey(key: string, user: User): string {
+  return `${key}\u0000${user.since}`;
+}
+
+/**
+ * Whether a remembered request is this one sent again (§4 Idempotency). The
+ * same text is a re-send: answer with the original ack. Other text under an
+ * id this connection used is a client bug: `id_reused`. Other text under an
+ * id of an earlier connection (a bot restarted and counting its ids from 1
+ * again, or a new guest who took the alias) is a new message: false.
+ */
+export function isResend(
+  user: User,
+  original: { text: string; action: boolean; ts: number },
+  text: string,
+  action: boolean,
+): boolean {
+  if (original.ts < user.since && (original.text !== text || original.action !== action)) {
+    return false;
+  }
+  assertSameMessage(original, text, action);
+  return true;
 }
 
 /**
