@@ -81,6 +81,7 @@ export class Repl extends EventEmitter<ReplEvents> {
           if (this.secret.active) this.secret.feed(text + (complete ? '\n' : ''));
           else this.pasted(text, complete);
         },
+        clearScreen: () => this.clearScreen(),
       });
     }
     this.rl = readline.createInterface({
@@ -209,6 +210,23 @@ export class Repl extends EventEmitter<ReplEvents> {
     if (!this.terminal || this.closed) return;
     const rows = this.wipe();
     this.output.write(this.statusText() + '\n'.repeat(rows));
+    this.rl.prompt(true);
+  }
+
+  /**
+   * Ctrl-L: clear the screen, then draw the status area and the prompt one
+   * row down from the top. readline's own Ctrl-L leaves the prompt on the top
+   * row, and every later redraw there (readline's on each edit, print's)
+   * erases the screen from its first cell: tmux (scroll-on-clear, on by
+   * default) takes that for a clear screen and pushed a copy of the screen,
+   * prompt and all, into its scrollback each time.
+   */
+  private clearScreen(): void {
+    if (this.closed) return;
+    const rows = this.rl.getCursorPos().rows;
+    readline.cursorTo(this.output, 0, 0);
+    readline.clearScreenDown(this.output);
+    this.output.write('\n' + this.statusText() + '\n'.repeat(rows));
     this.rl.prompt(true);
   }
 

@@ -2,7 +2,8 @@
  * chat-client's raw terminal input, read before readline sees it: the
  * terminal in raw mode and bracketed paste mode, bytes decoded as UTF-8,
  * pastes taken out whole (paste.ts), and the keys left over handed to
- * readline one at a time (keys.ts), unless a secret prompt takes them.
+ * readline one at a time (keys.ts), unless a secret prompt takes them or
+ * they are Ctrl-L, which the Repl handles itself.
  * `release()` gives the terminal back.
  */
 import { PassThrough } from 'node:stream';
@@ -18,7 +19,12 @@ export interface RawInputHandlers {
   text(text: string): void;
   /** Several lines pasted at once; `complete` when the paste ended with a line break. */
   paste(text: string, complete: boolean): void;
+  /** Ctrl-L: clear the screen (done here, not by readline: see Repl.clearScreen). */
+  clearScreen(): void;
 }
+
+/** Ctrl-L, as a terminal sends it. */
+const CTRL_L = '\x0c';
 
 /** See the module comment. */
 export class TerminalInput {
@@ -60,7 +66,9 @@ export class TerminalInput {
   type(text: string): void {
     // Checked per key: an Enter that starts secret prompts sends the rest there.
     for (const key of splitKeys(text)) {
-      if (!this.handlers.secretKey(key)) this.keys.write(key);
+      if (this.handlers.secretKey(key)) continue;
+      if (key === CTRL_L) this.handlers.clearScreen();
+      else this.keys.write(key);
     }
   }
 

@@ -186,4 +186,35 @@ describe('chat-client typed into a terminal (issue 9)', () => {
     await ann.press('Enter');
     await zed2.reader.find((l) => l.endsWith('<Ann> on b'), 'her line on server b');
   });
+
+  it('Ctrl-L clears the screen once: later lines and edits push no copies of the prompt into the scrollback', async (t) => {
+    const dir = tempDir(t);
+    const { port } = await startServerProcess(t);
+    const zed = await textUser(t, port, 'Zed');
+    const ann = await TmuxClient.start(t, dir, ['--port', String(port), '--name', 'Ann']);
+    await ann.until(/^#lobby>$/mu, 'the prompt');
+    zed.say('before the clear');
+    await ann.until(/<Zed> before the clear/u, 'a line to clear');
+    await ann.type('half typed');
+    await ann.press('C-l');
+    // The prompt one row down from the top, the draft kept.
+    await ann.until(/^\n#lobby> half typed$/u, 'a cleared screen');
+    for (const n of [1, 2, 3]) {
+      zed.say(`after ${n}`);
+      await ann.until(new RegExp(`<Zed> after ${n}`, 'u'), `line ${n}`);
+      // An edit mid-line: readline redraws the whole line.
+      await ann.press('Left', 'Left');
+      await ann.type(String(n));
+    }
+    await ann.until(/^#lobby> half t3y2p1ed$/mu, 'the edited draft');
+    const prompts = (await ann.scrollback()).split('\n').filter((l) => l.startsWith('#lobby>'));
+    // One copy went to the scrollback with the cleared screen, as a clear
+    // does; before, each line and edit after it pushed another.
+    assert.deepEqual(
+      prompts.map((l) => l.trimEnd()),
+      ['#lobby> half typed', '#lobby> half t3y2p1ed'],
+    );
+    await ann.press('Enter');
+    await zed.reader.find((l) => l.endsWith('<Ann> half t3y2p1ed'), 'the edited line');
+  });
 });
