@@ -138,20 +138,22 @@ export function renderAck(ack: AckEvent, request: Request, ctx: RenderContext): 
         ctx,
       );
     case 'dm': {
+      // The ack names the recipient as they spell it ("/msg bob" shows "Bob").
+      const to = ack.name ?? request.to;
       const line = privateMessage(
         {
           ts: ack.ts,
           from: ctx.self,
-          to: request.to,
+          to,
           text: request.text,
           action: request.action ?? false,
         },
         ctx,
       );
       // A dm's ack carries the recipient's away text, if any (text mode says the same).
-      const away = `${clean(request.to)} is away: ${clean(ack.text)}`;
+      const away = `${clean(to)} is away: ${clean(ack.text)}`;
       if (ack.offline) {
-        const later = `${clean(ack.name ?? request.to)} is offline; they get it at their next login`;
+        const later = `${clean(to)} is offline; they get it at their next login`;
         return `${line}\n${renderNotice(later, ctx)}`;
       }
       return ack.text ? `${line}\n${renderNotice(away, ctx)}` : line;
@@ -177,7 +179,11 @@ export function renderAck(ack: AckEvent, request: Request, ctx: RenderContext): 
       return line;
     }
     case 'part':
-      return renderNotice(`You left ${room}`, ctx);
+      // Worded as text mode words it (text-encode.ts), with the new current room.
+      return renderNotice(
+        ack.text ? `You left ${room}; current room is ${clean(ack.text)}` : `You left ${room}`,
+        ctx,
+      );
     case 'register':
       return renderNotice(`${clean(ctx.self)} is now registered`, ctx);
     case 'kick':

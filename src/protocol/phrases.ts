@@ -48,7 +48,8 @@ export function systemPhrase(e: SystemEvent): Phrase {
     case 'part':
       return [user(e.user), ' left ', room(e.room), ...reason(e.reason)];
     case 'quit':
-      return [user(e.user), ' quit', ...reason(e.reason)];
+      // A /quit without a reason has the reason `quit` (§3 system): "Ann quit (quit)" said it twice.
+      return [user(e.user), ' quit', ...reason(e.reason === 'quit' ? undefined : e.reason)];
     case 'nick':
       return [user(e.user), ' is now known as ', user(e.name)];
     case 'topic':

@@ -261,6 +261,15 @@ describe('renderAck', () => {
       renderAck(ack, { type: 'dm', to: 'Bob', text: 'psst' }, plain),
       '[14:02] -> *Bob* psst',
     );
+    // As the ack spells the recipient, not as typed.
+    assert.equal(
+      renderAck(
+        { ...ack, name: 'Bob', text: 'lunch' },
+        { type: 'dm', to: 'bob', text: 'psst' },
+        plain,
+      ),
+      '[14:02] -> *Bob* psst\n* Bob is away: lunch',
+    );
   });
 
   it('confirms room and alias changes in words', () => {
@@ -279,6 +288,14 @@ describe('renderAck', () => {
         plain,
       ),
       '* You are now known as Al',
+    );
+    assert.equal(
+      renderAck(
+        { type: 'ack', ts: TS, op: 'part', room: '#dev', text: '#lobby' },
+        { type: 'part', room: '#dev' },
+        plain,
+      ),
+      '* You left #dev; current room is #lobby',
     );
     assert.equal(
       renderAck({ type: 'ack', ts: TS, op: 'quit' }, { type: 'quit' }, plain),

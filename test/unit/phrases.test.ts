@@ -53,7 +53,11 @@ const SYSTEM: Record<SystemEventName, SystemEvent[]> = {
     sys('part', { user: 'Bob', room: '#dev' }),
     sys('part', { user: 'Bob', room: '#dev', reason: 'bye' }),
   ],
-  quit: [sys('quit', { user: 'Bob', reason: 'connection lost' }), sys('quit', { user: 'Bob' })],
+  quit: [
+    sys('quit', { user: 'Bob', reason: 'connection lost' }),
+    sys('quit', { user: 'Bob' }),
+    sys('quit', { user: 'Bob', reason: 'quit' }),
+  ],
   nick: [sys('nick', { user: 'Bob', name: 'Robert' })],
   topic: [
     sys('topic', { user: 'Bob', room: '#dev', text: 'CI is green' }),
@@ -97,6 +101,13 @@ describe('text mode and chat-client say the same words', () => {
     const e = SYSTEM.kick[0]!;
     assert.equal(encodeText(e, ''), '* Bob was kicked by Op (spam)\n');
     assert.equal(renderEvent(e, ctx), '* Bob was kicked by Op (spam)');
+  });
+
+  test('a /quit without a reason is said once: "Bob quit", not "Bob quit (quit)"', () => {
+    const e = SYSTEM.quit[2]!;
+    assert.equal(encodeText(e, ''), '* Bob quit\n');
+    assert.equal(renderEvent(e, ctx), '* Bob quit');
+    assert.equal(encodeText(SYSTEM.quit[0]!, ''), '* Bob quit (connection lost)\n');
   });
 
   const acks: Array<[AckEvent, Request]> = [
