@@ -31,7 +31,7 @@ export type HelloStep =
    * `next` (or as a first frame when undefined). Text mode's way back from a
    * password prompt to the choice of an alias.
    */
-  | { kind: 'prompt'; text: Buffer; next?: (frame: Buffer) => HelloStep }
+  | { kind: 'prompt'; text: Buffer; next?: NextHello }
   /** A malformed handshake: counted as a failed attempt. */
   | { kind: 'error'; error: ChatError };
 
@@ -41,6 +41,14 @@ export type Decoded =
   | { kind: 'none' }
   /** Refused before the core saw it; `id` is the request's, when one could be read. */
   | { kind: 'error'; error: ChatError; id?: string };
+
+/**
+ * Reads the frame after a prompt or a refusal. `typed`: it came a person's
+ * reaction time after the server spoke, so it answers it; otherwise it was
+ * sent before the client could have read it (a script's next line, pasted or
+ * piped behind the refused one).
+ */
+export type NextHello = (frame: Buffer, typed: boolean) => HelloStep;
 
 /** How a codec carries on after a refused login attempt. */
 export interface LoginRetry {
@@ -52,7 +60,7 @@ export interface LoginRetry {
    */
   prompt?: Buffer;
   /** How to read the next frame, when it continues this login (text: the password). */
-  next?: (frame: Buffer) => HelloStep;
+  next?: NextHello;
 }
 
 /** Where the recipient is: a text reader sees messages of their current room untagged. */

@@ -86,15 +86,18 @@ function passwordStep(alias: string): (frame: Buffer) => HelloStep {
 }
 
 /**
- * §2 after a refused alias: only `/nick NAME` names the next one. A plain
- * line is not taken as an alias, so a script's next line is never posted
- * under an alias it did not choose (`printf 'Bob\nhello\nrest' | nc`).
+ * §2 after a refused alias: a line typed in answer is the next alias to try
+ * (or `/nick NAME`). A line sent before the refusal could be read is not
+ * taken as an alias, so a script's next line is never posted under an alias
+ * it did not choose (`printf 'Bob\nhello\nrest' | nc`); only `/nick NAME`
+ * names one there.
  */
-function explicitAliasStep(frame: Buffer): HelloStep {
+function nextAliasStep(frame: Buffer, typed: boolean): HelloStep {
   const line = sanitizeText(frameText(frame)).trim();
   if (line === '') return { kind: 'wait' };
   const name = nickLine(line);
   if (name !== undefined) return { kind: 'login', hello: { name } };
+  if (typed) return { kind: 'login', hello: { name: line } };
   return {
     kind: 'error',
     error: new ChatError('bad_alias', 'Not logged in yet; that line was not sent'),
@@ -132,14 +135,16 @@ export class TextCodec implements Codec {
       };
     }
     // After a wrong password the next line is the password again; otherwise
-    // only an explicit `/nick NAME` (a script's next line is a message, not an alias).
+    // the alias typed in answer (a script's next line is a message, not an alias).
     if (err.code === 'auth_failed' && hello) {
       return {
         hint: '. Send the password again (or an empty line to pick another alias)',
         next: passwordStep(hello.name),
       };
     }
-    return { hint: '. Choose an alias with /nick NAME', next: explicitAliasStep };
+    // "Bob is already online; pick another alias" says it already.
+    const hint = /another alias$/u.test(err.message) ? '' : '. Type another alias';
+    return { hint, next: nextAliasStep };
   }
 
   decode(frame: Buffer): Decoded {

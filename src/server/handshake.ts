@@ -8,7 +8,7 @@
 import type { Chat } from '../core/chat.js';
 import type { Clock, Timer } from '../core/clock.js';
 import type { Peer, User } from '../core/model.js';
-import type { Codec, HelloStep, LoginHello } from '../protocol/codec.js';
+import type { Codec, LoginHello, NextHello } from '../protocol/codec.js';
 import { ChatError, type ErrorCode } from '../protocol/errors.js';
 import type { Tally } from './tally.js';
 
@@ -18,6 +18,13 @@ const MAX_HANDSHAKE_FAILURES = 3;
  * can be said in the client's own mode (text or JSON), then hears it anyway.
  */
 const REFUSAL_WAIT_S = 2;
+/**
+ * A line that comes this long after a refusal or a prompt was typed in
+ * answer to it (NextHello); sooner, it was sent before the client could
+ * read it. Reading a refusal and typing another alias takes a person well
+ * over a second; a script's next line comes within milliseconds.
+ */
+const ANSWER_AFTER_MS = 250;
 /** Lines held while a login is checked; the socket is paused, so this is a backstop. */
 const MAX_BACKLOG_LINES = 1000;
 
@@ -61,7 +68,9 @@ export class Handshake {
   /** Frames that arrived while a login was being checked. */
   private backlog: Buffer[] | undefined;
   /** How the codec reads the next pre-login frame when it continues a login (a password). */
-  private nextHello: ((frame: Buffer) => HelloStep) | undefined;
+  private nextHello: NextHello | undefined;
+  /** When the server last asked (a prompt) or refused: see ANSWER_AFTER_MS. */
+  private askedAt = 0;
   /** The login being checked, for the codec's retry advice. */
   private attempt: LoginHello | undefined;
 
@@ -117,10 +126,13 @@ export class Handshake {
       host.finalError(this.refusal.code, this.refusal.message, this.refusal.retryAfterMs);
       return;
     }
-    const step = this.nextHello ? this.nextHello(frame) : host.codec().hello(frame);
+    const step = this.nextHello
+      ? this.nextHello(frame, host.clock.now() - this.askedAt >= ANSWER_AFTER_MS)
+      : host.codec().hello(frame);
     if (step.kind === 'wait') return;
     if (step.kind === 'prompt') {
       this.nextHello = step.next;
+      this.askedAt = host.clock.now();
       host.write(step.text);
       return;
     }
@@ -151,6 +163,7 @@ export class Handshake {
     }
     const retry = host.codec().retry(err, this.attempt);
     this.nextHello = retry.next;
+    this.askedAt = host.clock.now();
     if (retry.prompt) {
       // A question (a registered alias's password, §2), not a failed attempt.
       host.write(retry.prompt);

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import type { LineClient } from '../helpers/line-client.js';
-import { jsonUser, serve, stamped, textUser } from '../helpers/fixtures.js';
+import { systemClock, type Clock } from '../../src/core/clock.js';
+import { jsonUser, raw, serve, stamped, textUser } from '../helpers/fixtures.js';
 
 /** Run `nc` with `input` on its stdin; resolves with its output lines once it exits. */
 function nc(port: number, input: string, flags: string[] = []): Promise<string[]> {
@@ -160,8 +161,8 @@ test('a taken alias in a piped script: the next lines are not taken as an alias 
   assert.deepEqual(
     out.filter((l) => l.startsWith('! ')).map((l) => l.replace(/ \[[a-z_]+\]$/u, '')),
     [
-      '! Bob is already online; pick another alias. Choose an alias with /nick NAME',
-      '! Not logged in yet; that line was not sent. Choose an alias with /nick NAME',
+      '! Bob is already online; pick another alias',
+      '! Not logged in yet; that line was not sent. Type another alias',
       '! Not logged in yet; that line was not sent. Closing',
     ],
   );
@@ -170,6 +171,28 @@ test('a taken alias in a piped script: the next lines are not taken as an alias 
   assert.equal(out2.at(-1), '* Bye');
   assert.equal(await bob.next(), '* Bob2 joined #lobby');
   assert.match(await bob.next(), stamped('<Bob2> hello'));
+});
+
+test('a taken alias typed by hand: the next alias typed is tried, as a person expects (nc)', async (t) => {
+  // The server's clock runs `typing` ms ahead: how long the person took to
+  // read the refusal and type, without the test waiting for it.
+  let typing = 0;
+  const clock: Clock = { ...systemClock, now: () => systemClock.now() + typing };
+  const { port } = await serve(t, {}, clock);
+  const bob = await textUser(t, port, 'Bob');
+  const you = await raw(t, port);
+  await you.waitFor((l) => l.includes('type your alias'));
+  you.send('Bob');
+  assert.equal(
+    await you.waitFor((l) => l.startsWith('! ')),
+    '! Bob is already online; pick another alias [alias_taken]',
+  );
+  typing = 1500;
+  you.send('Bobby');
+  assert.match(await you.waitFor((l) => l.startsWith('* Welcome')), /^\* Welcome, Bobby!/u);
+  assert.equal(await bob.next(), '* Bobby joined #lobby');
+  you.send('hello');
+  assert.match(await bob.next(), stamped('<Bobby> hello'));
 });
 
 test('/nick to your own name (or one that normalizes to it) announces nothing', async (t) => {

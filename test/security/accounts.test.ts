@@ -119,7 +119,7 @@ test('--require-account: unknown aliases get account_required in both modes; acc
   assert.match(await text.next(), BANNER);
   text.send('Stranger');
   const line = await expectTextError(text, 'account_required');
-  assert.match(line, /Choose an alias with \/nick NAME/u);
+  assert.match(line, /Type another alias/u);
   // The same connection may try an account instead.
   text.send('/nick Erin');
   assert.equal(await text.next(), passwordPrompt('Erin'));
