@@ -183,6 +183,10 @@ export class Cluster extends ClusterPresence {
    * store, so it ends them rather than diverge (docs/architecture.md).
    */
   private dropUnconfirmed(): void {
+    // Alone on its leases (no --redis), no other node can take an alias: a
+    // process stopped for a while (SIGSTOP, a suspended VM) only finds its
+    // renewals late, and dropping everyone for it ended every session.
+    if (this.options.solo) return;
     const limit = this.host.clock.now() - (this.leaseMs * 2) / 3;
     for (const u of [...this.host.users.values()]) {
       if (u.connected && u.lease && u.leaseConfirmedAt <= limit) {
