@@ -43,10 +43,10 @@ export type Decoded =
   | { kind: 'error'; error: ChatError; id?: string };
 
 /**
- * Reads the frame after a prompt or a refusal. `typed`: it came a person's
- * reaction time after the server spoke, so it answers it; otherwise it was
- * sent before the client could have read it (a script's next line, pasted or
- * piped behind the refused one).
+ * Reads the frame after a prompt or a refusal. `typed`: it was read after
+ * the server spoke, so it may answer it; otherwise it came while the login
+ * was being checked, sent before the client could have read the answer (a
+ * script's next line, piped or pasted behind the refused one).
  */
 export type NextHello = (frame: Buffer, typed: boolean) => HelloStep;
 

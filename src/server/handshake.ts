@@ -18,13 +18,6 @@ const MAX_HANDSHAKE_FAILURES = 3;
  * can be said in the client's own mode (text or JSON), then hears it anyway.
  */
 const REFUSAL_WAIT_S = 2;
-/**
- * A line that comes this long after a refusal or a prompt was typed in
- * answer to it (NextHello); sooner, it was sent before the client could
- * read it. Reading a refusal and typing another alias takes a person well
- * over a second; a script's next line comes within milliseconds.
- */
-const ANSWER_AFTER_MS = 250;
 /** Lines held while a login is checked; the socket is paused, so this is a backstop. */
 const MAX_BACKLOG_LINES = 1000;
 
@@ -69,8 +62,11 @@ export class Handshake {
   private backlog: Buffer[] | undefined;
   /** How the codec reads the next pre-login frame when it continues a login (a password). */
   private nextHello: NextHello | undefined;
-  /** When the server last asked (a prompt) or refused: see ANSWER_AFTER_MS. */
-  private askedAt = 0;
+  /**
+   * Handing back lines that came while a login was checked: they were sent
+   * before its refusal could be read, so they do not answer it (NextHello).
+   */
+  private replaying = false;
   /** The login being checked, for the codec's retry advice. */
   private attempt: LoginHello | undefined;
 
@@ -127,12 +123,11 @@ export class Handshake {
       return;
     }
     const step = this.nextHello
-      ? this.nextHello(frame, host.clock.now() - this.askedAt >= ANSWER_AFTER_MS)
+      ? this.nextHello(frame, !this.replaying)
       : host.codec().hello(frame);
     if (step.kind === 'wait') return;
     if (step.kind === 'prompt') {
       this.nextHello = step.next;
-      this.askedAt = host.clock.now();
       host.write(step.text);
       return;
     }
@@ -163,7 +158,6 @@ export class Handshake {
     }
     const retry = host.codec().retry(err, this.attempt);
     this.nextHello = retry.next;
-    this.askedAt = host.clock.now();
     if (retry.prompt) {
       // A question (a registered alias's password, §2), not a failed attempt.
       host.write(retry.prompt);
@@ -199,9 +193,14 @@ export class Handshake {
   private replayBacklog(): void {
     const frames = this.backlog ?? [];
     this.backlog = undefined;
-    for (const frame of frames) {
-      if (this.host.closing()) return;
-      this.host.frame(frame);
+    this.replaying = true;
+    try {
+      for (const frame of frames) {
+        if (this.host.closing()) return;
+        this.host.frame(frame);
+      }
+    } finally {
+      this.replaying = false;
     }
     // A line replayed above may have started another login, which keeps it paused.
     if (!this.backlog && !this.host.closing()) {
