@@ -82,6 +82,9 @@ export class Repl extends EventEmitter<ReplEvents> {
           else this.pasted(text, complete);
         },
         clearScreen: () => this.clearScreen(),
+        // Leave the draft on screen and the cursor below it for the shell's lines.
+        suspending: () => this.output.write('\n'),
+        resumed: () => this.redrawBelow(),
       });
     }
     this.rl = readline.createInterface({
@@ -227,6 +230,18 @@ export class Repl extends EventEmitter<ReplEvents> {
     readline.cursorTo(this.output, 0, 0);
     readline.clearScreenDown(this.output);
     this.output.write('\n' + this.statusText() + '\n'.repeat(rows));
+    this.rl.prompt(true);
+  }
+
+  /**
+   * Draw the status area and the prompt where the cursor is (after the shell
+   * printed below the old ones). The blank rows are where readline's redraw
+   * moves up to, as in print().
+   */
+  private redrawBelow(): void {
+    if (this.closed) return;
+    const rows = this.rl.getCursorPos().rows;
+    this.output.write(this.statusText() + '\n'.repeat(rows));
     this.rl.prompt(true);
   }
 

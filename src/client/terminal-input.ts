@@ -3,13 +3,14 @@
  * terminal in raw mode and bracketed paste mode, bytes decoded as UTF-8,
  * pastes taken out whole (paste.ts), and the keys left over handed to
  * readline one at a time (keys.ts), unless a secret prompt takes them or
- * they are Ctrl-L, which the Repl handles itself.
+ * they are Ctrl-L, which the Repl handles itself, or Ctrl-Z, which stops the
+ * process as a cooked terminal would (and raw mode comes back on SIGCONT).
  * `release()` gives the terminal back.
  */
 import { PassThrough } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { splitKeys } from './keys.js';
-import { BRACKETED_PASTE_OFF, PasteParser } from './paste.js';
+import { BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, PasteParser } from './paste.js';
 
 /** Where the input goes besides readline (repl.ts). */
 export interface RawInputHandlers {
@@ -21,10 +22,16 @@ export interface RawInputHandlers {
   paste(text: string, complete: boolean): void;
   /** Ctrl-L: clear the screen (done here, not by readline: see Repl.clearScreen). */
   clearScreen(): void;
+  /** The process is about to stop (Ctrl-Z): leave the screen to the shell. */
+  suspending(): void;
+  /** The process continues after a stop (`fg`): the terminal is raw again; draw the prompt anew. */
+  resumed(): void;
 }
 
 /** Ctrl-L, as a terminal sends it. */
 const CTRL_L = '\x0c';
+/** Ctrl-Z: in raw mode the terminal sends it as a byte instead of stopping the process. */
+const CTRL_Z = '\x1a';
 
 /** See the module comment. */
 export class TerminalInput {
@@ -33,6 +40,15 @@ export class TerminalInput {
   private readonly onData: (chunk: Buffer | string) => void;
   private readonly onEnd = (): void => {
     this.keys.end();
+  };
+  /**
+   * Continued after a stop (Ctrl-Z here, or a SIGTSTP from elsewhere): the
+   * shell put the terminal back in its own mode meanwhile. readline would
+   * restore raw mode itself, but it reads the PassThrough, not the terminal.
+   */
+  private readonly onContinue = (): void => {
+    this.raw(true);
+    this.handlers.resumed();
   };
 
   constructor(
@@ -57,6 +73,7 @@ export class TerminalInput {
     };
     input.on('data', this.onData);
     input.once('end', this.onEnd);
+    process.on('SIGCONT', this.onContinue);
     if (input.isTTY) input.setRawMode?.(true);
     // A 'data' listener alone does not restart a stream paused before (readSecret pauses stdin).
     input.resume();
@@ -68,6 +85,7 @@ export class TerminalInput {
     for (const key of splitKeys(text)) {
       if (this.handlers.secretKey(key)) continue;
       if (key === CTRL_L) this.handlers.clearScreen();
+      else if (key === CTRL_Z) this.suspend();
       else this.keys.write(key);
     }
   }
@@ -76,8 +94,23 @@ export class TerminalInput {
   release(): void {
     this.input.off('data', this.onData);
     this.input.off('end', this.onEnd);
+    process.off('SIGCONT', this.onContinue);
     this.input.pause();
-    if (this.input.isTTY) this.input.setRawMode?.(false);
-    this.output.write(BRACKETED_PASTE_OFF);
+    this.raw(false);
+  }
+
+  /** Ctrl-Z: stop as a cooked terminal would, with the terminal as the shell expects it. */
+  private suspend(): void {
+    // Windows has no job control to stop for.
+    if (process.platform === 'win32') return;
+    this.handlers.suspending();
+    this.raw(false);
+    process.kill(process.pid, 'SIGTSTP');
+  }
+
+  /** Raw mode and bracketed pastes on or off together. */
+  private raw(on: boolean): void {
+    if (this.input.isTTY) this.input.setRawMode?.(on);
+    this.output.write(on ? BRACKETED_PASTE_ON : BRACKETED_PASTE_OFF);
   }
 }

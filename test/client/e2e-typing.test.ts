@@ -217,4 +217,26 @@ describe('chat-client typed into a terminal (issue 9)', () => {
     await ann.press('Enter');
     await zed.reader.find((l) => l.endsWith('<Ann> half t3y2p1ed'), 'the edited line');
   });
+
+  it('Ctrl-Z stops it and fg brings it back with the line editor working (raw mode restored)', async (t) => {
+    const dir = tempDir(t);
+    const { port } = await startServerProcess(t);
+    const zed = await textUser(t, port, 'Zed');
+    const ann = await TmuxClient.start(t, dir, ['--port', String(port), '--name', 'Ann'], {}, true);
+    await ann.until(/^#lobby>$/mu, 'the prompt');
+    await ann.type('draft');
+    await ann.press('C-z');
+    await ann.until(/Stopped.*\n\$ ?$/su, 'the shell after the stop');
+    await ann.type('fg');
+    await ann.press('Enter');
+    await ann.until(/^#lobby> draft$/mu, 'the prompt and draft again');
+    // A cooked terminal would echo these as ^[[D and keep the draft unedited.
+    await ann.press('Left', 'Left');
+    await ann.type('X');
+    await ann.until(/^#lobby> draXft$/mu, 'an edit in the middle');
+    const screen = await ann.screen();
+    assert.doesNotMatch(screen, /\^\[/u, 'no escape sequences echoed');
+    await ann.press('Enter');
+    await zed.reader.find((l) => l.endsWith('<Ann> draXft'), 'the edited line');
+  });
 });

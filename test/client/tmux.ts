@@ -31,6 +31,8 @@ export class TmuxClient {
     dir: string,
     args: string[],
     env: Record<string, string> = {},
+    /** Run it from an interactive bash, for job control (Ctrl-Z, `fg`). */
+    shell = false,
   ): Promise<TmuxClient> {
     const socket = `chat-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     const done = `${dir}/${socket}.exit`;
@@ -42,9 +44,10 @@ export class TmuxClient {
       .filter((k) => k.startsWith('CHAT_'))
       .map((k) => `-u ${k}`)
       .join(' ');
-    const command =
+    const client =
       `env ${unset} ${vars} ${quote(process.execPath)} ${quote(CLIENT_BIN)} ` +
-      `${args.map(quote).join(' ')} 2>${quote(`${done}.err`)}; echo $? > ${quote(done)}; sleep 3600`;
+      `${args.map(quote).join(' ')} 2>${quote(`${done}.err`)}; echo $? > ${quote(done)}`;
+    const command = shell ? `env PS1='$ ' bash --norc --noprofile -i` : `${client}; sleep 3600`;
     await run('tmux', [
       '-L',
       socket,
@@ -61,6 +64,7 @@ export class TmuxClient {
     t.after(async () => {
       await run('tmux', ['-L', socket, 'kill-server']).catch(() => undefined);
     });
+    if (shell) await run('tmux', ['-L', socket, 'send-keys', '-l', `${client}\r`]);
     return new TmuxClient(socket, done);
   }
 
