@@ -8,7 +8,7 @@ import { EncodedBatch } from './batch-bytes.js';
 import type { Codec, Decoded, HelloStep, LoginRetry, View } from './codec.js';
 import { ChatError } from './errors.js';
 import { PROTOCOL_VERSION, type Hello, type Request, type ServerEvent } from './messages.js';
-import { frameText, sanitizeLines } from './sanitize.js';
+import { sanitizeLines } from './sanitize.js';
 import { requestSchema, type RequestOf } from './commands.js';
 import { MAX_FIELD } from './request-builder.js';
 
@@ -19,6 +19,13 @@ const resumePoint = z.union([
   z.object({ seq: z.number().int().nonnegative(), epoch: z.string().max(128).optional() }),
 ]);
 
+/**
+ * A JSON-mode frame as text: UTF-8, invalid bytes as U+FFFD (§1). No telnet
+ * negotiation is read here: a 0xFF byte is invalid UTF-8 like any other.
+ */
+function jsonText(frame: Buffer): string {
+  return frame.toString('utf8');
+}
 /** The handshake line of a JSON client (§2, §4 `hello`). */
 export const helloSchema = z
   .object({
@@ -189,7 +196,7 @@ export class JsonCodec implements Codec {
   constructor(private readonly encoder = new JsonEncoder()) {}
 
   hello(frame: Buffer): HelloStep {
-    const line = frameText(frame).trim();
+    const line = jsonText(frame).trim();
     if (line === '') return { kind: 'wait' };
     try {
       const hello = decodeHello(line);
@@ -211,7 +218,7 @@ export class JsonCodec implements Codec {
   }
 
   decode(frame: Buffer): Decoded {
-    const line = frameText(frame);
+    const line = jsonText(frame);
     if (line.trim() === '') return { kind: 'none' };
     try {
       return { kind: 'request', request: decodeJsonRequest(line) };

@@ -54,11 +54,16 @@ const SE = 0xf0;
 const WILL = 0xfb;
 const DONT = 0xfe;
 
+/** Telnet commands are the bytes 0xF0 (SE) to 0xFF (IAC) after an IAC (RFC 854). */
+const FIRST_COMMAND = SE;
+
 /**
- * Remove telnet IAC negotiation from one raw line (RFC 854): `IAC IAC` is a
- * literal 0xFF (invalid UTF-8 anyway, so it is dropped), `IAC WILL|WONT|DO|DONT
- * opt` is three bytes, `IAC SB … IAC SE` is a subnegotiation, any other `IAC x`
- * is two bytes. Returns the input unchanged (no copy) when there is no IAC.
+ * Remove telnet IAC negotiation from one raw line (RFC 854): `IAC WILL|WONT|
+ * DO|DONT opt` is three bytes, `IAC SB … IAC SE` is a subnegotiation, any
+ * other `IAC command` is two bytes. `IAC IAC`, and an IAC before a byte that
+ * is no telnet command (or at the end), stand for a 0xFF byte, kept: it is
+ * invalid UTF-8, so it reads as U+FFFD (§1), and the byte after it is text.
+ * Returns the input unchanged (no copy) when there is no IAC.
  */
 export function stripTelnet(line: Buffer): Buffer {
   let i = line.indexOf(IAC);
@@ -74,8 +79,13 @@ export function stripTelnet(line: Buffer): Buffer {
       continue;
     }
     const cmd = line[i + 1];
-    if (cmd === undefined) break;
-    if (cmd >= WILL && cmd <= DONT) {
+    if (cmd === undefined || cmd < FIRST_COMMAND) {
+      out[o++] = IAC;
+      i++;
+    } else if (cmd === IAC) {
+      out[o++] = IAC;
+      i += 2;
+    } else if (cmd >= WILL && cmd <= DONT) {
       i += 3;
     } else if (cmd === SB) {
       let j = i + 2;
@@ -88,7 +98,7 @@ export function stripTelnet(line: Buffer): Buffer {
   return out.subarray(0, o);
 }
 
-/** A frame as text: telnet negotiation removed, then UTF-8 (invalid bytes become U+FFFD). */
+/** A text-mode frame as text: telnet negotiation removed, then UTF-8 (invalid bytes become U+FFFD). */
 export function frameText(frame: Buffer): string {
   return stripTelnet(frame).toString('utf8');
 }

@@ -9,6 +9,7 @@ import { ChatError } from '../../src/protocol/errors.js';
 import {
   decodeHello,
   decodeJsonRequest,
+  JsonCodec,
   JsonDecodeError,
   JsonEncoder,
 } from '../../src/protocol/json-codec.js';
@@ -509,5 +510,21 @@ describe('JsonEncoder', () => {
       assert.ok(s.startsWith('{'));
       assert.equal(JSON.parse(s).type, e.type);
     }
+  });
+});
+
+test('JSON mode reads no telnet: 0xFF bytes are invalid UTF-8, U+FFFD each, and nothing after them is lost (§1)', () => {
+  const frame = Buffer.concat([
+    Buffer.from('{"type":"say","text":"A'),
+    Buffer.from([0xff, 0xfb, 0x42]),
+    Buffer.from('C D'),
+    Buffer.from([0xfe]),
+    Buffer.from('E"}'),
+  ]);
+  const decoded = new JsonCodec().decode(frame);
+  assert.equal(decoded.kind, 'request');
+  assert.deepEqual(decoded.kind === 'request' && decoded.request, {
+    type: 'say',
+    text: 'A\uFFFD\uFFFDBC D\uFFFDE',
   });
 });
