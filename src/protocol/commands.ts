@@ -142,7 +142,16 @@ const REQUESTS = [
         name: 'history',
         usage: '/history [n]',
         summary: 'the last n messages of the current room (default 20, max 500)',
-        args: [{ field: 'limit', take: 'word', optional: true, int: true }],
+        args: [
+          {
+            field: 'limit',
+            take: 'word',
+            optional: true,
+            int: true,
+            min: 1,
+            max: MAX_HISTORY_LIMIT,
+          },
+        ],
       },
     ],
   ),

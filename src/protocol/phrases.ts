@@ -291,7 +291,10 @@ export function historyFootPhrase(e: Pick<HistoryEvent, 'room' | 'more' | 'messa
       `— end of history (older messages exist; /history shows at most ${MAX_HISTORY_LIMIT}) —`,
     ];
   }
-  const next = Math.min(MAX_HISTORY_LIMIT, shown + 20);
+  // Seqs count from 1, so at most seq − 1 messages are older than the oldest
+  // shown: "/history 22" after 2 of 3 messages promised 20 that do not exist.
+  const older = Math.max(1, (e.messages[0]?.seq ?? 21) - 1);
+  const next = Math.min(MAX_HISTORY_LIMIT, shown + Math.min(20, older));
   return [`— end of history (older ones: /history ${next} shows the last ${next}) —`];
 }
 

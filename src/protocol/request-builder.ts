@@ -14,8 +14,10 @@ export interface ArgSpec {
   /** `word` takes one token; `rest` takes the remainder of the line, spaces included. */
   take: 'word' | 'rest';
   optional?: boolean;
-  /** `int` arguments must be whole numbers. */
+  /** `int` arguments must be whole numbers, within `min` and `max` when given. */
   int?: boolean;
+  min?: number;
+  max?: number;
 }
 
 /** A typed command as a request entry declares it; the table adds its request type. */

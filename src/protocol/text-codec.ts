@@ -24,13 +24,25 @@ export function decodeTextLine(line: string, isAvailable: (c: CommandSpec) => bo
   return parseArgs(spec, match?.[2] ?? '');
 }
 
+/**
+ * The arguments' names as the usage shows them (`/msg nick text`: nick,
+ * text), for errors a person can match to what they typed; the request's
+ * field names (`to`) mean nothing to them.
+ */
+function usageNames(usage: string): string[] {
+  const words = usage.match(/\[[^\]]*\]|\S+/gu) ?? [];
+  return words.slice(1).map((w) => w.replace(/^\[|\]$/gu, ''));
+}
+
 function parseArgs(spec: CommandSpec, argText: string): Request {
   const req: Record<string, unknown> = { type: spec.request, ...spec.fixed };
+  const names = usageNames(spec.usage);
   let rest = argText.trim();
-  for (const arg of spec.args) {
+  for (const [i, arg] of spec.args.entries()) {
+    const name = names[i] ?? arg.field;
     if (rest === '') {
       if (arg.optional) continue;
-      throw new ChatError('bad_request', `Missing ${arg.field}. Usage: ${spec.usage}`);
+      throw new ChatError('bad_request', `Missing ${name}. Usage: ${spec.usage}`);
     }
     let value: string;
     if (arg.take === 'rest') {
@@ -42,13 +54,15 @@ function parseArgs(spec: CommandSpec, argText: string): Request {
       rest = sp < 0 ? '' : rest.slice(sp).trimStart();
     }
     if (arg.int) {
-      if (!/^\d{1,9}$/u.test(value)) {
+      const n = /^\d{1,9}$/u.test(value) ? Number(value) : NaN;
+      if (Number.isNaN(n) || n < (arg.min ?? 0) || n > (arg.max ?? Infinity)) {
+        const range = arg.max === undefined ? '' : ` from ${arg.min ?? 0} to ${arg.max}`;
         throw new ChatError(
           'bad_request',
-          `${arg.field} must be a whole number. Usage: ${spec.usage}`,
+          `${name} must be a whole number${range}. Usage: ${spec.usage}`,
         );
       }
-      req[arg.field] = Number(value);
+      req[arg.field] = n;
     } else {
       req[arg.field] = value;
     }

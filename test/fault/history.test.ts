@@ -69,7 +69,7 @@ test('history on join: the last --history-on-join messages, framed in text mode;
   for (const i of [4, 5, 6, 7, 8]) assert.match(await dee.next(), stamped(`<Ann> m${i}`));
   assert.equal(
     await dee.next(),
-    '* — end of history (older ones: /history 25 shows the last 25) —',
+    '* — end of history (older ones: /history 8 shows the last 8) —',
   );
   await textFence(dee);
 });

@@ -175,6 +175,19 @@ describe('decodeTextLine: refusals', () => {
     refused('/frobnicate with args', /\/help/u);
   });
 
+  test('a missing argument is named as the usage names it, not by its request field', () => {
+    refused('/msg', /^Missing nick\. Usage: \/msg nick text$/u);
+    refused('/msg Bob', /^Missing text\./u);
+  });
+
+  test('/history n is a whole number from 1 to 500, as in JSON mode', () => {
+    refused('/history 0', /^n must be a whole number from 1 to 500\. Usage: \/history \[n\]$/u);
+    refused('/history 501', /from 1 to 500/u);
+    refused('/history ten', /whole number/u);
+    assert.deepEqual(decodeTextLine('/history 500', all), { type: 'history', limit: 500 });
+    assert.deepEqual(decodeTextLine('/history 1', all), { type: 'history', limit: 1 });
+  });
+
   test('a lone slash is an unknown command', () => refused('/'));
   test('a slash then a space is an unknown command', () => refused('/ join #dev'));
 
