@@ -87,6 +87,7 @@ export class Repl extends EventEmitter<ReplEvents> {
         resumed: () => this.redrawBelow(),
       });
     }
+    const before = (streams.output as NodeJS.WriteStream).listeners?.('resize') ?? [];
     this.rl = readline.createInterface({
       input: this.raw?.keys ?? streams.input,
       output: streams.terminal ? streams.output : undefined,
@@ -97,6 +98,14 @@ export class Repl extends EventEmitter<ReplEvents> {
       historySize: 100,
       ...(streams.completer ? { completer: streams.completer } : {}),
     });
+    if (this.terminal) {
+      // In place of readline's own handler, which redraws the line (see resized).
+      const output = streams.output as NodeJS.WriteStream;
+      for (const l of output.listeners?.('resize') ?? []) {
+        if (!before.includes(l)) output.off('resize', l as () => void);
+      }
+      output.on?.('resize', this.resized);
+    }
     this.secret = new SecretPrompt({
       getPrompt: () => this.rl.getPrompt(),
       setPrompt: (prompt) => this.rl.setPrompt(prompt),
@@ -140,6 +149,7 @@ export class Repl extends EventEmitter<ReplEvents> {
       }
     });
     this.rl.on('close', () => {
+      (this.output as NodeJS.WriteStream).off?.('resize', this.resized);
       this.secret.end(true);
       // Leave no prompt behind for the shell to print after.
       if (this.terminal) this.wipe();
@@ -215,6 +225,22 @@ export class Repl extends EventEmitter<ReplEvents> {
     this.output.write(this.statusText() + '\n'.repeat(rows));
     this.rl.prompt(true);
   }
+
+  /**
+   * The terminal changed width. One that reflows on resize (tmux and most
+   * terminals today) has already rewrapped the prompt and the draft to the
+   * new width, so nothing is redrawn: readline's own handler redrew them
+   * after moving up by the rows the cursor had at the old width, which
+   * erased the line above the prompt when widening and left a copy of the
+   * prompt when narrowing. Its later redraws need the cursor's row at the
+   * new width, and the status area's rows are counted again.
+   */
+  private readonly resized = (): void => {
+    if (this.closed) return;
+    // readline's redraw reads it as `this.prevRows || 0`; it is not in its typings.
+    (this.rl as unknown as { prevRows: number }).prevRows = this.rl.getCursorPos().rows;
+    this.statusText();
+  };
 
   /**
    * Ctrl-L: clear the screen, then draw the status area and the prompt one

@@ -239,4 +239,44 @@ describe('chat-client typed into a terminal (issue 9)', () => {
     await ann.press('Enter');
     await zed.reader.find((l) => l.endsWith('<Ann> draXft'), 'the edited line');
   });
+
+  it('a resize keeps every received line and draws the prompt once (the terminal reflows the draft)', async (t) => {
+    const dir = tempDir(t);
+    const { port } = await startServerProcess(t);
+    const zed = await textUser(t, port, 'Zed');
+    const ann = await TmuxClient.start(t, dir, ['--port', String(port), '--name', 'Ann']);
+    await ann.until(/^#lobby>$/mu, 'the prompt');
+    zed.say('M1 the line just above the prompt');
+    await ann.until(/<Zed> M1 /u, 'M1');
+    const draft =
+      'this draft is longer than one row of eighty columns so it wraps onto a second row ok';
+    await ann.type(draft);
+    const check = async (what: string): Promise<void> => {
+      // Let the client handle the resize: a line from Zed arrives after it.
+      const screen = await ann.until(new RegExp(`<Zed> ${what}`, 'u'), what);
+      const all = (await ann.scrollback()).replace(/\n(?!\n)/gu, '\n');
+      assert.match(all, /<Zed> M1 the line just above the prompt/u, `M1 kept (${what})`);
+      const prompts = screen.split('\n').filter((l) => l.startsWith('#lobby>'));
+      assert.equal(prompts.length, 1, `one prompt on screen (${what}):\n${screen}`);
+    };
+    // A key typed after each resize, once echoed, says the client has seen
+    // the new width (SIGWINCH) before Zed's next line reaches it.
+    let typed = '';
+    for (const [columns, line] of [
+      [120, 'M2 after widening'],
+      [40, 'M3 while narrow'],
+      [100, 'M4 wide again'],
+    ] as const) {
+      await ann.resize(columns, 24);
+      typed += String(columns).charAt(0);
+      await ann.type(typed.slice(-1));
+      await ann.until(new RegExp(`ok${typed}$`, 'u'), `the key typed at ${columns} columns`);
+      zed.say(line);
+      await check(line);
+    }
+    const scroll = await ann.scrollback();
+    for (const m of ['M1', 'M2', 'M3']) assert.match(scroll, new RegExp(`<Zed> ${m} `, 'u'));
+    await ann.press('Enter');
+    await zed.reader.find((l) => l.endsWith(`<Ann> ${draft}${typed}`), 'the draft, whole');
+  });
 });

@@ -97,6 +97,23 @@ export class TmuxClient {
     await run('tmux', ['-L', this.socket, 'paste-buffer', '-p', '-d', '-b', 'chat-test']);
   }
 
+  /**
+   * Resize the window as a user resizing the terminal does (tmux reflows
+   * wrapped lines at once). Resolves once the pane's terminal has the new
+   * size: tmux tells the program (SIGWINCH) a little later than it reflows.
+   */
+  async resize(columns: number, rows: number): Promise<void> {
+    const tmux = (...args: string[]) => run('tmux', ['-L', this.socket, ...args]);
+    await tmux('resize-window', '-x', String(columns), '-y', String(rows));
+    const tty = (await tmux('display', '-p', '#{pane_tty}')).stdout.trim();
+    const end = Date.now() + 10_000;
+    while ((await run('stty', ['-F', tty, 'size'])).stdout.trim() !== `${rows} ${columns}`) {
+      if (Date.now() > end) throw new Error(`the pane never became ${columns}×${rows}`);
+      // Polling: the size change has no event a test can wait on.
+      await delay(20);
+    }
+  }
+
   /** Wait for the client to exit; its exit code and what it wrote on stderr. */
   async exited(ms = 10_000): Promise<{ code: number; stderr: string }> {
     const end = Date.now() + ms;

@@ -67,10 +67,7 @@ test('history on join: the last --history-on-join messages, framed in text mode;
   const dee = await textUser(t, port, 'Dee');
   assert.equal(await dee.next(), '* — history of #lobby —');
   for (const i of [4, 5, 6, 7, 8]) assert.match(await dee.next(), stamped(`<Ann> m${i}`));
-  assert.equal(
-    await dee.next(),
-    '* — end of history (older ones: /history 8 shows the last 8) —',
-  );
+  assert.equal(await dee.next(), '* — end of history (older ones: /history 8 shows the last 8) —');
   await textFence(dee);
 });
 
