@@ -20,7 +20,7 @@ import type { Repl } from './repl.js';
 import { defaultDownloadDir } from './transfer-files.js';
 import { TransferUi } from './transfer-ui.js';
 import { isBarrier, Sender, type Outcome } from './sender.js';
-import { OfflineStatus, pendingLine, reconnectLine } from './status.js';
+import { OfflineStatus, pendingLine, reconnectLine, undeliveredLine } from './status.js';
 
 /** How a session ended; main.ts maps each kind to an exit code. */
 export type SessionEnd =
@@ -209,8 +209,14 @@ export class ChatClient {
   async leave(reason?: string): Promise<void> {
     if (this.leaving) return;
     this.leaving = true;
+    // Read before quit() fails them: lines typed while the server was down.
+    const lost = this.offline.undelivered();
     this.repl?.close();
     this.files.close();
+    // Left on screen below the chat, so nothing typed is lost from sight.
+    for (const request of lost) {
+      this.io.stderr.write(`chat-client: not delivered: ${undeliveredLine(request)}\n`);
+    }
     await this.conn.quit(reason);
     this.finish({ kind: 'ok' });
   }
@@ -270,6 +276,7 @@ export class ChatClient {
       error: (text) => this.error(text),
       send: (request) => this.send(request),
       leave: (reason) => this.leave(reason),
+      undelivered: () => this.offline.undelivered(),
     }).open();
     this.repl = repl;
     this.show(renderEvent(welcome, this.context()));

@@ -35,10 +35,15 @@ export interface TypingSession {
   /** Send a request and show its outcome when it comes. */
   send(request: Request): Promise<void>;
   leave(reason?: string): Promise<void>;
+  /** Chat lines not delivered because the connection is down (none while it is up). */
+  undelivered(): Request[];
 }
 
 /** See the module comment. */
 export class Typing {
+  /** `exit` was typed once with lines undelivered, and the user was told. */
+  private warned = false;
+
   constructor(private readonly s: TypingSession) {}
 
   /** The Repl, its input wired here; `start()` it once the welcome is shown. */
@@ -81,6 +86,23 @@ export class Typing {
     return repl;
   }
 
+  /**
+   * `exit`, `quit`, `/quit`: leave, unless lines typed while the server was
+   * down are still undelivered and the user has not been told yet. Leaving
+   * then would drop them silently; the second `exit` leaves (and prints them).
+   */
+  private quit(reason: string | undefined): Promise<void> {
+    const { s } = this;
+    const count = s.undelivered().length;
+    if (count === 0 || this.warned) return s.leave(reason);
+    this.warned = true;
+    const lines = count === 1 ? '1 line is' : `${count} lines are`;
+    s.notice(
+      `${lines} not delivered yet: the server is not answering. Wait for the reconnect, or type exit again to leave without them (they are printed when you leave).`,
+    );
+    return Promise.resolve();
+  }
+
   private async handleLine(line: string): Promise<void> {
     const { s } = this;
     if (s.leaving()) return;
@@ -90,7 +112,7 @@ export class Typing {
       case 'none':
         return;
       case 'quit':
-        return s.leave(input.reason);
+        return this.quit(input.reason);
       case 'notice':
         s.notice(input.text);
         return;

@@ -41,6 +41,16 @@ export function pendingLine(request: Request, self: string, color: boolean): str
   return color ? `${DIM}${text}${RESET}` : text;
 }
 
+/**
+ * An undelivered chat line as the user would type it again: the text of a
+ * room line (`/me text` for an action), `/msg nick text` for a private one.
+ */
+export function undeliveredLine(request: Request): string {
+  if (request.type === 'dm') return `/msg ${request.to} ${request.text}`;
+  if (request.type === 'say') return request.action ? `/me ${request.text}` : request.text;
+  return request.type;
+}
+
 /** Reconnect progress plus pending lines, as the status area's lines. */
 export class OfflineStatus {
   private reconnect?: { attempt: number; at: number; reason: string; server: string };
@@ -79,6 +89,11 @@ export class OfflineStatus {
       this.unacked.delete(request);
       if (entry.key !== undefined) this.settled(entry.key);
     };
+  }
+
+  /** Chat lines the server has not acknowledged while the connection is down; none while it is up. */
+  undelivered(): Request[] {
+    return this.offline ? [...this.unacked.keys()] : [];
   }
 
   /** A reconnect attempt was scheduled `delayMs` from now. */

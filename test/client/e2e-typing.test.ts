@@ -279,4 +279,24 @@ describe('chat-client typed into a terminal (issue 9)', () => {
     await ann.press('Enter');
     await zed.reader.find((l) => l.endsWith(`<Ann> ${draft}${typed}`), 'the draft, whole');
   });
+
+  it('exit with lines typed while the server is down: told first, then they are printed as it leaves', async (t) => {
+    const dir = tempDir(t);
+    const server = await startServerProcess(t);
+    const gus = await TmuxClient.start(t, dir, ['--port', String(server.port), '--name', 'Gus']);
+    await gus.until(/^#lobby>$/mu, 'the prompt');
+    server.child.proc.kill('SIGTERM');
+    await gus.until(/reconnecting…/u, 'the reconnect status', 15_000);
+    await gus.type('important unsent line');
+    await gus.press('Enter');
+    await gus.until(/pending: <Gus> important unsent line/u, 'the pending line');
+    await gus.type('exit');
+    await gus.press('Enter');
+    await gus.until(/1 line is not delivered yet/u, 'the warning');
+    await gus.type('exit');
+    await gus.press('Enter');
+    const { code, stderr } = await gus.exited();
+    assert.equal(code, 0);
+    assert.match(stderr, /^chat-client: not delivered: important unsent line$/mu);
+  });
 });
