@@ -139,11 +139,15 @@ export class Repl extends EventEmitter<ReplEvents> {
       if (this.terminal && !this.closed) this.rl.prompt();
     });
     this.rl.on('SIGINT', () => {
-      // Ctrl-C drops a held paste; otherwise (where readline would only pause) it leaves, like Ctrl-D.
+      // Ctrl-C drops a held paste, or clears a half-typed line as a shell
+      // does (it used to leave at once, the draft lost); on an empty line
+      // (where readline would only pause) it leaves, like Ctrl-D.
       if (this.heldPaste) {
         this.heldPaste = undefined;
         this.clearDraft();
         this.redraw();
+      } else if (this.rl.line !== '') {
+        this.clearDraft();
       } else {
         this.emit('end');
       }

@@ -51,6 +51,9 @@ export function undeliveredLine(request: Request): string {
   return request.type;
 }
 
+/** A line unanswered this long while connected is shown as pending too. */
+const SLOW_ACK_MS = 1500;
+
 /** Reconnect progress plus pending lines, as the status area's lines. */
 export class OfflineStatus {
   private reconnect?: { attempt: number; at: number; reason: string; server: string };
@@ -84,8 +87,16 @@ export class OfflineStatus {
     if (line === undefined) return () => undefined;
     const entry: { line: string; key?: number } = { line };
     this.unacked.set(request, entry);
+    let slow: NodeJS.Timeout | undefined;
     if (!online) entry.key = this.add(line);
+    else {
+      // A server that stopped answering (a stall, not a drop) left a typed
+      // line with no trace on screen until the drop was noticed.
+      slow = setTimeout(() => (entry.key ??= this.add(line)), SLOW_ACK_MS);
+      slow.unref();
+    }
     return () => {
+      clearTimeout(slow);
       this.unacked.delete(request);
       if (entry.key !== undefined) this.settled(entry.key);
     };

@@ -89,6 +89,25 @@ describe('Repl', () => {
     }
   });
 
+  it('Ctrl-C on a half-typed line clears it, as a shell does; on an empty line it leaves', async () => {
+    const { input, output } = terminal();
+    const repl = new Repl({ input, output, terminal: true }, '> ');
+    const lines: string[] = [];
+    let ends = 0;
+    repl.on('line', (line) => lines.push(line));
+    repl.on('end', () => ends++);
+    repl.start();
+    input.write('half typed');
+    input.write('\x03');
+    input.write('kept\r');
+    assert.deepEqual(lines, ['kept']);
+    assert.equal(ends, 0, 'the draft was cleared, the client stays');
+    const ended = new Promise<void>((resolve) => repl.once('end', resolve));
+    input.write('\x03');
+    await ended;
+    repl.close();
+  });
+
   it('writes plain lines when the output is not a terminal', () => {
     const input = new PassThrough();
     const output = new PassThrough();
