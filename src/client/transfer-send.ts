@@ -40,9 +40,7 @@ export class SendingSide {
     try {
       stat = fs.statSync(full);
     } catch (err) {
-      throw new TransferError(
-        `Cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
-      );
+      throw new TransferError(`Cannot read ${file}: ${whyUnreadable(err)}`);
     }
     if (!stat.isFile()) throw new TransferError(`${file} is not a regular file`);
     const max = this.host.io.limits().maxFileBytes;
@@ -152,5 +150,22 @@ export class SendingSide {
     if (t.nextSeq * t.chunkSize >= t.size && this.host.io.send({ type: 'file-end', id: t.id })) {
       t.state = 'ending';
     }
+  }
+}
+
+/** Why a file cannot be read, in words (an errno name means nothing to most people). */
+export function whyUnreadable(err: unknown): string {
+  switch ((err as NodeJS.ErrnoException).code) {
+    case 'ENOENT':
+      return 'no such file (check the path; Tab completes it)';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOTDIR':
+      return 'a part of the path is not a folder';
+    case 'ELOOP':
+      return 'too many symbolic links';
+    default:
+      return (err as Error).message;
   }
 }

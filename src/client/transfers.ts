@@ -39,6 +39,8 @@ export { WINDOW } from './transfer-send.js';
 /** Errors after which the server has already forgotten the transfer. */
 const SERVER_ENDED = new Set(['shutting_down', 'timeout', 'not_found']);
 
+/** How many ended transfers /transfers still lists. */
+const FINISHED_SHOWN = 10;
 export class ClientTransfers extends EventEmitter<TransferEvents> {
   private readonly all = new Map<string, Transfer>();
   /**
@@ -47,6 +49,8 @@ export class ClientTransfers extends EventEmitter<TransferEvents> {
    * refusals are no news to the user.
    */
   private readonly ended: string[] = [];
+  /** The last transfers that ended, as /transfers shows them (newest last). */
+  private readonly finished: TransferView[] = [];
   private readonly now: () => number;
   private readonly sending: SendingSide;
   private readonly receiving: ReceivingSide;
@@ -88,7 +92,7 @@ export class ClientTransfers extends EventEmitter<TransferEvents> {
   reject(id?: string): Incoming {
     const t = this.pendingOffer(id);
     this.io.send({ type: 'file-reject', id: t.id });
-    this.end(t);
+    this.end(t, 'declined');
     return t;
   }
 
@@ -97,20 +101,21 @@ export class ClientTransfers extends EventEmitter<TransferEvents> {
     const t = this.all.get(id);
     if (!t) throw new TransferError(`No transfer ${id}; /transfers lists them`);
     this.io.send({ type: 'file-cancel', id });
-    this.end(t);
+    this.end(t, 'cancelled');
     return t;
   }
 
   list(): TransferView[] {
     const now = this.now();
-    return [...this.all.values()].map((t) => viewOf(t, now));
+    return [...this.finished, ...[...this.all.values()].map((t) => viewOf(t, now))];
   }
 
   /** Transfers whose bytes are flowing (for the progress bar). */
   active(): TransferView[] {
-    return this.list().filter((v) =>
-      ['sending', 'ending', 'receiving', 'paused'].includes(v.state),
-    );
+    const now = this.now();
+    return [...this.all.values()]
+      .map((t) => viewOf(t, now))
+      .filter((v) => ['sending', 'ending', 'receiving', 'paused'].includes(v.state));
   }
 
   /** Handle a server event if it belongs to a transfer; true when it did. */
@@ -124,7 +129,8 @@ export class ClientTransfers extends EventEmitter<TransferEvents> {
     if (event.type === 'error') {
       const t = event.id === undefined ? undefined : this.all.get(event.id);
       if (!t) return event.id !== undefined && this.ended.includes(event.id);
-      const why = `${event.message} [${event.code}]`;
+      // In words, as every other refusal is shown (the code is for programs).
+      const why = event.message;
       if (SERVER_ENDED.has(event.code)) this.fail(t, why);
       else this.abort(t, undefined, why);
       return true;
@@ -175,7 +181,7 @@ export class ClientTransfers extends EventEmitter<TransferEvents> {
         return;
       case 'file-reject':
         this.notice(`${t.peer} declined ${t.name}${e.reason ? `: ${e.reason}` : ''}`);
-        this.end(t);
+        this.end(t, 'declined');
         return;
       case 'file-ack':
         if (t.dir === 'out') this.sending.acked(t, e.seq);
@@ -242,11 +248,19 @@ export class ClientTransfers extends EventEmitter<TransferEvents> {
   private fail(t: Transfer, why: string): void {
     const dir = t.dir === 'out' ? `to ${t.peer}` : `from ${t.peer}`;
     this.notice(`Transfer ${t.id} (${showName(t.name)}) ${dir} failed: ${why}`, true);
-    this.end(t);
+    this.end(t, 'failed');
   }
 
-  /** Forget a transfer: close its file; an unfinished download leaves nothing behind. */
-  private end(t: Transfer): void {
+  /**
+   * Forget a transfer: close its file; an unfinished download leaves nothing
+   * behind. /transfers keeps showing the last few, with how they ended.
+   */
+  private end(t: Transfer, outcome?: string): void {
+    if (this.all.has(t.id)) {
+      const state = outcome ?? (t.done >= t.size ? 'done' : 'ended');
+      this.finished.push({ ...viewOf(t, this.now()), state, rate: 0 });
+      if (this.finished.length > FINISHED_SHOWN) this.finished.shift();
+    }
     this.all.delete(t.id);
     this.ended.push(t.id);
     if (this.ended.length > 64) this.ended.shift();

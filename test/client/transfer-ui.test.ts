@@ -1,6 +1,6 @@
 /** The client's pure transfer helpers: safe names, command parsing, the progress bar. */
 import assert from 'node:assert/strict';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -16,6 +16,7 @@ import {
   progressText,
   transferLines,
 } from '../../src/client/transfer-ui.js';
+import { whyUnreadable } from '../../src/client/transfer-send.js';
 import { tempDir } from '../helpers/env.js';
 
 describe('safeFileName', () => {
@@ -178,5 +179,21 @@ describe('the download directory and /send completion', () => {
     ]);
     assert.equal(completeSendPath('/send bob'), undefined);
     assert.equal(completeSendPath(`hello ${dir}/rep`), undefined);
+  });
+});
+
+describe('whyUnreadable', () => {
+  it('says why a file cannot be sent in words, not an errno name', (t) => {
+    const dir = tempDir(t);
+    const missing = (): unknown => {
+      try {
+        statSync(path.join(dir, 'nope.bin'));
+      } catch (err) {
+        return err;
+      }
+      return undefined;
+    };
+    assert.match(whyUnreadable(missing()), /^no such file/u);
+    assert.equal(whyUnreadable(new Error('odd')), 'odd');
   });
 });
