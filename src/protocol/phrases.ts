@@ -126,9 +126,16 @@ export function ackPhrase(e: AckEvent): Phrase | undefined {
   }
 }
 
-/** The topic a join shows (§3 /join), with who set it and when. */
+/**
+ * The topic a join shows (§3 /join), with who set it and when: to the
+ * minute, in UTC (`2026-12-02 02:37 UTC`), for readers in any time zone;
+ * the raw ISO time with its milliseconds read like a machine's.
+ */
 export function joinTopicPhrase(r: string | undefined, t: TopicInfo): Phrase {
-  return ['Topic of ', room(r), ': ', text(t.text), ' (set by ', user(t.by), ' ', t.at, ')'];
+  const at = /^\d{4}-\d\d-\d\dT\d\d:\d\d/u.test(t.at)
+    ? `${t.at.slice(0, 10)} ${t.at.slice(11, 16)} UTC`
+    : t.at;
+  return ['Topic of ', room(r), ': ', text(t.text), ' (set by ', user(t.by), ' ', at, ')'];
 }
 
 /** /bans (operators, §3): a heading, then one line per ban; `name` is what /unban takes. */

@@ -145,7 +145,10 @@ test('/passwd changes your own password after checking the old one; the session 
   await createAccount(server, 'Kim', 'oldpassword1');
   const kim = await textLogin(t, server.port, 'Kim', 'oldpassword1');
   kim.send('/passwd wrongold new password 2');
-  await expectTextError(kim, 'auth_failed');
+  assert.equal(
+    await expectTextError(kim, 'auth_failed'),
+    '! The old password is wrong; the password was not changed [auth_failed]',
+  );
   kim.send('/passwd oldpassword1 short');
   await expectTextError(kim, 'bad_request');
   kim.send('/passwd oldpassword1 new password 2');

@@ -16,7 +16,19 @@ export const passwd = defineCommand('passwd', async (ctx, user, req) => {
   // The stored record, not the one from login: an operator may have reset it meanwhile.
   const account = await ctx.store.getAccount(own.key);
   if (!account) throw new ChatError('not_found', `The account ${own.name} no longer exists`);
-  await ctx.checkPassword(user.peer.address, account, req.old);
+  try {
+    await ctx.checkPassword(user.peer.address, account, req.old);
+  } catch (err) {
+    // The login's wording ("Wrong password for Bob") did not say which of the two was wrong.
+    if (err instanceof ChatError && err.code === 'auth_failed') {
+      throw new ChatError(
+        'auth_failed',
+        'The old password is wrong; the password was not changed',
+        err.retryAfterMs,
+      );
+    }
+    throw err;
+  }
   const hash = await hashPassword(req.password);
   if (!(await ctx.store.updateAccount(account.key, { hash })))
     throw new ChatError('not_found', `The account ${own.name} no longer exists`);
