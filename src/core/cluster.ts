@@ -62,15 +62,7 @@ export class Cluster extends ClusterPresence {
     account: AccountRecord | undefined,
     how: { takeover: boolean; guestId?: string },
   ): Promise<Lease> {
-    const owner: Owner = {
-      node: this.options.node,
-      session,
-      display: name.display,
-      since: this.host.clock.now(),
-      account: account !== undefined,
-      operator: account?.operator ?? false,
-      ...(how.guestId !== undefined && { guest: how.guestId }),
-    };
+    const owner = this.ownerOf(name, session, account, how.guestId);
     const leases = this.options.leases;
     let asked = false;
     for (let attempt = 0; ; attempt++) {
@@ -144,6 +136,47 @@ export class Cluster extends ClusterPresence {
     );
   }
 
+  /** Who holds an alias lease: this node's session of `name`. */
+  private ownerOf(
+    name: Name,
+    session: string,
+    account: AccountRecord | undefined,
+    guestId: string | undefined,
+  ): Owner {
+    return {
+      node: this.options.node,
+      session,
+      display: name.display,
+      since: this.host.clock.now(),
+      account: account !== undefined,
+      operator: account?.operator ?? false,
+      ...(guestId !== undefined && { guest: guestId }),
+    };
+  }
+
+  /**
+   * Alone on its leases (no --redis), a lease that lapsed while this process
+   * was stopped (SIGSTOP, a suspended VM) is claimed again: nobody else could
+   * take the alias meanwhile, and ending every session for it was the
+   * failure. Returns the leases still lost (the alias was claimed since).
+   */
+  private async reclaim(users: User[], lost: Lease[]): Promise<Lease[]> {
+    const still: Lease[] = [];
+    for (const lease of lost) {
+      const u = users.find((x) => x.lease?.token === lease.token);
+      const claim =
+        u &&
+        (await this.options.leases.claimAlias(
+          u.name.key,
+          this.ownerOf(u.name, u.peer.id, u.account, u.account ? undefined : u.guestId),
+          this.leaseMs,
+        ));
+      if (u && claim?.ok) u.lease = claim.lease;
+      else still.push(lease);
+    }
+    return still;
+  }
+
   /**
    * Renew every lease this node holds, and its presence. A lease lost to
    * someone else ends its session; when the store cannot be reached for so
@@ -155,10 +188,11 @@ export class Cluster extends ClusterPresence {
     this.renewing = true;
     const users = [...this.host.users.values()].filter((u) => u.lease !== undefined);
     try {
-      const lost = await this.options.leases.renew(
+      let lost = await this.options.leases.renew(
         users.map((u) => u.lease!),
         this.leaseMs,
       );
+      if (this.options.solo && lost.length > 0) lost = await this.reclaim(users, lost);
       const confirmed = this.host.clock.now();
       const gone = new Set(lost.map((l) => l.token));
       for (const u of users) {

@@ -35,10 +35,7 @@ export class MemoryLeases implements LeaseStore {
   async renew(leases: Lease[], ttlMs: number): Promise<Lease[]> {
     const lost: Lease[] = [];
     for (const lease of leases) {
-      // Not live(): a lease that lapsed while this process was stopped is
-      // still its holder's when nobody claimed the alias since (a claim
-      // replaces the token), and only this process claims here.
-      const held = this.aliases.get(lease.key);
+      const held = this.live(lease.key);
       if (held?.token === lease.token) {
         held.expiresAt = this.now() + ttlMs;
         lease.expiresAt = held.expiresAt;
