@@ -288,25 +288,39 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.state = 'waiting';
     const { attempt, delayMs } = this.redial.next(retryAfterMs);
     this.emit('reconnecting', { attempt, delayMs, reason, server: this.server });
-    this.retryTimer = setTimeout(() => {
-      this.open().catch((err: ConnectError) => {
-        if (this.state === 'closed') return;
-        if (err.kind === 'refused' && !RETRYABLE.has(err.code ?? '')) {
-          this.finish(err.message, err.code);
-        } else if (err.code === 'alias_taken' && err.retryAfterMs === undefined) {
-          // Our own ghost would have been replaced (the session token or the
-          // account proves us, §2): someone else holds the alias now, and
-          // retrying would wait on them for ever.
-          this.finish(
-            `${err.message} (${this.login.name} was taken by someone else while this client ` +
-              'was away; start chat-client again with another --name)',
-            err.code,
-          );
-        } else {
-          this.scheduleReconnect(err.message, err.retryAfterMs);
-        }
-      });
-    }, delayMs);
+    this.retryTimer = setTimeout(() => this.redialNow(), delayMs);
+  }
+
+  /**
+   * While waiting to reconnect, try at once instead of at the end of the
+   * backoff (chat-client: Enter on an empty line), as when the user knows
+   * the server is back. False when no reconnect is waiting.
+   */
+  retryNow(): boolean {
+    if (this.state !== 'waiting') return false;
+    clearTimeout(this.retryTimer);
+    this.redialNow();
+    return true;
+  }
+
+  private redialNow(): void {
+    this.open().catch((err: ConnectError) => {
+      if (this.state === 'closed') return;
+      if (err.kind === 'refused' && !RETRYABLE.has(err.code ?? '')) {
+        this.finish(err.message, err.code);
+      } else if (err.code === 'alias_taken' && err.retryAfterMs === undefined) {
+        // Our own ghost would have been replaced (the session token or the
+        // account proves us, §2): someone else holds the alias now, and
+        // retrying would wait on them for ever.
+        this.finish(
+          `${err.message} (${this.login.name} was taken by someone else while this client ` +
+            'was away; start chat-client again with another --name)',
+          err.code,
+        );
+      } else {
+        this.scheduleReconnect(err.message, err.retryAfterMs);
+      }
+    });
   }
 
   private finish(reason: string, code?: ErrorCode | 'displaced'): void {

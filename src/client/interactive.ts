@@ -110,6 +110,8 @@ export class Typing {
     const input = parseInput(line, s.place.room, s.place.replyTo);
     switch (input.kind) {
       case 'none':
+        // Enter on an empty line while reconnecting: try now, not at the end of the backoff.
+        if (s.conn.retryNow()) s.notice('Reconnecting now…');
         return;
       case 'quit':
         return this.quit(input.reason);

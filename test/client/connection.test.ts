@@ -275,6 +275,24 @@ describe('Connection', () => {
     assert.equal((await again.next()).type, 'rooms');
   });
 
+  it('retryNow while waiting to reconnect tries at once instead of after the backoff', async (t) => {
+    const { server, conn } = await setup(t, {
+      reconnect: true,
+      backoffBaseMs: 60_000,
+      backoffMaxMs: 60_000,
+    });
+    const { peer } = await handshake(server, conn);
+    assert.equal(conn.retryNow(), false, 'nothing to retry while connected');
+    const reconnecting = within(once(conn, 'reconnecting'), 5000, 'reconnecting');
+    peer.socket.destroy();
+    await reconnecting;
+    // The backoff would wait a minute; the user pressed Enter.
+    assert.equal(conn.retryNow(), true);
+    const again = await within(server.peer(1), 5000, 'the second connection');
+    assert.equal((await again.next()).type, 'hello');
+    assert.equal(conn.retryNow(), false, 'already connecting');
+  });
+
   it('after a refusal with retryAfterMs (its alias held by a dead server), tries the same server after that long', async (t) => {
     const other = new FakeServer();
     const otherPort = await other.listen();
