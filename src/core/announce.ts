@@ -72,11 +72,6 @@ export class Announcer {
     user.peer.send(event);
   }
 
-  /** Send a system event to every member of a room, on every node, except `except`. */
-  broadcast(room: Room, event: SystemEvent, except?: User): void {
-    this.announce([room], event, except);
-  }
-
   /** Send one event object to this node's members of a room (split horizon). */
   broadcastHere(room: Room, event: ServerEvent): void {
     for (const m of room.members) this.deliver(m, event);

@@ -89,7 +89,7 @@ export class Chat implements ChatContext {
   readonly deliver: Announcer['deliver'] = (user, event, stream) =>
     this.announcer.deliver(user, event, stream);
   readonly broadcast: ChatContext['broadcast'] = (room, event, except) =>
-    this.announcer.broadcast(room, event, except);
+    this.announcer.announce('length' in room ? [...room] : [room], event, except);
   readonly announceHere: ClusterHost['announceHere'] = (...args) =>
     this.announcer.announceHere(...args);
   readonly holdForSay: ChatContext['holdForSay'] = holdForSay;

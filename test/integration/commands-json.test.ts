@@ -149,6 +149,7 @@ test('topic: show, set (others get a topic event), clear; rooms lists it', async
 test('who and history: same-type replies; not_found and not_member', async (t) => {
   const { ann, ben } = await pair(t);
   await ask(ben, { type: 'away', id: 'a', text: 'lunch' });
+  await ann.waitForJson((o) => o.event === 'away');
   const who = await ask(ann, { type: 'who', id: 'w1' });
   assert.equal(who.type, 'who');
   assert.equal(who.room, '#lobby');
@@ -188,17 +189,23 @@ test('who and history: same-type replies; not_found and not_member', async (t) =
   await refused(ann, { type: 'history', id: 'h3', room: '#dev' }, 'not_member');
 });
 
-test('away: acked, shown in who, returned to private senders', async (t) => {
+test('away: acked, told to the room as a system away, shown in who, returned to private senders', async (t) => {
   const { ann, ben } = await pair(t);
   const ack = await ask(ben, { type: 'away', id: 'a1', text: 'lunch' });
   assert.equal(ack.type, 'ack');
   assert.equal(ack.text, 'lunch');
+  const told = await ann.nextJson();
+  assert.deepEqual(
+    { type: told.type, event: told.event, user: told.user, text: told.text, room: told.room },
+    { type: 'system', event: 'away', user: 'Ben', text: 'lunch', room: undefined },
+  );
   const dmAck = await ask(ann, { type: 'dm', id: 'd', to: 'Ben', text: 'hi' });
   assert.equal(dmAck.type, 'ack');
   assert.equal(dmAck.text, 'lunch');
   await ben.waitForJson((o) => o.type === 'private');
   const back = await ask(ben, { type: 'away', id: 'a2' });
   assert.equal(back.text, '');
+  assert.equal((await ann.waitForJson((o) => o.event === 'away')).text, '');
   const who = await ask(ann, { type: 'who', id: 'w' });
   assert.deepEqual(who.users, [{ name: 'Ann' }, { name: 'Ben' }]);
 });

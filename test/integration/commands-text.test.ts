@@ -302,22 +302,29 @@ test('/history shows recent messages of the current room; bad arguments are bad_
   await textFence(alice);
 });
 
-test('/away shows in /who and answers private senders; /away alone clears it', async (t) => {
+test('/away is told to the room, shows in /who and answers private senders; /away alone clears it', async (t) => {
   const { alice, bob, carol } = await trio(t);
   alice.send('/away lunch');
   assert.equal(await alice.next(), '* You are marked away: lunch');
+  // Told once to those who share a room (§3 system away), not to Alice herself.
+  assert.equal(await bob.next(), '* Alice is away: lunch');
+  assert.equal(await carol.next(), '* Alice is away: lunch');
   bob.send('/who');
   assert.equal(await bob.next(), '* 3 users in #lobby: Alice (away: lunch), Bob, Carol');
   bob.send('/msg Alice are you there?');
   assert.equal(await bob.next(), '* Alice is away: lunch');
   assert.match(await alice.next(), stamped('*Bob* are you there?'));
-  // /away is not broadcast.
-  await textFence(carol);
+  // The same text again changes nothing and is not told again.
+  alice.send('/away lunch');
+  assert.equal(await alice.next(), '* You are marked away: lunch');
   alice.send('/away');
   assert.equal(await alice.next(), '* You are no longer marked away');
+  assert.equal(await carol.next(), '* Alice is back');
+  assert.equal(await bob.next(), '* Alice is back');
   bob.send('/msg Alice now?');
   await alice.waitFor((l) => l.endsWith('now?'));
   await textFence(bob);
+  await textFence(carol);
 });
 
 test("/ignore stops a user's room and private messages; /unignore brings them back", async (t) => {

@@ -36,6 +36,7 @@ test('/whois in text and JSON: guest or account, shared rooms, since, idle, away
   await ann.waitFor((l) => l === '* You are now in #dev');
   bob.sendJson({ type: 'away', id: 'a', text: 'lunch' });
   await bob.waitForJson((o) => o.id === 'a');
+  await ann.waitFor((l) => l === '* Bob is away: lunch');
 
   ann.send('/whois bob');
   assert.equal(await ann.next(), '* Bob is a guest');

@@ -76,8 +76,11 @@ export interface ChatContext {
   ): SystemEvent;
   /** Send an event to one user (held while a replay of its stream is under way). */
   deliver(user: User, event: ServerEvent): void;
-  /** Send a system event to every member of a room, on every node, except `except`. */
-  broadcast(room: Room, event: SystemEvent, except?: User): void;
+  /**
+   * Send a system event to every member of a room (or of several, each
+   * member once), on every node, except `except`.
+   */
+  broadcast(room: Room | readonly Room[], event: SystemEvent, except?: User): void;
   /** Who is in a room (or `*`) on every node: `local` as they are, others from presence. */
   whoIn(roomKey: string, local: Iterable<User>): Promise<WhoEntry[]>;
   /**
