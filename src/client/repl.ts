@@ -12,7 +12,7 @@
 import { EventEmitter } from 'node:events';
 import readline from 'node:readline';
 import { codePoints, LEFT } from './keys.js';
-import { displayWidth, rowsFor, statusRows, visible } from './width.js';
+import { displayWidth, rowsFor, statusRows, visible, wrapLine } from './width.js';
 import { BRACKETED_PASTE_ON } from './paste.js';
 import { SecretPrompt } from './secret-prompt.js';
 import { TerminalInput } from './terminal-input.js';
@@ -202,9 +202,14 @@ export class Repl extends EventEmitter<ReplEvents> {
       return;
     }
     const rows = this.wipe();
+    const columns = (this.output as NodeJS.WriteStream).columns || Infinity;
+    const wrapped = text
+      .split('\n')
+      .map((line) => wrapLine(line, columns))
+      .join('\n');
     // readline's redraw first moves up to the row the cursor was on; these
     // blank rows are where it lands, so the text above stays intact.
-    this.output.write(text + '\n' + this.statusText() + '\n'.repeat(rows));
+    this.output.write(wrapped + '\n' + this.statusText() + '\n'.repeat(rows));
     this.rl.prompt(true);
   }
 

@@ -43,3 +43,36 @@ export function visible(text: string): string {
   // eslint-disable-next-line no-control-regex -- matching terminal escapes is the point
   return text.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/gu, '');
 }
+
+/** Columns a wrapped line's continuation rows are indented by. */
+const HANG = 2;
+
+/**
+ * Break a display line that is wider than `columns` at spaces, each
+ * continuation row indented by two spaces, so a terminal does not cut words
+ * in half (/help, long messages and errors at 80 columns). A word wider than
+ * a row is left for the terminal to wrap. Colour escapes take no columns;
+ * a line that fits is returned as it is.
+ */
+export function wrapLine(line: string, columns: number): string {
+  if (!Number.isFinite(columns) || columns <= HANG + 10) return line;
+  if (displayWidth(visible(line)) <= columns) return line;
+  const words = line.split(' ');
+  const rows: string[] = [];
+  let row = words[0] ?? '';
+  let width = displayWidth(visible(row));
+  for (const word of words.slice(1)) {
+    const w = displayWidth(visible(word));
+    // A word wider than a row is the terminal's to wrap: breaking before it gains nothing.
+    if (width + 1 + w > columns && row.trim() !== '' && HANG + w <= columns) {
+      rows.push(row);
+      row = ' '.repeat(HANG) + word;
+      width = HANG + w;
+    } else {
+      row += ' ' + word;
+      width += 1 + w;
+    }
+  }
+  rows.push(row);
+  return rows.join('\n');
+}

@@ -14,6 +14,16 @@ import { CLIENT_BIN, type Cleanup } from '../helpers/env.js';
 
 const run = promisify(execFile);
 
+/**
+ * Lines as the client printed them: `-J` joins the rows the terminal
+ * wrapped, and this the rows chat-client wrapped itself at a space, each
+ * continued with a two-space indent (width.ts wrapLine). No line the client
+ * prints starts with two spaces otherwise.
+ */
+function unwrap(text: string): string {
+  return text.replace(/\n {2}(?=\S)/gu, ' ');
+}
+
 /** One chat-client in a tmux pane. */
 export class TmuxClient {
   private constructor(
@@ -132,11 +142,13 @@ export class TmuxClient {
   /** The screen as text: trailing spaces and blank lines removed (the prompt reads `#lobby>`). */
   async screen(): Promise<string> {
     const { stdout } = await run('tmux', ['-L', this.socket, 'capture-pane', '-p', '-J']);
-    return stdout
-      .split('\n')
-      .map((l) => l.trimEnd())
-      .join('\n')
-      .replace(/\n+$/u, '');
+    return unwrap(
+      stdout
+        .split('\n')
+        .map((l) => l.trimEnd())
+        .join('\n')
+        .replace(/\n+$/u, ''),
+    );
   }
 
   /** The whole pane: its scrollback and the screen, as one text. */
@@ -150,7 +162,7 @@ export class TmuxClient {
       '-S',
       '-',
     ]);
-    return stdout;
+    return unwrap(stdout);
   }
 
   /** Wait until the screen matches `test`; returns the screen. */
