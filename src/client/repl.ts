@@ -87,7 +87,6 @@ export class Repl extends EventEmitter<ReplEvents> {
         resumed: () => this.redrawBelow(),
       });
     }
-    const before = (streams.output as NodeJS.WriteStream).listeners?.('resize') ?? [];
     this.rl = readline.createInterface({
       input: this.raw?.keys ?? streams.input,
       output: streams.terminal ? streams.output : undefined,
@@ -99,12 +98,8 @@ export class Repl extends EventEmitter<ReplEvents> {
       ...(streams.completer ? { completer: streams.completer } : {}),
     });
     if (this.terminal) {
-      // In place of readline's own handler, which redraws the line (see resized).
-      const output = streams.output as NodeJS.WriteStream;
-      for (const l of output.listeners?.('resize') ?? []) {
-        if (!before.includes(l)) output.off('resize', l as () => void);
-      }
-      output.on?.('resize', this.resized);
+      // Before readline's own handler, which redraws the line (see resized).
+      (streams.output as NodeJS.WriteStream).prependListener?.('resize', this.resized);
     }
     this.secret = new SecretPrompt({
       getPrompt: () => this.rl.getPrompt(),
@@ -238,16 +233,32 @@ export class Repl extends EventEmitter<ReplEvents> {
   /**
    * The terminal changed width. One that reflows on resize (tmux and most
    * terminals today) has already rewrapped the prompt and the draft to the
-   * new width, so nothing is redrawn: readline's own handler redrew them
-   * after moving up by the rows the cursor had at the old width, which
-   * erased the line above the prompt when widening and left a copy of the
-   * prompt when narrowing. Its later redraws need the cursor's row at the
-   * new width, and the status area's rows are counted again.
+   * new width; readline's redraw, which runs next, moved up by the rows the
+   * cursor had at the old width, which erased the line above the prompt when
+   * widening and left a copy of the prompt when narrowing. It is told the
+   * cursor's row at the new width, and still redraws: where a terminal leaves
+   * the cursor after a reflow varies (tmux left its column stale under load,
+   * and the next key typed landed mid-draft). The status area's rows are
+   * counted again.
    */
   private readonly resized = (): void => {
     if (this.closed) return;
+    const cursor = this.rl.getCursorPos().rows;
+    const columns = (this.output as NodeJS.WriteStream).columns || Infinity;
+    const last =
+      rowsFor(displayWidth(this.rl.getPrompt()) + displayWidth(this.rl.line), columns) - 1;
+    // Blank the prompt's rows one by one first: when the reflow left the
+    // prompt on the top row, readline's erase-below from there is a whole
+    // screen clear to tmux, which pushes the screen (the draft) into history.
+    readline.moveCursor(this.output, 0, -cursor);
+    for (let row = 0; row <= last; row++) {
+      readline.cursorTo(this.output, 0);
+      readline.clearLine(this.output, 0);
+      if (row < last) readline.moveCursor(this.output, 0, 1);
+    }
+    readline.moveCursor(this.output, 0, cursor - last);
     // readline's redraw reads it as `this.prevRows || 0`; it is not in its typings.
-    (this.rl as unknown as { prevRows: number }).prevRows = this.rl.getCursorPos().rows;
+    (this.rl as unknown as { prevRows: number }).prevRows = cursor;
     this.statusText();
   };
 
