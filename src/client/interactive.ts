@@ -133,8 +133,7 @@ export class Typing {
    */
   private async sendText(request: Request): Promise<void> {
     const { s } = this;
-    const limits = s.conn.welcome?.limits;
-    const maxBytes = limits?.maxLineBytes ?? 16384;
+    const maxBytes = this.limits().maxLineBytes;
     if ((request.type !== 'say' && request.type !== 'dm') || fits(request, maxBytes - 64)) {
       return s.send(request);
     }
@@ -175,9 +174,18 @@ export class Typing {
       await s.send({ type: 'say', room: s.place.room, text: part });
   }
 
-  /** `text` cut to the server's limits (welcome.limits; the defaults before a welcome). */
+  /** `text` cut to the server's limits. */
   private split(text: string): string[] {
+    const { maxMessageLines, maxLineBytes } = this.limits();
+    return splitMessage(text, maxMessageLines, maxLineBytes);
+  }
+
+  /** The server's message limits (welcome.limits; the defaults before a welcome). */
+  private limits(): { maxMessageLines: number; maxLineBytes: number } {
     const limits = this.s.conn.welcome?.limits;
-    return splitMessage(text, limits?.maxMessageLines ?? 20, limits?.maxLineBytes ?? 16384);
+    return {
+      maxMessageLines: limits?.maxMessageLines ?? 20,
+      maxLineBytes: limits?.maxLineBytes ?? 16384,
+    };
   }
 }

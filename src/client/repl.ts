@@ -225,9 +225,8 @@ export class Repl extends EventEmitter<ReplEvents> {
   /** Draw the status area and the prompt again, in place. */
   private redraw(): void {
     if (!this.terminal || this.closed) return;
-    const rows = this.wipe();
-    this.output.write(this.statusText() + '\n'.repeat(rows));
-    this.rl.prompt(true);
+    this.wipe();
+    this.redrawBelow();
   }
 
   /**
@@ -272,17 +271,16 @@ export class Repl extends EventEmitter<ReplEvents> {
    */
   private clearScreen(): void {
     if (this.closed) return;
-    const rows = this.rl.getCursorPos().rows;
     readline.cursorTo(this.output, 0, 0);
     readline.clearScreenDown(this.output);
-    this.output.write('\n' + this.statusText() + '\n'.repeat(rows));
-    this.rl.prompt(true);
+    this.output.write('\n');
+    this.redrawBelow();
   }
 
   /**
-   * Draw the status area and the prompt where the cursor is (after the shell
-   * printed below the old ones). The blank rows are where readline's redraw
-   * moves up to, as in print().
+   * Draw the status area and the prompt where the cursor is (after wipe(),
+   * a cleared screen, or the shell's lines below the old ones). The blank
+   * rows are where readline's redraw moves up to, as in print().
    */
   private redrawBelow(): void {
     if (this.closed) return;

@@ -41,6 +41,7 @@ const SERVER_ENDED = new Set(['shutting_down', 'timeout', 'not_found']);
 
 /** How many ended transfers /transfers still lists. */
 const FINISHED_SHOWN = 10;
+
 export class ClientTransfers extends EventEmitter<TransferEvents> {
   private readonly all = new Map<string, Transfer>();
   /**
@@ -112,10 +113,10 @@ export class ClientTransfers extends EventEmitter<TransferEvents> {
 
   /** Transfers whose bytes are flowing (for the progress bar). */
   active(): TransferView[] {
-    const now = this.now();
-    return [...this.all.values()]
-      .map((t) => viewOf(t, now))
-      .filter((v) => ['sending', 'ending', 'receiving', 'paused'].includes(v.state));
+    // Ended ones never match: their states are done, failed, declined and the like.
+    return this.list().filter((v) =>
+      ['sending', 'ending', 'receiving', 'paused'].includes(v.state),
+    );
   }
 
   /** Handle a server event if it belongs to a transfer; true when it did. */

@@ -162,8 +162,10 @@ export class Cluster extends ClusterPresence {
    */
   private async reclaim(users: User[], lost: Lease[]): Promise<Lease[]> {
     const still: Lease[] = [];
+    // By token: after a long stop every lease may be lost, 18,000 of them.
+    const byToken = new Map(users.map((u) => [u.lease?.token, u]));
     for (const lease of lost) {
-      const u = users.find((x) => x.lease?.token === lease.token);
+      const u = byToken.get(lease.token);
       const claim =
         u &&
         (await this.options.leases.claimAlias(

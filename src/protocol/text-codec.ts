@@ -36,13 +36,13 @@ function usageNames(usage: string): string[] {
 
 function parseArgs(spec: CommandSpec, argText: string): Request {
   const req: Record<string, unknown> = { type: spec.request, ...spec.fixed };
-  const names = usageNames(spec.usage);
+  // Only a refusal names an argument: the usage is read then, not per command.
+  const nameOf = (i: number): string => usageNames(spec.usage)[i] ?? spec.args[i]!.field;
   let rest = argText.trim();
   for (const [i, arg] of spec.args.entries()) {
-    const name = names[i] ?? arg.field;
     if (rest === '') {
       if (arg.optional) continue;
-      throw new ChatError('bad_request', `Missing ${name}. Usage: ${spec.usage}`);
+      throw new ChatError('bad_request', `Missing ${nameOf(i)}. Usage: ${spec.usage}`);
     }
     let value: string;
     if (arg.take === 'rest') {
@@ -59,7 +59,7 @@ function parseArgs(spec: CommandSpec, argText: string): Request {
         const range = arg.max === undefined ? '' : ` from ${arg.min ?? 0} to ${arg.max}`;
         throw new ChatError(
           'bad_request',
-          `${name} must be a whole number${range}. Usage: ${spec.usage}`,
+          `${nameOf(i)} must be a whole number${range}. Usage: ${spec.usage}`,
         );
       }
       req[arg.field] = n;
