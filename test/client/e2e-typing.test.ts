@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { addAccount } from '../helpers/accounts.js';
 import { tempDir } from '../helpers/env.js';
 import { startServerProcess } from '../helpers/process.js';
@@ -23,13 +23,25 @@ async function deadPort(): Promise<number> {
   return port;
 }
 
+/**
+ * A server, Zed on it as an `nc`-style user, and Ann's chat-client in tmux
+ * at its prompt (`shell`: started from an interactive bash, for job control).
+ */
+async function annAndZed(
+  t: TestContext,
+  shell = false,
+): Promise<{ zed: Awaited<ReturnType<typeof textUser>>; ann: TmuxClient }> {
+  const { port } = await startServerProcess(t);
+  const zed = await textUser(t, port, 'Zed');
+  const args = ['--port', String(port), '--name', 'Ann'];
+  const ann = await TmuxClient.start(t, tempDir(t), args, {}, shell);
+  await ann.until(/^#lobby>$/mu, 'the prompt');
+  return { zed, ann };
+}
+
 describe('chat-client typed into a terminal (issue 9)', () => {
   it('edits in the middle of a line: keys in one read, a pasted word, wide characters and emoji', async (t) => {
-    const dir = tempDir(t);
-    const { port } = await startServerProcess(t);
-    const zed = await textUser(t, port, 'Zed');
-    const ann = await TmuxClient.start(t, dir, ['--port', String(port), '--name', 'Ann']);
-    await ann.until(/^#lobby>$/mu, 'the prompt');
+    const { zed, ann } = await annAndZed(t);
 
     await ann.type('abcdef');
     await ann.press('Left', 'Left', 'Left');
@@ -52,11 +64,7 @@ describe('chat-client typed into a terminal (issue 9)', () => {
   });
 
   it('holds a paste without a final line break until Enter, and keeps no password for Up', async (t) => {
-    const dir = tempDir(t);
-    const { port } = await startServerProcess(t);
-    const zed = await textUser(t, port, 'Zed');
-    const ann = await TmuxClient.start(t, dir, ['--port', String(port), '--name', 'Ann']);
-    await ann.until(/^#lobby>$/mu, 'the prompt');
+    const { zed, ann } = await annAndZed(t);
 
     await ann.paste('one\rtwo');
     await ann.until(/Enter sends it.*\n┆ one\n#lobby> two$/mu, 'the held paste');
@@ -75,11 +83,7 @@ describe('chat-client typed into a terminal (issue 9)', () => {
   });
 
   it('a pasted line longer than the server takes is inserted whole and sent as several messages', async (t) => {
-    const dir = tempDir(t);
-    const { port } = await startServerProcess(t);
-    const zed = await textUser(t, port, 'Zed');
-    const ann = await TmuxClient.start(t, dir, ['--port', String(port), '--name', 'Ann']);
-    await ann.until(/^#lobby>$/mu, 'the prompt');
+    const { zed, ann } = await annAndZed(t);
     const words = Array.from({ length: 3000 }, (_, i) => `w${i}`).join(' ');
     assert.ok(words.length > 16384);
     await ann.pasteBuffer(words);
@@ -188,11 +192,7 @@ describe('chat-client typed into a terminal (issue 9)', () => {
   });
 
   it('Ctrl-L clears the screen once: later lines and edits push no copies of the prompt into the scrollback', async (t) => {
-    const dir = tempDir(t);
-    const { port } = await startServerProcess(t);
-    const zed = await textUser(t, port, 'Zed');
-    const ann = await TmuxClient.start(t, dir, ['--port', String(port), '--name', 'Ann']);
-    await ann.until(/^#lobby>$/mu, 'the prompt');
+    const { zed, ann } = await annAndZed(t);
     zed.say('before the clear');
     await ann.until(/<Zed> before the clear/u, 'a line to clear');
     await ann.type('half typed');
@@ -219,11 +219,7 @@ describe('chat-client typed into a terminal (issue 9)', () => {
   });
 
   it('Ctrl-Z stops it and fg brings it back with the line editor working (raw mode restored)', async (t) => {
-    const dir = tempDir(t);
-    const { port } = await startServerProcess(t);
-    const zed = await textUser(t, port, 'Zed');
-    const ann = await TmuxClient.start(t, dir, ['--port', String(port), '--name', 'Ann'], {}, true);
-    await ann.until(/^#lobby>$/mu, 'the prompt');
+    const { zed, ann } = await annAndZed(t, true);
     await ann.type('draft');
     await ann.press('C-z');
     await ann.until(/Stopped.*\n\$ ?$/su, 'the shell after the stop');
@@ -241,11 +237,7 @@ describe('chat-client typed into a terminal (issue 9)', () => {
   });
 
   it('a resize keeps every received line and draws the prompt once (the terminal reflows the draft)', async (t) => {
-    const dir = tempDir(t);
-    const { port } = await startServerProcess(t);
-    const zed = await textUser(t, port, 'Zed');
-    const ann = await TmuxClient.start(t, dir, ['--port', String(port), '--name', 'Ann']);
-    await ann.until(/^#lobby>$/mu, 'the prompt');
+    const { zed, ann } = await annAndZed(t);
     zed.say('M1 the line just above the prompt');
     await ann.until(/<Zed> M1 /u, 'M1');
     const draft =
