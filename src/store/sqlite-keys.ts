@@ -4,17 +4,23 @@
  * in this turn's batch or committed within the TTL.
  *
  * A re-send needs its original ack (seq, ts, the room or recipient) and to
- * be told apart from another message under the same id (`id_reused`). So
- * the `idempotency_keys` row holds where the message is, its short fields,
- * and a SHA-1 digest of its text, not the text itself: a second copy of
- * every 512-byte message cost as much as storing the message
- * (docs/performance.md, fourth pass). The original text comes from the
- * history while retention still keeps it; after that, a re-sent text with
- * the original's digest is the original's text.
+ * be told apart from another message under the same id (`id_reused`). So a
+ * key keeps where its message is, its short fields, and a SHA-1 digest of
+ * its text, not the text itself: a second copy of every 512-byte message
+ * cost as much as storing the message (docs/performance.md, fourth pass).
+ * The original text comes from the history while retention still keeps it;
+ * after that, a re-sent text with the original's digest is the original's
+ * text.
+ *
+ * A commit's keys are one row of `idempotency_chunks` (sqlite-key-chunk.ts),
+ * not a row each: a row per key, with its primary key and the index to purge
+ * by, cost about 4 µs per keyed message, the largest part of a JSON say
+ * (docs/performance.md, ninth pass). KeyIndex finds a key's row again.
  */
 import crypto from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { KeyFilter } from './key-filter.js';
+import { KeyIndex } from './key-index.js';
+import { encodeKeyChunk, findInKeyChunk, keysOfChunk, type KeyRecord } from './sqlite-key-chunk.js';
 import type { AppendResult, NewMessage, StoredMessage, StreamKey } from './store.js';
 
 /** An append's answer, once its batch has committed. */
@@ -22,18 +28,11 @@ export interface Queued {
   promise: Promise<AppendResult>;
 }
 
-interface KeyRow {
-  stream: string;
-  seq: number;
-  ts: number;
-  sender: string;
-  recipient: string | null;
-  action: number;
-  digest: string;
+/** A chunk row written, for the purge: its rowid and when. */
+interface Written {
+  row: number;
+  at: number;
 }
-
-/** The columns of `idempotency_keys` (migration 5 → 6) after `key` and `at`. */
-const KEY_COLUMNS = 'stream, seq, ts, sender, recipient, action, digest';
 
 /**
  * SHA-1 of a message text (UTF-8), in base64. Not a defence against a
@@ -49,23 +48,18 @@ export const textDigest: (text: string) => string =
 
 export class SqliteKeys {
   private readonly pending = new Map<string, Queued>();
-  /** Keys certainly not in the table, without a statement (key-filter.ts). */
-  private readonly filter: KeyFilter;
-  private readonly insert: Database.Statement<
-    [
-      key: string,
-      at: number,
-      stream: string,
-      seq: number,
-      ts: number,
-      sender: string,
-      recipient: string | null,
-      action: number,
-      digest: string,
-    ]
-  >;
-  private readonly select: Database.Statement<[string, number], KeyRow>;
-  private readonly purgeBefore: Database.Statement<[number]>;
+  private readonly index: KeyIndex;
+  /**
+   * Chunks within the TTL, oldest first from `head` (committed ones only: a
+   * rolled-back rowid is handed out again).
+   */
+  private written: Written[] = [];
+  private head = 0;
+  /** The batch being written: its records, and its row once inserted. */
+  private staged: { records: KeyRecord[]; row: number; at: number } | undefined;
+  private readonly insert: Database.Statement<[at: number, data: Buffer]>;
+  private readonly select: Database.Statement<[row: number, after: number], { data: Buffer }>;
+  private readonly purgeTo: Database.Statement<[row: number]>;
 
   constructor(
     db: Database.Database,
@@ -76,20 +70,18 @@ export class SqliteKeys {
     /** The stored message `seq` of `stream`, while retention keeps it. */
     private readonly retained: (stream: StreamKey, seq: number) => StoredMessage | undefined,
   ) {
-    this.filter = new KeyFilter(ttlMs, now);
-    // OR REPLACE: an expired key not yet purged may be reused.
-    this.insert = db.prepare(
-      `INSERT OR REPLACE INTO idempotency_keys (key, at, ${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    this.index = new KeyIndex(ttlMs, now);
+    this.insert = db.prepare('INSERT INTO idempotency_chunks (at, data) VALUES (?, ?)');
+    this.select = db.prepare('SELECT data FROM idempotency_chunks WHERE rowid = ? AND at > ?');
+    this.purgeTo = db.prepare('DELETE FROM idempotency_chunks WHERE rowid <= ?');
+    // The keys a restart must still answer: the index starts knowing them.
+    const live = db.prepare<[number], { row: number; at: number; data: Buffer }>(
+      'SELECT rowid AS row, at, data FROM idempotency_chunks WHERE at > ? ORDER BY rowid',
     );
-    this.select = db.prepare(
-      `SELECT ${KEY_COLUMNS} FROM idempotency_keys WHERE key = ? AND at > ?`,
-    );
-    this.purgeBefore = db.prepare('DELETE FROM idempotency_keys WHERE at <= ?');
-    // The keys a restart must still answer: the filter starts knowing them.
-    const live = db
-      .prepare<[number], string>('SELECT key FROM idempotency_keys WHERE at > ?')
-      .pluck();
-    for (const key of live.iterate(now() - ttlMs)) this.filter.add(key);
+    for (const { row, at, data } of live.iterate(now() - ttlMs)) {
+      for (const key of keysOfChunk(data)) this.index.add(key, row);
+      this.written.push({ row, at });
+    }
   }
 
   /**
@@ -102,23 +94,26 @@ export class SqliteKeys {
   find(key: string, resent?: Pick<NewMessage, 'text'>): Promise<AppendResult> | undefined {
     const queued = this.pending.get(key);
     if (queued) return queued.promise.then((r) => ({ ...r, duplicate: true }));
-    if (!this.filter.mayHave(key)) return undefined;
-    const row = this.select.get(key, this.now() - this.ttlMs);
-    if (!row) return undefined;
-    let message = this.retained(row.stream, row.seq);
-    if (!message) {
-      const same = resent !== undefined && textDigest(resent.text) === row.digest;
-      message = {
-        stream: row.stream,
-        seq: row.seq,
-        ts: row.ts,
-        from: row.sender,
-        text: same ? resent.text : '',
-        action: row.action === 1,
-      };
-      if (row.recipient !== null) message.to = row.recipient;
+    const rows = this.index.rowsOf(key);
+    if (rows.length === 0) return undefined;
+    const after = this.now() - this.ttlMs;
+    // Newest first: a key written twice (an expired one reused) answers with the later.
+    for (let i = rows.length - 1; i >= 0; i--) {
+      const chunk = this.select.get(rows[i]!, after);
+      const record = chunk && findInKeyChunk(chunk.data, key);
+      if (record) return Promise.resolve(this.answer(record, resent));
     }
-    return Promise.resolve({ message, epoch: this.epochOf(row.stream), duplicate: true });
+    return undefined;
+  }
+
+  private answer(record: KeyRecord, resent: Pick<NewMessage, 'text'> | undefined): AppendResult {
+    const { stream, seq } = record.message;
+    let message = this.retained(stream, seq);
+    if (!message) {
+      const same = resent !== undefined && textDigest(resent.text) === record.digest;
+      message = { ...record.message, text: same ? resent.text : '' };
+    }
+    return { message, epoch: this.epochOf(stream), duplicate: true };
   }
 
   /** An append under `key` was queued: a repeat in the same turn waits for it. */
@@ -131,24 +126,50 @@ export class SqliteKeys {
     this.pending.delete(key);
   }
 
-  /** Record `key` for a message of the batch being written (inside its transaction). */
-  record(key: string, at: number, m: StoredMessage): void {
-    this.filter.add(key);
-    this.insert.run(
-      key,
-      at,
-      m.stream,
-      m.seq,
-      m.ts,
-      m.from,
-      m.to ?? null,
-      m.action ? 1 : 0,
-      textDigest(m.text),
-    );
+  /**
+   * Record a batch's keyed messages as one chunk, and forget chunks older
+   * than the TTL (inside the batch's transaction; then committed or rolledBack).
+   */
+  record(
+    at: number,
+    batch: ReadonlyArray<{ key: string | undefined; message: StoredMessage }>,
+  ): void {
+    this.staged = undefined;
+    this.purge(at);
+    const records: KeyRecord[] = [];
+    for (const { key, message } of batch) {
+      if (key !== undefined) records.push({ key, message, digest: textDigest(message.text) });
+    }
+    if (records.length === 0) return;
+    const row = Number(this.insert.run(at, encodeKeyChunk(records)).lastInsertRowid);
+    this.staged = { records, row, at };
   }
 
-  /** Forget keys older than the TTL (once per batch, inside its transaction). */
-  purge(at: number): void {
-    this.purgeBefore.run(at - this.ttlMs);
+  /** The batch's transaction committed: its keys are found from now on. */
+  committed(): void {
+    const staged = this.staged;
+    if (!staged) return;
+    this.staged = undefined;
+    for (const r of staged.records) this.index.add(r.key, staged.row);
+    this.written.push({ row: staged.row, at: staged.at });
+  }
+
+  /** The batch's transaction was rolled back: nothing of it was written. */
+  rolledBack(): void {
+    this.staged = undefined;
+  }
+
+  /** Delete the chunks a TTL old (rowids rise with time: one range). */
+  private purge(at: number): void {
+    const cutoff = at - this.ttlMs;
+    const start = this.head;
+    while (this.head < this.written.length && this.written[this.head]!.at <= cutoff) this.head++;
+    if (this.head === start) return;
+    this.purgeTo.run(this.written[this.head - 1]!.row);
+    // Dropped in bulk: a shift per commit would copy the whole queue each time.
+    if (this.head > 1024 && 2 * this.head > this.written.length) {
+      this.written = this.written.slice(this.head);
+      this.head = 0;
+    }
   }
 }

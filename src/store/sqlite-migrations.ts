@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { encodeChunk } from './sqlite-chunk.js';
+import { encodeKeyChunk, type KeyRecord } from './sqlite-key-chunk.js';
 import { textDigest } from './sqlite-keys.js';
 import type { StoredMessage } from './store.js';
 
@@ -24,6 +25,27 @@ interface HistoryRow {
   text: string;
   action: number;
 }
+
+/** A row of schema 6–7's `idempotency_keys`. */
+interface KeyRow {
+  key: string;
+  at: number;
+  stream: string;
+  seq: number;
+  ts: number;
+  sender: string;
+  recipient: string | null;
+  action: number;
+  digest: string;
+}
+
+/**
+ * Keys per chunk when migration 7 → 8 copies `idempotency_keys`, and how far
+ * apart in time a chunk's keys may be: a chunk is stamped with its newest
+ * key's time, so no key outlives its TTL by more than this.
+ */
+const KEY_CHUNK_ROWS = 512;
+const KEY_CHUNK_SPAN_MS = 1000;
 
 /** The schema history; step i brings `PRAGMA user_version` from i to i + 1. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -262,6 +284,54 @@ export const MIGRATIONS: readonly Migration[] = [
       }
     }
     db.exec(`DROP TABLE history; DELETE FROM meta WHERE key = 'history_ring'`);
+  },
+  // 7 → 8: a commit's idempotency keys become one row of `idempotency_chunks`
+  // (sqlite-key-chunk.ts; docs/performance.md, ninth pass) instead of a row
+  // each. The keys are copied in the order they were written, a chunk per
+  // KEY_CHUNK_ROWS or per second, stamped with its newest key's time, so
+  // each stays findable at least as long as before and at most a second
+  // longer; expired ones are purged at the next commit.
+  (db) => {
+    db.exec(`
+      CREATE TABLE idempotency_chunks (
+        at INTEGER NOT NULL,
+        data BLOB NOT NULL
+      );
+    `);
+    const insert = db.prepare('INSERT INTO idempotency_chunks (at, data) VALUES (?, ?)');
+    const rows = db
+      .prepare<[], KeyRow>(
+        'SELECT key, at, stream, seq, ts, sender, recipient, action, digest FROM idempotency_keys ORDER BY at',
+      )
+      .all();
+    let part: KeyRow[] = [];
+    const flush = (): void => {
+      if (part.length === 0) return;
+      const records = part.map((r): KeyRecord => {
+        const message: KeyRecord['message'] = {
+          stream: r.stream,
+          seq: r.seq,
+          ts: r.ts,
+          from: r.sender,
+          action: r.action === 1,
+        };
+        if (r.recipient !== null) message.to = r.recipient;
+        return { key: r.key, message, digest: r.digest };
+      });
+      insert.run(part[part.length - 1]!.at, encodeKeyChunk(records));
+      part = [];
+    };
+    for (const r of rows) {
+      if (
+        part.length === KEY_CHUNK_ROWS ||
+        (part.length > 0 && r.at - part[0]!.at > KEY_CHUNK_SPAN_MS)
+      ) {
+        flush();
+      }
+      part.push(r);
+    }
+    flush();
+    db.exec('DROP TABLE idempotency_keys');
   },
 ];
 

@@ -255,7 +255,9 @@ export class SqliteStore extends SqliteTables implements Store {
     for (const e of batch) if (e.key !== undefined) this.keys.unqueue(e.key);
     try {
       this.writeBatch(batch);
+      this.keys.committed();
     } catch (err) {
+      this.keys.rolledBack();
       // Nothing of the batch was stored: hand its seqs out again, so that the
       // stream has no gaps, and tell every caller (none was acked).
       for (const e of batch) {
@@ -289,12 +291,11 @@ export class SqliteStore extends SqliteTables implements Store {
     const messages: StoredMessage[] = [];
     for (const e of batch) {
       messages.push(e.message);
-      if (e.key !== undefined) this.keys.record(e.key, at, e.message);
       last.set(e.message.stream, e);
     }
     this.history.write(messages);
     for (const [stream, e] of last) this.history.setTop(stream, e.message.seq, e.epoch);
-    this.keys.purge(at);
+    this.keys.record(at, batch);
   }
 
   /**

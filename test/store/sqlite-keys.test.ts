@@ -1,8 +1,9 @@
 /**
  * Idempotency keys of the SQLite store (src/store/sqlite-keys.ts): a key
  * keeps a digest of its message's text, not a copy, so a re-send after
- * retention dropped the message is still answered exactly, and a file
- * written with copies (schema 5) keeps answering re-sends after the upgrade.
+ * retention dropped the message is still answered exactly; a commit's keys
+ * are one chunk row; files written with copies (schema 5) or a row per key
+ * (schema 7) keep answering re-sends after the upgrade.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../src/store/sqlite-migrations.js';
+import { textDigest } from '../../src/store/sqlite-keys.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { NewMessage } from '../../src/store/store.js';
 
@@ -39,12 +41,14 @@ describe('SQLite idempotency keys', () => {
     await store.close();
 
     const raw = new Database(path, { readonly: true });
-    const columns = raw
-      .prepare("SELECT name FROM pragma_table_info('idempotency_keys')")
-      .pluck()
-      .all();
+    const chunks = raw.prepare('SELECT data FROM idempotency_chunks').pluck().all() as Buffer[];
     raw.close();
-    assert.ok(!columns.includes('text'), `no text column: ${columns.join(', ')}`);
+    assert.equal(chunks.length, 2, 'one row per commit that had keys');
+    for (const data of chunks) {
+      for (const text of ['the original', 'psst']) {
+        assert.equal(data.includes(text), false, `no copy of ${JSON.stringify(text)}`);
+      }
+    }
 
     store = open(path, 2);
     assert.deepEqual(
@@ -113,7 +117,105 @@ describe('SQLite idempotency keys', () => {
       .prepare("SELECT name FROM sqlite_master WHERE name LIKE 'idempotency%' ORDER BY name")
       .pluck()
       .all();
-    assert.deepEqual(tables, ['idempotency_keys', 'idempotency_keys_at']);
+    assert.deepEqual(tables, ['idempotency_chunks']);
     check.close();
+  });
+
+  test('a schema-7 file (a row per key) answers re-sends after the upgrade', async () => {
+    const path = freshPath();
+    const raw = new Database(path);
+    raw.pragma('journal_mode = WAL');
+    for (const step of MIGRATIONS.slice(0, 7)) step(raw);
+    raw.pragma('user_version = 7');
+    const epoch = raw.prepare("SELECT value FROM meta WHERE key = 'epoch'").pluck().get() as string;
+    raw
+      .prepare('INSERT INTO streams (stream, top, epoch, first) VALUES (?, ?, ?, ?)')
+      .run('#a', 600, epoch, 1);
+    const key = raw.prepare(
+      'INSERT INTO idempotency_keys (key, at, stream, seq, ts, sender, recipient, action, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    const now = Date.now();
+    // More keys than one migrated chunk holds, so the copy spans chunks.
+    for (let seq = 1; seq <= 600; seq++) {
+      key.run(
+        `k${seq}`,
+        now - 1000 + seq,
+        '#a',
+        seq,
+        1000 + seq,
+        'Zoë',
+        null,
+        0,
+        textDigest(`m${seq}`),
+      );
+    }
+    key.run('dm', now, '@bob', 3, 5000, 'Zoë', 'Bob', 1, textDigest('psst'));
+    key.run('old', now - 3_600_000, '#a', 2, 1002, 'Zoë', null, 0, textDigest('expired'));
+    raw.close();
+
+    const store = open(path, 100);
+    for (const seq of [1, 513, 600]) {
+      const again = await store.original(`k${seq}`, { text: `m${seq}` });
+      assert.deepEqual(again?.message, {
+        stream: '#a',
+        seq,
+        ts: 1000 + seq,
+        from: 'Zoë',
+        text: `m${seq}`,
+        action: false,
+      });
+      assert.equal(again?.epoch, epoch);
+    }
+    assert.deepEqual((await store.original('dm', { text: 'psst' }))?.message, {
+      stream: '@bob',
+      seq: 3,
+      ts: 5000,
+      from: 'Zoë',
+      to: 'Bob',
+      text: 'psst',
+      action: true,
+    });
+    assert.equal(await store.original('old'), undefined, 'an expired key is new');
+    assert.equal(await store.original('k0'), undefined);
+    await store.close();
+
+    const check = new Database(path, { readonly: true });
+    const tables = check
+      .prepare("SELECT name FROM sqlite_master WHERE name LIKE 'idempotency%' ORDER BY name")
+      .pluck()
+      .all();
+    assert.deepEqual(tables, ['idempotency_chunks']);
+    check.close();
+  });
+
+  test('a key is found for its TTL, in a restarted store too; then its chunk is purged', async () => {
+    let t = 1_000_000;
+    const path = freshPath();
+    const at = (): SqliteStore =>
+      new SqliteStore({
+        path,
+        retention: 100,
+        idempotencyTtlMs: 60_000,
+        now: () => t,
+        publish: () => undefined,
+      });
+    let store = at();
+    const first = await store.append('#a', say('one'), 'k1');
+    t += 30_000;
+    await store.append('#a', say('two'), 'k2');
+    assert.equal((await store.original('k1'))?.message.seq, first.message.seq);
+    await store.close();
+
+    store = at();
+    assert.equal((await store.original('k1'))?.message.text, 'one', 'known after a restart');
+    t += 31_000;
+    assert.equal(await store.original('k1'), undefined, 'k1 is past its TTL');
+    assert.equal((await store.original('k2'))?.message.text, 'two');
+    // The next commit purges k1's chunk.
+    await store.append('#a', say('three'));
+    await store.close();
+    const raw = new Database(path, { readonly: true });
+    assert.equal(raw.prepare('SELECT count(*) FROM idempotency_chunks').pluck().get(), 1);
+    raw.close();
   });
 });

@@ -107,7 +107,7 @@ describe('SqliteStore file handling', () => {
         'audit',
         'bans',
         'history_chunks',
-        'idempotency_keys',
+        'idempotency_chunks',
         'ignores',
         'meta',
         'mutes',

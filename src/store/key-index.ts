@@ -1,0 +1,112 @@
+/**
+ * Which stored chunk may hold an idempotency key (sqlite-keys.ts), without
+ * asking SQLite. Keys are written a commit's worth to one row, not a row
+ * each (a row and its index entries cost about 4 µs per key,
+ * docs/performance.md, ninth pass), so finding one again needs an index of
+ * our own: a 32-bit hash of the key to the row it was written in. A lookup
+ * reads the rows named and compares the whole key, so a hash shared by two
+ * keys costs one read more, never a wrong answer; a key never added finds
+ * no row for nearly every key, without a statement.
+ *
+ * Hand-rolled rather than a Map of strings: a slot is 8 bytes in typed
+ * arrays (the hash and the row's place in this generation), where a Map
+ * entry with its string is about ten times that, and the GC never walks it.
+ *
+ * Two generations, each about a TTL long, as a Bloom filter of the same
+ * keys had: keys go into the current one, and when it is a TTL old the
+ * older one is dropped and a fresh one started, so a key stays findable for
+ * at least a TTL after it was added.
+ */
+
+/** A 32-bit FNV-1a hash of `key`, with a final mix so nearby keys spread over the table. */
+export function keyHash(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h >>> 0;
+}
+
+/** Slots to start with: grown by doubling whenever half are used. */
+const INITIAL_SLOTS = 1024;
+
+class Generation {
+  private hashes = new Uint32Array(INITIAL_SLOTS);
+  /** A slot's row, as 1 + its index in `rows` (0: the slot is empty). */
+  private places = new Uint32Array(INITIAL_SLOTS);
+  /** The rows this generation's keys were written in, in the order first named. */
+  private readonly rows: number[] = [];
+  private used = 0;
+
+  constructor(readonly since: number) {}
+
+  add(hash: number, row: number): void {
+    // Keys of one commit arrive together: its row is the last one named.
+    if (this.rows[this.rows.length - 1] !== row) this.rows.push(row);
+    if (2 * (this.used + 1) > this.hashes.length) this.grow();
+    this.put(hash, this.rows.length);
+    this.used++;
+  }
+
+  /** The rows that may hold a key of this hash, oldest first. */
+  rowsOf(hash: number, out: number[]): void {
+    const mask = this.hashes.length - 1;
+    for (let i = hash & mask; this.places[i] !== 0; i = (i + 1) & mask) {
+      if (this.hashes[i] === hash) out.push(this.rows[this.places[i]! - 1]!);
+    }
+  }
+
+  private put(hash: number, place: number): void {
+    const mask = this.hashes.length - 1;
+    let i = hash & mask;
+    while (this.places[i] !== 0) i = (i + 1) & mask;
+    this.hashes[i] = hash;
+    this.places[i] = place;
+  }
+
+  private grow(): void {
+    const hashes = this.hashes;
+    const places = this.places;
+    this.hashes = new Uint32Array(hashes.length * 2);
+    this.places = new Uint32Array(places.length * 2);
+    for (let i = 0; i < hashes.length; i++) if (places[i] !== 0) this.put(hashes[i]!, places[i]!);
+  }
+}
+
+export class KeyIndex {
+  private current: Generation;
+  private older: Generation | undefined;
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly now: () => number,
+    /** keyHash; a test gives a worse one, to make keys collide. */
+    private readonly hash: (key: string) => number = keyHash,
+  ) {
+    this.current = new Generation(now());
+  }
+
+  /** `key` was written in chunk `row`: findable for at least a TTL from now. */
+  add(key: string, row: number): void {
+    this.rotate();
+    this.current.add(this.hash(key), row);
+  }
+
+  /** The rows that may hold `key`, oldest first; empty when it was certainly not added within the TTL. */
+  rowsOf(key: string): number[] {
+    this.rotate();
+    const hash = this.hash(key);
+    const out: number[] = [];
+    this.older?.rowsOf(hash, out);
+    this.current.rowsOf(hash, out);
+    return out;
+  }
+
+  private rotate(): void {
+    const t = this.now();
+    if (t - this.current.since < this.ttlMs) return;
+    this.older = this.current;
+    this.current = new Generation(t);
+  }
+}

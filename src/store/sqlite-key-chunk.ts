@@ -1,0 +1,125 @@
+/**
+ * The bytes of an idempotency chunk: the keyed appends of one commit, as one
+ * BLOB of `idempotency_chunks.data` (sqlite-keys.ts). Hand-rolled for the
+ * reason history chunks are (sqlite-chunk.ts): the writer runs once per
+ * keyed message on the ingest path.
+ *
+ * Each key, little-endian:
+ *
+ *   u16 byte length, then the key (UTF-8)
+ *   u16 byte length, then the stream (UTF-8)
+ *   f64 seq
+ *   f64 ts (ms since the epoch)
+ *   u8  flags: 1 = action, 2 = has a recipient
+ *   u16 byte length, then the sender's alias (UTF-8)
+ *   u16 byte length, then the recipient's alias (only with flag 2)
+ *   28 bytes: the text's digest (textDigest, base64)
+ *
+ * This layout is what schema version 8 means by `idempotency_chunks.data`:
+ * changing it takes a new migration.
+ */
+import type { StoredMessage } from './store.js';
+
+const ACTION = 1;
+const RECIPIENT = 2;
+/** A SHA-1 digest in base64 (textDigest). */
+export const DIGEST_BYTES = 28;
+
+/** A key as a chunk holds it: where its message is, its short fields and its text's digest. */
+export interface KeyRecord {
+  key: string;
+  message: Omit<StoredMessage, 'text'>;
+  digest: string;
+}
+
+/** Reused between chunks: SQLite copies a bound BLOB before the next one is made. */
+let scratch = Buffer.allocUnsafe(16 * 1024);
+
+function reserve(used: number, more: number): Buffer {
+  if (used + more <= scratch.length) return scratch;
+  const next = Buffer.allocUnsafe(Math.max(scratch.length * 2, used + more));
+  scratch.copy(next, 0, 0, used);
+  scratch = next;
+  return next;
+}
+
+function putString(b: Buffer, at: number, s: string): number {
+  const n = b.write(s, at + 2, 'utf8');
+  b.writeUInt16LE(n, at);
+  return at + 2 + n;
+}
+
+/** Encode `records`; the result is a view of a shared buffer, valid until the next call. */
+export function encodeKeyChunk(records: readonly KeyRecord[]): Buffer {
+  let at = 0;
+  for (const { key, message: m, digest } of records) {
+    const to = m.to;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    const most =
+      27 +
+      DIGEST_BYTES +
+      3 * (key.length + m.stream.length + m.from.length + (to === undefined ? 0 : to.length));
+    const b = reserve(at, most);
+    at = putString(b, at, key);
+    at = putString(b, at, m.stream);
+    at = b.writeDoubleLE(m.seq, at);
+    at = b.writeDoubleLE(m.ts, at);
+    b[at++] = (m.action ? ACTION : 0) | (to === undefined ? 0 : RECIPIENT);
+    at = putString(b, at, m.from);
+    if (to !== undefined) at = putString(b, at, to);
+    at += b.write(digest, at, DIGEST_BYTES, 'latin1');
+  }
+  return scratch.subarray(0, at);
+}
+
+function getString(data: Buffer, at: number): [string, number] {
+  const n = data.readUInt16LE(at);
+  return [data.toString('utf8', at + 2, at + 2 + n), at + 2 + n];
+}
+
+/** The record of `key` in a chunk, or undefined when the chunk has none. */
+export function findInKeyChunk(data: Buffer, key: string): KeyRecord | undefined {
+  let at = 0;
+  while (at < data.length) {
+    const [k, afterKey] = getString(data, at);
+    const [stream, afterStream] = getString(data, afterKey);
+    at = afterStream;
+    const seq = data.readDoubleLE(at);
+    const ts = data.readDoubleLE(at + 8);
+    const flags = data[at + 16]!;
+    at += 17;
+    const [from, afterFrom] = getString(data, at);
+    at = afterFrom;
+    let to: string | undefined;
+    if (flags & RECIPIENT) [to, at] = getString(data, at);
+    const digest = data.toString('latin1', at, at + DIGEST_BYTES);
+    at += DIGEST_BYTES;
+    if (k !== key) continue;
+    const message: Omit<StoredMessage, 'text'> = {
+      stream,
+      seq,
+      ts,
+      from,
+      action: (flags & ACTION) !== 0,
+    };
+    if (to !== undefined) message.to = to;
+    return { key, message, digest };
+  }
+  return undefined;
+}
+
+/** Every key in a chunk, in the order written (to index a chunk at open). */
+export function keysOfChunk(data: Buffer): string[] {
+  const keys: string[] = [];
+  let at = 0;
+  while (at < data.length) {
+    const [k, afterKey] = getString(data, at);
+    keys.push(k);
+    at = getString(data, afterKey)[1] + 17;
+    const flags = data[at - 1]!;
+    at = getString(data, at)[1];
+    if (flags & RECIPIENT) at = getString(data, at)[1];
+    at += DIGEST_BYTES;
+  }
+  return keys;
+}
