@@ -146,11 +146,13 @@ export function atSeq(chat: Chat, room: Room, seq: number, then: () => void): Pr
 }
 
 /**
- * Deliver the held events whose seq passes `take`, in order. A sender with
- * says in flight holds the room all the time (the ingest bench: every
- * message of a burst is held for its 10 senders), so the events go out as
- * one `sendAll`, encoded and queued once, not one `send` each; what the
- * user already got from a replay is skipped, as `deliver` would.
+ * Deliver the held events whose seq passes `take`, in order; what the user
+ * already got from a replay is skipped, as `deliver` would. One `send`
+ * each: an event's encoding is made once for all its recipients, and the
+ * connection's output gathers a turn's sends into one write. A `sendAll`
+ * per ack copied the events before it into a buffer of their own first,
+ * a copy per message for a sender with says in flight, who holds the room
+ * all the time (docs/performance.md, ninth pass).
  */
 function sendHeld(
   chat: Chat,
@@ -172,7 +174,6 @@ function sendHeld(
 }
 
 function flush(user: User, events: ServerEvent[]): void {
-  if (events.length === 1) user.peer.send(events[0]!);
-  else if (events.length > 1) user.peer.sendAll(events.splice(0));
+  for (const e of events) user.peer.send(e);
   events.length = 0;
 }

@@ -145,27 +145,30 @@ export function decodeJsonRequest(line: string): Request {
   }
 }
 
+/**
+ * Where an event keeps its JSON line once made. A symbol, so JSON.stringify
+ * and every other reader of the event ignore it; on the event rather than
+ * in a WeakMap, whose entry per message the GC had to visit as an ephemeron
+ * at every scavenge while the message was in flight (docs/performance.md,
+ * ninth pass). The bytes are the same for every JsonEncoder.
+ */
+const JSON_LINE = Symbol('json line');
+type Encoded = ServerEvent & { [JSON_LINE]?: Buffer };
+
 /** Encodes events as JSON lines, once per event whatever the number of recipients. */
 export class JsonEncoder {
-  private readonly cache = new WeakMap<ServerEvent, Buffer>();
-  // A broadcast hands one event to every member in a row (see TextEncoder).
-  private lastEvent: ServerEvent | undefined;
-  private lastBytes: Buffer | undefined;
-
   /** Bytes for `e`: one JSON object and a LF. */
   encode(e: ServerEvent): Buffer {
-    // An ack or an error goes to one connection: caching it only fed the
-    // WeakMap (one entry per say, whose ephemerons the GC must visit).
+    // An ack or an error goes to one connection: nothing to keep.
     if (e.type === 'ack' || e.type === 'error')
       return Buffer.from(JSON.stringify(e) + '\n', 'utf8');
-    if (e === this.lastEvent) return this.lastBytes!;
-    let bytes = this.cache.get(e);
+    let bytes = (e as Encoded)[JSON_LINE];
     if (!bytes) {
       bytes = Buffer.from(JSON.stringify(e) + '\n', 'utf8');
-      this.cache.set(e, bytes);
+      // Not enumerable: a copy made by spreading (a mention's own copy)
+      // must not take this event's line with it, nor deepEqual see it.
+      Object.defineProperty(e, JSON_LINE, { value: bytes });
     }
-    this.lastEvent = e;
-    this.lastBytes = bytes;
     return bytes;
   }
 

@@ -95,7 +95,7 @@ export class SqliteKeys {
     const queued = this.pending.get(key);
     if (queued) return queued.promise.then((r) => ({ ...r, duplicate: true }));
     const rows = this.index.rowsOf(key);
-    if (rows.length === 0) return undefined;
+    if (!rows) return undefined;
     const after = this.now() - this.ttlMs;
     // Newest first: a key written twice (an expired one reused) answers with the later.
     for (let i = rows.length - 1; i >= 0; i--) {

@@ -58,13 +58,12 @@ test('an ack answered late still comes before the messages said after it', async
   chat.shutdown();
 });
 
-test('messages held behind a say in flight go out after its ack as one unit, in order', async () => {
+test('messages held behind a say in flight go out after its ack, in order', async () => {
   const { store, chat, alice, ap, bob, bp } = await heldAlice();
   chat.handle(alice, { type: 'say', id: 'a1', room: '#lobby', text: 'first' });
   for (const id of ['b1', 'b2', 'b3'])
     chat.handle(bob, { type: 'say', id, room: '#lobby', text: id });
   await bp.until((e) => e.type === 'ack' && e.id === 'b3');
-  const callsBefore = ap.messageCalls;
   store.release();
   await ap.until((e) => e.type === 'message' && e.seq === 4);
 
@@ -72,6 +71,5 @@ test('messages held behind a say in flight go out after its ack as one unit, in 
     .filter((e) => e.type === 'ack' || e.type === 'message')
     .map((e) => (e.type === 'ack' ? `ack ${String(e.seq)}` : `message ${String(e.seq)}`));
   assert.deepEqual(seen, ['ack 1', 'message 2', 'message 3', 'message 4']);
-  assert.equal(ap.messageCalls - callsBefore, 1, 'one sendAll for the three held messages');
   chat.shutdown();
 });
