@@ -34,8 +34,7 @@ test('keys never added name no row; old keys are forgotten after two TTLs', () =
   // Enough keys that the table grows several times over.
   for (let i = 0; i < 100_000; i++) index.add(`g:guest\u0000#lobby\u0000${i}`, 1 + (i >> 9));
   let named = 0;
-  for (let i = 0; i < 100_000; i++)
-    if (index.rowsOf(`g:guest\u0000#lobby\u0000x${i}`)) named++;
+  for (let i = 0; i < 100_000; i++) if (index.rowsOf(`g:guest\u0000#lobby\u0000x${i}`)) named++;
   assert.ok(named < 10, `${named} of 100,000 keys never added named a row`);
   assert.deepEqual(index.rowsOf('g:guest\u0000#lobby\u000099999'), [196]);
   t += TTL;
