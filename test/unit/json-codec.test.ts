@@ -474,6 +474,42 @@ describe('JsonEncoder', () => {
     assert.deepEqual(JSON.parse(s), event);
   });
 
+  test('a room message is byte for byte what JSON.stringify gives, whatever its text', () => {
+    const texts = [
+      'plain words, and punctuation: ~!@#$%^&*()_+{}|<>?',
+      'a "quoted" word',
+      'back\\slash',
+      'tab\there, bell \u0007, DEL \u007f',
+      'café 👋 \u2028 \ud800 lone',
+      '',
+      ' '.repeat(600),
+    ];
+    for (const text of texts) {
+      for (const extra of [{}, { mention: true as const }]) {
+        for (const who of [
+          { room: '#lobby', from: 'Bob' },
+          { room: '#café', from: 'Zoë' },
+          { room: '#a"b', from: 'x\\y' },
+        ]) {
+          const e: ServerEvent = { ...event, ...who, text, action: text === '', ...extra };
+          assert.equal(
+            new JsonEncoder().encode(e).toString('utf8'),
+            JSON.stringify(e) + '\n',
+            JSON.stringify(e),
+          );
+        }
+      }
+    }
+  });
+
+  test('a copy of an encoded event made by spreading is encoded anew', () => {
+    const enc = new JsonEncoder();
+    enc.encode(event);
+    const copy: ServerEvent = { ...event, mention: true };
+    assert.deepEqual(Object.getOwnPropertySymbols(copy), [], 'the line stays with the original');
+    assert.equal(JSON.parse(enc.encode(copy).toString('utf8')).mention, true);
+  });
+
   test('the same event gives the same Buffer instance', () => {
     const enc = new JsonEncoder();
     assert.equal(enc.encode(event), enc.encode(event));
