@@ -175,10 +175,15 @@ function messageLine(e: MessageEvent): Buffer {
   const { room, ts, from, text } = e;
   if (!VERBATIM.test(text) || !VERBATIM.test(room) || !VERBATIM.test(from) || !VERBATIM.test(ts))
     return Buffer.from(JSON.stringify(e) + '\n', 'utf8');
-  return Buffer.from(
-    `{"type":"message","room":"${room}","seq":${e.seq},"ts":"${ts}","from":"${from}","text":"${text}","action":${e.action}${e.mention ? ',"mention":true' : ''}}\n`,
-    'latin1',
-  );
+  // Written piece by piece: a template string of the whole line would be
+  // one more copy of the text on the heap per message, for the GC to sweep.
+  const head = `{"type":"message","room":"${room}","seq":${e.seq},"ts":"${ts}","from":"${from}","text":"`;
+  const tail = `","action":${e.action}${e.mention ? ',"mention":true' : ''}}\n`;
+  const b = Buffer.allocUnsafe(head.length + text.length + tail.length);
+  let at = b.write(head, 0, 'latin1');
+  at += b.write(text, at, 'latin1');
+  b.write(tail, at, 'latin1');
+  return b;
 }
 
 /** Encodes events as JSON lines, once per event whatever the number of recipients. */

@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import type { Chat } from '../core/chat.js';
 import type { Timer } from '../core/clock.js';
 import type { Peer, User } from '../core/model.js';
-import type { Codec } from '../protocol/codec.js';
+import type { Codec, View } from '../protocol/codec.js';
 import type { ChatError, ErrorCode } from '../protocol/errors.js';
 import { LineFramer } from '../protocol/framing.js';
 import { errorEvent, type Request, type ServerEvent } from '../protocol/messages.js';
@@ -51,7 +51,7 @@ export interface SessionDeps extends ConnectionDeps {
 
 const MAX_LONG_LINES_IN_A_ROW = 3;
 
-export class Session extends Connection implements Peer {
+export class Session extends Connection implements Peer, View {
   /** Chosen once, at the first non-blank frame (§2); never branched on here. */
   private codec: Codec;
   private user: User | undefined;
@@ -140,7 +140,7 @@ export class Session extends Connection implements Peer {
     tally.deliveries++;
     if (isMessage(event)) tally.messagesOut++;
     else if (event.type === 'error') tally.refusals[event.code]++;
-    const bytes = this.codec.encode(event, this.view());
+    const bytes = this.codec.encode(event, this);
     if (bytes.length > 0) this.write(bytes);
   }
 
@@ -152,13 +152,16 @@ export class Session extends Connection implements Peer {
     if (skip) for (const i of skip) if (isMessage(events[i]!)) messages--;
     tally.deliveries += events.length - (skip?.length ?? 0);
     tally.messagesOut += messages;
-    const bytes = this.codec.encodeAll(events, this.view(), skip);
+    const bytes = this.codec.encodeAll(events, this, skip);
     if (bytes.length > 0) this.write(bytes);
   }
 
-  /** What the codec needs to know about the reader: their current room. */
-  private view(): { here: string } {
-    return { here: this.user?.current.name.display ?? '' };
+  /**
+   * What the codec needs to know about the reader (View): their current
+   * room. The session itself, not an object made per event sent.
+   */
+  get here(): string {
+    return this.user?.current.name.display ?? '';
   }
 
   /**
