@@ -90,7 +90,7 @@ export interface ChatContext {
    */
   holdForSay(user: User, room: Room): boolean;
   /** Send a held say's ack where its message is in the room's stream as the user sees it. */
-  answerInPlace(user: User, room: Room, seq: number, ack: () => void): Promise<void>;
+  answerInPlace(user: User, room: Room, seq: number, ack: () => void): void | Promise<void>;
   /** A held say failed: let its hold go. */
   dropSay(user: User, room: Room): void;
   /** A user online on another node, or undefined. */
