@@ -17,22 +17,13 @@
  * This layout is what schema version 7 means by `history_chunks.data`:
  * changing it takes a new migration.
  */
+import { putString, Scratch } from './blob-writer.js';
 import type { StoredMessage, StreamKey } from './store.js';
 
 const ACTION = 1;
 const RECIPIENT = 2;
 
-/** Reused between chunks: a commit's chunk is bound (and so copied) by SQLite before the next. */
-let scratch = Buffer.allocUnsafe(64 * 1024);
-
-/** Make room for `more` bytes after `used`, keeping what is written. */
-function reserve(used: number, more: number): Buffer {
-  if (used + more <= scratch.length) return scratch;
-  const next = Buffer.allocUnsafe(Math.max(scratch.length * 2, used + more));
-  scratch.copy(next, 0, 0, used);
-  scratch = next;
-  return next;
-}
+const scratch = new Scratch(64 * 1024);
 
 /**
  * Encode `messages` (one stream's, ascending seq, the first being `first`).
@@ -44,7 +35,7 @@ export function encodeChunk(messages: readonly StoredMessage[], first: number): 
     const to = m.to;
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
     const most = 21 + 3 * (m.from.length + m.text.length + (to === undefined ? 0 : to.length));
-    const b = reserve(at, most);
+    const b = scratch.reserve(at, most);
     at = b.writeUInt32LE(m.seq - first, at);
     at = b.writeDoubleLE(m.ts, at);
     b[at++] = (m.action ? ACTION : 0) | (to === undefined ? 0 : RECIPIENT);
@@ -52,15 +43,7 @@ export function encodeChunk(messages: readonly StoredMessage[], first: number): 
     if (to !== undefined) at = putString(b, at, to, 2);
     at = putString(b, at, m.text, 4);
   }
-  return scratch.subarray(0, at);
-}
-
-/** Write `s` after a `width`-byte length at `at`; the offset after it. */
-function putString(b: Buffer, at: number, s: string, width: 2 | 4): number {
-  const n = b.write(s, at + width, 'utf8');
-  if (width === 2) b.writeUInt16LE(n, at);
-  else b.writeUInt32LE(n, at);
-  return at + width + n;
+  return scratch.view(at);
 }
 
 /**

@@ -18,6 +18,7 @@
  * This layout is what schema version 8 means by `idempotency_chunks.data`:
  * changing it takes a new migration.
  */
+import { putString, Scratch } from './blob-writer.js';
 import type { StoredMessage } from './store.js';
 
 const ACTION = 1;
@@ -32,22 +33,7 @@ export interface KeyRecord {
   digest: string;
 }
 
-/** Reused between chunks: SQLite copies a bound BLOB before the next one is made. */
-let scratch = Buffer.allocUnsafe(16 * 1024);
-
-function reserve(used: number, more: number): Buffer {
-  if (used + more <= scratch.length) return scratch;
-  const next = Buffer.allocUnsafe(Math.max(scratch.length * 2, used + more));
-  scratch.copy(next, 0, 0, used);
-  scratch = next;
-  return next;
-}
-
-function putString(b: Buffer, at: number, s: string): number {
-  const n = b.write(s, at + 2, 'utf8');
-  b.writeUInt16LE(n, at);
-  return at + 2 + n;
-}
+const scratch = new Scratch(16 * 1024);
 
 /** Encode `records`; the result is a view of a shared buffer, valid until the next call. */
 export function encodeKeyChunk(records: readonly KeyRecord[]): Buffer {
@@ -59,17 +45,17 @@ export function encodeKeyChunk(records: readonly KeyRecord[]): Buffer {
       27 +
       DIGEST_BYTES +
       3 * (key.length + m.stream.length + m.from.length + (to === undefined ? 0 : to.length));
-    const b = reserve(at, most);
-    at = putString(b, at, key);
-    at = putString(b, at, m.stream);
+    const b = scratch.reserve(at, most);
+    at = putString(b, at, key, 2);
+    at = putString(b, at, m.stream, 2);
     at = b.writeDoubleLE(m.seq, at);
     at = b.writeDoubleLE(m.ts, at);
     b[at++] = (m.action ? ACTION : 0) | (to === undefined ? 0 : RECIPIENT);
-    at = putString(b, at, m.from);
-    if (to !== undefined) at = putString(b, at, to);
+    at = putString(b, at, m.from, 2);
+    if (to !== undefined) at = putString(b, at, to, 2);
     at += b.write(digest, at, DIGEST_BYTES, 'latin1');
   }
-  return scratch.subarray(0, at);
+  return scratch.view(at);
 }
 
 function getString(data: Buffer, at: number): [string, number] {

@@ -25,6 +25,29 @@ function open(path: string, retention: number): SqliteStore {
   return new SqliteStore({ path, retention, publish: () => undefined });
 }
 
+/** A new file brought up to schema `version` by the migrations of that time, still open. */
+function fileAt(version: number): { path: string; raw: Database.Database; epoch: string } {
+  const path = freshPath();
+  const raw = new Database(path);
+  raw.pragma('journal_mode = WAL');
+  for (const step of MIGRATIONS.slice(0, version)) step(raw);
+  raw.pragma(`user_version = ${version}`);
+  const epoch = raw.prepare("SELECT value FROM meta WHERE key = 'epoch'").pluck().get() as string;
+  return { path, raw, epoch };
+}
+
+/** The file is at this build's schema, its keys in chunks only. */
+function assertUpgraded(path: string): void {
+  const check = new Database(path, { readonly: true });
+  assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  const tables = check
+    .prepare("SELECT name FROM sqlite_master WHERE name LIKE 'idempotency%' ORDER BY name")
+    .pluck()
+    .all();
+  assert.deepEqual(tables, ['idempotency_chunks']);
+  check.close();
+}
+
 function say(text: string, action = false): NewMessage {
   return { from: 'Alice', text, action, ts: 1_700_000_000_000 };
 }
@@ -69,12 +92,7 @@ describe('SQLite idempotency keys', () => {
   });
 
   test('a schema-5 file (keys with a copy of the text) answers re-sends after the upgrade', async () => {
-    const path = freshPath();
-    const raw = new Database(path);
-    raw.pragma('journal_mode = WAL');
-    for (const step of MIGRATIONS.slice(0, 5)) step(raw);
-    raw.pragma('user_version = 5');
-    const epoch = raw.prepare("SELECT value FROM meta WHERE key = 'epoch'").pluck().get() as string;
+    const { path, raw, epoch } = fileAt(5);
     // #a kept seq 7 and 8 only (ring slot = seq, as the schema-5 migration leaves them);
     // k1 names seq 1 (dropped), k8 names seq 8 (kept), old expired long ago.
     raw
@@ -111,23 +129,11 @@ describe('SQLite idempotency keys', () => {
     assert.deepEqual([old.duplicate, old.message.seq], [false, 9], 'an expired key is new');
     await store.close();
 
-    const check = new Database(path, { readonly: true });
-    assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
-    const tables = check
-      .prepare("SELECT name FROM sqlite_master WHERE name LIKE 'idempotency%' ORDER BY name")
-      .pluck()
-      .all();
-    assert.deepEqual(tables, ['idempotency_chunks']);
-    check.close();
+    assertUpgraded(path);
   });
 
   test('a schema-7 file (a row per key) answers re-sends after the upgrade', async () => {
-    const path = freshPath();
-    const raw = new Database(path);
-    raw.pragma('journal_mode = WAL');
-    for (const step of MIGRATIONS.slice(0, 7)) step(raw);
-    raw.pragma('user_version = 7');
-    const epoch = raw.prepare("SELECT value FROM meta WHERE key = 'epoch'").pluck().get() as string;
+    const { path, raw, epoch } = fileAt(7);
     raw
       .prepare('INSERT INTO streams (stream, top, epoch, first) VALUES (?, ?, ?, ?)')
       .run('#a', 600, epoch, 1);
@@ -179,13 +185,7 @@ describe('SQLite idempotency keys', () => {
     assert.equal(await store.original('k0'), undefined);
     await store.close();
 
-    const check = new Database(path, { readonly: true });
-    const tables = check
-      .prepare("SELECT name FROM sqlite_master WHERE name LIKE 'idempotency%' ORDER BY name")
-      .pluck()
-      .all();
-    assert.deepEqual(tables, ['idempotency_chunks']);
-    check.close();
+    assertUpgraded(path);
   });
 
   test('a key is found for its TTL, in a restarted store too; then its chunk is purged', async () => {
