@@ -19,7 +19,7 @@ test('the batch is every part in order', () => {
 const ascii = ['<ann> hi\n', '', '<bob> ok\n', '<cy> x\n'];
 
 test('without(skip) is the kept parts, for every subset of indexes', () => {
-  // From Buffers, and from strings (all-ASCII ones take a shortcut to their offsets).
+  // From Buffers, and from strings (each written straight into the one Buffer).
   const batches = [parts, ascii].flatMap((set) => [
     { set, batch: EncodedBatch.of(set.map((p) => Buffer.from(p))) },
     { set, batch: EncodedBatch.ofTexts(set) },
