@@ -16,6 +16,12 @@
  * keys had: keys go into the current one, and when it is a TTL old the
  * older one is dropped and a fresh one started, so a key stays findable for
  * at least a TTL after it was added.
+ *
+ * Memory is bounded: a generation that reaches `maxKeys` is turned over
+ * early, and the older one dropped with it. Keys then stay findable for
+ * less than a TTL, which only takes more than 2M keyed messages within one
+ * (2,300 a second for 15 minutes), far past any chat this serves; the
+ * table of a full generation is 32 MB (docs/protocol.md, Delivery guarantees).
  */
 
 /** A 32-bit FNV-1a hash of `key`, with a final mix so nearby keys spread over the table. */
@@ -30,6 +36,8 @@ export function keyHash(key: string): number {
 
 /** Slots to start with: grown by doubling whenever half are used. */
 const INITIAL_SLOTS = 1024;
+/** Keys a generation holds before it is turned over early (a table of 2^22 slots). */
+const MAX_KEYS = 1 << 21;
 
 class Generation {
   /**
@@ -39,7 +47,7 @@ class Generation {
   private slots = new Uint32Array(2 * INITIAL_SLOTS);
   /** The rows this generation's keys were written in, in the order first named. */
   private readonly rows: number[] = [];
-  private used = 0;
+  used = 0;
 
   constructor(readonly since: number) {}
 
@@ -86,13 +94,16 @@ export class KeyIndex {
     private readonly now: () => number,
     /** keyHash; a test gives a worse one, to make keys collide. */
     private readonly hash: (key: string) => number = keyHash,
+    /** MAX_KEYS; a test gives a smaller one. */
+    private readonly maxKeys = MAX_KEYS,
   ) {
     this.current = new Generation(now());
   }
 
-  /** `key` was written in chunk `row`: findable for at least a TTL from now. */
+  /** `key` was written in chunk `row`: findable for at least a TTL from now (see maxKeys). */
   add(key: string, row: number): void {
     this.rotate();
+    if (this.current.used >= this.maxKeys) this.turnOver(this.now());
     this.current.add(this.hash(key), row);
   }
 
@@ -105,7 +116,10 @@ export class KeyIndex {
 
   private rotate(): void {
     const t = this.now();
-    if (t - this.current.since < this.ttlMs) return;
+    if (t - this.current.since >= this.ttlMs) this.turnOver(t);
+  }
+
+  private turnOver(t: number): void {
     this.older = this.current;
     this.current = new Generation(t);
   }

@@ -67,3 +67,12 @@ test('keys that share a hash each name their row, also past a table growth', () 
   }
   assert.equal(typeof keyHash('x'), 'number');
 });
+
+test('a generation that reaches its most keys is turned over early; memory stays bounded', () => {
+  const index = new KeyIndex(TTL, () => 0, keyHash, 1000);
+  for (let i = 0; i < 2500; i++) index.add(`k${i}`, 1 + (i >> 4));
+  // 2500 keys at one instant: generations of 1000, 1000, 500; the first is gone.
+  assert.equal(index.rowsOf('k0'), undefined, 'the oldest keys are forgotten early');
+  assert.ok(index.rowsOf('k1000')?.includes(1 + (1000 >> 4)), 'the older generation is kept');
+  assert.ok(index.rowsOf('k2499')?.includes(1 + (2499 >> 4)));
+});
