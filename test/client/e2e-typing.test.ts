@@ -245,7 +245,9 @@ describe('chat-client typed into a terminal (issue 9)', () => {
     await ann.type(draft);
     const check = async (what: string): Promise<void> => {
       // Let the client handle the resize: a line from Zed arrives after it.
-      const screen = await ann.until(new RegExp(`<Zed> ${what}`, 'u'), what);
+      // The line and the prompt redrawn below it are separate writes, which
+      // tmux may show one at a time: wait for both before counting prompts.
+      const screen = await ann.until(new RegExp(`<Zed> ${what}[^]*^#lobby>`, 'mu'), what);
       const all = (await ann.scrollback()).replace(/\n(?!\n)/gu, '\n');
       assert.match(all, /<Zed> M1 the line just above the prompt/u, `M1 kept (${what})`);
       const prompts = screen.split('\n').filter((l) => l.startsWith('#lobby>'));
