@@ -9,6 +9,7 @@ import type { Codec, Decoded, HelloStep, LoginRetry, View } from './codec.js';
 import { ChatError } from './errors.js';
 import {
   PROTOCOL_VERSION,
+  type AckEvent,
   type Hello,
   type MessageEvent,
   type Request,
@@ -186,13 +187,38 @@ function messageLine(e: MessageEvent): Buffer {
   return b;
 }
 
+/** The keys of a say's ack, in the order ackSay makes them (core/commands/reply.ts). */
+const SAY_ACK_KEYS = ['type', 'id', 'op', 'ts', 'seq', 'room'];
+
+/**
+ * A say's ack (one per JSON message) as messageLine writes a message: byte
+ * for byte what JSON.stringify gives (a test checks), when it has exactly
+ * ackSay's keys in ackSay's order and nothing to escape; undefined
+ * otherwise. About 0.33 µs against 0.63 (docs/performance.md, ninth pass).
+ */
+function sayAckLine(e: AckEvent): Buffer | undefined {
+  const keys = Object.keys(e);
+  if (keys.length !== SAY_ACK_KEYS.length) return undefined;
+  for (let i = 0; i < keys.length; i++) if (keys[i] !== SAY_ACK_KEYS[i]) return undefined;
+  const { id, ts, seq, room } = e;
+  if (typeof id !== 'string' || typeof room !== 'string' || !Number.isInteger(seq))
+    return undefined;
+  if (!VERBATIM.test(id) || !VERBATIM.test(ts) || !VERBATIM.test(room)) return undefined;
+  return Buffer.from(
+    `{"type":"ack","id":"${id}","op":"say","ts":"${ts}","seq":${seq},"room":"${room}"}\n`,
+    'latin1',
+  );
+}
+
 /** Encodes events as JSON lines, once per event whatever the number of recipients. */
 export class JsonEncoder {
   /** Bytes for `e`: one JSON object and a LF. */
   encode(e: ServerEvent): Buffer {
     // An ack or an error goes to one connection: nothing to keep.
-    if (e.type === 'ack' || e.type === 'error')
-      return Buffer.from(JSON.stringify(e) + '\n', 'utf8');
+    if (e.type === 'ack' || e.type === 'error') {
+      const line = e.type === 'ack' && e.op === 'say' ? sayAckLine(e) : undefined;
+      return line ?? Buffer.from(JSON.stringify(e) + '\n', 'utf8');
+    }
     let bytes = (e as Encoded)[JSON_LINE];
     if (!bytes) {
       bytes = e.type === 'message' ? messageLine(e) : Buffer.from(JSON.stringify(e) + '\n', 'utf8');

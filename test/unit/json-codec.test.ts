@@ -502,6 +502,25 @@ describe('JsonEncoder', () => {
     }
   });
 
+  test("a say's ack is byte for byte what JSON.stringify gives, in every shape", () => {
+    const base = { type: 'ack', id: 'c7', op: 'say', ts: event.ts, seq: 42, room: '#lobby' };
+    const acks: ServerEvent[] = [
+      base as ServerEvent,
+      { ...base, id: 'quo"te' } as ServerEvent,
+      { ...base, id: 'back\\slash' } as ServerEvent,
+      { ...base, room: '#café' } as ServerEvent,
+      { ...base, seq: 1.5 } as ServerEvent,
+      // Other key orders and sets, as the general ack() could make them.
+      { type: 'ack', id: 'c7', op: 'say', ts: event.ts, room: '#lobby', seq: 42 },
+      { type: 'ack', op: 'say', ts: event.ts, seq: 42, room: '#lobby' },
+      { ...base, offline: true } as ServerEvent,
+      { ...base, op: 'dm' } as ServerEvent,
+    ];
+    for (const e of acks) {
+      assert.equal(new JsonEncoder().encode(e).toString('utf8'), JSON.stringify(e) + '\n');
+    }
+  });
+
   test('a copy of an encoded event made by spreading is encoded anew', () => {
     const enc = new JsonEncoder();
     enc.encode(event);
