@@ -101,10 +101,9 @@ function settle(
   // Still held for the user's later says: only what comes before this ack goes now.
   let n = 0;
   if (seq !== undefined) while (n < held.length && seqOf(held[n]![0]) < seq) n++;
-  const before = held.splice(0, n);
-  const events: ServerEvent[] = [];
-  for (const [e, stream] of before) if (!user.alreadySent(stream, seqOf(e))) events.push(e);
-  flush(user, events);
+  for (const [e, stream] of held.splice(0, n)) {
+    if (!user.alreadySent(stream, seqOf(e))) user.peer.send(e);
+  }
   between();
 }
 
@@ -162,20 +161,11 @@ function sendHeld(
   held: ReadonlyArray<readonly [ServerEvent, string]>,
   take: (seq: number) => boolean,
 ): void {
-  const events: ServerEvent[] = [];
   for (const [e, stream] of held) {
     const seq = seqOf(e);
     if (!take(seq)) continue;
     // Held again meanwhile (a replay started): deliver() queues it there.
-    if (user.holding(stream) !== undefined) {
-      flush(user, events);
-      chat.deliver(user, e, stream);
-    } else if (seq === 0 || !user.alreadySent(stream, seq)) events.push(e);
+    if (user.holding(stream) !== undefined) chat.deliver(user, e, stream);
+    else if (seq === 0 || !user.alreadySent(stream, seq)) user.peer.send(e);
   }
-  flush(user, events);
-}
-
-function flush(user: User, events: ServerEvent[]): void {
-  for (const e of events) user.peer.send(e);
-  events.length = 0;
 }

@@ -162,6 +162,11 @@ export function decodeJsonRequest(line: string): Request {
 const JSON_LINE = Symbol('json line');
 type Encoded = ServerEvent & { [JSON_LINE]?: Buffer };
 
+/** Any event's line: JSON.stringify and a LF. */
+function jsonLine(e: ServerEvent): Buffer {
+  return Buffer.from(JSON.stringify(e) + '\n', 'utf8');
+}
+
 /** Printable ASCII but `"` and `\\`: as a JSON string, exactly these characters between quotes. */
 const VERBATIM = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
@@ -175,7 +180,7 @@ const VERBATIM = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 function messageLine(e: MessageEvent): Buffer {
   const { room, ts, from, text } = e;
   if (!VERBATIM.test(text) || !VERBATIM.test(room) || !VERBATIM.test(from) || !VERBATIM.test(ts))
-    return Buffer.from(JSON.stringify(e) + '\n', 'utf8');
+    return jsonLine(e);
   // Written piece by piece: a template string of the whole line would be
   // one more copy of the text on the heap per message, for the GC to sweep.
   const head = `{"type":"message","room":"${room}","seq":${e.seq},"ts":"${ts}","from":"${from}","text":"`;
@@ -217,11 +222,11 @@ export class JsonEncoder {
     // An ack or an error goes to one connection: nothing to keep.
     if (e.type === 'ack' || e.type === 'error') {
       const line = e.type === 'ack' && e.op === 'say' ? sayAckLine(e) : undefined;
-      return line ?? Buffer.from(JSON.stringify(e) + '\n', 'utf8');
+      return line ?? jsonLine(e);
     }
     let bytes = (e as Encoded)[JSON_LINE];
     if (!bytes) {
-      bytes = e.type === 'message' ? messageLine(e) : Buffer.from(JSON.stringify(e) + '\n', 'utf8');
+      bytes = e.type === 'message' ? messageLine(e) : jsonLine(e);
       // Not enumerable: a copy made by spreading (a mention's own copy)
       // must not take this event's line with it, nor deepEqual see it.
       Object.defineProperty(e, JSON_LINE, { value: bytes });

@@ -63,33 +63,28 @@ function getString(data: Buffer, at: number): [string, number] {
   return [data.toString('utf8', at + 2, at + 2 + n), at + 2 + n];
 }
 
+/** The record at `at` in a chunk, and where the next one starts. */
+function readRecord(data: Buffer, at: number): [KeyRecord, number] {
+  const [key, afterKey] = getString(data, at);
+  const [stream, afterStream] = getString(data, afterKey);
+  at = afterStream;
+  const seq = data.readDoubleLE(at);
+  const ts = data.readDoubleLE(at + 8);
+  const flags = data[at + 16]!;
+  const [from, afterFrom] = getString(data, at + 17);
+  at = afterFrom;
+  const message: KeyRecord['message'] = { stream, seq, ts, from, action: (flags & ACTION) !== 0 };
+  if (flags & RECIPIENT) [message.to, at] = getString(data, at);
+  const digest = data.toString('latin1', at, at + DIGEST_BYTES);
+  return [{ key, message, digest }, at + DIGEST_BYTES];
+}
+
 /** The record of `key` in a chunk, or undefined when the chunk has none. */
 export function findInKeyChunk(data: Buffer, key: string): KeyRecord | undefined {
-  let at = 0;
-  while (at < data.length) {
-    const [k, afterKey] = getString(data, at);
-    const [stream, afterStream] = getString(data, afterKey);
-    at = afterStream;
-    const seq = data.readDoubleLE(at);
-    const ts = data.readDoubleLE(at + 8);
-    const flags = data[at + 16]!;
-    at += 17;
-    const [from, afterFrom] = getString(data, at);
-    at = afterFrom;
-    let to: string | undefined;
-    if (flags & RECIPIENT) [to, at] = getString(data, at);
-    const digest = data.toString('latin1', at, at + DIGEST_BYTES);
-    at += DIGEST_BYTES;
-    if (k !== key) continue;
-    const message: Omit<StoredMessage, 'text'> = {
-      stream,
-      seq,
-      ts,
-      from,
-      action: (flags & ACTION) !== 0,
-    };
-    if (to !== undefined) message.to = to;
-    return { key, message, digest };
+  for (let at = 0; at < data.length;) {
+    const [record, next] = readRecord(data, at);
+    if (record.key === key) return record;
+    at = next;
   }
   return undefined;
 }
@@ -97,15 +92,10 @@ export function findInKeyChunk(data: Buffer, key: string): KeyRecord | undefined
 /** Every key in a chunk, in the order written (to index a chunk at open). */
 export function keysOfChunk(data: Buffer): string[] {
   const keys: string[] = [];
-  let at = 0;
-  while (at < data.length) {
-    const [k, afterKey] = getString(data, at);
-    keys.push(k);
-    at = getString(data, afterKey)[1] + 17;
-    const flags = data[at - 1]!;
-    at = getString(data, at)[1];
-    if (flags & RECIPIENT) at = getString(data, at)[1];
-    at += DIGEST_BYTES;
+  for (let at = 0; at < data.length;) {
+    const [record, next] = readRecord(data, at);
+    keys.push(record.key);
+    at = next;
   }
   return keys;
 }
