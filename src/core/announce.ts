@@ -77,7 +77,7 @@ export class Announcer {
     for (const m of room.members) this.deliver(m, event);
   }
 
-  /** Announce that `user` left `room` (part or kick), aggregated in big rooms. */
+  /** Announce that `user` left `room` (a part), aggregated in big rooms. */
   announceLeave(room: Room, user: User, event: SystemEvent): void {
     this.announce([room], event, user, 'left');
   }
@@ -96,7 +96,21 @@ export class Announcer {
       const left = room.pendingLeft.splice(0);
       if (room.members.size === 0) return;
       const event = this.chat.system('presence', { room: room.name.display, joined, left });
-      this.broadcastHere(room, event);
+      const newcomers = new Set(joined);
+      for (const m of room.members) {
+        if (!newcomers.has(m.name.display)) {
+          this.deliver(m, event);
+          continue;
+        }
+        // A newcomer is not told of its own join (§2), only of the others'.
+        const others = joined.filter((n) => n !== m.name.display);
+        if (others.length + left.length > 0) {
+          this.deliver(
+            m,
+            this.chat.system('presence', { room: room.name.display, joined: others, left }),
+          );
+        }
+      }
     }, PRESENCE_BATCH_MS);
   }
 

@@ -28,7 +28,7 @@ import { isAvailable } from './commands/index.js';
 import type { Room, User } from './model.js';
 import { Transfers } from './transfers.js';
 import { OnlineUsers } from './online-users.js';
-import { foldKey, LOBBY, parseRoom } from '../protocol/names.js';
+import { foldKey, LOBBY, parseRoomArg } from '../protocol/names.js';
 
 export type { ChatOptions } from './chat-options.js';
 
@@ -90,6 +90,8 @@ export class Chat implements ChatContext {
     this.announcer.deliver(user, event, stream);
   readonly broadcast: ChatContext['broadcast'] = (room, event, except) =>
     this.announcer.announce('length' in room ? [...room] : [room], event, except);
+  readonly announceLeave: ChatContext['announceLeave'] = (...args) =>
+    this.announcer.announceLeave(...args);
   readonly announceHere: ClusterHost['announceHere'] = (...args) =>
     this.announcer.announceHere(...args);
   readonly holdForSay: ChatContext['holdForSay'] = holdForSay;
@@ -245,7 +247,7 @@ export class Chat implements ChatContext {
   /** Look up a room a user names, defaulting to the current one; must be a member. */
   memberRoom(user: User, raw: string | undefined): Room {
     if (raw === undefined) return user.current;
-    const name = parseRoom(raw);
+    const name = parseRoomArg(raw);
     const room = user.rooms.get(name.key);
     if (!room) throw new ChatError('not_member', `You are not in ${name.display}; /join it first`);
     return room;

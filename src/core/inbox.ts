@@ -11,11 +11,23 @@
  * an entry holding a seq means "unread from there", an empty one "read".
  */
 import type { Store, StreamKey } from '../store/store.js';
+import { accountOwner, accountStream } from './model.js';
+
+/**
+ * What is kept for account `key` besides its record, for its removal
+ * (AccountStore.forgetAccountData): its private stream, that stream's
+ * unread mark, and the owner of its ignores.
+ */
+export function accountData(key: string): { streams: StreamKey[]; owner: string } {
+  const stream = accountStream(key);
+  return { streams: [stream, markStream(stream)], owner: accountOwner(key) };
+}
 
 /** How many newest marks a login reads: marks written in a race still count. */
 const MARKS = 16;
 
-function markStream(privateStream: StreamKey): StreamKey {
+/** Where the unread mark of a private stream is kept. */
+export function markStream(privateStream: StreamKey): StreamKey {
   return '!offline' + privateStream;
 }
 
@@ -46,6 +58,16 @@ export async function noteOffline(
     action: false,
     ts: now,
   });
+}
+
+/** Whether private message `seq` of this stream still waits for its account's next login. */
+export async function waitsOffline(
+  store: Store,
+  privateStream: StreamKey,
+  seq: number,
+): Promise<boolean> {
+  const from = await pendingFrom(store, privateStream);
+  return from !== undefined && seq >= from;
 }
 
 /**

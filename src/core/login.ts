@@ -55,7 +55,7 @@ export class Logins {
    */
   async login(
     peer: Peer,
-    hello: Pick<Hello, 'name' | 'password' | 'history' | 'resume' | 'bot' | 'session'>,
+    hello: Pick<Hello, 'name' | 'password' | 'history' | 'resume' | 'bot' | 'session' | 'id'>,
   ): Promise<User> {
     const name = parseAlias(hello.name);
     this.throttle.assertAllowed(peer.address);

@@ -131,7 +131,7 @@ export class Membership {
     const told =
       operator === undefined ||
       operator === target ||
-      [...target.rooms.values()].some((r) => !chat.announcer.isBig(r) && r.members.has(operator));
+      [...target.rooms.values()].some((r) => r.members.has(operator));
     chat.transfers.leave(target, 'was kicked');
     this.disconnect(target, reason ?? 'kicked', event);
     if (!told) chat.announcer.deliver(operator, event);
@@ -156,7 +156,10 @@ export class Membership {
     user.connected = false;
     // A dropped connection may come back and resume (§5); leaving for good ends them first.
     chat.transfers.suspend(user);
-    chat.announcer.announce([...user.rooms.values()], event, user, 'left');
+    // A kick is moderation everyone in the rooms reads, big rooms too (§2);
+    // only plain leaves are gathered into a big room's presence notice (§6).
+    const presence = event.event === 'kick' ? undefined : 'left';
+    chat.announcer.announce([...user.rooms.values()], event, user, presence);
     chat.cluster.unmarkPresent(user.name.key, ['*', ...user.rooms.keys()]);
     for (const room of [...user.rooms.values()]) this.removeMember(user, room);
     chat.logins.removeUser(user);

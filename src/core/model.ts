@@ -4,7 +4,7 @@
  */
 import type { Timer } from './clock.js';
 import type { ServerEvent } from '../protocol/messages.js';
-import type { AccountRecord, StoredMessage } from '../store/store.js';
+import type { AccountRecord, StoredMessage, StreamKey } from '../store/store.js';
 import type { Name } from '../protocol/names.js';
 import type { StreamFollower } from '../bus/follower.js';
 import type { Lease } from '../store/lease.js';
@@ -90,6 +90,16 @@ export class Room {
   presenceTimer: Timer | undefined;
 
   constructor(readonly name: Name) {}
+}
+
+/** The Store key of account `key`'s private stream (a guest's is `@~` + its session id). */
+export function accountStream(key: string): StreamKey {
+  return '@' + key;
+}
+
+/** Whose ignores (and idempotency ids) an account's are: User.identity when signed in to it. */
+export function accountOwner(key: string): string {
+  return 'a:' + key;
 }
 
 /**
@@ -216,12 +226,12 @@ export class User {
 
   /** Who this user is for idempotency and ignores: the account, else the guest session. */
   get identity(): string {
-    return this.account ? 'a:' + this.account.key : 'g:' + this.guestId;
+    return this.account ? accountOwner(this.account.key) : 'g:' + this.guestId;
   }
 
   /** The Store key of this user's private stream: `@account`, or `@~guestId` for a guest. */
   get privateStream(): string {
-    return this.account ? '@' + this.account.key : '@~' + this.guestId;
+    return this.account ? accountStream(this.account.key) : '@~' + this.guestId;
   }
 
   isIgnoring(key: string): boolean {

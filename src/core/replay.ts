@@ -14,7 +14,7 @@ import type {
 import type { ReadResult, StoredMessage } from '../store/store.js';
 import type { Chat } from './chat.js';
 import type { Room, User } from './model.js';
-import { foldKey, parseRoom, type Name } from '../protocol/names.js';
+import { foldKey, parseRoomArg, type Name } from '../protocol/names.js';
 
 /** Maximum messages sent by one resume replay before `more: true` (§4). */
 export const RESUME_CAP = 500;
@@ -142,9 +142,9 @@ export function resumeRooms(resume: Hello['resume']): Array<{ room: Name } & Res
   for (const [raw, point] of Object.entries(resume ?? {})) {
     if (raw === '@') continue;
     try {
-      out.push({ room: parseRoom(raw), ...resumePoint(point)! });
+      out.push({ room: parseRoomArg(raw), ...resumePoint(point)! });
     } catch {
-      // A resume point for a room name that is not valid is skipped.
+      // Not a room name: refused by the codec's hello check; skipped if one gets here.
     }
   }
   return out;

@@ -38,7 +38,7 @@ export class Welcomes {
    */
   connect(
     peer: Peer,
-    hello: Pick<Hello, 'name' | 'history' | 'resume' | 'session'>,
+    hello: Pick<Hello, 'name' | 'history' | 'resume' | 'session' | 'id'>,
     account?: AccountRecord,
     continued?: ReadonlyMap<string, string>,
     newGuest = false,
@@ -132,6 +132,7 @@ export class Welcomes {
           });
           peer.send({
             type: 'welcome',
+            ...(hello.id !== undefined && { id: hello.id }),
             name: name.display,
             rooms: [...user.rooms.values()].map((r) => r.name.display),
             members: this.someMembers(current, user, others),

@@ -17,7 +17,7 @@ import type { Hello, Request, ServerEvent } from './messages.js';
 /** What the core needs to admit a connection (§2). */
 export type LoginHello = Pick<
   Hello,
-  'name' | 'password' | 'history' | 'resume' | 'bot' | 'session'
+  'name' | 'password' | 'history' | 'resume' | 'bot' | 'session' | 'id'
 >;
 
 /** One pre-login frame's meaning. */
@@ -32,8 +32,8 @@ export type HelloStep =
    * password prompt to the choice of an alias.
    */
   | { kind: 'prompt'; text: Buffer; next?: NextHello }
-  /** A malformed handshake: counted as a failed attempt. */
-  | { kind: 'error'; error: ChatError };
+  /** A malformed handshake: counted as a failed attempt; `id` is the hello's, when readable. */
+  | { kind: 'error'; error: ChatError; id?: string };
 
 /** One post-login frame's meaning. */
 export type Decoded =

@@ -2,7 +2,8 @@
  * zod schemas of the file transfer requests (docs/protocol.md §5), spliced
  * into the JSON codec's request union. Only shapes are checked here; what a
  * field means for a transfer (sequence, size, base64) is the core's to judge,
- * so the refusal can name the transfer.
+ * so the refusal can name the transfer. Strict, as every other request: an
+ * unknown key is `bad_request` (docs/protocol.md §4 "Rules for every request").
  */
 import { z } from 'zod';
 import { sanitizeText } from './sanitize.js';
@@ -32,23 +33,27 @@ function entry<T extends string, S extends z.ZodObject<{ type: z.ZodLiteral<T> }
 }
 
 const SCHEMAS = [
-  z.object({
-    type: z.literal('file-offer'),
-    id: transferId,
-    to: z.string().max(256),
-    name: fileName,
-    size: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-    sha256: z.string().regex(/^[0-9a-fA-F]{64}$/u, 'sha256 is 64 hex digits'),
-  }),
-  z.object({ type: z.literal('file-accept'), id: transferId }),
-  z.object({ type: z.literal('file-reject'), id: transferId, reason }),
+  z
+    .object({
+      type: z.literal('file-offer'),
+      id: transferId,
+      to: z.string().max(256),
+      name: fileName,
+      size: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+      sha256: z.string().regex(/^[0-9a-fA-F]{64}$/u, 'sha256 is 64 hex digits'),
+    })
+    .strict(),
+  z.object({ type: z.literal('file-accept'), id: transferId }).strict(),
+  z.object({ type: z.literal('file-reject'), id: transferId, reason }).strict(),
   // Base64 is checked by the core, which knows the transfer to refuse it for.
-  z.object({ type: z.literal('file-chunk'), id: transferId, seq, data: z.string().max(1 << 20) }),
-  z.object({ type: z.literal('file-ack'), id: transferId, seq }),
-  z.object({ type: z.literal('file-end'), id: transferId }),
-  z.object({ type: z.literal('file-done'), id: transferId, ok: z.boolean(), reason }),
-  z.object({ type: z.literal('file-cancel'), id: transferId, reason }),
-  z.object({ type: z.literal('file-resume'), id: transferId }),
+  z
+    .object({ type: z.literal('file-chunk'), id: transferId, seq, data: z.string().max(1 << 20) })
+    .strict(),
+  z.object({ type: z.literal('file-ack'), id: transferId, seq }).strict(),
+  z.object({ type: z.literal('file-end'), id: transferId }).strict(),
+  z.object({ type: z.literal('file-done'), id: transferId, ok: z.boolean(), reason }).strict(),
+  z.object({ type: z.literal('file-cancel'), id: transferId, reason }).strict(),
+  z.object({ type: z.literal('file-resume'), id: transferId }).strict(),
 ] as const;
 
 /** The file requests, spliced into the command table (`./commands.ts`). */

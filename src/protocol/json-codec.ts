@@ -18,6 +18,7 @@ import {
 import { sanitizeLines } from './sanitize.js';
 import { requestSchema, type RequestOf } from './commands.js';
 import { MAX_FIELD } from './request-builder.js';
+import { parseRoomArg } from './names.js';
 
 const name = z.string().max(256);
 
@@ -37,6 +38,8 @@ function jsonText(frame: Buffer): string {
 export const helloSchema = z
   .object({
     type: z.literal('hello'),
+    // Any request may carry an id (§4), the hello too: its welcome or error echoes it.
+    id: z.string().max(128).optional(),
     version: z.number().int().positive(),
     name,
     password: z.string().max(1024).optional(),
@@ -91,14 +94,36 @@ function describe(issues: z.core.$ZodIssue[]): string {
   return `Invalid ${where}: ${first.message}`;
 }
 
-/** Parse the handshake line of a JSON-mode client. */
+/** Parse the handshake line of a JSON-mode client; a refusal carries the hello's id when readable. */
 export function decodeHello(line: string): Hello {
   const obj = parseObject(line);
+  try {
+    return checkHello(obj);
+  } catch (err) {
+    if (err instanceof ChatError) throw new JsonDecodeError(err, idOf(obj));
+    throw err;
+  }
+}
+
+function checkHello(obj: Record<string, unknown>): Hello {
   if (obj.type !== 'hello') {
     throw new ChatError('bad_request', 'The first JSON line must be {"type":"hello",...}');
   }
   const r = helloSchema.safeParse(obj);
   if (!r.success) throw new ChatError('bad_request', describe(r.error.issues));
+  // A resume point for a name that is no room would be lost without a word.
+  for (const key of Object.keys(r.data.resume ?? {})) {
+    if (key === '@') continue;
+    try {
+      parseRoomArg(key);
+    } catch (err) {
+      if (!(err instanceof ChatError)) throw err;
+      throw new ChatError(
+        'bad_request',
+        `Invalid resume key: ${err.message}; keys are rooms or "@"`,
+      );
+    }
+  }
   return r.data;
 }
 
@@ -251,8 +276,9 @@ const EMPTY = Buffer.alloc(0);
 
 /**
  * JSON mode as a Codec (§4): a `hello` object, then one request object per
- * line; the server pings after silence. Acks go only to requests with an id:
- * without one there is nothing for a JSON client to match.
+ * line; the server pings after silence. Acks go only to requests with an id
+ * (without one there is nothing for a JSON client to match), but for a dm's
+ * news that its recipient is offline.
  */
 export class JsonCodec implements Codec {
   readonly mode = 'json';
@@ -266,13 +292,21 @@ export class JsonCodec implements Codec {
     try {
       const hello = decodeHello(line);
       if (hello.version !== PROTOCOL_VERSION) {
-        throw new ChatError(
+        const error = new ChatError(
           'bad_request',
           `Protocol version ${String(hello.version)} is not supported; this server speaks ${PROTOCOL_VERSION}`,
         );
+        return { kind: 'error', error, ...(hello.id !== undefined && { id: hello.id }) };
       }
       return { kind: 'login', hello };
     } catch (err) {
+      if (err instanceof JsonDecodeError) {
+        return {
+          kind: 'error',
+          error: err,
+          ...(err.requestId !== undefined && { id: err.requestId }),
+        };
+      }
       if (err instanceof ChatError) return { kind: 'error', error: err };
       throw err;
     }
@@ -298,7 +332,8 @@ export class JsonCodec implements Codec {
   }
 
   encode(event: ServerEvent): Buffer {
-    if (event.type === 'ack' && event.id === undefined) return EMPTY;
+    // An offline recipient is news the sender cannot guess: told with or without an id (§4 dm).
+    if (event.type === 'ack' && event.id === undefined && event.offline !== true) return EMPTY;
     return this.encoder.encode(event);
   }
 

@@ -73,6 +73,8 @@ export interface SystemEvent {
 
 export interface WelcomeEvent {
   type: 'welcome';
+  /** The hello's `id`, when it had one. */
+  id?: string;
   name: string;
   rooms: string[];
   /**
@@ -106,8 +108,8 @@ export interface Limits {
   ratePerSecond: number;
   /**
    * Requests held (delayed, not refused) once the burst is spent; beyond it
-   * `rate_limited`. A client with at most `rateBurst + rateQueue` unanswered
-   * requests is never refused (§6).
+   * `rate_limited`. A client with at most `rateQueue` unanswered requests is
+   * never refused (§6).
    */
   rateQueue: number;
   /** Largest file a `file-offer` may announce (§5). */
@@ -284,6 +286,8 @@ export type ResumePoint = number | { seq: number; epoch?: string };
 
 export interface Hello {
   type: 'hello';
+  /** As on any request (§4): the `welcome`, or the error refusing the hello, carries it. */
+  id?: string;
   version: number;
   name: string;
   password?: string;

@@ -87,4 +87,13 @@ export function parseRoom(raw: string): Name {
   return { display, key: foldKey(display) };
 }
 
+/**
+ * A room as a user names it in a request: the `#` may be left out (`dev` is
+ * `#dev`, docs/protocol.md §3), in every request that names a room.
+ */
+export function parseRoomArg(raw: string): Name {
+  const trimmed = raw.trim();
+  return parseRoom(trimmed.startsWith('#') ? trimmed : `#${trimmed}`);
+}
+
 export const LOBBY: Name = { display: '#lobby', key: '#lobby' };

@@ -11,6 +11,7 @@ import { userInfo } from 'node:os';
 import { Command, Option } from 'commander';
 import { parseAlias } from '../protocol/names.js';
 import { checkPasswordRules, hashPassword } from '../core/passwords.js';
+import { accountData } from '../core/inbox.js';
 import type { AccountStore, AuditRecord } from '../store/store.js';
 import { readSecret } from '../tty/secret.js';
 import { planImport } from './accounts-import.js';
@@ -105,10 +106,16 @@ export async function accountsMain(argv: string[], env: NodeJS.ProcessEnv): Prom
 
   program
     .command('remove <name>')
-    .description('delete an account')
+    .description('delete an account, with its private messages and ignore list')
     .action(async (raw: string) => {
       const name = parseAlias(raw);
       await accountsDo(async (accounts) => {
+        if (!(await accounts.getAccount(name.key)))
+          throw new Refused(`no account ${name.display}`, 1);
+        // Its data first: a later account of the same name must not inherit its
+        // private messages, and a failure here leaves the account to remove again.
+        const { streams, owner } = accountData(name.key);
+        await accounts.forgetAccountData(streams, owner);
         if (!(await accounts.deleteAccount(name.key)))
           throw new Refused(`no account ${name.display}`, 1);
         await audit(accounts, 'account-remove', name.display);

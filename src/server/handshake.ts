@@ -40,8 +40,9 @@ export interface HandshakeHost {
   setCodec(codec: Codec): void;
   write(bytes: Buffer): void;
   /** `retryAfterMs`: when a refused login may come back (a stopped server's lease, §9). */
-  sendError(code: ErrorCode, message: string, retryAfterMs?: number): void;
-  finalError(code: ErrorCode, message: string, retryAfterMs?: number): void;
+  /** `id`: the hello's (JSON), which its refusal carries. */
+  sendError(code: ErrorCode, message: string, retryAfterMs?: number, id?: string): void;
+  finalError(code: ErrorCode, message: string, retryAfterMs?: number, id?: string): void;
   note(level: 'info' | 'error', fields: object, msg: string): void;
   /** Stop and restart reading the socket while a login is checked. */
   pause(): void;
@@ -132,7 +133,7 @@ export class Handshake {
       return;
     }
     if (step.kind === 'error') {
-      this.refused(step.error);
+      this.refused(step.error, step.id);
       return;
     }
     const hello = step.hello;
@@ -142,13 +143,13 @@ export class Handshake {
     host.chat.login(host.peer, hello).then(
       (user) => this.admitted(user),
       (err: unknown) => {
-        this.refused(err);
+        this.refused(err, hello.id);
         this.replayBacklog();
       },
     );
   }
 
-  private refused(err: unknown): void {
+  private refused(err: unknown, id?: string): void {
     const host = this.host;
     if (host.closing()) return;
     if (!(err instanceof ChatError)) {
@@ -171,10 +172,10 @@ export class Handshake {
       err.code === 'banned' ||
       err.code === 'rate_limited';
     if (final) {
-      host.finalError(err.code, `${err.message}. Closing`, err.retryAfterMs);
+      host.finalError(err.code, `${err.message}. Closing`, err.retryAfterMs, id);
       return;
     }
-    host.sendError(err.code, err.message + retry.hint, err.retryAfterMs);
+    host.sendError(err.code, err.message + retry.hint, err.retryAfterMs, id);
   }
 
   private admitted(user: User): void {

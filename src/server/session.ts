@@ -95,9 +95,10 @@ export class Session extends Connection implements Peer, View {
         codec: () => this.codec,
         setCodec: (codec) => (this.codec = codec),
         write: (bytes) => this.write(bytes),
-        sendError: (code, message, retryAfterMs) =>
-          this.sendError(code, message, undefined, retryAfterMs),
-        finalError: (code, message, retryAfterMs) => this.finalError(code, message, retryAfterMs),
+        sendError: (code, message, retryAfterMs, id) =>
+          this.sendError(code, message, id, retryAfterMs),
+        finalError: (code, message, retryAfterMs, id) =>
+          this.finalError(code, message, retryAfterMs, id),
         note: (level, fields, msg) => this.note(level, fields, msg),
         pause: () => this.socket.pause(),
         resume: () => this.socket.resume(),
@@ -330,8 +331,8 @@ export class Session extends Connection implements Peer, View {
     this.send(errorEvent(code, message, id, retryAfterMs));
   }
 
-  private finalError(code: ErrorCode, message: string, retryAfterMs?: number): void {
-    this.sendError(code, message, undefined, retryAfterMs);
+  private finalError(code: ErrorCode, message: string, retryAfterMs?: number, id?: string): void {
+    this.sendError(code, message, id, retryAfterMs);
     this.close(code);
   }
 

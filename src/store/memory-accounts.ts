@@ -7,10 +7,14 @@ import type {
   BanRecord,
   ModerationState,
   MuteRecord,
+  StreamKey,
 } from './store.js';
 
 /** Accounts, bans and the audit trail in process memory, for MemoryStore. */
-export class MemoryAccounts implements AccountStore {
+export abstract class MemoryAccounts implements AccountStore {
+  /** MemoryStore keeps the streams and ignores it deletes. */
+  abstract forgetAccountData(streams: readonly StreamKey[], owner: string): Promise<void>;
+
   private readonly accounts = new Map<string, AccountRecord>();
   private bans: BanRecord[] = [];
   private readonly mutes = new Map<string, MuteRecord>();

@@ -105,6 +105,11 @@ export class MemoryStore extends MemoryAccounts implements Store {
     else this.ignores.delete(owner);
   }
 
+  async forgetAccountData(streams: readonly StreamKey[], owner: string): Promise<void> {
+    for (const stream of streams) this.streams.delete(stream);
+    this.ignores.delete(owner);
+  }
+
   async close(): Promise<void> {
     this.seen.clear();
   }

@@ -7,7 +7,14 @@
 import { banApplies, inForce } from './ban-match.js';
 import { RedisPart, Script } from './redis-calls.js';
 import * as lua from './redis-scripts.js';
-import type { AccountRecord, AccountStore, AuditRecord, BanQuery, BanRecord } from './store.js';
+import type {
+  AccountRecord,
+  AccountStore,
+  AuditRecord,
+  BanQuery,
+  BanRecord,
+  StreamKey,
+} from './store.js';
 
 const SCRIPTS = {
   createAccount: new Script(lua.CREATE_ACCOUNT),
@@ -73,6 +80,15 @@ export class RedisAccounts extends RedisPart implements AccountStore {
       [key],
     );
     return removed === 1;
+  }
+
+  async forgetAccountData(streams: readonly StreamKey[], owner: string): Promise<void> {
+    // One DEL per stream: a stream's keys share its hash tag (one slot), two streams need not.
+    for (const stream of streams) {
+      const k = this.keys.stream(stream);
+      await this.calls.cmd(() => this.client.del(k.meta, k.msgs, k.idem, k.idemq));
+    }
+    await this.calls.cmd(() => this.client.del(this.keys.ignores(owner)));
   }
 
   async listAccounts(): Promise<AccountRecord[]> {

@@ -1,6 +1,13 @@
 import type Database from 'better-sqlite3';
 import { banApplies, inForce } from './ban-match.js';
-import type { AccountRecord, AccountStore, AuditRecord, BanQuery, BanRecord } from './store.js';
+import type {
+  AccountRecord,
+  AccountStore,
+  AuditRecord,
+  BanQuery,
+  BanRecord,
+  StreamKey,
+} from './store.js';
 
 interface AccountRow {
   key: string;
@@ -75,6 +82,9 @@ export class SqliteAccounts implements AccountStore {
       setHash: db.prepare<[string, string]>('UPDATE accounts SET hash = ? WHERE key = ?'),
       setOperator: db.prepare<[number, string]>('UPDATE accounts SET operator = ? WHERE key = ?'),
       remove: db.prepare<[string]>('DELETE FROM accounts WHERE key = ?'),
+      forgetChunks: db.prepare<[string]>('DELETE FROM history_chunks WHERE stream = ?'),
+      forgetStream: db.prepare<[string]>('DELETE FROM streams WHERE stream = ?'),
+      forgetIgnores: db.prepare<[string]>('DELETE FROM ignores WHERE owner = ?'),
       list: db.prepare<[], AccountRow>('SELECT * FROM accounts ORDER BY key'),
       addBan: db.prepare<BanRow>(
         'INSERT OR REPLACE INTO bans (kind, value, name_key, name, by, at, reason, expires) VALUES (@kind, @value, @name_key, @name, @by, @at, @reason, @expires)',
@@ -91,6 +101,13 @@ export class SqliteAccounts implements AccountStore {
         'SELECT at, action, actor, target, room, reason FROM audit WHERE at >= ? ORDER BY at, id',
       ),
     };
+    this.forgetTx = db.transaction((streams: readonly StreamKey[], owner: string) => {
+      for (const stream of streams) {
+        this.sql.forgetChunks.run(stream);
+        this.sql.forgetStream.run(stream);
+      }
+      this.sql.forgetIgnores.run(owner);
+    });
     this.updateTx = db.transaction(
       (key: string, change: Partial<Pick<AccountRecord, 'hash' | 'operator'>>) => {
         let changed = 0;
@@ -101,6 +118,8 @@ export class SqliteAccounts implements AccountStore {
       },
     );
   }
+
+  private readonly forgetTx: (streams: readonly StreamKey[], owner: string) => void;
 
   private readonly updateTx: (
     key: string,
@@ -132,6 +151,10 @@ export class SqliteAccounts implements AccountStore {
 
   async deleteAccount(key: string): Promise<boolean> {
     return this.sql.remove.run(key).changes === 1;
+  }
+
+  async forgetAccountData(streams: readonly StreamKey[], owner: string): Promise<void> {
+    this.forgetTx(streams, owner);
   }
 
   async listAccounts(): Promise<AccountRecord[]> {

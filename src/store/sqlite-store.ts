@@ -182,6 +182,14 @@ export class SqliteStore extends SqliteTables implements Store {
     return promise;
   }
 
+  /** As SqliteTables, with this turn's appends written first and the streams' cached state dropped. */
+  override async forgetAccountData(streams: readonly StreamKey[], owner: string): Promise<void> {
+    this.assertOpen();
+    this.flush();
+    await super.forgetAccountData(streams, owner);
+    for (const stream of streams) this.streams.delete(stream);
+  }
+
   /** Messages after `afterSeq`, oldest first; appends not yet committed are written first. */
   async read(stream: StreamKey, afterSeq: number, limit: number): Promise<ReadResult> {
     this.assertOpen();

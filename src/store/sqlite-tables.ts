@@ -42,6 +42,10 @@ export abstract class SqliteTables {
     return this.accounts.deleteAccount(key);
   }
 
+  forgetAccountData(streams: readonly StreamKey[], owner: string): Promise<void> {
+    return this.accounts.forgetAccountData(streams, owner);
+  }
+
   listAccounts(): Promise<AccountRecord[]> {
     return this.accounts.listAccounts();
   }

@@ -141,6 +141,12 @@ export interface AccountStore {
     change: Partial<Pick<AccountRecord, 'hash' | 'operator'>>,
   ): Promise<boolean>;
   deleteAccount(key: string): Promise<boolean>;
+  /**
+   * Delete what is kept for a removed account, so that a later account of
+   * the same name starts with nothing of it: these streams (messages, seq,
+   * epoch; its private stream and unread mark) and `owner`'s ignores.
+   */
+  forgetAccountData(streams: readonly StreamKey[], owner: string): Promise<void>;
   listAccounts(): Promise<AccountRecord[]>;
   /** Add or replace the ban of (kind, value). */
   addBan(ban: BanRecord): Promise<void>;

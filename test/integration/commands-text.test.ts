@@ -76,8 +76,9 @@ test('/who: the current room, another room, everyone; unknown room not_found', a
   assert.equal(await alice.next(), '* 3 users online: Alice, Bob, Carol');
   alice.send('/who #nosuch');
   await expectTextError(alice, 'not_found');
+  // `lobby` is `#lobby` (§3), as for /join.
   alice.send('/who lobby');
-  await expectTextError(alice, 'bad_request');
+  assert.equal(await alice.next(), '* 3 users in #lobby: Alice, Bob, Carol');
   alice.send('/who #lobby #dev');
   await expectTextError(alice, 'bad_request');
 });
@@ -165,7 +166,10 @@ test('/part leaves a room; not the last one; not one you are not in', async (t) 
   await expectTextError(alice, 'not_member');
   alice.send('/part #lobby #dev');
   await expectTextError(alice, 'bad_request');
+  // `nohash` is `#nohash` (§3), a room Alice is not in.
   alice.send('/part nohash');
+  await expectTextError(alice, 'not_member');
+  alice.send('/part no hash');
   await expectTextError(alice, 'bad_request');
 
   alice.send('/join #dev');

@@ -92,9 +92,42 @@ test('accounts work on the database of a running server; its next login sees the
   op.close();
 
   expectExit(await run(['list']), 0, 'list while the server runs');
+  // What is kept for Neo besides the account: an ignore, and a dm waiting unread.
+  const mo = await LineClient.json(server.port, 'Mo');
+  t.after(() => mo.close());
+  const neoAgain = await jsonLogin(t, server.port, 'Neo', 'the new password');
+  neoAgain.sendJson({ type: 'ignore', id: 'i', name: 'Mo' });
+  const ignored = await neoAgain.waitForJson((o) => o.id === 'i');
+  assert.equal(ignored.type, 'ack', JSON.stringify(ignored));
+  neoAgain.close();
+  await neoAgain.waitClosed();
+  const ann = await LineClient.json(server.port, 'Ann');
+  t.after(() => ann.close());
+  ann.sendJson({ type: 'dm', id: 'd', to: 'Neo', text: 'for the old Neo only' });
+  assert.equal((await ann.waitForJson((o) => o.id === 'd')).offline, true);
+
   expectExit(await run(['remove', 'Neo']), 0, 'remove');
   // A removed account's alias is a guest alias again.
   (await LineClient.json(server.port, 'Neo')).close();
+  // A new account of the same name inherits none of it: no private message
+  // meant for the old one (unread or resumed), no ignore list.
+  expectExit(await run(['add', 'Neo'], PW + '\n'), 0, 'add again');
+  const fresh = await raw(t, server.port);
+  fresh.sendJson({ type: 'hello', version: 1, name: 'Neo', password: PW, resume: { '@': 0 } });
+  const welcome = await fresh.waitForJson((o) => o.type === 'welcome' || o.type === 'error');
+  assert.equal(welcome.type, 'welcome', JSON.stringify(welcome));
+  const replay = await fresh.waitForJson((o) => o.type === 'history' && o.room === '@');
+  assert.deepEqual(replay.messages, [], JSON.stringify(replay));
+  fresh.sendJson({ type: 'history', id: 'h', room: '@', after: 0 });
+  const mine = await fresh.waitForJson((o) => o.id === 'h');
+  assert.deepEqual(mine.messages, [], JSON.stringify(mine));
+  assert.equal(
+    fresh.lines.some((l) => l.includes('for the old Neo only')),
+    false,
+    fresh.lines.join('\n'),
+  );
+  fresh.sendJson({ type: 'unignore', id: 'u', name: 'Mo' });
+  await expectJsonError(fresh, 'not_found', 'u');
 });
 
 test('--require-account: a stranger is refused, an account made with the CLI gets in, an operator kicks and bans', async (t) => {

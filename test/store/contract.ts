@@ -461,6 +461,35 @@ export function storeContract(name: string, makeStore: MakeStore): void {
       assert.equal((await store.getIgnores('a:nobody')).size, 0);
     });
 
+    test("forgetAccountData: a removed account's streams start over, its ignores are gone, others' stay", async (t) => {
+      const { store } = await setup(t);
+      const msg = (text: string): NewMessage => ({
+        from: 'Ann',
+        to: 'Vic',
+        text,
+        action: false,
+        ts: 1,
+      });
+      await store.append('@vic', msg('for the old Vic'));
+      await store.append('!offline@vic', { from: '', text: '1', action: false, ts: 1 });
+      await store.append('@ann', { ...msg('kept'), to: 'Ann' });
+      await store.setIgnore('a:vic', 'bob', 'Bob');
+      await store.setIgnore('a:ann', 'bob', 'Bob');
+      await store.forgetAccountData(['@vic', '!offline@vic'], 'a:vic');
+      for (const stream of ['@vic', '!offline@vic']) {
+        const r = await store.read(stream, 0, 10);
+        assert.deepEqual([r.top, r.messages], [0, []], stream);
+      }
+      assert.equal((await store.getIgnores('a:vic')).size, 0);
+      assert.deepEqual(
+        (await store.read('@ann', 0, 10)).messages.map((m) => m.text),
+        ['kept'],
+      );
+      assert.equal((await store.getIgnores('a:ann')).size, 1);
+      // The stream is written again from seq 1.
+      assert.equal((await store.append('@vic', msg('for the new Vic'))).message.seq, 1);
+    });
+
     test('mutes and topic locks: set under several keys, lifted by name or key, listed', async (t) => {
       const { store } = await setup(t);
       const mute = { name: 'Bob', nameKey: 'bob', by: 'Op', at: 1, reason: 'spam', expires: 99 };

@@ -9,6 +9,7 @@ import type { CommandSpec } from '../../protocol/commands.js';
 import type {
   Limits,
   MessageEvent,
+  PrivateEvent,
   ServerEvent,
   SystemEvent,
   WhoEntry,
@@ -81,6 +82,8 @@ export interface ChatContext {
    * member once), on every node, except `except`.
    */
   broadcast(room: Room | readonly Room[], event: SystemEvent, except?: User): void;
+  /** Announce that `user` left `room` (its `part`), gathered into a big room's presence notice (§6). */
+  announceLeave(room: Room, user: User, event: SystemEvent): void;
   /** Who is in a room (or `*`) on every node: `local` as they are, others from presence. */
   whoIn(roomKey: string, local: Iterable<User>): Promise<WhoEntry[]>;
   /**
@@ -103,6 +106,8 @@ export interface ChatContext {
   applyBan(ban: BanRecord, by: User): void;
   /** The wire form of a stored room message; `mention` set when it names `reader` (§4). */
   messageEvent(room: Room, m: StoredMessage, reader?: User): MessageEvent;
+  /** The wire form of a stored private message addressed to `user`. */
+  privateEvent(m: StoredMessage, user: User): PrivateEvent;
 
   /** The room with this name, created when new. */
   room(name: Name): Room;

@@ -1,5 +1,5 @@
 import { ChatError } from '../../protocol/errors.js';
-import type { User } from '../model.js';
+import { accountStream, type User } from '../model.js';
 import type { AppendResult, StoredMessage } from '../../store/store.js';
 import type { Owner } from '../../store/lease.js';
 import { defineCommand, type RequestOf } from './command.js';
@@ -8,7 +8,7 @@ import { isoTime } from '../iso-time.js';
 import { ack } from './reply.js';
 import { foldKey, parseAlias } from '../../protocol/names.js';
 import { assertSameMessage, checkMessageText, idempotencyKey, isResend, laterKey } from './text.js';
-import { noteOffline } from '../inbox.js';
+import { noteOffline, waitsOffline } from '../inbox.js';
 
 /**
  * Ack a dm; the recipient's away text goes back to the sender (§3 /away), in
@@ -43,7 +43,7 @@ async function remoteTarget(
 ): Promise<Pick<User, 'name' | 'away' | 'privateStream'>> {
   const name = parseAlias(owner.display);
   const account = await ctx.store.getAccount(name.key);
-  const privateStream = account ? '@' + account.key : '@~' + (owner.guest ?? '');
+  const privateStream = account ? accountStream(account.key) : '@~' + (owner.guest ?? '');
   if (!account && owner.guest === undefined)
     throw new ChatError('not_found', `Unknown user: ${name.display}`);
   return { name, away: '', privateStream };
@@ -64,7 +64,9 @@ export const dm = defineCommand('dm', async (ctx, user, req) => {
     const original =
       key === undefined ? undefined : await ctx.store.original(key, { text: req.text });
     if (original && isResend(user, original.message, req.text, action)) {
-      ackDm(ctx, user, req, original.message);
+      // The original ack said `offline` while the message waits unread; so does its repeat.
+      const { stream, seq } = original.message;
+      ackDm(ctx, user, req, original.message, '', await waitsOffline(ctx.store, stream, seq));
       return;
     }
     if (!(err instanceof ChatError) || err.code !== 'not_found') throw err;
@@ -79,7 +81,7 @@ export const dm = defineCommand('dm', async (ctx, user, req) => {
     target = {
       name: { display: account.name, key: account.key },
       away: '',
-      privateStream: '@' + account.key,
+      privateStream: accountStream(account.key),
     };
     offline = true;
   }

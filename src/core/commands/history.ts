@@ -1,18 +1,49 @@
 import { ChatError } from '../../protocol/errors.js';
+import type { MessageEvent, PrivateEvent } from '../../protocol/messages.js';
 import { foldKey } from '../../protocol/names.js';
+import type { StoredMessage, StreamKey } from '../../store/store.js';
+import type { User } from '../model.js';
 import { defineCommand } from './command.js';
+import type { ChatContext } from './context.js';
 import { reply } from './reply.js';
 
 export const DEFAULT_HISTORY = 20;
 export const MAX_HISTORY = 500;
 
+/** The stream a `history` request pages through: a room the user is in, or `@`. */
+interface Source {
+  storeKey: StreamKey;
+  display: string;
+  toEvent: (m: StoredMessage) => MessageEvent | PrivateEvent;
+}
+
 /**
- * Page through a room's stored messages, oldest first (§4 `history`): back
+ * `@` is the user's own private stream (§4 `history`): what a resume of `@`
+ * capped at 500 with `more: true` is continued with, as a room's is.
+ */
+function sourceOf(ctx: ChatContext, user: User, raw: string | undefined): Source {
+  if (raw?.trim() === '@') {
+    return {
+      storeKey: user.privateStream,
+      display: '@',
+      toEvent: (m) => ctx.privateEvent(m, user),
+    };
+  }
+  const room = ctx.memberRoom(user, raw);
+  return {
+    storeKey: room.name.key,
+    display: room.name.display,
+    toEvent: (m) => ctx.messageEvent(room, m, user),
+  };
+}
+
+/**
+ * Page through a stream's stored messages, oldest first (§4 `history`): back
  * with `before`, forward with `after` (both exclusive), so a resume that
  * reported `more: true` can be completed in order.
  */
 export const history = defineCommand('history', async (ctx, user, req) => {
-  const room = ctx.memberRoom(user, req.room);
+  const source = sourceOf(ctx, user, req.room);
   if (req.before !== undefined && req.after !== undefined) {
     throw new ChatError('bad_request', 'Use before or after, not both');
   }
@@ -20,16 +51,14 @@ export const history = defineCommand('history', async (ctx, user, req) => {
   const after = req.after;
   const r =
     after !== undefined
-      ? await ctx.store.read(room.name.key, after, limit)
-      : await ctx.store.readBefore(room.name.key, req.before, limit);
+      ? await ctx.store.read(source.storeKey, after, limit)
+      : await ctx.store.readBefore(source.storeKey, req.before, limit);
   reply(user, req, {
     type: 'history',
-    room: room.name.display,
+    room: source.display,
     epoch: r.epoch,
     // Ignored users stay ignored in history too.
-    messages: r.messages
-      .filter((m) => !user.isIgnoring(foldKey(m.from)))
-      .map((m) => ctx.messageEvent(room, m, user)),
+    messages: r.messages.filter((m) => !user.isIgnoring(foldKey(m.from))).map(source.toEvent),
     // Forward: newer messages exist; back: older retained ones do.
     more:
       after !== undefined

@@ -1,13 +1,11 @@
 import { ChatError } from '../../protocol/errors.js';
-import { parseRoom } from '../../protocol/names.js';
+import { parseRoomArg } from '../../protocol/names.js';
 import { defineCommand } from './command.js';
 import { ack } from './reply.js';
 
 /** Join a room (creating it), make it current and replay its recent history (§3). */
 export const join = defineCommand('join', async (ctx, user, req) => {
-  // `dev` means `#dev` (docs/protocol.md §3 /join).
-  const raw = req.room.trim();
-  const name = parseRoom(raw.startsWith('#') ? raw : `#${raw}`);
+  const name = parseRoomArg(req.room);
   const existing = user.rooms.get(name.key);
   if (!existing && user.rooms.size >= ctx.limits.maxRoomsPerUser) {
     throw new ChatError(

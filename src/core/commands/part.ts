@@ -12,8 +12,9 @@ export const part = defineCommand('part', (ctx, user, req) => {
     );
   }
   ctx.removeMember(user, room);
-  ctx.broadcast(
+  ctx.announceLeave(
     room,
+    user,
     ctx.system('part', {
       room: room.name.display,
       user: user.name.display,

@@ -1,5 +1,5 @@
 import { ChatError } from '../../protocol/errors.js';
-import { foldKey, parseRoom } from '../../protocol/names.js';
+import { foldKey, parseRoomArg } from '../../protocol/names.js';
 import type { User } from '../model.js';
 import { defineCommand } from './command.js';
 import { page } from './page.js';
@@ -17,7 +17,7 @@ export const who = defineCommand('who', async (ctx, user, req) => {
     roomName = key = '*';
     local = ctx.users.values();
   } else {
-    const name = req.room === undefined ? user.current.name : parseRoom(req.room);
+    const name = req.room === undefined ? user.current.name : parseRoomArg(req.room);
     const room = ctx.rooms.get(name.key);
     roomName = room?.name.display ?? name.display;
     key = name.key;
