@@ -118,6 +118,7 @@ export function rateLimitsOf(config: Readonly<ServerConfig>): RateLimitOptions {
 export abstract class ListeningPort<C extends Accepted> {
   protected readonly server: Server;
   protected readonly tls: TlsServer | undefined;
+  private readonly dropHandshakes: () => void;
   protected readonly sessions: ConnectionSet<C>;
   /**
    * Flood control's settings, one object every connection of this port
@@ -134,9 +135,9 @@ export abstract class ListeningPort<C extends Accepted> {
   ) {
     this.sessions = new ConnectionSet(admission);
     this.rateLimits = rateLimitsOf(config);
-    const { server, tls } = createPlainOrTlsServer(
+    const { server, tls, dropHandshakes } = createPlainOrTlsServer(
       config,
-      { allowHalfOpen: how.allowHalfOpen },
+      { allowHalfOpen: how.allowHalfOpen, handshakeTimeoutMs: config.handshakeTimeout * 1000 },
       (socket) =>
         this.sessions.accept(socket, (refusal) =>
           this.connect(`${how.idPrefix}${this.nextId++}`, socket, this.sessions.gone, refusal),
@@ -146,6 +147,7 @@ export abstract class ListeningPort<C extends Accepted> {
     );
     this.server = server;
     this.tls = tls;
+    this.dropHandshakes = dropHandshakes;
     this.server.maxConnections = config.maxConnections + MAX_REFUSING;
   }
 
@@ -190,6 +192,7 @@ export abstract class ListeningPort<C extends Accepted> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     before?.();
     await this.sessions.drain(graceMs);
+    this.dropHandshakes();
     await closed;
   }
 }

@@ -41,33 +41,54 @@ export function loadTls(certPath: string, keyPath: string): TlsFiles {
   return files;
 }
 
+/** The server of a port, and how to end the sockets no session owns yet. */
+export interface PortServer {
+  server: Server;
+  tls: TlsServer | undefined;
+  /** Destroy the sockets still in their TLS handshake (shutdown: nothing else would end them). */
+  dropHandshakes(): void;
+}
+
 /**
  * A plain TCP server, or a TLS one when the configuration names a
  * certificate and key. A failed handshake (a plain-TCP client, a scanner) is
  * that client's problem, not the server's: it is logged at debug as `what`.
+ *
+ * A TLS handshake is bounded by `handshakeTimeoutMs` (Node's own default is
+ * 120 s), and a socket is half-open only once it is secure: a client that
+ * rejected the certificate and hung up mid-handshake was otherwise kept
+ * half-open for good, outside any session, so no timeout ended it and the
+ * server's close (SIGTERM) waited for it forever.
  */
 export function createPlainOrTlsServer(
   config: Readonly<Pick<ServerConfig, 'tlsCert' | 'tlsKey'>>,
-  options: { allowHalfOpen: boolean },
+  options: { allowHalfOpen: boolean; handshakeTimeoutMs: number },
   onSocket: (socket: Socket) => void,
   onHandshakeError: (err: Error, socket: TLSSocket) => void,
-): { server: Server; tls: TlsServer | undefined } {
+): PortServer {
   if (config.tlsCert !== undefined && config.tlsKey !== undefined) {
     const tls = createTlsServer(
-      {
-        ...loadTls(config.tlsCert, config.tlsKey),
-        ...(options.allowHalfOpen && { allowHalfOpen: true }),
+      { ...loadTls(config.tlsCert, config.tlsKey), handshakeTimeout: options.handshakeTimeoutMs },
+      (socket) => {
+        if (options.allowHalfOpen) socket.allowHalfOpen = true;
+        onSocket(socket);
       },
-      onSocket,
     );
     tls.on('tlsClientError', onHandshakeError);
-    return { server: tls, tls };
+    // Each raw socket until it closes; after a session's close only those
+    // still in their handshake are left.
+    const raw = new Set<Socket>();
+    tls.on('connection', (socket: Socket) => {
+      raw.add(socket);
+      socket.once('close', () => raw.delete(socket));
+    });
+    return { server: tls, tls, dropHandshakes: () => raw.forEach((s) => s.destroy()) };
   }
   const server = createServer(
     { noDelay: true, ...(options.allowHalfOpen && { allowHalfOpen: true }) },
     onSocket,
   );
-  return { server, tls: undefined };
+  return { server, tls: undefined, dropHandshakes: () => undefined };
 }
 
 /**

@@ -98,6 +98,27 @@ test('a plain TCP client on the TLS port does not disturb the server', async (t)
   await ok.reader.find((l) => l.startsWith('* Welcome, Alice'), '* Welcome, Alice');
 });
 
+test('a client that rejects the certificate is let go at once; SIGTERM stops a server with a handshake pending', async (t) => {
+  const server = await tlsServer(t);
+  if (!server) return;
+  const { port, child } = server;
+  const { connect: tlsDial } = await import('node:tls');
+  const { connect: tcp } = await import('node:net');
+  // Default verification: the self-signed certificate is refused and the client hangs up.
+  const refused = tlsDial({ host: '127.0.0.1', port, servername: 'localhost' });
+  const failed = new Promise<Error>((resolve) => refused.once('error', resolve));
+  assert.match((await failed).message, /self[- ]signed/u);
+  // A TCP client that never starts its handshake: the shutdown must not wait for it.
+  const silent = tcp({ host: '127.0.0.1', port });
+  silent.on('error', () => undefined);
+  const silentClosed = new Promise<void>((resolve) => silent.once('close', () => resolve()));
+  await new Promise<void>((resolve) => silent.once('connect', () => resolve()));
+  child.proc.kill('SIGTERM');
+  const exit = await child.exited;
+  assert.equal(exit.code, 0, JSON.stringify(exit));
+  await silentClosed;
+});
+
 test('SIGHUP reloads the certificate: open connections stay, new ones get the new one', async (t) => {
   const server = await tlsServer(t);
   if (!server) return;
