@@ -118,6 +118,8 @@ export class Chat implements ChatContext {
   readonly login: Logins['login'] = (peer, hello) => this.logins.login(peer, hello);
   readonly assertNotLikeAccount: ChatContext['assertNotLikeAccount'] = (name, own) =>
     this.logins.assertNotLikeAccount(name, own);
+  readonly assertNameNotBanned: ChatContext['assertNameNotBanned'] = (name, account) =>
+    this.logins.assertNameNotBanned(name, account);
   readonly accountCreated: ChatContext['accountCreated'] = (account) =>
     this.logins.accountCreated(account);
   readonly checkPassword: ChatContext['checkPassword'] = (address, account, password) =>

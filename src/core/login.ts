@@ -46,6 +46,23 @@ export class Logins {
   private accountSkeletons: { at: number; map: Map<string, AccountRecord> } | undefined;
 
   /**
+   * Refuse a rename (§3 /nick) into an alias or account a ban covers: a ban
+   * on a guest's alias would otherwise be undone by the next `/nick` to it.
+   * Address bans are the handshake's: whoever is connected passed them.
+   */
+  async assertNameNotBanned(name: Name, account: AccountRecord | undefined): Promise<void> {
+    const ban = await this.chat.options.store.findBan({
+      ...(account && { accountKey: account.key }),
+      aliasKey: name.key,
+      address: '',
+      now: this.chat.now(),
+    });
+    if (!ban) return;
+    const until = ban.expires === undefined ? '' : ` until ${new Date(ban.expires).toISOString()}`;
+    throw new ChatError('forbidden', `${name.display} is banned${until}; pick another alias`);
+  }
+
+  /**
    * The whole handshake check of §2: alias rules, bans, the account's
    * password (slowed, then refused, after repeated failures from one
    * address), `--require-account`, and uniqueness, where the right password

@@ -167,3 +167,31 @@ test('/passwd changes your own password after checking the old one; the session 
   c.sendJson({ type: 'hello', version: 1, name: 'Kim', password: 'oldpassword1' });
   await expectJsonError(c, 'auth_failed');
 });
+
+test('a banned alias cannot be taken again with /nick (text or JSON) while the ban holds', async (t) => {
+  const server = await serve(t);
+  await createAccount(server, 'Op', OP_PW, true);
+  const op = await textLogin(t, server.port, 'Op', OP_PW);
+  const bob = await textUser(t, server.port, 'Bob');
+  op.send('/ban Bob 10m being rude');
+  await op.waitFor((l) => l === '* Bob is banned' || l.startsWith('* Bob is banned'));
+  await bob.waitClosed();
+
+  const guest = await textUser(t, server.port, 'Guesty');
+  guest.send('/nick bob');
+  const line = await refused(guest, 'forbidden');
+  assert.match(line, /^! bob is banned until \d{4}-.*; pick another alias \[forbidden\]$/u);
+  const bot = await raw(t, server.port);
+  bot.sendJson({ type: 'hello', version: 1, name: 'Boty', history: 0 });
+  await bot.waitForJson((o) => o.type === 'history');
+  bot.sendJson({ type: 'nick', id: 'n', name: 'BOB' });
+  await expectJsonError(bot, 'forbidden', 'n');
+
+  op.send('/unban Bob');
+  await op.waitFor((l) => l.includes('Bob') && !l.includes('banned until'));
+  guest.send('/nick Bob');
+  assert.equal(
+    await guest.waitFor((l) => l.startsWith('* You are now')),
+    '* You are now known as Bob',
+  );
+});

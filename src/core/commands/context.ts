@@ -58,6 +58,8 @@ export interface ChatContext {
   assertAliasFree(name: Name, self?: User, account?: AccountRecord): void;
   /** Throw `alias_taken` when a guest alias looks like an account other than `own`. */
   assertNotLikeAccount(name: Name, own?: AccountRecord): Promise<void>;
+  /** Refuse a rename into an alias or account a ban covers (`forbidden`). */
+  assertNameNotBanned(name: Name, account: AccountRecord | undefined): Promise<void>;
   /** Tell the look-alike check about a new account. */
   accountCreated(account: AccountRecord): void;
   /** Whether the server admits accounts only (`--require-account`). */

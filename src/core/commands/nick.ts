@@ -32,6 +32,7 @@ export const nick = defineCommand('nick', async (ctx, user, req) => {
     );
   }
   if (!account) await ctx.assertNotLikeAccount(name, user.account);
+  await ctx.assertNameNotBanned(name, account);
   if (account && account !== user.account) {
     if (req.password === undefined) {
       throw new ChatError(
