@@ -9,7 +9,7 @@
  */
 import { PassThrough } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { splitKeys } from './keys.js';
+import { isInert, splitKeys } from './keys.js';
 import { BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, PasteParser } from './paste.js';
 
 /** Where the input goes besides readline (repl.ts). */
@@ -83,7 +83,7 @@ export class TerminalInput {
   type(text: string): void {
     // Checked per key: an Enter that starts secret prompts sends the rest there.
     for (const key of splitKeys(text)) {
-      if (this.handlers.secretKey(key)) continue;
+      if (isInert(key) || this.handlers.secretKey(key)) continue;
       if (key === CTRL_L) this.handlers.clearScreen();
       else if (key === CTRL_Z) this.suspend();
       else this.keys.write(key);
