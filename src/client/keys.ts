@@ -26,6 +26,7 @@ const KEY_FINALS = /[A-HPQRSZ~u]$/u;
  * everyone then read; dropped whole instead, as the server strips them (§1).
  */
 export function isInert(key: string): boolean {
+  // eslint-disable-next-line no-control-regex -- terminal escapes are the point
   const body = key.replace(/^\u001b{1,2}/u, '');
   if (body.length === key.length) return false;
   if (/^[\]PX^_]/u.test(body)) return true;
