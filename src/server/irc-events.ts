@@ -128,7 +128,10 @@ export class IrcEvents {
       }
       case 'reset':
       case 'shutdown':
-        // No IRC line for these: a server NOTICE in the phrasebook's words.
+      case 'mute':
+      case 'unmute':
+        // No IRC line for these: a server NOTICE in the phrasebook's words
+        // (a mute and an unmute go only to the user they are about).
         h.serverNotice(plain(systemPhrase(e)));
         return true;
       case 'away':

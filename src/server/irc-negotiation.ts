@@ -168,7 +168,8 @@ export function loginRefusal(err: unknown, nick: string): Refusal | { close: str
     case 'account_required':
       return { numeric: ['464', err.message], close: 'Account required' };
     case 'banned':
-      return { numeric: ['465', 'You are banned from this server'], close: 'Banned' };
+      // Until when and why (§4 error codes: `banned`), as the native port says it.
+      return { numeric: ['465', err.message], close: 'Banned' };
     default:
       return { close: err.message };
   }

@@ -100,15 +100,32 @@ export class IrcRequests {
     this.host.runCommand(msg);
   }
 
+  /** Run `job` once every command handed over so far has run (none is waiting for an answer). */
+  whenIdle(job: () => void): void {
+    if (!this.deferred && this.byId.size === 0) {
+      job();
+      return;
+    }
+    (this.idleJobs ??= []).push(job);
+  }
+
+  private idleJobs: Array<() => void> | undefined;
+
   /** An event's lines are out: if it answered the last request, the waiting commands run. */
   settled(): void {
     if (this.deferred && this.byId.size === 0) this.resume();
+    if (this.idleJobs && !this.deferred && this.byId.size === 0) {
+      const jobs = this.idleJobs;
+      this.idleJobs = undefined;
+      for (const job of jobs) job();
+    }
   }
 
   /** The connection is gone: waiting commands never run. */
   stop(): void {
     this.clock.clearTimeout(this.deferTimer);
     this.deferred = undefined;
+    this.idleJobs = undefined;
   }
 
   /** Run the waiting commands until one of them sends a request (the rest wait for it). */

@@ -437,15 +437,33 @@ test('a ban by a native operator ejects an IRC user and keeps its alias out (465
   const port = ircPort(server);
   const op = await textLogin(t, server.port, 'Op', 'op secret');
   const victim = await IrcClient.register(t, port, 'victim');
-  op.send('/ban victim');
+  op.send('/ban victim 1h trolling');
   await victim.expect((m) => m.command === 'KICK');
   await victim.c.waitClosed();
   // A guest's ban names its alias, not the shared address (docs/protocol.md §3 /ban).
   const again = await IrcClient.connect(t, port);
   again.send('NICK victim');
   again.send('USER o 0 * :o');
-  await again.numeric('465');
+  // Until when and why, as the native port says (§4 `banned`).
+  const refused = await again.numeric('465');
+  assert.match(
+    refused.params.at(-1)!,
+    /^You are banned from this server until \d{4}-.* \(trolling\)$/u,
+  );
   await again.c.waitClosed();
+});
+
+test('a mute and an unmute are told to the IRC user at once, as a server NOTICE', async (t) => {
+  const server = await serve(t, IRC);
+  await createAccount(server, 'Op', 'op secret', true);
+  const op = await textLogin(t, server.port, 'Op', 'op secret');
+  const alicia = await IrcClient.register(t, ircPort(server), 'Alicia');
+  op.send('/mute Alicia 5m stop shouting');
+  const muted = await alicia.expect((m) => m.command === 'NOTICE');
+  assert.match(muted.params[1]!, /^You were muted by Op until .* \(stop shouting\)/u);
+  op.send('/unmute Alicia');
+  const unmuted = await alicia.expect((m) => m.command === 'NOTICE');
+  assert.match(unmuted.params[1]!, /You may speak in rooms again/u);
 });
 
 test('fakelag: past the burst, commands wait their turn and run in order, none refused', async (t) => {
@@ -471,6 +489,28 @@ test('flood control: past the burst and queue, commands are refused, then the fl
   for (let i = 0; i < 60; i++) bob.send(`PRIVMSG #lobby :more ${i}`);
   await bob.expect((m) => m.command === 'ERROR' && /flood/iu.test(m.params[0]!));
   await bob.c.waitClosed();
+});
+
+test('a flooder is closed only after the lines it had been let send are delivered, in order', async (t) => {
+  const server = await serve(t, { ...IRC, rateBurst: 3, ratePerSecond: 20, rateQueue: 4 });
+  const watch = await jsonUser(t, server.port, 'watch');
+  const bob = await IrcClient.register(t, ircPort(server), 'bob');
+  bob.c.sendRaw(
+    Array.from(
+      { length: 80 },
+      (_, i) => `PRIVMSG #lobby :run ${String(i).padStart(2, '0')}\r\n`,
+    ).join(''),
+  );
+  await bob.expect((m) => m.command === 'ERROR' && /flood/iu.test(m.params[0]!));
+  await bob.c.waitClosed();
+  await watch.waitForJson((o) => o.type === 'system' && o.event === 'quit' && o.user === 'bob');
+  const got = watch.lines
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((o) => o.type === 'message')
+    .map((o) => o.text);
+  // The burst and the queue: 7 lines, the first ones sent, none lost.
+  assert.deepEqual(got, ['run 00', 'run 01', 'run 02', 'run 03', 'run 04', 'run 05', 'run 06']);
 });
 
 test('a reload (SIGHUP) paces open IRC connections with the new limits and caps new ones', async (t) => {
