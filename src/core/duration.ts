@@ -1,7 +1,29 @@
+import { ChatError } from '../protocol/errors.js';
+
 const UNITS: Record<string, number> = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 604800e3 };
 
 /** `30m`, `1h`, `7d`… as milliseconds (ban expiry, `audit --since`); undefined when `word` is not one. */
 export function parseDuration(word: string): number | undefined {
   const m = /^(\d{1,6})([smhdw])$/u.exec(word.trim());
   return m ? Number(m[1]) * UNITS[m[2]!]! : undefined;
+}
+
+/**
+ * The duration a typed `/ban` or `/mute` line may start its reason with, and
+ * the rest. A first word of digits and unit letters that is no duration
+ * (`1h30m`, `90`) is refused: taken as the reason's first word it made the
+ * ban silently permanent.
+ */
+export function leadingDuration(line: string): { ms: number | undefined; rest: string } {
+  const m = /^(\S+)\s*([\s\S]*)$/u.exec(line.trim());
+  if (!m) return { ms: undefined, rest: '' };
+  const ms = parseDuration(m[1]!);
+  if (ms !== undefined) return { ms, rest: m[2]! };
+  if (/^\d[\dsmhdw]*$/u.test(m[1]!)) {
+    throw new ChatError(
+      'bad_request',
+      `Not a duration: ${m[1]} (use one number and unit: 30m, 1h, 7d, 2w); a reason that starts with a number needs a duration first`,
+    );
+  }
+  return { ms: undefined, rest: line.trim() };
 }

@@ -68,7 +68,7 @@ function ackLine(e: AckEvent): string | undefined {
     case 'register':
       return `* ${e.name} is now registered; next time send the password after your alias`;
     case 'ban':
-      return `* ${e.name} is banned`;
+      return `* ${e.name} is banned${e.text ? ` until ${e.text}` : ''}`;
     case 'unban':
       return `* ${e.name} is no longer banned`;
     case 'bans':

@@ -195,3 +195,23 @@ test('a banned alias cannot be taken again with /nick (text or JSON) while the b
     '* You are now known as Bob',
   );
 });
+
+test('/ban and /mute: a word that is no duration is refused, not made part of a permanent ban; the ack says until when', async (t) => {
+  const server = await serve(t);
+  await createAccount(server, 'Op', OP_PW, true);
+  const op = await textLogin(t, server.port, 'Op', OP_PW);
+  for (const line of ['/ban zed4 1h30m combo', '/ban zed3 90 minutes', '/mute zed2 1h30m loud']) {
+    op.send(line);
+    const refusal = await refused(op, 'bad_request');
+    assert.match(refusal, /^! Not a duration: (1h30m|90) \(use one number and unit/u, line);
+  }
+  op.send('/bans');
+  assert.equal(await op.waitFor((l) => l.startsWith('* ')), '* No bans');
+  op.send('/ban zed5 2h being rude');
+  assert.match(
+    await op.waitFor((l) => l.startsWith('* zed5')),
+    /^\* zed5 is banned until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/u,
+  );
+  op.send('/ban zed6 spamming links');
+  assert.equal(await op.waitFor((l) => l.startsWith('* zed6')), '* zed6 is banned');
+});

@@ -51,7 +51,10 @@ test('/ban names an alias, not an address; /bans lists who, when, why, until; /u
   const mal = await text(t, server.port, 'Mallory');
 
   op.send('/ban Mallory 1h spamming links');
-  await op.waitFor((l) => l === '* Mallory is banned');
+  assert.match(
+    await op.waitFor((l) => l.startsWith('* Mallory is banned')),
+    /^\* Mallory is banned until \d{4}-.*Z$/u,
+  );
   await mal.waitClosed();
   // Same address (loopback), other alias, and a registered user: both get in.
   await text(t, server.port, 'Bob');

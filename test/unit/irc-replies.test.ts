@@ -248,8 +248,9 @@ test('a refused login: which numeric, and whether the nick goes or the link clos
   });
   const needed = loginRefusal(new PasswordNeeded('bob'), 'bob');
   assert.ok(needed && 'numeric' in needed && needed.forgetNick && needed.numeric[0] === '433');
-  assert.deepEqual(loginRefusal(new ChatError('banned', 'x'), 'bob'), {
-    numeric: ['465', 'You are banned from this server'],
+  const until = 'You are banned from this server until 2026-12-02T08:00:00.000Z (spam)';
+  assert.deepEqual(loginRefusal(new ChatError('banned', until), 'bob'), {
+    numeric: ['465', until],
     close: 'Banned',
   });
   assert.deepEqual(loginRefusal(new ChatError('unavailable', 'Try later'), 'bob'), {

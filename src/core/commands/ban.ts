@@ -3,7 +3,7 @@ import { ChatError } from '../../protocol/errors.js';
 import { foldKey, parseAlias } from '../../protocol/names.js';
 import { isLoopback, parseAddressBan, plainAddress } from '../../store/ban-match.js';
 import type { BanRecord } from '../../store/store.js';
-import { parseDuration } from '../duration.js';
+import { leadingDuration, parseDuration } from '../duration.js';
 import { defineCommand } from './command.js';
 import { inOrder } from './in-order.js';
 import { ack } from './reply.js';
@@ -45,11 +45,7 @@ function banArgs(req: RequestOf<'ban'>): {
   let ms = req.duration === undefined ? undefined : parseDuration(req.duration);
   if (req.duration !== undefined && ms === undefined)
     throw new ChatError('bad_request', `Not a duration: ${req.duration} (use 30m, 1h, 7d…)`);
-  if (req.duration === undefined) {
-    const [first = '', after = ''] = splitWord(rest);
-    const d = parseDuration(first);
-    if (d !== undefined) [ms, rest] = [d, after];
-  }
+  if (req.duration === undefined) ({ ms, rest } = leadingDuration(rest));
   if (target === '')
     throw new ChatError('bad_request', 'Usage: /ban [-addr] nick|address [duration] [reason]');
   return { addr, target, ms, reason: rest || undefined };
@@ -117,6 +113,9 @@ export const ban = defineCommand('ban', (ctx, user, req) =>
     });
     // Everyone online the new ban covers goes now (operators excepted), on every node.
     ctx.applyBan(record, user);
-    ack(ctx, user, req, { name: record.name });
+    // Until when, as a mute's ack says: a typo in the duration shows at once.
+    const until =
+      record.expires === undefined ? {} : { text: new Date(record.expires).toISOString() };
+    ack(ctx, user, req, { name: record.name, ...until });
   }),
 );

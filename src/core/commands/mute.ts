@@ -1,6 +1,6 @@
 import { ChatError } from '../../protocol/errors.js';
 import { foldKey, parseAlias } from '../../protocol/names.js';
-import { parseDuration } from '../duration.js';
+import { leadingDuration, parseDuration } from '../duration.js';
 import { muteKeys } from '../moderation.js';
 import { defineCommand } from './command.js';
 import { inOrder } from './in-order.js';
@@ -19,12 +19,8 @@ export const mute = defineCommand('mute', (ctx, user, req) =>
     let ms = req.duration === undefined ? undefined : parseDuration(req.duration);
     if (req.duration !== undefined && ms === undefined)
       throw new ChatError('bad_request', `Not a duration: ${req.duration} (use 30m, 1h, 7d…)`);
-    if (req.duration === undefined) {
-      // Text mode: a leading duration in the rest of the line, as /ban takes it.
-      const m = /^(\S+)\s*([\s\S]*)$/u.exec(rest);
-      const d = m ? parseDuration(m[1]!) : undefined;
-      if (d !== undefined) [ms, rest] = [d, m![2]!];
-    }
+    // Text mode: a leading duration in the rest of the line, as /ban takes it.
+    if (req.duration === undefined) ({ ms, rest } = leadingDuration(rest));
     const reason = rest || undefined;
     const online = ctx.users.get(foldKey(req.name.trim()));
     let keys: string[];
