@@ -47,7 +47,9 @@ export async function runPiped(s: PipedSession): Promise<'ok' | 'line_refused'> 
       continue;
     }
     if (input.kind === 'invalid') {
-      refuse(lineNo, input.message);
+      // Refused here, before the server saw it, for what the server would
+      // refuse it for: the stderr line ends with its code like the others.
+      refuse(lineNo, `${input.message} [bad_request]`);
       continue;
     }
     const n = lineNo;

@@ -105,7 +105,7 @@ describe('ChatClient', () => {
     });
     assert.equal(
       io.err(),
-      'chat-client: line 2 refused: Unknown command: /bogus. Type /help for the list\n' +
+      'chat-client: line 2 refused: Unknown command: /bogus. Type /help for the list [bad_request]\n' +
         'chat-client: line 1 refused: Unknown user: Zed [not_found]\n',
     );
   });

@@ -97,7 +97,7 @@ describe('chat-client /passwd without echo (issue 18 §4)', () => {
     assert.equal(await kim.exitCode(), 6, kim.seen());
     assert.equal(
       kim.stderr,
-      'chat-client: line 1 refused: /passwd alone asks for the passwords in a terminal; here send /passwd OLD NEW\n',
+      'chat-client: line 1 refused: /passwd alone asks for the passwords in a terminal; here send /passwd OLD NEW [bad_request]\n',
     );
     // The typed form on line 2 went through.
     const after = startClient(t, ['--port', String(port), '--name', 'Kim'], {

@@ -84,7 +84,7 @@ for (const halfClose of [true, false]) {
       mine.slice(welcome + 1).map((l) => l.replace(/ \[[a-z_]+\]$/u, '')),
       [
         '! No one called Nobody is online (private messages wait only for registered accounts)',
-        '! bad is not registered, so it takes no password. Usage: /nick newnick',
+        '! bad is not registered, so it takes no password (and an alias holds no spaces). Usage: /nick newnick',
         '* You are now in #side',
         '* You left #side; current room is #lobby',
         '* You are now known as Renamed',

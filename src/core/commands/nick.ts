@@ -28,7 +28,7 @@ export const nick = defineCommand('nick', async (ctx, user, req) => {
   if (!account && req.password !== undefined) {
     throw new ChatError(
       'bad_request',
-      `${name.display} is not registered, so it takes no password. Usage: /nick newnick`,
+      `${name.display} is not registered, so it takes no password (and an alias holds no spaces). Usage: /nick newnick`,
     );
   }
   if (!account) await ctx.assertNotLikeAccount(name, user.account);
