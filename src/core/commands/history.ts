@@ -59,12 +59,17 @@ export const history = defineCommand('history', async (ctx, user, req) => {
     epoch: r.epoch,
     // Ignored users stay ignored in history too.
     messages: r.messages.filter((m) => !user.isIgnoring(foldKey(m.from))).map(source.toEvent),
-    // Forward: newer messages exist; back: older retained ones do.
+    // Forward: newer messages exist; back: older retained ones do. Forward
+    // with nothing read, nothing newer is kept: asking again would read nothing again.
     more:
       after !== undefined
-        ? (r.messages.at(-1)?.seq ?? after) < r.top
+        ? r.messages.length > 0 && r.messages.at(-1)!.seq < r.top
         : (r.messages[0]?.seq ?? Math.min(req.before ?? Infinity, r.top + 1)) > r.firstRetained,
-    // Forward from a seq retention has already passed: say so, as a resume does.
-    gap: after !== undefined && r.firstRetained > after + 1 && r.top > after,
+    // Forward from a seq retention has already passed (or a removed account's
+    // stream no longer holds): say so, as a resume does.
+    gap:
+      after !== undefined &&
+      r.top > after &&
+      (r.firstRetained > after + 1 || r.messages.length === 0),
   });
 });
