@@ -214,7 +214,8 @@ function kick(h: CommandHost, msg: IrcMessage): void {
   if (!room.members.has(me))
     return h.numeric('442', room.name.display, "You're not on that channel");
   const target = h.deps.chat.users.get(foldKey(nick));
-  if (!target || !room.members.has(target))
+  if (!target) return h.numeric('401', nick, 'No such nick/channel');
+  if (!room.members.has(target))
     return h.numeric('441', nick, room.name.display, "They aren't on that channel");
   if (!me.account?.operator)
     return h.numeric('482', room.name.display, "You're not channel operator");

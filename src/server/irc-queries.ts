@@ -71,11 +71,31 @@ function whoLine(ctx: IrcReplyContext, chan: string, u: User): string {
   );
 }
 
+/** Most users one `WHO` mask lists: a mask of everyone on a big server stays one screen of replies. */
+const WHO_MAX = 200;
+
+/**
+ * `WHO #chan`, `WHO nick`, or a nick mask with `*` and `?` (`0` and `*`:
+ * everyone online here), as IRC clients send it; at most WHO_MAX lines.
+ */
 export function who(ctx: IrcReplyContext, world: IrcWorld, mask: string): string[] {
   const out: string[] = [];
   if (mask.startsWith('#')) {
     const room = findRoom(world, mask);
     if (room) for (const u of room.members) out.push(whoLine(ctx, room.name.display, u));
+  } else if (/[*?]/u.test(mask) || mask === '0') {
+    const glob = mask === '0' ? '*' : foldKey(mask);
+    const pattern = new RegExp(
+      `^${glob
+        .replace(/[.+^${}()|[\]\\]/gu, '\\$&')
+        .replaceAll('*', '.*')
+        .replaceAll('?', '.')}$`,
+      'u',
+    );
+    for (const [key, u] of world.users) {
+      if (out.length >= WHO_MAX) break;
+      if (pattern.test(key)) out.push(whoLine(ctx, '*', u));
+    }
   } else {
     const u = world.users.get(foldKey(mask));
     if (u) out.push(whoLine(ctx, '*', u));

@@ -197,6 +197,8 @@ test('error numerics: 401 403 404 409 411 412 441 442 461 482', async (t) => {
   await bob.expect((m) => m.command === '366' && m.params[1] === '#dev');
   bob.send('KICK #dev nat');
   assert.deepEqual((await bob.numeric('441')).params.slice(1, 3), ['nat', '#dev']);
+  bob.send('KICK #dev nobodyx');
+  assert.equal((await bob.numeric('401')).params[1], 'nobodyx');
   bob.send('KICK #lobby nat :out');
   await bob.numeric('482');
   bob.send('PART #lobby');
@@ -236,6 +238,22 @@ test('queries: TOPIC, NAMES, LIST, WHO, WHOIS, MODE, USERHOST, ISON, AWAY with 3
   const w = [await bob.numeric('352'), await bob.numeric('352')].map((m) => m.params[5]).sort();
   assert.deepEqual(w, ['bob', 'nat']);
   await bob.numeric('315');
+  // Masks as clients send them: everyone (`*`, `0`), or nicks matching `*` and `?`.
+  for (const [mask, nicks] of [
+    ['*', ['bob', 'nat']],
+    ['0', ['bob', 'nat']],
+    ['N?T', ['nat']],
+    ['z*', []],
+  ] as const) {
+    bob.send(`WHO ${mask}`);
+    const seen: string[] = [];
+    for (;;) {
+      const m = await bob.expect((x) => x.command === '352' || x.command === '315');
+      if (m.command === '315') break;
+      seen.push(m.params[5]!);
+    }
+    assert.deepEqual(seen.sort(), [...nicks], mask);
+  }
   bob.send('WHOIS nat');
   assert.equal((await bob.numeric('311')).params[1], 'nat');
   assert.equal((await bob.numeric('319')).params[2], '#lobby');
