@@ -17,6 +17,7 @@ import {
   errorLines,
   kickedLines,
   selfLine,
+  serverLine,
   topicLines,
   type IrcReplyContext,
 } from './irc-render.js';
@@ -124,6 +125,18 @@ export class IrcEvents {
           this.serverTime,
         );
         if (bytes) h.write(bytes);
+        return true;
+      }
+      case 'join': {
+        // The JOIN as every member gets it, then the `@` the joiner has (an
+        // operator): clients show prefixes from mode changes, and NAMES was
+        // long past for those already in the channel.
+        const bytes = h.deps.encoder.shared(e, this.serverTime);
+        if (bytes) h.write(bytes);
+        const joiner = e.user === undefined ? undefined : h.deps.chat.users.get(foldKey(e.user));
+        if (e.room && joiner?.account?.operator && joiner !== h.user) {
+          h.reply([serverLine(h.deps.serverName, 'MODE', [e.room, '+o', joiner.name.display])]);
+        }
         return true;
       }
       case 'reset':

@@ -471,6 +471,22 @@ test('a ban by a native operator ejects an IRC user and keeps its alias out (465
   await again.c.waitClosed();
 });
 
+test('an operator who joins after an IRC user is shown as @ there: MODE +o after the JOIN', async (t) => {
+  const server = await serve(t, IRC);
+  await createAccount(server, 'Op', 'op secret', true);
+  const alice = await IrcClient.register(t, ircPort(server), 'alice');
+  await textLogin(t, server.port, 'Op', 'op secret');
+  const join = await alice.expect((m) => m.command === 'JOIN');
+  assert.equal(join.prefix?.split('!')[0], 'Op');
+  const mode = await alice.expect((m) => m.command === 'MODE');
+  assert.deepEqual(mode.params, ['#lobby', '+o', 'Op']);
+  // A guest's join gives no mode change.
+  await textUser(t, server.port, 'Gus');
+  await alice.expect((m) => m.command === 'JOIN' && m.prefix?.startsWith('Gus!') === true);
+  await alice.fence();
+  assert.equal(alice.c.lines.filter((l) => / MODE #lobby \+o /u.test(l)).length, 1);
+});
+
 test('a mute and an unmute are told to the IRC user at once, as a server NOTICE', async (t) => {
   const server = await serve(t, IRC);
   await createAccount(server, 'Op', 'op secret', true);
