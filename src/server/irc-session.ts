@@ -77,8 +77,8 @@ export class IrcSession extends Connection implements Peer {
     this.input = new InputOrder(deps.rateLimits, this.clock, this);
     if (refusal) {
       this.note('info', { code: refusal.code }, 'irc connection refused');
-      this.reply([`ERROR :${refusal.message}`]);
-      this.close(refusal.code);
+      // One ERROR line, in words: close() adds the `Closing link` line with the reason.
+      this.close(refusal.message);
       return;
     }
     this.note('info', {}, 'irc connected');

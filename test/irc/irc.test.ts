@@ -585,8 +585,10 @@ test('connection caps are shared with the native port', async (t) => {
   await textUser(t, server.port, 'nat');
   const irc = await IrcClient.connect(t, ircPort(server));
   const err = await irc.expect((m) => m.command === 'ERROR');
-  assert.match(err.params[0]!, /Too many connections/u);
+  assert.match(err.params[0]!, /^Closing link: \*\[127\.0\.0\.1\] \(Too many connections/u);
   await irc.c.waitClosed();
+  // One ERROR line, in words (no second one with the internal code).
+  assert.equal(irc.c.lines.filter((l) => l.startsWith('ERROR')).length, 1, irc.c.lines.join('\n'));
 });
 
 test('big rooms: aggregated joins become JOINs, never a second JOIN of oneself', async (t) => {
