@@ -32,6 +32,8 @@ export type HelloStep =
    * password prompt to the choice of an alias.
    */
   | { kind: 'prompt'; text: Buffer; next?: NextHello }
+  /** The client leaves before logging in (text mode's `/quit`): say `text` and close. */
+  | { kind: 'leave'; text: Buffer }
   /** A malformed handshake: counted as a failed attempt; `id` is the hello's, when readable. */
   | { kind: 'error'; error: ChatError; id?: string };
 

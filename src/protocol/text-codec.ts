@@ -76,6 +76,14 @@ export function passwordPrompt(alias: string): string {
   return `* ${alias} is registered: send the password as the next line (an empty line or /nick NAME picks another alias)\n`;
 }
 
+/**
+ * `/quit` typed before login (at the alias or the password prompt): leaving,
+ * not an alias or a wrong password counted against the login limits.
+ */
+function quitLine(line: string): HelloStep | undefined {
+  return /^\/quit(\s|$)/iu.test(line) ? { kind: 'leave', text: Buffer.from('* Bye\n') } : undefined;
+}
+
 /** `/nick NAME` typed before login: an explicit alias; undefined for any other line. */
 function nickLine(line: string): string | undefined {
   const m = /^\/nick\s+(\S.*)$/iu.exec(line);
@@ -93,6 +101,8 @@ function passwordStep(alias: string): (frame: Buffer) => HelloStep {
     if (password === '') {
       return { kind: 'prompt', text: Buffer.from('* Type another alias\n') };
     }
+    const quit = quitLine(password);
+    if (quit) return quit;
     const other = nickLine(password);
     if (other !== undefined) return { kind: 'login', hello: { name: sanitizeText(other) } };
     return { kind: 'login', hello: { name: alias, password } };
@@ -109,6 +119,8 @@ function passwordStep(alias: string): (frame: Buffer) => HelloStep {
 function nextAliasStep(frame: Buffer, typed: boolean): HelloStep {
   const line = sanitizeText(frameText(frame)).trim();
   if (line === '') return { kind: 'wait' };
+  const quit = quitLine(line);
+  if (quit) return quit;
   const name = nickLine(line);
   if (name !== undefined) return { kind: 'login', hello: { name } };
   if (typed) return { kind: 'login', hello: { name: line } };
@@ -136,6 +148,8 @@ export class TextCodec implements Codec {
   hello(frame: Buffer): HelloStep {
     const line = frameText(frame).trim();
     if (line === '') return { kind: 'wait' };
+    const quit = quitLine(line);
+    if (quit) return quit;
     const name = sanitizeText(line);
     return { kind: 'login', hello: { name: nickLine(name) ?? name } };
   }

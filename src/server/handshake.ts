@@ -47,6 +47,8 @@ export interface HandshakeHost {
   /** Stop and restart reading the socket while a login is checked. */
   pause(): void;
   resume(): void;
+  /** The client left before logging in (text mode's `/quit`): close, no error. */
+  leave(): void;
   /** The login passed: the session takes the user from here. */
   admitted(user: User): void;
   /** A frame held during the login check, handed back to the session in order. */
@@ -134,6 +136,11 @@ export class Handshake {
     }
     if (step.kind === 'error') {
       this.refused(step.error, step.id);
+      return;
+    }
+    if (step.kind === 'leave') {
+      host.write(step.text);
+      host.leave();
       return;
     }
     const hello = step.hello;

@@ -100,6 +100,7 @@ export class Session extends Connection implements Peer, View {
         finalError: (code, message, retryAfterMs, id) =>
           this.finalError(code, message, retryAfterMs, id),
         note: (level, fields, msg) => this.note(level, fields, msg),
+        leave: () => this.close('quit before login'),
         pause: () => this.socket.pause(),
         resume: () => this.socket.resume(),
         admitted: (user) => this.admitted(user),

@@ -16,6 +16,7 @@ import {
   textUser,
 } from '../helpers/fixtures.js';
 import type { LineClient } from '../helpers/line-client.js';
+import { createAccount } from '../helpers/security.js';
 
 /** The next reply to a text-mode alias attempt (skipping the optional banner). */
 async function aliasReply(c: LineClient): Promise<string> {
@@ -230,4 +231,25 @@ test('a connection that completed its handshake is not timed out', async (t) => 
   assert.equal(await alice.next(), '* Bob joined #lobby');
   bob.send('still here?');
   assert.match(await alice.next(), stamped('<Bob> still here?'));
+});
+
+test('/quit before login (at the alias or the password prompt) leaves: "* Bye", no wrong password counted', async (t) => {
+  const server = await serve(t);
+  await createAccount(server, 'Alice', 'alices long password');
+  const atPassword = await raw(t, server.port);
+  atPassword.send('Alice');
+  await atPassword.waitFor((l) => l.startsWith('* Alice is registered'));
+  atPassword.send('/quit');
+  assert.equal(await atPassword.waitFor((l) => l.startsWith('* ') || l.startsWith('! ')), '* Bye');
+  await atPassword.waitClosed();
+  assert.equal(
+    atPassword.lines.some((l) => l.includes('auth_failed')),
+    false,
+    atPassword.lines.join('\n'),
+  );
+
+  const atAlias = await raw(t, server.port);
+  atAlias.send('/QUIT see you');
+  assert.equal(await atAlias.waitFor((l) => l === '* Bye' || l.startsWith('! ')), '* Bye');
+  await atAlias.waitClosed();
 });
