@@ -205,7 +205,11 @@ export class ChatClient {
     return Promise.race([this.ended, piped]);
   }
 
-  /** Leave cleanly (exit, Ctrl-C, Ctrl-D, SIGTERM): send quit and end the run with success. */
+  /**
+   * Leave cleanly (exit, Ctrl-C, Ctrl-D, SIGTERM): send quit and end the run,
+   * with success unless lines typed while the server was down are left
+   * undelivered (exit code 6, as a refused line: a wrapper sees the loss).
+   */
   async leave(reason?: string): Promise<void> {
     if (this.leaving) return;
     this.leaving = true;
@@ -218,7 +222,7 @@ export class ChatClient {
       this.io.stderr.write(`chat-client: not delivered: ${undeliveredLine(request)}\n`);
     }
     await this.conn.quit(reason);
-    this.finish({ kind: 'ok' });
+    this.finish({ kind: lost.length > 0 ? 'line_refused' : 'ok' });
   }
 
   /** The one line that says why connecting failed. */
