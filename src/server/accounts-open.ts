@@ -118,7 +118,13 @@ export async function withAccounts(
       1,
     );
   }
-  process.stderr.write(`chat-server accounts: database ${resolve(config.db)} (${from})\n`);
+  // A new file is said in so many words: a mistyped --db must not pass for the server's.
+  const fresh = !existsSync(config.db);
+  process.stderr.write(
+    fresh
+      ? `chat-server accounts: created a NEW, empty database ${resolve(config.db)} (${from}); if the server uses another file, give its --db\n`
+      : `chat-server accounts: database ${resolve(config.db)} (${from})\n`,
+  );
   const db = openDatabase(config.db);
   try {
     await fn(new SqliteAccounts(db), async (run) => {

@@ -37,12 +37,15 @@ test('accounts import: a class from a CSV file, rerunnable; a file with bad line
   writeFileSync(csv, CLASS_CSV);
   const first = await accountsCli(['import', csv, '--db', db]);
   expectExit(first, 0, 'import');
+  // A new file is said plainly: a mistyped --db is seen at once.
+  assert.match(first.stderr, /created a NEW, empty database .*chat\.db/u);
   assert.match(
     first.stdout,
     /^imported 4 account\(s\) \(1 operator\(s\)\), 0 already existed, 0 errors$/mu,
   );
   // Rerun: nothing new, each existing account reported, still exit 0.
   const again = await accountsCli(['import', csv, '--db', db]);
+  assert.doesNotMatch(again.stderr, /NEW/u);
   expectExit(again, 0, 'import again');
   assert.match(again.stdout, /^exists TA-Ana \(kept as it is\)$/mu);
   assert.match(again.stdout, /^imported 0 account\(s\), 4 already existed, 0 errors$/mu);
