@@ -98,6 +98,12 @@ export class LoginThrottle {
   private readonly byAccount = new Tally();
   /** In-flight checks and locks of (account, address) pairs; failures are derived from byAddress. */
   private readonly byPair = new Tally();
+  /**
+   * A locked pair's password hash when it was locked: a lock is against
+   * guessing that password, so an operator's reset (another hash) lifts it;
+   * a locked-out student was otherwise kept out until a restart.
+   */
+  private readonly lockedAgainst = new Map<string, string>();
   private opts: ThrottleOptions;
 
   constructor(
@@ -143,11 +149,19 @@ export class LoginThrottle {
     }
   }
 
-  /** Throw `rate_limited` while `account` is locked for this address (or would be, counting checks under way). */
-  assertAccountAllowed(address: string, account: string, display = account): void {
+  /**
+   * Throw `rate_limited` while `account` is locked for this address (or would
+   * be, counting checks under way). `hash`: the account's password hash now.
+   */
+  assertAccountAllowed(address: string, account: string, display = account, hash?: string): void {
     this.assertAllowed(address);
     const pair = pairKey(address, account);
+    const against = this.lockedAgainst.get(pair);
+    if (against !== undefined && hash !== undefined && against !== hash) {
+      this.byPair.lockedUntil.delete(pair);
+    }
     const left = this.byPair.locked(pair, this.now());
+    if (left === 0) this.lockedAgainst.delete(pair);
     if (left > 0) {
       throw new ChatError(
         'rate_limited',
@@ -193,8 +207,8 @@ export class LoginThrottle {
     return n < 0 ? 0 : Math.min(MAX_DELAY_MS, this.opts.baseDelayMs * 2 ** n);
   }
 
-  /** Record a wrong password for `account` from `address`; locks what reached its limit. */
-  fail(address: string, account: string): void {
+  /** Record a wrong password for `account` (whose hash is `hash`) from `address`; locks what reached its limit. */
+  fail(address: string, account: string, hash?: string): void {
     const at = this.now();
     const cutoff = this.cutoff();
     const fromAddress = this.byAddress.recent(address, cutoff);
@@ -205,6 +219,7 @@ export class LoginThrottle {
     this.byAccount.failures.set(account, onAccount);
     if (this.pairFailures(address, account) >= this.opts.accountFailures) {
       this.byPair.lockedUntil.set(pairKey(address, account), at + this.opts.lockoutMs);
+      if (hash !== undefined) this.lockedAgainst.set(pairKey(address, account), hash);
       // The lock answers from now on; the tally starts again when it ends.
       this.forgive(address, account);
     }

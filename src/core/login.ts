@@ -87,7 +87,7 @@ export class Logins {
     if (ban) throw new ChatError('banned', banMessage(ban));
     if (account) {
       // A locked account is said before its password is asked for.
-      this.throttle.assertAccountAllowed(peer.address, account.key, account.name);
+      this.throttle.assertAccountAllowed(peer.address, account.key, account.name, account.hash);
       if (hello.password === undefined) throw new PasswordNeeded(account.name);
       await this.checkPassword(peer.address, account, hello.password);
     } else if (this.chat.options.requireAccount) {
@@ -182,7 +182,7 @@ export class Logins {
    * few failures, refused for a while after many (§2). Throws `auth_failed`.
    */
   async checkPassword(address: string, account: AccountRecord, password: string): Promise<void> {
-    this.throttle.assertAccountAllowed(address, account.key, account.name);
+    this.throttle.assertAccountAllowed(address, account.key, account.name, account.hash);
     const delay = this.throttle.begin(address, account.key);
     let ok: boolean;
     try {
@@ -193,7 +193,7 @@ export class Logins {
       this.throttle.end(address, account.key);
     }
     if (!ok) {
-      this.throttle.fail(address, account.key);
+      this.throttle.fail(address, account.key, account.hash);
       throw new ChatError('auth_failed', `Wrong password for ${account.name}`);
     }
     this.throttle.succeed(address, account.key);

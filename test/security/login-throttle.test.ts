@@ -148,3 +148,21 @@ test('LoginThrottle: checks under way count, so parallel guesses on one account 
     assert.equal(th.begin('a', `s${i}`), 0);
   }
 });
+
+test('LoginThrottle: a password reset by an operator lifts the lock its old password earned', () => {
+  let now = 1_000_000;
+  const th = new LoginThrottle(DEFAULT_THROTTLE, () => now);
+  for (let i = 0; i < 10; i++) {
+    th.assertAccountAllowed('10.0.0.1', 'kim', 'Kim', 'old-hash');
+    th.fail('10.0.0.1', 'kim', 'old-hash');
+    now += 100;
+  }
+  assert.throws(
+    () => th.assertAccountAllowed('10.0.0.1', 'kim', 'Kim', 'old-hash'),
+    /Too many failed logins for Kim/u,
+  );
+  // Still the same password: still locked. A new one (the CLI's reset): let in.
+  assert.throws(() => th.assertAccountAllowed('10.0.0.1', 'kim', 'Kim', 'old-hash'));
+  th.assertAccountAllowed('10.0.0.1', 'kim', 'Kim', 'new-hash');
+  th.assertAccountAllowed('10.0.0.1', 'kim', 'Kim', 'new-hash');
+});
