@@ -86,7 +86,20 @@ export const ban = defineCommand('ban', (ctx, user, req) =>
             `${online.name.display} connects from loopback (${online.peer.address}): an address ban would shut out every local user. To ban it anyway: /ban -addr ${plainAddress(online.peer.address)}`,
           );
         }
-        value = plainAddress(online.peer.address);
+        const address = plainAddress(online.peer.address);
+        // A classroom behind one NAT: banning one student's address bans them all.
+        const others = [...ctx.users.values()].filter(
+          (u) => u !== online && plainAddress(u.peer.address) === address,
+        );
+        if (others.length > 0) {
+          const named = others.slice(0, 3).map((u) => u.name.display);
+          const more = others.length > 3 ? ` and ${others.length - 3} more` : '';
+          throw new ChatError(
+            'bad_request',
+            `${online.name.display} shares ${address} with ${others.length} other user${others.length > 1 ? 's' : ''} online (${named.join(', ')}${more}): an address ban would shut them all out. Ban the name instead (/ban ${online.name.display}), or to ban the address anyway: /ban -addr ${address}`,
+          );
+        }
+        value = address;
         nameKey = online.name.key;
       }
       record = { kind: 'address', value, nameKey, name: value, ...common };
