@@ -75,7 +75,9 @@ export function openSession(
     const lines = split2({ maxLength: MAX_SERVER_LINE });
     // split2 fails on an over-long line: a broken server, so this connection ends.
     lines.on('error', (err) => socket.destroy(err));
+    let heard = false;
     socket.pipe(lines).on('data', (line: string) => {
+      heard = true;
       const event = parseServerLine(line);
       if (!event || !hooks.current(socket)) return;
       if (welcomed) {
@@ -100,7 +102,9 @@ export function openSession(
         const message = greeted
           ? `the server closed the connection during the handshake${hint}`
           : describeSocketError(lastError, endpoint);
-        fail(new ConnectError(greeted ? 'lost' : 'unreachable', message));
+        // Not a word from the server (not even its banner): most likely a TLS
+        // port, so a failed TLS handshake (exit 3), not a lost connection (5).
+        fail(new ConnectError(greeted && heard ? 'lost' : 'unreachable', message));
       } else if (hooks.current(socket)) {
         hooks.dropped(describeSocketError(lastError, endpoint));
       }
