@@ -38,5 +38,10 @@ export function farewellFor(event: ServerEvent, self: string): Farewell | undefi
       code: 'displaced',
     };
   }
+  // Signed out by an administrator (a password reset, a removed account):
+  // coming back with the old password would only fail and say so instead.
+  if (event.type === 'error' && event.code === 'auth_required' && event.id === undefined) {
+    return { reason: event.message.replace(/^Signed out: /u, 'signed out: '), final: true };
+  }
   return undefined;
 }

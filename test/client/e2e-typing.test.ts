@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { addAccount } from '../helpers/accounts.js';
+import { accountsCli, addAccount } from '../helpers/accounts.js';
 import { tempDir } from '../helpers/env.js';
 import { startServerProcess } from '../helpers/process.js';
 import { startClient, textUser } from './processes.js';
@@ -98,6 +98,22 @@ describe('chat-client typed into a terminal (issue 9)', () => {
     assert.equal(screen.match(/#lobby>/gu)?.length, 1, screen.slice(-400));
     // The notice has scrolled off the screen by now (each part takes 200 rows).
     assert.match(await ann.scrollback(), /sending it as 2/u);
+  });
+
+  it('signed out by a password reset: says so as it stops, and does not come back with the old password', async (t) => {
+    const dir = tempDir(t);
+    const db = path.join(dir, 'chat.db');
+    await addAccount(db, 'Bob', 'bobs-password');
+    const { port } = await startServerProcess(t, ['--db', db]);
+    const env = { CHAT_PASSWORD: 'bobs-password' };
+    const bob = await TmuxClient.start(t, dir, ['--port', String(port), '--name', 'Bob'], env);
+    await bob.until(/^#lobby>$/mu, 'the login');
+    const reset = await accountsCli(['passwd', 'Bob', '--db', db], 'a new password\n');
+    assert.equal(reset.code, 0, reset.stderr);
+    const { code, stderr } = await bob.exited();
+    assert.equal(code, 5, stderr);
+    assert.match(stderr, /signed out: the password of Bob was changed; sign in with the new one/u);
+    assert.doesNotMatch(stderr, /Wrong password/u);
   });
 
   it('a displaced session stops, says why and how to take it back, and does not fight', async (t) => {
