@@ -114,7 +114,7 @@ export async function withAccounts(
   const from = describeSource(resolved.sources.db);
   if (!create && !existsSync(config.db)) {
     throw new Refused(
-      `no database at ${resolve(config.db)} (--db from ${from}); give --db PATH of the server's database`,
+      `no database at ${resolve(config.db)} (--db from ${from}); give --db PATH of the server's database (or the same --config FILE the server runs with)`,
       1,
     );
   }
