@@ -6,6 +6,7 @@
  * again whenever a node signals a change, so the per-message check stays a
  * map lookup.
  */
+import { readableTime } from '../protocol/phrases.js';
 import { ChatError } from '../protocol/errors.js';
 import type { ModerationStore, MuteRecord } from '../store/store.js';
 import type { User } from './model.js';
@@ -74,7 +75,8 @@ export class Moderation {
   assertMaySpeak(user: User): void {
     const r = this.muteOf(user);
     if (!r) return;
-    const until = r.expires === undefined ? '' : ` until ${new Date(r.expires).toISOString()}`;
+    const until =
+      r.expires === undefined ? '' : ` until ${readableTime(new Date(r.expires).toISOString())}`;
     throw new ChatError(
       'forbidden',
       `You are muted by ${r.by}${until}${r.reason ? ` (${r.reason})` : ''}: you can read and send private messages, not speak in rooms`,

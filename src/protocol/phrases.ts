@@ -80,7 +80,7 @@ export function systemPhrase(e: SystemEvent): Phrase {
       return [
         'You were muted by ',
         user(e.by),
-        ...(e.text ? [` until ${e.text}`] : []),
+        ...(e.text ? [` until ${readableTime(e.text)}`] : []),
         ...reason(e.reason),
         ': you can read, and send private messages, but not speak in rooms',
       ];
@@ -116,7 +116,7 @@ export function ackPhrase(e: AckEvent): Phrase | undefined {
     case 'unignore':
       return ['No longer ignoring ', user(e.name)];
     case 'mute':
-      return [user(e.name), ' is muted', ...(e.text ? [` until ${e.text}`] : [])];
+      return [user(e.name), ' is muted', ...(e.text ? [` until ${readableTime(e.text)}`] : [])];
     case 'unmute':
       return [user(e.name), ' may speak again'];
     case 'passwd':
@@ -127,15 +127,33 @@ export function ackPhrase(e: AckEvent): Phrase | undefined {
 }
 
 /**
+ * An ISO time as people read it: to the minute, in UTC (`2026-12-02 02:37
+ * UTC`), for readers in any time zone; the raw ISO time with its
+ * milliseconds read like a machine's. Anything else is returned as it is.
+ */
+export function readableTime(iso: string): string {
+  return /^\d{4}-\d\d-\d\dT\d\d:\d\d/u.test(iso)
+    ? `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`
+    : iso;
+}
+
+/**
  * The topic a join shows (§3 /join), with who set it and when: to the
  * minute, in UTC (`2026-12-02 02:37 UTC`), for readers in any time zone;
  * the raw ISO time with its milliseconds read like a machine's.
  */
 export function joinTopicPhrase(r: string | undefined, t: TopicInfo): Phrase {
-  const at = /^\d{4}-\d\d-\d\dT\d\d:\d\d/u.test(t.at)
-    ? `${t.at.slice(0, 10)} ${t.at.slice(11, 16)} UTC`
-    : t.at;
-  return ['Topic of ', room(r), ': ', text(t.text), ' (set by ', user(t.by), ' ', at, ')'];
+  return [
+    'Topic of ',
+    room(r),
+    ': ',
+    text(t.text),
+    ' (set by ',
+    user(t.by),
+    ' ',
+    readableTime(t.at),
+    ')',
+  ];
 }
 
 /** /bans (operators, §3): a heading, then one line per ban; `name` is what /unban takes. */
@@ -148,8 +166,8 @@ export function bansPhrases(bans: readonly BanInfo[]): Phrase[] {
       b.kind === 'address' ? text(b.name) : user(b.name),
       ' — by ',
       user(b.by),
-      ` ${b.at}`,
-      ...(b.expires ? [`, until ${b.expires}`] : []),
+      ` ${readableTime(b.at)}`,
+      ...(b.expires ? [`, until ${readableTime(b.expires)}`] : []),
       ...reason(b.reason),
     ]),
   ];

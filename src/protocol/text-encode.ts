@@ -18,6 +18,7 @@ import {
   historyHeadPhrase,
   joinTopicPhrase,
   plain,
+  readableTime,
   morePhrase,
   roomsHeadPhrase,
   systemPhrase,
@@ -68,7 +69,7 @@ function ackLine(e: AckEvent): string | undefined {
     case 'register':
       return `* ${e.name} is now registered; next time send the password after your alias`;
     case 'ban':
-      return `* ${e.name} is banned${e.text ? ` until ${e.text}` : ''}`;
+      return `* ${e.name} is banned${e.text ? ` until ${readableTime(e.text)}` : ''}`;
     case 'unban':
       return `* ${e.name} is no longer banned`;
     case 'bans':

@@ -210,7 +210,7 @@ test('/ban and /mute: a word that is no duration is refused, not made part of a 
   op.send('/ban zed5 2h being rude');
   assert.match(
     await op.waitFor((l) => l.startsWith('* zed5')),
-    /^\* zed5 is banned until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/u,
+    /^\* zed5 is banned until \d{4}-\d\d-\d\d \d\d:\d\d UTC$/u,
   );
   op.send('/ban zed6 spamming links');
   assert.equal(await op.waitFor((l) => l.startsWith('* zed6')), '* zed6 is banned');

@@ -53,7 +53,7 @@ test('/ban names an alias, not an address; /bans lists who, when, why, until; /u
   op.send('/ban Mallory 1h spamming links');
   assert.match(
     await op.waitFor((l) => l.startsWith('* Mallory is banned')),
-    /^\* Mallory is banned until \d{4}-.*Z$/u,
+    /^\* Mallory is banned until \d{4}-\d\d-\d\d \d\d:\d\d UTC$/u,
   );
   await mal.waitClosed();
   // Same address (loopback), other alias, and a registered user: both get in.
@@ -76,8 +76,18 @@ test('/ban names an alias, not an address; /bans lists who, when, why, until; /u
   op.send('/bans');
   await op.waitFor((l) => l.startsWith('* 2 bans'));
   const alias = await op.next();
-  assert.match(alias, /^\* {3}alias Mallory — by Op \S+, until \S+ \(spamming links\)$/u);
-  assert.match(await op.next(), /^\* {3}address 127\.9\.0\.0\/16 — by Op \S+ \(open proxy\)$/u);
+  const time = String.raw`\d{4}-\d\d-\d\d \d\d:\d\d UTC`;
+  assert.match(
+    alias,
+    new RegExp(
+      String.raw`^\* {3}alias Mallory — by Op ${time}, until ${time} \(spamming links\)$`,
+      'u',
+    ),
+  );
+  assert.match(
+    await op.next(),
+    new RegExp(String.raw`^\* {3}address 127\.9\.0\.0/16 — by Op ${time} \(open proxy\)$`, 'u'),
+  );
   op.send('/unban 127.9.0.0/16');
   await op.waitFor((l) => l === '* 127.9.0.0/16 is no longer banned');
 
