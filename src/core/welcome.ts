@@ -146,6 +146,18 @@ export class Welcomes {
           });
           const motd = this.chat.options.motd?.();
           if (motd) peer.send(this.chat.system('motd', { text: motd }));
+          // Still muted from before: said now, not at the first line refused (§3 /mute).
+          const mute = this.chat.moderation.muteOf(user);
+          if (mute) {
+            peer.send(
+              this.chat.system('mute', {
+                user: name.display,
+                by: mute.by,
+                ...(mute.reason && { reason: mute.reason }),
+                ...(mute.expires !== undefined && { text: new Date(mute.expires).toISOString() }),
+              }),
+            );
+          }
           results.forEach((r, i) => finishReplay(this.chat, user, targets[i]!, r));
           if (inbox) finishReplay(this.chat, user, inbox, offline);
         },

@@ -215,3 +215,19 @@ test('/ban and /mute: a word that is no duration is refused, not made part of a 
   op.send('/ban zed6 spamming links');
   assert.equal(await op.waitFor((l) => l.startsWith('* zed6')), '* zed6 is banned');
 });
+
+test('a muted user who comes back is told at once, after the welcome, that the mute still holds', async (t) => {
+  const server = await serve(t);
+  await createAccount(server, 'Op', OP_PW, true);
+  const op = await textLogin(t, server.port, 'Op', OP_PW);
+  const zed = await textUser(t, server.port, 'Zed');
+  op.send('/mute Zed 30m too loud');
+  await zed.waitFor((l) => l.startsWith('* You were muted'));
+  zed.close();
+  await zed.waitClosed();
+  const again = await textUser(t, server.port, 'Zed');
+  assert.match(
+    await again.waitFor((l) => l.includes('muted')),
+    /^\* You were muted by Op until \d{4}-\d\d-\d\d \d\d:\d\d UTC \(too loud\)/u,
+  );
+});
