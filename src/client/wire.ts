@@ -117,6 +117,7 @@ export const RETRYABLE: ReadonlySet<string> = new Set([
   'rate_limited',
   'timeout',
   'internal',
+  'unavailable',
 ]);
 
 /** Longest server line accepted, so a broken server cannot make us buffer without bound. */

@@ -9,7 +9,7 @@ import type { Chat } from '../core/chat.js';
 import type { Clock, Timer } from '../core/clock.js';
 import type { Peer, User } from '../core/model.js';
 import type { Codec, LoginHello, NextHello } from '../protocol/codec.js';
-import { ChatError, type ErrorCode } from '../protocol/errors.js';
+import { ChatError, toChatError, type ErrorCode } from '../protocol/errors.js';
 import type { Tally } from './tally.js';
 
 const MAX_HANDSHAKE_FAILURES = 3;
@@ -22,6 +22,9 @@ const REFUSAL_WAIT_S = 2;
 const MAX_BACKLOG_LINES = 1000;
 
 /** What the handshake needs of its session. */
+/** When a login refused for an unreachable store may come back (`retryAfterMs`). */
+const UNAVAILABLE_RETRY_MS = 2000;
+
 export interface HandshakeHost {
   readonly chat: Chat;
   readonly clock: Clock;
@@ -156,14 +159,22 @@ export class Handshake {
     );
   }
 
-  private refused(err: unknown, id?: string): void {
+  private refused(thrown: unknown, id?: string): void {
     const host = this.host;
     if (host.closing()) return;
-    if (!(err instanceof ChatError)) {
-      host.note('error', { err }, 'unexpected error during handshake');
+    if (!(thrown instanceof ChatError)) {
+      const err = toChatError(thrown);
+      if (err.code === 'unavailable') {
+        // The store cannot be reached (Redis down, §9): a retry later gets in, not a fault.
+        host.note('info', { err: String(thrown) }, 'login refused: the store is unavailable');
+        host.finalError('unavailable', `${err.message}. Closing`, UNAVAILABLE_RETRY_MS, id);
+        return;
+      }
+      host.note('error', { err: thrown }, 'unexpected error during handshake');
       host.finalError('internal', 'Internal server error during login; closing');
       return;
     }
+    const err = thrown;
     const retry = host.codec().retry(err, this.attempt);
     this.nextHello = retry.next;
     if (retry.prompt) {

@@ -315,6 +315,15 @@ if (missing) {
       assert.match(String(dropped.message), /reconnect/);
       await alice.waitClosed();
       assert.ok(!alice.lines.some((l) => l.includes('"ack"') && l.includes('"a1"')), 'a1 acked');
+      // A login meanwhile: `unavailable`, come back later, not an internal error.
+      const { client: late, first: refusal } = await hello(a.port, 'dora');
+      t.after(() => late.socket.destroy());
+      assert.deepEqual(
+        [refusal.type, refusal.code],
+        ['error', 'unavailable'],
+        JSON.stringify(refusal),
+      );
+      assert.equal(typeof refusal.retryAfterMs, 'number', JSON.stringify(refusal));
       // Node B never noticed anything but alice's quit; the void message was never stored.
       const seq = await say(bob, 'B carries on', 'b0');
       const { client: carol } = await hello(b.port, 'carol', { history: 10 });
