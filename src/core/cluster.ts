@@ -180,6 +180,26 @@ export class Cluster extends ClusterPresence {
   }
 
   /**
+   * The lost leases worth claiming again: all of them alone (no other node
+   * can hold an alias), else those confirmed within two thirds of their
+   * time, which only a store that lost its data (Redis restarted without
+   * persistence) can have dropped; a takeover holds the alias, so the claim
+   * fails and that session ends. Ending them all made every user read
+   * "signed in from elsewhere" and chat-client stop for good.
+   */
+  private async reclaimMissing(users: User[], lost: Lease[], asked: number): Promise<Lease[]> {
+    if (this.options.solo) return this.reclaim(users, lost);
+    const recent = asked - (this.leaseMs * 2) / 3;
+    const byToken = new Map(users.map((u) => [u.lease?.token, u]));
+    const fresh: Lease[] = [];
+    const stale: Lease[] = [];
+    for (const l of lost) {
+      ((byToken.get(l.token)?.leaseConfirmedAt ?? 0) > recent ? fresh : stale).push(l);
+    }
+    return [...stale, ...(await this.reclaim(users, fresh))];
+  }
+
+  /**
    * Renew every lease this node holds, and its presence. A lease lost to
    * someone else ends its session; when the store cannot be reached for so
    * long that leases may have lapsed, every session ends rather than keep
@@ -190,11 +210,12 @@ export class Cluster extends ClusterPresence {
     this.renewing = true;
     const users = [...this.host.users.values()].filter((u) => u.lease !== undefined);
     try {
+      const asked = this.host.clock.now();
       let lost = await this.options.leases.renew(
         users.map((u) => u.lease!),
         this.leaseMs,
       );
-      if (this.options.solo && lost.length > 0) lost = await this.reclaim(users, lost);
+      if (lost.length > 0) lost = await this.reclaimMissing(users, lost, asked);
       const confirmed = this.host.clock.now();
       const gone = new Set(lost.map((l) => l.token));
       for (const u of users) {

@@ -491,6 +491,13 @@ if (missing) {
       assert.notEqual((bw.epochs as Record<string, string>)['#lobby'], epoch, 'a new epoch');
       const reset = await ben.waitForJson((o) => o.type === 'system' && o.event === 'reset');
       assert.equal(reset.room, '#lobby');
+      // Alice's session outlives it: the node claims her lease again (nobody
+      // else holds it) instead of ending her as "signed in from elsewhere".
+      await assert.rejects(
+        alice.waitForJson((o) => o.type === 'error', 2 * LEASE_SECONDS * 1000),
+        /timed out/u,
+      );
+      await say(alice, 'still here', 'after');
     });
   });
 }
