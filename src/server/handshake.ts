@@ -21,10 +21,10 @@ const REFUSAL_WAIT_S = 2;
 /** Lines held while a login is checked; the socket is paused, so this is a backstop. */
 const MAX_BACKLOG_LINES = 1000;
 
-/** What the handshake needs of its session. */
 /** When a login refused for an unreachable store may come back (`retryAfterMs`). */
 const UNAVAILABLE_RETRY_MS = 2000;
 
+/** What the handshake needs of its session. */
 export interface HandshakeHost {
   readonly chat: Chat;
   readonly clock: Clock;
@@ -42,8 +42,10 @@ export interface HandshakeHost {
   codec(): Codec;
   setCodec(codec: Codec): void;
   write(bytes: Buffer): void;
-  /** `retryAfterMs`: when a refused login may come back (a stopped server's lease, §9). */
-  /** `id`: the hello's (JSON), which its refusal carries. */
+  /**
+   * `retryAfterMs`: when a refused login may come back (a stopped server's
+   * lease, §9); `id`: the hello's (JSON), which its refusal carries.
+   */
   sendError(code: ErrorCode, message: string, retryAfterMs?: number, id?: string): void;
   finalError(code: ErrorCode, message: string, retryAfterMs?: number, id?: string): void;
   note(level: 'info' | 'error', fields: object, msg: string): void;
