@@ -28,6 +28,16 @@ import { parseEndpoints, type Endpoint } from './dial.js';
 import { shouldUseColor } from './render.js';
 import { expandHome } from './transfer-files.js';
 import { VERSION } from '../meta/version.js';
+import { wrapLine } from './width.js';
+
+/**
+ * A last line for a person: broken at spaces on a terminal, as every other
+ * line is (the terminal cut them mid-word); a script's pipe gets it whole.
+ */
+function forPeople(stream: NodeJS.WritableStream, line: string): string {
+  const tty = stream as Partial<NodeJS.WriteStream>;
+  return tty.isTTY === true && tty.columns ? wrapLine(line, tty.columns) : line;
+}
 
 /** Exit codes of chat-client; see the table above. */
 export const EXIT = {
@@ -264,7 +274,7 @@ export async function main(
   try {
     const end = await client.run();
     if (end.kind !== 'ok' && end.kind !== 'line_refused')
-      io.stderr.write(`chat-client: ${end.message}\n`);
+      io.stderr.write(`${forPeople(io.stderr, `chat-client: ${end.message}`)}\n`);
     return END_CODES[end.kind];
   } catch (err) {
     io.stderr.write(

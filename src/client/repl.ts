@@ -295,11 +295,14 @@ export class Repl extends EventEmitter<ReplEvents> {
     if (this.heldPaste)
       lines.splice(this.status.length, 0, '(paste: Enter sends it, Ctrl-C drops it)');
     const columns = (this.output as NodeJS.WriteStream).columns || Infinity;
-    this.statusDrawn = lines.reduce(
-      (sum, l) => sum + statusRows(displayWidth(visible(l)), columns),
+    // Broken at spaces like every other line (a reconnect status line with
+    // the server's reason was cut mid-word by the terminal).
+    const rows = lines.flatMap((l) => wrapLine(l, columns).split('\n'));
+    this.statusDrawn = rows.reduce(
+      (sum, r) => sum + statusRows(displayWidth(visible(r)), columns),
       0,
     );
-    return lines.map((l) => l + '\n').join('');
+    return rows.map((r) => r + '\n').join('');
   }
 
   /** With the cursor just below the status area (after Enter), draw it anew. */

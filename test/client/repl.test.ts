@@ -73,6 +73,26 @@ describe('Repl', () => {
     repl.close();
   });
 
+  it('breaks a status line wider than the terminal at spaces, as other lines are', async () => {
+    const { input, output, written } = terminal();
+    output.columns = 40;
+    const repl = new Repl({ input, output, terminal: true }, '> ');
+    repl.start();
+    await new Promise((resolve) => setImmediate(resolve));
+    const before = written().length;
+    repl.setStatus([
+      '* reconnecting… attempt 3, next in 3 s (cannot connect to 127.0.0.1:51431: connection refused)',
+    ]);
+    const after = written().slice(before);
+    assert.ok(
+      after.includes(
+        '* reconnecting… attempt 3, next in 3 s\n  (cannot connect to 127.0.0.1:51431:\n  connection refused)\n',
+      ),
+      JSON.stringify(after),
+    );
+    repl.close();
+  });
+
   it('emits typed lines and "end" on Ctrl-D and on Ctrl-C', async () => {
     for (const key of ['\x04', '\x03']) {
       const { input, output } = terminal();
