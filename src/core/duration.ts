@@ -15,15 +15,20 @@ export function parseDuration(word: string): number | undefined {
  * ban silently permanent.
  */
 export function leadingDuration(line: string): { ms: number | undefined; rest: string } {
-  const m = /^(\S+)\s*([\s\S]*)$/u.exec(line.trim());
-  if (!m) return { ms: undefined, rest: '' };
-  const ms = parseDuration(m[1]!);
-  if (ms !== undefined) return { ms, rest: m[2]! };
-  if (/^\d[\dsmhdw]*$/u.test(m[1]!)) {
+  const [first, after] = splitWord(line);
+  const ms = parseDuration(first);
+  if (ms !== undefined) return { ms, rest: after };
+  if (/^\d[\dsmhdw]*$/u.test(first)) {
     throw new ChatError(
       'bad_request',
-      `Not a duration: ${m[1]} (use one number and unit: 30m, 1h, 7d, 2w); a reason that starts with a number needs a duration first`,
+      `Not a duration: ${first} (use one number and unit: 30m, 1h, 7d, 2w); a reason that starts with a number needs a duration first`,
     );
   }
   return { ms: undefined, rest: line.trim() };
+}
+
+/** The first word of a typed line and the rest (`['', '']` for a blank one). */
+export function splitWord(s: string): [string, string] {
+  const m = /^(\S+)\s*([\s\S]*)$/u.exec(s.trim());
+  return m ? [m[1]!, m[2]!] : ['', ''];
 }

@@ -5,7 +5,7 @@
  * online, and the alias lease that makes an alias unique across nodes. Also
  * the index of online users by look-alike skeleton.
  */
-import { readableTime } from '../protocol/phrases.js';
+import { untilText } from '../protocol/phrases.js';
 import { ChatError, PasswordNeeded } from '../protocol/errors.js';
 import type { Hello } from '../protocol/messages.js';
 import { skeleton } from '../protocol/lookalikes.js';
@@ -21,9 +21,7 @@ import { verifyPassword } from './passwords.js';
 const ACCOUNT_CACHE_MS = 5000;
 /** What a banned user is told: until when, and why, when the operator said. */
 function banMessage(ban: BanRecord): string {
-  const until =
-    ban.expires === undefined ? '' : ` until ${readableTime(new Date(ban.expires).toISOString())}`;
-  return `You are banned from this server${until}${ban.reason ? ` (${ban.reason})` : ''}`;
+  return `You are banned from this server${untilText(ban.expires)}${ban.reason ? ` (${ban.reason})` : ''}`;
 }
 
 export class Logins {
@@ -60,11 +58,10 @@ export class Logins {
       now: this.chat.now(),
     });
     if (!ban) return;
-    const until =
-      ban.expires === undefined
-        ? ''
-        : ` until ${readableTime(new Date(ban.expires).toISOString())}`;
-    throw new ChatError('forbidden', `${name.display} is banned${until}; pick another alias`);
+    throw new ChatError(
+      'forbidden',
+      `${name.display} is banned${untilText(ban.expires)}; pick another alias`,
+    );
   }
 
   /**

@@ -6,12 +6,25 @@
  * again whenever a node signals a change, so the per-message check stays a
  * map lookup.
  */
-import { readableTime } from '../protocol/phrases.js';
+import { untilText } from '../protocol/phrases.js';
 import { ChatError } from '../protocol/errors.js';
 import type { ModerationStore, MuteRecord } from '../store/store.js';
 import type { User } from './model.js';
 
 export type { MuteRecord } from '../store/store.js';
+
+/** The `system` `mute` event's fields for `shown` under mute `r` (§4): said when muted, and again at login. */
+export function muteNotice(
+  shown: string,
+  r: Pick<MuteRecord, 'by' | 'reason' | 'expires'>,
+): { user: string; by: string; reason?: string; text?: string } {
+  return {
+    user: shown,
+    by: r.by,
+    ...(r.reason && { reason: r.reason }),
+    ...(r.expires !== undefined && { text: new Date(r.expires).toISOString() }),
+  };
+}
 
 /**
  * The keys a user is muted under: the account; for a guest its session (it
@@ -75,8 +88,7 @@ export class Moderation {
   assertMaySpeak(user: User): void {
     const r = this.muteOf(user);
     if (!r) return;
-    const until =
-      r.expires === undefined ? '' : ` until ${readableTime(new Date(r.expires).toISOString())}`;
+    const until = untilText(r.expires);
     throw new ChatError(
       'forbidden',
       `You are muted by ${r.by}${until}${r.reason ? ` (${r.reason})` : ''}: you can read and send private messages, not speak in rooms`,

@@ -4,6 +4,7 @@
  * subscribed before their history is read, and the welcome, the MOTD and the
  * replayed history go out as the connection's first job.
  */
+import { muteNotice } from './moderation.js';
 import { ChatError } from '../protocol/errors.js';
 import { WELCOME_MEMBERS, type Hello } from '../protocol/messages.js';
 import { LOBBY, parseAlias } from '../protocol/names.js';
@@ -148,16 +149,7 @@ export class Welcomes {
           if (motd) peer.send(this.chat.system('motd', { text: motd }));
           // Still muted from before: said now, not at the first line refused (§3 /mute).
           const mute = this.chat.moderation.muteOf(user);
-          if (mute) {
-            peer.send(
-              this.chat.system('mute', {
-                user: name.display,
-                by: mute.by,
-                ...(mute.reason && { reason: mute.reason }),
-                ...(mute.expires !== undefined && { text: new Date(mute.expires).toISOString() }),
-              }),
-            );
-          }
+          if (mute) peer.send(this.chat.system('mute', muteNotice(name.display, mute)));
           results.forEach((r, i) => finishReplay(this.chat, user, targets[i]!, r));
           if (inbox) finishReplay(this.chat, user, inbox, offline);
         },

@@ -137,6 +137,11 @@ export function readableTime(iso: string): string {
     : iso;
 }
 
+/** ` until 2026-12-02 09:30 UTC` for an end time in ms since the epoch; '' for none (a ban or mute for good). */
+export function untilText(expires: number | undefined): string {
+  return expires === undefined ? '' : ` until ${readableTime(new Date(expires).toISOString())}`;
+}
+
 /**
  * The topic a join shows (§3 /join), with who set it and when: to the
  * minute, in UTC (`2026-12-02 02:37 UTC`), for readers in any time zone;

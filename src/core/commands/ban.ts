@@ -3,15 +3,10 @@ import { ChatError } from '../../protocol/errors.js';
 import { foldKey, parseAlias } from '../../protocol/names.js';
 import { isLoopback, parseAddressBan, plainAddress } from '../../store/ban-match.js';
 import type { BanRecord } from '../../store/store.js';
-import { leadingDuration, parseDuration } from '../duration.js';
+import { leadingDuration, parseDuration, splitWord } from '../duration.js';
 import { defineCommand } from './command.js';
 import { inOrder } from './in-order.js';
 import { ack } from './reply.js';
-
-function splitWord(s: string): [string, string] {
-  const m = /^(\S+)\s*([\s\S]*)$/u.exec(s.trim());
-  return m ? [m[1]!, m[2]!] : ['', ''];
-}
 
 /**
  * The parts of a ban request. Text mode gives `/ban [-addr] TARGET [DURATION]

@@ -1,7 +1,7 @@
 import { ChatError } from '../../protocol/errors.js';
 import { foldKey, parseAlias } from '../../protocol/names.js';
 import { leadingDuration, parseDuration } from '../duration.js';
-import { muteKeys } from '../moderation.js';
+import { muteKeys, muteNotice } from '../moderation.js';
 import { defineCommand } from './command.js';
 import { inOrder } from './in-order.js';
 import { ack } from './reply.js';
@@ -38,14 +38,15 @@ export const mute = defineCommand('mute', (ctx, user, req) =>
     }
     const now = ctx.nowMs();
     const expires = ms === undefined ? undefined : now + ms;
-    await ctx.moderation.mute(keys, {
+    const record = {
       name: shown,
       nameKey: foldKey(shown),
       by: user.name.display,
       at: now,
       ...(reason && { reason }),
       ...(expires !== undefined && { expires }),
-    });
+    };
+    await ctx.moderation.mute(keys, record);
     ctx.audit({
       action: 'mute',
       actor: user.name.display,
@@ -53,16 +54,7 @@ export const mute = defineCommand('mute', (ctx, user, req) =>
       ...(reason && { reason }),
     });
     // The muted user learns it now, not at their next line (§3 /mute).
-    if (online)
-      ctx.deliver(
-        online,
-        ctx.system('mute', {
-          user: shown,
-          by: user.name.display,
-          ...(reason && { reason }),
-          ...(expires !== undefined && { text: new Date(expires).toISOString() }),
-        }),
-      );
+    if (online) ctx.deliver(online, ctx.system('mute', muteNotice(shown, record)));
     ack(ctx, user, req, {
       name: shown,
       ...(expires !== undefined && { text: new Date(expires).toISOString() }),
