@@ -5,6 +5,7 @@
  */
 import type net from 'node:net';
 import split2 from 'split2';
+import { TLS_ONLY } from '../protocol/errors.js';
 import type { Hello, ServerEvent, WelcomeEvent } from '../protocol/messages.js';
 import {
   describeSocketError,
@@ -88,6 +89,9 @@ export function openSession(
         clearTimeout(timer);
         hooks.welcomed(event);
         resolve(event);
+      } else if (event.type === 'error' && event.message.startsWith(TLS_ONLY)) {
+        // A TLS-only port told a plain connection so (§1): a TLS problem (exit 3).
+        fail(new ConnectError('unreachable', event.message, event.code));
       } else if (event.type === 'error') {
         // §2: the server would let us retry, but the alias was given up front.
         fail(new ConnectError('refused', event.message, event.code, event.retryAfterMs));
@@ -97,7 +101,7 @@ export function openSession(
     });
     socket.on('close', () => {
       if (!welcomed) {
-        // A plain hello to a TLS-only port is dropped by the server's TLS layer.
+        // A TLS port that does not say so (another server) drops a plain hello.
         const hint = opts.tls ? '' : ' (if it speaks TLS, add --tls)';
         const message = greeted
           ? `the server closed the connection during the handshake${hint}`

@@ -26,6 +26,12 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/**
+ * How a TLS-only port's refusal of a plain-text client begins (docs/protocol.md
+ * §1): chat-client knows by it that it should have used --tls.
+ */
+export const TLS_ONLY = 'This port speaks TLS only';
+
 /** A refusal the user can understand: a stable code plus a human sentence. */
 export class ChatError extends Error {
   override readonly name = 'ChatError';

@@ -10,7 +10,7 @@ import type { Chat } from '../core/chat.js';
 import type { User } from '../core/model.js';
 import { ChatError } from '../protocol/errors.js';
 import { ircTextIn } from '../protocol/irc-codec.js';
-import type { IrcMessage } from '../protocol/irc-message.js';
+import { splitUtf8, type IrcMessage } from '../protocol/irc-message.js';
 import type { Request } from '../protocol/messages.js';
 import { foldKey, parseAlias, parseRoom } from '../protocol/names.js';
 import * as query from './irc-queries.js';
@@ -193,7 +193,9 @@ function topic(h: CommandHost, msg: IrcMessage): void {
   if (!need(h, msg, 1)) return;
   const chan = msg.params[0]!;
   if (msg.params.length >= 2) {
-    const text = msg.params[1]!.slice(0, IRC_TOPIC_LEN);
+    // TOPICLEN counts bytes, as the core's topic limit does: a cut by
+    // characters let 300 non-ASCII ones through to a refusal for length.
+    const [text = ''] = splitUtf8(msg.params[1]!, IRC_TOPIC_LEN);
     h.request(
       { type: 'topic', room: chan, text: ircTextIn(text)?.text ?? '' },
       { command: 'TOPIC', target: chan },

@@ -7,11 +7,12 @@
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Chat } from '../core/chat.js';
-import type { ChatError } from '../protocol/errors.js';
+import { TLS_ONLY, type ChatError } from '../protocol/errors.js';
 import { IrcEventEncoder } from '../protocol/irc-codec.js';
 import type { Admission } from './admission.js';
 import type { ServerConfig } from './config.js';
 import type { Tally } from './tally.js';
+import { closingLine } from './irc-render.js';
 import { IrcSession, type IrcSessionDeps } from './irc-session.js';
 import { ListeningPort, listenOn } from './listening.js';
 
@@ -81,6 +82,11 @@ export class IrcListener extends ListeningPort<IrcSession> {
   /** Stop accepting, close every IRC connection (the core already announced the shutdown). */
   close(graceMs: number): Promise<void> {
     return this.closePort(graceMs);
+  }
+
+  protected refuseWithoutTls(_first: Buffer, socket: Socket): Buffer {
+    const reason = `${TLS_ONLY}: turn on TLS (SSL) for this server in your IRC client`;
+    return Buffer.from(`${closingLine('*', socket.remoteAddress ?? '', reason)}\r\n`);
   }
 
   protected connect(

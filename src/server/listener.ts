@@ -6,7 +6,8 @@
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Chat } from '../core/chat.js';
-import type { ChatError } from '../protocol/errors.js';
+import { TLS_ONLY, type ChatError } from '../protocol/errors.js';
+import { errorEvent } from '../protocol/messages.js';
 import { isAvailable } from '../core/commands/index.js';
 import { JsonCodec } from '../protocol/json-codec.js';
 import { frameText } from '../protocol/sanitize.js';
@@ -113,6 +114,17 @@ export class Listener extends ListeningPort<Session> {
    */
   close(graceMs: number): Promise<void> {
     return this.closePort(graceMs, () => this.chat.shutdown());
+  }
+
+  protected refuseWithoutTls(first: Buffer): Buffer {
+    const codec = this.deps.choose(first) ?? this.text;
+    return codec.encode(
+      errorEvent(
+        'bad_request',
+        `${TLS_ONLY}: connect with chat-client --tls (and --ca FILE for a private certificate), or openssl s_client -quiet -connect HOST:PORT`,
+      ),
+      { here: '' },
+    );
   }
 
   protected connect(

@@ -137,7 +137,11 @@ export abstract class ListeningPort<C extends Accepted> {
     this.rateLimits = rateLimitsOf(config);
     const { server, tls, dropHandshakes } = createPlainOrTlsServer(
       config,
-      { allowHalfOpen: how.allowHalfOpen, handshakeTimeoutMs: config.handshakeTimeout * 1000 },
+      {
+        allowHalfOpen: how.allowHalfOpen,
+        handshakeTimeoutMs: config.handshakeTimeout * 1000,
+        plainRefusal: (first, socket) => this.refuseWithoutTls(first, socket),
+      },
       (socket) =>
         this.sessions.accept(socket, (refusal) =>
           this.connect(`${how.idPrefix}${this.nextId++}`, socket, this.sessions.gone, refusal),
@@ -150,6 +154,12 @@ export abstract class ListeningPort<C extends Accepted> {
     this.dropHandshakes = dropHandshakes;
     this.server.maxConnections = config.maxConnections + MAX_REFUSING;
   }
+
+  /**
+   * What a client that spoke plain text to this TLS port is told before it
+   * is closed (§1), in the protocol its first bytes `first` show it speaks.
+   */
+  protected abstract refuseWithoutTls(first: Buffer, socket: Socket): Buffer;
 
   /** The connection for an accepted socket; it calls `gone` when its socket has closed. */
   protected abstract connect(

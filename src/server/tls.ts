@@ -49,20 +49,36 @@ export interface PortServer {
   dropHandshakes(): void;
 }
 
+/** The first byte of every TLS connection: a handshake record (RFC 8446 §5.1). */
+const TLS_HANDSHAKE_RECORD = 0x16;
+
 /**
  * A plain TCP server, or a TLS one when the configuration names a
- * certificate and key. A failed handshake (a plain-TCP client, a scanner) is
- * that client's problem, not the server's: it is logged at debug as `what`.
+ * certificate and key. A failed handshake (a scanner, a client that rejects
+ * the certificate) is that client's problem, not the server's: it is logged
+ * at debug as `what`.
  *
- * A TLS handshake is bounded by `handshakeTimeoutMs` (Node's own default is
- * 120 s), and a socket is half-open only once it is secure: a client that
- * rejected the certificate and hung up mid-handshake was otherwise kept
- * half-open for good, outside any session, so no timeout ended it and the
- * server's close (SIGTERM) waited for it forever.
+ * A TLS port reads a connection's first byte before TLS sees it: a client
+ * speaking plain text (`nc`, telnet, an IRC client without TLS) is told
+ * so in its own protocol (`plainRefusal`) and closed, where a handshake failure would only
+ * have closed it without one. Node's TLS server takes the socket, and the
+ * byte put back, through its `connection` event.
+ *
+ * A TLS handshake, and the wait for that first byte, are bounded by
+ * `handshakeTimeoutMs` (Node's own default is 120 s), and a socket is
+ * half-open only once it is secure: a client that rejected the certificate
+ * and hung up mid-handshake was otherwise kept half-open for good, outside
+ * any session, so no timeout ended it and the server's close (SIGTERM)
+ * waited for it forever.
  */
 export function createPlainOrTlsServer(
   config: Readonly<Pick<ServerConfig, 'tlsCert' | 'tlsKey'>>,
-  options: { allowHalfOpen: boolean; handshakeTimeoutMs: number },
+  options: {
+    allowHalfOpen: boolean;
+    handshakeTimeoutMs: number;
+    /** The refusal for a client that speaks plain text, in its own protocol (from its first bytes). */
+    plainRefusal: (first: Buffer, socket: Socket) => Buffer;
+  },
   onSocket: (socket: Socket) => void,
   onHandshakeError: (err: Error, socket: TLSSocket) => void,
 ): PortServer {
@@ -78,11 +94,26 @@ export function createPlainOrTlsServer(
     // Each raw socket until it closes; after a session's close only those
     // still in their handshake are left.
     const raw = new Set<Socket>();
-    tls.on('connection', (socket: Socket) => {
+    const server = createServer({ noDelay: true }, (socket) => {
       raw.add(socket);
       socket.once('close', () => raw.delete(socket));
+      socket.setTimeout(options.handshakeTimeoutMs, () => socket.destroy());
+      socket.on('error', () => socket.destroy());
+      socket.once('data', (first: Buffer) => {
+        socket.setTimeout(0);
+        if (first[0] !== TLS_HANDSHAKE_RECORD) {
+          // Read on (and drop) what else it sends, so its hang-up closes the
+          // socket; one that never hangs up is ended by the timeout.
+          socket.end(options.plainRefusal(first, socket));
+          socket.setTimeout(options.handshakeTimeoutMs, () => socket.destroy());
+          return;
+        }
+        socket.pause();
+        socket.unshift(first);
+        tls.emit('connection', socket);
+      });
     });
-    return { server: tls, tls, dropHandshakes: () => raw.forEach((s) => s.destroy()) };
+    return { server, tls, dropHandshakes: () => raw.forEach((s) => s.destroy()) };
   }
   const server = createServer(
     { noDelay: true, ...(options.allowHalfOpen && { allowHalfOpen: true }) },

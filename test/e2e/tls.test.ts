@@ -84,15 +84,32 @@ test('openssl s_client and a node TLS client chat through a TLS server', async (
   await bob.reader.find((l) => l.startsWith('* Sam quit'), '* Sam quit');
 });
 
-test('a plain TCP client on the TLS port does not disturb the server', async (t) => {
+test('a plain TCP client on the TLS port is told to use TLS, in its mode, and does not disturb the server', async (t) => {
   const server = await tlsServer(t);
   if (!server) return;
   const { cert, port } = server;
   const { connect: tcp } = await import('node:net');
-  const plain = tcp({ host: '127.0.0.1', port });
-  plain.on('error', () => undefined);
-  plain.write('Mallory\n');
-  await new Promise<void>((resolve) => plain.once('close', () => resolve()));
+  const said = async (first: string): Promise<string> => {
+    const plain = tcp({ host: '127.0.0.1', port });
+    plain.on('error', () => undefined);
+    let heard = '';
+    plain.on('data', (d: Buffer) => (heard += d.toString()));
+    plain.write(first);
+    await new Promise<void>((resolve) => plain.once('close', () => resolve()));
+    return heard;
+  };
+  assert.match(
+    await said('Mallory\n'),
+    /^! This port speaks TLS only: .*--tls.* \[bad_request\]\n$/u,
+  );
+  const json = JSON.parse(await said('{"type":"hello","version":1,"name":"bot"}\n')) as {
+    type: string;
+    code: string;
+    message: string;
+  };
+  assert.equal(json.type, 'error');
+  assert.equal(json.code, 'bad_request');
+  assert.match(json.message, /^This port speaks TLS only/u);
   const ok = await tlsClient(t, port, cert);
   ok.socket.write('Alice\n');
   await ok.reader.find((l) => l.startsWith('* Welcome, Alice'), '* Welcome, Alice');

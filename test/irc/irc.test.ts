@@ -227,6 +227,12 @@ test('queries: TOPIC, NAMES, LIST, WHO, WHOIS, MODE, USERHOST, ISON, AWAY with 3
   assert.ok((await nat.waitFor((l) => l.includes('welcome all'))).includes('bob'));
   bob.send('TOPIC #lobby');
   assert.equal((await bob.numeric('332')).params[2], 'welcome all');
+  // TOPICLEN counts bytes: 200 three-byte characters are cut to 100, not refused.
+  bob.send(`TOPIC #lobby :${'€'.repeat(200)}`);
+  const long = await bob.expect((m) => m.command === 'TOPIC');
+  assert.equal(long.params[1], '€'.repeat(100));
+  bob.send('TOPIC #lobby :welcome all');
+  await bob.expect((m) => m.command === 'TOPIC' && m.params[1] === 'welcome all');
   bob.send('NAMES #lobby');
   assert.deepEqual((await bob.numeric('353')).params[3]!.split(' ').sort(), ['bob', 'nat']);
   await bob.numeric('366');
