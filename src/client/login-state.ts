@@ -30,6 +30,8 @@ export class LoginState {
   /** What was seen of each stream (room or `@`): what to resume from, and what is a duplicate. */
   readonly seen = new ResumeState();
   private joined = new Set<string>();
+  /** The streams the last hello resumed. */
+  private resumed = new Set<string>();
   /** The last welcome's guest session: a guest's identity comes back with it. */
   private session?: string;
 
@@ -65,6 +67,7 @@ export class LoginState {
     if (this.session !== undefined) hello.session = this.session;
     const resume = this.seen.resumeMap(this.joined);
     if (resume) hello.resume = resume;
+    this.resumed = new Set(Object.keys(resume ?? {}));
     return hello;
   }
 
@@ -75,6 +78,13 @@ export class LoginState {
     this.joined = new Set(welcome.rooms);
     for (const [stream, epoch] of Object.entries(welcome.epochs ?? {})) {
       this.seen.setEpoch(stream, epoch);
+    }
+    // A stream this login did not resume starts at its top now: a later
+    // reconnect must not replay what was said before this client came
+    // (up to 500 old messages shown as new). A resumed one is replayed from
+    // our point; its top would skip that replay if we dropped again first.
+    for (const [stream, seq] of Object.entries(welcome.seqs ?? {})) {
+      if (!this.resumed.has(stream)) this.seen.joinedAt(stream, seq);
     }
   }
 

@@ -16,6 +16,13 @@ interface StreamState {
   seq: number;
   own: Set<number>;
   epoch?: string;
+  /**
+   * The stream's newest seq when a login that did not resume it was welcomed
+   * (`welcome.seqs`): older messages came before this client, so a resume
+   * starts here at the earliest, not at 0. Not a dedupe bound: the recent
+   * history a login asks for is older and is shown.
+   */
+  floor?: number;
 }
 
 /** See the module comment. */
@@ -39,7 +46,7 @@ export class ResumeState {
   resumePoint(key: string): ResumePoint {
     const state = this.streams.get(key);
     if (!state) return 0;
-    const seq = Math.max(state.seq, ...state.own);
+    const seq = Math.max(state.seq, state.floor ?? 0, ...state.own);
     return state.epoch === undefined ? seq : { seq, epoch: state.epoch };
   }
 
@@ -80,6 +87,12 @@ export class ResumeState {
     state.seq = seq;
     for (const mine of state.own) if (mine <= seq) state.own.delete(mine);
     return true;
+  }
+
+  /** Everything up to `seq` of `key` was there before this client logged in (see StreamState.floor). */
+  joinedAt(key: string, seq: number): void {
+    const state = this.stream(key);
+    state.floor = Math.max(state.floor ?? 0, seq);
   }
 
   /** Record the seq of our own acked message, which the server never echoes but may replay. */

@@ -275,6 +275,35 @@ describe('Connection', () => {
     assert.equal((await again.next()).type, 'rooms');
   });
 
+  it('having seen nothing, resumes from the tops its welcome gave, not from 0 (no old history shown as new)', async (t) => {
+    const { server, conn } = await setup(t, {
+      reconnect: true,
+      backoffBaseMs: 10,
+      backoffMaxMs: 20,
+    });
+    const { peer } = await handshake(server, conn, {
+      epochs: { '#lobby': 'e1', '@': 'p1' },
+      seqs: { '#lobby': 31, '@': 2 },
+    });
+    peer.socket.destroy();
+    const again = await server.peer(1);
+    const hello = await again.next();
+    assert.deepEqual(hello.resume, {
+      '#lobby': { seq: 31, epoch: 'e1' },
+      '@': { seq: 2, epoch: 'p1' },
+    });
+    // The resumed login's tops are not where the next resume starts: its
+    // replay (32..40) may not have arrived before another drop.
+    again.send(welcome({ epochs: { '#lobby': 'e1', '@': 'p1' }, seqs: { '#lobby': 40, '@': 2 } }));
+    await within(once(conn, 'reconnected'), 5000, 'reconnected');
+    again.socket.destroy();
+    const third = await server.peer(2);
+    assert.deepEqual((await third.next()).resume, {
+      '#lobby': { seq: 31, epoch: 'e1' },
+      '@': { seq: 2, epoch: 'p1' },
+    });
+  });
+
   it('retryNow while waiting to reconnect tries at once instead of after the backoff', async (t) => {
     const { server, conn } = await setup(t, {
       reconnect: true,
