@@ -26,12 +26,6 @@ export type HelloStep =
   | { kind: 'login'; hello: LoginHello }
   /** Nothing to do yet (a blank line; IRC's CAP before NICK/USER). */
   | { kind: 'wait' }
-  /**
-   * A question, not a failure: send `text`, and read the next frame with
-   * `next` (or as a first frame when undefined). Text mode's way back from a
-   * password prompt to the choice of an alias.
-   */
-  | { kind: 'prompt'; text: Buffer; next?: NextHello }
   /** The client leaves before logging in (text mode's `/quit`): say `text` and close. */
   | { kind: 'leave'; text: Buffer }
   /** A malformed handshake: counted as a failed attempt; `id` is the hello's, when readable. */

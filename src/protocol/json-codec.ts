@@ -66,9 +66,13 @@ function parseObject(line: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** The request id of a raw object, if it has a usable one, so even a refusal can carry it. */
+/**
+ * The request id of a raw object, so even a refusal can carry it (§4: a
+ * request with an id gets one reply carrying it), an over-long id's refusal
+ * too: it is no longer than the line it came in.
+ */
 function idOf(obj: Record<string, unknown>): string | undefined {
-  return typeof obj.id === 'string' && obj.id.length <= 128 ? obj.id : undefined;
+  return typeof obj.id === 'string' ? obj.id : undefined;
 }
 
 /** A refusal of one inbound JSON line, carrying the request id when there was one. */

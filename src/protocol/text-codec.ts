@@ -73,7 +73,7 @@ function parseArgs(spec: CommandSpec, argText: string): Request {
 
 /** §2: the text-mode request for a registered alias's password. */
 export function passwordPrompt(alias: string): string {
-  return `* ${alias} is registered: send the password as the next line (an empty line or /nick NAME picks another alias)\n`;
+  return `* ${alias} is registered: send the password as the next line (/nick NAME picks another alias)\n`;
 }
 
 /**
@@ -92,15 +92,13 @@ function nickLine(line: string): string | undefined {
 
 /**
  * §2: the next frame is the password of `alias` (never sanitized, never
- * logged). An empty line goes back to choosing an alias; `/nick NAME` picks
- * another one at once.
+ * logged). An empty line is ignored, as everywhere (§1: telnet users press
+ * Enter twice); `/nick NAME` picks another alias at once.
  */
 function passwordStep(alias: string): (frame: Buffer) => HelloStep {
   return (frame) => {
     const password = frameText(frame).trim();
-    if (password === '') {
-      return { kind: 'prompt', text: Buffer.from('* Type another alias\n') };
-    }
+    if (password === '') return { kind: 'wait' };
     const quit = quitLine(password);
     if (quit) return quit;
     const other = nickLine(password);
@@ -166,7 +164,7 @@ export class TextCodec implements Codec {
     // the alias typed in answer (a script's next line is a message, not an alias).
     if (err.code === 'auth_failed' && hello) {
       return {
-        hint: '. Send the password again (or an empty line to pick another alias)',
+        hint: '. Send the password again (or /nick NAME to pick another alias)',
         next: passwordStep(hello.name),
       };
     }

@@ -134,11 +134,6 @@ export class Handshake {
       ? this.nextHello(frame, !this.replaying)
       : host.codec().hello(frame);
     if (step.kind === 'wait') return;
-    if (step.kind === 'prompt') {
-      this.nextHello = step.next;
-      host.write(step.text);
-      return;
-    }
     if (step.kind === 'error') {
       this.refused(step.error, step.id);
       return;

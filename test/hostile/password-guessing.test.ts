@@ -60,7 +60,7 @@ test('a password-guessing loop is slowed, then the account is locked for its add
     }
     assert.equal(
       prompt,
-      '* Victim is registered: send the password as the next line (an empty line or /nick NAME picks another alias)',
+      '* Victim is registered: send the password as the next line (/nick NAME picks another alias)',
     );
     while (!c.closed && attempts.length < MAX_GUESSES) {
       const started = Date.now();

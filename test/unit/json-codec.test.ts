@@ -307,8 +307,9 @@ describe('decodeJsonRequest: ids on errors', () => {
     refusedRequest(J({ id, type: 'say' }), id);
   });
 
-  test('an id of 129 characters is refused and not echoed', () => {
-    refusedRequest(J({ id: 'i'.repeat(129), type: 'ping' }), undefined);
+  test('an id of 129 characters is refused, and the refusal carries it (§4: one reply with the id)', () => {
+    const id = 'i'.repeat(129);
+    refusedRequest(J({ id, type: 'ping' }), id);
   });
 
   test('an id of 128 characters is accepted', () => {
