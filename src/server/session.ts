@@ -135,6 +135,18 @@ export class Session extends Connection implements Peer, View {
     return this.refusal !== undefined;
   }
 
+  /**
+   * Close after flushing (Peer). §8: a connection still in its handshake
+   * (typing its alias, at the password prompt) is told of a shutdown too;
+   * the chat tells only its users.
+   */
+  override close(reason: string): void {
+    if (reason === 'shutdown' && this.user === undefined && !this.refused) {
+      this.send(this.deps.chat.system('shutdown', {}));
+    }
+    super.close(reason);
+  }
+
   /** Encode and queue an event for this connection (Peer). */
   send(event: ServerEvent): void {
     if (this.closing || this.socket.destroyed) return;

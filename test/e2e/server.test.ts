@@ -62,10 +62,16 @@ test('SIGTERM: clients are told in both modes, the process exits 0 within 5 s', 
   const bot = await LineClient.json(port, 'Bot');
   t.after(() => bot.close());
   await alice.waitFor((l) => l === '* Bot joined #lobby');
+  // Still typing an alias: told too (§8 "every client").
+  const typing = await LineClient.connect(port);
+  t.after(() => typing.close());
+  await typing.waitFor((l) => l.includes('alias'));
 
   const started = Date.now();
   child.proc.kill('SIGTERM');
   assert.equal(await alice.next(), '* Server shutting down');
+  await typing.waitFor((l) => l === '* Server shutting down');
+  await typing.waitClosed();
   const event = await bot.waitForJson((o) => o.type === 'system');
   assert.equal(event.event, 'shutdown');
   await alice.waitClosed();
