@@ -3,3 +3,6 @@
 import { main } from '../client/main.js';
 
 process.exitCode = await main();
+// The run is over (a signal, the server's close): a piped stdin that stays
+// open (a fifo, a parent that keeps its end) must not keep the process alive.
+process.stdin.destroy();

@@ -36,6 +36,18 @@ describe('chat-client end to end', () => {
     await bob.reader.find((l) => l.startsWith('* Alice quit'), 'Alice leaving');
   });
 
+  it('piped stdin left open: SIGTERM leaves (quit) and exits 0 without waiting for stdin to close', async (t) => {
+    const { port } = await startServerProcess(t);
+    const bob = await textUser(t, port, 'Bob');
+    const client = startClient(t, ['--port', String(port), '--name', 'Alice']);
+    client.proc.stdin?.write('still here\n');
+    await bob.reader.find((l) => line('<Alice> still here').test(l), 'the message');
+    client.proc.kill('SIGTERM');
+    await bob.reader.find((l) => l.startsWith('* Alice quit'), 'Alice leaving');
+    // stdin stays open: before, the process lived on until its parent closed it.
+    assert.equal(await client.exitCode(5000), 0, client.seen());
+  });
+
   it('piped with --room: joins first, every line goes to that room, none to #lobby', async (t) => {
     const { port } = await startServerProcess(t);
     const lobby = await textUser(t, port, 'Lobbyist');
