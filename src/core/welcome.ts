@@ -92,9 +92,8 @@ export class Welcomes {
     const live = [privateReady, ...[...user.rooms.values()].map((r) => r.stream.ready)];
     const reads = Promise.all(live).then(() =>
       Promise.all(
-        targets.map((t, i) =>
-          readReplay(this.chat, user, t, starts[i]!, t.key === '@' ? 0 : count),
-        ),
+        // `count` is read only after a reset (§4: the recent history), `@` too.
+        targets.map((t, i) => readReplay(this.chat, user, t, starts[i]!, count)),
       ),
     );
     const unread = Promise.all(live).then(async () => {

@@ -259,6 +259,37 @@ test('welcome carries each stream seq and epoch, and every limit to pace by, que
   );
 });
 
+test('a resume of @ with another epoch gets a reset and the recent private messages, as rooms do (§4)', async (t) => {
+  const { port } = await serve(t);
+  const ann = await jsonUser(t, port, 'Ann', { history: 0 });
+  const bot = await LineClient.connect(port);
+  t.after(() => bot.close());
+  bot.sendJson({ type: 'hello', version: 1, name: 'Bot', history: 0 });
+  const welcome = await bot.waitForJson((o) => o.type === 'welcome');
+  for (const text of ['one', 'two']) {
+    ann.sendJson({ type: 'dm', id: text, to: 'Bot', text });
+    await ann.waitForJson((o) => o.id === text);
+    await bot.waitForJson((o) => o.type === 'private' && o.text === text);
+  }
+  bot.close();
+  const again = await LineClient.connect(port);
+  t.after(() => again.close());
+  again.sendJson({
+    type: 'hello',
+    version: 1,
+    name: 'Bot',
+    session: welcome.session,
+    resume: { '@': { seq: 1, epoch: 'not-this-one' } },
+  });
+  const reset = await again.waitForJson((o) => o.type === 'system');
+  assert.deepEqual([reset.event, reset.room], ['reset', '@']);
+  const history = await again.waitForJson((o) => o.type === 'history' && o.room === '@');
+  assert.deepEqual(
+    (history.messages as Array<{ text: string }>).map((m) => m.text),
+    ['one', 'two'],
+  );
+});
+
 test('mention: only the copy of the member a message names carries it, live and in history', async (t) => {
   const { port } = await serve(t);
   const ann = await jsonUser(t, port, 'Ann', { history: 0 });
