@@ -60,7 +60,7 @@ export class ReceivingSide {
     const temp = partFile(this.downloadDir, t);
     t.fd = fs.openSync(temp, 'wx+', 0o600);
     t.temp = temp;
-    if (!this.host.io.send({ type: 'file-accept', id: t.id })) {
+    if (!this.host.io.send({ type: 'file-accept', id: t.id, resumable: true })) {
       this.host.end(t);
       throw new TransferError('Not connected; the offer is lost');
     }

@@ -69,7 +69,17 @@ export class SendingSide {
       acked: -1,
     };
     this.host.add(t);
-    if (!this.host.io.send({ type: 'file-offer', id, to, name: t.name, size: t.size, sha256 })) {
+    if (
+      !this.host.io.send({
+        type: 'file-offer',
+        id,
+        to,
+        name: t.name,
+        size: t.size,
+        sha256,
+        resumable: true,
+      })
+    ) {
       this.host.end(t);
       throw new TransferError('Not connected; try again once reconnected');
     }

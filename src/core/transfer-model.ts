@@ -78,6 +78,12 @@ export interface Transfer {
   unacked: Unacked[];
   /** The receiver's connection dropped since the last resume: what it had not acked is lost. */
   receiverLost: boolean;
+  /**
+   * Both sides said they can resume (`resumable` on the offer and the
+   * accept): a dropped connection pauses the transfer instead of ending it.
+   */
+  senderResumes: boolean;
+  receiverResumes: boolean;
   /** file-done waiting for a sender whose connection dropped. */
   result?: FileEvent;
   lastActivity: number;

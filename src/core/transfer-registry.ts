@@ -2,7 +2,7 @@
  * The file relay's registry (docs/protocol.md §5): the transfers under way,
  * their limits and chunk budgets, and what ends or pauses them from outside
  * the protocol's steps: a dropped connection (`file-pause` to the other
- * side), a user who leaves, the idle sweep and the server's shutdown. The
+ * side when both can resume, an abort otherwise), a user who leaves, the idle sweep and the server's shutdown. The
  * steps themselves (offer, accept, chunk, ack, end, done, cancel, resume)
  * are transfers.ts's. Pure domain logic, like the rest of the relay.
  */
@@ -40,16 +40,22 @@ export class TransferRegistry {
   }
 
   /**
-   * A user's connection dropped without a goodbye: its transfers wait for it
-   * (until the idle timeout) and the other sides are told.
+   * A user's connection dropped without a goodbye: a transfer whose sides
+   * both said they can resume waits for it (until the idle timeout), the
+   * other side told with `file-pause`; any other ends as if the user had
+   * left (§5: a client that knows no `file-pause` is told with an `error`).
    */
   suspend(user: User): void {
     // Chunks written to the dead connection are lost with it.
     this.budgets.forget(user);
-    for (const t of this.byId.values()) {
+    for (const t of [...this.byId.values()]) {
       const side =
         t.sender.user === user ? t.sender : t.receiver.user === user ? t.receiver : undefined;
       if (!side || !side.online) continue;
+      if (!t.senderResumes || !t.receiverResumes) {
+        this.abortFor(user, t, "'s connection dropped");
+        continue;
+      }
       side.online = false;
       side.key = user.name.key;
       side.display = user.name.display;
@@ -68,18 +74,21 @@ export class TransferRegistry {
 
   /** A user left for good (quit, kick, ban): each of its transfers ends, the other side told. */
   leave(user: User, why: string): void {
-    for (const t of [...this.byId.values()]) {
-      const other =
-        t.sender.user === user ? t.receiver : t.receiver.user === user ? t.sender : undefined;
-      if (!other) continue;
-      this.tell(
-        other,
-        t,
-        'not_found',
-        `Transfer ${t.id} (${t.name}) aborted: ${user.name.display} ${why}`,
-      );
-      this.finish(t, 'aborted');
-    }
+    for (const t of [...this.byId.values()]) this.abortFor(user, t, ` ${why}`);
+  }
+
+  /** End `t` because `user`, one of its sides, is gone; the other side is told `why`. */
+  private abortFor(user: User, t: Transfer, why: string): void {
+    const other =
+      t.sender.user === user ? t.receiver : t.receiver.user === user ? t.sender : undefined;
+    if (!other) return;
+    this.tell(
+      other,
+      t,
+      'not_found',
+      `Transfer ${t.id} (${t.name}) aborted: ${user.name.display}${why}`,
+    );
+    this.finish(t, 'aborted');
   }
 
   /** The server is stopping (§8): every transfer ends, both sides told. */

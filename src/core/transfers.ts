@@ -57,7 +57,7 @@ export class Transfers extends TransferRegistry {
     if (target.peer.mode !== 'json') {
       throw new ChatError(
         'forbidden',
-        `${target.name.display} is connected in text mode and cannot receive files`,
+        `${target.name.display} is connected ${target.peer.mode === 'irc' ? 'over IRC' : 'in text mode'} and cannot receive files (only JSON clients such as chat-client can)`,
       );
     }
     if (req.size > this.limits.maxFileBytes) {
@@ -101,6 +101,8 @@ export class Transfers extends TransferRegistry {
       ackedBytes: 0,
       unacked: [],
       receiverLost: false,
+      senderResumes: req.resumable === true,
+      receiverResumes: false,
       lastActivity: this.host.nowMs(),
     };
     this.byId.set(t.id, t);
@@ -120,6 +122,7 @@ export class Transfers extends TransferRegistry {
     }
     if (req.type === 'file-accept') {
       t.state = 'accepted';
+      t.receiverResumes = req.resumable === true;
       // The idle clock starts again: an offer answered late must not time out before its first chunk.
       t.lastActivity = this.host.nowMs();
       this.toSender(t, { type: 'file-accept', id: t.id, from: user.name.display });

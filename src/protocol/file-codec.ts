@@ -41,9 +41,12 @@ const SCHEMAS = [
       name: fileName,
       size: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
       sha256: z.string().regex(/^[0-9a-fA-F]{64}$/u, 'sha256 is 64 hex digits'),
+      resumable: z.boolean().optional(),
     })
     .strict(),
-  z.object({ type: z.literal('file-accept'), id: transferId }).strict(),
+  z
+    .object({ type: z.literal('file-accept'), id: transferId, resumable: z.boolean().optional() })
+    .strict(),
   z.object({ type: z.literal('file-reject'), id: transferId, reason }).strict(),
   // Base64 is checked by the core, which knows the transfer to refuse it for.
   z

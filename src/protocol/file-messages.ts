@@ -6,8 +6,17 @@
 
 /** What a client may send about a transfer. */
 export type FileRequest =
-  | { type: 'file-offer'; id: string; to: string; name: string; size: number; sha256: string }
-  | { type: 'file-accept'; id: string }
+  | {
+      type: 'file-offer';
+      id: string;
+      to: string;
+      name: string;
+      size: number;
+      sha256: string;
+      /** The sender can resume after its connection drops (docs/protocol.md §5 "Resume"). */
+      resumable?: boolean;
+    }
+  | { type: 'file-accept'; id: string; resumable?: boolean }
   | { type: 'file-reject'; id: string; reason?: string }
   | { type: 'file-chunk'; id: string; seq: number; data: string }
   | { type: 'file-ack'; id: string; seq: number }

@@ -270,6 +270,33 @@ describe('file transfer', () => {
     assert.deepEqual(r2.files(), [], 'no partial file left behind');
   });
 
+  it('clients that did not say resumable: a dropped connection aborts with an error to the other side (§5)', async () => {
+    const sender = await LineClient.json(server.port, 'dropper');
+    const receiver = await LineClient.json(server.port, 'keeper');
+    cleanup.push(
+      () => sender.close(),
+      () => receiver.close(),
+    );
+    const data = Buffer.from('half a file');
+    const ack = await rawOffer(sender, {
+      id: 'gone',
+      to: 'keeper',
+      name: 'x.txt',
+      size: 2 * data.length,
+      sha256: sha(Buffer.concat([data, data])),
+    });
+    assert.equal(ack.type, 'ack');
+    receiver.sendJson({ type: 'file-accept', id: 'gone' });
+    await sender.waitForJson((o) => o.type === 'file-accept' && o.id === 'gone');
+    sender.sendJson({ type: 'file-chunk', id: 'gone', seq: 0, data: data.toString('base64') });
+    await receiver.waitForJson((o) => o.type === 'file-chunk' && o.id === 'gone');
+    sender.socket.destroy();
+    const error = await receiver.waitForJson((o) => o.type === 'error' && o.id === 'gone');
+    assert.equal(error.code, 'not_found');
+    assert.match(String(error.message), /aborted: dropper's connection dropped/u);
+    assert.ok(!receiver.lines.some((l) => l.includes('file-pause')));
+  });
+
   it('a cancel reaches the other side, and chunks still in flight raise no errors', async () => {
     const s = await TransferPeer.connect(server.port, 'cass');
     const r = await TransferPeer.connect(server.port, 'cleo');

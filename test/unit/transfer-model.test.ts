@@ -46,6 +46,8 @@ function transfer(size: number, receiver = user('bob')): Transfer {
     ackedBytes: 0,
     unacked: [],
     receiverLost: false,
+    senderResumes: true,
+    receiverResumes: true,
     lastActivity: 0,
   };
 }

@@ -62,7 +62,7 @@ function world(limits: Partial<TransferLimits> = {}) {
 const SHA = 'a'.repeat(64);
 const chunk = (n: number) => Buffer.alloc(n, 1).toString('base64');
 
-/** `from` offers `to` a file (a fake checksum: the relay never checks it). */
+/** `from` offers `to` a file (a fake checksum: the relay never checks it), resumable as chat-client's. */
 function offer(
   w: ReturnType<typeof world>,
   from: User,
@@ -70,16 +70,17 @@ function offer(
   to: string,
   size: number,
   name = 'x',
+  resumable = true,
 ): void {
-  w.transfers.handle(from, { type: 'file-offer', id, to, name, size, sha256: SHA });
+  w.transfers.handle(from, { type: 'file-offer', id, to, name, size, sha256: SHA, resumable });
 }
 
-/** alice offers bob a 9-byte file `t` and bob accepts it. */
-function accepted(w: ReturnType<typeof world>) {
+/** alice offers bob a 9-byte file `t` and bob accepts it; both can resume unless told otherwise. */
+function accepted(w: ReturnType<typeof world>, resumable = { offer: true, accept: true }) {
   const a = w.user('alice');
   const b = w.user('bob');
-  offer(w, a.u, 't', 'bob', 9);
-  w.transfers.handle(b.u, { type: 'file-accept', id: 't' });
+  offer(w, a.u, 't', 'bob', 9, 'x', resumable.offer);
+  w.transfers.handle(b.u, { type: 'file-accept', id: 't', resumable: resumable.accept });
   return { a, b };
 }
 
@@ -203,6 +204,28 @@ describe('Transfers (relay state machine)', () => {
     refused(() => send('4', 'bob'), 'bad_request');
     send('5', 'bob');
     refused(() => send('6', 'bob'), 'rate_limited');
+  });
+
+  it('a drop ends the transfer with an error to the other side unless both sides said resumable (§5)', () => {
+    for (const resumable of [
+      { offer: false, accept: true },
+      { offer: true, accept: false },
+    ]) {
+      for (const dropped of ['sender', 'receiver'] as const) {
+        const w = world();
+        const { a, b } = accepted(w, resumable);
+        w.transfers.handle(a.u, { type: 'file-chunk', id: 't', seq: 0, data: chunk(3) });
+        const [gone, other] = dropped === 'sender' ? [a, b] : [b, a];
+        w.transfers.suspend(gone.u);
+        w.drop(gone.u);
+        assert.equal(w.transfers.size, 0, `${JSON.stringify(resumable)} ${dropped}`);
+        assert.equal(other.peer.of('file-pause').length, 0);
+        const told = other.peer.of('error').at(-1) as { code: string; id: string; message: string };
+        assert.equal(told.code, 'not_found');
+        assert.equal(told.id, 't');
+        assert.match(told.message, /aborted: \w+'s connection dropped/u);
+      }
+    }
   });
 
   it('resumes a dropped receiver after its last acknowledged chunk', () => {
