@@ -140,6 +140,12 @@ if (missing) {
       const whois = await alice.waitForJson((o: Obj) => o.type === 'whois');
       assert.equal(whois.name, 'bob');
       assert.deepEqual(whois.rooms, ['#lobby']);
+      // Files are relayed within one server: the refusal says so, not "Unknown user".
+      const sha256 = 'a'.repeat(64);
+      alice.sendJson({ type: 'file-offer', id: 'f1', to: 'bob', name: 'x', size: 1, sha256 });
+      const offer = await alice.waitForJson((o: Obj) => o.id === 'f1');
+      assert.equal(offer.code, 'not_found');
+      assert.match(String(offer.message), /bob is connected to another server/u);
 
       alice.sendJson({ type: 'dm', to: 'bob', text: 'psst, from A', id: 'd1' });
       const dmAck = await alice.waitForJson((o: Obj) => o.id === 'd1');
