@@ -108,6 +108,19 @@ export class Chat implements ChatContext {
     void this.moderation
       .load()
       .catch((err: unknown) => this.options.onInternalError?.(err, 'reading mutes'));
+  /**
+   * Another node stored a topic (§9): shown here at once, so a join that
+   * follows the room's `topic` event shows it too. Two nodes setting one
+   * topic together may hear each other in either order; the store's last
+   * write, read again, settles it the same on every node.
+   */
+  readonly topicChanged: ClusterHost['topicChanged'] = (roomKey, topic) => {
+    this.applyTopic(roomKey, topic);
+    this.options.store.getTopic(roomKey).then(
+      (stored) => stored && this.applyTopic(roomKey, stored),
+      (err: unknown) => this.options.onInternalError?.(err, 'reading a topic'),
+    );
+  };
   readonly ejectRemote: ChatContext['ejectRemote'] = (key, by, reason) =>
     this.cluster.ejectRemote(key, by, reason);
   readonly applyBan: ChatContext['applyBan'] = (ban, by) => this.cluster.applyBan(ban, by);
@@ -153,6 +166,12 @@ export class Chat implements ChatContext {
       const failed = (err: unknown): void => options.onInternalError?.(err, 'resyncing a stream');
       for (const room of this.rooms.values()) room.stream.follower?.resync().catch(failed);
       this.streams.resyncPrivates(failed);
+      // Other nodes' signals sent meanwhile were lost too: read what they changed.
+      this.reloadModeration();
+      this.options.store.listTopics().then(
+        (topics) => topics.forEach((t, room) => this.applyTopic(room, t)),
+        (err: unknown) => options.onInternalError?.(err, 'reading topics'),
+      );
     });
   }
 
@@ -223,9 +242,23 @@ export class Chat implements ChatContext {
   async setTopic(room: Room, text: string, by: User): Promise<void> {
     const record = { text, by: by.name.display, at: this.now() };
     await this.options.store.setTopic(room.name.key, record);
-    [room.topic, room.topicBy, room.topicAt] = [record.text, record.by, record.at];
-    this.topics.set(room.name.key, record);
+    this.applyTopic(room.name.key, record);
+    // Sent before the room's `topic` event (one sender's signals keep their
+    // order): a node shows the new topic by the time its members hear of it.
+    this.cluster.sendSignal({
+      t: 'topic',
+      node: this.options.node,
+      room: room.name.key,
+      topic: record,
+    });
     this.audit({ action: 'topic', actor: by.name.display, room: room.name.display });
+  }
+
+  /** A room's topic as this node shows it: on the room if loaded, and when it is created. */
+  private applyTopic(roomKey: string, topic: TopicRecord): void {
+    this.topics.set(roomKey, topic);
+    const room = this.rooms.get(roomKey);
+    if (room) [room.topic, room.topicBy, room.topicAt] = [topic.text, topic.by, topic.at];
   }
 
   /** Tell everyone the server is going away (§8); the caller closes the connections. */

@@ -72,19 +72,22 @@ export class ClusterPresence {
   }
 
   /**
-   * A session coming back after its node stopped (same identity, the old
-   * entry in `*` never removed nor reaped): it takes the old entry's place
-   * and continues, so the others see no quit and no join for it (§9). Returns
-   * the rooms the old session was in (folded key → display name), or
-   * undefined when it is a new arrival (never here, or its quit was already
-   * announced).
+   * A session taking an alias (login, /nick) takes the place of the `*`
+   * entry a session whose node stopped left under it (never removed nor
+   * reaped). The same identity continues there, so the others see no quit
+   * and no join for it (§9): the rooms the old session was in are returned
+   * (folded key → display name). Someone else's quit is announced now,
+   * before the newcomer shows under the alias: left to the reaper, it came
+   * after the newcomer's join, or never once the newcomer's presence had
+   * replaced the entry (members saw the alias join twice). Undefined for a
+   * new arrival.
    */
   async adopt(name: Name, identity: string): Promise<Map<string, string> | undefined> {
     // Solo: no presence is kept, and a session of this very node is never adopted.
     if (this.options.solo) return undefined;
     let old: Presence | undefined;
     try {
-      old = await this.options.leases.adoptPresence(
+      old = await this.options.leases.takePresence(
         EVERYONE,
         { key: name.key, display: name.display, node: this.options.node, identity },
         this.leaseMs,
@@ -93,7 +96,12 @@ export class ClusterPresence {
       this.options.onInternalError?.(err, 'adopting presence');
       throw unavailable();
     }
+    // An entry of this node's is a session that ended here, announced as it went.
     if (!old || old.node === this.options.node) return undefined;
+    if (old.identity !== identity) {
+      this.announceGone(old, old.rooms ?? []);
+      return undefined;
+    }
     return new Map((old.rooms ?? []).map((r) => [parseRoom(r).key, r]));
   }
 

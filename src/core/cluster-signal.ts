@@ -5,7 +5,7 @@
  */
 import type { SystemEvent } from '../protocol/messages.js';
 import { ChatError } from '../protocol/errors.js';
-import type { BanRecord } from '../store/store.js';
+import type { BanRecord, TopicRecord } from '../store/store.js';
 import type { Clock } from './clock.js';
 import type { User } from './model.js';
 
@@ -30,7 +30,9 @@ export type Signal =
   | { t: 'ban'; node: string; ban: BanRecord }
   | { t: 'takeover'; node: string; key: string; session: string }
   /** A mute or topic lock changed in the store: each node reads them again. */
-  | { t: 'moderation'; node: string };
+  | { t: 'moderation'; node: string }
+  /** A room's topic was stored: each node serves it from now on (§9). */
+  | { t: 'topic'; node: string; room: string; topic: TopicRecord };
 
 /** The store (Redis) could not be reached: refused with a code clients can act on. */
 export function unavailable(): ChatError {
@@ -48,6 +50,8 @@ export interface ClusterHost {
   disconnect(user: User, reason: string): void;
   /** Read mutes and topic locks again from the store (another node changed one). */
   reloadModeration(): void;
+  /** Another node stored a room's topic (by room key): show it here too. */
+  topicChanged(roomKey: string, topic: TopicRecord): void;
   /** Remove a user on an operator's word (a kick or ban from any node). */
   ejectBy(target: User, by: string, reason: string | undefined): void;
   /** This node's share of an announce: its members of the rooms. */

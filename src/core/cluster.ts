@@ -4,7 +4,7 @@
  * password, renewed on a timer, dropped when the store is out of reach),
  * presence for /who across nodes (in core/cluster-presence.ts, the base
  * class), and the signals nodes send each other (announce, eject, ban,
- * takeover). With one node and the in-memory lease
+ * takeover, moderation, topic). With one node and the in-memory lease
  * store it is the same code, talking to itself.
  */
 import { ChatError } from '../protocol/errors.js';
@@ -320,6 +320,10 @@ export class Cluster extends ClusterPresence {
     }
     if (s.t === 'moderation') {
       this.host.reloadModeration();
+      return;
+    }
+    if (s.t === 'topic') {
+      this.host.topicChanged(s.room, s.topic);
       return;
     }
     const user = this.host.users.get(s.key);

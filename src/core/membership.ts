@@ -8,7 +8,7 @@ import type { SystemEvent } from '../protocol/messages.js';
 import { LOBBY, type Name } from '../protocol/names.js';
 import type { AccountRecord } from '../store/store.js';
 import type { Chat } from './chat.js';
-import type { Room, User } from './model.js';
+import { accountOwner, type Room, type User } from './model.js';
 import { finishReplay, readReplay, roomTarget } from './replay.js';
 
 export class Membership {
@@ -86,6 +86,19 @@ export class Membership {
         takeover: false,
         ...(!account && { guestId: user.guestId }),
       });
+      let lost;
+      try {
+        lost = await chat.cluster.adopt(
+          name,
+          account ? accountOwner(account.key) : 'g:' + user.guestId,
+        );
+      } catch (err) {
+        void chat.options.leases.release(lease.key, lease.token).catch(() => undefined);
+        throw err;
+      }
+      // Its own session under the new alias, lost with a server: this one is
+      // already seen under the old alias, so that one has gone (§9).
+      if (lost) chat.cluster.announceGone(name, [...lost.values()]);
       if (!user.connected) {
         void chat.options.leases.release(lease.key, lease.token).catch(() => undefined);
         return;

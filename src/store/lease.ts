@@ -50,7 +50,7 @@ export interface Presence {
    * Only on the `*` (everyone) entry: the session's identity (User.identity),
    * the display names of its rooms and when it last did something (ms), so
    * other nodes can answer /whois and /rooms, and a session that comes back
-   * after its node died can take its place (adoptPresence).
+   * after its node died can take its place (takePresence).
    */
   identity?: string;
   rooms?: string[];
@@ -72,12 +72,14 @@ export interface LeaseStore {
   /** Members whose presence has not lapsed, sorted by key. */
   presence(room: string): Promise<Presence[]>;
   /**
-   * Take the place of an entry of the same `identity` (lapsed or not) that
-   * was never removed or reaped: its session ended with its node. Returns the
-   * entry replaced, or undefined (and changes nothing) when there was none.
-   * Atomic against reapPresence: of the two, exactly one gets a lapsed entry.
+   * Put `member` in the place of the entry under its key (lapsed or not)
+   * that was never removed or reaped: its session ended with its node. The
+   * entry is returned whatever its identity (the caller tells a session
+   * coming back from someone else taking the alias); undefined, and nothing
+   * changed, when there was none. Atomic against reapPresence: of the two,
+   * exactly one gets an entry.
    */
-  adoptPresence(
+  takePresence(
     room: string,
     member: Omit<Presence, 'expiresAt'>,
     ttlMs: number,

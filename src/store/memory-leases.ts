@@ -78,13 +78,13 @@ export class MemoryLeases implements LeaseStore {
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
-  async adoptPresence(
+  async takePresence(
     room: string,
     member: Omit<Presence, 'expiresAt'>,
     ttlMs: number,
   ): Promise<Presence | undefined> {
     const old = this.rooms.get(room)?.get(member.key);
-    if (!old || old.identity === undefined || old.identity !== member.identity) return undefined;
+    if (!old) return undefined;
     await this.setPresence(room, member, ttlMs);
     return { ...old };
   }

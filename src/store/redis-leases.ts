@@ -25,7 +25,7 @@ const SCRIPTS = {
   holder: new Script(lua.HOLDER),
   setPresence: new Script(lua.SET_PRESENCE),
   presence: new Script(lua.PRESENCE),
-  adoptPresence: new Script(lua.ADOPT_PRESENCE),
+  takePresence: new Script(lua.TAKE_PRESENCE),
   reapPresence: new Script(lua.REAP_PRESENCE),
 };
 
@@ -140,17 +140,16 @@ export class RedisLeases extends RedisPart implements LeaseStore {
     );
   }
 
-  async adoptPresence(
+  async takePresence(
     room: string,
     member: Omit<Presence, 'expiresAt'>,
     ttlMs: number,
   ): Promise<Presence | undefined> {
-    if (member.identity === undefined) return undefined;
     const k = this.keys.stream(room);
     const reply = await this.calls.script<[string, string] | null>(
-      SCRIPTS.adoptPresence,
+      SCRIPTS.takePresence,
       [k.presence, k.presenceInfo],
-      [member.key, presenceInfo(member), member.identity, this.now(), String(ttlMs)],
+      [member.key, presenceInfo(member), this.now(), String(ttlMs)],
     );
     return reply ? presenceOf(member.key, reply[0], reply[1]) : undefined;
   }

@@ -193,18 +193,16 @@ return out
 `;
 
 /**
- * Take the place of an entry of the same identity, lapsed or not (a session
- * whose node died). ARGV: member key, info json, identity, now, ttl.
+ * Take the place of the entry under a key, lapsed or not (a session whose
+ * node died), whoever's it was. ARGV: member key, info json, now, ttl.
  * Returns {exp, old info json} when replaced, nil when there was none.
  */
-export const ADOPT_PRESENCE = `${CLOCK}
+export const TAKE_PRESENCE = `${CLOCK}
 local old = redis.call('HGET', KEYS[2], ARGV[1])
 local exp = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not old or not exp then return nil end
-local ok, info = pcall(cjson.decode, old)
-if not ok or type(info) ~= 'table' or info.identity ~= ARGV[3] then return nil end
-local now = clock(ARGV[4])
-redis.call('ZADD', KEYS[1], int(now + tonumber(ARGV[5])), ARGV[1])
+local now = clock(ARGV[3])
+redis.call('ZADD', KEYS[1], int(now + tonumber(ARGV[4])), ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return {exp, old}
 `;

@@ -154,12 +154,12 @@ export class RedisStore extends RedisAccounts implements Store, LeaseStore {
     return this.leases.setPresence(room, member, ttlMs);
   }
 
-  adoptPresence(
+  takePresence(
     room: string,
     member: Omit<Presence, 'expiresAt'>,
     ttlMs: number,
   ): Promise<Presence | undefined> {
-    return this.leases.adoptPresence(room, member, ttlMs);
+    return this.leases.takePresence(room, member, ttlMs);
   }
 
   reapPresence(room: string, graceMs: number): Promise<Presence[]> {

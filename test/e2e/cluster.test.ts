@@ -269,6 +269,106 @@ if (missing) {
       assert.match(String(topic.message), /locked/);
     });
 
+    test('a topic set on either node is the topic on every node: join acks, queries, /rooms, topic locks', async (t) => {
+      const redis = await RedisServer.start({ aof: true });
+      started.push(redis);
+      const store = new RedisStore({ client: new Redis(redis.url), publish: () => undefined });
+      await store.createAccount({
+        key: 'op',
+        name: 'Op',
+        hash: await hashPassword('operator password'),
+        operator: true,
+        createdAt: 1,
+      });
+      await store.close();
+      const dir = tempDir(t);
+      const args = ['--redis', redis.url];
+      const a = await spawnServer(t, { db: join(dir, 'a.db'), args });
+      const b = await spawnServer(t, { db: join(dir, 'b.db'), args });
+      const alice = await LineClient.json(a.port, 'alice');
+      const op = await LineClient.json(a.port, 'Op', { password: 'operator password' });
+      const bob = await LineClient.json(b.port, 'bob');
+      const clients = [alice, op, bob];
+      t.after(() => clients.forEach((c) => c.socket.destroy()));
+      const ask = async (c: LineClient, req: Obj): Promise<Obj> => {
+        const id = `q${Math.random()}`;
+        c.sendJson({ ...req, id });
+        return c.waitForJson((o: Obj) => o.id === id);
+      };
+      const topicSet = (c: LineClient, room: string, by: string, text: string): Promise<Obj> =>
+        c.waitForJson(
+          (o: Obj) => o.event === 'topic' && o.room === room && o.user === by && o.text === text,
+        );
+
+      // Node B has #t loaded (bob is in it) before alice sets its topic on A.
+      assert.equal((await ask(bob, { type: 'join', room: '#t' })).type, 'ack');
+      assert.equal((await ask(alice, { type: 'join', room: '#t' })).type, 'ack');
+      assert.equal((await ask(alice, { type: 'join', room: '#a-only' })).type, 'ack');
+      // #a-only: nobody on B is in it; B loads it only when someone joins.
+      const setA = await ask(alice, { type: 'topic', room: '#a-only', text: 'only A was here' });
+      assert.equal(setA.type, 'ack', JSON.stringify(setA));
+      assert.equal((await ask(alice, { type: 'topic', room: '#t', text: 'from A' })).type, 'ack');
+      // Bob has heard it: node B has had every notice A sent before it.
+      await topicSet(bob, '#t', 'alice', 'from A');
+      const queried = await ask(bob, { type: 'topic', room: '#t' });
+      assert.equal(queried.text, 'from A', `topic query on B: ${JSON.stringify(queried)}`);
+      const carol = await LineClient.json(b.port, 'carol');
+      clients.push(carol);
+      const carolJoin = await ask(carol, { type: 'join', room: '#t' });
+      assert.equal((carolJoin.topic as Obj | undefined)?.text, 'from A', JSON.stringify(carolJoin));
+      assert.equal((carolJoin.topic as Obj).by, 'alice');
+      const onlyA = await ask(carol, { type: 'join', room: '#a-only' });
+      assert.equal(
+        (onlyA.topic as Obj | undefined)?.text,
+        'only A was here',
+        JSON.stringify(onlyA),
+      );
+      const listed = (await ask(bob, { type: 'rooms' })).rooms as Obj[];
+      assert.deepEqual(
+        listed.filter((r) => r.topic !== '').map((r) => [r.name, r.topic]),
+        [
+          ['#a-only', 'only A was here'],
+          ['#t', 'from A'],
+        ],
+      );
+
+      // Changed on B: A's members hear it, and A serves the new topic from then on.
+      assert.equal((await ask(bob, { type: 'topic', room: '#t', text: 'from B' })).type, 'ack');
+      await topicSet(alice, '#t', 'bob', 'from B');
+      assert.equal((await ask(alice, { type: 'topic', room: '#t' })).text, 'from B');
+      const erin = await LineClient.json(a.port, 'erin');
+      clients.push(erin);
+      const erinJoin = await ask(erin, { type: 'join', room: '#t' });
+      assert.equal((erinJoin.topic as Obj | undefined)?.text, 'from B', JSON.stringify(erinJoin));
+      assert.equal((erinJoin.topic as Obj).by, 'bob');
+      // Cleared on A: B shows no topic.
+      assert.equal((await ask(alice, { type: 'topic', room: '#t', text: '' })).type, 'ack');
+      await topicSet(bob, '#t', 'alice', '');
+      assert.equal((await ask(bob, { type: 'topic', room: '#t' })).text, '');
+
+      // A lock made on A holds on B at once, and so does the unlock.
+      assert.equal((await ask(op, { type: 'join', room: '#t' })).type, 'ack');
+      assert.equal((await ask(op, { type: 'topic', room: '#t', lock: true })).type, 'ack');
+      // The lock is read again from the store on B (a signal, then a read): poll.
+      let locked: Obj = {};
+      for (let i = 0; i < 100 && locked.locked !== true; i++) {
+        locked = await ask(bob, { type: 'topic', room: '#t' });
+        if (locked.locked !== true) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.equal(locked.locked, true, JSON.stringify(locked));
+      const refused = await ask(bob, { type: 'topic', room: '#t', text: 'mine now' });
+      assert.equal(refused.code, 'forbidden', JSON.stringify(refused));
+      assert.equal((await ask(op, { type: 'topic', room: '#t', lock: false })).type, 'ack');
+      let unlocked: Obj = {};
+      for (let i = 0; i < 100 && unlocked.type !== 'ack'; i++) {
+        unlocked = await ask(bob, { type: 'topic', room: '#t', text: 'mine now' });
+        if (unlocked.type !== 'ack') await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.equal(unlocked.type, 'ack', JSON.stringify(unlocked));
+      await topicSet(op, '#t', 'bob', 'mine now');
+      assert.equal((await ask(op, { type: 'topic', room: '#t' })).text, 'mine now');
+    });
+
     test('a Redis without appendonly is refused at startup, naming what is at stake', async (t) => {
       const redis = await RedisServer.start({ aof: false });
       started.push(redis);

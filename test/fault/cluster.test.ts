@@ -256,6 +256,61 @@ if (missing) {
       assert.ok(said > 0);
     });
 
+    test("a node killed with -9: someone else taking a lost user's alias (login or /nick) comes after its quit, never a second join", async (t) => {
+      const r = await redis(t);
+      const a = await node(t, r.url);
+      const b = await node(t, r.url);
+      const { client: carol } = await hello(b.port, 'carol');
+      const { client: bob } = await hello(b.port, 'bob');
+      const { client: vic } = await hello(a.port, 'Vic');
+      const { client: wes } = await hello(a.port, 'wes');
+      const clients = [carol, bob, vic, wes];
+      t.after(() => clients.forEach((c) => c.socket.destroy()));
+      await carol.waitForJson((o) => o.event === 'join' && o.user === 'wes');
+      await a.stop('SIGKILL');
+      const killedAt = Date.now();
+
+      // Another guest (no session token: another identity) asks for Vic on B
+      // until the dead node's lease lapses.
+      let stranger: { client: LineClient; first: Obj };
+      for (;;) {
+        stranger = await hello(b.port, 'Vic');
+        clients.push(stranger.client);
+        if (stranger.first.type === 'welcome') break;
+        assert.equal(stranger.first.code, 'alias_taken', JSON.stringify(stranger.first));
+        assert.ok(Date.now() - killedAt < (LEASE_SECONDS + 5) * 1000, 'alias never freed');
+        await new Promise((resolve) => setTimeout(resolve, stranger.first.retryAfterMs as number));
+      }
+      // Bob renames to the other lost user's alias.
+      // (wes's lease was renewed with Vic's, so it lapses within moments too.)
+      for (let i = 0; ; i++) {
+        bob.sendJson({ type: 'nick', name: 'wes', id: `n${i}` });
+        const renamed = await bob.waitForJson((o) => o.id === `n${i}`);
+        if (renamed.type === 'ack') break;
+        assert.equal(renamed.code, 'alias_taken', JSON.stringify(renamed));
+        assert.ok(i < 50, 'wes never freed');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      // Past the time a remaining node would announce the lost users' quit by
+      // itself (the lease, then one more): what carol was told is then final.
+      await new Promise((resolve) => setTimeout(resolve, (LEASE_SECONDS * 2 + 2) * 1000));
+      await say(carol, 'marker', 'c-marker');
+      const told = carol.lines
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Obj)
+        .filter((o) => o.type === 'system' && o.event !== 'presence')
+        .map((o) => [o.event, o.user, o.name, o.reason].filter((x) => x !== undefined).join(' '));
+      assert.deepEqual(told, [
+        'join bob',
+        'join Vic',
+        'join wes',
+        'quit Vic lost connection to its server',
+        'join Vic',
+        'quit wes lost connection to its server',
+        'nick bob wes',
+      ]);
+    });
+
     test('two nodes racing for one alias: exactly one wins, every time', async (t) => {
       const r = await redis(t);
       const a = await node(t, r.url);

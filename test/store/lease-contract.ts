@@ -137,7 +137,7 @@ export function leaseContract(name: string, make: MakeLeases): void {
       assert.deepEqual(await a.presence('#nobody'), []);
     });
 
-    test('a lapsed `*` entry is adopted by the same identity or reaped, never both', async (t) => {
+    test('a lapsed `*` entry is taken (by its identity or another) or reaped, never both', async (t) => {
       const { a, b, clock } = await setup(t);
       const entry = (node: string, key: string, identity: string) => ({
         key,
@@ -148,28 +148,30 @@ export function leaseContract(name: string, make: MakeLeases): void {
       });
       await a.setPresence('*', entry('n1', 'alice', 'g:1'), 1000);
       await a.setPresence('*', entry('n1', 'dave', 'g:2'), 1000);
-      clock.t += 1500; // node n1 stopped renewing: both lapsed, neither reaped yet
+      await a.setPresence('*', entry('n1', 'erin', 'g:3'), 1000);
+      clock.t += 1500; // node n1 stopped renewing: all lapsed, none reaped yet
       assert.deepEqual(await b.presence('*'), [], 'lapsed entries are not online');
-      assert.equal(
-        await b.adoptPresence('*', entry('n2', 'alice', 'g:other'), 1000),
-        undefined,
-        'another identity under the alias takes nothing over',
-      );
-      const old = await b.adoptPresence('*', entry('n2', 'alice', 'g:1'), 1000);
+      assert.equal(await b.takePresence('*', entry('n2', 'nobody', 'g:4'), 1000), undefined);
+      const old = await b.takePresence('*', entry('n2', 'alice', 'g:1'), 1000);
       assert.equal(old?.node, 'n1');
+      assert.equal(old?.identity, 'g:1');
       assert.deepEqual(old?.rooms, ['#lobby', '#dev']);
+      // Another identity under the alias gets the old entry too: its quit is the caller's to tell.
+      const other = await b.takePresence('*', entry('n2', 'erin', 'g:other'), 1000);
+      assert.equal(other?.identity, 'g:3');
+      assert.deepEqual(other?.rooms, ['#lobby', '#dev']);
       assert.deepEqual(await b.reapPresence('*', 1000), [], 'within the grace: nothing reaped');
       clock.t += 600;
       const [x, y] = await Promise.all([a.reapPresence('*', 1000), b.reapPresence('*', 1000)]);
       assert.deepEqual(
         [...x, ...y].map((p) => [p.key, p.rooms]),
         [['dave', ['#lobby', '#dev']]],
-        'dave reaped once, alice (adopted, live) not at all',
+        'dave reaped once, alice and erin (taken, live) not at all',
       );
-      assert.equal(await a.adoptPresence('*', entry('n2', 'dave', 'g:2'), 1000), undefined);
+      assert.equal(await a.takePresence('*', entry('n2', 'dave', 'g:2'), 1000), undefined);
       assert.deepEqual(
         (await a.presence('*')).map((p) => p.key),
-        ['alice'],
+        ['alice', 'erin'],
       );
     });
   });
