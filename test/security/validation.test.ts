@@ -44,7 +44,8 @@ const CASES: ReadonlyArray<readonly [string, string, string | undefined]> = [
   ],
   ['{"type":"ping","id":"v25","unknown":"keys are refused"}', 'bad_request', 'v25'],
   ['{"type":"join","id":"v25b","room":"#x","histroy":0}', 'bad_request', 'v25b'],
-  [`{"type":"ping","id":"${'i'.repeat(129)}"}`, 'bad_request', undefined],
+  // Over-long, so invalid: its refusal still carries it (§4: one reply with the id).
+  [`{"type":"ping","id":"${'i'.repeat(129)}"}`, 'bad_request', 'i'.repeat(129)],
   ['{"type":"ping","id":5}', 'bad_request', undefined],
   ['{"type":"say","text":"unclosed"', 'bad_request', undefined],
   ["{'type':'say','text':'single quotes'}", 'bad_request', undefined],
