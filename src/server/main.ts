@@ -37,6 +37,7 @@ Examples:
   chat-server config --check chat.yaml          # validate a file, exit 2 if wrong
   chat-server backup /backups/chat.db --db chat.db
   chat-server accounts add Alice --operator     # see chat-server accounts --help
+  chat-server audit --since 1d                  # kicks, bans, mutes, nicks, topics of the last day
   kill -HUP <pid>                               # reload the config, MOTD, TLS certificate
   kill -USR1 <pid>                              # reopen --log-file after logrotate`;
 
