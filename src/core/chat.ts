@@ -121,6 +121,20 @@ export class Chat implements ChatContext {
       (err: unknown) => this.options.onInternalError?.(err, 'reading a topic'),
     );
   };
+  /**
+   * Ignores follow a rename (§3 /ignore): whoever here ignores the old alias
+   * ignores the new one too, stored like an /ignore. Otherwise /nick was a
+   * way out of every ignore list at once.
+   */
+  readonly followRename: ClusterHost['followRename'] = (from, to) => {
+    for (const u of this.users.values()) {
+      if (!u.isIgnoring(from) || u.isIgnoring(to.key) || u.name.key === to.key) continue;
+      u.ignore(to.key, to.display);
+      this.options.store
+        .setIgnore(u.identity, to.key, to.display)
+        .catch((err: unknown) => this.options.onInternalError?.(err, 'storing an ignore'));
+    }
+  };
   readonly ejectRemote: ChatContext['ejectRemote'] = (key, by, reason) =>
     this.cluster.ejectRemote(key, by, reason);
   readonly applyBan: ChatContext['applyBan'] = (ban, by) => this.cluster.applyBan(ban, by);

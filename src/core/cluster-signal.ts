@@ -32,7 +32,9 @@ export type Signal =
   /** A mute or topic lock changed in the store: each node reads them again. */
   | { t: 'moderation'; node: string }
   /** A room's topic was stored: each node serves it from now on (§9). */
-  | { t: 'topic'; node: string; room: string; topic: TopicRecord };
+  | { t: 'topic'; node: string; room: string; topic: TopicRecord }
+  /** A user took another alias: whoever ignores the old one ignores the new one too (§3). */
+  | { t: 'renamed'; node: string; from: string; key: string; display: string };
 
 /** The store (Redis) could not be reached: refused with a code clients can act on. */
 export function unavailable(): ChatError {
@@ -52,6 +54,8 @@ export interface ClusterHost {
   reloadModeration(): void;
   /** Another node stored a room's topic (by room key): show it here too. */
   topicChanged(roomKey: string, topic: TopicRecord): void;
+  /** A user renamed from alias key `from` (on any node): ignores follow it here. */
+  followRename(from: string, to: { key: string; display: string }): void;
   /** Remove a user on an operator's word (a kick or ban from any node). */
   ejectBy(target: User, by: string, reason: string | undefined): void;
   /** This node's share of an announce: its members of the rooms. */

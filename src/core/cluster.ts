@@ -326,6 +326,10 @@ export class Cluster extends ClusterPresence {
       this.host.topicChanged(s.room, s.topic);
       return;
     }
+    if (s.t === 'renamed') {
+      this.host.followRename(s.from, { key: s.key, display: s.display });
+      return;
+    }
     const user = this.host.users.get(s.key);
     if (!user) return;
     if (s.t === 'takeover') {

@@ -116,6 +116,11 @@ export class Membership {
     void chat.cluster.markPresent(user);
     if (old.display !== name.display)
       chat.audit({ action: 'nick', actor: old.display, target: name.display });
+    if (old.key !== name.key) {
+      const to = { key: name.key, display: name.display };
+      chat.followRename(old.key, to);
+      chat.cluster.sendSignal({ t: 'renamed', node: chat.options.node, from: old.key, ...to });
+    }
     chat.announcer.announce(
       [...user.rooms.values()],
       chat.system('nick', { user: old.display, name: name.display }),

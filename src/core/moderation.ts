@@ -64,6 +64,20 @@ export class Moderation {
     this.changed();
   }
 
+  /**
+   * A guest muted under its alias only (muted while offline, or back without
+   * its session token) holds the mute under its session too from now on, as
+   * one muted online does: a /nick lifted it otherwise. In force at once;
+   * stored after.
+   */
+  holdSession(user: User, record: MuteRecord): Promise<void> | undefined {
+    if (user.account) return undefined;
+    const key = 'g:' + user.guestId;
+    if (this.mutes.get(key) === record) return undefined;
+    this.mutes.set(key, record);
+    return this.store.setMute([key], record).then(() => this.changed());
+  }
+
   /** Lift the mute made under `nameKey`, and any on the keys given (an online user's); returns whether one was lifted. */
   async unmute(nameKey: string, keys: readonly string[] = []): Promise<boolean> {
     const lifted = await this.store.removeMutes(nameKey, keys);

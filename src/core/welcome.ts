@@ -148,7 +148,12 @@ export class Welcomes {
           if (motd) peer.send(this.chat.system('motd', { text: motd }));
           // Still muted from before: said now, not at the first line refused (§3 /mute).
           const mute = this.chat.moderation.muteOf(user);
-          if (mute) peer.send(this.chat.system('mute', muteNotice(name.display, mute)));
+          if (mute) {
+            peer.send(this.chat.system('mute', muteNotice(name.display, mute)));
+            this.chat.moderation
+              .holdSession(user, mute)
+              ?.catch((err: unknown) => this.chat.options.onInternalError?.(err, 'storing a mute'));
+          }
           results.forEach((r, i) => finishReplay(this.chat, user, targets[i]!, r));
           if (inbox) finishReplay(this.chat, user, inbox, offline);
         },

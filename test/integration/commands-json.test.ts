@@ -237,6 +237,25 @@ test('ignore and unignore: room and private messages stop, then resume; not_foun
   assert.equal((await ann.nextJson()).text, 'again');
 });
 
+test('an ignore follows its user through /nick: room and private messages stay out, and the list shows both names', async (t) => {
+  const { port, ann, ben } = await pair(t);
+  const carl = await jsonUser(t, port, 'Carl');
+  await ann.waitForJson((o) => o.event === 'join' && o.user === 'Carl');
+  await ben.waitForJson((o) => o.event === 'join' && o.user === 'Carl');
+  await ask(ann, { type: 'ignore', id: 'i1', name: 'Ben' });
+  await ask(ben, { type: 'nick', id: 'n1', name: 'Benny' });
+  await ann.waitForJson((o) => o.event === 'nick' && o.name === 'Benny');
+  await ask(ben, { type: 'say', id: 's', text: 'under a new name' });
+  await ask(ben, { type: 'dm', id: 'd', to: 'Ann', text: 'whisper, renamed' });
+  assert.equal((await carl.waitForJson((o) => o.type === 'message')).text, 'under a new name');
+  await jsonFence(ann);
+  assert.ok(
+    !ann.lines.some((l) => l.includes('under a new name') || l.includes('whisper, renamed')),
+    'nothing of Benny reached Ann',
+  );
+  assert.equal((await ask(ann, { type: 'ignore', id: 'i2' })).text, 'Ben, Benny');
+});
+
 test('help: the command list, one command, not_found', async (t) => {
   const { ann } = await pair(t);
   const all = await ask(ann, { type: 'help', id: 'h1' });

@@ -230,4 +230,13 @@ test('a muted user who comes back is told at once, after the welcome, that the m
     await again.waitFor((l) => l.includes('muted')),
     /^\* You were muted by Op until \d{4}-\d\d-\d\d \d\d:\d\d UTC \(too loud\)/u,
   );
+  // Back without its session token, muted by its alias: a new alias does not lift it.
+  again.send('/nick Zeta');
+  await again.waitFor((l) => l.startsWith('* You are now known as Zeta'));
+  again.send('still talking');
+  assert.match(await refused(again, 'forbidden'), /You are muted by Op/u);
+  op.send('/unmute Zeta');
+  await again.waitFor((l) => l.startsWith('* You may speak in rooms again'));
+  again.send('free again');
+  await op.waitFor((l) => l.includes('<Zeta> free again'));
 });
