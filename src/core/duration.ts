@@ -27,6 +27,20 @@ export function leadingDuration(line: string): { ms: number | undefined; rest: s
   return { ms: undefined, rest: line.trim() };
 }
 
+/**
+ * A ban's or mute's duration: none (permanent) or more than zero. `0m`
+ * ended at once: acked "until now", it kicked no one and listed nothing.
+ */
+export function banDuration(ms: number | undefined): number | undefined {
+  if (ms === 0) {
+    throw new ChatError(
+      'bad_request',
+      'A duration must be more than 0 (30m, 1h, 7d); leave it out for no end',
+    );
+  }
+  return ms;
+}
+
 /** The first word of a typed line and the rest (`['', '']` for a blank one). */
 export function splitWord(s: string): [string, string] {
   const m = /^(\S+)\s*([\s\S]*)$/u.exec(s.trim());

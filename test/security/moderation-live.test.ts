@@ -205,6 +205,17 @@ test('/ban and /mute: a word that is no duration is refused, not made part of a 
     const refusal = await refused(op, 'bad_request');
     assert.match(refusal, /^! Not a duration: (1h30m|90) \(use one number and unit/u, line);
   }
+  // Refusals in words, not an effect of nothing or the wrong code.
+  for (const [line, pattern] of [
+    ['/ban zed7 0m', /^! A duration must be more than 0/u],
+    ['/mute zed7 0s', /^! A duration must be more than 0/u],
+    ['/ban -addr 10.0.0.0/40', /^! Not an address or CIDR block: 10\.0\.0\.0\/40/u],
+    ['/ban -addr 999.1.1.1', /^! Not an address or CIDR block: 999\.1\.1\.1/u],
+    ['/kick Op', /^! You cannot kick yourself/u],
+  ] as const) {
+    op.send(line);
+    assert.match(await refused(op, 'bad_request'), pattern, line);
+  }
   op.send('/bans');
   assert.equal(await op.waitFor((l) => l.startsWith('* ')), '* No bans');
   op.send('/ban zed5 2h being rude');

@@ -3,7 +3,7 @@ import { ChatError } from '../../protocol/errors.js';
 import { foldKey, parseAlias } from '../../protocol/names.js';
 import { isLoopback, parseAddressBan, plainAddress } from '../../store/ban-match.js';
 import type { BanRecord } from '../../store/store.js';
-import { leadingDuration, parseDuration, splitWord } from '../duration.js';
+import { banDuration, leadingDuration, parseDuration, splitWord } from '../duration.js';
 import { defineCommand } from './command.js';
 import { inOrder } from './in-order.js';
 import { ack } from './reply.js';
@@ -43,7 +43,7 @@ function banArgs(req: RequestOf<'ban'>): {
   if (req.duration === undefined) ({ ms, rest } = leadingDuration(rest));
   if (target === '')
     throw new ChatError('bad_request', 'Usage: /ban [-addr] nick|address [duration] [reason]');
-  return { addr, target, ms, reason: rest || undefined };
+  return { addr, target, ms: banDuration(ms), reason: rest || undefined };
 }
 
 /**
@@ -67,6 +67,13 @@ export const ban = defineCommand('ban', (ctx, user, req) =>
       let value = parseAddressBan(target);
       let nameKey = value ?? '';
       if (value === undefined) {
+        // Digits and dots, or a `:` or `/`, that no one online is called: a mistyped address.
+        if (!ctx.users.has(foldKey(target)) && /^[\d.]+$|[:/]/u.test(target)) {
+          throw new ChatError(
+            'bad_request',
+            `Not an address or CIDR block: ${target.slice(0, 60)} (e.g. 203.0.113.7, 203.0.113.0/24, 2001:db8::/32)`,
+          );
+        }
         if (!ctx.users.has(foldKey(target)) && (await ctx.remoteUser(target))) {
           // Its address is known only to the server it is on.
           throw new ChatError(

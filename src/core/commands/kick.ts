@@ -1,3 +1,4 @@
+import { ChatError } from '../../protocol/errors.js';
 import { foldKey } from '../../protocol/names.js';
 import { defineCommand } from './command.js';
 import { ack } from './reply.js';
@@ -31,6 +32,8 @@ export const kick = defineCommand('kick', async (ctx, user, req) => {
     }
   }
   const target = ctx.findUser(req.name);
+  if (target === user)
+    throw new ChatError('bad_request', 'You cannot kick yourself (/quit leaves)');
   ctx.eject(target, user, reason);
   ctx.audit({
     action: 'kick',

@@ -1,6 +1,6 @@
 import { ChatError } from '../../protocol/errors.js';
 import { foldKey, parseAlias } from '../../protocol/names.js';
-import { leadingDuration, parseDuration } from '../duration.js';
+import { banDuration, leadingDuration, parseDuration } from '../duration.js';
 import { muteKeys, muteNotice } from '../moderation.js';
 import { defineCommand } from './command.js';
 import { inOrder } from './in-order.js';
@@ -21,6 +21,7 @@ export const mute = defineCommand('mute', (ctx, user, req) =>
       throw new ChatError('bad_request', `Not a duration: ${req.duration} (use 30m, 1h, 7d…)`);
     // Text mode: a leading duration in the rest of the line, as /ban takes it.
     if (req.duration === undefined) ({ ms, rest } = leadingDuration(rest));
+    ms = banDuration(ms);
     const reason = rest || undefined;
     const online = ctx.users.get(foldKey(req.name.trim()));
     let keys: string[];
