@@ -129,8 +129,12 @@ export class ChatClient {
       else this.showEvent(event);
     });
     this.conn.on('closed', ({ reason, code }) => {
+      // Read before online() forgets them: lines typed while the server was
+      // down that the end of the connection leaves unsent, shown, not lost.
+      const lost = this.offline.undelivered();
       this.offline.online();
       this.repl?.close();
+      this.reportUndelivered(lost);
       const message = code === 'displaced' ? reason : `connection lost: ${reason}`;
       this.finish({ kind: 'lost', message });
     });
@@ -217,12 +221,16 @@ export class ChatClient {
     const lost = this.offline.undelivered();
     this.repl?.close();
     this.files.close();
-    // Left on screen below the chat, so nothing typed is lost from sight.
+    this.reportUndelivered(lost);
+    await this.conn.quit(reason);
+    this.finish({ kind: lost.length > 0 ? 'line_refused' : 'ok' });
+  }
+
+  /** Left on screen below the chat, so nothing typed is lost from sight. */
+  private reportUndelivered(lost: readonly Request[]): void {
     for (const request of lost) {
       this.io.stderr.write(`chat-client: not delivered: ${undeliveredLine(request)}\n`);
     }
-    await this.conn.quit(reason);
-    this.finish({ kind: lost.length > 0 ? 'line_refused' : 'ok' });
   }
 
   /** The one line that says why connecting failed. */

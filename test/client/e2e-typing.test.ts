@@ -310,4 +310,22 @@ describe('chat-client typed into a terminal (issue 9)', () => {
     assert.equal(code, 6);
     assert.match(stderr, /^chat-client: not delivered: important unsent line$/mu);
   });
+
+  it('lines typed while the server is down are printed when the server then refuses it for good', async (t) => {
+    const dir = tempDir(t);
+    const server = await startServerProcess(t);
+    const gus = await TmuxClient.start(t, dir, ['--port', String(server.port), '--name', 'Gus']);
+    await gus.until(/^#lobby>$/mu, 'the prompt');
+    server.child.proc.kill('SIGTERM');
+    await gus.until(/reconnecting…/u, 'the reconnect status', 15_000);
+    await gus.type('typed while it was down');
+    await gus.press('Enter');
+    await gus.until(/pending: <Gus> typed while it was down/u, 'the pending line');
+    await server.child.exited;
+    // Back as an accounts-only server: a guest is refused for good.
+    await startServerProcess(t, ['--port', String(server.port), '--require-account']);
+    const { code, stderr } = await gus.exited();
+    assert.equal(code, 5);
+    assert.match(stderr, /^chat-client: not delivered: typed while it was down$/mu);
+  });
 });
