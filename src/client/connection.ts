@@ -306,7 +306,15 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private redialNow(): void {
     this.open().catch((err: ConnectError) => {
       if (this.state === 'closed') return;
-      if (err.kind === 'refused' && !RETRYABLE.has(err.code ?? '')) {
+      if (err.code === 'auth_required' && this.login.password === undefined) {
+        // Registered while this client was away (a class's accounts made
+        // with the students online): what to do, not only what happened.
+        this.finish(
+          `${err.message} (${this.login.name} was registered while this client was away; ` +
+            'start chat-client again to sign in with its password)',
+          err.code,
+        );
+      } else if (err.kind === 'refused' && !RETRYABLE.has(err.code ?? '')) {
         this.finish(err.message, err.code);
       } else if (err.code === 'alias_taken' && err.retryAfterMs === undefined) {
         // Our own ghost would have been replaced (the session token or the

@@ -304,6 +304,27 @@ describe('Connection', () => {
     });
   });
 
+  it('a guest alias registered while away: stops, saying to start again with the password', async (t) => {
+    const { server, conn } = await setup(t, {
+      reconnect: true,
+      backoffBaseMs: 10,
+      backoffMaxMs: 20,
+    });
+    const { peer } = await handshake(server, conn);
+    const closed = within(once(conn, 'closed'), 5000, 'closed');
+    peer.socket.destroy();
+    const again = await server.peer(1);
+    await again.next();
+    again.send({
+      type: 'error',
+      code: 'auth_required',
+      message: 'Alice is registered: send its password',
+    });
+    const [{ reason, code }] = (await closed) as [{ reason: string; code: string }];
+    assert.equal(code, 'auth_required');
+    assert.match(reason, /registered while this client was away; start chat-client again/u);
+  });
+
   it('retryNow while waiting to reconnect tries at once instead of after the backoff', async (t) => {
     const { server, conn } = await setup(t, {
       reconnect: true,
