@@ -11,7 +11,7 @@ import type {
   PrivateEvent,
   ResumePoint,
 } from '../protocol/messages.js';
-import type { ReadResult, StoredMessage } from '../store/store.js';
+import type { ReadResult, Store, StoredMessage } from '../store/store.js';
 import type { Chat } from './chat.js';
 import type { Room, User } from './model.js';
 import { foldKey, parseRoomArg, type Name } from '../protocol/names.js';
@@ -90,8 +90,44 @@ export async function readReplay(
       return { result: r, after, reset: false };
     }
   }
-  const recent = await store.readBefore(target.storeKey, undefined, count);
+  const recent = await readBeforeKept(
+    store,
+    target.storeKey,
+    undefined,
+    count,
+    (m) => !user.isIgnoring(foldKey(m.from)),
+  );
   return { result: recent, after: undefined, reset: after !== undefined };
+}
+
+/** Pages read at most to fill a history page around a user's ignores (each a store read). */
+const MAX_FILL_READS = 8;
+
+/**
+ * Up to `limit` messages of `stream` before `before` (exclusive) that `keep`
+ * keeps, oldest first: a user's ignores are filtered out before counting,
+ * so `/history 20` shows 20 when the store holds them. The result's other
+ * fields (epoch, top, firstRetained) are the last read's; `messages` holds
+ * only what was kept, and `oldest` the oldest seq read (for `more`).
+ */
+export async function readBeforeKept(
+  store: Pick<Store, 'readBefore'>,
+  stream: string,
+  before: number | undefined,
+  limit: number,
+  keep: (m: StoredMessage) => boolean,
+): Promise<ReadResult & { oldest: number | undefined }> {
+  let r = await store.readBefore(stream, before, limit);
+  let kept = r.messages.filter(keep);
+  let oldest = r.messages[0]?.seq;
+  for (let reads = 1; kept.length < limit && reads < MAX_FILL_READS; reads++) {
+    if (oldest === undefined || oldest <= r.firstRetained) break;
+    r = await store.readBefore(stream, oldest, limit - kept.length);
+    if (r.messages.length === 0) break;
+    oldest = r.messages[0]!.seq;
+    kept = [...r.messages.filter(keep), ...kept];
+  }
+  return { ...r, messages: kept, oldest };
 }
 
 /** Send a replay read by readReplay, then the live messages held meanwhile. */

@@ -256,6 +256,30 @@ test('an ignore follows its user through /nick: room and private messages stay o
   assert.equal((await ask(ann, { type: 'ignore', id: 'i2' })).text, 'Ben, Benny');
 });
 
+test('history with an ignore: a page holds `limit` messages of the others, not fewer', async (t) => {
+  const { port, ann, ben } = await pair(t);
+  const carl = await jsonUser(t, port, 'Carl');
+  await ann.waitForJson((o) => o.event === 'join' && o.user === 'Carl');
+  await ben.waitForJson((o) => o.event === 'join' && o.user === 'Carl');
+  await ask(ann, { type: 'ignore', id: 'i1', name: 'Ben' });
+  for (let i = 1; i <= 4; i++) {
+    for (const [c, id] of [
+      [carl, `c${i}`],
+      [ben, `b${i}`],
+    ] as const) {
+      c.sendJson({ type: 'say', id, text: id });
+      await c.waitForJson((o) => o.id === id);
+    }
+  }
+  ann.sendJson({ type: 'history', id: 'h1', limit: 3 });
+  const page = await ann.waitForJson((o) => o.id === 'h1');
+  assert.deepEqual(
+    (page.messages as Array<{ text: string }>).map((m) => m.text),
+    ['c2', 'c3', 'c4'],
+  );
+  assert.equal(page.more, true);
+});
+
 test('help: the command list, one command, not_found', async (t) => {
   const { ann } = await pair(t);
   const all = await ask(ann, { type: 'help', id: 'h1' });

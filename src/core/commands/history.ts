@@ -3,6 +3,7 @@ import type { MessageEvent, PrivateEvent } from '../../protocol/messages.js';
 import { foldKey } from '../../protocol/names.js';
 import type { StoredMessage, StreamKey } from '../../store/store.js';
 import type { User } from '../model.js';
+import { readBeforeKept } from '../replay.js';
 import { defineCommand } from './command.js';
 import type { ChatContext } from './context.js';
 import { reply } from './reply.js';
@@ -49,22 +50,25 @@ export const history = defineCommand('history', async (ctx, user, req) => {
   }
   const limit = Math.min(Math.max(req.limit ?? DEFAULT_HISTORY, 1), MAX_HISTORY);
   const after = req.after;
-  const r =
-    after !== undefined
-      ? await ctx.store.read(source.storeKey, after, limit)
-      : await ctx.store.readBefore(source.storeKey, req.before, limit);
+  const kept = (m: StoredMessage): boolean => !user.isIgnoring(foldKey(m.from));
+  // Back, pages fill up around the user's ignores; `oldest` is the oldest seq read.
+  const back =
+    after === undefined
+      ? await readBeforeKept(ctx.store, source.storeKey, req.before, limit, kept)
+      : undefined;
+  const r = back ?? (await ctx.store.read(source.storeKey, after!, limit));
   reply(user, req, {
     type: 'history',
     room: source.display,
     epoch: r.epoch,
     // Ignored users stay ignored in history too.
-    messages: r.messages.filter((m) => !user.isIgnoring(foldKey(m.from))).map(source.toEvent),
+    messages: r.messages.filter(kept).map(source.toEvent),
     // Forward: newer messages exist; back: older retained ones do. Forward
     // with nothing read, nothing newer is kept: asking again would read nothing again.
     more:
       after !== undefined
         ? r.messages.length > 0 && r.messages.at(-1)!.seq < r.top
-        : (r.messages[0]?.seq ?? Math.min(req.before ?? Infinity, r.top + 1)) > r.firstRetained,
+        : (back?.oldest ?? Math.min(req.before ?? Infinity, r.top + 1)) > r.firstRetained,
     // Forward from a seq retention has already passed (or a removed account's
     // stream no longer holds): say so, as a resume does.
     gap:
