@@ -231,6 +231,9 @@ export class Handshake {
       return;
     }
     this.host.note('info', {}, 'handshake timed out');
-    this.host.finalError('timeout', `No valid alias within ${this.host.timeoutSeconds} s; closing`);
+    this.host.finalError(
+      'timeout',
+      `Not logged in within ${this.host.timeoutSeconds} s (an alias, and its password when registered); closing`,
+    );
   }
 }
