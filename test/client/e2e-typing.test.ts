@@ -290,16 +290,26 @@ describe('chat-client typed into a terminal (issue 9)', () => {
     await zed.reader.find((l) => l.endsWith(`<Ann> ${draft}${typed}`), 'the draft, whole');
   });
 
-  it('exit with lines typed while the server is down: told first, then they are printed as it leaves', async (t) => {
-    const dir = tempDir(t);
+  /** Gus in tmux types `line` while its server is down: shown pending. */
+  async function pendingWhileDown(t: TestContext, line: string) {
     const server = await startServerProcess(t);
-    const gus = await TmuxClient.start(t, dir, ['--port', String(server.port), '--name', 'Gus']);
+    const gus = await TmuxClient.start(t, tempDir(t), [
+      '--port',
+      String(server.port),
+      '--name',
+      'Gus',
+    ]);
     await gus.until(/^#lobby>$/mu, 'the prompt');
     server.child.proc.kill('SIGTERM');
     await gus.until(/reconnecting…/u, 'the reconnect status', 15_000);
-    await gus.type('important unsent line');
+    await gus.type(line);
     await gus.press('Enter');
-    await gus.until(/pending: <Gus> important unsent line/u, 'the pending line');
+    await gus.until(new RegExp(`pending: <Gus> ${line}`, 'u'), 'the pending line');
+    return { server, gus };
+  }
+
+  it('exit with lines typed while the server is down: told first, then they are printed as it leaves', async (t) => {
+    const { gus } = await pendingWhileDown(t, 'important unsent line');
     await gus.type('exit');
     await gus.press('Enter');
     await gus.until(/1 line is not delivered yet/u, 'the warning');
@@ -312,15 +322,7 @@ describe('chat-client typed into a terminal (issue 9)', () => {
   });
 
   it('lines typed while the server is down are printed when the server then refuses it for good', async (t) => {
-    const dir = tempDir(t);
-    const server = await startServerProcess(t);
-    const gus = await TmuxClient.start(t, dir, ['--port', String(server.port), '--name', 'Gus']);
-    await gus.until(/^#lobby>$/mu, 'the prompt');
-    server.child.proc.kill('SIGTERM');
-    await gus.until(/reconnecting…/u, 'the reconnect status', 15_000);
-    await gus.type('typed while it was down');
-    await gus.press('Enter');
-    await gus.until(/pending: <Gus> typed while it was down/u, 'the pending line');
+    const { server, gus } = await pendingWhileDown(t, 'typed while it was down');
     await server.child.exited;
     // Back as an accounts-only server: a guest is refused for good.
     await startServerProcess(t, ['--port', String(server.port), '--require-account']);

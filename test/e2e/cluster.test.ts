@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { after, describe, test, type TestContext } from 'node:test';
 import { Redis } from 'ioredis';
 import { hashPassword } from '../../src/core/passwords.js';
 import { RedisStore } from '../../src/store/redis-store.js';
@@ -44,6 +44,27 @@ if (missing) {
   describe('two chat-server nodes as one chat', () => {
     const started: Array<{ destroy(): Promise<void> }> = [];
     after(() => Promise.all(started.map((s) => s.destroy())));
+
+    /** Two nodes on a fresh Redis that holds an operator account Op ("operator password"). */
+    async function nodesWithOperator(t: TestContext) {
+      const redis = await RedisServer.start({ aof: true });
+      started.push(redis);
+      // Made where cluster nodes read accounts: in Redis.
+      const store = new RedisStore({ client: new Redis(redis.url), publish: () => undefined });
+      await store.createAccount({
+        key: 'op',
+        name: 'Op',
+        hash: await hashPassword('operator password'),
+        operator: true,
+        createdAt: 1,
+      });
+      await store.close();
+      const dir = tempDir(t);
+      const args = ['--redis', redis.url];
+      const a = await spawnServer(t, { db: join(dir, 'a.db'), args });
+      const b = await spawnServer(t, { db: join(dir, 'b.db'), args });
+      return { a, b };
+    }
 
     const setups: Array<[string, () => Promise<string[]>]> = [
       [
@@ -183,22 +204,7 @@ if (missing) {
     });
 
     test('mutes, topic locks, /rooms counts, /whois away and idle, and look-alikes span the nodes', async (t) => {
-      const redis = await RedisServer.start({ aof: true });
-      started.push(redis);
-      // An operator account, made where cluster nodes read accounts: in Redis.
-      const store = new RedisStore({ client: new Redis(redis.url), publish: () => undefined });
-      await store.createAccount({
-        key: 'op',
-        name: 'Op',
-        hash: await hashPassword('operator password'),
-        operator: true,
-        createdAt: 1,
-      });
-      await store.close();
-      const dir = tempDir(t);
-      const args = ['--redis', redis.url];
-      const a = await spawnServer(t, { db: join(dir, 'a.db'), args });
-      const b = await spawnServer(t, { db: join(dir, 'b.db'), args });
+      const { a, b } = await nodesWithOperator(t);
       const op = await LineClient.json(a.port, 'Op', { password: 'operator password' });
       const bob = await LineClient.json(b.port, 'bob');
       t.after(() => [op, bob].forEach((c) => c.socket.destroy()));
@@ -270,21 +276,7 @@ if (missing) {
     });
 
     test('a topic set on either node is the topic on every node: join acks, queries, /rooms, topic locks', async (t) => {
-      const redis = await RedisServer.start({ aof: true });
-      started.push(redis);
-      const store = new RedisStore({ client: new Redis(redis.url), publish: () => undefined });
-      await store.createAccount({
-        key: 'op',
-        name: 'Op',
-        hash: await hashPassword('operator password'),
-        operator: true,
-        createdAt: 1,
-      });
-      await store.close();
-      const dir = tempDir(t);
-      const args = ['--redis', redis.url];
-      const a = await spawnServer(t, { db: join(dir, 'a.db'), args });
-      const b = await spawnServer(t, { db: join(dir, 'b.db'), args });
+      const { a, b } = await nodesWithOperator(t);
       const alice = await LineClient.json(a.port, 'alice');
       const op = await LineClient.json(a.port, 'Op', { password: 'operator password' });
       const bob = await LineClient.json(b.port, 'bob');
