@@ -4,7 +4,7 @@
  * password, renewed on a timer, dropped when the store is out of reach),
  * presence for /who across nodes (in core/cluster-presence.ts, the base
  * class), and the signals nodes send each other (announce, eject, ban,
- * takeover, moderation, topic). With one node and the in-memory lease
+ * takeover, moderation, topic, renamed). With one node and the in-memory lease
  * store it is the same code, talking to itself.
  */
 import { ChatError } from '../protocol/errors.js';

@@ -14,7 +14,7 @@ import type { AccountRecord, BanRecord } from '../store/store.js';
 import type { Chat } from './chat.js';
 import { guestIdOf, newSessionToken } from './guest-session.js';
 import { LoginThrottle } from './login-throttle.js';
-import { accountOwner, type Peer, type User } from './model.js';
+import { identityOf, type Peer, type User } from './model.js';
 import { verifyPassword } from './passwords.js';
 
 /** How long the look-alike check trusts its copy of the account list (§2). */
@@ -130,8 +130,7 @@ export class Logins {
       // Back after its server stopped (same identity): it continues,
       // unannounced; anyone else lost with a server under this alias is
       // announced gone first (§9).
-      const identity = account ? accountOwner(account.key) : 'g:' + guestId;
-      continued = await this.chat.cluster.adopt(shownName, identity);
+      continued = await this.chat.cluster.adopt(shownName, identityOf(account, guestId));
       user = this.chat.welcomes.connect(
         peer,
         { ...hello, name: shownName.display, ...(session !== undefined && { session }) },

@@ -8,7 +8,7 @@ import type { SystemEvent } from '../protocol/messages.js';
 import { LOBBY, type Name } from '../protocol/names.js';
 import type { AccountRecord } from '../store/store.js';
 import type { Chat } from './chat.js';
-import { accountOwner, type Room, type User } from './model.js';
+import { identityOf, type Room, type User } from './model.js';
 import { finishReplay, readReplay, roomTarget } from './replay.js';
 
 export class Membership {
@@ -88,10 +88,7 @@ export class Membership {
       });
       let lost;
       try {
-        lost = await chat.cluster.adopt(
-          name,
-          account ? accountOwner(account.key) : 'g:' + user.guestId,
-        );
+        lost = await chat.cluster.adopt(name, identityOf(account, user.guestId));
       } catch (err) {
         void chat.options.leases.release(lease.key, lease.token).catch(() => undefined);
         throw err;

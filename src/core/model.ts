@@ -103,6 +103,17 @@ export function accountOwner(key: string): string {
 }
 
 /**
+ * Who a session is (User.identity): its account when it has one, else its
+ * guest session (`guestId`, which every session without an account has).
+ */
+export function identityOf(
+  account: { key: string } | undefined,
+  guestId: string | undefined,
+): string {
+  return account ? accountOwner(account.key) : `g:${guestId}`;
+}
+
+/**
  * A user's rooms by key, in the order joined (the first is where a resumed
  * session lands, the last where a /part leaves it). Most users are in one
  * room: that one is held in a field, and a Map is made only for a second.
@@ -226,7 +237,7 @@ export class User {
 
   /** Who this user is for idempotency and ignores: the account, else the guest session. */
   get identity(): string {
-    return this.account ? accountOwner(this.account.key) : 'g:' + this.guestId;
+    return identityOf(this.account, this.guestId);
   }
 
   /** The Store key of this user's private stream: `@account`, or `@~guestId` for a guest. */

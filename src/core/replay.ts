@@ -90,14 +90,13 @@ export async function readReplay(
       return { result: r, after, reset: false };
     }
   }
-  const recent = await readBeforeKept(
-    store,
-    target.storeKey,
-    undefined,
-    count,
-    (m) => !user.isIgnoring(foldKey(m.from)),
-  );
+  const recent = await readBeforeKept(store, target.storeKey, undefined, count, shownTo(user));
   return { result: recent, after: undefined, reset: after !== undefined };
+}
+
+/** Whether `user` is shown a stored message: not one of someone it ignores (history too). */
+export function shownTo(user: User): (m: StoredMessage) => boolean {
+  return (m) => !user.isIgnoring(foldKey(m.from));
 }
 
 /** Pages read at most to fill a history page around a user's ignores (each a store read). */
@@ -149,8 +148,8 @@ export function finishReplay(
       ...(id !== undefined && { id }),
       room: target.display,
       epoch: r.epoch,
-      // Ignored users stay ignored in history too.
-      messages: r.messages.filter((m) => !user.isIgnoring(foldKey(m.from))).map(target.toEvent),
+      // Ignored users stay ignored in history too (a resume's replay is not filled up).
+      messages: r.messages.filter(shownTo(user)).map(target.toEvent),
       more:
         after === undefined
           ? (r.messages[0]?.seq ?? r.top + 1) > r.firstRetained

@@ -59,9 +59,9 @@ const TLS_HANDSHAKE_RECORD = 0x16;
  * at debug as `what`.
  *
  * A TLS port reads a connection's first byte before TLS sees it: a client
- * speaking plain text (`nc`, telnet, an IRC client without TLS) is told
- * so in its own protocol (`plainRefusal`) and closed, where a handshake failure would only
- * have closed it without one. Node's TLS server takes the socket, and the
+ * speaking plain text (`nc`, telnet, an IRC client without TLS) is told so
+ * in its own protocol (`plainRefusal`) and closed, where a failed handshake
+ * closed it without a word. Node's TLS server takes the socket, and the
  * byte put back, through its `connection` event.
  *
  * A TLS handshake, and the wait for that first byte, are bounded by
@@ -100,14 +100,14 @@ export function createPlainOrTlsServer(
       socket.setTimeout(options.handshakeTimeoutMs, () => socket.destroy());
       socket.on('error', () => socket.destroy());
       socket.once('data', (first: Buffer) => {
-        socket.setTimeout(0);
         if (first[0] !== TLS_HANDSHAKE_RECORD) {
           // Read on (and drop) what else it sends, so its hang-up closes the
-          // socket; one that never hangs up is ended by the timeout.
+          // socket; one that never hangs up is ended by the timeout above.
           socket.end(options.plainRefusal(first, socket));
-          socket.setTimeout(options.handshakeTimeoutMs, () => socket.destroy());
           return;
         }
+        // From here Node's TLS handshake timeout bounds it.
+        socket.setTimeout(0);
         socket.pause();
         socket.unshift(first);
         tls.emit('connection', socket);

@@ -15,6 +15,9 @@ import { FakeServer, welcome } from './helpers.js';
 
 const TS = '2026-11-25T14:02:03.120Z';
 
+/** Reconnecting within milliseconds, so a test waits on events, not on a backoff. */
+const FAST_RECONNECT = { reconnect: true, backoffBaseMs: 10, backoffMaxMs: 20 };
+
 async function setup(
   t: { after: (fn: () => Promise<void> | void) => void },
   options: Partial<ConnectionOptions> = {},
@@ -237,11 +240,7 @@ describe('Connection', () => {
   });
 
   it('reconnects, resumes after the last seq and re-sends unanswered requests with their ids', async (t) => {
-    const { server, conn } = await setup(t, {
-      reconnect: true,
-      backoffBaseMs: 10,
-      backoffMaxMs: 20,
-    });
+    const { server, conn } = await setup(t, FAST_RECONNECT);
     const { peer } = await handshake(server, conn);
     peer.send({
       type: 'message',
@@ -276,11 +275,7 @@ describe('Connection', () => {
   });
 
   it('having seen nothing, resumes from the tops its welcome gave, not from 0 (no old history shown as new)', async (t) => {
-    const { server, conn } = await setup(t, {
-      reconnect: true,
-      backoffBaseMs: 10,
-      backoffMaxMs: 20,
-    });
+    const { server, conn } = await setup(t, FAST_RECONNECT);
     const { peer } = await handshake(server, conn, {
       epochs: { '#lobby': 'e1', '@': 'p1' },
       seqs: { '#lobby': 31, '@': 2 },
@@ -305,11 +300,7 @@ describe('Connection', () => {
   });
 
   it('a guest alias registered while away: stops, saying to start again with the password', async (t) => {
-    const { server, conn } = await setup(t, {
-      reconnect: true,
-      backoffBaseMs: 10,
-      backoffMaxMs: 20,
-    });
+    const { server, conn } = await setup(t, FAST_RECONNECT);
     const { peer } = await handshake(server, conn);
     const closed = within(once(conn, 'closed'), 5000, 'closed');
     peer.socket.destroy();
@@ -376,11 +367,7 @@ describe('Connection', () => {
   });
 
   it('stops when someone else took the alias while it reconnected, and fails what was pending', async (t) => {
-    const { server, conn } = await setup(t, {
-      reconnect: true,
-      backoffBaseMs: 10,
-      backoffMaxMs: 20,
-    });
+    const { server, conn } = await setup(t, FAST_RECONNECT);
     const { peer } = await handshake(server, conn);
     let attempts = 0;
     conn.on('reconnecting', () => (attempts += 1));
@@ -399,11 +386,7 @@ describe('Connection', () => {
   });
 
   it('does not come back after being kicked', async (t) => {
-    const { server, conn } = await setup(t, {
-      reconnect: true,
-      backoffBaseMs: 10,
-      backoffMaxMs: 20,
-    });
+    const { server, conn } = await setup(t, FAST_RECONNECT);
     const { peer } = await handshake(server, conn);
     const closed = within(once(conn, 'closed'), 5000, 'closed');
     peer.send({ type: 'system', event: 'kick', ts: TS, user: 'Alice', by: 'Op', reason: 'spam' });
@@ -414,11 +397,7 @@ describe('Connection', () => {
   });
 
   it("keeps someone else's lower seq that arrives after our ack, and resumes after both", async (t) => {
-    const { server, conn } = await setup(t, {
-      reconnect: true,
-      backoffBaseMs: 10,
-      backoffMaxMs: 20,
-    });
+    const { server, conn } = await setup(t, FAST_RECONNECT);
     const { peer } = await handshake(server, conn);
     const said = conn.request({ type: 'say', room: '#lobby', text: 'mine' });
     const sent = await peer.next();
@@ -469,11 +448,7 @@ describe('Connection', () => {
   });
 
   it('logs in again after /register when it reconnects', async (t) => {
-    const { server, conn } = await setup(t, {
-      reconnect: true,
-      backoffBaseMs: 10,
-      backoffMaxMs: 20,
-    });
+    const { server, conn } = await setup(t, FAST_RECONNECT);
     const { peer } = await handshake(server, conn);
     const registered = conn.request({ type: 'register', password: 'hunter22' });
     const sent = await peer.next();

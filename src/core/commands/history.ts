@@ -1,9 +1,8 @@
 import { ChatError } from '../../protocol/errors.js';
 import type { MessageEvent, PrivateEvent } from '../../protocol/messages.js';
-import { foldKey } from '../../protocol/names.js';
 import type { StoredMessage, StreamKey } from '../../store/store.js';
 import type { User } from '../model.js';
-import { readBeforeKept } from '../replay.js';
+import { readBeforeKept, shownTo } from '../replay.js';
 import { defineCommand } from './command.js';
 import type { ChatContext } from './context.js';
 import { reply } from './reply.js';
@@ -50,19 +49,19 @@ export const history = defineCommand('history', async (ctx, user, req) => {
   }
   const limit = Math.min(Math.max(req.limit ?? DEFAULT_HISTORY, 1), MAX_HISTORY);
   const after = req.after;
-  const kept = (m: StoredMessage): boolean => !user.isIgnoring(foldKey(m.from));
-  // Back, pages fill up around the user's ignores; `oldest` is the oldest seq read.
+  const shown = shownTo(user);
+  // Back, a page fills up around the user's ignores (`oldest`: the oldest seq read).
   const back =
     after === undefined
-      ? await readBeforeKept(ctx.store, source.storeKey, req.before, limit, kept)
+      ? await readBeforeKept(ctx.store, source.storeKey, req.before, limit, shown)
       : undefined;
   const r = back ?? (await ctx.store.read(source.storeKey, after!, limit));
   reply(user, req, {
     type: 'history',
     room: source.display,
     epoch: r.epoch,
-    // Ignored users stay ignored in history too.
-    messages: r.messages.filter(kept).map(source.toEvent),
+    // Ignored users stay ignored in history too (back, already left out).
+    messages: (back ? r.messages : r.messages.filter(shown)).map(source.toEvent),
     // Forward: newer messages exist; back: older retained ones do. Forward
     // with nothing read, nothing newer is kept: asking again would read nothing again.
     more:
