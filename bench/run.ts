@@ -57,7 +57,7 @@ prints a table and writes bench/results/<timestamp>.json.
      per 1,000 deliveries per process (skipped without redis-server, except in CI)
 
 Options:
-  --quick             tiny sizes, about 1 s per scenario (what npm test runs)
+  --quick             tiny sizes, windows under 1 s (what npm test runs)
   --scenario LIST     comma-separated subset, e.g. --scenario a,b (default: all)
   --workers N         load-generator worker threads (default 2)
   --server-arg=ARG    extra argument for every chat-server start, repeatable

@@ -47,8 +47,8 @@ export function fanoutSizes(ctx: Ctx): {
       senders: 3,
       window: 16,
       msgBytes: 100,
-      warmupMs: 300,
-      measureMs: 1000,
+      warmupMs: 150,
+      measureMs: 400,
       joinTimeoutMs: 5000,
     },
   );

@@ -32,7 +32,7 @@ export async function scenarioB(ctx: Ctx): Promise<ScenarioReport> {
       // ncat needs about 11 s to admit 1000 clients (every join is O(N) lines).
       joinTimeoutMs: 30_000,
     },
-    { clients: 10, senders: 2, rate: 100, warmupMs: 200, measureMs: 1000, joinTimeoutMs: 5000 },
+    { clients: 10, senders: 2, rate: 100, warmupMs: 100, measureMs: 400, joinTimeoutMs: 5000 },
   );
   const runs: Record<string, Outcome<unknown>> = {};
   for (const kind of ctx.servers) {

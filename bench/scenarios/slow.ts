@@ -119,9 +119,9 @@ export async function scenarioD(ctx: Ctx): Promise<ScenarioReport> {
       clients: 10,
       senders: 4,
       window: 16,
-      warmupMs: 200,
-      baselineMs: 1000,
-      slowMs: 1500,
+      warmupMs: 100,
+      baselineMs: 400,
+      slowMs: 1000,
       maxQueuedBytes: 256 << 10,
     },
   );

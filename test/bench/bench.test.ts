@@ -103,12 +103,12 @@ test(
       if (p) symlinkSync(p, path.join(bin, tool));
     }
     const out = path.join(tmp, 'no-ncat.json');
-    const r = await runBench(['--quick', '--scenario', 'a,e', '--out', out], env);
+    const r = await runBench(['--quick', '--scenario', 'a', '--out', out], env);
     assert.equal(r.code, 0, `bench exited ${r.code ?? r.signal}\n${r.stdout}\n${r.stderr}`);
     assert.match(`${r.stdout}${r.stderr}`, /apt-get install -y ncat/);
     const res = JSON.parse(readFileSync(out, 'utf8')) as Results;
     assert.deepEqual(res.servers, ['chat-server']);
-    assert.deepEqual(Object.keys(res.scenarios).sort(), ['a', 'e']);
+    assert.deepEqual(Object.keys(res.scenarios), ['a']);
     assert.equal(res.scenarios['a']?.runs['ncat'], undefined);
   },
 );
