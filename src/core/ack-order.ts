@@ -3,10 +3,82 @@
  * the sender sees its own line, so it goes out exactly where the message is
  * in the room's stream as that sender sees it, also when (cluster mode) the
  * message's own announcement comes after the store's reply.
+ *
+ * Two ways. In one process (Store.publishesNotes) the ack rides on its
+ * message as an AckDue, and the fan-out puts it in the sender's copy of the
+ * burst where the line would be: nothing is held. Otherwise (Redis) the
+ * sender's room is held from the append to the answer, and the ack goes in
+ * between what was held before and after it (holdForSay, answerInPlace).
  */
-import type { ServerEvent } from '../protocol/messages.js';
+import type { AckEvent, ServerEvent } from '../protocol/messages.js';
+import type { StoredMessage } from '../store/store.js';
 import type { Chat } from './chat.js';
-import type { Room, User } from './model.js';
+import { sayAck } from './commands/reply.js';
+import { sayAnswered, type Room, type SayTurn, type User } from './model.js';
+
+/**
+ * A say's ack, carried on its message from the append to the fan-out (the
+ * append's `note`). The fan-out sends it in place when the say's turn has
+ * come (every earlier say of the sender answered) and the sender is live in
+ * the room. When an earlier answer is still to come (a refusal, or the
+ * answer to a re-sent id, between pipelined says) the fan-out holds the room
+ * for the sender from this message on, as holdForSay does, and the say's
+ * answer puts the ack in place. In a replay of the room, the answer sends it
+ * at once, as a say that could not hold the room.
+ */
+export class AckDue {
+  /** The fan-out held the room for this ack (answerInPlace sends it). */
+  held = false;
+
+  constructor(
+    readonly user: User,
+    readonly id: string,
+    /** The room's display name when the say was made, as the ack names it. */
+    readonly room: string,
+    readonly turn: SayTurn,
+  ) {}
+
+  /**
+   * Whether the fan-out can send the acks among `stored` at `own` (the
+   * sender `reader`'s messages, in order) in place, one after the other.
+   */
+  static allReady(stored: readonly StoredMessage[], own: readonly number[], reader: User): boolean {
+    let before: SayTurn | undefined;
+    for (const i of own) {
+      const due = stored[i]!.note;
+      if (!(due instanceof AckDue) || due.user !== reader || due.turn.answered) continue;
+      const prev = due.turn.prev;
+      if (prev !== undefined && !prev.answered && prev !== before) return false;
+      before = due.turn;
+    }
+    return true;
+  }
+
+  /**
+   * At the fan-out of `m` to `reader`: its ack, to go where the message
+   * would, when it is `reader`'s and its turn has come; else undefined, and
+   * when earlier answers are still to come, the room is held for it.
+   */
+  static take(m: StoredMessage, reader: User, ts: string, room: Room): AckEvent | undefined {
+    const due = m.note;
+    if (!(due instanceof AckDue) || due.user !== reader || due.turn.answered || due.held) {
+      return undefined;
+    }
+    if (reader.holding(room.name.key) === undefined && due.turn.prev?.answered !== false) {
+      sayAnswered(due.turn);
+      return sayAck(due.id, { seq: m.seq, ts, room: due.room });
+    }
+    due.held = holdForSay(reader, room);
+    return undefined;
+  }
+
+  /** The say's answer: its ack, unless the fan-out sent it. */
+  answer(seq: number, ts: string): void {
+    if (this.turn.answered) return;
+    sayAnswered(this.turn);
+    this.user.peer.send(sayAck(this.id, { seq, ts, room: this.room }));
+  }
+}
 
 /** Longest a sender's ack waits for its message's announcement (see atSeq). */
 const AT_SEQ_TIMEOUT_MS = 3000;

@@ -12,7 +12,7 @@ import type { AuditRecord, Store, TopicRecord } from '../store/store.js';
 import { ChatError } from '../protocol/errors.js';
 import { systemClock, type Clock } from './clock.js';
 import { AccountWatch } from './account-watch.js';
-import { answerInPlace, dropSay, holdForSay } from './ack-order.js';
+import { answerInPlace, atSeq, dropSay, holdForSay } from './ack-order.js';
 import { Announcer } from './announce.js';
 import type { ChatOptions } from './chat-options.js';
 import { Moderation } from './moderation.js';
@@ -97,6 +97,7 @@ export class Chat implements ChatContext {
   readonly holdForSay: ChatContext['holdForSay'] = holdForSay;
   readonly answerInPlace: ChatContext['answerInPlace'] = (...args) => answerInPlace(this, ...args);
   readonly dropSay: ChatContext['dropSay'] = (...args) => dropSay(this, ...args);
+  readonly afterFanOut: ChatContext['afterFanOut'] = (...args) => atSeq(this, ...args);
   readonly isOperator: ChatContext['isOperator'] = (user) => this.accountWatch.isOperator(user);
   readonly checkAccounts = (): Promise<void> => this.accountWatch.check();
   readonly renewAll = (): Promise<void> => this.cluster.renewAll();

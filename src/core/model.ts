@@ -23,9 +23,15 @@ export interface Peer {
   send(event: ServerEvent): void;
   /**
    * Send several events in order; the same array may go to many peers (encode
-   * it once). `skip`: indexes (ascending) of events this peer must not get.
+   * it once). `skip`: indexes (ascending) of events this peer must not get;
+   * `instead[j]`, when given, is sent in place of event `skip[j]` (a
+   * sender's ack where its own line would be, core/ack-order.ts).
    */
-  sendAll(events: readonly ServerEvent[], skip?: readonly number[]): void;
+  sendAll(
+    events: readonly ServerEvent[],
+    skip?: readonly number[],
+    instead?: readonly (ServerEvent | undefined)[],
+  ): void;
   /** End the connection once what was sent is flushed. */
   close(reason: string): void;
 }
@@ -175,6 +181,23 @@ export class UserRooms {
   }
 }
 
+/**
+ * One say of a user, from its append to its answer. Answers go out in the
+ * order the says came (docs/protocol.md §4 "Order"): a say's ack may be sent
+ * during its message's fan-out only once the say before it is answered.
+ */
+export interface SayTurn {
+  answered: boolean;
+  /** The say before, while it is not answered (a chain no longer than what is in flight). */
+  prev: SayTurn | undefined;
+}
+
+/** A say's answer went out (its ack, its refusal, or nothing for a say without an id). */
+export function sayAnswered(turn: SayTurn): void {
+  turn.answered = true;
+  turn.prev = undefined;
+}
+
 export class User {
   readonly rooms = new UserRooms();
   /**
@@ -221,6 +244,8 @@ export class User {
    * the last say issued behind it (pipelined, see Chat.handle) has answered.
    */
   sayTail: Promise<void> | undefined;
+  /** The user's latest say, answered or not (beginSay). */
+  private lastSay: SayTurn | undefined;
 
   /** When the user last sent a request other than a heartbeat (ms; for /whois idle time). */
   lastActive: number;
@@ -267,6 +292,18 @@ export class User {
 
   ignoredNames(): string[] {
     return [...(this.ignoredUsers?.values() ?? [])];
+  }
+
+  /**
+   * A say of this user begins (RequestOrder, in the order sent): its turn
+   * knows the say before it while that one is still to be answered, so an
+   * ack can go out early only in its turn (ack-order.ts).
+   */
+  beginSay(): SayTurn {
+    const prev = this.lastSay;
+    const turn: SayTurn = { answered: false, prev: prev?.answered === false ? prev : undefined };
+    this.lastSay = turn;
+    return turn;
   }
 
   /** Start holding a stream's live events (a replay is under way); keeps an existing hold. */

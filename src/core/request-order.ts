@@ -11,7 +11,16 @@ import type { RequestOf } from '../protocol/commands.js';
 import type { Chat } from './chat.js';
 import { runCommand } from './commands/index.js';
 import { storeSay } from './commands/say.js';
-import type { User } from './model.js';
+import { sayAnswered, type SayTurn, type User } from './model.js';
+
+/** Mark `turn` answered once `sent` (a say's answer, maybe still going out) is done. */
+function answered(turn: SayTurn, sent: void | Promise<void>): void | Promise<void> {
+  if (!sent) {
+    sayAnswered(turn);
+    return;
+  }
+  return sent.then(() => sayAnswered(turn));
+}
 
 export class RequestOrder {
   constructor(private readonly chat: Chat) {}
@@ -36,23 +45,41 @@ export class RequestOrder {
         user.sayTail = this.pipelineSay(user, req, tail);
         return;
       }
-      this.inOrder(user, () => this.run(user, req), true);
+      this.inOrder(user, () => this.runSay(user, req), true);
       return;
     }
     this.inOrder(user, () => this.run(user, req));
+  }
+
+  /**
+   * A say that may have others pipelined behind it (handle): the `say`
+   * command, with a turn among the user's says (ack-order.ts).
+   */
+  private runSay(user: User, req: RequestOf<'say'>): void | Promise<void> {
+    if (!user.connected) return;
+    user.lastActive = this.chat.now();
+    const turn = user.beginSay();
+    return storeSay(this.chat, user, req, turn).then(
+      (a) => answered(turn, a.send()),
+      (err: unknown) => {
+        this.refuse(user, err, req.id);
+        sayAnswered(turn);
+      },
+    );
   }
 
   /** A pipelined say (handle): appended now, answered once `after` has settled. Never rejects. */
   private pipelineSay(user: User, req: RequestOf<'say'>, after: Promise<void>): Promise<void> {
     if (!user.connected) return after;
     user.lastActive = this.chat.now();
-    const answer = storeSay(this.chat, user, req).then(
+    const turn = user.beginSay();
+    const answer = storeSay(this.chat, user, req, turn).then(
       (a) => a.send,
       (err: unknown) => () => this.refuse(user, err, req.id),
     );
     return after
       .then(() => answer)
-      .then((send) => send())
+      .then((send) => answered(turn, send()))
       .catch((err: unknown) =>
         this.chat.options.onInternalError?.(err, 'answering a pipelined say'),
       );

@@ -6,10 +6,11 @@
  * burst whole.
  */
 import { StreamFollower } from '../bus/follower.js';
-import type { MessageEvent, PrivateEvent } from '../protocol/messages.js';
+import type { AckEvent, MessageEvent, PrivateEvent } from '../protocol/messages.js';
 import { keyHash, MentionFinder, mentionsAmong } from '../protocol/mention.js';
 import { foldKey, type Name } from '../protocol/names.js';
 import type { ReadResult, StoredMessage } from '../store/store.js';
+import { AckDue } from './ack-order.js';
 import type { Chat } from './chat.js';
 import { isoTime } from './iso-time.js';
 import { Followed, Room, SETTLED, type User } from './model.js';
@@ -178,16 +179,31 @@ export class Streams {
         if (!own) {
           if (events.length === 1) member.peer.send(events[0]!);
           else member.peer.sendAll(events);
-        } else if (own.length < events.length) {
-          // One of the burst's senders: the rest of it as one unit, cut from
-          // the same encoding without its own lines (split horizon).
-          member.peer.sendAll(events, own);
+          continue;
         }
-        continue;
+        // One of the burst's senders: the rest of it as one unit, cut from
+        // the same encoding without its own lines (split horizon), with its
+        // acks where those lines were (ack-order.ts).
+        // When an earlier answer of theirs is still to come, message by
+        // message below (the room is held from the first ack that waits).
+        if (AckDue.allReady(fresh, own, member)) {
+          let acks: (AckEvent | undefined)[] | undefined;
+          own.forEach((i, j) => {
+            const ack = AckDue.take(fresh[i]!, member, events[i]!.ts, room);
+            if (ack) (acks ??= new Array<AckEvent | undefined>(own.length))[j] = ack;
+          });
+          if (acks || own.length < events.length) member.peer.sendAll(events, own, acks);
+          continue;
+        }
       }
       events.forEach((event, i) => {
         const fromKey = from[i]!;
-        if (member.name.key === fromKey || member.isIgnoring(fromKey)) return;
+        if (member.name.key === fromKey) {
+          const ack = AckDue.take(fresh[i]!, member, event.ts, room);
+          if (ack) member.peer.send(ack);
+          return;
+        }
+        if (member.isIgnoring(fromKey)) return;
         // The mentioned member's own copy carries the flag; the shared one stays shared.
         this.chat.deliver(
           member,
@@ -196,6 +212,9 @@ export class Streams {
         );
       });
     }
+    // An ack not taken here goes with its say's answer; the stored message
+    // (kept in the history ring) must not keep its sender alive.
+    for (const m of fresh) if (m.note !== undefined) m.note = undefined;
   }
 
   /**

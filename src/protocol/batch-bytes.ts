@@ -5,16 +5,24 @@
  * same encoding instead of a second encoding event by event
  * (docs/performance.md, fourth pass).
  */
-/** Call `fn` for each item whose index is not in `skip` (ascending), in order. */
+/**
+ * Call `fn` for each item whose index is not in `skip` (ascending), in
+ * order; in place of a skipped one, for `instead[j]` (the item standing in
+ * for `items[skip[j]]`) when there is one.
+ */
 export function forEachKept<T>(
   items: readonly T[],
   skip: readonly number[] | undefined,
   fn: (item: T) => void,
+  instead?: readonly (T | undefined)[],
 ): void {
   let s = 0;
   for (let i = 0; i < items.length; i++) {
-    if (skip?.[s] === i) s++;
-    else fn(items[i]!);
+    if (skip?.[s] === i) {
+      const other = instead?.[s];
+      s++;
+      if (other !== undefined) fn(other);
+    } else fn(items[i]!);
   }
 }
 
@@ -64,18 +72,27 @@ export class EncodedBatch {
     return new EncodedBatch(bytes, ends);
   }
 
-  /** The bytes of every event except those at `skip` (ascending indexes), copied once. */
-  without(skip: readonly number[]): Buffer {
+  /**
+   * The bytes of every event except those at `skip` (ascending indexes),
+   * copied once; `instead[j]`, when given, goes where event `skip[j]` was (a
+   * sender's ack in place of its own line, core/ack-order.ts).
+   */
+  without(skip: readonly number[], instead?: readonly (Buffer | undefined)[]): Buffer {
     if (skip.length === 0) return this.bytes;
     let size = this.bytes.length;
-    for (const i of skip) size -= this.ends[i]! - this.start(i);
+    skip.forEach((i, j) => {
+      size -= this.ends[i]! - this.start(i);
+      size += instead?.[j]?.length ?? 0;
+    });
     const out = Buffer.allocUnsafe(size);
     let at = 0;
     let from = 0;
-    for (const i of skip) {
+    skip.forEach((i, j) => {
       at += this.bytes.copy(out, at, from, this.start(i));
+      const other = instead?.[j];
+      if (other) at += other.copy(out, at);
       from = this.ends[i]!;
-    }
+    });
     this.bytes.copy(out, at, from);
     return out;
   }

@@ -87,9 +87,15 @@ export interface Codec {
   /**
    * Bytes for several events in order, made once per array (a room's burst);
    * without the events at `skip` (ascending indexes: a sender's own lines),
-   * cut from that same encoding.
+   * cut from that same encoding, with `instead[j]` (bytes this codec made,
+   * such as the sender's ack) in place of event `skip[j]` when given.
    */
-  encodeAll(events: readonly ServerEvent[], view: View, skip?: readonly number[]): Buffer;
+  encodeAll(
+    events: readonly ServerEvent[],
+    view: View,
+    skip?: readonly number[],
+    instead?: readonly (Buffer | undefined)[],
+  ): Buffer;
 }
 
 /** Picks the codec for a connection from its first non-blank frame. */

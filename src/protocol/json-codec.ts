@@ -221,13 +221,13 @@ function messageLine(e: MessageEvent): Buffer {
   return b;
 }
 
-/** The keys of a say's ack, in the order ackSay makes them (core/commands/reply.ts). */
+/** The keys of a say's ack, in the order sayAck makes them (core/commands/reply.ts). */
 const SAY_ACK_KEYS = ['type', 'id', 'op', 'ts', 'seq', 'room'];
 
 /**
  * A say's ack (one per JSON message) as messageLine writes a message: byte
  * for byte what JSON.stringify gives (a test checks), when it has exactly
- * ackSay's keys in ackSay's order and nothing to escape; undefined
+ * sayAck's keys in sayAck's order and nothing to escape; undefined
  * otherwise. About 0.33 µs against 0.63 (docs/performance.md, ninth pass).
  */
 function sayAckLine(e: AckEvent): Buffer | undefined {
@@ -266,13 +266,17 @@ export class JsonEncoder {
   private readonly all = new WeakMap<readonly ServerEvent[], EncodedBatch>();
 
   /** Bytes for several events in order, made once per array (see TextEncoder.encodeAll). */
-  encodeAll(events: readonly ServerEvent[], skip?: readonly number[]): Buffer {
+  encodeAll(
+    events: readonly ServerEvent[],
+    skip?: readonly number[],
+    instead?: readonly (Buffer | undefined)[],
+  ): Buffer {
     let batch = this.all.get(events);
     if (!batch) {
       batch = EncodedBatch.of(events.map((e) => this.encode(e)));
       this.all.set(events, batch);
     }
-    return skip ? batch.without(skip) : batch.bytes;
+    return skip ? batch.without(skip, instead) : batch.bytes;
   }
 }
 
@@ -341,7 +345,12 @@ export class JsonCodec implements Codec {
     return this.encoder.encode(event);
   }
 
-  encodeAll(events: readonly ServerEvent[], _view?: View, skip?: readonly number[]): Buffer {
-    return this.encoder.encodeAll(events, skip);
+  encodeAll(
+    events: readonly ServerEvent[],
+    _view?: View,
+    skip?: readonly number[],
+    instead?: readonly (Buffer | undefined)[],
+  ): Buffer {
+    return this.encoder.encodeAll(events, skip, instead);
   }
 }

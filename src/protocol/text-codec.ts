@@ -188,7 +188,12 @@ export class TextCodec implements Codec {
     return this.encoder.encode(event, view.here);
   }
 
-  encodeAll(events: readonly ServerEvent[], view: View, skip?: readonly number[]): Buffer {
-    return this.encoder.encodeAll(events, view.here, skip);
+  encodeAll(
+    events: readonly ServerEvent[],
+    view: View,
+    skip?: readonly number[],
+    instead?: readonly (Buffer | undefined)[],
+  ): Buffer {
+    return this.encoder.encodeAll(events, view.here, skip, instead);
   }
 }

@@ -194,7 +194,12 @@ export class TextEncoder {
    * variant: a burst shared by a room's members costs one encoding, and its
    * senders get it without their own lines (`skip`) as ranges of that one.
    */
-  encodeAll(events: readonly ServerEvent[], here: string, skip?: readonly number[]): Buffer {
+  encodeAll(
+    events: readonly ServerEvent[],
+    here: string,
+    skip?: readonly number[],
+    instead?: readonly (Buffer | undefined)[],
+  ): Buffer {
     const first = events[0];
     const inHere = first?.type === 'message' ? first.room === here : true;
     const cache = inHere ? this.allCurrent : this.allOther;
@@ -205,6 +210,6 @@ export class TextEncoder {
       batch = EncodedBatch.ofTexts(events.map((e) => encodeText(e, here)));
       cache.set(events, batch);
     }
-    return skip ? batch.without(skip) : batch.bytes;
+    return skip ? batch.without(skip, instead) : batch.bytes;
   }
 }

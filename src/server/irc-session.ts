@@ -170,8 +170,12 @@ export class IrcSession extends Connection implements Peer {
     this.requests.settled();
   }
 
-  sendAll(events: readonly ServerEvent[], skip?: readonly number[]): void {
-    forEachKept(events, skip, (e) => this.send(e));
+  sendAll(
+    events: readonly ServerEvent[],
+    skip?: readonly number[],
+    instead?: readonly (ServerEvent | undefined)[],
+  ): void {
+    forEachKept(events, skip, (e) => this.send(e), instead);
   }
 
   /** Say why in an ERROR line, then close after the flush (Peer). */

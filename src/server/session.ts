@@ -159,14 +159,23 @@ export class Session extends Connection implements Peer, View {
   }
 
   /** Encode and queue several events in order (Peer): one encoding shared by every recipient. */
-  sendAll(events: readonly ServerEvent[], skip?: readonly number[]): void {
+  sendAll(
+    events: readonly ServerEvent[],
+    skip?: readonly number[],
+    instead?: readonly (ServerEvent | undefined)[],
+  ): void {
     if (this.closing || this.socket.destroyed) return;
     const tally = this.deps.tally;
     let messages = messagesIn(events);
     if (skip) for (const i of skip) if (isMessage(events[i]!)) messages--;
     tally.deliveries += events.length - (skip?.length ?? 0);
     tally.messagesOut += messages;
-    const bytes = this.codec.encodeAll(events, this, skip);
+    let insteadBytes: (Buffer | undefined)[] | undefined;
+    if (instead) {
+      insteadBytes = instead.map((e) => (e === undefined ? undefined : this.codec.encode(e, this)));
+      tally.deliveries += insteadBytes.filter((b) => b !== undefined).length;
+    }
+    const bytes = this.codec.encodeAll(events, this, skip, insteadBytes);
     if (bytes.length > 0) this.write(bytes);
   }
 

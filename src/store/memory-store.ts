@@ -25,6 +25,8 @@ export class MemoryStore extends MemoryAccounts implements Store {
   private readonly streams = new Map<StreamKey, Stream>();
   private readonly seen = new Map<string, { message: StoredMessage; at: number }>();
   private readonly epoch = randomUUID();
+  /** append() publishes the message it keeps, note and all, before it resolves (Store). */
+  readonly publishesNotes: boolean = true;
   private readonly topics = new Map<StreamKey, TopicRecord>();
   private readonly ignores = new Map<string, Map<string, string>>();
 

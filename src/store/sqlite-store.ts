@@ -127,6 +127,8 @@ export class SqliteStore extends SqliteTables implements Store {
 
   /** Seqs are taken in append(); batches commit and publish in append order (Store). */
   readonly pipelinesAppends = true;
+  /** The published message is the one made in queue(), note and all (Store). */
+  readonly publishesNotes = true;
 
   /** Take the next seq now; resolves (and publishes) once this turn's batch has committed. */
   append(stream: StreamKey, msg: NewMessage, idempotencyKey?: string): Promise<AppendResult> {
@@ -168,6 +170,7 @@ export class SqliteStore extends SqliteTables implements Store {
       action: msg.action,
     };
     if (msg.to !== undefined) message.to = msg.to;
+    if (msg.note !== undefined) message.note = msg.note;
     const entry: Entry = {
       message,
       key: idempotencyKey,

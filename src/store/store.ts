@@ -16,6 +16,12 @@ export interface NewMessage {
   action: boolean;
   /** Milliseconds since the epoch, set by the server. */
   ts: number;
+  /**
+   * What the appending code hands to this process's subscribers along with
+   * the message (see Store.publishesNotes); never stored, never sent to
+   * another node, and absent on a message read back.
+   */
+  note?: object;
 }
 
 export interface StoredMessage extends NewMessage {
@@ -198,6 +204,13 @@ export interface Store extends AccountStore, ModerationStore {
    * resolved, and its answers still come in order (Chat.handle).
    */
   readonly pipelinesAppends?: boolean;
+  /**
+   * True when an append's `note` is on the very message object published to
+   * this process's Bus, before the append resolves: the core then acks a say
+   * during its message's fan-out (core/ack-order.ts). A store whose messages
+   * reach the Bus some other way (through Redis) leaves it false.
+   */
+  readonly publishesNotes?: boolean;
   /**
    * Atomically take the next seq, store, trim to retention, then publish. A
    * repeated `idempotencyKey` returns the original message and publishes nothing.

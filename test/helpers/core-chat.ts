@@ -7,6 +7,7 @@
 import type { Chat } from '../../src/core/chat.js';
 import type { ChatOptions } from '../../src/core/chat-options.js';
 import type { Peer, User } from '../../src/core/model.js';
+import { forEachKept } from '../../src/protocol/batch-bytes.js';
 import type { ServerEvent } from '../../src/protocol/messages.js';
 
 export function coreChatOptions(
@@ -49,8 +50,13 @@ export class RecordingPeer implements Peer {
     if (event.type === 'message') this.messageCalls++;
     this.push(event);
   }
-  sendAll(events: readonly ServerEvent[], skip?: readonly number[]): void {
-    const kept = events.filter((_, i) => !skip?.includes(i));
+  sendAll(
+    events: readonly ServerEvent[],
+    skip?: readonly number[],
+    instead?: readonly (ServerEvent | undefined)[],
+  ): void {
+    const kept: ServerEvent[] = [];
+    forEachKept(events, skip, (e) => kept.push(e), instead);
     if (kept.some((e) => e.type === 'message')) this.messageCalls++;
     for (const e of kept) this.push(e);
   }

@@ -110,3 +110,64 @@ test("pipelined says of two JSON senders: each ack sits at its message's place a
     );
   }
 });
+
+test("acks sit in the room's order among another sender's messages, across refusals and re-sent ids in the pipeline", async (t) => {
+  const { port } = await serve(t);
+  const ann = await jsonUser(t, port, 'Ann');
+  const ben = await jsonUser(t, port, 'Ben');
+  await ann.waitForJson((o) => o.event === 'join' && o.user === 'Ben');
+
+  const lines = (reqs: object[]): string => reqs.map((r) => JSON.stringify(r) + '\n').join('');
+  const rounds = 20;
+  const sent: string[] = [];
+  const answers: string[] = [];
+  const stream: Array<{ kind: string; seq: number }> = [];
+  let fromBen = 0;
+  /** Read Ann's lines until she has `n` answers and `m` of Ben's messages. */
+  const readUntil = async (n: number, m: number): Promise<void> => {
+    while (answers.length < n || fromBen < m) {
+      const o = await ann.nextJson();
+      if (o.type === 'message') {
+        fromBen++;
+        stream.push({ kind: `message ${String(o.text)}`, seq: o.seq as number });
+      } else if (typeof o.id === 'string' && (o.type === 'ack' || o.type === 'error')) {
+        const again = answers.includes(o.id);
+        answers.push(o.id);
+        // A re-sent id is answered with its original seq: in its turn, not in the stream.
+        if (o.type === 'ack' && !again) stream.push({ kind: `ack ${o.id}`, seq: o.seq as number });
+      }
+    }
+  };
+  for (let r = 0; r < rounds; r++) {
+    // A refusal and a re-sent id (of a say still waiting for its commit)
+    // between says: their answers come in their turn, and the acks after
+    // them still sit where their messages are.
+    const annBurst = [
+      { type: 'say', id: `a${r}-1`, text: `ann ${r} 1` },
+      { type: 'say', id: `a${r}-2`, room: '#nowhere', text: 'refused' },
+      { type: 'say', id: `a${r}-3`, text: `ann ${r} 3` },
+      { type: 'say', id: `a${r}-1`, text: `ann ${r} 1` },
+      { type: 'say', id: `a${r}-4`, text: `ann ${r} 4` },
+    ];
+    sent.push(...annBurst.map((q) => q.id));
+    // Both bursts are read in one turn of the server's loop, mostly, so
+    // Ben's lines fall into the same commit as Ann's, after hers or between.
+    const benBurst = lines(
+      Array.from({ length: 5 }, (_, i) => ({ type: 'say', text: `ben ${r} ${i}` })),
+    );
+    if (r % 2 === 0) {
+      ann.sendRaw(lines(annBurst));
+      ben.sendRaw(benBurst);
+    } else {
+      ben.sendRaw(benBurst);
+      ann.sendRaw(lines(annBurst));
+    }
+    await readUntil(sent.length, (r + 1) * 5);
+  }
+  assert.deepEqual(answers, sent, 'every request answered once, in the order sent');
+  const seqs = stream.map((e) => e.seq);
+  for (let i = 1; i < seqs.length; i++) {
+    assert.ok(seqs[i]! > seqs[i - 1]!, `out of the room's order: ${JSON.stringify(stream)}`);
+  }
+  assert.equal(stream.filter((e) => e.kind.startsWith('ack')).length, rounds * 3);
+});

@@ -12,11 +12,20 @@ import { Chat } from '../../src/core/chat.js';
 import { coreChatOptions, joinAs } from '../helpers/core-chat.js';
 import { MemoryLeases } from '../../src/store/memory-leases.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
-import type { AppendResult, NewMessage } from '../../src/store/store.js';
+import type { AppendResult, NewMessage, StoredMessage } from '../../src/store/store.js';
 
-/** Appends by `slow` are stored and announced at once, but answered only on release(). */
+/**
+ * Appends by `slow` are stored and announced at once, but answered only on
+ * release(). `notes`: whether the ack can ride on the message to its fan-out
+ * (one process); without, the sender's room is held until the answer (Redis).
+ */
 class LateStore extends MemoryStore {
   slow = '';
+  override readonly publishesNotes: boolean;
+  constructor(publish: (m: StoredMessage) => void, notes: boolean) {
+    super(publish, 100);
+    this.publishesNotes = notes;
+  }
   private gate: Promise<void> = Promise.resolve();
   release: () => void = () => undefined;
   hold(): void {
@@ -30,9 +39,9 @@ class LateStore extends MemoryStore {
 }
 
 /** The core on a LateStore with alice's appends held until release(), alice and bob in #lobby. */
-async function heldAlice() {
+async function heldAlice(notes: boolean) {
   const bus = new LocalBus();
-  const store = new LateStore((m) => bus.publish(m), 100);
+  const store = new LateStore((m) => bus.publish(m), notes);
   const chat = new Chat(coreChatOptions({ store, bus, leases: new MemoryLeases() }));
   await chat.start();
   const [alice, ap] = await joinAs(chat, 'alice');
@@ -42,34 +51,37 @@ async function heldAlice() {
   return { store, chat, alice, ap, bob, bp };
 }
 
-test('an ack answered late still comes before the messages said after it', async () => {
-  const { store, chat, alice, ap, bob, bp } = await heldAlice();
-  chat.handle(alice, { type: 'say', id: 'a1', room: '#lobby', text: 'first' });
-  // Bob's message is stored after alice's and reaches her before her store answers.
-  chat.handle(bob, { type: 'say', id: 'b1', room: '#lobby', text: 'second' });
-  await bp.until((e) => e.type === 'ack' && e.id === 'b1');
-  store.release();
-  await ap.until((e) => e.type === 'ack' && e.id === 'a1');
+for (const notes of [true, false]) {
+  const how = notes ? 'acked by the fan-out' : 'the room held';
+  test(`an ack answered late still comes before the messages said after it (${how})`, async () => {
+    const { store, chat, alice, ap, bob, bp } = await heldAlice(notes);
+    chat.handle(alice, { type: 'say', id: 'a1', room: '#lobby', text: 'first' });
+    // Bob's message is stored after alice's and reaches her before her store answers.
+    chat.handle(bob, { type: 'say', id: 'b1', room: '#lobby', text: 'second' });
+    await bp.until((e) => e.type === 'ack' && e.id === 'b1');
+    store.release();
+    await ap.until((e) => e.type === 'ack' && e.id === 'a1');
 
-  const seen = ap.events
-    .filter((e) => e.type === 'ack' || e.type === 'message')
-    .map((e) => (e.type === 'ack' ? `ack ${String(e.seq)}` : `message ${String(e.seq)}`));
-  assert.deepEqual(seen, ['ack 1', 'message 2']);
-  chat.shutdown();
-});
+    const seen = ap.events
+      .filter((e) => e.type === 'ack' || e.type === 'message')
+      .map((e) => (e.type === 'ack' ? `ack ${String(e.seq)}` : `message ${String(e.seq)}`));
+    assert.deepEqual(seen, ['ack 1', 'message 2']);
+    chat.shutdown();
+  });
 
-test('messages held behind a say in flight go out after its ack, in order', async () => {
-  const { store, chat, alice, ap, bob, bp } = await heldAlice();
-  chat.handle(alice, { type: 'say', id: 'a1', room: '#lobby', text: 'first' });
-  for (const id of ['b1', 'b2', 'b3'])
-    chat.handle(bob, { type: 'say', id, room: '#lobby', text: id });
-  await bp.until((e) => e.type === 'ack' && e.id === 'b3');
-  store.release();
-  await ap.until((e) => e.type === 'message' && e.seq === 4);
+  test(`messages held behind a say in flight go out after its ack, in order (${how})`, async () => {
+    const { store, chat, alice, ap, bob, bp } = await heldAlice(notes);
+    chat.handle(alice, { type: 'say', id: 'a1', room: '#lobby', text: 'first' });
+    for (const id of ['b1', 'b2', 'b3'])
+      chat.handle(bob, { type: 'say', id, room: '#lobby', text: id });
+    await bp.until((e) => e.type === 'ack' && e.id === 'b3');
+    store.release();
+    await ap.until((e) => e.type === 'message' && e.seq === 4);
 
-  const seen = ap.events
-    .filter((e) => e.type === 'ack' || e.type === 'message')
-    .map((e) => (e.type === 'ack' ? `ack ${String(e.seq)}` : `message ${String(e.seq)}`));
-  assert.deepEqual(seen, ['ack 1', 'message 2', 'message 3', 'message 4']);
-  chat.shutdown();
-});
+    const seen = ap.events
+      .filter((e) => e.type === 'ack' || e.type === 'message')
+      .map((e) => (e.type === 'ack' ? `ack ${String(e.seq)}` : `message ${String(e.seq)}`));
+    assert.deepEqual(seen, ['ack 1', 'message 2', 'message 3', 'message 4']);
+    chat.shutdown();
+  });
+}

@@ -10,6 +10,7 @@ import { ChunkBudgets } from '../../src/core/transfer-budget.js';
 import { rewind, takeChunk, type Transfer } from '../../src/core/transfer-model.js';
 import { ChatError } from '../../src/protocol/errors.js';
 import type { FileEvent } from '../../src/protocol/file-messages.js';
+import { forEachKept } from '../../src/protocol/batch-bytes.js';
 import type { ServerEvent } from '../../src/protocol/messages.js';
 import { parseAlias, parseRoom } from '../../src/protocol/names.js';
 
@@ -19,7 +20,7 @@ function user(name: string, got: ServerEvent[] = []): User {
     address: '127.0.0.1',
     mode: 'json',
     send: (e) => got.push(e),
-    sendAll: (es, skip) => got.push(...es.filter((_, i) => !skip?.includes(i))),
+    sendAll: (es, skip, instead) => forEachKept(es, skip, (e) => got.push(e), instead),
     close() {},
   };
   return new User(parseAlias(name), new Room(parseRoom('#lobby')), peer, 0);

@@ -10,6 +10,7 @@ import { ChatError } from '../../src/protocol/errors.js';
 import { Room, User, type Peer } from '../../src/core/model.js';
 import { foldKey, parseAlias, parseRoom } from '../../src/protocol/names.js';
 import { Transfers, type TransferLimits } from '../../src/core/transfers.js';
+import { forEachKept } from '../../src/protocol/batch-bytes.js';
 import type { ServerEvent } from '../../src/protocol/messages.js';
 
 class FakePeer implements Peer {
@@ -22,8 +23,12 @@ class FakePeer implements Peer {
   send(event: ServerEvent): void {
     this.events.push(event);
   }
-  sendAll(events: readonly ServerEvent[], skip?: readonly number[]): void {
-    this.events.push(...events.filter((_, i) => !skip?.includes(i)));
+  sendAll(
+    events: readonly ServerEvent[],
+    skip?: readonly number[],
+    instead?: readonly (ServerEvent | undefined)[],
+  ): void {
+    forEachKept(events, skip, (e) => this.events.push(e), instead);
   }
   close(): void {}
   of(type: string): ServerEvent[] {

@@ -98,6 +98,8 @@ export interface ChatContext {
   answerInPlace(user: User, room: Room, seq: number, ack: () => void): void | Promise<void>;
   /** A held say failed: let its hold go. */
   dropSay(user: User, room: Room): void;
+  /** Run `then` once this node has fanned `room` out up to `seq` (at once when it has). */
+  afterFanOut(room: Room, seq: number, then: () => void): void | Promise<void>;
   /** A user online on another node, or undefined. */
   remoteUser(raw: string): Promise<Owner | undefined>;
   /** Users online on other nodes, from their `*` presence (away, rooms, last active). */

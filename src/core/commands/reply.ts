@@ -30,17 +30,6 @@ export function ack(
  * its fields twice, which showed in the ingest bench's JSON runs (one ack
  * per message). The same fields in the same order as `ack` would send.
  */
-export function ackSay(
-  user: User,
-  id: string,
-  fields: { seq: number; ts: string; room: string },
-): void {
-  user.peer.send({
-    type: 'ack',
-    id,
-    op: 'say',
-    ts: fields.ts,
-    seq: fields.seq,
-    room: fields.room,
-  });
+export function sayAck(id: string, fields: { seq: number; ts: string; room: string }): AckEvent {
+  return { type: 'ack', id, op: 'say', ts: fields.ts, seq: fields.seq, room: fields.room };
 }

@@ -1,10 +1,11 @@
 import type { RequestOf } from '../../protocol/commands.js';
 import type { AppendResult } from '../../store/store.js';
-import type { Room, User } from '../model.js';
+import type { Room, SayTurn, User } from '../model.js';
 import { defineCommand } from './command.js';
 import type { ChatContext } from './context.js';
+import { AckDue } from '../ack-order.js';
 import { isoTime } from '../iso-time.js';
-import { ackSay } from './reply.js';
+import { sayAck } from './reply.js';
 import { assertSameMessage, checkMessageText, idempotencyKey, isResend, laterKey } from './text.js';
 
 const NO_ANSWER = (): void => undefined;
@@ -20,11 +21,17 @@ export interface SayAnswer {
  * synchronously; resolves, once the message is stored, to its seq and the
  * function that sends its answer. Split from the command so that Chat can
  * issue a connection's next say before this one has committed (pipelining,
- * see Chat.handle) and still answer in order. A say with an id holds the room
- * from its append to its answer, so that the ack comes where the message is
- * in the room's stream as the sender sees it (ack-order.ts).
+ * see Chat.handle) and still answer in order. A say with an id is acked where
+ * the message is in the room's stream as the sender sees it (ack-order.ts):
+ * by its message's fan-out, or, with a store that cannot carry the ack there,
+ * by holding the room from its append to its answer.
  */
-export function storeSay(ctx: ChatContext, user: User, req: RequestOf<'say'>): Promise<SayAnswer> {
+export function storeSay(
+  ctx: ChatContext,
+  user: User,
+  req: RequestOf<'say'>,
+  turn: SayTurn = { answered: false, prev: undefined },
+): Promise<SayAnswer> {
   // Not an async function, for the same reason as SqliteStore.append: an
   // async function and its await cost two promises more per say on the hot
   // path. A refusal still arrives as a rejection.
@@ -43,22 +50,26 @@ export function storeSay(ctx: ChatContext, user: User, req: RequestOf<'say'>): P
     if (held) ctx.dropSay(user, room);
     throw err;
   };
+  const due =
+    req.id !== undefined && ctx.store.publishesNotes === true
+      ? new AckDue(user, req.id, room.name.display, turn)
+      : undefined;
   const append = (key: string | undefined): Promise<AppendResult> =>
     ctx.store.append(
       room.name.key,
-      { from: user.name.display, text, action, ts: ctx.nowMs() },
+      { from: user.name.display, text, action, ts: ctx.nowMs(), note: due },
       key,
     );
   let appended: Promise<AppendResult>;
   const key = idempotencyKey(user, room.name.key, req.id);
   try {
-    held = req.id !== undefined && ctx.holdForSay(user, room);
+    held = req.id !== undefined && !due && ctx.holdForSay(user, room);
     appended = append(key);
   } catch (err) {
     return Promise.reject(err as Error).catch(refused);
   }
   const answer = (stored: AppendResult): SayAnswer =>
-    answerOf(ctx, user, req.id, room, stored.message.seq, stored.message.ts, held);
+    answerOf(ctx, user, req.id, room, stored.message, held, due);
   return appended.then((stored) => {
     try {
       if (!stored.duplicate || isResend(user, stored.message, text, action)) return answer(stored);
@@ -75,19 +86,36 @@ export function storeSay(ctx: ChatContext, user: User, req: RequestOf<'say'>): P
   }, refused);
 }
 
-/** How a stored say is answered: nothing without an id, else its ack, in place when held. */
+/**
+ * How a stored say is answered: nothing without an id, else its ack: sent by
+ * the fan-out already (`due`), or in place when held, else at once.
+ */
 function answerOf(
   ctx: ChatContext,
   user: User,
   id: string | undefined,
   room: Room,
-  seq: number,
-  ts: number,
+  message: { seq: number; ts: number },
   held: boolean,
+  due: AckDue | undefined,
 ): SayAnswer {
+  const { seq, ts } = message;
   // Messages are never echoed (split horizon): only a request with an id hears back.
   if (id === undefined) return { seq, send: NO_ANSWER };
-  const answer = (): void => ackSay(user, id, { seq, ts: isoTime(ts), room: room.name.display });
+  if (due) {
+    // Sent by the fan-out in its turn; else in place among what the fan-out
+    // held for it, or (the sender was in a replay or had left; a resend, whose
+    // message went out long ago) now, once this node has fanned the room out
+    // up to it.
+    const answer = (): void => due.answer(seq, isoTime(ts));
+    return {
+      seq,
+      send: () =>
+        due.held ? ctx.answerInPlace(user, room, seq, answer) : ctx.afterFanOut(room, seq, answer),
+    };
+  }
+  const answer = (): void =>
+    user.peer.send(sayAck(id, { seq, ts: isoTime(ts), room: room.name.display }));
   return { seq, send: held ? () => ctx.answerInPlace(user, room, seq, answer) : answer };
 }
 
