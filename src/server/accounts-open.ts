@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { connectRedisClient, type RedisTarget } from '../bus/redis-bus.js';
+import type { RedisTarget } from '../bus/redis-bus.js';
 import { RedisStore } from '../store/redis-store.js';
 import { SqliteAccounts } from '../store/sqlite-accounts.js';
 import { openDatabase } from '../store/sqlite-store.js';
@@ -38,6 +38,8 @@ const REDIS_CONNECT_MS = 5000;
  * not ioredis's retries and stack.
  */
 async function openRedis(target: RedisTarget, where: string, from: string): Promise<RedisStore> {
+  // Loaded only for --redis (ioredis is a quarter of a second of every start).
+  const { connectRedisClient } = await import('../bus/redis-bus.js');
   const client = connectRedisClient(target);
   let timer: NodeJS.Timeout | undefined;
   try {

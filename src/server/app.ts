@@ -54,22 +54,22 @@ export interface App {
 }
 
 /**
- * Wire a server from its config; nothing listens until start(). Throws
+ * Wire a server from its config; nothing listens until start(). Rejects with
  * StoreError if the database cannot be opened. `clock` runs the chat's and
  * every session's timers (tests pass their own).
  */
-export function createApp(
+export async function createApp(
   config: Readonly<ServerConfig>,
   log: Logger,
   clock: Clock = systemClock,
-): App {
+): Promise<App> {
   let current = config;
   let motd = config.motd === undefined ? undefined : readMotd(config.motd);
   const tally = new Tally();
   let fail!: (err: Error) => void;
   const failed = new Promise<Error>((resolve) => (fail = resolve));
   let stop: () => Promise<void> = async () => undefined;
-  const { store, bus, leases, solo, check } = openBackend(config, log, (err) => {
+  const { store, bus, leases, solo, check } = await openBackend(config, log, (err) => {
     // Two servers must never serve one database: stop now; clients reconnect to the holder.
     log.fatal({ db: config.db }, err.message);
     void stop().then(() => fail(err));

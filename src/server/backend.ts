@@ -6,7 +6,6 @@
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import { LocalBus } from '../bus/local-bus.js';
-import { connectRedis, RedisBus } from '../bus/redis-bus.js';
 import type { LeaseStore } from '../store/lease.js';
 import { MemoryLeases } from '../store/memory-leases.js';
 import { checkRedis } from '../store/redis-check.js';
@@ -27,11 +26,11 @@ export interface Backend {
   check: () => Promise<void>;
 }
 
-export function openBackend(
+export async function openBackend(
   config: Readonly<ServerConfig>,
   log: Logger,
   onLeaseLost: (err: Error) => void,
-): Backend {
+): Promise<Backend> {
   const target = redisTarget(config);
   if (target === undefined) {
     const bus = new LocalBus();
@@ -52,7 +51,9 @@ export function openBackend(
     return { store, bus, leases: new MemoryLeases(), solo: true, check: async () => undefined };
   }
   // Cluster mode: the append script publishes on Redis, so every node
-  // (this one included) hears each message from the same doorbell.
+  // (this one included) hears each message from the same doorbell. ioredis
+  // is loaded only here: it is a quarter of a second of every start.
+  const { connectRedis, RedisBus } = await import('../bus/redis-bus.js');
   const { client, subscriber } = connectRedis(target);
   client.on('error', (err: Error) => log.warn({ err: { message: err.message } }, 'redis error'));
   subscriber.on('error', (err: Error) =>

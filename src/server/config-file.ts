@@ -5,10 +5,17 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import { ConfigError } from './config-values.js';
 import { flagName, type OptionSpec } from './option-spec.js';
 import { SERVER_OPTIONS } from './options.js';
+
+/**
+ * yaml is loaded when a config file is read, not at every start (70 ms of
+ * it); synchronously, since resolving the config is. It ships CommonJS too.
+ */
+const requireYaml = (): typeof Yaml => createRequire(import.meta.url)('yaml') as typeof Yaml;
 
 /** Edit distance, for "did you mean" on a mistyped key. */
 function distance(a: string, b: string): number {
@@ -63,6 +70,7 @@ export function fromFile(path: string): FileValues {
       `cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
     );
   }
+  const { isMap, isScalar, LineCounter, parseDocument } = requireYaml();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter });
   if (doc.errors.length > 0) {

@@ -5,9 +5,14 @@
  * move it away: writes are synchronous, so every line lands whole in the old
  * file or the new one, never split or lost.
  */
+import { createRequire } from 'node:module';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 import type { ServerConfig } from './config.js';
+
+/** pino-pretty only for pretty logs, not at every start (70 ms of it); it is CommonJS. */
+const requirePretty = (): typeof PinoPretty =>
+  createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
 
 export interface ServerLog {
   log: Logger;
@@ -30,7 +35,7 @@ export function makeLogger(config: Readonly<ServerConfig>): ServerLog {
   // and in order with the rest of the output, and the file can be reopened.
   const stream: DestinationStream =
     format === 'pretty'
-      ? pretty({
+      ? requirePretty()({
           translateTime: 'HH:MM:ss',
           colorize: toTerminal,
           destination: dest,

@@ -16,7 +16,7 @@ import { createApp, type App } from './app.js';
 import { backupMain } from './backup.js';
 import { ConfigError, formatConfig, resolveConfig, type ServerConfig } from './config.js';
 import { makeLogger } from './logging.js';
-import { startMetrics, type MetricsServer } from './metrics.js';
+import type { MetricsServer } from './metrics.js';
 import { readMotd } from './motd.js';
 import { envName, flagName, SERVER_OPTIONS } from './options.js';
 import { loadTls } from './tls.js';
@@ -157,7 +157,7 @@ export async function main(argv: string[]): Promise<number> {
   const dbIsNew = config.db !== ':memory:' && !existsSync(config.db);
   let app: App;
   try {
-    app = createApp(config, log);
+    app = await createApp(config, log);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`chat-server: ${err.message}\n`);
@@ -232,6 +232,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (config.metrics) {
     try {
+      // prom-client is loaded only for --metrics (a tenth of a second of every start).
+      const { startMetrics } = await import('./metrics.js');
       metrics = await startMetrics(app, config.metrics, log);
       log.info({ host: metrics.address.address, port: metrics.address.port }, 'metrics listening');
     } catch (err) {

@@ -25,7 +25,7 @@ export async function startServer(
     {},
   );
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const app = createApp(config, log, clock);
+  const app = await createApp(config, log, clock);
   const addr = await app.start();
   return { app, port: addr.port, config, close: () => app.stop() };
 }
