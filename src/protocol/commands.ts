@@ -124,7 +124,7 @@ const REQUESTS = [
         name: 'topic',
         usage: '/topic [text]',
         summary:
-          "show or set the current room's topic (operators: /topic -lock [text], /topic -unlock)",
+          "show or set the current room's topic; /topic -clear clears it (operators: /topic -lock [text], /topic -unlock)",
         args: [rest('text', true)],
       },
     ],

@@ -282,6 +282,15 @@ test('/topic shows and sets the topic; /rooms lists rooms with counts and topics
   alice.send('/rooms now then');
   await expectTextError(alice, 'bad_request');
   await textFence(alice);
+
+  // Text mode clears a topic with -clear (an empty text is JSON's way).
+  bob.send('/topic -clear');
+  assert.equal(await bob.next(), '* #lobby has no topic');
+  assert.equal(await alice.next(), '* Bob cleared the topic of #lobby');
+  alice.send('/rooms');
+  assert.equal(await alice.next(), '* 2 rooms:');
+  assert.equal(await alice.next(), '*   #dev (1)');
+  assert.equal(await alice.next(), '*   #lobby (3)');
 });
 
 test('/history shows recent messages of the current room; bad arguments are bad_request', async (t) => {

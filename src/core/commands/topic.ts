@@ -4,13 +4,15 @@ import { ack } from './reply.js';
 
 /**
  * `-lock`/`-unlock` at the start of a typed topic (text mode), or JSON `lock`:
- * what is left is the topic text, if any.
+ * what is left is the topic text, if any. `-clear` alone is an empty topic,
+ * which text mode has no other way to type (`/topic ""` sets two quotes).
  */
 function lockArgs(
   text: string | undefined,
   lock: boolean | undefined,
 ): [boolean | undefined, string | undefined] {
   if (lock !== undefined || text === undefined) return [lock, text];
+  if (text.trim() === '-clear') return [undefined, ''];
   const m = /^-(lock|unlock)(?:\s+([\s\S]*))?$/u.exec(text.trim());
   if (!m) return [undefined, text];
   return [m[1] === 'lock', m[2]?.trim() || undefined];
