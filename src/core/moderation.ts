@@ -32,7 +32,7 @@ export function muteNotice(
  * without the token under the same alias).
  */
 export function muteKeys(user: User): string[] {
-  return user.account ? ['a:' + user.account.key] : ['g:' + user.guestId, 'n:' + user.name.key];
+  return user.account ? [user.identity] : [user.identity, 'n:' + user.name.key];
 }
 
 export class Moderation {
@@ -72,7 +72,7 @@ export class Moderation {
    */
   holdSession(user: User, record: MuteRecord): Promise<void> | undefined {
     if (user.account) return undefined;
-    const key = 'g:' + user.guestId;
+    const key = user.identity;
     if (this.mutes.get(key) === record) return undefined;
     this.mutes.set(key, record);
     return this.store.setMute([key], record).then(() => this.changed());

@@ -183,9 +183,9 @@ export class Streams {
         }
         // One of the burst's senders: the rest of it as one unit, cut from
         // the same encoding without its own lines (split horizon), with its
-        // acks where those lines were (ack-order.ts).
-        // When an earlier answer of theirs is still to come, message by
-        // message below (the room is held from the first ack that waits).
+        // acks where those lines were (ack-order.ts); message by message
+        // below when an earlier answer of theirs is still to come (the room
+        // is then held from the first ack that waits).
         if (AckDue.allReady(fresh, own, member)) {
           let acks: (AckEvent | undefined)[] | undefined;
           own.forEach((i, j) => {

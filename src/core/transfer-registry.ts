@@ -3,8 +3,9 @@
  * their limits and chunk budgets, and what ends or pauses them from outside
  * the protocol's steps: a dropped connection (`file-pause` to the other
  * side when both can resume, an abort otherwise), a user who leaves, the
- * idle sweep and the server's shutdown. The steps themselves (offer, accept, chunk, ack, end, done, cancel, resume)
- * are transfers.ts's. Pure domain logic, like the rest of the relay.
+ * idle sweep and the server's shutdown. The steps themselves (offer,
+ * accept, chunk, ack, end, done, cancel, resume) are transfers.ts's. Pure
+ * domain logic, like the rest of the relay.
  */
 import type { FileEvent } from '../protocol/file-messages.js';
 import type { ErrorCode } from '../protocol/errors.js';
