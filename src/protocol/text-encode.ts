@@ -5,7 +5,7 @@
  * recipient.
  */
 import { EncodedBatch } from './batch-bytes.js';
-import type { AckEvent, ServerEvent, SystemEvent } from './messages.js';
+import type { AckEvent, MessageEvent, ServerEvent, SystemEvent } from './messages.js';
 import {
   ackPhrase,
   bansPhrases,
@@ -90,16 +90,27 @@ function ackLine(e: AckEvent): string | undefined {
   }
 }
 
+/** The prefix of a room message's lines (§3): time, the room when not the reader's, the sender. */
+function messagePrefix(e: MessageEvent, here: string): string {
+  const room = e.room === here ? '' : `${e.room} `;
+  return e.action ? `[${clock(e.ts)}] ${room}* ${e.from} ` : `[${clock(e.ts)}] ${room}<${e.from}> `;
+}
+
+/**
+ * encodeText's answer as pieces to lay end to end, for EncodedBatch.ofTexts:
+ * a one-line room message is its prefix, its text and the LF apart, so the
+ * text is never copied into a string of the whole line (batch-bytes.ts).
+ */
+export function encodeTextPieces(e: ServerEvent, here: string): string | readonly string[] {
+  if (e.type === 'message' && !e.text.includes('\n')) return [messagePrefix(e, here), e.text, '\n'];
+  return encodeText(e, here);
+}
+
 /** Render one event as text-mode lines; `here` is the recipient's current room. */
 export function encodeText(e: ServerEvent, here: string): string {
   switch (e.type) {
-    case 'message': {
-      const room = e.room === here ? '' : `${e.room} `;
-      const prefix = e.action
-        ? `[${clock(e.ts)}] ${room}* ${e.from} `
-        : `[${clock(e.ts)}] ${room}<${e.from}> `;
-      return prefixed(prefix, e.text);
-    }
+    case 'message':
+      return prefixed(messagePrefix(e, here), e.text);
     case 'private':
       return prefixed(
         e.action ? `[${clock(e.ts)}] *${e.from}* * ${e.from} ` : `[${clock(e.ts)}] *${e.from}* `,
@@ -207,7 +218,7 @@ export class TextEncoder {
     if (!batch) {
       // Formatted straight into the burst's one Buffer, not cached event by
       // event: a text reader holds a room only during a replay, rarely.
-      batch = EncodedBatch.ofTexts(events.map((e) => encodeText(e, here)));
+      batch = EncodedBatch.ofTexts(events.map((e) => encodeTextPieces(e, here)));
       cache.set(events, batch);
     }
     return skip ? batch.without(skip, instead) : batch.bytes;

@@ -23,6 +23,8 @@ test('without(skip) is the kept parts, for every subset of indexes', () => {
   const batches = [parts, ascii].flatMap((set) => [
     { set, batch: EncodedBatch.of(set.map((p) => Buffer.from(p))) },
     { set, batch: EncodedBatch.ofTexts(set) },
+    // As pieces: each part cut in up to three, multi-byte characters too.
+    { set, batch: EncodedBatch.ofTexts(set.map((p) => [...p].map((c) => c))) },
   ]);
   for (const { set, batch } of batches) {
     for (let mask = 0; mask < 1 << set.length; mask++) {

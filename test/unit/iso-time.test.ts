@@ -14,3 +14,12 @@ test('isoTime matches toISOString across minutes, years, the epoch and odd input
   assert.throws(() => isoTime(Number.NaN), RangeError);
   assert.throws(() => isoTime(8.64e15 + 1), RangeError);
 });
+
+test('isoTime asked again for the same millisecond, after other minutes too, gives the same answer', () => {
+  const t = Date.UTC(2026, 11, 2, 15, 30, 12, 345);
+  const first = isoTime(t);
+  assert.equal(isoTime(t), first);
+  assert.equal(isoTime(t + 3_600_000), new Date(t + 3_600_000).toISOString());
+  assert.equal(isoTime(t), '2026-12-02T15:30:12.345Z');
+  assert.equal(isoTime(t + 1), '2026-12-02T15:30:12.346Z');
+});

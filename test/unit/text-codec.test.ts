@@ -15,7 +15,12 @@ import type {
   SystemEvent,
 } from '../../src/protocol/messages.js';
 import { decodeTextLine } from '../../src/protocol/text-codec.js';
-import { clock, encodeText, TextEncoder } from '../../src/protocol/text-encode.js';
+import {
+  clock,
+  encodeText,
+  encodeTextPieces,
+  TextEncoder,
+} from '../../src/protocol/text-encode.js';
 
 const all = (_c: CommandSpec): boolean => true;
 
@@ -377,6 +382,34 @@ describe('encodeText: multi-line texts', () => {
       '#lobby',
     );
     for (const line of linesOf(out)) assert.ok(line.startsWith('[14:02] <Bob> '), line);
+  });
+});
+
+describe('encodeTextPieces: what encodeText gives, in pieces for the batch', () => {
+  const events: ServerEvent[] = [
+    msg(),
+    msg({ room: '#dev', text: 'build is green' }),
+    msg({ text: 'waves', action: true }),
+    msg({ room: '#dev', text: 'waves', action: true }),
+    msg({ text: 'a\nb' }),
+    msg({ text: 'ü 日本語 🎉' }),
+    sys({ event: 'join', user: 'Bob', room: '#lobby' }),
+  ];
+  for (const e of events) {
+    test(JSON.stringify(e).slice(0, 70), () => {
+      for (const here of ['#lobby', '#dev']) {
+        const pieces = encodeTextPieces(e, here);
+        const joined = typeof pieces === 'string' ? pieces : pieces.join('');
+        assert.equal(joined, encodeText(e, here));
+      }
+    });
+  }
+
+  test('a one-line message keeps its text as its own piece, not copied into the line', () => {
+    const e = msg({ text: 'x'.repeat(512) });
+    const pieces = encodeTextPieces(e, '#lobby');
+    assert.ok(Array.isArray(pieces));
+    assert.equal(pieces[1], e.text);
   });
 });
 
