@@ -42,7 +42,7 @@ export interface IrcSessionDeps {
   version: string;
   /** The MOTD in force (it changes on SIGHUP); empty for none (422). */
   motd: () => readonly string[];
-  /** Counters for the metrics endpoint (bytes out, slow readers), shared with native sessions. */
+  /** Counters for the metrics endpoint (bytes in and out, slow readers), shared with native sessions. */
   tally: Tally;
 }
 
@@ -204,6 +204,7 @@ export class IrcSession extends Connection implements Peer {
   }
 
   onData(chunk: Buffer): void {
+    this.deps.tally.bytesIn += chunk.length;
     if (this.flooded) return;
     this.heartbeat?.input();
     this.lines.push(chunk);

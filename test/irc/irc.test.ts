@@ -63,6 +63,19 @@ test('registration: CAP, NICK, USER, 001-005 with ISUPPORT, MOTD, and #lobby joi
   await irc.numeric('462');
   irc.send('FROB');
   assert.deepEqual((await irc.numeric('421')).params.slice(0, 2), ['Zed', 'FROB']);
+  // chat_bytes_in_total counts IRC input too: this client's lines, the only input so far.
+  const sent = [
+    'CAP LS 302',
+    'JOIN #lobby',
+    'CAP REQ :server-time bogus-cap',
+    'CAP REQ :server-time',
+    'NICK Zed',
+    'USER zed 0 * :Zed Z',
+    'CAP END',
+    'USER again 0 * :x',
+    'FROB',
+  ];
+  assert.ok(server.app.tally.bytesIn >= sent.join('\n').length + sent.length);
 });
 
 test('nick errors at registration: 431, 432, 433 (taken by a native user), then success', async (t) => {
