@@ -19,6 +19,7 @@ import { IrcListener } from './irc-listener.js';
 import { Listener } from './listener.js';
 import { chatSettings, planReload, type Reloaded } from './live-config.js';
 import { readMotd } from './motd.js';
+import { IdleReclaim } from './idle-reclaim.js';
 import { Tally } from './tally.js';
 import { loadTls } from './tls.js';
 import { VERSION } from '../meta/version.js';
@@ -52,6 +53,11 @@ export interface App {
   /** Resolves when the server stopped itself (its database lease was taken); main exits 1. */
   readonly failed: Promise<Error>;
 }
+
+/** Input-free time after which a busy server gives memory back (idle-reclaim.ts). */
+const IDLE_RECLAIM_QUIET_MS = 20_000;
+
+const mb = (bytes: number): number => Math.round(bytes / 1e5) / 10;
 
 /**
  * Wire a server from its config; nothing listens until start(). Rejects with
@@ -109,11 +115,27 @@ export async function createApp(
           motd: () => (motd === undefined ? [] : motd.split('\n')),
           tally,
         });
+  const reclaim = new IdleReclaim({
+    clock,
+    quietMs: IDLE_RECLAIM_QUIET_MS,
+    activity: () => tally.bytesIn,
+    onReclaim: (r) =>
+      log.info(
+        {
+          ms: Math.round(r.ms),
+          heldMB: mb(r.slackBytes),
+          rssBeforeMB: mb(r.rssBefore),
+          rssAfterMB: mb(r.rssAfter),
+        },
+        'quiet: memory given back',
+      ),
+  });
   let stopped: Promise<void> | undefined;
   let stopping = false;
   stop = () =>
     (stopped ??= (async () => {
       stopping = true;
+      reclaim.stop();
       const grace = current.shutdownGrace * 1000;
       // The native listener's close announces the shutdown to every user, IRC ones included.
       await Promise.all([listener.close(grace), irc?.close(grace)]);
