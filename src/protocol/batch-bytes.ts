@@ -26,6 +26,17 @@ export function forEachKept<T>(
   }
 }
 
+/** Bytes for one connection: one Buffer, or pieces to write end to end. */
+export type Bytes = Buffer | readonly Buffer[];
+
+/** How many bytes `b` holds. */
+export function sizeOf(b: Bytes): number {
+  if (Buffer.isBuffer(b)) return b.length;
+  let n = 0;
+  for (const piece of b) n += piece.length;
+  return n;
+}
+
 export class EncodedBatch {
   private constructor(
     readonly bytes: Buffer,
@@ -82,28 +93,28 @@ export class EncodedBatch {
   }
 
   /**
-   * The bytes of every event except those at `skip` (ascending indexes),
-   * copied once; `instead[j]`, when given, goes where event `skip[j]` was (a
-   * sender's ack in place of its own line, core/ack-order.ts).
+   * The bytes of every event except those at `skip` (ascending indexes), as
+   * pieces of the shared encoding (views, not copies) laid end to end;
+   * `instead[j]`, when given, goes where event `skip[j]` was (a sender's
+   * ack in place of its own line, core/ack-order.ts). Not one copy per
+   * sender: when every member of a room is also one of its senders, copies
+   * held one burst per member until the kernel took them (docs/performance.md,
+   * thirteenth pass).
    */
-  without(skip: readonly number[], instead?: readonly (Buffer | undefined)[]): Buffer {
+  without(skip: readonly number[], instead?: readonly (Buffer | undefined)[]): Bytes {
     if (skip.length === 0) return this.bytes;
-    let size = this.bytes.length;
-    skip.forEach((i, j) => {
-      size -= this.ends[i]! - this.start(i);
-      size += instead?.[j]?.length ?? 0;
-    });
-    const out = Buffer.allocUnsafe(size);
-    let at = 0;
+    const pieces: Buffer[] = [];
     let from = 0;
-    skip.forEach((i, j) => {
-      at += this.bytes.copy(out, at, from, this.start(i));
+    for (let j = 0; j < skip.length; j++) {
+      const i = skip[j]!;
+      const to = this.start(i);
+      if (to > from) pieces.push(this.bytes.subarray(from, to));
       const other = instead?.[j];
-      if (other) at += other.copy(out, at);
+      if (other !== undefined && other.length > 0) pieces.push(other);
       from = this.ends[i]!;
-    });
-    this.bytes.copy(out, at, from);
-    return out;
+    }
+    if (from < this.bytes.length) pieces.push(this.bytes.subarray(from));
+    return pieces.length === 1 ? pieces[0]! : pieces;
   }
 
   private start(i: number): number {

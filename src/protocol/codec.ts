@@ -11,6 +11,7 @@
  * server holds); what a handshake must remember between lines is returned
  * as a continuation instead.
  */
+import type { Bytes } from './batch-bytes.js';
 import type { ChatError } from './errors.js';
 import type { Hello, Request, ServerEvent } from './messages.js';
 
@@ -88,14 +89,15 @@ export interface Codec {
    * Bytes for several events in order, made once per array (a room's burst);
    * without the events at `skip` (ascending indexes: a sender's own lines),
    * cut from that same encoding, with `instead[j]` (bytes this codec made,
-   * such as the sender's ack) in place of event `skip[j]` when given.
+   * such as the sender's ack) in place of event `skip[j]` when given: then
+   * as pieces of that encoding, not a copy (batch-bytes.ts).
    */
   encodeAll(
     events: readonly ServerEvent[],
     view: View,
     skip?: readonly number[],
     instead?: readonly (Buffer | undefined)[],
-  ): Buffer;
+  ): Bytes;
 }
 
 /** Picks the codec for a connection from its first non-blank frame. */

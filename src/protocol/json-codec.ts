@@ -4,7 +4,7 @@
  * sanitized here so the core only ever sees clean text.
  */
 import { z } from 'zod';
-import { EncodedBatch } from './batch-bytes.js';
+import { EncodedBatch, type Bytes } from './batch-bytes.js';
 import type { Codec, Decoded, HelloStep, LoginRetry, View } from './codec.js';
 import { ChatError } from './errors.js';
 import {
@@ -271,7 +271,7 @@ export class JsonEncoder {
     events: readonly ServerEvent[],
     skip?: readonly number[],
     instead?: readonly (Buffer | undefined)[],
-  ): Buffer {
+  ): Bytes {
     let batch = this.all.get(events);
     if (!batch) {
       batch = EncodedBatch.of(events.map((e) => this.encode(e)));
@@ -351,7 +351,7 @@ export class JsonCodec implements Codec {
     _view?: View,
     skip?: readonly number[],
     instead?: readonly (Buffer | undefined)[],
-  ): Buffer {
+  ): Bytes {
     return this.encoder.encodeAll(events, skip, instead);
   }
 }

@@ -3,6 +3,7 @@
  * of a login, and typed lines turned into Requests with the command table.
  * How events read as lines is text-encode.ts.
  */
+import type { Bytes } from './batch-bytes.js';
 import type { Codec, Decoded, HelloStep, LoginHello, LoginRetry, View } from './codec.js';
 import { ChatError, PasswordNeeded } from './errors.js';
 import { findCommand, type CommandSpec } from './commands.js';
@@ -193,7 +194,7 @@ export class TextCodec implements Codec {
     view: View,
     skip?: readonly number[],
     instead?: readonly (Buffer | undefined)[],
-  ): Buffer {
+  ): Bytes {
     return this.encoder.encodeAll(events, view.here, skip, instead);
   }
 }

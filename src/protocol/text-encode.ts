@@ -4,7 +4,7 @@
  * encoder that formats a broadcast once per variant instead of once per
  * recipient.
  */
-import { EncodedBatch } from './batch-bytes.js';
+import { EncodedBatch, type Bytes } from './batch-bytes.js';
 import type { AckEvent, MessageEvent, ServerEvent, SystemEvent } from './messages.js';
 import {
   ackPhrase,
@@ -210,7 +210,7 @@ export class TextEncoder {
     here: string,
     skip?: readonly number[],
     instead?: readonly (Buffer | undefined)[],
-  ): Buffer {
+  ): Bytes {
     const first = events[0];
     const inHere = first?.type === 'message' ? first.room === here : true;
     const cache = inHere ? this.allCurrent : this.allOther;

@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import type { ServerConfig } from './config.js';
+import { sizeOf, type Bytes } from '../protocol/batch-bytes.js';
 import { Outbox } from './output.js';
 import type { Tally } from './tally.js';
 
@@ -125,7 +126,7 @@ export abstract class Connection {
     this.socket.destroy();
   }
 
-  protected write(bytes: Buffer): void {
+  protected write(bytes: Bytes): void {
     // §6: output nobody reads must not grow server memory; the reader goes, not
     // the room. Only output the kernel already refused counts, so neither a
     // burst within one turn nor one reply larger than the limit (a long
@@ -140,7 +141,7 @@ export abstract class Connection {
       this.socket.destroy();
       return;
     }
-    this.base.tally.bytesOut += bytes.length;
+    this.base.tally.bytesOut += sizeOf(bytes);
     this.outbox.push(bytes);
   }
 }

@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Chat } from '../core/chat.js';
 import type { Timer } from '../core/clock.js';
-import { forEachKept } from '../protocol/batch-bytes.js';
+import { forEachKept, type Bytes } from '../protocol/batch-bytes.js';
 import type { ChatError } from '../protocol/errors.js';
 import type { Peer, User } from '../core/model.js';
 import type { IrcEventEncoder, IrcView } from '../protocol/irc-codec.js';
@@ -139,7 +139,7 @@ export class IrcSession extends Connection implements Peer {
   // ---- output ------------------------------------------------------------
 
   /** Nothing more is written once closing (the ERROR line is the last). */
-  override write(bytes: Buffer): void {
+  override write(bytes: Bytes): void {
     if (this.closing || this.socket.destroyed) return;
     super.write(bytes);
   }

@@ -1,10 +1,19 @@
 /**
  * Per-turn write batching: everything sent to a socket during one turn of the
- * event loop is gathered in its Outbox and written once, in one nextTick, as
- * one Buffer. A broadcast to N sockets thus costs N writes per turn, not one
- * write (and one stream request object) per event per socket.
+ * event loop is gathered in its Outbox and written once, in one nextTick. A
+ * broadcast to N sockets thus costs N writes per turn, not one write (and
+ * one stream request object) per event per socket. Small output is copied
+ * into one Buffer; large output goes out as the pieces it came in (one
+ * writev), so a burst shared by a room is never copied per member.
  */
 import type { Socket } from 'node:net';
+import type { Bytes } from '../protocol/batch-bytes.js';
+
+/**
+ * Output up to this size is copied into one Buffer: cheaper than a stream
+ * entry per piece. Above it the pieces are written as they are.
+ */
+const COPY_BELOW = 16 * 1024;
 
 /** Outboxes with something to write this turn. */
 let dirty: Outbox[] = [];
@@ -22,15 +31,22 @@ export class Outbox {
   constructor(private readonly socket: Socket) {}
 
   /** Queue `bytes`, to be written with the turn's other output to this socket. */
-  push(bytes: Buffer): void {
-    if (this.chunks) {
-      this.chunks.push(bytes);
-    } else {
-      this.chunks = [bytes];
+  push(bytes: Bytes): void {
+    let chunks = this.chunks;
+    if (!chunks) {
+      chunks = this.chunks = [];
       if (dirty.length === 0) process.nextTick(flushDirty);
       dirty.push(this);
     }
-    this.bytes += bytes.length;
+    if (Buffer.isBuffer(bytes)) {
+      chunks.push(bytes);
+      this.bytes += bytes.length;
+      return;
+    }
+    for (const piece of bytes) {
+      chunks.push(piece);
+      this.bytes += piece.length;
+    }
   }
 
   /**
@@ -49,7 +65,14 @@ export class Outbox {
     const bytes = this.bytes;
     this.bytes = 0;
     if (this.socket.destroyed) return;
-    this.socket.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes));
+    if (chunks.length === 1) this.socket.write(chunks[0]!);
+    else if (bytes < COPY_BELOW) this.socket.write(Buffer.concat(chunks, bytes));
+    else {
+      // Corked, the stream hands every piece to the kernel in one writev.
+      this.socket.cork();
+      for (const chunk of chunks) this.socket.write(chunk);
+      this.socket.uncork();
+    }
   }
 
   /** Drop what is queued (the socket is being destroyed). */

@@ -5,7 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EncodedBatch, forEachKept } from '../../src/protocol/batch-bytes.js';
+import { EncodedBatch, forEachKept, sizeOf, type Bytes } from '../../src/protocol/batch-bytes.js';
+
+/** The bytes of a Buffer or of pieces laid end to end. */
+const joined = (b: Bytes): Buffer => (Buffer.isBuffer(b) ? b : Buffer.concat(b));
 
 const parts = ['<ann> hi\n', '<bob> é ü ß\n', '', '<ann> 日本語 🎉\n', '<cy> x\n'];
 
@@ -30,7 +33,9 @@ test('without(skip) is the kept parts, for every subset of indexes', () => {
     for (let mask = 0; mask < 1 << set.length; mask++) {
       const skip = set.map((_, i) => i).filter((i) => mask & (1 << i));
       const kept = set.filter((_, i) => !(mask & (1 << i))).join('');
-      assert.deepEqual(batch.without(skip), Buffer.from(kept, 'utf8'), `skip ${skip.join(',')}`);
+      const cut = batch.without(skip);
+      assert.deepEqual(joined(cut), Buffer.from(kept, 'utf8'), `skip ${skip.join(',')}`);
+      assert.equal(sizeOf(cut), Buffer.byteLength(kept));
     }
   }
 });
@@ -38,6 +43,22 @@ test('without(skip) is the kept parts, for every subset of indexes', () => {
 test('nothing skipped: the shared bytes themselves, not a copy', () => {
   const batch = EncodedBatch.of(parts.map((p) => Buffer.from(p)));
   assert.equal(batch.without([]), batch.bytes);
+});
+
+test('a cut is views of the shared bytes and the stand-ins, never a copy', () => {
+  const batch = EncodedBatch.of(parts.map((p) => Buffer.from(p)));
+  const ack = Buffer.from('{"type":"ack"}\n');
+  const cut = batch.without([1, 3], [ack, undefined]);
+  assert.ok(!Buffer.isBuffer(cut));
+  assert.deepEqual(
+    joined(cut).toString('utf8'),
+    parts[0]! + ack.toString() + parts[2]! + parts[4]!,
+  );
+  for (const piece of cut) {
+    assert.ok(piece === ack || piece.buffer === batch.bytes.buffer, 'a view, not a copy');
+  }
+  // One piece left: that piece itself.
+  assert.ok(Buffer.isBuffer(batch.without([1, 2, 3, 4])));
 });
 
 test('forEachKept visits the items not skipped, in order', () => {
