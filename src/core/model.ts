@@ -244,6 +244,11 @@ export class User {
    * the last say issued behind it (pipelined, see Chat.handle) has answered.
    */
   sayTail: Promise<void> | undefined;
+  /**
+   * The room (key) of the says in flight behind `sayTail`: only a say to
+   * the same room is pipelined behind them (RequestOrder.handle).
+   */
+  sayRoom: string | undefined;
   /** The user's latest say, answered or not (beginSay). */
   private lastSay: SayTurn | undefined;
 

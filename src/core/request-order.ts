@@ -39,9 +39,13 @@ export class RequestOrder {
       // commits, publishes and resolves in append order), so a sender's
       // backlog goes into one group commit instead of one commit per line.
       // Its answer still waits for the previous say's (§4 "Order"); any other
-      // request (or a say behind one) keeps waiting its turn below.
+      // request (or a say behind one) keeps waiting its turn below. So does a
+      // say to another room: a commit reaches readers room by room, so it
+      // would arrive after the says behind it (one to #a, one to #b, one to
+      // #a reached every reader as #a, #a, #b).
       const tail = user.sayTail;
-      if (tail && user.busy && !user.waiting?.length) {
+      const room = tail && this.roomOf(user, req);
+      if (tail && user.busy && !user.waiting?.length && room && room === user.sayRoom) {
         user.sayTail = this.pipelineSay(user, req, tail);
         return;
       }
@@ -57,6 +61,7 @@ export class RequestOrder {
    */
   private runSay(user: User, req: RequestOf<'say'>): void | Promise<void> {
     if (!user.connected) return;
+    user.sayRoom = this.roomOf(user, req);
     user.lastActive = this.chat.now();
     const turn = user.beginSay();
     return storeSay(this.chat, user, req, turn).then(
@@ -66,6 +71,16 @@ export class RequestOrder {
         sayAnswered(turn);
       },
     );
+  }
+
+  /** The key of the room `req` goes to; undefined when it is none of the user's (it will be refused). */
+  private roomOf(user: User, req: RequestOf<'say'>): string | undefined {
+    if (req.room === undefined) return user.current.name.key;
+    try {
+      return this.chat.memberRoom(user, req.room).name.key;
+    } catch {
+      return undefined;
+    }
   }
 
   /** A pipelined say (handle): appended now, answered once `after` has settled. Never rejects. */

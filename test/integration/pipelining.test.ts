@@ -171,3 +171,56 @@ test("acks sit in the room's order among another sender's messages, across refus
   }
   assert.equal(stream.filter((e) => e.kind.startsWith('ack')).length, rounds * 3);
 });
+
+test("one sender's says to two rooms reach every reader in the order sent, not room by room", async (t) => {
+  // A commit reaches readers room by room: says to #lobby, #dev, #lobby
+  // pipelined into one commit arrived as #lobby, #lobby, #dev.
+  const { port } = await serve(t);
+  const ann = await jsonUser(t, port, 'Ann');
+  const ben = await jsonUser(t, port, 'Ben');
+  const cy = await textUser(t, port, 'Cy');
+  ann.sendJson({ type: 'join', id: 'j', room: '#dev', history: 0 });
+  await ann.waitForJson((o) => o.id === 'j');
+  ben.sendJson({ type: 'join', id: 'j', room: '#dev', history: 0 });
+  await ben.waitForJson((o) => o.id === 'j');
+  cy.send('/join #dev');
+  await ann.waitForJson((o) => o.event === 'join' && o.user === 'Cy' && o.room === '#dev');
+  await ben.waitForJson((o) => o.event === 'join' && o.user === 'Cy' && o.room === '#dev');
+
+  const rooms = ['#lobby', '#dev', '#lobby', '#lobby', '#dev', '#dev', '#lobby', '#dev'];
+  const sent = Array.from({ length: 40 }, (_, i) => ({
+    type: 'say',
+    id: `s${i}`,
+    room: rooms[i % rooms.length]!,
+    text: `m${i}`,
+  }));
+  // One write, with a refused say (a room Ann is not in) in the middle.
+  const lines = sent.map((r) => JSON.stringify(r));
+  lines.splice(20, 0, JSON.stringify({ type: 'say', id: 'x', room: '#nowhere', text: 'no' }));
+  ann.sendRaw(lines.join('\n') + '\n');
+
+  const answers: string[] = [];
+  while (answers.length < sent.length + 1) {
+    const o = await ann.nextJson();
+    if (o.type === 'ack' || o.type === 'error') answers.push(String(o.id));
+  }
+  const ids = sent.map((r) => r.id);
+  ids.splice(20, 0, 'x');
+  assert.deepEqual(answers, ids, 'answers in the order sent');
+
+  const want = sent.map((r) => `${r.room} m${r.id.slice(1)}`);
+  const benSaw: string[] = [];
+  while (benSaw.length < sent.length) {
+    const o = await ben.nextJson();
+    if (o.type === 'message' && o.from === 'Ann')
+      benSaw.push(`${String(o.room)} ${String(o.text)}`);
+  }
+  assert.deepEqual(benSaw, want);
+  const cySaw: string[] = [];
+  while (cySaw.length < sent.length) {
+    // Cy's current room is #dev: #lobby's lines name their room.
+    const m = /\] (#lobby )?<Ann> (m\d+)$/.exec(await cy.next());
+    if (m) cySaw.push(`${m[1] ? '#lobby' : '#dev'} ${m[2]!}`);
+  }
+  assert.deepEqual(cySaw, want);
+});
