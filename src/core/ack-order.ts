@@ -14,7 +14,7 @@ import type { AckEvent, ServerEvent } from '../protocol/messages.js';
 import type { StoredMessage } from '../store/store.js';
 import type { Chat } from './chat.js';
 import { sayAck } from './commands/reply.js';
-import { sayAnswered, type Room, type SayTurn, type User } from './model.js';
+import { sayAnswered, type Held, type Room, type SayTurn, type User } from './model.js';
 
 /**
  * A say's ack, carried on its message from the append to the fan-out (the
@@ -84,33 +84,47 @@ export class AckDue {
 const AT_SEQ_TIMEOUT_MS = 3000;
 
 /**
- * Says of a user with an answer still to come, per room they hold: while any
- * is in flight the room's live messages for that user wait, so that each
- * ack can be put in its place, and the room goes live again with the last.
- * One count for all of them, since pipelined says (request-order.ts) are
- * appended before the previous one is answered: holding for the first only
- * let the burst after it out before the acks of the rest.
+ * Says of a user with an answer still to come, per stream held for them:
+ * while any is in flight the room's live messages for that user wait, so
+ * that each ack can be put in its place, and the room goes live again with
+ * the last. One count for all of them, since pipelined says
+ * (request-order.ts) are appended before the previous one is answered:
+ * holding for the first only let the burst after it out before the acks of
+ * the rest. The user's other streams are held too, at 0 (§4 "Order"): held
+ * one room only, another sender's messages to two rooms reached the user
+ * out of the order sent (cluster mode; docs/protocol.md §9).
  */
 const inFlight = new WeakMap<User, Map<string, number>>();
+
+/** The private stream (§4 dm), held with the rooms. */
+const PRIVATE = '@';
 
 /**
  * A say with an answer is about to be appended (synchronously before the
  * append, so no message after it can slip out first): hold `room` for its
- * ack. False when a replay of the room holds it already (it sorts itself
- * out: the ack then goes at once).
+ * ack, and the user's other streams with it. False when a replay of the
+ * room holds it already (it sorts itself out: the ack then goes at once).
  */
 export function holdForSay(user: User, room: Room): boolean {
   const key = room.name.key;
-  const counts = inFlight.get(user);
+  let counts = inFlight.get(user);
   const n = counts?.get(key);
   if (n !== undefined) {
     counts!.set(key, n + 1);
     return true;
   }
   if (user.holding(key) !== undefined) return false;
+  if (!counts) {
+    counts = new Map();
+    inFlight.set(user, counts);
+    for (const other of [...user.rooms.keys(), PRIVATE]) {
+      if (other === key || user.holding(other) !== undefined) continue;
+      user.hold(other);
+      counts.set(other, 0);
+    }
+  }
   user.hold(key);
-  if (counts) counts.set(key, 1);
-  else inFlight.set(user, new Map([[key, 1]]));
+  counts.set(key, 1);
   return true;
 }
 
@@ -137,9 +151,11 @@ export function dropSay(chat: Chat, user: User, room: Room): void {
 }
 
 /**
- * One held say of `user` in `key` is done: the held messages before `seq`
- * go out, then `between` (its ack; `seq` undefined: a failed say, nothing
- * goes before), then, when it was the last say in flight, the rest.
+ * One held say of `user` in `key` is done: the held events that came
+ * before its message (`seq`; undefined: a failed say, nothing goes before)
+ * go out, in the order they came whatever their stream, then `between` (its
+ * ack); when it was the user's last say in flight, the rest, and every
+ * stream goes live again.
  */
 function settle(
   chat: Chat,
@@ -149,34 +165,66 @@ function settle(
   between: () => void,
 ): void {
   const counts = inFlight.get(user);
-  const left = (counts?.get(key) ?? 1) - 1;
-  if (left > 0) counts!.set(key, left);
-  else {
-    counts?.delete(key);
-    if (counts?.size === 0) inFlight.delete(user);
-  }
+  const n = counts?.get(key);
+  if (counts && n !== undefined && n > 0) counts.set(key, n - 1);
+  const last = !counts || ![...counts.values()].some((c) => c > 0);
   const held = user.holding(key);
-  if (!held) {
+  if (!held || !counts) {
     // The user left the room meanwhile (a kick: its hold went with it). A
     // rejoin cannot come first: /join waits for the says before it (§4 "Order").
+    if (last && counts) releaseAll(chat, user, counts, Infinity, () => undefined);
     between();
     return;
   }
-  if (left === 0) {
-    user.release(key);
-    const first = seq ?? Infinity;
-    sendHeld(chat, user, held, (s) => s < first);
-    between();
-    sendHeld(chat, user, held, (s) => s >= first);
+  // Where the ack goes: before the first of its room's held messages after it.
+  let cut = seq === undefined ? (last ? Infinity : -Infinity) : Infinity;
+  if (seq !== undefined) {
+    for (const [e, , arrival] of held) {
+      if (seqOf(e) >= seq) {
+        cut = arrival;
+        break;
+      }
+    }
+  }
+  if (last) {
+    releaseAll(chat, user, counts, cut, between);
     return;
   }
-  // Still held for the user's later says: only what comes before this ack goes now.
-  let n = 0;
-  if (seq !== undefined) while (n < held.length && seqOf(held[n]![0]) < seq) n++;
-  for (const [e, stream] of held.splice(0, n)) {
+  // Still held for the user's later says: only what came before this ack goes now.
+  const now: Held[] = [];
+  for (const stream of counts.keys()) {
+    const buffer = user.holding(stream);
+    if (!buffer) continue;
+    let k = 0;
+    while (k < buffer.length && buffer[k]![2] < cut) k++;
+    if (k > 0) now.push(...buffer.splice(0, k));
+  }
+  now.sort((a, b) => a[2] - b[2]);
+  for (const [e, stream] of now) {
     if (!user.alreadySent(stream, seqOf(e))) user.peer.send(e);
   }
   between();
+}
+
+/** No say of `user` is in flight: every stream held for one goes live, what was held going out in the order it came, `between` at `cut`. */
+function releaseAll(
+  chat: Chat,
+  user: User,
+  counts: Map<string, number>,
+  cut: number,
+  between: () => void,
+): void {
+  inFlight.delete(user);
+  const all: Held[] = [];
+  for (const stream of counts.keys()) {
+    if (user.holding(stream) !== undefined) all.push(...user.release(stream));
+  }
+  all.sort((a, b) => a[2] - b[2]);
+  let k = 0;
+  while (k < all.length && all[k]![2] < cut) k++;
+  sendHeld(chat, user, all.slice(0, k));
+  between();
+  sendHeld(chat, user, all.slice(k));
 }
 
 function seqOf(e: ServerEvent): number {
@@ -219,23 +267,17 @@ export function atSeq(chat: Chat, room: Room, seq: number, then: () => void): vo
 }
 
 /**
- * Deliver the held events whose seq passes `take`, in order; what the user
- * already got from a replay is skipped, as `deliver` would. One `send`
- * each: an event's encoding is made once for all its recipients, and the
- * connection's output gathers a turn's sends into one write. A `sendAll`
- * per ack copied the events before it into a buffer of their own first,
- * a copy per message for a sender with says in flight, who holds the room
- * all the time (docs/performance.md, ninth pass).
+ * Deliver held events, in order; what the user already got from a replay is
+ * skipped, as `deliver` would. One `send` each: an event's encoding is made
+ * once for all its recipients, and the connection's output gathers a turn's
+ * sends into one write. A `sendAll` per ack copied the events before it
+ * into a buffer of their own first, a copy per message for a sender with
+ * says in flight, who holds the room all the time (docs/performance.md,
+ * ninth pass).
  */
-function sendHeld(
-  chat: Chat,
-  user: User,
-  held: ReadonlyArray<readonly [ServerEvent, string]>,
-  take: (seq: number) => boolean,
-): void {
+function sendHeld(chat: Chat, user: User, held: readonly Held[]): void {
   for (const [e, stream] of held) {
     const seq = seqOf(e);
-    if (!take(seq)) continue;
     // Held again meanwhile (a replay started): deliver() queues it there.
     if (user.holding(stream) !== undefined) chat.deliver(user, e, stream);
     else if (seq === 0 || !user.alreadySent(stream, seq)) user.peer.send(e);

@@ -64,7 +64,7 @@ export class Announcer {
     if (stream !== undefined && 'seq' in event && event.seq !== undefined) {
       const buffer = user.holding(stream);
       if (buffer) {
-        buffer.push([event, stream]);
+        user.holdEvent(buffer, event, stream);
         return;
       }
       if (user.alreadySent(stream, event.seq)) return;

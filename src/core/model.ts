@@ -186,6 +186,13 @@ export class UserRooms {
  * order the says came (docs/protocol.md §4 "Order"): a say's ack may be sent
  * during its message's fan-out only once the say before it is answered.
  */
+/**
+ * A live event held for a user (a replay or a say's ack under way): the
+ * event, its stream, and when it arrived among everything held for the
+ * user, so holds of several streams can be let go in the order they came.
+ */
+export type Held = [event: ServerEvent, stream: string, arrival: number];
+
 export interface SayTurn {
   answered: boolean;
   /** The say before, while it is not answered (a chain no longer than what is in flight). */
@@ -207,7 +214,9 @@ export class User {
    */
   private ignoredUsers: Map<string, string> | undefined;
   /** Streams being replayed: their live events wait here meanwhile (created on first use). */
-  private held: Map<string, Array<[ServerEvent, string]>> | undefined;
+  private held: Map<string, Held[]> | undefined;
+  /** Events held so far, to number the next (HeldEvent's arrival). */
+  private arrivals = 0;
   /**
    * Per stream, the last seq a replay sent: live events at or below it were
    * already shown. An entry goes once live traffic passes it, so a user in
@@ -311,6 +320,11 @@ export class User {
     return turn;
   }
 
+  /** Hold `event` of `stream` (held), numbered in the order held across streams. */
+  holdEvent(buffer: Held[], event: ServerEvent, stream: string): void {
+    buffer.push([event, stream, ++this.arrivals]);
+  }
+
   /** Start holding a stream's live events (a replay is under way); keeps an existing hold. */
   hold(stream: string): void {
     this.held ??= new Map();
@@ -318,12 +332,12 @@ export class User {
   }
 
   /** The buffer of a held stream, or undefined when it is live. */
-  holding(stream: string): Array<[ServerEvent, string]> | undefined {
+  holding(stream: string): Held[] | undefined {
     return this.held?.get(stream);
   }
 
   /** Stop holding a stream; returns what was held. */
-  release(stream: string): Array<[ServerEvent, string]> {
+  release(stream: string): Held[] {
     const events = this.held?.get(stream) ?? [];
     this.held?.delete(stream);
     if (this.held?.size === 0) this.held = undefined;

@@ -85,3 +85,25 @@ for (const notes of [true, false]) {
     chat.shutdown();
   });
 }
+
+test("another sender's messages to two rooms reach a user with a say in flight in the order sent (the room held)", async () => {
+  // Held one room only, the other room's messages passed the held ones
+  // (cluster mode, docs/protocol.md §9).
+  const { store, chat, alice, ap, bob, bp } = await heldAlice(false);
+  chat.handle(alice, { type: 'join', id: 'j', room: '#dev' });
+  await ap.until((e) => e.type === 'ack' && e.id === 'j');
+  chat.handle(bob, { type: 'join', id: 'j', room: '#dev' });
+  await bp.until((e) => e.type === 'ack' && e.id === 'j');
+  chat.handle(alice, { type: 'say', id: 'a1', room: '#lobby', text: 'mine' });
+  const rooms = ['#lobby', '#dev', '#lobby', '#dev', '#dev', '#lobby'];
+  rooms.forEach((room, i) => chat.handle(bob, { type: 'say', id: `b${i}`, room, text: `b${i}` }));
+  await bp.until((e) => e.type === 'ack' && e.id === `b${rooms.length - 1}`);
+  store.release();
+  await ap.until((e) => e.type === 'ack' && e.id === 'a1');
+  await ap.until((e) => e.type === 'message' && e.text === `b${rooms.length - 1}`);
+  const seen = ap.events
+    .filter((e) => e.type === 'message' || (e.type === 'ack' && e.id === 'a1'))
+    .map((e) => (e.type === 'message' ? String(e.text) : 'ack a1'));
+  assert.deepEqual(seen, ['ack a1', 'b0', 'b1', 'b2', 'b3', 'b4', 'b5']);
+  chat.shutdown();
+});
