@@ -167,7 +167,7 @@ function settle(
   const counts = inFlight.get(user);
   const n = counts?.get(key);
   if (counts && n !== undefined && n > 0) counts.set(key, n - 1);
-  const last = !counts || ![...counts.values()].some((c) => c > 0);
+  const last = !counts || !anyInFlight(counts);
   const held = user.holding(key);
   if (!held || !counts) {
     // The user left the room meanwhile (a kick: its hold went with it). A
@@ -176,35 +176,46 @@ function settle(
     between();
     return;
   }
-  // Where the ack goes: before the first of its room's held messages after it.
-  let cut = seq === undefined ? (last ? Infinity : -Infinity) : Infinity;
-  if (seq !== undefined) {
-    for (const [e, , arrival] of held) {
-      if (seqOf(e) >= seq) {
-        cut = arrival;
-        break;
-      }
-    }
-  }
+  // Where the ack goes: before its room's first held message after it. A
+  // failed say has no place: nothing goes before it, unless it was the last.
+  const cut = seq !== undefined ? placeOf(held, seq) : last ? Infinity : -Infinity;
   if (last) {
     releaseAll(chat, user, counts, cut, between);
     return;
   }
-  // Still held for the user's later says: only what came before this ack goes now.
+  // Still held for the user's later says: only what came before this ack
+  // goes now, straight to the peer (deliver() would hold it again).
   const now: Held[] = [];
   for (const stream of counts.keys()) {
     const buffer = user.holding(stream);
-    if (!buffer) continue;
-    let k = 0;
-    while (k < buffer.length && buffer[k]![2] < cut) k++;
-    if (k > 0) now.push(...buffer.splice(0, k));
+    if (buffer) now.push(...buffer.splice(0, before(buffer, cut)));
   }
-  now.sort((a, b) => a[2] - b[2]);
+  now.sort(byArrival);
   for (const [e, stream] of now) {
     if (!user.alreadySent(stream, seqOf(e))) user.peer.send(e);
   }
   between();
 }
+
+function anyInFlight(counts: Map<string, number>): boolean {
+  for (const c of counts.values()) if (c > 0) return true;
+  return false;
+}
+
+/** The arrival of the first of `held` (one stream) at or after `seq`; Infinity when none. */
+function placeOf(held: readonly Held[], seq: number): number {
+  for (const [e, , arrival] of held) if (seqOf(e) >= seq) return arrival;
+  return Infinity;
+}
+
+/** How many of `held` (in arrival order) came before `cut`. */
+function before(held: readonly Held[], cut: number): number {
+  let k = 0;
+  while (k < held.length && held[k]![2] < cut) k++;
+  return k;
+}
+
+const byArrival = (a: Held, b: Held): number => a[2] - b[2];
 
 /** No say of `user` is in flight: every stream held for one goes live, what was held going out in the order it came, `between` at `cut`. */
 function releaseAll(
@@ -219,9 +230,8 @@ function releaseAll(
   for (const stream of counts.keys()) {
     if (user.holding(stream) !== undefined) all.push(...user.release(stream));
   }
-  all.sort((a, b) => a[2] - b[2]);
-  let k = 0;
-  while (k < all.length && all[k]![2] < cut) k++;
+  all.sort(byArrival);
+  const k = before(all, cut);
   sendHeld(chat, user, all.slice(0, k));
   between();
   sendHeld(chat, user, all.slice(k));

@@ -182,17 +182,17 @@ export class UserRooms {
 }
 
 /**
- * One say of a user, from its append to its answer. Answers go out in the
- * order the says came (docs/protocol.md §4 "Order"): a say's ack may be sent
- * during its message's fan-out only once the say before it is answered.
- */
-/**
  * A live event held for a user (a replay or a say's ack under way): the
  * event, its stream, and when it arrived among everything held for the
  * user, so holds of several streams can be let go in the order they came.
  */
 export type Held = [event: ServerEvent, stream: string, arrival: number];
 
+/**
+ * One say of a user, from its append to its answer. Answers go out in the
+ * order the says came (docs/protocol.md §4 "Order"): a say's ack may be sent
+ * during its message's fan-out only once the say before it is answered.
+ */
 export interface SayTurn {
   answered: boolean;
   /** The say before, while it is not answered (a chain no longer than what is in flight). */
@@ -213,9 +213,12 @@ export class User {
    * connection's size is what limits how many a server holds (§6 scale).
    */
   private ignoredUsers: Map<string, string> | undefined;
-  /** Streams being replayed: their live events wait here meanwhile (created on first use). */
+  /**
+   * Streams being replayed, or held for a say's ack (ack-order.ts): their
+   * live events wait here meanwhile (created on first use).
+   */
   private held: Map<string, Held[]> | undefined;
-  /** Events held so far, to number the next (HeldEvent's arrival). */
+  /** Events held so far, to number the next (Held's arrival). */
   private arrivals = 0;
   /**
    * Per stream, the last seq a replay sent: live events at or below it were

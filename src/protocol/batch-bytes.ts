@@ -26,16 +26,11 @@ export function forEachKept<T>(
   }
 }
 
-/** Bytes for one connection: one Buffer, or pieces to write end to end. */
+/**
+ * Bytes for one connection: one Buffer, or pieces to write end to end. A
+ * piece is never empty, so either is empty exactly when its length is 0.
+ */
 export type Bytes = Buffer | readonly Buffer[];
-
-/** How many bytes `b` holds. */
-export function sizeOf(b: Bytes): number {
-  if (Buffer.isBuffer(b)) return b.length;
-  let n = 0;
-  for (const piece of b) n += piece.length;
-  return n;
-}
 
 export class EncodedBatch {
   private constructor(

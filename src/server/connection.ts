@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import type { ServerConfig } from './config.js';
-import { sizeOf, type Bytes } from '../protocol/batch-bytes.js';
+import type { Bytes } from '../protocol/batch-bytes.js';
 import { Outbox } from './output.js';
 import type { Tally } from './tally.js';
 
@@ -141,7 +141,6 @@ export abstract class Connection {
       this.socket.destroy();
       return;
     }
-    this.base.tally.bytesOut += sizeOf(bytes);
-    this.outbox.push(bytes);
+    this.base.tally.bytesOut += this.outbox.push(bytes);
   }
 }

@@ -30,8 +30,8 @@ export class Outbox {
 
   constructor(private readonly socket: Socket) {}
 
-  /** Queue `bytes`, to be written with the turn's other output to this socket. */
-  push(bytes: Bytes): void {
+  /** Queue `bytes`, to be written with the turn's other output to this socket; returns their size. */
+  push(bytes: Bytes): number {
     let chunks = this.chunks;
     if (!chunks) {
       chunks = this.chunks = [];
@@ -41,12 +41,15 @@ export class Outbox {
     if (Buffer.isBuffer(bytes)) {
       chunks.push(bytes);
       this.bytes += bytes.length;
-      return;
+      return bytes.length;
     }
+    let size = 0;
     for (const piece of bytes) {
       chunks.push(piece);
-      this.bytes += piece.length;
+      size += piece.length;
     }
+    this.bytes += size;
+    return size;
   }
 
   /**

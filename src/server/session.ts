@@ -11,7 +11,6 @@ import type { Socket } from 'node:net';
 import type { Chat } from '../core/chat.js';
 import type { Timer } from '../core/clock.js';
 import type { Peer, User } from '../core/model.js';
-import { sizeOf } from '../protocol/batch-bytes.js';
 import type { Codec, View } from '../protocol/codec.js';
 import type { ChatError, ErrorCode } from '../protocol/errors.js';
 import { LineFramer } from '../protocol/framing.js';
@@ -177,7 +176,7 @@ export class Session extends Connection implements Peer, View {
       tally.deliveries += insteadBytes.filter((b) => b !== undefined).length;
     }
     const bytes = this.codec.encodeAll(events, this, skip, insteadBytes);
-    if (sizeOf(bytes) > 0) this.write(bytes);
+    if (bytes.length > 0) this.write(bytes);
   }
 
   /**

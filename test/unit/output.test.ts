@@ -40,8 +40,10 @@ for (const size of [10, 100_000]) {
     const shared = Buffer.alloc(size * 3, 'abc');
     const expected: Buffer[] = [];
     const push = (b: Buffer | Buffer[]): void => {
-      box.push(b);
-      expected.push(...[b].flat());
+      const pieces = [b].flat();
+      // What it queued, for chat_bytes_out_total.
+      assert.equal(box.push(b), Buffer.concat(pieces).length);
+      expected.push(...pieces);
     };
     push(Buffer.from('first\n'));
     push([shared.subarray(0, size), Buffer.from('[ack]'), shared.subarray(size * 2)]);
