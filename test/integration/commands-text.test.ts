@@ -287,6 +287,13 @@ test('/topic shows and sets the topic; /rooms lists rooms with counts and topics
   bob.send('/topic -clear');
   assert.equal(await bob.next(), '* #lobby has no topic');
   assert.equal(await alice.next(), '* Bob cleared the topic of #lobby');
+  // Clearing it again, or setting the text it already has, is not news.
+  bob.send('/topic -clear');
+  assert.equal(await bob.next(), '* #lobby has no topic');
+  bob.send('/topic');
+  assert.equal(await bob.next(), '* #lobby has no topic');
+  bob.send('after');
+  assert.match(await alice.next(), stamped('<Bob> after'));
   alice.send('/rooms');
   assert.equal(await alice.next(), '* 2 rooms:');
   assert.equal(await alice.next(), '*   #dev (1)');

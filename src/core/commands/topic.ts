@@ -47,13 +47,17 @@ export const topic = defineCommand('topic', async (ctx, user, req) => {
         `A topic holds at most ${ctx.limits.maxTopicBytes} bytes (UTF-8)`,
       );
     }
-    await ctx.setTopic(room, text, user);
-    const event = ctx.system('topic', {
-      room: room.name.display,
-      user: user.name.display,
-      text: room.topic,
-    });
-    ctx.broadcast(room, event, user);
+    // The same text again (a second -clear, a repeated set) changes nothing:
+    // no write, and no announcement for the room to read twice.
+    if (text !== room.topic) {
+      await ctx.setTopic(room, text, user);
+      const event = ctx.system('topic', {
+        room: room.name.display,
+        user: user.name.display,
+        text: room.topic,
+      });
+      ctx.broadcast(room, event, user);
+    }
   }
   if (lock !== undefined && lock !== ctx.moderation.isTopicLocked(key)) {
     await ctx.moderation.setTopicLock(key, lock);
