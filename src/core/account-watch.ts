@@ -18,6 +18,8 @@ export interface AccountWatchHost {
   readonly clock: Clock;
   /** End a session whose account changed under it; `why` is told to the user and the others. */
   endSession(user: User, why: string): void;
+  /** The user's account was made an operator's, or no longer is. */
+  operatorChanged(user: User, operator: boolean): void;
   onError(err: unknown): void;
 }
 
@@ -38,6 +40,7 @@ export function applyAccount(
     return fresh;
   }
   user.account = fresh;
+  if (fresh.operator !== had.operator) host.operatorChanged(user, fresh.operator);
   return fresh;
 }
 

@@ -170,6 +170,13 @@ export class Chat implements ChatContext {
         store: options.store,
         clock: this.clock,
         endSession: (user, why) => this.membership.signOut(user, why),
+        operatorChanged: (user, operator) => {
+          for (const room of user.rooms.values()) {
+            for (const member of room.members) {
+              member.peer.operatorChanged?.(room.name.display, user.name.display, operator);
+            }
+          }
+        },
         onError: (err) => options.onInternalError?.(err, 'reading accounts'),
       },
       options.accountCheckMs,

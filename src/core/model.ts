@@ -34,6 +34,12 @@ export interface Peer {
   ): void;
   /** End the connection once what was sent is flushed. */
   close(reason: string): void;
+  /**
+   * `nick`, a member of `room` (this peer's user or another), was made an
+   * operator or demoted while online. Only IRC has a line for it (MODE ±o,
+   * the `@` its clients show); the other modes learn it from /who and /whois.
+   */
+  operatorChanged?(room: string, nick: string, operator: boolean): void;
 }
 
 /**

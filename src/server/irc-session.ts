@@ -24,7 +24,13 @@ import { IrcInput } from './irc-input.js';
 import { PRE_REGISTRATION } from './irc-negotiation.js';
 import { IrcRegistration } from './irc-registration.js';
 import { IrcRequests, type Pending } from './irc-requests.js';
-import { closingLine, noticeLines, numericLine, type IrcReplyContext } from './irc-render.js';
+import {
+  closingLine,
+  noticeLines,
+  numericLine,
+  serverLine,
+  type IrcReplyContext,
+} from './irc-render.js';
 import { Connection } from './connection.js';
 import { runHeartbeat, type Heartbeat } from './heartbeat.js';
 import { InputOrder } from './input-order.js';
@@ -176,6 +182,12 @@ export class IrcSession extends Connection implements Peer {
     instead?: readonly (ServerEvent | undefined)[],
   ): void {
     forEachKept(events, skip, (e) => this.send(e), instead);
+  }
+
+  /** A grant or demotion as the MODE line IRC clients keep their `@` prefixes by (Peer). */
+  operatorChanged(room: string, nick: string, operator: boolean): void {
+    if (this.closing || this.socket.destroyed) return;
+    this.reply([serverLine(this.deps.serverName, 'MODE', [room, operator ? '+o' : '-o', nick])]);
   }
 
   /** Say why in an ERROR line, then close after the flush (Peer). */

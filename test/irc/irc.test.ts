@@ -506,6 +506,37 @@ test('an operator who joins after an IRC user is shown as @ there: MODE +o after
   assert.equal(alice.c.lines.filter((l) => / MODE #lobby \+o /u.test(l)).length, 1);
 });
 
+test('a grant or demotion while online is a MODE ±o in every channel shared with it, its own too', async (t) => {
+  const server = await serve(t, IRC);
+  await createAccount(server, 'Kim', 'kim secret');
+  const alice = await IrcClient.register(t, ircPort(server), 'alice');
+  const kim = await IrcClient.register(t, ircPort(server), 'Kim', { sasl: ['Kim', 'kim secret'] });
+  kim.send('JOIN #dev');
+  await kim.expect((m) => m.command === 'JOIN' && m.params[0] === '#dev');
+  // `chat-server accounts operator Kim` writes the store behind the server's back.
+  await server.app.store.updateAccount('kim', { operator: true });
+  await server.app.chat.checkAccounts();
+  const seen = await alice.expect((m) => m.command === 'MODE');
+  assert.deepEqual(seen.params, ['#lobby', '+o', 'Kim']);
+  assert.equal(seen.prefix, 'irc.test');
+  const own = [await kim.expect((m) => m.command === 'MODE')];
+  own.push(await kim.expect((m) => m.command === 'MODE'));
+  assert.deepEqual(own.map((m) => m.params).sort(), [
+    ['#dev', '+o', 'Kim'],
+    ['#lobby', '+o', 'Kim'],
+  ]);
+  // Nothing changed on the next read: nothing told.
+  await server.app.chat.checkAccounts();
+  await server.app.store.updateAccount('kim', { operator: false });
+  await server.app.chat.checkAccounts();
+  const demoted = await alice.expect((m) => m.command === 'MODE');
+  assert.deepEqual(demoted.params, ['#lobby', '-o', 'Kim']);
+  await alice.fence();
+  assert.equal(alice.c.lines.filter((l) => / MODE /u.test(l)).length, 2);
+  alice.send('NAMES #lobby');
+  assert.ok((await alice.numeric('353')).params[3]!.split(' ').includes('Kim'));
+});
+
 test('a mute and an unmute are told to the IRC user at once, as a server NOTICE', async (t) => {
   const server = await serve(t, IRC);
   await createAccount(server, 'Op', 'op secret', true);

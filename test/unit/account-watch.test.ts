@@ -34,8 +34,14 @@ function userWith(acc: AccountRecord): User {
 function host(
   records: Map<string, AccountRecord>,
   users: User[],
-): { h: AccountWatchHost; ended: Array<[string, string]>; reads: () => number } {
+): {
+  h: AccountWatchHost;
+  ended: Array<[string, string]>;
+  modes: Array<[string, boolean]>;
+  reads: () => number;
+} {
   const ended: Array<[string, string]> = [];
+  const modes: Array<[string, boolean]> = [];
   let reads = 0;
   const store = {
     listAccounts: () => {
@@ -52,9 +58,10 @@ function host(
       user.connected = false;
       ended.push([user.name.display, why]);
     },
+    operatorChanged: (user, operator) => modes.push([user.name.display, operator]),
     onError: (err) => assert.fail(String(err)),
   };
-  return { h, ended, reads: () => reads };
+  return { h, ended, modes, reads: () => reads };
 }
 
 test('the accounts are read again every everyMs on the clock, and changes reach the sessions', async (t) => {
@@ -63,7 +70,7 @@ test('the accounts are read again every everyMs on the clock, and changes reach 
   const ann = userWith(account('Ann', 'h2'));
   const op = userWith(account('Op', 'h3', true));
   const records = new Map([kim, ann, op].map((u) => [u.account!.key, { ...u.account! }]));
-  const { h, ended, reads } = host(records, [kim, ann, op]);
+  const { h, ended, modes, reads } = host(records, [kim, ann, op]);
   const watch = new AccountWatch(h, 5000);
   watch.start();
   t.after(() => watch.stop());
@@ -85,10 +92,14 @@ test('the accounts are read again every everyMs on the clock, and changes reach 
   ]);
   assert.equal(op.account?.operator, false, 'the demotion applies in place');
   assert.equal(op.connected, true);
+  assert.deepEqual(modes, [['Op', false]], 'the demotion is told once (IRC MODE -o)');
+  records.set('kim2', account('Kim', 'reset'));
+  await watch.check();
+  assert.deepEqual(modes, [['Op', false]], 'nothing changed: nothing told');
 
   watch.stop();
   tick(t, 60_000);
-  assert.equal(reads(), 2, 'no read after stop (the one above was check())');
+  assert.equal(reads(), 3, 'no read after stop (the two above were check())');
 });
 
 test('isOperator reads the account again: a demotion applies at once', async () => {
