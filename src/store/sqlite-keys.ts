@@ -47,7 +47,16 @@ export const textDigest: (text: string) => string =
     : (text) => crypto.createHash('sha1').update(text).digest('base64');
 
 export class SqliteKeys {
-  private readonly pending = new Map<string, Queued>();
+  /**
+   * This turn's keys, made with the turn's first keyed append and dropped
+   * whole when its batch is written. Not one Map for the life of the store
+   * with every key set and then deleted: that Map grew old, and in the (g)
+   * JSON run V8 then promoted about 25 MB a second into the old generation
+   * (200 MB in 8 s by --trace-gc-nvp, 7 MB with a Map per turn), which
+   * doubled the cost of every young collection (docs/performance.md,
+   * fourteenth pass).
+   */
+  private pending: Map<string, Queued> | undefined;
   private readonly index: KeyIndex;
   /**
    * Chunks within the TTL, oldest first from `head` (committed ones only: a
@@ -92,7 +101,7 @@ export class SqliteKeys {
    * is, so the caller's comparison refuses the re-send (`id_reused`).
    */
   find(key: string, resent?: Pick<NewMessage, 'text'>): Promise<AppendResult> | undefined {
-    const queued = this.pending.get(key);
+    const queued = this.pending?.get(key);
     if (queued) return queued.promise.then((r) => ({ ...r, duplicate: true }));
     const rows = this.index.rowsOf(key);
     if (!rows) return undefined;
@@ -118,12 +127,15 @@ export class SqliteKeys {
 
   /** An append under `key` was queued: a repeat in the same turn waits for it. */
   queue(key: string, append: Queued): void {
-    this.pending.set(key, append);
+    (this.pending ??= new Map()).set(key, append);
   }
 
-  /** The batch holding `key` is being written (or failed): it is found in the table from now on. */
-  unqueue(key: string): void {
-    this.pending.delete(key);
+  /**
+   * The batch of every key queued so far is being written (or failed): its
+   * keys are found in the table from now on.
+   */
+  unqueueAll(): void {
+    this.pending = undefined;
   }
 
   /**

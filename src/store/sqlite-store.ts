@@ -263,7 +263,7 @@ export class SqliteStore extends SqliteTables implements Store {
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
-    for (const e of batch) if (e.key !== undefined) this.keys.unqueue(e.key);
+    this.keys.unqueueAll();
     try {
       this.writeBatch(batch);
       this.keys.committed();
