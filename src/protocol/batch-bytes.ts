@@ -39,6 +39,11 @@ export class EncodedBatch {
     private readonly ends: Uint32Array,
   ) {}
 
+  /** A burst an encoder laid out itself: `ends[i]` is the offset just past event i. */
+  static at(bytes: Buffer, ends: Uint32Array): EncodedBatch {
+    return new EncodedBatch(bytes, ends);
+  }
+
   /**
    * One Buffer for `parts` (each an event's encoding), in order. The parts
    * are each event's cached bytes: an event is in several arrays when

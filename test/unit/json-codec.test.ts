@@ -530,6 +530,31 @@ describe('JsonEncoder', () => {
     assert.equal(JSON.parse(enc.encode(copy).toString('utf8')).mention, true);
   });
 
+  test('a burst is every event byte for byte as JSON.stringify gives it, in order, cut the same way', () => {
+    const enc = new JsonEncoder();
+    const sentAlone: ServerEvent = { ...event, seq: 7, text: 'sent on its own first' };
+    enc.encode(sentAlone);
+    const burst: ServerEvent[] = [
+      { ...event, seq: 5, text: 'plain' },
+      { ...event, seq: 6, text: 'a "quoted" café', mention: true },
+      sentAlone,
+      { type: 'system', event: 'join', room: '#lobby', user: 'Zoë', ts: event.ts },
+      { ...event, seq: 8, text: ' '.repeat(600), action: true },
+    ];
+    const lines = burst.map((e) => JSON.stringify(e) + '\n');
+    const all = enc.encodeAll(burst);
+    assert.ok(Buffer.isBuffer(all));
+    assert.equal(all.toString('utf8'), lines.join(''));
+    assert.equal(enc.encodeAll(burst), all, 'encoded once per array');
+    // A sender's cut: its own lines out, an ack in place of one.
+    const ack = Buffer.from('{"type":"ack"}\n');
+    const cut = enc.encodeAll(burst, [1, 4], [ack, undefined]);
+    const text = (Array.isArray(cut) ? Buffer.concat(cut) : (cut as Buffer)).toString('utf8');
+    assert.equal(text, lines[0]! + '{"type":"ack"}\n' + lines[2]! + lines[3]!);
+    // A burst's events keep no line of their own: one sent alone later is made then.
+    assert.equal(enc.encode(burst[0]!).toString('utf8'), lines[0]);
+  });
+
   test('the same event gives the same Buffer instance', () => {
     const enc = new JsonEncoder();
     assert.equal(enc.encode(event), enc.encode(event));
