@@ -13,6 +13,7 @@ import {
   type ServerEvent,
   type WelcomeEvent,
 } from '../protocol/messages.js';
+import { foldKey } from '../protocol/names.js';
 import { ResumeState } from './resume.js';
 
 /** What a hello says besides who we are; fixed for the Connection's life. */
@@ -27,6 +28,12 @@ export class LoginState {
   name: string;
   /** Sent in hello; follows /register so a reconnect can log in again. */
   password?: string;
+  /**
+   * The account signed in to, once a welcome says it is one (it carries no
+   * guest session): a `/nick` to a free alias keeps it, so a reconnect signs
+   * in to it under that alias (hello `account`), not as a guest of that name.
+   */
+  private account?: string;
   /** What was seen of each stream (room or `@`): what to resume from, and what is a duplicate. */
   readonly seen = new ResumeState();
   private joined = new Set<string>();
@@ -61,6 +68,9 @@ export class LoginState {
   hello(): Hello {
     const hello: Hello = { type: 'hello', version: PROTOCOL_VERSION, name: this.name };
     if (this.password !== undefined) hello.password = this.password;
+    if (this.account !== undefined && this.password !== undefined && this.renamed()) {
+      hello.account = this.account;
+    }
     if (this.extras.history !== undefined) hello.history = this.extras.history;
     if (this.extras.bot === true) hello.bot = true;
     // A guest's identity (its private messages, ignores, request ids) comes back with it.
@@ -74,6 +84,10 @@ export class LoginState {
   /** A session opened: the server says who we are and where. */
   welcomed(welcome: WelcomeEvent): void {
     this.session = welcome.session;
+    // Signed in with a password and no guest session: an account, under its own name or the one we asked for.
+    if (welcome.session === undefined && this.password !== undefined && !this.renamed()) {
+      this.account = welcome.name;
+    }
     this.name = welcome.name;
     this.joined = new Set(welcome.rooms);
     for (const [stream, epoch] of Object.entries(welcome.epochs ?? {})) {
@@ -99,10 +113,22 @@ export class LoginState {
     if (request.type === 'part') this.joined.delete(reply.room ?? request.room ?? '');
     if (request.type === 'nick') {
       this.name = reply.name ?? request.name;
-      // The new alias's own password (registered aliases need one), or none.
-      this.password = request.password;
+      if (request.password !== undefined) {
+        // Into another registered alias: its account, and its password, from now on.
+        this.account = this.name;
+        this.password = request.password;
+      } else if (this.account === undefined) {
+        // A guest's alias takes no password.
+        this.password = undefined;
+      }
     }
+    if (request.type === 'register') this.account = this.name;
     // The new password is what a reconnect must send (§2 /passwd).
     if (request.type === 'register' || request.type === 'passwd') this.password = request.password;
+  }
+
+  /** Whether the alias in use is not the account's own name. */
+  private renamed(): boolean {
+    return this.account !== undefined && foldKey(this.account) !== foldKey(this.name);
   }
 }

@@ -29,6 +29,11 @@ export type Signal =
   /** A ban was recorded: each node removes whoever of its users it covers. */
   | { t: 'ban'; node: string; ban: BanRecord }
   | { t: 'takeover'; node: string; key: string; session: string }
+  /**
+   * An account signed in (its password was right): its sessions under other
+   * aliases, on every node, give way (one session per account).
+   */
+  | { t: 'signedIn'; node: string; account: string }
   /** A mute or topic lock changed in the store: each node reads them again. */
   | { t: 'moderation'; node: string }
   /** A room's topic was stored: each node serves it from now on (§9). */

@@ -114,12 +114,36 @@ export class Cluster extends ClusterPresence {
     }
   }
 
+  /**
+   * An account signed in as `session`: its other sessions give way, here and
+   * on every node, whatever alias they go by now (a `/nick` keeps the
+   * account). Two sessions of one account shared its private messages, which
+   * reached only the newer one, under either alias.
+   */
+  signedIn(account: AccountRecord, session: string): void {
+    this.signOutOthers(account.key, session);
+    this.sendSignal({ t: 'signedIn', node: this.options.node, account: account.key });
+  }
+
+  /** `session`: the new session's id when it is on this node (ids are per node). */
+  private signOutOthers(accountKey: string, session: string | undefined): void {
+    for (const u of [...this.host.users.values()]) {
+      if (u.account?.key === accountKey && u.peer.id !== session) this.takeOver(u);
+    }
+  }
+
   /** The right password for a connected alias: the old connection is told and closed. */
   takeOver(holder: User): void {
+    const account = holder.account?.name;
+    // Renamed since it signed in: say which account, the alias alone would puzzle.
+    const who =
+      account !== undefined && holder.account!.key !== holder.name.key
+        ? `${account} (here as ${holder.name.display})`
+        : holder.name.display;
     holder.peer.send({
       type: 'error',
       code: 'alias_taken',
-      message: `${holder.name.display} signed in from another connection; closing this one`,
+      message: `${who} signed in from another connection; closing this one`,
     });
     this.host.disconnect(holder, 'signed in from elsewhere');
     holder.peer.close('replaced');
@@ -150,6 +174,7 @@ export class Cluster extends ClusterPresence {
       since: this.host.clock.now(),
       account: account !== undefined,
       operator: account?.operator ?? false,
+      ...(account !== undefined && account.key !== name.key && { accountKey: account.key }),
       ...(guestId !== undefined && { guest: guestId }),
     };
   }
@@ -328,6 +353,11 @@ export class Cluster extends ClusterPresence {
     }
     if (s.t === 'renamed') {
       this.host.followRename(s.from, { key: s.key, display: s.display });
+      return;
+    }
+    if (s.t === 'signedIn') {
+      // Signed in on another node: every session of the account here goes.
+      this.signOutOthers(s.account, undefined);
       return;
     }
     const user = this.host.users.get(s.key);

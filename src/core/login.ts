@@ -74,12 +74,15 @@ export class Logins {
    */
   async login(
     peer: Peer,
-    hello: Pick<Hello, 'name' | 'password' | 'history' | 'resume' | 'bot' | 'session' | 'id'>,
+    hello: Pick<
+      Hello,
+      'name' | 'password' | 'account' | 'history' | 'resume' | 'bot' | 'session' | 'id'
+    >,
   ): Promise<User> {
     const name = parseAlias(hello.name);
     this.throttle.assertAllowed(peer.address);
     const store = this.chat.options.store;
-    const account = await store.getAccount(name.key);
+    const account = await this.accountOf(name, hello.account);
     const ban = await store.findBan({
       ...(account && { accountKey: account.key }),
       aliasKey: name.key,
@@ -92,6 +95,7 @@ export class Logins {
       this.throttle.assertAccountAllowed(peer.address, account.key, account.name, account.hash);
       if (hello.password === undefined) throw new PasswordNeeded(account.name);
       await this.checkPassword(peer.address, account, hello.password);
+      this.chat.cluster.signedIn(account, peer.id);
     } else if (this.chat.options.requireAccount) {
       // Its own code (not auth_required): no password can help, so a client
       // must not ask for one or tell its user to set CHAT_PASSWORD.
@@ -111,6 +115,9 @@ export class Logins {
     if (!account) {
       await this.assertNotLikeAccount(name);
       await this.chat.cluster.assertNoRemoteLookalike(name);
+    } else if (account.key !== name.key) {
+      // Another alias of the account: as /nick would let it take one.
+      await this.assertNotLikeAccount(name, account);
     }
     // On a server for accounts only, the name others see is the account's, as registered.
     const shownName = this.chat.options.requireAccount && account ? parseAlias(account.name) : name;
@@ -148,6 +155,35 @@ export class Logins {
     user.leaseConfirmedAt = this.chat.now();
     user.bot = hello.bot === true;
     return user;
+  }
+
+  /**
+   * The account a hello signs in to: `name`'s own, or with `hello.account`,
+   * that account under `name` as another alias of it (a registered user who
+   * took one with /nick and is coming back). That alias must not be another
+   * account's name.
+   */
+  private async accountOf(
+    name: Name,
+    accountName: string | undefined,
+  ): Promise<AccountRecord | undefined> {
+    const store = this.chat.options.store;
+    if (accountName === undefined) return store.getAccount(name.key);
+    const key = parseAlias(accountName).key;
+    const account = await store.getAccount(key);
+    if (!account) {
+      throw new ChatError(
+        'bad_request',
+        `There is no account ${accountName.slice(0, 40)}; leave "account" out to sign in as ${name.display}`,
+      );
+    }
+    if (key !== name.key && (await store.getAccount(name.key))) {
+      throw new ChatError(
+        'alias_taken',
+        `${name.display} is another registered account; pick another alias for ${account.name}`,
+      );
+    }
+    return account;
   }
 
   /**

@@ -43,6 +43,7 @@ export const helloSchema = z
     version: z.number().int().positive(),
     name,
     password: z.string().max(1024).optional(),
+    account: name.optional(),
     resume: z.record(z.string().max(64), resumePoint).optional(),
     history: z.number().int().min(0).max(500).optional(),
     bot: z.boolean().optional(),

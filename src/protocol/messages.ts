@@ -291,6 +291,12 @@ export interface Hello {
   version: number;
   name: string;
   password?: string;
+  /**
+   * Sign in to this account under `name`, an alias it took with `/nick`
+   * (a registered user's `/nick` keeps the account): how a client that
+   * reconnects comes back as who it was (§2). Needs `password`.
+   */
+  account?: string;
   resume?: Record<string, ResumePoint>;
   /** How many history messages to replay per room on join; 0 for bots. */
   history?: number;

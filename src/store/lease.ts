@@ -15,6 +15,8 @@ export interface Owner {
   /** When the session signed in (ms), and its account: what /whois shows from another node. */
   since?: number;
   account?: boolean;
+  /** The account's key when the alias is another name (`/nick` keeps the account): what a ban by this alias bans. */
+  accountKey?: string;
   operator?: boolean;
   bot?: boolean;
   /**

@@ -447,6 +447,43 @@ describe('Connection', () => {
     );
   });
 
+  it('an account that took another alias comes back as that account under that alias', async (t) => {
+    const { server, conn } = await setup(t, { ...FAST_RECONNECT, password: 'alice pw' });
+    const { peer, hello } = await handshake(server, conn);
+    assert.equal(hello.account, undefined, 'its own name: no account field');
+    const renamed = conn.request({ type: 'nick', name: 'Ally' });
+    const sent = await peer.next();
+    peer.send({ type: 'ack', id: sent.id, op: 'nick', ts: TS, name: 'Ally' });
+    await renamed;
+    peer.socket.destroy();
+    const again = await server.peer(1);
+    const second = await again.next();
+    assert.deepEqual(
+      { name: second.name, account: second.account, password: second.password },
+      { name: 'Ally', account: 'Alice', password: 'alice pw' },
+    );
+    again.send(welcome({ name: 'Ally' }));
+    // And still so at the next drop: the welcome under the alias keeps the account.
+    await new Promise((resolve) => setImmediate(resolve));
+    again.socket.destroy();
+    const third = await (await server.peer(2)).next();
+    assert.equal(third.account, 'Alice');
+  });
+
+  it('a guest that renames sends no password and no account', async (t) => {
+    const { server, conn } = await setup(t, FAST_RECONNECT);
+    const { peer } = await handshake(server, conn, { session: 'g'.repeat(22) });
+    const renamed = conn.request({ type: 'nick', name: 'Ally' });
+    const sent = await peer.next();
+    peer.send({ type: 'ack', id: sent.id, op: 'nick', ts: TS, name: 'Ally' });
+    await renamed;
+    peer.socket.destroy();
+    const second = await (await server.peer(1)).next();
+    assert.equal(second.name, 'Ally');
+    assert.equal(second.account, undefined);
+    assert.equal(second.password, undefined);
+  });
+
   it('logs in again after /register when it reconnects', async (t) => {
     const { server, conn } = await setup(t, FAST_RECONNECT);
     const { peer } = await handshake(server, conn);

@@ -84,6 +84,39 @@ if (missing) {
       boss.close();
     });
 
+    test('across nodes, an account has one session whatever its alias, and a ban of that alias bans it', async (t) => {
+      const redis = await RedisServer.start();
+      t.after(() => redis.destroy());
+      const dir = tempDir(t);
+      const onRedis = ['--redis', redis.url];
+      const [boss, kim, a, b] = await Promise.all([
+        accountsCli(['add', 'Boss', '--operator', ...onRedis], 'boss password\n'),
+        accountsCli(['add', 'Kim', ...onRedis], 'kim password\n'),
+        spawnServer(t, { db: join(dir, 'a.db'), args: [...onRedis, '--redis-unsafe'] }),
+        spawnServer(t, { db: join(dir, 'b.db'), args: [...onRedis, '--redis-unsafe'] }),
+      ]);
+      expectExit(boss, 0, 'add Boss');
+      expectExit(kim, 0, 'add Kim');
+      const first = await jsonLogin(t, a.port, 'Kim', 'kim password');
+      first.sendJson({ type: 'nick', id: 'n', name: 'Kimberly' });
+      assert.equal((await first.waitForJson((o) => o.id === 'n')).name, 'Kimberly');
+      // Signing in on the other node takes the renamed session over.
+      const second = await jsonLogin(t, b.port, 'Kim', 'kim password');
+      const err = await first.waitForJson((o) => o.type === 'error', 10_000);
+      assert.equal(err.code, 'alias_taken', JSON.stringify(err));
+      await first.waitClosed();
+      second.sendJson({ type: 'nick', id: 'n2', name: 'Kimmy' });
+      assert.equal((await second.waitForJson((o) => o.id === 'n2')).name, 'Kimmy');
+      // An operator on the first node bans the alias: the account is banned.
+      const op = await textLogin(t, a.port, 'Boss', 'boss password');
+      op.send('/ban Kimmy 10m');
+      assert.match(await op.waitFor((l) => l.includes('is banned')), /^\* Kim is banned until /u);
+      await second.waitClosed();
+      const again = await raw(t, b.port);
+      again.sendJson({ type: 'hello', version: 1, name: 'Kim', password: 'kim password' });
+      await expectJsonError(again, 'banned');
+    });
+
     test('an unreachable Redis is one line naming it, exit 1, no stack', async () => {
       const port = await freePort();
       const r = await accountsCli(['list', '--redis', `redis://127.0.0.1:${port}`]);

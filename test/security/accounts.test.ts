@@ -160,6 +160,55 @@ test('takeover: the right password for a connected alias closes the old connecti
   await fresh.waitClosed();
 });
 
+test('one session per account: signing in takes over the session that took another alias', async (t) => {
+  const server = await serve(t);
+  await createAccount(server, 'Frank', PW);
+  const old = await jsonLogin(t, server.port, 'Frank', PW);
+  old.sendJson({ type: 'nick', id: 'n', name: 'Franky' });
+  assert.equal((await old.waitForJson((o) => o.id === 'n')).name, 'Franky');
+  const watcher = await jsonUser(t, server.port, 'Watcher');
+
+  const fresh = await jsonLogin(t, server.port, 'Frank', PW);
+  const err = await old.waitForJson((o) => o.type === 'error');
+  assert.equal(err.code, 'alias_taken');
+  assert.match(String(err.message), /^Frank \(here as Franky\) signed in from another connection/u);
+  await old.waitClosed();
+  watcher.sendJson({ type: 'who', id: 'w', room: '*' });
+  const who = await watcher.waitForJson((o) => o.id === 'w');
+  const names = (who.users as Array<{ name: string }>).map((u) => u.name).sort();
+  assert.deepEqual(names, ['Frank', 'Watcher']);
+  // The account's private messages reach its one session.
+  watcher.sendJson({ type: 'dm', id: 'd', to: 'Frank', text: 'for you' });
+  const got = await fresh.waitForJson((o) => o.type === 'private');
+  assert.equal(got.text, 'for you');
+});
+
+test('hello.account signs in to an account under another alias of it, as /nick left it', async (t) => {
+  const server = await serve(t);
+  await createAccount(server, 'Frank', PW);
+  await createAccount(server, 'Gina', PW);
+  const c = await raw(t, server.port);
+  c.sendJson({ type: 'hello', version: 1, name: 'Franky', account: 'frank', password: PW });
+  const w = await c.waitForJson((o) => o.type === 'welcome');
+  assert.equal(w.name, 'Franky');
+  assert.equal(w.session, undefined, 'an account, not a guest');
+  // The account's identity: its name is not free for a guest while it is online under another.
+  const guest = await raw(t, server.port);
+  guest.sendJson({ type: 'hello', version: 1, name: 'Frank' });
+  await expectJsonError(guest, 'auth_required');
+  // A wrong password, an unknown account, another account's name: refused.
+  for (const [hello, code] of [
+    [{ name: 'Franky2', account: 'Frank', password: 'wrong one' }, 'auth_failed'],
+    [{ name: 'Franky2', account: 'Zelda', password: PW }, 'bad_request'],
+    [{ name: 'Gina', account: 'Frank', password: PW }, 'alias_taken'],
+    [{ name: 'Franky2', account: 'Frank' }, 'auth_required'],
+  ] as const) {
+    const r = await raw(t, server.port);
+    r.sendJson({ type: 'hello', version: 1, ...hello });
+    await expectJsonError(r, code);
+  }
+});
+
 test('a wrong password for a connected alias leaves the holder connected', async (t) => {
   const server = await serve(t);
   await createAccount(server, 'Gina', PW);

@@ -29,6 +29,25 @@ async function refused(c: LineClient, code: string): Promise<string> {
   return line;
 }
 
+test('/ban of the alias a registered user took with /nick bans the account', async (t) => {
+  const server = await serve(t);
+  await createAccount(server, 'Op', OP_PW, true);
+  await createAccount(server, 'Alice', 'alice password');
+  const op = await textLogin(t, server.port, 'Op', OP_PW);
+  const alice = await textLogin(t, server.port, 'Alice', 'alice password');
+  alice.send('/nick Ally');
+  assert.equal(await alice.next(), '* You are now known as Ally');
+  await op.waitFor((l) => l.includes('Ally'));
+  op.send('/ban Ally 5m spam');
+  // Named as what was banned: the account.
+  assert.match(await op.waitFor((l) => l.includes('is banned')), /^\* Alice is banned until /u);
+  await alice.waitClosed();
+  // The account is what is banned: its own name no longer signs in.
+  const again = await raw(t, server.port);
+  again.sendJson({ type: 'hello', version: 1, name: 'Alice', password: 'alice password' });
+  await expectJsonError(again, 'banned');
+});
+
 test('/mute stops a user speaking in rooms, across /nick, until /unmute; private messages still flow', async (t) => {
   const server = await serve(t);
   await createAccount(server, 'Op', OP_PW, true);

@@ -107,7 +107,13 @@ export const ban = defineCommand('ban', (ctx, user, req) =>
       record = { kind: 'address', value, nameKey, name: value, ...common };
     } else {
       const name = parseAlias(target);
-      const account = await ctx.store.getAccount(name.key);
+      // Someone online under this alias is banned as who they are: a
+      // registered user who took another alias (`/nick` keeps the account) is
+      // banned as the account, not as the alias they happen to use.
+      const online = ctx.users.get(name.key);
+      const accountKey =
+        online?.account?.key ?? (online ? undefined : (await ctx.remoteUser(target))?.accountKey);
+      const account = await ctx.store.getAccount(accountKey ?? name.key);
       if (account?.operator) throw new ChatError('forbidden', 'Operators cannot be banned');
       record = account
         ? {
