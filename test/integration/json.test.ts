@@ -9,6 +9,7 @@ import {
   expectJsonError,
   jsonFence,
   jsonUser,
+  raw,
   serve,
   stamped,
   textFence,
@@ -317,4 +318,33 @@ test('mention: only the copy of the member a message names carries it, live and 
     (h.messages as Array<{ mention?: boolean }>).map((m) => m.mention),
     [true, true, undefined],
   );
+});
+
+test('a say without a room, re-sent after a reconnect put the sender in another room, gets its original ack', async (t) => {
+  const server = await serve(t);
+  const watcher = await jsonUser(t, server.port, 'Wes');
+  const first = await raw(t, server.port);
+  first.sendJson({ type: 'hello', version: 1, name: 'Ann' });
+  const welcome = await first.waitForJson((o) => o.type === 'welcome');
+  first.sendJson({ type: 'join', id: 'j', room: '#dev' });
+  await first.waitForJson((o) => o.id === 'j');
+  first.sendJson({ type: 'say', id: 'x1', text: 'for dev' });
+  const ack = await first.waitForJson((o) => o.id === 'x1');
+  assert.deepEqual([ack.room, ack.seq], ['#dev', 1]);
+  first.close();
+  await watcher.waitForJson((o) => o.event === 'quit' && o.user === 'Ann');
+
+  // Back, in #lobby now: the same request again is the same message.
+  const again = await raw(t, server.port);
+  again.sendJson({ type: 'hello', version: 1, name: 'Ann', session: welcome.session });
+  const back = await again.waitForJson((o) => o.type === 'welcome');
+  assert.deepEqual(back.rooms, ['#lobby']);
+  again.sendJson({ type: 'say', id: 'x1', text: 'for dev' });
+  const resent = await again.waitForJson((o) => o.id === 'x1');
+  assert.deepEqual([resent.type, resent.room, resent.seq], ['ack', '#dev', 1]);
+  // Nothing new reached #lobby, and a new id still goes to the current room.
+  again.sendJson({ type: 'say', id: 'x2', text: 'for lobby' });
+  assert.deepEqual((await again.waitForJson((o) => o.id === 'x2')).room, '#lobby');
+  const next = await watcher.waitForJson((o) => o.type === 'message');
+  assert.equal(next.text, 'for lobby');
 });

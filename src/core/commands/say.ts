@@ -9,6 +9,8 @@ import { sayAck } from './reply.js';
 import { assertSameMessage, checkMessageText, idempotencyKey, isResend, laterKey } from './text.js';
 
 const NO_ANSWER = (): void => undefined;
+/** The target of a room-less say's idempotency key: no room key contains a `*`. */
+const CURRENT_ROOM = '*';
 
 /** A stored say: its seq, and the function that sends its answer (nothing without an id). */
 export interface SayAnswer {
@@ -61,15 +63,28 @@ export function storeSay(
       key,
     );
   let appended: Promise<AppendResult>;
-  const key = idempotencyKey(user, room.name.key, req.id);
+  // A say without `room` goes to the current room, which a reconnect may
+  // have changed: its re-send must still find it (§4 Delivery guarantees),
+  // so its key names no room.
+  const key = idempotencyKey(user, req.room === undefined ? CURRENT_ROOM : room.name.key, req.id);
   try {
     held = req.id !== undefined && !due && ctx.holdForSay(user, room);
     appended = append(key);
   } catch (err) {
     return Promise.reject(err as Error).catch(refused);
   }
-  const answer = (stored: AppendResult): SayAnswer =>
-    answerOf(ctx, user, req.id, room, stored.message, held, due);
+  const answer = (stored: AppendResult): SayAnswer => {
+    const elsewhere = stored.duplicate && stored.message.stream !== room.name.key;
+    if (!elsewhere) return answerOf(ctx, user, req.id, room, stored.message, held, due);
+    // The original went to the room that was current then: its ack says so.
+    if (held) ctx.dropSay(user, room);
+    const { seq, ts, stream } = stored.message;
+    const shown = ctx.rooms.get(stream)?.name.display ?? stream;
+    return {
+      seq,
+      send: () => user.peer.send(sayAck(req.id!, { seq, ts: isoTime(ts), room: shown })),
+    };
+  };
   return appended.then((stored) => {
     try {
       if (!stored.duplicate || isResend(user, stored.message, text, action)) return answer(stored);
