@@ -24,7 +24,9 @@ const name = z.string().max(256);
 
 const resumePoint = z.union([
   z.number().int().nonnegative(),
-  z.object({ seq: z.number().int().nonnegative(), epoch: z.string().max(128).optional() }),
+  z
+    .object({ seq: z.number().int().nonnegative(), epoch: z.string().max(128).optional() })
+    .strict(),
 ]);
 
 /**
@@ -32,7 +34,10 @@ const resumePoint = z.union([
  * negotiation is read here: a 0xFF byte is invalid UTF-8 like any other.
  */
 function jsonText(frame: Buffer): string {
-  return frame.toString('utf8');
+  const text = frame.toString('utf8');
+  // A byte order mark some editors and Windows tools put first is not JSON
+  // (JSON.parse refuses it): it is dropped, as the hello's trim() drops it.
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 /** The handshake line of a JSON client (§2, §4 `hello`). */
 export const helloSchema = z

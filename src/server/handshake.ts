@@ -127,7 +127,12 @@ export class Handshake {
   private step(frame: Buffer): void {
     const host = this.host;
     if (this.refusal) {
-      host.finalError(this.refusal.code, this.refusal.message, this.refusal.retryAfterMs);
+      // A request with an id gets its one reply carrying it (§4), a refused hello too.
+      const first = host.codec().hello(frame);
+      if (first.kind === 'wait') return;
+      const id =
+        first.kind === 'login' ? first.hello.id : first.kind === 'error' ? first.id : undefined;
+      host.finalError(this.refusal.code, this.refusal.message, this.refusal.retryAfterMs, id);
       return;
     }
     const step = this.nextHello

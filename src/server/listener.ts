@@ -118,10 +118,16 @@ export class Listener extends ListeningPort<Session> {
 
   protected refuseWithoutTls(first: Buffer): Buffer {
     const codec = this.deps.choose(first) ?? this.text;
+    // A JSON hello's id comes back on its refusal (§4: one reply carrying it).
+    const end = first.indexOf(10);
+    const hello = codec.hello(end < 0 ? first : first.subarray(0, end));
+    const id =
+      hello.kind === 'login' ? hello.hello.id : hello.kind === 'error' ? hello.id : undefined;
     return codec.encode(
       errorEvent(
         'bad_request',
         `${TLS_ONLY}: connect with chat-client --tls (and --ca FILE for a private certificate), or openssl s_client -quiet -connect HOST:PORT`,
+        id,
       ),
       { here: '' },
     );

@@ -102,13 +102,15 @@ test('a plain TCP client on the TLS port is told to use TLS, in its mode, and do
     await said('Mallory\n'),
     /^! This port speaks TLS only: .*--tls.* \[bad_request\]\n$/u,
   );
-  const json = JSON.parse(await said('{"type":"hello","version":1,"name":"bot"}\n')) as {
+  const json = JSON.parse(await said('{"type":"hello","id":"h1","version":1,"name":"bot"}\n')) as {
     type: string;
+    id?: string;
     code: string;
     message: string;
   };
   assert.equal(json.type, 'error');
   assert.equal(json.code, 'bad_request');
+  assert.equal(json.id, 'h1', "the hello's id comes back on its refusal");
   assert.match(json.message, /^This port speaks TLS only/u);
   const ok = await tlsClient(t, port, cert);
   ok.socket.write('Alice\n');

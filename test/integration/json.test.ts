@@ -208,6 +208,12 @@ test('a multi-line say reaches text readers as lines with the same prefix; over 
   assert.equal((await bot.nextJson()).type, 'ack');
   for (let i = 1; i <= 20; i++) assert.match(await alice.next(), stamped(`<Bot> line ${i}`));
 
+  // Line breaks at the end are no lines: twenty lines and a "\n" are twenty.
+  bot.sendJson({ type: 'say', id: 'trail', text: `${twenty}\n\n` });
+  assert.equal((await bot.nextJson()).type, 'ack');
+  for (let i = 1; i <= 20; i++) assert.match(await alice.next(), stamped(`<Bot> line ${i}`));
+  await watcher.waitForJson((o) => o.type === 'message' && o.text === twenty);
+
   bot.sendJson({ type: 'say', id: 'big', text: `${twenty}\nline 21` });
   await expectJsonError(bot, 'too_large', 'big');
   bot.sendJson({ type: 'dm', id: 'bigdm', to: 'Alice', text: `${twenty}\nline 21` });
@@ -347,4 +353,14 @@ test('a say without a room, re-sent after a reconnect put the sender in another 
   assert.deepEqual((await again.waitForJson((o) => o.id === 'x2')).room, '#lobby');
   const next = await watcher.waitForJson((o) => o.type === 'message');
   assert.equal(next.text, 'for lobby');
+});
+
+test('a hello refused at admission (server full) still gets its id back on the error', async (t) => {
+  const server = await serve(t, { maxConnections: 1 });
+  await jsonUser(t, server.port, 'First');
+  const second = await raw(t, server.port);
+  second.sendJson({ type: 'hello', id: 'h7', version: 1, name: 'Second' });
+  const err = await second.waitForJson((o) => o.type === 'error');
+  assert.deepEqual([err.code, err.id], ['server_full', 'h7']);
+  await second.waitClosed();
 });

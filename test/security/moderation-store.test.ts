@@ -123,6 +123,11 @@ test('JSON ban and unban by `address` (PROTOCOL §4); name and address together,
 
   op.sendJson({ type: 'ban', id: 'b2', name: 'Zed', address: '10.0.0.1' });
   assert.equal((await answer('b2')).code, 'bad_request');
+  // `address` must be one, even when someone online is called that.
+  op.sendJson({ type: 'ban', id: 'b2a', address: 'Bob' });
+  const notOne = await answer('b2a');
+  assert.equal(notOne.code, 'bad_request');
+  assert.match(String(notOne.message), /^Not an address or CIDR block: Bob/u);
   op.sendJson({ type: 'ban', id: 'b3' });
   assert.match(String((await answer('b3')).message), /name .*or address/u);
   op.sendJson({ type: 'unban', id: 'u0' });

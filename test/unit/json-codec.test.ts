@@ -54,6 +54,13 @@ describe('decodeHello', () => {
     });
   });
 
+  test('a request line that starts with a byte order mark is read without it', () => {
+    const codec = new JsonCodec();
+    const d = codec.decode(Buffer.from('\ufeff{"type":"say","text":"hi"}'));
+    assert.equal(d.kind, 'request');
+    assert.deepEqual(d.kind === 'request' && d.request, { type: 'say', text: 'hi' });
+  });
+
   test('hello with password, resume (bare seq and seq+epoch) and history', () => {
     const hello = {
       type: 'hello',
@@ -99,6 +106,10 @@ describe('decodeHello', () => {
     refusedHello(J({ type: 'hello', version: 1, name: 'A', resume: [41] })));
   test('resume with a negative seq', () =>
     refusedHello(J({ type: 'hello', version: 1, name: 'A', resume: { '#lobby': -1 } })));
+  test('resume with an unknown key in a point', () =>
+    refusedHello(
+      J({ type: 'hello', version: 1, name: 'A', resume: { '#ok': { seq: 1, extra: 1 } } }),
+    ));
   test('resume with a fractional seq', () =>
     refusedHello(J({ type: 'hello', version: 1, name: 'A', resume: { '#lobby': 1.5 } })));
   test('resume with a string seq', () =>

@@ -31,6 +31,8 @@ function banArgs(req: RequestOf<'ban'>): {
       throw new ChatError('bad_request', 'Give either name or address, not both');
     addr = true;
     target = req.address.trim();
+    // `address` is one (§4 ban); a nick's address is banned with `name` and `addr`.
+    if (parseAddressBan(target) === undefined) throw notAnAddress(target);
   }
   let rest = req.reason?.trim() ?? '';
   if (target === '-addr') {
@@ -44,6 +46,13 @@ function banArgs(req: RequestOf<'ban'>): {
   if (target === '')
     throw new ChatError('bad_request', 'Usage: /ban [-addr] nick|address [duration] [reason]');
   return { addr, target, ms: banDuration(ms), reason: rest || undefined };
+}
+
+function notAnAddress(target: string): ChatError {
+  return new ChatError(
+    'bad_request',
+    `Not an address or CIDR block: ${target.slice(0, 60)} (e.g. 203.0.113.7, 203.0.113.0/24, 2001:db8::/32)`,
+  );
 }
 
 /**
@@ -69,10 +78,7 @@ export const ban = defineCommand('ban', (ctx, user, req) =>
       if (value === undefined) {
         // Digits and dots, or a `:` or `/`, that no one online is called: a mistyped address.
         if (!ctx.users.has(foldKey(target)) && /^[\d.]+$|[:/]/u.test(target)) {
-          throw new ChatError(
-            'bad_request',
-            `Not an address or CIDR block: ${target.slice(0, 60)} (e.g. 203.0.113.7, 203.0.113.0/24, 2001:db8::/32)`,
-          );
+          throw notAnAddress(target);
         }
         if (!ctx.users.has(foldKey(target)) && (await ctx.remoteUser(target))) {
           // Its address is known only to the server it is on.

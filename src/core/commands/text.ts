@@ -2,9 +2,14 @@ import { ChatError } from '../../protocol/errors.js';
 import type { ChatContext } from './context.js';
 import type { User } from '../model.js';
 
-/** Check a message body against the limits (§6): not blank, at most maxMessageLines lines. */
+/**
+ * Check a message body against the limits (§6): not blank, at most
+ * maxMessageLines lines. Returns it without line breaks at its end: a bot's
+ * `text + "\n"` is one line, not a line and an empty one for text readers.
+ */
 export function checkMessageText(ctx: ChatContext, text: string): string {
   if (text.trim() === '') throw new ChatError('bad_request', 'A message needs some text');
+  if (text.charCodeAt(text.length - 1) === 10) text = text.replace(/\n+$/u, '');
   // Counted, not split: this runs on every message (docs/performance.md).
   let lines = 1;
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
