@@ -24,9 +24,7 @@ const name = z.string().max(256);
 
 const resumePoint = z.union([
   z.number().int().nonnegative(),
-  z
-    .object({ seq: z.number().int().nonnegative(), epoch: z.string().max(128).optional() })
-    .strict(),
+  z.object({ seq: z.number().int().nonnegative(), epoch: z.string().max(128).optional() }).strict(),
 ]);
 
 /**
