@@ -20,7 +20,7 @@ import type { Repl } from './repl.js';
 import { defaultDownloadDir } from './transfer-files.js';
 import { TransferUi } from './transfer-ui.js';
 import { isBarrier, Sender, type Outcome } from './sender.js';
-import { OfflineStatus, pendingLine, reconnectLine, undeliveredLine } from './status.js';
+import { OfflineStatus, pendingLine, reconnectLine, refusalOf, undeliveredLine } from './status.js';
 
 /** How a session ended; main.ts maps each kind to an exit code. */
 export type SessionEnd =
@@ -314,7 +314,9 @@ export class ChatClient {
   private showOutcome(request: Request, result: Outcome): void {
     if (!result.ok) {
       // 'closed' means the connection ended; that is reported once, not per line.
-      if (result.error.code !== 'closed') this.error(result.error.message, result.error.code);
+      if (result.error.code !== 'closed') {
+        this.error(refusalOf(request, result.error.message), result.error.code);
+      }
       return;
     }
     const reply = result.reply;

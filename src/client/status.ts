@@ -51,6 +51,26 @@ export function undeliveredLine(request: Request): string {
   return request.type;
 }
 
+/** Most of a refused line quoted back (refusalOf). */
+const QUOTED_CHARS = 80;
+
+/**
+ * A refusal of a chat line, with the line as it would be typed again: it
+ * may have been typed long before (while the connection was down, then sent
+ * on reconnect), and it is not sent, so the user can type it again. A flood
+ * refusal quotes it itself.
+ */
+export function refusalOf(request: Request, message: string): string {
+  if ((request.type !== 'say' && request.type !== 'dm') || message.includes('dropped "')) {
+    return message;
+  }
+  const lines = undeliveredLine(request).split('\n');
+  let line = lines[0] ?? '';
+  if (line.length > QUOTED_CHARS) line = `${line.slice(0, QUOTED_CHARS)}…`;
+  const more = lines.length > 1 ? ` (+${lines.length - 1} lines)` : '';
+  return `${message}; not sent: ${line}${more}`;
+}
+
 /** A line unanswered this long while connected is shown as pending too. */
 const SLOW_ACK_MS = 1500;
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { OfflineStatus } from '../../src/client/status.js';
+import { OfflineStatus, refusalOf } from '../../src/client/status.js';
 import type { Request } from '../../src/protocol/messages.js';
 
 const say = (text: string): Request => ({ type: 'say', text });
@@ -38,5 +38,29 @@ describe('OfflineStatus', () => {
     settle();
     assert.deepEqual(status.undelivered(), []);
     status.online();
+  });
+});
+
+describe('refusalOf', () => {
+  it('quotes a refused chat line as it would be typed again', () => {
+    assert.equal(
+      refusalOf(
+        { type: 'dm', to: 'countbot', text: 'pm during outage' },
+        'No one called countbot is online',
+      ),
+      'No one called countbot is online; not sent: /msg countbot pm during outage',
+    );
+    assert.equal(
+      refusalOf({ type: 'say', text: 'waves\nand bows', action: true }, 'You are muted'),
+      'You are muted; not sent: /me waves (+1 lines)',
+    );
+    const long = refusalOf({ type: 'say', text: 'x'.repeat(200) }, 'No');
+    assert.equal(long, `No; not sent: ${'x'.repeat(80)}…`);
+  });
+
+  it('leaves other refusals, and flood refusals that quote the line already, as they are', () => {
+    assert.equal(refusalOf({ type: 'join', room: '#x' }, 'Banned'), 'Banned');
+    const flood = 'Too many messages: dropped "hi"; slow down';
+    assert.equal(refusalOf({ type: 'say', text: 'hi' }, flood), flood);
   });
 });
