@@ -29,6 +29,8 @@ export interface CommandHost {
   readonly channels: ReadonlySet<string>;
   reply(lines: readonly string[]): void;
   numeric(code: string, ...params: string[]): void;
+  /** A NOTICE from the server to this client. */
+  serverNotice(text: string): void;
   /** Send a request to the core, remembering how to answer its ack or error. */
   request(req: Request, pending: Pending): void;
   close(reason: string): void;
@@ -103,6 +105,7 @@ export function runIrcCommand(h: CommandHost, msg: IrcMessage): void {
       return;
     case 'MODE':
       if (!need(h, msg, 1)) return;
+      if (banMode(h, p)) return;
       return h.reply([query.mode(h.ctx, chat, p)]);
     case 'KICK':
       return kick(h, msg);
@@ -205,6 +208,42 @@ function topic(h: CommandHost, msg: IrcMessage): void {
   const room = query.findRoom(h.deps.chat, chan);
   if (!room) return h.numeric('403', chan, 'No such channel');
   h.reply(topicLines(h.ctx, room));
+}
+
+/**
+ * `MODE #chan +b mask` / `-b mask` from an operator (what irssi's and
+ * weechat's /ban and /unban send): a ban or unban of the nick the mask
+ * names (`nick`, `nick!*@*`), server-wide and without an end, as the native
+ * `/ban nick`. Host masks are not bans here: addresses are banned with the
+ * native `/ban -addr`. False for any other MODE (irc-queries answers it).
+ */
+function banMode(h: CommandHost, params: readonly string[]): boolean {
+  const [chan = '', modes, mask] = params;
+  const m = /^([+-])b$/u.exec(modes ?? '');
+  if (!chan.startsWith('#') || !m || mask === undefined) return false;
+  const room = query.findRoom(h.deps.chat, chan);
+  if (!room) {
+    h.numeric('403', chan, 'No such channel');
+    return true;
+  }
+  if (!h.user!.account?.operator) {
+    h.numeric('482', room.name.display, "You're not channel operator");
+    return true;
+  }
+  const bang = mask.indexOf('!');
+  const nick = bang < 0 ? mask : mask.slice(0, bang);
+  const host = bang < 0 ? '*@*' : mask.slice(bang + 1);
+  if (nick === '' || /[*?]/u.test(nick) || host !== '*@*') {
+    h.serverNotice(
+      `Only a nick can be banned from IRC (MODE ${room.name.display} +b nick, or nick!*@*); ` +
+        'ban an address with the native /ban -addr',
+    );
+    return true;
+  }
+  const pending = { command: 'MODE', target: room.name.display, mask };
+  if (m[1] === '+') h.request({ type: 'ban', name: nick }, pending);
+  else h.request({ type: 'unban', name: nick }, pending);
+  return true;
 }
 
 function kick(h: CommandHost, msg: IrcMessage): void {

@@ -236,6 +236,11 @@ export class IrcEvents {
         if (e.text) h.numeric('306', 'You have been marked as being away');
         else h.numeric('305', 'You are no longer marked as being away');
         return;
+      case 'ban':
+      case 'unban':
+        // MODE ±b (irc-commands.ts): the mode change as a channel shows it.
+        if (p.mask !== undefined) self('MODE', [p.target, e.op === 'ban' ? '+b' : '-b', p.mask]);
+        return;
       default:
         return;
     }

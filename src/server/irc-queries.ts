@@ -157,7 +157,16 @@ export function mode(ctx: IrcReplyContext, world: IrcWorld, params: readonly str
     if (modes === undefined) return numericLine(ctx, '324', chan, '+n');
     if (/^[+-]?b$/u.test(modes) && params.length === 2)
       return numericLine(ctx, '368', chan, 'End of channel ban list');
-    return numericLine(ctx, '482', chan, 'Channel modes cannot be changed on this server');
+    // 482 says "not channel operator", which misled operators shown as @.
+    const char = /[a-zA-Z]/u.exec(modes)?.[0] ?? modes;
+    return numericLine(
+      ctx,
+      '472',
+      char,
+      char === 'o'
+        ? 'is not changed here: operators are made with chat-server accounts operator NAME'
+        : 'is unknown mode char to me (only +b nick bans here)',
+    );
   }
   if (foldKey(target) !== foldKey(ctx.nick))
     return numericLine(ctx, '502', "Can't change mode for other users");

@@ -23,6 +23,8 @@ export interface Pending {
   /** The sender's nick when it was sent (an echo names it even after a NICK). */
   from?: string;
   reason?: string;
+  /** MODE ±b: the mask as typed, echoed back in the MODE line. */
+  mask?: string;
 }
 
 /**

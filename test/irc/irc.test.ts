@@ -537,6 +537,43 @@ test('a grant or demotion while online is a MODE ±o in every channel shared wit
   assert.ok((await alice.numeric('353')).params[3]!.split(' ').includes('Kim'));
 });
 
+test("an IRC operator's MODE +b nick (irssi's /ban) bans the nick, -b lifts it; other modes are 472", async (t) => {
+  const server = await serve(t, IRC);
+  await createAccount(server, 'Op', 'op secret', true);
+  const port = ircPort(server);
+  const op = await IrcClient.register(t, port, 'Op', { sasl: ['Op', 'op secret'] });
+  const carla = await IrcClient.register(t, port, 'Carla');
+  // Not an operator: 482, as IRC servers say it.
+  carla.send('MODE #lobby +b Op!*@*');
+  await carla.numeric('482');
+  op.send('MODE #lobby +b Carla!*@*');
+  const echoed = await op.expect((m) => m.command === 'MODE');
+  assert.deepEqual(echoed.params, ['#lobby', '+b', 'Carla!*@*']);
+  await carla.c.waitClosed();
+  const back = await IrcClient.connect(t, port);
+  back.send('NICK Carla');
+  back.send('USER c 0 * :c');
+  await back.numeric('465');
+  op.send('MODE #lobby -b Carla');
+  assert.deepEqual((await op.expect((m) => m.command === 'MODE')).params, [
+    '#lobby',
+    '-b',
+    'Carla',
+  ]);
+  await IrcClient.register(t, port, 'Carla');
+  // A host mask is not a ban here; nor is +o or +m a mode this server changes.
+  op.send('MODE #lobby +b *!*@10.0.0.1');
+  assert.match(
+    (await op.expect((m) => m.command === 'NOTICE')).params[1]!,
+    /Only a nick can be banned/u,
+  );
+  op.send('MODE #lobby +o Carla');
+  const o = await op.numeric('472');
+  assert.match(o.params.at(-1)!, /chat-server accounts operator/u);
+  op.send('MODE #lobby +m');
+  assert.equal((await op.numeric('472')).params[1], 'm');
+});
+
 test('a mute and an unmute are told to the IRC user at once, as a server NOTICE', async (t) => {
   const server = await serve(t, IRC);
   await createAccount(server, 'Op', 'op secret', true);
