@@ -89,7 +89,12 @@ export class JsonDecodeError extends ChatError {
   }
 }
 
-function describe(issues: z.core.$ZodIssue[]): string {
+/**
+ * A refusal in the words of the protocol's fields, not of the validator
+ * ("Missing \"text\" (a string)", not "Invalid input: expected string,
+ * received undefined"): bot authors read these. `obj` is what was sent.
+ */
+function describe(issues: z.core.$ZodIssue[], obj: Record<string, unknown>): string {
   const first = issues[0];
   if (!first) return 'Invalid request';
   if (first.code === 'unrecognized_keys') {
@@ -98,8 +103,42 @@ function describe(issues: z.core.$ZodIssue[]): string {
     const more = first.keys.length - shown.length;
     return `Unknown key${first.keys.length > 1 ? 's' : ''} ${shown.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
   }
-  const where = first.path.length ? first.path.join('.') : 'request';
-  return `Invalid ${where}: ${first.message}`;
+  if (first.path.length === 0) return `Invalid request: ${first.message}`;
+  const field = `"${first.path.join('.')}"`;
+  const sent = valueAt(obj, first.path);
+  switch (first.code) {
+    case 'invalid_type': {
+      const expected = first.expected === 'int' ? 'an integer' : `a ${first.expected}`;
+      if (sent === undefined) return `Missing ${field} (${expected})`;
+      return `${field} must be ${expected}, not ${kindOf(sent)}`;
+    }
+    case 'too_big':
+      return first.origin === 'string'
+        ? `${field} is too long: at most ${String(first.maximum)} characters`
+        : `${field} must be at most ${String(first.maximum)}`;
+    case 'too_small':
+      if (first.origin === 'string') return `${field} must not be empty`;
+      return `${field} must be ${first.inclusive ? 'at least' : 'more than'} ${String(first.minimum)}`;
+    default:
+      return `Invalid ${field}: ${first.message}`;
+  }
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  const t = typeof value;
+  return t === 'object' ? 'an object' : `a ${t}`;
+}
+
+/** The value at `path` in what was sent (undefined when absent). */
+function valueAt(obj: unknown, path: readonly PropertyKey[]): unknown {
+  let at = obj;
+  for (const key of path) {
+    if (typeof at !== 'object' || at === null) return undefined;
+    at = (at as Record<PropertyKey, unknown>)[key];
+  }
+  return at;
 }
 
 /** Parse the handshake line of a JSON-mode client; a refusal carries the hello's id when readable. */
@@ -118,7 +157,7 @@ function checkHello(obj: Record<string, unknown>): Hello {
     throw new ChatError('bad_request', 'The first JSON line must be {"type":"hello",...}');
   }
   const r = helloSchema.safeParse(obj);
-  if (!r.success) throw new ChatError('bad_request', describe(r.error.issues));
+  if (!r.success) throw new ChatError('bad_request', describe(r.error.issues, obj));
   // A resume point for a name that is no room would be lost without a word.
   for (const key of Object.keys(r.data.resume ?? {})) {
     if (key === '@') continue;
@@ -175,7 +214,7 @@ export function decodeJsonRequest(line: string): Request {
         'bad_request',
         unknownType
           ? `Unknown request type "${String(obj.type).slice(0, 40)}"`
-          : describe(r.error.issues),
+          : describe(r.error.issues, obj),
       );
     }
     return r.data;

@@ -174,7 +174,7 @@ test('MODE, USERHOST and ISON answer without changing anything', () => {
   const mode = (...params: string[]): string => parseIrcLine(query.mode(ctx, w, params)).command;
   assert.equal(mode('#dev'), '324');
   assert.equal(mode('#dev', '+b'), '368');
-  assert.equal(mode('#dev', '+m'), '482');
+  assert.equal(mode('#dev', '+m'), '472');
   assert.equal(mode('#nowhere'), '403');
   assert.equal(mode('ANN', '+i'), '221');
   assert.equal(mode('bob', '+i'), '502');

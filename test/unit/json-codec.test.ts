@@ -54,6 +54,25 @@ describe('decodeHello', () => {
     });
   });
 
+  test('refusals name the field in the words of the protocol, not of the validator', () => {
+    const said = (line: string): string => {
+      try {
+        decodeJsonRequest(line);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return 'accepted';
+    };
+    assert.equal(said('{"type":"say"}'), 'Missing "text" (a string)');
+    assert.equal(said('{"type":"say","text":5}'), '"text" must be a string, not a number');
+    assert.equal(
+      said('{"type":"say","text":"x","action":[]}'),
+      '"action" must be a boolean, not an array',
+    );
+    assert.equal(said('{"type":"history","limit":900}'), '"limit" must be at most 500');
+    assert.equal(said('{"type":"history","limit":0}'), '"limit" must be more than 0');
+  });
+
   test('a request line that starts with a byte order mark is read without it', () => {
     const codec = new JsonCodec();
     const d = codec.decode(Buffer.from('\ufeff{"type":"say","text":"hi"}'));
