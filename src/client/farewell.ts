@@ -29,9 +29,11 @@ export function farewellFor(event: ServerEvent, self: string): Farewell | undefi
   // us. Reconnecting would take the session back from it, and it would take
   // it back again, for ever: stop, and say how to take it back on purpose.
   if (event.type === 'error' && event.code === 'alias_taken' && event.id === undefined) {
+    // The server names who: the account, when this session had another alias of it.
+    const who = /^(.+) signed in from another connection/u.exec(event.message)?.[1] ?? self;
     return {
       reason:
-        `${self} signed in from another connection, so this one stopped ` +
+        `${who} signed in from another connection, so this one stopped ` +
         '(it does not reconnect, or the two would take turns). ' +
         'To take the session back, start chat-client again: that signs the other one out',
       final: true,
