@@ -219,24 +219,40 @@ function topic(h: CommandHost, msg: IrcMessage): void {
  */
 function banMode(h: CommandHost, params: readonly string[]): boolean {
   const [chan = '', modes, mask] = params;
-  const m = /^([+-])b$/u.exec(modes ?? '');
-  if (!chan.startsWith('#') || !m || mask === undefined) return false;
+  const m = /^([+-]?)b$/u.exec(modes ?? '');
+  if (!chan.startsWith('#') || !m) return false;
   const room = query.findRoom(h.deps.chat, chan);
   if (!room) {
     h.numeric('403', chan, 'No such channel');
     return true;
   }
-  if (!h.user!.account?.operator) {
+  const operator = h.user!.account?.operator === true;
+  if (mask === undefined) {
+    // The ban list (clients ask for it on join, and /unban * reads it): an
+    // operator's is the server's bans; others see it empty, as /bans refuses them.
+    if (operator)
+      h.request({ type: 'bans' }, { command: 'MODE', target: room.name.display, banList: true });
+    else h.numeric('368', room.name.display, 'End of channel ban list');
+    return true;
+  }
+  if (m[1] === '') return false;
+  if (!operator) {
     h.numeric('482', room.name.display, "You're not channel operator");
     return true;
   }
-  const bang = mask.indexOf('!');
-  const nick = bang < 0 ? mask : mask.slice(0, bang);
-  const host = bang < 0 ? '*@*' : mask.slice(bang + 1);
-  if (nick === '' || /[*?]/u.test(nick) || host !== '*@*') {
+  const nick = nickOfMask(mask);
+  const address = nick === undefined ? addressOfMask(mask) : undefined;
+  if (address !== undefined) {
+    // `*!*@203.0.113.7`: the address, as the native /ban -addr and /unban (the core checks it).
+    const pending = { command: 'MODE', target: room.name.display, mask };
+    if (m[1] === '+') h.request({ type: 'ban', address }, pending);
+    else h.request({ type: 'unban', address }, pending);
+    return true;
+  }
+  if (nick === undefined) {
     h.serverNotice(
-      `Only a nick can be banned from IRC (MODE ${room.name.display} +b nick, or nick!*@*); ` +
-        'ban an address with the native /ban -addr',
+      `A ban names a nick (MODE ${room.name.display} +b nick, nick!*@* or *!nick@*) ` +
+        'or an address (*!*@203.0.113.7, *!*@203.0.113.0/24); no other masks',
     );
     return true;
   }
@@ -244,6 +260,31 @@ function banMode(h: CommandHost, params: readonly string[]): boolean {
   if (m[1] === '+') h.request({ type: 'ban', name: nick }, pending);
   else h.request({ type: 'unban', name: nick }, pending);
   return true;
+}
+
+/**
+ * The nick a ban mask names: `nick`, `nick!*@*`, or, since every user here
+ * is `nick!nick@server`, the user part of `*!nick@host` and `*!*nick@host`
+ * (what irssi's and weechat's /ban make). The host part is never an
+ * address here, so it is not read. Undefined for anything with wildcards
+ * where the nick would be.
+ */
+export function nickOfMask(mask: string): string | undefined {
+  const bang = mask.indexOf('!');
+  const at = mask.indexOf('@', bang + 1);
+  const nickPart = bang < 0 ? (at < 0 ? mask : mask.slice(0, at)) : mask.slice(0, bang);
+  const userPart = bang < 0 ? '' : mask.slice(bang + 1, at < 0 ? undefined : at);
+  const plain = (s: string): boolean => s !== '' && !/[*?!@]/u.test(s);
+  if (plain(nickPart)) return nickPart;
+  if (nickPart !== '*' && nickPart !== '') return undefined;
+  const user = userPart.replace(/^\*?~?/u, '');
+  return plain(user) ? user : undefined;
+}
+
+/** The address of `*!*@address` (an IP or CIDR block, as the ban list shows one); else undefined. */
+export function addressOfMask(mask: string): string | undefined {
+  const m = /^\*!\*@([0-9a-fA-F.:/]+)$/u.exec(mask);
+  return m && /[.:]/u.test(m[1]!) ? m[1] : undefined;
 }
 
 function kick(h: CommandHost, msg: IrcMessage): void {

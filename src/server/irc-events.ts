@@ -14,8 +14,10 @@ import type { Chat } from '../core/chat.js';
 import type { Pending } from './irc-requests.js';
 import { findRoom, names } from './irc-queries.js';
 import {
+  banMask,
   errorLines,
   kickedLines,
+  numericLine,
   selfLine,
   serverLine,
   topicLines,
@@ -235,6 +237,17 @@ export class IrcEvents {
       case 'away':
         if (e.text) h.numeric('306', 'You have been marked as being away');
         else h.numeric('305', 'You are no longer marked as being away');
+        return;
+      case 'bans':
+        if (p.banList) {
+          const since = (at: string): string => String(Math.floor(Date.parse(at) / 1000));
+          h.reply([
+            ...(e.bans ?? []).map((b) =>
+              numericLine(h.ctx, '367', p.target, banMask(b), b.by, since(b.at)),
+            ),
+            numericLine(h.ctx, '368', p.target, 'End of channel ban list'),
+          ]);
+        }
         return;
       case 'ban':
       case 'unban':

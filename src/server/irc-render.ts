@@ -10,6 +10,7 @@ import type { Room } from '../core/model.js';
 import { userMask } from '../protocol/irc-codec.js';
 import { formatIrc, IRC_LINE_BYTES, splitUtf8 } from '../protocol/irc-message.js';
 import { MAX_NAME_CHARS } from '../protocol/names.js';
+import type { BanInfo } from '../protocol/messages.js';
 
 /** Who a reply comes from (the server) and whom it names first (the reader's nick, `*` before one). */
 export interface IrcReplyContext {
@@ -228,4 +229,9 @@ export function errorLines(
     default:
       return noticeLines(ctx.server, ctx.nick, message);
   }
+}
+
+/** A ban as a ban-list mask: a name's as `name!*@*`, an address's as `*!*@address`. */
+export function banMask(ban: Pick<BanInfo, 'kind' | 'name'>): string {
+  return ban.kind === 'address' ? `*!*@${ban.name}` : `${ban.name}!*@*`;
 }

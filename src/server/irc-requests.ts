@@ -25,6 +25,8 @@ export interface Pending {
   reason?: string;
   /** MODE ±b: the mask as typed, echoed back in the MODE line. */
   mask?: string;
+  /** MODE #chan b: the ban list asked for, answered as 367s and a 368. */
+  banList?: boolean;
 }
 
 /**

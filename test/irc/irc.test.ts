@@ -546,9 +546,10 @@ test("an IRC operator's MODE +b nick (irssi's /ban) bans the nick, -b lifts it; 
   // Not an operator: 482, as IRC servers say it.
   carla.send('MODE #lobby +b Op!*@*');
   await carla.numeric('482');
-  op.send('MODE #lobby +b Carla!*@*');
+  // irssi's default mask: *!*user@host, and the user part is the nick here.
+  op.send('MODE #lobby +b *!*Carla@irc.test');
   const echoed = await op.expect((m) => m.command === 'MODE');
-  assert.deepEqual(echoed.params, ['#lobby', '+b', 'Carla!*@*']);
+  assert.deepEqual(echoed.params, ['#lobby', '+b', '*!*Carla@irc.test']);
   await carla.c.waitClosed();
   const back = await IrcClient.connect(t, port);
   back.send('NICK Carla');
@@ -561,12 +562,22 @@ test("an IRC operator's MODE +b nick (irssi's /ban) bans the nick, -b lifts it; 
     'Carla',
   ]);
   await IrcClient.register(t, port, 'Carla');
-  // A host mask is not a ban here; nor is +o or +m a mode this server changes.
-  op.send('MODE #lobby +b *!*@10.0.0.1');
-  assert.match(
-    (await op.expect((m) => m.command === 'NOTICE')).params[1]!,
-    /Only a nick can be banned/u,
-  );
+  // An address is banned as the native /ban -addr does; the ban list shows both kinds.
+  op.send('MODE #lobby +b *!*@10.9.0.0/16');
+  assert.deepEqual((await op.expect((m) => m.command === 'MODE')).params, [
+    '#lobby',
+    '+b',
+    '*!*@10.9.0.0/16',
+  ]);
+  op.send('MODE #lobby +b Zed');
+  await op.expect((m) => m.command === 'MODE' && m.params[2] === 'Zed');
+  op.send('MODE #lobby b');
+  const listed = [await op.numeric('367'), await op.numeric('367')].map((m) => m.params[2]);
+  assert.deepEqual(listed.sort(), ['*!*@10.9.0.0/16', 'Zed!*@*']);
+  await op.numeric('368');
+  // Other masks are no bans here; nor is +o or +m a mode this server changes.
+  op.send('MODE #lobby +b *!*@*.example.org');
+  assert.match((await op.expect((m) => m.command === 'NOTICE')).params[1]!, /no other masks/u);
   op.send('MODE #lobby +o Carla');
   const o = await op.numeric('472');
   assert.match(o.params.at(-1)!, /chat-server accounts operator/u);

@@ -16,6 +16,7 @@ import {
   type SaslStep,
 } from '../../src/server/irc-negotiation.js';
 import * as query from '../../src/server/irc-queries.js';
+import { nickOfMask } from '../../src/server/irc-commands.js';
 import {
   closingLine,
   errorLines,
@@ -257,4 +258,17 @@ test('a refused login: which numeric, and whether the nick goes or the link clos
     close: 'Try later',
   });
   assert.equal(loginRefusal(new Error('boom'), 'bob'), undefined);
+});
+
+test('a ban mask names a nick: nick, nick!*@*, *!nick@host, *!*nick@host; wildcards there name none', () => {
+  const cases: Array<[string, string | undefined]> = [
+    ['Carlo', 'Carlo'],
+    ['Carlo!*@*', 'Carlo'],
+    ['*!*Carlo@vm', 'Carlo'],
+    ['*!~Carlo@*', 'Carlo'],
+    ['*!*@10.0.0.1', undefined],
+    ['Car*', undefined],
+    ['*!C?rlo@vm', undefined],
+  ];
+  for (const [mask, nick] of cases) assert.equal(nickOfMask(mask), nick, mask);
 });
