@@ -238,6 +238,8 @@ export interface WhoisEvent {
   name: string;
   /** Signed in to a registered account (false: a guest). */
   account: boolean;
+  /** The account's name, when the user took another alias with /nick (it keeps the account). */
+  accountName?: string;
   operator: boolean;
   /** Said `bot: true` in its hello. */
   bot: boolean;

@@ -192,7 +192,10 @@ export function duration(seconds: number): string {
 export function whoisPhrases(e: WhoisEvent, clockOf: (iso: string) => string): Phrase[] {
   const kind = e.operator ? 'an operator' : e.account ? 'a registered user' : 'a guest';
   return [
-    [user(e.name), ` is ${kind}${e.bot ? ' (a bot)' : ''}`],
+    [
+      user(e.name),
+      ` is ${kind}${e.accountName ? ` (account ${e.accountName})` : ''}${e.bot ? ' (a bot)' : ''}`,
+    ],
     e.rooms.length
       ? ['Rooms in common: ', ...e.rooms.flatMap((r, i) => (i ? [', ', room(r)] : [room(r)]))]
       : ['No rooms in common'],

@@ -38,6 +38,11 @@ test('/ban of the alias a registered user took with /nick bans the account', asy
   alice.send('/nick Ally');
   assert.equal(await alice.next(), '* You are now known as Ally');
   await op.waitFor((l) => l.includes('Ally'));
+  op.send('/whois Ally');
+  assert.equal(
+    await op.waitFor((l) => l.startsWith('* Ally is')),
+    '* Ally is a registered user (account Alice)',
+  );
   op.send('/ban Ally 5m spam');
   // Named as what was banned: the account.
   assert.match(await op.waitFor((l) => l.includes('is banned')), /^\* Alice is banned until /u);

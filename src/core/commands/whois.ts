@@ -42,6 +42,8 @@ export const whois = defineCommand('whois', async (ctx, user, req) => {
     type: 'whois',
     name: target.name.display,
     account: target.account !== undefined,
+    ...(target.account &&
+      target.account.key !== target.name.key && { accountName: target.account.name }),
     operator: target.account?.operator ?? false,
     bot: target.bot,
     rooms: shared,
