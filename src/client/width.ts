@@ -48,8 +48,21 @@ export function visible(text: string): string {
 const HANG = 2;
 
 /**
+ * The hanging indent for `line`: a row of a two-column list (/help, /who:
+ * indented, a left column, two or more spaces, then its text) continues
+ * under that text, so the left column stays readable at 80 columns; any
+ * other line by HANG.
+ */
+function hangOf(line: string, columns: number): number {
+  const m = /^( +\S+(?: \S+)*? {2,})\S/u.exec(visible(line));
+  if (!m) return HANG;
+  const w = displayWidth(m[1]!);
+  return w <= columns / 2 ? w : HANG;
+}
+
+/**
  * Break a display line that is wider than `columns` at spaces, each
- * continuation row indented by two spaces, so a terminal does not cut words
+ * continuation row indented (hangOf), so a terminal does not cut words
  * in half (/help, long messages and errors at 80 columns). A word wider than
  * a row is left for the terminal to wrap. Colour escapes take no columns;
  * a line that fits is returned as it is.
@@ -57,6 +70,7 @@ const HANG = 2;
 export function wrapLine(line: string, columns: number): string {
   if (!Number.isFinite(columns) || columns <= HANG + 10) return line;
   if (displayWidth(visible(line)) <= columns) return line;
+  const hang = hangOf(line, columns);
   const words = line.split(' ');
   const rows: string[] = [];
   let row = words[0] ?? '';
@@ -64,10 +78,10 @@ export function wrapLine(line: string, columns: number): string {
   for (const word of words.slice(1)) {
     const w = displayWidth(visible(word));
     // A word wider than a row is the terminal's to wrap: breaking before it gains nothing.
-    if (width + 1 + w > columns && row.trim() !== '' && HANG + w <= columns) {
+    if (width + 1 + w > columns && row.trim() !== '' && hang + w <= columns) {
       rows.push(row);
-      row = ' '.repeat(HANG) + word;
-      width = HANG + w;
+      row = ' '.repeat(hang) + word;
+      width = hang + w;
     } else {
       row += ' ' + word;
       width += 1 + w;

@@ -19,6 +19,17 @@ describe('wrapLine', () => {
     for (const row of rows) assert.ok(displayWidth(row) <= 80, row);
   });
 
+  it('continues a two-column row (/help as chat-client lists it) under its right column', () => {
+    const row =
+      '    /who [#room | *] [from]   users in this room, another room, or everyone online (* is paged: /who * NEXT)';
+    const rows = wrapLine(row, 80).split('\n');
+    assert.deepEqual(rows, [
+      '    /who [#room | *] [from]   users in this room, another room, or everyone',
+      '                              online (* is paged: /who * NEXT)',
+    ]);
+    for (const r of rows) assert.ok(displayWidth(r) <= 80, r);
+  });
+
   it('leaves a line that fits, and a word wider than a row, to the terminal', () => {
     assert.equal(wrapLine('short', 80), 'short');
     const long = `[14:02] <Ann> ${'x'.repeat(200)}`;
