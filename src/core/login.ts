@@ -95,7 +95,6 @@ export class Logins {
       this.throttle.assertAccountAllowed(peer.address, account.key, account.name, account.hash);
       if (hello.password === undefined) throw new PasswordNeeded(account.name);
       await this.checkPassword(peer.address, account, hello.password);
-      this.chat.cluster.signedIn(account, peer.id);
     } else if (this.chat.options.requireAccount) {
       // Its own code (not auth_required): no password can help, so a client
       // must not ask for one or tell its user to set CHAT_PASSWORD.
@@ -131,6 +130,8 @@ export class Logins {
       takeover: account !== undefined || guestId !== undefined,
       ...(guestId !== undefined && { guestId }),
     });
+    // Admitted under this alias: the account's sessions under other aliases go.
+    if (account) this.chat.cluster.signedIn(account, peer.id);
     let user: User;
     let continued: Map<string, string> | undefined;
     try {
