@@ -75,8 +75,16 @@ export class Cluster extends ClusterPresence {
       }
       if (claim.ok) return claim.lease;
       const local = this.host.users.get(name.key);
-      // A guest takes over only its own session (same token), never another guest's alias.
-      const mine = how.takeover && (account !== undefined || claim.holder.guest === how.guestId);
+      // An account takes over only its own sessions (the alias held by the same
+      // account; a hello.account names any alias), a guest only its own (same
+      // token): never someone else's alias.
+      const holder = claim.holder;
+      const sameAccount =
+        account !== undefined &&
+        holder.account === true &&
+        (holder.accountKey ?? name.key) === account.key;
+      const mine =
+        how.takeover && (account !== undefined ? sameAccount : holder.guest === how.guestId);
       if (!mine || (local && local.peer.id === session)) {
         throw new ChatError(
           'alias_taken',

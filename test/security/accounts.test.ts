@@ -196,6 +196,20 @@ test('hello.account signs in to an account under another alias of it, as /nick l
   const guest = await raw(t, server.port);
   guest.sendJson({ type: 'hello', version: 1, name: 'Frank' });
   await expectJsonError(guest, 'auth_required');
+  // An alias someone else holds is theirs: a guest's, or another account's under /nick.
+  const guest2 = await jsonUser(t, server.port, 'Victim');
+  const gina = await jsonLogin(t, server.port, 'Gina', PW);
+  gina.sendJson({ type: 'nick', id: 'gn', name: 'Ginny' });
+  await gina.waitForJson((o) => o.id === 'gn');
+  for (const held of ['Victim', 'Ginny']) {
+    const r = await raw(t, server.port);
+    r.sendJson({ type: 'hello', version: 1, name: held, account: 'Frank', password: PW });
+    await expectJsonError(r, 'alias_taken');
+  }
+  for (const still of [guest2, gina]) {
+    still.sendJson({ type: 'ping', id: 'alive' });
+    assert.equal((await still.waitForJson((o) => o.id === 'alive')).type, 'pong');
+  }
   // A wrong password, an unknown account, another account's name: refused.
   for (const [hello, code] of [
     [{ name: 'Franky2', account: 'Frank', password: 'wrong one' }, 'auth_failed'],
