@@ -218,48 +218,55 @@ function topic(h: CommandHost, msg: IrcMessage): void {
  * native `/ban -addr`. False for any other MODE (irc-queries answers it).
  */
 function banMode(h: CommandHost, params: readonly string[]): boolean {
-  const [chan = '', modes, mask] = params;
-  const m = /^([+-]?)b$/u.exec(modes ?? '');
-  if (!chan.startsWith('#') || !m) return false;
+  const [chan = '', modes = '', ...masks] = params;
+  // Only b changes: `+b`, `-bbb`, `-b-b-b` (irssi sends up to three in one command).
+  if (!chan.startsWith('#') || !/^(?:[+-]?b)+$/u.test(modes)) return false;
   const room = query.findRoom(h.deps.chat, chan);
   if (!room) {
     h.numeric('403', chan, 'No such channel');
     return true;
   }
   const operator = h.user!.account?.operator === true;
-  if (mask === undefined) {
+  if (masks.length === 0) {
     // The ban list (clients ask for it on join, and /unban * reads it): an
     // operator's is the server's bans; others see it empty, as /bans refuses them.
+    if (modes.length > 2) return false;
     if (operator)
       h.request({ type: 'bans' }, { command: 'MODE', target: room.name.display, banList: true });
     else h.numeric('368', room.name.display, 'End of channel ban list');
     return true;
   }
-  if (m[1] === '') return false;
   if (!operator) {
     h.numeric('482', room.name.display, "You're not channel operator");
     return true;
   }
+  let sign = '+';
+  let next = 0;
+  for (const c of modes) {
+    if (c === '+' || c === '-') sign = c;
+    else if (next < masks.length) banOne(h, room.name.display, sign === '+', masks[next++]!);
+  }
+  return true;
+}
+
+/** One `+b mask` or `-b mask` of an operator's MODE (banMode). */
+function banOne(h: CommandHost, chan: string, add: boolean, mask: string): void {
+  const pending = { command: 'MODE', target: chan, mask };
   const nick = nickOfMask(mask);
   const address = nick === undefined ? addressOfMask(mask) : undefined;
   if (address !== undefined) {
     // `*!*@203.0.113.7`: the address, as the native /ban -addr and /unban (the core checks it).
-    const pending = { command: 'MODE', target: room.name.display, mask };
-    if (m[1] === '+') h.request({ type: 'ban', address }, pending);
-    else h.request({ type: 'unban', address }, pending);
-    return true;
+    h.request(add ? { type: 'ban', address } : { type: 'unban', address }, pending);
+    return;
   }
   if (nick === undefined) {
     h.serverNotice(
-      `A ban names a nick (MODE ${room.name.display} +b nick, nick!*@* or *!nick@*) ` +
+      `A ban names a nick (MODE ${chan} +b nick, nick!*@* or *!nick@*) ` +
         'or an address (*!*@203.0.113.7, *!*@203.0.113.0/24); no other masks',
     );
-    return true;
+    return;
   }
-  const pending = { command: 'MODE', target: room.name.display, mask };
-  if (m[1] === '+') h.request({ type: 'ban', name: nick }, pending);
-  else h.request({ type: 'unban', name: nick }, pending);
-  return true;
+  h.request(add ? { type: 'ban', name: nick } : { type: 'unban', name: nick }, pending);
 }
 
 /**

@@ -575,6 +575,21 @@ test("an IRC operator's MODE +b nick (irssi's /ban) bans the nick, -b lifts it; 
   const listed = [await op.numeric('367'), await op.numeric('367')].map((m) => m.params[2]);
   assert.deepEqual(listed.sort(), ['*!*@10.9.0.0/16', 'Zed!*@*']);
   await op.numeric('368');
+  // Several in one command, as irssi's /unban * sends them.
+  op.send('MODE #lobby -b-b Zed!*@* *!*@10.9.0.0/16');
+  const lifted = [
+    await op.expect((m) => m.command === 'MODE'),
+    await op.expect((m) => m.command === 'MODE'),
+  ];
+  assert.deepEqual(
+    lifted.map((m) => m.params.slice(1)),
+    [
+      ['-b', 'Zed!*@*'],
+      ['-b', '*!*@10.9.0.0/16'],
+    ],
+  );
+  op.send('MODE #lobby b');
+  await op.numeric('368');
   // Other masks are no bans here; nor is +o or +m a mode this server changes.
   op.send('MODE #lobby +b *!*@*.example.org');
   assert.match((await op.expect((m) => m.command === 'NOTICE')).params[1]!, /no other masks/u);
