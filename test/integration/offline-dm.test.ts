@@ -80,3 +80,30 @@ test('a dm to an offline account waits for its next login, once; to an offline g
   );
   assert.match(await bobText.next(), stamped('*Cy* text from nc'));
 });
+
+test('a dm to an account signed in under another alias is live: not "offline", not replayed at its next login', async (t) => {
+  const server = await serve(t);
+  await createAccount(server, 'Bob', PW);
+  const ann = await jsonUser(t, server.port, 'Ann', { history: 0 });
+  const bob = await jsonLogin(t, server.port, 'Bob', PW);
+  bob.sendJson({ type: 'nick', id: 'n1', name: 'Robert' });
+  await bob.waitForJson((o) => o.id === 'n1');
+
+  ann.sendJson({ type: 'dm', id: 'd1', to: 'Bob', text: 'are you there' });
+  const ack = await ann.waitForJson((o) => o.id === 'd1');
+  assert.equal(ack.type, 'ack', JSON.stringify(ack));
+  assert.equal('offline' in ack, false, JSON.stringify(ack));
+  assert.equal(ack.name, 'Robert');
+  const got = await bob.waitForJson((o) => o.type === 'private');
+  assert.equal(got.text, 'are you there');
+  bob.close();
+
+  // Read live, so nothing waits for the next login.
+  const again = await jsonLogin(t, server.port, 'Bob', PW);
+  await jsonFence(again);
+  assert.equal(
+    again.lines.some((l) => l.includes('"room":"@"')),
+    false,
+    again.lines.join('\n'),
+  );
+});
