@@ -51,6 +51,11 @@ test('/ban of the alias a registered user took with /nick bans the account', asy
   const again = await raw(t, server.port);
   again.sendJson({ type: 'hello', version: 1, name: 'Alice', password: 'alice password' });
   await expectJsonError(again, 'banned');
+  // The alias it was banned under lifts it too, as the account's name does.
+  op.send('/unban Ally');
+  assert.equal(await op.waitFor((l) => l.includes('banned')), '* Ally is no longer banned');
+  op.send('/bans');
+  assert.equal(await op.waitFor((l) => l.includes('bans')), '* No bans');
 });
 
 test('/mute stops a user speaking in rooms, across /nick, until /unmute; private messages still flow', async (t) => {

@@ -125,7 +125,8 @@ export const ban = defineCommand('ban', (ctx, user, req) =>
         ? {
             kind: 'account',
             value: account.key,
-            nameKey: account.key,
+            // The alias typed, so `/unban` of it finds the ban too (the renamed user is gone by then).
+            nameKey: name.key,
             name: account.name,
             ...common,
           }
