@@ -219,6 +219,12 @@ test('a multi-line say reaches text readers as lines with the same prefix; over 
   bot.sendJson({ type: 'dm', id: 'bigdm', to: 'Alice', text: `${twenty}\nline 21` });
   await expectJsonError(bot, 'too_large', 'bigdm');
   await watcher.waitForJson((o) => o.type === 'message' && o.text === twenty);
+  // So are blank lines (spaces only) at either end; an indent stays.
+  bot.sendJson({ type: 'say', id: 'blank', text: '\n \n  indented\nx\n \n' });
+  assert.equal((await bot.nextJson()).type, 'ack');
+  assert.match(await alice.next(), stamped('<Bot>   indented'));
+  assert.match(await alice.next(), stamped('<Bot> x'));
+  await watcher.waitForJson((o) => o.type === 'message' && o.text === '  indented\nx');
   await jsonFence(watcher);
   await textFence(alice);
 });

@@ -2,14 +2,38 @@ import { ChatError } from '../../protocol/errors.js';
 import type { ChatContext } from './context.js';
 import type { User } from '../model.js';
 
+/** Whitespace as String.prototype.trim sees it, tested by code (this runs on every message). */
+function isSpace(c: number): boolean {
+  return c <= 32 || c === 0xa0 || (c > 0x1000 && /\s/u.test(String.fromCharCode(c)));
+}
+
+/**
+ * A message without the blank lines it starts or ends with (a bot's
+ * `text + "\n"`, a paste with an empty first line): text readers would see
+ * an empty `*Bob*` line. The first line's indent and the last's trailing
+ * spaces stay. A loop, not a regex: linear on any input, and it returns
+ * the same string when there is nothing to cut.
+ */
+function trimBlankLines(text: string): string {
+  let end = text.length;
+  for (let i = end - 1; i >= 0 && isSpace(text.charCodeAt(i)); i--) {
+    if (text.charCodeAt(i) === 10) end = i;
+  }
+  let start = 0;
+  for (let i = 0; i < end && isSpace(text.charCodeAt(i)); i++) {
+    if (text.charCodeAt(i) === 10) start = i + 1;
+  }
+  return start === 0 && end === text.length ? text : text.slice(start, end);
+}
+
 /**
  * Check a message body against the limits (§6): not blank, at most
- * maxMessageLines lines. Returns it without line breaks at its end: a bot's
- * `text + "\n"` is one line, not a line and an empty one for text readers.
+ * maxMessageLines lines. Returns it without blank lines at its start or end
+ * (trimBlankLines), which count toward no limit.
  */
 export function checkMessageText(ctx: ChatContext, text: string): string {
   if (text.trim() === '') throw new ChatError('bad_request', 'A message needs some text');
-  if (text.charCodeAt(text.length - 1) === 10) text = text.replace(/\n+$/u, '');
+  text = trimBlankLines(text);
   // Counted, not split: this runs on every message (docs/performance.md).
   let lines = 1;
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
