@@ -77,12 +77,14 @@ export class Cluster extends ClusterPresence {
       const local = this.host.users.get(name.key);
       // An account takes over only its own sessions (the alias held by the same
       // account; a hello.account names any alias), a guest only its own (same
-      // token): never someone else's alias.
+      // token): never someone else's alias. The account's own name is its own
+      // whoever holds it: the guest who since registered it (its lease still
+      // says guest), or a session from before `accounts add` made it.
       const holder = claim.holder;
       const sameAccount =
         account !== undefined &&
-        holder.account === true &&
-        (holder.accountKey ?? name.key) === account.key;
+        (account.key === name.key ||
+          (holder.account === true && (holder.accountKey ?? name.key) === account.key));
       const mine =
         how.takeover && (account !== undefined ? sameAccount : holder.guest === how.guestId);
       if (!mine || (local && local.peer.id === session)) {

@@ -160,6 +160,19 @@ test('takeover: the right password for a connected alias closes the old connecti
   await fresh.waitClosed();
 });
 
+test('a guest that registered its alias is taken over by the next login with the password', async (t) => {
+  const { port } = await serve(t);
+  const bob = await jsonUser(t, port, 'Bob');
+  bob.sendJson({ type: 'register', id: 'r1', password: PW });
+  assert.equal((await bob.waitForJson((o) => o.id === 'r1')).type, 'ack');
+  // Still connected, from the guest session that registered: a login elsewhere replaces it.
+  const fresh = await jsonLogin(t, port, 'Bob', PW);
+  assert.equal((await bob.waitForJson((o) => o.type === 'error')).code, 'alias_taken');
+  await bob.waitClosed();
+  fresh.sendJson({ type: 'ping', id: 'alive' });
+  assert.equal((await fresh.waitForJson((o) => o.id === 'alive')).type, 'pong');
+});
+
 test('one session per account: signing in takes over the session that took another alias', async (t) => {
   const server = await serve(t);
   await createAccount(server, 'Frank', PW);
