@@ -110,7 +110,10 @@ function describe(issues: z.core.$ZodIssue[], obj: Record<string, unknown>): str
     case 'invalid_type': {
       const expected = first.expected === 'int' ? 'an integer' : `a ${first.expected}`;
       if (sent === undefined) return `Missing ${field} (${expected})`;
-      return `${field} must be ${expected}, not ${kindOf(sent)}`;
+      // A number where an integer is wanted: the number says what was wrong (1.5).
+      const got =
+        first.expected === 'int' && typeof sent === 'number' ? String(sent) : kindOf(sent);
+      return `${field} must be ${expected}, not ${got}`;
     }
     case 'too_big':
       return first.origin === 'string'
@@ -212,9 +215,11 @@ export function decodeJsonRequest(line: string): Request {
       );
       throw new ChatError(
         'bad_request',
-        unknownType
-          ? `Unknown request type "${String(obj.type).slice(0, 40)}"`
-          : describe(r.error.issues, obj),
+        obj.type === 'hello'
+          ? 'Already signed in: hello is only the first line; to change alias send nick, to be someone else connect again'
+          : unknownType
+            ? `Unknown request type "${String(obj.type).slice(0, 40)}"`
+            : describe(r.error.issues, obj),
       );
     }
     return r.data;

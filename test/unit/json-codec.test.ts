@@ -251,8 +251,18 @@ describe('decodeJsonRequest: type', () => {
       'x4',
       /Unknown request type "frobnicate"/u,
     ));
-  test('hello after the handshake is unknown', () =>
-    refusedRequest(J({ id: 'x5', type: 'hello', version: 1, name: 'A' }), 'x5'));
+  test('hello after the handshake says the session is signed in already', () =>
+    refusedRequest(
+      J({ id: 'x5', type: 'hello', version: 1, name: 'A' }),
+      'x5',
+      /^Already signed in: .*send nick/u,
+    ));
+  test('a fraction where an integer is wanted names the number', () =>
+    refusedRequest(
+      J({ id: 'x9', type: 'history', limit: 1.5 }),
+      'x9',
+      /"limit" must be an integer, not 1\.5$/u,
+    ));
   test('server-only types are not requests', () => {
     for (const type of ['welcome', 'message', 'private', 'system', 'ack', 'error']) {
       refusedRequest(J({ id: 'x6', type }), 'x6');
