@@ -179,6 +179,13 @@ test('one session per account: signing in takes over the session that took anoth
   const old = await jsonLogin(t, server.port, 'Frank', PW);
   old.sendJson({ type: 'nick', id: 'n', name: 'Franky' });
   assert.equal((await old.waitForJson((o) => o.id === 'n')).name, 'Franky');
+  // Franky is not what is registered: the refusal names the account.
+  old.sendJson({ type: 'register', id: 'r', password: 'another password' });
+  const again = await expectJsonError(old, 'bad_request', 'r');
+  assert.equal(
+    again.message,
+    'You are signed in to the account Frank (here as Franky); it is registered already',
+  );
   const watcher = await jsonUser(t, server.port, 'Watcher');
 
   const fresh = await jsonLogin(t, server.port, 'Frank', PW);

@@ -5,8 +5,14 @@ import { ack } from './reply.js';
 
 /** Register the current alias with a password (§2 accounts). */
 export const register = defineCommand('register', async (ctx, user, req) => {
-  if (user.account)
-    throw new ChatError('bad_request', `${user.name.display} is already registered`);
+  if (user.account) {
+    // After a /nick the alias is not what is registered: name the account.
+    const as = user.account.key === user.name.key ? '' : ` (here as ${user.name.display})`;
+    throw new ChatError(
+      'bad_request',
+      `You are signed in to the account ${user.account.name}${as}; it is registered already`,
+    );
+  }
   checkPasswordRules(req.password);
   const name = user.name;
   // An account made later may look like this guest alias (§2 look-alikes).
