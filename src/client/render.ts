@@ -166,6 +166,8 @@ export function renderAck(ack: AckEvent, request: Request, ctx: RenderContext): 
     case 'unignore':
     case 'mute':
     case 'unmute':
+    case 'ban':
+    case 'unban':
     case 'passwd': {
       const phrase = ackPhrase({
         ...ack,
@@ -190,10 +192,6 @@ export function renderAck(ack: AckEvent, request: Request, ctx: RenderContext): 
       // The server sends the operator the room's `system` kick line, worded
       // like everyone else's (who kicked whom and why): no second line here.
       return undefined;
-    case 'ban':
-      return renderNotice(`Banned ${name}`, ctx);
-    case 'unban':
-      return renderNotice(`Unbanned ${name}`, ctx);
     case 'bans':
       return bansPhrases(ack.bans ?? [])
         .map((p) => renderNotice(words(p), ctx))

@@ -121,6 +121,10 @@ export function ackPhrase(e: AckEvent): Phrase | undefined {
       return [user(e.name), ' may speak again'];
     case 'passwd':
       return ['Password changed for ', user(e.name)];
+    case 'ban':
+      return [user(e.name), ' is banned', ...(e.text ? [` until ${readableTime(e.text)}`] : [])];
+    case 'unban':
+      return [user(e.name), ' is no longer banned'];
     default:
       return undefined;
   }

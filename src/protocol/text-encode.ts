@@ -18,7 +18,6 @@ import {
   historyHeadPhrase,
   joinTopicPhrase,
   plain,
-  readableTime,
   morePhrase,
   roomsHeadPhrase,
   systemPhrase,
@@ -68,10 +67,6 @@ function ackLine(e: AckEvent): string | undefined {
       return `* You left ${e.room}; current room is ${e.text}`;
     case 'register':
       return `* ${e.name} is now registered; next time send the password after your alias`;
-    case 'ban':
-      return `* ${e.name} is banned${e.text ? ` until ${readableTime(e.text)}` : ''}`;
-    case 'unban':
-      return `* ${e.name} is no longer banned`;
     case 'bans':
       return bansPhrases(e.bans ?? [])
         .map((p) => '* ' + plain(p))

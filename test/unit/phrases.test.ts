@@ -144,6 +144,18 @@ describe('text mode and chat-client say the same words', () => {
       { type: 'mute', name: 'Zed', duration: '10m' },
     ],
     [
+      { type: 'ack', op: 'ban', ts, name: 'Zed', text: '2026-01-01T13:00:00.000Z' },
+      { type: 'ban', name: 'Zed', duration: '1h' },
+    ],
+    [
+      { type: 'ack', op: 'ban', ts, name: '203.0.113.0/24' },
+      { type: 'ban', address: '203.0.113.0/24' },
+    ],
+    [
+      { type: 'ack', op: 'unban', ts, name: 'Zed' },
+      { type: 'unban', name: 'Zed' },
+    ],
+    [
       { type: 'ack', op: 'unmute', ts, name: 'Zed' },
       { type: 'unmute', name: 'Zed' },
     ],
@@ -155,6 +167,17 @@ describe('text mode and chat-client say the same words', () => {
       ctx,
     );
     assert.equal(line, '* Zed is muted');
+    const ban = {
+      type: 'ack',
+      op: 'ban',
+      ts,
+      name: 'Zed',
+      text: '2026-01-01T13:00:00.000Z',
+    } as const;
+    assert.equal(
+      renderAck(ban, { type: 'ban', name: 'Zed' }, ctx),
+      '* Zed is banned until 2026-01-01 13:00 UTC',
+    );
   });
   for (const [ack, req] of acks) {
     test(`ack ${ack.op} ${JSON.stringify(ack)}`, () => {
