@@ -109,12 +109,29 @@ if (missing) {
       assert.equal((await second.waitForJson((o) => o.id === 'n2')).name, 'Kimmy');
       // An operator on the first node bans the alias: the account is banned.
       const op = await textLogin(t, a.port, 'Boss', 'boss password');
+      // Across nodes too, /whois names the account and a dm to it is live.
+      op.send('/whois Kimmy');
+      assert.match(await op.waitFor((l) => l.includes('registered')), /\(account Kim\)/u);
+      op.send('/msg Kim are you there');
+      const dm = await second.waitForJson((o) => o.type === 'private', 10_000);
+      assert.equal(dm.text, 'are you there');
+      // Replies come in request order: an "offline" notice would come before this one.
+      op.send('/whois Kimmy');
+      await op.waitFor((l) => l.includes('registered'));
+      assert.equal(
+        op.lines.some((l) => l.includes('offline')),
+        false,
+        op.lines.join('\n'),
+      );
       op.send('/ban Kimmy 10m');
       assert.match(await op.waitFor((l) => l.includes('is banned')), /^\* Kim is banned until /u);
       await second.waitClosed();
       const again = await raw(t, b.port);
       again.sendJson({ type: 'hello', version: 1, name: 'Kim', password: 'kim password' });
       await expectJsonError(again, 'banned');
+      // The alias it was banned under lifts the ban.
+      op.send('/unban Kimmy');
+      assert.equal(await op.waitFor((l) => l.includes('no longer')), '* Kimmy is no longer banned');
     });
 
     test('an unreachable Redis is one line naming it, exit 1, no stack', async () => {

@@ -20,10 +20,14 @@ export const whois = defineCommand('whois', async (ctx, user, req) => {
       .filter((r) => theirs.has(r.name.key))
       .map((r) => r.name.display);
     const active = seen?.active ?? owner!.since ?? ctx.nowMs();
+    // Under another alias than its account's name: the lease names the account.
+    const accountKey = owner!.accountKey;
+    const account = accountKey === undefined ? undefined : await ctx.store.getAccount(accountKey);
     reply(user, req, {
       type: 'whois',
       name: owner!.display,
       account: owner!.account ?? false,
+      ...(account && { accountName: account.name }),
       operator: owner!.operator ?? false,
       bot: owner!.bot ?? false,
       rooms: shared.sort((a, b) => a.localeCompare(b)),
