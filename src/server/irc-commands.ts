@@ -93,11 +93,18 @@ export function runIrcCommand(h: CommandHost, msg: IrcMessage): void {
       return topic(h, msg);
     case 'NAMES':
       if (p[0] === undefined) return h.numeric('366', '*', 'End of /NAMES list');
-      for (const chan of p[0].split(',')) h.reply(query.names(h.ctx, chat, chan));
+      for (const chan of p[0].split(',')) {
+        // Other nodes' members are known to the core's presence, not to this node's rooms.
+        if (!chat.options.solo)
+          h.request({ type: 'who', room: chan }, { command: 'NAMES', target: chan });
+        else h.reply(query.names(h.ctx, chat, chan));
+      }
       return;
     case 'LIST':
       return h.reply(query.list(h.ctx, chat));
     case 'WHO':
+      if (!chat.options.solo && p[0]?.startsWith('#'))
+        return h.request({ type: 'who', room: p[0] }, { command: 'WHO', target: p[0] });
       return h.reply(query.who(h.ctx, chat, p[0] ?? '*'));
     case 'WHOIS':
       if (!need(h, msg, 1)) return;

@@ -7,16 +7,23 @@
  */
 import type { User } from '../core/model.js';
 import type { IrcCap, IrcEventEncoder, IrcView } from '../protocol/irc-codec.js';
-import type { AckEvent, ErrorEvent, ServerEvent, SystemEvent } from '../protocol/messages.js';
+import type {
+  AckEvent,
+  ErrorEvent,
+  Request,
+  ServerEvent,
+  SystemEvent,
+} from '../protocol/messages.js';
 import { foldKey } from '../protocol/names.js';
 import { plain, systemPhrase } from '../protocol/phrases.js';
 import type { Chat } from '../core/chat.js';
 import type { Pending } from './irc-requests.js';
-import { findRoom, names } from './irc-queries.js';
+import { findRoom, names, whoReplyLines } from './irc-queries.js';
 import {
   banMask,
   errorLines,
   kickedLines,
+  namesLines,
   numericLine,
   selfLine,
   serverLine,
@@ -46,6 +53,8 @@ export interface EventHost {
   welcomed(): void;
   /** Input held since the login goes on. */
   releaseInput(): void;
+  /** Send a request to the core; its answer comes back as an event with `pending`. */
+  request(req: Request, pending: Pending): void;
   /** The pending request an ack or error answers (forgotten once answered). */
   answered(id: string | undefined): Pending | undefined;
 }
@@ -97,8 +106,15 @@ export class IrcEvents {
         return this.ack(event);
       case 'error':
         return this.error(event);
+      case 'who': {
+        // NAMES or WHO #chan in cluster mode (irc-commands.ts): the core's list, every node's.
+        const p = h.answered(event.id);
+        if (p?.command === 'NAMES' || p?.command === 'WHO')
+          h.reply(whoReplyLines(h.ctx, p.command, event));
+        return;
+      }
       default:
-        // who, rooms, help, ping, pong: IRC asks for these its own way.
+        // rooms, help, ping, pong: IRC asks for these its own way.
         return;
     }
   }
@@ -186,8 +202,11 @@ export class IrcEvents {
     const chan = r?.name.display ?? room;
     h.reply([selfLine(h.deps.serverName, h.ctx.nick, 'JOIN', [chan])]);
     if (r && r.topic !== '') h.reply(topicLines(h.ctx, r));
+    // In cluster mode the core lists every node's members; its answer comes after the join.
+    if (!h.deps.chat.options.solo)
+      h.request({ type: 'who', room: chan }, { command: 'NAMES', target: chan });
     // After a join's ack the core adds the member: the list names the joiner either way.
-    h.reply(names(h.ctx, h.deps.chat, chan, h.user));
+    else h.reply(names(h.ctx, h.deps.chat, chan, h.user));
   }
 
   private ack(e: AckEvent): void {
@@ -265,6 +284,9 @@ export class IrcEvents {
     const p = h.answered(e.id);
     if (!p) return h.serverNotice(e.message);
     if (p.quiet) return;
+    // A channel nobody is in: an empty list, as the local queries answer it.
+    if (p.command === 'NAMES') return h.reply(namesLines(h.ctx, p.target, undefined));
+    if (p.command === 'WHO') return h.numeric('315', p.target, 'End of /WHO list');
     const exists = findRoom(h.deps.chat, p.target) !== undefined;
     h.reply(errorLines(h.ctx, p.command, p.target, e.code, e.message, exists));
   }

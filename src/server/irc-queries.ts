@@ -5,6 +5,7 @@
  * lines; the core makes no decision here and nothing is changed.
  */
 import type { Room, User } from '../core/model.js';
+import type { WhoEntry, WhoEvent } from '../protocol/messages.js';
 import { foldKey, parseRoom } from '../protocol/names.js';
 import { fitTopic, namesLines, numericLine, type IrcReplyContext } from './irc-render.js';
 
@@ -56,19 +57,40 @@ export function list(ctx: IrcReplyContext, world: IrcWorld): string[] {
 }
 
 function whoLine(ctx: IrcReplyContext, chan: string, u: User): string {
+  return whoEntryLine(ctx, chan, {
+    name: u.name.display,
+    ...(u.away && { away: u.away }),
+    ...(u.account?.operator && { operator: true }),
+  });
+}
+
+/** One 352 line of a member as the core's `who` lists it (on any node). */
+function whoEntryLine(ctx: IrcReplyContext, chan: string, u: WhoEntry): string {
   const s = ctx.server;
-  const flags = (u.away ? 'G' : 'H') + (u.account?.operator ? '*' : '');
-  return numericLine(
-    ctx,
-    '352',
-    chan,
-    u.name.display,
-    s,
-    s,
-    u.name.display,
-    flags,
-    `0 ${u.name.display}`,
-  );
+  const flags = (u.away ? 'G' : 'H') + (u.operator ? '*' : '');
+  return numericLine(ctx, '352', chan, u.name, s, s, u.name, flags, `0 ${u.name}`);
+}
+
+/**
+ * A channel's NAMES or WHO from the core's `who` reply: in cluster mode the
+ * members on every node (presence), where the local queries know only this
+ * node's (irc-commands.ts asks the core then).
+ */
+export function whoReplyLines(
+  ctx: IrcReplyContext,
+  command: 'NAMES' | 'WHO',
+  e: WhoEvent,
+): string[] {
+  if (command === 'NAMES')
+    return namesLines(
+      ctx,
+      e.room,
+      e.users.map((u) => (u.operator ? '@' : '') + u.name),
+    );
+  return [
+    ...e.users.map((u) => whoEntryLine(ctx, e.room, u)),
+    numericLine(ctx, '315', e.room, 'End of /WHO list'),
+  ];
 }
 
 /** Most users one `WHO` mask lists: a mask of everyone on a big server stays one screen of replies. */

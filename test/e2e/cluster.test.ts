@@ -12,7 +12,8 @@ import { hashPassword } from '../../src/core/passwords.js';
 import { RedisStore } from '../../src/store/redis-store.js';
 import { LineClient } from '../helpers/line-client.js';
 import { RedisCluster, RedisServer, redisMissing } from '../helpers/redis.js';
-import { spawnServer } from '../helpers/server-process.js';
+import { freePort, spawnServer } from '../helpers/server-process.js';
+import { IrcClient } from '../helpers/irc.js';
 import { tempDir } from '../helpers/env.js';
 
 type Obj = Record<string, unknown>;
@@ -359,6 +360,42 @@ if (missing) {
       assert.equal(unlocked.type, 'ack', JSON.stringify(unlocked));
       await topicSet(op, '#t', 'bob', 'mine now');
       assert.equal((await ask(op, { type: 'topic', room: '#t' })).text, 'mine now');
+    });
+
+    test('an IRC client on node B lists the members on node A: NAMES on join and asked, WHO #chan', async (t) => {
+      const redis = await RedisServer.start({ aof: true });
+      started.push(redis);
+      const dir = tempDir(t);
+      const args = ['--redis', redis.url];
+      const ircB = await freePort();
+      const a = await spawnServer(t, { db: join(dir, 'a.db'), args });
+      await spawnServer(t, {
+        db: join(dir, 'b.db'),
+        args: [...args, '--irc-port', String(ircB)],
+      });
+      const alice = await LineClient.json(a.port, 'alice');
+      t.after(() => alice.socket.destroy());
+      await alice.waitForJson((o: Obj) => o.type === 'history');
+      const irc = await IrcClient.connect(t, ircB);
+      irc.send('NICK ircbob');
+      irc.send('USER ircbob 0 * :ircbob');
+      // The join's NAMES already comes from the cluster's presence.
+      const onJoin = await irc.expect((m) => m.command === '353' && m.params[2] === '#lobby');
+      assert.deepEqual(onJoin.params[3]!.split(' ').sort(), ['alice', 'ircbob']);
+      await irc.numeric('366');
+      irc.send('NAMES #lobby');
+      const asked = await irc.expect((m) => m.command === '353');
+      assert.deepEqual(asked.params[3]!.split(' ').sort(), ['alice', 'ircbob']);
+      await irc.numeric('366');
+      irc.send('WHO #lobby');
+      const who = [await irc.numeric('352'), await irc.numeric('352')].map((m) => m.params[5]);
+      assert.deepEqual(who.sort(), ['alice', 'ircbob']);
+      await irc.numeric('315');
+      // A channel nobody is in: an empty list, no error.
+      irc.send('NAMES #nowhere');
+      const end = await irc.expect((m) => m.command === '366' || m.command === '353');
+      assert.deepEqual([end.command, end.params[1]], ['366', '#nowhere']);
+      await irc.fence();
     });
 
     test('a Redis without appendonly is refused at startup, naming what is at stake', async (t) => {
