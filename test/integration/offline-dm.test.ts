@@ -4,7 +4,7 @@
  * both modes; to a guest who is not online it is `not_found`, saying so.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import {
   expectJsonError,
   jsonFence,
@@ -14,8 +14,21 @@ import {
   textUser,
 } from '../helpers/fixtures.js';
 import { createAccount, jsonLogin, textAlias } from '../helpers/security.js';
+import type { LineClient } from '../helpers/line-client.js';
 
 const PW = 'bobs long password';
+
+/** Bob signs in, and no private message waits for him (no `@` history). */
+async function loginWithNothingWaiting(t: TestContext, port: number): Promise<LineClient> {
+  const bob = await jsonLogin(t, port, 'Bob', PW);
+  await jsonFence(bob);
+  assert.equal(
+    bob.lines.some((l) => l.includes('"room":"@"')),
+    false,
+    bob.lines.join('\n'),
+  );
+  return bob;
+}
 
 test('a dm to an offline account waits for its next login, once; to an offline guest: not_found', async (t) => {
   const server = await serve(t);
@@ -50,13 +63,7 @@ test('a dm to an offline account waits for its next login, once; to an offline g
   bob.close();
 
   // Delivered means delivered: the login after that replays nothing.
-  const again = await jsonLogin(t, server.port, 'Bob', PW);
-  await jsonFence(again);
-  assert.equal(
-    again.lines.some((l) => l.includes('"room":"@"')),
-    false,
-    again.lines.join('\n'),
-  );
+  const again = await loginWithNothingWaiting(t, server.port);
   // Online again: a dm is live, not "offline".
   ann.sendJson({ type: 'dm', id: 'd4', to: 'Bob', text: 'fixed' });
   const live = await ann.waitForJson((o) => o.id === 'd4');
@@ -99,11 +106,5 @@ test('a dm to an account signed in under another alias is live: not "offline", n
   bob.close();
 
   // Read live, so nothing waits for the next login.
-  const again = await jsonLogin(t, server.port, 'Bob', PW);
-  await jsonFence(again);
-  assert.equal(
-    again.lines.some((l) => l.includes('"room":"@"')),
-    false,
-    again.lines.join('\n'),
-  );
+  await loginWithNothingWaiting(t, server.port);
 });
