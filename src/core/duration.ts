@@ -10,15 +10,15 @@ export function parseDuration(word: string): number | undefined {
 
 /**
  * The duration a typed `/ban` or `/mute` line may start its reason with, and
- * the rest. A first word of digits and unit letters that is no duration
- * (`1h30m`, `90`) is refused: taken as the reason's first word it made the
- * ban silently permanent.
+ * the rest. A first word that starts with a number but is no duration
+ * (`1h30m`, `90`, `10min`, `1hr`, `-5m`) is refused: taken as the reason's
+ * first word it made the ban silently permanent.
  */
 export function leadingDuration(line: string): { ms: number | undefined; rest: string } {
   const [first, after] = splitWord(line);
   const ms = parseDuration(first);
   if (ms !== undefined) return { ms, rest: after };
-  if (/^\d[\dsmhdw]*$/u.test(first)) {
+  if (/^[-+]?\d/u.test(first)) {
     throw new ChatError(
       'bad_request',
       `Not a duration: ${first} (use one number and unit: 30m, 1h, 7d, 2w); a reason that starts with a number needs a duration first`,

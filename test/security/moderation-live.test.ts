@@ -229,10 +229,22 @@ test('/ban and /mute: a word that is no duration is refused, not made part of a 
   const server = await serve(t);
   await createAccount(server, 'Op', OP_PW, true);
   const op = await textLogin(t, server.port, 'Op', OP_PW);
-  for (const line of ['/ban zed4 1h30m combo', '/ban zed3 90 minutes', '/mute zed2 1h30m loud']) {
+  for (const line of [
+    '/ban zed4 1h30m combo',
+    '/ban zed3 90 minutes',
+    '/mute zed2 1h30m loud',
+    '/ban zed5 10min flooding',
+    '/mute zed6 1hr',
+    '/mute zed7 -5m',
+    '/mute zed8 5x no spam',
+  ]) {
     op.send(line);
     const refusal = await refused(op, 'bad_request');
-    assert.match(refusal, /^! Not a duration: (1h30m|90) \(use one number and unit/u, line);
+    assert.match(
+      refusal,
+      /^! Not a duration: (1h30m|90|10min|1hr|-5m|5x) \(use one number and unit/u,
+      line,
+    );
   }
   // Refusals in words, not an effect of nothing or the wrong code.
   for (const [line, pattern] of [
