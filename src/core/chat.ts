@@ -104,11 +104,18 @@ export class Chat implements ChatContext {
   readonly whoIn: ChatContext['whoIn'] = (roomKey, local) => this.cluster.whoIn(roomKey, local);
   readonly remoteUser: ChatContext['remoteUser'] = (raw) => this.cluster.remoteUser(raw);
   readonly remotePresence: ChatContext['remotePresence'] = () => this.cluster.remotePresence();
+  /** The last read of mutes and topic locks that another node's signal started. */
+  private moderationRead: Promise<void> = Promise.resolve();
   /** Another node changed a mute or a topic lock: read them again. */
-  readonly reloadModeration: ClusterHost['reloadModeration'] = () =>
-    void this.moderation
+  readonly reloadModeration: ClusterHost['reloadModeration'] = () => {
+    this.moderationRead = this.moderation
       .load()
       .catch((err: unknown) => this.options.onInternalError?.(err, 'reading mutes'));
+  };
+  readonly tellHere: ClusterHost['tellHere'] = (user, event) =>
+    void this.moderationRead.then(() => {
+      if (user.connected) this.deliver(user, event);
+    });
   /**
    * Another node stored a topic (§9): shown here at once, so a join that
    * follows the room's `topic` event shows it too. Two nodes setting one
@@ -136,6 +143,8 @@ export class Chat implements ChatContext {
         .catch((err: unknown) => this.options.onInternalError?.(err, 'storing an ignore'));
     }
   };
+  readonly tellRemote: ChatContext['tellRemote'] = (key, event) =>
+    this.cluster.tellRemote(key, event);
   readonly ejectRemote: ChatContext['ejectRemote'] = (key, by, reason) =>
     this.cluster.ejectRemote(key, by, reason);
   readonly applyBan: ChatContext['applyBan'] = (ban, by) => this.cluster.applyBan(ban, by);

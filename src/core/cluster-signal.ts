@@ -36,6 +36,8 @@ export type Signal =
   | { t: 'signedIn'; node: string; account: string }
   /** A mute or topic lock changed in the store: each node reads them again. */
   | { t: 'moderation'; node: string }
+  /** A notice for one user (folded alias `key`), from the node where an operator acted (a mute). */
+  | { t: 'tell'; node: string; key: string; event: SystemEvent }
   /** A room's topic was stored: each node serves it from now on (§9). */
   | { t: 'topic'; node: string; room: string; topic: TopicRecord }
   /** A user took another alias: whoever ignores the old one ignores the new one too (§3). */
@@ -61,6 +63,12 @@ export interface ClusterHost {
   topicChanged(roomKey: string, topic: TopicRecord): void;
   /** A user renamed from alias key `from` (on any node): ignores follow it here. */
   followRename(from: string, to: { key: string; display: string }): void;
+  /**
+   * Send one of this node's users another node's notice (a `tell`), once
+   * the moderation read that the same node's signal started has finished:
+   * told "muted", the user is refused from its next line on.
+   */
+  tellHere(user: User, event: SystemEvent): void;
   /** Remove a user on an operator's word (a kick or ban from any node). */
   ejectBy(target: User, by: string, reason: string | undefined): void;
   /** This node's share of an announce: its members of the rooms. */

@@ -7,6 +7,7 @@
  * takeover, moderation, topic, renamed). With one node and the in-memory lease
  * store it is the same code, talking to itself.
  */
+import type { SystemEvent } from '../protocol/messages.js';
 import { ChatError } from '../protocol/errors.js';
 import type { Name } from '../protocol/names.js';
 import { banApplies } from '../store/ban-match.js';
@@ -301,6 +302,11 @@ export class Cluster extends ClusterPresence {
     user.peer.close(code);
   }
 
+  /** A notice for a user held by another node (`key`: its folded alias). */
+  tellRemote(key: string, event: SystemEvent): void {
+    this.sendSignal({ t: 'tell', node: this.options.node, key, event });
+  }
+
   /** Kick a user held by another node: that node removes it and tells the rooms. */
   ejectRemote(key: string, by: User, reason: string | undefined): void {
     this.sendSignal({
@@ -374,6 +380,10 @@ export class Cluster extends ClusterPresence {
     if (!user) return;
     if (s.t === 'takeover') {
       if (user.peer.id === s.session) this.takeOver(user);
+      return;
+    }
+    if (s.t === 'tell') {
+      this.host.tellHere(user, s.event);
       return;
     }
     this.host.ejectBy(user, s.by, s.reason);

@@ -123,6 +123,16 @@ if (missing) {
         false,
         op.lines.join('\n'),
       );
+      // A mute of the alias mutes the account on its node, and says so there at once.
+      op.send('/mute Kimmy 5m');
+      assert.match(await op.waitFor((l) => l.includes('is muted')), /^\* Kimmy is muted until /u);
+      const muted = await second.waitForJson((o) => o.type === 'system' && o.event === 'mute');
+      assert.equal(muted.by, 'Boss');
+      second.sendJson({ type: 'say', id: 'm1', text: 'let me talk' });
+      assert.equal((await expectJsonError(second, 'forbidden', 'm1')).code, 'forbidden');
+      op.send('/unmute Kimmy');
+      await op.waitFor((l) => l.includes('may speak again'));
+      await second.waitForJson((o) => o.type === 'system' && o.event === 'unmute');
       op.send('/ban Kimmy 10m');
       assert.match(await op.waitFor((l) => l.includes('is banned')), /^\* Kim is banned until /u);
       await second.waitClosed();

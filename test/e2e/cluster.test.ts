@@ -265,7 +265,13 @@ if (missing) {
       }
       assert.equal(said.code, 'forbidden', JSON.stringify(said));
       assert.match(String(said.message), /muted by Op/);
+      // Told at once on B, as on the operator's own node: not only at the next line.
+      const told = bob.lines.filter((l) => l.includes('"event":"mute"'));
+      assert.equal(told.length, 1, bob.lines.join('\n'));
+      assert.equal(JSON.parse(told[0]!).by, 'Op');
       assert.equal((await ask(op, { type: 'unmute', name: 'bob' })).type, 'ack');
+      const lifted = await bob.waitForJson((o: Obj) => o.type === 'system' && o.event === 'unmute');
+      assert.equal(lifted.by, 'Op');
       let topic: Obj = {};
       for (let i = 0; i < 100; i++) {
         topic = await ask(bob, { type: 'topic', room: '#lobby', text: 'mine now' });

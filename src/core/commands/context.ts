@@ -104,6 +104,8 @@ export interface ChatContext {
   remoteUser(raw: string): Promise<Owner | undefined>;
   /** Users online on other nodes, from their `*` presence (away, rooms, last active). */
   remotePresence(): Promise<Presence[]>;
+  /** Send a system event to the user `key` (folded alias) held by another node. */
+  tellRemote(key: string, event: SystemEvent): void;
   /** Ask the node holding `key` to kick that user. */
   ejectRemote(key: string, by: User, reason: string | undefined): void;
   /** A ban was recorded: remove everyone online it covers, on every node (operators excepted). */

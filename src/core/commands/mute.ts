@@ -1,10 +1,45 @@
 import { ChatError } from '../../protocol/errors.js';
 import { foldKey, parseAlias } from '../../protocol/names.js';
 import { banDuration, leadingDuration, parseDuration } from '../duration.js';
+import type { SystemEvent } from '../../protocol/messages.js';
 import { muteKeys, muteNotice } from '../moderation.js';
+import { accountOwner, identityOf } from '../model.js';
+import type { ChatContext } from './context.js';
 import { defineCommand } from './command.js';
 import { inOrder } from './in-order.js';
 import { ack } from './reply.js';
+
+/**
+ * Whom `/mute NAME` and `/unmute NAME` mean, and the keys its mute is held
+ * under (muteKeys): someone online here or on another node by identity (an
+ * account whatever alias it took, a guest by its session and alias); an
+ * offline name by its account, or as a guest alias. `tell` reaches the
+ * user wherever it is online (nowhere when offline).
+ */
+export async function muteTarget(
+  ctx: ChatContext,
+  raw: string,
+): Promise<{ keys: string[]; shown: string; operator: boolean; tell: (e: SystemEvent) => void }> {
+  const online = ctx.users.get(foldKey(raw.trim()));
+  if (online) {
+    return {
+      keys: muteKeys(online),
+      shown: online.name.display,
+      operator: online.account?.operator === true,
+      tell: (e) => ctx.deliver(online, e),
+    };
+  }
+  const name = parseAlias(raw);
+  const remote = await ctx.remoteUser(raw);
+  const account = await ctx.store.getAccount(remote?.accountKey ?? name.key);
+  const guestKeys = remote?.guest === undefined ? [] : [identityOf(undefined, remote.guest)];
+  return {
+    keys: account ? [accountOwner(account.key)] : [...guestKeys, 'n:' + name.key],
+    shown: remote?.display ?? account?.name ?? name.display,
+    operator: account?.operator === true,
+    tell: (e) => (remote ? ctx.tellRemote(foldKey(remote.display), e) : undefined),
+  };
+}
 
 /**
  * Operators only (§3; checked by the table): `/mute NICK [DURATION] [reason]`
@@ -23,20 +58,8 @@ export const mute = defineCommand('mute', (ctx, user, req) =>
     if (req.duration === undefined) ({ ms, rest } = leadingDuration(rest));
     ms = banDuration(ms);
     const reason = rest || undefined;
-    const online = ctx.users.get(foldKey(req.name.trim()));
-    let keys: string[];
-    let shown: string;
-    if (online) {
-      if (online.account?.operator) throw new ChatError('forbidden', 'Operators cannot be muted');
-      keys = muteKeys(online);
-      shown = online.name.display;
-    } else {
-      const name = parseAlias(req.name);
-      const account = await ctx.store.getAccount(name.key);
-      if (account?.operator) throw new ChatError('forbidden', 'Operators cannot be muted');
-      keys = account ? ['a:' + account.key] : ['n:' + name.key];
-      shown = account?.name ?? name.display;
-    }
+    const { keys, shown, operator, tell } = await muteTarget(ctx, req.name);
+    if (operator) throw new ChatError('forbidden', 'Operators cannot be muted');
     const now = ctx.nowMs();
     const expires = ms === undefined ? undefined : now + ms;
     const record = {
@@ -54,8 +77,8 @@ export const mute = defineCommand('mute', (ctx, user, req) =>
       target: shown,
       ...(reason && { reason }),
     });
-    // The muted user learns it now, not at their next line (§3 /mute).
-    if (online) ctx.deliver(online, ctx.system('mute', muteNotice(shown, record)));
+    // The muted user learns it now, not at their next line (§3 /mute), on any node.
+    tell(ctx.system('mute', muteNotice(shown, record)));
     ack(ctx, user, req, {
       name: shown,
       ...(expires !== undefined && { text: new Date(expires).toISOString() }),
