@@ -217,7 +217,7 @@ export class ChatClient {
   async leave(reason?: string): Promise<void> {
     if (this.leaving) return;
     this.leaving = true;
-    // Read before quit() fails them: lines typed while the server was down.
+    // Read before quit() fails them: lines still pending (server down or stalled).
     const lost = this.offline.undelivered();
     this.repl?.close();
     this.files.close();

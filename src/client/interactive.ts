@@ -35,7 +35,7 @@ export interface TypingSession {
   /** Send a request and show its outcome when it comes. */
   send(request: Request): Promise<void>;
   leave(reason?: string): Promise<void>;
-  /** Chat lines not delivered because the connection is down (none while it is up). */
+  /** Chat lines shown as pending: the connection is down, or the server has not answered them. */
   undelivered(): Request[];
 }
 

@@ -122,9 +122,14 @@ export class OfflineStatus {
     };
   }
 
-  /** Chat lines the server has not acknowledged while the connection is down; none while it is up. */
+  /**
+   * Chat lines shown as pending: every unanswered one while the connection
+   * is down; while it is up, those unanswered past SLOW_ACK_MS (a stalled
+   * server), which `exit` would otherwise have dropped without a word.
+   */
   undelivered(): Request[] {
-    return this.offline ? [...this.unacked.keys()] : [];
+    if (this.offline) return [...this.unacked.keys()];
+    return [...this.unacked].filter(([, e]) => e.key !== undefined).map(([request]) => request);
   }
 
   /** A reconnect attempt was scheduled `delayMs` from now. */

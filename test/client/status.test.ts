@@ -20,9 +20,13 @@ describe('OfflineStatus', () => {
     t.mock.timers.tick(1000);
     quick();
     assert.deepEqual(status.lines(), [], 'nothing shown for a line answered in time');
+    assert.deepEqual(status.undelivered(), [], 'not pending yet: exit leaves at once');
     t.mock.timers.tick(600);
     assert.deepEqual(status.lines(), ['… pending: <Ann> slow']);
+    // Pending on screen, so exit says so first (the server stalled; it may never answer).
+    assert.deepEqual(status.undelivered(), [say('slow')]);
     slow();
+    assert.deepEqual(status.undelivered(), []);
     assert.deepEqual(status.lines(), []);
     t.mock.timers.tick(5000);
     assert.deepEqual(drawn.at(-1), [], 'the answered line never comes back');
