@@ -37,7 +37,8 @@ export class PendingRequests {
     maxLineBytes: number | undefined,
     send: (request: Request & { id: string }) => void,
   ): Promise<ServerEvent> {
-    const withId = { ...request, id: `${this.idPrefix}-${++this.nextId}` };
+    // A re-send (Sender, after `unavailable`) keeps its id, so the server answers it once (§4).
+    const withId = { ...request, id: request.id ?? `${this.idPrefix}-${++this.nextId}` };
     if (maxLineBytes !== undefined && !fits(withId, maxLineBytes)) {
       return Promise.reject(
         new RequestError(
