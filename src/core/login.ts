@@ -89,7 +89,9 @@ export class Logins {
       address: peer.address,
       now: this.chat.now(),
     });
-    if (ban) throw new ChatError('banned', banMessage(ban));
+    // Operators cannot be banned (§2): an address ban, their own included, shuts
+    // out everyone else there, never the operators who may lift it.
+    if (ban && !account?.operator) throw new ChatError('banned', banMessage(ban));
     if (account) {
       // A locked account is said before its password is asked for.
       this.throttle.assertAccountAllowed(peer.address, account.key, account.name, account.hash);

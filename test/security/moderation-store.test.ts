@@ -46,6 +46,7 @@ test('/ban names an alias, not an address; /bans lists who, when, why, until; /u
   const db = join(tempDir(t), 'chat.db');
   await addAccount(db, 'Op', OP_PW, true);
   await addAccount(db, 'Carol', 'carol password');
+  await addAccount(db, 'Op2', OP_PW, true);
   const server = await spawnServer(t, { db });
   const op = await textLogin(t, server.port, 'Op', OP_PW);
   const mal = await text(t, server.port, 'Mallory');
@@ -72,6 +73,10 @@ test('/ban names an alias, not an address; /bans lists who, when, why, until; /u
   const proxied = await clientFrom(t, server.port, '127.9.3.4');
   proxied.sendJson({ type: 'hello', version: 1, name: 'Innocent' });
   await expectJsonError(proxied, 'banned');
+  // Operators cannot be banned: not by an address ban either (they may lift it).
+  const opThere = await clientFrom(t, server.port, '127.9.3.5');
+  opThere.sendJson({ type: 'hello', version: 1, name: 'Op2', password: OP_PW });
+  assert.equal((await opThere.waitForJson((o) => o.type !== 'history')).type, 'welcome');
 
   op.send('/bans');
   await op.waitFor((l) => l.startsWith('* 2 bans'));
@@ -118,6 +123,10 @@ test('JSON ban and unban by `address` (PROTOCOL §4); name and address together,
   const proxied = await clientFrom(t, server.port, '127.9.3.4');
   proxied.sendJson({ type: 'hello', version: 1, name: 'Innocent' });
   await expectJsonError(proxied, 'banned');
+  // Operators cannot be banned: not by an address ban either (they may lift it).
+  const opThere = await clientFrom(t, server.port, '127.9.3.5');
+  opThere.sendJson({ type: 'hello', version: 1, name: 'Op2', password: OP_PW });
+  assert.equal((await opThere.waitForJson((o) => o.type !== 'history')).type, 'welcome');
   // Another address still gets in.
   await text(t, server.port, 'Bob');
 
