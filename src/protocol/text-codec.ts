@@ -74,7 +74,7 @@ function parseArgs(spec: CommandSpec, argText: string): Request {
 
 /** §2: the text-mode request for a registered alias's password. */
 export function passwordPrompt(alias: string): string {
-  return `* ${alias} is registered: send the password as the next line (/nick NAME picks another alias)\n`;
+  return `* ${alias} is registered: send the password as the next line\n`;
 }
 
 /**

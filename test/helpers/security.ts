@@ -32,7 +32,7 @@ export const BANNER = /^\* chat-server .*: type your alias and press Enter$/u;
 
 /** The line the server sends after a registered alias in text mode. */
 export function passwordPrompt(alias: string): string {
-  return `* ${alias} is registered: send the password as the next line (/nick NAME picks another alias)`;
+  return `* ${alias} is registered: send the password as the next line`;
 }
 
 /** Text mode: send the alias, expect the password prompt; returns the connection. */
