@@ -18,6 +18,9 @@ const MAX_HANDSHAKE_FAILURES = 3;
  * can be said in the client's own mode (text or JSON), then hears it anyway.
  */
 const REFUSAL_WAIT_S = 2;
+/** A held line that was too long to read (its bytes are gone; only its refusal is due). */
+const TOO_LONG = Symbol('too long');
+
 /** Lines held while a login is checked; the socket is paused, so this is a backstop. */
 const MAX_BACKLOG_LINES = 1000;
 
@@ -58,6 +61,8 @@ export interface HandshakeHost {
   admitted(user: User): void;
   /** A frame held during the login check, handed back to the session in order. */
   frame(frame: Buffer): void;
+  /** A line too long to read, held during the login check like any line, and answered in its turn. */
+  tooLong(): void;
   /** The held frames are all handed back (a half-closed connection may close now). */
   drained(): void;
 }
@@ -66,8 +71,8 @@ export class Handshake {
   private chosen = false;
   private failures = 0;
   private timer: Timer | undefined;
-  /** Frames that arrived while a login was being checked. */
-  private backlog: Buffer[] | undefined;
+  /** Frames that arrived while a login was being checked (TOO_LONG: a line too long to read). */
+  private backlog: Array<Buffer | typeof TOO_LONG> | undefined;
   /** How the codec reads the next pre-login frame when it continues a login (a password). */
   private nextHello: NextHello | undefined;
   /**
@@ -93,20 +98,24 @@ export class Handshake {
     return this.backlog !== undefined;
   }
 
+  /**
+   * A line too long to read, before login: true when a login is being
+   * checked, and its refusal then waits its turn behind the login's answer
+   * (§4 "Order": no reply precedes the welcome); false: answer it now.
+   */
+  tooLong(): boolean {
+    if (!this.backlog) return false;
+    this.hold(TOO_LONG);
+    return true;
+  }
+
   /** A frame before login. */
   frame(frame: Buffer): void {
     if (this.backlog) {
       // A login is being checked (async): later lines wait for its outcome, in
       // order. The socket is paused meanwhile, so only what was already read
       // lands here; the cap is a backstop.
-      if (this.backlog.length >= MAX_BACKLOG_LINES) {
-        this.host.finalError(
-          'rate_limited',
-          'Too much input while the login was being checked; closing',
-        );
-        return;
-      }
-      this.backlog.push(frame);
+      this.hold(frame);
       return;
     }
     if (!this.chosen) {
@@ -116,6 +125,18 @@ export class Handshake {
       this.chosen = true;
     }
     this.step(frame);
+  }
+
+  /** Keep a frame for after the login being checked; the cap is a backstop (the socket is paused). */
+  private hold(frame: Buffer | typeof TOO_LONG): void {
+    if (this.backlog!.length >= MAX_BACKLOG_LINES) {
+      this.host.finalError(
+        'rate_limited',
+        'Too much input while the login was being checked; closing',
+      );
+      return;
+    }
+    this.backlog!.push(frame);
   }
 
   /** The connection is gone. */
@@ -218,7 +239,8 @@ export class Handshake {
     try {
       for (const frame of frames) {
         if (this.host.closing()) return;
-        this.host.frame(frame);
+        if (frame === TOO_LONG) this.host.tooLong();
+        else this.host.frame(frame);
       }
     } finally {
       this.replaying = false;

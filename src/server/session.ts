@@ -105,6 +105,7 @@ export class Session extends Connection implements Peer, View {
         resume: () => this.socket.resume(),
         admitted: (user) => this.admitted(user),
         frame: (frame) => this.onFrame(frame),
+        tooLong: () => this.onTooLong(),
         drained: () => this.closeWhenAnswered(),
       },
       refusal,
@@ -222,7 +223,7 @@ export class Session extends Connection implements Peer, View {
     for (const frame of frames) {
       if (this.closing || this.leaving) return;
       if (frame.kind === 'too_long') {
-        this.lineTooLong();
+        this.onTooLong();
         continue;
       }
       this.longLinesInARow = 0;
@@ -236,6 +237,13 @@ export class Session extends Connection implements Peer, View {
     }
   }
 
+  /** A line too long to read; before login it may wait behind a login being checked. */
+  private onTooLong(): void {
+    if (!this.user && this.handshake?.tooLong() === true) return;
+    this.lineTooLong();
+  }
+
+  /** A line too long to read: refused in its turn, and three in a row close the connection. */
   private lineTooLong(): void {
     this.longLinesInARow++;
     const max = this.deps.config.maxLineBytes;

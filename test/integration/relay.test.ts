@@ -214,6 +214,16 @@ test('a line over maxLineBytes gets line_too_long and the connection keeps worki
   await textFence(alice);
 });
 
+test('an over-long line sent right after the alias is refused after the welcome, not before it', async (t) => {
+  const { port } = await serve(t, { maxLineBytes: 100 });
+  const c = await raw(t, port);
+  c.sendRaw(`Quick\n${'x'.repeat(500)}\nafter\n`);
+  assert.match(await c.next(), /^\* chat-server /u);
+  assert.match(await c.next(), /^\* Welcome, Quick!/u);
+  assert.equal(textErrorCode(await c.waitFor((l) => l.startsWith('! '))), 'line_too_long');
+  await textFence(c);
+});
+
 test('three over-long lines in a row close the connection with a final error', async (t) => {
   const { port } = await serve(t, { maxLineBytes: 100 });
   const alice = await textUser(t, port, 'Alice');
