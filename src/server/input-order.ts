@@ -22,6 +22,12 @@ export class InputOrder {
    */
   private bucket: RateLimiter<() => void> | undefined;
   private drainTimer: Timer | undefined;
+  /**
+   * The request of each held job, in the bucket's order (undefined for one
+   * without): kept beside the jobs, not in them, so a job that runs at once
+   * costs no object. A shutdown answers these (takeHeld).
+   */
+  private held: Array<Request | undefined> | undefined;
 
   constructor(
     private readonly opts: RateLimitOptions,
@@ -43,18 +49,36 @@ export class InputOrder {
     }
     const verdict = this.limiter.offerFree(job);
     if (verdict.kind === 'now') job();
-    else this.scheduleDrain();
+    else {
+      (this.held ??= []).push(undefined);
+      this.scheduleDrain();
+    }
   }
 
   /**
    * A counted job: run now or held (then run later, in order); a refusal or
    * flood verdict is returned for the caller to answer.
    */
-  offer(job: () => void): Admission<() => void> {
+  offer(job: () => void, req?: Request): Admission<() => void> {
     const verdict = this.limiter.offer(job);
     if (verdict.kind === 'now') verdict.item();
-    else if (verdict.kind === 'queued') this.scheduleDrain();
+    else if (verdict.kind === 'queued') {
+      (this.held ??= []).push(req);
+      this.scheduleDrain();
+    }
     return verdict;
+  }
+
+  /**
+   * The connection is closing before its held jobs could run (a shutdown):
+   * they never will. Returns their requests, in order, to be answered.
+   */
+  takeHeld(): Request[] {
+    this.stop();
+    this.bucket?.clear();
+    const reqs = (this.held ?? []).filter((r): r is Request => r !== undefined);
+    this.held = undefined;
+    return reqs;
   }
 
   /** Take `n` tokens for work done without a request of its own (a hello.resume's rooms, §6). */
@@ -77,6 +101,7 @@ export class InputOrder {
       if (!this.owner.acceptsInput) return;
       for (const job of this.limiter.release()) {
         if (!this.owner.acceptsInput) return;
+        this.held?.shift();
         job();
       }
       this.scheduleDrain();

@@ -100,6 +100,12 @@ export class RateLimiter<T> {
     return out;
   }
 
+  /** Forget every held item (the connection is closing: they will never run). */
+  clear(): void {
+    this.waiting.length = 0;
+    this.counted = 0;
+  }
+
   /** Milliseconds until the next queued item may run (undefined when none waits). */
   nextReleaseInMs(): number | undefined {
     const head = this.waiting[0];

@@ -145,6 +145,16 @@ export class Session extends Connection implements Peer, View {
     if (reason === 'shutdown' && this.user === undefined && !this.refused) {
       this.send(this.deps.chat.system('shutdown', {}));
     }
+    if (reason === 'shutdown') {
+      // Lines flood control still held never run: each gets its one reply (§4).
+      for (const req of this.order.takeHeld()) {
+        this.sendError(
+          'shutting_down',
+          `The server is shutting down; not carried out: ${quote(req)}`,
+          req.id,
+        );
+      }
+    }
     super.close(reason);
   }
 
@@ -289,7 +299,7 @@ export class Session extends Connection implements Peer, View {
       this.order.inTurn(run);
       return;
     }
-    const verdict = this.order.offer(run);
+    const verdict = this.order.offer(run, req);
     switch (verdict.kind) {
       case 'now':
       case 'queued':

@@ -140,3 +140,31 @@ test('a flood disconnect still answers every line taken in: each stored message 
     .map((o) => `z${String(o.text).slice(2)}`);
   assert.deepEqual(seen, acked);
 });
+
+test('a shutdown answers each line flood control still held: shutting_down with its id, nothing left unanswered', async (t) => {
+  // Two a second: the queue holds the burst's tail for seconds.
+  const server = await serve(t, { rateBurst: 3, ratePerSecond: 2, rateQueue: 30 });
+  const bot = await jsonUser(t, server.port, 'Bot');
+  const n = 12;
+  bot.sendRaw(
+    Array.from({ length: n }, (_, i) => JSON.stringify({ type: 'say', id: `s${i}`, text: `m${i}` }))
+      .map((l) => l + '\n')
+      .join(''),
+  );
+  await bot.waitForJson((o) => o.id === 's2');
+  await server.close();
+  await bot.waitClosed();
+  const replies = bot.lines
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((o) => typeof o.id === 'string' && String(o.id).startsWith('s'));
+  // Every id once: the first ones acked, the rest refused for the shutdown.
+  assert.deepEqual(
+    replies.map((o) => o.id),
+    Array.from({ length: n }, (_, i) => `s${i}`),
+  );
+  const refused = replies.filter((o) => o.type === 'error');
+  assert.ok(refused.length > 0, 'some lines were still held');
+  for (const o of refused) assert.equal(o.code, 'shutting_down', JSON.stringify(o));
+  assert.ok(replies.slice(0, 3).every((o) => o.type === 'ack'));
+});
