@@ -104,7 +104,12 @@ export function ackPhrase(e: AckEvent): Phrase | undefined {
     case 'nick':
       return ['You are now known as ', user(e.name)];
     case 'topic': {
-      const lock = e.locked ? [' (locked: operators only)'] : [];
+      const lock =
+        e.locked === true
+          ? [' (locked: operators only)']
+          : e.locked === false
+            ? [' (unlocked: anyone in it may change it)']
+            : [];
       return e.text
         ? ['Topic of ', room(e.room), ': ', text(e.text), ...lock]
         : [room(e.room), ' has no topic', ...lock];

@@ -126,7 +126,7 @@ test('/topic -lock: only operators change the topic until /topic -unlock', async
   op.send('/topic -unlock');
   assert.equal(
     await op.waitFor((l) => l.startsWith('* Topic')),
-    '* Topic of #lobby: Exam moved to 11',
+    '* Topic of #lobby: Exam moved to 11 (unlocked: anyone in it may change it)',
   );
   amy.send('/topic study group');
   assert.equal(await amy.next(), '* Topic of #lobby: study group');

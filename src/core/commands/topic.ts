@@ -70,6 +70,7 @@ export const topic = defineCommand('topic', async (ctx, user, req) => {
   ack(ctx, user, req, {
     room: room.name.display,
     text: room.topic,
-    ...(ctx.moderation.isTopicLocked(key) && { locked: true }),
+    // An unlock says so (`locked: false`): without it the ack read as a plain /topic.
+    ...(ctx.moderation.isTopicLocked(key) ? { locked: true } : lock === false && { locked: false }),
   });
 });
