@@ -244,3 +244,42 @@ const BY_NAME = new Map(COMMAND_SPECS.map((c) => [c.name, c]));
 export function findCommand(name: string): CommandSpec | undefined {
   return BY_NAME.get(name.toLowerCase());
 }
+
+/**
+ * The command a mistyped name most likely meant (`msgg` → `msg`, `j` →
+ * `join`), among those `isAvailable` offers: a unique prefix, or the first
+ * in `/help` order within edit distance 1 (2 for names of 5 letters or
+ * more). Undefined when nothing is that close.
+ */
+export function nearestCommand(
+  name: string,
+  isAvailable: (c: CommandSpec) => boolean,
+): CommandSpec | undefined {
+  const typed = name.toLowerCase();
+  const offered = COMMAND_SPECS.filter(isAvailable);
+  const prefixed = offered.filter((c) => c.name.startsWith(typed));
+  if (prefixed.length === 1) return prefixed[0];
+  const reach = typed.length >= 5 ? 2 : 1;
+  return offered.find((c) => editDistance(typed, c.name) <= reach);
+}
+
+/**
+ * Edit distance with swapped neighbours as one edit (`mgs` → `msg`),
+ * hand-rolled: a dozen lines for names of a few letters, run only on a
+ * refused command (no package in the stack has it).
+ */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
+    }
+  }
+  return d[a.length]![b.length]!;
+}

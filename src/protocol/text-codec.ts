@@ -6,7 +6,7 @@
 import type { Bytes } from './batch-bytes.js';
 import type { Codec, Decoded, HelloStep, LoginHello, LoginRetry, View } from './codec.js';
 import { ChatError, PasswordNeeded } from './errors.js';
-import { findCommand, type CommandSpec } from './commands.js';
+import { findCommand, nearestCommand, type CommandSpec } from './commands.js';
 import type { Request, ServerEvent } from './messages.js';
 import { frameText, sanitizeText } from './sanitize.js';
 import { TextEncoder } from './text-encode.js';
@@ -20,7 +20,12 @@ export function decodeTextLine(line: string, isAvailable: (c: CommandSpec) => bo
   const name = match?.[1] ?? '';
   const spec = findCommand(name);
   if (!spec || !isAvailable(spec)) {
-    throw new ChatError('bad_request', `Unknown command: /${name}. Type /help for the list`);
+    const near = name === '' ? undefined : nearestCommand(name, isAvailable);
+    const hint = near ? ` (did you mean /${near.name}?)` : '';
+    throw new ChatError(
+      'bad_request',
+      `Unknown command: /${name.slice(0, 40)}${hint}. Type /help for the list`,
+    );
   }
   return parseArgs(spec, match?.[2] ?? '');
 }

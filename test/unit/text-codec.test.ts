@@ -203,6 +203,18 @@ describe('decodeTextLine: refusals', () => {
     assert.deepEqual(decodeTextLine('/who', noOperators), { type: 'who' });
   });
 
+  test('an unknown command suggests the one it most likely meant, among those offered', () => {
+    refused('/msgg Bob hi', /^Unknown command: \/msgg \(did you mean \/msg\?\)\. Type \/help/u);
+    refused('/mgs Bob hi', /did you mean \/msg\?/u);
+    refused('/j #dev', /did you mean \/join\?/u);
+    refused('/histroy', /did you mean \/history\?/u);
+    refused('/xyzzy', /^Unknown command: \/xyzzy\. Type \/help for the list$/u);
+    // Never an operator command to someone who cannot use it.
+    const noOperators = (c: CommandSpec): boolean => !c.operator;
+    refused('/kikc Zed', /^Unknown command: \/kikc\. Type/u, noOperators);
+    refused('/kikc Zed', /did you mean \/kick\?/u);
+  });
+
   const missing: Array<[string, RegExp]> = [
     ['/join', /Usage: \/join #room/u],
     ['/msg', /Usage: \/msg nick text/u],
