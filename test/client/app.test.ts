@@ -33,9 +33,14 @@ function streams(
  * Play the server: welcome, then answer each request (refusing dms to Zed),
  * record what was asked, and hang up on quit.
  */
-async function serve(peer: FakePeer, asked: Array<Record<string, unknown>>): Promise<void> {
+async function serve(
+  peer: FakePeer,
+  asked: Array<Record<string, unknown>>,
+  greet: Array<Record<string, unknown>> = [],
+): Promise<void> {
   await peer.next();
   peer.send(welcome());
+  for (const event of greet) peer.send(event);
   for (;;) {
     const req = await peer.next();
     asked.push(req);
@@ -64,6 +69,7 @@ async function start(
   tty: boolean,
   settings: Partial<ClientSettings> = {},
   screen = false,
+  greet: Array<Record<string, unknown>> = [],
 ) {
   const server = new FakeServer();
   const port = await server.listen();
@@ -75,7 +81,7 @@ async function start(
   );
   const asked: Array<Record<string, unknown>> = [];
   const running = client.run();
-  const served = serve(await server.peer(0), asked);
+  const served = serve(await server.peer(0), asked, greet);
   return { io, asked, running, served };
 }
 
@@ -95,6 +101,25 @@ describe('ChatClient', () => {
       ],
     );
     assert.equal(io.out(), '* 1 user in #dev:\n    Alice\n');
+  });
+
+  it("piped: stdout holds the answers to the script's lines, not the greeting or the room's traffic", async (t) => {
+    const greet = [
+      { type: 'system', event: 'motd', ts: TS, text: 'Welcome to CS101 chat' },
+      {
+        type: 'message',
+        room: '#lobby',
+        seq: 1,
+        ts: TS,
+        from: 'Bob',
+        text: 'hi all',
+        action: false,
+      },
+    ];
+    const { io, running } = await start(t, false, {}, false, greet);
+    io.stdin.end('build is green\n/who\n');
+    assert.deepEqual(await within(running, 5000, 'the run to end', io.out), { kind: 'ok' });
+    assert.equal(io.out(), '* 1 user in #lobby:\n    Alice\n');
   });
 
   it('piped: refusals are reported per line and end the run as line_refused', async (t) => {
