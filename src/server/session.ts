@@ -13,7 +13,7 @@ import type { Timer } from '../core/clock.js';
 import type { Peer, User } from '../core/model.js';
 import type { Codec, View } from '../protocol/codec.js';
 import type { ChatError, ErrorCode } from '../protocol/errors.js';
-import { LineFramer } from '../protocol/framing.js';
+import { LineFramer, type Frame } from '../protocol/framing.js';
 import { errorEvent, type Request, type ServerEvent } from '../protocol/messages.js';
 import { Connection, type ConnectionDeps } from './connection.js';
 import { Handshake } from './handshake.js';
@@ -68,6 +68,8 @@ export class Session extends Connection implements Peer, View {
   private ended = false;
   /** Closing for what it sent (closeForAbuse): nothing more it sends is read. */
   private leaving = false;
+  /** Ids of requests that arrived after closeForAbuse, unread: each is refused before the close. */
+  private unread: string[] | undefined;
 
   constructor(
     id: string,
@@ -231,7 +233,11 @@ export class Session extends Connection implements Peer, View {
     const frames = this.framer.push(chunk);
     if (extra) frames.push({ kind: 'line', bytes: extra });
     for (const frame of frames) {
-      if (this.closing || this.leaving) return;
+      if (this.closing) return;
+      if (this.leaving) {
+        this.noteUnread(frame);
+        continue;
+      }
       if (frame.kind === 'too_long') {
         this.onTooLong();
         continue;
@@ -245,6 +251,24 @@ export class Session extends Connection implements Peer, View {
         this.sendError('internal', 'Internal server error; the request was not carried out');
       }
     }
+  }
+
+  /**
+   * A line that came in the same read as the one that closed the connection
+   * for abuse: not carried out, but a request with an id still gets its one
+   * reply (§4), before the final error.
+   */
+  private noteUnread(frame: Frame): void {
+    if (frame.kind !== 'line' || !this.user) return;
+    let id: string | undefined;
+    try {
+      const decoded = this.codec.decode(frame.bytes);
+      if (decoded.kind === 'request') id = decoded.request.id;
+      else if (decoded.kind === 'error') id = decoded.id;
+    } catch {
+      return;
+    }
+    if (id !== undefined) (this.unread ??= []).push(id);
   }
 
   /** A line too long to read; before login it may wait behind a login being checked. */
@@ -315,6 +339,8 @@ export class Session extends Connection implements Peer, View {
       case 'flood':
         this.note('info', {}, 'disconnected for flooding');
         this.deps.tally.floodDisconnects++;
+        // This request is not carried out either: it is the first of the unread.
+        if (req.id !== undefined) (this.unread ??= []).push(req.id);
         this.closeForAbuse('rate_limited', 'Too many messages for too long; closing');
         break;
     }
@@ -336,9 +362,14 @@ export class Session extends Connection implements Peer, View {
     if (this.leaving) return;
     this.leaving = true;
     this.socket.pause();
-    this.order.inTurn(() =>
-      this.deps.chat.afterPending(user, () => this.finalError(code, message)),
-    );
+    const last = (): void => {
+      for (const id of this.unread ?? []) {
+        this.sendError('rate_limited', 'Not read: the connection is closing for flooding', id);
+      }
+      this.finalError(code, message);
+    };
+    // After the rest of this read is noted (onData goes on synchronously).
+    queueMicrotask(() => this.order.inTurn(() => this.deps.chat.afterPending(user, last)));
   }
 
   /** The handshake let the user in: from here on, frames are requests. */

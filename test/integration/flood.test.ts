@@ -131,6 +131,12 @@ test('a flood disconnect still answers every line taken in: each stored message 
   );
   const acked = answered.filter((r) => r.type === 'ack').map((r) => r.id);
   assert.ok(acked.length >= 30, `the burst and the queue were stored (${acked.length})`);
+  // Lines that came in the same read as the verdict are not carried out, but
+  // still get their one reply each (§4), before the final error.
+  assert.ok(
+    answered.some((r) => r.code === 'rate_limited' && /^Not read/u.test(String(r.message))),
+    JSON.stringify(answered.slice(-3)),
+  );
   // Whatever the room saw from Bot was acked to Bot: no message stored unanswered.
   await watcher.waitForJson((o) => o.type === 'system' && o.event === 'quit' && o.user === 'Bot');
   const seen = watcher.lines
