@@ -125,9 +125,9 @@ export class ChatClient {
     this.conn.on('event', (event) => {
       if (this.files.onEvent(event)) return;
       this.place.observe(event);
-      // A script's stdout holds the answers to its own lines (/who, /history…),
-      // not the room's traffic or the server's greeting that came meanwhile.
-      if (!this.interactive) return;
+      // A script's stdout is the room's traffic and the answers to its lines,
+      // not the server's greeting to a person.
+      if (!this.interactive && event.type === 'system' && event.event === 'motd') return;
       if (this.early) this.early.push(event);
       else this.showEvent(event);
     });

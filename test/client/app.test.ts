@@ -103,7 +103,7 @@ describe('ChatClient', () => {
     assert.equal(io.out(), '* 1 user in #dev:\n    Alice\n');
   });
 
-  it("piped: stdout holds the answers to the script's lines, not the greeting or the room's traffic", async (t) => {
+  it("piped: stdout holds the room's traffic and the answers to the script's lines, not the greeting", async (t) => {
     const greet = [
       { type: 'system', event: 'motd', ts: TS, text: 'Welcome to CS101 chat' },
       {
@@ -119,7 +119,7 @@ describe('ChatClient', () => {
     const { io, running } = await start(t, false, {}, false, greet);
     io.stdin.end('build is green\n/who\n');
     assert.deepEqual(await within(running, 5000, 'the run to end', io.out), { kind: 'ok' });
-    assert.equal(io.out(), '* 1 user in #lobby:\n    Alice\n');
+    assert.equal(io.out(), '[14:02] <Bob> hi all\n* 1 user in #lobby:\n    Alice\n');
   });
 
   it('piped: refusals are reported per line and end the run as line_refused', async (t) => {
