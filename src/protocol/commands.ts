@@ -245,9 +245,11 @@ export function findCommand(name: string): CommandSpec | undefined {
   return BY_NAME.get(name.toLowerCase());
 }
 
+const LONGEST_COMMAND = Math.max(...COMMAND_SPECS.map((c) => c.name.length));
+
 /**
  * The command a mistyped name most likely meant (`msgg` → `msg`, `j` →
- * `join`), among those `isAvailable` offers: a unique prefix, or the first
+ * `join`), among those `isAvailable` offers, operators' excepted: a unique prefix, or the first
  * in `/help` order within edit distance 1 (2 for names of 5 letters or
  * more). Undefined when nothing is that close.
  */
@@ -256,7 +258,12 @@ export function nearestCommand(
   isAvailable: (c: CommandSpec) => boolean,
 ): CommandSpec | undefined {
   const typed = name.toLowerCase();
-  const offered = COMMAND_SPECS.filter(isAvailable);
+  // Past the longest name by more than the reach, nothing is near: and the
+  // distance costs length × length, so a 16 KB "command" must not reach it.
+  if (typed.length > LONGEST_COMMAND + 2) return undefined;
+  // Operator commands are never suggested: the codec's check is the server's,
+  // not the user's, and a guest should not learn them from a typo.
+  const offered = COMMAND_SPECS.filter((c) => !c.operator && isAvailable(c));
   const prefixed = offered.filter((c) => c.name.startsWith(typed));
   if (prefixed.length === 1) return prefixed[0];
   const reach = typed.length >= 5 ? 2 : 1;
