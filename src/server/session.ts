@@ -106,7 +106,7 @@ export class Session extends Connection implements Peer, View {
         pause: () => this.socket.pause(),
         resume: () => this.socket.resume(),
         admitted: (user) => this.admitted(user),
-        frame: (frame) => this.onFrame(frame),
+        frame: (bytes) => this.onHeldLine(bytes),
         tooLong: () => this.onTooLong(),
         drained: () => this.closeWhenAnswered(),
       },
@@ -269,6 +269,20 @@ export class Session extends Connection implements Peer, View {
       return;
     }
     if (id !== undefined) (this.unread ??= []).push(id);
+  }
+
+  /**
+   * A line held while a login was checked, handed back in order: as if it
+   * were read now (it ends a run of too-long lines; after a close for abuse
+   * it is not carried out).
+   */
+  private onHeldLine(bytes: Buffer): void {
+    if (this.leaving) {
+      this.noteUnread({ kind: 'line', bytes });
+      return;
+    }
+    this.longLinesInARow = 0;
+    this.onFrame(bytes);
   }
 
   /** A line too long to read; before login it may wait behind a login being checked. */

@@ -222,6 +222,14 @@ test('an over-long line sent right after the alias is refused after the welcome,
   assert.match(await c.next(), /^\* Welcome, Quick!/u);
   assert.equal(textErrorCode(await c.waitFor((l) => l.startsWith('! '))), 'line_too_long');
   await textFence(c);
+  // Held behind the login, good lines between long ones still break the run: no close.
+  const d = await raw(t, port);
+  const long = 'x'.repeat(500);
+  d.sendRaw(`Quick2\n${long}\none\n${long}\ntwo\n${long}\nthree\n`);
+  for (let i = 0; i < 3; i++) {
+    assert.equal(textErrorCode(await d.waitFor((l) => l.startsWith('! '))), 'line_too_long');
+  }
+  await textFence(d);
 });
 
 test('three over-long lines in a row close the connection with a final error', async (t) => {
