@@ -250,9 +250,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const pending = this.pending.take(event, this.welcome?.limits.maxLineBytes);
     if (pending) {
       if (event.type === 'error') {
-        pending.reject(
-          new RequestError(event.code, event.message, event.retryAfterMs, pending.request.id),
-        );
+        pending.reject(new RequestError(event.code, event.message, event.retryAfterMs));
       } else {
         // What a reconnect needs (alias, rooms, password) follows the acks.
         this.login.acked(pending.request, event);

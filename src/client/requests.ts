@@ -37,8 +37,7 @@ export class PendingRequests {
     maxLineBytes: number | undefined,
     send: (request: Request & { id: string }) => void,
   ): Promise<ServerEvent> {
-    // A re-send (Sender, after `unavailable`) keeps its id, so the server answers it once (§4).
-    const withId = { ...request, id: request.id ?? `${this.idPrefix}-${++this.nextId}` };
+    const withId = { ...request, id: `${this.idPrefix}-${++this.nextId}` };
     if (maxLineBytes !== undefined && !fits(withId, maxLineBytes)) {
       return Promise.reject(
         new RequestError(

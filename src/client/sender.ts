@@ -3,11 +3,10 @@
  * the previous ack) but at most `window` are unanswered at once, so a pasted
  * block or a piped file stays inside the server's rate-limit queue (§6) instead
  * of being refused; a `rate_limited` refusal is retried after the server's
- * `retryAfterMs`, and a chat line refused as `unavailable` (the server's
- * store away for a moment) is sent again with backoff for up to a minute.
- * Requests that change where later lines go (join, part, nick)
+ * `retryAfterMs`. Requests that change where later lines go (join, part, nick)
  * are waited for before the next line is sent.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Request, ServerEvent } from '../protocol/messages.js';
 import { RequestError, type ReplyFor } from './connection.js';
 
@@ -24,20 +23,6 @@ const BARRIERS = new Set<Request['type']>(['join', 'part', 'nick']);
 /** Whether the next line's meaning may depend on this request's outcome (its room, our alias). */
 export function isBarrier(request: Request): boolean {
   return BARRIERS.has(request.type);
-}
-
-/** The global setTimeout (not timers/promises): tests drive it with mock.timers. */
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** A chat line refused as `unavailable` is tried again for this long, then refused as the server said. */
-const UNAVAILABLE_GIVE_UP_MS = 60_000;
-const UNAVAILABLE_MAX_DELAY_MS = 5_000;
-
-/** Lines of chat (what the user typed to be read), as opposed to commands. */
-function isChatLine(request: Request): boolean {
-  return request.type === 'say' || request.type === 'dm';
 }
 
 /** Default number of unanswered requests: below the server's default burst of 10 (§6). */
@@ -84,27 +69,14 @@ export class Sender {
   }
 
   private async send(request: Request): Promise<Outcome> {
-    let waited = 0;
     for (let attempt = 0; ; attempt++) {
       try {
         return { ok: true, reply: await this.conn.request(request) };
       } catch (err) {
         if (!(err instanceof RequestError)) throw err;
-        if (err.code === 'rate_limited' && attempt < this.maxRetries) {
-          await sleep(err.retryAfterMs ?? 1000);
-          continue;
-        }
-        // The server's store is away for a moment ("try again shortly"): a chat
-        // line waits, shown as pending, and is sent again under the same id, so
-        // it is stored once even if the first try got as far as the store.
-        if (err.code === 'unavailable' && isChatLine(request) && waited < UNAVAILABLE_GIVE_UP_MS) {
-          const delay = Math.min(UNAVAILABLE_MAX_DELAY_MS, 500 * 2 ** attempt);
-          await sleep(delay);
-          waited += delay;
-          if (err.requestId !== undefined) request = { ...request, id: err.requestId };
-          continue;
-        }
-        return { ok: false, error: err };
+        if (err.code !== 'rate_limited' || attempt >= this.maxRetries)
+          return { ok: false, error: err };
+        await sleep(err.retryAfterMs ?? 1000);
       }
     }
   }

@@ -57,8 +57,6 @@ export class RequestError extends Error {
     readonly code: ErrorCode | 'closed',
     message: string,
     readonly retryAfterMs?: number,
-    /** The id the refused request was sent with: a re-send under it is idempotent (§4). */
-    readonly requestId?: string,
   ) {
     super(message);
   }

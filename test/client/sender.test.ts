@@ -62,32 +62,6 @@ describe('Sender', () => {
     await joining;
   });
 
-  it('sends a chat line refused as unavailable again, under the same id, until it is stored', async (t) => {
-    t.mock.timers.enable({ apis: ['setTimeout'] });
-    const conn = new ManualRequester();
-    const sender = new Sender(conn, 8);
-    const line = await sender.submit(say('during the outage'));
-    conn.answer(0, new RequestError('unavailable', 'try again shortly', undefined, 'c-7'));
-    const resent = async (n: number, ms: number): Promise<void> => {
-      for (let i = 0; i < 20 && conn.sent.length < n; i++) {
-        await new Promise((resolve) => setImmediate(resolve));
-        t.mock.timers.tick(ms);
-      }
-      assert.equal(conn.sent.length, n);
-    };
-    await resent(2, 500);
-    assert.deepEqual(conn.sent[1], { ...say('during the outage'), id: 'c-7' });
-    conn.answer(1, new RequestError('unavailable', 'try again shortly', undefined, 'c-7'));
-    await resent(3, 1000);
-    conn.answer(2);
-    assert.equal((await line.outcome).ok, true);
-    // A command is not a chat line: its refusal is shown at once.
-    const cmd = await sender.submit({ type: 'topic', room: '#lobby', text: 'x' });
-    conn.answer(3, new RequestError('unavailable', 'try again shortly'));
-    const outcome = await cmd.outcome;
-    assert.equal(!outcome.ok && outcome.error.code, 'unavailable');
-  });
-
   it('reports refusals as outcomes and retries rate_limited after retryAfterMs', async () => {
     const conn = new ManualRequester();
     const sender = new Sender(conn, 8);
