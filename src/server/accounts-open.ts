@@ -4,7 +4,7 @@
  * `--redis-cluster`, checked to answer first, or else the SQLite `--db` file,
  * whose changes can run in one transaction.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { RedisTarget } from '../bus/redis-bus.js';
 import { RedisStore } from '../store/redis-store.js';
@@ -128,7 +128,6 @@ export async function withAccounts(
       : `chat-server accounts: database ${resolve(config.db)} (${from})\n`,
   );
   const db = openDatabase(config.db);
-  let done = false;
   try {
     await fn(new SqliteAccounts(db), async (run) => {
       db.exec('BEGIN IMMEDIATE');
@@ -140,13 +139,7 @@ export async function withAccounts(
         throw err;
       }
     });
-    done = true;
   } finally {
     db.close();
-    // A file made for a command that then failed or was cancelled holds
-    // nothing: left behind, a later mistyped --db would find it empty.
-    if (fresh && !done)
-      for (const f of [config.db, `${config.db}-wal`, `${config.db}-shm`])
-        rmSync(f, { force: true });
   }
 }
