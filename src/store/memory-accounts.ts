@@ -57,9 +57,9 @@ export abstract class MemoryAccounts implements AccountStore {
     this.bans.push({ ...ban });
   }
 
-  async removeBans(target: string): Promise<number> {
+  async removeBans(target: string, valueOnly = false): Promise<number> {
     const before = this.bans.length;
-    this.bans = this.bans.filter((b) => b.nameKey !== target && b.value !== target);
+    this.bans = this.bans.filter((b) => b.value !== target && (valueOnly || b.nameKey !== target));
     return before - this.bans.length;
   }
 

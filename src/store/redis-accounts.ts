@@ -116,9 +116,9 @@ export class RedisAccounts extends RedisPart implements AccountStore {
     return new Map(Object.entries(h).map(([id, json]) => [id, JSON.parse(json) as BanRecord]));
   }
 
-  async removeBans(target: string): Promise<number> {
+  async removeBans(target: string, valueOnly = false): Promise<number> {
     const ids = [...(await this.allBans())]
-      .filter(([, b]) => b.nameKey === target || b.value === target)
+      .filter(([, b]) => b.value === target || (!valueOnly && b.nameKey === target))
       .map(([id]) => id);
     if (ids.length === 0) return 0;
     return Number(await this.calls.cmd(() => this.client.hdel(this.keys.bans, ...ids)));

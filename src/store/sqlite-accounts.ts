@@ -90,6 +90,7 @@ export class SqliteAccounts implements AccountStore {
         'INSERT OR REPLACE INTO bans (kind, value, name_key, name, by, at, reason, expires) VALUES (@kind, @value, @name_key, @name, @by, @at, @reason, @expires)',
       ),
       removeBans: db.prepare<[string, string]>('DELETE FROM bans WHERE name_key = ? OR value = ?'),
+      removeBansByValue: db.prepare<[string]>('DELETE FROM bans WHERE value = ?'),
       // Bans are few (an operator types each): matching CIDR blocks in JS is simpler than in SQL.
       listBans: db.prepare<[number], BanRow>(
         'SELECT * FROM bans WHERE expires IS NULL OR expires > ? ORDER BY at',
@@ -174,7 +175,8 @@ export class SqliteAccounts implements AccountStore {
     });
   }
 
-  async removeBans(target: string): Promise<number> {
+  async removeBans(target: string, valueOnly = false): Promise<number> {
+    if (valueOnly) return this.sql.removeBansByValue.run(target).changes;
     return this.sql.removeBans.run(target, target).changes;
   }
 

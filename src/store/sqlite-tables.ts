@@ -54,8 +54,8 @@ export abstract class SqliteTables {
     return this.accounts.addBan(ban);
   }
 
-  removeBans(nameKey: string): Promise<number> {
-    return this.accounts.removeBans(nameKey);
+  removeBans(nameKey: string, valueOnly?: boolean): Promise<number> {
+    return this.accounts.removeBans(nameKey, valueOnly);
   }
 
   findBan(query: BanQuery): Promise<BanRecord | undefined> {

@@ -156,8 +156,11 @@ export interface AccountStore {
   listAccounts(): Promise<AccountRecord[]>;
   /** Add or replace the ban of (kind, value). */
   addBan(ban: BanRecord): Promise<void>;
-  /** Lift every ban whose value or folded alias is `target`; returns how many. */
-  removeBans(target: string): Promise<number>;
+  /**
+   * Lift every ban whose value or folded alias is `target` (`valueOnly`:
+   * only those whose value is, as `/bans` names them); returns how many.
+   */
+  removeBans(target: string, valueOnly?: boolean): Promise<number>;
   /** Bans still in force at `now`, oldest first. */
   listBans(now: number): Promise<BanRecord[]>;
   /** The ban in force that applies to this account, alias or address (CIDR included), if any. */

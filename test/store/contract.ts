@@ -430,6 +430,19 @@ export function storeContract(name: string, makeStore: MakeStore): void {
       assert.equal(await store.removeBans('10.1.0.0/16'), 1);
       assert.equal(await store.removeBans('mallory'), 1);
       assert.equal(await store.removeBans('nobody'), 0);
+      // An account banned under an alias it took, and a guest ban of that alias:
+      // by value only, just the guest's goes; then the alias finds the account's.
+      await store.addBan({ kind: 'account', value: 'dan', nameKey: 'danny', name: 'Dan', ...base });
+      await store.addBan({
+        kind: 'alias',
+        value: 'danny',
+        nameKey: 'danny',
+        name: 'Danny',
+        ...base,
+      });
+      assert.equal(await store.removeBans('danny', true), 1);
+      assert.equal(await store.removeBans('danny', true), 0);
+      assert.equal(await store.removeBans('danny'), 1);
       assert.deepEqual(
         (await store.listBans(at)).map((b) => b.name),
         ['Carol'],

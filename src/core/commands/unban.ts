@@ -12,7 +12,10 @@ export const unban = defineCommand('unban', (ctx, user, req) =>
       throw new ChatError('bad_request', 'Name what to unban: name (as /bans shows it) or address');
     const raw = (req.name ?? req.address ?? '').trim();
     const target = parseAddressBan(raw) ?? foldKey(raw);
-    const lifted = await ctx.store.removeBans(target);
+    // What /bans names first; only when nothing is named so, the bans made
+    // under that alias (an account banned as the alias it had taken).
+    const lifted =
+      (await ctx.store.removeBans(target, true)) || (await ctx.store.removeBans(target));
     if (lifted === 0) throw new ChatError('not_found', `${raw.slice(0, 60)} is not banned`);
     ctx.audit({ action: 'unban', actor: user.name.display, target: raw });
     ack(ctx, user, req, { name: raw });
