@@ -96,7 +96,15 @@ export class Logins {
       // A locked account is said before its password is asked for.
       this.throttle.assertAccountAllowed(peer.address, account.key, account.name, account.hash);
       if (hello.password === undefined) throw new PasswordNeeded(account.name);
-      await this.checkPassword(peer.address, account, hello.password);
+      try {
+        await this.checkPassword(peer.address, account, hello.password);
+      } catch (err) {
+        // An operator passes its address's ban only with the right password:
+        // a wrong one from a banned address says banned, not "try again".
+        if (ban && err instanceof ChatError && err.code === 'auth_failed')
+          throw new ChatError('banned', banMessage(ban));
+        throw err;
+      }
     } else if (this.chat.options.requireAccount) {
       // Its own code (not auth_required): no password can help, so a client
       // must not ask for one or tell its user to set CHAT_PASSWORD.

@@ -74,6 +74,9 @@ test('/ban names an alias, not an address; /bans lists who, when, why, until; /u
   proxied.sendJson({ type: 'hello', version: 1, name: 'Innocent' });
   await expectJsonError(proxied, 'banned');
   // Operators cannot be banned: not by an address ban either (they may lift it).
+  const guess = await clientFrom(t, server.port, '127.9.3.6');
+  guess.sendJson({ type: 'hello', version: 1, name: 'Op2', password: 'a wrong guess' });
+  await expectJsonError(guess, 'banned');
   const opThere = await clientFrom(t, server.port, '127.9.3.5');
   opThere.sendJson({ type: 'hello', version: 1, name: 'Op2', password: OP_PW });
   assert.equal((await opThere.waitForJson((o) => o.type !== 'history')).type, 'welcome');
