@@ -58,6 +58,22 @@ test('/ban of the alias a registered user took with /nick bans the account', asy
   assert.equal(await op.waitFor((l) => l.includes('bans')), '* No bans');
 });
 
+test('/mute and /unmute of an account by its name reach it while it goes by another alias', async (t) => {
+  const server = await serve(t);
+  await createAccount(server, 'Op', OP_PW, true);
+  await createAccount(server, 'Alice', 'alice password');
+  const op = await textLogin(t, server.port, 'Op', OP_PW);
+  const alice = await textLogin(t, server.port, 'Alice', 'alice password');
+  alice.send('/nick Ally');
+  assert.equal(await alice.next(), '* You are now known as Ally');
+  op.send('/mute Alice 5m');
+  assert.match(await op.waitFor((l) => l.includes('muted')), /^\* Ally is muted until /u);
+  assert.match(await alice.waitFor((l) => l.includes('muted')), /^\* You were muted by Op/u);
+  op.send('/unmute Alice');
+  await op.waitFor((l) => l.includes('may speak again'));
+  assert.match(await alice.waitFor((l) => l.includes('lifted')), /Op lifted your mute/u);
+});
+
 test('/mute stops a user speaking in rooms, across /nick, until /unmute; private messages still flow', async (t) => {
   const server = await serve(t);
   await createAccount(server, 'Op', OP_PW, true);

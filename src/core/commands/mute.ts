@@ -20,7 +20,10 @@ export async function muteTarget(
   ctx: ChatContext,
   raw: string,
 ): Promise<{ keys: string[]; shown: string; operator: boolean; tell: (e: SystemEvent) => void }> {
-  const online = ctx.users.get(foldKey(raw.trim()));
+  const key = foldKey(raw.trim());
+  // By alias, or an account's name while it goes by another alias here.
+  let online = ctx.users.get(key);
+  if (!online) for (const u of ctx.users.values()) if (u.account?.key === key) online = u;
   if (online) {
     return {
       keys: muteKeys(online),
