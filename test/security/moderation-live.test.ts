@@ -5,7 +5,7 @@
  * effect on live sessions. Real sockets, text mode where a person would type.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { hashPassword } from '../../src/core/passwords.js';
 import {
   expectJsonError,
@@ -29,7 +29,10 @@ async function refused(c: LineClient, code: string): Promise<string> {
   return line;
 }
 
-test('/ban of the alias a registered user took with /nick bans the account', async (t) => {
+/** An operator Op, and Alice signed in to her account and renamed to Ally (text mode). */
+async function operatorAndAlly(
+  t: TestContext,
+): Promise<{ port: number; op: LineClient; alice: LineClient }> {
   const server = await serve(t);
   await createAccount(server, 'Op', OP_PW, true);
   await createAccount(server, 'Alice', 'alice password');
@@ -37,6 +40,11 @@ test('/ban of the alias a registered user took with /nick bans the account', asy
   const alice = await textLogin(t, server.port, 'Alice', 'alice password');
   alice.send('/nick Ally');
   assert.equal(await alice.next(), '* You are now known as Ally');
+  return { port: server.port, op, alice };
+}
+
+test('/ban of the alias a registered user took with /nick bans the account', async (t) => {
+  const { port, op, alice } = await operatorAndAlly(t);
   await op.waitFor((l) => l.includes('Ally'));
   op.send('/whois Ally');
   assert.equal(
@@ -48,7 +56,7 @@ test('/ban of the alias a registered user took with /nick bans the account', asy
   assert.match(await op.waitFor((l) => l.includes('is banned')), /^\* Alice is banned until /u);
   await alice.waitClosed();
   // The account is what is banned: its own name no longer signs in.
-  const again = await raw(t, server.port);
+  const again = await raw(t, port);
   again.sendJson({ type: 'hello', version: 1, name: 'Alice', password: 'alice password' });
   await expectJsonError(again, 'banned');
   // The alias it was banned under lifts it too, as the account's name does.
@@ -59,13 +67,7 @@ test('/ban of the alias a registered user took with /nick bans the account', asy
 });
 
 test('/mute and /unmute of an account by its name reach it while it goes by another alias', async (t) => {
-  const server = await serve(t);
-  await createAccount(server, 'Op', OP_PW, true);
-  await createAccount(server, 'Alice', 'alice password');
-  const op = await textLogin(t, server.port, 'Op', OP_PW);
-  const alice = await textLogin(t, server.port, 'Alice', 'alice password');
-  alice.send('/nick Ally');
-  assert.equal(await alice.next(), '* You are now known as Ally');
+  const { op, alice } = await operatorAndAlly(t);
   op.send('/mute Alice 5m');
   assert.match(await op.waitFor((l) => l.includes('muted')), /^\* Ally is muted until /u);
   assert.match(await alice.waitFor((l) => l.includes('muted')), /^\* You were muted by Op/u);
