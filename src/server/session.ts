@@ -378,7 +378,8 @@ export class Session extends Connection implements Peer, View {
     this.socket.pause();
     const last = (): void => {
       for (const id of this.unread ?? []) {
-        this.sendError('rate_limited', 'Not read: the connection is closing for flooding', id);
+        // The close's own code and reason: flooding, or long lines in a row.
+        this.sendError(code, `Not read: ${message}`, id);
       }
       this.finalError(code, message);
     };
