@@ -109,6 +109,15 @@ export function accountStream(key: string): StreamKey {
   return '@' + key;
 }
 
+/**
+ * This node's session of account `key`, whatever alias it goes by now (a
+ * `/nick` keeps the account). A scan: only for a name nobody holds as an alias.
+ */
+export function sessionOfAccount(users: ReadonlyMap<string, User>, key: string): User | undefined {
+  for (const u of users.values()) if (u.account?.key === key) return u;
+  return undefined;
+}
+
 /** Whose ignores (and idempotency ids) an account's are: User.identity when signed in to it. */
 export function accountOwner(key: string): string {
   return 'a:' + key;

@@ -1,5 +1,5 @@
 import { ChatError } from '../../protocol/errors.js';
-import { accountOwner, accountStream, type User } from '../model.js';
+import { accountOwner, accountStream, sessionOfAccount, type User } from '../model.js';
 import type { AppendResult, StoredMessage } from '../../store/store.js';
 import type { Owner } from '../../store/lease.js';
 import { defineCommand, type RequestOf } from './command.js';
@@ -49,13 +49,6 @@ async function remoteTarget(
   return { name, away: '', privateStream };
 }
 
-/** This node's session of account `key`, whatever alias it goes by now. */
-function onlineAs(ctx: ChatContext, key: string): User | undefined {
-  // A scan, only when nobody holds the name as an alias: at most one per such dm.
-  for (const u of ctx.users.values()) if (u.account?.key === key) return u;
-  return undefined;
-}
-
 /** Whether account `key` is signed in on another node (cluster presence names identities). */
 async function onlineElsewhere(ctx: ChatContext, key: string): Promise<boolean> {
   const identity = accountOwner(key);
@@ -92,7 +85,7 @@ export const dm = defineCommand('dm', async (ctx, user, req) => {
       );
     }
     // Signed in under another alias (a /nick keeps the account): live, not offline.
-    const here = onlineAs(ctx, account.key);
+    const here = sessionOfAccount(ctx.users, account.key);
     target = here ?? {
       name: { display: account.name, key: account.key },
       away: '',
@@ -117,7 +110,12 @@ export const dm = defineCommand('dm', async (ctx, user, req) => {
     if (duplicate) assertSameMessage(message, text, action);
   }
   // Signed in meanwhile: it was delivered live, nothing waits.
-  if (offline && !duplicate && !ctx.users.has(target.name.key) && !onlineAs(ctx, target.name.key)) {
+  if (
+    offline &&
+    !duplicate &&
+    !ctx.users.has(target.name.key) &&
+    !sessionOfAccount(ctx.users, target.name.key)
+  ) {
     await noteOffline(ctx.store, target.privateStream, message.seq, ctx.nowMs());
   }
   ackDm(ctx, user, req, message, target.away, offline);

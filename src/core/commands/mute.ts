@@ -3,7 +3,7 @@ import { foldKey, parseAlias } from '../../protocol/names.js';
 import { banDuration, leadingDuration, parseDuration } from '../duration.js';
 import type { SystemEvent } from '../../protocol/messages.js';
 import { muteKeys, muteNotice } from '../moderation.js';
-import { accountOwner, identityOf } from '../model.js';
+import { accountOwner, identityOf, sessionOfAccount } from '../model.js';
 import type { ChatContext } from './context.js';
 import { defineCommand } from './command.js';
 import { inOrder } from './in-order.js';
@@ -22,8 +22,7 @@ export async function muteTarget(
 ): Promise<{ keys: string[]; shown: string; operator: boolean; tell: (e: SystemEvent) => void }> {
   const key = foldKey(raw.trim());
   // By alias, or an account's name while it goes by another alias here.
-  let online = ctx.users.get(key);
-  if (!online) for (const u of ctx.users.values()) if (u.account?.key === key) online = u;
+  const online = ctx.users.get(key) ?? sessionOfAccount(ctx.users, key);
   if (online) {
     return {
       keys: muteKeys(online),
