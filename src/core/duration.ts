@@ -2,9 +2,12 @@ import { ChatError } from '../protocol/errors.js';
 
 const UNITS: Record<string, number> = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 604800e3 };
 
-/** `30m`, `1h`, `7d`… as milliseconds (ban expiry, `audit --since`); undefined when `word` is not one. */
+/**
+ * `30m`, `1h`, `7d`… as milliseconds (ban expiry, `audit --since`); undefined when `word` is not one.
+ * NFKC first: a CJK input method types `１０ｍ`, which means what `10m` does.
+ */
 export function parseDuration(word: string): number | undefined {
-  const m = /^(\d{1,6})([smhdw])$/u.exec(word.trim());
+  const m = /^(\d{1,6})([smhdw])$/u.exec(word.trim().normalize('NFKC'));
   return m ? Number(m[1]) * UNITS[m[2]!]! : undefined;
 }
 
@@ -18,7 +21,7 @@ export function leadingDuration(line: string): { ms: number | undefined; rest: s
   const [first, after] = splitWord(line);
   const ms = parseDuration(first);
   if (ms !== undefined) return { ms, rest: after };
-  if (/^[-+]?\d/u.test(first)) {
+  if (/^[-+]?\p{Nd}/u.test(first.normalize('NFKC'))) {
     throw new ChatError(
       'bad_request',
       `Not a duration: ${first} (use one number and unit: 30m, 1h, 7d, 2w); a reason that starts with a number needs a duration first`,

@@ -237,7 +237,7 @@ function banMode(h: CommandHost, params: readonly string[]): boolean {
   if (masks.length === 0) {
     // The ban list (clients ask for it on join, and /unban * reads it): an
     // operator's is the server's bans; others see it empty, as /bans refuses them.
-    if (modes.length > 2) return false;
+    // `+bb` without masks asks the same: there is nothing to change.
     if (operator)
       h.request({ type: 'bans' }, { command: 'MODE', target: room.name.display, banList: true });
     else h.numeric('368', room.name.display, 'End of channel ban list');

@@ -590,6 +590,9 @@ test("an IRC operator's MODE +b nick (irssi's /ban) bans the nick, -b lifts it; 
   );
   op.send('MODE #lobby b');
   await op.numeric('368');
+  // Two b's and no mask ask for the list too, not an unknown mode.
+  op.send('MODE #lobby +bb');
+  await op.numeric('368');
   // Other masks are no bans here; nor is +o or +m a mode this server changes.
   op.send('MODE #lobby +b *!*@*.example.org');
   assert.match((await op.expect((m) => m.command === 'NOTICE')).params[1]!, /no other masks/u);
