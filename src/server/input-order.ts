@@ -5,13 +5,16 @@
  * after it wait behind it. This owns the RateLimiter and its release timer.
  */
 import type { Clock, Timer } from '../core/clock.js';
-import type { Request } from '../protocol/messages.js';
+import type { ErrorEvent, Request } from '../protocol/messages.js';
 import { RateLimiter, type Admission, type RateLimitOptions } from './rate-limit.js';
 
 /** Whether held jobs may still run (the connection is open and logged in). */
 export interface InputOwner {
   readonly acceptsInput: boolean;
 }
+
+/** What a held job answers: a request to carry out, or a refusal waiting its turn. */
+export type Held = Request | ErrorEvent;
 
 export class InputOrder {
   /**
@@ -23,11 +26,12 @@ export class InputOrder {
   private bucket: RateLimiter<() => void> | undefined;
   private drainTimer: Timer | undefined;
   /**
-   * The request of each held job, in the bucket's order (undefined for one
-   * without): kept beside the jobs, not in them, so a job that runs at once
-   * costs no object. A shutdown answers these (takeHeld).
+   * What each held job answers, in the bucket's order: its request, or the
+   * refusal it sends in its turn (undefined for neither). Kept beside the
+   * jobs, not in them, so a job that runs at once costs no object. A
+   * shutdown answers these (takeHeld).
    */
-  private held: Array<Request | undefined> | undefined;
+  private held: Array<Held | undefined> | undefined;
 
   constructor(
     private readonly opts: RateLimitOptions,
@@ -40,8 +44,11 @@ export class InputOrder {
     return (this.bucket ??= new RateLimiter<() => void>(this.opts, () => this.clock.now()));
   }
 
-  /** Run `job` now, or after the held ones (it keeps its place, takes no token). */
-  inTurn(job: () => void): void {
+  /**
+   * Run `job` now, or after the held ones (it keeps its place, takes no
+   * token). `held` is what it answers, for a shutdown that ends it unrun.
+   */
+  inTurn(job: () => void, held?: Held): void {
     // Without a bucket nothing was ever held: no need to make one.
     if (!this.bucket) {
       job();
@@ -50,7 +57,7 @@ export class InputOrder {
     const verdict = this.limiter.offerFree(job);
     if (verdict.kind === 'now') job();
     else {
-      (this.held ??= []).push(undefined);
+      (this.held ??= []).push(held);
       this.scheduleDrain();
     }
   }
@@ -71,12 +78,12 @@ export class InputOrder {
 
   /**
    * The connection is closing before its held jobs could run (a shutdown):
-   * they never will. Returns their requests, in order, to be answered.
+   * they never will. Returns their requests and refusals, in order, to be answered.
    */
-  takeHeld(): Request[] {
+  takeHeld(): Held[] {
     this.stop();
     this.bucket?.clear();
-    const reqs = (this.held ?? []).filter((r): r is Request => r !== undefined);
+    const reqs = (this.held ?? []).filter((r): r is Held => r !== undefined);
     this.held = undefined;
     return reqs;
   }

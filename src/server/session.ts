@@ -68,6 +68,8 @@ export class Session extends Connection implements Peer, View {
   private ended = false;
   /** Closing for what it sent (closeForAbuse): nothing more it sends is read. */
   private leaving = false;
+  /** A shutdown is answering what was read before it closes (shutDown). */
+  private shuttingDown = false;
   /** Ids of requests that arrived after closeForAbuse, unread: each is refused before the close. */
   private unread: string[] | undefined;
 
@@ -144,20 +146,44 @@ export class Session extends Connection implements Peer, View {
    * the chat tells only its users.
    */
   override close(reason: string): void {
-    if (reason === 'shutdown' && this.user === undefined && !this.refused) {
-      this.send(this.deps.chat.system('shutdown', {}));
+    if (reason === 'shutdown') this.shutDown();
+    else super.close(reason);
+  }
+
+  /**
+   * §8 with §4's "exactly one reply": what was carried out before the
+   * shutdown is answered first (a say being committed gets its ack), then
+   * every line flood control still held, and every line read after, is
+   * refused with `shutting_down`; then the close.
+   */
+  private shutDown(): void {
+    const user = this.user;
+    if (!user || this.closing) {
+      if (!user && !this.refused) this.send(this.deps.chat.system('shutdown', {}));
+      super.close('shutdown');
+      return;
     }
-    if (reason === 'shutdown') {
-      // Lines flood control still held never run: each gets its one reply (§4).
-      for (const req of this.order.takeHeld()) {
-        this.sendError(
-          'shutting_down',
-          `The server is shutting down; not carried out: ${quote(req)}`,
-          req.id,
-        );
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    const held = this.order.takeHeld();
+    this.leaving = true;
+    this.socket.pause();
+    this.deps.chat.afterPending(user, () => {
+      for (const h of held) {
+        if (h.type === 'error') this.send(h);
+        else if (!uncounted(h) || h.id !== undefined) {
+          this.sendError(
+            'shutting_down',
+            `The server is shutting down; not carried out: ${quote(h)}`,
+            h.id,
+          );
+        }
       }
-    }
-    super.close(reason);
+      for (const id of this.unread ?? []) {
+        this.sendError('shutting_down', 'Not read: the server is shutting down', id);
+      }
+      super.close('shutdown');
+    });
   }
 
   /** Encode and queue an event for this connection (Peer). */
@@ -313,7 +339,7 @@ export class Session extends Connection implements Peer, View {
       return;
     }
     const event = errorEvent(code, message, id, retryAfterMs);
-    this.order.inTurn(() => this.deps.chat.answer(user, event));
+    this.order.inTurn(() => this.deps.chat.answer(user, event), event);
   }
 
   private onFrame(frame: Buffer): void {
@@ -334,7 +360,7 @@ export class Session extends Connection implements Peer, View {
     const chat = this.deps.chat;
     const run = (): void => chat.handle(user, req);
     if (uncounted(req)) {
-      this.order.inTurn(run);
+      this.order.inTurn(run, req);
       return;
     }
     const verdict = this.order.offer(run, req);

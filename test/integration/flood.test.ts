@@ -152,25 +152,33 @@ test('a shutdown answers each line flood control still held: shutting_down with 
   const server = await serve(t, { rateBurst: 3, ratePerSecond: 2, rateQueue: 30 });
   const bot = await jsonUser(t, server.port, 'Bot');
   const n = 12;
-  bot.sendRaw(
-    Array.from({ length: n }, (_, i) => JSON.stringify({ type: 'say', id: `s${i}`, text: `m${i}` }))
-      .map((l) => l + '\n')
-      .join(''),
+  const says = Array.from({ length: n }, (_, i) =>
+    JSON.stringify({ type: 'say', id: `s${i}`, text: `m${i}` }),
   );
+  // Behind the held says: a ping (uncounted, it only keeps its place), a
+  // malformed say (its refusal waits its turn) and a pong (no reply).
+  const behind = [
+    JSON.stringify({ type: 'ping', id: 'p' }),
+    JSON.stringify({ type: 'say', id: 'bad' }),
+    JSON.stringify({ type: 'pong' }),
+  ];
+  bot.sendRaw([...says, ...behind].map((l) => l + '\n').join(''));
   await bot.waitForJson((o) => o.id === 's2');
   await server.close();
   await bot.waitClosed();
   const replies = bot.lines
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((o) => typeof o.id === 'string' && String(o.id).startsWith('s'));
-  // Every id once: the first ones acked, the rest refused for the shutdown.
+    .filter((o) => typeof o.id === 'string');
+  // Every id once, in the order sent: the first ones acked, the rest refused for the shutdown.
   assert.deepEqual(
     replies.map((o) => o.id),
-    Array.from({ length: n }, (_, i) => `s${i}`),
+    [...Array.from({ length: n }, (_, i) => `s${i}`), 'p', 'bad'],
   );
-  const refused = replies.filter((o) => o.type === 'error');
-  assert.ok(refused.length > 0, 'some lines were still held');
+  const refused = replies.filter((o) => o.type === 'error' && o.id !== 'bad');
+  assert.ok(refused.length > 1, 'some lines were still held');
   for (const o of refused) assert.equal(o.code, 'shutting_down', JSON.stringify(o));
   assert.ok(replies.slice(0, 3).every((o) => o.type === 'ack'));
+  // The malformed line keeps its own refusal: that is its answer, shutdown or not.
+  assert.equal(replies.at(-1)!.code, 'bad_request');
 });
