@@ -65,6 +65,12 @@ export class IrcEvents {
   private early: ServerEvent[] | undefined = [];
   /** Channels this client was told it is in (JOIN sent, PART/KICK not yet). */
   readonly channels = new Set<string>();
+  /**
+   * Cluster mode: channels joined whose NAMES the core has not answered yet,
+   * with their events (history, messages) held until it has. Clients expect
+   * 353/366 right after the JOIN, before anything said in the channel.
+   */
+  private namesFirst: Map<string, ServerEvent[]> | undefined;
 
   constructor(private readonly h: EventHost) {}
 
@@ -77,6 +83,7 @@ export class IrcEvents {
       if (this.early && this.early.length < MAX_EARLY_EVENTS) this.early.push(event);
       return;
     }
+    if (this.namesFirst !== undefined && this.heldForNames(event)) return;
     const h = this.h;
     switch (event.type) {
       case 'welcome': {
@@ -111,6 +118,7 @@ export class IrcEvents {
         const p = h.answered(event.id);
         if (p?.command === 'NAMES' || p?.command === 'WHO')
           h.reply(whoReplyLines(h.ctx, p.command, event));
+        if (p?.command === 'NAMES') this.namesSent(p.target);
         return;
       }
       default:
@@ -203,8 +211,10 @@ export class IrcEvents {
     h.reply([selfLine(h.deps.serverName, h.ctx.nick, 'JOIN', [chan])]);
     if (r && r.topic !== '') h.reply(topicLines(h.ctx, r));
     // In cluster mode the core lists every node's members; its answer comes after the join.
-    if (!h.deps.chat.options.solo)
+    if (!h.deps.chat.options.solo) {
+      (this.namesFirst ??= new Map()).set(foldKey(chan), []);
       h.request({ type: 'who', room: chan }, { command: 'NAMES', target: chan });
+    }
     // After a join's ack the core adds the member: the list names the joiner either way.
     else h.reply(names(h.ctx, h.deps.chat, chan, h.user));
   }
@@ -278,6 +288,30 @@ export class IrcEvents {
     }
   }
 
+  /** Whether `event` is for a channel still waiting for its NAMES (then it is held). */
+  private heldForNames(event: ServerEvent): boolean {
+    const room =
+      event.type === 'message' || event.type === 'history' || event.type === 'system'
+        ? event.room
+        : undefined;
+    if (room === undefined) return false;
+    const held = this.namesFirst?.get(foldKey(room));
+    // A backstop as for `early`: past it, order gives way to delivery.
+    if (!held || held.length >= MAX_EARLY_EVENTS) return false;
+    held.push(event);
+    return true;
+  }
+
+  /** The NAMES of `chan` went out: what waited for it follows. */
+  private namesSent(chan: string): void {
+    const key = foldKey(chan);
+    const held = this.namesFirst?.get(key);
+    if (!held) return;
+    this.namesFirst!.delete(key);
+    if (this.namesFirst!.size === 0) this.namesFirst = undefined;
+    for (const e of held) this.send(e);
+  }
+
   /** A core error: the numeric for the command that asked, or a NOTICE (none for NOTICE). */
   error(e: ErrorEvent): void {
     const h = this.h;
@@ -285,7 +319,10 @@ export class IrcEvents {
     if (!p) return h.serverNotice(e.message);
     if (p.quiet) return;
     // A channel nobody is in: an empty list, as the local queries answer it.
-    if (p.command === 'NAMES') return h.reply(namesLines(h.ctx, p.target, undefined));
+    if (p.command === 'NAMES') {
+      h.reply(namesLines(h.ctx, p.target, undefined));
+      return this.namesSent(p.target);
+    }
     if (p.command === 'WHO') return h.numeric('315', p.target, 'End of /WHO list');
     const exists = findRoom(h.deps.chat, p.target) !== undefined;
     h.reply(errorLines(h.ctx, p.command, p.target, e.code, e.message, exists));

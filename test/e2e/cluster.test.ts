@@ -13,6 +13,7 @@ import { RedisStore } from '../../src/store/redis-store.js';
 import { LineClient } from '../helpers/line-client.js';
 import { RedisCluster, RedisServer, redisMissing } from '../helpers/redis.js';
 import { freePort, spawnServer } from '../helpers/server-process.js';
+import type { IrcMessage } from '../../src/protocol/irc-message.js';
 import { IrcClient } from '../helpers/irc.js';
 import { tempDir } from '../helpers/env.js';
 
@@ -382,13 +383,24 @@ if (missing) {
       const alice = await LineClient.json(a.port, 'alice');
       t.after(() => alice.socket.destroy());
       await alice.waitForJson((o: Obj) => o.type === 'history');
+      alice.sendJson({ type: 'say', id: 'h1', text: 'said before you came' });
+      assert.equal((await alice.waitForJson((o: Obj) => o.id === 'h1')).type, 'ack');
       const irc = await IrcClient.connect(t, ircB);
       irc.send('NICK ircbob');
       irc.send('USER ircbob 0 * :ircbob');
-      // The join's NAMES already comes from the cluster's presence.
-      const onJoin = await irc.expect((m) => m.command === '353' && m.params[2] === '#lobby');
+      // The join's NAMES already comes from the cluster's presence, right
+      // after the JOIN: the history follows it, as clients expect.
+      const untilEnd: IrcMessage[] = [];
+      await irc.expect((m) => {
+        untilEnd.push(m);
+        return m.command === '366' && m.params[1] === '#lobby';
+      });
+      const commands = untilEnd.map((m) => m.command);
+      const onJoin = untilEnd.find((m) => m.command === '353')!;
       assert.deepEqual(onJoin.params[3]!.split(' ').sort(), ['alice', 'ircbob']);
-      await irc.numeric('366');
+      assert.ok(commands.indexOf('JOIN') < commands.indexOf('353'), commands.join(' '));
+      assert.ok(!commands.includes('PRIVMSG'), `history before NAMES: ${commands.join(' ')}`);
+      await irc.expect((m) => m.command === 'PRIVMSG' && m.params[1] === 'said before you came');
       irc.send('NAMES #lobby');
       const asked = await irc.expect((m) => m.command === '353');
       assert.deepEqual(asked.params[3]!.split(' ').sort(), ['alice', 'ircbob']);
