@@ -241,7 +241,11 @@ export class ChatClient {
     if (err.kind !== 'refused') return err.message;
     // The code last, short, for a script reading stderr (docs/protocol.md "chat-client").
     const line = `the server refused ${this.conn.alias}: ${err.message}`;
-    if (err.code === 'auth_required' && this.passwords.unavailable) {
+    if (
+      err.code === 'auth_required' &&
+      err.detail !== 'account_required' &&
+      this.passwords.unavailable
+    ) {
       return `${line}; set CHAT_PASSWORD, or run chat-client in a terminal to be asked for it [${err.code}]`;
     }
     return `${line} [${err.code}]`;

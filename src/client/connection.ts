@@ -306,7 +306,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private redialNow(): void {
     this.open().catch((err: ConnectError) => {
       if (this.state === 'closed') return;
-      if (err.code === 'auth_required' && this.login.password === undefined) {
+      if (
+        err.code === 'auth_required' &&
+        err.detail !== 'account_required' &&
+        this.login.password === undefined
+      ) {
         // Registered while this client was away (a class's accounts made
         // with the students online): what to do, not only what happened.
         this.finish(

@@ -94,7 +94,9 @@ export function openSession(
         fail(new ConnectError('unreachable', event.message, event.code));
       } else if (event.type === 'error') {
         // §2: the server would let us retry, but the alias was given up front.
-        fail(new ConnectError('refused', event.message, event.code, event.retryAfterMs));
+        fail(
+          new ConnectError('refused', event.message, event.code, event.retryAfterMs, event.detail),
+        );
       } else if (event.type === 'ping') {
         send({ type: 'pong' });
       }

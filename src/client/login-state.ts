@@ -57,10 +57,12 @@ export class LoginState {
   }
 
   /** Whether a refusal of our hello asks for a (new) password: none was sent, or a wrong one (§2). */
-  wantsPassword(refusal: { kind: string; code?: string }): boolean {
+  wantsPassword(refusal: { kind: string; code?: string; detail?: string }): boolean {
     if (refusal.kind !== 'refused') return false;
     return (
-      (refusal.code === 'auth_required' && this.password === undefined) ||
+      (refusal.code === 'auth_required' &&
+        refusal.detail !== 'account_required' &&
+        this.password === undefined) ||
       refusal.code === 'auth_failed'
     );
   }

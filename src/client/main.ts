@@ -12,7 +12,8 @@
  * |      | not verified (--tls without --ca for a private CA), TLS handshake failed           |
  * | 4    | refused at the handshake: bad_alias, alias_taken, banned, a wrong password, a      |
  * |      | registered alias without CHAT_PASSWORD when no terminal can ask (auth_required),   |
- * |      | or an alias with no account on a --require-account server (account_required)       |
+ * |      | or an alias with no account on a --require-account server (auth_required, with     |
+ * |      | its detail account_required: no prompt, no word of CHAT_PASSWORD)                  |
  * | 5    | connection lost after joining and not coming back (--no-reconnect, kicked,        |
  * |      | this account signed in from another connection, or the alias taken by someone     |
  * |      | else while reconnecting)                                                          |

@@ -2,7 +2,7 @@
  * chat-client's view of the JSON wire (docs/protocol.md §4): reading a server
  * line, what each request is answered with, and the errors a Connection gives.
  */
-import type { ErrorCode } from '../protocol/errors.js';
+import type { ErrorCode, ErrorDetail } from '../protocol/errors.js';
 import type { Endpoint, TlsOptions } from './dial.js';
 import type {
   AckEvent,
@@ -44,6 +44,8 @@ export class ConnectError extends Error {
     readonly code?: ErrorCode,
     /** A refusal that said when to come back (a login waiting for a stopped server's lease, §9). */
     readonly retryAfterMs?: number,
+    /** The refusal's finer cause (`account_required`: no password helps). */
+    readonly detail?: ErrorDetail,
   ) {
     super(message);
   }
@@ -117,7 +119,6 @@ export const RETRYABLE: ReadonlySet<string> = new Set([
   'rate_limited',
   'timeout',
   'internal',
-  'unavailable',
 ]);
 
 /** Longest server line accepted, so a broken server cannot make us buffer without bound. */

@@ -46,8 +46,10 @@ export type Signal =
 /** The store (Redis) could not be reached: refused with a code clients can act on. */
 export function unavailable(): ChatError {
   return new ChatError(
-    'unavailable',
+    'internal',
     'The server cannot reach its shared store right now; try again shortly',
+    undefined,
+    'unavailable',
   );
 }
 

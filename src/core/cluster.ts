@@ -7,7 +7,7 @@
  * takeover, moderation, topic, renamed). With one node and the in-memory lease
  * store it is the same code, talking to itself.
  */
-import type { SystemEvent } from '../protocol/messages.js';
+import { errorEvent, type SystemEvent } from '../protocol/messages.js';
 import { ChatError } from '../protocol/errors.js';
 import type { Name } from '../protocol/names.js';
 import { banApplies } from '../store/ban-match.js';
@@ -293,13 +293,17 @@ export class Cluster extends ClusterPresence {
   }
 
   /** End a session with an error the client can act on. */
-  private drop(user: User, code: 'alias_taken' | 'unavailable', message: string): void {
-    user.peer.send({ type: 'error', code, message });
+  private drop(user: User, why: 'alias_taken' | 'unavailable', message: string): void {
+    user.peer.send(
+      why === 'unavailable'
+        ? errorEvent('internal', message, undefined, undefined, 'unavailable')
+        : errorEvent('alias_taken', message),
+    );
     this.host.disconnect(
       user,
-      code === 'unavailable' ? 'server unavailable' : 'signed in from elsewhere',
+      why === 'unavailable' ? 'server unavailable' : 'signed in from elsewhere',
     );
-    user.peer.close(code);
+    user.peer.close(why);
   }
 
   /** A notice for a user held by another node (`key`: its folded alias). */

@@ -106,12 +106,14 @@ export class Logins {
         throw err;
       }
     } else if (this.chat.options.requireAccount) {
-      // Its own code (not auth_required): no password can help, so a client
-      // must not ask for one or tell its user to set CHAT_PASSWORD.
+      // Its own detail: no password can help, so a client must not ask for
+      // one or tell its user to set CHAT_PASSWORD.
       throw new ChatError(
-        'account_required',
+        'auth_required',
         `This server admits registered accounts only, and ${name.display} is not one; ` +
           'ask an operator to create it',
+        undefined,
+        'account_required',
       );
     } else if (hello.session !== undefined) {
       // The same guest coming back (its token proves it): its old connection,

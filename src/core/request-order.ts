@@ -187,6 +187,6 @@ export class RequestOrder {
   refuse(user: User, err: unknown, id: string | undefined): void {
     const e = toChatError(err);
     if (e.code === 'internal') this.chat.options.onInternalError?.(err, 'handling a request');
-    user.peer.send(errorEvent(e.code, e.message, id, e.retryAfterMs));
+    user.peer.send(errorEvent(e.code, e.message, id, e.retryAfterMs, e.detail));
   }
 }

@@ -7,7 +7,6 @@ export const ERROR_CODES = [
   'bad_alias',
   'alias_taken',
   'auth_required',
-  'account_required',
   'auth_failed',
   'not_found',
   'not_member',
@@ -19,12 +18,23 @@ export const ERROR_CODES = [
   'server_full',
   'timeout',
   'shutting_down',
-  'id_reused',
-  'unavailable',
   'internal',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/**
+ * A finer cause under one of the stable codes, sent as the error's `detail`
+ * (docs/protocol.md "Error codes") for clients that act on it: the code
+ * stays one every client of the contract knows.
+ * - `account_required` (under `auth_required`): `--require-account` and no
+ *   such account; no password helps, so a client must not ask for one.
+ * - `id_reused` (under `bad_request`): an id already used for other text.
+ * - `unavailable` (under `internal`): the store cannot be reached now; retry.
+ */
+export const ERROR_DETAILS = ['account_required', 'id_reused', 'unavailable'] as const;
+
+export type ErrorDetail = (typeof ERROR_DETAILS)[number];
 
 /**
  * How a TLS-only port's refusal of a plain-text client begins (docs/protocol.md
@@ -40,6 +50,7 @@ export class ChatError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly retryAfterMs?: number,
+    readonly detail?: ErrorDetail,
   ) {
     super(message);
   }
@@ -62,7 +73,7 @@ export function toChatError(err: unknown): ChatError {
   // full disk): its code and sentence, never its operator-facing message.
   const { userCode, userMessage } = (err ?? {}) as { userCode?: unknown; userMessage?: unknown };
   if (userCode === 'unavailable' && typeof userMessage === 'string') {
-    return new ChatError('unavailable', userMessage);
+    return new ChatError('internal', userMessage, undefined, 'unavailable');
   }
   return new ChatError('internal', 'Internal server error; the request was not carried out');
 }

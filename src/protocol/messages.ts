@@ -3,7 +3,7 @@
  * produces these objects; codecs alone turn them into bytes.
  */
 import type { RequestType } from './commands.js';
-import type { ErrorCode } from './errors.js';
+import type { ErrorCode, ErrorDetail } from './errors.js';
 import type { FileEvent } from './file-messages.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -174,14 +174,17 @@ export interface ErrorEvent {
   code: ErrorCode;
   message: string;
   retryAfterMs?: number;
+  /** A finer cause under `code`, for clients that act on it (ErrorDetail). */
+  detail?: ErrorDetail;
 }
 
-/** An error event; `id` and `retryAfterMs` only when given (§7). */
+/** An error event; `id`, `retryAfterMs` and `detail` only when given (§7). */
 export function errorEvent(
   code: ErrorCode,
   message: string,
   id?: string,
   retryAfterMs?: number,
+  detail?: ErrorDetail,
 ): ErrorEvent {
   return {
     type: 'error',
@@ -189,6 +192,7 @@ export function errorEvent(
     code,
     message,
     ...(retryAfterMs !== undefined && { retryAfterMs }),
+    ...(detail !== undefined && { detail }),
   };
 }
 

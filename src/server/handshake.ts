@@ -9,7 +9,7 @@ import type { Chat } from '../core/chat.js';
 import type { Clock, Timer } from '../core/clock.js';
 import type { Peer, User } from '../core/model.js';
 import type { Codec, LoginHello, NextHello } from '../protocol/codec.js';
-import { ChatError, toChatError, type ErrorCode } from '../protocol/errors.js';
+import { ChatError, toChatError, type ErrorCode, type ErrorDetail } from '../protocol/errors.js';
 import type { Tally } from './tally.js';
 
 const MAX_HANDSHAKE_FAILURES = 3;
@@ -49,8 +49,20 @@ export interface HandshakeHost {
    * `retryAfterMs`: when a refused login may come back (a stopped server's
    * lease, §9); `id`: the hello's (JSON), which its refusal carries.
    */
-  sendError(code: ErrorCode, message: string, retryAfterMs?: number, id?: string): void;
-  finalError(code: ErrorCode, message: string, retryAfterMs?: number, id?: string): void;
+  sendError(
+    code: ErrorCode,
+    message: string,
+    retryAfterMs?: number,
+    id?: string,
+    detail?: ErrorDetail,
+  ): void;
+  finalError(
+    code: ErrorCode,
+    message: string,
+    retryAfterMs?: number,
+    id?: string,
+    detail?: ErrorDetail,
+  ): void;
   note(level: 'info' | 'error', fields: object, msg: string): void;
   /** Stop and restart reading the socket while a login is checked. */
   pause(): void;
@@ -187,10 +199,16 @@ export class Handshake {
     if (host.closing()) return;
     if (!(thrown instanceof ChatError)) {
       const err = toChatError(thrown);
-      if (err.code === 'unavailable') {
+      if (err.detail === 'unavailable') {
         // The store cannot be reached (Redis down, §9): a retry later gets in, not a fault.
         host.note('info', { err: String(thrown) }, 'login refused: the store is unavailable');
-        host.finalError('unavailable', `${err.message}. Closing`, UNAVAILABLE_RETRY_MS, id);
+        host.finalError(
+          'internal',
+          `${err.message}. Closing`,
+          UNAVAILABLE_RETRY_MS,
+          id,
+          'unavailable',
+        );
         return;
       }
       host.note('error', { err: thrown }, 'unexpected error during handshake');
@@ -213,10 +231,10 @@ export class Handshake {
       err.code === 'banned' ||
       err.code === 'rate_limited';
     if (final) {
-      host.finalError(err.code, `${err.message}. Closing`, err.retryAfterMs, id);
+      host.finalError(err.code, `${err.message}. Closing`, err.retryAfterMs, id, err.detail);
       return;
     }
-    host.sendError(err.code, err.message + retry.hint, err.retryAfterMs, id);
+    host.sendError(err.code, err.message + retry.hint, err.retryAfterMs, id, err.detail);
   }
 
   private admitted(user: User): void {

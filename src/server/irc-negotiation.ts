@@ -165,7 +165,6 @@ export function loginRefusal(err: unknown, nick: string): Refusal | { close: str
     case 'auth_failed':
       return { numeric: ['464', 'Password incorrect'], close: 'Bad password' };
     case 'auth_required':
-    case 'account_required':
       return { numeric: ['464', err.message], close: 'Account required' };
     case 'banned':
       // Until when and why (§4 error codes: `banned`), as the native port says it.

@@ -12,7 +12,7 @@ import type { Chat } from '../core/chat.js';
 import type { Timer } from '../core/clock.js';
 import type { Peer, User } from '../core/model.js';
 import type { Codec, View } from '../protocol/codec.js';
-import type { ChatError, ErrorCode } from '../protocol/errors.js';
+import type { ChatError, ErrorCode, ErrorDetail } from '../protocol/errors.js';
 import { LineFramer, type Frame } from '../protocol/framing.js';
 import { errorEvent, type Request, type ServerEvent } from '../protocol/messages.js';
 import { Connection, type ConnectionDeps } from './connection.js';
@@ -99,10 +99,10 @@ export class Session extends Connection implements Peer, View {
         codec: () => this.codec,
         setCodec: (codec) => (this.codec = codec),
         write: (bytes) => this.write(bytes),
-        sendError: (code, message, retryAfterMs, id) =>
-          this.sendError(code, message, id, retryAfterMs),
-        finalError: (code, message, retryAfterMs, id) =>
-          this.finalError(code, message, retryAfterMs, id),
+        sendError: (code, message, retryAfterMs, id, detail) =>
+          this.sendError(code, message, id, retryAfterMs, detail),
+        finalError: (code, message, retryAfterMs, id, detail) =>
+          this.finalError(code, message, retryAfterMs, id, detail),
         note: (level, fields, msg) => this.note(level, fields, msg),
         leave: () => this.close('quit before login'),
         pause: () => this.socket.pause(),
@@ -439,12 +439,24 @@ export class Session extends Connection implements Peer, View {
     this.heartbeatTimer = timer;
   }
 
-  private sendError(code: ErrorCode, message: string, id?: string, retryAfterMs?: number): void {
-    this.send(errorEvent(code, message, id, retryAfterMs));
+  private sendError(
+    code: ErrorCode,
+    message: string,
+    id?: string,
+    retryAfterMs?: number,
+    detail?: ErrorDetail,
+  ): void {
+    this.send(errorEvent(code, message, id, retryAfterMs, detail));
   }
 
-  private finalError(code: ErrorCode, message: string, retryAfterMs?: number, id?: string): void {
-    this.sendError(code, message, id, retryAfterMs);
+  private finalError(
+    code: ErrorCode,
+    message: string,
+    retryAfterMs?: number,
+    id?: string,
+    detail?: ErrorDetail,
+  ): void {
+    this.sendError(code, message, id, retryAfterMs, detail);
     this.close(code);
   }
 

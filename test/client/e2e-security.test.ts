@@ -132,7 +132,7 @@ describe('chat-client with a registered alias', () => {
     );
   });
 
-  it('--require-account, an alias with no account, piped: account_required, no word of CHAT_PASSWORD', async (t) => {
+  it('--require-account, an alias with no account, piped: auth_required (account_required), no word of CHAT_PASSWORD', async (t) => {
     const { port } = await startServerProcess(t, ['--require-account']);
     const client = startClient(t, ['--port', String(port), '--name', 'Stranger']);
     client.proc.stdin?.end('never sent\n');

@@ -145,7 +145,10 @@ test('a new connection under the alias reusing an id with other text is a new me
   assert.equal(bot.acks.get('1')?.seq, 2, 'the second run’s original');
   bot.send({ type: 'say', id: '1', text: 'third text' });
   await bot.until(() => bot.errors.has('1'), 'the reuse refused');
-  assert.equal(bot.errors.get('1')?.code, 'id_reused');
+  assert.deepEqual(
+    [bot.errors.get('1')?.code, bot.errors.get('1')?.detail],
+    ['bad_request', 'id_reused'],
+  );
   await ben.fence();
   assert.deepEqual(
     ben.stream('#lobby').map((r) => [r.seq, r.text]),
@@ -227,5 +230,8 @@ test('after a restart, and after retention dropped the message, a re-sent id get
   assert.equal(ann.acks.get(id)?.seq, 6);
   ann.send({ type: 'say', id, room: '#lobby', text: 'yet another text' });
   await ann.until(() => ann.errors.has(id), 'the refusal');
-  assert.equal(ann.errors.get(id)?.code, 'id_reused');
+  assert.deepEqual(
+    [ann.errors.get(id)?.code, ann.errors.get(id)?.detail],
+    ['bad_request', 'id_reused'],
+  );
 });

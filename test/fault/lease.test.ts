@@ -73,7 +73,7 @@ test('a paused holder keeps its lease on this host; a server whose lease was tak
   raw.close();
   c.sendJson({ type: 'say', id: 's', text: 'lost?' });
   const err = await c.waitForJson((o) => o.id === 's');
-  assert.equal(err.code, 'unavailable', JSON.stringify(err));
+  assert.deepEqual([err.code, err.detail], ['internal', 'unavailable'], JSON.stringify(err));
   await c.waitForJson((o) => o.type === 'system' && o.event === 'shutdown');
   const exit = await first.exited;
   assert.equal(exit.code, 1);

@@ -138,7 +138,7 @@ test('--require-account: a stranger is refused, an account made with the CLI get
   const stranger = await raw(t, server.port);
   stranger.send('Stranger');
   const refusal = await stranger.waitFor((l) => l.startsWith('! '));
-  assert.equal(textErrorCode(refusal), 'account_required', refusal);
+  assert.equal(textErrorCode(refusal), 'auth_required', refusal);
 
   const add = (name: string, pw: string, ...flags: string[]): Promise<CliResult> =>
     accountsCli(['add', name, ...flags, '--db', db], pw + '\n');

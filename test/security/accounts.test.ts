@@ -112,13 +112,14 @@ for (const mode of ['text', 'json'] as const) {
   });
 }
 
-test('--require-account: unknown aliases get account_required in both modes; accounts get in', async (t) => {
+test('--require-account: unknown aliases get auth_required (detail account_required) in both modes; accounts get in', async (t) => {
   const server = await serve(t, { requireAccount: 'true' });
   await createAccount(server, 'Erin', PW);
   const text = await raw(t, server.port);
   assert.match(await text.next(), BANNER);
   text.send('Stranger');
-  const line = await expectTextError(text, 'account_required');
+  const line = await expectTextError(text, 'auth_required');
+  assert.match(line, /admits registered accounts only/u);
   assert.match(line, /Type another alias/u);
   // The same connection may try an account instead.
   text.send('/nick Erin');
@@ -128,10 +129,10 @@ test('--require-account: unknown aliases get account_required in both modes; acc
 
   const json = await raw(t, server.port);
   json.sendJson({ type: 'hello', version: 1, name: 'Stranger2' });
-  await expectJsonError(json, 'account_required');
+  assert.equal((await expectJsonError(json, 'auth_required')).detail, 'account_required');
   // A password does not make a stranger an account.
   json.sendJson({ type: 'hello', version: 1, name: 'Stranger2', password: PW });
-  await expectJsonError(json, 'account_required');
+  assert.equal((await expectJsonError(json, 'auth_required')).detail, 'account_required');
 });
 
 test('takeover: the right password for a connected alias closes the old connection', async (t) => {

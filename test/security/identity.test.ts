@@ -42,18 +42,18 @@ test('a request id is per stream: the same id in another room is stored there, n
   assert.equal(dm.text, 'private, same id');
 });
 
-test('the same id with other text in the same stream is id_reused; the same text is the original ack; after /nick the id is the new alias’s', async (t) => {
+test('the same id with other text in the same stream is bad_request (id_reused); the same text is the original ack; after /nick the id is the new alias’s', async (t) => {
   const { port } = await serve(t);
   const ann = await jsonUser(t, port, 'Ann', { history: 0 });
   const bob = await jsonUser(t, port, 'Bob', { history: 0 });
   ann.sendJson({ type: 'say', id: 'x', text: 'first' });
   const ack = await reply(ann, 'x');
   ann.sendJson({ type: 'say', id: 'x', text: 'something else' });
-  await expectJsonError(ann, 'id_reused', 'x');
+  assert.equal((await expectJsonError(ann, 'bad_request', 'x')).detail, 'id_reused');
   ann.sendJson({ type: 'dm', id: 'd', to: 'Bob', text: 'one' });
   await reply(ann, 'd');
   ann.sendJson({ type: 'dm', id: 'd', to: 'Bob', text: 'two' });
-  await expectJsonError(ann, 'id_reused', 'd');
+  assert.equal((await expectJsonError(ann, 'bad_request', 'd')).detail, 'id_reused');
 
   ann.sendJson({ type: 'say', id: 'x', text: 'first' });
   const again = await reply(ann, 'x');

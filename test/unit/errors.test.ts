@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import { ChatError, ERROR_CODES, toChatError } from '../../src/protocol/errors.js';
+import { ChatError, ERROR_CODES, ERROR_DETAILS, toChatError } from '../../src/protocol/errors.js';
 
 /** The repository root: the nearest ancestor holding package.json (works from src and dist). */
 function repoRoot(): string {
@@ -27,7 +27,6 @@ const PROTOCOL_CODES = [
   'bad_alias',
   'alias_taken',
   'auth_required',
-  'account_required',
   'auth_failed',
   'not_found',
   'not_member',
@@ -39,8 +38,6 @@ const PROTOCOL_CODES = [
   'server_full',
   'timeout',
   'shutting_down',
-  'id_reused',
-  'unavailable',
   'internal',
 ];
 
@@ -69,8 +66,25 @@ describe('docs/protocol.md', () => {
     assert.ok(start >= 0, 'docs/protocol.md has no "## Error codes" section');
     const end = doc.indexOf('\n## ', start + 1);
     const section = doc.slice(start, end < 0 ? undefined : end);
-    return [...section.matchAll(/^\|\s*`([a-z_]+)`\s*\|/gmu)].map((m) => m[1]!);
+    // The codes' table ends where the details' subsection begins.
+    const codes = section.slice(0, section.indexOf('\n### Details'));
+    return [...codes.matchAll(/^\|\s*`([a-z_]+)`\s*\|/gmu)].map((m) => m[1]!);
   }
+
+  test('the details table lists exactly the details, each under a stable code', () => {
+    const doc = readFileSync(path, 'utf8');
+    const start = doc.indexOf('\n### Details');
+    assert.ok(start >= 0, 'docs/protocol.md has no "### Details" subsection');
+    const end = doc.indexOf('\n## ', start + 1);
+    const rows = [
+      ...doc.slice(start, end).matchAll(/^\|\s*`([a-z_]+)`\s*\|\s*`([a-z_]+)`\s*\|/gmu),
+    ];
+    assert.deepEqual(
+      rows.map((m) => m[1]),
+      [...ERROR_DETAILS],
+    );
+    for (const m of rows) assert.ok((ERROR_CODES as readonly string[]).includes(m[2]!), m[0]);
+  });
 
   test('every error code is in the docs/protocol.md table', () => {
     const documented = new Set(documentedCodes());

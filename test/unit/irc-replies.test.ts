@@ -254,9 +254,12 @@ test('a refused login: which numeric, and whether the nick goes or the link clos
     numeric: ['465', until],
     close: 'Banned',
   });
-  assert.deepEqual(loginRefusal(new ChatError('unavailable', 'Try later'), 'bob'), {
-    close: 'Try later',
-  });
+  assert.deepEqual(
+    loginRefusal(new ChatError('internal', 'Try later', undefined, 'unavailable'), 'bob'),
+    {
+      close: 'Try later',
+    },
+  );
   assert.equal(loginRefusal(new Error('boom'), 'bob'), undefined);
 });
 

@@ -103,8 +103,10 @@ export function assertSameMessage(
 ): void {
   if (original.text !== text || original.action !== action) {
     throw new ChatError(
-      'id_reused',
+      'bad_request',
       'This id was already used for another message; use a new id for each message',
+      undefined,
+      'id_reused',
     );
   }
 }
