@@ -132,11 +132,33 @@ export class ClusterPresence {
   /** Tell the rooms (display names) that a session of another node has gone. */
   announceGone(p: Pick<Presence, 'key' | 'display'>, rooms: string[]): void {
     if (rooms.length === 0) return;
-    const keys = rooms.map((r) => parseRoom(r).key);
+    this.announceLeft(
+      p,
+      rooms.map((r) => parseRoom(r).key),
+      undefined,
+    );
+  }
+
+  /**
+   * A session back after its node stopped, in some of its old rooms only:
+   * the others hear it part those rooms, one `part` each. A quit (no room)
+   * would tell clients it left the rooms it is still in.
+   */
+  announceParted(p: Pick<Presence, 'key' | 'display'>, rooms: string[]): void {
+    for (const r of rooms) this.announceLeft(p, [parseRoom(r).key], r);
+  }
+
+  /** A quit in `keys`, or with `room` (its display name) a part of that one room. */
+  private announceLeft(
+    p: Pick<Presence, 'key' | 'display'>,
+    keys: string[],
+    room: string | undefined,
+  ): void {
     const event: SystemEvent = {
       type: 'system',
-      event: 'quit',
+      event: room === undefined ? 'quit' : 'part',
       ts: new Date(this.host.clock.now()).toISOString(),
+      ...(room !== undefined && { room }),
       user: p.display,
       reason: LOST_REASON,
     };

@@ -171,18 +171,37 @@ export class Cluster extends ClusterPresence {
     );
   }
 
-  /** Who holds an alias lease: this node's session of `name`. */
+  /**
+   * A session's account changed under it (a guest's /register, an operator
+   * granted or demoted): its alias lease and presence say so from now on, so
+   * another node's /whois names the account and, once this node stops, the
+   * account coming back elsewhere continues unannounced (§9), as a session
+   * signed in from the start does.
+   */
+  accountChanged(user: User): void {
+    void this.markPresent(user);
+    const lease = user.lease;
+    if (!lease) return;
+    // A guest's identity gives way to the account's, as at an account's login.
+    const guestId = user.account ? undefined : user.guestId;
+    const owner = this.ownerOf(user.name, user.peer.id, user.account, guestId, user.since);
+    // A store out of reach: the next login's takeover still knows the account by its name.
+    void this.options.leases.restate(lease, owner).catch(() => undefined);
+  }
+
+  /** Who holds an alias lease: this node's session of `name`, signed in at `since`. */
   private ownerOf(
     name: Name,
     session: string,
     account: AccountRecord | undefined,
     guestId: string | undefined,
+    since = this.host.clock.now(),
   ): Owner {
     return {
       node: this.options.node,
       session,
       display: name.display,
-      since: this.host.clock.now(),
+      since,
       account: account !== undefined,
       operator: account?.operator ?? false,
       ...(account !== undefined && account.key !== name.key && { accountKey: account.key }),

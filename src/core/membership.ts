@@ -132,6 +132,7 @@ export class Membership {
     const before = user.privateStream;
     user.account = account;
     this.chat.streams.rebindPrivate(user, before);
+    this.chat.cluster.accountChanged(user);
   }
 
   /** `operator`: the operator's session when on this node (it reads the kick line too). */

@@ -67,7 +67,7 @@ export class Welcomes {
       );
     if (continued) {
       const left = [...continued].filter(([k]) => !user.rooms.has(k)).map(([, d]) => d);
-      this.chat.cluster.announceGone(user.name, left);
+      this.chat.cluster.announceParted(user.name, left);
     }
     user.current = user.rooms.values().next().value ?? lobby;
     const count = hello.history ?? this.chat.options.historyOnJoin;

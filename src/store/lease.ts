@@ -66,6 +66,11 @@ export interface LeaseStore {
   renew(leases: Lease[], ttlMs: number): Promise<Lease[]>;
   /** Give the alias up if `token` still holds it; false when it did not. */
   release(key: string, token: string): Promise<boolean>;
+  /**
+   * Say who holds a lease now (a guest that registered its alias is an
+   * account from then on), if `lease`'s token still holds it; false when it did not.
+   */
+  restate(lease: Lease, owner: Owner): Promise<boolean>;
   /** The current holder, if the alias is held. */
   holder(key: string): Promise<{ owner: Owner; expiresAt: number } | undefined>;
   /** Mark a member present in a room (or refresh it) until now + ttlMs. */

@@ -51,6 +51,13 @@ export class MemoryLeases implements LeaseStore {
     return true;
   }
 
+  async restate(lease: Lease, owner: Owner): Promise<boolean> {
+    const held = this.live(lease.key);
+    if (held?.token !== lease.token) return false;
+    held.owner = { ...owner };
+    return true;
+  }
+
   async holder(key: string): Promise<{ owner: Owner; expiresAt: number } | undefined> {
     const held = this.live(key);
     return held && { owner: { ...held.owner }, expiresAt: held.expiresAt };

@@ -22,6 +22,7 @@ const SCRIPTS = {
   claim: new Script(lua.CLAIM),
   renew: new Script(lua.RENEW),
   release: new Script(lua.RELEASE),
+  restate: new Script(lua.RESTATE),
   holder: new Script(lua.HOLDER),
   setPresence: new Script(lua.SET_PRESENCE),
   presence: new Script(lua.PRESENCE),
@@ -112,6 +113,15 @@ export class RedisLeases extends RedisPart implements LeaseStore {
       SCRIPTS.release,
       [this.keys.alias(key)],
       [token, this.now()],
+    );
+    return done === 1;
+  }
+
+  async restate(lease: Lease, owner: Owner): Promise<boolean> {
+    const done = await this.calls.script(
+      SCRIPTS.restate,
+      [this.keys.alias(lease.key)],
+      [lease.token, this.now(), JSON.stringify(owner)],
     );
     return done === 1;
   }

@@ -145,6 +145,15 @@ redis.call('DEL', KEYS[1])
 return 1
 `;
 
+/** Replace the owner if the token matches and the lease has not lapsed. ARGV: token, now, owner json. Returns 1 or 0. */
+export const RESTATE = `${CLOCK}
+local now = clock(ARGV[2])
+if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
+if tonumber(redis.call('HGET', KEYS[1], 'exp')) <= now then return 0 end
+redis.call('HSET', KEYS[1], 'owner', ARGV[3])
+return 1
+`;
+
 /** The live holder. ARGV: now. Returns {owner json, exp} or nil. */
 export const HOLDER = `${CLOCK}
 local now = clock(ARGV[1])

@@ -146,6 +146,10 @@ export class RedisStore extends RedisAccounts implements Store, LeaseStore {
     return this.leases.release(key, token);
   }
 
+  restate(lease: Lease, owner: Owner): Promise<boolean> {
+    return this.leases.restate(lease, owner);
+  }
+
   holder(key: string): Promise<{ owner: Owner; expiresAt: number } | undefined> {
     return this.leases.holder(key);
   }

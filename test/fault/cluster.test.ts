@@ -256,6 +256,60 @@ if (missing) {
       assert.ok(said > 0);
     });
 
+    test('a node killed with -9: a user back in some of its rooms parts the others; a guest who registered comes back unannounced', async (t) => {
+      const r = await redis(t);
+      const a = await node(t, r.url);
+      const b = await node(t, r.url);
+      const { client: carol } = await hello(b.port, 'carol');
+      const { client: erin, first: ew } = await hello(a.port, 'erin');
+      const { client: xena } = await hello(a.port, 'xena');
+      const clients = [carol, erin, xena];
+      t.after(() => clients.forEach((c) => c.socket.destroy()));
+      for (const [c, id] of [
+        [carol, 'cj'],
+        [erin, 'ej'],
+      ] as const) {
+        c.sendJson({ type: 'join', room: '#side', id });
+        assert.equal((await c.waitForJson((o) => o.id === id)).type, 'ack');
+      }
+      xena.sendJson({ type: 'register', password: 'xena password', id: 'xr' });
+      assert.equal((await xena.waitForJson((o) => o.id === 'xr')).type, 'ack');
+      await carol.waitForJson((o) => o.event === 'join' && o.user === 'erin' && o.room === '#side');
+      // The other node names her an account at once (her lease says so), not a guest.
+      carol.sendJson({ type: 'whois', name: 'xena', id: 'cw' });
+      assert.equal((await carol.waitForJson((o) => o.id === 'cw')).account, true);
+      await a.stop('SIGKILL');
+
+      // Back through B once the dead node's lease lets them (the wait it names).
+      const backIn = async (name: string, extra: Obj): Promise<void> => {
+        for (let i = 0; ; i++) {
+          const back = await hello(b.port, name, extra);
+          clients.push(back.client);
+          if (back.first.type === 'welcome') return;
+          assert.equal(back.first.code, 'alias_taken', JSON.stringify(back.first));
+          assert.ok(i < 10, `${name} never admitted`);
+          await new Promise((resolve) => setTimeout(resolve, back.first.retryAfterMs as number));
+        }
+      };
+      await backIn('erin', { session: ew.session, resume: { '#side': 0 } });
+      await backIn('xena', { password: 'xena password' });
+      // Past the time a remaining node would announce a lost user's quit by itself.
+      await new Promise((resolve) => setTimeout(resolve, (LEASE_SECONDS * 2 + 2) * 1000));
+      await say(carol, 'marker', 'c-marker');
+      const told = carol.lines
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Obj)
+        .filter((o) => o.type === 'system' && (o.user === 'erin' || o.user === 'xena'))
+        .map((o) => `${String(o.event)} ${String(o.user)} ${String(o.room)}`);
+      // Erin is still in #side: a part of #lobby, not a quit (which has no room).
+      assert.deepEqual(told, [
+        'join erin #lobby',
+        'join xena #lobby',
+        'join erin #side',
+        'part erin #lobby',
+      ]);
+    });
+
     test("a node killed with -9: someone else taking a lost user's alias (login or /nick) comes after its quit, never a second join", async (t) => {
       const r = await redis(t);
       const a = await node(t, r.url);

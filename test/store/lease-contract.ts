@@ -111,6 +111,20 @@ export function leaseContract(name: string, make: MakeLeases): void {
       assert.ok((await b.claimAlias('alice', owner('n2'), 1000)).ok);
     });
 
+    test('restate: the holder says who it is now, with its token only, while it holds', async (t) => {
+      const { a, b, clock } = await setup(t);
+      const c = await a.claimAlias('alice', owner('n1'), 1000);
+      assert.ok(c.ok);
+      const registered = { ...owner('n1'), account: true, since: 5 };
+      assert.equal(await b.restate({ ...c.lease, token: 'not-the-token' }, registered), false);
+      assert.equal((await b.holder('alice'))?.owner.account, owner('n1').account);
+      assert.equal(await b.restate(c.lease, registered), true);
+      assert.deepEqual((await b.holder('alice'))?.owner, registered);
+      clock.t += 1000;
+      assert.equal(await a.restate(c.lease, owner('n1')), false, 'lapsed');
+      assert.equal(await b.holder('alice'), undefined);
+    });
+
     test('presence: members with live entries, refreshed, removed, lapsed', async (t) => {
       const { a, b, clock } = await setup(t);
       await a.setPresence('#lobby', { key: 'bob', display: 'Bob', node: 'n1' }, 1000);
