@@ -108,7 +108,12 @@ export function runIrcCommand(h: CommandHost, msg: IrcMessage): void {
       return h.reply(query.who(h.ctx, chat, p[0] ?? '*'));
     case 'WHOIS':
       if (!need(h, msg, 1)) return;
-      for (const n of p[p.length - 1]!.split(',')) h.reply(query.whois(h.ctx, chat, n));
+      for (const n of p[p.length - 1]!.split(',')) {
+        // In cluster mode a nick not here may be on another node: the core asks there.
+        if (!chat.options.solo && !chat.users.has(foldKey(n)))
+          h.request({ type: 'whois', name: n }, { command: 'WHOIS', target: n });
+        else h.reply(query.whois(h.ctx, chat, n));
+      }
       return;
     case 'MODE':
       if (!need(h, msg, 1)) return;

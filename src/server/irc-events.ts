@@ -18,7 +18,7 @@ import { foldKey } from '../protocol/names.js';
 import { plain, systemPhrase } from '../protocol/phrases.js';
 import type { Chat } from '../core/chat.js';
 import type { Pending } from './irc-requests.js';
-import { findRoom, names, whoReplyLines } from './irc-queries.js';
+import { findRoom, names, remoteWhois, whoReplyLines } from './irc-queries.js';
 import {
   banMask,
   errorLines,
@@ -119,6 +119,12 @@ export class IrcEvents {
         if (p?.command === 'NAMES' || p?.command === 'WHO')
           h.reply(whoReplyLines(h.ctx, p.command, event));
         if (p?.command === 'NAMES') this.namesSent(p.target);
+        return;
+      }
+      case 'whois': {
+        // WHOIS of a user on another node (irc-commands.ts).
+        const p = h.answered(event.id);
+        if (p?.command === 'WHOIS') h.reply(remoteWhois(h.ctx, event));
         return;
       }
       default:
@@ -324,6 +330,12 @@ export class IrcEvents {
       return this.namesSent(p.target);
     }
     if (p.command === 'WHO') return h.numeric('315', p.target, 'End of /WHO list');
+    if (p.command === 'WHOIS') {
+      return h.reply([
+        numericLine(h.ctx, '401', p.target, 'No such nick/channel'),
+        numericLine(h.ctx, '318', p.target, 'End of /WHOIS list'),
+      ]);
+    }
     const exists = findRoom(h.deps.chat, p.target) !== undefined;
     h.reply(errorLines(h.ctx, p.command, p.target, e.code, e.message, exists));
   }

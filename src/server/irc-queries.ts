@@ -5,7 +5,7 @@
  * lines; the core makes no decision here and nothing is changed.
  */
 import type { Room, User } from '../core/model.js';
-import type { WhoEntry, WhoEvent } from '../protocol/messages.js';
+import type { WhoEntry, WhoEvent, WhoisEvent } from '../protocol/messages.js';
 import { foldKey, parseRoom } from '../protocol/names.js';
 import { fitTopic, namesLines, numericLine, type IrcReplyContext } from './irc-render.js';
 
@@ -165,6 +165,27 @@ export function whois(ctx: IrcReplyContext, world: IrcWorld, nick: string): stri
       'seconds idle, signon time',
     ),
   );
+  out.push(numericLine(ctx, '318', n, 'End of /WHOIS list'));
+  return out;
+}
+
+/**
+ * WHOIS of a user on another node (cluster mode), from the core's `whois`
+ * answer: the lines the local whois gives, from what that node published.
+ */
+export function remoteWhois(ctx: IrcReplyContext, e: WhoisEvent): string[] {
+  const s = ctx.server;
+  const n = e.name;
+  const out = [
+    numericLine(ctx, '311', n, n, s, '*', n),
+    numericLine(ctx, '319', n, e.rooms.map((r) => (e.operator ? '@' : '') + r).join(' ')),
+    numericLine(ctx, '312', n, s, 'chat-server'),
+  ];
+  if (e.away) out.push(numericLine(ctx, '301', n, e.away));
+  if (e.operator) out.push(numericLine(ctx, '313', n, 'is a server operator'));
+  if (e.account) out.push(numericLine(ctx, '330', n, e.accountName ?? n, 'is logged in as'));
+  const since = Math.floor(Date.parse(e.since) / 1000);
+  out.push(numericLine(ctx, '317', n, String(e.idle), String(since), 'seconds idle, signon time'));
   out.push(numericLine(ctx, '318', n, 'End of /WHOIS list'));
   return out;
 }

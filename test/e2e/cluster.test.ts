@@ -369,7 +369,7 @@ if (missing) {
       assert.equal((await ask(op, { type: 'topic', room: '#t' })).text, 'mine now');
     });
 
-    test('an IRC client on node B lists the members on node A: NAMES on join and asked, WHO #chan', async (t) => {
+    test('an IRC client on node B lists the members on node A: NAMES on join and asked, WHO #chan, WHOIS', async (t) => {
       const redis = await RedisServer.start({ aof: true });
       started.push(redis);
       const dir = tempDir(t);
@@ -409,6 +409,15 @@ if (missing) {
       const who = [await irc.numeric('352'), await irc.numeric('352')].map((m) => m.params[5]);
       assert.deepEqual(who.sort(), ['alice', 'ircbob']);
       await irc.numeric('315');
+      // WHOIS of a user on the other node: that node's answer, not 401.
+      irc.send('WHOIS alice');
+      assert.equal((await irc.numeric('311')).params[1], 'alice');
+      assert.match((await irc.numeric('319')).params[2]!, /#lobby/u);
+      await irc.numeric('317');
+      await irc.numeric('318');
+      irc.send('WHOIS ghost');
+      assert.equal((await irc.numeric('401')).params[1], 'ghost');
+      await irc.numeric('318');
       // A channel nobody is in: an empty list, no error.
       irc.send('NAMES #nowhere');
       const end = await irc.expect((m) => m.command === '366' || m.command === '353');
