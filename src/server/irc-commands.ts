@@ -34,6 +34,8 @@ export interface CommandHost {
   /** Send a request to the core, remembering how to answer its ack or error. */
   request(req: Request, pending: Pending): void;
   close(reason: string): void;
+  /** A QUIT's message, for the ERROR line that ends the link. */
+  quitting(message: string): void;
 }
 
 /** True when `msg` has `n` non-empty parameters; else 461 is sent. */
@@ -71,7 +73,8 @@ export function runIrcCommand(h: CommandHost, msg: IrcMessage): void {
     case 'PONG':
       return;
     case 'QUIT':
-      if (!h.user) return h.close('Quit');
+      if (p[0]) h.quitting(p[0]);
+      if (!h.user) return h.close('quit');
       chat.handle(h.user, { type: 'quit', ...(p[0] && { reason: p[0] }) });
       return;
     case 'JOIN':

@@ -13,6 +13,7 @@ import type { Chat } from '../core/chat.js';
 import type { Timer } from '../core/clock.js';
 import { forEachKept, type Bytes } from '../protocol/batch-bytes.js';
 import type { ChatError } from '../protocol/errors.js';
+import { sanitizeText } from '../protocol/sanitize.js';
 import type { Peer, User } from '../core/model.js';
 import type { IrcEventEncoder, IrcView } from '../protocol/irc-codec.js';
 import type { IrcMessage } from '../protocol/irc-message.js';
@@ -55,6 +56,9 @@ export interface IrcSessionDeps {
 /** Longest a flooder's accepted commands may take to run before it is closed anyway. */
 const FLOOD_CLOSE_MAX_MS = 10_000;
 
+/** Most of a QUIT's message echoed in the ERROR line (the core keeps its own copy for the others). */
+const QUIT_MESSAGE_CHARS = 200;
+
 export class IrcSession extends Connection implements Peer {
   readonly mode = 'irc' as const;
   /** Framing, parsing, and lines held while a login or SASL check is under way. */
@@ -66,6 +70,8 @@ export class IrcSession extends Connection implements Peer {
   private heartbeatTimer: Timer | undefined;
   /** From the welcome on: when to PING, when to give up (the native session's, heartbeat.ts). */
   private heartbeat: Heartbeat | undefined;
+  /** The QUIT's message, echoed in the closing ERROR line. */
+  private quitMessage: string | undefined;
   readonly registration = new IrcRegistration(this);
   private readonly events = new IrcEvents(this);
   /** Requests in flight, and the commands that wait for their answers. */
@@ -193,8 +199,14 @@ export class IrcSession extends Connection implements Peer {
   /** Say why in an ERROR line, then close after the flush (Peer). */
   override close(reason: string): void {
     if (this.closing) return;
-    this.reply([closingLine(this.me, this.address, reason)]);
+    // `Quit: bye`, as other servers echo a QUIT's message back in the ERROR line.
+    const shown = reason === 'quit' && this.quitMessage ? `Quit: ${this.quitMessage}` : reason;
+    this.reply([closingLine(this.me, this.address, shown)]);
     super.close(reason);
+  }
+
+  quitting(message: string): void {
+    this.quitMessage = sanitizeText(message).slice(0, QUIT_MESSAGE_CHARS);
   }
 
   // ---- socket events -------------------------------------------------------

@@ -168,8 +168,10 @@ test('JOIN: echo, 332/333 topic, NAMES; several channels; PART and JOIN 0; QUIT 
   await bob.expect((m) => m.command === 'NOTICE' && /last channel/u.test(m.params[1]!));
   bob.send('JOIN #lobby');
   await bob.expect((m) => m.command === '366' && m.params[1] === '#lobby');
-  bob.send('QUIT :see you');
-  await bob.expect((m) => m.command === 'ERROR');
+  bob.send('QUIT :see you\x1b[2J');
+  // Its own message echoed, as other servers do, and cleaned as everywhere.
+  const closing = await bob.expect((m) => m.command === 'ERROR');
+  assert.match(closing.params[0]!, /^Closing link: bob\[127\.0\.0\.1\] \(Quit: see you\)$/u);
   await bob.c.waitClosed();
   assert.match(await nat.waitFor((l) => l.includes('see you')), /bob/u);
 });
