@@ -7,15 +7,62 @@ export function plainAddress(address: string): string {
   return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 }
 
-/** An address or CIDR block as the ban stores it, or undefined when it is neither. */
+/**
+ * An address or CIDR block as the ban stores it, or undefined when it is
+ * neither. One spelling per ban, so `/unban` finds it however it was typed:
+ * a block by its network address (`10.0.0.5/24` is `10.0.0.0/24`), a block
+ * of one address as that address (`/32`, `/128`), IPv6 in its canonical
+ * lower-case, compressed form.
+ */
 export function parseAddressBan(raw: string): string | undefined {
-  const [ip = '', bits, ...rest] = raw.trim().split('/');
-  const family = isIP(plainAddress(ip));
+  const [typed = '', bits, ...rest] = raw.trim().split('/');
+  const ip = plainAddress(typed);
+  const family = isIP(ip);
   if (family === 0 || rest.length > 0) return undefined;
-  if (bits === undefined) return plainAddress(ip);
-  const n = Number(bits);
-  if (!/^\d{1,3}$/u.test(bits) || n > (family === 4 ? 32 : 128)) return undefined;
-  return `${plainAddress(ip)}/${n}`;
+  const width = family === 4 ? 32 : 128;
+  const n = bits === undefined ? width : Number(bits);
+  if ((bits !== undefined && !/^\d{1,3}$/u.test(bits)) || n > width) return undefined;
+  const groups = family === 4 ? ip.split('.').map(Number) : ipv6Groups(ip);
+  const size = family === 4 ? 8 : 16;
+  const masked = groups.map((g, i) => {
+    const keep = Math.min(size, Math.max(0, n - i * size));
+    return keep === 0 ? 0 : g & ((((1 << size) - 1) >> (size - keep)) << (size - keep));
+  });
+  const net = family === 4 ? masked.join('.') : canonicalIpv6(masked);
+  return n === width ? net : `${net}/${n}`;
+}
+
+/** The eight 16-bit groups of an IPv6 address (`::` expanded, a dotted IPv4 tail as two groups). */
+function ipv6Groups(ip: string): number[] {
+  let text = ip.toLowerCase();
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/u.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const zeros = tail === undefined ? [] : Array<string>(8 - left.length - right.length).fill('0');
+  return [...left, ...zeros, ...right].map((g) => parseInt(g, 16));
+}
+
+/** Groups as RFC 5952 writes them (lower case, the longest run of zero groups as `::`). */
+function canonicalIpv6(groups: number[]): string {
+  let best = { at: -1, len: 0 };
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > best.len && j - i > 1) best = { at: i, len: j - i };
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best.at < 0) return hex.join(':');
+  return `${hex.slice(0, best.at).join(':')}::${hex.slice(best.at + best.len).join(':')}`;
 }
 
 /** Whether an address ban's value (an address or a CIDR block) covers `address`. */
