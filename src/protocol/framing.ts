@@ -4,10 +4,32 @@
  * sender `line_too_long` for each discarded line and keep the connection, so
  * framing is done here, on Buffers, before any UTF-8 decoding.
  */
-export type Frame = { kind: 'line'; bytes: Buffer } | { kind: 'too_long' };
+export type Frame = { kind: 'line'; bytes: Buffer } | { kind: 'too_long'; head: Buffer };
+
+/**
+ * How much of a discarded line is kept: enough for a JSON request's `id`
+ * near its start, so the refusal can carry it (§4: one reply per id).
+ */
+export const DISCARDED_HEAD_BYTES = 256;
 
 const LF = 0x0a;
 const CR = 0x0d;
+
+/** A too-long frame with a copy of the line's first bytes (the socket may reuse its memory). */
+function tooLong(parts: Buffer[]): Frame {
+  const head = Buffer.alloc(
+    Math.min(
+      DISCARDED_HEAD_BYTES,
+      parts.reduce((n, p) => n + p.length, 0),
+    ),
+  );
+  let at = 0;
+  for (const p of parts) {
+    if (at >= head.length) break;
+    at += p.copy(head, at, 0, Math.min(p.length, head.length - at));
+  }
+  return { kind: 'too_long', head };
+}
 
 /** Splits a byte stream into LF-terminated lines of at most `maxLineBytes` bytes. */
 export class LineFramer {
@@ -45,7 +67,7 @@ export class LineFramer {
         this.pendingBytes = 0;
       }
       if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, -1);
-      if (line.length > this.maxLineBytes) frames.push({ kind: 'too_long' });
+      if (line.length > this.maxLineBytes) frames.push(tooLong([line]));
       else frames.push({ kind: 'line', bytes: line });
     }
   }
@@ -67,10 +89,10 @@ export class LineFramer {
     if (this.discarding || rest.length === 0) return;
     // One extra byte may be the CR of a CRLF, so allow it before declaring overflow.
     if (this.pendingBytes + rest.length > this.maxLineBytes + 1) {
+      frames.push(tooLong([...(this.pending ?? []), rest]));
       this.pending = undefined;
       this.pendingBytes = 0;
       this.discarding = true;
-      frames.push({ kind: 'too_long' });
       return;
     }
     // Copy: the socket may reuse the chunk's memory after we return.

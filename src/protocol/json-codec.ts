@@ -405,6 +405,47 @@ const EMPTY = Buffer.alloc(0);
  * (without one there is nothing for a JSON client to match), but for a dm's
  * news that its recipient is offline.
  */
+/**
+ * The string `id` member of the top-level object in the first bytes of a
+ * discarded request line (JsonCodec.discardedId): a scan that steps over
+ * strings and nested values, so an `"id"` inside a text or an inner object
+ * is never taken for the request's.
+ */
+function topLevelId(text: string): string | undefined {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+    else if (c === '"') {
+      const end = stringEnd(text, i);
+      if (end < 0) return undefined;
+      if (depth === 1 && text.slice(i, end + 1) === '"id"') {
+        // A key only when a colon follows (`"type":"id"` has a value "id").
+        const value = /^\s*:\s*("(?:[^"\\]|\\.){0,200}")/u.exec(text.slice(end + 1));
+        if (value) {
+          try {
+            return JSON.parse(value[1]!) as string;
+          } catch {
+            return undefined;
+          }
+        }
+      }
+      i = end;
+    }
+  }
+  return undefined;
+}
+
+/** The index of the quote that closes the string opening at `start`, or -1 when the text ends first. */
+function stringEnd(text: string, start: number): number {
+  for (let i = start + 1; i < text.length; i++) {
+    if (text[i] === '\\') i++;
+    else if (text[i] === '"') return i;
+  }
+  return -1;
+}
+
 export class JsonCodec implements Codec {
   readonly mode = 'json';
   readonly heartbeat = true;
@@ -454,6 +495,11 @@ export class JsonCodec implements Codec {
         ...(err.requestId !== undefined && { id: err.requestId }),
       };
     }
+  }
+
+  discardedId(head: Buffer): string | undefined {
+    const id = topLevelId(head.toString('utf8'));
+    return id !== undefined && id.length <= 128 ? id : undefined;
   }
 
   encode(event: ServerEvent): Buffer {

@@ -179,6 +179,10 @@ export class TextCodec implements Codec {
     return { hint, next: nextAliasStep };
   }
 
+  discardedId(): undefined {
+    return undefined; // text lines carry no ids
+  }
+
   decode(frame: Buffer): Decoded {
     const line = sanitizeText(frameText(frame));
     if (line.trim() === '') return { kind: 'none' };

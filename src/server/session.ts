@@ -265,7 +265,7 @@ export class Session extends Connection implements Peer, View {
         continue;
       }
       if (frame.kind === 'too_long') {
-        this.onTooLong();
+        this.onTooLong(frame.head);
         continue;
       }
       this.longLinesInARow = 0;
@@ -311,23 +311,29 @@ export class Session extends Connection implements Peer, View {
     this.onFrame(bytes);
   }
 
-  /** A line too long to read; before login it may wait behind a login being checked. */
-  private onTooLong(): void {
+  /** A line too long to read (`head`: its first bytes); before login it may wait behind a login being checked. */
+  private onTooLong(head?: Buffer): void {
     if (!this.user && this.handshake?.tooLong() === true) return;
-    this.lineTooLong();
+    this.lineTooLong(head);
   }
 
-  /** A line too long to read: refused in its turn, and three in a row close the connection. */
-  private lineTooLong(): void {
+  /**
+   * A line too long to read: refused in its turn, with its request's id when
+   * its first bytes name one (§4: one reply per id); three in a row close
+   * the connection.
+   */
+  private lineTooLong(head?: Buffer): void {
     this.longLinesInARow++;
     const max = this.deps.config.maxLineBytes;
+    const id = this.user && head ? this.codec.discardedId(head) : undefined;
     if (this.longLinesInARow >= MAX_LONG_LINES_IN_A_ROW) {
+      if (id !== undefined) (this.unread ??= []).push(id);
       this.closeForAbuse(
         'line_too_long',
         `Three lines in a row were longer than ${max} bytes; closing`,
       );
     } else {
-      this.answerError('line_too_long', `Line longer than ${max} bytes was discarded`);
+      this.answerError('line_too_long', `Line longer than ${max} bytes was discarded`, id);
     }
   }
 

@@ -232,6 +232,27 @@ test('an over-long line sent right after the alias is refused after the welcome,
   await textFence(d);
 });
 
+test('an over-long JSON request is refused with its id when its first bytes name it, and only then', async (t) => {
+  const { port } = await serve(t, { maxLineBytes: 1000 });
+  const bot = await jsonUser(t, port, 'Bot', { history: 0 });
+  const long = 'x'.repeat(5000);
+  // Held whole (one write) and streamed (the overflow found before the LF), both.
+  bot.sendRaw(JSON.stringify({ type: 'say', id: 'big1', text: long }) + '\n');
+  assert.equal((await expectJsonError(bot, 'line_too_long')).id, 'big1');
+  const streamed = JSON.stringify({ type: 'say', id: 'big2', text: long });
+  bot.sendRaw(streamed.slice(0, 3000));
+  bot.sendRaw(streamed.slice(3000) + '\n');
+  assert.equal((await expectJsonError(bot, 'line_too_long')).id, 'big2');
+  bot.sendJson({ type: 'ping', id: 'between' }); // three long lines in a row would close it
+  assert.deepEqual(await bot.nextJson(), { type: 'pong', id: 'between' });
+  // An "id" in the text or in an inner object is not the request's.
+  const decoy = JSON.stringify({ type: 'say', text: '","id":"decoy" {"id":"x"}' + long });
+  bot.sendRaw(decoy + '\n');
+  assert.equal((await expectJsonError(bot, 'line_too_long')).id, undefined);
+  bot.sendJson({ type: 'ping', id: 'after' });
+  assert.deepEqual(await bot.nextJson(), { type: 'pong', id: 'after' });
+});
+
 test('three over-long lines in a row close the connection with a final error', async (t) => {
   const { port } = await serve(t, { maxLineBytes: 100 });
   const alice = await textUser(t, port, 'Alice');

@@ -649,3 +649,16 @@ test('JSON mode reads no telnet: 0xFF bytes are invalid UTF-8, U+FFFD each, and 
     text: 'A\uFFFD\uFFFDBC D\uFFFDE',
   });
 });
+
+test('discardedId: the top-level string id in the first bytes of a line, never one in a text or inner object', () => {
+  const codec = new JsonCodec();
+  const id = (s: string): string | undefined => codec.discardedId(Buffer.from(s));
+  assert.equal(id('{"type":"say","id":"c7","text":"xxxx'), 'c7');
+  assert.equal(id(' { "id" : "a\\"b\\u0041" , "text": "…'), 'a"bA');
+  assert.equal(id('{"type":"say","text":"\\",\\"id\\":\\"decoy\\"","id":"real"'), 'real');
+  assert.equal(id('{"type":"hello","resume":{"id":"inner"},"name":"x'), undefined);
+  assert.equal(id('{"type":"id","text":"xx'), undefined);
+  assert.equal(id('{"type":"say","text":"the id comes after the cut'), undefined);
+  assert.equal(id('{"id":7,"text":"x'), undefined);
+  assert.equal(id(`{"id":"${'a'.repeat(129)}","text":"x`), undefined);
+});
