@@ -47,6 +47,10 @@ export class TerminalInput {
    * restore raw mode itself, but it reads the PassThrough, not the terminal.
    */
   private readonly onContinue = (): void => {
+    // libuv skips a mode it believes is set already: stopped from outside
+    // (SIGSTOP, not our Ctrl-Z) we never left raw mode, but the shell did,
+    // and every key came back echoed. Off first makes the raw mode stick.
+    if (this.input.isTTY) this.input.setRawMode?.(false);
     this.raw(true);
     this.handlers.resumed();
   };
