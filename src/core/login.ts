@@ -130,8 +130,12 @@ export class Logins {
       // Another alias of the account: as /nick would let it take one.
       await this.assertNotLikeAccount(name, account);
     }
-    // On a server for accounts only, the name others see is the account's, as registered.
-    const shownName = this.chat.options.requireAccount && account ? parseAlias(account.name) : name;
+    // An account's own name is shown as registered (`caroline` signs in as
+    // Caroline); on a server for accounts only, also when it came as another alias.
+    const shownName =
+      account && (this.chat.options.requireAccount || account.key === name.key)
+        ? parseAlias(account.name)
+        : name;
     // A guest's session token (kept from an earlier welcome, or new) is its
     // identity; it proves the guest when it comes back through another node.
     const session = account ? undefined : (hello.session ?? newSessionToken());
