@@ -71,6 +71,11 @@ test('JSON: register, then hello needs hello.password', async (t) => {
   // Still open: the same connection may send the password now.
   c.sendJson({ type: 'hello', version: 1, name: 'Bob', password: PW });
   assert.equal((await c.nextJson()).type, 'welcome');
+  c.close();
+  // Typed in another case, the account is still shown as registered.
+  const d = await raw(t, port);
+  d.sendJson({ type: 'hello', version: 1, name: 'bOB', password: PW });
+  assert.equal((await d.nextJson()).name, 'Bob');
 });
 
 test('a wrong password is auth_failed and may be retried on the same connection (text)', async (t) => {
