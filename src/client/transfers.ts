@@ -248,7 +248,9 @@ export class ClientTransfers extends EventEmitter<TransferEvents> {
 
   private fail(t: Transfer, why: string): void {
     const dir = t.dir === 'out' ? `to ${t.peer}` : `from ${t.peer}`;
-    this.notice(`Transfer ${t.id} (${showName(t.name)}) ${dir} failed: ${why}`, true);
+    // The server's abort names the transfer too ("Transfer f1 (a.txt) aborted: Bo left"): once is enough.
+    const reason = why.startsWith(`Transfer ${t.id} (`) ? why.replace(/^[^:]*aborted: /u, '') : why;
+    this.notice(`Transfer ${t.id} (${showName(t.name)}) ${dir} failed: ${reason}`, true);
     this.end(t, 'failed');
   }
 

@@ -101,5 +101,23 @@ describe('chat-client file transfer in a terminal', () => {
     // The half-typed line was never garbled: Enter sends it whole.
     await ann.press('Enter');
     await eve.waitForJson((o) => o.type === 'message' && o.text === 'half a line, finished');
+
+    // The sender leaves halfway: one line says why, without naming the transfer twice.
+    eve.sendJson({
+      type: 'file-offer',
+      id: 'e2',
+      to: 'Ann',
+      name: 'more.tar',
+      size: incoming.length,
+      sha256: sha(incoming),
+    });
+    await ann.until(/Eve offers "more\.tar"/u, 'the second offer');
+    await ann.type('/accept e2');
+    await ann.press('Enter');
+    await eve.waitForJson((o) => o.type === 'file-accept' && o.id === 'e2');
+    eve.close();
+    const failed = await ann.until(/Transfer e2 .* failed: .*\n/u, 'the abort');
+    assert.match(failed, /Transfer e2 \("more\.tar"\) from Eve failed: Eve.s connection dropped/u);
+    assert.doesNotMatch(failed, /failed: Transfer/u);
   });
 });
