@@ -143,7 +143,7 @@ export interface AckEvent {
   text?: string;
   /** `bans` (operators): the bans in force. */
   bans?: BanInfo[];
-  /** `join`: the room's topic, when it has one. */
+  /** `join`, and `topic` when only asked: the room's topic with who set it and when, when it has one. */
   topic?: TopicInfo;
   /** `dm`: the recipient, an account, is offline; it gets the message at its next login. */
   offline?: true;

@@ -110,6 +110,7 @@ export function ackPhrase(e: AckEvent): Phrase | undefined {
           : e.locked === false
             ? [' (unlocked: anyone in it may change it)']
             : [];
+      if (e.topic) return [...joinTopicPhrase(e.room, e.topic), ...lock];
       return e.text
         ? ['Topic of ', room(e.room), ': ', text(e.text), ...lock]
         : [room(e.room), ' has no topic', ...lock];

@@ -271,7 +271,11 @@ test('/topic shows and sets the topic; /rooms lists rooms with counts and topics
   assert.equal(await bob.next(), '* Alice set the topic of #lobby: Build is green');
   assert.equal(await carol.next(), '* Alice set the topic of #lobby: Build is green');
   bob.send('/topic');
-  assert.equal(await bob.next(), '* Topic of #lobby: Build is green');
+  // Asked, it says who set it and when, as a join shows it.
+  assert.match(
+    await bob.next(),
+    /^\* Topic of #lobby: Build is green \(set by Alice \d{4}-\d\d-\d\d \d\d:\d\d UTC\)$/u,
+  );
 
   carol.send('/join #dev');
   await carol.next();

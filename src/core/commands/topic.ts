@@ -67,9 +67,15 @@ export const topic = defineCommand('topic', async (ctx, user, req) => {
       room: room.name.display,
     });
   }
+  // Asked, not set: who set it and when, as a join shows it.
+  const shown =
+    raw === undefined && lock === undefined && room.topic !== ''
+      ? { topic: { text: room.topic, by: room.topicBy, at: new Date(room.topicAt).toISOString() } }
+      : undefined;
   ack(ctx, user, req, {
     room: room.name.display,
     text: room.topic,
+    ...shown,
     // An unlock says so (`locked: false`): without it the ack read as a plain /topic.
     ...(ctx.moderation.isTopicLocked(key) ? { locked: true } : lock === false && { locked: false }),
   });
