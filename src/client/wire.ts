@@ -119,6 +119,8 @@ export const RETRYABLE: ReadonlySet<string> = new Set([
   'rate_limited',
   'timeout',
   'internal',
+  // What servers before the `detail` field sent for an unreachable store (now `internal`).
+  'unavailable',
 ]);
 
 /** Longest server line accepted, so a broken server cannot make us buffer without bound. */

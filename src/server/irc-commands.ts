@@ -38,6 +38,20 @@ export interface CommandHost {
   quitting(message: string): void;
 }
 
+/**
+ * WHOIS of one or more nicks. In cluster mode a nick not here may be on
+ * another node, which the core asks; then every nick of the command goes
+ * through the core, so the answers keep the order asked.
+ */
+function whois(h: CommandHost, nicks: readonly string[]): void {
+  const chat = h.deps.chat;
+  if (!chat.options.solo && nicks.some((n) => !chat.users.has(foldKey(n)))) {
+    for (const n of nicks) h.request({ type: 'whois', name: n }, { command: 'WHOIS', target: n });
+    return;
+  }
+  for (const n of nicks) h.reply(query.whois(h.ctx, chat, n));
+}
+
 /** True when `msg` has `n` non-empty parameters; else 461 is sent. */
 function need(h: CommandHost, msg: IrcMessage, n: number): boolean {
   if (msg.params.length >= n && msg.params.slice(0, n).every((p) => p !== '')) return true;
@@ -111,12 +125,7 @@ export function runIrcCommand(h: CommandHost, msg: IrcMessage): void {
       return h.reply(query.who(h.ctx, chat, p[0] ?? '*'));
     case 'WHOIS':
       if (!need(h, msg, 1)) return;
-      for (const n of p[p.length - 1]!.split(',')) {
-        // In cluster mode a nick not here may be on another node: the core asks there.
-        if (!chat.options.solo && !chat.users.has(foldKey(n)))
-          h.request({ type: 'whois', name: n }, { command: 'WHOIS', target: n });
-        else h.reply(query.whois(h.ctx, chat, n));
-      }
+      whois(h, p[p.length - 1]!.split(','));
       return;
     case 'MODE':
       if (!need(h, msg, 1)) return;

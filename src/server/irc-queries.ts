@@ -140,14 +140,15 @@ export function whois(ctx: IrcReplyContext, world: IrcWorld, nick: string): stri
   const s = ctx.server;
   const n = u.name.display;
   const kind = CLIENT_KINDS[u.peer.mode ?? ''] ?? 'native';
+  // The channels the asker shares with the user, as the native /whois lists
+  // them (every one of them listed rooms the asker could not see).
+  const asker = world.users.get(foldKey(ctx.nick));
+  const rooms = [...u.rooms.values()]
+    .filter((r) => asker === u || (asker !== undefined && r.members.has(asker)))
+    .map((r) => r.name.display);
   const out = [
     numericLine(ctx, '311', n, n, s, '*', `${n} (${kind} client)`),
-    numericLine(
-      ctx,
-      '319',
-      n,
-      [...u.rooms.values()].map((r) => (u.account?.operator ? '@' : '') + r.name.display).join(' '),
-    ),
+    ...channelsLine(ctx, n, rooms, u.account?.operator === true),
     numericLine(ctx, '312', n, s, 'chat-server'),
   ];
   if (u.away) out.push(numericLine(ctx, '301', n, u.away));
@@ -169,6 +170,17 @@ export function whois(ctx: IrcReplyContext, world: IrcWorld, nick: string): stri
   return out;
 }
 
+/** WHOIS's 319, none when no channel is shared (a bare `319 nick :` read as an error). */
+function channelsLine(
+  ctx: IrcReplyContext,
+  nick: string,
+  rooms: readonly string[],
+  operator: boolean,
+): string[] {
+  if (rooms.length === 0) return [];
+  return [numericLine(ctx, '319', nick, rooms.map((r) => (operator ? '@' : '') + r).join(' '))];
+}
+
 /**
  * WHOIS of a user on another node (cluster mode), from the core's `whois`
  * answer: the lines the local whois gives, from what that node published.
@@ -178,7 +190,7 @@ export function remoteWhois(ctx: IrcReplyContext, e: WhoisEvent): string[] {
   const n = e.name;
   const out = [
     numericLine(ctx, '311', n, n, s, '*', n),
-    numericLine(ctx, '319', n, e.rooms.map((r) => (e.operator ? '@' : '') + r).join(' ')),
+    ...channelsLine(ctx, n, e.rooms, e.operator),
     numericLine(ctx, '312', n, s, 'chat-server'),
   ];
   if (e.away) out.push(numericLine(ctx, '301', n, e.away));

@@ -206,7 +206,8 @@ export class IrcSession extends Connection implements Peer {
   }
 
   quitting(message: string): void {
-    this.quitMessage = sanitizeText(message).slice(0, QUIT_MESSAGE_CHARS);
+    // By code points: a cut inside a surrogate pair showed as U+FFFD.
+    this.quitMessage = Array.from(sanitizeText(message)).slice(0, QUIT_MESSAGE_CHARS).join('');
   }
 
   // ---- socket events -------------------------------------------------------

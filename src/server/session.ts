@@ -51,6 +51,9 @@ export interface SessionDeps extends ConnectionDeps {
 
 const MAX_LONG_LINES_IN_A_ROW = 3;
 
+/** Requests read and refused unread during a shutdown before reading stops (a flood's bound). */
+const MAX_UNREAD_AT_SHUTDOWN = 10_000;
+
 export class Session extends Connection implements Peer, View {
   /** Chosen once, at the first non-blank frame (§2); never branched on here. */
   private codec: Codec;
@@ -166,8 +169,9 @@ export class Session extends Connection implements Peer, View {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     const held = this.order.takeHeld();
+    // Still read (not carried out) until the close, so a request sent after
+    // the signal gets its "Not read" too; a flood is cut off at a bound.
     this.leaving = true;
-    this.socket.pause();
     this.deps.chat.afterPending(user, () => {
       for (const h of held) {
         if (h.type === 'error') this.send(h);
@@ -281,8 +285,8 @@ export class Session extends Connection implements Peer, View {
 
   /**
    * A line that came in the same read as the one that closed the connection
-   * for abuse: not carried out, but a request with an id still gets its one
-   * reply (§4), before the final error.
+   * for abuse, or after a shutdown began: not carried out, but a request with
+   * an id still gets its one reply (§4), before the final error or the close.
    */
   private noteUnread(frame: Frame): void {
     if (frame.kind !== 'line' || !this.user) return;
@@ -294,7 +298,10 @@ export class Session extends Connection implements Peer, View {
     } catch {
       return;
     }
-    if (id !== undefined) (this.unread ??= []).push(id);
+    if (id === undefined) return;
+    const unread = (this.unread ??= []);
+    unread.push(id);
+    if (this.shuttingDown && unread.length >= MAX_UNREAD_AT_SHUTDOWN) this.socket.pause();
   }
 
   /**

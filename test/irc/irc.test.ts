@@ -275,6 +275,9 @@ test('queries: TOPIC, NAMES, LIST, WHO, WHOIS, MODE, USERHOST, ISON, AWAY with 3
     }
     assert.deepEqual(seen.sort(), [...nicks], mask);
   }
+  // 319 lists the channels bob shares with nat, not nat's others (as the native /whois).
+  nat.send('/join #hidden');
+  await nat.waitFor((l) => l.includes('#hidden'));
   bob.send('WHOIS nat');
   assert.equal((await bob.numeric('311')).params[1], 'nat');
   assert.equal((await bob.numeric('319')).params[2], '#lobby');
