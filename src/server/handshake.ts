@@ -28,6 +28,19 @@ const MAX_BACKLOG_LINES = 1000;
 const UNAVAILABLE_RETRY_MS = 2000;
 
 /** What the handshake needs of its session. */
+/**
+ * Send a refusal: `retryAfterMs` when a refused login may come back (a
+ * stopped server's lease, §9); `id` the hello's (JSON), which its refusal
+ * carries; `detail` the finer cause (errors.ts).
+ */
+type RefusalSender = (
+  code: ErrorCode,
+  message: string,
+  retryAfterMs?: number,
+  id?: string,
+  detail?: ErrorDetail,
+) => void;
+
 export interface HandshakeHost {
   readonly chat: Chat;
   readonly clock: Clock;
@@ -45,24 +58,10 @@ export interface HandshakeHost {
   codec(): Codec;
   setCodec(codec: Codec): void;
   write(bytes: Buffer): void;
-  /**
-   * `retryAfterMs`: when a refused login may come back (a stopped server's
-   * lease, §9); `id`: the hello's (JSON), which its refusal carries.
-   */
-  sendError(
-    code: ErrorCode,
-    message: string,
-    retryAfterMs?: number,
-    id?: string,
-    detail?: ErrorDetail,
-  ): void;
-  finalError(
-    code: ErrorCode,
-    message: string,
-    retryAfterMs?: number,
-    id?: string,
-    detail?: ErrorDetail,
-  ): void;
+  /** A refusal the connection survives. */
+  sendError: RefusalSender;
+  /** A refusal, then the close. */
+  finalError: RefusalSender;
   note(level: 'info' | 'error', fields: object, msg: string): void;
   /** Stop and restart reading the socket while a login is checked. */
   pause(): void;
