@@ -51,9 +51,6 @@ export interface SessionDeps extends ConnectionDeps {
 
 const MAX_LONG_LINES_IN_A_ROW = 3;
 
-/** Requests read and refused unread during a shutdown before reading stops (a flood's bound). */
-const MAX_UNREAD_AT_SHUTDOWN = 10_000;
-
 export class Session extends Connection implements Peer, View {
   /** Chosen once, at the first non-blank frame (§2); never branched on here. */
   private codec: Codec;
@@ -169,9 +166,10 @@ export class Session extends Connection implements Peer, View {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     const held = this.order.takeHeld();
-    // Still read (not carried out) until the close, so a request sent after
-    // the signal gets its "Not read" too; a flood is cut off at a bound.
+    // Nothing sent after the signal is read: unanswered, a client re-sends
+    // it after reconnecting (§4), where a refusal would have been final.
     this.leaving = true;
+    this.socket.pause();
     this.deps.chat.afterPending(user, () => {
       for (const h of held) {
         if (h.type === 'error') this.send(h);
@@ -285,8 +283,8 @@ export class Session extends Connection implements Peer, View {
 
   /**
    * A line that came in the same read as the one that closed the connection
-   * for abuse, or after a shutdown began: not carried out, but a request with
-   * an id still gets its one reply (§4), before the final error or the close.
+   * for abuse: not carried out, but a request with an id still gets its one
+   * reply (§4), before the final error.
    */
   private noteUnread(frame: Frame): void {
     if (frame.kind !== 'line' || !this.user) return;
@@ -298,10 +296,7 @@ export class Session extends Connection implements Peer, View {
     } catch {
       return;
     }
-    if (id === undefined) return;
-    const unread = (this.unread ??= []);
-    unread.push(id);
-    if (this.shuttingDown && unread.length >= MAX_UNREAD_AT_SHUTDOWN) this.socket.pause();
+    if (id !== undefined) (this.unread ??= []).push(id);
   }
 
   /**

@@ -184,7 +184,10 @@ test('topics, with who set them, survive a restart (#lobby too) and are shown on
   const second = await spawnServer(t, { db });
   const text2 = await text(t, second.port, 'Dan');
   text2.send('/topic');
-  await text2.waitFor((l) => l === '* Topic of #lobby: Welcome all');
+  // Asked, with who set it and when: kept across the restart too.
+  await text2.waitFor((l) =>
+    /^\* Topic of #lobby: Welcome all \(set by Op [\d-]+ [\d:]+ UTC\)$/u.test(l),
+  );
   text2.send('/join #dev');
   await text2.waitFor((l) => l === '* You are now in #dev');
   assert.match(
