@@ -247,6 +247,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.write(id === undefined ? { type: 'pong' } : { type: 'pong', id });
       return;
     }
+    // Not carried out because the server is stopping (§8): it stays pending,
+    // to be sent again with its id after the reconnect, as an unanswered one is.
+    if (event.type === 'error' && event.code === 'shutting_down' && this.pending.has(event.id)) {
+      return;
+    }
     const pending = this.pending.take(event, this.welcome?.limits.maxLineBytes);
     if (pending) {
       if (event.type === 'error') {

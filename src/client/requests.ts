@@ -52,6 +52,11 @@ export class PendingRequests {
     });
   }
 
+  /** Whether `id` is one of ours still waiting for its reply. */
+  has(id: string | undefined): boolean {
+    return id !== undefined && this.waiting.has(id);
+  }
+
   /** Every unanswered request, oldest first. */
   requests(): (Request & { id: string })[] {
     return [...this.waiting.values()].map((p) => p.request);

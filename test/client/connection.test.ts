@@ -274,6 +274,28 @@ describe('Connection', () => {
     assert.equal((await again.next()).type, 'rooms');
   });
 
+  it('a request refused as shutting_down stays pending and is sent again, same id, after the reconnect', async (t) => {
+    const { server, conn } = await setup(t, FAST_RECONNECT);
+    const { peer } = await handshake(server, conn);
+    const said = conn.request({ type: 'say', room: '#lobby', text: 'held by flood control' });
+    const sent = await peer.next();
+    const reconnecting = within(once(conn, 'reconnecting'), 5000, 'reconnecting');
+    peer.send({
+      type: 'error',
+      id: sent.id,
+      code: 'shutting_down',
+      message: 'The server is shutting down; not carried out: "held by flood control"',
+    });
+    peer.socket.destroy();
+    await reconnecting;
+    const again = await server.peer(1);
+    await again.next();
+    again.send(welcome());
+    assert.deepEqual(await again.next(), sent, 'the same request again');
+    again.send({ type: 'ack', id: sent.id, op: 'say', ts: TS, seq: 7 });
+    assert.equal((await said).seq, 7);
+  });
+
   it('having seen nothing, resumes from the tops its welcome gave, not from 0 (no old history shown as new)', async (t) => {
     const { server, conn } = await setup(t, FAST_RECONNECT);
     const { peer } = await handshake(server, conn, {
