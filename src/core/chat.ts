@@ -180,7 +180,7 @@ export class Chat implements ChatContext {
         clock: this.clock,
         endSession: (user, why) => this.membership.signOut(user, why),
         operatorChanged: (user, operator) => {
-          this.cluster.accountChanged(user);
+          void this.cluster.accountChanged(user);
           for (const room of user.rooms.values()) {
             for (const member of room.members) {
               member.peer.operatorChanged?.(room.name.display, user.name.display, operator);

@@ -178,15 +178,16 @@ export class Cluster extends ClusterPresence {
    * account coming back elsewhere continues unannounced (§9), as a session
    * signed in from the start does.
    */
-  accountChanged(user: User): void {
-    void this.markPresent(user);
+  accountChanged(user: User): Promise<void> {
+    const present = this.markPresent(user);
     const lease = user.lease;
-    if (!lease) return;
+    if (!lease) return present;
     // A guest's identity gives way to the account's, as at an account's login.
     const guestId = user.account ? undefined : user.guestId;
     const owner = this.ownerOf(user.name, user.peer.id, user.account, guestId, user.since);
     // A store out of reach: the next login's takeover still knows the account by its name.
-    void this.options.leases.restate(lease, owner).catch(() => undefined);
+    const restated = this.options.leases.restate(lease, owner).catch(() => false);
+    return Promise.all([present, restated]).then(() => undefined);
   }
 
   /** Who holds an alias lease: this node's session of `name`, signed in at `since`. */

@@ -111,7 +111,7 @@ export class Membership {
     user.name = name;
     for (const room of user.rooms.values()) room.namesVersion++;
     chat.logins.addUser(user);
-    this.setAccount(user, account);
+    void this.setAccount(user, account);
     void chat.cluster.markPresent(user);
     if (old.display !== name.display)
       chat.audit({ action: 'nick', actor: old.display, target: name.display });
@@ -128,11 +128,12 @@ export class Membership {
   }
 
   /** Sign a user in to an account (/nick, /register): the private stream follows the identity. */
-  setAccount(user: User, account: AccountRecord | undefined): void {
+  setAccount(user: User, account: AccountRecord | undefined): Promise<void> {
     const before = user.privateStream;
     user.account = account;
     this.chat.streams.rebindPrivate(user, before);
-    this.chat.cluster.accountChanged(user);
+    // Settled once other nodes read the account in its lease and presence.
+    return this.chat.cluster.accountChanged(user);
   }
 
   /** `operator`: the operator's session when on this node (it reads the kick line too). */

@@ -128,7 +128,8 @@ export interface ChatContext {
    */
   rename(user: User, name: Name, account?: AccountRecord): Promise<void>;
   /** Sign a user in to an account (/register): its private stream follows the identity. */
-  setAccount(user: User, account: AccountRecord | undefined): void;
+  /** Settles once other nodes can read the account (its alias lease and presence). */
+  setAccount(user: User, account: AccountRecord | undefined): Promise<void>;
   /** Set or clear a room's topic: stored, then in effect (docs/protocol.md §3 /topic). */
   setTopic(room: Room, text: string, by: User): Promise<void>;
   /** Record a moderation or identity event (docs/security.md "Audit trail"). */

@@ -28,8 +28,9 @@ export const register = defineCommand('register', async (ctx, user, req) => {
   if (!created)
     throw new ChatError('alias_taken', `${name.display} was registered by someone else`);
   const account = (await ctx.store.getAccount(name.key))!;
-  ctx.setAccount(user, account);
   ctx.accountCreated(account);
+  // Acked once another node's /whois reads the account too.
+  await ctx.setAccount(user, account);
   ctx.audit({ action: 'register', actor: name.display });
   ack(ctx, user, req, { name: name.display });
 });
