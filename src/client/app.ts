@@ -20,6 +20,7 @@ import type { Repl } from './repl.js';
 import { defaultDownloadDir } from './transfer-files.js';
 import { TransferUi } from './transfer-ui.js';
 import { isBarrier, Sender, type Outcome } from './sender.js';
+import { asksPassword } from './wire.js';
 import { OfflineStatus, pendingLine, reconnectLine, refusalOf, undeliveredLine } from './status.js';
 
 /** How a session ended; main.ts maps each kind to an exit code. */
@@ -241,11 +242,7 @@ export class ChatClient {
     if (err.kind !== 'refused') return err.message;
     // The code last, short, for a script reading stderr (docs/protocol.md "chat-client").
     const line = `the server refused ${this.conn.alias}: ${err.message}`;
-    if (
-      err.code === 'auth_required' &&
-      err.detail !== 'account_required' &&
-      this.passwords.unavailable
-    ) {
+    if (asksPassword(err) && this.passwords.unavailable) {
       return `${line}; set CHAT_PASSWORD, or run chat-client in a terminal to be asked for it [${err.code}]`;
     }
     return `${line} [${err.code}]`;

@@ -22,6 +22,7 @@ import { Heartbeat } from './heartbeat.js';
 import { LoginState } from './login-state.js';
 import { PendingRequests } from './requests.js';
 import {
+  asksPassword,
   ConnectError,
   replyId,
   RequestError,
@@ -311,11 +312,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private redialNow(): void {
     this.open().catch((err: ConnectError) => {
       if (this.state === 'closed') return;
-      if (
-        err.code === 'auth_required' &&
-        err.detail !== 'account_required' &&
-        this.login.password === undefined
-      ) {
+      if (asksPassword(err) && this.login.password === undefined) {
         // Registered while this client was away (a class's accounts made
         // with the students online): what to do, not only what happened.
         this.finish(

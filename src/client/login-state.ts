@@ -15,6 +15,7 @@ import {
 } from '../protocol/messages.js';
 import { foldKey } from '../protocol/names.js';
 import { ResumeState } from './resume.js';
+import { asksPassword } from './wire.js';
 
 /** What a hello says besides who we are; fixed for the Connection's life. */
 export interface HelloExtras {
@@ -59,12 +60,7 @@ export class LoginState {
   /** Whether a refusal of our hello asks for a (new) password: none was sent, or a wrong one (§2). */
   wantsPassword(refusal: { kind: string; code?: string; detail?: string }): boolean {
     if (refusal.kind !== 'refused') return false;
-    return (
-      (refusal.code === 'auth_required' &&
-        refusal.detail !== 'account_required' &&
-        this.password === undefined) ||
-      refusal.code === 'auth_failed'
-    );
+    return (asksPassword(refusal) && this.password === undefined) || refusal.code === 'auth_failed';
   }
 
   hello(): Hello {

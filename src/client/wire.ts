@@ -111,6 +111,14 @@ export interface ConnectionEvents {
   closed: [{ reason: string; code?: ErrorCode | 'displaced' }];
 }
 
+/**
+ * Whether a refusal asks for a password (`auth_required`), not for an
+ * account the server does not have (its detail `account_required`).
+ */
+export function asksPassword(refusal: { code?: string; detail?: string }): boolean {
+  return refusal.code === 'auth_required' && refusal.detail !== 'account_required';
+}
+
 /** Refusals that a later attempt may get past (a ghost of ourselves still online, a busy server). */
 export const RETRYABLE: ReadonlySet<string> = new Set([
   'alias_taken',

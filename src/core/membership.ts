@@ -111,8 +111,8 @@ export class Membership {
     user.name = name;
     for (const room of user.rooms.values()) room.namesVersion++;
     chat.logins.addUser(user);
+    // Marks the user present under its new name too (Cluster.accountChanged).
     void this.setAccount(user, account);
-    void chat.cluster.markPresent(user);
     if (old.display !== name.display)
       chat.audit({ action: 'nick', actor: old.display, target: name.display });
     if (old.key !== name.key) {

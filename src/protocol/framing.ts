@@ -17,18 +17,9 @@ const CR = 0x0d;
 
 /** A too-long frame with a copy of the line's first bytes (the socket may reuse its memory). */
 function tooLong(parts: Buffer[]): Frame {
-  const head = Buffer.alloc(
-    Math.min(
-      DISCARDED_HEAD_BYTES,
-      parts.reduce((n, p) => n + p.length, 0),
-    ),
-  );
-  let at = 0;
-  for (const p of parts) {
-    if (at >= head.length) break;
-    at += p.copy(head, at, 0, Math.min(p.length, head.length - at));
-  }
-  return { kind: 'too_long', head };
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  // Buffer.concat copies at most the length it is given.
+  return { kind: 'too_long', head: Buffer.concat(parts, Math.min(DISCARDED_HEAD_BYTES, total)) };
 }
 
 /** Splits a byte stream into LF-terminated lines of at most `maxLineBytes` bytes. */

@@ -18,7 +18,7 @@ import { foldKey } from '../protocol/names.js';
 import { plain, systemPhrase } from '../protocol/phrases.js';
 import type { Chat } from '../core/chat.js';
 import type { Pending } from './irc-requests.js';
-import { findRoom, names, remoteWhois, whoReplyLines } from './irc-queries.js';
+import { findRoom, names, noSuchNick, remoteWhois, whoReplyLines } from './irc-queries.js';
 import {
   banMask,
   errorLines,
@@ -330,12 +330,7 @@ export class IrcEvents {
       return this.namesSent(p.target);
     }
     if (p.command === 'WHO') return h.numeric('315', p.target, 'End of /WHO list');
-    if (p.command === 'WHOIS') {
-      return h.reply([
-        numericLine(h.ctx, '401', p.target, 'No such nick/channel'),
-        numericLine(h.ctx, '318', p.target, 'End of /WHOIS list'),
-      ]);
-    }
+    if (p.command === 'WHOIS') return h.reply(noSuchNick(h.ctx, p.target));
     const exists = findRoom(h.deps.chat, p.target) !== undefined;
     h.reply(errorLines(h.ctx, p.command, p.target, e.code, e.message, exists));
   }

@@ -129,15 +129,17 @@ export function who(ctx: IrcReplyContext, world: IrcWorld, mask: string): string
 /** How WHOIS's real-name field names a session's client, by its codec's mode. */
 const CLIENT_KINDS: Readonly<Record<string, string>> = { irc: 'IRC' };
 
+/** WHOIS of a nick nobody holds: 401, then the end of the list. */
+export function noSuchNick(ctx: IrcReplyContext, nick: string): string[] {
+  return [
+    numericLine(ctx, '401', nick, 'No such nick/channel'),
+    numericLine(ctx, '318', nick, 'End of /WHOIS list'),
+  ];
+}
+
 export function whois(ctx: IrcReplyContext, world: IrcWorld, nick: string): string[] {
   const u = world.users.get(foldKey(nick));
-  if (!u) {
-    return [
-      numericLine(ctx, '401', nick, 'No such nick/channel'),
-      numericLine(ctx, '318', nick, 'End of /WHOIS list'),
-    ];
-  }
-  const s = ctx.server;
+  if (!u) return noSuchNick(ctx, nick);
   const n = u.name.display;
   const kind = CLIENT_KINDS[u.peer.mode ?? ''] ?? 'native';
   // The channels the asker shares with the user, as the native /whois lists
@@ -146,39 +148,17 @@ export function whois(ctx: IrcReplyContext, world: IrcWorld, nick: string): stri
   const rooms = [...u.rooms.values()]
     .filter((r) => asker === u || (asker !== undefined && r.members.has(asker)))
     .map((r) => r.name.display);
-  const out = [
-    numericLine(ctx, '311', n, n, s, '*', `${n} (${kind} client)`),
-    ...channelsLine(ctx, n, rooms, u.account?.operator === true),
-    numericLine(ctx, '312', n, s, 'chat-server'),
-  ];
-  if (u.away) out.push(numericLine(ctx, '301', n, u.away));
-  if (u.account?.operator) out.push(numericLine(ctx, '313', n, 'is a server operator'));
-  if (u.account) out.push(numericLine(ctx, '330', n, u.account.name, 'is logged in as'));
-  // The core keeps idle time for every user (the same clock as /whois): last request but pings.
-  const idle = Math.max(0, Math.floor((world.nowMs() - u.lastActive) / 1000));
-  out.push(
-    numericLine(
-      ctx,
-      '317',
-      n,
-      String(idle),
-      String(Math.floor(u.since / 1000)),
-      'seconds idle, signon time',
-    ),
-  );
-  out.push(numericLine(ctx, '318', n, 'End of /WHOIS list'));
-  return out;
-}
-
-/** WHOIS's 319, none when no channel is shared (a bare `319 nick :` read as an error). */
-function channelsLine(
-  ctx: IrcReplyContext,
-  nick: string,
-  rooms: readonly string[],
-  operator: boolean,
-): string[] {
-  if (rooms.length === 0) return [];
-  return [numericLine(ctx, '319', nick, rooms.map((r) => (operator ? '@' : '') + r).join(' '))];
+  return whoisLines(ctx, {
+    name: n,
+    realName: `${n} (${kind} client)`,
+    rooms,
+    operator: u.account?.operator === true,
+    ...(u.away && { away: u.away }),
+    ...(u.account && { accountName: u.account.name }),
+    // The core keeps idle time for every user (the same clock as /whois): last request but pings.
+    idle: Math.max(0, Math.floor((world.nowMs() - u.lastActive) / 1000)),
+    signOn: Math.floor(u.since / 1000),
+  });
 }
 
 /**
@@ -186,18 +166,49 @@ function channelsLine(
  * answer: the lines the local whois gives, from what that node published.
  */
 export function remoteWhois(ctx: IrcReplyContext, e: WhoisEvent): string[] {
+  return whoisLines(ctx, {
+    name: e.name,
+    realName: e.name,
+    rooms: e.rooms,
+    operator: e.operator,
+    ...(e.away && { away: e.away }),
+    ...(e.account && { accountName: e.accountName ?? e.name }),
+    idle: e.idle,
+    signOn: Math.floor(Date.parse(e.since) / 1000),
+  });
+}
+
+/** What a WHOIS answer says of a user, wherever it was read. */
+interface WhoisFacts {
+  name: string;
+  realName: string;
+  /** The channels shared with the asker. */
+  rooms: readonly string[];
+  operator: boolean;
+  away?: string;
+  /** Signed in to this account. */
+  accountName?: string;
+  /** Seconds idle, and the sign-on time in seconds since the epoch. */
+  idle: number;
+  signOn: number;
+}
+
+/** 311, 319 (none when no channel is shared: a bare `319 nick :` read as an error), 312, 301, 313, 330, 317, 318. */
+function whoisLines(ctx: IrcReplyContext, f: WhoisFacts): string[] {
   const s = ctx.server;
-  const n = e.name;
-  const out = [
-    numericLine(ctx, '311', n, n, s, '*', n),
-    ...channelsLine(ctx, n, e.rooms, e.operator),
-    numericLine(ctx, '312', n, s, 'chat-server'),
-  ];
-  if (e.away) out.push(numericLine(ctx, '301', n, e.away));
-  if (e.operator) out.push(numericLine(ctx, '313', n, 'is a server operator'));
-  if (e.account) out.push(numericLine(ctx, '330', n, e.accountName ?? n, 'is logged in as'));
-  const since = Math.floor(Date.parse(e.since) / 1000);
-  out.push(numericLine(ctx, '317', n, String(e.idle), String(since), 'seconds idle, signon time'));
+  const n = f.name;
+  const out = [numericLine(ctx, '311', n, n, s, '*', f.realName)];
+  if (f.rooms.length > 0) {
+    const prefix = f.operator ? '@' : '';
+    out.push(numericLine(ctx, '319', n, f.rooms.map((r) => prefix + r).join(' ')));
+  }
+  out.push(numericLine(ctx, '312', n, s, 'chat-server'));
+  if (f.away) out.push(numericLine(ctx, '301', n, f.away));
+  if (f.operator) out.push(numericLine(ctx, '313', n, 'is a server operator'));
+  if (f.accountName) out.push(numericLine(ctx, '330', n, f.accountName, 'is logged in as'));
+  out.push(
+    numericLine(ctx, '317', n, String(f.idle), String(f.signOn), 'seconds idle, signon time'),
+  );
   out.push(numericLine(ctx, '318', n, 'End of /WHOIS list'));
   return out;
 }

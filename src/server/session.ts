@@ -153,8 +153,8 @@ export class Session extends Connection implements Peer, View {
   /**
    * §8 with §4's "exactly one reply": what was carried out before the
    * shutdown is answered first (a say being committed gets its ack), then
-   * every line flood control still held, and every line read after, is
-   * refused with `shutting_down`; then the close.
+   * every line flood control still held is refused with `shutting_down` (a
+   * held refusal is sent as it was); then the close. Nothing more is read.
    */
   private shutDown(): void {
     const user = this.user;
