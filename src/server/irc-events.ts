@@ -31,6 +31,25 @@ import {
   type IrcReplyContext,
 } from './irc-render.js';
 
+/**
+ * A join from another node, asked once for all of this node's IRC clients
+ * (they share the event): the joiner's display name when its alias lease
+ * says operator, else undefined.
+ */
+const remoteOperators = new WeakMap<SystemEvent, Promise<string | undefined>>();
+
+function remoteOperator(chat: Chat, e: SystemEvent): Promise<string | undefined> {
+  let asked = remoteOperators.get(e);
+  if (!asked) {
+    asked = chat.remoteUser(e.user ?? '').then(
+      (owner) => (owner?.operator ? owner.display : undefined),
+      () => undefined, // Redis away: the NAMES of a later JOIN still shows the @.
+    );
+    remoteOperators.set(e, asked);
+  }
+  return asked;
+}
+
 /** Events held between login and the welcome (the core sends few; a backstop). */
 const MAX_EARLY_EVENTS = 10_000;
 
@@ -165,9 +184,22 @@ export class IrcEvents {
         // long past for those already in the channel.
         const bytes = h.deps.encoder.shared(e, this.serverTime);
         if (bytes) h.write(bytes);
-        const joiner = e.user === undefined ? undefined : h.deps.chat.users.get(foldKey(e.user));
-        if (e.room && joiner?.account?.operator && joiner !== h.user) {
-          h.reply([serverLine(h.deps.serverName, 'MODE', [e.room, '+o', joiner.name.display])]);
+        if (!e.room || e.user === undefined) return true;
+        const room = e.room;
+        const joiner = h.deps.chat.users.get(foldKey(e.user));
+        const op = (nick: string): void =>
+          h.reply([serverLine(h.deps.serverName, 'MODE', [room, '+o', nick])]);
+        if (joiner) {
+          if (joiner.account?.operator && joiner !== h.user) op(joiner.name.display);
+        } else if (!h.deps.chat.options.solo) {
+          // Joined on another node: its alias lease says whether it is an operator.
+          void remoteOperator(h.deps.chat, e).then((nick) => {
+            if (
+              nick !== undefined &&
+              this.channels.has(findRoom(h.deps.chat, room)?.name.key ?? room)
+            )
+              op(nick);
+          });
         }
         return true;
       }

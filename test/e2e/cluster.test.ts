@@ -48,7 +48,7 @@ if (missing) {
     after(() => Promise.all(started.map((s) => s.destroy())));
 
     /** Two nodes on a fresh Redis that holds an operator account Op ("operator password"). */
-    async function nodesWithOperator(t: TestContext) {
+    async function nodesWithOperator(t: TestContext, argsB: string[] = []) {
       const redis = await RedisServer.start({ aof: true });
       started.push(redis);
       // Made where cluster nodes read accounts: in Redis.
@@ -64,7 +64,7 @@ if (missing) {
       const dir = tempDir(t);
       const args = ['--redis', redis.url];
       const a = await spawnServer(t, { db: join(dir, 'a.db'), args });
-      const b = await spawnServer(t, { db: join(dir, 'b.db'), args });
+      const b = await spawnServer(t, { db: join(dir, 'b.db'), args: [...args, ...argsB] });
       return { a, b };
     }
 
@@ -423,6 +423,30 @@ if (missing) {
       const end = await irc.expect((m) => m.command === '366' || m.command === '353');
       assert.deepEqual([end.command, end.params[1]], ['366', '#nowhere']);
       await irc.fence();
+    });
+
+    test('an operator who joins on node A is shown as @ to an IRC client on node B: MODE +o after the JOIN', async (t) => {
+      const ircB = await freePort();
+      const { a } = await nodesWithOperator(t, ['--irc-port', String(ircB)]);
+      const irc = await IrcClient.connect(t, ircB);
+      irc.send('NICK ircbob');
+      irc.send('USER ircbob 0 * :ircbob');
+      await irc.expect((m) => m.command === '366' && m.params[1] === '#lobby');
+      // A guest from node A first: no mode for it.
+      const guest = await LineClient.json(a.port, 'zed');
+      t.after(() => guest.socket.destroy());
+      await irc.expect((m) => m.command === 'JOIN' && m.prefix?.startsWith('zed!') === true);
+      const op = await LineClient.json(a.port, 'Op', { password: 'operator password' });
+      t.after(() => op.socket.destroy());
+      await irc.expect((m) => m.command === 'JOIN' && m.prefix?.startsWith('Op!') === true);
+      const mode = await irc.expect((m) => m.command === 'MODE');
+      assert.deepEqual(mode.params, ['#lobby', '+o', 'Op']);
+      await irc.fence();
+      assert.equal(
+        irc.c.lines.filter((l) => / MODE #lobby /u.test(l)).length,
+        1,
+        irc.c.lines.join('\n'),
+      );
     });
 
     test('a Redis without appendonly is refused at startup, naming what is at stake', async (t) => {
