@@ -80,10 +80,11 @@ export interface Codec {
   /** Read a frame after login: a Request, nothing, or a refusal. */
   decode(frame: Buffer): Decoded;
   /**
-   * The request id in the first bytes of a line too long to read, when this
-   * codec's requests carry ids and one is there: its refusal carries it.
+   * The request id in the first or last bytes of a line too long to read,
+   * when this codec's requests carry ids and one is there: its refusal
+   * carries it.
    */
-  discardedId(head: Buffer): string | undefined;
+  discardedId(head: Buffer, tail: Buffer): string | undefined;
   /**
    * Bytes for one event as `view` sees it; empty when this codec says nothing
    * (text mode's pings, JSON's acks without an id). Implementations cache per

@@ -79,6 +79,16 @@ function idOf(obj: Record<string, unknown>): string | undefined {
   return typeof obj.id === 'string' ? obj.id : undefined;
 }
 
+/**
+ * The id of a line that is not valid JSON (cut short, a missing comma), when
+ * a string `id` member of its object can still be read: a bot that sent it
+ * waits for a reply with that id (§4).
+ */
+function unparsedId(line: string): string | undefined {
+  const id = topLevelId(line);
+  return id !== undefined && id.length <= 128 ? id : undefined;
+}
+
 /** A refusal of one inbound JSON line, carrying the request id when there was one. */
 export class JsonDecodeError extends ChatError {
   constructor(
@@ -146,11 +156,13 @@ function valueAt(obj: unknown, path: readonly PropertyKey[]): unknown {
 
 /** Parse the handshake line of a JSON-mode client; a refusal carries the hello's id when readable. */
 export function decodeHello(line: string): Hello {
-  const obj = parseObject(line);
+  let obj: Record<string, unknown> | undefined;
   try {
+    obj = parseObject(line);
     return checkHello(obj);
   } catch (err) {
-    if (err instanceof ChatError) throw new JsonDecodeError(err, idOf(obj));
+    if (err instanceof ChatError)
+      throw new JsonDecodeError(err, obj ? idOf(obj) : unparsedId(line));
     throw err;
   }
 }
@@ -224,7 +236,8 @@ export function decodeJsonRequest(line: string): Request {
     }
     return r.data;
   } catch (err) {
-    if (err instanceof ChatError) throw new JsonDecodeError(err, obj ? idOf(obj) : undefined);
+    if (err instanceof ChatError)
+      throw new JsonDecodeError(err, obj ? idOf(obj) : unparsedId(line));
     throw err;
   }
 }
@@ -407,7 +420,8 @@ const EMPTY = Buffer.alloc(0);
  */
 /**
  * The string `id` member of the top-level object in the first bytes of a
- * discarded request line (JsonCodec.discardedId): a scan that steps over
+ * discarded request line (JsonCodec.discardedId), or of a line JSON.parse
+ * refused: a scan that steps over
  * strings and nested values, so an `"id"` inside a text or an inner object
  * is never taken for the request's.
  */
@@ -435,6 +449,26 @@ function topLevelId(text: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * A string `id` that is the last member of the top-level object, from a
+ * discarded line's last bytes (`…,"id":"c7"}`), where where a string starts
+ * is not known. Unescaped quotes end strings in JSON, so `,"id":"…"` cannot
+ * be inside a text; the one `}` and the end of the line after it mean no
+ * object encloses it, since `"id"` in an inner object is followed by at least
+ * two closing brackets.
+ */
+const LAST_ID = /,\s*"id"\s*:\s*("(?:[^"\\]|\\.){0,200}")\s*\}\s*$/u;
+
+function lastMemberId(text: string): string | undefined {
+  const m = LAST_ID.exec(text);
+  if (!m) return undefined;
+  try {
+    return JSON.parse(m[1]!) as string;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The index of the quote that closes the string opening at `start`, or -1 when the text ends first. */
@@ -497,8 +531,8 @@ export class JsonCodec implements Codec {
     }
   }
 
-  discardedId(head: Buffer): string | undefined {
-    const id = topLevelId(head.toString('utf8'));
+  discardedId(head: Buffer, tail: Buffer): string | undefined {
+    const id = unparsedId(head.toString('utf8')) ?? lastMemberId(tail.toString('utf8'));
     return id !== undefined && id.length <= 128 ? id : undefined;
   }
 

@@ -71,8 +71,8 @@ export abstract class Connection {
     socket.on('close', onSocketClose);
   }
 
-  /** Bytes from the client (`extra`: a last unterminated line at end of input). */
-  abstract onData(chunk: Buffer, extra?: Buffer): void;
+  /** Bytes from the client. */
+  abstract onData(chunk: Buffer): void;
   /** The client half-closed. */
   abstract onEnd(): void;
   /** The socket is gone. */

@@ -13,7 +13,7 @@ import type { Timer } from '../core/clock.js';
 import type { Peer, User } from '../core/model.js';
 import type { Codec, View } from '../protocol/codec.js';
 import type { ChatError, ErrorCode, ErrorDetail } from '../protocol/errors.js';
-import { LineFramer, type Frame } from '../protocol/framing.js';
+import { LineFramer, type DiscardedEnds, type Frame } from '../protocol/framing.js';
 import { errorEvent, type Request, type ServerEvent } from '../protocol/messages.js';
 import { Connection, type ConnectionDeps } from './connection.js';
 import { Handshake } from './handshake.js';
@@ -236,7 +236,7 @@ export class Session extends Connection implements Peer, View {
   onEnd(): void {
     if (this.closing) return;
     const last = this.framer.end();
-    if (last) this.onData(Buffer.alloc(0), last);
+    if (last) this.onFrames([last]);
     this.ended = true;
     this.closeWhenAnswered();
   }
@@ -254,12 +254,15 @@ export class Session extends Connection implements Peer, View {
     );
   }
 
-  /** Bytes from the client (`extra`: a last unterminated line at end of input). */
-  onData(chunk: Buffer, extra?: Buffer): void {
+  /** Bytes from the client. */
+  onData(chunk: Buffer): void {
     this.heartbeat?.input();
     this.deps.tally.bytesIn += chunk.length;
-    const frames = this.framer.push(chunk);
-    if (extra) frames.push({ kind: 'line', bytes: extra });
+    this.onFrames(this.framer.push(chunk));
+  }
+
+  /** Lines from the client, and refusals of lines too long to read, in order. */
+  private onFrames(frames: readonly Frame[]): void {
     for (const frame of frames) {
       if (this.closing) return;
       if (this.leaving) {
@@ -267,7 +270,7 @@ export class Session extends Connection implements Peer, View {
         continue;
       }
       if (frame.kind === 'too_long') {
-        this.onTooLong(frame.head);
+        this.onTooLong(frame);
         continue;
       }
       this.longLinesInARow = 0;
@@ -313,21 +316,21 @@ export class Session extends Connection implements Peer, View {
     this.onFrame(bytes);
   }
 
-  /** A line too long to read (`head`: its first bytes); before login it may wait behind a login being checked. */
-  private onTooLong(head?: Buffer): void {
+  /** A line too long to read (`ends`: its first and last bytes); before login it may wait behind a login being checked. */
+  private onTooLong(ends?: DiscardedEnds): void {
     if (!this.user && this.handshake?.tooLong() === true) return;
-    this.lineTooLong(head);
+    this.lineTooLong(ends);
   }
 
   /**
    * A line too long to read: refused in its turn, with its request's id when
-   * its first bytes name one (§4: one reply per id); three in a row close
-   * the connection.
+   * its first or last bytes name one (§4: one reply per id); three in a row
+   * close the connection.
    */
-  private lineTooLong(head?: Buffer): void {
+  private lineTooLong(ends?: DiscardedEnds): void {
     this.longLinesInARow++;
     const max = this.deps.config.maxLineBytes;
-    const id = this.user && head ? this.codec.discardedId(head) : undefined;
+    const id = this.user && ends ? this.codec.discardedId(ends.head, ends.tail) : undefined;
     if (this.longLinesInARow >= MAX_LONG_LINES_IN_A_ROW) {
       if (id !== undefined) (this.unread ??= []).push(id);
       this.closeForAbuse(

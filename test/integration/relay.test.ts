@@ -232,7 +232,7 @@ test('an over-long line sent right after the alias is refused after the welcome,
   await textFence(d);
 });
 
-test('an over-long JSON request is refused with its id when its first bytes name it, and only then', async (t) => {
+test('an over-long JSON request is refused with its id when its first or last bytes name it, and only then', async (t) => {
   const { port } = await serve(t, { maxLineBytes: 1000 });
   const bot = await jsonUser(t, port, 'Bot', { history: 0 });
   const long = 'x'.repeat(5000);
@@ -245,6 +245,15 @@ test('an over-long JSON request is refused with its id when its first bytes name
   assert.equal((await expectJsonError(bot, 'line_too_long')).id, 'big2');
   bot.sendJson({ type: 'ping', id: 'between' }); // three long lines in a row would close it
   assert.deepEqual(await bot.nextJson(), { type: 'pong', id: 'between' });
+  // The id last, as JSON.stringify of {type, text, id} puts it: whole, and streamed in pieces.
+  bot.sendRaw(JSON.stringify({ type: 'say', text: long, id: 'last1' }) + '\r\n');
+  assert.equal((await expectJsonError(bot, 'line_too_long')).id, 'last1');
+  const last = JSON.stringify({ type: 'say', text: long, id: 'last2' });
+  for (let at = 0; at < last.length; at += 700) bot.sendRaw(last.slice(at, at + 700));
+  bot.sendRaw('\n');
+  assert.equal((await expectJsonError(bot, 'line_too_long')).id, 'last2');
+  bot.sendJson({ type: 'ping', id: 'between2' });
+  assert.deepEqual(await bot.nextJson(), { type: 'pong', id: 'between2' });
   // An "id" in the text or in an inner object is not the request's.
   const decoy = JSON.stringify({ type: 'say', text: '","id":"decoy" {"id":"x"}' + long });
   bot.sendRaw(decoy + '\n');

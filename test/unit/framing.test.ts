@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { LineFramer, type Frame } from '../../src/protocol/framing.js';
+import { DISCARDED_HEAD_BYTES, LineFramer, type Frame } from '../../src/protocol/framing.js';
 import { prng } from '../helpers/prng.js';
 
 const TOO_LONG = '<too_long>';
@@ -215,21 +215,58 @@ describe('LineFramer: too-long lines', () => {
     assert.deepEqual(feed(8, bytewise('x'.repeat(40) + '\r\nok\r\n')), [TOO_LONG, 'ok']);
   });
 
-  test('too_long is reported as soon as the held bytes overflow, before the LF', () => {
+  test('too_long is reported at the LF that ends the line, however long it streams first', () => {
     const framer = new LineFramer(8);
-    assert.deepEqual(framer.push(Buffer.from('x'.repeat(20))).map(show), [TOO_LONG]);
-    // The rest of that line, however long, produces nothing more.
+    assert.deepEqual(framer.push(Buffer.from('x'.repeat(20))).map(show), []);
     assert.deepEqual(framer.push(Buffer.from('y'.repeat(1000))).map(show), []);
     assert.deepEqual(framer.push(Buffer.from('z'.repeat(5))).map(show), []);
-    // Its LF ends the discard; the next line is delivered whole.
-    assert.deepEqual(framer.push(Buffer.from('zz\nfine\n')).map(show), ['fine']);
+    // Its LF ends the discard with one refusal; the next line is delivered whole.
+    assert.deepEqual(framer.push(Buffer.from('zz\nfine\n')).map(show), [TOO_LONG, 'fine']);
   });
 
   test('the text after the discarded line in the LF chunk is not lost', () => {
     const framer = new LineFramer(8);
-    assert.deepEqual(framer.push(Buffer.from('x'.repeat(20))).map(show), [TOO_LONG]);
-    assert.deepEqual(framer.push(Buffer.from('x\nhel')).map(show), []);
+    assert.deepEqual(framer.push(Buffer.from('x'.repeat(20))).map(show), []);
+    assert.deepEqual(framer.push(Buffer.from('x\nhel')).map(show), [TOO_LONG]);
     assert.deepEqual(framer.push(Buffer.from('lo\n')).map(show), ['hello']);
+  });
+
+  test('a discarded line keeps its first and last bytes (DISCARDED_HEAD_BYTES each), however it arrives', () => {
+    const line = 'H'.repeat(10) + 'm'.repeat(1000) + 'T'.repeat(10);
+    const head = line.slice(0, DISCARDED_HEAD_BYTES);
+    const tail = line.slice(-DISCARDED_HEAD_BYTES);
+    const rand = prng(7);
+    for (const chunks of [
+      [`${line}\r\n`],
+      bytewise(`${line}\n`),
+      randomChunks(`${line}\r\n`, rand),
+    ]) {
+      const framer = new LineFramer(100);
+      const frames = chunks.flatMap((c) => framer.push(Buffer.from(c, 'latin1')));
+      assert.equal(frames.length, 1);
+      const f = frames[0]!;
+      assert.ok(f.kind === 'too_long');
+      assert.equal(f.head.toString('latin1'), head);
+      assert.equal(f.tail.toString('latin1'), tail, 'the CR before the LF is not kept');
+    }
+  });
+
+  test('a line being discarded when the input ends is refused then, with its last bytes', () => {
+    const framer = new LineFramer(8);
+    assert.deepEqual(framer.push(Buffer.from('a'.repeat(30) + 'END')).map(show), []);
+    const last = framer.end();
+    assert.ok(last?.kind === 'too_long');
+    assert.match(last.tail.toString('latin1'), /aEND$/u);
+    assert.equal(framer.end(), undefined);
+    // A held over-long line without its LF (one byte over, the room a CR gets).
+    const held = new LineFramer(8);
+    held.push(Buffer.from('123456789'));
+    assert.equal(held.end()?.kind, 'too_long');
+    const fits = new LineFramer(8);
+    fits.push(Buffer.from('12345678'));
+    const f = fits.end();
+    assert.ok(f?.kind === 'line');
+    assert.equal(f.bytes.toString(), '12345678');
   });
 
   test('each of several too-long lines in a row gives its own too_long', () => {

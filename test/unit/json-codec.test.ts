@@ -14,6 +14,7 @@ import {
   JsonEncoder,
 } from '../../src/protocol/json-codec.js';
 import type { MessageEvent, ServerEvent } from '../../src/protocol/messages.js';
+import type { Decoded } from '../../src/protocol/codec.js';
 
 const J = (v: unknown): string => JSON.stringify(v);
 
@@ -652,7 +653,7 @@ test('JSON mode reads no telnet: 0xFF bytes are invalid UTF-8, U+FFFD each, and 
 
 test('discardedId: the top-level string id in the first bytes of a line, never one in a text or inner object', () => {
   const codec = new JsonCodec();
-  const id = (s: string): string | undefined => codec.discardedId(Buffer.from(s));
+  const id = (s: string): string | undefined => codec.discardedId(Buffer.from(s), Buffer.alloc(0));
   assert.equal(id('{"type":"say","id":"c7","text":"xxxx'), 'c7');
   assert.equal(id(' { "id" : "a\\"b\\u0041" , "text": "…'), 'a"bA');
   assert.equal(id('{"type":"say","text":"\\",\\"id\\":\\"decoy\\"","id":"real"'), 'real');
@@ -662,3 +663,43 @@ test('discardedId: the top-level string id in the first bytes of a line, never o
   assert.equal(id('{"id":7,"text":"x'), undefined);
   assert.equal(id(`{"id":"${'a'.repeat(129)}","text":"x`), undefined);
 });
+
+test('discardedId: the id as the last member of the top-level object, from the last bytes of a line', () => {
+  const codec = new JsonCodec();
+  const head = Buffer.from('{"type":"say","text":"xxxx');
+  const id = (tail: string): string | undefined => codec.discardedId(head, Buffer.from(tail));
+  assert.equal(id('xxxx","id":"c7"}'), 'c7');
+  assert.equal(id('xx" , "id" : "a\\"b" }  '), 'a"b', 'an escaped quote does not end the value');
+  assert.equal(id('xx","id":"c\\u0041"}'), 'cA');
+  assert.equal(id('x\\\\","id":"after a backslash"}'), 'after a backslash');
+  // Not the request's: in a text, in an inner object, not last, or not a string.
+  assert.equal(id('x \\",\\"id\\":\\"decoy\\"}"}'), undefined);
+  assert.equal(id('x","resume":{"id":"inner"}}'), undefined);
+  assert.equal(id('x","id":"first","room":"#a"}'), undefined);
+  assert.equal(id('x","id":7}'), undefined);
+  assert.equal(id(`x","id":"${'a'.repeat(129)}"}`), undefined);
+  // A first-bytes id wins over a last one.
+  assert.equal(
+    codec.discardedId(Buffer.from('{"id":"h","text":"x'), Buffer.from('x","id":"t"}')),
+    'h',
+  );
+});
+
+test('a line that is not valid JSON is refused with its id when a string id member can still be read (§4)', () => {
+  const codec = new JsonCodec();
+  const refusal = (line: string): Decoded => codec.decode(Buffer.from(line));
+  assert.deepEqual(pick(refusal('{"type":"say","id":"m1","text":')), ['bad_request', 'm1']);
+  assert.deepEqual(pick(refusal('{"type":"say" "id":"m2"}')), ['bad_request', 'm2']);
+  assert.deepEqual(pick(refusal('{"type":"say","text":"\\"id\\":\\"no\\"')), [
+    'bad_request',
+    undefined,
+  ]);
+  assert.deepEqual(pick(refusal('not json at all')), ['bad_request', undefined]);
+  const hello = codec.hello(Buffer.from('{"type":"hello","id":"h1","version":1,"name":'));
+  assert.equal(hello.kind, 'error');
+  assert.equal(hello.kind === 'error' && hello.id, 'h1');
+});
+
+function pick(d: Decoded): [string | undefined, string | undefined] {
+  return d.kind === 'error' ? [d.error.code, d.id] : [undefined, undefined];
+}
