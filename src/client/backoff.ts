@@ -59,10 +59,12 @@ export class Redial {
    * Plan the attempt after a drop or a failed attempt. `retryAfterMs`: the
    * server refused with a time to come back (its alias is held by a server
    * that stopped, §9): the same server then, rather than a dead one or a
-   * later backoff.
+   * later backoff. `asked`: the attempt that failed was the user's own.
    */
-  next(retryAfterMs?: number): { attempt: number; delayMs: number } {
-    this.attempt += 1;
+  next(retryAfterMs?: number, asked = false): { attempt: number; delayMs: number } {
+    // An attempt the user asked for (Enter while waiting) failing is no
+    // reason to wait longer than before it: the backoff stays where it was.
+    if (!asked || this.attempt === 0) this.attempt += 1;
     // Round robin: a server that died is likely still down; another may be up (§8).
     if (retryAfterMs === undefined) this.skip();
     const delayMs = retryAfterMs ?? backoffDelay(this.attempt, this.baseMs, this.maxMs);

@@ -79,7 +79,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.redial = new Redial(
       [{ host: options.host, port: options.port }, ...(options.failover ?? [])],
       options.backoffBaseMs ?? 1_000,
-      options.backoffMaxMs ?? 30_000,
+      // A chat server restarted is back in seconds: a longer ceiling left
+      // clients waiting well after it was up (the spread of jitter remains).
+      options.backoffMaxMs ?? 10_000,
     );
     // The hello's history and bot flag are in `options`, fixed for the Connection's life.
     this.login = new LoginState(options.name, options.password, options);
@@ -290,9 +292,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   /** `retryAfterMs`: when the server said to come back (see Redial.next). */
-  private scheduleReconnect(reason: string, retryAfterMs?: number): void {
+  private scheduleReconnect(reason: string, retryAfterMs?: number, asked = false): void {
     this.state = 'waiting';
-    const { attempt, delayMs } = this.redial.next(retryAfterMs);
+    const { attempt, delayMs } = this.redial.next(retryAfterMs, asked);
     this.emit('reconnecting', { attempt, delayMs, reason, server: this.server });
     this.retryTimer = setTimeout(() => this.redialNow(), delayMs);
   }
@@ -305,11 +307,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   retryNow(): boolean {
     if (this.state !== 'waiting') return false;
     clearTimeout(this.retryTimer);
-    this.redialNow();
+    this.redialNow(true);
     return true;
   }
 
-  private redialNow(): void {
+  /** `asked`: the user asked for this attempt (retryNow). */
+  private redialNow(asked = false): void {
     this.open().catch((err: ConnectError) => {
       if (this.state === 'closed') return;
       if (asksPassword(err) && this.login.password === undefined) {
@@ -332,7 +335,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
           err.code,
         );
       } else {
-        this.scheduleReconnect(err.message, err.retryAfterMs);
+        this.scheduleReconnect(err.message, err.retryAfterMs, asked);
       }
     });
   }

@@ -356,6 +356,29 @@ describe('Connection', () => {
     assert.equal(conn.retryNow(), false, 'already connecting');
   });
 
+  it('a retryNow that fails leaves the backoff where it was: the next wait is no longer', async (t) => {
+    const { server, conn } = await setup(t, {
+      reconnect: true,
+      backoffBaseMs: 60_000,
+      backoffMaxMs: 600_000,
+    });
+    const { peer } = await handshake(server, conn);
+    const attempts: number[] = [];
+    conn.on('reconnecting', (r: { attempt: number }) => attempts.push(r.attempt));
+    let reconnecting = within(once(conn, 'reconnecting'), 5000, 'reconnecting');
+    peer.socket.destroy();
+    await reconnecting;
+    for (let i = 1; i <= 2; i++) {
+      reconnecting = within(once(conn, 'reconnecting'), 5000, 'reconnecting again');
+      assert.equal(conn.retryNow(), true);
+      const again = await within(server.peer(i), 5000, 'the retry');
+      await again.next();
+      again.socket.destroy(); // still not back
+      await reconnecting;
+    }
+    assert.deepEqual(attempts, [1, 1, 1]);
+  });
+
   it('after a refusal with retryAfterMs (its alias held by a dead server), tries the same server after that long', async (t) => {
     const other = new FakeServer();
     const otherPort = await other.listen();
