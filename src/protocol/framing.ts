@@ -132,7 +132,7 @@ export class LineFramer {
       this.pendingBytes = 0;
       // Buffer.concat copies at most the length it is given.
       const head = Buffer.concat(parts, Math.min(DISCARDED_HEAD_BYTES, total));
-      let tail = Buffer.alloc(0);
+      let tail: Buffer = Buffer.alloc(0);
       for (const p of parts) tail = lastBytes(tail, p);
       this.discard = { head, tail };
       return;
