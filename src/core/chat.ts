@@ -7,6 +7,7 @@
  * (announce.ts), Membership (membership.ts), Logins (login.ts), Welcomes
  * (welcome.ts), Streams (streams.ts), Cluster (cluster.ts), ack-order.ts.
  */
+import { DroppedGuests } from './dropped-guests.js';
 import type { Limits, Request, ServerEvent, SystemEvent } from '../protocol/messages.js';
 import type { AuditRecord, Store, TopicRecord } from '../store/store.js';
 import { ChatError } from '../protocol/errors.js';
@@ -103,6 +104,9 @@ export class Chat implements ChatContext {
   readonly renewAll = (): Promise<void> => this.cluster.renewAll();
   readonly whoIn: ChatContext['whoIn'] = (roomKey, local) => this.cluster.whoIn(roomKey, local);
   readonly remoteUser: ChatContext['remoteUser'] = (raw) => this.cluster.remoteUser(raw);
+  readonly droppedGuests = new DroppedGuests();
+  readonly droppedGuest: ChatContext['droppedGuest'] = (key) =>
+    this.droppedGuests.find(key, this.now());
   readonly remotePresence: ChatContext['remotePresence'] = () => this.cluster.remotePresence();
   /** The last read of mutes and topic locks that another node's signal started. */
   private moderationRead: Promise<void> = Promise.resolve();

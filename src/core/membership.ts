@@ -173,6 +173,12 @@ export class Membership {
     const chat = this.chat;
     if (!user.connected) return;
     user.connected = false;
+    // A JSON guest holds its session token and comes back as itself (text
+    // and IRC guests never see theirs): its private messages may wait a moment.
+    const dropped = reason === 'connection lost' || reason === 'timed out';
+    if (dropped && !user.account && user.peer.mode === 'json') {
+      chat.droppedGuests.remember(user.name.key, user.name.display, user.privateStream, chat.now());
+    }
     // A dropped connection may come back and resume (§5); leaving for good ends them first.
     chat.transfers.suspend(user);
     // A kick is moderation everyone in the rooms reads, big rooms too (§2);

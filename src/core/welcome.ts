@@ -55,6 +55,7 @@ export class Welcomes {
     const session = account ? undefined : (hello.session ?? newSessionToken());
     if (session !== undefined) user.guestId = guestIdOf(session);
     this.chat.logins.addUser(user);
+    this.chat.droppedGuests.forget(name.key);
     const privateReady = this.chat.streams.subscribePrivate(user, newGuest && !account);
 
     const joined =
@@ -82,9 +83,11 @@ export class Welcomes {
     // first read flushes pending appends, which must not reach a stream whose
     // replay has not started yet (they would arrive live, then again replayed).
     for (const t of targets) user.hold(t.key);
-    // An account's private messages that came while it was offline (§4 dm):
-    // replayed once, unasked, unless the client resumes `@` itself.
-    const inbox = account && !dms ? privateTarget(this.chat, user) : undefined;
+    // An account's private messages that came while it was offline (§4 dm),
+    // or a returning guest's while its connection was down: replayed once,
+    // unasked, unless the client resumes `@` itself.
+    const returning = account !== undefined || (hello.session !== undefined && !newGuest);
+    const inbox = returning && !dms ? privateTarget(this.chat, user) : undefined;
     if (inbox) user.hold(inbox.key);
     void this.chat.cluster.markPresent(user);
     // Resume order (docs/architecture.md): every stream is subscribed (its live messages

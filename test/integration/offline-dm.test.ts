@@ -14,7 +14,7 @@ import {
   textUser,
 } from '../helpers/fixtures.js';
 import { createAccount, jsonLogin, textAlias } from '../helpers/security.js';
-import type { LineClient } from '../helpers/line-client.js';
+import { LineClient } from '../helpers/line-client.js';
 
 const PW = 'bobs long password';
 
@@ -107,4 +107,60 @@ test('a dm to an account signed in under another alias is live: not "offline", n
 
   // Read live, so nothing waits for the next login.
   await loginWithNothingWaiting(t, server.port);
+});
+
+test('a dm to a JSON guest whose connection just dropped waits for it to come back with its session; not for a text guest, nor for one that quit', async (t) => {
+  const server = await serve(t);
+  const ann = await jsonUser(t, server.port, 'Ann', { history: 0 });
+  const session = 'carols-own-session-token-0001';
+  const carol = await jsonUser(t, server.port, 'Carol', { session });
+  const joined = await ann.waitForJson((o) => o.type === 'system' && o.event === 'join');
+  assert.equal(joined.user, 'Carol');
+  carol.socket.resetAndDestroy(); // a network blip: the server sees the connection lost
+  const gone = await ann.waitForJson((o) => o.type === 'system' && o.event === 'quit');
+  assert.equal(gone.reason, 'connection lost');
+
+  ann.sendJson({ type: 'dm', id: 'g1', to: 'carol', text: 'are you back?' });
+  const ack = await ann.waitForJson((o) => o.id === 'g1');
+  assert.equal(ack.type, 'ack', JSON.stringify(ack));
+  assert.equal(ack.offline, true);
+  assert.equal(ack.name, 'Carol');
+
+  // Another guest taking the alias meanwhile is someone else: it reads nothing of hers.
+  const other = await jsonUser(t, server.port, 'Carol', { history: 0 });
+  await jsonFence(other);
+  assert.equal(
+    other.lines.some((l) => l.includes('are you back')),
+    false,
+  );
+  other.sendJson({ type: 'quit' });
+  await ann.waitForJson((o) => o.type === 'system' && o.event === 'quit' && o.reason === 'quit');
+  // She quit: nobody is waited for under that alias now.
+  ann.sendJson({ type: 'dm', id: 'g2', to: 'Carol', text: 'hello?' });
+  await expectJsonError(ann, 'not_found', 'g2');
+
+  // Carol herself, back with her session and no resume: the message follows the welcome, once.
+  const back = await LineClient.json(server.port, 'Carol', { session });
+  t.after(() => back.close());
+  const inbox = await back.waitForJson((o) => o.type === 'history' && o.room === '@');
+  assert.deepEqual(
+    (inbox.messages as Array<Record<string, unknown>>).map((m) => [m.from, m.text]),
+    [['Ann', 'are you back?']],
+  );
+  back.close();
+  const again = await jsonUser(t, server.port, 'Carol', { session });
+  await jsonFence(again);
+  assert.equal(
+    again.lines.some((l) => l.includes('"room":"@"')),
+    false,
+    'delivered once',
+  );
+
+  // A text guest cannot come back as itself (no token): refused as before.
+  const cy = await textUser(t, server.port, 'Cy');
+  await ann.waitForJson((o) => o.type === 'system' && o.event === 'join' && o.user === 'Cy');
+  cy.socket.resetAndDestroy();
+  await ann.waitForJson((o) => o.type === 'system' && o.event === 'quit' && o.user === 'Cy');
+  ann.sendJson({ type: 'dm', id: 'g3', to: 'Cy', text: 'hello?' });
+  await expectJsonError(ann, 'not_found', 'g3');
 });

@@ -5,6 +5,7 @@
  * the bookkeeping behind them lives in one place in the chat (membership.ts
  * for rooms, renames and removals; announce.ts for what others are told).
  */
+import type { DroppedGuest } from '../dropped-guests.js';
 import type { CommandSpec } from '../../protocol/commands.js';
 import type {
   Limits,
@@ -102,6 +103,8 @@ export interface ChatContext {
   afterFanOut(room: Room, seq: number, then: () => void): void | Promise<void>;
   /** A user online on another node, or undefined. */
   remoteUser(raw: string): Promise<Owner | undefined>;
+  /** The guest whose connection dropped a moment ago under alias `key` (folded), if any (dropped-guests.ts). */
+  droppedGuest(key: string): DroppedGuest | undefined;
   /** Users online on other nodes, from their `*` presence (away, rooms, last active). */
   remotePresence(): Promise<Presence[]>;
   /** Send a system event to the user `key` (folded alias) held by another node. */

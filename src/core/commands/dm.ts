@@ -76,22 +76,32 @@ export const dm = defineCommand('dm', async (ctx, user, req) => {
       return;
     }
     if (!(err instanceof ChatError) || err.code !== 'not_found') throw err;
-    // Nobody online by that name: an account still gets it at its next login (§4 dm).
+    // Nobody online by that name: an account still gets it at its next
+    // login (§4 dm), and a guest whose connection just dropped when it comes back.
     const account = await ctx.store.getAccount(foldKey(req.to.trim()));
-    if (!account) {
+    const dropped = account ? undefined : ctx.droppedGuest(foldKey(req.to.trim()));
+    if (account) {
+      // Signed in under another alias (a /nick keeps the account): live, not offline.
+      const here = sessionOfAccount(ctx.users, account.key);
+      target = here ?? {
+        name: { display: account.name, key: account.key },
+        away: '',
+        privateStream: accountStream(account.key),
+      };
+      offline = here === undefined && !(await onlineElsewhere(ctx, account.key));
+    } else if (dropped) {
+      target = {
+        name: parseAlias(dropped.display),
+        away: '',
+        privateStream: dropped.privateStream,
+      };
+      offline = true;
+    } else {
       throw new ChatError(
         'not_found',
         `No one called ${req.to.trim().slice(0, 40)} is online (private messages wait only for registered accounts)`,
       );
     }
-    // Signed in under another alias (a /nick keeps the account): live, not offline.
-    const here = sessionOfAccount(ctx.users, account.key);
-    target = here ?? {
-      name: { display: account.name, key: account.key },
-      away: '',
-      privateStream: accountStream(account.key),
-    };
-    offline = here === undefined && !(await onlineElsewhere(ctx, account.key));
   }
   if (target === user) {
     throw new ChatError('bad_request', 'You cannot send a private message to yourself');
