@@ -52,6 +52,25 @@ export function viewOf(t: Transfer, now: number): TransferView {
 
 const BAR_CELLS = 10;
 
+/** No byte moved for this long: the bar says stalled rather than a rate. */
+export const STALLED_MS = 3_000;
+
+/** How long the bytes done have stood still, from one draw of the bar to the next. */
+export class StallWatch {
+  private done = -1;
+  private since = 0;
+
+  /** `done` bytes at `now`: the time they have not moved, once that is STALLED_MS or more, else 0. */
+  observe(done: number, now: number): number {
+    if (done !== this.done) {
+      this.done = done;
+      this.since = now;
+    }
+    const still = now - this.since;
+    return still >= STALLED_MS ? still : 0;
+  }
+}
+
 function seconds(s: number): string {
   if (!Number.isFinite(s)) return '?';
   if (s < 60) return `${Math.ceil(s)}s`;
@@ -59,8 +78,11 @@ function seconds(s: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-/** A progress bar for the prompt: one transfer by name, several in aggregate. */
-export function progressText(views: readonly TransferView[]): string | undefined {
+/**
+ * A progress bar for the prompt: one transfer by name, several in aggregate.
+ * `stalledMs`: how long no byte has moved, when that is long enough to say.
+ */
+export function progressText(views: readonly TransferView[], stalledMs = 0): string | undefined {
   if (views.length === 0) return undefined;
   const size = views.reduce((n, v) => n + v.size, 0);
   const done = views.reduce((n, v) => n + v.done, 0);
@@ -75,7 +97,9 @@ export function progressText(views: readonly TransferView[]): string | undefined
   const paused = views.every((v) => v.state === 'paused');
   const tail = paused
     ? 'paused'
-    : `${humanBytes(Math.round(rate))}/s ETA ${rate > 0 ? seconds((size - done) / rate) : '?'}`;
+    : stalledMs > 0
+      ? `stalled ${seconds(stalledMs / 1000)}`
+      : `${humanBytes(Math.round(rate))}/s ETA ${rate > 0 ? seconds((size - done) / rate) : '?'}`;
   return `[${label} ${bar} ${Math.floor(fraction * 100)}% ${tail}]`;
 }
 

@@ -14,6 +14,8 @@ import {
   completeSendPath,
   parseTransferCommand,
   progressText,
+  StallWatch,
+  STALLED_MS,
   transferLines,
 } from '../../src/client/transfer-ui.js';
 import { whyUnreadable } from '../../src/client/transfer-send.js';
@@ -195,5 +197,33 @@ describe('whyUnreadable', () => {
     };
     assert.match(whyUnreadable(missing()), /^no such file/u);
     assert.equal(whyUnreadable(new Error('odd')), 'odd');
+  });
+});
+
+describe('a stalled transfer', () => {
+  it('StallWatch: stalled once no byte moved for STALLED_MS, and not once they move again', () => {
+    const w = new StallWatch();
+    assert.equal(w.observe(100, 0), 0);
+    assert.equal(w.observe(100, STALLED_MS - 1), 0);
+    assert.equal(w.observe(100, STALLED_MS + 5_000), STALLED_MS + 5_000);
+    assert.equal(w.observe(200, STALLED_MS + 6_000), 0);
+  });
+
+  it('the bar says stalled and for how long instead of a stale rate and ETA', () => {
+    const view = {
+      id: 'f',
+      direction: 'out' as const,
+      peer: 'bob',
+      name: 'ten.bin',
+      size: 1000,
+      done: 200,
+      state: 'sending',
+      rate: 8_000_000,
+    };
+    assert.equal(progressText([view], 8_000), '[↑ten.bin ██░░░░░░░░ 20% stalled 8s]');
+    assert.equal(
+      progressText([{ ...view, state: 'paused' }], 8_000),
+      '[↑ten.bin ██░░░░░░░░ 20% paused]',
+    );
   });
 });
