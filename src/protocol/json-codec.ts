@@ -538,7 +538,8 @@ export class JsonCodec implements Codec {
 
   encode(event: ServerEvent): Buffer {
     // An offline recipient is news the sender cannot guess: told with or without an id (§4 dm).
-    if (event.type === 'ack' && event.id === undefined && event.offline !== true) return EMPTY;
+    if (event.type === 'ack' && event.id === undefined && !(event.op === 'dm' && event.offline))
+      return EMPTY;
     return this.encoder.encode(event);
   }
 

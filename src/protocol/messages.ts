@@ -145,7 +145,10 @@ export interface AckEvent {
   bans?: BanInfo[];
   /** `join`, and `topic` when only asked: the room's topic with who set it and when, when it has one. */
   topic?: TopicInfo;
-  /** `dm`: the recipient, an account, is offline; it gets the message at its next login. */
+  /**
+   * `dm`: the recipient, an account, is offline; it gets the message at its
+   * next login. `mute`: nobody by that name is online; it applies at sign-in.
+   */
   offline?: true;
   /** `topic`: only operators may change this room's topic (§3 /topic -lock). */
   locked?: boolean;

@@ -122,7 +122,12 @@ export function ackPhrase(e: AckEvent): Phrase | undefined {
     case 'unignore':
       return ['No longer ignoring ', user(e.name)];
     case 'mute':
-      return [user(e.name), ' is muted', ...(e.text ? [` until ${readableTime(e.text)}`] : [])];
+      return [
+        user(e.name),
+        ' is muted',
+        ...(e.text ? [` until ${readableTime(e.text)}`] : []),
+        ...(e.offline ? [' (not online now: it applies when they sign in)'] : []),
+      ];
     case 'unmute':
       return [user(e.name), ' may speak again'];
     case 'passwd':

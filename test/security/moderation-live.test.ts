@@ -313,3 +313,19 @@ test('a muted user who comes back is told at once, after the welcome, that the m
   again.send('free again');
   await op.waitFor((l) => l.includes('<Zeta> free again'));
 });
+
+test('/mute of a name nobody online goes by says so: a typo mutes nobody who is here', async (t) => {
+  const server = await serve(t);
+  await createAccount(server, 'Op', OP_PW, true);
+  const op = await textLogin(t, server.port, 'Op', OP_PW);
+  await textUser(t, server.port, 'Zed');
+  await op.waitFor((l) => l === '* Zed joined #lobby');
+  op.send('/mute Zedd');
+  assert.equal(
+    await op.waitFor((l) => l.includes('muted')),
+    '* Zedd is muted (not online now: it applies when they sign in)',
+  );
+  op.send('/mute Zed');
+  assert.equal(await op.waitFor((l) => l.includes('muted')), '* Zed is muted');
+  await textFence(op);
+});

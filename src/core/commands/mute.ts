@@ -19,7 +19,14 @@ import { ack } from './reply.js';
 export async function muteTarget(
   ctx: ChatContext,
   raw: string,
-): Promise<{ keys: string[]; shown: string; operator: boolean; tell: (e: SystemEvent) => void }> {
+): Promise<{
+  keys: string[];
+  shown: string;
+  operator: boolean;
+  /** Nobody by that name is online anywhere: the mute waits for its sign-in. */
+  offline: boolean;
+  tell: (e: SystemEvent) => void;
+}> {
   const key = foldKey(raw.trim());
   // By alias, or an account's name while it goes by another alias here.
   const online = ctx.users.get(key) ?? sessionOfAccount(ctx.users, key);
@@ -28,6 +35,7 @@ export async function muteTarget(
       keys: muteKeys(online),
       shown: online.name.display,
       operator: online.account?.operator === true,
+      offline: false,
       tell: (e) => ctx.deliver(online, e),
     };
   }
@@ -39,6 +47,7 @@ export async function muteTarget(
     keys: account ? [accountOwner(account.key)] : [...guestKeys, 'n:' + name.key],
     shown: remote?.display ?? account?.name ?? name.display,
     operator: account?.operator === true,
+    offline: remote === undefined,
     tell: (e) => (remote ? ctx.tellRemote(foldKey(remote.display), e) : undefined),
   };
 }
@@ -60,7 +69,7 @@ export const mute = defineCommand('mute', (ctx, user, req) =>
     if (req.duration === undefined) ({ ms, rest } = leadingDuration(rest));
     ms = banDuration(ms);
     const reason = rest || undefined;
-    const { keys, shown, operator, tell } = await muteTarget(ctx, req.name);
+    const { keys, shown, operator, offline, tell } = await muteTarget(ctx, req.name);
     if (operator) throw new ChatError('forbidden', 'Operators cannot be muted');
     const now = ctx.nowMs();
     const expires = ms === undefined ? undefined : now + ms;
@@ -84,6 +93,8 @@ export const mute = defineCommand('mute', (ctx, user, req) =>
     ack(ctx, user, req, {
       name: shown,
       ...(expires !== undefined && { text: new Date(expires).toISOString() }),
+      // A typo mutes nobody who is here: the operator is told (a trial's `/mute Zed`).
+      ...(offline && { offline: true as const }),
     });
   }),
 );
