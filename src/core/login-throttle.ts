@@ -17,6 +17,10 @@
  * it right, leaves nothing behind for the others behind the same address.
  * Checks under way count as failures until answered, so guesses sent in
  * parallel get no more answers than guesses sent one by one.
+ *
+ * An "address" of a password check is the connection's Peer.loginKey where
+ * it has one: on a shared host, a local user at 127.0.0.1, so one user's
+ * guesses lock an account for that user only (docs/security.md).
  */
 import { ChatError } from '../protocol/errors.js';
 
@@ -89,6 +93,13 @@ class Tally {
 
 const pairKey = (address: string, account: string): string => `${account}\n${address}`;
 
+/**
+ * The address of a login key: a key may name a local user at an address
+ * (`127.0.0.1 uid 1000`, Peer.loginKey), whose address-wide lock is the
+ * address's: guest logins, never looked up, are keyed by address alone.
+ */
+const addressOf = (key: string): string => key.split(' ', 1)[0]!;
+
 function minutes(ms: number): string {
   return `${Math.max(1, Math.ceil(ms / 60_000))} min`;
 }
@@ -131,7 +142,11 @@ export class LoginThrottle {
    * plus checks under way reach the address limit. Every login (guests too).
    */
   assertAllowed(address: string): void {
-    const left = this.byAddress.locked(address, this.now());
+    const now = this.now();
+    const left = Math.max(
+      this.byAddress.locked(address, now),
+      this.byAddress.locked(addressOf(address), now),
+    );
     if (left > 0) {
       throw new ChatError(
         'rate_limited',
@@ -225,6 +240,7 @@ export class LoginThrottle {
     }
     if (fromAddress.length >= this.opts.addressFailures) {
       this.byAddress.lockedUntil.set(address, at + this.opts.lockoutMs);
+      this.byAddress.lockedUntil.set(addressOf(address), at + this.opts.lockoutMs);
       this.byAddress.failures.delete(address);
     }
     if (this.byAddress.failures.size + this.byAccount.failures.size > SWEEP_AT) this.sweep();

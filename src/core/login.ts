@@ -94,10 +94,11 @@ export class Logins {
     if (ban && !account?.operator) throw new ChatError('banned', banMessage(ban));
     if (account) {
       // A locked account is said before its password is asked for.
-      this.throttle.assertAccountAllowed(peer.address, account.key, account.name, account.hash);
+      const who = peer.loginKey ?? peer.address;
+      this.throttle.assertAccountAllowed(who, account.key, account.name, account.hash);
       if (hello.password === undefined) throw new PasswordNeeded(account.name);
       try {
-        await this.checkPassword(peer.address, account, hello.password);
+        await this.checkPassword(who, account, hello.password);
       } catch (err) {
         // An operator passes its address's ban only with the right password:
         // a wrong one from a banned address says banned, not "try again".

@@ -18,6 +18,11 @@ export interface Peer {
   readonly id: string;
   /** The client's IP address: for bans and login throttling, never shown to other users. */
   readonly address: string;
+  /**
+   * Whom a wrong password counts against (§2 login limits), when finer than
+   * `address`: on a shared host, the local user of a loopback connection.
+   */
+  readonly loginKey?: string;
   /** The codec's mode (`json`, `text`): only JSON clients can take part in file transfers (§5). */
   readonly mode?: string;
   send(event: ServerEvent): void;
