@@ -93,13 +93,6 @@ class Tally {
 
 const pairKey = (address: string, account: string): string => `${account}\n${address}`;
 
-/**
- * The address of a login key: a key may name a local user at an address
- * (`127.0.0.1 uid 1000`, Peer.loginKey), whose address-wide lock is the
- * address's: guest logins, never looked up, are keyed by address alone.
- */
-const addressOf = (key: string): string => key.split(' ', 1)[0]!;
-
 function minutes(ms: number): string {
   return `${Math.max(1, Math.ceil(ms / 60_000))} min`;
 }
@@ -142,11 +135,7 @@ export class LoginThrottle {
    * plus checks under way reach the address limit. Every login (guests too).
    */
   assertAllowed(address: string): void {
-    const now = this.now();
-    const left = Math.max(
-      this.byAddress.locked(address, now),
-      this.byAddress.locked(addressOf(address), now),
-    );
+    const left = this.byAddress.locked(address, this.now());
     if (left > 0) {
       throw new ChatError(
         'rate_limited',
@@ -240,7 +229,6 @@ export class LoginThrottle {
     }
     if (fromAddress.length >= this.opts.addressFailures) {
       this.byAddress.lockedUntil.set(address, at + this.opts.lockoutMs);
-      this.byAddress.lockedUntil.set(addressOf(address), at + this.opts.lockoutMs);
       this.byAddress.failures.delete(address);
     }
     if (this.byAddress.failures.size + this.byAccount.failures.size > SWEEP_AT) this.sweep();

@@ -93,10 +93,15 @@ export class Logins {
     // out everyone else there, never the operators who may lift it.
     if (ban && !account?.operator) throw new ChatError('banned', banMessage(ban));
     if (account) {
-      // A locked account is said before its password is asked for.
-      const who = peer.loginKey ?? peer.address;
+      // A locked account is said before its password is asked for, as far
+      // as the address tells: on a shared host, which local user is asking
+      // is read only with a password to check (Peer.loginKey).
+      if (hello.password === undefined) {
+        this.throttle.assertAccountAllowed(peer.address, account.key, account.name, account.hash);
+        throw new PasswordNeeded(account.name);
+      }
+      const who = (await peer.loginKey?.()) ?? peer.address;
       this.throttle.assertAccountAllowed(who, account.key, account.name, account.hash);
-      if (hello.password === undefined) throw new PasswordNeeded(account.name);
       try {
         await this.checkPassword(who, account, hello.password);
       } catch (err) {

@@ -21,8 +21,9 @@ export interface Peer {
   /**
    * Whom a wrong password counts against (§2 login limits), when finer than
    * `address`: on a shared host, the local user of a loopback connection.
+   * Asked only when a password is checked (it may read the kernel's tables).
    */
-  readonly loginKey?: string;
+  loginKey?(): Promise<string>;
   /** The codec's mode (`json`, `text`): only JSON clients can take part in file transfers (§5). */
   readonly mode?: string;
   send(event: ServerEvent): void;

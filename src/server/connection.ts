@@ -4,7 +4,7 @@
  * without bound, §6), closing after a flush, and per-connection logging.
  * Session (session.ts) puts the handshake and the chat on top.
  */
-import { isLoopbackAddress, loopbackUid } from './local-user.js';
+import { isLoopbackAddress, loopbackUidNow } from './local-user.js';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
@@ -116,9 +116,9 @@ export abstract class Connection {
    * one user's wrong passwords do not lock an account for all of them.
    * Looked up at each password check, not kept: an idle connection pays nothing.
    */
-  get loginKey(): string {
+  async loginKey(): Promise<string> {
     if (!isLoopbackAddress(this.address)) return this.address;
-    const uid = loopbackUid(this.remotePort, this.socket.localPort ?? 0);
+    const uid = await loopbackUidNow(this.remotePort, this.socket.localPort ?? 0);
     return uid === undefined ? this.address : `${this.address} uid ${uid}`;
   }
 

@@ -6,11 +6,11 @@
  * kernel's socket table names the owner of the client's end of the
  * connection; a wrong password then counts against that local user.
  *
- * Hand-rolled: no npm package reads it, and it is a short parse. Read only
- * for a password check (rare), never per connection or per line: with
- * 18,000 connections the table is megabytes.
+ * Hand-rolled: no npm package reads it, and it is one regex. Read only
+ * when a password is checked (rare), never per connection, per line or for
+ * a login that sends none: with 18,000 connections the table is megabytes.
  */
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 
 const TABLES = ['/proc/net/tcp', '/proc/net/tcp6'];
 
@@ -28,42 +28,49 @@ function loopbackHex(hex: string): boolean {
   );
 }
 
+/** A port as the socket tables write it: four upper-case hex digits. */
+function hexPort(port: number): string {
+  return port.toString(16).toUpperCase().padStart(4, '0');
+}
+
 /**
  * The uid owning the client end of the loopback connection from
- * `clientPort` to `serverPort`, from the socket tables' text (`tables`,
- * for tests); undefined when not found (not Linux, or it closed).
+ * `clientPort` to `serverPort`, in the socket tables' text; undefined when
+ * not found (not Linux, or it closed). One regex over each table, not a
+ * split into lines: with thousands of connections a table is megabytes.
  */
 export function loopbackUid(
   clientPort: number,
   serverPort: number,
-  tables: readonly string[] = readTables(),
+  tables: readonly string[],
 ): number | undefined {
+  // sl local_address rem_address st tx:rx tr:when retrnsmt uid: the client's
+  // own socket has the client's port locally and the server's as its peer.
+  const line = new RegExp(
+    `^ *\\d+: ([0-9A-F]+):${hexPort(clientPort)} [0-9A-F]+:${hexPort(serverPort)} \\S+ \\S+ \\S+ \\S+ +(\\d+) `,
+    'gmu',
+  );
   for (const table of tables) {
-    for (const line of table.split('\n')) {
-      // sl local_address rem_address st … uid: the client's own socket has
-      // the client's port locally and the server's as its peer.
-      const f = line.trim().split(/\s+/u);
-      if (f.length < 8 || f[0] === 'sl') continue;
-      const [localAddr, localPort] = f[1]!.split(':');
-      const remPort = f[2]!.split(':')[1];
-      if (localAddr === undefined || localPort === undefined || remPort === undefined) continue;
-      if (parseInt(localPort, 16) !== clientPort || parseInt(remPort, 16) !== serverPort) continue;
-      if (!loopbackHex(localAddr)) continue;
-      const uid = Number(f[7]);
-      return Number.isSafeInteger(uid) ? uid : undefined;
+    for (const m of table.matchAll(line)) {
+      if (loopbackHex(m[1]!)) return Number(m[2]);
     }
   }
   return undefined;
 }
 
-function readTables(): string[] {
-  const out: string[] = [];
-  for (const path of TABLES) {
-    try {
-      out.push(readFileSync(path, 'latin1'));
-    } catch {
+/**
+ * The uid behind a loopback client (its port and the server's), read from
+ * the kernel's tables without blocking the event loop on their size.
+ */
+export async function loopbackUidNow(
+  clientPort: number,
+  serverPort: number,
+): Promise<number | undefined> {
+  const tables = await Promise.all(
+    TABLES.map((path) =>
       // No such table (not Linux, or no IPv6): the address alone then.
-    }
-  }
-  return out;
+      readFile(path, 'latin1').catch(() => ''),
+    ),
+  );
+  return loopbackUid(clientPort, serverPort, tables);
 }

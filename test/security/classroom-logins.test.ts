@@ -90,7 +90,7 @@ test('a class of 40 behind one address: a storm on one account locks that accoun
   assert.equal(away.type, 'welcome', JSON.stringify(away));
 });
 
-test('--login-address-failures locks every login from an address that guesses across accounts', async (t) => {
+test('--login-address-failures locks every password login of the one who guesses across accounts', async (t) => {
   const server = await serve(t, {
     acceptsPerSecond: 1000,
     loginFreeFailures: 1000,
@@ -109,17 +109,15 @@ test('--login-address-failures locks every login from an address that guesses ac
     const a = await hello(await clientFrom(t, server.port, ELSEWHERE), name, 'guess');
     assert.equal(a.code, 'auth_failed', JSON.stringify(a));
   }
-  // One guess on each of four accounts: the address is locked, guests too.
-  for (const [name, password] of [
-    ['Eve', 'Eve password'],
-    ['Guest', ''],
-  ] as const) {
-    const c = await clientFrom(t, server.port, ELSEWHERE);
-    c.sendJson({ type: 'hello', version: 1, name, ...(password && { password }) });
-    const o = await c.waitForJson((x) => x.type === 'welcome' || x.type === 'error', WAIT_MS);
-    assert.equal(o.code, 'rate_limited', JSON.stringify(o));
-    assert.match(String(o.message), /from your address/u);
-  }
+  // One guess on each of four accounts: the guesser is locked, even with a
+  // right password. On loopback the guesser is this local user
+  // (docs/security.md, shared hosts), so a guest login, never looked up,
+  // still gets in; a NAT's address is locked whole (test/security/login-throttle.test.ts).
+  const c0 = await clientFrom(t, server.port, ELSEWHERE);
+  c0.sendJson({ type: 'hello', version: 1, name: 'Eve', password: 'Eve password' });
+  const o = await c0.waitForJson((x) => x.type === 'welcome' || x.type === 'error', WAIT_MS);
+  assert.equal(o.code, 'rate_limited', JSON.stringify(o));
+  assert.match(String(o.message), /from your address/u);
   // The class's address is another one.
   const c = await clientFrom(t, server.port, NAT);
   assert.equal((await hello(c, 'Eve', 'Eve password')).type, 'welcome');

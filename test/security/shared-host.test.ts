@@ -95,3 +95,28 @@ test(
     assert.equal(await loginAs(65534, server.port, 'Teacher', 'the teacher password'), 'welcome');
   },
 );
+
+test(
+  'a local user spraying guesses across accounts locks itself, not the others on the host',
+  { skip: why },
+  async (t) => {
+    const server = await serve(t, { loginFreeFailures: 1000, loginAddressFailures: 4 });
+    for (const name of ['Ann', 'Ben', 'Cat', 'Dan', 'Teacher'])
+      await createAccount(server, name, `${name} password`);
+    for (const name of ['Ann', 'Ben', 'Cat', 'Dan'])
+      assert.equal(await loginAs(65534, server.port, name, 'guess'), 'error auth_failed');
+    assert.equal(
+      await loginAs(65534, server.port, 'Teacher', 'Teacher password'),
+      'error rate_limited',
+      'the sprayer is locked, even with a right password',
+    );
+    assert.equal(await loginAs(0, server.port, 'Teacher', 'Teacher password'), 'welcome');
+    const guest = await LineClient.connect(server.port);
+    t.after(() => guest.close());
+    guest.sendJson({ type: 'hello', version: 1, name: 'Visitor' });
+    assert.equal(
+      (await guest.waitForJson((o) => o.type === 'welcome' || o.type === 'error')).type,
+      'welcome',
+    );
+  },
+);
