@@ -6,7 +6,8 @@
  * blip cost a guest every private message sent while it was away.
  *
  * Only drops (`connection lost`, `timed out`): a guest that quit, was
- * kicked or replaced is not waited for. The stream is the guest's own
+ * kicked or replaced is not waited for. Kept by the node it dropped from:
+ * a dm sent on another node meanwhile is refused as before. The stream is the guest's own
  * (its session's), so another guest who takes the alias meanwhile never
  * reads them (the bots issue's leak).
  */
@@ -27,16 +28,19 @@ export interface DroppedGuest {
 export class DroppedGuests {
   /** By alias key, oldest drop first (Map keeps insertion order). */
   private readonly byAlias = new Map<string, DroppedGuest>();
+  /** The alias key each guest (its private stream) dropped under. */
+  private readonly aliasOf = new Map<StreamKey, string>();
 
   constructor(private readonly waitMs = DROPPED_GUEST_MS) {}
 
   remember(key: string, display: string, privateStream: StreamKey, now: number): void {
-    this.byAlias.delete(key);
+    this.forget(key);
     this.byAlias.set(key, { display, privateStream, at: now });
+    this.aliasOf.set(privateStream, key);
     this.prune(now);
     if (this.byAlias.size > MAX_DROPPED) {
       const oldest = this.byAlias.keys().next().value;
-      if (oldest !== undefined) this.byAlias.delete(oldest);
+      if (oldest !== undefined) this.forget(oldest);
     }
   }
 
@@ -44,19 +48,31 @@ export class DroppedGuests {
   find(key: string, now: number): DroppedGuest | undefined {
     const g = this.byAlias.get(key);
     if (g && now - g.at < this.waitMs) return g;
-    if (g) this.byAlias.delete(key);
+    if (g) this.forget(key);
     return undefined;
   }
 
-  /** Someone signed in under alias `key`: the dropped guest is no longer who it names. */
-  forget(key: string): void {
+  /**
+   * Someone signed in under alias `key`, or the guest of `privateStream`
+   * came back (under any alias): nobody is waited for there any more.
+   */
+  signedIn(key: string, privateStream: StreamKey): void {
+    this.forget(key);
+    const old = this.aliasOf.get(privateStream);
+    if (old !== undefined) this.forget(old);
+  }
+
+  private forget(key: string): void {
+    const g = this.byAlias.get(key);
+    if (!g) return;
     this.byAlias.delete(key);
+    this.aliasOf.delete(g.privateStream);
   }
 
   private prune(now: number): void {
     for (const [key, g] of this.byAlias) {
       if (now - g.at < this.waitMs) return;
-      this.byAlias.delete(key);
+      this.forget(key);
     }
   }
 }

@@ -55,7 +55,7 @@ export class Welcomes {
     const session = account ? undefined : (hello.session ?? newSessionToken());
     if (session !== undefined) user.guestId = guestIdOf(session);
     this.chat.logins.addUser(user);
-    this.chat.droppedGuests.forget(name.key);
+    this.chat.droppedGuests.signedIn(name.key, user.privateStream);
     const privateReady = this.chat.streams.subscribePrivate(user, newGuest && !account);
 
     const joined =

@@ -164,3 +164,18 @@ test('a dm to a JSON guest whose connection just dropped waits for it to come ba
   ann.sendJson({ type: 'dm', id: 'g3', to: 'Cy', text: 'hello?' });
   await expectJsonError(ann, 'not_found', 'g3');
 });
+
+test('a dropped guest back under another alias is no longer waited for under the old one', async (t) => {
+  const server = await serve(t);
+  const ann = await jsonUser(t, server.port, 'Ann', { history: 0 });
+  const session = 'self-seven-session-token-0001';
+  const first = await jsonUser(t, server.port, 'Self7', { session });
+  await ann.waitForJson((o) => o.type === 'system' && o.event === 'join' && o.user === 'Self7');
+  first.socket.resetAndDestroy();
+  await ann.waitForJson((o) => o.type === 'system' && o.event === 'quit' && o.user === 'Self7');
+  const back = await jsonUser(t, server.port, 'Self7b', { session, history: 0 });
+  back.sendJson({ type: 'dm', id: 's1', to: 'Self7', text: 'note to self' });
+  await expectJsonError(back, 'not_found', 's1');
+  ann.sendJson({ type: 'dm', id: 's2', to: 'Self7', text: 'hello?' });
+  await expectJsonError(ann, 'not_found', 's2');
+});

@@ -15,13 +15,17 @@ test('a dropped guest is found until the wait is over, and not after', () => {
   assert.equal(d.find('carol', 1_000), undefined, 'forgotten once expired');
 });
 
-test('a later drop under the same alias replaces the earlier; a sign-in forgets it', () => {
+test('a later drop under the same alias replaces the earlier; a sign-in under it, or the guest back under another alias, ends the wait', () => {
   const d = new DroppedGuests(100);
   d.remember('carol', 'Carol', '@~one', 0);
   d.remember('carol', 'carol', '@~two', 50);
   assert.equal(d.find('carol', 120)?.privateStream, '@~two');
-  d.forget('carol');
+  d.signedIn('carol', '@~someone-else');
   assert.equal(d.find('carol', 120), undefined);
+  // The guest itself back as Self7b: nobody waits under Self7 for it.
+  d.remember('self7', 'Self7', '@~self', 200);
+  d.signedIn('self7b', '@~self');
+  assert.equal(d.find('self7', 210), undefined);
 });
 
 test('expired drops are pruned as new ones come, so the map does not grow with them', () => {
