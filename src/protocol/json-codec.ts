@@ -430,8 +430,10 @@ function topLevelId(text: string): string | undefined {
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (c === '{' || c === '[') depth++;
-    else if (c === '}' || c === ']') depth--;
-    else if (c === '"') {
+    else if (c === '}' || c === ']') {
+      // The request object ended: what follows is not its (`{…} {"id":…}`).
+      if (--depth <= 0) return undefined;
+    } else if (c === '"') {
       const end = stringEnd(text, i);
       if (end < 0) return undefined;
       if (depth === 1 && text.slice(i, end + 1) === '"id"') {

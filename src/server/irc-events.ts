@@ -90,6 +90,8 @@ export class IrcEvents {
    * 353/366 right after the JOIN, before anything said in the channel.
    */
   private namesFirst: Map<string, ServerEvent[]> | undefined;
+  /** Remote joins whose operator lookup is under way, by room and user (folded). */
+  private opsAsked: Map<string, { user: string }> | undefined;
 
   constructor(private readonly h: EventHost) {}
 
@@ -155,6 +157,13 @@ export class IrcEvents {
   /** System events that depend on the recipient; true when handled here. */
   private system(e: SystemEvent): boolean {
     const h = this.h;
+    // A remote joiner that leaves before its operator lookup answers gets no MODE after its PART.
+    const leaves =
+      e.event === 'part' || e.event === 'quit' || e.event === 'kick' || e.event === 'nick';
+    if (this.opsAsked && e.user !== undefined && leaves) {
+      const who = foldKey(e.user);
+      for (const [key, asked] of this.opsAsked) if (asked.user === who) this.opsAsked.delete(key);
+    }
     switch (e.event) {
       case 'kick': {
         // The others get one QUIT (the shared encoding); the kicked user leaves each channel.
@@ -193,7 +202,13 @@ export class IrcEvents {
           if (joiner.account?.operator && joiner !== h.user) op(joiner.name.display);
         } else if (!h.deps.chat.options.solo) {
           // Joined on another node: its alias lease says whether it is an operator.
+          const who = foldKey(e.user);
+          const key = `${foldKey(room)}\n${who}`;
+          const asked = { user: who };
+          (this.opsAsked ??= new Map()).set(key, asked);
           void remoteOperator(h.deps.chat, e).then((nick) => {
+            if (this.opsAsked?.get(key) !== asked) return; // left, or joined again, meanwhile
+            this.opsAsked.delete(key);
             if (
               nick !== undefined &&
               this.channels.has(findRoom(h.deps.chat, room)?.name.key ?? room)

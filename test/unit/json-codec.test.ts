@@ -695,6 +695,11 @@ test('a line that is not valid JSON is refused with its id when a string id memb
     undefined,
   ]);
   assert.deepEqual(pick(refusal('not json at all')), ['bad_request', undefined]);
+  // Past the end of the request object is not the request.
+  assert.deepEqual(pick(refusal('{"type":"say","text":"x"} {"id":"second"}')), [
+    'bad_request',
+    undefined,
+  ]);
   const hello = codec.hello(Buffer.from('{"type":"hello","id":"h1","version":1,"name":'));
   assert.equal(hello.kind, 'error');
   assert.equal(hello.kind === 'error' && hello.id, 'h1');
