@@ -7,9 +7,9 @@
  *
  * Only drops (`connection lost`, `timed out`): a guest that quit, was
  * kicked or replaced is not waited for. Kept by the node it dropped from:
- * a dm sent on another node meanwhile is refused as before. The stream is the guest's own
- * (its session's), so another guest who takes the alias meanwhile never
- * reads them (the bots issue's leak).
+ * a dm sent on another node meanwhile is refused as before. The stream is
+ * the guest's own (its session's), so another guest who takes the alias
+ * meanwhile never reads them (the bots issue's leak).
  */
 import type { StreamKey } from '../store/store.js';
 
