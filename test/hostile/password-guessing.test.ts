@@ -89,6 +89,8 @@ test('a password-guessing loop is slowed, then the account is locked for its add
 
   // Locked out: the right password for Victim from that address is refused
   // too; the address itself is not (a guest from it, behind the same NAT, gets in).
+  // On loopback the lock is the local user's (docs/security.md), read with
+  // the password: the alias still gets the prompt, the password the refusal.
   for (const [line, code] of [
     [VICTIM, 'rate_limited'],
     ['Guest', undefined],
@@ -96,7 +98,15 @@ test('a password-guessing loop is slowed, then the account is locked for its add
     const c = await connectFrom(bench.port, from);
     t.after(() => c.close());
     c.send(line);
-    const answer = await c.waitFor((l) => l.startsWith('! ') || l.startsWith('* Welcome'), WAIT_MS);
+    const isAnswer = (l: string): boolean => l.startsWith('! ') || l.startsWith('* Welcome');
+    let answer = await c.waitFor(
+      (l) => isAnswer(l) || l.startsWith('* Victim is registered'),
+      WAIT_MS,
+    );
+    if (!isAnswer(answer)) {
+      c.send(PASSWORD);
+      answer = await c.waitFor(isAnswer, WAIT_MS);
+    }
     assert.equal(codeOf(answer), code, answer);
     c.close();
   }
