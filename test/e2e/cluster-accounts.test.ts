@@ -123,6 +123,17 @@ if (missing) {
         false,
         op.lines.join('\n'),
       );
+      // A mute of the account's name while it goes by another alias on the
+      // other node: online, so no "not online now", and told there at once.
+      op.send('/mute Kim 5m');
+      assert.match(
+        await op.waitFor((l) => l.includes('is muted')),
+        /^\* Kim is muted until [^(]+$/u,
+      );
+      await second.waitForJson((o) => o.type === 'system' && o.event === 'mute');
+      op.send('/unmute Kim');
+      await op.waitFor((l) => l.includes('may speak again'));
+      await second.waitForJson((o) => o.type === 'system' && o.event === 'unmute');
       // A mute of the alias mutes the account on its node, and says so there at once.
       op.send('/mute Kimmy 5m');
       assert.match(await op.waitFor((l) => l.includes('is muted')), /^\* Kimmy is muted until /u);

@@ -43,12 +43,19 @@ export async function muteTarget(
   const remote = await ctx.remoteUser(raw);
   const account = await ctx.store.getAccount(remote?.accountKey ?? name.key);
   const guestKeys = remote?.guest === undefined ? [] : [identityOf(undefined, remote.guest)];
+  // Where it is online: by the alias asked, or an account under another
+  // alias on another node (its presence names its identity).
+  let at = remote ? foldKey(remote.display) : undefined;
+  if (at === undefined && account) {
+    const owner = accountOwner(account.key);
+    at = (await ctx.remotePresence()).find((p) => p.identity === owner)?.key;
+  }
   return {
     keys: account ? [accountOwner(account.key)] : [...guestKeys, 'n:' + name.key],
     shown: remote?.display ?? account?.name ?? name.display,
     operator: account?.operator === true,
-    offline: remote === undefined,
-    tell: (e) => (remote ? ctx.tellRemote(foldKey(remote.display), e) : undefined),
+    offline: at === undefined,
+    tell: (e) => (at !== undefined ? ctx.tellRemote(at, e) : undefined),
   };
 }
 
