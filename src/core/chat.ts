@@ -163,8 +163,8 @@ export class Chat implements ChatContext {
     this.logins.assertNameNotBanned(name, account);
   readonly accountCreated: ChatContext['accountCreated'] = (account) =>
     this.logins.accountCreated(account);
-  readonly checkPassword: ChatContext['checkPassword'] = (address, account, password) =>
-    this.logins.checkPassword(address, account, password);
+  readonly checkPassword: ChatContext['checkPassword'] = (peer, account, password) =>
+    this.logins.checkPassword(peer, account, password);
   readonly assertAliasFree: ChatContext['assertAliasFree'] = (name, self, account) =>
     this.logins.assertAliasFree(name, self, account);
 

@@ -100,10 +100,8 @@ export class Logins {
         this.throttle.assertAccountAllowed(peer.address, account.key, account.name, account.hash);
         throw new PasswordNeeded(account.name);
       }
-      const who = (await peer.loginKey?.()) ?? peer.address;
-      this.throttle.assertAccountAllowed(who, account.key, account.name, account.hash);
       try {
-        await this.checkPassword(who, account, hello.password);
+        await this.checkPassword(peer, account, hello.password);
       } catch (err) {
         // An operator passes its address's ban only with the right password:
         // a wrong one from a banned address says banned, not "try again".
@@ -239,10 +237,16 @@ export class Logins {
   }
 
   /**
-   * Check an account's password for a client at `address`: slowed after a
-   * few failures, refused for a while after many (§2). Throws `auth_failed`.
+   * Check an account's password for `peer`: slowed after a few failures,
+   * refused for a while after many (§2). Throws `auth_failed`.
    */
-  async checkPassword(address: string, account: AccountRecord, password: string): Promise<void> {
+  async checkPassword(
+    peer: Pick<Peer, 'address' | 'loginKey'>,
+    account: AccountRecord,
+    password: string,
+  ): Promise<void> {
+    // Whom a wrong password counts against: the address, or a local user at it.
+    const address = (await peer.loginKey?.()) ?? peer.address;
     this.throttle.assertAccountAllowed(address, account.key, account.name, account.hash);
     const delay = this.throttle.begin(address, account.key);
     let ok: boolean;

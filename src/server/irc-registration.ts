@@ -110,7 +110,7 @@ export class IrcRegistration {
     try {
       const account = await chat.options.store.getAccount(foldKey(authcid.trim()));
       if (!account) throw new ChatError('auth_failed', 'No such account');
-      await chat.checkPassword((await h.loginKey?.()) ?? h.address, account, password);
+      await chat.checkPassword(h, account, password);
       h.note('info', { account: true }, 'irc sasl login');
       return account.name;
     } catch (err) {

@@ -24,7 +24,7 @@ import type {
   StoredMessage,
 } from '../../store/store.js';
 import type { Owner, Presence } from '../../store/lease.js';
-import type { Room, User } from '../model.js';
+import type { Peer, Room, User } from '../model.js';
 import type { Moderation } from '../moderation.js';
 import type { Transfers } from '../transfers.js';
 
@@ -70,8 +70,15 @@ export interface ChatContext {
    * store, so a demotion (or a grant) made with the CLI applies at once (§2).
    */
   isOperator(user: User): Promise<boolean>;
-  /** Check an account's password with login throttling (§2); throws `auth_failed`. */
-  checkPassword(address: string, account: AccountRecord, password: string): Promise<void>;
+  /**
+   * Check an account's password with login throttling (§2), counted against
+   * the peer's address or local user (Peer.loginKey); throws `auth_failed`.
+   */
+  checkPassword(
+    peer: Pick<Peer, 'address' | 'loginKey'>,
+    account: AccountRecord,
+    password: string,
+  ): Promise<void>;
 
   /** Build a system event stamped now. */
   system(

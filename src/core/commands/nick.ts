@@ -40,11 +40,7 @@ export const nick = defineCommand('nick', async (ctx, user, req) => {
         `${account.name} is registered: /nick ${account.name} password`,
       );
     }
-    await ctx.checkPassword(
-      (await user.peer.loginKey?.()) ?? user.peer.address,
-      account,
-      req.password,
-    );
+    await ctx.checkPassword(user.peer, account, req.password);
   }
   // The awaits above let others in: check again before taking the name; the
   // lease claim in rename() is what decides between nodes.

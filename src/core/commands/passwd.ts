@@ -17,7 +17,7 @@ export const passwd = defineCommand('passwd', async (ctx, user, req) => {
   const account = await ctx.store.getAccount(own.key);
   if (!account) throw new ChatError('not_found', `The account ${own.name} no longer exists`);
   try {
-    await ctx.checkPassword((await user.peer.loginKey?.()) ?? user.peer.address, account, req.old);
+    await ctx.checkPassword(user.peer, account, req.old);
   } catch (err) {
     // The login's wording ("Wrong password for Bob") did not say which of the two was wrong.
     if (err instanceof ChatError && err.code === 'auth_failed') {
