@@ -73,14 +73,18 @@ export class LineFramer {
         this.pendingBytes = 0;
       }
       if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, -1);
-      if (line.length > this.maxLineBytes) {
-        frames.push({
-          kind: 'too_long',
-          head: Buffer.from(line.subarray(0, DISCARDED_HEAD_BYTES)),
-          tail: Buffer.from(line.subarray(-DISCARDED_HEAD_BYTES)),
-        });
-      } else frames.push({ kind: 'line', bytes: line });
+      frames.push(this.frameOf(line));
     }
+  }
+
+  /** A whole line (CR dropped): itself, or the refusal of a line too long, with copies of its ends. */
+  private frameOf(line: Buffer): Frame {
+    if (line.length <= this.maxLineBytes) return { kind: 'line', bytes: line };
+    return {
+      kind: 'too_long',
+      head: Buffer.from(line.subarray(0, DISCARDED_HEAD_BYTES)),
+      tail: Buffer.from(line.subarray(-DISCARDED_HEAD_BYTES)),
+    };
   }
 
   /**
@@ -94,12 +98,7 @@ export class LineFramer {
     this.pending = undefined;
     this.pendingBytes = 0;
     if (line[line.length - 1] === CR) line = line.subarray(0, -1);
-    if (line.length <= this.maxLineBytes) return { kind: 'line', bytes: line };
-    return {
-      kind: 'too_long',
-      head: line.subarray(0, DISCARDED_HEAD_BYTES),
-      tail: line.subarray(-DISCARDED_HEAD_BYTES),
-    };
+    return this.frameOf(line);
   }
 
   /** The discarded line ends with `last` (its LF's chunk up to it): its refusal. */

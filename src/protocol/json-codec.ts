@@ -85,7 +85,11 @@ function idOf(obj: Record<string, unknown>): string | undefined {
  * waits for a reply with that id (§4).
  */
 function unparsedId(line: string): string | undefined {
-  const id = topLevelId(line);
+  return fitting(topLevelId(line));
+}
+
+/** An id read from raw text, if it is one a request may have (at most 128 characters). */
+function fitting(id: string | undefined): string | undefined {
   return id !== undefined && id.length <= 128 ? id : undefined;
 }
 
@@ -413,17 +417,10 @@ export class JsonEncoder {
 const EMPTY = Buffer.alloc(0);
 
 /**
- * JSON mode as a Codec (§4): a `hello` object, then one request object per
- * line; the server pings after silence. Acks go only to requests with an id
- * (without one there is nothing for a JSON client to match), but for a dm's
- * news that its recipient is offline.
- */
-/**
  * The string `id` member of the top-level object in the first bytes of a
  * discarded request line (JsonCodec.discardedId), or of a line JSON.parse
- * refused: a scan that steps over
- * strings and nested values, so an `"id"` inside a text or an inner object
- * is never taken for the request's.
+ * refused: a scan that steps over strings and nested values, so an `"id"`
+ * inside a text or an inner object is never taken for the request's.
  */
 function topLevelId(text: string): string | undefined {
   let depth = 0;
@@ -455,8 +452,8 @@ function topLevelId(text: string): string | undefined {
 
 /**
  * A string `id` that is the last member of the top-level object, from a
- * discarded line's last bytes (`…,"id":"c7"}`), where where a string starts
- * is not known. Unescaped quotes end strings in JSON, so `,"id":"…"` cannot
+ * discarded line's last bytes (`…,"id":"c7"}`), where it is not known where a
+ * string starts. Unescaped quotes end strings in JSON, so `,"id":"…"` cannot
  * be inside a text; the one `}` and the end of the line after it mean no
  * object encloses it, since `"id"` in an inner object is followed by at least
  * two closing brackets.
@@ -482,6 +479,12 @@ function stringEnd(text: string, start: number): number {
   return -1;
 }
 
+/**
+ * JSON mode as a Codec (§4): a `hello` object, then one request object per
+ * line; the server pings after silence. Acks go only to requests with an id
+ * (without one there is nothing for a JSON client to match), but for a dm's
+ * news that its recipient is offline.
+ */
 export class JsonCodec implements Codec {
   readonly mode = 'json';
   readonly heartbeat = true;
@@ -534,8 +537,7 @@ export class JsonCodec implements Codec {
   }
 
   discardedId(head: Buffer, tail: Buffer): string | undefined {
-    const id = unparsedId(head.toString('utf8')) ?? lastMemberId(tail.toString('utf8'));
-    return id !== undefined && id.length <= 128 ? id : undefined;
+    return unparsedId(head.toString('utf8')) ?? fitting(lastMemberId(tail.toString('utf8')));
   }
 
   encode(event: ServerEvent): Buffer {

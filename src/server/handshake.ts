@@ -27,7 +27,6 @@ const MAX_BACKLOG_LINES = 1000;
 /** When a login refused for an unreachable store may come back (`retryAfterMs`). */
 const UNAVAILABLE_RETRY_MS = 2000;
 
-/** What the handshake needs of its session. */
 /**
  * Send a refusal: `retryAfterMs` when a refused login may come back (a
  * stopped server's lease, §9); `id` the hello's (JSON), which its refusal
@@ -41,6 +40,7 @@ type RefusalSender = (
   detail?: ErrorDetail,
 ) => void;
 
+/** What the handshake needs of its session. */
 export interface HandshakeHost {
   readonly chat: Chat;
   readonly clock: Clock;
