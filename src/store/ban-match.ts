@@ -47,22 +47,12 @@ function ipv6Groups(ip: string): number[] {
   return [...left, ...zeros, ...right].map((g) => parseInt(g, 16));
 }
 
-/** Groups as RFC 5952 writes them (lower case, the longest run of zero groups as `::`). */
+/**
+ * Groups as RFC 5952 writes them (lower case, the longest run of zero
+ * groups as `::`): the WHATWG URL parser's serializer does exactly that.
+ */
 function canonicalIpv6(groups: number[]): string {
-  let best = { at: -1, len: 0 };
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > best.len && j - i > 1) best = { at: i, len: j - i };
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (best.at < 0) return hex.join(':');
-  return `${hex.slice(0, best.at).join(':')}::${hex.slice(best.at + best.len).join(':')}`;
+  return new URL(`http://[${groups.map((g) => g.toString(16)).join(':')}]`).hostname.slice(1, -1);
 }
 
 /** Whether an address ban's value (an address or a CIDR block) covers `address`. */
