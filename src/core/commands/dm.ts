@@ -57,12 +57,13 @@ async function onlineElsewhere(ctx: ChatContext, key: string): Promise<boolean> 
 
 /** Store a private message in the recipient's own stream (its identity's, not its alias's: §4). */
 export const dm = defineCommand('dm', async (ctx, user, req) => {
-  const key = idempotencyKey(user, '@' + foldKey(req.to.trim()), req.id);
+  const toKey = foldKey(req.to.trim());
+  const key = idempotencyKey(user, '@' + toKey, req.id);
   const action = req.action ?? false;
   let target: Pick<User, 'name' | 'away' | 'privateStream'>;
   let offline = false;
   try {
-    const remote = ctx.users.has(foldKey(req.to.trim())) ? undefined : await ctx.remoteUser(req.to);
+    const remote = ctx.users.has(toKey) ? undefined : await ctx.remoteUser(req.to);
     // A user on another node: its node follows its private stream.
     target = remote ? await remoteTarget(ctx, remote) : ctx.findUser(req.to);
   } catch (err) {
@@ -78,8 +79,8 @@ export const dm = defineCommand('dm', async (ctx, user, req) => {
     if (!(err instanceof ChatError) || err.code !== 'not_found') throw err;
     // Nobody online by that name: an account still gets it at its next
     // login (§4 dm), and a guest whose connection just dropped when it comes back.
-    const account = await ctx.store.getAccount(foldKey(req.to.trim()));
-    const dropped = account ? undefined : ctx.droppedGuest(foldKey(req.to.trim()));
+    const account = await ctx.store.getAccount(toKey);
+    const dropped = account ? undefined : ctx.droppedGuest(toKey);
     if (account) {
       // Signed in under another alias (a /nick keeps the account): live, not offline.
       const here = sessionOfAccount(ctx.users, account.key);
