@@ -80,6 +80,8 @@ export class ChatClient {
   /** Events that arrived with the welcome, before the screen was set up. */
   private early: ServerEvent[] | undefined = [];
   private leaving = false;
+  /** The server could not store a line (`held`) and none has been acked since: told once. */
+  private holding = false;
   /** Reconnect progress and lines not acknowledged yet, for the status area. */
   private readonly offline = new OfflineStatus((lines) => this.repl?.setStatus(lines));
   private finish: (end: SessionEnd) => void = () => undefined;
@@ -146,6 +148,14 @@ export class ChatClient {
       this.offline.reconnecting(attempt, delayMs, reason, server);
       // No place to redraw: one plain line per attempt.
       if (!this.repl?.terminal) this.show(reconnectLine(attempt, delayMs, reason));
+    });
+    this.conn.on('held', ({ message, delayMs }) => {
+      // Once until a line gets through again, not once per line and retry.
+      if (this.holding) return;
+      this.holding = true;
+      this.error(
+        `${message.replace(/[;.] *(?:try again|reconnect).*$/iu, '')}: your lines are kept and sent again every ${Math.ceil(delayMs / 1000)} s until it stores them`,
+      );
     });
     this.conn.on('reconnected', (welcome) => {
       this.offline.online();
@@ -325,6 +335,7 @@ export class ChatClient {
     }
     const reply = result.reply;
     if (reply.type === 'ack') {
+      this.holding = false;
       this.place.acked(request, reply);
       this.show(renderAck(reply, request, this.context()));
     } else {

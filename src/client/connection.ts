@@ -43,6 +43,9 @@ export {
   type ReplyFor,
 } from './wire.js';
 
+/** When a say the server could not store goes again, unless the server says (`retryAfterMs`). */
+const HELD_RETRY_MS = 2000;
+
 /** A JSON-mode connection to chat-server; see the module comment. */
 export class Connection extends EventEmitter<ConnectionEvents> {
   /** The welcome of the current (or last) session. */
@@ -59,6 +62,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private socket?: net.Socket;
   private state: 'idle' | 'connecting' | 'open' | 'waiting' | 'closed' = 'idle';
   private readonly pending = new PendingRequests();
+  /** Says and dms the server could not store, by id: when each goes again. */
+  private readonly heldTimers = new Map<string, NodeJS.Timeout>();
   private retryTimer?: NodeJS.Timeout;
   private readonly heartbeat = new Heartbeat(
     () => this.write({ type: 'ping' }),
@@ -239,7 +244,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.armHeartbeat();
     // Now, not when open() settles: the replay that follows the welcome comes after this.
     if (again) this.emit('reconnected', welcome);
-    // Unanswered requests go again with their original ids, in order (§4).
+    // Unanswered requests go again with their original ids, in order (§4),
+    // held ones included (their timers ended with the connection they were for).
     for (const request of this.pending.requests()) this.write(request);
   }
 
@@ -254,6 +260,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     // to be sent again with its id after the reconnect, as an unanswered one is.
     if (event.type === 'error' && event.code === 'shutting_down' && this.pending.has(event.id)) {
       return;
+    }
+    if (event.type === 'error' && event.code === 'internal' && event.detail === 'unavailable') {
+      const request = this.pending.get(event.id);
+      if (request?.type === 'say' || request?.type === 'dm') {
+        this.sendAgainLater(request, event.message, event.retryAfterMs);
+        return;
+      }
     }
     const pending = this.pending.take(event, this.welcome?.limits.maxLineBytes);
     if (pending) {
@@ -340,6 +353,26 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     });
   }
 
+  /**
+   * A say or dm the server could not store (nothing was): resend-until-ack
+   * (§4) applies as after a reconnect, so it goes again with its id rather
+   * than being lost, which the user would have had to notice and retype.
+   */
+  private sendAgainLater(
+    request: Request & { id: string },
+    message: string,
+    afterMs?: number,
+  ): void {
+    const delayMs = Math.min(Math.max(afterMs ?? HELD_RETRY_MS, 500), 10_000);
+    clearTimeout(this.heldTimers.get(request.id));
+    const timer = setTimeout(() => {
+      this.heldTimers.delete(request.id);
+      if (this.online && this.pending.has(request.id)) this.write(request);
+    }, delayMs);
+    this.heldTimers.set(request.id, timer);
+    this.emit('held', { request, message, delayMs });
+  }
+
   private finish(reason: string, code?: ErrorCode | 'displaced'): void {
     this.state = 'closed';
     this.stopTimers();
@@ -350,5 +383,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private stopTimers(): void {
     this.heartbeat.stop();
     clearTimeout(this.retryTimer);
+    for (const timer of this.heldTimers.values()) clearTimeout(timer);
+    this.heldTimers.clear();
   }
 }

@@ -57,6 +57,11 @@ export class PendingRequests {
     return id !== undefined && this.waiting.has(id);
   }
 
+  /** The unanswered request `id`, if it is one of ours. */
+  get(id: string | undefined): (Request & { id: string }) | undefined {
+    return id === undefined ? undefined : this.waiting.get(id)?.request;
+  }
+
   /** Every unanswered request, oldest first. */
   requests(): (Request & { id: string })[] {
     return [...this.waiting.values()].map((p) => p.request);

@@ -102,6 +102,12 @@ export interface ConnectionEvents {
   event: [ServerEvent];
   /** The connection was lost and will be re-opened after `delayMs`, to `server`. */
   reconnecting: [{ attempt: number; delayMs: number; reason: string; server: string }];
+  /**
+   * The server could not store a say or dm right now (§4 `internal`, detail
+   * `unavailable`: nothing was stored); it stays unanswered and is sent
+   * again, with its id, after `delayMs` (or with the others on a reconnect).
+   */
+  held: [{ request: Request; message: string; delayMs: number }];
   /** A lost connection is back; queued requests are being sent. */
   reconnected: [WelcomeEvent];
   /**

@@ -48,6 +48,22 @@ async function serve(
       peer.socket.end();
       return;
     }
+    // The first time only: the store is back when it comes again.
+    if (
+      req.type === 'say' &&
+      req.text === 'in the outage' &&
+      asked.filter((r) => r.id === req.id).length === 1
+    ) {
+      peer.send({
+        type: 'error',
+        id: req.id,
+        code: 'internal',
+        detail: 'unavailable',
+        message: 'The server cannot reach its shared store right now; try again shortly',
+        retryAfterMs: 500,
+      });
+      continue;
+    }
     if (req.type === 'dm' && req.to === 'Zed') {
       peer.send({ type: 'error', id: req.id, code: 'not_found', message: 'Unknown user: Zed' });
     } else if (req.type === 'who') {
@@ -153,6 +169,30 @@ describe('ChatClient', () => {
       ['say', 'quit'],
     );
     assert.match(io.out(), /^\* Connected to fake 0 as Alice\./u);
+  });
+
+  it('interactive: a line the server could not store is kept, said so once, and shown once stored', async (t) => {
+    const { io, asked, running } = await start(t, true);
+    io.stdin.write('in the outage\n');
+    await within(
+      (async () => {
+        while (!io.out().includes('<Alice> in the outage')) await once(io.stdout, 'data');
+      })(),
+      5000,
+      'her line, stored on the second try',
+      io.out,
+    );
+    io.stdin.end();
+    await within(running, 5000, 'the run to end', io.out);
+    assert.match(
+      io.out(),
+      /! The server cannot reach its shared store right now: your lines are kept and sent again every 1 s until it stores them\n/u,
+    );
+    assert.deepEqual(
+      asked.map((r) => r.type),
+      ['say', 'say', 'quit'],
+    );
+    assert.equal(asked[0]!.id, asked[1]!.id, 'sent again with its id');
   });
 
   it('interactive terminal: a paste is one say once Enter is pressed, /reply answers, a mention rings', async (t) => {

@@ -296,6 +296,67 @@ describe('Connection', () => {
     assert.equal((await said).seq, 7);
   });
 
+  it('a say the server could not store (unavailable) is held and sent again, same id, after retryAfterMs', async (t) => {
+    const { server, conn } = await setup(t, FAST_RECONNECT);
+    const { peer } = await handshake(server, conn);
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const said = conn.request({ type: 'say', room: '#lobby', text: 'during the outage' });
+    const sent = await peer.next();
+    const held = once(conn, 'held');
+    peer.send({
+      type: 'error',
+      id: sent.id,
+      code: 'internal',
+      detail: 'unavailable',
+      message: 'The server cannot reach its shared store right now; try again shortly',
+      retryAfterMs: 800,
+    });
+    const [{ request, delayMs }] = await held;
+    assert.equal(request.id, sent.id);
+    assert.equal(delayMs, 800);
+    t.mock.timers.tick(800);
+    assert.deepEqual(await peer.next(), sent, 'the same request again');
+    peer.send({ type: 'ack', id: sent.id, op: 'say', ts: TS, seq: 9 });
+    assert.equal((await said).seq, 9);
+  });
+
+  it('a held say goes once after a reconnect, not again from its timer; other requests are refused', async (t) => {
+    const { server, conn } = await setup(t, FAST_RECONNECT);
+    const { peer } = await handshake(server, conn);
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const unavailable = { code: 'internal', detail: 'unavailable', message: 'down' };
+    const joined = conn.request({ type: 'join', room: '#dev' });
+    const join = await peer.next();
+    peer.send({ type: 'error', id: join.id, ...unavailable });
+    await assert.rejects(
+      joined,
+      (err: unknown) => err instanceof RequestError && err.code === 'internal',
+    );
+    const said = conn.request({ type: 'say', room: '#lobby', text: 'held' });
+    const sent = await peer.next();
+    const held = once(conn, 'held');
+    peer.send({ type: 'error', id: sent.id, ...unavailable, retryAfterMs: 500 });
+    await held;
+    const reconnecting = once(conn, 'reconnecting');
+    peer.socket.destroy();
+    const [{ delayMs }] = await reconnecting;
+    t.mock.timers.tick(delayMs);
+    const again = await server.peer(1);
+    await again.next();
+    again.send(welcome());
+    assert.deepEqual(await again.next(), sent, 'sent again after the reconnect');
+    // Past the held say's own timer: had it been left, it would write the say now.
+    t.mock.timers.tick(1000);
+    again.send({ type: 'ping', id: 'p1' });
+    assert.deepEqual(
+      await again.next(),
+      { type: 'pong', id: 'p1' },
+      'the say was not sent a second time',
+    );
+    again.send({ type: 'ack', id: sent.id, op: 'say', ts: TS, seq: 3 });
+    assert.equal((await said).seq, 3);
+  });
+
   it('having seen nothing, resumes from the tops its welcome gave, not from 0 (no old history shown as new)', async (t) => {
     const { server, conn } = await setup(t, FAST_RECONNECT);
     const { peer } = await handshake(server, conn, {
