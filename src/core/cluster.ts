@@ -61,7 +61,12 @@ export class Cluster extends ClusterPresence {
     name: Name,
     session: string,
     account: AccountRecord | undefined,
-    how: { takeover: boolean; guestId?: string },
+    how: {
+      takeover: boolean;
+      guestId?: string;
+      /** A login's: once it has been answered for taking too long, claim nothing more. */
+      deadline?: { readonly expired: boolean };
+    },
   ): Promise<Lease> {
     const owner = this.ownerOf(name, session, account, how.guestId);
     const leases = this.options.leases;
@@ -74,6 +79,9 @@ export class Cluster extends ClusterPresence {
         this.options.onInternalError?.(err, 'claiming an alias');
         throw unavailable();
       }
+      // The login gave up waiting for this: it takes nothing over, and its
+      // caller releases a lease it got (LoginDeadline's undo).
+      if (how.deadline?.expired && !claim.ok) throw unavailable();
       if (claim.ok) return claim.lease;
       const local = this.host.users.get(name.key);
       // An account takes over only its own sessions (the alias held by the same

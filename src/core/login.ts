@@ -13,6 +13,7 @@ import { parseAlias, type Name } from '../protocol/names.js';
 import type { AccountRecord, BanRecord } from '../store/store.js';
 import type { Chat } from './chat.js';
 import { guestIdOf, newSessionToken } from './guest-session.js';
+import { LoginDeadline } from './login-deadline.js';
 import { LoginThrottle } from './login-throttle.js';
 import { identityOf, type Peer, type User } from './model.js';
 import { verifyPassword } from './passwords.js';
@@ -82,13 +83,16 @@ export class Logins {
     const name = parseAlias(hello.name);
     this.throttle.assertAllowed(peer.address);
     const store = this.chat.options.store;
-    const account = await this.accountOf(name, hello.account);
-    const ban = await store.findBan({
-      ...(account && { accountKey: account.key }),
-      aliasKey: name.key,
-      address: peer.address,
-      now: this.chat.now(),
-    });
+    const deadline = new LoginDeadline(this.chat.clock);
+    const account = await deadline.wait(this.accountOf(name, hello.account));
+    const ban = await deadline.wait(
+      store.findBan({
+        ...(account && { accountKey: account.key }),
+        aliasKey: name.key,
+        address: peer.address,
+        now: this.chat.now(),
+      }),
+    );
     // Operators cannot be banned (§2): an address ban, their own included, shuts
     // out everyone else there, never the operators who may lift it.
     if (ban && !account?.operator) throw new ChatError('banned', banMessage(ban));
@@ -101,7 +105,7 @@ export class Logins {
         throw new PasswordNeeded(account.name);
       }
       try {
-        await this.checkPassword(peer, account, hello.password);
+        await deadline.wait(this.checkPassword(peer, account, hello.password, deadline));
       } catch (err) {
         // An operator passes its address's ban only with the right password:
         // a wrong one from a banned address says banned, not "try again".
@@ -128,11 +132,11 @@ export class Logins {
       }
     }
     if (!account) {
-      await this.assertNotLikeAccount(name);
-      await this.chat.cluster.assertNoRemoteLookalike(name);
+      await deadline.wait(this.assertNotLikeAccount(name));
+      await deadline.wait(this.chat.cluster.assertNoRemoteLookalike(name));
     } else if (account.key !== name.key) {
       // Another alias of the account: as /nick would let it take one.
-      await this.assertNotLikeAccount(name, account);
+      await deadline.wait(this.assertNotLikeAccount(name, account));
     }
     // An account's own name is shown as registered (`caroline` signs in as
     // Caroline); on a server for accounts only, also when it came as another alias.
@@ -146,10 +150,17 @@ export class Logins {
     const guestId = session === undefined ? undefined : guestIdOf(session);
     // The right password (or a guest's own token) takes the alias over from
     // wherever it is held (no ghosts).
-    const lease = await this.chat.cluster.claim(shownName, peer.id, account, {
-      takeover: account !== undefined || guestId !== undefined,
-      ...(guestId !== undefined && { guestId }),
-    });
+    const release = (lease: { key: string; token: string }): void => {
+      void this.chat.options.leases.release(lease.key, lease.token).catch(() => undefined);
+    };
+    const lease = await deadline.wait(
+      this.chat.cluster.claim(shownName, peer.id, account, {
+        takeover: account !== undefined || guestId !== undefined,
+        ...(guestId !== undefined && { guestId }),
+        deadline,
+      }),
+      release,
+    );
     // Admitted under this alias: the account's sessions under other aliases go.
     if (account) this.chat.cluster.signedIn(account, peer.id);
     let user: User;
@@ -158,7 +169,10 @@ export class Logins {
       // Back after its server stopped (same identity): it continues,
       // unannounced; anyone else lost with a server under this alias is
       // announced gone first (§9).
-      continued = await this.chat.cluster.adopt(shownName, identityOf(account, guestId));
+      continued = await deadline.wait(
+        this.chat.cluster.adopt(shownName, identityOf(account, guestId)),
+        (late) => late && this.chat.cluster.announceGone(shownName, [...late.values()]),
+      );
       user = this.chat.welcomes.connect(
         peer,
         { ...hello, name: shownName.display, ...(session !== undefined && { session }) },
@@ -167,7 +181,7 @@ export class Logins {
         hello.session === undefined,
       );
     } catch (err) {
-      void this.chat.options.leases.release(lease.key, lease.token).catch(() => undefined);
+      release(lease);
       // The old session was taken over but this one was not admitted: its quit is due now.
       if (continued) this.chat.cluster.announceGone(shownName, [...continued.values()]);
       throw err;
@@ -244,11 +258,14 @@ export class Logins {
     peer: Pick<Peer, 'address' | 'loginKey'>,
     account: AccountRecord,
     password: string,
+    /** A login's: the hold-back below is not time spent waiting on the store. */
+    deadline?: LoginDeadline,
   ): Promise<void> {
     // Whom a wrong password counts against: the address, or a local user at it.
     const address = (await peer.loginKey?.()) ?? peer.address;
     this.throttle.assertAccountAllowed(address, account.key, account.name, account.hash);
     const delay = this.throttle.begin(address, account.key);
+    deadline?.extend(delay);
     let ok: boolean;
     try {
       if (delay > 0)

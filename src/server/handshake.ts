@@ -196,20 +196,21 @@ export class Handshake {
   private refused(thrown: unknown, id?: string): void {
     const host = this.host;
     if (host.closing()) return;
+    const unreachable = thrown instanceof ChatError ? thrown : toChatError(thrown);
+    if (unreachable.detail === 'unavailable') {
+      // The store cannot be reached (Redis down or frozen, §9): a retry later
+      // gets in, not a fault, and not one of the three failed attempts.
+      host.note('info', { err: String(thrown) }, 'login refused: the store is unavailable');
+      host.finalError(
+        'internal',
+        `${unreachable.message}. Closing`,
+        UNAVAILABLE_RETRY_MS,
+        id,
+        'unavailable',
+      );
+      return;
+    }
     if (!(thrown instanceof ChatError)) {
-      const err = toChatError(thrown);
-      if (err.detail === 'unavailable') {
-        // The store cannot be reached (Redis down, §9): a retry later gets in, not a fault.
-        host.note('info', { err: String(thrown) }, 'login refused: the store is unavailable');
-        host.finalError(
-          'internal',
-          `${err.message}. Closing`,
-          UNAVAILABLE_RETRY_MS,
-          id,
-          'unavailable',
-        );
-        return;
-      }
       host.note('error', { err: thrown }, 'unexpected error during handshake');
       host.finalError('internal', 'Internal server error during login; closing');
       return;
