@@ -82,6 +82,8 @@ export class ChatClient {
   private leaving = false;
   /** The server could not store a line (`held`) and none has been acked since: told once. */
   private holding = false;
+  /** Acks whose line the `answered` event already showed. */
+  private readonly shownAcks = new WeakSet<ServerEvent>();
   /** Reconnect progress and lines not acknowledged yet, for the status area. */
   private readonly offline = new OfflineStatus((lines) => this.repl?.setStatus(lines));
   private finish: (end: SessionEnd) => void = () => undefined;
@@ -148,6 +150,15 @@ export class ChatClient {
       this.offline.reconnecting(attempt, delayMs, reason, server);
       // No place to redraw: one plain line per attempt.
       if (!this.repl?.terminal) this.show(reconnectLine(attempt, delayMs, reason));
+    });
+    this.conn.on('answered', (request, reply, { replayed }) => {
+      // One's own line where the server stored it: through the request's
+      // promise it came after the others' lines read in the same chunk.
+      if (reply.type !== 'ack') return;
+      this.holding = false;
+      if (!this.interactive || (request.type !== 'say' && request.type !== 'dm')) return;
+      this.shownAcks.add(reply);
+      if (!replayed) this.show(renderAck(reply, request, this.context()));
     });
     this.conn.on('held', ({ message, delayMs }) => {
       // Once until a line gets through again, not once per line and retry.
@@ -335,9 +346,8 @@ export class ChatClient {
     }
     const reply = result.reply;
     if (reply.type === 'ack') {
-      this.holding = false;
       this.place.acked(request, reply);
-      this.show(renderAck(reply, request, this.context()));
+      if (!this.shownAcks.has(reply)) this.show(renderAck(reply, request, this.context()));
     } else {
       this.place.roster.observe(reply);
       this.show(renderEvent(reply, this.context()));

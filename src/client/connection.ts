@@ -273,8 +273,15 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       if (event.type === 'error') {
         pending.reject(new RequestError(event.code, event.message, event.retryAfterMs));
       } else {
+        const { request } = pending;
+        const replayed =
+          event.type === 'ack' &&
+          request.type === 'say' &&
+          event.seq !== undefined &&
+          this.login.seen.shown(event.room ?? request.room ?? '', event.seq);
         // What a reconnect needs (alias, rooms, password) follows the acks.
-        this.login.acked(pending.request, event);
+        this.login.acked(request, event);
+        this.emit('answered', request, event, { replayed });
         pending.resolve(event);
       }
       return;

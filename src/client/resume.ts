@@ -89,6 +89,12 @@ export class ResumeState {
     return true;
   }
 
+  /** Whether message `seq` of `key` has been shown (a replay showed it before its ack came). */
+  shown(key: string, seq: number): boolean {
+    const state = this.streams.get(key);
+    return state !== undefined && (seq <= state.seq || state.own.has(seq));
+  }
+
   /** Everything up to `seq` of `key` was there before this client logged in (see StreamState.floor). */
   joinedAt(key: string, seq: number): void {
     const state = this.stream(key);

@@ -108,6 +108,14 @@ export interface ConnectionEvents {
    * again, with its id, after `delayMs` (or with the others on a reconnect).
    */
   held: [{ request: Request; message: string; delayMs: number }];
+  /**
+   * A request's reply, at its place among the server's events (its promise
+   * settles a few steps later, after events read with it): what shows a
+   * user's own line in the order the server stored it. `replayed`: the
+   * acked say was already shown in a replay (stored before a drop that lost
+   * its ack, then sent again and acked as the same message).
+   */
+  answered: [Request & { id: string }, ServerEvent, { replayed: boolean }];
   /** A lost connection is back; queued requests are being sent. */
   reconnected: [WelcomeEvent];
   /**

@@ -195,6 +195,77 @@ describe('ChatClient', () => {
     assert.equal(asked[0]!.id, asked[1]!.id, 'sent again with its id');
   });
 
+  it('interactive: own lines in the order stored, even when their ack and later lines come in one read; a replayed one once', async (t) => {
+    const server = new FakeServer();
+    const port = await server.listen();
+    t.after(() => server.close());
+    const io = streams(true);
+    const client = new ChatClient(
+      {
+        host: '127.0.0.1',
+        port,
+        name: 'Alice',
+        reconnect: true,
+        backoffBaseMs: 10,
+        backoffMaxMs: 20,
+      },
+      io,
+    );
+    const running = client.run();
+    const peer = await server.peer(0);
+    await peer.next();
+    peer.send(welcome());
+    const waitOut = (text: string): Promise<void> =>
+      within(
+        (async () => {
+          while (!io.out().includes(text)) await once(io.stdout, 'data');
+        })(),
+        5000,
+        JSON.stringify(text),
+        io.out,
+      );
+    await waitOut('Connected');
+    io.stdin.write('first\n');
+    const say = await peer.next();
+    const bob = { type: 'message', room: '#lobby', ts: TS, from: 'Bob', action: false };
+    // One write: the ack of seq 5, then Bob's seq 6.
+    peer.send(
+      JSON.stringify({ type: 'ack', id: say.id, op: 'say', ts: TS, seq: 5, room: '#lobby' }) +
+        '\n' +
+        JSON.stringify({ ...bob, seq: 6, text: 'second' }),
+    );
+    await waitOut('<Bob> second');
+    await waitOut('<Alice> first');
+    assert.ok(
+      io.out().indexOf('<Alice> first') < io.out().indexOf('<Bob> second'),
+      `own line after a later one:\n${io.out()}`,
+    );
+
+    // Stored, but the ack is lost with the connection: the replay shows it,
+    // and the ack of the same say sent again does not show it twice.
+    io.stdin.write('third\n');
+    const lost = await peer.next();
+    peer.socket.destroy();
+    const again = await server.peer(1);
+    await again.next();
+    again.send(welcome());
+    again.send({
+      type: 'history',
+      room: '#lobby',
+      epoch: 'e1',
+      more: false,
+      gap: false,
+      messages: [{ ...bob, from: 'Alice', seq: 7, text: 'third' }],
+    });
+    assert.deepEqual(await again.next(), lost, 'sent again with its id');
+    again.send({ type: 'ack', id: lost.id, op: 'say', ts: TS, seq: 7, room: '#lobby' });
+    again.send({ ...bob, seq: 8, text: 'fourth' });
+    await waitOut('<Bob> fourth');
+    assert.equal(io.out().split('<Alice> third').length - 1, 1, io.out());
+    io.stdin.end();
+    await within(running, 5000, 'the run to end', io.out);
+  });
+
   it('interactive terminal: a paste is one say once Enter is pressed, /reply answers, a mention rings', async (t) => {
     const server = new FakeServer();
     const port = await server.listen();
