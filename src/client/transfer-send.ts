@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { humanBytes } from '../protocol/file-messages.js';
+import { humanBytes, humanBytesApart } from '../protocol/file-messages.js';
 import { expandHome, hashPath } from './transfer-files.js';
 import { TransferError, type Outgoing, type TransferHost } from './transfer-state.js';
 import { resumedText, summary } from './transfer-view.js';
@@ -45,8 +45,9 @@ export class SendingSide {
     if (!stat.isFile()) throw new TransferError(`${file} is not a regular file`);
     const max = this.host.io.limits().maxFileBytes;
     if (max !== undefined && stat.size > max) {
+      const [size, most] = humanBytesApart(stat.size, max);
       throw new TransferError(
-        `${path.basename(full)} is ${humanBytes(stat.size)}; the server relays at most ${humanBytes(max)}`,
+        `${path.basename(full)} is ${size}; the server relays at most ${most}`,
       );
     }
     const sha256 = await hashPath(full);

@@ -15,7 +15,7 @@
  * transfer-registry.ts's, one transfer's data and chunk checks
  * transfer-model.ts's, the per-connection chunk budget transfer-budget.ts's.
  */
-import { humanBytes, type FileEvent, type FileRequest } from '../protocol/file-messages.js';
+import { humanBytesApart, type FileEvent, type FileRequest } from '../protocol/file-messages.js';
 import { ChatError } from '../protocol/errors.js';
 import type { User } from './model.js';
 import { rewind, takeChunk, type Transfer } from './transfer-model.js';
@@ -61,10 +61,8 @@ export class Transfers extends TransferRegistry {
       );
     }
     if (req.size > this.limits.maxFileBytes) {
-      throw new ChatError(
-        'too_large',
-        `The file is ${humanBytes(req.size)}; this server relays at most ${humanBytes(this.limits.maxFileBytes)}`,
-      );
+      const [size, max] = humanBytesApart(req.size, this.limits.maxFileBytes);
+      throw new ChatError('too_large', `The file is ${size}; this server relays at most ${max}`);
     }
     if (this.byId.has(req.id)) {
       throw new ChatError('bad_request', `Transfer id "${req.id}" is already in use`);

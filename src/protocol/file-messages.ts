@@ -69,3 +69,16 @@ export function humanBytes(n: number): string {
   }
   return `${v >= 100 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
 }
+
+/**
+ * Two sizes for people, compared in one sentence: exact byte counts
+ * (`10,485,761 bytes`) when humanBytes would round them to the same figure.
+ */
+export function humanBytesApart(a: number, b: number): [string, string] {
+  const [x, y] = [humanBytes(a), humanBytes(b)];
+  return x === y && a !== b ? [exactBytes(a), exactBytes(b)] : [x, y];
+}
+
+function exactBytes(n: number): string {
+  return `${String(n).replace(/\B(?=(?:\d{3})+$)/gu, ',')} ${n === 1 ? 'byte' : 'bytes'}`;
+}

@@ -155,8 +155,9 @@ export function splitUtf8(text: string, maxBytes: number): string[] {
 /**
  * Lines carrying `text` as the last parameter of `msg` (appended to its
  * params): one per line of the text (IRC has no multi-line message), each
- * line split further so that no IRC line exceeds 512 bytes. `wrap` goes
- * around every piece (CTCP ACTION's `\x01ACTION ` and `\x01`).
+ * line split further so that no IRC line exceeds 512 bytes. Empty lines are
+ * left out: IRC cannot carry one (`PRIVMSG #room :` is no message). `wrap`
+ * goes around every piece (CTCP ACTION's `\x01ACTION ` and `\x01`).
  */
 export function formatTextLines(
   msg: IrcMessage,
@@ -167,6 +168,7 @@ export function formatTextLines(
   const room = Math.max(16, IRC_LINE_BYTES - overhead);
   const out: string[] = [];
   for (const line of text.split(/\r?\n/u)) {
+    if (line === '') continue;
     for (const piece of splitUtf8(line, room)) {
       out.push(formatIrc({ ...msg, params: [...msg.params, wrap[0] + piece + wrap[1]] }, true));
     }

@@ -19,6 +19,7 @@ import { IrcListener } from './irc-listener.js';
 import { Listener } from './listener.js';
 import { chatSettings, planReload, type Reloaded } from './live-config.js';
 import { readMotd } from './motd.js';
+import { ircServerName } from './options-irc.js';
 import { IdleReclaim } from './idle-reclaim.js';
 import { Tally } from './tally.js';
 import { loadTls } from './tls.js';
@@ -110,7 +111,7 @@ export async function createApp(
     config.ircPort === undefined
       ? undefined
       : new IrcListener(chat, config, log, listener.admission, {
-          serverName: config.serverName ?? (hostname() || 'chat-server'),
+          serverName: ircServerName(config.serverName, hostname()),
           version: VERSION,
           motd: () => (motd === undefined ? [] : motd.split('\n')),
           tally,

@@ -27,6 +27,11 @@ export function coerce(spec: OptionSpec, value: unknown, where: string): unknown
     case 'string':
       if (typeof value !== 'string' || value === '')
         throw new ConfigError(`${where} must be a non-empty string`);
+      if (spec.match && !spec.match.pattern.test(value)) {
+        throw new ConfigError(
+          `${where} must be ${spec.match.means} (got ${JSON.stringify(value)})`,
+        );
+      }
       return value;
     case 'level':
     case 'choice': {

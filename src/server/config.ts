@@ -91,11 +91,28 @@ export function resolveConfig(cli: Raw, env: NodeJS.ProcessEnv): ResolvedConfig 
   if (out.redis !== undefined && out.redisCluster !== undefined) {
     throw new ConfigError('--redis and --redis-cluster exclude each other: give one of them');
   }
+  const ircPort = out.ircPort as number | undefined;
+  const host = out.host as string;
+  if (
+    ircPort &&
+    ircPort === out.port &&
+    sameAddress(host, (out.ircHost as string | undefined) ?? host)
+  ) {
+    throw new ConfigError(
+      `--irc-port ${ircPort} is the same port as --port: the IRC listener needs its own port; pick another --irc-port (0 picks a free one)`,
+    );
+  }
   return {
     config: Object.freeze(out as unknown as ServerConfig),
     sources: Object.freeze(sources as Record<OptionKey, Source>),
     file: configPath === undefined ? undefined : resolve(configPath),
   };
+}
+
+/** Two listen addresses that one port number cannot serve twice (a wildcard covers every address). */
+function sameAddress(a: string, b: string): boolean {
+  const any = (h: string): boolean => h === '0.0.0.0' || h === '::';
+  return a === b || any(a) || any(b);
 }
 
 /** The validated configuration (see resolveConfig for where each value came from). */

@@ -4,6 +4,7 @@
  * SIGHUP reloads the configuration, SIGUSR1 reopens the log file). Returns an
  * exit code; only bin/ sets it on the process.
  */
+import { lookup } from 'node:dns/promises';
 import { existsSync, rmSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { Command, Option } from 'commander';
@@ -96,6 +97,34 @@ function exposureCheck(config: Readonly<ServerConfig>): string | undefined {
   return `listening on ${config.host} without TLS: passwords and messages cross the network in plain text; give --tls-cert and --tls-key to encrypt`;
 }
 
+/**
+ * §7: a bad value stops the server with exit code 2 before it listens, so a
+ * listen address that does not resolve is refused here, not by listen().
+ */
+async function checkHosts(config: Readonly<ServerConfig>): Promise<void> {
+  const hosts: Array<[string, string]> = [['--host', config.host]];
+  if (config.ircPort !== undefined && config.ircHost !== undefined)
+    hosts.push(['--irc-host', config.ircHost]);
+  if (config.metrics) hosts.push(['--metrics', config.metrics.host]);
+  for (const [option, host] of hosts) {
+    if (isIP(host) !== 0) continue;
+    try {
+      await lookup(host);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why =
+        code === 'ENOTFOUND'
+          ? 'no such address or host name (ENOTFOUND)'
+          : code === 'EAI_AGAIN'
+            ? 'the name server did not answer (EAI_AGAIN)'
+            : (code ?? (err as Error).message);
+      throw new ConfigError(
+        `cannot resolve ${option} ${host}: ${why}; give an IP address or a host name that resolves`,
+      );
+    }
+  }
+}
+
 /** `chat-server config [--check FILE] [options]`. */
 function configMain(argv: string[], env: NodeJS.ProcessEnv): number {
   const cli = buildCli('chat-server config')
@@ -142,6 +171,7 @@ export async function main(argv: string[]): Promise<number> {
   let warning: string | undefined;
   try {
     config = resolveConfig(cliOpts, process.env).config;
+    await checkHosts(config);
     warning = exposureCheck(config);
   } catch (err) {
     if (err instanceof ConfigError) {

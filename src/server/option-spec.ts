@@ -18,6 +18,8 @@ export interface OptionSpec {
   min?: number;
   max?: number;
   choices?: readonly string[];
+  /** For strings: the form a value must have, and the words the error uses for it. */
+  match?: { pattern: RegExp; means: string };
   /** A file path: relative paths in a config file resolve against the file's folder. */
   path?: boolean;
   /** Masked by `chat-server config` (passwords, URLs with credentials). */

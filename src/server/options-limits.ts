@@ -168,7 +168,7 @@ export const LIMIT_OPTIONS = [
     description: 'longest room topic in UTF-8 bytes (a /rooms reply lists every topic)',
     default: 390,
     kind: 'int',
-    min: 0,
+    min: 1,
     max: 16384,
   },
   {

@@ -1,6 +1,6 @@
 /** The client's pure transfer helpers: safe names, command parsing, the progress bar. */
 import assert from 'node:assert/strict';
-import { readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -18,7 +18,8 @@ import {
   STALLED_MS,
   transferLines,
 } from '../../src/client/transfer-ui.js';
-import { whyUnreadable } from '../../src/client/transfer-send.js';
+import { SendingSide, whyUnreadable } from '../../src/client/transfer-send.js';
+import type { TransferHost } from '../../src/client/transfer-state.js';
 import { tempDir } from '../helpers/env.js';
 
 describe('safeFileName', () => {
@@ -197,6 +198,24 @@ describe('whyUnreadable', () => {
     };
     assert.match(whyUnreadable(missing()), /^no such file/u);
     assert.equal(whyUnreadable(new Error('odd')), 'odd');
+  });
+});
+
+describe('a file over the server limit', () => {
+  it('is refused before hashing, with exact byte counts when both sizes round alike', async (t) => {
+    const dir = tempDir(t);
+    const MiB = 1024 * 1024;
+    const side = (maxFileBytes: number): SendingSide =>
+      new SendingSide({ io: { limits: () => ({ maxFileBytes }) } } as unknown as TransferHost);
+    const file = path.join(dir, 'big.bin');
+    writeFileSync(file, '');
+    truncateSync(file, 10 * MiB + 1); // sparse: no 10 MiB written
+    await assert.rejects(side(10 * MiB).offer('bob', file), {
+      message: 'big.bin is 10,485,761 bytes; the server relays at most 10,485,760 bytes',
+    });
+    await assert.rejects(side(MiB).offer('bob', file), {
+      message: 'big.bin is 10.0 MiB; the server relays at most 1.0 MiB',
+    });
   });
 });
 

@@ -166,6 +166,10 @@ for (const [args, env, option] of [
   [['--max-line-bytes', '-5'], {}, /max-line-bytes/u],
   [['--log-level', 'loud'], {}, /log-level/u],
   [[], { CHAT_PORT: 'abc' }, /CHAT_PORT/u],
+  [['--server-name', 'bad name'], {}, /server-name must be letters, digits.*"bad name"/u],
+  [['--max-topic-bytes', '0'], {}, /max-topic-bytes must be a whole number from 1 to/u],
+  [['--port', '55123', '--irc-port', '55123'], {}, /--irc-port 55123 .*own port/u],
+  [['--motd', '/nonexistent'], {}, /--motd \/nonexistent: file not found.*leave --motd out/u],
 ] as Array<[string[], Record<string, string>, RegExp]>) {
   test(`a bad option value (${[...args, ...Object.entries(env).map((e) => e.join('='))].join(' ')}) exits 2 naming it`, async (t) => {
     const child = runServerBin(
@@ -182,5 +186,33 @@ for (const [args, env, option] of [
       false,
       'it never listened',
     );
+  });
+}
+
+for (const args of [
+  ['--host', '999.1.1.1'],
+  ['--irc-port', '0', '--irc-host', '999.1.1.1'],
+]) {
+  test(`an address that does not resolve (${args.join(' ')}) exits 2 before it warns or listens`, async (t) => {
+    const child = runServerBin(t, [
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--db',
+      ':memory:',
+      ...args,
+    ]);
+    const exit = await child.waitExit();
+    assert.deepEqual(exit, { code: 2, signal: null }, child.stderr.join('\n'));
+    const option = args.includes('--irc-host') ? '--irc-host' : '--host';
+    assert.match(
+      child.stderr[0]!,
+      new RegExp(
+        `^chat-server: cannot resolve ${option} 999\\.1\\.1\\.1: .+; give an IP address or a host name that resolves$`,
+        'u',
+      ),
+    );
+    assert.deepEqual(child.stdout, [], 'no TLS warning, no listening line');
   });
 }

@@ -19,6 +19,8 @@ import {
   showValue,
 } from '../../src/server/config.js';
 import { envName, flagName, SERVER_OPTIONS, type OptionSpec } from '../../src/server/options.js';
+import { ircServerName } from '../../src/server/options-irc.js';
+import { motdReadError, readMotd } from '../../src/server/motd.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'chat-config-unit-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -489,5 +491,116 @@ describe('resolveConfig: sources (13.2)', () => {
 
   test('--log-format lists what is allowed', () => {
     refused({ logFormat: 'xml' }, {}, /log-format must be one of json, pretty/u);
+  });
+});
+
+describe('loadConfig: audit findings', () => {
+  test('--server-name must be usable as the prefix of every IRC reply', () => {
+    for (const bad of [
+      'bad name',
+      'tab\there',
+      'bell\x07',
+      'irc:6667',
+      'nick!user',
+      '-lead',
+      '.dot',
+      'a'.repeat(64),
+      'käse',
+    ]) {
+      refused(
+        { serverName: bad },
+        {},
+        /command line --server-name/u,
+        /letters, digits/u,
+        new RegExp(escape(JSON.stringify(bad)), 'u'),
+      );
+    }
+    for (const good of [
+      'irc.example.org',
+      'chat-1',
+      'my_host',
+      'localhost',
+      '10.0.0.1',
+      'a'.repeat(63),
+    ]) {
+      assert.equal(loadConfig({ serverName: good }, {}).serverName, good);
+    }
+  });
+
+  test('--server-name from the environment or a file is checked too', () => {
+    refused({}, { CHAT_SERVER_NAME: 'two words' }, /environment CHAT_SERVER_NAME/u);
+    refused({ config: file('server-name: "a b"\n') }, {}, /config file/u, /server-name/u);
+  });
+
+  test('the default server name (the host name) is always a valid one', () => {
+    assert.equal(ircServerName(undefined, 'vm'), 'vm');
+    assert.equal(ircServerName(undefined, 'box.example.org'), 'box.example.org');
+    assert.equal(ircServerName('irc.example.org', 'vm'), 'irc.example.org');
+    for (const host of ['', 'my host', 'b\u00e4r', 'x'.repeat(80)]) {
+      const name = ircServerName(undefined, host);
+      assert.equal(name, 'chat-server', `for host name ${JSON.stringify(host)}`);
+      assert.doesNotThrow(() => loadConfig({ serverName: name }, {}));
+    }
+  });
+
+  test('--max-topic-bytes is at least 1 (0 would refuse every /topic)', () => {
+    refused({ maxTopicBytes: '0' }, {}, /max-topic-bytes must be a whole number from 1 to 16384/u);
+    assert.equal(loadConfig({ maxTopicBytes: '1' }, {}).maxTopicBytes, 1);
+  });
+
+  test('--irc-port equal to --port on the same address is refused: the IRC listener needs its own port', () => {
+    refused({ port: '6667', ircPort: '6667' }, {}, /--irc-port 6667/u, /--port/u, /own port/u);
+    refused(
+      { host: '0.0.0.0', port: '6667', ircPort: '6667', ircHost: '127.0.0.1' },
+      {},
+      /own port/u,
+    );
+    refused({ port: '6667', ircPort: '6667', ircHost: '::' }, {}, /own port/u);
+    refused({ config: file('port: 6667\nirc-port: 6667\n') }, {}, /own port/u);
+    // Port 0 for both picks two free ports; distinct addresses may share a number.
+    assert.equal(loadConfig({ port: '0', ircPort: '0' }, {}).ircPort, 0);
+    const apart = loadConfig({ port: '6667', ircPort: '6667', ircHost: '127.0.0.2' }, {});
+    assert.equal(apart.ircPort, 6667);
+    assert.equal(loadConfig({ port: '6667', ircPort: '6668' }, {}).ircPort, 6668);
+  });
+});
+
+describe('readMotd: an unreadable --motd says what is wrong and what to do', () => {
+  const unreadable = (path: string, ...patterns: RegExp[]): void => {
+    assert.throws(
+      () => readMotd(path),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError, `not a ConfigError: ${String(err)}`);
+        assert.match(err.message, new RegExp(`^cannot read --motd ${escape(path)}: `, 'u'));
+        for (const p of patterns) assert.match(err.message, p);
+        assert.match(err.message, /or leave --motd out/u);
+        return true;
+      },
+    );
+  };
+
+  test('a missing file', () => {
+    unreadable(
+      join(dir, 'no-motd.txt'),
+      /file not found \(ENOENT\)/u,
+      /give an existing text file/u,
+    );
+  });
+
+  test('a folder', () => {
+    unreadable(dir, /is a folder \(EISDIR\)/u, /give a text file/u);
+  });
+
+  test('a file the server may not read', () => {
+    // Root reads any file, so the error is made up; the wording is what is tested.
+    const denied = Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+    const err = motdReadError('/etc/chat/motd.txt', denied);
+    assert.ok(err instanceof ConfigError);
+    assert.match(
+      err.message,
+      /^cannot read --motd \/etc\/chat\/motd\.txt: permission denied \(EACCES\)/u,
+    );
+    assert.match(err.message, /readable/u);
+    assert.match(err.message, /or leave --motd out/u);
   });
 });

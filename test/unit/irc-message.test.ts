@@ -135,6 +135,41 @@ test('formatTextLines: every line within 512 bytes, multi-line text one line per
   assert.equal(middle, long);
 });
 
+test('formatTextLines: an empty line of a multi-line message is left out (IRC cannot carry one)', () => {
+  const msg = {
+    tags: {},
+    prefix: 'alice!alice@irc.example',
+    command: 'PRIVMSG',
+    params: ['#lobby'],
+  };
+  const lines = formatTextLines(msg, 'first\n\nsecond\r\n\r\nthird');
+  assert.deepEqual(
+    lines.map((l) => parseIrcLine(l).params[1]),
+    ['first', 'second', 'third'],
+  );
+  const action = formatTextLines(msg, 'waves\n\nagain', ['\x01ACTION ', '\x01']);
+  assert.deepEqual(
+    action.map((l) => parseIrcLine(l).params[1]),
+    ['\x01ACTION waves\x01', '\x01ACTION again\x01'],
+  );
+  // A line of spaces is not empty: IRC carries it.
+  assert.equal(formatTextLines(msg, 'a\n  \nb').length, 3);
+  const enc = new IrcEventEncoder('irc.example');
+  const event: MessageEvent = {
+    type: 'message',
+    room: '#lobby',
+    seq: 1,
+    ts: '2024-01-01T00:00:00.000Z',
+    from: 'alice',
+    text: 'one\n\ntwo',
+    action: false,
+  };
+  assert.deepEqual(enc.roomMessageLines(event), [
+    ':alice!alice@irc.example PRIVMSG #lobby :one',
+    ':alice!alice@irc.example PRIVMSG #lobby :two',
+  ]);
+});
+
 test('ircTextIn: ACTION becomes an action; formatting and other CTCP go', () => {
   assert.deepEqual(ircTextIn('\x01ACTION waves\x01'), { text: 'waves', action: true });
   assert.deepEqual(ircTextIn('\x02bold\x02 \x0304,01red\x03 \x1ditalic\x0f'), {

@@ -211,6 +211,31 @@ describe('Transfers (relay state machine)', () => {
     refused(() => send('6', 'bob'), 'rate_limited');
   });
 
+  it('an offer just over the limit shows exact byte counts, not two equal rounded sizes', () => {
+    const why = (max: number, size: number): string => {
+      const w = world({ maxFileBytes: max });
+      const a = w.user('alice');
+      w.user('bob');
+      try {
+        offer(w, a.u, 'big', 'bob', size);
+      } catch (e) {
+        assert.ok(e instanceof ChatError && e.code === 'too_large', String(e));
+        return e.message;
+      }
+      return assert.fail('the offer was accepted');
+    };
+    const MiB = 1024 * 1024;
+    assert.equal(
+      why(10 * MiB, 10 * MiB + 1),
+      'The file is 10,485,761 bytes; this server relays at most 10,485,760 bytes',
+    );
+    assert.equal(
+      why(10 * MiB, 25 * MiB),
+      'The file is 25.0 MiB; this server relays at most 10.0 MiB',
+    );
+    assert.equal(why(100, 101), 'The file is 101 bytes; this server relays at most 100 bytes');
+  });
+
   it('a drop ends the transfer with an error to the other side unless both sides said resumable (§5)', () => {
     for (const resumable of [
       { offer: false, accept: true },
