@@ -13,7 +13,7 @@
  * the alias, taking it over), so the abandoned login never completes.
  */
 import { unavailable } from './cluster-signal.js';
-import type { Clock } from './clock.js';
+import type { Clock, Timer } from './clock.js';
 
 /** A login's time to wait on the store in all; a client gives up after 10 s (chat-client). */
 export const LOGIN_STORE_MS = 5000;
@@ -47,13 +47,19 @@ export class LoginDeadline {
     if (this.passed) return Promise.reject(unavailable());
     return new Promise<T>((resolve, reject) => {
       let settled = false;
-      const timer = this.clock.setTimeout(
-        () => {
-          settled = this.passed = true;
-          reject(unavailable());
-        },
-        Math.max(0, this.until - this.clock.now()),
-      );
+      let timer: Timer | undefined;
+      // Re-armed when the deadline moved meanwhile (extend() during the step).
+      const arm = (): void => {
+        timer = this.clock.setTimeout(
+          () => {
+            if (this.until > this.clock.now()) return arm();
+            settled = this.passed = true;
+            reject(unavailable());
+          },
+          Math.max(0, this.until - this.clock.now()),
+        );
+      };
+      arm();
       step.then(
         (value) => {
           if (settled) return undo?.(value);

@@ -249,6 +249,12 @@ export class User {
   private replayed: Map<string, number> | undefined;
   away = '';
   connected = true;
+  /**
+   * Its welcome has been sent (§4: before any other event). Until then the
+   * room changes announced meanwhile are not told: the welcome, made after
+   * them, already shows their outcome.
+   */
+  welcomed = false;
   /** The alias lease this session holds (cluster-wide uniqueness), renewed while it lives. */
   lease: Lease | undefined;
   /** When `lease` was last confirmed (claimed or renewed), by this node's clock (ms). */

@@ -126,6 +126,7 @@ export class Welcomes {
       Promise.all([ignores, reads, unread, elsewhere]).then(
         ([, results, offline, others]) => {
           if (!user.connected) return;
+          user.welcomed = true;
           const epochs: Record<string, string> = {};
           // Each stream's top as read: what a bot resumes from (§4 welcome.seqs).
           const seqs: Record<string, number> = {};

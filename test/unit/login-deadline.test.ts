@@ -76,10 +76,11 @@ test('time a login holds back on purpose is added; what a step yields after the 
   mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
   t.after(() => mock.timers.reset());
   const deadline = new LoginDeadline(systemClock, 5000);
-  // A wrong password's hold-back of 8 s: the store still has its 5 s after it.
-  deadline.extend(8000);
   let answer!: (v: string) => void;
   const held = deadline.wait(new Promise<string>((resolve) => (answer = resolve)));
+  // A wrong password's hold-back of 8 s, found during the step: the store
+  // still has its 5 s after it.
+  deadline.extend(8000);
   mock.timers.tick(12_000);
   answer('in time');
   assert.equal(await held, 'in time');

@@ -1,0 +1,57 @@
+/**
+ * §4: the welcome is sent before any other event. While a login's history is
+ * still being read (slow in cluster mode), others joining and leaving the
+ * room are not told to it: the welcome, made after, already lists them
+ * (found by a reliability probe: join and quit notices before the welcome).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { LocalBus } from '../../src/bus/local-bus.js';
+import { Chat } from '../../src/core/chat.js';
+import { MemoryLeases } from '../../src/store/memory-leases.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
+import { coreChatOptions, joinAs, RecordingPeer } from '../helpers/core-chat.js';
+
+test('room changes while a login reads its history are not told before its welcome, which shows them', async (t) => {
+  const bus = new LocalBus();
+  const store = new MemoryStore((m) => bus.publish(m), 100);
+  const chat = new Chat(coreChatOptions({ store, bus, leases: new MemoryLeases(), solo: true }));
+  await chat.start();
+  t.after(() => chat.shutdown());
+  const [, carol] = await joinAs(chat, 'Carol');
+
+  // Dana's history read (the first read from now on) waits until let go.
+  let letGo!: () => void;
+  const gate = new Promise<void>((resolve) => (letGo = resolve));
+  let reading!: () => void;
+  const danaReads = new Promise<void>((resolve) => (reading = resolve));
+  let calls = 0;
+  const gated =
+    <A extends unknown[], R>(f: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      if (calls++ === 0) {
+        reading();
+        await gate;
+      }
+      return f(...args);
+    };
+  t.mock.method(store, 'readBefore', gated(store.readBefore.bind(store)));
+  t.mock.method(store, 'read', gated(store.read.bind(store)));
+  const dana = new RecordingPeer('dana');
+  await chat.login(dana, { name: 'Dana' });
+  await danaReads;
+
+  await joinAs(chat, 'Bob');
+  chat.disconnect(chat.users.get('carol')!, 'connection closed');
+  await carol.until(() => true);
+  letGo();
+  const welcome = await dana.until((e) => e.type === 'welcome');
+  assert.equal(dana.events[0], welcome, `first: ${JSON.stringify(dana.events[0])}`);
+  assert.ok(
+    'members' in welcome && welcome.members.includes('Bob') && !welcome.members.includes('Carol'),
+    JSON.stringify(welcome),
+  );
+  // Later changes are told as usual.
+  await joinAs(chat, 'Eve');
+  await dana.until((e) => e.type === 'system' && e.event === 'join' && e.user === 'Eve');
+});
