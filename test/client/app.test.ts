@@ -29,6 +29,18 @@ function streams(
   return { stdin, stdout, stderr, color: false, out: () => out, err: () => err };
 }
 
+/** Resolves once the client's stdout holds `text`. */
+function untilOut(io: ReturnType<typeof streams>, text: string): Promise<void> {
+  return within(
+    (async () => {
+      while (!io.out().includes(text)) await once(io.stdout, 'data');
+    })(),
+    5000,
+    JSON.stringify(text),
+    io.out,
+  );
+}
+
 /**
  * Play the server: welcome, then answer each request (refusing dms to Zed),
  * record what was asked, and hang up on quit.
@@ -154,14 +166,7 @@ describe('ChatClient', () => {
   it("interactive: shows the user's own line once acked and leaves at the end of input", async (t) => {
     const { io, asked, running } = await start(t, true);
     io.stdin.write('hello\n');
-    await within(
-      (async () => {
-        while (!io.out().includes('[14:02] <Alice> hello\n')) await once(io.stdout, 'data');
-      })(),
-      5000,
-      'her line',
-      io.out,
-    );
+    await untilOut(io, '[14:02] <Alice> hello\n');
     io.stdin.end();
     assert.deepEqual(await within(running, 5000, 'the run to end', io.out), { kind: 'ok' });
     assert.deepEqual(
@@ -174,14 +179,7 @@ describe('ChatClient', () => {
   it('interactive: a line the server could not store is kept, said so once, and shown once stored', async (t) => {
     const { io, asked, running } = await start(t, true);
     io.stdin.write('in the outage\n');
-    await within(
-      (async () => {
-        while (!io.out().includes('<Alice> in the outage')) await once(io.stdout, 'data');
-      })(),
-      5000,
-      'her line, stored on the second try',
-      io.out,
-    );
+    await untilOut(io, '<Alice> in the outage');
     io.stdin.end();
     await within(running, 5000, 'the run to end', io.out);
     assert.match(
@@ -215,15 +213,7 @@ describe('ChatClient', () => {
     const peer = await server.peer(0);
     await peer.next();
     peer.send(welcome());
-    const waitOut = (text: string): Promise<void> =>
-      within(
-        (async () => {
-          while (!io.out().includes(text)) await once(io.stdout, 'data');
-        })(),
-        5000,
-        JSON.stringify(text),
-        io.out,
-      );
+    const waitOut = (text: string): Promise<void> => untilOut(io, text);
     await waitOut('Connected');
     io.stdin.write('first\n');
     const say = await peer.next();
@@ -276,15 +266,7 @@ describe('ChatClient', () => {
     const peer = await server.peer(0);
     await peer.next();
     peer.send(welcome());
-    const waitOut = (text: string): Promise<void> =>
-      within(
-        (async () => {
-          while (!io.out().includes(text)) await once(io.stdout, 'data');
-        })(),
-        5000,
-        JSON.stringify(text),
-        io.out,
-      );
+    const waitOut = (text: string): Promise<void> => untilOut(io, text);
     await waitOut('#lobby> ');
 
     io.stdin.write('\x1b[200~one\rtwo\rthree\x1b[201~');
