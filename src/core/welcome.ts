@@ -162,6 +162,8 @@ export class Welcomes {
           if (inbox) finishReplay(this.chat, user, inbox, offline);
         },
         (err: unknown) => {
+          // No welcome to wait for: what happens in its rooms is told from now on.
+          user.welcomed = true;
           this.chat.options.onInternalError?.(err, 'reading history on connect');
           targets.forEach((t) => finishReplay(this.chat, user, t, undefined));
           if (inbox) finishReplay(this.chat, user, inbox, undefined);
