@@ -10,6 +10,7 @@ import type { Request, ServerEvent, WelcomeEvent } from '../protocol/messages.js
 import { attentionFor } from './attention.js';
 import { parseInput } from './commands.js';
 import { ConnectError, Connection, type ConnectionOptions } from './connection.js';
+import { HELD_GIVE_UP_MS } from './held.js';
 import { Typing } from './interactive.js';
 import { PasswordSource } from './password.js';
 import { asksForPasswords, PASSWD_NEEDS_TERMINAL } from './passwd.js';
@@ -165,7 +166,7 @@ export class ChatClient {
       if (this.holding) return;
       this.holding = true;
       this.error(
-        `${message.replace(/[;.] *(?:try again|reconnect).*$/iu, '')}: your lines are kept and sent again every ${Math.ceil(delayMs / 1000)} s until it stores them`,
+        `${message.replace(/[;.] *(?:nothing was sent|try again|reconnect).*$/iu, '')}: your lines are kept and sent again every ${Math.ceil(delayMs / 1000)} s for up to ${HELD_GIVE_UP_MS / 1000} s`,
       );
     });
     this.conn.on('reconnected', (welcome) => {

@@ -19,6 +19,7 @@ import { formatEndpoint } from './dial.js';
 import { farewellFor, type Farewell } from './farewell.js';
 import { openSession } from './handshake.js';
 import { Heartbeat } from './heartbeat.js';
+import { HeldRequests } from './held.js';
 import { LoginState } from './login-state.js';
 import { PendingRequests } from './requests.js';
 import {
@@ -43,9 +44,6 @@ export {
   type ReplyFor,
 } from './wire.js';
 
-/** When a say the server could not store goes again, unless the server says (`retryAfterMs`). */
-const HELD_RETRY_MS = 2000;
-
 /** A JSON-mode connection to chat-server; see the module comment. */
 export class Connection extends EventEmitter<ConnectionEvents> {
   /** The welcome of the current (or last) session. */
@@ -62,8 +60,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private socket?: net.Socket;
   private state: 'idle' | 'connecting' | 'open' | 'waiting' | 'closed' = 'idle';
   private readonly pending = new PendingRequests();
-  /** Says and dms the server could not store, by id: when each goes again. */
-  private readonly heldTimers = new Map<string, NodeJS.Timeout>();
+  /** Says and dms the server could not store, and the requests waiting behind them. */
+  private readonly held = new HeldRequests();
   private retryTimer?: NodeJS.Timeout;
   private readonly heartbeat = new Heartbeat(
     () => this.write({ type: 'ping' }),
@@ -152,7 +150,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       return Promise.reject(new RequestError('closed', 'not connected'));
     }
     const reply = this.pending.open(request, this.welcome?.limits.maxLineBytes, (withId) => {
-      if (this.state === 'open') this.write(withId);
+      if (this.held.blocking) this.held.defer(withId.id);
+      else if (this.state === 'open') this.write(withId);
     });
     // The server answers a request of type T with ReplyFor<T> (§4); the
     // reply is matched by id, so only its type is taken on trust.
@@ -263,13 +262,17 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     }
     if (event.type === 'error' && event.code === 'internal' && event.detail === 'unavailable') {
       const request = this.pending.get(event.id);
-      if (request?.type === 'say' || request?.type === 'dm') {
-        this.sendAgainLater(request, event.message, event.retryAfterMs);
+      if (
+        (request?.type === 'say' || request?.type === 'dm') &&
+        this.holdBack(request, event.message, event.retryAfterMs)
+      ) {
         return;
       }
     }
     const pending = this.pending.take(event, this.welcome?.limits.maxLineBytes);
     if (pending) {
+      const ready = this.held.answered(pending.request.id);
+      if (ready) for (const r of this.pending.requests()) if (ready.has(r.id)) this.write(r);
       if (event.type === 'error') {
         pending.reject(new RequestError(event.code, event.message, event.retryAfterMs));
       } else {
@@ -363,26 +366,22 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /**
    * A say or dm the server could not store (nothing was): resend-until-ack
    * (§4) applies as after a reconnect, so it goes again with its id rather
-   * than being lost, which the user would have had to notice and retype.
+   * than being lost, which the user would have had to notice and retype
+   * (held.ts). False when it has been kept long enough: refused then.
    */
-  private sendAgainLater(
-    request: Request & { id: string },
-    message: string,
-    afterMs?: number,
-  ): void {
-    const delayMs = Math.min(Math.max(afterMs ?? HELD_RETRY_MS, 500), 10_000);
-    clearTimeout(this.heldTimers.get(request.id));
-    const timer = setTimeout(() => {
-      this.heldTimers.delete(request.id);
+  private holdBack(request: Request & { id: string }, message: string, afterMs?: number): boolean {
+    const delayMs = this.held.hold(request.id, afterMs, () => {
       if (this.online && this.pending.has(request.id)) this.write(request);
-    }, delayMs);
-    this.heldTimers.set(request.id, timer);
+    });
+    if (delayMs === undefined) return false;
     this.emit('held', { request, message, delayMs });
+    return true;
   }
 
   private finish(reason: string, code?: ErrorCode | 'displaced'): void {
     this.state = 'closed';
     this.stopTimers();
+    this.held.clear();
     this.pending.failAll(reason);
     this.emit('closed', code === undefined ? { reason } : { reason, code });
   }
@@ -390,7 +389,6 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private stopTimers(): void {
     this.heartbeat.stop();
     clearTimeout(this.retryTimer);
-    for (const timer of this.heldTimers.values()) clearTimeout(timer);
-    this.heldTimers.clear();
+    this.held.dropped();
   }
 }

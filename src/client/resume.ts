@@ -23,7 +23,16 @@ interface StreamState {
    * history a login asks for is older and is shown.
    */
   floor?: number;
+  /**
+   * The seqs a history reply showed (a replay after a reconnect may show
+   * our own message whose ack was lost), to not show it again when the
+   * re-sent request's ack comes; emptied past REPLAYED_KEPT.
+   */
+  replayed?: Set<number>;
 }
+
+/** Seqs of replayed messages kept per stream (a replay is at most 500). */
+const REPLAYED_KEPT = 2000;
 
 /** See the module comment. */
 export class ResumeState {
@@ -68,7 +77,7 @@ export class ResumeState {
         const fresh = event.messages.filter((m) =>
           m.type === 'private'
             ? m.seq === undefined || this.observe(PRIVATE_STREAM, m.seq)
-            : this.observe(m.room, m.seq),
+            : this.observe(m.room, m.seq) && this.replayedHere(m.room, m.seq),
         );
         return { ...event, messages: fresh };
       }
@@ -89,10 +98,17 @@ export class ResumeState {
     return true;
   }
 
-  /** Whether message `seq` of `key` has been shown (a replay showed it before its ack came). */
+  /** Whether message `seq` of `key` was shown by a replay (before its ack came). */
   shown(key: string, seq: number): boolean {
-    const state = this.streams.get(key);
-    return state !== undefined && (seq <= state.seq || state.own.has(seq));
+    return this.streams.get(key)?.replayed?.has(seq) === true;
+  }
+
+  /** Remember that a replay showed `seq` of `key` (true: for filter). */
+  private replayedHere(key: string, seq: number): boolean {
+    const state = this.stream(key);
+    if (!state.replayed || state.replayed.size >= REPLAYED_KEPT) state.replayed = new Set();
+    state.replayed.add(seq);
+    return true;
   }
 
   /** Everything up to `seq` of `key` was there before this client logged in (see StreamState.floor). */

@@ -87,6 +87,8 @@ async function serve(
         op: req.type,
         ts: TS,
         ...(req.room ? { room: req.room } : {}),
+        // Stored before a message the client has already seen (seq 11).
+        ...(req.text === 'stored before Bob' ? { seq: 10 } : {}),
       });
     }
   }
@@ -184,7 +186,7 @@ describe('ChatClient', () => {
     await within(running, 5000, 'the run to end', io.out);
     assert.match(
       io.out(),
-      /! The server cannot reach its shared store right now: your lines are kept and sent again every 1 s until it stores them\n/u,
+      /! The server cannot reach its shared store right now: your lines are kept and sent again every 1 s for up to 30 s\n/u,
     );
     assert.deepEqual(
       asked.map((r) => r.type),
@@ -252,6 +254,25 @@ describe('ChatClient', () => {
     again.send({ ...bob, seq: 8, text: 'fourth' });
     await waitOut('<Bob> fourth');
     assert.equal(io.out().split('<Alice> third').length - 1, 1, io.out());
+    io.stdin.end();
+    await within(running, 5000, 'the run to end', io.out);
+  });
+
+  it('interactive: an own line acked after a later message (stored, then retried) is still shown', async (t) => {
+    const { io, running } = await start(t, true, {}, false, [
+      {
+        type: 'message',
+        room: '#lobby',
+        seq: 11,
+        ts: TS,
+        from: 'Bob',
+        text: 'later',
+        action: false,
+      },
+    ]);
+    await untilOut(io, '<Bob> later');
+    io.stdin.write('stored before Bob\n');
+    await untilOut(io, '<Alice> stored before Bob');
     io.stdin.end();
     await within(running, 5000, 'the run to end', io.out);
   });

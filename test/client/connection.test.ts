@@ -357,6 +357,48 @@ describe('Connection', () => {
     assert.equal((await said).seq, 3);
   });
 
+  it('a say made while another is held waits for it (stored in the order typed); a held one gives up after 30 s', async (t) => {
+    const { server, conn } = await setup(t, FAST_RECONNECT);
+    const { peer } = await handshake(server, conn);
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: Date.now() });
+    const unavailable = {
+      code: 'internal',
+      detail: 'unavailable',
+      message: 'down',
+      retryAfterMs: 1000,
+    };
+    const one = conn.request({ type: 'say', room: '#lobby', text: 'one' });
+    const first = await peer.next();
+    const held = once(conn, 'held');
+    peer.send({ type: 'error', id: first.id, ...unavailable });
+    await held;
+    const two = conn.request({ type: 'say', room: '#lobby', text: 'two' });
+    t.mock.timers.tick(1000);
+    assert.deepEqual(await peer.next(), first, '"one" again, before "two"');
+    peer.send({ type: 'ack', id: first.id, op: 'say', ts: TS, seq: 1 });
+    assert.equal((await one).seq, 1);
+    const second = await peer.next();
+    assert.equal(second.text, 'two', 'then "two", once "one" is stored');
+    peer.send({ type: 'ack', id: second.id, op: 'say', ts: TS, seq: 2 });
+    assert.equal((await two).seq, 2);
+
+    // A store that stays down: the line is refused as the server said, 30 s on.
+    const three = conn.request({ type: 'say', room: '#lobby', text: 'three' });
+    const third = await peer.next();
+    const refused = assert.rejects(
+      three,
+      (err: unknown) => err instanceof RequestError && err.code === 'internal',
+    );
+    for (let s = 0; s <= 30; s++) {
+      peer.send({ type: 'error', id: third.id, ...unavailable });
+      if (s === 30) break;
+      await once(conn, 'held');
+      t.mock.timers.tick(1000);
+      assert.deepEqual(await peer.next(), third);
+    }
+    await refused;
+  });
+
   it('having seen nothing, resumes from the tops its welcome gave, not from 0 (no old history shown as new)', async (t) => {
     const { server, conn } = await setup(t, FAST_RECONNECT);
     const { peer } = await handshake(server, conn, {
