@@ -10,8 +10,6 @@ import type { Room, User } from './model.js';
 
 /** How often a big room's joins and leaves are told, in aggregate (§6). */
 const PRESENCE_BATCH_MS = 1000;
-/** Room changes a user's welcome shows the outcome of (its rooms and members): not told before it. */
-const SHOWN_BY_WELCOME: ReadonlySet<string> = new Set(['join', 'part', 'quit', 'nick', 'presence']);
 
 export class Announcer {
   constructor(private readonly chat: Chat) {}
@@ -63,7 +61,6 @@ export class Announcer {
    * dropped when their seq was already delivered.
    */
   deliver(user: User, event: ServerEvent, stream?: string): void {
-    if (!user.welcomed && event.type === 'system' && SHOWN_BY_WELCOME.has(event.event)) return;
     if (stream !== undefined && 'seq' in event && event.seq !== undefined) {
       const buffer = user.holding(stream);
       if (buffer) {
@@ -72,7 +69,8 @@ export class Announcer {
       }
       if (user.alreadySent(stream, event.seq)) return;
     }
-    user.peer.send(event);
+    if (!user.welcomed) user.sendAfterWelcome(event);
+    else user.peer.send(event);
   }
 
   /** Send one event object to this node's members of a room (split horizon). */

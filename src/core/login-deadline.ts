@@ -34,7 +34,7 @@ export class LoginDeadline {
     return this.passed;
   }
 
-  /** Time the login spends on purpose (a wrong password's hold-back) is not the store's. */
+  /** Time the login spent on other things (checking a password) is not the store's. */
   extend(ms: number): void {
     this.until += ms;
   }
@@ -48,7 +48,7 @@ export class LoginDeadline {
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       let timer: Timer | undefined;
-      // Re-armed when the deadline moved meanwhile (extend() during the step).
+      // Re-armed when the deadline moved meanwhile (extend() while it waits).
       const arm = (): void => {
         timer = this.clock.setTimeout(
           () => {

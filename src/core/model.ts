@@ -250,11 +250,12 @@ export class User {
   away = '';
   connected = true;
   /**
-   * Its welcome has been sent (§4: before any other event). Until then the
-   * room changes announced meanwhile are not told: the welcome, made after
-   * them, already shows their outcome.
+   * Its welcome has been sent (§4: before any other event). Until then what
+   * is told to it (others joining, a topic, a private message to a new
+   * guest) waits in `early`; clients drop what comes before the welcome.
    */
   welcomed = false;
+  private early: ServerEvent[] | undefined;
   /** The alias lease this session holds (cluster-wide uniqueness), renewed while it lives. */
   lease: Lease | undefined;
   /** When `lease` was last confirmed (claimed or renewed), by this node's clock (ms). */
@@ -351,6 +352,19 @@ export class User {
   }
 
   /** Hold `event` of `stream` (held), numbered in the order held across streams. */
+  /** An event told before the welcome: sent once it is (welcomeSent). */
+  sendAfterWelcome(event: ServerEvent): void {
+    (this.early ??= []).push(event);
+  }
+
+  /** The welcome (and its replay) went out: what waited for it follows. */
+  welcomeSent(): void {
+    this.welcomed = true;
+    const early = this.early;
+    this.early = undefined;
+    if (early) for (const event of early) this.peer.send(event);
+  }
+
   holdEvent(buffer: Held[], event: ServerEvent, stream: string): void {
     buffer.push([event, stream, ++this.arrivals]);
   }

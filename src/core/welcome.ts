@@ -126,7 +126,6 @@ export class Welcomes {
       Promise.all([ignores, reads, unread, elsewhere]).then(
         ([, results, offline, others]) => {
           if (!user.connected) return;
-          user.welcomed = true;
           const epochs: Record<string, string> = {};
           // Each stream's top as read: what a bot resumes from (§4 welcome.seqs).
           const seqs: Record<string, number> = {};
@@ -160,10 +159,11 @@ export class Welcomes {
           }
           results.forEach((r, i) => finishReplay(this.chat, user, targets[i]!, r));
           if (inbox) finishReplay(this.chat, user, inbox, offline);
+          user.welcomeSent();
         },
         (err: unknown) => {
-          // No welcome to wait for: what happens in its rooms is told from now on.
-          user.welcomed = true;
+          // No welcome is coming: what waited is told now, and all that follows.
+          user.welcomeSent();
           this.chat.options.onInternalError?.(err, 'reading history on connect');
           targets.forEach((t) => finishReplay(this.chat, user, t, undefined));
           if (inbox) finishReplay(this.chat, user, inbox, undefined);

@@ -4,6 +4,7 @@
  * came from (`chat-server config` shows it); errors name that source, the
  * option and what is accepted.
  */
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import type { RedisTarget } from '../bus/redis-bus.js';
 import { fromFile } from './config-file.js';
@@ -109,10 +110,15 @@ export function resolveConfig(cli: Raw, env: NodeJS.ProcessEnv): ResolvedConfig 
   };
 }
 
-/** Two listen addresses that one port number cannot serve twice (a wildcard covers every address). */
+/**
+ * Two listen addresses that one port number cannot serve twice: the same,
+ * or a wildcard and an address it covers (`::` covers IPv4 too, dual-stack;
+ * `0.0.0.0` only IPv4). Host names are compared as written.
+ */
 function sameAddress(a: string, b: string): boolean {
-  const any = (h: string): boolean => h === '0.0.0.0' || h === '::';
-  return a === b || any(a) || any(b);
+  if (a === b || a === '::' || b === '::') return true;
+  const covers = (wild: string, other: string): boolean => wild === '0.0.0.0' && isIP(other) === 4;
+  return covers(a, b) || covers(b, a);
 }
 
 /** The validated configuration (see resolveConfig for where each value came from). */

@@ -562,6 +562,12 @@ describe('loadConfig: audit findings', () => {
     const apart = loadConfig({ port: '6667', ircPort: '6667', ircHost: '127.0.0.2' }, {});
     assert.equal(apart.ircPort, 6667);
     assert.equal(loadConfig({ port: '6667', ircPort: '6668' }, {}).ircPort, 6668);
+    // The IPv4 wildcard does not cover IPv6 loopback.
+    const families = loadConfig(
+      { host: '0.0.0.0', port: '6667', ircPort: '6667', ircHost: '::1' },
+      {},
+    );
+    assert.equal(families.ircPort, 6667);
   });
 });
 
