@@ -28,14 +28,6 @@ function unavailable(err: unknown): StoreError {
   });
 }
 
-/** A call not made: an earlier one found Redis unreachable, and it still is. */
-function unreachable(): StoreError {
-  return new StoreError(
-    'unavailable',
-    'Redis is unreachable (a call just gave up and the connection is not back). Check that Redis is up.',
-  );
-}
-
 function closedError(): StoreError {
   return new StoreError('closed', 'The Redis store is closed; it was used after close().');
 }
@@ -43,14 +35,6 @@ function closedError(): StoreError {
 export class RedisCalls {
   private readonly inflight = new Set<Promise<unknown>>();
   private closed = false;
-  /**
-   * A call gave up on an unreachable Redis (ioredis's retries ran out) and
-   * the connection has not been ready since. Until it is, calls fail at
-   * once: a login makes several store calls in turn, and each waiting out
-   * the retries again (2 s apart by then) kept a user 8-12 s before its
-   * `unavailable`. A brief restart that a call rides out never sets this.
-   */
-  private cut = false;
 
   /** Owned from now on: close() quits it. */
   constructor(readonly client: RedisClient) {}
@@ -70,20 +54,7 @@ export class RedisCalls {
   /** One plain command, tracked for close() and failing as a StoreError like scripts do. */
   cmd<T>(call: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(closedError());
-    if (this.stillCut()) return Promise.reject(unreachable());
     return this.track(call());
-  }
-
-  /** Whether a call now would only wait out the retries again (see `cut`). */
-  private stillCut(): boolean {
-    if (this.cut && this.client.status === 'ready') this.cut = false;
-    return this.cut;
-  }
-
-  /** A call failed: if the connection is down, later calls fail fast until it is back. */
-  private failed(err: unknown): StoreError {
-    if (this.client.status !== 'ready') this.cut = true;
-    return unavailable(err);
   }
 
   /** Remember a call until it settles (close waits for it). */
@@ -97,7 +68,7 @@ export class RedisCalls {
     // the store being unreachable, as run() does, so users get `unavailable`.
     return p.catch((err: unknown) => {
       if (err instanceof StoreError) throw err;
-      throw this.failed(err);
+      throw unavailable(err);
     });
   }
 
@@ -115,9 +86,8 @@ export class RedisCalls {
     onReply: (reply: unknown) => R = (reply) => reply as R,
   ): Promise<R> {
     if (this.closed) return Promise.reject(closedError());
-    if (this.stillCut()) return Promise.reject(unreachable());
     return new Promise<R>((resolve, reject) => {
-      const fail = (err: unknown): void => reject(this.failed(err));
+      const fail = (err: unknown): void => reject(unavailable(err));
       const ok = (reply: unknown): void => {
         try {
           resolve(onReply(reply));
