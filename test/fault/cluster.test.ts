@@ -429,10 +429,9 @@ if (missing) {
       assert.match(String(dropped.message), /reconnect/);
       await alice.waitClosed();
       assert.ok(!alice.lines.some((l) => l.includes('"ack"') && l.includes('"a1"')), 'a1 acked');
-      // A login meanwhile: `unavailable`, come back later, not an internal error.
-      // Its store calls give up one after another, each after ioredis's two
-      // retries, whose waits have grown to 2 s by now: 8-12 s on a loaded
-      // machine (a clean-clone CI waited out 7).
+      // A login meanwhile: `unavailable`, come back later, not an internal error,
+      // within the login's 5 s on the store (core/login-deadline.ts); the
+      // wait is generous for a loaded machine.
       const { client: late, first: refusal } = await hello(a.port, 'dora', {}, 30_000);
       t.after(() => late.socket.destroy());
       assert.deepEqual(
