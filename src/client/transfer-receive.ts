@@ -105,6 +105,9 @@ export class ReceivingSide {
       this.host.fail(t, problem);
       return;
     }
+    // Private while incomplete (someone else's bytes, unchecked); once
+    // verified, the mode any new file of the user's gets (0666 less the umask).
+    fs.fchmodSync(t.fd, 0o666 & ~process.umask());
     fs.closeSync(t.fd);
     t.fd = undefined;
     let saved: string;

@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { tempDir } from '../helpers/env.js';
@@ -97,6 +97,9 @@ describe('chat-client file transfer in a terminal', () => {
     assert.doesNotMatch(screen, /█|░/u, 'no bar left on screen');
     assert.deepEqual(readdirSync(downloads), ['pics.tar']);
     assert.equal(sha(readFileSync(path.join(downloads, 'pics.tar'))), sha(incoming));
+    // Saved with the mode of any new file (the .part file was 0600 while unchecked).
+    const umask = process.umask();
+    assert.equal(statSync(path.join(downloads, 'pics.tar')).mode & 0o777, 0o666 & ~umask);
 
     // The half-typed line was never garbled: Enter sends it whole.
     await ann.press('Enter');
