@@ -194,15 +194,7 @@ for (const args of [
   ['--irc-port', '0', '--irc-host', '999.1.1.1'],
 ]) {
   test(`an address that does not resolve (${args.join(' ')}) exits 2 before it warns or listens`, async (t) => {
-    const child = runServerBin(t, [
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--db',
-      ':memory:',
-      ...args,
-    ]);
+    const child = runServerBin(t, ['--port', '0', '--db', ':memory:', ...args]);
     const exit = await child.waitExit();
     assert.deepEqual(exit, { code: 2, signal: null }, child.stderr.join('\n'));
     const option = args.includes('--irc-host') ? '--irc-host' : '--host';
