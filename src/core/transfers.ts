@@ -15,7 +15,12 @@
  * transfer-registry.ts's, one transfer's data and chunk checks
  * transfer-model.ts's, the per-connection chunk budget transfer-budget.ts's.
  */
-import { humanBytesApart, type FileEvent, type FileRequest } from '../protocol/file-messages.js';
+import {
+  humanBytes,
+  humanBytesApart,
+  type FileEvent,
+  type FileRequest,
+} from '../protocol/file-messages.js';
 import { ChatError } from '../protocol/errors.js';
 import type { User } from './model.js';
 import { rewind, takeChunk, type Transfer } from './transfer-model.js';
@@ -55,6 +60,13 @@ export class Transfers extends TransferRegistry {
     const target = this.host.findUser(req.to);
     if (target === user) throw new ChatError('bad_request', 'You cannot send a file to yourself');
     if (target.peer.mode !== 'json') {
+      target.peer.send({
+        type: 'system',
+        event: 'file',
+        ts: this.host.timestamp(),
+        user: user.name.display,
+        text: `${req.name} (${humanBytes(req.size)})`,
+      });
       throw new ChatError(
         'forbidden',
         `${target.name.display} is connected ${target.peer.mode === 'irc' ? 'over IRC' : 'in text mode'} and cannot receive files (only JSON clients such as chat-client can)`,

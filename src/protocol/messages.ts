@@ -50,7 +50,8 @@ export type SystemEventName =
   | 'shutdown'
   | 'motd'
   | 'mute'
-  | 'unmute';
+  | 'unmute'
+  | 'file';
 
 export interface SystemEvent {
   type: 'system';

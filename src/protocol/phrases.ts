@@ -86,6 +86,15 @@ export function systemPhrase(e: SystemEvent): Phrase {
       ];
     case 'unmute':
       return ['You may speak in rooms again (', user(e.by), ' lifted your mute)'];
+    case 'file':
+      // Only to a text-mode or IRC user, whom a file cannot reach (§5): the
+      // sender is refused, and they learn what they missed and what it takes.
+      return [
+        user(e.user),
+        ' tried to send you a file, ',
+        text(e.text),
+        ': receiving files takes chat-client (or another JSON client)',
+      ];
     case 'motd':
       // Line breaks kept: each mode shows one notice line per line of the file.
       return (e.text ?? '').split('\n').flatMap((l, i) => (i === 0 ? [text(l)] : ['\n', text(l)]));

@@ -222,6 +222,7 @@ export class IrcEvents {
       case 'shutdown':
       case 'mute':
       case 'unmute':
+      case 'file':
         // No IRC line for these: a server NOTICE in the phrasebook's words
         // (a mute and an unmute go only to the user they are about).
         h.serverNotice(plain(systemPhrase(e)));

@@ -151,6 +151,12 @@ describe('file transfer', () => {
     // Offers the server must refuse.
     assert.equal(await err({ type: 'file-offer', id: 'o1', ...offer, to: 'nobody' }), 'not_found');
     assert.equal(await err({ type: 'file-offer', id: 'o2', ...offer, to: 'texter' }), 'forbidden');
+    // The text-mode user is told what it missed and what it takes.
+    await texter.waitFor(
+      (l) =>
+        l ===
+        '* mallory tried to send you a file, x.bin (2.9 KiB): receiving files takes chat-client (or another JSON client)',
+    );
     assert.equal(await err({ type: 'file-offer', id: 'o3', ...offer, size: 9 * MiB }), 'too_large');
     assert.equal(
       await err({ type: 'file-offer', id: 'o4', ...offer, to: 'mallory' }),

@@ -77,6 +77,7 @@ const SYSTEM: Record<SystemEventName, SystemEvent[]> = {
     sys('mute', { user: 'Bob', by: 'Op' }),
   ],
   unmute: [sys('unmute', { user: 'Bob', by: 'Op' })],
+  file: [sys('file', { user: 'Bob', text: 'notes.pdf (2.1 MiB)' })],
 };
 
 const ctx = { self: 'Ann', room: '#dev', color: false };
