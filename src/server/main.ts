@@ -106,10 +106,14 @@ async function checkHosts(config: Readonly<ServerConfig>): Promise<void> {
   if (config.ircPort !== undefined && config.ircHost !== undefined)
     hosts.push(['--irc-host', config.ircHost]);
   if (config.metrics) hosts.push(['--metrics', config.metrics.host]);
+  const address = new Map<string, string>();
   for (const [option, host] of hosts) {
-    if (isIP(host) !== 0) continue;
+    if (isIP(host) !== 0) {
+      address.set(option, host);
+      continue;
+    }
     try {
-      await lookup(host);
+      address.set(option, (await lookup(host)).address);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const why =
@@ -122,6 +126,14 @@ async function checkHosts(config: Readonly<ServerConfig>): Promise<void> {
         `cannot resolve ${option} ${host}: ${why}; give an IP address or a host name that resolves`,
       );
     }
+  }
+  // Two spellings of one address (localhost and 127.0.0.1) that the
+  // configuration's own check, by spelling, could not tell apart.
+  const irc = address.get('--irc-host');
+  if (config.ircPort && config.ircPort === config.port && irc === address.get('--host')) {
+    throw new ConfigError(
+      `--irc-port ${config.ircPort} is the same port as --port on the same address (${irc}): the IRC listener needs its own port; pick another --irc-port (0 picks a free one)`,
+    );
   }
 }
 

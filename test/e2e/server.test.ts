@@ -169,6 +169,12 @@ for (const [args, env, option] of [
   [['--server-name', 'bad name'], {}, /server-name must be letters, digits.*"bad name"/u],
   [['--max-topic-bytes', '0'], {}, /max-topic-bytes must be a whole number from 1 to/u],
   [['--port', '55123', '--irc-port', '55123'], {}, /--irc-port 55123 .*own port/u],
+  // Another spelling of 127.0.0.1: caught once both are resolved.
+  [
+    ['--port', '55123', '--irc-port', '55123', '--irc-host', '127.1'],
+    {},
+    /--irc-port 55123 is the same port as --port on the same address \(127\.0\.0\.1\).*own port/u,
+  ],
   [['--motd', '/nonexistent'], {}, /--motd \/nonexistent: file not found.*leave --motd out/u],
 ] as Array<[string[], Record<string, string>, RegExp]>) {
   test(`a bad option value (${[...args, ...Object.entries(env).map((e) => e.join('='))].join(' ')}) exits 2 naming it`, async (t) => {
