@@ -348,6 +348,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         );
       } else if (err.kind === 'refused' && !RETRYABLE.has(err.code ?? '')) {
         this.finish(err.message, err.code);
+      } else if (err.detail === 'displaced') {
+        // Signed in elsewhere while we were away: as a takeover seen live.
+        this.finish(err.message, 'displaced');
       } else if (err.code === 'alias_taken' && err.retryAfterMs === undefined) {
         // Our own ghost would have been replaced (the session token or the
         // account proves us, §2): someone else holds the alias now, and

@@ -13,6 +13,7 @@ import {
   type ServerEvent,
   type WelcomeEvent,
 } from '../protocol/messages.js';
+import { randomBytes } from 'node:crypto';
 import { foldKey } from '../protocol/names.js';
 import { ResumeState } from './resume.js';
 import { asksPassword } from './wire.js';
@@ -40,6 +41,12 @@ export class LoginState {
   private joined = new Set<string>();
   /** The streams the last hello resumed. */
   private resumed = new Set<string>();
+  /**
+   * This program's id in every hello (§2 `instance`): if another login takes
+   * our session over while we are away, our reconnect is refused instead
+   * of taking it back.
+   */
+  private readonly instance = randomBytes(12).toString('base64url');
   /** The last welcome's guest session: a guest's identity comes back with it. */
   private session?: string;
 
@@ -73,6 +80,7 @@ export class LoginState {
     if (this.extras.bot === true) hello.bot = true;
     // A guest's identity (its private messages, ignores, request ids) comes back with it.
     if (this.session !== undefined) hello.session = this.session;
+    hello.instance = this.instance;
     const resume = this.seen.resumeMap(this.joined);
     if (resume) hello.resume = resume;
     this.resumed = new Set(Object.keys(resume ?? {}));

@@ -30,9 +30,18 @@ export type { ClusterHost, Signal } from './cluster-signal.js';
 const TAKEOVER_WAIT_MS = 2000;
 
 /** Alias leases and the signals between nodes, on top of presence across nodes. */
+/** How long a displaced client program is remembered (a laptop asleep for longer comes back as new). */
+const DISPLACED_MS = 60 * 60 * 1000;
+
 export class Cluster extends ClusterPresence {
   private renewTimer: Timer | undefined;
   private renewing = false;
+  /**
+   * Client programs (hello.instance) whose session another login took over
+   * on this node, and when. Kept on this node only: a reconnect through
+   * another node is not recognised (docs/protocol.md §9).
+   */
+  private readonly displaced = new Map<string, number>();
 
   /** Hear other nodes' signals and keep this node's leases renewed. */
   async start(): Promise<void> {
@@ -64,6 +73,8 @@ export class Cluster extends ClusterPresence {
     how: {
       takeover: boolean;
       guestId?: string;
+      /** The login's client program (hello.instance): a holder it takes over from another is displaced. */
+      instance?: string | undefined;
       /** A login's: once it has been answered for taking too long, claim nothing more. */
       deadline?: { readonly expired: boolean };
     },
@@ -103,7 +114,7 @@ export class Cluster extends ClusterPresence {
         );
       }
       if (local && claim.holder.node === this.options.node) {
-        this.takeOver(local);
+        this.takeOver(local, { instance: how.instance });
         continue;
       }
       if (!asked) {
@@ -139,20 +150,33 @@ export class Cluster extends ClusterPresence {
    * account). Two sessions of one account shared its private messages, which
    * reached only the newer one, under either alias.
    */
-  signedIn(account: AccountRecord, session: string): void {
-    this.signOutOthers(account.key, session);
+  signedIn(account: AccountRecord, session: string, instance?: string): void {
+    this.signOutOthers(account.key, session, { instance });
     this.sendSignal({ t: 'signedIn', node: this.options.node, account: account.key });
   }
 
   /** `session`: the new session's id when it is on this node (ids are per node). */
-  private signOutOthers(accountKey: string, session: string | undefined): void {
+  private signOutOthers(
+    accountKey: string,
+    session: string | undefined,
+    by?: { instance: string | undefined },
+  ): void {
     for (const u of [...this.host.users.values()]) {
-      if (u.account?.key === accountKey && u.peer.id !== session) this.takeOver(u);
+      if (u.account?.key === accountKey && u.peer.id !== session) this.takeOver(u, by);
     }
   }
 
-  /** The right password for a connected alias: the old connection is told and closed. */
-  takeOver(holder: User): void {
+  /**
+   * The right password for a connected alias: the old connection is told and
+   * closed. `by`: the login that took over, when known here (not through
+   * another node's signal): if it is another client program than the
+   * holder's, the holder's program is displaced (wasDisplaced), so that its
+   * reconnect does not take the session back from the newer one.
+   */
+  takeOver(holder: User, by?: { instance: string | undefined }): void {
+    if (by && holder.instance !== undefined && holder.instance !== by.instance) {
+      this.noteDisplaced(holder.instance);
+    }
     const account = holder.account?.name;
     // Renamed since it signed in: say which account, the alias alone would puzzle.
     const who =
@@ -166,6 +190,23 @@ export class Cluster extends ClusterPresence {
     });
     this.host.disconnect(holder, 'signed in from elsewhere');
     holder.peer.close('replaced');
+  }
+
+  private noteDisplaced(instance: string): void {
+    const now = this.host.clock.now();
+    // Oldest first (insertion order): drop what has aged out.
+    for (const [old, at] of this.displaced) {
+      if (now - at < DISPLACED_MS) break;
+      this.displaced.delete(old);
+    }
+    this.displaced.delete(instance);
+    this.displaced.set(instance, now);
+  }
+
+  /** Whether client program `instance` had its session taken over by another login (within DISPLACED_MS). */
+  wasDisplaced(instance: string): boolean {
+    const at = this.displaced.get(instance);
+    return at !== undefined && this.host.clock.now() - at < DISPLACED_MS;
   }
 
   /** Give a user's alias lease up (left, replaced, renamed). */

@@ -77,7 +77,7 @@ export class Logins {
     peer: Peer,
     hello: Pick<
       Hello,
-      'name' | 'password' | 'account' | 'history' | 'resume' | 'bot' | 'session' | 'id'
+      'name' | 'password' | 'account' | 'history' | 'resume' | 'bot' | 'session' | 'id' | 'instance'
     >,
   ): Promise<User> {
     const name = parseAlias(hello.name);
@@ -110,6 +110,17 @@ export class Logins {
         const started = this.chat.clock.now();
         await this.checkPassword(peer, account, hello.password);
         deadline.extend(this.chat.clock.now() - started);
+        // The client whose session another login took over, reconnecting:
+        // taking it back would sign out the newer one, which would not
+        // reconnect (it was taken over), so the older would win by itself.
+        if (hello.instance !== undefined && this.chat.cluster.wasDisplaced(hello.instance)) {
+          throw new ChatError(
+            'alias_taken',
+            `${account.name} signed in from another connection while this one was away; not taking it back`,
+            undefined,
+            'displaced',
+          );
+        }
       } catch (err) {
         // An operator passes its address's ban only with the right password:
         // a wrong one from a banned address says banned, not "try again".
@@ -161,12 +172,13 @@ export class Logins {
       this.chat.cluster.claim(shownName, peer.id, account, {
         takeover: account !== undefined || guestId !== undefined,
         ...(guestId !== undefined && { guestId }),
+        instance: hello.instance,
         deadline,
       }),
       release,
     );
     // Admitted under this alias: the account's sessions under other aliases go.
-    if (account) this.chat.cluster.signedIn(account, peer.id);
+    if (account) this.chat.cluster.signedIn(account, peer.id, hello.instance);
     let user: User;
     let continued: Map<string, string> | undefined;
     try {

@@ -255,6 +255,8 @@ export class User {
    * guest) waits in `early`; clients drop what comes before the welcome.
    */
   welcomed = false;
+  /** Its client program's id (hello.instance), if it sent one: see Cluster.takeOver. */
+  instance: string | undefined;
   private early: ServerEvent[] | undefined;
   /** The alias lease this session holds (cluster-wide uniqueness), renewed while it lives. */
   lease: Lease | undefined;

@@ -39,7 +39,7 @@ export class Welcomes {
    */
   connect(
     peer: Peer,
-    hello: Pick<Hello, 'name' | 'history' | 'resume' | 'session' | 'id'>,
+    hello: Pick<Hello, 'name' | 'history' | 'resume' | 'session' | 'id' | 'instance'>,
     account?: AccountRecord,
     continued?: ReadonlyMap<string, string>,
     newGuest = false,
@@ -51,6 +51,7 @@ export class Welcomes {
     const lobby = this.chat.streams.room(LOBBY);
     const user = new User(name, lobby, peer, this.chat.now());
     user.account = account;
+    user.instance = hello.instance;
     // Guests: the token the client kept from an earlier welcome, or a new one.
     const session = account ? undefined : (hello.session ?? newSessionToken());
     if (session !== undefined) user.guestId = guestIdOf(session);

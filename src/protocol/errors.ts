@@ -31,8 +31,10 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
  *   such account; no password helps, so a client must not ask for one.
  * - `id_reused` (under `bad_request`): an id already used for other text.
  * - `unavailable` (under `internal`): the store cannot be reached now; retry.
+ * - `displaced` (under `alias_taken`): this client's session was taken over
+ *   by another login while it was away; it must not take it back.
  */
-export const ERROR_DETAILS = ['account_required', 'id_reused', 'unavailable'] as const;
+export const ERROR_DETAILS = ['account_required', 'id_reused', 'unavailable', 'displaced'] as const;
 
 export type ErrorDetail = (typeof ERROR_DETAILS)[number];
 

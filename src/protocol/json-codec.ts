@@ -54,6 +54,10 @@ export const helloSchema = z
       .string()
       .regex(/^[A-Za-z0-9_-]{22,128}$/, 'session must be 22-128 of A-Z a-z 0-9 _ -')
       .optional(),
+    instance: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{8,64}$/, 'instance must be 8-64 of A-Z a-z 0-9 _ -')
+      .optional(),
   })
   .strict();
 

@@ -314,6 +314,13 @@ export interface Hello {
   bot?: boolean;
   /** A guest's session token from an earlier welcome (or one the client made: 22–128 of A-Z a-z 0-9 _ -). */
   session?: string;
+  /**
+   * The client program's own random id, the same in every hello it sends
+   * (8–64 of A-Z a-z 0-9 _ -): a reconnect of a session another login took
+   * over is refused (`alias_taken`, detail `displaced`) rather than taking
+   * it back (§2).
+   */
+  instance?: string;
 }
 
 export type { Request, RequestType } from './commands.js';

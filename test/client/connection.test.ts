@@ -69,7 +69,12 @@ describe('Connection', () => {
     const connected = conn.connect();
     const peer = await server.peer(0);
     peer.send('* fake server: type your alias');
-    assert.deepEqual(await peer.next(), { type: 'hello', version: 1, name: 'Alice' });
+    const hello = await peer.next();
+    assert.match(String(hello.instance), /^[A-Za-z0-9_-]{16}$/u, 'the program id');
+    assert.deepEqual(
+      { ...hello, instance: undefined },
+      { type: 'hello', version: 1, name: 'Alice', instance: undefined },
+    );
     peer.send(welcome());
     const w = await within(connected, 5000, 'welcome');
     assert.equal(w.name, 'Alice');
@@ -397,6 +402,26 @@ describe('Connection', () => {
       assert.deepEqual(await peer.next(), third);
     }
     await refused;
+  });
+
+  it('a reconnect refused as displaced (taken over while away) stops, as a live takeover does', async (t) => {
+    const { server, conn } = await setup(t, FAST_RECONNECT);
+    const { peer, hello } = await handshake(server, conn);
+    const closed = once(conn, 'closed');
+    peer.socket.destroy();
+    const again = await server.peer(1);
+    const second = await again.next();
+    assert.equal(second.instance, hello.instance, 'the same program id in every hello');
+    again.send({
+      type: 'error',
+      code: 'alias_taken',
+      detail: 'displaced',
+      message:
+        'Alice signed in from another connection while this one was away; not taking it back',
+    });
+    const [{ code, reason }] = await within(closed, 5000, 'closed');
+    assert.equal(code, 'displaced');
+    assert.match(reason, /while this one was away/u);
   });
 
   it('having seen nothing, resumes from the tops its welcome gave, not from 0 (no old history shown as new)', async (t) => {
