@@ -350,7 +350,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         this.finish(err.message, err.code);
       } else if (err.detail === 'displaced') {
         // Signed in elsewhere while we were away: as a takeover seen live.
-        this.finish(err.message, 'displaced');
+        this.finish(
+          `${err.message} (to take the session back, start chat-client again: that signs the other one out)`,
+          'displaced',
+        );
       } else if (err.code === 'alias_taken' && err.retryAfterMs === undefined) {
         // Our own ghost would have been replaced (the session token or the
         // account proves us, §2): someone else holds the alias now, and
