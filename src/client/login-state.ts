@@ -6,6 +6,7 @@
  * requests that change it (/nick, /join, /part, /register, /passwd). Pure:
  * no sockets, no timers.
  */
+import { randomBytes } from 'node:crypto';
 import {
   PROTOCOL_VERSION,
   type Hello,
@@ -13,7 +14,6 @@ import {
   type ServerEvent,
   type WelcomeEvent,
 } from '../protocol/messages.js';
-import { randomBytes } from 'node:crypto';
 import { foldKey } from '../protocol/names.js';
 import { ResumeState } from './resume.js';
 import { asksPassword } from './wire.js';

@@ -29,17 +29,17 @@ export type { ClusterHost, Signal } from './cluster-signal.js';
  */
 const TAKEOVER_WAIT_MS = 2000;
 
-/** Alias leases and the signals between nodes, on top of presence across nodes. */
 /** How long a displaced client program is remembered (a laptop asleep for longer comes back as new). */
 const DISPLACED_MS = 60 * 60 * 1000;
 
+/** Alias leases and the signals between nodes, on top of presence across nodes. */
 export class Cluster extends ClusterPresence {
   private renewTimer: Timer | undefined;
   private renewing = false;
   /**
    * Client programs (hello.instance) whose session another login took over
    * on this node, and when. Kept on this node only: a reconnect through
-   * another node is not recognised (docs/protocol.md §9).
+   * another node is not recognised (docs/protocol.md §2).
    */
   private readonly displaced = new Map<string, number>();
 

@@ -353,7 +353,6 @@ export class User {
     return turn;
   }
 
-  /** Hold `event` of `stream` (held), numbered in the order held across streams. */
   /** An event told before the welcome: sent once it is (welcomeSent). */
   sendAfterWelcome(event: ServerEvent): void {
     (this.early ??= []).push(event);
@@ -367,6 +366,7 @@ export class User {
     if (early) for (const event of early) this.peer.send(event);
   }
 
+  /** Hold `event` of `stream` (held), numbered in the order held across streams. */
   holdEvent(buffer: Held[], event: ServerEvent, stream: string): void {
     buffer.push([event, stream, ++this.arrivals]);
   }
