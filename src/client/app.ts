@@ -83,8 +83,6 @@ export class ChatClient {
   private leaving = false;
   /** The server could not store a line (`held`) and none has been acked since: told once. */
   private holding = false;
-  /** Acks whose line the `answered` event already showed. */
-  private readonly shownAcks = new WeakSet<ServerEvent>();
   /** Reconnect progress and lines not acknowledged yet, for the status area. */
   private readonly offline = new OfflineStatus((lines) => this.repl?.setStatus(lines));
   private finish: (end: SessionEnd) => void = () => undefined;
@@ -157,9 +155,8 @@ export class ChatClient {
       // promise it came after the others' lines read in the same chunk.
       if (reply.type !== 'ack') return;
       this.holding = false;
-      if (!this.interactive || (request.type !== 'say' && request.type !== 'dm')) return;
-      this.shownAcks.add(reply);
-      if (!replayed) this.show(renderAck(reply, request, this.context()));
+      if (!this.interactive || !ownLine(request) || replayed) return;
+      this.show(renderAck(reply, request, this.context()));
     });
     this.conn.on('held', ({ message, delayMs }) => {
       // Once until a line gets through again, not once per line and retry.
@@ -348,10 +345,16 @@ export class ChatClient {
     const reply = result.reply;
     if (reply.type === 'ack') {
       this.place.acked(request, reply);
-      if (!this.shownAcks.has(reply)) this.show(renderAck(reply, request, this.context()));
+      // One's own lines were shown as their acks were read (`answered`).
+      if (!ownLine(request)) this.show(renderAck(reply, request, this.context()));
     } else {
       this.place.roster.observe(reply);
       this.show(renderEvent(reply, this.context()));
     }
   }
+}
+
+/** A say or dm: acked with the line itself, shown where the server stored it. */
+function ownLine(request: Request): boolean {
+  return request.type === 'say' || request.type === 'dm';
 }
