@@ -99,9 +99,7 @@ export function resolveConfig(cli: Raw, env: NodeJS.ProcessEnv): ResolvedConfig 
     ircPort === out.port &&
     sameAddress(host, (out.ircHost as string | undefined) ?? host)
   ) {
-    throw new ConfigError(
-      `--irc-port ${ircPort} is the same port as --port: the IRC listener needs its own port; pick another --irc-port (0 picks a free one)`,
-    );
+    throw samePortError(ircPort);
   }
   return {
     config: Object.freeze(out as unknown as ServerConfig),
@@ -115,10 +113,18 @@ export function resolveConfig(cli: Raw, env: NodeJS.ProcessEnv): ResolvedConfig 
  * or a wildcard and an address it covers (`::` covers IPv4 too, dual-stack;
  * `0.0.0.0` only IPv4). Host names are compared as written.
  */
-function sameAddress(a: string, b: string): boolean {
+export function sameAddress(a: string, b: string): boolean {
   if (a === b || a === '::' || b === '::') return true;
   const covers = (wild: string, other: string): boolean => wild === '0.0.0.0' && isIP(other) === 4;
   return covers(a, b) || covers(b, a);
+}
+
+/** --irc-port and --port clash (`address`: where, when it took resolving to see). */
+export function samePortError(port: number, address?: string): ConfigError {
+  const where = address === undefined ? '' : ` on the same address (${address})`;
+  return new ConfigError(
+    `--irc-port ${port} is the same port as --port${where}: the IRC listener needs its own port; pick another --irc-port (0 picks a free one)`,
+  );
 }
 
 /** The validated configuration (see resolveConfig for where each value came from). */

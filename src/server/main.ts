@@ -15,7 +15,14 @@ import { accountsMain } from './accounts-cli.js';
 import { auditMain } from './audit-cli.js';
 import { createApp, type App } from './app.js';
 import { backupMain } from './backup.js';
-import { ConfigError, formatConfig, resolveConfig, type ServerConfig } from './config.js';
+import {
+  ConfigError,
+  formatConfig,
+  resolveConfig,
+  sameAddress,
+  samePortError,
+  type ServerConfig,
+} from './config.js';
 import { makeLogger } from './logging.js';
 import type { MetricsServer } from './metrics.js';
 import { readMotd } from './motd.js';
@@ -130,10 +137,13 @@ async function checkHosts(config: Readonly<ServerConfig>): Promise<void> {
   // Two spellings of one address (localhost and 127.0.0.1) that the
   // configuration's own check, by spelling, could not tell apart.
   const irc = address.get('--irc-host');
-  if (config.ircPort && config.ircPort === config.port && irc === address.get('--host')) {
-    throw new ConfigError(
-      `--irc-port ${config.ircPort} is the same port as --port on the same address (${irc}): the IRC listener needs its own port; pick another --irc-port (0 picks a free one)`,
-    );
+  if (
+    config.ircPort &&
+    config.ircPort === config.port &&
+    irc !== undefined &&
+    sameAddress(address.get('--host')!, irc)
+  ) {
+    throw samePortError(config.ircPort, irc);
   }
 }
 
