@@ -28,12 +28,18 @@ export type Signal =
   | { t: 'eject'; node: string; key: string; by: string; reason?: string }
   /** A ban was recorded: each node removes whoever of its users it covers. */
   | { t: 'ban'; node: string; ban: BanRecord }
-  | { t: 'takeover'; node: string; key: string; session: string }
+  /** `by`: the login taking the session over (absent from nodes that did not send it). */
+  | { t: 'takeover'; node: string; key: string; session: string; by?: TakeoverBy }
   /**
    * An account signed in (its password was right): its sessions under other
    * aliases, on every node, give way (one session per account).
    */
-  | { t: 'signedIn'; node: string; account: string }
+  | { t: 'signedIn'; node: string; account: string; by?: TakeoverBy }
+  /**
+   * Client program `instance` had its session taken over (on the sending
+   * node): every node refuses its reconnect (docs/protocol.md §2, `displaced`).
+   */
+  | { t: 'displaced'; node: string; instance: string }
   /** A mute or topic lock changed in the store: each node reads them again. */
   | { t: 'moderation'; node: string }
   /** A notice for one user (folded alias `key`), from the node where an operator acted (a mute). */
@@ -42,6 +48,15 @@ export type Signal =
   | { t: 'topic'; node: string; room: string; topic: TopicRecord }
   /** A user took another alias: whoever ignores the old one ignores the new one too (§3). */
   | { t: 'renamed'; node: string; from: string; key: string; display: string };
+
+/**
+ * The login that takes a session over: its client program (hello.instance;
+ * undefined for a text or IRC login, which has none). A holder of another
+ * program is displaced; the holder's own program reconnecting is not.
+ */
+export interface TakeoverBy {
+  instance?: string | undefined;
+}
 
 /** The store (Redis) could not be reached: refused with a code clients can act on. */
 export function unavailable(): ChatError {

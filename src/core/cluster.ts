@@ -15,7 +15,7 @@ import type { Lease, Owner } from '../store/lease.js';
 import type { AccountRecord, BanRecord } from '../store/store.js';
 import type { Timer } from './clock.js';
 import { ClusterPresence } from './cluster-presence.js';
-import { unavailable, type Signal } from './cluster-signal.js';
+import { unavailable, type Signal, type TakeoverBy } from './cluster-signal.js';
 import type { User } from './model.js';
 
 export type { ClusterHost, Signal } from './cluster-signal.js';
@@ -37,9 +37,9 @@ export class Cluster extends ClusterPresence {
   private renewTimer: Timer | undefined;
   private renewing = false;
   /**
-   * Client programs (hello.instance) whose session another login took over
-   * on this node, and when. Kept on this node only: a reconnect through
-   * another node is not recognised (docs/protocol.md §2).
+   * Client programs (hello.instance) whose session another login took over,
+   * here or on another node (its `displaced` signal), and when. A node
+   * started after the takeover does not know it (docs/protocol.md §2).
    */
   private readonly displaced = new Map<string, number>();
 
@@ -123,6 +123,7 @@ export class Cluster extends ClusterPresence {
           node: this.options.node,
           key: name.key,
           session: claim.holder.session,
+          by: { instance: how.instance },
         });
         asked = true;
       }
@@ -152,15 +153,16 @@ export class Cluster extends ClusterPresence {
    */
   signedIn(account: AccountRecord, session: string, instance?: string): void {
     this.signOutOthers(account.key, session, { instance });
-    this.sendSignal({ t: 'signedIn', node: this.options.node, account: account.key });
+    this.sendSignal({
+      t: 'signedIn',
+      node: this.options.node,
+      account: account.key,
+      by: { instance },
+    });
   }
 
   /** `session`: the new session's id when it is on this node (ids are per node). */
-  private signOutOthers(
-    accountKey: string,
-    session: string | undefined,
-    by?: { instance: string | undefined },
-  ): void {
+  private signOutOthers(accountKey: string, session: string | undefined, by?: TakeoverBy): void {
     for (const u of [...this.host.users.values()]) {
       if (u.account?.key === accountKey && u.peer.id !== session) this.takeOver(u, by);
     }
@@ -168,14 +170,16 @@ export class Cluster extends ClusterPresence {
 
   /**
    * The right password for a connected alias: the old connection is told and
-   * closed. `by`: the login that took over, when known here (not through
-   * another node's signal): if it is another client program than the
-   * holder's, the holder's program is displaced (wasDisplaced), so that its
-   * reconnect does not take the session back from the newer one.
+   * closed. `by`: the login that took over, when known (a node that did not
+   * say sends no `by`): if it is another client program than the holder's,
+   * the holder's program is displaced on every node (wasDisplaced), so that
+   * its reconnect, through any of them, does not take the session back from
+   * the newer one.
    */
-  takeOver(holder: User, by?: { instance: string | undefined }): void {
+  takeOver(holder: User, by?: TakeoverBy): void {
     if (by && holder.instance !== undefined && holder.instance !== by.instance) {
       this.noteDisplaced(holder.instance);
+      this.sendSignal({ t: 'displaced', node: this.options.node, instance: holder.instance });
     }
     const account = holder.account?.name;
     // Renamed since it signed in: say which account, the alias alone would puzzle.
@@ -446,13 +450,17 @@ export class Cluster extends ClusterPresence {
     }
     if (s.t === 'signedIn') {
       // Signed in on another node: every session of the account here goes.
-      this.signOutOthers(s.account, undefined);
+      this.signOutOthers(s.account, undefined, s.by);
+      return;
+    }
+    if (s.t === 'displaced') {
+      this.noteDisplaced(s.instance);
       return;
     }
     const user = this.host.users.get(s.key);
     if (!user) return;
     if (s.t === 'takeover') {
-      if (user.peer.id === s.session) this.takeOver(user);
+      if (user.peer.id === s.session) this.takeOver(user, s.by);
       return;
     }
     if (s.t === 'tell') {

@@ -106,7 +106,8 @@ export class Membership {
       chat.cluster.unmarkPresent(old.key, ['*', ...user.rooms.keys()]);
     }
     // Into another account (`/nick name password`): its other sessions give way, as at login.
-    if (account && account.key !== user.account?.key) chat.cluster.signedIn(account, user.peer.id);
+    if (account && account.key !== user.account?.key)
+      chat.cluster.signedIn(account, user.peer.id, user.instance);
     chat.logins.removeUser(user);
     user.name = name;
     for (const room of user.rooms.values()) room.namesVersion++;

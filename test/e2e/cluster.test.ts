@@ -205,6 +205,51 @@ if (missing) {
       );
     });
 
+    test('a client program taken over through one node is refused as displaced on every node', async (t) => {
+      const redis = await RedisServer.start({ aof: true });
+      started.push(redis);
+      const dir = tempDir(t);
+      const args = ['--redis', redis.url];
+      const a = await spawnServer(t, { db: join(dir, 'a.db'), args });
+      const b = await spawnServer(t, { db: join(dir, 'b.db'), args });
+      const password = 'kim password';
+      const laptop = await LineClient.json(a.port, 'Kim', { instance: 'laptop-program' });
+      t.after(() => laptop.socket.destroy());
+      laptop.sendJson({ type: 'register', password, id: 'r1' });
+      assert.equal((await laptop.waitForJson((o: Obj) => o.id === 'r1')).type, 'ack');
+
+      // Kim signs in at a lab PC through node B: the laptop's session on A goes.
+      const lab = await LineClient.json(b.port, 'Kim', { password, instance: 'lab-program' });
+      t.after(() => lab.socket.destroy());
+      assert.equal((await laptop.waitForJson((o: Obj) => o.type === 'error')).code, 'alias_taken');
+      await laptop.waitClosed();
+
+      // The laptop's client comes back, through either node: refused, the lab PC stays.
+      for (const node of [a, b]) {
+        const again = await LineClient.connect(node.port);
+        t.after(() => again.socket.destroy());
+        again.sendJson({
+          type: 'hello',
+          version: 1,
+          name: 'Kim',
+          password,
+          instance: 'laptop-program',
+        });
+        const refused = await again.waitForJson((o: Obj) => o.type === 'error');
+        assert.equal(refused.code, 'alias_taken', JSON.stringify(refused));
+        assert.equal(refused.detail, 'displaced', JSON.stringify(refused));
+      }
+      lab.sendJson({ type: 'say', room: '#lobby', text: 'still here', id: 's1' });
+      assert.equal((await lab.waitForJson((o: Obj) => o.id === 's1')).type, 'ack');
+
+      // The lab PC's own reconnect through node A replaces its ghost on B.
+      const labAgain = await LineClient.json(a.port, 'Kim', { password, instance: 'lab-program' });
+      t.after(() => labAgain.socket.destroy());
+      await lab.waitClosed();
+      labAgain.sendJson({ type: 'say', room: '#lobby', text: 'moved', id: 's2' });
+      assert.equal((await labAgain.waitForJson((o: Obj) => o.id === 's2')).type, 'ack');
+    });
+
     test('mutes, topic locks, /rooms counts, /whois away and idle, and look-alikes span the nodes', async (t) => {
       const { a, b } = await nodesWithOperator(t);
       const op = await LineClient.json(a.port, 'Op', { password: 'operator password' });
