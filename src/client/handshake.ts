@@ -103,11 +103,17 @@ export function openSession(
     });
     socket.on('close', () => {
       if (!welcomed) {
-        // A TLS port that does not say so (another server) drops a plain hello.
-        const hint = opts.tls ? '' : ' (if it speaks TLS, add --tls)';
-        const message = greeted
-          ? `the server closed the connection during the handshake${hint}`
-          : describeSocketError(lastError, endpoint);
+        // chat-server greets every connection, so closing without a word is
+        // something else: a TLS port that does not say so (another server)
+        // dropping a plain hello, or a TCP proxy whose server is down.
+        const silent = opts.tls
+          ? ' (a proxy in front of a server that is down does that)'
+          : ' (a TLS port does that: add --tls; so does a proxy in front of a server that is down)';
+        const message = !greeted
+          ? describeSocketError(lastError, endpoint)
+          : heard
+            ? 'the server closed the connection during the handshake'
+            : `${formatEndpoint(endpoint)} took the connection and closed it without a word${silent}`;
         // Not a word from the server (not even its banner): most likely a TLS
         // port, so a failed TLS handshake (exit 3), not a lost connection (5).
         fail(new ConnectError(greeted && heard ? 'lost' : 'unreachable', message));

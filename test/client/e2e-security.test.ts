@@ -5,6 +5,7 @@
  * Certificates are made at test time by openssl in a temporary directory.
  */
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -89,6 +90,20 @@ describe('chat-client over TLS', () => {
     assert.match(
       client.stderr,
       /^chat-client: This port speaks TLS only: connect with chat-client --tls/u,
+    );
+  });
+
+  it('a port that takes the connection and closes it unheard (a proxy whose server is down): says so, exit code 3', async (t) => {
+    const silent = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    t.after(() => silent.close());
+    const port = (silent.address() as net.AddressInfo).port;
+    const client = startClient(t, ['--port', String(port), '--name', 'Alice']);
+    client.proc.stdin?.end('never sent\n');
+    assert.equal(await client.exitCode(), 3, client.seen());
+    assert.match(
+      client.stderr,
+      /^chat-client: 127\.0\.0\.1:\d+ took the connection and closed it without a word \(a TLS port does that: add --tls; so does a proxy in front of a server that is down\)\n$/u,
     );
   });
 
