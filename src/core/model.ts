@@ -226,6 +226,14 @@ export function sayAnswered(turn: SayTurn): void {
   turn.prev = undefined;
 }
 
+/** The member list a welcome gave, of its current room (User.welcomeSent). */
+export interface WelcomeList {
+  room: string;
+  members: readonly string[];
+  /** Every member is listed (the welcome lists a few only in a big room). */
+  complete: boolean;
+}
+
 export class User {
   readonly rooms = new UserRooms();
   /**
@@ -358,12 +366,33 @@ export class User {
     (this.early ??= []).push(event);
   }
 
-  /** The welcome (and its replay) went out: what waited for it follows. */
-  welcomeSent(): void {
+  /**
+   * The welcome (and its replay) went out: what waited for it follows, but
+   * for what the welcome's member list already shows (`listed`, of its
+   * current room): someone listed whose first news is a join, or (when the
+   * list is complete) someone not listed whose first news is leaving.
+   */
+  welcomeSent(listed?: WelcomeList): void {
     this.welcomed = true;
     const early = this.early;
     this.early = undefined;
-    if (early) for (const event of early) this.peer.send(event);
+    if (!early) return;
+    const told = new Set<string>();
+    for (const event of early) {
+      if (!(listed && this.shownByWelcome(event, listed, told))) this.peer.send(event);
+    }
+  }
+
+  /** Whether `event` is the first news of its user in the listed room, and the list already gave it. */
+  private shownByWelcome(event: ServerEvent, listed: WelcomeList, told: Set<string>): boolean {
+    if (event.type !== 'system' || !event.user) return false;
+    // A quit names no room: it is about the listed room when that is the only one.
+    const room = event.room ?? (this.rooms.size === 1 ? listed.room : undefined);
+    if (room !== listed.room || told.has(event.user)) return false;
+    told.add(event.user);
+    const shown = listed.members.includes(event.user);
+    if (event.event === 'join') return shown;
+    return (event.event === 'part' || event.event === 'quit') && listed.complete && !shown;
   }
 
   /** Hold `event` of `stream` (held), numbered in the order held across streams. */

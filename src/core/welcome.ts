@@ -134,13 +134,15 @@ export class Welcomes {
             epochs[targets[i]!.display] = r.result.epoch;
             seqs[targets[i]!.display] = r.result.top;
           });
+          const members = this.someMembers(current, user, others);
+          const memberCount = current.members.size + others.length;
           peer.send({
             type: 'welcome',
             ...(hello.id !== undefined && { id: hello.id }),
             name: name.display,
             rooms: [...user.rooms.values()].map((r) => r.name.display),
-            members: this.someMembers(current, user, others),
-            memberCount: current.members.size + others.length,
+            members,
+            memberCount,
             heartbeat: this.chat.options.heartbeatSeconds,
             limits: this.chat.options.limits,
             server: this.chat.options.server,
@@ -160,7 +162,11 @@ export class Welcomes {
           }
           results.forEach((r, i) => finishReplay(this.chat, user, targets[i]!, r));
           if (inbox) finishReplay(this.chat, user, inbox, offline);
-          user.welcomeSent();
+          user.welcomeSent({
+            room: current.name.display,
+            members,
+            complete: members.length === memberCount,
+          });
         },
         (err: unknown) => {
           // No welcome is coming: what waited is told now, and all that follows.
