@@ -186,6 +186,15 @@ export class ChatClient {
     }
     this.place.welcomed(welcome);
     if (this.interactive) this.startRepl(welcome);
+    // A guest's welcome (it has a session token) to a login with a password:
+    // the alias is not an account here, so the password did nothing. Said,
+    // or a mistyped --name or another server's database passes unnoticed.
+    if (this.settings.password !== undefined && welcome.session !== undefined) {
+      const warning = `${welcome.name} is not a registered account on this server: you are signed in as a guest and the password was not used (check --name and --host; /register makes this alias yours)`;
+      // Piped, on stderr: a script's stdout is the chat.
+      if (this.interactive) this.error(warning);
+      else this.io.stderr.write(`chat-client: ${warning}\n`);
+    }
     const early = this.early ?? [];
     this.early = undefined;
     for (const event of early) this.showEvent(event);

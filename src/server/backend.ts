@@ -3,6 +3,8 @@
  * in-process bus for one server, Redis for a cluster, and what must be
  * checked before listening.
  */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import { LocalBus } from '../bus/local-bus.js';
@@ -33,6 +35,7 @@ export async function openBackend(
 ): Promise<Backend> {
   const target = redisTarget(config);
   if (target === undefined) {
+    const fresh = config.db !== ':memory:' && !existsSync(config.db);
     const bus = new LocalBus();
     const store = new SqliteStore({
       path: config.db,
@@ -48,6 +51,7 @@ export async function openBackend(
             )
           : log.warn({ failed: r.failed }, 'storage works again'),
     });
+    logDatabase(log, config.db, fresh);
     return { store, bus, leases: new MemoryLeases(), solo: true, check: async () => undefined };
   }
   // Cluster mode: the append script publishes on Redis, so every node
@@ -76,4 +80,22 @@ export async function openBackend(
       });
     },
   };
+}
+
+/**
+ * Which database this server keeps its accounts, bans and history in. A new
+ * file is a warning: started without the usual --db, a server comes up empty,
+ * its operators and accounts signing in as guests (found by a hands-on trial).
+ */
+function logDatabase(log: Logger, path: string, fresh: boolean): void {
+  if (path === ':memory:') {
+    log.warn({ db: path }, 'database in memory: accounts, bans and history end with this process');
+  } else if (fresh) {
+    log.warn(
+      { db: resolve(path) },
+      'created a new, empty database: no accounts, bans or history yet; if this server used another file before, restart it with --db PATH',
+    );
+  } else {
+    log.info({ db: resolve(path) }, 'database');
+  }
 }

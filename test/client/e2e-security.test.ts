@@ -136,6 +136,22 @@ describe('chat-client with a registered alias', () => {
     await bob.reader.find((l) => line('<Alice> signed in').test(l), "Alice's message");
   });
 
+  it('CHAT_PASSWORD for an alias that is not an account here: said, then chats as a guest', async (t) => {
+    const port = await accountServer(t);
+    const bob = await textUser(t, port, 'Bob');
+    // A typo in --name (or another server's database) must not pass for a sign-in.
+    const client = startClient(t, ['--port', String(port), '--name', 'Alicee'], {
+      CHAT_PASSWORD: 'password123',
+    });
+    client.proc.stdin?.end('signed in?\n');
+    assert.equal(await client.exitCode(), 0, client.seen());
+    assert.match(
+      client.stderr,
+      /^chat-client: Alicee is not a registered account on this server: you are signed in as a guest and the password was not used \(check --name and --host; \/register makes this alias yours\)\n$/u,
+    );
+    await bob.reader.find((l) => line('<Alicee> signed in\\?').test(l), "Alicee's message");
+  });
+
   it('piped without CHAT_PASSWORD: exit code 4 and how to give the password', async (t) => {
     const port = await accountServer(t);
     const client = startClient(t, ['--port', String(port), '--name', 'Alice']);

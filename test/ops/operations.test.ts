@@ -266,6 +266,12 @@ test('backup: a second server opens the copy with all history', async (t) => {
   const dir = tempDir(t, 'chat-ops-');
   const db = join(dir, 'chat.db');
   const { child, port } = await start(t, ['--db', db]);
+  // A new file is a warning with its full path: a server started without its usual --db comes up empty.
+  const fresh = child.stdout.map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.ok(
+    fresh.some((o) => o.level === 40 && o.db === db && /new, empty database/u.test(String(o.msg))),
+    child.stdout.join('\n'),
+  );
   const alice = await LineClient.text(port, 'Alice');
   for (let i = 0; i < 30; i++) alice.send(`kept ${i}`);
   const bob = await LineClient.text(port, 'Bob');
@@ -280,6 +286,10 @@ test('backup: a second server opens the copy with all history', async (t) => {
   await child.waitExit();
 
   const second = await start(t, ['--db', copy]);
+  assert.ok(
+    second.child.stdout.some((l) => l.includes('"msg":"database"') && l.includes(copy)),
+    second.child.stdout.join('\n'),
+  );
   const carol = await LineClient.connect(second.port);
   t.after(() => carol.close());
   carol.send('Carol');
