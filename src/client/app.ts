@@ -261,7 +261,8 @@ export class ChatClient {
   /** Left on screen below the chat, so nothing typed is lost from sight. */
   private reportUndelivered(lost: readonly Request[]): void {
     for (const request of lost) {
-      this.io.stderr.write(`chat-client: not delivered: ${undeliveredLine(request)}\n`);
+      // Not "not delivered": a line sent just before the server stopped answering may be stored.
+      this.io.stderr.write(`chat-client: not confirmed: ${undeliveredLine(request)}\n`);
     }
   }
 

@@ -98,7 +98,7 @@ export class Typing {
     this.warned = true;
     const lines = count === 1 ? '1 line is' : `${count} lines are`;
     s.notice(
-      `${lines} not delivered yet: the server is not answering. Wait for the reconnect, or type exit again to leave without them (they are printed when you leave).`,
+      `${lines} not confirmed yet: the server is not answering, and may or may not have ${count === 1 ? 'it' : 'them'}. Wait for the reconnect (it sends them again, never twice), or type exit again to leave (they are printed when you leave).`,
     );
     return Promise.resolve();
   }

@@ -312,13 +312,16 @@ describe('chat-client typed into a terminal (issue 9)', () => {
     const { gus } = await pendingWhileDown(t, 'important unsent line');
     await gus.type('exit');
     await gus.press('Enter');
-    await gus.until(/1 line is not delivered yet/u, 'the warning');
+    await gus.until(
+      /1 line is not confirmed yet: the server is not answering, and may or may not have it/u,
+      'the warning',
+    );
     await gus.type('exit');
     await gus.press('Enter');
     const { code, stderr } = await gus.exited();
     // Not a success: a wrapper learns that a line was lost.
     assert.equal(code, 6);
-    assert.match(stderr, /^chat-client: not delivered: important unsent line$/mu);
+    assert.match(stderr, /^chat-client: not confirmed: important unsent line$/mu);
   });
 
   it('lines typed while the server is down are printed when the server then refuses it for good', async (t) => {
@@ -328,6 +331,6 @@ describe('chat-client typed into a terminal (issue 9)', () => {
     await startServerProcess(t, ['--port', String(server.port), '--require-account']);
     const { code, stderr } = await gus.exited();
     assert.equal(code, 5);
-    assert.match(stderr, /^chat-client: not delivered: typed while it was down$/mu);
+    assert.match(stderr, /^chat-client: not confirmed: typed while it was down$/mu);
   });
 });
