@@ -95,6 +95,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return this.login.name;
   }
 
+  /** Signed in as a guest (LoginState.guest). */
+  get guest(): boolean {
+    return this.login.guest;
+  }
+
   /** The rooms the user is in, as far as acks and the last welcome tell. */
   get rooms(): string[] {
     return this.login.rooms;

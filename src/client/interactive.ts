@@ -20,6 +20,10 @@ import type { Place } from './place.js';
 import { Repl } from './repl.js';
 import type { TransferUi } from './transfer-ui.js';
 
+/** /passwd from a guest (the server's words for `passwd` from one). */
+const GUEST_PASSWD =
+  'Only registered users have a password; /register PASSWORD first makes this alias yours';
+
 /** What typed input needs of the session it belongs to (app.ts). */
 export interface TypingSession {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
@@ -69,6 +73,12 @@ export class Typing {
     // Lines are handled one after another so a /join takes effect before the next line.
     let queue = Promise.resolve();
     repl.on('line', (line) => {
+      // A guest has no password to change: said before any prompt, which
+      // would take the lines typed next as hidden answers.
+      if (asksForPasswords(line) && s.conn.guest) {
+        queue = queue.then(() => s.error(GUEST_PASSWD));
+        return;
+      }
       // Asked now, not when the line's turn comes: the keys right after this
       // Enter are the old password and must not become a chat line.
       const answers = asksForPasswords(line) ? repl.askSecrets(PASSWD_PROMPTS) : null;

@@ -87,6 +87,11 @@ export class LoginState {
     return hello;
   }
 
+  /** Signed in as a guest: a guest session and no account (not since /register or a /nick into one). */
+  get guest(): boolean {
+    return this.session !== undefined && this.account === undefined;
+  }
+
   /** A session opened: the server says who we are and where. */
   welcomed(welcome: WelcomeEvent): void {
     this.session = welcome.session;

@@ -86,6 +86,30 @@ describe('chat-client /passwd without echo (issue 18 §4)', () => {
     assert.equal(await good.exitCode(), 0, good.seen());
   });
 
+  it('a guest is told to /register first, with no prompt to swallow what is typed next; once registered it asks', async (t) => {
+    const dir = tempDir(t);
+    const { port } = await startServerProcess(t, ['--db', path.join(dir, 'chat.db')]);
+    const amy = await TmuxClient.start(t, dir, ['--port', String(port), '--name', 'Amy']);
+    await amy.until(/^#lobby>$/mu, 'the prompt');
+    await amy.type('/passwd');
+    await amy.press('Enter');
+    await amy.type('typed right after');
+    await amy.press('Enter');
+    const screen = await amy.until(
+      /<Amy> typed right after\n#lobby>$/u,
+      'the next line, sent as chat',
+    );
+    assert.match(screen, /! Only registered users have a password; \/register PASSWORD first/u);
+    assert.doesNotMatch(screen, /Old password:/u);
+
+    await amy.type(`/register ${OLD}`);
+    await amy.press('Enter');
+    await amy.until(/\* Amy is now registered/u, 'the registration');
+    await amy.type('/passwd');
+    await amy.press('Enter');
+    await amy.until(/^Old password:$/mu, 'the old password prompt, now that Amy has one');
+  });
+
   it('in a script, /passwd alone is refused with what to send instead', async (t) => {
     const dir = tempDir(t);
     const db = path.join(dir, 'chat.db');
