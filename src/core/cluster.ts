@@ -8,6 +8,7 @@
  * store it is the same code, talking to itself.
  */
 import { errorEvent, type SystemEvent } from '../protocol/messages.js';
+import { untilText } from '../protocol/phrases.js';
 import { ChatError } from '../protocol/errors.js';
 import type { Name } from '../protocol/names.js';
 import { banApplies } from '../store/ban-match.js';
@@ -406,7 +407,9 @@ export class Cluster extends ClusterPresence {
 
   private banHere(ban: BanRecord, by: User | undefined): void {
     const now = this.host.clock.now();
-    const reason = ban.reason ? `banned: ${ban.reason}` : 'banned';
+    // Until when, so whoever is put out knows when to come back.
+    const banned = `banned${untilText(ban.expires)}`;
+    const reason = ban.reason ? `${banned}: ${ban.reason}` : banned;
     for (const u of [...this.host.users.values()]) {
       if (u === by || u.account?.operator || !u.connected) continue;
       const query = {

@@ -153,6 +153,8 @@ export interface AckEvent {
   offline?: true;
   /** `topic`: only operators may change this room's topic (§3 /topic -lock). */
   locked?: boolean;
+  /** `ban`: what the ban names (a guest's alias bans only that alias). */
+  kind?: BanInfo['kind'];
 }
 
 /** One ban as `/bans` lists it; `name` is what `/unban` takes. */

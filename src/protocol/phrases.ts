@@ -142,7 +142,15 @@ export function ackPhrase(e: AckEvent): Phrase | undefined {
     case 'passwd':
       return ['Password changed for ', user(e.name)];
     case 'ban':
-      return [user(e.name), ' is banned', ...(e.text ? [` until ${readableTime(e.text)}`] : [])];
+      return [
+        user(e.name),
+        ' is banned',
+        ...(e.text ? [` until ${readableTime(e.text)}`] : []),
+        // A class operator banned a guest, who came straight back as another alias.
+        ...(e.kind === 'alias'
+          ? [' (this alias only: a guest can come back as another; /ban -addr bans an address)']
+          : []),
+      ];
     case 'unban':
       return [user(e.name), ' is no longer banned'];
     default:

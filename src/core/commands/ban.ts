@@ -144,6 +144,6 @@ export const ban = defineCommand('ban', (ctx, user, req) =>
     // Until when, as a mute's ack says: a typo in the duration shows at once.
     const until =
       record.expires === undefined ? {} : { text: new Date(record.expires).toISOString() };
-    ack(ctx, user, req, { name: record.name, ...until });
+    ack(ctx, user, req, { name: record.name, kind: record.kind, ...until });
   }),
 );
