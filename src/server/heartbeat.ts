@@ -13,7 +13,12 @@ export type Beat = 'none' | 'ping' | 'timeout';
 
 export class Heartbeat {
   private lastInput: number;
-  private lastTick: number;
+  /**
+   * When the next tick is due (nextDelay): an interval after the last input;
+   * after a ping, an interval later (an answer then is followed by the next
+   * ping an interval after it) and then when it would time out.
+   */
+  private dueAt: number;
   /** When the unanswered ping went out; undefined when input came since. */
   private pingSentAt: number | undefined;
 
@@ -22,7 +27,7 @@ export class Heartbeat {
     private readonly now: () => number = Date.now,
   ) {
     this.lastInput = now();
-    this.lastTick = this.lastInput;
+    this.dueAt = this.lastInput + intervalMs;
   }
 
   /** Any input from the client answers the heartbeat. */
@@ -31,47 +36,77 @@ export class Heartbeat {
     this.pingSentAt = undefined;
   }
 
-  /** Called every interval: what to do now. */
+  /** Called when a tick is due (nextDelay): what to do now. */
   tick(): Beat {
     const t = this.now();
-    // Ticks are an interval apart; one more than two late means this process
-    // stood still, and whatever the client sent meanwhile is still unread.
-    const stalled = t - this.lastTick > 2 * this.intervalMs;
-    this.lastTick = t;
+    // More than an interval late means this process stood still, and
+    // whatever the client sent meanwhile is still unread.
+    const stalled = t - this.dueAt > this.intervalMs;
+    let beat: Beat = 'none';
     if (this.pingSentAt !== undefined && !stalled) {
-      return t - this.pingSentAt >= 2 * this.intervalMs ? 'timeout' : 'none';
-    }
-    if (stalled || t - this.lastInput >= this.intervalMs) {
+      if (t - this.pingSentAt >= 2 * this.intervalMs) beat = 'timeout';
+    } else if (stalled || t - this.lastInput >= this.intervalMs) {
       this.pingSentAt = t;
-      return 'ping';
+      beat = 'ping';
     }
-    return 'none';
+    this.dueAt =
+      this.pingSentAt === undefined
+        ? this.lastInput + this.intervalMs
+        : beat === 'ping'
+          ? t + this.intervalMs
+          : this.pingSentAt + 2 * this.intervalMs;
+    return beat;
+  }
+
+  /**
+   * Milliseconds until the next tick is due. Input moves it later without a
+   * timer of its own (a timer reset per line would cost every message): a
+   * tick that finds input since just waits the rest.
+   */
+  nextDelay(): number {
+    return Math.max(0, this.dueAt - this.now());
   }
 }
 
 /**
- * The heartbeat on a timer of `intervalMs`: `on.ping` and `on.timeout` are
- * called as the Heartbeat decides. Clear the returned timer when the
+ * The heartbeat on the clock's timer, each tick when it is due, so a ping
+ * goes out an interval after the last input, not up to two (a fixed
+ * interval's phase; found by a conformance audit): `on.ping` and
+ * `on.timeout` are called as the Heartbeat decides. `stop()` when the
  * connection goes.
  */
 export function runHeartbeat(
   clock: Clock,
   intervalMs: number,
   on: { ping(): void; timeout(): void },
-): { heartbeat: Heartbeat; timer: Timer } {
+): { heartbeat: Heartbeat; stop(): void } {
   const heartbeat = new Heartbeat(intervalMs, () => clock.now());
-  const timer = clock.setInterval(() => {
+  let timer: Timer | undefined;
+  let stopped = false;
+  const arm = (): void => {
+    if (stopped) return;
+    timer = clock.setTimeout(beat, heartbeat.nextDelay());
+    timer.unref();
+  };
+  const beat = (): void => {
     switch (heartbeat.tick()) {
       case 'ping':
         on.ping();
         break;
       case 'timeout':
         on.timeout();
-        break;
+        return;
       case 'none':
         break;
     }
-  }, intervalMs);
-  timer.unref();
-  return { heartbeat, timer };
+    arm();
+  };
+  arm();
+  return {
+    heartbeat,
+    stop: () => {
+      stopped = true;
+      clock.clearTimeout(timer);
+    },
+  };
 }

@@ -67,7 +67,7 @@ export class IrcSession extends Connection implements Peer {
   private readonly input: InputOrder;
   private loggedIn: User | undefined;
   private handshakeTimer: Timer | undefined;
-  private heartbeatTimer: Timer | undefined;
+  private stopHeartbeat: (() => void) | undefined;
   /** From the welcome on: when to PING, when to give up (the native session's, heartbeat.ts). */
   private heartbeat: Heartbeat | undefined;
   /** The QUIT's message, echoed in the closing ERROR line. */
@@ -218,7 +218,7 @@ export class IrcSession extends Connection implements Peer {
 
   onClose(): void {
     this.clock.clearTimeout(this.handshakeTimer);
-    this.clock.clearInterval(this.heartbeatTimer);
+    this.stopHeartbeat?.();
     this.input.stop();
     this.requests.stop();
     this.outbox.discard();
@@ -279,7 +279,7 @@ export class IrcSession extends Connection implements Peer {
 
   /** PING after `heartbeat` s of silence; close when it stays unanswered two more (§4). */
   private startHeartbeat(): void {
-    const { heartbeat, timer } = runHeartbeat(this.clock, this.deps.config.heartbeat * 1000, {
+    const { heartbeat, stop } = runHeartbeat(this.clock, this.deps.config.heartbeat * 1000, {
       ping: () => this.reply([`PING :${this.deps.serverName}`]),
       timeout: () => {
         this.close('Ping timeout');
@@ -287,7 +287,7 @@ export class IrcSession extends Connection implements Peer {
       },
     });
     this.heartbeat = heartbeat;
-    this.heartbeatTimer = timer;
+    this.stopHeartbeat = stop;
   }
 
   // ---- commands ------------------------------------------------------------

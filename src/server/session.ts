@@ -9,7 +9,6 @@
  */
 import type { Socket } from 'node:net';
 import type { Chat } from '../core/chat.js';
-import type { Timer } from '../core/clock.js';
 import type { Peer, User } from '../core/model.js';
 import type { Codec, View } from '../protocol/codec.js';
 import type { ChatError, ErrorCode, ErrorDetail } from '../protocol/errors.js';
@@ -59,7 +58,7 @@ export class Session extends Connection implements Peer, View {
   /** Until login: dropped then, since its host's closures would outlive their use on every idle connection. */
   private handshake: Handshake | undefined;
   private longLinesInARow = 0;
-  private heartbeatTimer: Timer | undefined;
+  private stopHeartbeat: (() => void) | undefined;
   /** JSON connections only, from login on. */
   private heartbeat: Heartbeat | undefined;
   /** Flood control and the order of this connection's input (§4 "Order", §6). */
@@ -442,12 +441,12 @@ export class Session extends Connection implements Peer, View {
 
   /** §4: ping after `heartbeat` s of silence, close when a ping stays unanswered two more. */
   private startHeartbeat(): void {
-    const { heartbeat, timer } = runHeartbeat(this.clock, this.deps.config.heartbeat * 1000, {
+    const { heartbeat, stop } = runHeartbeat(this.clock, this.deps.config.heartbeat * 1000, {
       ping: () => this.send({ type: 'ping' }),
       timeout: () => this.finalError('timeout', 'No answer to a ping for too long; closing'),
     });
     this.heartbeat = heartbeat;
-    this.heartbeatTimer = timer;
+    this.stopHeartbeat = stop;
   }
 
   private sendError(
@@ -474,7 +473,7 @@ export class Session extends Connection implements Peer, View {
   /** The socket is gone: leave the chat and free the connection's place. */
   onClose(): void {
     this.handshake?.stop();
-    this.clock.clearInterval(this.heartbeatTimer);
+    this.stopHeartbeat?.();
     this.order.stop();
     this.outbox.discard();
     // Queued behind what the connection already sent: its last message goes out before its quit.

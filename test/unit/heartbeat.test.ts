@@ -63,3 +63,36 @@ test('a stall right after a ping: the answer may be unread, so ping again instea
   c.at(7 * I);
   assert.equal(hb.tick(), 'none');
 });
+
+test('the ping is due an interval after the last input, not at the next fixed tick (a conformance audit)', () => {
+  const c = clock();
+  const hb = new Heartbeat(I, c.now);
+  assert.equal(hb.nextDelay(), I);
+  c.at(0.2 * I);
+  hb.input();
+  c.at(I);
+  assert.equal(hb.tick(), 'none');
+  assert.equal(hb.nextDelay(), 0.2 * I, 'due 1.2 intervals in: an interval after the input');
+  c.at(1.2 * I);
+  assert.equal(hb.tick(), 'ping');
+  assert.equal(hb.nextDelay(), I, 'a look an interval after the ping');
+  c.at(2.2 * I);
+  assert.equal(hb.tick(), 'none');
+  assert.equal(hb.nextDelay(), I);
+  c.at(3.2 * I);
+  assert.equal(hb.tick(), 'timeout', 'three intervals of silence in all');
+});
+
+test('an answer to a ping: the next ping an interval after the answer', () => {
+  const c = clock();
+  const hb = new Heartbeat(I, c.now);
+  c.at(I);
+  assert.equal(hb.tick(), 'ping');
+  c.at(1.5 * I);
+  hb.input();
+  c.at(2 * I);
+  assert.equal(hb.tick(), 'none');
+  assert.equal(hb.nextDelay(), 0.5 * I);
+  c.at(2.5 * I);
+  assert.equal(hb.tick(), 'ping');
+});
