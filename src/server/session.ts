@@ -50,6 +50,19 @@ export interface SessionDeps extends ConnectionDeps {
 
 const MAX_LONG_LINES_IN_A_ROW = 3;
 
+/**
+ * Only spaces, tabs and CRs: a line §1 ignores. It does not end a run of
+ * over-long lines, or blank lines between them would allow any number
+ * (found by a conformance audit). A chat line's first byte decides.
+ */
+function isBlank(bytes: Buffer): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b !== 0x20 && b !== 0x09 && b !== 0x0d) return false;
+  }
+  return true;
+}
+
 export class Session extends Connection implements Peer, View {
   /** Chosen once, at the first non-blank frame (§2); never branched on here. */
   private codec: Codec;
@@ -272,7 +285,7 @@ export class Session extends Connection implements Peer, View {
         this.onTooLong(frame);
         continue;
       }
-      this.longLinesInARow = 0;
+      if (!isBlank(frame.bytes)) this.longLinesInARow = 0;
       try {
         this.onFrame(frame.bytes);
       } catch (err) {
@@ -311,7 +324,7 @@ export class Session extends Connection implements Peer, View {
       this.noteUnread({ kind: 'line', bytes });
       return;
     }
-    this.longLinesInARow = 0;
+    if (!isBlank(bytes)) this.longLinesInARow = 0;
     this.onFrame(bytes);
   }
 

@@ -282,8 +282,11 @@ test('three over-long lines in a row close the connection with a final error', a
   // The fence's /who was a good line too: three more in a row are needed.
   await textFence(bob);
 
+  // Blank lines between them are ignored (§1), so they do not break the run.
   bob.send(long);
+  bob.sendRaw('\n \r\n');
   bob.send(long);
+  bob.sendRaw('\t\n');
   bob.send(long);
   await expectTextError(bob, 'line_too_long');
   await expectTextError(bob, 'line_too_long');
