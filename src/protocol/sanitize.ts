@@ -37,15 +37,22 @@ const ESCAPES = new RegExp(
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const ACTIVE = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]/u;
 
-/** Strip every terminal-active sequence from user text. */
+/**
+ * Strip every terminal-active sequence from user text, and make a lone
+ * UTF-16 surrogate (a JSON `\ud800` escape; UTF-8 cannot carry one) U+FFFD,
+ * as invalid UTF-8 is (§1): strict JSON readers refuse it, and text mode
+ * showed U+FFFD for it already (found by a conformance audit).
+ */
 export function sanitizeText(text: string): string {
-  return ACTIVE.test(text) ? text.replace(ESCAPES, '') : text;
+  const whole = text.isWellFormed() ? text : text.toWellFormed();
+  return ACTIVE.test(whole) ? whole.replace(ESCAPES, '') : whole;
 }
 
 /** Like sanitizeText, but keeps the line breaks of a multi-line message (§6). */
 export function sanitizeLines(text: string): string {
-  if (!ACTIVE.test(text)) return text;
-  return text.split(/\r?\n/u).map(sanitizeText).join('\n');
+  const whole = text.isWellFormed() ? text : text.toWellFormed();
+  if (!ACTIVE.test(whole)) return whole;
+  return whole.split(/\r?\n/u).map(sanitizeText).join('\n');
 }
 
 const IAC = 0xff;

@@ -105,6 +105,19 @@ describe('sanitizeText: other ESC sequences', () => {
   });
 });
 
+describe('lone surrogates (a JSON \\ud800 escape) become U+FFFD, as invalid UTF-8 does (§1)', () => {
+  test('in a one-line and a multi-line text; pairs (emoji) are kept', () => {
+    assert.equal(sanitizeText('lone \ud800 x \udc00'), 'lone \ufffd x \ufffd');
+    assert.equal(sanitizeLines('a\ud83d\nb 😀'), 'a\ufffd\nb 😀');
+    assert.equal(sanitizeText('👍🏽'), '👍🏽');
+  });
+
+  test('end to end: a JSON say with one reaches a JSON reader as U+FFFD', () => {
+    const parsed = JSON.parse('{"text":"lone \\ud800 x"}') as { text: string };
+    assert.equal(JSON.stringify(sanitizeText(parsed.text)), '"lone \ufffd x"');
+  });
+});
+
 describe('sanitizeText: control characters', () => {
   test('every C0 control except TAB is removed', () => {
     for (let cp = 0x00; cp <= 0x1f; cp++) {
