@@ -7,7 +7,7 @@
 import { isLoopbackAddress, loopbackUidNow } from './local-user.js';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import type { Clock } from '../core/clock.js';
+import type { Clock, Timer } from '../core/clock.js';
 import type { ServerConfig } from './config.js';
 import type { Bytes } from '../protocol/batch-bytes.js';
 import { Outbox } from './output.js';
@@ -47,10 +47,18 @@ function onSocketClose(this: Socket): void {
 /** How long a closing connection may take to flush before it is destroyed. */
 const CLOSE_FLUSH_MS = 2000;
 
+/**
+ * How long output past --max-queued-bytes may wait for its reader when
+ * nothing more is written to it (Connection.write).
+ */
+export const SLOW_READER_GRACE_MS = 2000;
+
 export abstract class Connection {
   protected closing = false;
   protected closeReason = 'closed by client';
   protected readonly outbox: Outbox;
+  /** Armed while output past the limit waits for its reader (write). */
+  private slowCheck: Timer | undefined;
   readonly address: string;
   private readonly remotePort: number;
 
@@ -143,16 +151,33 @@ export abstract class Connection {
     // the room. Only output the kernel already refused counts, so neither a
     // burst within one turn nor one reply larger than the limit (a long
     // /history) cuts off a reader that keeps up.
+    const max = this.base.config.maxQueuedBytes;
     const queued = this.outbox.backlog;
-    if (queued > this.base.config.maxQueuedBytes) {
-      this.note('warn', { queued }, 'slow reader disconnected');
-      this.base.tally.slowReaderDisconnects++;
-      this.closeReason = 'slow reader';
-      this.closing = true;
-      this.outbox.discard();
-      this.socket.destroy();
+    if (queued > max) {
+      this.dropSlowReader(queued);
       return;
     }
     this.base.tally.bytesOut += this.outbox.push(bytes);
+    // Judged at the next write, a reader past the limit in a quiet room was
+    // never judged: ten big /history replies in one read, then silence, held
+    // megabytes for as long as nothing else was sent to it (a conformance
+    // audit). So it is also judged a grace period later.
+    if (this.slowCheck === undefined && queued + this.outbox.pending > max) {
+      this.slowCheck = this.clock.setTimeout(() => {
+        this.slowCheck = undefined;
+        const left = this.outbox.backlog;
+        if (left > max && !this.closing && !this.socket.destroyed) this.dropSlowReader(left);
+      }, SLOW_READER_GRACE_MS);
+      this.slowCheck.unref();
+    }
+  }
+
+  private dropSlowReader(queued: number): void {
+    this.note('warn', { queued }, 'slow reader disconnected');
+    this.base.tally.slowReaderDisconnects++;
+    this.closeReason = 'slow reader';
+    this.closing = true;
+    this.outbox.discard();
+    this.socket.destroy();
   }
 }

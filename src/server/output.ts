@@ -60,6 +60,11 @@ export class Outbox {
     return this.socket.writableLength;
   }
 
+  /** This turn's output, not handed to the socket yet. */
+  get pending(): number {
+    return this.bytes;
+  }
+
   /** Write what is queued now (also before end(), so nothing is lost). */
   flush(): void {
     const chunks = this.chunks;
