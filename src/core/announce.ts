@@ -49,7 +49,9 @@ export class Announcer {
     for (const key of roomKeys) {
       const room = this.chat.rooms.get(key);
       if (!room) continue;
-      if (presence && this.isBig(room)) this.queuePresence(room, presence.kind, presence.name);
+      if (presence && this.isBig(room, except)) {
+        this.queuePresence(room, presence.kind, presence.name);
+      }
       else for (const m of room.members) if (m.name.key !== except) recipients.add(m);
     }
     for (const n of recipients) this.deliver(n, event);
@@ -83,9 +85,17 @@ export class Announcer {
     this.announce([room], event, user, 'left');
   }
 
-  /** Whether joins and leaves in this room are told in aggregate (§6 "Big rooms"). */
-  isBig(room: Room): boolean {
-    return room.members.size > this.chat.options.announceLimit;
+  /**
+   * Whether joins and leaves in this room are told in aggregate (§6 "Big
+   * rooms"), counting the room with `subject` (who joins or leaves, by alias
+   * key) in it: a join is counted after it and a leave before it, so the
+   * join that makes a room big is aggregated as the leave that unmakes it is
+   * (a join was counted before it: found by a conformance audit).
+   */
+  isBig(room: Room, subject?: string): boolean {
+    const user = subject === undefined ? undefined : this.chat.users.get(subject);
+    const outside = subject !== undefined && !(user && room.members.has(user)) ? 1 : 0;
+    return room.members.size + outside > this.chat.options.announceLimit;
   }
 
   /** §6 "Big rooms": N joins cost one notice per second, not N lines to N members. */

@@ -141,6 +141,35 @@ test('a big room (over --announce-limit) hears of a kick; its parts are gathered
   );
 });
 
+test('the join that makes a room big is aggregated, as the leave from it is; below it each is told', async (t) => {
+  const server = await serve(t, { announceLimit: 2 });
+  const [ann, bob, cy] = await Promise.all(
+    ['Ann', 'Bob', 'Cy'].map((name) => jsonUser(t, server.port, name, { history: 0 })),
+  );
+  const join = async (c: LineClient): Promise<void> => {
+    c.sendJson({ type: 'join', id: 'j', room: '#big', history: 0 });
+    await c.waitForJson((o) => o.id === 'j');
+  };
+  await join(ann);
+  await join(bob);
+  await ann.waitForJson((o) => o.event === 'join' && o.room === '#big' && o.user === 'Bob');
+  // Cy makes #big 3, over the limit of 2: one presence notice, not a join.
+  await join(cy);
+  await ann.waitForJson((o) => o.event === 'presence' && (o.joined as string[]).includes('Cy'));
+  // Cy leaves a room of 3 (with Cy): aggregated too.
+  cy.sendJson({ type: 'part', room: '#big' });
+  await ann.waitForJson((o) => o.event === 'presence' && (o.left as string[]).includes('Cy'));
+  // Bob leaves a room of 2: told as a part of its own.
+  bob.sendJson({ type: 'part', room: '#big' });
+  await ann.waitForJson((o) => o.event === 'part' && o.user === 'Bob');
+  const told = ann.lines.filter((l) => l.includes('"room":"#big"') && l.includes('"Cy"'));
+  assert.equal(
+    told.some((l) => l.includes('"event":"join"') || l.includes('"event":"part"')),
+    false,
+    told.join('\n'),
+  );
+});
+
 test('"dev" is "#dev" in every request that names a room, and in resume keys; a key that is no room is refused', async (t) => {
   const server = await serve(t);
   const ann = await jsonUser(t, server.port, 'Ann', { history: 0 });
