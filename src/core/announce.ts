@@ -51,8 +51,7 @@ export class Announcer {
       if (!room) continue;
       if (presence && this.isBig(room, except)) {
         this.queuePresence(room, presence.kind, presence.name);
-      }
-      else for (const m of room.members) if (m.name.key !== except) recipients.add(m);
+      } else for (const m of room.members) if (m.name.key !== except) recipients.add(m);
     }
     for (const n of recipients) this.deliver(n, event);
   }

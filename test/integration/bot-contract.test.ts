@@ -143,9 +143,9 @@ test('a big room (over --announce-limit) hears of a kick; its parts are gathered
 
 test('the join that makes a room big is aggregated, as the leave from it is; below it each is told', async (t) => {
   const server = await serve(t, { announceLimit: 2 });
-  const [ann, bob, cy] = await Promise.all(
-    ['Ann', 'Bob', 'Cy'].map((name) => jsonUser(t, server.port, name, { history: 0 })),
-  );
+  const user = (name: string): Promise<LineClient> =>
+    jsonUser(t, server.port, name, { history: 0 });
+  const [ann, bob, cy] = await Promise.all([user('Ann'), user('Bob'), user('Cy')]);
   const join = async (c: LineClient): Promise<void> => {
     c.sendJson({ type: 'join', id: 'j', room: '#big', history: 0 });
     await c.waitForJson((o) => o.id === 'j');

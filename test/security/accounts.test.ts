@@ -291,10 +291,14 @@ test('/nick to a registered alias needs its password', async (t) => {
   const j = await jsonUser(t, server.port, 'Guest2');
   j.sendJson({ type: 'nick', id: 'n1', name: 'Jack' });
   await expectJsonError(j, 'auth_required', 'n1');
-  j.sendJson({ type: 'nick', id: 'n2', name: 'Jack', password: PW });
+  // Typed in another case, it is the account's name as registered (as at sign-in).
+  j.sendJson({ type: 'nick', id: 'n2', name: 'jACK', password: PW });
   const ack = await j.nextJson();
   assert.equal(ack.type, 'ack', JSON.stringify(ack));
   assert.equal(ack.name, 'Jack');
+  j.sendJson({ type: 'nick', id: 'n2b', name: 'jack' });
+  const same = await j.nextJson();
+  assert.deepEqual([same.type, same.name], ['ack', 'Jack'], 'its own name again: nothing changes');
   // Taking a connected account's alias by /nick is alias_taken, password or not.
   const k = await jsonUser(t, server.port, 'Guest3');
   k.sendJson({ type: 'nick', id: 'n3', name: 'Ivy', password: PW });

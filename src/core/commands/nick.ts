@@ -19,6 +19,13 @@ export const nick = defineCommand('nick', async (ctx, user, req) => {
   ctx.assertAliasFree(name, user, user.account?.key === name.key ? user.account : undefined);
   const account =
     name.key === user.account?.key ? user.account : await ctx.store.getAccount(name.key);
+  // An account's own name is spelled as registered, as at sign-in (§2):
+  // `/nick kim` into the account Kim is Kim (found by a conformance audit).
+  const target = account?.key === name.key ? parseAlias(account.name) : name;
+  if (target.display === user.name.display) {
+    ack(ctx, user, req, { name: target.display });
+    return;
+  }
   if (!account && ctx.requireAccount) {
     throw new ChatError(
       'forbidden',
@@ -45,6 +52,6 @@ export const nick = defineCommand('nick', async (ctx, user, req) => {
   // The awaits above let others in: check again before taking the name; the
   // lease claim in rename() is what decides between nodes.
   ctx.assertAliasFree(name, user, account);
-  await ctx.rename(user, ctx.requireAccount && account ? parseAlias(account.name) : name, account);
+  await ctx.rename(user, target, account);
   ack(ctx, user, req, { name: user.name.display });
 });
