@@ -360,7 +360,11 @@ export function historyFootPhrase(e: Pick<HistoryEvent, 'room' | 'more' | 'messa
   // shown: "/history 22" after 2 of 3 messages promised 20 that do not exist.
   const older = Math.max(1, (e.messages[0]?.seq ?? 21) - 1);
   const next = Math.min(MAX_HISTORY_LIMIT, shown + Math.min(20, older));
-  return [`— end of history (older ones: /history ${next} shows the last ${next}) —`];
+  // Said as what it adds: "/history 22 shows the last 22" after two lines
+  // read as a typo to a tester, who had asked for 2.
+  return [
+    `— end of history (${shown} shown; /history ${next} adds the ${next - shown} before them) —`,
+  ];
 }
 
 /** An empty history that lost messages: say so rather than nothing. */

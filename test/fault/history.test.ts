@@ -67,7 +67,10 @@ test('history on join: the last --history-on-join messages, framed in text mode;
   const dee = await textUser(t, port, 'Dee');
   assert.equal(await dee.next(), '* — history of #lobby —');
   for (const i of [4, 5, 6, 7, 8]) assert.match(await dee.next(), stamped(`<Ann> m${i}`));
-  assert.equal(await dee.next(), '* — end of history (older ones: /history 8 shows the last 8) —');
+  assert.equal(
+    await dee.next(),
+    '* — end of history (5 shown; /history 8 adds the 3 before them) —',
+  );
   await textFence(dee);
 });
 
@@ -122,7 +125,7 @@ test('/history n in text mode, and JSON history paging with before (exclusive), 
   for (const i of [23, 24, 25]) assert.match(await ben.next(), stamped(`<Ann> m${i}`));
   assert.equal(
     await ben.next(),
-    '* — end of history (older ones: /history 23 shows the last 23) —',
+    '* — end of history (3 shown; /history 23 adds the 20 before them) —',
   );
   await textFence(ben);
 });
