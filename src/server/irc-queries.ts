@@ -67,7 +67,8 @@ function whoLine(ctx: IrcReplyContext, chan: string, u: User): string {
 /** One 352 line of a member as the core's `who` lists it (on any node). */
 function whoEntryLine(ctx: IrcReplyContext, chan: string, u: WhoEntry): string {
   const s = ctx.server;
-  const flags = (u.away ? 'G' : 'H') + (u.operator ? '*' : '');
+  // `@` in a channel, as NAMES shows operators (RFC 2812 WHO flags: H|G, *, @).
+  const flags = (u.away ? 'G' : 'H') + (u.operator ? (chan === '*' ? '*' : '*@') : '');
   return numericLine(ctx, '352', chan, u.name, s, s, u.name, flags, `0 ${u.name}`);
 }
 

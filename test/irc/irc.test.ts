@@ -458,6 +458,16 @@ test('operators KICK (the core disconnects the user); a ban keeps an IRC user ou
   const nat = await textUser(t, server.port, 'nat');
   op.send('NAMES #lobby');
   assert.ok((await op.numeric('353')).params[3]!.split(' ').includes('@Op'));
+  await op.numeric('366');
+  // WHO agrees with NAMES: the operator is @ in the channel (and * on the server).
+  op.send('WHO #lobby');
+  const flags = new Map<string, string>();
+  for (;;) {
+    const m = await op.expect((x) => x.command === '352' || x.command === '315');
+    if (m.command === '315') break;
+    flags.set(m.params[5]!, m.params[6]!);
+  }
+  assert.deepEqual(Object.fromEntries(flags), { Op: 'H*@', victim: 'H', nat: 'H' });
   op.send('KICK #lobby victim :behave');
   const kick = await victim.expect((m) => m.command === 'KICK');
   assert.deepEqual(kick.params, ['#lobby', 'victim', 'behave']);
