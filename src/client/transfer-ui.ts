@@ -6,6 +6,7 @@
  * is typing; when a transfer ends it collapses into one summary line.
  */
 import type { ServerEvent } from '../protocol/messages.js';
+import { foldKey } from '../protocol/names.js';
 import { sanitizeText } from '../protocol/sanitize.js';
 import type { Connection } from './connection.js';
 import { completePath } from './transfer-files.js';
@@ -154,6 +155,11 @@ export class TransferUi {
           this.screen.notice(cmd.text, false);
           break;
         case 'send':
+          // Refused here, before a transfer id is handed out and then failed.
+          if (foldKey(cmd.to) === foldKey(this.conn.alias)) {
+            this.screen.notice('You cannot send a file to yourself', true);
+            break;
+          }
           await this.transfers.send(cmd.to, cmd.path);
           break;
         case 'accept': {

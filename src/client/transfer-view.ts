@@ -26,6 +26,13 @@ export function rate(t: Transfer, now: number): number {
   return (t.done - t.sinceBytes) / seconds;
 }
 
+/** Bytes per second from the first byte to `now` (an ended transfer's, for /transfers); 0 if none moved. */
+export function averageRate(t: Transfer, now: number): number {
+  const start = t.firstStart ?? t.since;
+  if (start === 0 || t.done === 0) return 0;
+  return t.done / Math.max(0.001, (now - start) / 1000);
+}
+
 /** `3.0 MB in 2.0 s (1.5 MB/s)`, from the first byte (a resume does not restart it). */
 export function summary(t: Transfer, now: number): string {
   const seconds = Math.max(0.001, (now - (t.firstStart ?? t.since)) / 1000);

@@ -25,7 +25,7 @@ import {
   type TransferOptions,
   type TransferView,
 } from './transfer-state.js';
-import { showName, viewOf } from './transfer-view.js';
+import { averageRate, showName, viewOf } from './transfer-view.js';
 
 export {
   TransferError,
@@ -261,7 +261,9 @@ export class ClientTransfers extends EventEmitter<TransferEvents> {
   private end(t: Transfer, outcome?: string): void {
     if (this.all.has(t.id)) {
       const state = outcome ?? (t.done >= t.size ? 'done' : 'ended');
-      this.finished.push({ ...viewOf(t, this.now()), state, rate: 0 });
+      // Its average rate: /help promises a rate, and a tester looked after the end.
+      const now = this.now();
+      this.finished.push({ ...viewOf(t, now), state, rate: averageRate(t, now) });
       if (this.finished.length > FINISHED_SHOWN) this.finished.shift();
     }
     this.all.delete(t.id);

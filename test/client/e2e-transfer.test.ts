@@ -35,6 +35,11 @@ describe('chat-client file transfer in a terminal', () => {
       downloads,
     ]);
     await ann.until(/^#lobby>$/mu, 'the prompt');
+    // To herself: refused at once, in any case, with no transfer id handed out first.
+    await ann.type(`/send ann ${dir}`);
+    await ann.press('Enter');
+    const self = await ann.until(/! You cannot send a file to yourself\n#lobby>$/u, 'the refusal');
+    assert.doesNotMatch(self, /Transfer \S+ .*failed/u);
 
     // Ann → Bob: the path completed by Tab, the file checked on arrival.
     const bob = await TransferPeer.connect(port, 'Bob');

@@ -19,7 +19,8 @@ import {
   transferLines,
 } from '../../src/client/transfer-ui.js';
 import { SendingSide, whyUnreadable } from '../../src/client/transfer-send.js';
-import type { TransferHost } from '../../src/client/transfer-state.js';
+import type { Transfer, TransferHost } from '../../src/client/transfer-state.js';
+import { averageRate } from '../../src/client/transfer-view.js';
 import { tempDir } from '../helpers/env.js';
 
 describe('safeFileName', () => {
@@ -165,6 +166,12 @@ describe('/transfers', () => {
         'f2  b.pdf to eve: offered, 0 bytes of 10 bytes (0%)',
       ],
     );
+  });
+
+  it('an ended transfer keeps its average rate, from the first byte, across a resume', () => {
+    const t = { done: 4_000_000, firstStart: 1_000, since: 3_000, sinceBytes: 3_000_000 };
+    assert.equal(averageRate(t as Transfer, 3_000), 2_000_000);
+    assert.equal(averageRate({ ...t, done: 0 } as Transfer, 3_000), 0, 'no byte moved');
   });
 });
 
