@@ -45,3 +45,41 @@ export function codePoints(text: string): number {
 
 /** Left arrow, as a terminal sends it. */
 export const LEFT = '\x1b[D';
+
+/**
+ * The editing keys that step over one character, and which side of the
+ * cursor that character is on. readline steps over one code point; a
+ * character as the user sees it (an emoji with a skin tone, a flag, a family)
+ * is a grapheme cluster of several (GraphemeSteps).
+ */
+const STEP_KEYS: Readonly<Record<string, 'before' | 'after'>> = {
+  '\x7f': 'before', // Backspace
+  '\b': 'before', // Ctrl-H
+  '\x1b[3~': 'after', // Delete
+  [LEFT]: 'before',
+  '\x1bOD': 'before',
+  '\x1b[C': 'after', // Right
+  '\x1bOC': 'after',
+};
+
+const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/**
+ * How many times to hand readline `key` so that it steps over a whole
+ * character at `cursor` (a UTF-16 index into `line`): one Backspace deletes
+ * 👍🏽, not its skin tone only (a hands-on trial). 1 for every other key.
+ */
+export function stepsFor(key: string, line: string, cursor: number): number {
+  const side = STEP_KEYS[key];
+  if (side === undefined) return 1;
+  let cluster = '';
+  if (side === 'before') {
+    for (const { segment } of GRAPHEMES.segment(line.slice(0, cursor))) cluster = segment;
+  } else {
+    for (const { segment } of GRAPHEMES.segment(line.slice(cursor))) {
+      cluster = segment;
+      break;
+    }
+  }
+  return Math.max(1, codePoints(cluster));
+}

@@ -85,6 +85,7 @@ export class Repl extends EventEmitter<ReplEvents> {
         // Leave the draft on screen and the cursor below it for the shell's lines.
         suspending: () => this.output.write('\n'),
         resumed: () => this.redrawBelow(),
+        draft: () => ({ line: this.rl.line, cursor: this.rl.cursor }),
       });
     }
     this.rl = readline.createInterface({

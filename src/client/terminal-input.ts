@@ -9,7 +9,7 @@
  */
 import { PassThrough } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { isInert, splitKeys } from './keys.js';
+import { isInert, splitKeys, stepsFor } from './keys.js';
 import { BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, PasteParser } from './paste.js';
 
 /** Where the input goes besides readline (repl.ts). */
@@ -26,6 +26,8 @@ export interface RawInputHandlers {
   suspending(): void;
   /** The process continues after a stop (`fg`): the terminal is raw again; draw the prompt anew. */
   resumed(): void;
+  /** readline's line being typed and its cursor (a UTF-16 index), as they are now. */
+  draft(): { line: string; cursor: number };
 }
 
 /** Ctrl-L, as a terminal sends it. */
@@ -90,7 +92,11 @@ export class TerminalInput {
       if (isInert(key) || this.handlers.secretKey(key)) continue;
       if (key === CTRL_L) this.handlers.clearScreen();
       else if (key === CTRL_Z) this.suspend();
-      else this.keys.write(key);
+      else {
+        const { line, cursor } = this.handlers.draft();
+        // One write each: readline edits keys one at a time (keys.ts).
+        for (let n = stepsFor(key, line, cursor); n > 0; n--) this.keys.write(key);
+      }
     }
   }
 

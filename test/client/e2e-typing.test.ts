@@ -61,6 +61,13 @@ describe('chat-client typed into a terminal (issue 9)', () => {
     await ann.press('Enter');
     await zed.reader.find((l) => l.endsWith('<Ann> 日😀字本語'), '日😀字本語');
     await ann.until(/<Ann> 日😀字本語\n#lobby>$/u, 'her own line, acked');
+
+    // One key per character as seen: a skin tone and a flag are one each.
+    await ann.type('a👍🏽b🇫🇷c');
+    // Before the flag, Backspace twice (b, then the thumb), Delete (the flag).
+    await ann.press('Left', 'Left', 'BSpace', 'BSpace', 'DC');
+    await ann.press('Enter');
+    await zed.reader.find((l) => l.endsWith('<Ann> ac'), 'ac');
   });
 
   it('holds a paste without a final line break until Enter, and keeps no password for Up', async (t) => {

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isInert, splitKeys } from '../../src/client/keys.js';
+import { isInert, LEFT, splitKeys, stepsFor } from '../../src/client/keys.js';
 
 /** What the input line gets from `text`: its keys without the inert ones, joined. */
 function typed(text: string): string {
@@ -49,4 +49,22 @@ test('the keys a keyboard sends are kept', () => {
     assert.equal(isInert(key), false, JSON.stringify(key));
   }
   assert.deepEqual(splitKeys('a😀b'), ['a', '😀', 'b']);
+});
+
+const line = 'a👍🏽b🇫🇷c👨‍👩‍👧';
+test('stepsFor: Backspace and Left after a cluster: all its code points', () => {
+  assert.equal(stepsFor('\x7f', line, 'a👍🏽'.length), 2);
+  assert.equal(stepsFor(LEFT, line, 'a👍🏽b🇫🇷'.length), 2);
+  assert.equal(stepsFor('\x7f', line, line.length), 5, 'a family: three people, two joiners');
+  assert.equal(stepsFor('\x7f', line, 1), 1);
+  assert.equal(stepsFor('\x7f', line, 0), 1, 'nothing before: readline ignores it');
+});
+test('stepsFor: Delete and Right before a cluster', () => {
+  assert.equal(stepsFor('\x1b[3~', line, 1), 2);
+  assert.equal(stepsFor('\x1b[C', line, 'a👍🏽b'.length), 2);
+  assert.equal(stepsFor('\x1b[C', line, line.length), 1);
+});
+test('stepsFor: every other key once', () => {
+  assert.equal(stepsFor('x', line, 3), 1);
+  assert.equal(stepsFor('\r', line, 3), 1);
 });
