@@ -4,7 +4,7 @@
  * `--redis-cluster`, checked to answer first, or else the SQLite `--db` file,
  * whose changes can run in one transaction.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { RedisTarget } from '../bus/redis-bus.js';
 import { RedisStore } from '../store/redis-store.js';
@@ -139,7 +139,17 @@ export async function withAccounts(
         throw err;
       }
     });
-  } finally {
+  } catch (err) {
     db.close();
+    // "Nothing changed" leaves nothing behind: not the new, empty database
+    // either (an `add` whose two passwords differed left one; a hands-on trial).
+    if (fresh) {
+      for (const suffix of ['', '-wal', '-shm']) rmSync(config.db + suffix, { force: true });
+      process.stderr.write(
+        `chat-server accounts: removed the new database ${resolve(config.db)}\n`,
+      );
+    }
+    throw err;
   }
+  db.close();
 }

@@ -8,6 +8,7 @@
  * operator made with `--operator` can kick and ban.
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { accountsCli, type CliResult } from '../helpers/accounts.js';
@@ -27,6 +28,12 @@ test('accounts subcommands: exit 0 done, 1 refused, 2 usage', async (t) => {
   const db = join(tempDir(t), 'chat.db');
   const run = (args: string[], stdin = ''): Promise<CliResult> =>
     accountsCli([...args, '--db', db], stdin);
+
+  // Refused on a new database: nothing changed, and no empty file is left behind.
+  const refused = await run(['add', 'Shorty'], 'short\n');
+  expectExit(refused, 2, 'add with a too short password, new database');
+  assert.match(refused.stderr, /removed the new database/u);
+  assert.equal(existsSync(db), false, 'the new database is gone');
 
   const add = await run(['add', 'Alice'], PW + '\n');
   expectExit(add, 0, 'add');
