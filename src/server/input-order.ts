@@ -133,7 +133,11 @@ export function uncounted(req: Request): boolean {
 
 /** The first words of a dropped request, so its sender knows which one (§6). */
 export function quote(req: Request): string {
-  const text = req.type === 'say' || req.type === 'dm' ? req.text : `/${req.type}`;
+  return quoteText(req.type === 'say' || req.type === 'dm' ? req.text : `/${req.type}`);
+}
+
+/** The first words of `text`, quoted (quote). */
+export function quoteText(text: string): string {
   const words = text.trim().split(/\s+/u);
   let out = words.slice(0, 6).join(' ');
   if (out.length > 40) out = out.slice(0, 40);

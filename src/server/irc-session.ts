@@ -34,7 +34,7 @@ import {
 } from './irc-render.js';
 import { Connection } from './connection.js';
 import { runHeartbeat, type Heartbeat } from './heartbeat.js';
-import { InputOrder } from './input-order.js';
+import { InputOrder, quoteText } from './input-order.js';
 import type { RateLimitOptions } from './rate-limit.js';
 import type { Tally } from './tally.js';
 
@@ -58,6 +58,13 @@ const FLOOD_CLOSE_MAX_MS = 10_000;
 
 /** Most of a QUIT's message echoed in the ERROR line (the core keeps its own copy for the others). */
 const QUIT_MESSAGE_CHARS = 200;
+
+/** A dropped command as its sender would recognise it: a message by its first words. */
+function droppedWhat(msg: IrcMessage): string {
+  const text = msg.params[1];
+  const message = msg.command === 'PRIVMSG' || msg.command === 'NOTICE';
+  return message && text !== undefined ? `${msg.command} ${quoteText(text)}` : msg.command;
+}
 
 export class IrcSession extends Connection implements Peer {
   readonly mode = 'irc' as const;
@@ -309,8 +316,9 @@ export class IrcSession extends Connection implements Peer {
       case 'queued':
         break;
       case 'refused':
+        // Which line went, as text mode says: ten alike notices after a paste told nothing.
         this.serverNotice(
-          `Too many commands; slow down (${msg.command} dropped, retry in ${verdict.retryAfterMs} ms)`,
+          `Too many commands; slow down (${droppedWhat(msg)} dropped, retry in ${verdict.retryAfterMs} ms)`,
         );
         break;
       case 'flood':
