@@ -40,12 +40,14 @@ export interface ClientIO {
   color: boolean;
   /** Ask the user for a secret without echo (tty/secret.ts); absent, nobody can be asked. */
   readSecret?: (prompt: string) => Promise<string>;
+  /** Ask the user a question, answered with echo (tty/line.ts); undefined: no answer. */
+  readLine?: (prompt: string) => Promise<string | undefined>;
 }
 
 /** Where to connect and how to behave: the Connection's settings plus the client's own. */
 export interface ClientSettings extends Omit<
   ConnectionOptions,
-  'history' | 'password' | 'askPassword'
+  'history' | 'password' | 'askPassword' | 'askAlias'
 > {
   /** No terminal bell for mentions and private messages. */
   quiet?: boolean;
@@ -110,6 +112,9 @@ export class ChatClient {
         if (this.passwords.cancelled) this.leaving = true;
         return this.leaving ? undefined : password;
       },
+      // At a terminal a taken alias asks for another, as nc's prompt does,
+      // rather than ending the program (a new user had to start it again).
+      ...(this.interactive && io.readLine && { askAlias: (refusal) => this.askAlias(refusal) }),
     });
     this.sender = new Sender(this.conn);
     this.place = new Place({
@@ -264,6 +269,14 @@ export class ChatClient {
       // Not "not delivered": a line sent just before the server stopped answering may be stored.
       this.io.stderr.write(`chat-client: not confirmed: ${undeliveredLine(request)}\n`);
     }
+  }
+
+  /** Another alias after the first was refused; undefined (Enter alone, Ctrl-C) gives up. */
+  private async askAlias(refusal: ConnectError): Promise<string | undefined> {
+    if (this.leaving || !this.io.readLine) return undefined;
+    this.io.stderr.write(`chat-client: ${refusal.message} [${refusal.code}]\n`);
+    const name = await this.io.readLine('Another alias (Enter alone to quit): ');
+    return this.leaving ? undefined : name || undefined;
   }
 
   /** The one line that says why connecting failed. */

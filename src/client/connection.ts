@@ -52,7 +52,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private readonly opts: Required<
     Pick<ConnectionOptions, 'reconnect' | 'timeoutMs' | 'quitTimeoutMs'>
   > &
-    Pick<ConnectionOptions, 'askPassword' | 'tls'>;
+    Pick<ConnectionOptions, 'askPassword' | 'askAlias' | 'tls'>;
   /** Every server to try, in order, and the attempts since the last session opened. */
   private readonly redial: Redial;
   /** Alias, password, rooms, resume points: what each hello says. */
@@ -77,6 +77,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       timeoutMs: options.timeoutMs ?? 10_000,
       quitTimeoutMs: options.quitTimeoutMs ?? 1_000,
       askPassword: options.askPassword,
+      askAlias: options.askAlias,
       tls: options.tls,
     };
     this.redial = new Redial(
@@ -135,7 +136,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
           this.redial.skip();
           continue;
         }
-        const again = err instanceof ConnectError && (await this.newPassword(err));
+        const again =
+          err instanceof ConnectError &&
+          ((await this.newPassword(err)) || (await this.newAlias(err)));
         if (!again) {
           this.state = 'closed';
           throw err;
@@ -215,6 +218,20 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     // quit() while the user was typing the password: stop here.
     if (password === undefined || this.state === 'closed') return false;
     this.login.password = password;
+    return true;
+  }
+
+  /** After the first hello is refused for its alias: whether another was obtained to try. */
+  private async newAlias(err: ConnectError): Promise<boolean> {
+    const ask = this.opts.askAlias;
+    const aliasRefused = err.code === 'alias_taken' || err.code === 'bad_alias';
+    // A displaced session must not come back under another name either (§2).
+    if (!ask || err.kind !== 'refused' || !aliasRefused || err.detail === 'displaced') return false;
+    const name = await ask(err);
+    if (!name || this.state === 'closed') return false;
+    // The password was for the alias refused; a registered new one asks for its own.
+    this.login.name = name;
+    this.login.password = undefined;
     return true;
   }
 

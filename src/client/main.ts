@@ -23,6 +23,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../protocol/constants.js';
 import { parseRoom } from '../protocol/names.js';
+import { readLine } from '../tty/line.js';
 import { readSecret } from '../tty/secret.js';
 import { ChatClient, type ClientIO, type SessionEnd } from './app.js';
 import { parseEndpoints, type Endpoint } from './dial.js';
@@ -234,6 +235,7 @@ export async function main(
       if (process.stdin.isTTY) process.stdin.setRawMode(true);
       return readSecret(prompt);
     },
+    readLine: (prompt) => readLine(prompt),
   },
 ): Promise<number> {
   let options: ClientOptions;

@@ -79,6 +79,12 @@ export interface ConnectionOptions {
    * then sent again on a new connection. Resolving undefined gives up.
    */
   askPassword?: (alias: string, wrong: boolean) => Promise<string | undefined>;
+  /**
+   * Asked for another alias when the first connection's hello is refused for
+   * its alias (`alias_taken`, `bad_alias`; not a `displaced` session); the
+   * hello is then sent again with it. Resolving undefined gives up.
+   */
+  askAlias?: (refusal: ConnectError) => Promise<string | undefined>;
   /** Speak TLS (§1). */
   tls?: TlsOptions;
   /** History messages to replay per room on join (hello.history); server default when absent. */

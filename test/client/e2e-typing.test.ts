@@ -70,6 +70,23 @@ describe('chat-client typed into a terminal (issue 9)', () => {
     await zed.reader.find((l) => l.endsWith('<Ann> ac'), 'ac');
   });
 
+  it('an alias already online asks for another, with echo, until one is free', async (t) => {
+    const { port } = await startServerProcess(t);
+    const amy = await textUser(t, port, 'Amy');
+    const late = await TmuxClient.start(t, tempDir(t), ['--port', String(port), '--name', 'amy']);
+    await late.until(/Another alias \(Enter alone to quit\):$/mu, 'the question');
+    await late.type('Amy');
+    await late.press('Enter');
+    await late.until(/: Amy\n(?:.*\n)*Another alias \(Enter alone to quit\):$/mu, 'asked again');
+    await late.type('Amy2');
+    await late.press('Enter');
+    await late.until(/Connected to chat-server \S+ as Amy2\./u, 'connected as Amy2');
+    await late.until(/^#lobby>$/mu, 'the prompt');
+    await late.type('hi from the second Amy');
+    await late.press('Enter');
+    await amy.reader.find((l) => l.endsWith('<Amy2> hi from the second Amy'), 'her line');
+  });
+
   it('holds a paste without a final line break until Enter, and keeps no password for Up', async (t) => {
     const { zed, ann } = await annAndZed(t);
 
