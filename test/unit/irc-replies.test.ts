@@ -157,7 +157,7 @@ test('queries read rooms and users: NAMES, LIST, WHO, WHOIS', () => {
   const who = query.who(ctx, w, '#dev').map(parseIrcLine);
   assert.deepEqual(
     who.map((m) => m.params[6] ?? m.command),
-    ['H', 'G*', 'H', '315'],
+    ['H', 'G*@', 'H', '315'],
   );
   const whois = query.whois(ctx, w, 'bob').map(parseIrcLine);
   assert.deepEqual(
