@@ -50,7 +50,7 @@ export const LEFT = '\x1b[D';
  * The editing keys that step over one character, and which side of the
  * cursor that character is on. readline steps over one code point; a
  * character as the user sees it (an emoji with a skin tone, a flag, a family)
- * is a grapheme cluster of several (GraphemeSteps).
+ * is a grapheme cluster of several (stepsFor).
  */
 const STEP_KEYS: Readonly<Record<string, 'before' | 'after'>> = {
   '\x7f': 'before', // Backspace

@@ -128,8 +128,9 @@ export async function withAccounts(
       : `chat-server accounts: database ${resolve(config.db)} (${from})\n`,
   );
   const db = openDatabase(config.db);
+  const accounts = new SqliteAccounts(db);
   try {
-    await fn(new SqliteAccounts(db), async (run) => {
+    await fn(accounts, async (run) => {
       db.exec('BEGIN IMMEDIATE');
       try {
         await run();
@@ -140,10 +141,16 @@ export async function withAccounts(
       }
     });
   } catch (err) {
-    db.close();
     // "Nothing changed" leaves nothing behind: not the new, empty database
-    // either (an `add` whose two passwords differed left one; a hands-on trial).
-    if (fresh) {
+    // either (an `add` whose two passwords differed left one; a hands-on
+    // trial). Only while it is still empty: a job that failed after writing
+    // keeps what it wrote.
+    const empty =
+      fresh &&
+      (await accounts.listAccounts()).length === 0 &&
+      (await accounts.listBans(0)).length === 0;
+    db.close();
+    if (empty) {
       for (const suffix of ['', '-wal', '-shm']) rmSync(config.db + suffix, { force: true });
       process.stderr.write(
         `chat-server accounts: removed the new database ${resolve(config.db)}\n`,
