@@ -47,6 +47,17 @@ if (missing) {
     const started: Array<{ destroy(): Promise<void> }> = [];
     after(() => Promise.all(started.map((s) => s.destroy())));
 
+    /** Two nodes on a fresh Redis (with AOF, as the startup check asks). */
+    async function twoNodes(t: TestContext) {
+      const redis = await RedisServer.start({ aof: true });
+      started.push(redis);
+      const dir = tempDir(t);
+      const args = ['--redis', redis.url];
+      const a = await spawnServer(t, { db: join(dir, 'a.db'), args });
+      const b = await spawnServer(t, { db: join(dir, 'b.db'), args });
+      return { a, b };
+    }
+
     /** Two nodes on a fresh Redis that holds an operator account Op ("operator password"). */
     async function nodesWithOperator(t: TestContext, argsB: string[] = []) {
       const redis = await RedisServer.start({ aof: true });
@@ -126,12 +137,7 @@ if (missing) {
     }
 
     test('presence, private messages, /whois and ghost takeover span the nodes', async (t) => {
-      const redis = await RedisServer.start({ aof: true });
-      started.push(redis);
-      const dir = tempDir(t);
-      const args = ['--redis', redis.url];
-      const a = await spawnServer(t, { db: join(dir, 'a.db'), args });
-      const b = await spawnServer(t, { db: join(dir, 'b.db'), args });
+      const { a, b } = await twoNodes(t);
       const alice = await LineClient.json(a.port, 'alice');
       const carol = await LineClient.json(a.port, 'carol');
       const bob = await LineClient.json(b.port, 'bob');
@@ -206,12 +212,7 @@ if (missing) {
     });
 
     test('a client program taken over through one node is refused as displaced on every node', async (t) => {
-      const redis = await RedisServer.start({ aof: true });
-      started.push(redis);
-      const dir = tempDir(t);
-      const args = ['--redis', redis.url];
-      const a = await spawnServer(t, { db: join(dir, 'a.db'), args });
-      const b = await spawnServer(t, { db: join(dir, 'b.db'), args });
+      const { a, b } = await twoNodes(t);
       const password = 'kim password';
       const laptop = await LineClient.json(a.port, 'Kim', { instance: 'laptop-program' });
       t.after(() => laptop.socket.destroy());
