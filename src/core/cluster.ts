@@ -43,11 +43,19 @@ export class Cluster extends ClusterPresence {
    * started after the takeover does not know it (docs/protocol.md §2).
    */
   private readonly displaced = new Map<string, number>();
+  /**
+   * Client programs (hello.instance) of accounts whose connection here
+   * dropped (lost, timed out), by account key, and when: a sign-in of another
+   * program meanwhile displaces them too, though it took nothing over (their
+   * session had already ended: a laptop asleep overnight).
+   */
+  private readonly away = new Map<string, Map<string, number>>();
 
   /** Hear other nodes' signals and keep this node's leases renewed. */
   async start(): Promise<void> {
     await this.options.bus.onSignal((payload) => this.onSignal(payload));
     this.renewTimer ??= this.host.clock.setInterval(() => {
+      this.forgetAway();
       this.dropUnconfirmed();
       void this.renewAll();
       void this.reap();
@@ -167,6 +175,31 @@ export class Cluster extends ClusterPresence {
     for (const u of [...this.host.users.values()]) {
       if (u.account?.key === accountKey && u.peer.id !== session) this.takeOver(u, by);
     }
+    // Its programs whose connection dropped here: the one signing in is back;
+    // any other was away while this one signed in, and must not take it back.
+    const programs = by && this.away.get(accountKey);
+    if (!programs) return;
+    this.away.delete(accountKey);
+    const now = this.host.clock.now();
+    for (const [instance, at] of programs) {
+      if (instance !== by.instance && now - at < DISPLACED_MS) this.displace(instance);
+    }
+  }
+
+  /** An account's client program lost its connection here (not a takeover, not a quit). */
+  wentAway(accountKey: string, instance: string): void {
+    let programs = this.away.get(accountKey);
+    if (!programs) this.away.set(accountKey, (programs = new Map()));
+    programs.set(instance, this.host.clock.now());
+  }
+
+  /** Drop what went away longer ago than a displaced program is remembered. */
+  private forgetAway(): void {
+    const cutoff = this.host.clock.now() - DISPLACED_MS;
+    for (const [account, programs] of this.away) {
+      for (const [instance, at] of programs) if (at <= cutoff) programs.delete(instance);
+      if (programs.size === 0) this.away.delete(account);
+    }
   }
 
   /**
@@ -179,8 +212,7 @@ export class Cluster extends ClusterPresence {
    */
   takeOver(holder: User, by?: TakeoverBy): void {
     if (by && holder.instance !== undefined && holder.instance !== by.instance) {
-      this.noteDisplaced(holder.instance);
-      this.sendSignal({ t: 'displaced', node: this.options.node, instance: holder.instance });
+      this.displace(holder.instance);
     }
     const account = holder.account?.name;
     // Renamed since it signed in: say which account, the alias alone would puzzle.
@@ -195,6 +227,12 @@ export class Cluster extends ClusterPresence {
     });
     this.host.disconnect(holder, 'signed in from elsewhere');
     holder.peer.close('replaced');
+  }
+
+  /** Client program `instance` is displaced, here and (by signal) on every node. */
+  private displace(instance: string): void {
+    this.noteDisplaced(instance);
+    this.sendSignal({ t: 'displaced', node: this.options.node, instance });
   }
 
   private noteDisplaced(instance: string): void {

@@ -180,6 +180,10 @@ export class Membership {
     if (dropped && !user.account && user.peer.mode === 'json') {
       chat.droppedGuests.remember(user.name.key, user.name.display, user.privateStream, chat.now());
     }
+    // Its program may reconnect: not over a sign-in of another program meanwhile (§2).
+    if (dropped && user.account && user.instance !== undefined) {
+      chat.cluster.wentAway(user.account.key, user.instance);
+    }
     // A dropped connection may come back and resume (§5); leaving for good ends them first.
     chat.transfers.suspend(user);
     // A kick is moderation everyone in the rooms reads, big rooms too (§2);

@@ -66,3 +66,41 @@ test('a reconnect of a taken-over program is refused as displaced; its own ghost
   await login(fresh, 'laptop-program-2');
   assert.equal(chat.users.get('kim')?.peer, fresh);
 });
+
+test('a program whose connection had already dropped when another signed in is displaced too; its own quick return is not', async (t) => {
+  const bus = new LocalBus();
+  const store = new MemoryStore((m) => bus.publish(m), 100);
+  const chat = new Chat(coreChatOptions({ store, bus, leases: new MemoryLeases(), solo: true }));
+  await chat.start();
+  t.after(() => chat.shutdown());
+  await store.createAccount({
+    key: 'lena',
+    name: 'Lena',
+    hash: await hashPassword('lena password'),
+    operator: false,
+    createdAt: 1,
+  });
+  const hello = (instance: string) => ({ name: 'Lena', password: 'lena password', instance });
+  const login = async (peer: RecordingPeer, instance: string) => {
+    const user = await chat.login(peer, hello(instance));
+    await peer.until((e) => e.type === 'welcome');
+    return user;
+  };
+
+  // A blip: the laptop's connection drops and its own reconnect comes back.
+  chat.disconnect(await login(new RecordingPeer('laptop'), 'laptop-program'), 'connection lost');
+  await login(new RecordingPeer('laptop-back'), 'laptop-program');
+
+  // Overnight: the laptop's connection times out; in the morning Lena signs
+  // in at the lab, which takes nothing over (nothing was left to take).
+  chat.disconnect(chat.users.get('lena')!, 'timed out');
+  const lab = new RecordingPeer('lab');
+  await login(lab, 'lab-pc-program');
+  // The laptop wakes: its reconnect must not sign the lab PC out.
+  await assert.rejects(
+    chat.login(new RecordingPeer('laptop-wakes'), hello('laptop-program')),
+    (err: unknown) =>
+      err instanceof ChatError && err.code === 'alias_taken' && err.detail === 'displaced',
+  );
+  assert.equal(chat.users.get('lena')?.peer, lab);
+});
