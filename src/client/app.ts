@@ -194,7 +194,7 @@ export class ChatClient {
     // A guest's welcome (it has a session token) to a login with a password:
     // the alias is not an account here, so the password did nothing. Said,
     // or a mistyped --name or another server's database passes unnoticed.
-    if (this.settings.password !== undefined && welcome.session !== undefined) {
+    if (this.passwords.preset && welcome.session !== undefined) {
       const warning = `${welcome.name} is not a registered account on this server: you are signed in as a guest and the password was not used (check --name and --host; /register makes this alias yours)`;
       // Piped, on stderr: a script's stdout is the chat.
       if (this.interactive) this.error(warning);
@@ -276,7 +276,9 @@ export class ChatClient {
     if (this.leaving || !this.io.readLine) return undefined;
     this.io.stderr.write(`chat-client: ${refusal.message} [${refusal.code}]\n`);
     const name = await this.io.readLine('Another alias (Enter alone to quit): ');
-    return this.leaving ? undefined : name || undefined;
+    if (this.leaving || !name) return undefined;
+    this.passwords.otherAlias();
+    return name;
   }
 
   /** The one line that says why connecting failed. */

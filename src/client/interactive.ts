@@ -106,9 +106,10 @@ export class Typing {
     const count = s.undelivered().length;
     if (count === 0 || this.warned) return s.leave(reason);
     this.warned = true;
-    const lines = count === 1 ? '1 line is' : `${count} lines are`;
     s.notice(
-      `${lines} not confirmed yet: the server is not answering, and may or may not have ${count === 1 ? 'it' : 'them'}. Wait for the reconnect (it sends them again, never twice), or type exit again to leave (they are printed when you leave).`,
+      count === 1
+        ? '1 line is not confirmed yet: the server is not answering, and may or may not have it. Wait for the reconnect (it sends it again, never twice), or type exit again to leave (it is printed when you leave).'
+        : `${count} lines are not confirmed yet: the server is not answering, and may or may not have them. Wait for the reconnect (it sends them again, never twice), or type exit again to leave (they are printed when you leave).`,
     );
     return Promise.resolve();
   }

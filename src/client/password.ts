@@ -18,10 +18,25 @@ export class PasswordSource {
   cancelled = false;
 
   constructor(
-    private readonly given: string | undefined,
+    private given: string | undefined,
     /** Ask without echo; absent (or not interactive), nobody can be asked. */
     private readonly read: ((prompt: string) => Promise<string>) | undefined,
   ) {}
+
+  /**
+   * The user picked another alias (the first was taken): CHAT_PASSWORD was
+   * for the first, and is not spent on someone else's account; a registered
+   * new alias is asked for its own at the terminal.
+   */
+  otherAlias(): void {
+    this.given = undefined;
+    this.tries = 0;
+  }
+
+  /** Whether CHAT_PASSWORD is what the hello sends (not dropped by otherAlias). */
+  get preset(): boolean {
+    return this.given !== undefined;
+  }
 
   /** A password for `alias` (after a wrong one when `wrong`), or undefined to give up. */
   async ask(alias: string, wrong: boolean): Promise<string | undefined> {

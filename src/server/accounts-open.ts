@@ -122,12 +122,13 @@ export async function withAccounts(
   }
   // A new file is said in so many words: a mistyped --db must not pass for the server's.
   const fresh = !existsSync(config.db);
+  const db = openDatabase(config.db);
+  // Said once it is open: a missing directory is refused without claiming a new file.
   process.stderr.write(
     fresh
       ? `chat-server accounts: created a NEW, empty database ${resolve(config.db)} (${from}); if the server uses another file, give its --db\n`
       : `chat-server accounts: database ${resolve(config.db)} (${from})\n`,
   );
-  const db = openDatabase(config.db);
   const accounts = new SqliteAccounts(db);
   try {
     await fn(accounts, async (run) => {

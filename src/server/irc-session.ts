@@ -59,11 +59,17 @@ const FLOOD_CLOSE_MAX_MS = 10_000;
 /** Most of a QUIT's message echoed in the ERROR line (the core keeps its own copy for the others). */
 const QUIT_MESSAGE_CHARS = 200;
 
-/** A dropped command as its sender would recognise it: a message by its first words. */
+/**
+ * A dropped command as its sender would recognise it: a message by its
+ * target and first words (control codes, CTCP and colours, left out), any
+ * other command by its first parameter.
+ */
 function droppedWhat(msg: IrcMessage): string {
-  const text = msg.params[1];
+  const [target, text] = msg.params;
+  if (target === undefined) return msg.command;
   const message = msg.command === 'PRIVMSG' || msg.command === 'NOTICE';
-  return message && text !== undefined ? `${msg.command} ${quoteText(text)}` : msg.command;
+  if (!message || text === undefined) return `${msg.command} ${sanitizeText(target)}`;
+  return `${msg.command} ${sanitizeText(target)} ${quoteText(sanitizeText(text))}`;
 }
 
 export class IrcSession extends Connection implements Peer {

@@ -703,7 +703,7 @@ test('a reload (SIGHUP) paces open IRC connections with the new limits and caps 
     // Which line went, by its first words, as text mode says it.
     assert.match(
       notice.params[1]!,
-      new RegExp(`Too many commands.*PRIVMSG "after ${i}" dropped`, 'u'),
+      new RegExp(`Too many commands.*PRIVMSG #lobby "after ${i}" dropped`, 'u'),
       `refusal ${i}`,
     );
   }
