@@ -445,8 +445,8 @@ export class Cluster extends ClusterPresence {
 
   private banHere(ban: BanRecord, by: User | undefined): void {
     const now = this.host.clock.now();
-    // Until when, so whoever is put out knows when to come back.
-    const banned = `banned${untilText(ban.expires)}`;
+    // Until when, so whoever is put out knows when to come back (or not to wait).
+    const banned = `banned${untilText(ban.expires) || ' until an operator lifts it'}`;
     const reason = ban.reason ? `${banned}: ${ban.reason}` : banned;
     for (const u of [...this.host.users.values()]) {
       if (u === by || u.account?.operator || !u.connected) continue;

@@ -93,6 +93,9 @@ test('operators kick and ban, others are forbidden, bans survive a restart, /unb
   // /ban of an account, and of a guest (by alias, not address); operators cannot be banned.
   op.send('/ban Carol');
   await op.waitFor((l) => l === '* Carol is banned');
+  // A ban with no duration says so to whoever it puts out.
+  const told = await carol.waitForJson((o) => o.event === 'kick' && o.user === 'Carol');
+  assert.equal(told.reason, 'banned until an operator lifts it');
   await carol.waitClosed();
   op.send('/ban Mallory');
   await op.waitFor((l) => l.startsWith('* Mallory is banned'));
