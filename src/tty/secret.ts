@@ -32,7 +32,7 @@ function fromTerminal(
     const onData = (chunk: string): void => {
       for (const ch of chunk) {
         if (ch === '\r' || ch === '\n') return done();
-        if (ch === '\u0003') return done(new SecretCancelled('cancelled'));
+        if (ch === '\u0003') return done(new SecretCancelled('Ctrl-C'));
         if (ch === '\u0004') return done(secret ? undefined : new SecretCancelled('no input'));
         if (ch === '\u007f' || ch === '\b') secret = [...secret].slice(0, -1).join('');
         else if (ch >= ' ') secret += ch;
