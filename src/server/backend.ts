@@ -3,7 +3,7 @@
  * in-process bus for one server, Redis for a cluster, and what must be
  * checked before listening.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
@@ -35,7 +35,9 @@ export async function openBackend(
 ): Promise<Backend> {
   const target = redisTarget(config);
   if (target === undefined) {
-    const fresh = config.db !== ':memory:' && !existsSync(config.db);
+    // An empty file (touched, or left by a failed start) is as new as none.
+    const fresh =
+      config.db !== ':memory:' && (!existsSync(config.db) || statSync(config.db).size === 0);
     const bus = new LocalBus();
     const store = new SqliteStore({
       path: config.db,
