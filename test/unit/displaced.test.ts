@@ -6,7 +6,7 @@
  * reconnect signed out the newer one, which then exited).
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { LocalBus } from '../../src/bus/local-bus.js';
 import { Chat } from '../../src/core/chat.js';
 import { hashPassword } from '../../src/core/passwords.js';
@@ -15,24 +15,35 @@ import { MemoryLeases } from '../../src/store/memory-leases.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { coreChatOptions, RecordingPeer } from '../helpers/core-chat.js';
 
-test('a reconnect of a taken-over program is refused as displaced; its own ghost and a new program are not', async (t) => {
+/**
+ * A solo chat with the account `name` (password "NAME password", lower
+ * case), and a login of it as client program `instance` that waits for the welcome.
+ */
+async function chatWithAccount(t: TestContext, name: string) {
   const bus = new LocalBus();
   const store = new MemoryStore((m) => bus.publish(m), 100);
   const chat = new Chat(coreChatOptions({ store, bus, leases: new MemoryLeases(), solo: true }));
   await chat.start();
   t.after(() => chat.shutdown());
+  const password = `${name.toLowerCase()} password`;
   await store.createAccount({
-    key: 'kim',
-    name: 'Kim',
-    hash: await hashPassword('kim password'),
+    key: name.toLowerCase(),
+    name,
+    hash: await hashPassword(password),
     operator: false,
     createdAt: 1,
   });
+  const hello = (instance: string) => ({ name, password, instance });
   const login = async (peer: RecordingPeer, instance: string) => {
-    const user = await chat.login(peer, { name: 'Kim', password: 'kim password', instance });
+    const user = await chat.login(peer, hello(instance));
     await peer.until((e) => e.type === 'welcome');
     return user;
   };
+  return { chat, hello, login };
+}
+
+test('a reconnect of a taken-over program is refused as displaced; its own ghost and a new program are not', async (t) => {
+  const { chat, hello, login } = await chatWithAccount(t, 'Kim');
 
   const laptop = new RecordingPeer('laptop');
   await login(laptop, 'laptop-program');
@@ -43,11 +54,7 @@ test('a reconnect of a taken-over program is refused as displaced; its own ghost
 
   // The laptop wakes and its client reconnects: refused, the lab PC stays.
   await assert.rejects(
-    chat.login(new RecordingPeer('laptop-again'), {
-      name: 'Kim',
-      password: 'kim password',
-      instance: 'laptop-program',
-    }),
+    chat.login(new RecordingPeer('laptop-again'), hello('laptop-program')),
     (err: unknown) =>
       err instanceof ChatError && err.code === 'alias_taken' && err.detail === 'displaced',
   );
@@ -68,24 +75,7 @@ test('a reconnect of a taken-over program is refused as displaced; its own ghost
 });
 
 test('a program whose connection had already dropped when another signed in is displaced too; its own quick return is not', async (t) => {
-  const bus = new LocalBus();
-  const store = new MemoryStore((m) => bus.publish(m), 100);
-  const chat = new Chat(coreChatOptions({ store, bus, leases: new MemoryLeases(), solo: true }));
-  await chat.start();
-  t.after(() => chat.shutdown());
-  await store.createAccount({
-    key: 'lena',
-    name: 'Lena',
-    hash: await hashPassword('lena password'),
-    operator: false,
-    createdAt: 1,
-  });
-  const hello = (instance: string) => ({ name: 'Lena', password: 'lena password', instance });
-  const login = async (peer: RecordingPeer, instance: string) => {
-    const user = await chat.login(peer, hello(instance));
-    await peer.until((e) => e.type === 'welcome');
-    return user;
-  };
+  const { chat, hello, login } = await chatWithAccount(t, 'Lena');
 
   // A blip: the laptop's connection drops and its own reconnect comes back.
   chat.disconnect(await login(new RecordingPeer('laptop'), 'laptop-program'), 'connection lost');
