@@ -7,7 +7,7 @@
  * what is expected, failing with the screen seen after a time limit.
  */
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { CLIENT_BIN, type Cleanup } from '../helpers/env.js';
@@ -72,7 +72,19 @@ export class TmuxClient {
       command,
     ]);
     t.after(async () => {
+      const path = await run('tmux', [
+        '-L',
+        socket,
+        'display-message',
+        '-p',
+        '#{socket_path}',
+      ]).then(
+        (r) => r.stdout.trim(),
+        () => '',
+      );
       await run('tmux', ['-L', socket, 'kill-server']).catch(() => undefined);
+      // kill-server leaves the socket file: 120 of them in /tmp after a day of runs.
+      if (path !== '') await rm(path, { force: true });
     });
     if (shell) await run('tmux', ['-L', socket, 'send-keys', '-l', `${client}\r`]);
     return new TmuxClient(socket, done);
