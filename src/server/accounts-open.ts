@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import type { RedisTarget } from '../bus/redis-bus.js';
 import { RedisStore } from '../store/redis-store.js';
 import { SqliteAccounts } from '../store/sqlite-accounts.js';
+import { isNewDatabase } from '../store/sqlite-open.js';
 import { openDatabase } from '../store/sqlite-store.js';
 import type { AccountStore } from '../store/store.js';
 import { Refused } from './accounts-output.js';
@@ -121,7 +122,7 @@ export async function withAccounts(
     );
   }
   // A new file is said in so many words: a mistyped --db must not pass for the server's.
-  const fresh = !existsSync(config.db);
+  const fresh = isNewDatabase(config.db);
   const db = openDatabase(config.db);
   // Said once it is open: a missing directory is refused without claiming a new file.
   process.stderr.write(

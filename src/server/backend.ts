@@ -3,7 +3,6 @@
  * in-process bus for one server, Redis for a cluster, and what must be
  * checked before listening.
  */
-import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
@@ -12,6 +11,7 @@ import type { LeaseStore } from '../store/lease.js';
 import { MemoryLeases } from '../store/memory-leases.js';
 import { checkRedis } from '../store/redis-check.js';
 import { RedisStore } from '../store/redis-store.js';
+import { isNewDatabase } from '../store/sqlite-open.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import { redisTarget, type ServerConfig } from './config.js';
@@ -35,9 +35,7 @@ export async function openBackend(
 ): Promise<Backend> {
   const target = redisTarget(config);
   if (target === undefined) {
-    // An empty file (touched, or left by a failed start) is as new as none.
-    const fresh =
-      config.db !== ':memory:' && (!existsSync(config.db) || statSync(config.db).size === 0);
+    const fresh = isNewDatabase(config.db);
     const bus = new LocalBus();
     const store = new SqliteStore({
       path: config.db,

@@ -3,12 +3,22 @@
  * one-line StoreError that names the path and what to do (docs/security.md
  * "Storage failures"), never a stack trace.
  */
+import { existsSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { migrate } from './sqlite-migrations.js';
 import { isStorageFull, StoreError } from './store-error.js';
 
 /** Bytes per page of a database file this server creates. */
 export const PAGE_SIZE = 16_384;
+
+/**
+ * Whether opening `path` makes a new, empty database: no file, or an empty
+ * one (touched, or left by a failed start). Said in so many words by the
+ * server and the accounts CLI: a mistyped --db must not pass for the real one.
+ */
+export function isNewDatabase(path: string): boolean {
+  return path !== ':memory:' && (!existsSync(path) || statSync(path).size === 0);
+}
 
 /**
  * Open, configure and migrate the file, then run `PRAGMA quick_check` so a
