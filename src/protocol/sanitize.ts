@@ -44,15 +44,19 @@ const ACTIVE = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u20
  * showed U+FFFD for it already (found by a conformance audit).
  */
 export function sanitizeText(text: string): string {
-  const whole = text.isWellFormed() ? text : text.toWellFormed();
-  return ACTIVE.test(whole) ? whole.replace(ESCAPES, '') : whole;
+  return strip(text.isWellFormed() ? text : text.toWellFormed());
+}
+
+/** sanitizeText's second half, for text already well formed. */
+function strip(text: string): string {
+  return ACTIVE.test(text) ? text.replace(ESCAPES, '') : text;
 }
 
 /** Like sanitizeText, but keeps the line breaks of a multi-line message (§6). */
 export function sanitizeLines(text: string): string {
   const whole = text.isWellFormed() ? text : text.toWellFormed();
   if (!ACTIVE.test(whole)) return whole;
-  return whole.split(/\r?\n/u).map(sanitizeText).join('\n');
+  return whole.split(/\r?\n/u).map(strip).join('\n');
 }
 
 const IAC = 0xff;
