@@ -83,6 +83,8 @@ export class ChatClient {
   /** Events that arrived with the welcome, before the screen was set up. */
   private early: ServerEvent[] | undefined = [];
   private leaving = false;
+  /** The alias question was answered with nothing: the refusal was already shown above it. */
+  private aliasGivenUp = false;
   /** The server could not store a line (`held`) and none has been acked since: told once. */
   private holding = false;
   /** Reconnect progress and lines not acknowledged yet, for the status area. */
@@ -276,7 +278,11 @@ export class ChatClient {
     if (this.leaving || !this.io.readLine) return undefined;
     this.io.stderr.write(`chat-client: ${refusal.message} [${refusal.code}]\n`);
     const name = await this.io.readLine('Another alias (Enter alone to quit): ');
-    if (this.leaving || !name) return undefined;
+    if (this.leaving) return undefined;
+    if (!name) {
+      this.aliasGivenUp = true;
+      return undefined;
+    }
     this.passwords.otherAlias();
     return name;
   }
@@ -284,6 +290,7 @@ export class ChatClient {
   /** The one line that says why connecting failed. */
   private refusal(err: ConnectError): string {
     if (err.kind !== 'refused') return err.message;
+    if (this.aliasGivenUp) return `no other alias given [${err.code}]`;
     // The code last, short, for a script reading stderr (docs/protocol.md "chat-client").
     const line = `the server refused ${this.conn.alias}: ${err.message}`;
     if (asksPassword(err) && this.passwords.unavailable) {

@@ -4,7 +4,7 @@
  * the SQLite `--db` file, or in cluster mode the Redis of `--redis` /
  * `--redis-cluster`, opened as the server opens it (accounts-open.ts).
  * Returns an exit code: 0 done, 1 refused (no such account, already exists),
- * 2 usage or configuration error.
+ * 2 usage or configuration error, or a password not taken.
  */
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
@@ -23,7 +23,7 @@ async function askPassword(name: string): Promise<string> {
   checkPasswordRules(first);
   if (process.stdin.isTTY) {
     const again = await readSecret('Again: ');
-    if (again !== first) throw new Refused('the two passwords differ; nothing changed', 1);
+    if (again !== first) throw new Refused('the two passwords differ; nothing changed', 2);
   }
   return hashPassword(first);
 }

@@ -12,7 +12,7 @@ import { SqliteAccounts } from '../store/sqlite-accounts.js';
 import { isNewDatabase } from '../store/sqlite-open.js';
 import { openDatabase } from '../store/sqlite-store.js';
 import type { AccountStore } from '../store/store.js';
-import { Refused } from './accounts-output.js';
+import { NewDatabaseRemoved, Refused } from './accounts-output.js';
 import { describeSource, redisTarget, resolveConfig, showValue } from './config.js';
 import { SERVER_OPTIONS } from './options.js';
 
@@ -154,9 +154,7 @@ export async function withAccounts(
     db.close();
     if (empty) {
       for (const suffix of ['', '-wal', '-shm']) rmSync(config.db + suffix, { force: true });
-      process.stderr.write(
-        `chat-server accounts: removed the new database ${resolve(config.db)}\n`,
-      );
+      throw new NewDatabaseRemoved(err, resolve(config.db));
     }
     throw err;
   }

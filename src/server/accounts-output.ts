@@ -19,6 +19,19 @@ export class Refused extends Error {
   }
 }
 
+/**
+ * A job failed on a database this run created, and the still-empty file was
+ * removed: said after the reason, so the last line is what is left on disk.
+ */
+export class NewDatabaseRemoved extends Error {
+  constructor(
+    readonly reason: unknown,
+    readonly path: string,
+  ) {
+    super(`removed the new database ${path}`);
+  }
+}
+
 /** One line of stdout. */
 export function out(line: string): boolean {
   return process.stdout.write(line + '\n');
@@ -44,6 +57,11 @@ export function formatBan(b: BanRecord): string {
 /** Say why a subcommand failed, on stderr; returns its exit code. Rethrows what is a bug. */
 export function reportFailure(err: unknown): number {
   const say = (msg: string): boolean => process.stderr.write(`chat-server accounts: ${msg}\n`);
+  if (err instanceof NewDatabaseRemoved) {
+    const exitCode = reportFailure(err.reason);
+    say(`${err.message}: nothing was written to it`);
+    return exitCode;
+  }
   if (err instanceof Refused) {
     say(err.message);
     return err.exitCode;

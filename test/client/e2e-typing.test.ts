@@ -85,6 +85,15 @@ describe('chat-client typed into a terminal (issue 9)', () => {
     await late.type('hi from the second Amy');
     await late.press('Enter');
     await amy.reader.find((l) => l.endsWith('<Amy2> hi from the second Amy'), 'her line');
+
+    // Enter alone gives up: exit 4, and the refusal shown above the question is not repeated.
+    const third = await TmuxClient.start(t, tempDir(t), ['--port', String(port), '--name', 'amy']);
+    await third.until(/Another alias \(Enter alone to quit\):$/mu, 'the question');
+    await third.press('Enter');
+    const { code, stderr } = await third.exited();
+    assert.equal(code, 4, stderr);
+    assert.equal(stderr.match(/already online/gu)?.length, 1, stderr);
+    assert.match(stderr, /^chat-client: no other alias given \[alias_taken\]$/mu);
   });
 
   it('holds a paste without a final line break until Enter, and keeps no password for Up', async (t) => {
