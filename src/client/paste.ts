@@ -1,9 +1,15 @@
 /**
  * Pastes (issue 3 §7): several lines pasted at once become one multi-line
  * message (§6), not one message per line. Terminals in bracketed paste mode
- * (`ESC [ ? 2004 h`) wrap a paste in `ESC [ 200 ~` … `ESC [ 201 ~`; for the
- * others, several lines arriving in one read of a raw-mode terminal are taken
- * as a paste, as no one types two Enters within a single read. Pure: repl.ts
+ * (`ESC [ ? 2004 h`) wrap a paste in `ESC [ 200 ~` … `ESC [ 201 ~`, and
+ * nearly every terminal does (xterm, VTE, Konsole, iTerm2, kitty, Windows
+ * Terminal, PuTTY, tmux). Lines arriving in one read without the markers are
+ * typed lines, each run as typed: keys typed ahead while the client starts,
+ * or delayed by a laggy link, arrive together, and taking them for a paste
+ * posted `/msg Ann …` and `/join #x` to the room as text (a hands-on
+ * trial). Only a block of PASTE_MIN_LINES lines or more in one read, which
+ * no one types, is taken as a paste from a terminal without the mode, and
+ * only until the terminal has shown that it has the mode. Pure: repl.ts
  * feeds raw input in and acts on the pieces.
  */
 
@@ -84,12 +90,17 @@ function typedPiece(keys: string): InputPiece {
   return { kind: printable ? 'text' : 'keys', text: keys };
 }
 
+/**
+ * Lines in one read, without paste markers, from which they are taken as a
+ * paste: irssi's paste detection starts at five lines too.
+ */
+const PASTE_MIN_LINES = 5;
+
 /** Whether keys from one read look like pasted lines rather than typing (see the module comment). */
 function looksPasted(text: string): boolean {
   if (KEY_CONTROLS.test(text)) return false;
-  const parts = text.split(LINE_BREAK);
-  const breaks = parts.length - 1;
-  return breaks >= 2 || (breaks === 1 && (parts[1] ?? '') !== '');
+  const lines = text.split(LINE_BREAK).filter((line) => line.trim() !== '');
+  return lines.length >= PASTE_MIN_LINES;
 }
 
 /** Splits raw terminal input into keys and pastes; feed it every chunk in order. */
@@ -99,6 +110,8 @@ export class PasteParser {
   private pasted = '';
   /** A possible marker cut in two by the chunk boundary. */
   private held = '';
+  /** The terminal has sent a paste marker: every paste comes marked, so unmarked lines are typed. */
+  private bracketed = false;
 
   /** The pieces `chunk` completes, in input order. */
   feed(chunk: string): InputPiece[] {
@@ -133,8 +146,11 @@ export class PasteParser {
         keys = data.slice(0, start);
         data = data.slice(start + PASTE_START.length);
         this.pasting = true;
+        this.bracketed = true;
       }
-      if (keys !== '') pieces.push(looksPasted(keys) ? pastePiece(keys) : typedPiece(keys));
+      if (keys !== '') {
+        pieces.push(!this.bracketed && looksPasted(keys) ? pastePiece(keys) : typedPiece(keys));
+      }
     }
     return pieces;
   }

@@ -70,6 +70,22 @@ describe('chat-client typed into a terminal (issue 9)', () => {
     await zed.reader.find((l) => l.endsWith('<Ann> ac'), 'ac');
   });
 
+  it('runs each of several lines that arrive in one read: a slow link, typing ahead', async (t) => {
+    const { port } = await startServerProcess(t);
+    const zed = await textUser(t, port, 'Zed');
+    // Typed ahead while it connects: the keys reach it in one read, before its prompt.
+    const ann = await TmuxClient.start(t, tempDir(t), ['--port', String(port), '--name', 'Ann']);
+    await ann.type('/join #x1\rhello x1\r');
+    await ann.until(/^#x1>$/mu, 'in #x1');
+    // Delivered together, as a laggy link does: a command, then another.
+    await ann.type('/msg Zed psst\r/me waves\r');
+    await zed.reader.find((l) => l.endsWith('*Ann* psst'), 'the private message');
+    await ann.until(/\* Ann waves\n#x1>$/u, 'the action, in #x1');
+    await ann.type('/join #lobby\r');
+    await ann.until(/^#lobby>$/mu, 'back in #lobby');
+    assert.ok(!zed.reader.lines.some((l) => /<Ann>/u.test(l)), zed.reader.lines.join('\n'));
+  });
+
   it('an alias already online asks for another, with echo, until one is free', async (t) => {
     const { port } = await startServerProcess(t);
     const amy = await textUser(t, port, 'Amy');

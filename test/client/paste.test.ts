@@ -66,12 +66,35 @@ describe('PasteParser: bracketed paste', () => {
 });
 
 describe('PasteParser: without bracketed paste', () => {
-  it('takes several lines arriving in one read as a paste', () => {
-    assert.deepEqual(feed('one\rtwo\rthree\r'), [
-      { kind: 'paste', text: 'one\ntwo\nthree', complete: true },
+  it('takes a block of five lines or more arriving in one read as a paste', () => {
+    assert.deepEqual(feed('one\rtwo\rthree\rfour\rfive\r'), [
+      { kind: 'paste', text: 'one\ntwo\nthree\nfour\nfive', complete: true },
     ]);
     // No line break after the last line: it waits for the user's Enter (issue 9 §10).
-    assert.deepEqual(feed('one\rtwo'), [{ kind: 'paste', text: 'one\ntwo', complete: false }]);
+    assert.deepEqual(feed('1\r2\r3\r4\rfive'), [
+      { kind: 'paste', text: '1\n2\n3\n4\nfive', complete: false },
+    ]);
+  });
+
+  it('runs a few lines in one read as typed: typed ahead, or delayed by a slow link', () => {
+    // A hands-on trial: these went to the room as one message, the /msg with them.
+    assert.deepEqual(feed('/msg Ann my password is hunter2\r/me waves\r'), [
+      { kind: 'keys', text: '/msg Ann my password is hunter2\r/me waves\r' },
+    ]);
+    assert.deepEqual(feed('/join #x1\rhello x1\r'), [
+      { kind: 'keys', text: '/join #x1\rhello x1\r' },
+    ]);
+    assert.deepEqual(feed('hello\rwor'), [{ kind: 'keys', text: 'hello\rwor' }]);
+  });
+
+  it('takes unmarked lines as typed once the terminal has shown it marks pastes', () => {
+    const parser = new PasteParser();
+    assert.deepEqual(parser.feed('\x1b[200~a\rb\x1b[201~'), [
+      { kind: 'paste', text: 'a\nb', complete: false },
+    ]);
+    assert.deepEqual(parser.feed('1\r2\r3\r4\r5\r6\r'), [
+      { kind: 'keys', text: '1\r2\r3\r4\r5\r6\r' },
+    ]);
   });
 
   it('leaves typing alone: one line per read, and keys with control characters', () => {
