@@ -21,17 +21,26 @@ function fromTerminal(
     input.resume();
     input.setEncoding('utf8');
     let secret = '';
-    const done = (err?: Error): void => {
+    const done = (err?: Error, typedAhead = ''): void => {
       input.off('data', onData);
       input.setRawMode(false);
       input.pause();
+      // Keys typed after the Enter, in the same read, are the next reader's
+      // (the chat's line editor): a hands-on trial lost `/j` of a `/join`
+      // typed ahead and saw the rest posted to the room.
+      if (typedAhead !== '') input.unshift(typedAhead, 'utf8');
       output.write('\n');
       if (err) reject(err);
       else resolve(secret);
     };
     const onData = (chunk: string): void => {
+      let at = 0;
       for (const ch of chunk) {
-        if (ch === '\r' || ch === '\n') return done();
+        at += ch.length;
+        if (ch === '\r' || ch === '\n') {
+          const rest = chunk.slice(at);
+          return done(undefined, ch === '\r' && rest.startsWith('\n') ? rest.slice(1) : rest);
+        }
         if (ch === '\u0003') return done(new SecretCancelled('Ctrl-C'));
         if (ch === '\u0004') return done(secret ? undefined : new SecretCancelled('no input'));
         if (ch === '\u007f' || ch === '\b') secret = [...secret].slice(0, -1).join('');
