@@ -9,7 +9,13 @@ import type { Chat } from '../core/chat.js';
 import type { Clock, Timer } from '../core/clock.js';
 import type { Peer, User } from '../core/model.js';
 import type { Codec, LoginHello, NextHello } from '../protocol/codec.js';
-import { ChatError, toChatError, type ErrorCode, type ErrorDetail } from '../protocol/errors.js';
+import {
+  ChatError,
+  PasswordNeeded,
+  toChatError,
+  type ErrorCode,
+  type ErrorDetail,
+} from '../protocol/errors.js';
 import type { Tally } from './tally.js';
 
 const MAX_HANDSHAKE_FAILURES = 3;
@@ -221,6 +227,13 @@ export class Handshake {
     if (retry.prompt) {
       // A question (a registered alias's password, §2), not a failed attempt.
       host.write(retry.prompt);
+      return;
+    }
+    if (err instanceof PasswordNeeded) {
+      // JSON's form of the same question: `auth_required`, then a hello with
+      // the password. Counted, it left a chat-client user two guesses where
+      // text mode gives three (a conformance audit).
+      host.sendError(err.code, err.message + retry.hint, err.retryAfterMs, id, err.detail);
       return;
     }
     this.failures++;

@@ -93,6 +93,9 @@ test('a wrong password is auth_failed and may be retried on the same connection 
   const server = await serve(t);
   await createAccount(server, 'Carol', PW);
   const c = await raw(t, server.port);
+  // Asked first, as chat-client does: the question is not one of the three tries.
+  c.sendJson({ type: 'hello', version: 1, name: 'Carol' });
+  await expectJsonError(c, 'auth_required');
   c.sendJson({ type: 'hello', version: 1, name: 'Carol', password: 'not it at all' });
   await expectJsonError(c, 'auth_failed');
   c.sendJson({ type: 'hello', version: 1, name: 'Carol', password: 'still not it' });
