@@ -51,6 +51,18 @@ export interface SessionDeps extends ConnectionDeps {
 const MAX_LONG_LINES_IN_A_ROW = 3;
 
 /**
+ * Why lines held by flood control are not carried out, by the reason the
+ * server closed the connection for (Session.refuseHeld): the code of the
+ * close's own notice (the kick is a `system` event: `forbidden`).
+ */
+const HELD_REFUSALS: ReadonlyMap<string, { code: ErrorCode; because: string }> = new Map([
+  ['kicked', { code: 'forbidden', because: 'you were kicked' }],
+  ['replaced', { code: 'alias_taken', because: 'signed in from another connection' }],
+  ['account changed', { code: 'auth_required', because: 'signed out' }],
+  ['timeout', { code: 'timeout', because: 'no answer to a ping' }],
+]);
+
+/**
  * Only spaces, tabs and CRs: a line §1 ignores. It does not end a run of
  * over-long lines, or blank lines between them would allow any number
  * (found by a conformance audit). A chat line's first byte decides.
@@ -158,8 +170,31 @@ export class Session extends Connection implements Peer, View {
    * the chat tells only its users.
    */
   override close(reason: string): void {
-    if (reason === 'shutdown') this.shutDown();
-    else super.close(reason);
+    if (reason === 'shutdown') {
+      this.shutDown();
+      return;
+    }
+    if (!this.closing) this.refuseHeld(reason);
+    super.close(reason);
+  }
+
+  /**
+   * The server ends the connection (a kick, a takeover, a heartbeat
+   * timeout, an account changed under it) while flood control still holds
+   * some of its lines: they will never be carried out, and each is told so,
+   * a request with an id in its one reply (§4), as a shutdown tells them.
+   * Before, they went unanswered, and a client could not tell them from
+   * requests still on their way (a conformance audit).
+   */
+  private refuseHeld(reason: string): void {
+    const why = HELD_REFUSALS.get(reason);
+    if (!why || !this.user) return;
+    for (const h of this.order.takeHeld()) {
+      if (h.type === 'error') this.send(h);
+      else if (!uncounted(h) || h.id !== undefined) {
+        this.sendError(why.code, `Not carried out (${why.because}): ${quote(h)}`, h.id);
+      }
+    }
   }
 
   /**
@@ -479,6 +514,8 @@ export class Session extends Connection implements Peer, View {
     id?: string,
     detail?: ErrorDetail,
   ): void {
+    // What flood control still holds is refused before the last word.
+    if (!this.closing) this.refuseHeld(code);
     this.sendError(code, message, id, retryAfterMs, detail);
     this.close(code);
   }

@@ -15,6 +15,9 @@ import {
   textFence,
   textUser,
 } from '../helpers/fixtures.js';
+import { createAccount, jsonLogin } from '../helpers/security.js';
+
+const PW = 'hunter2hunter2';
 
 const RATE = { rateBurst: 10, ratePerSecond: 100, rateQueue: 20 };
 
@@ -182,3 +185,41 @@ test('a shutdown answers each line flood control still held: shutting_down with 
   // The malformed line keeps its own refusal: that is its answer, shutdown or not.
   assert.equal(replies.at(-1)!.code, 'bad_request');
 });
+
+for (const how of ['kick', 'takeover'] as const) {
+  test(`lines flood control still holds when the server ends the connection (${how}) each get their one reply`, async (t) => {
+    // Slow enough that most of the burst is still held when the connection ends.
+    const server = await serve(t, { rateBurst: 10, ratePerSecond: 2, rateQueue: 40 });
+    await createAccount(server, 'Opal', PW, true);
+    await createAccount(server, 'Kay', PW);
+    const opal = await jsonLogin(t, server.port, 'Opal', PW);
+    const kay = await jsonLogin(t, server.port, 'Kay', PW);
+    const n = 25;
+    kay.sendRaw(
+      Array.from({ length: n }, (_, i) =>
+        JSON.stringify({ type: 'say', id: `k${i}`, text: `k${i}` }),
+      )
+        .map((l) => l + '\n')
+        .join(''),
+    );
+    await kay.waitForJson((o) => o.type === 'ack' && o.id === 'k9');
+    if (how === 'kick') opal.sendJson({ type: 'kick', name: 'Kay', reason: 'enough' });
+    else await jsonLogin(t, server.port, 'Kay', PW);
+    await kay.waitClosed();
+    const replies = kay.lines
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((o) => typeof o.id === 'string' && o.id.startsWith('k'));
+    // Exactly one reply per id, in the order sent: acks, then the refusals.
+    assert.deepEqual(
+      replies.map((r) => r.id),
+      Array.from({ length: n }, (_, i) => `k${i}`),
+    );
+    const refused = replies.filter((r) => r.type === 'error');
+    assert.ok(refused.length > 0, 'some were still held');
+    for (const r of refused) {
+      assert.equal(r.code, how === 'kick' ? 'forbidden' : 'alias_taken');
+      assert.match(String(r.message), /^Not carried out \(/u);
+    }
+  });
+}
