@@ -264,7 +264,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.login.welcomed(welcome);
     this.armHeartbeat();
     // Now, not when open() settles: the replay that follows the welcome comes after this.
-    if (again) this.emit('reconnected', welcome);
+    if (again) {
+      for (const request of this.login.restoring()) this.write(request);
+      this.emit('reconnected', welcome);
+    }
     // Unanswered requests go again with their original ids, in order (§4),
     // held ones included (their timers ended with the connection they were for).
     for (const request of this.pending.requests()) this.write(request);

@@ -49,6 +49,12 @@ export class LoginState {
   private readonly instance = randomBytes(12).toString('base64url');
   /** The last welcome's guest session: a guest's identity comes back with it. */
   private session?: string;
+  /**
+   * The away message set (`/away text`): the server forgets it with the
+   * connection, so a reconnect sets it again (a hands-on trial: after a
+   * restart nobody saw Ben away, while his screen still said he was).
+   */
+  private away?: string;
 
   constructor(
     name: string,
@@ -133,9 +139,18 @@ export class LoginState {
         this.password = undefined;
       }
     }
+    if (request.type === 'away') this.away = request.text?.trim() ? request.text : undefined;
     if (request.type === 'register') this.account = this.name;
     // The new password is what a reconnect must send (§2 /passwd).
     if (request.type === 'register' || request.type === 'passwd') this.password = request.password;
+  }
+
+  /**
+   * What a reconnect's session must be told again, sent right after its
+   * welcome: without an id, so only a refusal is answered.
+   */
+  restoring(): Request[] {
+    return this.away === undefined ? [] : [{ type: 'away', text: this.away }];
   }
 
   /** Whether the alias in use is not the account's own name. */

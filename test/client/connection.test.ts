@@ -668,4 +668,30 @@ describe('Connection', () => {
     const again = await server.peer(1);
     assert.equal((await again.next()).password, 'hunter22');
   });
+
+  it('sets its away message again after a reconnect (the server forgets it with the connection)', async (t) => {
+    const { server, conn } = await setup(t, FAST_RECONNECT);
+    const { peer } = await handshake(server, conn);
+    const away = conn.request({ type: 'away', text: 'in a meeting' });
+    const sent = await peer.next();
+    peer.send({ type: 'ack', id: sent.id, op: 'away', ts: TS });
+    await away;
+    peer.socket.destroy();
+    const again = await server.peer(1);
+    await again.next();
+    again.send(welcome());
+    assert.deepEqual(await again.next(), { type: 'away', text: 'in a meeting' });
+
+    // Cleared: a later reconnect says nothing of it.
+    const back = conn.request({ type: 'away' });
+    const clear = await again.next();
+    again.send({ type: 'ack', id: clear.id, op: 'away', ts: TS });
+    await back;
+    again.socket.destroy();
+    const third = await server.peer(2);
+    await third.next();
+    third.send(welcome());
+    conn.request({ type: 'rooms' }).catch(() => undefined);
+    assert.equal((await third.next()).type, 'rooms', 'no away before the next request');
+  });
 });
