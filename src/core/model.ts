@@ -349,6 +349,11 @@ export class User {
     return [...(this.ignoredUsers?.values() ?? [])];
   }
 
+  /** Each ignored user's key and display name. */
+  ignoredUsersList(): Array<[key: string, display: string]> {
+    return [...(this.ignoredUsers ?? [])];
+  }
+
   /**
    * A say of this user begins (RequestOrder, in the order sent): its turn
    * knows the say before it while that one is still to be answered, so an

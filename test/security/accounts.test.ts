@@ -320,3 +320,18 @@ test('text: at the password prompt an empty line is ignored (§1) and /nick NAME
   c.send('/nick Guesty');
   assert.match(await c.next(), /^\* Welcome, Guesty!/u);
 });
+
+test('a guest who registers keeps the ignore list: the account has it at the next login', async (t) => {
+  const { port } = await serve(t);
+  await jsonUser(t, port, 'Benny');
+  const gina = await jsonUser(t, port, 'Gina');
+  gina.sendJson({ type: 'ignore', id: 'i', name: 'Benny' });
+  await gina.waitForJson((o) => o.id === 'i');
+  gina.sendJson({ type: 'register', id: 'r', password: PW });
+  assert.equal((await gina.waitForJson((o) => o.id === 'r')).type, 'ack');
+  gina.sendJson({ type: 'quit' });
+  await gina.waitClosed();
+  const back = await jsonLogin(t, port, 'Gina', PW);
+  back.sendJson({ type: 'ignore', id: 'l' });
+  assert.equal((await back.waitForJson((o) => o.id === 'l')).text, 'Benny');
+});

@@ -31,6 +31,12 @@ export const register = defineCommand('register', async (ctx, user, req) => {
   ctx.accountCreated(account);
   // Acked once another node's /whois reads the account too.
   await ctx.setAccount(user, account);
+  // The guest's ignores were stored under its guest session: the account
+  // keeps them from here on (§3 "an account counts from its /register on";
+  // a hands-on trial found the list empty at the next login).
+  for (const [key, display] of user.ignoredUsersList()) {
+    await ctx.store.setIgnore(user.identity, key, display);
+  }
   ctx.audit({ action: 'register', actor: name.display });
   ack(ctx, user, req, { name: name.display });
 });
