@@ -16,6 +16,7 @@ import {
   HELP_HINT,
   helpEntryPhrase,
   historyFootPhrase,
+  historyEmptyPhrase,
   historyGapPhrase,
   historyHeadPhrase,
   joinTopicPhrase,
@@ -65,8 +66,11 @@ export function renderEvent(e: ServerEvent, ctx: RenderContext): string | undefi
         ctx,
       );
     case 'history': {
-      if (e.messages.length === 0)
-        return e.gap ? renderNotice(words(historyGapPhrase(e)), ctx) : undefined;
+      if (e.messages.length === 0) {
+        if (e.gap) return renderNotice(words(historyGapPhrase(e)), ctx);
+        // A reply to /history carries its id; an empty replay after a join says nothing.
+        return e.id === undefined ? undefined : renderNotice(words(historyEmptyPhrase(e)), ctx);
+      }
       return [
         renderNotice(words(historyHeadPhrase(e)), ctx),
         ...e.messages.map((m) =>

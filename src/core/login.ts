@@ -22,7 +22,9 @@ import { verifyPassword } from './passwords.js';
 const ACCOUNT_CACHE_MS = 5000;
 /** What a banned user is told: until when, and why, when the operator said. */
 function banMessage(ban: BanRecord): string {
-  return `You are banned from this server${untilText(ban.expires)}${ban.reason ? ` (${ban.reason})` : ''}`;
+  // Until when in every case (§6): a ban without an end says who can end it.
+  const until = ban.expires === undefined ? ' until an operator lifts it' : untilText(ban.expires);
+  return `You are banned from this server${until}${ban.reason ? ` (${ban.reason})` : ''}`;
 }
 
 export class Logins {

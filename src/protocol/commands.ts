@@ -123,8 +123,8 @@ const REQUESTS = [
       {
         name: 'topic',
         usage: '/topic [text]',
-        summary:
-          "show or set the current room's topic; /topic -clear clears it (operators: /topic -lock [text], /topic -unlock)",
+        summary: "show or set the current room's topic; /topic -clear clears it",
+        operatorSummary: '/topic -lock [text] locks it (only operators change it), /topic -unlock',
         args: [rest('text', true)],
       },
     ],

@@ -121,6 +121,13 @@ export interface Limits {
   maxRoomsPerUser: number;
 }
 
+/**
+ * Marks a `history` event that answers a `history` request, not a replay
+ * after a join or login: text mode says so when it holds nothing, where an
+ * empty replay says nothing. A symbol, so it never reaches the JSON wire.
+ */
+export const ASKED_FOR = Symbol('answers a history request');
+
 export interface HistoryEvent {
   type: 'history';
   id?: string;
@@ -130,6 +137,7 @@ export interface HistoryEvent {
   messages: Array<MessageEvent | PrivateEvent>;
   more: boolean;
   gap: boolean;
+  [ASKED_FOR]?: true;
 }
 
 /** Acknowledges a request; `op` says which, so text mode can confirm it in words. */

@@ -72,7 +72,10 @@ export function systemPhrase(e: SystemEvent): Phrase {
       return [parts.join(', ') || 'nobody came or went in', ' ', room(e.room)];
     }
     case 'reset':
-      return ['History of ', room(e.room), ' was reset; showing recent messages'];
+      // `@` is the wire's name for one's private messages (§4), not a word for a reader.
+      return e.room === '@'
+        ? ['History of your private messages was reset; showing recent ones']
+        : ['History of ', room(e.room), ' was reset; showing recent messages'];
     case 'shutdown':
       return ['Server shutting down', ...(e.reason ? [': ', text(e.reason)] : [])];
     case 'mute':
@@ -364,6 +367,14 @@ export function historyFootPhrase(e: Pick<HistoryEvent, 'room' | 'more' | 'messa
   // read as a typo to a tester, who had asked for 2.
   return [
     `— end of history (${shown} shown; /history ${next} adds the ${next - shown} before them) —`,
+  ];
+}
+
+/** An empty answer to /history: nothing to show (nothing said yet, or only by the ignored). */
+export function historyEmptyPhrase(e: HistoryEvent): Phrase {
+  return [
+    'No messages to show in ',
+    ...(e.room === PRIVATE_STREAM ? ['your private messages'] : [room(e.room)]),
   ];
 }
 

@@ -25,6 +25,8 @@ export interface TypedCommand {
   name: string;
   usage: string;
   summary: string;
+  /** What `/help` adds for operators: options only they may use (§2 lists those to them only). */
+  operatorSummary?: string;
   args: ArgSpec[];
   /** Fixed fields added to the request (`/me` is a `say` with `action: true`). */
   fixed?: Record<string, unknown>;

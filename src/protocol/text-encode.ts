@@ -5,7 +5,13 @@
  * recipient.
  */
 import { EncodedBatch, type Bytes } from './batch-bytes.js';
-import type { AckEvent, MessageEvent, ServerEvent, SystemEvent } from './messages.js';
+import {
+  ASKED_FOR,
+  type AckEvent,
+  type MessageEvent,
+  type ServerEvent,
+  type SystemEvent,
+} from './messages.js';
 import {
   ackPhrase,
   bansPhrases,
@@ -14,7 +20,9 @@ import {
   HELP_HEAD,
   HELP_HINT,
   helpEntryPhrase,
+  historyEmptyPhrase,
   historyFootPhrase,
+  historyGapPhrase,
   historyHeadPhrase,
   joinTopicPhrase,
   plain,
@@ -116,7 +124,11 @@ export function encodeText(e: ServerEvent, here: string): string {
     case 'welcome':
       return `* ${plain(greetingPhrase(e))} ${plain(welcomePhrase(e))} ${HELP_HINT}.\n`;
     case 'history':
-      if (e.messages.length === 0) return '';
+      if (e.messages.length === 0) {
+        // Asked with /history: an answer, or the command looked ignored.
+        if (!e[ASKED_FOR]) return '';
+        return `* ${plain(e.gap ? historyGapPhrase(e) : historyEmptyPhrase(e))}\n`;
+      }
       return (
         `* ${plain(historyHeadPhrase(e))}\n` +
         e.messages.map((m) => encodeText(m, here)).join('') +

@@ -200,6 +200,19 @@ describe('renderEvent', () => {
     );
   });
 
+  it('answers an empty /history (it has an id) in words; an empty replay after a join says nothing', () => {
+    const empty: ServerEvent = {
+      type: 'history',
+      room: '#dev',
+      epoch: 'e1',
+      messages: [],
+      more: false,
+      gap: false,
+    };
+    assert.equal(renderEvent({ ...empty, id: 'c4' }, plain), '* No messages to show in #dev');
+    assert.equal(renderEvent(empty, plain), undefined);
+  });
+
   it('shows nothing for keep-alives and bare acks', () => {
     assert.equal(renderEvent({ type: 'ping' }, plain), undefined);
     assert.equal(renderEvent({ type: 'ack', ts: TS, op: 'say' }, plain), undefined);

@@ -124,6 +124,15 @@ test('/topic -lock: only operators change the topic until /topic -unlock', async
   const op = await textLogin(t, server.port, 'Op', OP_PW);
   const amy = await textUser(t, server.port, 'Amy');
 
+  // /help names the lock to operators only (§2: operator commands are listed to them).
+  amy.send('/help topic');
+  assert.equal(
+    await amy.next(),
+    "* /topic [text] — show or set the current room's topic; /topic -clear clears it",
+  );
+  op.send('/help topic');
+  assert.match(await op.waitFor((l) => l.startsWith('* /topic')), /\(operators: \/topic -lock/u);
+
   amy.send('/topic -lock mine now');
   assert.match(await refused(amy, 'forbidden'), /Only operators may lock/u);
   op.send('/topic -lock Exam at 10');

@@ -7,12 +7,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { CommandSpec } from '../../src/protocol/commands.js';
 import { ChatError } from '../../src/protocol/errors.js';
-import type {
-  HistoryEvent,
-  MessageEvent,
-  PrivateEvent,
-  ServerEvent,
-  SystemEvent,
+import {
+  ASKED_FOR,
+  type HistoryEvent,
+  type MessageEvent,
+  type PrivateEvent,
+  type ServerEvent,
+  type SystemEvent,
 } from '../../src/protocol/messages.js';
 import { decodeTextLine } from '../../src/protocol/text-codec.js';
 import {
@@ -457,6 +458,10 @@ describe('encodeText: system events', () => {
       sys({ event: 'reset', room: '#dev' }),
       '* History of #dev was reset; showing recent messages\n',
     ],
+    [
+      sys({ event: 'reset', room: '@' }),
+      '* History of your private messages was reset; showing recent ones\n',
+    ],
   ];
   for (const [e, want] of cases) {
     test(`${e.event}: ${want.trim()}`, () => assert.equal(encodeText(e, '#lobby'), want));
@@ -729,4 +734,24 @@ describe('TextEncoder', () => {
     const enc = new TextEncoder();
     assert.equal(enc.encode({ type: 'ping' }, '#lobby').length, 0);
   });
+});
+
+test('an empty history: nothing after a join, an answer to /history, the gap when messages were lost', () => {
+  const empty: HistoryEvent = {
+    type: 'history',
+    room: '#dev',
+    epoch: 'e',
+    messages: [],
+    more: false,
+    gap: false,
+  };
+  assert.equal(encodeText(empty, '#dev'), '');
+  assert.equal(
+    encodeText({ ...empty, [ASKED_FOR]: true }, '#dev'),
+    '* No messages to show in #dev\n',
+  );
+  assert.equal(
+    encodeText({ ...empty, gap: true, [ASKED_FOR]: true }, '#dev'),
+    '* Some messages in #dev are no longer stored\n',
+  );
 });

@@ -14,8 +14,16 @@ export const help = defineCommand('help', (ctx, user, req) => {
   } else {
     specs = COMMAND_SPECS.filter((c) => ctx.offers(c) && (!c.operator || user.account?.operator));
   }
+  const operator = user.account?.operator === true;
   reply(user, req, {
     type: 'help',
-    commands: specs.map((c) => ({ name: c.name, usage: c.usage, summary: c.summary })),
+    commands: specs.map((c) => ({
+      name: c.name,
+      usage: c.usage,
+      summary:
+        operator && c.operatorSummary
+          ? `${c.summary} (operators: ${c.operatorSummary})`
+          : c.summary,
+    })),
   });
 });

@@ -1,5 +1,5 @@
 import { ChatError } from '../../protocol/errors.js';
-import type { MessageEvent, PrivateEvent } from '../../protocol/messages.js';
+import { ASKED_FOR, type MessageEvent, type PrivateEvent } from '../../protocol/messages.js';
 import type { StoredMessage, StreamKey } from '../../store/store.js';
 import type { User } from '../model.js';
 import { readBeforeKept, shownTo } from '../replay.js';
@@ -74,5 +74,6 @@ export const history = defineCommand('history', async (ctx, user, req) => {
       after !== undefined &&
       r.top > after &&
       (r.firstRetained > after + 1 || r.messages.length === 0),
+    [ASKED_FOR]: true,
   });
 });
