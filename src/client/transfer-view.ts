@@ -11,7 +11,8 @@ import type { Transfer, TransferView } from './transfer-state.js';
 export function showName(name: string): string {
   // eslint-disable-next-line no-control-regex -- removing control characters is the point
   const visible = name.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/gu, '�');
-  return JSON.stringify(visible.length > 80 ? `${visible.slice(0, 77)}…` : visible);
+  // Quoted as typed, not JSON-escaped: `..\\..\\evil.txt` read as a different name.
+  return `"${visible.length > 80 ? `${visible.slice(0, 77)}…` : visible}"`;
 }
 
 /** `Transfer ID ("name") resumed at 1.5 MB`: the same words for either side. */

@@ -248,9 +248,12 @@ export class ClientTransfers extends EventEmitter<TransferEvents> {
 
   private fail(t: Transfer, why: string): void {
     const dir = t.dir === 'out' ? `to ${t.peer}` : `from ${t.peer}`;
-    // The server's abort names the transfer too ("Transfer f1 (a.txt) aborted: Bo left"): once is enough.
-    const reason = why.startsWith(`Transfer ${t.id} (`) ? why.replace(/^[^:]*aborted: /u, '') : why;
-    this.notice(`Transfer ${t.id} (${showName(t.name)}) ${dir} failed: ${reason}`, true);
+    // The server's word names the transfer too ("Transfer f1 (a.txt) aborted: Bo
+    // left", "… timed out: nothing happened for 120 s"): once is enough.
+    const named = `Transfer ${t.id} (${t.name}) `;
+    const said = why.startsWith(named) ? why.slice(named.length) : `failed: ${why}`;
+    const outcome = said.startsWith('aborted: ') ? `failed: ${said.slice(9)}` : said;
+    this.notice(`Transfer ${t.id} (${showName(t.name)}) ${dir} ${outcome}`, true);
     this.end(t, 'failed');
   }
 

@@ -20,7 +20,7 @@ import {
 } from '../../src/client/transfer-ui.js';
 import { SendingSide, whyUnreadable } from '../../src/client/transfer-send.js';
 import type { Transfer, TransferHost } from '../../src/client/transfer-state.js';
-import { averageRate } from '../../src/client/transfer-view.js';
+import { averageRate, showName } from '../../src/client/transfer-view.js';
 import { tempDir } from '../helpers/env.js';
 
 describe('safeFileName', () => {
@@ -251,5 +251,13 @@ describe('a stalled transfer', () => {
       progressText([{ ...view, state: 'paused' }], 8_000),
       '[↑ten.bin ██░░░░░░░░ 20% paused]',
     );
+  });
+});
+
+describe('showName', () => {
+  it('quotes a name as it reads, without JSON escapes; controls made visible; long ones cut', () => {
+    assert.equal(showName('..\\..\\evil.txt'), '"..\\..\\evil.txt"');
+    assert.equal(showName('a\x1b[2Jb.txt'), '"a�[2Jb.txt"');
+    assert.equal(showName('x'.repeat(100)), `"${'x'.repeat(77)}…"`);
   });
 });
