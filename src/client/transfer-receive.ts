@@ -21,8 +21,40 @@ function partFile(dir: string, t: Incoming): string {
   );
 }
 
+/** A `.part` file untouched this long belongs to no transfer any server still holds open. */
+export const STALE_PART_MS = 60 * 60 * 1000;
+
+/**
+ * Remove the `.part` files of downloads that died with their client (a
+ * kill -9, a crash): nothing else ever would (a hands-on trial found one
+ * left for good). Only files of our own pattern, untouched for
+ * STALE_PART_MS: another chat-client downloading into the same directory
+ * writes to its file at least every few minutes, or its transfer is aborted.
+ */
+export function sweepStaleParts(dir: string, now: number): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!/^\..+\.[\w-]+\.part$/u.test(name)) continue;
+    const file = path.join(dir, name);
+    try {
+      const st = fs.statSync(file);
+      if (st.isFile() && now - st.mtimeMs > STALE_PART_MS) fs.rmSync(file);
+    } catch {
+      // Gone meanwhile, or not ours to remove: nothing to clean.
+    }
+  }
+}
+
 /** See the module comment; the registry (transfers.ts) hands it the events of incoming transfers. */
 export class ReceivingSide {
+  /** Stale `.part` files are swept once, at the first download. */
+  private swept = false;
+
   constructor(
     private readonly host: TransferHost,
     private readonly downloadDir: string,
@@ -57,6 +89,10 @@ export class ReceivingSide {
   /** The user accepted `t`: open its `.part` file and say so. */
   accept(t: Incoming): void {
     fs.mkdirSync(this.downloadDir, { recursive: true });
+    if (!this.swept) {
+      this.swept = true;
+      sweepStaleParts(this.downloadDir, Date.now());
+    }
     const temp = partFile(this.downloadDir, t);
     t.fd = fs.openSync(temp, 'wx+', 0o600);
     t.temp = temp;

@@ -1,6 +1,6 @@
 /** The client's pure transfer helpers: safe names, command parsing, the progress bar. */
 import assert from 'node:assert/strict';
-import { readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -18,6 +18,7 @@ import {
   STALLED_MS,
   transferLines,
 } from '../../src/client/transfer-ui.js';
+import { STALE_PART_MS, sweepStaleParts } from '../../src/client/transfer-receive.js';
 import { SendingSide, whyUnreadable } from '../../src/client/transfer-send.js';
 import type { Transfer, TransferHost } from '../../src/client/transfer-state.js';
 import { averageRate, showName } from '../../src/client/transfer-view.js';
@@ -259,5 +260,22 @@ describe('showName', () => {
     assert.equal(showName('..\\..\\evil.txt'), '"..\\..\\evil.txt"');
     assert.equal(showName('a\x1b[2Jb.txt'), '"a�[2Jb.txt"');
     assert.equal(showName('x'.repeat(100)), `"${'x'.repeat(77)}…"`);
+  });
+});
+
+describe('sweepStaleParts', () => {
+  it('removes the .part files of downloads untouched for an hour, and nothing else', (t) => {
+    const dir = tempDir(t);
+    const now = Date.now();
+    const old = new Date(now - STALE_PART_MS - 60_000);
+    for (const name of ['.big.bin.f7e76.part', '.fresh.bin.a1.part', 'keep.part', 'notes.txt']) {
+      writeFileSync(path.join(dir, name), 'x');
+    }
+    for (const name of ['.big.bin.f7e76.part', 'keep.part', 'notes.txt']) {
+      utimesSync(path.join(dir, name), old, old);
+    }
+    sweepStaleParts(dir, now);
+    assert.deepEqual(readdirSync(dir).sort(), ['.fresh.bin.a1.part', 'keep.part', 'notes.txt']);
+    sweepStaleParts(path.join(dir, 'missing'), now);
   });
 });
