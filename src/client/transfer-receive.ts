@@ -21,7 +21,10 @@ function partFile(dir: string, t: Incoming): string {
   );
 }
 
-/** A `.part` file untouched this long belongs to no transfer any server still holds open. */
+/**
+ * A `.part` file untouched this long belongs to no live transfer: a server
+ * aborts one idle for `--file-idle-timeout` (2 minutes by default).
+ */
 export const STALE_PART_MS = 60 * 60 * 1000;
 
 /**
@@ -29,7 +32,7 @@ export const STALE_PART_MS = 60 * 60 * 1000;
  * kill -9, a crash): nothing else ever would (a hands-on trial found one
  * left for good). Only files of our own pattern, untouched for
  * STALE_PART_MS: another chat-client downloading into the same directory
- * writes to its file at least every few minutes, or its transfer is aborted.
+ * writes to its file more often, or its transfer is aborted.
  */
 export function sweepStaleParts(dir: string, now: number): void {
   let names: string[];
