@@ -11,6 +11,9 @@ import type { Chat } from './chat.js';
 import { identityOf, type Room, type User } from './model.js';
 import { finishReplay, readReplay, roomTarget } from './replay.js';
 
+/** The quit reason of a session its server closed for a shutdown (§8). */
+export const SHUTDOWN_REASON = 'server shutting down';
+
 export class Membership {
   constructor(private readonly chat: Chat) {}
 
@@ -186,11 +189,20 @@ export class Membership {
     }
     // A dropped connection may come back and resume (§5); leaving for good ends them first.
     chat.transfers.suspend(user);
-    // A kick is moderation everyone in the rooms reads, big rooms too (§2);
-    // only plain leaves are gathered into a big room's presence notice (§6).
-    const presence = event.event === 'kick' ? undefined : 'left';
-    chat.announcer.announce([...user.rooms.values()], event, user, presence);
-    chat.cluster.unmarkPresent(user.name.key, ['*', ...user.rooms.keys()]);
+    // A node of a cluster stopping (§8, §9): its users go on through another
+    // node, as after a crash. No quit is announced and their presence is
+    // left to lapse: the node they come back through takes their place
+    // unannounced (adopt), or the reaper tells the rooms a lease time later.
+    // Announced, a rolling restart showed the others a quit and a join for
+    // everyone on the node (a hands-on trial), where a kill -9 showed nothing.
+    const handedOver = reason === SHUTDOWN_REASON && !chat.options.solo;
+    if (!handedOver) {
+      // A kick is moderation everyone in the rooms reads, big rooms too (§2);
+      // only plain leaves are gathered into a big room's presence notice (§6).
+      const presence = event.event === 'kick' ? undefined : 'left';
+      chat.announcer.announce([...user.rooms.values()], event, user, presence);
+      chat.cluster.unmarkPresent(user.name.key, ['*', ...user.rooms.keys()]);
+    }
     for (const room of [...user.rooms.values()]) this.removeMember(user, room);
     chat.logins.removeUser(user);
     chat.streams.unsubscribePrivate(user);

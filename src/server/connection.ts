@@ -8,6 +8,7 @@ import { isLoopbackAddress, loopbackUidNow } from './local-user.js';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../core/clock.js';
+import { SHUTDOWN_REASON } from '../core/membership.js';
 import type { ServerConfig } from './config.js';
 import type { Bytes } from '../protocol/batch-bytes.js';
 import { Outbox } from './output.js';
@@ -113,7 +114,7 @@ export abstract class Connection {
       case 'timeout':
         return 'timed out';
       case 'shutdown':
-        return 'server shutting down';
+        return SHUTDOWN_REASON;
       default:
         return 'connection lost';
     }

@@ -257,6 +257,38 @@ if (missing) {
       assert.ok(said > 0);
     });
 
+    test('a node stopped with SIGTERM: as after a crash, the others see no quit and no join for a user back through another node; one quit for a user who is not', async (t) => {
+      const r = await redis(t);
+      const a = await node(t, r.url);
+      const b = await node(t, r.url);
+      const { client: carol } = await hello(b.port, 'carol');
+      const { client: alice, first: aw } = await hello(a.port, 'alice');
+      const { client: dave } = await hello(a.port, 'dave');
+      t.after(() => [carol, alice, dave].forEach((c) => c.socket.destroy()));
+      await carol.waitForJson((o) => o.event === 'join' && o.user === 'dave');
+      assert.equal((await a.stop('SIGTERM')).code, 0);
+      // Her alias was given back as the node stopped: no wait for a lease.
+      const { client: back, first } = await hello(b.port, 'alice', {
+        session: aw.session,
+        resume: { '#lobby': { seq: 0, epoch: (aw.epochs as Record<string, string>)['#lobby'] } },
+      });
+      t.after(() => back.socket.destroy());
+      assert.equal(first.type, 'welcome', JSON.stringify(first));
+      await say(back, 'after the restart', 'a-back');
+      const quit = await carol.waitForJson(
+        (o) => o.type === 'system' && o.user === 'dave' && o.event !== 'join',
+        (LEASE_SECONDS * 3 + 10) * 1000,
+      );
+      assert.equal(quit.event, 'quit');
+      await say(carol, 'marker', 'c-marker');
+      const told = carol.lines
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Obj)
+        .filter((o) => o.type === 'system' && (o.user === 'alice' || o.user === 'dave'))
+        .map((o) => `${String(o.event)} ${String(o.user)}`);
+      assert.deepEqual(told, ['join alice', 'join dave', 'quit dave']);
+    });
+
     test('a node killed with -9: a user back in some of its rooms parts the others; a guest who registered comes back unannounced', async (t) => {
       const r = await redis(t);
       const a = await node(t, r.url);
