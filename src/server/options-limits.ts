@@ -27,7 +27,8 @@ export const LIMIT_OPTIONS = [
   },
   {
     key: 'maxQueuedBytes',
-    description: 'unsent output after which a slow reader is disconnected',
+    description:
+      'output queued beyond what the kernel takes, after which a slow reader is disconnected',
     default: 4194304,
     kind: 'int',
     live: true,
