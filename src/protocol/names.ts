@@ -5,7 +5,7 @@
  * lookalikes.ts's.
  */
 import { ChatError } from './errors.js';
-import { assertVisible } from './lookalikes.js';
+import { assertVisible, skeleton } from './lookalikes.js';
 import { isSingleScript } from './scripts.js';
 
 // Part of the alias rules' interface: callers ask names.ts, scripts.ts answers.
@@ -20,6 +20,14 @@ export interface Name {
 export const MAX_NAME_CHARS = 32;
 
 const RESERVED = new Set(['server', 'system', 'admin', 'operator', 'root', 'nobody']);
+
+/**
+ * What a reserved word looks like, marks dropped: `r00t`, `ADMİN` and
+ * `Ａｄｍｉｎ` pass for the words themselves to a reader as well as `Admin`
+ * does (a conformance audit found some of them admitted).
+ */
+const lookOf = (name: string): string => skeleton(name).replace(/\p{M}/gu, '');
+const RESERVED_LOOKS = new Set([...RESERVED].map(lookOf));
 
 const ALIAS_CHARS = /^[\p{L}\p{M}\p{Nd}_.-]+$/u;
 const ALIAS_START = /^[\p{L}\p{Nd}]/u;
@@ -70,6 +78,9 @@ export function parseAlias(raw: string): Name {
   assertVisible(display);
   const key = foldKey(display);
   if (RESERVED.has(key)) throw new ChatError('bad_alias', `"${display}" is reserved`);
+  if (RESERVED_LOOKS.has(lookOf(display))) {
+    throw new ChatError('bad_alias', `"${display}" looks like a reserved word; pick another alias`);
+  }
   return { display, key };
 }
 

@@ -163,6 +163,13 @@ describe('parseAlias: refused with bad_alias', () => {
     ' admin ',
     'ＡＤＭＩＮ',
     'ｒｏｏｔ',
+    // Look-alikes of the words: digits for letters, a dotted or dotless i, a mark.
+    'r00t',
+    'adm1n',
+    'ADMİN',
+    'admın',
+    '0perator',
+    'Admín',
   ];
   for (const raw of reserved) {
     test(`reserved word ${JSON.stringify(raw)}`, () =>
