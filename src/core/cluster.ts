@@ -84,11 +84,13 @@ export class Cluster extends ClusterPresence {
       guestId?: string;
       /** The login's client program (hello.instance): a holder it takes over from another is displaced. */
       instance?: string | undefined;
+      /** The client's address, for operators' /whois on other nodes. */
+      address?: string;
       /** A login's: once it has been answered for taking too long, claim nothing more. */
       deadline?: { readonly expired: boolean };
     },
   ): Promise<Lease> {
-    const owner = this.ownerOf(name, session, account, how.guestId);
+    const owner = this.ownerOf(name, session, account, how.guestId, undefined, how.address);
     const leases = this.options.leases;
     let asked = false;
     for (let attempt = 0; ; attempt++) {
@@ -276,7 +278,14 @@ export class Cluster extends ClusterPresence {
     if (!lease) return present;
     // A guest's identity gives way to the account's, as at an account's login.
     const guestId = user.account ? undefined : user.guestId;
-    const owner = this.ownerOf(user.name, user.peer.id, user.account, guestId, user.since);
+    const owner = this.ownerOf(
+      user.name,
+      user.peer.id,
+      user.account,
+      guestId,
+      user.since,
+      user.peer.address,
+    );
     // A store out of reach: the next login's takeover still knows the account by its name.
     const restated = this.options.leases.restate(lease, owner).catch(() => false);
     return Promise.all([present, restated]).then(() => undefined);
@@ -289,12 +298,14 @@ export class Cluster extends ClusterPresence {
     account: AccountRecord | undefined,
     guestId: string | undefined,
     since = this.host.clock.now(),
+    address?: string,
   ): Owner {
     return {
       node: this.options.node,
       session,
       display: name.display,
       since,
+      ...(address !== undefined && { address }),
       account: account !== undefined,
       operator: account?.operator ?? false,
       ...(account !== undefined && account.key !== name.key && { accountKey: account.key }),

@@ -175,6 +175,7 @@ export class Logins {
         takeover: account !== undefined || guestId !== undefined,
         ...(guestId !== undefined && { guestId }),
         instance: hello.instance,
+        address: peer.address,
         deadline,
       }),
       release,

@@ -88,6 +88,7 @@ export class Membership {
       const lease = await chat.cluster.claim(name, user.peer.id, account, {
         takeover: false,
         ...(!account && { guestId: user.guestId }),
+        address: user.peer.address,
       });
       let lost;
       try {

@@ -19,6 +19,8 @@ export interface Owner {
   accountKey?: string;
   operator?: boolean;
   bot?: boolean;
+  /** The client's address: /whois shows it to operators on the other nodes (§3), nobody else. */
+  address?: string;
   /**
    * A guest's identity (derived from its session token, docs/protocol.md §2):
    * the same guest coming back through another node may take its alias over.

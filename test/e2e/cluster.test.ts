@@ -169,6 +169,7 @@ if (missing) {
       const whois = await alice.waitForJson((o: Obj) => o.type === 'whois');
       assert.equal(whois.name, 'bob');
       assert.deepEqual(whois.rooms, ['#lobby']);
+      assert.equal(whois.address, undefined, 'the address is for operators only');
       // Files are relayed within one server: the refusal says so, not "Unknown user".
       const sha256 = 'a'.repeat(64);
       alice.sendJson({ type: 'file-offer', id: 'f1', to: 'bob', name: 'x', size: 1, sha256 });
@@ -292,6 +293,9 @@ if (missing) {
       assert.equal(whois.away, 'at lunch');
       assert.equal(typeof whois.idle, 'number');
       assert.deepEqual(whois.rooms, ['#lobby']);
+      // The operator sees the address of a user on the other node too; a user does not.
+      assert.equal(whois.address, '127.0.0.1');
+      assert.equal((await ask(bob, { type: 'whois', name: 'Op' })).address, undefined);
 
       // A guest may not look like a user online on the other node.
       const fake = await LineClient.connect(a.port);

@@ -34,6 +34,7 @@ export const whois = defineCommand('whois', async (ctx, user, req) => {
       since: new Date(owner!.since ?? ctx.nowMs()).toISOString(),
       idle: Math.max(0, Math.floor((ctx.nowMs() - active) / 1000)),
       ...(seen?.away && { away: seen.away }),
+      ...(user.account?.operator && owner!.address !== undefined && { address: owner!.address }),
     });
     return;
   }
