@@ -559,7 +559,7 @@ describe('encodeText: replies', () => {
     assert.match(lines[3] ?? '', /^\* .*end of history.*\/history/u);
   });
 
-  test('an empty history renders nothing', () => {
+  test('an empty history: nothing after a join; an answer to /history says so, or that messages were lost', () => {
     const h: HistoryEvent = {
       type: 'history',
       room: '#dev',
@@ -569,6 +569,14 @@ describe('encodeText: replies', () => {
       gap: false,
     };
     assert.equal(encodeText(h, '#dev'), '');
+    assert.equal(
+      encodeText({ ...h, [ASKED_FOR]: true }, '#dev'),
+      '* No messages to show in #dev\n',
+    );
+    assert.equal(
+      encodeText({ ...h, gap: true, [ASKED_FOR]: true }, '#dev'),
+      '* Some messages in #dev are no longer stored\n',
+    );
   });
 });
 
@@ -734,24 +742,4 @@ describe('TextEncoder', () => {
     const enc = new TextEncoder();
     assert.equal(enc.encode({ type: 'ping' }, '#lobby').length, 0);
   });
-});
-
-test('an empty history: nothing after a join, an answer to /history, the gap when messages were lost', () => {
-  const empty: HistoryEvent = {
-    type: 'history',
-    room: '#dev',
-    epoch: 'e',
-    messages: [],
-    more: false,
-    gap: false,
-  };
-  assert.equal(encodeText(empty, '#dev'), '');
-  assert.equal(
-    encodeText({ ...empty, [ASKED_FOR]: true }, '#dev'),
-    '* No messages to show in #dev\n',
-  );
-  assert.equal(
-    encodeText({ ...empty, gap: true, [ASKED_FOR]: true }, '#dev'),
-    '* Some messages in #dev are no longer stored\n',
-  );
 });
