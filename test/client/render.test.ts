@@ -10,6 +10,7 @@ import {
   shouldUseColor,
   type RenderContext,
 } from '../../src/client/render.js';
+import { emptyHistory } from '../helpers/events.js';
 
 // Timestamps are shown in local time; pin the zone so expectations are fixed.
 process.env.TZ = 'UTC';
@@ -201,14 +202,7 @@ describe('renderEvent', () => {
   });
 
   it('answers an empty /history (it has an id) in words; an empty replay after a join says nothing', () => {
-    const empty: ServerEvent = {
-      type: 'history',
-      room: '#dev',
-      epoch: 'e1',
-      messages: [],
-      more: false,
-      gap: false,
-    };
+    const empty = emptyHistory('#dev');
     assert.equal(renderEvent({ ...empty, id: 'c4' }, plain), '* No messages to show in #dev');
     assert.equal(renderEvent(empty, plain), undefined);
   });

@@ -15,6 +15,7 @@ import {
   type ServerEvent,
   type SystemEvent,
 } from '../../src/protocol/messages.js';
+import { emptyHistory } from '../helpers/events.js';
 import { decodeTextLine } from '../../src/protocol/text-codec.js';
 import {
   clock,
@@ -560,14 +561,7 @@ describe('encodeText: replies', () => {
   });
 
   test('an empty history: nothing after a join; an answer to /history says so, or that messages were lost', () => {
-    const h: HistoryEvent = {
-      type: 'history',
-      room: '#dev',
-      epoch: 'e1',
-      messages: [],
-      more: false,
-      gap: false,
-    };
+    const h = emptyHistory('#dev');
     assert.equal(encodeText(h, '#dev'), '');
     assert.equal(
       encodeText({ ...h, [ASKED_FOR]: true }, '#dev'),
