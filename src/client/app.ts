@@ -7,6 +7,7 @@
  * nothing here exits.
  */
 import type { Request, ServerEvent, WelcomeEvent } from '../protocol/messages.js';
+import { foldKey } from '../protocol/names.js';
 import { attentionFor } from './attention.js';
 import { parseInput } from './commands.js';
 import { ConnectError, Connection, type ConnectionOptions } from './connection.js';
@@ -192,6 +193,8 @@ export class ChatClient {
       return { kind: err.kind, message: this.refusal(err) };
     }
     this.place.welcomed(welcome);
+    const home = this.place.room;
+    if (this.interactive && this.settings.room !== undefined) this.place.goTo(this.settings.room);
     if (this.interactive) this.startRepl(welcome);
     // A guest's welcome (it has a session token) to a login with a password:
     // the alias is not an account here, so the password did nothing. Said,
@@ -208,8 +211,12 @@ export class ChatClient {
     if (this.interactive) {
       // Shown like a typed /join (the ack, the topic, the history); lines typed
       // meanwhile go where the user sees they go.
-      if (this.settings.room !== undefined) {
-        void this.send({ type: 'join', room: this.settings.room });
+      const asked = this.settings.room;
+      if (asked !== undefined) {
+        void this.send({ type: 'join', room: asked }).then(() => {
+          // Refused: back where the server has the user.
+          if (!this.conn.rooms.some((r) => foldKey(r) === foldKey(asked))) this.place.goTo(home);
+        });
       }
       return this.ended;
     }

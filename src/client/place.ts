@@ -78,6 +78,15 @@ export class Place {
     }
   }
 
+  /**
+   * Make `room` current before the server says so: `--room`'s join is sent
+   * first, so lines typed ahead, sent after it, go there (a re-audit: they
+   * went to #lobby). Undone by the caller if the join is refused.
+   */
+  goTo(room: string): void {
+    this.moveTo(room);
+  }
+
   private moveTo(room: string): void {
     this.room = room;
     this.hooks.moved();

@@ -86,6 +86,36 @@ describe('chat-client typed into a terminal (issue 9)', () => {
     assert.ok(!zed.reader.lines.some((l) => /<Ann>/u.test(l)), zed.reader.lines.join('\n'));
   });
 
+  it('with --room, lines typed ahead go to that room; a refused --room goes back to #lobby', async (t) => {
+    const { port } = await startServerProcess(t);
+    const zed = await textUser(t, port, 'Zed');
+    zed.say('/join #gr');
+    await zed.reader.find((l) => l === '* You are now in #gr', 'Zed in #gr');
+    const dir = tempDir(t);
+    const args = (p: number, name: string): string[] => [
+      '--port',
+      String(p),
+      '--name',
+      name,
+      '--room',
+      'gr',
+    ];
+    const ann = await TmuxClient.start(t, dir, args(port, 'Ann'));
+    await ann.type('g1\rg2\r');
+    await zed.reader.find((l) => /^\[\d\d:\d\d\] <Ann> g2$/u.test(l), 'g2, in #gr');
+    assert.ok(
+      !zed.reader.lines.some((l) => l.includes('#lobby <Ann>')),
+      zed.reader.lines.join('\n'),
+    );
+    await ann.until(/^#gr>$/mu, 'the prompt in #gr');
+
+    // One room per user: the --room join is refused, and the prompt goes back to #lobby.
+    const small = await startServerProcess(t, ['--max-rooms-per-user', '1']);
+    const bea = await TmuxClient.start(t, dir, args(small.port, 'Bea'));
+    await bea.until(/! You are in 1 room, the most this server allows/u, 'the join refused');
+    await bea.until(/^#lobby>$/mu, 'back in #lobby');
+  });
+
   it('an alias already online asks for another, with echo, until one is free', async (t) => {
     const { port } = await startServerProcess(t);
     const amy = await textUser(t, port, 'Amy');

@@ -10,7 +10,7 @@ export const join = defineCommand('join', async (ctx, user, req) => {
   if (!existing && user.rooms.size >= ctx.limits.maxRoomsPerUser) {
     throw new ChatError(
       'too_large',
-      `You are in ${user.rooms.size} rooms, the most this server allows; /part one first`,
+      `You are in ${user.rooms.size} room${user.rooms.size === 1 ? '' : 's'}, the most this server allows; /part one first`,
     );
   }
   const room = existing ?? ctx.room(name);
