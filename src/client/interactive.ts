@@ -19,6 +19,7 @@ import { fits } from './wire.js';
 import type { Place } from './place.js';
 import { Repl } from './repl.js';
 import type { TransferUi } from './transfer-ui.js';
+import { showName } from './transfer-view.js';
 
 /** /passwd from a guest (the server's words for `passwd` from one). */
 const GUEST_PASSWD =
@@ -98,19 +99,32 @@ export class Typing {
 
   /**
    * `exit`, `quit`, `/quit`: leave, unless lines typed while the server was
-   * down are still undelivered and the user has not been told yet. Leaving
-   * then would drop them silently; the second `exit` leaves (and prints them).
+   * down are still undelivered, or a file is on its way, and the user has
+   * not been told yet. Leaving then would drop them silently (a trial's
+   * student quit mid-transfer without a word); the second `exit` leaves.
    */
   private quit(reason: string | undefined): Promise<void> {
     const { s } = this;
     const count = s.undelivered().length;
-    if (count === 0 || this.warned) return s.leave(reason);
+    const moving = s.files.transfers.active();
+    if ((count === 0 && moving.length === 0) || this.warned) return s.leave(reason);
     this.warned = true;
-    s.notice(
-      count === 1
-        ? '1 line is not confirmed yet: the server is not answering, and may or may not have it. Wait for the reconnect (it sends it again, never twice), or type exit again to leave (it is printed when you leave).'
-        : `${count} lines are not confirmed yet: the server is not answering, and may or may not have them. Wait for the reconnect (it sends them again, never twice), or type exit again to leave (they are printed when you leave).`,
-    );
+    if (count > 0) {
+      s.notice(
+        count === 1
+          ? '1 line is not confirmed yet: the server is not answering, and may or may not have it. Wait for the reconnect (it sends it again, never twice), or type exit again to leave (it is printed when you leave).'
+          : `${count} lines are not confirmed yet: the server is not answering, and may or may not have them. Wait for the reconnect (it sends them again, never twice), or type exit again to leave (they are printed when you leave).`,
+      );
+    }
+    if (moving.length > 0) {
+      const each = moving.map(
+        (t) =>
+          `${t.id} ${showName(t.name)} ${t.direction === 'out' ? 'to' : 'from'} ${t.peer}, ${Math.floor((100 * t.done) / Math.max(1, t.size))}%`,
+      );
+      s.notice(
+        `${moving.length === 1 ? 'A file is' : `${moving.length} files are`} still on the way (${each.join('; ')}): leaving ends ${moving.length === 1 ? 'it' : 'them'}. Type exit again to leave anyway.`,
+      );
+    }
     return Promise.resolve();
   }
 

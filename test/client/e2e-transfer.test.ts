@@ -123,6 +123,13 @@ describe('chat-client file transfer in a terminal', () => {
     await ann.type('/accept e2');
     await ann.press('Enter');
     await eve.waitForJson((o) => o.type === 'file-accept' && o.id === 'e2');
+    // Leaving now would end it: said first, and the first exit stays.
+    await ann.type('exit');
+    await ann.press('Enter');
+    await ann.until(
+      /A file is still on the way \(e2 "more\.tar" from Eve, 0%\): leaving ends it\. Type exit again to leave anyway\.\n#lobby>$/u,
+      'the warning',
+    );
     eve.close();
     const failed = await ann.until(/Transfer e2 .* failed: .*\n/u, 'the abort');
     assert.match(failed, /Transfer e2 \("more\.tar"\) from Eve failed: Eve.s connection dropped/u);
