@@ -19,7 +19,7 @@ import { fits } from './wire.js';
 import type { Place } from './place.js';
 import { Repl } from './repl.js';
 import type { TransferUi } from './transfer-ui.js';
-import { showName } from './transfer-view.js';
+import { leavingText } from './transfer-view.js';
 
 /** /passwd from a guest (the server's words for `passwd` from one). */
 const GUEST_PASSWD =
@@ -116,15 +116,7 @@ export class Typing {
           : `${count} lines are not confirmed yet: the server is not answering, and may or may not have them. Wait for the reconnect (it sends them again, never twice), or type exit again to leave (they are printed when you leave).`,
       );
     }
-    if (moving.length > 0) {
-      const each = moving.map(
-        (t) =>
-          `${t.id} ${showName(t.name)} ${t.direction === 'out' ? 'to' : 'from'} ${t.peer}, ${Math.floor((100 * t.done) / Math.max(1, t.size))}%`,
-      );
-      s.notice(
-        `${moving.length === 1 ? 'A file is' : `${moving.length} files are`} still on the way (${each.join('; ')}): leaving ends ${moving.length === 1 ? 'it' : 'them'}. Type exit again to leave anyway.`,
-      );
-    }
+    if (moving.length > 0) s.notice(leavingText(moving));
     return Promise.resolve();
   }
 

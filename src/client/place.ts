@@ -48,7 +48,7 @@ export class Place {
   /** A welcome after a reconnect: the current room stays, unless the user is no longer in it. */
   reconnected(welcome: WelcomeEvent): void {
     this.roster.observe(welcome);
-    if (!welcome.rooms.includes(this.room)) this.moveTo(welcome.rooms[0] ?? DEFAULT_ROOM);
+    if (!welcome.rooms.includes(this.room)) this.goTo(welcome.rooms[0] ?? DEFAULT_ROOM);
   }
 
   /** Learn from a server event: who is around (completion), who wrote in private (/reply). */
@@ -68,26 +68,22 @@ export class Place {
     if (request.type === 'join') {
       const room = ack.room ?? request.room;
       this.roster.joined(room);
-      this.moveTo(room);
+      this.goTo(room);
       this.seed(room);
     }
     if (request.type === 'part') this.roster.parted(ack.room ?? request.room ?? this.room);
     if (request.type === 'part' && (ack.room ?? request.room) === this.room) {
       // The server's part ack names the room that is current now (text mode says so too).
-      this.moveTo(ack.text ?? this.hooks.rooms()[0] ?? DEFAULT_ROOM);
+      this.goTo(ack.text ?? this.hooks.rooms()[0] ?? DEFAULT_ROOM);
     }
   }
 
   /**
-   * Make `room` current before the server says so: `--room`'s join is sent
-   * first, so lines typed ahead, sent after it, go there (a re-audit: they
-   * went to #lobby). Undone by the caller if the join is refused.
+   * Make `room` current: on the server's word, or before it for `--room`,
+   * whose join is sent first, so lines typed ahead, sent after it, go there
+   * (a re-audit: they went to #lobby); undone by the caller if refused.
    */
   goTo(room: string): void {
-    this.moveTo(room);
-  }
-
-  private moveTo(room: string): void {
     this.room = room;
     this.hooks.moved();
   }

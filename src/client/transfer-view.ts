@@ -115,12 +115,29 @@ function clip(s: string, n: number): string {
   return s.length > n ? `${s.slice(0, n - 1)}…` : s;
 }
 
+/** `to Bob` or `from Bob`. */
+function peerText(v: TransferView): string {
+  return v.direction === 'out' ? `to ${v.peer}` : `from ${v.peer}`;
+}
+
+/** How much of a transfer is done, in whole percent. */
+function percentDone(v: TransferView): number {
+  return v.size === 0 ? 100 : Math.floor((v.done / v.size) * 100);
+}
+
+/** What `exit` says while files are on their way: leaving ends them. */
+export function leavingText(views: readonly TransferView[]): string {
+  const each = views.map((v) => `${v.id} ${showName(v.name)} ${peerText(v)}, ${percentDone(v)}%`);
+  const one = views.length === 1;
+  return `${one ? 'A file is' : `${views.length} files are`} still on the way (${each.join('; ')}): leaving ends ${one ? 'it' : 'them'}. Type exit again to leave anyway.`;
+}
+
 /** /transfers: one line per transfer. */
 export function transferLines(views: readonly TransferView[]): string[] {
   if (views.length === 0) return ['No file transfers'];
   return views.map((v) => {
-    const arrow = v.direction === 'out' ? `to ${v.peer}` : `from ${v.peer}`;
-    const pct = v.size === 0 ? 100 : Math.floor((v.done / v.size) * 100);
+    const arrow = peerText(v);
+    const pct = percentDone(v);
     const rate = v.rate > 0 ? `, ${humanBytes(Math.round(v.rate))}/s` : '';
     return `${v.id}  ${clip(sanitizeText(v.name), 40)} ${arrow}: ${v.state}, ${humanBytes(v.done)} of ${humanBytes(v.size)} (${pct}%)${rate}`;
   });

@@ -252,7 +252,8 @@ export class ClientTransfers extends EventEmitter<TransferEvents> {
     // left", "… timed out: nothing happened for 120 s"): once is enough.
     const named = `Transfer ${t.id} (${t.name}) `;
     const said = why.startsWith(named) ? why.slice(named.length) : `failed: ${why}`;
-    const outcome = said.startsWith('aborted: ') ? `failed: ${said.slice(9)}` : said;
+    const aborted = 'aborted: ';
+    const outcome = said.startsWith(aborted) ? `failed: ${said.slice(aborted.length)}` : said;
     this.notice(`Transfer ${t.id} (${showName(t.name)}) ${dir} ${outcome}`, true);
     this.end(t, 'failed');
   }

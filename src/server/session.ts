@@ -17,7 +17,7 @@ import { errorEvent, type Request, type ServerEvent } from '../protocol/messages
 import { Connection, type ConnectionDeps } from './connection.js';
 import { Handshake } from './handshake.js';
 import { runHeartbeat, type Heartbeat } from './heartbeat.js';
-import { InputOrder, quote, uncounted } from './input-order.js';
+import { InputOrder, quote, uncounted, type Held } from './input-order.js';
 import type { RateLimitOptions } from './rate-limit.js';
 
 const isMessage = (e: ServerEvent): boolean => e.type === 'message' || e.type === 'private';
@@ -189,11 +189,19 @@ export class Session extends Connection implements Peer, View {
   private refuseHeld(reason: string): void {
     const why = HELD_REFUSALS.get(reason);
     if (!why || !this.user) return;
-    for (const h of this.order.takeHeld()) {
+    this.refuseAll(this.order.takeHeld(), why.code, `Not carried out (${why.because})`);
+  }
+
+  /**
+   * Answer held lines that will never run, in order: a held refusal as it
+   * was, a request with an id (or one flood control counts) with `code`
+   * and `said`, then the first words of the line.
+   */
+  private refuseAll(held: readonly Held[], code: ErrorCode, said: string): void {
+    for (const h of held) {
       if (h.type === 'error') this.send(h);
-      else if (!uncounted(h) || h.id !== undefined) {
-        this.sendError(why.code, `Not carried out (${why.because}): ${quote(h)}`, h.id);
-      }
+      else if (!uncounted(h) || h.id !== undefined)
+        this.sendError(code, `${said}: ${quote(h)}`, h.id);
     }
   }
 
@@ -218,16 +226,7 @@ export class Session extends Connection implements Peer, View {
     this.leaving = true;
     this.socket.pause();
     this.deps.chat.afterPending(user, () => {
-      for (const h of held) {
-        if (h.type === 'error') this.send(h);
-        else if (!uncounted(h) || h.id !== undefined) {
-          this.sendError(
-            'shutting_down',
-            `The server is shutting down; not carried out: ${quote(h)}`,
-            h.id,
-          );
-        }
-      }
+      this.refuseAll(held, 'shutting_down', 'The server is shutting down; not carried out');
       for (const id of this.unread ?? []) {
         this.sendError('shutting_down', 'Not read: the server is shutting down', id);
       }
